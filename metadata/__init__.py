@@ -1,0 +1,1 @@
+"""TFLite metadata: descriptions of what to write (info) kept apart from the writer."""

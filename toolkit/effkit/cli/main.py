@@ -1,0 +1,36 @@
+"""The ``effkit`` root command: one function per command, registered here."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="effkit",
+    help="EfficientNet-Lite from weights to device: int8 TFLite with metadata, "
+    "Edge TPU compile and sample apps for Raspberry Pi + Coral and Android.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """EfficientNet-Lite from weights to device."""
+
+
+def _register() -> None:
+    from effkit.cli import variants_cmd
+
+    app.command("variants")(variants_cmd.variants)
+
+
+_register()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

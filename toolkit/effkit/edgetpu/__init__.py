@@ -1,0 +1,1 @@
+"""Edge TPU: compatibility check, edgetpu_compiler integration and log parsing."""
