@@ -1,0 +1,479 @@
+"""The Raspberry Pi + Coral app: rendered from coral/, run here on the CPU through ai-edge-litert.
+
+The models are small real int8 classifiers (uint8 I/O, and int8 I/O for the quantizing
+path) converted by effkit's own converter with effkit's metadata attached; "effkit's
+evaluation" is ``effkit.evaluate.TFLiteClassifier`` on ``effkit.preprocess`` pixels.
+"""
+
+from __future__ import annotations
+
+import ast
+import ctypes.util
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from effkit.apps.coral import render_coral_app
+from effkit.errors import ModelFileError, OutputError, TemplateError
+from effkit.preprocess import list_images, load_image, normalize
+from effkit.render import ANSWERS_FILE, load_answers
+from effkit.variants import get_variant
+
+LITE0 = get_variant("lite0")
+HOSTILE_NAME = 'Evil "name" \'q\' \\ $(id) `id` ${#x[@]} {{ 7*7 }} Bärenklau 熊'
+HOSTILE_LABELS = [
+    '"; rm -rf ~; echo "',
+    "Bärenklau 熊",
+    "back\\slash \\n",
+    "it's",
+    'say "hi"',
+    "$(touch /tmp/effkit-pwned) `id`",
+    "{{ 7*7 }} {% raw %}",
+    "<b>&amp;</b> *md* [x](y)",
+] + [f"class {i}" for i in range(4)]
+SCRIPTS = ("classify_image.py", "classify_camera.py", "benchmark.py", "coral_runtime.py")
+FALLBACK = "running the CPU model"
+
+
+# --- fixtures: real int8 models ---------------------------------------------------------
+
+
+def _tiny_classifier(images: list[Path], num_classes: int):
+    """A small conv net whose top-1 varies over real photos (softmax over standardized features)."""
+    import keras
+
+    res = LITE0.resolution
+    x = np.stack([normalize(load_image(p, res), LITE0.norm_mean, LITE0.norm_std) for p in images])
+    inputs = keras.Input((res, res, 3))
+    h = keras.layers.Conv2D(8, 5, strides=4, activation="relu")(inputs)
+    h = keras.layers.Conv2D(16, 3, strides=2, activation="relu")(h)
+    h = keras.layers.GlobalAveragePooling2D()(h)
+    features = keras.Model(inputs, h).predict(x, verbose=0)
+    mu, sd = features.mean(0), features.std(0) + 1e-6
+    weights = np.random.default_rng(0).normal(size=(16, num_classes)) / sd[:, None]
+    weights *= 3.0 / ((features - mu) @ weights).std()
+    dense = keras.layers.Dense(num_classes, activation="softmax")
+    model = keras.Model(inputs, dense(h))
+    dense.set_weights([weights.astype(np.float32), (-(mu @ weights)).astype(np.float32)])
+    return model, x
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory, imagenet_dev: Path) -> dict[str, Path]:
+    from effkit.convert import ConvertOptions, convert, pin_input_range
+    from effkit.metadata import attach_classifier_metadata
+
+    root = tmp_path_factory.mktemp("models")
+    model, calib = _tiny_classifier(list_images(imagenet_dev)[::12][:40], len(HOSTILE_LABELS))
+    calib = pin_input_range(calib, LITE0.norm_mean, LITE0.norm_std)
+    out = {}
+    for io in ("uint8", "int8"):
+        plain = convert(model, ConvertOptions(quant="int8", io=io), calib)
+        (root / f"{io}_plain.tflite").write_bytes(plain)
+        data = attach_classifier_metadata(
+            plain, labels=HOSTILE_LABELS, norm_mean=LITE0.norm_mean, norm_std=LITE0.norm_std,
+            name="tiny", description="test classifier", version="1", author="effkit tests",
+            license="Apache-2.0")
+        (root / f"{io}.tflite").write_bytes(data)
+        out[io] = root / f"{io}.tflite"
+        out[f"{io}_plain"] = root / f"{io}_plain.tflite"
+    return out
+
+
+@pytest.fixture(scope="module")
+def app(models, tmp_path_factory) -> Path:
+    """The app rendered with hostile names, uint8 model, no Edge TPU model."""
+    return render_coral_app(tmp_path_factory.mktemp("apps") / "coral", model_name=HOSTILE_NAME,
+                            variant=LITE0, labels=HOSTILE_LABELS, cpu_model=models["uint8"],
+                            edgetpu_model=None)
+
+
+def run_app(app_dir: Path, script: str, *args: str,
+            check: bool = True) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    proc = subprocess.run([sys.executable, str(app_dir / script), *args], cwd=app_dir, env=env,
+                          capture_output=True, text=True, encoding="utf-8", timeout=300)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{script} exited {proc.returncode}:\n{proc.stderr}")
+    return proc
+
+
+def runtime_module(app_dir: Path):
+    name = f"coral_runtime_{abs(hash(str(app_dir)))}"
+    spec = importlib.util.spec_from_file_location(name, app_dir / "coral_runtime.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def effkit_top1(model: Path, images: list[Path]) -> list[int]:
+    from effkit.evaluate import TFLiteClassifier
+
+    clf = TFLiteClassifier(model)
+    return [int(np.argmax(clf.raw(load_image(p, clf.resolution)))) for p in images]
+
+
+def fallback_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if FALLBACK in line]
+
+
+# --- rendering ----------------------------------------------------------------------------
+
+
+def test_rendered_layout(app: Path, models) -> None:
+    names = sorted(p.name for p in app.iterdir())
+    assert names == sorted([ANSWERS_FILE, "README.md", "benchmark.py", "classify_camera.py",
+                            "classify_image.py", "coral_runtime.py", "install.sh", "labels.txt",
+                            "model.tflite"])
+    for script in ("classify_image.py", "classify_camera.py", "benchmark.py", "install.sh"):
+        assert os.access(app / script, os.X_OK), script
+    assert (app / "model.tflite").read_bytes() == models["uint8"].read_bytes()
+    assert (app / "labels.txt").read_text(encoding="utf-8") == "\n".join(HOSTILE_LABELS) + "\n"
+    answers = load_answers(app)
+    assert answers["model_name"] == HOSTILE_NAME and answers["has_edgetpu"] is False
+    assert "no Edge TPU model" in (app / "README.md").read_text(encoding="utf-8")
+
+
+def test_rendered_scripts_are_standalone(app: Path) -> None:
+    for script in SCRIPTS:
+        tree = ast.parse((app / script).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            assert not any(n == "effkit" or n.startswith("effkit.") for n in names), script
+
+
+def test_hostile_names_are_escaped(app: Path) -> None:
+    rt = runtime_module(app)
+    assert rt.MODEL_NAME == HOSTILE_NAME
+    for script in SCRIPTS:  # compiles: no quote broke out of a literal or comment
+        compile((app / script).read_text(encoding="utf-8"), script, "exec")
+    readme = (app / "README.md").read_text(encoding="utf-8")
+    assert "{{" not in readme.split("\n", 1)[0]  # the title shows the name, Jinja-inert
+    assert "<b>" not in readme and "Bärenklau 熊" in readme
+    # install.sh prints the name back verbatim and runs nothing from it.
+    proc = subprocess.run(["bash", str(app / "install.sh"), "--dry-run"], capture_output=True,
+                          text=True, encoding="utf-8", timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert f"Setting up the Coral app for {HOSTILE_NAME} in" in proc.stdout
+    assert not Path("/tmp/effkit-pwned").exists()
+
+
+def test_rendered_scripts_lint_clean(app: Path) -> None:
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed")
+    proc = subprocess.run(
+        [ruff, "check", "--isolated", "--target-version", "py39", "--line-length", "120",
+         "--select", "E,F,W,B,UP,I", "--config", 'lint.isort.known-first-party = ["coral_runtime"]',
+         *SCRIPTS], cwd=app, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_install_sh_is_clean_shell(app: Path) -> None:
+    proc = subprocess.run(["bash", "-n", str(app / "install.sh")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    if shutil.which("shellcheck") is None:
+        pytest.skip("shellcheck is not installed (apt-get install shellcheck)")
+    proc = subprocess.run(["shellcheck", str(app / "install.sh")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout
+
+
+def test_install_sh_dry_run_plans_the_right_steps(app: Path) -> None:
+    proc = subprocess.run(["bash", str(app / "install.sh"), "--dry-run", "--max"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "libedgetpu1-max" in out and "Dry run: nothing was changed" in out
+    assert "coral-edgetpu-stable" in out
+    bad = subprocess.run(["bash", str(app / "install.sh"), "--bogus"], capture_output=True,
+                         text=True)
+    assert bad.returncode == 2 and "unknown option --bogus" in bad.stderr
+
+
+@pytest.mark.parametrize("name, problem", [
+    ("two\nlines", "U+000A"),
+    ("nul\x00", "U+0000"),
+    ("tab\there", "U+0009"),
+    ("bidi \u202e override", "U+202E"),
+    ("   ", "empty"),
+    ("x" * 101, "characters long"),
+])
+def test_bad_model_names_are_rejected(models, tmp_path: Path, name: str, problem: str) -> None:
+    with pytest.raises(TemplateError, match=re.escape(problem)) as err:
+        render_coral_app(tmp_path / "coral", model_name=name, variant=LITE0, labels=["a"],
+                         cpu_model=models["uint8"], edgetpu_model=None)
+    assert "model name" in err.value.one_line()
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+@pytest.mark.parametrize("labels, problem", [
+    (["ok", "bad\nline"], "label 2"),
+    (["ok", "\r"], "label 2"),
+    (["ok", ""], "label 2 is empty"),
+    ([], "at least one label"),
+])
+def test_bad_labels_are_rejected(models, tmp_path: Path, labels, problem: str) -> None:
+    with pytest.raises(TemplateError, match=problem):
+        render_coral_app(tmp_path / "coral", model_name="m", variant=LITE0, labels=labels,
+                         cpu_model=models["uint8"], edgetpu_model=None)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_models_and_outputs(models, tmp_path: Path) -> None:
+    kwargs = dict(model_name="m", variant=LITE0, labels=["a"], edgetpu_model=None)
+    with pytest.raises(ModelFileError, match="does not exist"):
+        render_coral_app(tmp_path / "a", cpu_model=tmp_path / "missing.tflite", **kwargs)
+    (tmp_path / "x.tflite").write_bytes(b"not a model at all")
+    with pytest.raises(ModelFileError, match="not a TFLite model"):
+        render_coral_app(tmp_path / "a", cpu_model=tmp_path / "x.tflite", **kwargs)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "user.txt").write_text("mine")
+    with pytest.raises(OutputError, match="not empty"):
+        render_coral_app(out, cpu_model=models["uint8"], **kwargs)
+    assert [p.name for p in out.iterdir()] == ["user.txt"]
+    render_coral_app(out, cpu_model=models["uint8"], force=True, **kwargs)
+    assert not (out / "user.txt").exists() and (out / "model.tflite").exists()
+
+
+# --- the runtime pieces --------------------------------------------------------------------
+
+
+def test_preprocessing_is_effkits(app: Path, imagenet_dev: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    rt = runtime_module(app)
+    for path in list_images(imagenet_dev)[::25]:
+        for res in (224, 240, 300):
+            assert np.array_equal(rt.load_image(path, res), load_image(path, res)), path
+    # Odd sizes, grey and RGBA images, and camera frames (arrays) take the same path.
+    rng = np.random.default_rng(1)
+    for i, (w, h, mode) in enumerate([(641, 479, "RGB"), (100, 333, "L"), (257, 256, "RGBA")]):
+        channels = {"RGB": 3, "L": 1, "RGBA": 4}[mode]
+        arr = rng.integers(0, 256, size=(h, w, channels), dtype=np.uint8).squeeze()
+        png = tmp_path / f"{i}.png"
+        Image.fromarray(arr, mode=mode).save(png)
+        assert np.array_equal(rt.load_image(png, 224), load_image(png, 224))
+        if mode == "RGB":
+            assert np.array_equal(rt.frame_to_input(arr, 224), load_image(png, 224))
+
+
+def test_metadata_reader(app: Path, models) -> None:
+    rt = runtime_module(app)
+    info = rt.parse_metadata(models["uint8"].read_bytes())
+    assert (info.name, info.mean, info.std) == ("tiny", [127.0], [128.0])
+    assert info.labels_name == "labels.txt"
+    assert rt.read_packed_file(models["uint8"], "labels.txt").splitlines() == HOSTILE_LABELS
+    assert rt.read_packed_file(models["uint8_plain"], "labels.txt") is None
+    empty = rt.parse_metadata(models["uint8_plain"].read_bytes())
+    assert (empty.mean, empty.labels_name) == (None, None)
+    data = models["uint8"].read_bytes()
+    with pytest.raises(ValueError):
+        rt.parse_metadata(b"\x00" * 8)
+    # A model cut short never crashes the reader: it raises ValueError or finds less.
+    for cut in range(16, len(data), max(len(data) // 50, 1)):
+        try:
+            rt.parse_metadata(data[:cut])
+        except ValueError:
+            pass
+
+
+def test_labels_and_normalization_fallbacks(app: Path, models, tmp_path: Path) -> None:
+    rt = runtime_module(app)
+    # A model whose appended files were stripped (what edgetpu_compiler does) gets its
+    # labels from the CPU model's metadata.
+    setup = rt.model_setup(models["uint8_plain"])
+    assert setup.labels == HOSTILE_LABELS and setup.labels_source == "model.tflite metadata"
+    # Without metadata anywhere: labels.txt and the rendered defaults.
+    plain_app = render_coral_app(tmp_path / "plain", model_name="plain", variant=LITE0,
+                                 labels=["x"] * len(HOSTILE_LABELS),
+                                 cpu_model=models["uint8_plain"], edgetpu_model=None)
+    setup = runtime_module(plain_app).model_setup(plain_app / "model.tflite")
+    assert setup.labels_source == "labels.txt" and setup.norm_source == "defaults"
+    assert float(setup.mean[0]) == 127.0 and float(setup.std[0]) == 128.0
+
+
+def test_make_input(app: Path) -> None:
+    rt = runtime_module(app)
+    pixels = np.arange(256, dtype=np.uint8).repeat(3).reshape(16, 16, 3)
+    ident = {"dtype": np.uint8, "quantization": (1 / 128, 127)}
+    assert rt.input_is_raw_pixels(ident, [127.0], [128.0])
+    assert np.array_equal(rt.make_input(pixels, ident, [127.0], [128.0])[0], pixels)
+    other = {"dtype": np.uint8, "quantization": (0.02, 120)}
+    assert not rt.input_is_raw_pixels(other, [127.0], [128.0])
+    expect = np.clip(np.round(normalize(pixels, 127, 128) / 0.02 + 120), 0, 255).astype(np.uint8)
+    assert np.array_equal(rt.make_input(pixels, other, [127.0], [128.0])[0], expect)
+    int8 = {"dtype": np.int8, "quantization": (1 / 128, -1)}
+    got = rt.make_input(pixels, int8, [127.0], [128.0])[0]
+    assert got.dtype == np.int8 and np.array_equal(got.astype(int), pixels.astype(int) - 128)
+    f32 = {"dtype": np.float32, "quantization": (0.0, 0)}
+    assert np.allclose(rt.make_input(pixels, f32, [127.0], [128.0])[0], normalize(pixels, 127, 128))
+    # Per-channel normalization is honoured (no identity shortcut).
+    assert not rt.input_is_raw_pixels(ident, [127.0, 120.0, 127.0], [128.0, 128.0, 128.0])
+
+
+# --- running the scripts -------------------------------------------------------------------
+
+
+def test_classify_image_matches_effkit_on_every_image(app: Path, models,
+                                                      imagenet_dev: Path) -> None:
+    images = list_images(imagenet_dev)
+    proc = run_app(app, "classify_image.py", "--json", "--top-k", "3", *map(str, images))
+    assert len(fallback_lines(proc.stderr)) == 1  # the one line saying why the CPU runs
+    assert "no Edge TPU model model_edgetpu.tflite" in proc.stderr
+    doc = json.loads(proc.stdout)
+    assert (doc["device"], doc["backend"]) == ("cpu", "ai-edge-litert")
+    assert doc["labels_source"] == doc["normalization_source"] == "model.tflite metadata"
+    got = [r["top"][0]["index"] for r in doc["results"]]
+    expected = effkit_top1(models["uint8"], images)
+    assert len(got) == len(images) == 500
+    mismatches = [str(p.name) for p, a, b in zip(images, got, expected, strict=True) if a != b]
+    assert not mismatches, mismatches[:5]
+    assert len(set(got)) > len(HOSTILE_LABELS) // 2  # the model does discriminate
+    for r in doc["results"]:
+        top = r["top"][0]
+        assert top["label"] == HOSTILE_LABELS[top["index"]]
+        assert r["latency_ms"] > 0
+        scores = [t["score"] for t in r["top"]]
+        assert scores == sorted(scores, reverse=True)
+
+
+def test_classify_image_text_output_and_quantizing_path(tmp_path: Path, models,
+                                                        imagenet_dev: Path) -> None:
+    # int8 input: the app quantizes with the model's scale/zero point, like effkit.
+    app8 = render_coral_app(tmp_path / "int8", model_name="int8 model", variant=LITE0,
+                            labels=HOSTILE_LABELS, cpu_model=models["int8"], edgetpu_model=None)
+    images = list_images(imagenet_dev)[1::8]
+    proc = run_app(app8, "classify_image.py", "--cpu", "--json", *map(str, images))
+    doc = json.loads(proc.stdout)
+    assert [r["top"][0]["index"] for r in doc["results"]] == effkit_top1(models["int8"], images)
+    proc = run_app(app8, "classify_image.py", "--cpu", "-k", "2", str(images[0]))
+    assert fallback_lines(proc.stderr) == []  # --cpu: no fallback message
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "Model: model.tflite on CPU (ai-edge-litert)"
+    assert lines[3].startswith(str(images[0])) and lines[3].endswith(" ms)")
+    assert len(lines) == 6 and any(label in lines[4] for label in HOSTILE_LABELS)
+
+
+def test_classify_image_user_errors(app: Path, tmp_path: Path) -> None:
+    proc = run_app(app, "classify_image.py", str(tmp_path / "nope.jpg"), check=False)
+    assert proc.returncode == 1 and "image" in proc.stderr and "does not exist" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    junk = tmp_path / "junk.jpg"
+    junk.write_bytes(b"not an image")
+    proc = run_app(app, "classify_image.py", str(junk), check=False)
+    assert proc.returncode == 1 and "cannot read image" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_edgetpu_fallback_is_one_line(models, tmp_path: Path, imagenet_dev: Path) -> None:
+    if ctypes.util.find_library("edgetpu"):
+        pytest.skip("an Edge TPU runtime is installed here: the fallback is not forced")
+    # An app with an "Edge TPU model": the delegate libedgetpu.so.1 cannot load here.
+    tpu_app = render_coral_app(tmp_path / "tpu", model_name="tpu", variant=LITE0,
+                               labels=HOSTILE_LABELS, cpu_model=models["uint8"],
+                               edgetpu_model=models["uint8_plain"])
+    assert "no Edge TPU model" not in (tpu_app / "README.md").read_text(encoding="utf-8")
+    image = str(list_images(imagenet_dev)[0])
+    proc = run_app(tpu_app, "classify_image.py", "--json", image)
+    lines = fallback_lines(proc.stderr)
+    assert len(lines) == 1 and "cannot load libedgetpu.so.1" in lines[0], proc.stderr
+    assert json.loads(proc.stdout)["device"] == "cpu"
+    bench = json.loads(run_app(tpu_app, "benchmark.py", "--runs", "3", "--json").stdout)
+    tpu_row = bench["results"][0]
+    assert tpu_row["device"] == "edgetpu" and "libedgetpu.so.1" in tpu_row["skipped"]
+
+
+def test_benchmark_reports_percentiles(app: Path, models, imagenet_dev: Path) -> None:
+    image = list_images(imagenet_dev)[5]
+    proc = run_app(app, "benchmark.py", "--runs", "30", "--warmup", "2", "--image", str(image),
+                   "--json")
+    doc = json.loads(proc.stdout)
+    assert doc["model_name"] == HOSTILE_NAME and doc["runs"] == 30
+    tpu, cpu = doc["results"]
+    assert tpu["device"] == "edgetpu" and "no Edge TPU model" in tpu["skipped"]
+    assert cpu["device"] == "cpu" and cpu["runs"] == 30
+    assert 0 < cpu["p50_ms"] <= cpu["p90_ms"] <= cpu["p99_ms"]
+    assert cpu["top1"] == effkit_top1(models["uint8"], [image])[0]
+    assert cpu["top1_label"] == HOSTILE_LABELS[cpu["top1"]]
+    text = run_app(app, "benchmark.py", "--runs", "5", "--cpu-only").stdout
+    assert text.startswith(f"{HOSTILE_NAME}: 5 runs after 5 warm-up runs")
+    assert "p50 ms" in text and "model.tflite" in text
+
+
+def _write_video(path: Path, images: list[Path]) -> None:
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (320, 240))
+    assert writer.isOpened()
+    for p in images:
+        writer.write(cv2.resize(cv2.imread(str(p)), (320, 240), interpolation=cv2.INTER_AREA))
+    writer.release()
+
+
+def test_classify_camera_on_a_video_file(app: Path, models, imagenet_dev: Path,
+                                         tmp_path: Path) -> None:
+    import cv2
+
+    video = tmp_path / "clip.avi"
+    _write_video(video, list_images(imagenet_dev)[::50][:10])
+    # effkit's evaluation of the very frames the app decodes.
+    frames = []
+    capture = cv2.VideoCapture(str(video))
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(tmp_path / f"frame{len(frames)}.png")
+        cv2.imwrite(str(frames[-1]), frame)
+    capture.release()
+    assert len(frames) == 10
+    proc = run_app(app, "classify_camera.py", "--source", str(video), "--no-display", "--json")
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["frame"] for r in rows] == list(range(1, 11))
+    assert [r["top"][0]["index"] for r in rows] == effkit_top1(models["uint8"], frames)
+    assert all(r["fps"] >= 0 and r["inference_ms"] > 0 for r in rows)
+    # Text mode, a frame limit, and no display available: one line per frame.
+    proc = run_app(app, "classify_camera.py", "--source", str(video), "--max-frames", "4", "--cpu")
+    lines = proc.stdout.splitlines()
+    assert "no display found" in proc.stderr
+    assert sum(line.startswith("frame") for line in lines) == 4
+    assert lines[-1].startswith("4 frames in")
+    missing = run_app(app, "classify_camera.py", "--source", str(tmp_path / "none.avi"),
+                      "--no-display", check=False)
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+
+@pytest.mark.skipif(shutil.which("edgetpu_compiler") is None,
+                    reason="edgetpu_compiler is not installed (Debian/Ubuntu x86-64 only)")
+def test_on_a_real_edge_tpu(models, tmp_path: Path, imagenet_dev: Path) -> None:
+    try:
+        from ai_edge_litert.interpreter import load_delegate
+
+        load_delegate("libedgetpu.so.1")
+    except (ValueError, OSError, RuntimeError) as exc:
+        pytest.skip(f"no Edge TPU attached ({exc})")
+    subprocess.run(["edgetpu_compiler", "-s", "-o", str(tmp_path), str(models["uint8"])],
+                   check=True, capture_output=True, timeout=300)
+    compiled = tmp_path / "uint8_edgetpu.tflite"
+    tpu_app = render_coral_app(tmp_path / "tpu", model_name="tpu", variant=LITE0,
+                               labels=HOSTILE_LABELS, cpu_model=models["uint8"],
+                               edgetpu_model=compiled)
+    images = list_images(imagenet_dev)[::10]
+    doc = json.loads(run_app(tpu_app, "classify_image.py", "--json", *map(str, images)).stdout)
+    assert doc["device"] == "edgetpu"
+    got = [r["top"][0]["index"] for r in doc["results"]]
+    expected = effkit_top1(models["uint8"], images)
+    assert np.mean(np.asarray(got) == np.asarray(expected)) >= 0.95

@@ -1,0 +1,120 @@
+"""The Raspberry Pi + Coral app: answers checked, context built, ``coral/`` rendered.
+
+The rendered folder is standalone: scripts that never import effkit, the models,
+``labels.txt`` and ``install.sh``. Labels and normalization are read by the app from
+the model's metadata at run time; what reaches the templates (model name, a few
+sample labels for the README) is checked here and escaped by the templates.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+from effkit import __version__
+from effkit.errors import ModelFileError, TemplateError
+from effkit.labels import write_labels
+from effkit.render import render_tree
+from effkit.resources import template_dir
+from effkit.variants import Variant
+
+MAX_NAME_LENGTH = 100
+MAX_LABEL_LENGTH = 200
+CPU_MODEL_FILE = "model.tflite"
+EDGETPU_MODEL_FILE = "model_edgetpu.tflite"
+LABELS_FILE = "labels.txt"
+SAMPLE_LABELS = 3
+
+
+def check_text(value: object, what: str, max_length: int) -> str:
+    """A single line of printable text, or TemplateError naming the problem."""
+    if not isinstance(value, str):
+        raise TemplateError(f"{what} must be text, not {type(value).__name__}")
+    if not value.strip():
+        raise TemplateError(f"{what} is empty", f"give the {what} some visible text")
+    if len(value) > max_length:
+        raise TemplateError(f"{what} is {len(value)} characters long (at most {max_length})",
+                            f"shorten the {what}")
+    for pos, ch in enumerate(value):
+        if not ch.isprintable():
+            name = unicodedata.name(ch, "control character")
+            raise TemplateError(
+                f"{what} {value[:40]!r} contains U+{ord(ch):04X} ({name}) at position {pos}",
+                f"use a {what} without control, format or line-break characters",
+            )
+    return value
+
+
+def check_labels(labels: list[str]) -> list[str]:
+    if not isinstance(labels, (list, tuple)) or not labels:
+        raise TemplateError("the app needs at least one label", "pass the model's class names")
+    return [check_text(label, f"label {i + 1}", MAX_LABEL_LENGTH) for i, label in enumerate(labels)]
+
+
+def _check_model(path: Path, what: str) -> Path:
+    path = Path(path)
+    try:
+        with path.open("rb") as f:
+            head = f.read(8)
+    except FileNotFoundError:
+        raise ModelFileError(f"{what} {str(path)!r} does not exist",
+                             "build the model first") from None
+    except IsADirectoryError:
+        raise ModelFileError(f"{what} {str(path)!r} is a folder", "pass a .tflite file") from None
+    except OSError as exc:
+        raise ModelFileError(f"cannot read {what} {str(path)!r}: {exc.strerror}") from None
+    if head[4:8] != b"TFL3":
+        raise ModelFileError(f"{what} {str(path)!r} is not a TFLite model", "pass a .tflite file")
+    return path
+
+
+def coral_context(*, model_name: str, variant: Variant, labels: list[str],
+                  has_edgetpu: bool) -> dict:
+    """The answers the ``coral/`` templates use (plain JSON-able values)."""
+    return {
+        "model_name": model_name,
+        "variant_name": variant.name,
+        "resolution": variant.resolution,
+        "norm_mean": float(variant.norm_mean),
+        "norm_std": float(variant.norm_std),
+        "num_classes": len(labels),
+        "sample_labels": list(labels[:SAMPLE_LABELS]),
+        "has_edgetpu": has_edgetpu,
+        "cpu_model_file": CPU_MODEL_FILE,
+        "edgetpu_model_file": EDGETPU_MODEL_FILE,
+        "labels_file": LABELS_FILE,
+        "effkit_version": __version__,
+    }
+
+
+def render_coral_app(
+    out_dir: Path,
+    *,
+    model_name: str,
+    variant: Variant,
+    labels: list[str],
+    cpu_model: Path,
+    edgetpu_model: Path | None,
+    force: bool = False,
+) -> Path:
+    """Render the Raspberry Pi + Coral app into ``out_dir``; returns ``out_dir``.
+
+    ``cpu_model`` is copied as ``model.tflite``, ``edgetpu_model`` (when compiled) as
+    ``model_edgetpu.tflite``; ``labels`` are written to ``labels.txt``. Raises
+    TemplateError for a model name or label that cannot be rendered safely,
+    ModelFileError for a missing or non-TFLite model, OutputError for an existing
+    non-empty ``out_dir`` without ``force``.
+    """
+    model_name = check_text(model_name, "model name", MAX_NAME_LENGTH)
+    labels = check_labels(labels)
+    extra: dict[str, Path | bytes] = {
+        CPU_MODEL_FILE: _check_model(cpu_model, "CPU model"),
+        LABELS_FILE: write_labels(labels),
+    }
+    if edgetpu_model is not None:
+        extra[EDGETPU_MODEL_FILE] = _check_model(edgetpu_model, "Edge TPU model")
+    context = coral_context(model_name=model_name, variant=variant, labels=labels,
+                            has_edgetpu=edgetpu_model is not None)
+    result = render_tree(template_dir("coral"), Path(out_dir), context, force=force,
+                         extra_files=extra)
+    return result.out_dir
