@@ -51,18 +51,28 @@ def pin_input_range(batch: np.ndarray, mean: float, std: float) -> np.ndarray:
 
 @contextlib.contextmanager
 def native_log_captured() -> Iterator[list[str]]:
-    """Send the converter's C++ chatter (fd 2) to a buffer instead of the terminal."""
+    """Keep the converter's chatter (C++ logs on fd 2, Keras' signature dump on stdout)
+    off the terminal, so ``--json`` output stays a single JSON document."""
+    import io
+    import sys
+
     captured: list[str] = []
+    py_out = io.StringIO()
     with tempfile.TemporaryFile(mode="w+b") as tmp:
-        saved = os.dup(2)
-        os.dup2(tmp.fileno(), 2)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        saved = {fd: os.dup(fd) for fd in (1, 2)}
+        for fd in saved:
+            os.dup2(tmp.fileno(), fd)
         try:
-            yield captured
+            with contextlib.redirect_stdout(py_out):
+                yield captured
         finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+            for fd, copy in saved.items():
+                os.dup2(copy, fd)
+                os.close(copy)
             tmp.seek(0)
-            captured.append(tmp.read().decode("utf-8", "replace"))
+            captured.append(tmp.read().decode("utf-8", "replace") + py_out.getvalue())
 
 
 def convert(model, options: ConvertOptions, calibration: np.ndarray | None = None) -> bytes:

@@ -21,11 +21,12 @@ def check_output_dir(out_dir: Path, force: bool) -> None:
     out_dir = Path(out_dir)
     if out_dir.exists():
         if not out_dir.is_dir():
-            raise OutputError(f"output {str(out_dir)!r} exists and is not a folder",
-                              "choose another --out")
+            raise OutputError(f"output {str(out_dir)!r} exists and is not a folder", "choose another --out")
         if any(out_dir.iterdir()) and not force:
-            raise OutputError(f"output folder {str(out_dir)!r} is not empty",
-                              "choose another --out, or pass --force to replace it")
+            raise OutputError(
+                f"output folder {str(out_dir)!r} is not empty",
+                "choose another --out, or pass --force to replace it",
+            )
     parent = _existing_parent(out_dir)
     if not os.access(parent, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write to {str(parent)!r}", "choose a writable --out")
@@ -47,8 +48,9 @@ def staged_dir(out_dir: Path, force: bool) -> Iterator[Path]:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     except OSError as exc:
-        raise OutputError(f"cannot create {str(out_dir.parent)!r}: {exc.strerror}",
-                          "choose a writable --out") from None
+        raise OutputError(
+            f"cannot create {str(out_dir.parent)!r}: {exc.strerror}", "choose a writable --out"
+        ) from None
     try:
         yield tmp
         os.chmod(tmp, 0o755)
@@ -75,7 +77,9 @@ def write_file_atomic(path: Path, data: bytes, force: bool) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
     except OSError as exc:
-        raise OutputError(f"cannot write {str(path)!r}: {exc.strerror}", "choose a writable location") from None
+        raise OutputError(
+            f"cannot write {str(path)!r}: {exc.strerror}", "choose a writable location"
+        ) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
+
+# TensorFlow's C++ INFO/WARNING lines are noise for users; errors still show.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 app = typer.Typer(
     name="effkit",
@@ -20,8 +25,9 @@ def _root() -> None:
 
 
 def _register() -> None:
-    from effkit.cli import variants_cmd
+    from effkit.cli import build, variants_cmd
 
+    app.command("build")(build.build)
     app.command("variants")(variants_cmd.variants)
 
 

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Set up effkit on a fresh Debian/Ubuntu machine: a virtual environment in .venv with
+# effkit installed from this checkout. With --dev, also what the tests need
+# (Debian: libusb-1.0-0 aapt android-framework-res shellcheck chromium; npm:
+# kotlin-compiler; PyPI: pytest, ruff, opencv, and tflite-support 0.4.4 as a test oracle).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dev=0
+[ "${1:-}" = "--dev" ] && dev=1
+PYTHON=${PYTHON:-python3}
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if [ "$dev" = 1 ] && command -v apt-get >/dev/null; then
+  echo "== Debian packages for the tests"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    libusb-1.0-0 aapt android-framework-res shellcheck chromium >/dev/null
+fi
+if [ "$dev" = 1 ] && ! command -v kotlinc >/dev/null; then
+  echo "== kotlinc (npm kotlin-compiler)"
+  as_root npm install -g --silent kotlin-compiler >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "== virtual environment .venv ($($PYTHON --version))"
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+echo "== pip install effkit"
+if [ "$dev" = 1 ]; then
+  .venv/bin/python -m pip install -q -e ".[test]"
+  # tflite-support pins protobuf<4, which breaks TensorFlow: install it without its
+  # dependencies; its flatbuffers-only metadata modules serve as the test oracle.
+  if .venv/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+    .venv/bin/python -m pip install -q --no-deps "tflite-support==0.4.4"
+  fi
+else
+  .venv/bin/python -m pip install -q .
+fi
+echo "== ready: .venv/bin/effkit --help"

@@ -1,0 +1,171 @@
+"""effkit build: the whole pipeline in one command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from effkit.cli._common import ForceOpt, JsonOpt, console, err_console, handle_errors, print_json
+
+STAGE_TITLES = {
+    "model": "Building the Keras model",
+    "weights": "Loading weights",
+    "calibration": "Calibration data",
+    "convert": "Converting to TFLite",
+    "metadata": "Attaching metadata",
+    "edgetpu-check": "Edge TPU compatibility",
+    "edgetpu-compile": "edgetpu_compiler",
+    "edgetpu-metadata": "Metadata on the Edge TPU model",
+    "app": "Rendering the sample app",
+}
+
+
+@handle_errors
+def build(
+    variant: Annotated[
+        str, typer.Option("--variant", "-v", help="lite0 .. lite4 (see 'effkit variants').")
+    ] = "lite0",
+    target: Annotated[
+        str, typer.Option("--target", "-t", help="cpu, coral (Edge TPU + Pi scripts) or android.")
+    ] = "cpu",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output folder (default: build/VARIANT-TARGET).")
+    ] = None,
+    weights: Annotated[
+        str | None,
+        typer.Option(
+            "--weights",
+            help="Official checkpoint folder, .weights.h5/.keras file, or 'random'. "
+            "Default: bundled ImageNet weights (lite0-2).",
+        ),
+    ] = None,
+    labels: Annotated[
+        Path | None, typer.Option("--labels", help="Labels file, one per line (UTF-8).")
+    ] = None,
+    calibration: Annotated[
+        Path | None,
+        typer.Option(
+            "--calibration",
+            help="Folder of images to calibrate on (recursive). Default: data "
+            "distilled from the model's batch-norm statistics, no images needed.",
+        ),
+    ] = None,
+    calibration_size: Annotated[
+        int | None,
+        typer.Option(
+            "--calibration-size", help="Images to calibrate on (default: 100 from a folder, 32 distilled)."
+        ),
+    ] = None,
+    quant: Annotated[
+        str, typer.Option("--quant", help="int8 (full integer), float16, dynamic or float32.")
+    ] = "int8",
+    io: Annotated[str, typer.Option("--io", help="int8 model input/output type: uint8 or int8.")] = "uint8",
+    skip_compile: Annotated[
+        bool, typer.Option("--skip-compile", help="coral: build everything but the Edge TPU compile.")
+    ] = False,
+    compiler: Annotated[
+        str | None,
+        typer.Option(
+            "--compiler",
+            help="edgetpu_compiler path, or 'docker' (default: $EFFKIT_EDGETPU_COMPILER, then PATH).",
+        ),
+    ] = None,
+    min_tpu_ops: Annotated[
+        float,
+        typer.Option("--min-tpu-ops", help="Fail when fewer ops than this fraction map to the Edge TPU."),
+    ] = 1.0,
+    num_segments: Annotated[
+        int | None, typer.Option("--num-segments", help="Split the Edge TPU model for pipelining.")
+    ] = None,
+    min_runtime: Annotated[
+        int | None,
+        typer.Option("--min-runtime", help="edgetpu_compiler -m: oldest Edge TPU runtime to support."),
+    ] = None,
+    app_id: Annotated[str | None, typer.Option("--app-id", help="android: Java package name.")] = None,
+    app_name: Annotated[
+        str | None, typer.Option("--app-name", help="android: app name shown on the phone.")
+    ] = None,
+    model_name: Annotated[str | None, typer.Option("--name", help="Model name in the metadata.")] = None,
+    author: Annotated[str, typer.Option("--author", help="Author in the metadata.")] = "effkit",
+    license_: Annotated[str, typer.Option("--license", help="License in the metadata.")] = "Apache-2.0",
+    force: ForceOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Build a full-integer TFLite model with metadata (and Edge TPU model, sample app)."""
+    from effkit.pipeline import BuildRequest, run_build, validate
+
+    req = BuildRequest(
+        variant=variant,
+        target=target,
+        out=out,
+        weights=weights,
+        labels=labels,
+        calibration=calibration,
+        calibration_size=calibration_size,
+        quant=quant,
+        io=io,
+        force=force,
+        skip_compile=skip_compile,
+        compiler=compiler,
+        min_tpu_ops=min_tpu_ops,
+        num_segments=num_segments,
+        min_runtime_version=min_runtime,
+        app_id=app_id,
+        app_name=app_name,
+        model_name=model_name,
+        author=author,
+        license=license_,
+    )
+    validate(req)  # cheap checks before the progress display starts
+
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=json_out,
+        disable=not err_console.is_terminal and json_out,
+    )
+    tasks: dict[str, int] = {}
+
+    def on_progress(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(STAGE_TITLES.get(stage, stage), total=None)
+        if total:
+            progress.update(tasks[stage], completed=done, total=total)
+
+    with progress:
+        result = run_build(req, on_progress)
+    doc = result.manifest
+    if json_out:
+        print_json(doc | {"out_dir": str(result.out_dir)})
+        return
+    _summary(result.out_dir, doc)
+
+
+def _summary(out_dir: Path, doc: dict) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"effkit build: {doc['variant']} -> {doc['target']}", show_header=True)
+    table.add_column("artifact")
+    table.add_column("size", justify="right")
+    for art in doc["artifacts"]:
+        table.add_row(str(out_dir / art["path"]), f"{art['bytes'] / 1e6:.2f} MB")
+    console.print(table)
+    calib = doc.get("calibration")
+    if calib:
+        console.print(
+            f"calibration: {calib['source']} ({calib['count']} images"
+            + (f", {calib['skipped']} unreadable skipped" if calib["skipped"] else "")
+            + ")"
+        )
+    tpu = doc.get("edgetpu")
+    if tpu:
+        console.print(f"edge tpu: {tpu.get('status')}")
+    console.print("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in doc["timings_s"].items()))
