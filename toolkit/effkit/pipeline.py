@@ -103,6 +103,13 @@ def validate(req: BuildRequest) -> tuple[Variant, ConvertOptions]:
     if not 0.0 <= req.min_tpu_ops <= 1.0:
         raise UsageError("--min-tpu-ops must be a fraction between 0 and 1")
     check_output_dir(req.out_dir(), req.force)
+    from effkit.weights import resolve_source
+
+    resolve_source(variant, req.weights)  # lite3/4 without --weights, missing files: fail now
+    if req.calibration is not None:
+        from effkit.calibration import check_folder
+
+        check_folder(req.calibration)
     return variant, options
 
 
@@ -137,22 +144,24 @@ def run_build(req: BuildRequest, on_progress: ProgressFn | None = None) -> Build
 
         compiler = find_compiler(req.compiler)  # fails now, not after the long stages
 
+    calib_set = None
+    if options.quant == "int8" and req.calibration is not None:
+        # Before the model: an unusable folder fails in seconds, not after minutes.
+        with clock.stage("calibration") as tick:
+            calib_set = calib.from_folder(req.calibration, variant,
+                                          req.calibration_size or calib.DEFAULT_FOLDER_SIZE, tick)
+
     with clock.stage("model"):
         model = build_model(variant, num_classes=num_classes)
     with clock.stage("weights"):
         weights = load_weights(model, variant, req.weights)
 
-    calib_set = None
-    if options.quant == "int8":
+    if options.quant == "int8" and calib_set is None:
         with clock.stage("calibration") as tick:
-            if req.calibration is not None:
-                calib_set = calib.from_folder(req.calibration, variant,
-                                              req.calibration_size or calib.DEFAULT_FOLDER_SIZE, tick)
-            else:
-                settings = calib.DistillSettings()
-                if req.calibration_size:
-                    settings = calib.DistillSettings(count=req.calibration_size)
-                calib_set = calib.distilled(model, variant, settings, tick)
+            settings = calib.DistillSettings()
+            if req.calibration_size:
+                settings = calib.DistillSettings(count=req.calibration_size)
+            calib_set = calib.distilled(model, variant, settings, tick)
 
     with clock.stage("convert"):
         from effkit.convert import pin_input_range

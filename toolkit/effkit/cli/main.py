@@ -29,6 +29,10 @@ def _register() -> None:
 
     app.command("build")(build.build)
     app.command("variants")(variants_cmd.variants)
+    from effkit.cli import inspect_cmd, metadata_cmd
+
+    app.command("inspect")(inspect_cmd.inspect)
+    app.command("metadata")(metadata_cmd.metadata)
 
 
 _register()

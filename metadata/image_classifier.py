@@ -1,0 +1,94 @@
+"""Image classifier metadata, as tflite-support's ``image_classifier.MetadataWriter`` writes it.
+
+Reads the input/output tensor types from the model, describes the input as an RGB image with
+NormalizationOptions and the output as per-class scores with a TENSOR_AXIS_LABELS file
+(``labels.txt``), then hands everything to the writer. For float32 and uint8 models the
+result's metadata JSON is identical to tflite-support's ``create_for_inference``; for int8
+tensors effkit also records the int8 value range (-128..127), which tflite-support leaves out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from effkit.errors import LabelsError, ModelFileError
+from effkit.labels import check_count, write_labels
+from effkit.metadata.info import (
+    TENSOR_TYPES,
+    ClassificationOutputInfo,
+    InputImageInfo,
+    ModelInfo,
+)
+from effkit.metadata.model_file import TensorSpec, io_tensors
+from effkit.metadata.writer import populate
+
+LABELS_FILENAME = "labels.txt"
+
+
+def classifier_tensors(model_bytes: bytes) -> tuple[TensorSpec, TensorSpec]:
+    """The image input and score output of a classifier; ModelFileError when it isn't one."""
+    inputs, outputs = io_tensors(model_bytes)
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise ModelFileError(
+            f"an image classifier has one input and one output; this model has "
+            f"{len(inputs)} input(s) and {len(outputs)} output(s)",
+            "pass a single-image classifier",
+        )
+    image, scores = inputs[0], outputs[0]
+    if len(image.shape) != 4 or image.shape[-1] != 3:
+        raise ModelFileError(
+            f"input {image.name!r} has shape {list(image.shape)}, not an RGB image [1, H, W, 3]",
+            "pass a classifier that takes NHWC RGB images",
+        )
+    for kind, tensor in (("input", image), ("output", scores)):
+        if tensor.dtype not in TENSOR_TYPES:
+            raise ModelFileError(f"{kind} {tensor.name!r} is {tensor.dtype}",
+                                 f"use a model with {'/'.join(TENSOR_TYPES)} inputs and outputs")
+    if len(scores.shape) < 1:
+        raise ModelFileError(f"output {scores.name!r} is a scalar, not per-class scores",
+                             "pass an image classifier")
+    return image, scores
+
+
+def num_classes(scores: TensorSpec) -> int:
+    """Scores per image: every output dimension but the batch."""
+    dims = scores.shape[1:] if len(scores.shape) > 1 else scores.shape
+    return math.prod(dims)
+
+
+def check_labels(labels: Sequence[str], expected: int | None) -> list[str]:
+    """Labels that can be written one per line; count checked against the model."""
+    labels = list(labels)
+    if not labels:
+        raise LabelsError("the label list is empty", "give one label per class")
+    for i, label in enumerate(labels):
+        if not isinstance(label, str):
+            raise LabelsError(f"label {i + 1} is {type(label).__name__}, not text")
+        if not label.strip():
+            raise LabelsError(f"label {i + 1} is empty", "give every class a name")
+        if "\n" in label or "\r" in label:
+            raise LabelsError(f"label {i + 1} ({label!r}) contains a line break",
+                              "keep each label on one line")
+    check_count(labels, expected, source="labels")
+    return labels
+
+
+def create_for_inference(model_bytes: bytes, *, model_info: ModelInfo,
+                         norm_mean: float | Sequence[float], norm_std: float | Sequence[float],
+                         labels: Sequence[str]) -> bytes:
+    """The model with image classifier metadata and ``labels.txt`` packed in.
+
+    ``norm_mean``/``norm_std``: the preprocessing ``(pixel - mean) / std`` the model was
+    trained with (a number, or one per channel). Labels must match the output size.
+    """
+    image, scores = classifier_tensors(model_bytes)
+    labels = check_labels(labels, num_classes(scores))
+    mean = (norm_mean,) if isinstance(norm_mean, int | float) else tuple(norm_mean)
+    std = (norm_std,) if isinstance(norm_std, int | float) else tuple(norm_std)
+    input_info = InputImageInfo(norm_mean=mean, norm_std=std, color_space="RGB",
+                                tensor_type=image.dtype)
+    output_info = ClassificationOutputInfo(labels_filename=LABELS_FILENAME,
+                                           tensor_type=scores.dtype)
+    return populate(model_bytes, model_info=model_info, inputs=[input_info],
+                    outputs=[output_info], files={LABELS_FILENAME: write_labels(labels)})

@@ -1,0 +1,203 @@
+"""inspect_model and `effkit inspect` on real TensorFlow-converted models, checked by LiteRT."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+
+import numpy as np
+import pytest
+from effkit.cli.main import app
+from effkit.inspect_model import inspect_model
+from effkit.metadata import ModelInfo, create_for_inference, metadata_json
+from effkit.metadata import metadata_schema_py_generated as fb
+from effkit.metadata.info import ClassificationOutputInfo, InputImageInfo
+from effkit.metadata.writer import build_metadata, populate_metadata
+from typer.testing import CliRunner
+
+LABELS = ["zero", "one", "two"]
+
+
+@pytest.fixture(scope="module")
+def models() -> dict[str, bytes]:
+    """Real converter outputs: an 8x8 RGB classifier (float32, uint8 I/O) and a model with a
+    custom op (BesselI0e, kept by allow_custom_ops)."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(1)
+    inp = keras.Input((8, 8, 3), batch_size=1)
+    x = keras.layers.DepthwiseConv2D(3, activation="relu")(inp)
+    x = keras.layers.Flatten()(x)
+    model = keras.Model(inp, keras.layers.Dense(len(LABELS), activation="softmax")(x))
+    out = {"float32": tf.lite.TFLiteConverter.from_keras_model(model).convert()}
+
+    def representative():
+        rng = np.random.default_rng(0)
+        for _ in range(4):
+            yield [rng.uniform(-1, 1, (1, 8, 8, 3)).astype(np.float32)]
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = converter.inference_output_type = tf.uint8
+    out["uint8"] = converter.convert()
+
+    @tf.function(input_signature=[tf.TensorSpec([1, 4], tf.float32)])
+    def custom(x):
+        return tf.math.bessel_i0e(x) + 1.0
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [custom.get_concrete_function()], custom)
+    converter.allow_custom_ops = True
+    out["custom"] = converter.convert()
+    return out
+
+
+def _with_metadata(model_bytes: bytes) -> bytes:
+    return create_for_inference(model_bytes, model_info=ModelInfo(name="tiny", author="[b]x[/b]"),
+                                norm_mean=127.0, norm_std=128.0, labels=LABELS)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "uint8"])
+def test_tensors_and_ops_agree_with_litert(models, dtype):
+    from ai_edge_litert.interpreter import Interpreter
+
+    info = inspect_model(models[dtype])
+    interpreter = Interpreter(model_content=models[dtype])
+    for ours, theirs in ((info["inputs"], interpreter.get_input_details()),
+                         (info["outputs"], interpreter.get_output_details())):
+        assert len(ours) == len(theirs) == 1
+        assert ours[0]["name"] == theirs[0]["name"]
+        assert ours[0]["shape"] == theirs[0]["shape"].tolist()
+        assert ours[0]["dtype"] == np.dtype(theirs[0]["dtype"]).name
+        scale, zero = theirs[0]["quantization"]
+        if dtype == "uint8":
+            assert ours[0]["quantization"] == {"scale": [pytest.approx(scale)],
+                                               "zero_point": [zero]}
+        else:
+            assert ours[0]["quantization"] is None
+    litert_ops = Counter(op["op_name"] for op in interpreter._get_ops_details())
+    assert Counter(info["ops"]) == litert_ops
+    assert info["operators"] == sum(litert_ops.values())
+    assert info["custom_ops"] == {} and info["edgetpu"] is False
+    assert info["size_bytes"] == len(models[dtype]) and info["subgraphs"] == 1
+    assert re.fullmatch(r"\d+\.\d+\.\d+", info["min_runtime_version"] or "")
+    assert info["has_metadata"] is False and info["metadata"] is None
+    assert info["associated_files"] == [] and info["labels"] is None
+
+
+def test_custom_ops_are_counted(models):
+    info = inspect_model(models["custom"])
+    assert info["custom_ops"] == {"BesselI0e": 1}
+    assert info["ops"] == {"ADD": 1}
+    assert info["edgetpu"] is False
+
+
+def test_metadata_section(models):
+    out = _with_metadata(models["uint8"])
+    info = inspect_model(out)
+    assert info["has_metadata"] is True and info["metadata_error"] is None
+    assert info["metadata"] == json.loads(metadata_json(out))
+    assert info["metadata"]["name"] == "tiny"
+    assert info["associated_files"] == ["labels.txt"] and info["labels"] == 3
+    assert info["normalization"] == {"mean": [127.0], "std": [128.0]}
+    assert "TFLITE_METADATA" in info["metadata_entries"]
+    json.dumps(info)  # JSON-ready
+
+
+def test_inspect_metadata_matches_tflite_support_displayer(models, tmp_path):
+    try:
+        from tensorflow_lite_support.metadata.python import metadata as ref
+    except Exception as exc:  # the full oracle tests live in test_metadata.py
+        pytest.skip(f"tflite-support 0.4.4 is not importable ({exc})")
+    path = tmp_path / "tiny.tflite"
+    path.write_bytes(_with_metadata(models["float32"]))
+    theirs = ref.MetadataDisplayer.with_model_file(str(path)).get_metadata_json()
+    result = CliRunner().invoke(app, ["inspect", str(path), "--metadata-json"])
+    assert result.exit_code == 0 and result.stdout == theirs
+    result = CliRunner().invoke(app, ["inspect", str(path), "--json"])
+    assert json.loads(result.stdout)["metadata"] == json.loads(theirs)
+
+
+def test_metadata_with_nan_is_reported_not_fatal(models):
+    metadata = build_metadata(models["float32"], model_info=ModelInfo(name="nan"),
+                              inputs=[InputImageInfo((127,), (128,))],
+                              outputs=[ClassificationOutputInfo()])
+    metadata.subgraphMetadata[0].outputTensorMetadata[0].stats.max = [float("nan")]
+    out = populate_metadata(models["float32"], metadata, {"labels.txt": b"a\nb\nc\n"})
+    info = inspect_model(out)
+    assert info["has_metadata"] is True and info["metadata"] is None
+    assert "nan" in info["metadata_error"]
+    assert '"max": [\n              nan\n' in metadata_json(out)
+
+
+def test_corrupt_metadata_is_reported_not_fatal(models):
+    empty = fb.ModelMetadataT()
+    empty.subgraphMetadata = [fb.SubGraphMetadataT()]
+    empty.subgraphMetadata[0].inputTensorMetadata = [fb.TensorMetadataT()]
+    empty.subgraphMetadata[0].outputTensorMetadata = [fb.TensorMetadataT()]
+    out = bytearray(populate_metadata(models["float32"], empty, {}))
+    start = bytes(out).index(b"M001") - 4
+    out[start + 4:start + 8] = b"M00X"
+    info = inspect_model(bytes(out))
+    assert info["has_metadata"] is True and "M001" in info["metadata_error"]
+
+
+# --- effkit inspect -------------------------------------------------------------------------
+
+def _plain(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def test_cli_inspect_json_and_tables(models, tmp_path):
+    path = tmp_path / "tiny.tflite"
+    path.write_bytes(_with_metadata(models["uint8"]))
+    runner = CliRunner()
+    result = runner.invoke(app, ["inspect", str(path), "--json"])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["model"] == str(path) and doc == {"model": str(path)} | inspect_model(
+        path.read_bytes())
+    result = runner.invoke(app, ["inspect", str(path)])
+    assert result.exit_code == 0, result.stderr
+    text = _plain(result.stdout)
+    for expected in ("Inputs and outputs", "uint8", "FULLY_CONNECTED", "TFLite metadata",
+                     "labels.txt", "[b]x[/b]", "mean [127.0] std [128.0]"):
+        assert expected in text, expected
+    result = runner.invoke(app, ["inspect", str(path), "--metadata-json"])
+    assert result.exit_code == 0 and result.stdout == metadata_json(path.read_bytes())
+
+
+def test_cli_inspect_custom_op_model(models, tmp_path):
+    path = tmp_path / "custom.tflite"
+    path.write_bytes(models["custom"])
+    result = CliRunner().invoke(app, ["inspect", str(path)])
+    assert result.exit_code == 0, result.stderr
+    assert "BesselI0e (custom)" in _plain(result.stdout)
+
+
+def test_cli_inspect_bad_inputs(models, tmp_path):
+    plain = tmp_path / "plain.tflite"
+    plain.write_bytes(models["float32"])
+    (tmp_path / "text.tflite").write_text("not a model", encoding="utf-8")
+    cases = [
+        ([str(tmp_path / "missing.tflite")], 1, "does not exist"),
+        ([str(tmp_path / "text.tflite")], 1, "not a TFLite model"),
+        ([str(tmp_path)], 1, "is a folder"),
+        ([str(plain), "--json", "--metadata-json"], 2, "do not go together"),
+        ([str(plain), "--metadata-json"], 1, "no TFLite metadata"),
+    ]
+    for args, code, message in cases:
+        result = CliRunner().invoke(app, ["inspect", *args])
+        assert result.exit_code == code, (args, result.stderr)
+        assert message in result.stderr and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_cli_inspect_help():
+    result = CliRunner().invoke(app, ["inspect", "--help"])
+    assert result.exit_code == 0
+    assert "--json" in _plain(result.stdout) and "--metadata-json" in _plain(result.stdout)

@@ -1,0 +1,749 @@
+"""TFLite metadata: schema bindings, writer, reader, JSON text, CLI, checked against tflite-support.
+
+Models are real: a tiny Keras conv net converted by TensorFlow (float32, and full-integer
+quantized with uint8 and int8 I/O). The oracle is tflite-support 0.4.4 (test environment
+only: ``pip install --no-deps tflite-support==0.4.4``). Its package ``tflite_support`` does
+not import next to protobuf >= 4 (its Task library protos), so the oracle is imported from
+``tensorflow_lite_support.metadata.python.metadata`` (flatbuffers only), which works.
+The golden files in tests/golden/ were written by tflite-support's own image classifier
+writer (float32, uint8) and by effkit (int8, where effkit records the int8 value range).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import flatbuffers
+import numpy as np
+import pytest
+from effkit.cli.main import app
+from effkit.errors import LabelsError, ModelFileError, UsageError
+from effkit.metadata import (
+    AssociatedFile,
+    ClassificationOutputInfo,
+    InputImageInfo,
+    ModelInfo,
+    associated_files,
+    attach_classifier_metadata,
+    create_for_inference,
+    labels_from_model,
+    metadata_json,
+    normalization,
+    populate,
+    remove_metadata,
+    verify,
+)
+from effkit.metadata import metadata_schema_py_generated as fb
+from effkit.metadata.fbs import SCHEMA_PATH, metadata_schema, parse_schema
+from effkit.metadata.model_file import named_metadata, root_table
+from effkit.metadata.reader import read_metadata
+from effkit.metadata.text import buffer_to_json, float_text
+from effkit.metadata.writer import min_parser_version, pack_metadata
+from typer.testing import CliRunner
+
+GOLDEN = Path(__file__).parent / "golden"
+GENERATED = Path(fb.__file__)
+INFO = ModelInfo(name="effkit tiny classifier",
+                 description="A 16x16 test classifier \u2014 \u00fcn\u00efcode ok.",
+                 version="v1.2", author="effkit tests", license="Apache-2.0")
+LABELS = ["cat", "dog", "crane", "crane", "caf\u00e9"]
+DTYPES = ("float32", "uint8", "int8")
+
+
+# --- real models ---------------------------------------------------------------------------
+
+def _convert(model, dtype: str) -> bytes:
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if dtype != "float32":
+        def representative():
+            rng = np.random.default_rng(0)
+            for _ in range(8):
+                yield [rng.uniform(-1, 1, (1, *model.input_shape[1:])).astype(np.float32)]
+
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = representative
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = getattr(tf, dtype)
+        converter.inference_output_type = getattr(tf, dtype)
+    return converter.convert()
+
+
+@pytest.fixture(scope="module")
+def models() -> dict[str, bytes]:
+    """A tiny RGB classifier (16x16x3 -> 5 classes) in float32, uint8 and int8 I/O."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((16, 16, 3), batch_size=1, name="image")
+    x = keras.layers.Conv2D(4, 3, strides=2, activation="relu6")(inp)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    out = keras.layers.Dense(len(LABELS), activation="softmax")(x)
+    model = keras.Model(inp, out)
+    return {dtype: _convert(model, dtype) for dtype in DTYPES}
+
+
+@pytest.fixture(scope="module")
+def vector_model() -> bytes:
+    """A real model whose input is not an image (1x8 features)."""
+    import keras
+
+    inp = keras.Input((8,), batch_size=1)
+    return _convert(keras.Model(inp, keras.layers.Dense(5, activation="softmax")(inp)), "float32")
+
+
+def _attach(model_bytes: bytes, labels=LABELS, info=INFO) -> bytes:
+    return create_for_inference(model_bytes, model_info=info, norm_mean=127.0, norm_std=128.0,
+                                labels=labels)
+
+
+def _run(model_bytes: bytes) -> np.ndarray:
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=model_bytes)
+    interpreter.allocate_tensors()
+    detail = interpreter.get_input_details()[0]
+    x = (np.arange(int(np.prod(detail["shape"]))) % 251).reshape(detail["shape"])
+    interpreter.set_tensor(detail["index"], x.astype(detail["dtype"]))
+    interpreter.invoke()
+    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+
+
+# --- the oracle ----------------------------------------------------------------------------
+
+def _oracle():
+    """tflite-support 0.4.4's flatbuffers-only modules; skip (fail in CI on <= 3.11) without."""
+    try:
+        from tensorflow_lite_support.metadata import metadata_schema_py_generated as ref_fb
+        from tensorflow_lite_support.metadata.cc.python import _pywrap_metadata_version
+        from tensorflow_lite_support.metadata.python import metadata as ref
+        from tensorflow_lite_support.metadata.python.metadata_writers import (
+            image_classifier,
+            metadata_info,
+        )
+    except Exception as exc:  # ImportError, or a broken dependency of the wheel
+        reason = (f"tflite-support 0.4.4 is not importable ({type(exc).__name__}: {exc}); "
+                  "install it with: pip install --no-deps tflite-support==0.4.4 (Python <= 3.11)")
+        if os.environ.get("CI") and sys.version_info < (3, 12):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return ref, ref_fb, _pywrap_metadata_version, image_classifier, metadata_info
+
+
+# --- schema and generated bindings ----------------------------------------------------------
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def test_schema_file_is_the_tflite_support_schema_with_license():
+    text = SCHEMA_PATH.read_text(encoding="utf-8")
+    assert text.startswith("// Copyright 2020 The TensorFlow Authors. All Rights Reserved.")
+    assert "Licensed under the Apache License, Version 2.0" in text
+    assert "// Schema Semantic version: 1.5.0" in text
+    schema = metadata_schema()
+    assert (schema.namespace, schema.file_identifier, schema.file_extension, schema.root_type) == (
+        "tflite", "M001", "tflitemeta", "ModelMetadata")
+
+
+def test_generated_bindings_match_the_schema():
+    schema = metadata_schema()
+    header = GENERATED.read_text(encoding="utf-8")
+    assert 'file_identifier "M001"' in header and "metadata schema 1.5.0" in header
+    for enum in schema.enums.values():
+        generated = {k: v for k, v in vars(getattr(fb, enum.name)).items()
+                     if not k.startswith("_")}
+        assert generated == dict(enum.values), enum.name
+    for table in schema.tables.values():
+        reader_cls, object_cls = getattr(fb, table.name), getattr(fb, table.name + "T")
+        attrs = vars(object_cls())
+        for field in table.fields:
+            name = field.name[: -len("_type")] if field.kind == "union_type" else field.name
+            camel = _camel(name)
+            attr = camel + ("Type" if field.kind == "union_type" else "")
+            assert attr in attrs, f"{table.name}.{field.name}"
+            method = camel[:1].upper() + camel[1:] + ("Type" if field.kind == "union_type" else "")
+            assert hasattr(reader_cls, method), f"{table.name}.{method}"
+        assert len(attrs) == len(table.fields), table.name
+    # The identifier the bindings check is the schema's.
+    buf = pack_metadata(fb.ModelMetadataT())
+    assert buf[4:8] == b"M001"
+    assert fb.ModelMetadata.ModelMetadataBufferHasIdentifier(buf, 0)
+    assert not fb.ModelMetadata.ModelMetadataBufferHasIdentifier(b"\0\0\0\0TFL3", 0)
+
+
+@pytest.mark.skipif(shutil.which("flatc") is None,
+                    reason="flatc is not installed (apt-get install flatbuffers-compiler)")
+def test_generated_bindings_are_flatc_output(tmp_path):
+    version = subprocess.run(["flatc", "--version"], capture_output=True, text=True, timeout=60)
+    if "2.0.8" not in version.stdout:
+        pytest.skip(f"bindings were generated by flatc 2.0.8, this is {version.stdout.strip()}")
+    subprocess.run(["flatc", "--python", "--gen-object-api", "--gen-onefile", "-o", str(tmp_path),
+                    str(SCHEMA_PATH)], check=True, capture_output=True, timeout=60)
+    fresh = (tmp_path / "metadata_schema_generated.py").read_text(encoding="utf-8")
+    committed = GENERATED.read_text(encoding="utf-8")
+    marker = "# automatically generated by the FlatBuffers compiler"
+    assert committed[committed.index(marker):] == fresh
+
+
+def test_schema_parser_rejects_what_it_does_not_support():
+    for text in ("struct Vec { x:float; } root_type Vec;",
+                 "table T { a:int (id: 1); } root_type T;",
+                 "table T { a:Missing; } root_type T;", "table T { a:int; }", "table T { a:int"):
+        with pytest.raises(ValueError):
+            parse_schema(text)
+
+
+# --- JSON text ------------------------------------------------------------------------------
+
+def _stress_metadata(module):
+    """Every printer path: escapes, empty vectors, odd floats, unknown enums, unions, ubytes."""
+    m = module.ModelMetadataT()
+    m.name = 'q"b\\s/ n\n t\t r\r b\b f\f c\x01 d\x7f \u00e9 \u4e2d \U0001f600 \u2028 \x1f \0'
+    m.description = ""
+    sg = module.SubGraphMetadataT()
+    t = module.TensorMetadataT()
+    t.dimensionNames = []
+    t.stats = module.StatsT()
+    t.stats.max = [1e-7, -1e-7, 1e10, 3.4e38, 0.1, 1 / 3, -0.9921875, 2.5e-6, 123456.789]
+    t.stats.min = []
+    t.content = module.ContentT()
+    t.content.contentPropertiesType = module.ContentProperties.BoundingBoxProperties
+    t.content.contentProperties = module.BoundingBoxPropertiesT()
+    t.content.contentProperties.index = [0, 4294967295]
+    t.content.contentProperties.type = 42
+    t.content.range = module.ValueRangeT()
+    t.content.range.min, t.content.range.max = -5, 0
+    bad = module.AssociatedFileT()
+    bad.type, bad.name, bad.locale, bad.version = -3, "x", "en-US", ""
+    t.associatedFiles = [bad]
+    sg.inputTensorMetadata = [t]
+    custom = module.CustomMetadataT()
+    custom.name, custom.data = "c", [0, 1, 255]
+    sg.customMetadata = [custom]
+    group = module.TensorGroupT()
+    group.tensorNames = ["a", "b"]
+    sg.inputTensorGroups = [group]
+    unit = module.ProcessUnitT()
+    unit.optionsType = module.ProcessUnitOptions.ScoreCalibrationOptions
+    unit.options = module.ScoreCalibrationOptionsT()
+    unit.options.defaultScore = 0.5
+    unit.options.scoreTransformation = 2
+    typed_only = module.ProcessUnitT()
+    typed_only.optionsType = module.ProcessUnitOptions.ScoreThresholdingOptions
+    sg.outputProcessUnits = [unit, module.ProcessUnitT(), typed_only]
+    audio = module.TensorMetadataT()
+    audio.content = module.ContentT()
+    audio.content.contentPropertiesType = module.ContentProperties.AudioProperties
+    audio.content.contentProperties = module.AudioPropertiesT()
+    audio.content.contentProperties.sampleRate = 16000
+    image = module.TensorMetadataT()
+    image.content = module.ContentT()
+    image.content.contentPropertiesType = module.ContentProperties.ImageProperties
+    image.content.contentProperties = module.ImagePropertiesT()
+    image.content.contentProperties.defaultSize = module.ImageSizeT()
+    image.content.contentProperties.defaultSize.width = 224
+    sg.outputTensorMetadata = [audio, image]
+    m.subgraphMetadata = [sg]
+    m.minParserVersion = "1.5.0"
+    return m
+
+
+def test_float_text_is_cpp_fixed_six_digits_trimmed():
+    assert [float_text(v) for v in (0.0, -0.0, 1.0, 127.0, 1e-7, -0.9921875, 1 / 3, 1e10)] == [
+        "0.0", "-0.0", "1.0", "127.0", "0.0", "-0.992188", "0.333333", "10000000000.0"]
+    assert [float_text(v) for v in (float("inf"), float("-inf"), float("nan"))] == [
+        "inf", "-inf", "nan"]
+
+
+def test_json_text_is_byte_identical_to_flatbuffers_generator():
+    ref, ref_fb, *_ = _oracle()
+    buf = pack_metadata(_stress_metadata(fb))
+    assert buffer_to_json(buf) == ref.convert_to_json(buf)
+    # The oracle's own bindings give the same buffer, hence the same text.
+    builder = flatbuffers.Builder(0)
+    builder.Finish(_stress_metadata(ref_fb).Pack(builder), b"M001")
+    assert bytes(builder.Output()) == buf
+
+
+def test_json_text_refuses_what_flatbuffers_cannot_print():
+    m = fb.ModelMetadataT()
+    m.name = b"bad\xff"
+    with pytest.raises(ValueError, match="UTF-8"):
+        buffer_to_json(pack_metadata(m))
+    unit = fb.ProcessUnitT()
+    unit.optionsType, unit.options = 99, fb.NormalizationOptionsT()
+    sg = fb.SubGraphMetadataT()
+    sg.inputProcessUnits = [unit]
+    m = fb.ModelMetadataT()
+    m.subgraphMetadata = [sg]
+    with pytest.raises(ValueError, match="union type 99"):
+        buffer_to_json(pack_metadata(m))
+    with pytest.raises(ValueError):
+        buffer_to_json(pack_metadata(_stress_metadata(fb))[:60])
+
+
+# --- min_parser_version ---------------------------------------------------------------------
+
+def _version_cases():
+    def base():
+        m, sg, t = fb.ModelMetadataT(), fb.SubGraphMetadataT(), fb.TensorMetadataT()
+        sg.inputTensorMetadata = [t]
+        m.subgraphMetadata = [sg]
+        return m, sg, t
+
+    def file(kind=0, version=None):
+        f = fb.AssociatedFileT()
+        f.type, f.version = kind, version
+        return f
+
+    def unit(kind):
+        u = fb.ProcessUnitT()
+        u.optionsType = kind
+        return u
+
+    cases = []
+    m, _, _ = base()
+    cases.append(("plain", m, "1.0.0"))
+    for kind, expected in ((fb.AssociatedFileType.VOCABULARY, "1.0.1"),
+                           (fb.AssociatedFileType.SCANN_INDEX_FILE, "1.4.0"),
+                           (fb.AssociatedFileType.TENSOR_AXIS_LABELS, "1.0.0")):
+        for where in ("model", "subgraph", "tensor"):
+            m, sg, t = base()
+            {"model": m, "subgraph": sg, "tensor": t}[where].associatedFiles = [file(kind)]
+            cases.append((f"file type {kind} on {where}", m, expected))
+    m, _, t = base()
+    t.associatedFiles = [file(version="")]
+    cases.append(("file version", m, "1.4.1"))
+    m, _, t = base()
+    tokenizer = unit(fb.ProcessUnitOptions.BertTokenizerOptions)
+    tokenizer.options = fb.BertTokenizerOptionsT()
+    tokenizer.options.vocabFile = [file(fb.AssociatedFileType.SCANN_INDEX_FILE, "1")]
+    t.processUnits = [tokenizer]
+    cases.append(("tokenizer files are not walked", m, "1.1.0"))
+    for kind, expected in ((1, "1.0.0"), (4, "1.1.0"), (5, "1.1.0"), (6, "1.2.1")):
+        m, _, t = base()
+        t.processUnits = [unit(kind)]
+        cases.append((f"tensor process unit {kind}", m, expected))
+        m, sg, _ = base()
+        sg.outputProcessUnits = [unit(kind)]
+        cases.append((f"subgraph process unit {kind}", m, max(expected, "1.1.0")))
+    m, sg, _ = base()
+    sg.inputProcessUnits = []
+    cases.append(("empty subgraph process units", m, "1.1.0"))
+    m, sg, _ = base()
+    sg.outputTensorGroups = []
+    cases.append(("tensor groups", m, "1.2.0"))
+    m, sg, _ = base()
+    sg.customMetadata = [fb.CustomMetadataT()]
+    cases.append(("custom metadata", m, "1.5.0"))
+    for kind, expected in ((2, "1.0.0"), (4, "1.3.0")):
+        m, _, t = base()
+        t.content = fb.ContentT()
+        t.content.contentPropertiesType = kind
+        cases.append((f"content {kind}", m, expected))
+    cases.append(("empty model metadata", fb.ModelMetadataT(), "1.0.0"))
+    return cases
+
+
+def test_min_parser_version_follows_the_schema_history():
+    for name, metadata, expected in _version_cases():
+        assert min_parser_version(metadata) == expected, name
+
+
+def test_min_parser_version_matches_tflite_support():
+    _, _, version, *_ = _oracle()
+    for name, metadata, _ in _version_cases():
+        assert min_parser_version(metadata) == version.GetMinimumMetadataParserVersion(
+            pack_metadata(metadata)), name
+
+
+# --- descriptions ---------------------------------------------------------------------------
+
+def test_input_image_info_validates_and_derives_the_value_range():
+    info = InputImageInfo(norm_mean=(127,), norm_std=[128], tensor_type="float32")
+    assert info.norm_mean == (127.0,) and info.norm_std == (128.0,)
+    assert info.min_values == (-127 / 128,) and info.max_values == (1.0,)
+    rgb = InputImageInfo(norm_mean=(123.7, 116.3, 103.5), norm_std=(58.4, 57.1, 57.4))
+    assert len(rgb.min_values) == 3
+    assert InputImageInfo((127,), (128,), tensor_type="uint8").max_values == (255.0,)
+    assert InputImageInfo((127,), (128,), tensor_type="int8").min_values == (-128.0,)
+    with pytest.raises(UsageError, match="1 mean value"):
+        InputImageInfo(norm_mean=(127,), norm_std=(1, 2, 3))
+    for bad in ({"norm_std": (0,)}, {"norm_mean": ()}, {"norm_mean": (float("nan"),)},
+                {"color_space": "BGR"}, {"tensor_type": "int16"}, {"norm_mean": ("x",)}):
+        with pytest.raises(UsageError):
+            InputImageInfo(**({"norm_mean": (127,), "norm_std": (128,)} | bad))
+
+
+def test_descriptions_are_frozen_and_make_fresh_objects():
+    out = ClassificationOutputInfo(tensor_type="uint8")
+    first, second = out.create_metadata(), out.create_metadata()
+    assert first is not second and first.associatedFiles is not second.associatedFiles
+    first.associatedFiles.clear()
+    assert len(out.create_metadata().associatedFiles) == 1
+    with pytest.raises(AttributeError):
+        out.labels_filename = "x.txt"  # type: ignore[misc]
+    for name in ("dir/labels.txt", "", "..", "a\\b.txt"):
+        with pytest.raises(UsageError):
+            AssociatedFile(name)
+    with pytest.raises(UsageError):
+        AssociatedFile("a.txt", file_type="LABELS")
+    with pytest.raises(UsageError):
+        ModelInfo(name=" ")
+
+
+# --- writer and reader on real models -------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_metadata_json_matches_golden(models, dtype):
+    out = _attach(models[dtype])
+    assert metadata_json(out) == (GOLDEN / f"metadata_{dtype}.json").read_text(encoding="utf-8")
+    assert labels_from_model(out) == LABELS
+    assert normalization(out) == ((127.0,), (128.0,))
+    assert associated_files(out) == {"labels.txt": "\n".join(LABELS).encode() + b"\n"}
+    verify(out, LABELS)
+
+
+@pytest.mark.parametrize("dtype", ("float32", "uint8"))
+def test_same_metadata_as_tflite_support_image_classifier_writer(models, dtype, tmp_path):
+    """tflite-support's own writer on the same model gives byte-identical metadata."""
+    ref, ref_fb, _, image_classifier, metadata_info = _oracle()
+    labels_path = tmp_path / "labels.txt"
+    labels_path.write_text("\n".join(LABELS) + "\n", encoding="utf-8")
+    tensor_types = {"float32": 0, "uint8": 3}
+    writer = image_classifier.MetadataWriter.create_from_metadata_info(
+        models[dtype],
+        general_md=metadata_info.GeneralMd(name=INFO.name, version=INFO.version,
+                                           description=INFO.description, author=INFO.author,
+                                           licenses=INFO.license),
+        input_md=metadata_info.InputImageTensorMd(
+            name="image", description="Input image to be classified.", norm_mean=[127.0],
+            norm_std=[128.0], color_space_type=ref_fb.ColorSpaceType.RGB,
+            tensor_type=tensor_types[dtype]),
+        output_md=metadata_info.ClassificationTensorMd(
+            name="probability", description="Probabilities of the labels respectively.",
+            label_files=[metadata_info.LabelFileMd(str(labels_path))],
+            tensor_type=tensor_types[dtype]))
+    theirs = bytes(writer.populate())
+    ours = _attach(models[dtype])
+    assert ref.get_metadata_buffer(ours) == ref.get_metadata_buffer(theirs)
+    their_json = ref.MetadataDisplayer.with_model_buffer(theirs).get_metadata_json()
+    assert metadata_json(ours) == their_json
+    assert (GOLDEN / f"metadata_{dtype}.json").read_text(encoding="utf-8") == their_json
+
+
+def test_tflite_support_displayer_reads_effkit_metadata(models):
+    """(a) + (b): the oracle reads a quantized model written by effkit."""
+    ref, *_ = _oracle()
+    from effkit.inspect_model import inspect_model
+
+    out = _attach(models["uint8"])
+    displayer = ref.MetadataDisplayer.with_model_buffer(out)
+    assert displayer.get_metadata_json() == metadata_json(out)
+    assert json.loads(displayer.get_metadata_json()) == inspect_model(out)["metadata"]
+    assert displayer.get_packed_associated_file_list() == ["labels.txt"]
+    packed = displayer.get_associated_file_buffer("labels.txt").decode("utf-8")
+    assert packed.splitlines() == LABELS
+    # tflite-support's populator can move effkit's metadata and files to another model.
+    populator = ref.MetadataPopulator.with_model_buffer(models["uint8"])
+    populator.load_metadata_and_associated_files(out)
+    populator.populate()
+    copied = bytes(populator.get_model_buffer())
+    assert labels_from_model(copied) == LABELS and metadata_json(copied) == metadata_json(out)
+
+
+def test_populated_model_runs_like_the_original(models):
+    for dtype in DTYPES:
+        out = _attach(models[dtype])
+        np.testing.assert_array_equal(_run(out), _run(models[dtype]))
+        # Buffers keep the schema's 16-byte alignment after re-packing.
+        model = root_table(out)
+        for i in range(model.BuffersLength()):
+            if model.Buffers(i).DataLength():
+                assert model.Buffers(i)._tab.Vector(4) % 16 == 0
+
+
+def test_repopulation_replaces_metadata_and_files(models):
+    first = _attach(models["uint8"])
+    other = ["a", "b", "c", "d", "e"]
+    second = _attach(first, labels=other, info=ModelInfo(name="second"))
+    assert labels_from_model(second) == other
+    assert json.loads(metadata_json(second))["name"] == "second"
+    assert associated_files(second) == {"labels.txt": b"a\nb\nc\nd\ne\n"}
+    for model_bytes in (first, second):
+        entries = [root_table(model_bytes).Metadata(i).Name()
+                   for i in range(root_table(model_bytes).MetadataLength())]
+        assert entries.count(b"TFLITE_METADATA") == 1
+    # Replaced in place: no buffer is added by a second population.
+    assert root_table(second).BuffersLength() == root_table(first).BuffersLength()
+    third = _attach(second)
+    assert third == first  # deterministic: same inputs, same bytes
+    np.testing.assert_array_equal(_run(third), _run(models["uint8"]))
+
+
+def test_stripped_then_repopulated_round_trip(models):
+    """The Edge TPU flow: metadata stripped from a model, then attached again."""
+    with_md = _attach(models["uint8"])
+    stripped = remove_metadata(with_md)
+    assert named_metadata(stripped, "TFLITE_METADATA") is None
+    assert associated_files(stripped) == {} and labels_from_model(stripped) is None
+    assert named_metadata(stripped, "min_runtime_version") is not None
+    with pytest.raises(ModelFileError, match="no TFLite metadata"):
+        metadata_json(stripped)
+    np.testing.assert_array_equal(_run(stripped), _run(models["uint8"]))
+    restored = _attach(stripped)
+    assert metadata_json(restored) == metadata_json(with_md)
+    assert labels_from_model(restored) == LABELS
+    verify(restored, LABELS)
+    # A converter output (never had metadata) gives the same result.
+    assert _attach(remove_metadata(models["uint8"])) == restored
+
+
+def test_attach_classifier_metadata_for_the_pipeline(models):
+    out = attach_classifier_metadata(models["int8"], labels=LABELS, norm_mean=127.0,
+                                     norm_std=128.0, name=INFO.name, description=INFO.description,
+                                     version=INFO.version, author=INFO.author,
+                                     license=INFO.license)
+    assert out == _attach(models["int8"])
+    verify(out, LABELS)
+    with pytest.raises(ModelFileError, match="labels differ"):
+        verify(out, ["cat", "dog", "crane", "crane", "cafe"])
+    with pytest.raises(ModelFileError, match="no TFLite metadata"):
+        verify(models["int8"], LABELS)
+
+
+def test_unicode_round_trips_and_matches_the_displayer(models):
+    ref, *_ = _oracle()
+    labels = ["\u732b", "d\u00f6g", "\U0001f426 bird", "a \"quoted\" \\ one", "tab\there"]
+    info = ModelInfo(name="\u6a21\u578b", description="line1\nline2", version="1", author="\u00e9",
+                     license="\U0001f4dc")
+    out = _attach(models["float32"], labels=labels, info=info)
+    assert labels_from_model(out) == labels
+    assert metadata_json(out) == ref.MetadataDisplayer.with_model_buffer(out).get_metadata_json()
+    assert json.loads(metadata_json(out))["name"] == "\u6a21\u578b"
+
+
+def test_populate_with_explicit_descriptions_orders_by_tensor_name(models):
+    inputs = [InputImageInfo((127,), (128,), tensor_type="uint8", tensor_name="wrong")]
+    outputs = [ClassificationOutputInfo(tensor_type="uint8")]
+    files = {"labels.txt": b"x\n"}
+    with pytest.raises(UsageError, match="do not match"):
+        populate(models["uint8"], model_info=INFO, inputs=inputs, outputs=outputs, files=files)
+    name = root_table(models["uint8"]).Subgraphs(0)
+    name = name.Tensors(name.Inputs(0)).Name().decode()
+    inputs = [InputImageInfo((127,), (128,), tensor_type="uint8", tensor_name=name)]
+    out = populate(models["uint8"], model_info=INFO, inputs=inputs, outputs=outputs, files=files)
+    assert read_metadata(out).subgraphMetadata[0].inputTensorMetadata[0].name == b"image"
+
+
+_TASK_SCRIPT = """
+import json, sys
+import numpy as np
+from tensorflow_lite_support.python.task.core import base_options
+from tensorflow_lite_support.python.task.vision import image_classifier
+from tensorflow_lite_support.python.task.vision.core import tensor_image
+options = image_classifier.ImageClassifierOptions(
+    base_options=base_options.BaseOptions(file_name=sys.argv[1]))
+classifier = image_classifier.ImageClassifier.create_from_options(options)
+image = tensor_image.TensorImage.create_from_array(np.load(sys.argv[2]))
+result = classifier.classify(image).classifications[0].categories
+print(json.dumps({c.index: [c.category_name, c.score] for c in result}))
+"""
+
+
+@pytest.mark.skipif(not os.environ.get("EFFKIT_TASK_PYTHON"), reason=(
+    "set EFFKIT_TASK_PYTHON to a Python with tflite-support 0.4.4 and protobuf<4 (its Task "
+    "library does not load next to TensorFlow 2.21): python3.11 -m venv /tmp/task && "
+    "/tmp/task/bin/pip install tflite-support==0.4.4 'numpy<2'"))
+@pytest.mark.parametrize("dtype", ("float32", "uint8"))
+def test_task_library_classifies_with_effkit_metadata(models, dtype, tmp_path):
+    """The C++ Task library (Android's ImageClassifier) reads effkit's labels and
+    normalization: its scores equal LiteRT's on the same image, preprocessed by the metadata."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    model = _attach(models[dtype])
+    (tmp_path / "m.tflite").write_bytes(model)
+    pixels = (np.arange(16 * 16 * 3) % 251).reshape(16, 16, 3).astype(np.uint8)
+    np.save(tmp_path / "image.npy", pixels)
+    run = subprocess.run([os.environ["EFFKIT_TASK_PYTHON"], "-c", _TASK_SCRIPT,
+                          str(tmp_path / "m.tflite"), str(tmp_path / "image.npy")],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    found = json.loads(run.stdout.strip().splitlines()[-1])
+    interpreter = Interpreter(model_content=model)
+    interpreter.allocate_tensors()
+    detail, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    x = pixels[None].astype(np.float32)
+    x = (x - 127.0) / 128.0 if dtype == "float32" else x
+    interpreter.set_tensor(detail["index"], x.astype(detail["dtype"]))
+    interpreter.invoke()
+    scores = interpreter.get_tensor(out["index"])[0].astype(np.float64)
+    if dtype == "uint8":
+        scale, zero = out["quantization"]
+        scores = (scores - zero) * scale
+    assert {int(i): name for i, (name, _) in found.items()} == dict(enumerate(LABELS))
+    for index, (_, score) in found.items():
+        assert score == pytest.approx(scores[int(index)], abs=1e-5)
+
+
+# --- bad inputs -----------------------------------------------------------------------------
+
+def test_bad_model_bytes_are_model_file_errors(models):
+    good = models["uint8"]
+    for bad in (b"", b"not a model at all", b"\x10\0\0\0TFL3", good[:40], b"\xff\xff\xff\x7fTFL3" +
+                good[8:], bytes(8) + good[8:]):
+        with pytest.raises(ModelFileError) as info:
+            _attach(bad)
+        assert "\n" not in info.value.one_line()
+        with pytest.raises(ModelFileError):
+            metadata_json(bad)
+    with pytest.raises(ModelFileError):
+        labels_from_model("model.tflite")  # type: ignore[arg-type]
+
+
+def test_corrupt_metadata_buffer_is_reported(models):
+    out = bytearray(_attach(models["uint8"]))
+    md = named_metadata(bytes(out), "TFLITE_METADATA")
+    start = bytes(out).index(md)
+    out[start + 4:start + 8] = b"XXXX"  # wrong file identifier
+    with pytest.raises(ModelFileError, match="M001"):
+        metadata_json(bytes(out))
+
+
+def test_classifier_checks(models, vector_model):
+    with pytest.raises(LabelsError, match="5 outputs"):
+        _attach(models["uint8"], labels=LABELS[:4])
+    for labels, match in (([], "empty"), (["a", "b", "c", "d", "e\nf"], "line break"),
+                          (["a", "b", " ", "d", "e"], "label 3 is empty")):
+        with pytest.raises(LabelsError, match=match):
+            _attach(models["uint8"], labels=labels)
+    with pytest.raises(ModelFileError, match="RGB image"):
+        _attach(vector_model)
+    with pytest.raises(UsageError, match="mean"):
+        create_for_inference(models["uint8"], model_info=INFO, norm_mean=(1.0, 2.0),
+                             norm_std=128.0, labels=LABELS)
+    wrong_type = [ClassificationOutputInfo(tensor_type="float32")]
+    with pytest.raises(ModelFileError, match="is uint8 but its metadata describes float32"):
+        populate(models["uint8"], model_info=INFO, inputs=[InputImageInfo((127,), (128,),
+                 tensor_type="uint8")], outputs=wrong_type, files={"labels.txt": b""})
+    good_in = [InputImageInfo((127,), (128,), tensor_type="uint8")]
+    good_out = [ClassificationOutputInfo(tensor_type="uint8")]
+    for files, match in (({}, "no content"), ({"labels.txt": b"", "x.txt": b""}, "not recorded")):
+        with pytest.raises(UsageError, match=match):
+            populate(models["uint8"], model_info=INFO, inputs=good_in, outputs=good_out,
+                     files=files)
+    with pytest.raises(UsageError, match="1 output tensor"):
+        populate(models["uint8"], model_info=INFO, inputs=good_in, outputs=good_out * 2,
+                 files={"labels.txt": b""})
+
+
+# --- effkit metadata (CLI) ------------------------------------------------------------------
+
+@pytest.fixture
+def model_dir(models, tmp_path) -> Path:
+    (tmp_path / "tiny.tflite").write_bytes(models["uint8"])
+    (tmp_path / "labels.txt").write_text("\n".join(LABELS) + "\n", encoding="utf-8")
+    return tmp_path
+
+
+def _cli(*args: str):
+    return CliRunner().invoke(app, ["metadata", *args])
+
+
+def test_cli_metadata_writes_next_to_the_input(model_dir):
+    result = _cli(str(model_dir / "tiny.tflite"), "--labels", str(model_dir / "labels.txt"),
+                  "--author", "me", "--license", "MIT", "--version", "3")
+    assert result.exit_code == 0, result.stderr
+    out = model_dir / "tiny_metadata.tflite"
+    data = out.read_bytes()
+    md = json.loads(metadata_json(data))
+    assert (md["name"], md["author"], md["license"], md["version"]) == ("tiny", "me", "MIT", "3")
+    assert labels_from_model(data) == LABELS
+    assert (model_dir / "tiny.tflite").read_bytes() == _model_bytes(model_dir)
+    assert sorted(p.name for p in model_dir.iterdir()) == ["labels.txt", "tiny.tflite",
+                                                           "tiny_metadata.tflite"]
+    assert out.stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _model_bytes(model_dir: Path) -> bytes:
+    return (model_dir / "tiny.tflite").read_bytes()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_cli_metadata_refuses_to_overwrite_without_force(model_dir):
+    out = model_dir / "out.tflite"
+    out.write_bytes(b"user data")
+    args = [str(model_dir / "tiny.tflite"), "--labels", str(model_dir / "labels.txt"),
+            "--out", str(out)]
+    result = _cli(*args)
+    assert result.exit_code == 1
+    assert "already exists" in result.stderr and "--force" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert out.read_bytes() == b"user data"
+    result = _cli(*args, "--force", "--mean", "0", "--std", "255", "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["output"] == str(out) and report["labels"] == 5
+    assert report["replaced_metadata"] is False
+    assert normalization(out.read_bytes()) == ((0.0,), (255.0,))
+
+
+def test_cli_metadata_in_place_with_force_and_replace(model_dir):
+    model = model_dir / "tiny.tflite"
+    args = [str(model), "--labels", str(model_dir / "labels.txt"), "--out", str(model)]
+    assert _cli(*args).exit_code == 1
+    result = _cli(*args, "--force", "--json", "--mean", "1", "--mean", "2", "--mean", "3",
+                  "--std", "4", "--std", "5", "--std", "6")
+    assert result.exit_code == 0, result.stderr
+    assert normalization(model.read_bytes()) == ((1.0, 2.0, 3.0), (4.0, 5.0, 6.0))
+    result = _cli(*args, "--force", "--json")
+    assert json.loads(result.stdout)["replaced_metadata"] is True
+    assert normalization(model.read_bytes()) == ((127.0,), (128.0,))
+    assert [p.name for p in model_dir.iterdir() if p.name.startswith(".")] == []
+
+
+def test_cli_metadata_bad_inputs(model_dir):
+    model, labels = str(model_dir / "tiny.tflite"), str(model_dir / "labels.txt")
+    (model_dir / "four.txt").write_text("a\nb\nc\nd\n", encoding="utf-8")
+    (model_dir / "notes.tflite").write_text("hello", encoding="utf-8")
+    cases = [
+        ((str(model_dir / "missing.tflite"), "--labels", labels), 1, "does not exist"),
+        ((str(model_dir / "notes.tflite"), "--labels", labels), 1, "not a TFLite model"),
+        ((model, "--labels", str(model_dir / "four.txt")), 1, "4 labels but the model has 5"),
+        ((model, "--labels", str(model_dir / "nope.txt")), 1, "does not exist"),
+        ((model, "--labels", labels, "--mean", "1", "--mean", "2"), 2, "--std"),
+        ((model, "--labels", labels, "--std", "0"), 2, "std is 0"),
+        ((model, "--labels", labels, "--out", str(model_dir / "no" / "x.tflite")), 1,
+         "does not exist"),
+        ((model, "--labels", labels, "--out", str(model_dir)), 1, "is a folder"),
+        ((model, "--labels", labels, "--name", ""), 2, "name is empty"),
+    ]
+    for args, code, message in cases:
+        result = _cli(*args)
+        assert result.exit_code == code, (args, result.stderr)
+        assert message in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in model_dir.iterdir()) == [
+        "four.txt", "labels.txt", "notes.tflite", "tiny.tflite"]
+
+
+def test_cli_metadata_help():
+    result = CliRunner().invoke(app, ["metadata", "--help"])
+    assert result.exit_code == 0
+    text = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
+    for option in ("--labels", "--mean", "--std", "--out", "--force", "--json"):
+        assert option in text

@@ -1,0 +1,95 @@
+"""effkit inspect: tensors, operators and TFLite metadata of a .tflite file."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from effkit.cli._common import JsonOpt, ModelArg, console, handle_errors, print_json
+from effkit.errors import UsageError
+
+MetadataJsonOpt = Annotated[bool, typer.Option(
+    "--metadata-json",
+    help="Print only the TFLite metadata, as tflite-support's MetadataDisplayer prints it.",
+)]
+
+
+@handle_errors
+def inspect(model: ModelArg, json_out: JsonOpt = False,
+            metadata_json: MetadataJsonOpt = False) -> None:
+    """Show a model's inputs, outputs, operators, runtime version and metadata."""
+    from effkit.inspect_model import inspect_model
+    from effkit.metadata import reader
+    from effkit.metadata.model_file import load_model_file
+
+    if json_out and metadata_json:
+        raise UsageError("--json and --metadata-json do not go together", "pick one")
+    data = load_model_file(model)
+    if metadata_json:
+        sys.stdout.write(reader.metadata_json(data))
+        sys.stdout.flush()
+        return
+    info = inspect_model(data)
+    if json_out:
+        print_json({"model": str(model)} | info)
+        return
+    _show(str(model), info)
+
+
+def _show(path: str, info: dict[str, Any]) -> None:
+    summary = Table(title=escape(path), show_header=False)
+    summary.add_column("field", style="bold")
+    summary.add_column("value")
+    summary.add_row("size", f"{info['size_bytes']:,} bytes")
+    summary.add_row("subgraphs / tensors / operators",
+                    f"{info['subgraphs']} / {info['tensors']} / {info['operators']}")
+    summary.add_row("min runtime version", info["min_runtime_version"] or "-")
+    summary.add_row("Edge TPU compiled", "yes" if info["edgetpu"] else "no")
+    summary.add_row("TFLite metadata", "yes" if info["has_metadata"] else "no")
+    console.print(summary)
+
+    tensors = Table(title="Inputs and outputs")
+    for col in ("", "name", "shape", "dtype", "scale", "zero point"):
+        tensors.add_column(col, overflow="fold")
+    for kind in ("inputs", "outputs"):
+        for t in info[kind]:
+            q = t["quantization"]
+            tensors.add_row(kind[:-1], escape(t["name"]), str(t["shape"]), t["dtype"],
+                            _short(q["scale"]) if q else "-", _short(q["zero_point"]) if q else "-")
+    console.print(tensors)
+
+    ops = Table(title="Operators")
+    ops.add_column("op")
+    ops.add_column("count", justify="right")
+    for name, count in info["ops"].items():
+        ops.add_row(name, str(count))
+    for name, count in info["custom_ops"].items():
+        ops.add_row(f"{escape(name)} (custom)", str(count))
+    console.print(ops)
+
+    if info["metadata_error"]:
+        console.print(f"[bold red]metadata:[/] {escape(info['metadata_error'])}", highlight=False)
+    md = info["metadata"]
+    if md is not None:
+        meta = Table(title="TFLite metadata", show_header=False)
+        meta.add_column("field", style="bold")
+        meta.add_column("value")
+        for key in ("name", "description", "version", "author", "license",
+                    "min_parser_version"):
+            meta.add_row(key, escape(str(md.get(key, "-"))))
+        norm = info["normalization"]
+        meta.add_row("normalization",
+                     f"mean {norm['mean']} std {norm['std']}" if norm else "-")
+        meta.add_row("labels", str(info["labels"]) if info["labels"] is not None else "-")
+        meta.add_row("associated files", escape(", ".join(info["associated_files"])) or "-")
+        console.print(meta)
+
+
+def _short(values: list[Any]) -> str:
+    if len(values) <= 3:
+        return ", ".join(f"{v:.6g}" if isinstance(v, float) else str(v) for v in values)
+    return f"{len(values)} values (per channel)"

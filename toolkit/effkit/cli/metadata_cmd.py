@@ -1,0 +1,127 @@
+"""effkit metadata: attach TFLite metadata (labels, normalization, model info) to a classifier."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from effkit.cli._common import ForceOpt, JsonOpt, ModelArg, console, handle_errors, print_json
+from effkit.errors import OutputError, UsageError
+
+LabelsOpt = Annotated[Path, typer.Option("--labels", help="Labels file: one class name per line, "
+                                         "UTF-8, as many lines as the model has outputs.",
+                                         show_default=False)]
+NameOpt = Annotated[str | None, typer.Option("--name", help="Model name [default: file stem].")]
+DescriptionOpt = Annotated[str | None, typer.Option(
+    "--description", help="Model description [default: tflite-support's image classifier text].")]
+VersionOpt = Annotated[str | None, typer.Option("--version", help="Model version.")]
+AuthorOpt = Annotated[str | None, typer.Option("--author", help="Model author.")]
+LicenseOpt = Annotated[str | None, typer.Option("--license", help="Model license.")]
+MeanOpt = Annotated[list[float] | None, typer.Option(
+    "--mean", help="Input normalization mean, (pixel - mean) / std; repeat once per channel "
+    "for per-channel values [default: 127, EfficientNet-Lite].")]
+StdOpt = Annotated[list[float] | None, typer.Option(
+    "--std", help="Input normalization std; repeat per channel like --mean [default: 128].")]
+OutFileOpt = Annotated[Path | None, typer.Option(
+    "--out", "-o", help="Output .tflite [default: <model stem>_metadata.tflite next to MODEL].")]
+
+
+@handle_errors
+def metadata(
+    model: ModelArg,
+    labels: LabelsOpt,
+    name: NameOpt = None,
+    description: DescriptionOpt = None,
+    version: VersionOpt = None,
+    author: AuthorOpt = None,
+    license: LicenseOpt = None,
+    mean: MeanOpt = None,
+    std: StdOpt = None,
+    out: OutFileOpt = None,
+    force: ForceOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Attach image classifier metadata (labels.txt, normalization, model info) to MODEL.
+
+    Works on any classifier .tflite, including an Edge TPU compiled model whose metadata
+    the compiler stripped; existing metadata is replaced. Writes a new file unless --out
+    names MODEL itself and --force is given.
+    """
+    from effkit.labels import read_labels
+    from effkit.metadata import verify
+    from effkit.metadata.image_classifier import (
+        classifier_tensors,
+        create_for_inference,
+        num_classes,
+    )
+    from effkit.metadata.info import MODEL_DESCRIPTION, ModelInfo
+    from effkit.metadata.model_file import load_model_file
+    from effkit.metadata.reader import has_metadata
+
+    target = out if out is not None else model.with_name(f"{model.stem}_metadata.tflite")
+    data = load_model_file(model)
+    if target.exists() and target.is_dir():
+        raise OutputError(f"output {str(target)!r} is a folder", "give --out a file name")
+    if target.exists() and not force:
+        raise OutputError(f"output {str(target)!r} already exists",
+                          "pass --force to replace it, or choose another --out")
+    if not _folder(target).is_dir():
+        raise OutputError(f"output folder {str(_folder(target))!r} does not exist",
+                          "create it first")
+    _, scores = classifier_tensors(data)
+    label_list = read_labels(labels, expected=num_classes(scores))
+    norm_mean = tuple(mean) if mean else (127.0,)
+    norm_std = tuple(std) if std else (128.0,)
+    if len(norm_mean) != len(norm_std):
+        raise UsageError(f"{len(norm_mean)} --mean value(s) but {len(norm_std)} --std value(s)",
+                         "give --mean and --std the same number of times")
+    info = ModelInfo(name=name if name is not None else model.stem,
+                     description=description if description is not None else MODEL_DESCRIPTION,
+                     version=version, author=author, license=license)
+    result = create_for_inference(data, model_info=info, norm_mean=norm_mean, norm_std=norm_std,
+                                  labels=label_list)
+    verify(result, label_list)
+    _write_atomic(target, result)
+    report = {
+        "model": str(model),
+        "output": str(target),
+        "size_bytes": len(result),
+        "labels": len(label_list),
+        "norm_mean": list(norm_mean),
+        "norm_std": list(norm_std),
+        "replaced_metadata": has_metadata(data),
+    }
+    if json_out:
+        print_json(report)
+        return
+    action = "replaced the metadata" if report["replaced_metadata"] else "attached metadata"
+    console.print(f"{action}: {len(label_list)} labels, mean {list(norm_mean)} std "
+                  f"{list(norm_std)} -> {escape(str(target))} ({len(result):,} bytes)",
+                  highlight=False)
+
+
+def _folder(target: Path) -> Path:
+    return target.parent if str(target.parent) else Path(".")
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``target`` and rename it into place."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=_folder(target))
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual file mode
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"cannot write {str(target)!r}: {exc.strerror}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
