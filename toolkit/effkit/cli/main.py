@@ -33,6 +33,15 @@ def _register() -> None:
 
     app.command("inspect")(inspect_cmd.inspect)
     app.command("metadata")(metadata_cmd.metadata)
+    from effkit.cli import check_edgetpu_cmd, compile_cmd
+
+    app.command("check-edgetpu")(check_edgetpu_cmd.check_edgetpu)
+    app.command("compile-edgetpu")(compile_cmd.compile_edgetpu)
+    from effkit.cli import bench_cmd, eval_cmd, report_cmd
+
+    app.command("eval")(eval_cmd.eval_)
+    app.command("bench")(bench_cmd.bench)
+    app.command("report")(report_cmd.report)
 
 
 _register()

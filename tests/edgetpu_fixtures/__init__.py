@@ -1,0 +1,1 @@
+"""Helpers for the Edge TPU tests: small real TFLite conversions and a stand-in compiler."""

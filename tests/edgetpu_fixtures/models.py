@@ -1,0 +1,117 @@
+"""Small real Keras -> TFLite conversions for the Edge TPU compatibility tests.
+
+Each model is built and converted once per test session (``lru_cache``); all are
+32x32 inputs so the whole set converts in a few seconds on 2 cores.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import warnings
+
+import numpy as np
+
+SIZE = 32
+
+
+def _keras():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+    from keras import layers
+
+    return keras, layers
+
+
+def lite_like(*, batch: int | None = 1, size: int | None = SIZE, leaky: bool = False,
+              width: int = 8, reshape: bool = True):
+    """The op mix of an EfficientNet-Lite: conv/BN/ReLU6, depthwise, residual add, pad,
+    global average pool, (reshape,) dense, softmax."""
+    keras, layers = _keras()
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((size, size, 3), batch_size=batch)
+    x = layers.ZeroPadding2D(((0, 1), (0, 1)))(inp)
+    x = layers.Conv2D(width, 3, strides=2, padding="valid", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU(6.0)(x)
+    y = layers.DepthwiseConv2D(3, padding="same", use_bias=False)(x)
+    y = layers.BatchNormalization()(y)
+    y = layers.LeakyReLU(0.1)(y) if leaky else layers.ReLU(6.0)(y)
+    y = layers.Conv2D(width, 1, use_bias=False)(y)
+    y = layers.BatchNormalization()(y)
+    x = layers.Add()([x, y])
+    x = layers.Conv2D(2 * width, 1)(x)
+    x = layers.ReLU(6.0)(x)
+    if reshape:
+        x = layers.GlobalAveragePooling2D(keepdims=True)(x)
+        x = layers.Reshape((2 * width,))(x)
+    else:
+        x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dense(10)(x)
+    x = layers.Softmax()(x)
+    return keras.Model(inp, x)
+
+
+def constraints_model():
+    """Ops that are supported only under conditions, each violating (or meeting) one."""
+    keras, layers = _keras()
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((SIZE, SIZE, 3), batch_size=1)
+    x = layers.Conv2D(8, 3, padding="same")(inp)
+    x = layers.Lambda(lambda t: t[:, ::2, ::2, :])(x)          # STRIDED_SLICE, strides 2
+    m = layers.Lambda(lambda t: keras.ops.mean(t, axis=-1, keepdims=True))(x)  # MEAN over z=8
+    x = layers.Multiply()([x, m])
+    x = layers.Softmax(axis=-1)(x)                              # SOFTMAX on [1, 16, 16, 8]
+    ops = keras.ops
+    x = layers.Lambda(lambda t: ops.concatenate([t, ops.zeros((1, 16, 16, 4))], axis=-1))(x)
+    x = layers.Lambda(lambda t: ops.concatenate([t, ops.ones((1, 16, 16, 4))], axis=-1))(x)
+    return keras.Model(inp, x)
+
+
+def _convert(model, mode: str, batch: int = 1, size: int = SIZE) -> bytes:
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if mode in ("int8", "int8-float-io", "dynamic"):
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if mode in ("int8", "int8-float-io"):
+        rng = np.random.default_rng(0)
+
+        def representative():
+            for _ in range(8):
+                yield [rng.uniform(-1, 1, (batch, size, size, 3)).astype(np.float32)]
+
+        converter.representative_dataset = representative
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        if mode == "int8":
+            converter.inference_input_type = tf.uint8
+            converter.inference_output_type = tf.uint8
+    with warnings.catch_warnings():  # uint8 input statistics come from the calibration data
+        warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
+        return bytes(converter.convert())
+
+
+@functools.cache
+def tflite(name: str) -> bytes:
+    """The named test model as .tflite bytes."""
+    if name == "int8":          # full-integer, uint8 I/O, batch 1: what effkit builds for Coral
+        return _convert(lite_like(), "int8")
+    if name == "int8-open-batch":  # Keras' default batch None: shape_signature [-1, ...]
+        return _convert(lite_like(batch=None, reshape=False), "int8")
+    if name == "open-batch-reshape":  # batch None + Reshape: SHAPE/STRIDED_SLICE/PACK on int32
+        return _convert(lite_like(batch=None), "int8")
+    if name == "int8-float-io":  # int8 inside, float32 input/output (the converter's default)
+        return _convert(lite_like(), "int8-float-io")
+    if name == "float":
+        return _convert(lite_like(), "float")
+    if name == "dynamic-range":  # weights large enough (>= 1024) for the converter to quantize
+        return _convert(lite_like(width=48), "dynamic")
+    if name == "leaky":         # LEAKY_RELU is not in the Edge TPU's op table
+        return _convert(lite_like(leaky=True), "int8")
+    if name == "batch2":        # [2, H, W, C]: two dimensions larger than 1 outside the inner 3
+        return _convert(lite_like(batch=2), "int8", batch=2)
+    if name == "dynamic-size":  # height and width unknown at conversion
+        return _convert(lite_like(size=None, batch=None, reshape=False), "int8")
+    if name == "constraints":
+        return _convert(constraints_model(), "int8")
+    raise KeyError(name)

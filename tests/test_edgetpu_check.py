@@ -1,0 +1,177 @@
+"""Edge TPU compatibility check on real TFLite conversions of small Keras models."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from edgetpu_fixtures.models import tflite
+from effkit.edgetpu.check import (
+    DEFAULT_MIN_RUNTIME_VERSION,
+    SUPPORTED_OPS,
+    check_model,
+    check_model_file,
+)
+from effkit.errors import ModelFileError
+
+LITE_OPS = {"QUANTIZE", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "MEAN", "FULLY_CONNECTED",
+            "SOFTMAX"}
+
+
+def ops(report) -> list[str]:
+    return [o.op for o in report.ops]
+
+
+def test_int8_lite_like_model_maps_completely():
+    report = check_model(tflite("int8"))
+    assert report.quantization == "full-integer"
+    assert set(ops(report)) == LITE_OPS
+    assert report.all_mapped and report.ops_cpu == 0 and report.ops_tpu == len(report.ops)
+    assert report.split is None and report.first_unsupported is None
+    assert report.tpu_segment == (0, len(report.ops) - 1)
+    assert (report.problems, report.warnings) == ((), ())
+    (inp,), (out,) = report.inputs, report.outputs
+    assert (inp.dtype, inp.shape, out.dtype) == ("UINT8", (1, 32, 32, 3), "UINT8")
+    assert report.min_runtime_version == DEFAULT_MIN_RUNTIME_VERSION == 13
+    doc = report.to_dict()
+    json.dumps(doc)
+    assert doc["all_mapped"] and doc["ops_tpu"] == doc["ops_total"] == len(doc["ops"])
+    assert doc["ops"][0] == {**doc["ops"][0], "op": "QUANTIZE", "predicted": "tpu",
+                             "supported": True, "reasons": []}
+
+
+def test_open_batch_dimension_is_a_warning_not_a_failure():
+    report = check_model(tflite("int8-open-batch"))
+    assert report.all_mapped
+    assert report.inputs[0].shape_signature == (-1, 32, 32, 3)
+    assert any("batch dimension is left dynamic" in w for w in report.warnings)
+
+
+def test_open_batch_with_reshape_computes_shapes_on_the_cpu():
+    # Keras Reshape with batch None converts to SHAPE/STRIDED_SLICE/PACK on int32 tensors.
+    report = check_model(tflite("open-batch-reshape"))
+    assert not report.all_mapped
+    assert report.split.op == "SHAPE"
+    assert "SHAPE is not in the Edge TPU's supported operations" in report.split.reasons
+    after = [o for o in report.ops if o.index > report.split.index and o.supported]
+    assert after and all(o.predicted == "cpu" and "after the graph split" in o.note for o in after)
+
+
+def test_float_input_and_output_run_on_the_cpu():
+    report = check_model(tflite("int8-float-io"))
+    assert report.quantization == "full-integer-float-io"
+    first, last = report.ops[0], report.ops[-1]
+    assert (first.op, first.predicted) == ("QUANTIZE", "cpu")
+    assert "input 0: FLOAT32, not 8-bit (uint8/int8) quantized" in first.reasons
+    assert (last.op, last.predicted) == ("DEQUANTIZE", "cpu")
+    assert "DEQUANTIZE is not in the Edge TPU's supported operations" in last.reasons
+    assert report.tpu_segment == (1, len(report.ops) - 2)
+    assert report.split.index == len(report.ops) - 1
+    assert report.ops_cpu == 2 and not report.all_mapped
+
+
+def test_float_model():
+    report = check_model(tflite("float"))
+    assert report.quantization == "float"
+    assert report.ops_tpu == 0 and not report.all_mapped
+    assert any("not quantized" in p for p in report.problems)
+    conv = report.ops[0]
+    assert conv.op == "CONV_2D" and not conv.supported
+    assert "input 0, output 0: FLOAT32, not 8-bit (uint8/int8) quantized" in conv.reasons
+    assert "input 1, input 2: constant FLOAT32, not 8-bit quantized" in conv.reasons
+    assert report.split is None  # nothing maps, so nothing splits
+    assert report.first_unsupported.index == 0
+
+
+def test_dynamic_range_model():
+    report = check_model(tflite("dynamic-range"))
+    assert report.quantization == "dynamic-range"
+    assert any("dynamic-range quantization" in p for p in report.problems)
+    assert report.ops_tpu == 0
+    conv = report.ops[0]
+    assert conv.op == "CONV_2D"
+    # weights are int8 (fine on their own); activations and bias are float
+    assert "input 0, output 0: FLOAT32, not 8-bit (uint8/int8) quantized" in conv.reasons
+    assert not any(r.startswith("input 1") for r in conv.reasons)
+
+
+def test_unsupported_op_splits_the_graph():
+    report = check_model(tflite("leaky"))
+    assert report.quantization == "full-integer"
+    split = report.split
+    assert (split.index, split.op) == (3, "LEAKY_RELU")
+    assert split.reasons == ("LEAKY_RELU is not in the Edge TPU's supported operations",)
+    assert [o.op for o in report.ops if o.on_tpu] == ["QUANTIZE", "CONV_2D", "DEPTHWISE_CONV_2D"]
+    assert report.tpu_segment == (0, 2)
+    later = report.ops[4:]
+    assert all(o.supported and not o.on_tpu for o in later)
+    assert all(o.note == "after the graph split at op #3 LEAKY_RELU" for o in later)
+    assert "splits at op #3 LEAKY_RELU" in report.summary()
+    assert report.to_dict()["split"] == {"index": 3, "op": "LEAKY_RELU"}
+
+
+def test_outer_dimension_larger_than_one():
+    report = check_model(tflite("batch2"))
+    assert report.inputs[0].shape == (2, 32, 32, 3)
+    conv = next(o for o in report.ops if o.op == "CONV_2D")
+    assert not conv.supported
+    assert any("shape [2, 32, 32, 3]; only the 3 innermost dimensions may be larger than 1" in r
+               for r in conv.reasons)
+    fc = next(o for o in report.ops if o.op == "FULLY_CONNECTED")
+    assert "output tensor must be one-dimensional, got [2, 10]" in fc.reasons
+    softmax = next(o for o in report.ops if o.op == "SOFTMAX")
+    assert "input must be 1-D, got [2, 10]" in softmax.reasons
+    assert not report.all_mapped
+
+
+def test_dynamic_sizes():
+    report = check_model(tflite("dynamic-size"))
+    assert report.inputs[0].shape_signature == (-1, -1, -1, 3)
+    first = report.ops[0]
+    assert not first.supported
+    assert any("dynamic size [-1, -1, -1, 3]; tensor sizes must be constant" in r
+               for r in first.reasons)
+    assert not report.all_mapped
+
+
+def test_op_constraints():
+    report = check_model(tflite("constraints"))
+    by_op = {o.op: o for o in report.ops}
+    assert by_op["STRIDED_SLICE"].reasons == ("only strides of 1 are supported, got [1, 2, 2, 1]",)
+    assert report.split.op == "STRIDED_SLICE"
+    assert by_op["SOFTMAX"].reasons == ("input must be 1-D, got [1, 16, 16, 8]",)
+    assert by_op["MEAN"].supported  # z-reduction over 8 channels: a multiple of 4, runtime 13+
+    zeros, ones = [o for o in report.ops if o.op == "CONCATENATION"]
+    assert zeros.supported  # a constant all-zero input is a zero-padding: allowed
+    assert ones.reasons == ("a constant input must be all zeros (a zero-padding)",)
+
+
+def test_min_runtime_version_gates_ops():
+    old = check_model(tflite("constraints"), min_runtime_version=12)
+    mean = next(o for o in old.ops if o.op == "MEAN")
+    assert "runtime <= 12 supports reduction along x and y only" in mean.reasons
+    lite = check_model(tflite("int8"), min_runtime_version=12)
+    quantize = lite.ops[0]
+    assert quantize.op == "QUANTIZE" and not quantize.supported
+    assert "QUANTIZE needs Edge TPU runtime 13+" in quantize.reasons[0]
+    assert lite.ops_tpu == len(lite.ops) - 2  # the QUANTIZE at each edge runs on the CPU
+    assert lite.split.op == "QUANTIZE" and lite.split.index == len(lite.ops) - 1
+
+
+def test_supported_ops_table_is_data():
+    assert SUPPORTED_OPS["SOFTMAX"].limitation.startswith("Supports only 1-D input tensor")
+    assert SUPPORTED_OPS["TRANSPOSE"].min_runtime == 14
+    assert "LEAKY_RELU" not in SUPPORTED_OPS and "DEQUANTIZE" not in SUPPORTED_OPS
+    assert LITE_OPS <= set(SUPPORTED_OPS)
+
+
+def test_bad_input(tmp_path):
+    with pytest.raises(ModelFileError, match="not a TensorFlow Lite model"):
+        check_model(b"not a model at all")
+    with pytest.raises(ModelFileError, match="cannot be read"):
+        check_model(tflite("int8")[:64])
+    with pytest.raises(ModelFileError, match="does not exist"):
+        check_model_file(tmp_path / "missing.tflite")
+    path = tmp_path / "m.tflite"
+    path.write_bytes(tflite("int8"))
+    assert check_model_file(path).all_mapped

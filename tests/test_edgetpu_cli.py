@@ -1,0 +1,124 @@
+"""`effkit check-edgetpu` and `effkit compile-edgetpu`: exit codes, JSON, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from edgetpu_fixtures.models import tflite
+from edgetpu_fixtures.standin import write_standin
+from effkit.cli.main import app
+from effkit.edgetpu import compiler as etc
+from typer.testing import CliRunner
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _fresh(monkeypatch):
+    etc._version_cached.cache_clear()
+    monkeypatch.delenv(etc.ENV_VAR, raising=False)
+
+
+def model_file(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / f"{name}.tflite"
+    path.write_bytes(tflite(name))
+    return path
+
+
+def one_line_error(result) -> str:
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert "Traceback" not in result.stderr and len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def test_check_passes_for_full_integer_model(tmp_path):
+    result = runner.invoke(app, ["check-edgetpu", str(model_file(tmp_path, "int8"))])
+    assert result.exit_code == 0, result.stderr
+    assert "10 of 10 ops predicted on the Edge TPU" in result.stdout
+    assert "DEPTHWISE_CONV_2D" in result.stdout
+
+
+def test_check_fails_and_reports_split(tmp_path):
+    path = model_file(tmp_path, "leaky")
+    result = runner.invoke(app, ["check-edgetpu", str(path)])
+    assert result.exit_code == 1
+    assert "the graph splits at op #3 LEAKY_RELU" in " ".join(result.stdout.split())
+    result = runner.invoke(app, ["check-edgetpu", str(path), "--json"])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["all_mapped"] is False and doc["split"] == {"index": 3, "op": "LEAKY_RELU"}
+    assert doc["ops"][3]["reasons"] == ["LEAKY_RELU is not in the Edge TPU's supported operations"]
+
+
+def test_check_float_model_json(tmp_path):
+    result = runner.invoke(app, ["check-edgetpu", str(model_file(tmp_path, "float")), "--json"])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["quantization"] == "float" and doc["ops_tpu"] == 0
+
+
+def test_check_missing_file(tmp_path):
+    result = runner.invoke(app, ["check-edgetpu", str(tmp_path / "none.tflite")])
+    assert result.exit_code == 1
+    assert "does not exist" in one_line_error(result)
+
+
+def test_compile_with_standin(tmp_path, edgetpu_logs):
+    script = write_standin(tmp_path / "bin", mode="success",
+                           replay=next(edgetpu_logs.glob("10-*")),
+                           op_log=next(edgetpu_logs.glob("11c-*")))
+    model = model_file(tmp_path, "int8")
+    out = tmp_path / "build"
+    args = ["compile-edgetpu", str(model), "--out", str(out), "--compiler", str(script)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    assert (out / "int8_edgetpu.tflite").is_file() and (out / "int8_edgetpu.log").is_file()
+    text = " ".join(result.stdout.split())
+    assert "ops on Edge TPU │ 15 of 15" in text and "85.75 KiB" in text
+
+    again = runner.invoke(app, args)
+    assert again.exit_code == 1
+    assert "already exists. pass --force to replace it" in one_line_error(again)
+
+    forced = runner.invoke(app, [*args, "--force", "--json", "--min-runtime", "14"])
+    assert forced.exit_code == 0, forced.stderr
+    doc = json.loads(forced.stdout)
+    assert doc["compiled"] == [str(out / "int8_edgetpu.tflite")]
+    assert doc["report"]["ops_tpu"] == 15 and doc["version"] == "15.0.340273435"
+    assert doc["argv"][1:4] == ["-s", "-m", "14"]
+
+
+def test_compile_failure_is_one_line(tmp_path, edgetpu_logs):
+    script = write_standin(tmp_path / "bin", mode="fail", replay=next(edgetpu_logs.glob("04-*")))
+    model = model_file(tmp_path, "int8")
+    result = runner.invoke(app, ["compile-edgetpu", str(model), "--compiler", str(script)])
+    assert result.exit_code == 1
+    line = one_line_error(result)
+    assert "edgetpu_compiler failed (exit status 1): Model failed in Tflite interpreter" in line
+    assert not (tmp_path / "int8_edgetpu.tflite").exists()
+
+
+def test_compile_without_compiler(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    result = runner.invoke(app, ["compile-edgetpu", str(model_file(tmp_path, "int8"))])
+    assert result.exit_code == 1
+    line = one_line_error(result)
+    assert "edgetpu_compiler is not installed" in line and "--compiler docker" in line
+
+
+def test_compile_docker_without_engine(tmp_path):
+    client = shutil.which("docker")
+    if client is None:
+        pytest.skip("docker client not installed")
+    if subprocess.run([client, "version", "--format", "{{.Server.Version}}"],
+                      capture_output=True, timeout=30).returncode == 0:
+        pytest.skip("docker engine is running; this test covers a stopped engine")
+    result = runner.invoke(app, ["compile-edgetpu", str(model_file(tmp_path, "int8")),
+                                 "--compiler", "docker"])
+    assert result.exit_code == 1
+    assert "engine is not running" in one_line_error(result)

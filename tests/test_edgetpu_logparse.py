@@ -1,0 +1,308 @@
+"""The edgetpu_compiler log parser, on the 21 real logs in ../shared/data/edgetpu-logs/.
+
+One test per file asserts what that file says (see SOURCES.md there); no log
+text is made up here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from effkit.edgetpu.logparse import (
+    STATUS_MAPPED,
+    OperatorRow,
+    parse_log,
+    parse_log_file,
+    parse_size,
+    parse_version,
+)
+
+OTHERWISE = "Operation is otherwise supported, but not mapped due to some unspecified limitation"
+SUBGRAPH = "More than one subgraph is not supported"
+DATA_TYPE = "Operation is working on an unsupported data type"
+V16, V15, V14 = "16.0.384591198", "15.0.340273435", "14.1.317412892"
+MiB, KiB = 1024**2, 1024
+
+
+@pytest.fixture(scope="module")
+def log(edgetpu_logs: Path):
+    def parse(prefix: str):
+        (path,) = [p for p in edgetpu_logs.iterdir() if p.name.startswith(prefix + "-")]
+        return parse_log_file(path)
+    return parse
+
+
+def rows(model) -> list[tuple[str, int, str]]:
+    return [(r.operator, r.count, r.status) for r in model.operators]
+
+
+def test_every_log_parses(edgetpu_logs: Path):
+    files = sorted(p for p in edgetpu_logs.iterdir() if p.suffix in (".txt", ".log"))
+    assert len(files) == 21
+    for path in files:
+        report = parse_log_file(path)
+        assert report.compiler_version is not None, path.name
+        report.to_dict()  # serializable view never fails either
+
+
+def test_01_v16_cpu_ops_two_subgraphs(log):
+    r = log("01")
+    assert (r.compiler_version, r.status, r.source) == (V16, "succeeded", "console")
+    assert r.command == "edgetpu_compiler -sa yolov5s-int8-224.tflite"  # CRLF file
+    assert (r.compile_time_ms, r.timeout_s) == (3173, 180)
+    (m,) = r.models
+    assert (m.input_model, m.output_model) == ("yolov5s-int8-224.tflite",
+                                               "yolov5s-int8-224_edgetpu.tflite")
+    assert (m.ops_total, m.ops_tpu, m.ops_cpu, m.subgraphs) == (294, 289, 5, 2)
+    assert m.on_chip_used_bytes == round(6.08 * MiB)
+    assert m.on_chip_remaining_bytes == 0
+    assert m.off_chip_used_bytes == round(1.70 * MiB)
+    assert (m.input_size_bytes, m.output_size_bytes) == (round(7.37 * MiB), round(8.34 * MiB))
+    assert m.operation_log == "yolov5s-int8-224_edgetpu.log"
+    assert len(m.operators) == 17
+    assert rows(m)[:3] == [("RESIZE_NEAREST_NEIGHBOR", 2, STATUS_MAPPED),
+                           ("CONCATENATION", 1, OTHERWISE), ("CONCATENATION", 17, STATUS_MAPPED)]
+    assert rows(m)[-1] == ("CONV_2D", 62, STATUS_MAPPED)
+    assert sum(x.count for x in m.operators) == 294
+    assert sum(x.count for x in m.operators if not x.mapped) == 5
+    assert m.all_mapped is False and r.failure_kind is None
+
+
+def test_02_v15_mostly_cpu(log):
+    r = log("02")
+    assert (r.compiler_version, r.status, r.compile_time_ms) == (V15, "succeeded", 577)
+    assert r.command == "> ./compile_edgetpu.sh yolo/yolov3-tiny_int8.tflite"
+    (m,) = r.models
+    assert (m.ops_total, m.ops_tpu, m.ops_cpu, m.subgraphs) == (36, 2, 34, 1)
+    assert m.on_chip_used_bytes == 3 * KiB
+    assert m.on_chip_remaining_bytes == round(7.67 * MiB)
+    assert m.off_chip_used_bytes == 0
+    assert m.input_model == "/home/yolo/yolov3-tiny_int8.tflite"
+    assert rows(m) == [
+        ("MAX_POOL_2D", 6, SUBGRAPH), ("QUANTIZE", 2, OTHERWISE), ("QUANTIZE", 1, STATUS_MAPPED),
+        ("QUANTIZE", 1, SUBGRAPH), ("CONV_2D", 1, STATUS_MAPPED), ("CONV_2D", 12, SUBGRAPH),
+        ("RESIZE_NEAREST_NEIGHBOR", 1, "Operation version not supported"),
+        ("LEAKY_RELU", 11, "Operation not supported"), ("CONCATENATION", 1, SUBGRAPH)]
+    assert sum(x.count for x in m.operators if x.mapped) == 2
+
+
+def test_04_v16_unresolved_custom_op(log):
+    r = log("04")
+    assert (r.compiler_version, r.status, r.failure_kind) == (V16, "failed", "tflite-interpreter")
+    assert r.failure_reason == ("Model failed in Tflite interpreter. Please ensure model can be "
+                                "loaded/run in Tflite interpreter.")
+    assert r.errors == ("Encountered unresolved custom op: Atan.",
+                        "Node number 1 (Atan) failed to prepare.")
+    assert r.models == () and r.timeout_s == 180 and r.failure_hint
+
+
+def test_05_v15_internal_compiler_error(log):
+    r = log("05")
+    assert (r.compiler_version, r.status) == (V15, "failed")
+    assert r.failure_kind == "internal-compiler-error"
+    assert r.failure_reason == "Internal compiler error. Aborting!"
+    assert r.command == "$ edgetpu_compiler internal_err.tflite"
+    assert r.errors == () and r.models == ()
+
+
+def test_06_v14_not_quantized(log):
+    r = log("06")
+    assert (r.compiler_version, r.status, r.failure_kind) == (V14, "failed", "not-quantized")
+    assert r.failure_reason == "Model not quantized"
+    assert "full-integer" in r.failure_hint
+
+
+def test_07_v15_not_quantized(log):
+    r = log("07")
+    assert (r.compiler_version, r.status, r.failure_kind) == (V15, "failed", "not-quantized")
+    assert r.failure_reason == "Model not quantized"
+
+
+def test_08_v16_num_segments_second_fails(log):
+    r = log("08")
+    assert r.compiler_version == V16
+    (seg0,) = r.models
+    assert seg0.segment == (0, 2)
+    assert seg0.input_model == "efficientdet_lite3_512_ptq_segment_0_of_2.tflite"
+    assert (seg0.ops_total, seg0.ops_tpu, seg0.ops_cpu) == (84, 84, 0)  # no "not all" paragraph
+    assert seg0.on_chip_used_bytes == round(6.02 * MiB)
+    assert seg0.on_chip_remaining_bytes == round(1.02 * MiB)
+    assert r.compile_time_ms == 1857
+    # segment 1 starts a second compilation that reports an error: the run failed
+    assert r.status == "failed"
+    assert r.errors == ("Restored original execution plan after delegate application failure.",)
+    assert r.failure_reason == r.errors[0]
+    assert len(r.segments) == 1 and not r.co_compiled
+
+
+def test_09_v16_cocompiled_two_models(log):
+    r = log("09")
+    assert (r.compiler_version, r.status, r.compile_time_ms) == (V16, "succeeded", 524)
+    assert r.co_compiled
+    first, second = r.models
+    assert (first.input_model, first.output_model) == ("temp_models/1.tflite",
+                                                       "temp_models/co-compiled/2/1_edgetpu.tflite")
+    assert (first.ops_total, first.ops_tpu, first.ops_cpu) == (57, 57, 0)
+    assert first.on_chip_used_bytes == round(2.27 * MiB)
+    assert second.input_model == "temp_models/2.tflite"
+    assert second.ops_total == 6 and second.on_chip_used_bytes == 2 * MiB
+    assert second.operation_log == "temp_models/co-compiled/2/2_edgetpu.log"
+    # the excerpt stops right after "Operation log:": the mapping of model 2 is not shown
+    assert second.ops_tpu is None and r.ops_tpu is None
+    assert r.ops_total == 63 and r.subgraphs == 2
+
+
+def test_10_v15_all_mapped_show_operations(log):
+    r = log("10")
+    assert (r.compiler_version, r.status, r.compile_time_ms) == (V15, "succeeded", 128)
+    assert r.timeout_s is None  # compiler 15 has no timeout timer
+    (m,) = r.models
+    assert (m.ops_total, m.ops_tpu, m.ops_cpu, m.subgraphs) == (15, 15, 0, 1)
+    assert m.on_chip_used_bytes == round(85.75 * KiB)
+    assert m.off_chip_used_bytes == round(5.50 * KiB)
+    assert rows(m) == [("SOFTMAX", 1, STATUS_MAPPED), ("FULLY_CONNECTED", 2, STATUS_MAPPED),
+                       ("ADD", 4, STATUS_MAPPED), ("MUL", 4, STATUS_MAPPED),
+                       ("CONV_2D", 4, STATUS_MAPPED)]
+    assert m.all_mapped is True
+
+
+def test_11a_v16_oplog_efficientnet(log):
+    r = log("11a")
+    assert (r.source, r.compiler_version, r.status) == ("operation-log", V16, "unknown")
+    (m,) = r.models
+    assert m.input_model == "test/model/efficientnet-edgetpu-M_quant.tflite"
+    assert m.output_model == "test/model/compiled/efficientnet-edgetpu-M_quant_edgetpu.tflite"
+    assert rows(m) == [("FULLY_CONNECTED", 1, STATUS_MAPPED),
+                       ("DEPTHWISE_CONV_2D", 14, STATUS_MAPPED), ("CONV_2D", 50, STATUS_MAPPED),
+                       ("QUANTIZE", 2, STATUS_MAPPED), ("SOFTMAX", 1, STATUS_MAPPED),
+                       ("MEAN", 1, STATUS_MAPPED), ("ADD", 17, STATUS_MAPPED)]
+    assert (m.ops_total, m.ops_tpu, m.ops_cpu) == (86, 86, 0)
+
+
+def test_11b_v16_oplog_mobilenet(log):
+    r = log("11b")
+    (m,) = r.models
+    assert r.compiler_version == V16
+    assert m.input_model == "test/model/mobilenet_v2_1.0_224_inat_bird_quant.tflite"
+    assert (m.ops_total, m.ops_tpu) == (65, 65)
+    assert ("AVERAGE_POOL_2D", 1, STATUS_MAPPED) in rows(m)
+    assert ("DEPTHWISE_CONV_2D", 17, STATUS_MAPPED) in rows(m)
+
+
+def test_11c_v16_oplog_dummy(log):
+    r = log("11c")
+    (m,) = r.models
+    assert m.output_model == "test/model/compiled/dummy_edgetpu.tflite"
+    assert rows(m) == [("QUANTIZE", 2, STATUS_MAPPED), ("DEPTHWISE_CONV_2D", 1, STATUS_MAPPED)]
+    assert (m.ops_total, m.ops_tpu, m.ops_cpu) == (3, 3, 0)
+
+
+def test_12_v15_oplog_unmapped(log):
+    r = log("12")
+    assert r.compiler_version == V15
+    (m,) = r.models
+    assert ("QUANTIZE", 1, OTHERWISE) in rows(m)
+    assert ("DEQUANTIZE", 1, DATA_TYPE) in rows(m)
+    assert (m.ops_total, m.ops_tpu, m.ops_cpu) == (10, 8, 2)
+    assert m.all_mapped is False
+
+
+def test_13_v14_oplog_more_than_one_subgraph(log):
+    r = log("13")
+    assert r.compiler_version == V14
+    (m,) = r.models
+    assert rows(m)[0] == ("CONCATENATION", 1, SUBGRAPH)
+    assert ("RESIZE_NEAREST_NEIGHBOR", 1, "Operation version not supported") in rows(m)
+    assert (m.ops_total, m.ops_tpu, m.ops_cpu) == (25, 19, 6)
+
+
+def test_14_v2_oplog_all_mapped(log):
+    r = log("14")
+    assert r.compiler_version == "2.0.267685300"
+    (m,) = r.models
+    assert m.input_model == "quant_coco-tiny-v3-relu.tflite"
+    assert (m.ops_total, m.ops_tpu, m.ops_cpu) == (25, 25, 0)
+    assert ("CONV_2D", 13, STATUS_MAPPED) in rows(m)
+
+
+def test_15_v16_oplog_dequantize(log):
+    r = log("15")
+    (m,) = r.models
+    assert (m.input_model, m.output_model) == ("model.tflite", "model_edgetpu.tflite")
+    assert ("DEQUANTIZE", 3, DATA_TYPE) in rows(m)
+    for op in ("TANH", "SUM", "L2_NORMALIZATION"):
+        assert any(x.operator == op and x.mapped for x in m.operators), op
+    assert len(m.operators) == 16
+    assert (m.ops_total, m.ops_tpu, m.ops_cpu) == (513, 510, 3)
+
+
+def test_16_v16_delegate_search_without_success(log, edgetpu_logs: Path):
+    path = next(edgetpu_logs.glob("16-*"))
+    assert path.stat().st_size > 1_000_000
+    assert max(len(line) for line in path.read_text().splitlines()) > 2000
+    r = log("16")
+    assert (r.compiler_version, r.status) == (V16, "failed")
+    assert r.failure_kind == "delegate-search-failed"
+    search = r.delegate_search
+    assert (search.step, len(search.tries), search.tries[0], search.tries[-1]) == (1, 535, 535, 1)
+    assert search.tries == tuple(range(535, 0, -1))
+    assert not search.succeeded
+    assert "535" in r.failure_reason
+    assert r.models == () and r.errors == ()
+
+
+def test_17_v16_large_activation_tensors(log):
+    r = log("17")
+    assert (r.compiler_version, r.status) == (V16, "failed")
+    assert r.failure_kind == "large-activation-tensors"
+    assert r.failure_reason == "Compilation failed due to large activation tensors in model."
+    assert r.errors == ("Restored original execution plan after delegate application failure.",)
+
+
+def test_18_v21_internal_error_after_error_lines(log):
+    r = log("18")
+    assert (r.compiler_version, r.status) == ("2.1.302470888", "failed")
+    assert r.failure_kind == "internal-compiler-error"
+    assert r.errors == (":160 NumOutputs(node) != 4 (1 != 4)",
+                        "Node number 121 (TFLite_Detection_PostProcess) failed to prepare.")
+
+
+def test_20_v16_delegate_search_all_mapped(log):
+    r = log("20")
+    assert (r.compiler_version, r.status, r.compile_time_ms) == (V16, "succeeded", 3133)
+    assert r.delegate_search.step == 10 and r.delegate_search.tries == (246,)
+    assert r.delegate_search.succeeded
+    (m,) = r.models
+    assert (m.ops_total, m.ops_tpu, m.ops_cpu) == (246, 246, 0)
+    assert m.on_chip_used_bytes == round(5.90 * MiB)
+    assert m.off_chip_used_bytes == round(41.75 * KiB)
+    assert len(m.operators) == 8  # the excerpt stops inside the 9th row
+    assert all(x.mapped for x in m.operators)
+    assert rows(m)[-1] == ("QUANTIZE", 5, STATUS_MAPPED)
+
+
+def test_22_v2_old_format_on_chip_available(log):
+    r = log("22")
+    assert (r.compiler_version, r.status, r.compile_time_ms) == ("2.0.267685300", "succeeded", 313)
+    (m,) = r.models
+    assert m.on_chip_available_bytes == round(7.62 * MiB)
+    assert m.on_chip_remaining_bytes is None
+    assert m.on_chip_used_bytes == round(5.66 * MiB)
+    assert (m.ops_total, m.ops_tpu, m.ops_cpu) == (64, 63, 1)
+    assert m.operators == ()  # the excerpt stops after the table header
+
+
+def test_helpers():
+    assert parse_size("0.00B") == 0
+    assert parse_size("3.00KiB") == 3072
+    assert parse_size("7.37MiB") == round(7.37 * MiB)
+    assert parse_size("lots") is None
+    assert parse_version("16.0.384591198") == (16, 0, 384591198)
+    assert parse_version("sixteen") is None
+    assert OperatorRow("ADD", 1, STATUS_MAPPED).mapped
+
+
+def test_unknown_text_is_not_an_error():
+    r = parse_log("hello\nworld\n")
+    assert (r.status, r.compiler_version, r.models) == ("unknown", None, ())

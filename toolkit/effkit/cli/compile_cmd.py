@@ -1,0 +1,91 @@
+"""effkit compile-edgetpu: run edgetpu_compiler on a .tflite model and report what maps."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from effkit.cli._common import (
+    ForceOpt,
+    JsonOpt,
+    ModelArg,
+    console,
+    err_console,
+    handle_errors,
+    print_json,
+)
+from effkit.cli.check_edgetpu_cmd import MinRuntimeOpt
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "?"
+    for unit, scale in (("MiB", 1024**2), ("KiB", 1024)):
+        if n >= scale:
+            return f"{n / scale:.2f} {unit}"
+    return f"{n} B"
+
+
+@handle_errors
+def compile_edgetpu(
+    model: ModelArg,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Output folder \\[default: the model's folder].")] = None,
+    compiler: Annotated[str | None, typer.Option(
+        "--compiler", help="edgetpu_compiler path, or 'docker' "
+        "\\[default: $EFFKIT_EDGETPU_COMPILER, then PATH].")] = None,
+    num_segments: Annotated[int | None, typer.Option(
+        "--num-segments", min=1, help="Split the model into N segments for pipelining.")] = None,
+    min_runtime: MinRuntimeOpt = None,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", min=1, help="Compiler timeout per compilation, seconds.")] = 180,
+    search_delegate: Annotated[bool, typer.Option(
+        "--search-delegate", help="edgetpu_compiler -d: on failure, search for the largest "
+        "part of the graph that compiles.")] = False,
+    force: ForceOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Compile a .tflite model for the Coral Edge TPU: writes <stem>_edgetpu.tflite and its logs."""
+    from effkit.edgetpu.compiler import compile_model, compiler_version, find_compiler
+
+    def status(text: str) -> contextlib.AbstractContextManager[object]:
+        return contextlib.nullcontext() if json_out else err_console.status(text)
+
+    found = find_compiler(compiler)
+    with status("Preparing edgetpu_compiler (docker builds its image once)"):
+        version = compiler_version(found)
+    with status(f"Compiling {escape(model.name)} with edgetpu_compiler {version}"):
+        result = compile_model(
+            model, out if out is not None else model.parent, compiler=found,
+            min_runtime_version=min_runtime, timeout_s=timeout, num_segments=num_segments,
+            search_delegate=search_delegate, overwrite=force)
+    if json_out:
+        print_json(result.to_dict())
+        return
+    report = result.report
+    summary = Table(title=f"edgetpu_compiler {version}", show_header=False)
+    summary.add_column("", style="bold")
+    summary.add_column("")
+    summary.add_row("ops on Edge TPU", f"{report.ops_tpu} of {report.ops_total}"
+                    if report.ops_total is not None else "?")
+    summary.add_row("ops on CPU", str(report.ops_cpu if report.ops_cpu is not None else "?"))
+    summary.add_row("Edge TPU subgraphs", str(report.subgraphs or "?"))
+    summary.add_row("parameters on-chip", _size(report.on_chip_used_bytes))
+    summary.add_row("parameters off-chip", _size(report.off_chip_used_bytes))
+    for path in (*result.compiled, *result.op_logs, result.console_log_path):
+        summary.add_row("wrote", escape(str(path)))
+    console.print(summary)
+    rows = [r for m in report.models for r in m.operators]
+    if rows:
+        ops = Table(title="Operators")
+        for col in ("operator", "count", "status"):
+            ops.add_column(col)
+        for r in rows:
+            status = f"[green]{escape(r.status)}[/]" if r.mapped else f"[red]{escape(r.status)}[/]"
+            ops.add_row(r.operator, str(r.count), status)
+        console.print(ops)

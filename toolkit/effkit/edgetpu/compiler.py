@@ -1,0 +1,615 @@
+"""Run Google's ``edgetpu_compiler``: find it, read its version, compile, report.
+
+Where the compiler comes from, in order: ``--compiler PATH`` (or ``docker``), the
+environment variable ``EFFKIT_EDGETPU_COMPILER``, then ``edgetpu_compiler`` on
+``PATH``. The compiler is an x86-64 Linux program from Coral's apt repository;
+elsewhere (macOS, Windows, ARM) ``--compiler docker`` builds an image from the
+Dockerfile shipped in ``effkit/edgetpu/docker/`` once and runs it with only the
+build's scratch folder mounted.
+
+Every run is an argv list (never a shell string) into a scratch folder inside the
+output folder. The exit status, a timeout, a crash (signal), a failure the log
+reports and a missing or damaged output file are each an
+:class:`EdgeTPUCompileFailed` with the console text attached; only a complete
+success is moved into the output folder, file by file with ``os.replace``, the
+compiled model last.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from effkit.edgetpu.check import DEFAULT_MIN_RUNTIME_VERSION
+from effkit.edgetpu.logparse import (
+    FAILURE_HINTS,
+    CompilerLog,
+    merge_operation_logs,
+    parse_log,
+    parse_log_file,
+    parse_version,
+)
+from effkit.errors import (
+    ModelFileError,
+    OutputError,
+    ToolFailedError,
+    ToolNotFoundError,
+    UsageError,
+)
+
+ENV_VAR = "EFFKIT_EDGETPU_COMPILER"
+BINARY = "edgetpu_compiler"
+DOCKER = "docker"
+DOCKERFILE = Path(__file__).resolve().parent / "docker" / "Dockerfile"
+DOCKER_PLATFORM = "linux/amd64"
+IMAGE_NAME = "effkit-edgetpu-compiler"
+INSTALL_HINT = (
+    "install it on Debian/Ubuntu x86-64 from Coral's apt repository "
+    "(add 'deb https://packages.cloud.google.com/apt coral-edgetpu-stable main' to "
+    "/etc/apt/sources.list.d/coral-edgetpu.list with Google's apt key, then "
+    "'sudo apt-get install edgetpu-compiler'; see https://coral.ai/docs/edgetpu/compiler/), "
+    f"point {ENV_VAR} or --compiler at it, or use --compiler docker"
+)
+# First compiler release that knows each flag (older ones stop with a usage error).
+# Short flags, as Coral documents them (the compiler also takes "-sa"-style bundles).
+FLAG_SINCE = {
+    "-t": (16, 0),  # --timeout_sec: "Started a compilation timeout timer" appears in 16.0
+    "-n": (15, 0),  # --num_segments: model pipelining arrived with compiler 15.0
+    "-d": (16, 0),  # --search_delegate
+    "-k": (16, 0),  # --delegate_search_step
+    "-a": (16, 0),  # --enable_multiple_subgraphs
+}
+FLAG_NAMES = {"-s": "--show_operations", "-m": "--min_runtime_version", "-t": "--timeout_sec",
+              "-n": "--num_segments", "-d": "--search_delegate", "-k": "--delegate_search_step",
+              "-a": "--enable_multiple_subgraphs", "-o": "--out_dir"}
+
+
+class EdgeTPUCompilerNotFound(ToolNotFoundError):
+    """No usable edgetpu_compiler (nor docker engine for ``--compiler docker``)."""
+
+
+class EdgeTPUCompileFailed(ToolFailedError):
+    """The compiler ran and did not produce a usable model.
+
+    ``kind`` is one of :data:`effkit.edgetpu.logparse.FAILURE_HINTS`' keys or
+    ``"crashed"``, ``"missing-output"``, ``"bad-output"``; ``report`` is the parsed
+    console log (``None`` when nothing was printed) and ``reason`` its failure
+    message.
+    """
+
+    def __init__(self, message: str, hint: str | None = None, *, kind: str,
+                 returncode: int | None = None, stdout: str = "", stderr: str = "",
+                 report: CompilerLog | None = None, argv: tuple[str, ...] = ()):
+        super().__init__(message, hint, returncode=returncode, stdout=stdout, stderr=stderr)
+        self.kind = kind
+        self.report = report
+        self.argv = argv
+        self.reason = report.failure_reason if report is not None else None
+
+
+@dataclass(frozen=True)
+class EdgeTPUCompiler:
+    """A compiler that can be run: a local binary or the docker route."""
+
+    kind: str      # "local" or "docker"
+    path: str      # absolute path of edgetpu_compiler, or of the docker client
+    source: str    # "--compiler", ENV_VAR, "PATH" or "docker"
+    image: str | None = None  # docker image tag
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "path": self.path, "source": self.source, "image": self.image}
+
+
+@dataclass(frozen=True)
+class CompileResult:
+    """A successful compile: the files in ``out_dir``, the console text, the parsed report."""
+
+    model_path: Path
+    compiled: tuple[Path, ...]          # <stem>_edgetpu.tflite, or one per segment
+    op_logs: tuple[Path, ...]           # <stem>_edgetpu.log files
+    console_log_path: Path              # <stem>_edgetpu.console.txt
+    console_log: str
+    report: CompilerLog                 # console log, operator tables filled from the op logs
+    version: str
+    argv: tuple[str, ...]
+    compiler: EdgeTPUCompiler
+    elapsed_s: float
+
+    @property
+    def compiled_path(self) -> Path:
+        return self.compiled[0]
+
+    @property
+    def compiled_paths(self) -> tuple[Path, ...]:
+        """Alias of :attr:`compiled`."""
+        return self.compiled
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": str(self.model_path),
+            "compiled": [str(p) for p in self.compiled],
+            "op_logs": [str(p) for p in self.op_logs],
+            "console_log": str(self.console_log_path),
+            "version": self.version,
+            "argv": list(self.argv),
+            "compiler": self.compiler.to_dict(),
+            "elapsed_s": round(self.elapsed_s, 3),
+            "report": self.report.to_dict(),
+        }
+
+
+# ---------------------------------------------------------------------------
+# Running a program
+
+
+@dataclass(frozen=True)
+class _Run:
+    returncode: int | None
+    stdout: str
+    stderr: str
+    timed_out: bool
+    elapsed_s: float
+
+
+def _kill_tree(proc: subprocess.Popen[str]) -> None:
+    """Kill the child and everything it started (edgetpu_compiler 16 forks a compile child)."""
+    if os.name == "posix":
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+
+
+def _run(argv: list[str], *, timeout_s: float, cwd: Path | None = None,
+         on_timeout: Any = None) -> _Run:
+    """Run ``argv`` (no shell), capture text output, stop the whole process group on timeout.
+
+    ``subprocess.run(timeout=...)`` kills only the direct child and then waits for
+    the pipes to close, which a surviving grandchild (the compiler's compile child,
+    or a ``sleep`` in a wrapper script) keeps open: the call would hang. The child
+    therefore gets its own session and the group is killed.
+    """
+    start = time.monotonic()
+    proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=cwd, text=True, encoding="utf-8", errors="replace",
+        start_new_session=os.name == "posix",
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout_s)
+        return _Run(proc.returncode, out or "", err or "", False, time.monotonic() - start)
+    except subprocess.TimeoutExpired:
+        _kill_tree(proc)
+        if on_timeout is not None:
+            on_timeout()
+        try:
+            out, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:  # a process outside the group still holds a pipe
+            out, err = "", ""
+        return _Run(proc.returncode, out or "", err or "", True, time.monotonic() - start)
+    except BaseException:
+        _kill_tree(proc)
+        with contextlib.suppress(Exception):
+            proc.communicate(timeout=5)
+        raise
+
+
+# ---------------------------------------------------------------------------
+# Finding the compiler
+
+
+def _platform_note() -> str:
+    machine = os.uname().machine if hasattr(os, "uname") else ""
+    if sys.platform != "linux" or machine not in ("x86_64", "AMD64", ""):
+        return (f"edgetpu_compiler runs only on x86-64 Linux (this is {sys.platform} "
+                f"{machine}); use --compiler docker")
+    return ""
+
+
+def _local(candidate: str, source: str) -> EdgeTPUCompiler:
+    path = Path(candidate).expanduser()
+    if not path.exists() and os.sep not in candidate and "/" not in candidate:
+        found = shutil.which(candidate)
+        if found:
+            path = Path(found)
+    if not path.exists():
+        raise EdgeTPUCompilerNotFound(f"{source} {candidate}: no such file",
+                                      f"give the path of edgetpu_compiler, or {INSTALL_HINT}")
+    if path.is_dir():
+        raise EdgeTPUCompilerNotFound(f"{source} {candidate} is a folder, not the compiler",
+                                      "give the path of the edgetpu_compiler program")
+    if not os.access(path, os.X_OK):
+        raise EdgeTPUCompilerNotFound(f"{source} {candidate} is not executable",
+                                      f"run 'chmod +x {path}'")
+    return EdgeTPUCompiler(kind="local", path=str(path.resolve()), source=source)
+
+
+def image_tag() -> str:
+    """``effkit-edgetpu-compiler:<effkit version>-<Dockerfile digest>`` (new tag, new build)."""
+    from effkit import __version__
+
+    digest = hashlib.sha256(DOCKERFILE.read_bytes()).hexdigest()[:12]
+    return f"{IMAGE_NAME}:{__version__}-{digest}"
+
+
+def _docker() -> EdgeTPUCompiler:
+    client = shutil.which(DOCKER)
+    if client is None:
+        raise EdgeTPUCompilerNotFound(
+            "--compiler docker: docker is not installed",
+            "install Docker (https://docs.docker.com/get-docker/), or install edgetpu_compiler "
+            "natively on Debian/Ubuntu x86-64 from Coral's apt repository")
+    try:
+        run = _run([client, "version", "--format", "{{.Server.Version}}"], timeout_s=30)
+    except OSError as exc:
+        raise EdgeTPUCompilerNotFound(f"--compiler docker: cannot run {client}: {exc.strerror}",
+                                      "check the Docker installation") from None
+    if run.timed_out or run.returncode != 0 or not run.stdout.strip():
+        detail = (run.stderr.strip().splitlines() or ["no answer"])[-1]
+        raise EdgeTPUCompilerNotFound(
+            f"--compiler docker: the docker client is installed but its engine is not running "
+            f"({detail})",
+            "start Docker Desktop or the docker service ('sudo systemctl start docker'), "
+            "or install edgetpu_compiler natively on Debian/Ubuntu x86-64")
+    return EdgeTPUCompiler(kind="docker", path=client, source="docker", image=image_tag())
+
+
+def find_compiler(compiler: str | os.PathLike[str] | None = None) -> EdgeTPUCompiler:
+    """Locate a usable compiler: ``compiler`` (a path, a name on PATH, or ``"docker"``),
+    then ``$EFFKIT_EDGETPU_COMPILER``, then ``edgetpu_compiler`` on ``PATH``.
+
+    Raises :class:`EdgeTPUCompilerNotFound` with install instructions. Cheap: runs
+    nothing for a local binary, ``docker version`` for the docker route.
+    """
+    if compiler is not None and str(compiler).strip():
+        value = str(compiler).strip()
+        return _docker() if value.lower() == DOCKER else _local(value, "--compiler")
+    env = os.environ.get(ENV_VAR, "").strip()
+    if env:
+        return _docker() if env.lower() == DOCKER else _local(env, ENV_VAR)
+    found = shutil.which(BINARY)
+    if found:
+        return EdgeTPUCompiler(kind="local", path=str(Path(found).resolve()), source="PATH")
+    note = _platform_note()
+    raise EdgeTPUCompilerNotFound(
+        "edgetpu_compiler is not installed" + (f" ({note})" if note else ""), INSTALL_HINT)
+
+
+# ---------------------------------------------------------------------------
+# Docker image
+
+
+def _docker_run_prefix(compiler: EdgeTPUCompiler, *, name: str | None = None,
+                       mount: Path | None = None) -> list[str]:
+    argv = [compiler.path, "run", "--rm", "--platform", DOCKER_PLATFORM, "--network", "none"]
+    if name:
+        argv += ["--name", name]
+    if mount is not None:
+        argv += ["-v", f"{mount}:/work", "-w", "/work"]
+    if hasattr(os, "getuid"):
+        argv += ["--user", f"{os.getuid()}:{os.getgid()}"]
+    return [*argv, str(compiler.image), BINARY]
+
+
+def ensure_image(compiler: EdgeTPUCompiler, *, timeout_s: float = 1800) -> str:
+    """Build the compiler image from the shipped Dockerfile unless it already exists."""
+    tag = str(compiler.image)
+    if _run([compiler.path, "image", "inspect", tag], timeout_s=60).returncode == 0:
+        return tag
+    run = _run([compiler.path, "build", "--platform", DOCKER_PLATFORM, "-t", tag,
+                "-f", str(DOCKERFILE), str(DOCKERFILE.parent)], timeout_s=timeout_s)
+    if run.timed_out or run.returncode != 0:
+        tail = " | ".join((run.stderr or run.stdout).strip().splitlines()[-3:])
+        raise ToolFailedError(
+            f"building the edgetpu_compiler image {tag} failed"
+            + (" (timed out)" if run.timed_out else f": {tail}"),
+            "check network access to packages.cloud.google.com and Docker's disk space",
+            returncode=run.returncode, stdout=run.stdout, stderr=run.stderr)
+    return tag
+
+
+# ---------------------------------------------------------------------------
+# Version
+
+
+def _version_argv(compiler: EdgeTPUCompiler) -> list[str]:
+    if compiler.kind == "docker":
+        return [*_docker_run_prefix(compiler), "--version"]
+    return [compiler.path, "--version"]
+
+
+@functools.lru_cache(maxsize=16)
+def _version_cached(compiler: EdgeTPUCompiler, stamp: int) -> str:
+    del stamp  # part of the cache key only: a replaced binary is asked again
+    if compiler.kind == "docker":
+        ensure_image(compiler)
+    try:
+        run = _run(_version_argv(compiler), timeout_s=120 if compiler.kind == "docker" else 30)
+    except OSError as exc:
+        raise EdgeTPUCompilerNotFound(
+            f"cannot run {compiler.path}: {exc.strerror or exc}",
+            "edgetpu_compiler runs only on x86-64 Linux; elsewhere use --compiler docker") from None
+    version = parse_log(run.stdout + "\n" + run.stderr).compiler_version
+    if run.timed_out or version is None or parse_version(version) is None:
+        raise EdgeTPUCompilerNotFound(
+            f"{compiler.path} --version did not print an Edge TPU Compiler version "
+            f"(exit status {run.returncode})",
+            f"check that it is Coral's edgetpu_compiler, or {INSTALL_HINT}")
+    return version
+
+
+def compiler_version(compiler: EdgeTPUCompiler | None = None) -> str:
+    """The compiler's version string, e.g. ``"16.0.384591198"`` (asked once, then cached).
+
+    For the docker route this builds the image on first use.
+    """
+    compiler = compiler or find_compiler()
+    stamp = 0
+    if compiler.kind == "local":
+        with contextlib.suppress(OSError):
+            stamp = os.stat(compiler.path).st_mtime_ns
+    return _version_cached(compiler, stamp)
+
+
+# ---------------------------------------------------------------------------
+# Compiling
+
+
+def _flags(version: tuple[int, ...], *, min_runtime_version: int, timeout_s: float,
+           num_segments: int | None, search_delegate: bool, delegate_search_step: int | None,
+           multiple_subgraphs: bool, show_operations: bool) -> list[str]:
+    wanted: list[tuple[str, str | None]] = []
+    if show_operations:
+        wanted.append(("-s", None))
+    wanted.append(("-m", str(min_runtime_version)))
+    if version >= FLAG_SINCE["-t"]:
+        wanted.append(("-t", str(max(1, round(timeout_s)))))
+    if num_segments is not None:
+        wanted.append(("-n", str(num_segments)))
+    if search_delegate:
+        wanted.append(("-d", None))
+        if delegate_search_step is not None:
+            wanted.append(("-k", str(delegate_search_step)))
+    if multiple_subgraphs:
+        wanted.append(("-a", None))
+    argv: list[str] = []
+    shown = ".".join(str(v) for v in version[:2])
+    for flag, value in wanted:
+        since = FLAG_SINCE.get(flag)
+        if since is not None and version < since:
+            raise UsageError(
+                f"{FLAG_NAMES[flag]} needs edgetpu_compiler {since[0]}.{since[1]} or newer "
+                f"(found {shown})",
+                "update the compiler ('sudo apt-get install --only-upgrade edgetpu-compiler') "
+                "or drop the option")
+        argv += [flag] if value is None else [flag, value]
+    return argv
+
+
+def _expected_names(stem: str, num_segments: int | None) -> list[str]:
+    if num_segments:
+        return [f"{stem}_segment_{i}_of_{num_segments}_edgetpu" for i in range(num_segments)]
+    return [f"{stem}_edgetpu"]
+
+
+def _failure_message(report: CompilerLog, run: _Run) -> tuple[str, str]:
+    reason = report.failure_reason if report.status == "failed" else None
+    if not reason:  # nothing the parser recognises: the last words on stderr, else stdout
+        for text in (run.stderr, run.stdout):
+            lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+            if lines:
+                reason = lines[-1]
+                break
+        else:
+            reason = "no output"
+    details = [e for e in report.errors if e not in reason][-2:]
+    if details:
+        reason = f"{reason.rstrip('. ')} ({'; '.join(details)})"
+    return reason, report.failure_kind or "compilation-failed"
+
+
+def _signal_name(num: int) -> str:
+    try:
+        return signal.Signals(num).name
+    except ValueError:
+        return f"signal {num}"
+
+
+def compile_model(
+    model_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    compiler: EdgeTPUCompiler | str | os.PathLike[str] | None = None,
+    min_runtime_version: int | None = None,
+    timeout_s: float = 180,
+    num_segments: int | None = None,
+    search_delegate: bool = False,
+    delegate_search_step: int | None = None,
+    multiple_subgraphs: bool = False,
+    show_operations: bool = True,
+    extra: tuple[str, ...] | list[str] | None = None,
+    overwrite: bool = False,
+    process_timeout_s: float | None = None,
+) -> CompileResult:
+    """Compile ``model_path`` for the Edge TPU into ``out_dir``.
+
+    Writes ``<stem>_edgetpu.tflite`` (or one file per segment with
+    ``num_segments``), the compiler's ``<stem>_edgetpu.log`` and its console output
+    ``<stem>_edgetpu.console.txt``. Existing files are refused unless
+    ``overwrite``; on any failure nothing is written.
+
+    ``min_runtime_version`` (``-m``; ``None`` means
+    :data:`~effkit.edgetpu.check.DEFAULT_MIN_RUNTIME_VERSION`, 13). A compiled model runs on Edge
+    TPU runtimes of that version and newer only; Coral's table of compiler and
+    runtime versions (coral.ai/docs/edgetpu/compiler/#compiler-and-runtime-versions)
+    gives runtime 13 for compilers 2.1 to 15.0 (released April to November 2020)
+    and 14 for compiler 16.0 (July 2021, the last release, shipped with
+    libedgetpu 16.0). Compiler 16 targets runtime 14 by default, which runtimes of 2020,
+    still found on older Dev Board/Mendel images and pinned installs, reject.
+    Every op an EfficientNet-Lite int8 model uses (CONV_2D, DEPTHWISE_CONV_2D, ADD,
+    MEAN, FULLY_CONNECTED, SOFTMAX, RESHAPE, QUANTIZE) maps at runtime 13, so 13
+    costs these models nothing and reaches every runtime from 2020 on. Pass 14 for
+    ops that need it (TRANSPOSE, REDUCE_MAX/MIN, RSQRT, SQUARED_DIFFERENCE, LSTM).
+
+    ``timeout_s`` is the compiler's own limit per compilation (``-t``, compiler
+    16+). ``process_timeout_s`` bounds the whole run (default ``timeout_s + 60``,
+    +120 for docker, and ``max(20 * timeout_s, 3600)`` with ``search_delegate``,
+    which compiles many times); past it the process group is killed.
+    """
+    model = Path(model_path)
+    if not model.is_file():
+        raise ModelFileError(f"model file {model} does not exist",
+                             "pass the path of a .tflite file")
+    if model.suffix != ".tflite":
+        raise ModelFileError(f"{model.name} does not end in .tflite",
+                             "edgetpu_compiler names its output after a .tflite input; rename it")
+    with model.open("rb") as fh:
+        head = fh.read(8)
+    if len(head) < 8 or head[4:8] != b"TFL3":
+        raise ModelFileError(f"{model} is not a TensorFlow Lite model (no TFL3 identifier)",
+                             "pass a .tflite file")
+    if min_runtime_version is None:
+        min_runtime_version = DEFAULT_MIN_RUNTIME_VERSION
+    if min_runtime_version < 1:
+        raise UsageError(f"--min-runtime must be 1 or more, got {min_runtime_version}")
+    if num_segments is not None and num_segments < 1:
+        raise UsageError(f"--num-segments must be 1 or more, got {num_segments}")
+    if timeout_s <= 0:
+        raise UsageError(f"--timeout must be positive, got {timeout_s}")
+    extra_args = [str(a) for a in (extra or ())]
+    if any(a in ("-o", "--out_dir") or a.startswith(("--out_dir=", "-o")) for a in extra_args):
+        raise UsageError("extra compiler arguments may not set the output folder",
+                         "use out_dir / --out")
+
+    target = Path(out_dir).absolute()
+    if target.exists() and not target.is_dir():
+        raise OutputError(f"{target} is a file, not a folder", "choose another --out folder")
+    stem = model.stem
+    names = _expected_names(stem, num_segments)
+    planned = [target / f"{n}.tflite" for n in names] + [target / f"{n}.log" for n in names]
+    planned.append(target / f"{stem}_edgetpu.console.txt")
+    existing = [p for p in planned if p.exists()]
+    if existing and not overwrite:
+        raise OutputError(f"{existing[0]} already exists", "pass --force to replace it")
+
+    if not isinstance(compiler, EdgeTPUCompiler):
+        compiler = find_compiler(compiler)
+    version = compiler_version(compiler)
+    version_t = parse_version(version) or (0,)
+    flags = _flags(version_t, min_runtime_version=min_runtime_version, timeout_s=timeout_s,
+                   num_segments=num_segments, search_delegate=search_delegate,
+                   delegate_search_step=delegate_search_step,
+                   multiple_subgraphs=multiple_subgraphs, show_operations=show_operations)
+    if process_timeout_s is None:
+        process_timeout_s = timeout_s + (120 if compiler.kind == "docker" else 60)
+        if search_delegate:
+            process_timeout_s = max(20 * timeout_s, 3600)
+
+    created = [p for p in (target, *target.parents) if not p.exists()]
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=".effkit-edgetpu-", dir=target))
+    except OSError as exc:
+        raise OutputError(f"cannot write in {target}: {exc.strerror}",
+                          "choose a writable --out folder") from None
+    succeeded = False
+    try:
+        out = work / "out"
+        out.mkdir()
+        on_timeout = None
+        if compiler.kind == "docker":
+            (work / "in").mkdir()
+            shutil.copyfile(model, work / "in" / model.name)
+            name = f"effkit-edgetpu-{uuid.uuid4().hex[:12]}"
+            argv = [*_docker_run_prefix(compiler, name=name, mount=work), *flags, *extra_args,
+                    "-o", "/work/out", f"/work/in/{model.name}"]
+
+            def on_timeout() -> None:
+                _run([compiler.path, "kill", name], timeout_s=30)
+        else:
+            argv = [compiler.path, *flags, *extra_args, "-o", str(out),
+                    str(model.resolve())]
+        try:
+            run = _run(argv, timeout_s=process_timeout_s, cwd=work, on_timeout=on_timeout)
+        except OSError as exc:
+            raise EdgeTPUCompilerNotFound(f"cannot run {argv[0]}: {exc.strerror or exc}",
+                                          _platform_note() or INSTALL_HINT) from None
+        console = run.stdout + (("\n" + run.stderr) if run.stderr.strip() else "")
+        report = parse_log(console)
+        common = {"returncode": run.returncode, "stdout": run.stdout, "stderr": run.stderr,
+                  "report": report, "argv": tuple(argv)}
+
+        if run.timed_out:
+            raise EdgeTPUCompileFailed(
+                f"edgetpu_compiler did not finish within {process_timeout_s:g} s and was stopped",
+                FAILURE_HINTS["timeout"], kind="timeout", **common)
+        rc = run.returncode or 0
+        if rc < 0 or (compiler.kind == "docker" and rc > 128 and rc - 128 in (6, 9, 11)):
+            sig = -rc if rc < 0 else rc - 128
+            raise EdgeTPUCompileFailed(
+                f"edgetpu_compiler crashed (killed by {_signal_name(sig)})",
+                "run `effkit check-edgetpu` on the model; the compiler may not handle one of "
+                "its ops, or the machine ran out of memory", kind="crashed", **common)
+        if rc != 0 or report.status == "failed":
+            reason, kind = _failure_message(report, run)
+            status = f"exit status {rc}" if rc else "exit status 0"
+            raise EdgeTPUCompileFailed(f"edgetpu_compiler failed ({status}): {reason}",
+                                       FAILURE_HINTS.get(kind), kind=kind, **common)
+
+        produced = [out / f"{n}.tflite" for n in names]
+        missing = [p.name for p in produced if not p.is_file()]
+        if missing:
+            raise EdgeTPUCompileFailed(
+                f"edgetpu_compiler reported no error but did not write {missing[0]}",
+                "see the console log; run `effkit check-edgetpu` on the model",
+                kind="missing-output", **common)
+        for p in produced:
+            with p.open("rb") as fh:
+                head = fh.read(8)
+            if len(head) < 8 or head[4:8] != b"TFL3":
+                raise EdgeTPUCompileFailed(
+                    f"edgetpu_compiler wrote {p.name}, but it is not a TFLite model",
+                    "see the console log", kind="bad-output", **common)
+
+        op_log_files = [out / f"{n}.log" for n in names if (out / f"{n}.log").is_file()]
+        op_reports = [parse_log_file(p) for p in op_log_files]
+        report = merge_operation_logs(report, op_reports)
+        console_path = out / f"{stem}_edgetpu.console.txt"
+        console_path.write_text(console, encoding="utf-8")
+
+        final: dict[str, Path] = {}
+        for src in [*op_log_files, console_path, *produced]:  # compiled models last
+            dst = target / src.name
+            os.replace(src, dst)
+            final[src.name] = dst
+        succeeded = True
+        return CompileResult(
+            model_path=model,
+            compiled=tuple(final[p.name] for p in produced),
+            op_logs=tuple(final[p.name] for p in op_log_files),
+            console_log_path=final[console_path.name],
+            console_log=console,
+            report=report,
+            version=version,
+            argv=tuple(argv),
+            compiler=compiler,
+            elapsed_s=run.elapsed_s,
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if not succeeded:  # leave no folder behind that this call created
+            for folder in created:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
