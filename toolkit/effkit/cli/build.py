@@ -126,11 +126,11 @@ def build(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
         console=err_console,
         transient=json_out,
-        disable=not err_console.is_terminal and json_out,
+        # Bars are for people at a terminal; logs and pipes get only the result.
+        disable=not err_console.is_terminal,
     )
     tasks: dict[str, int] = {}
 

@@ -1,0 +1,261 @@
+"""effkit build: bad input fails fast with one line and leaves nothing behind; a real
+lite0 build gives a full-integer model that carries its labels and normalization."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from effkit.cli.main import app
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, ["build", *args])
+
+
+def assert_one_line_error(result, *needles: str) -> None:
+    assert result.exit_code != 0
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error:"), lines
+    assert "Traceback" not in result.output
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def leftovers(parent: Path) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if ".tmp-" in p.name or ".old-" in p.name)
+
+
+def test_unknown_variant(tmp_path):
+    result = run("--variant", "lite9", "--out", str(tmp_path / "o"))
+    assert_one_line_error(result, "unknown variant 'lite9'", "lite0")
+    assert not (tmp_path / "o").exists()
+
+
+def test_unknown_target_and_quant(tmp_path):
+    assert_one_line_error(run("--target", "tpu", "--out", str(tmp_path / "o")), "unknown target")
+    assert_one_line_error(run("--quant", "int4", "--out", str(tmp_path / "o")), "unknown quantization")
+    assert_one_line_error(run("--target", "coral", "--quant", "float16", "--out", str(tmp_path / "o")),
+                          "Edge TPU needs --quant int8")
+
+
+def test_existing_output_is_not_overwritten_without_force(tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "mine.txt").write_text("user data")
+    result = run("--out", str(out))
+    assert_one_line_error(result, "not empty", "--force")
+    assert (out / "mine.txt").read_text() == "user data"
+
+
+def test_output_that_is_a_file(tmp_path):
+    (tmp_path / "o").write_text("x")
+    assert_one_line_error(run("--out", str(tmp_path / "o")), "not a folder")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_output(tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir(mode=0o555)
+    assert_one_line_error(run("--out", str(ro / "o")), "cannot write")
+
+
+def test_labels_not_utf8(tmp_path):
+    labels = tmp_path / "labels.txt"
+    labels.write_bytes(b"caf\xe9\n" * 1000)
+    assert_one_line_error(run("--labels", str(labels), "--out", str(tmp_path / "o")), "not UTF-8")
+    assert not (tmp_path / "o").exists()
+
+
+def test_label_count_mismatch(tmp_path):
+    labels = tmp_path / "labels.txt"
+    labels.write_text("cat\ndog\nbird\n", encoding="utf-8")
+    result = run("--labels", str(labels), "--out", str(tmp_path / "o"))
+    assert_one_line_error(result, "3 labels", "1000 outputs")
+
+
+def test_calibration_folder_missing_or_empty(tmp_path):
+    assert_one_line_error(run("--calibration", str(tmp_path / "nope"), "--out", str(tmp_path / "o")),
+                          "does not exist")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("no images here")
+    assert_one_line_error(run("--calibration", str(tmp_path / "empty"), "--out", str(tmp_path / "o")),
+                          "has no images")
+
+
+def test_calibration_folder_all_corrupt(tmp_path):
+    bad = tmp_path / "bad"
+    (bad / "sub").mkdir(parents=True)
+    for i in range(3):
+        (bad / "sub" / f"img{i}.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    result = run("--calibration", str(bad), "--out", str(tmp_path / "o"))
+    assert_one_line_error(result, "none of the 3 images", "could be read")
+    assert not (tmp_path / "o").exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_weights_that_are_not_a_checkpoint(tmp_path):
+    junk = tmp_path / "weights.bin"
+    junk.write_bytes(os.urandom(4096))
+    assert_one_line_error(run("--weights", str(junk), "--out", str(tmp_path / "o")), "weights.bin")
+    assert_one_line_error(run("--weights", str(tmp_path / "missing"), "--out", str(tmp_path / "o")),
+                          "do not exist")
+
+
+def test_wrong_variant_checkpoint_names_first_mismatch(tmp_path, official_ckpt):
+    result = run("--variant", "lite1", "--weights", str(official_ckpt / "efficientnet-lite0"),
+                 "--out", str(tmp_path / "o"))
+    assert_one_line_error(result, "first mismatching variable")
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("variant", ["lite3", "lite4"])
+def test_large_variants_need_official_weights(tmp_path, variant):
+    result = run("--variant", variant, "--out", str(tmp_path / "o"))
+    assert_one_line_error(result, f"efficientnet-{variant}.tar.gz", "--weights")
+
+
+def test_coral_without_compiler_fails_before_long_work(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.delenv("EFFKIT_EDGETPU_COMPILER", raising=False)
+    start = time.perf_counter()
+    result = run("--variant", "lite1", "--target", "coral", "--out", str(tmp_path / "o"))
+    assert_one_line_error(result, "edgetpu_compiler")
+    assert "--skip-compile" in result.stderr or "docker" in result.stderr
+    assert time.perf_counter() - start < 60  # no model was built
+    assert not (tmp_path / "o").exists()
+
+
+def test_ctrl_c_leaves_nothing_behind(tmp_path):
+    out = tmp_path / "o"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from effkit.cli.main import main; main()", "build",
+         "--variant", "lite0", "--out", str(out), "--weights", "random"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+    )
+    time.sleep(8)  # inside the model / calibration stages
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert not out.exists()
+    assert leftovers(tmp_path) == []
+
+
+# --------------------------------------------------------------------------- real builds
+
+
+@pytest.fixture(scope="module")
+def lite0_build(tmp_path_factory) -> Path:
+    """The README's CPU build: lite0, bundled weights, default (no data) calibration."""
+    out = tmp_path_factory.mktemp("b") / "lite0"
+    result = run("--variant", "lite0", "--target", "cpu", "--out", str(out), "--json")
+    assert result.exit_code == 0, result.output + result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["out_dir"] == str(out)
+    return out
+
+
+@pytest.mark.slow
+def test_build_writes_model_labels_and_manifest(lite0_build):
+    names = sorted(p.name for p in lite0_build.iterdir())
+    assert names == ["build.json", "labels.txt", "model.tflite"]
+    doc = json.loads((lite0_build / "build.json").read_text())
+    assert doc["variant"] == "lite0"
+    assert doc["quantization"] == {"mode": "int8", "io": "uint8"}
+    assert doc["weights"]["kind"] == "pth"
+    assert doc["calibration"]["source"] == "distilled" and doc["calibration"]["count"] >= 16
+    assert doc["versions"]["tensorflow"] and doc["versions"]["effkit"]
+    assert {"model", "weights", "calibration", "convert", "metadata"} <= set(doc["timings_s"])
+    import hashlib
+
+    for art in doc["artifacts"]:
+        data = (lite0_build / art["path"]).read_bytes()
+        assert art["bytes"] == len(data)
+        assert art["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.slow
+def test_built_model_is_full_integer_and_labelled_by_its_own_metadata(lite0_build, imagenet_dev,
+                                                                       imagenet_index):
+    from ai_edge_litert.interpreter import Interpreter
+
+    from effkit.metadata import labels_from_model, normalization
+    from effkit.preprocess import list_images, load_image
+
+    data = (lite0_build / "model.tflite").read_bytes()
+    it = Interpreter(model_content=data)
+    it.allocate_tensors()
+    inp, outp = it.get_input_details()[0], it.get_output_details()[0]
+    assert inp["dtype"] == np.uint8 and outp["dtype"] == np.uint8
+    assert inp["quantization"] == (pytest.approx(1 / 128), 127)  # raw pixels go straight in
+    for t in it.get_tensor_details():  # every tensor is integer: nothing runs in float
+        assert t["dtype"] in (np.uint8, np.int8, np.int32), t["name"]
+    labels = labels_from_model(data)
+    assert labels is not None and len(labels) == 1000 and labels[1] == "goldfish"
+    mean, std = normalization(data)
+    assert (mean, std) == ((127.0,), (128.0,))
+    paths = list_images(imagenet_dev)[:50]
+    correct = 0
+    for p in paths:
+        it.set_tensor(inp["index"], load_image(p, 224)[None])
+        it.invoke()
+        top = int(np.argmax(it.get_tensor(outp["index"])[0]))
+        correct += labels[top] == labels[imagenet_index[p.name.split("_")[0]]]
+    assert correct >= 40, f"{correct}/50"  # float lite0 gets 45/50 on these
+
+
+@pytest.mark.slow
+def test_tflite_support_reads_the_built_metadata(lite0_build):
+    displayer_mod = pytest.importorskip(
+        "tensorflow_lite_support.metadata.python.metadata",
+        reason="tflite-support 0.4.4 (test oracle, Python <= 3.11) is not installed")
+    from effkit.inspect_model import inspect_model
+
+    data = (lite0_build / "model.tflite").read_bytes()
+    displayer = displayer_mod.MetadataDisplayer.with_model_buffer(data)
+    assert json.loads(displayer.get_metadata_json()) == inspect_model(data)["metadata"]
+    assert displayer.get_packed_associated_file_list() == ["labels.txt"]
+
+
+@pytest.mark.slow
+def test_same_inputs_give_the_same_bytes(tmp_path, imagenet_dev):
+    calib = tmp_path / "calib"
+    calib.mkdir()
+    for p in sorted(imagenet_dev.iterdir())[:8]:
+        (calib / p.name).symlink_to(p)
+    digests = []
+    for i in range(2):
+        out = tmp_path / f"o{i}"
+        result = run("--variant", "lite0", "--calibration", str(calib), "--out", str(out))
+        assert result.exit_code == 0, result.stderr
+        digests.append((out / "model.tflite").read_bytes())
+    assert digests[0] == digests[1]
+
+
+@pytest.mark.slow
+def test_force_replaces_a_previous_build(tmp_path, imagenet_dev):
+    calib = tmp_path / "calib"
+    calib.mkdir()
+    for p in sorted(imagenet_dev.iterdir())[:4]:
+        (calib / p.name).symlink_to(p)
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "old.txt").write_text("previous")
+    result = run("--variant", "lite0", "--calibration", str(calib), "--out", str(out), "--force",
+                 "--quant", "int8", "--io", "int8")
+    assert result.exit_code == 0, result.stderr
+    assert not (out / "old.txt").exists() and (out / "model.tflite").is_file()
+    assert leftovers(tmp_path) == []
