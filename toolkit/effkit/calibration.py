@@ -190,7 +190,7 @@ def _distill(model, variant: Variant, s: DistillSettings, progress: Progress | N
         targets = tf.constant(rng.integers(0, num_classes, n))
         opt = keras.optimizers.Adam(learning_rate=s.learning_rate)
 
-        @tf.function
+        @tf.function(autograph=False)
         def step(x=x, targets=targets, opt=opt):
             with tf.GradientTape() as tape:
                 outs = taps(x, training=False)

@@ -75,11 +75,20 @@ def native_log_captured() -> Iterator[list[str]]:
             captured.append(tmp.read().decode("utf-8", "replace") + py_out.getvalue())
 
 
+def batch_of_one(model):
+    """The model behind an input of static batch 1: devices run one image at a time, and a
+    dynamic batch (-1 in the shape signature) is something the Edge TPU compiler must guess."""
+    import keras
+
+    image = keras.Input(batch_shape=(1, *model.input_shape[1:]), name="image")
+    return keras.Model(image, model(image), name=model.name)
+
+
 def convert(model, options: ConvertOptions, calibration: np.ndarray | None = None) -> bytes:
     """Convert a Keras model; ``calibration`` (N, R, R, 3) float32 is needed for int8."""
     import tensorflow as tf
 
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter = tf.lite.TFLiteConverter.from_keras_model(batch_of_one(model))
     if options.quant == "int8":
         if calibration is None or len(calibration) == 0:
             raise UsageError("int8 quantization needs calibration data")

@@ -75,3 +75,7 @@ class ToolFailedError(EffkitError):
 
 class TemplateError(EffkitError):
     """A template answer (app id, app name, label) that cannot be rendered safely."""
+
+
+class EdgeTPUCoverageError(EffkitError):
+    """Fewer ops run on the Edge TPU than --min-tpu-ops asks for."""

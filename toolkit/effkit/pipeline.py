@@ -17,11 +17,12 @@ from pathlib import Path
 
 from effkit import labels as labels_mod
 from effkit.convert import ConvertOptions
-from effkit.errors import UsageError
+from effkit.errors import EdgeTPUCoverageError, UsageError
 from effkit.outputs import check_output_dir, staged_dir
 from effkit.variants import Variant, get_variant
 
 TARGETS = ("cpu", "coral", "android")
+
 
 # on_progress(stage, done, total): total 0 means "no known length".
 ProgressFn = Callable[[str, int, int], None]
@@ -140,9 +141,10 @@ def run_build(req: BuildRequest, on_progress: ProgressFn | None = None) -> Build
 
     compiler = None
     if req.target == "coral" and not req.skip_compile:
-        from effkit.edgetpu.compiler import find_compiler
+        from effkit.edgetpu.compiler import compiler_version, find_compiler
 
         compiler = find_compiler(req.compiler)  # fails now, not after the long stages
+        compiler_version(compiler)  # a broken binary (or the docker image build) too
 
     calib_set = None
     if options.quant == "int8" and req.calibration is not None:
@@ -220,14 +222,16 @@ def run_build(req: BuildRequest, on_progress: ProgressFn | None = None) -> Build
 
 
 def _edgetpu_stages(req, clock, tflite, model_path, tmp, compiler, meta_args, label_list):
+    """check -> compile -> attach the metadata again (the compiler strips it) -> verify."""
     from effkit.edgetpu.check import check_model
     from effkit.metadata import attach_classifier_metadata, verify
 
     with clock.stage("edgetpu-check"):
-        report = check_model(tflite)
+        report = check_model(tflite, min_runtime_version=req.min_runtime_version)
     section: dict = {"check": report.to_dict(), "compiled": False}
     if compiler is None:
         section["status"] = "not compiled (--skip-compile)"
+        _require_tpu_fraction(report.tpu_fraction, req.min_tpu_ops, "are predicted to map")
         return section, None
     from effkit.edgetpu.compiler import compile_model
 
@@ -236,18 +240,24 @@ def _edgetpu_stages(req, clock, tflite, model_path, tmp, compiler, meta_args, la
                                num_segments=req.num_segments,
                                min_runtime_version=req.min_runtime_version)
     section.update(compiled=True, status="compiled", compile=result.to_dict())
-    compiled = Path(result.compiled_paths[0])
+    _require_tpu_fraction(result.report.tpu_fraction, req.min_tpu_ops, "map")
     with clock.stage("edgetpu-metadata"):
-        data = attach_classifier_metadata(compiled.read_bytes(), **meta_args)
-        verify(data, label_list)
-        compiled.write_bytes(data)
-    fraction = result.report.tpu_fraction if result.report else None
-    if fraction is not None and fraction < req.min_tpu_ops:
-        from effkit.errors import EffkitError
+        for compiled in result.compiled_paths:
+            data = attach_classifier_metadata(compiled.read_bytes(), **meta_args)
+            verify(data, label_list)
+            staged = compiled.with_name(compiled.name + ".tmp")
+            staged.write_bytes(data)
+            staged.replace(compiled)
+    section["metadata_reattached"] = True
+    return section, result.compiled_paths[0]
 
-        raise EffkitError(f"only {fraction:.0%} of ops map to the Edge TPU (--min-tpu-ops {req.min_tpu_ops})",
-                          "see the operator table with 'effkit check-edgetpu model.tflite'")
-    return section, compiled
+
+def _require_tpu_fraction(fraction: float | None, minimum: float, verb: str) -> None:
+    if fraction is not None and fraction + 1e-9 < minimum:
+        raise EdgeTPUCoverageError(
+            f"only {fraction:.0%} of the ops {verb} to the Edge TPU (--min-tpu-ops {minimum:g})",
+            "see the operator table with 'effkit check-edgetpu model.tflite', or lower --min-tpu-ops",
+        )
 
 
 def _render_app(req, variant, name, label_list, model_path, edgetpu_path, tmp) -> Path:

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# For each supported Python: a fresh venv, `pip install .`, then
+# `effkit build --variant lite0 --target cpu` from outside the checkout, checking the
+# manifest. Pythons are taken from pyenv (~/.pyenv/versions) or PATH (python3.X).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+status=0
+passed=0
+failed=0
+for minor in 3.10 3.11 3.12 3.13; do
+  py=$(ls -d "$HOME"/.pyenv/versions/"$minor".*/bin/python 2>/dev/null | sort -V | tail -n 1 || true)
+  [ -n "$py" ] || py=$(command -v "python$minor" || true)
+  if [ -z "$py" ]; then
+    echo "smoke: python$minor not found, skipped"
+    continue
+  fi
+  echo "== smoke: $($py --version)"
+  "$py" -m venv "$work/venv$minor"
+  "$work/venv$minor/bin/python" -m pip install -q --upgrade pip >/dev/null
+  if ! "$work/venv$minor/bin/python" -m pip install -q "$root" >"$work/pip$minor.log" 2>&1; then
+    tail -n 20 "$work/pip$minor.log"; echo "smoke: FAILED to install on $minor"; status=1; failed=$((failed+1)); continue
+  fi
+  if (cd "$work" && "$work/venv$minor/bin/effkit" build --variant lite0 --target cpu \
+        --out "$work/out$minor" --json >"$work/build$minor.json") &&
+     "$work/venv$minor/bin/python" - "$work/build$minor.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["quantization"] == {"mode": "int8", "io": "uint8"}, doc["quantization"]
+names = {a["path"] for a in doc["artifacts"]}
+assert {"model.tflite", "labels.txt"} <= names, names
+print(f"smoke: ok, python {doc['versions']['python']}, tensorflow {doc['versions']['tensorflow']}, "
+      f"model {next(a['bytes'] for a in doc['artifacts'] if a['path'] == 'model.tflite')} bytes")
+PY
+  then
+    passed=$((passed+1))
+  else
+    echo "smoke: FAILED to build on $minor"; status=1; failed=$((failed+1))
+  fi
+done
+echo "smoke: ${passed:-0} passed, ${failed:-0} failed"
+exit $status
