@@ -1,0 +1,56 @@
+"""Real lite0 builds shared by test_eval, test_bench and test_report.
+
+Built once per test session through the lead's pipeline (``effkit.pipeline.run_build``)
+into pytest's session temp folder: int8 (calibrated on 8 imagenet-dev photos, none of
+them among the evaluation images below) and float32. About a minute on 2 cores.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from effkit.preprocess import list_images
+
+
+def eval_images(imagenet_dev: Path, count: int = 25) -> list[Path]:
+    """``count`` imagenet-dev photos spread over the classes (every 20th file)."""
+    return list_images(imagenet_dev)[::20][:count]
+
+
+def calibration_images(imagenet_dev: Path) -> list[Path]:
+    return list_images(imagenet_dev)[10::60][:8]  # offset 10: disjoint from eval_images
+
+
+def link_all(paths: list[Path], folder: Path) -> Path:
+    """Symlink images into ``folder`` (never copies of the shared data)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for p in paths:
+        (folder / p.name).symlink_to(p)
+    return folder
+
+
+def lite0_builds(tmp_path_factory, imagenet_dev: Path) -> dict[str, Path]:
+    """{"int8": build folder, "float32": build folder}; built on first use in the session."""
+    from effkit.pipeline import BuildRequest, run_build
+
+    root = tmp_path_factory.getbasetemp() / "lite0-builds"
+    calib = root / "calibration"
+    if not calib.is_dir():
+        link_all(calibration_images(imagenet_dev), calib)
+    out = {}
+    for quant in ("int8", "float32"):
+        folder = root / quant
+        if not (folder / "build.json").is_file():
+            run_build(BuildRequest(
+                variant="lite0", target="cpu", out=folder, quant=quant,
+                calibration=calib if quant == "int8" else None,
+                calibration_size=8 if quant == "int8" else None))
+        out[quant] = folder
+    return out
+
+
+def copy_build(src: Path, dst: Path) -> Path:
+    """A private copy of a build folder (tests that --save into it must not share one)."""
+    shutil.copytree(src, dst)
+    return dst

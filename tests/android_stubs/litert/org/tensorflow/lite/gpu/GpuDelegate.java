@@ -1,0 +1,16 @@
+// API stub for type-checking the generated app with kotlinc (never run or shipped).
+// com.google.ai.edge.litert:litert-gpu 1.4.2 (TensorFlow Lite GPU delegate, package
+// org.tensorflow.lite.gpu). Signatures from
+// https://ai.google.dev/edge/api/tflite/java/org/tensorflow/lite/gpu/
+// GpuDelegate ("public class GpuDelegate implements Delegate": GpuDelegate(); long getNativeHandle(); void close()).
+package org.tensorflow.lite.gpu;
+
+public class GpuDelegate implements org.tensorflow.lite.Delegate {
+    public GpuDelegate() { throw new RuntimeException("Stub!"); }
+
+    @Override
+    public long getNativeHandle() { throw new RuntimeException("Stub!"); }
+
+    @Override
+    public void close() { throw new RuntimeException("Stub!"); }
+}

@@ -1,0 +1,660 @@
+"""The Android Studio project rendered from android_template/ (effkit.apps.android).
+
+Everything that can run here runs for real, on a project rendered with hostile names:
+
+1. every XML file parses; the manifest and resources are compiled and linked by aapt2
+   against Android's framework-res.apk (platform attributes and themes only), and the
+   escaped names read back from the linked resource table unchanged;
+2. the Kotlin sources are type-checked by kotlinc against the API stubs in
+   tests/android_stubs/ (with the R class aapt2 generated);
+3. the pure-Kotlin ImageMath.kt runs on the JVM (tests/android_kotlin/GoldenHarness.kt)
+   against golden data from effkit's Python pipeline: same pixels, crop, resized image
+   and quantized input tensor (exact, byte for byte), and the same scores and top-k as
+   effkit's own evaluation of a real uint8-I/O int8 TFLite model with metadata.
+
+The model is small (a few conv layers, 13 classes with hostile labels) and built here
+with effkit's converter and metadata writer, so the test does not wait for a full
+EfficientNet-Lite build. Tools: aapt2 + framework-res.apk (Debian packages aapt and
+android-framework-res), kotlinc (npm package kotlin-compiler), java (JDK 17).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import xml.dom.minidom
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from effkit.apps.android import (
+    android_context,
+    android_string_resource,
+    render_android_app,
+    validate_app_id,
+)
+from effkit.errors import ModelFileError, OutputError, TemplateError
+from effkit.variants import get_variant
+
+HERE = Path(__file__).resolve().parent
+STUBS = HERE / "android_stubs"
+HARNESS = HERE / "android_kotlin" / "GoldenHarness.kt"
+FRAMEWORK_RES = Path(os.environ.get("ANDROID_FRAMEWORK_RES",
+                                    "/usr/share/android-framework-res/framework-res.apk"))
+
+VARIANT = get_variant("lite0")
+RES = VARIANT.resolution
+APP_ID = "org.example_1.Lite0app"
+APP_NAME = "@Lite \"0\" <&> it's $HOME ${x} \\n 100% %s %d\nline\ttwo ü 日本 🐍 👩\u200d💻 ]]>"
+MODEL_NAME = "?model \"$(rm -rf /)\" \\ ${name} 'q' <b>&amp;</b> é\u202e\nsecond line"
+LABELS = [
+    "plain", 'say "hi"', "it's", "$HOME ${x}", "back\\slash", "<b>&amp;</b>", "@string/app_name",
+    "?attr/x", "100% %s %d", "  two  spaces ", "naïve 🐍 日本", "tab\there", "]]> end",
+]
+TOP_K = 3
+
+
+# --- tools ---------------------------------------------------------------------------
+
+
+def _tool(name: str, *fallbacks: Path) -> str:
+    found = shutil.which(name)
+    if found:
+        return found
+    for path in fallbacks:
+        if path.is_file() and os.access(path, os.X_OK):
+            return str(path)
+    pytest.skip(f"{name} is not installed (.ci/run installs it); this check needs it")
+
+
+def _npm_kotlinc() -> list[Path]:
+    paths = []
+    if os.environ.get("KOTLINC"):
+        paths.append(Path(os.environ["KOTLINC"]))
+    npm = shutil.which("npm")
+    if npm:
+        root = subprocess.run([npm, "root", "-g"], capture_output=True, text=True, timeout=60)
+        if root.returncode == 0 and root.stdout.strip():
+            paths.append(Path(root.stdout.strip()) / "kotlin-compiler" / "bin" / "kotlinc")
+    return paths
+
+
+def _run(argv: list[str], timeout: float = 600, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kw)
+
+
+# --- fixtures: model, rendered app, compiled Kotlin -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def calibration_images(imagenet_dev) -> list[Path]:
+    from effkit.preprocess import list_images
+
+    return list_images(imagenet_dev)
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory, calibration_images) -> dict[str, Path]:
+    """Real full-integer models with effkit's classifier metadata: uint8 I/O (what
+    `effkit build` makes by default) and int8 I/O, from one small Keras network."""
+    import tensorflow as tf
+    from effkit.convert import ConvertOptions, convert, pin_input_range
+    from effkit.metadata import attach_classifier_metadata, verify
+    from effkit.preprocess import load_image, normalize
+
+    keras = tf.keras
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((RES, RES, 3))
+    x = keras.layers.Conv2D(8, 3, strides=4, padding="same", activation="relu6")(inputs)
+    x = keras.layers.DepthwiseConv2D(3, strides=2, padding="same", activation="relu6")(x)
+    x = keras.layers.Conv2D(16, 1, activation="relu6")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    # A wide initializer spreads the logits, so the softmax has a clear top-3.
+    x = keras.layers.Dense(len(LABELS), kernel_initializer=keras.initializers.RandomNormal(stddev=2.0))(x)
+    model = keras.Model(inputs, keras.layers.Softmax()(x))
+    calib = np.stack([normalize(load_image(p, RES), VARIANT.norm_mean, VARIANT.norm_std)
+                      for p in calibration_images[:16]])
+    calib = pin_input_range(calib, VARIANT.norm_mean, VARIANT.norm_std)
+    folder = tmp_path_factory.mktemp("model")
+    paths = {}
+    for io in ("uint8", "int8"):
+        tflite = convert(model, ConvertOptions(quant="int8", io=io), calib)
+        tflite = attach_classifier_metadata(
+            tflite, labels=LABELS, norm_mean=VARIANT.norm_mean, norm_std=VARIANT.norm_std,
+            name="fixture", description="test classifier", version="1", author="effkit tests",
+            license="Apache-2.0")
+        verify(tflite, LABELS)
+        paths[io] = folder / f"model_{io}.tflite"
+        paths[io].write_bytes(tflite)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def model_path(models) -> Path:
+    return models["uint8"]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, model_path) -> Path:
+    out = tmp_path_factory.mktemp("render") / "android"
+    result = render_android_app(out, app_id=APP_ID, app_name=APP_NAME, model_name=MODEL_NAME,
+                                variant=VARIANT, labels=LABELS, model_path=model_path)
+    assert result == out
+    return out
+
+
+def _package_dir(app: Path) -> Path:
+    return app.joinpath("app", "src", "main", "java", *APP_ID.split("."))
+
+
+@pytest.fixture(scope="module")
+def linked(app, tmp_path_factory) -> dict:
+    """aapt2 compile + link of the app's resources against framework-res.apk."""
+    aapt2 = _tool("aapt2", *sorted(Path("/usr/lib/android-sdk/build-tools").glob("*/aapt2")))
+    if not FRAMEWORK_RES.is_file():
+        pytest.skip(f"{FRAMEWORK_RES} is missing (Debian package android-framework-res)")
+    work = tmp_path_factory.mktemp("aapt2")
+    main = app / "app" / "src" / "main"
+    # AGP writes the Gradle namespace into the merged manifest; do the same for aapt2.
+    manifest = (main / "AndroidManifest.xml").read_text(encoding="utf-8")
+    assert "package=" not in manifest
+    manifest = manifest.replace("<manifest ", f'<manifest package="{APP_ID}" ', 1)
+    (work / "AndroidManifest.xml").write_text(manifest, encoding="utf-8")
+    compiled = _run([aapt2, "compile", "--dir", str(main / "res"), "-o", str(work / "res.zip")])
+    assert compiled.returncode == 0, compiled.stderr
+    gen = work / "gen"
+    link = _run([aapt2, "link", "-o", str(work / "app.apk"), "-I", str(FRAMEWORK_RES),
+                 "--manifest", str(work / "AndroidManifest.xml"), "--java", str(gen),
+                 "--min-sdk-version", "24", "--target-sdk-version", "36",
+                 str(work / "res.zip")])
+    assert link.returncode == 0, link.stderr
+    r_java = gen.joinpath(*APP_ID.split("."), "R.java")
+    assert r_java.is_file()
+    return {"apk": work / "app.apk", "r_java": r_java, "stderr": compiled.stderr + link.stderr}
+
+
+@pytest.fixture(scope="module")
+def kotlin(app, linked, tmp_path_factory) -> dict:
+    """One kotlinc run type-checks the app against the stubs; a second, concurrent one
+    compiles ImageMath.kt alone with the JVM harness (proving it needs no Android class)."""
+    kotlinc = _tool("kotlinc", *_npm_kotlinc())
+    _tool("java")
+    work = tmp_path_factory.mktemp("kotlin")
+    sources = sorted(str(p) for p in _package_dir(app).glob("*.kt"))
+    stubs = sorted(str(p) for p in STUBS.rglob("*") if p.suffix in (".kt", ".java"))
+    harness = work / "GoldenHarness.kt"
+    harness.write_text(f"package {APP_ID}\n\n" + HARNESS.read_text(encoding="utf-8"), encoding="utf-8")
+    image_math = str(_package_dir(app) / "ImageMath.kt")
+    jar = work / "harness.jar"
+    env = dict(os.environ, JAVA_OPTS="-Xmx768m")
+    jobs = {
+        "app": [kotlinc, "-jvm-target", "17", "-d", str(work / "app-classes"), *sources,
+                str(linked["r_java"]), *stubs],
+        "harness": [kotlinc, "-jvm-target", "17", "-include-runtime", "-d", str(jar),
+                    image_math, str(harness)],
+    }
+    with ThreadPoolExecutor(2) as pool:
+        futures = {k: pool.submit(_run, argv, 900, env=env) for k, argv in jobs.items()}
+        results = {k: f.result() for k, f in futures.items()}
+    return {"results": results, "jar": jar, "main": f"{APP_ID}.GoldenHarnessKt"}
+
+
+# --- rendering ------------------------------------------------------------------------
+
+
+def test_rendered_tree(app, model_path):
+    files = sorted(p.relative_to(app).as_posix() for p in app.rglob("*") if p.is_file())
+    pkg = "app/src/main/java/" + APP_ID.replace(".", "/")
+    for expected in [
+        "settings.gradle.kts", "build.gradle.kts", "gradle.properties", "gradle/libs.versions.toml",
+        "gradle/wrapper/gradle-wrapper.properties", "README.md", "app/build.gradle.kts",
+        "app/src/main/AndroidManifest.xml", "app/src/main/assets/model.tflite",
+        "app/src/main/res/values/strings.xml", "app/src/main/res/layout/activity_main.xml",
+        f"{pkg}/MainActivity.kt", f"{pkg}/Classifier.kt", f"{pkg}/ImageMath.kt", f"{pkg}/ModelInfo.kt",
+        ".effkit-answers.json",
+    ]:
+        assert expected in files
+    assert not [f for f in files if f.endswith(".jinja") or "_app_package_" in f or f.endswith(".keep")]
+    assert (app / "app/src/main/assets/model.tflite").read_bytes() == model_path.read_bytes()
+    answers = json.loads((app / ".effkit-answers.json").read_text(encoding="utf-8"))
+    assert answers["app_name"] == APP_NAME and answers["labels"] == LABELS
+    assert not list(app.parent.glob(".*.tmp*")), "staging folders left behind"
+
+
+def test_gradle_files(app):
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    catalog = tomllib.loads((app / "gradle/libs.versions.toml").read_text(encoding="utf-8"))
+    versions = catalog["versions"]
+    assert versions["agp"].startswith("9.") and versions["kotlin"].startswith("2.")
+    accessors = {k.replace("-", ".").replace("_", "."): v for k, v in catalog["libraries"].items()}
+    plugins = {k.replace("-", "."): v for k, v in catalog["plugins"].items()}
+    for lib in accessors.values():
+        assert lib["version"]["ref"] in versions
+    # Every libs.* accessor used by the build scripts exists in the catalog.
+    for script in ("build.gradle.kts", "app/build.gradle.kts"):
+        text = re.sub(r"//.*", "", (app / script).read_text(encoding="utf-8"))
+        for ref in re.findall(r"libs\.((?:plugins\.)?[a-z0-9.]+)", text):
+            if ref.startswith("plugins."):
+                assert ref.removeprefix("plugins.") in plugins, ref
+            else:
+                assert ref in accessors, ref
+    litert = {v["module"] for v in catalog["libraries"].values() if "litert" in v["module"]}
+    assert {"com.google.ai.edge.litert:litert", "com.google.ai.edge.litert:litert-gpu",
+            "com.google.ai.edge.litert:litert-support", "com.google.ai.edge.litert:litert-metadata"} <= litert
+    app_build = (app / "app/build.gradle.kts").read_text(encoding="utf-8")
+    assert f'namespace = "{APP_ID}"' in app_build and f'applicationId = "{APP_ID}"' in app_build
+    assert "minSdk = 24" in app_build and 'noCompress += "tflite"' in app_build
+    assert "VERSION_17" in app_build
+    wrapper = (app / "gradle/wrapper/gradle-wrapper.properties").read_text(encoding="utf-8")
+    assert re.search(r"gradle-9\.\d+(\.\d+)?-bin\.zip", wrapper)
+    settings = (app / "settings.gradle.kts").read_text(encoding="utf-8")
+    name = re.search(r'rootProject\.name = "([^"]*)"', settings).group(1)
+    assert name and not re.search(r'[/\\:<>"?*|]', name)
+
+
+def test_kotlin_literals_escaped(app):
+    info = (_package_dir(app) / "ModelInfo.kt").read_text(encoding="utf-8")
+    literal = re.search(r"const val NAME: String = (\".*\")\n", info).group(1)
+    # A Kotlin string literal of these escapes reads back as the model name.
+    decoded = json.loads(literal.replace("\\$", "$").replace("\\'", "'"))
+    assert decoded == MODEL_NAME
+    assert "${" not in literal.replace("\\${", "")
+
+
+def test_readme(app):
+    readme = (app / "README.md").read_text(encoding="utf-8")
+    for phrase in ("## Open", "## Build", "## Run", "## Swap the model", "gradle wrapper",
+                   "app/src/main/assets/model.tflite"):
+        assert phrase in readme
+    assert "<b>" not in readme and "\n\n\n" not in readme
+
+
+# --- check 1: XML and aapt2 -------------------------------------------------------------
+
+
+def test_xml_well_formed(app):
+    xml_files = sorted(app.rglob("*.xml"))
+    assert len(xml_files) >= 6
+    for path in xml_files:
+        xml.dom.minidom.parse(str(path))  # raises on malformed XML
+
+
+def test_resources_use_platform_only(app):
+    res = app / "app/src/main/res"
+    text = "\n".join(p.read_text(encoding="utf-8") for p in res.rglob("*.xml"))
+    text += (app / "app/src/main/AndroidManifest.xml").read_text(encoding="utf-8")
+    assert "Theme.AppCompat" not in text and "Theme.MaterialComponents" not in text
+    assert "Theme.Material3" not in text and 'xmlns:app=' not in text
+    assert re.findall(r'parent="([^"]+)"', text) == ["android:Theme.Material.Light.NoActionBar"]
+
+
+def _unescape(match: re.Match) -> str:
+    return {"n": "\n", "t": "\t"}.get(match.group(1), match.group(1))
+
+
+def _resource_strings(apk: Path) -> dict[str, str]:
+    """String resources of a linked APK, decoded from `aapt dump --values resources`."""
+    aapt = _tool("aapt")
+    dump = subprocess.run([aapt, "dump", "--values", "resources", str(apk)], capture_output=True,
+                          timeout=120)
+    assert dump.returncode == 0, dump.stderr
+    # The string pool stores characters beyond U+FFFF as two UTF-8-encoded surrogates
+    # (CESU-8, as Java's modified UTF-8); join them back.
+    text = dump.stdout.decode("utf-8", "surrogatepass")
+    lines = text.encode("utf-16", "surrogatepass").decode("utf-16").splitlines()
+    out = {}
+    for i, line in enumerate(lines):
+        m = re.search(r":string/(\w+): t=0x03", line)
+        if m and i + 1 < len(lines):
+            v = re.match(r'\s*\(string(?:8|16)\) "(.*)"$', lines[i + 1])
+            if v:
+                out[m.group(1)] = re.sub(r"\\(.)", _unescape, v.group(1))
+    return out
+
+
+def test_aapt2_links_against_framework(linked):
+    strings = _resource_strings(linked["apk"])
+    # The escaped names survive aapt2's string processing exactly.
+    assert strings["app_name"] == APP_NAME
+    assert strings["model_name"] == MODEL_NAME
+    assert strings["threads_label"] == "%1$d threads"
+    r_java = linked["r_java"].read_text(encoding="utf-8")
+    for name in ("activity_main", "preview", "results", "timing", "gpu_switch", "threads", "threads_label",
+                 "status", "app_name", "model_error", "Theme_Classifier", "ic_launcher"):
+        assert re.search(rf"\b{name}\b", r_java), name
+
+
+# --- check 2: kotlinc -------------------------------------------------------------------
+
+
+@pytest.mark.slow  # kotlinc: ~40 s idle, longer on a busy machine
+def test_kotlin_app_typechecks_against_stubs(kotlin):
+    result = kotlin["results"]["app"]
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "error:" not in result.stderr
+
+
+def test_stubs_cite_their_sources():
+    stubs = [p for p in STUBS.rglob("*") if p.suffix in (".kt", ".java")]
+    assert len(stubs) > 30
+    for path in stubs:
+        head = path.read_text(encoding="utf-8")[:1500]
+        assert "API stub" in head, path
+        assert re.search(r"https://|api/[\w.-]+\.txt|\.fbs", head), f"{path} does not cite a source"
+
+
+@pytest.mark.slow  # kotlinc: ~40 s idle, longer on a busy machine
+def test_image_math_is_pure_kotlin(app, kotlin):
+    source = (_package_dir(app) / "ImageMath.kt").read_text(encoding="utf-8")
+    imports = re.findall(r"^import ([\w.]+)", source, flags=re.M)
+    assert imports and all(i.startswith(("java.", "kotlin.")) for i in imports), imports
+    result = kotlin["results"]["harness"]
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- check 3: the JVM against the Python pipeline ---------------------------------------
+
+
+def _frames(calibration_images: list[Path], tmp: Path) -> list[Path]:
+    """JPEGs of several sizes plus PNGs that exercise upsampling and a camera-sized frame."""
+    from PIL import Image
+
+    picks = calibration_images[::97][:5]
+    rng = np.random.default_rng(7)
+    small = tmp / "small_noise.png"
+    Image.fromarray(rng.integers(0, 256, (41, 57, 3), dtype=np.uint8)).save(small)
+    with Image.open(picks[0]) as im:
+        camera = tmp / "camera_640x480.png"
+        im.convert("RGB").resize((640, 480), Image.Resampling.BILINEAR).save(camera)
+    return [*picks, small, camera]
+
+
+def _harness(kotlin, mode: str, cases: Path) -> None:
+    if kotlin["results"]["harness"].returncode != 0:
+        pytest.fail("the harness did not compile: " + kotlin["results"]["harness"].stderr)
+    run = _run([_tool("java"), "-cp", str(kotlin["jar"]), kotlin["main"], mode, str(cases)], timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def _write_case(case: Path, i: int, path: Path, kind: str, clf, labels_bytes: bytes,
+                mean, std) -> dict:
+    """One camera-like frame of ``path`` for the harness: rotated, strided, offset."""
+    from PIL import Image
+
+    rotation = (0, 90, 180, 270)[i % 4]
+    with Image.open(path) as im:
+        upright = im.convert("RGB")
+    # The sensor frame: turned so that a clockwise turn by `rotation` makes it upright
+    # (PIL's rotate() is counterclockwise).
+    sensor = upright.rotate(rotation, expand=True) if rotation else upright
+    rgba = np.asarray(sensor.convert("RGBA"), dtype=np.uint8)
+    h, w = rgba.shape[:2]
+    row_stride = w * 4 + (0, 12, 64)[i % 3]
+    offset = 8 * (i % 2)
+    plane = np.zeros(offset + row_stride * h, dtype=np.uint8)
+    plane[offset:].reshape(h, row_stride)[:, : w * 4] = rgba.reshape(h, w * 4)
+    case.mkdir()
+    plane.tofile(case / "frame.rgba")
+    (case / "labels.bin").write_bytes(labels_bytes)
+    in_scale, in_zero = clf.input["quantization"]
+    out_scale, out_zero = clf.output["quantization"]
+    props = {
+        "width": w, "height": h, "rowStride": row_stride, "pixelStride": 4, "offset": offset,
+        "rotation": rotation, "resolution": clf.resolution,
+        "mean": ",".join(repr(float(m)) for m in mean), "std": ",".join(repr(float(s)) for s in std),
+        "inputType": kind.upper(), "inputScale": repr(float(in_scale)), "inputZeroPoint": int(in_zero),
+        "outputType": "INT8" if kind == "int8" else "UINT8", "outputScale": repr(float(out_scale)),
+        "outputZeroPoint": int(out_zero), "outputCount": int(np.prod(clf.output["shape"])),
+        "k": TOP_K,
+    }
+    (case / "case.properties").write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+    return {"dir": case, "path": path, "upright": np.asarray(upright), "rotation": rotation,
+            "kind": kind, "clf": clf, "out_scale": float(out_scale)}
+
+
+def _run_cases(kotlin, cases_dir: Path, cases: list[dict]) -> None:
+    """Kotlin preprocesses; Python runs the model on Kotlin's tensor; Kotlin ranks the output."""
+    from effkit.preprocess import load_image
+
+    _harness(kotlin, "preprocess", cases_dir)
+    for c in cases:
+        clf = c["clf"]
+        if c["kind"] == "float32":  # the quantized model scores effkit's own input instead
+            out = clf.raw(load_image(c["path"], clf.resolution))
+        else:
+            res = clf.resolution
+            tensor = np.fromfile(c["dir"] / "input.bin", dtype=clf.input["dtype"]).reshape(1, res, res, 3)
+            clf.interpreter.set_tensor(clf.input["index"], tensor)
+            clf.interpreter.invoke()
+            out = clf.interpreter.get_tensor(clf.output["index"])[0]
+        out.tofile(c["dir"] / "output.bin")
+    _harness(kotlin, "postprocess", cases_dir)
+
+
+@pytest.fixture(scope="module")
+def golden(kotlin, models, calibration_images, tmp_path_factory) -> dict:
+    """Run the Kotlin pre- and post-processing on frames written by the Python pipeline.
+
+    Frames take turns on three input kinds: the uint8-I/O model, the int8-I/O model, and
+    a float32 input tensor (scored by the uint8 model on effkit's own input).
+    """
+    from effkit.evaluate import TFLiteClassifier
+    from effkit.metadata import associated_files, normalization
+
+    tmp = tmp_path_factory.mktemp("golden")
+    cases_dir = tmp / "cases"
+    cases_dir.mkdir()
+    clfs = {io: TFLiteClassifier(path.read_bytes()) for io, path in models.items()}
+    data = models["uint8"].read_bytes()
+    mean, std = normalization(data)
+    labels_bytes = associated_files(data)["labels.txt"]
+    cases = []
+    for i, path in enumerate(_frames(calibration_images, tmp)):
+        kind = ("uint8", "int8", "float32")[i % 3]
+        clf = clfs["int8" if kind == "int8" else "uint8"]
+        cases.append(_write_case(cases_dir / f"case{i:02d}", i, path, kind, clf, labels_bytes, mean, std))
+    _run_cases(kotlin, cases_dir, cases)
+    return {"cases": cases, "clfs": clfs}
+
+
+@pytest.mark.slow  # kotlinc: ~40 s idle, longer on a busy machine
+def test_golden_rotation_and_unpacking(golden):
+    for c in golden["cases"]:
+        h, w = c["upright"].shape[:2]
+        got = np.fromfile(c["dir"] / "upright.rgb", dtype=np.uint8)
+        assert got.size == w * h * 3, c["path"].name
+        assert np.array_equal(got.reshape(h, w, 3), c["upright"]), (c["path"].name, c["rotation"])
+
+
+@pytest.mark.slow  # kotlinc: ~40 s idle, longer on a busy machine
+def test_golden_crop_resize_and_input_tensor(golden):
+    """Same image -> same crop box, same resized pixels, same input tensor: exact.
+
+    Tolerance: none. ImageMath.kt reproduces Pillow's fixed-point bicubic resampler and
+    numpy's float32 arithmetic, so bytes (uint8/int8) and float32 bit patterns match.
+    """
+    from effkit.preprocess import center_crop_box, load_image, normalize
+
+    kinds = set()
+    for c in golden["cases"]:
+        h, w = c["upright"].shape[:2]
+        fields = (c["dir"] / "box.txt").read_text().split()
+        assert [int(v) for v in fields] == [w, h, *center_crop_box(w, h, RES)]
+        expected = load_image(c["path"], RES)
+        resized = np.fromfile(c["dir"] / "resized.rgb", dtype=np.uint8).reshape(RES, RES, 3)
+        diff = np.abs(resized.astype(int) - expected.astype(int))
+        assert diff.max() == 0, f"{c['path'].name}: {int((diff > 0).sum())} values differ, max {diff.max()}"
+        if c["kind"] == "float32":
+            tensor = np.fromfile(c["dir"] / "input.bin", dtype="<f4").reshape(RES, RES, 3)
+            want = normalize(expected, VARIANT.norm_mean, VARIANT.norm_std)
+        else:
+            clf = c["clf"]
+            tensor = np.fromfile(c["dir"] / "input.bin", dtype=clf.input["dtype"]).reshape(RES, RES, 3)
+            want = clf._prepare(expected)
+        assert tensor.dtype == want.dtype and np.array_equal(tensor, want), (c["path"].name, c["kind"])
+        kinds.add(c["kind"])
+    assert kinds == {"uint8", "int8", "float32"}
+
+
+@pytest.mark.slow  # kotlinc: ~40 s idle, longer on a busy machine
+def test_golden_scores_and_top_k_match_effkit_evaluation(golden):
+    """Kotlin's scores and top-k on the model's raw output match effkit.evaluate's."""
+    from effkit.evaluate import LabelledImage, evaluate
+    from effkit.preprocess import load_image
+
+    cases = golden["cases"]
+    for io, clf in golden["clfs"].items():
+        mine = [c for c in cases if c["clf"] is clf]
+        assert mine, io
+        result = evaluate(clf.scores, clf.resolution, [LabelledImage(c["path"], 0) for c in mine])
+        by_path = {p["path"]: p for p in result.predictions}
+        for c in mine:
+            step = c["out_scale"]  # one quantization step of the output
+            scores = np.fromfile(c["dir"] / "scores.bin", dtype="<f4")
+            expected = clf.scores(load_image(c["path"], RES))
+            assert scores.shape == expected.shape
+            assert np.max(np.abs(scores - expected)) <= step + 1e-7, c["path"].name
+            top = [int(v) for v in (c["dir"] / "topk.txt").read_text().split()]
+            pred = by_path[str(c["path"])]
+            assert top == pred["top5"][:TOP_K], (c["path"].name, io, top, pred["top5"])
+            assert abs(float(scores[top[0]]) - pred["score"]) <= step + 1e-7
+            assert top == [int(i) for i in np.argsort(-scores, kind="stable")[:TOP_K]]
+
+
+@pytest.mark.slow  # kotlinc: ~40 s idle, longer on a busy machine
+def test_golden_labels_and_display(golden):
+    for c in golden["cases"]:
+        hexes = (c["dir"] / "labels.hex").read_text().split()
+        assert [bytes.fromhex(h).decode("utf-8") for h in hexes] == LABELS
+        lines = (c["dir"] / "formatted.txt").read_bytes().decode("utf-8").split("\n")
+        top = [int(v) for v in (c["dir"] / "topk.txt").read_text().split()]
+        assert [line.split("%  ", 1)[1] for line in lines] == [LABELS[i] for i in top]
+
+
+@pytest.mark.slow  # builds the real lite0 (shared with test_eval; about a minute on 2 cores)
+def test_real_lite0_app_through_the_jvm(kotlin, tmp_path_factory, imagenet_dev, imagenet_index):
+    """The real EfficientNet-Lite0 int8 build: rendered into an app, then classified by
+    ImageMath.kt on the JVM with the model's own scores, as effkit.evaluate ranks them."""
+    from _lite0_builds import eval_images, lite0_builds
+    from effkit.evaluate import LabelledImage, TFLiteClassifier, evaluate
+    from effkit.metadata import associated_files, labels_from_model, normalization
+
+    model = lite0_builds(tmp_path_factory, imagenet_dev)["int8"] / "model.tflite"
+    data = model.read_bytes()
+    labels = labels_from_model(data)
+    assert len(labels) == 1000
+    out = tmp_path_factory.mktemp("lite0-app") / "android"
+    render_android_app(out, app_id="com.example.lite0", app_name="Lite0 Classifier",
+                       model_name="EfficientNet-Lite0 int8", variant=VARIANT, labels=labels,
+                       model_path=model)
+    assert (out / "app/src/main/assets/model.tflite").read_bytes() == data
+
+    clf = TFLiteClassifier(data)
+    assert clf.input["dtype"] == np.uint8 and clf.output["dtype"] == np.uint8
+    mean, std = normalization(data)
+    cases_dir = tmp_path_factory.mktemp("lite0-cases")
+    images = eval_images(imagenet_dev, 8)
+    cases = [_write_case(cases_dir / f"case{i:02d}", i, p, "uint8", clf,
+                         associated_files(data)["labels.txt"], mean, std) for i, p in enumerate(images)]
+    _run_cases(kotlin, cases_dir, cases)
+    truth = {str(p): imagenet_index[p.name.split("_")[0]] for p in images}
+    result = evaluate(clf.scores, clf.resolution, [LabelledImage(p, truth[str(p)]) for p in images])
+    by_path = {p["path"]: p for p in result.predictions}
+    correct = 0
+    for c in cases:
+        pred = by_path[str(c["path"])]
+        top = [int(v) for v in (c["dir"] / "topk.txt").read_text().split()]
+        assert top == pred["top5"][:TOP_K], c["path"].name
+        scores = np.fromfile(c["dir"] / "scores.bin", dtype="<f4")
+        assert abs(float(scores[top[0]]) - pred["score"]) <= c["out_scale"] + 1e-7
+        assert [bytes.fromhex(h).decode("utf-8") for h in (c["dir"] / "labels.hex").read_text().split("\n")
+                if h] == labels
+        correct += top[0] == truth[str(c["path"])]
+    # The same images through effkit.evaluate: the JVM path agrees image by image.
+    assert correct == round(result.top1 * len(images))
+    assert correct >= len(images) // 2, f"only {correct}/{len(images)} top-1 correct"
+
+
+# --- answers: validation and safety -----------------------------------------------------
+
+
+@pytest.mark.parametrize("app_id", [
+    "", "com", "com.", ".com.example", "com..example", "1com.example", "com.2example", "_com.example",
+    "com.exa-mple", "com.exämple", "com.example.class", "com.fun.app", "com.example.val", "com.exa mple",
+    "com.example\n.x", "com/example", "com.example.", "com.$x",
+])
+def test_bad_app_ids_rejected(app_id):
+    with pytest.raises(TemplateError):
+        validate_app_id(app_id)
+
+
+@pytest.mark.parametrize("app_id", ["com.example.lite1", "org.example_1.Lite0app", "a.b", "io.github.x9_y"])
+def test_good_app_ids_accepted(app_id):
+    assert validate_app_id(app_id) == app_id
+
+
+@pytest.mark.parametrize("field,value", [
+    ("app_name", ""), ("app_name", "   "), ("app_name", "bell\x07"), ("app_name", "x" * 101),
+    ("model_name", "cr\rlf"), ("model_name", "nul\0"), ("app_id", "com.example.if"),
+])
+def test_bad_answers_rejected(field, value):
+    answers = dict(app_id="com.example.lite0", app_name="A", model_name="M", variant=VARIANT,
+                   labels=["a", "b"])
+    answers[field] = value
+    with pytest.raises(TemplateError):
+        android_context(**answers)
+
+
+@pytest.mark.parametrize("labels", [[], ["a", ""], ["a", "b\nc"], ["a", "b\rc"], "ab"])
+def test_bad_labels_rejected(labels):
+    with pytest.raises(TemplateError):
+        android_context(app_id="com.example.x", app_name="A", model_name="M", variant=VARIANT,
+                        labels=labels)
+
+
+def test_android_string_resource_escapes():
+    assert android_string_resource("plain") == '"plain"'
+    assert android_string_resource("@x ?y") == '"\\@x ?y"'
+    assert android_string_resource("?y") == '"\\?y"'
+    assert android_string_resource("a'b\"c\\d") == '"a\\\'b\\"c\\\\d"'
+    assert android_string_resource("<&>") == '"&lt;&amp;&gt;"'
+    assert android_string_resource("x\ny\tz") == '"x\\ny\\tz"'
+    assert android_string_resource("100% ü") == '"100% ü"'
+
+
+def test_render_refuses_mismatched_labels_and_bad_models(tmp_path, model_path):
+    common = dict(app_id="com.example.lite0", app_name="A", model_name="M", variant=VARIANT)
+    with pytest.raises(ModelFileError):
+        render_android_app(tmp_path / "a", labels=[*LABELS[:-1], "other"], model_path=model_path, **common)
+    with pytest.raises(ModelFileError):
+        render_android_app(tmp_path / "b", labels=LABELS, model_path=tmp_path / "missing.tflite", **common)
+    not_tflite = tmp_path / "x.tflite"
+    not_tflite.write_bytes(b"\0" * 64)
+    with pytest.raises(ModelFileError):
+        render_android_app(tmp_path / "c", labels=LABELS, model_path=not_tflite, **common)
+    from effkit.metadata import remove_metadata
+
+    bare = tmp_path / "bare.tflite"
+    bare.write_bytes(remove_metadata(model_path.read_bytes()))
+    with pytest.raises(ModelFileError):
+        render_android_app(tmp_path / "d", labels=LABELS, model_path=bare, **common)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bare.tflite", "x.tflite"]
+
+
+def test_render_never_overwrites_without_force(tmp_path, model_path):
+    common = dict(app_id="com.example.lite0", app_name="Lite", model_name="M", variant=VARIANT,
+                  labels=LABELS, model_path=model_path)
+    out = tmp_path / "android"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep me")
+    with pytest.raises(OutputError):
+        render_android_app(out, **common)
+    assert sorted(p.name for p in out.iterdir()) == ["mine.txt"]
+    render_android_app(out, force=True, **common)
+    assert not (out / "mine.txt").exists()
+    assert (out / "app/src/main/java/com/example/lite0/MainActivity.kt").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["android"]

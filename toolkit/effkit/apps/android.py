@@ -1,0 +1,260 @@
+"""The Android Studio project: answers checked, context built, ``android_template/`` rendered.
+
+The rendered folder is a Gradle (Kotlin DSL) project that classifies the camera feed
+with the bundled model. The app reads labels and normalization from the model's
+metadata at run time, so the model file is the only thing that carries them; the
+texts that do reach generated files (app name, model name) are checked here and
+escaped for each language: Android string resources (computed here, see
+:func:`android_string_resource`), Kotlin string literals (``kt_str``), Markdown
+(``md_text``). The application id is validated, never escaped: it becomes the Kotlin
+package and the Gradle ``namespace``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import unicodedata
+from pathlib import Path
+
+from effkit import __version__
+from effkit.errors import ModelFileError, TemplateError
+from effkit.variants import Variant
+
+MODEL_ASSET = "model.tflite"
+MAX_NAME_LENGTH = 100
+MAX_LABEL_LENGTH = 200
+# Where the template keeps the Kotlin sources; moved to the package's folders after rendering.
+PACKAGE_PLACEHOLDER = "_app_package_"
+KOTLIN_SOURCE_ROOT = ("app", "src", "main", "java")
+
+# Java's reserved words and literals (JLS 3.9, 3.10.3, 3.10.7) and Kotlin's hard keywords
+# (kotlinlang.org/docs/keyword-reference.html): neither may be a package segment.
+JAVA_RESERVED = frozenset("""
+    abstract assert boolean break byte case catch char class const continue default do double
+    else enum extends final finally float for goto if implements import instanceof int interface
+    long native new package private protected public return short static strictfp super switch
+    synchronized this throw throws transient try void volatile while true false null
+    """.split())
+KOTLIN_HARD_KEYWORDS = frozenset("""
+    as break class continue do else false for fun if in interface is null object package return
+    super this throw true try typealias typeof val var when while
+    """.split())
+# Android: each segment starts with a letter; letters, digits and underscores only.
+_SEGMENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+_APP_ID_HINT = ("use a Java package name such as com.example.lite1: at least two dot-separated "
+                "parts, each starting with a letter, then letters, digits or underscores")
+
+
+def validate_app_id(app_id: object) -> str:
+    """The application id, or TemplateError: a Java package name Android accepts."""
+    if not isinstance(app_id, str) or not app_id:
+        raise TemplateError("the application id is empty", _APP_ID_HINT)
+    segments = app_id.split(".")
+    if len(segments) < 2:
+        raise TemplateError(f"application id {app_id!r} has a single part", _APP_ID_HINT)
+    for segment in segments:
+        if not segment:
+            raise TemplateError(f"application id {app_id!r} has an empty part", _APP_ID_HINT)
+        if not _SEGMENT.match(segment):
+            raise TemplateError(f"application id {app_id!r}: part {segment!r} is not an identifier "
+                                "Android accepts", _APP_ID_HINT)
+        if segment in JAVA_RESERVED or segment in KOTLIN_HARD_KEYWORDS:
+            raise TemplateError(f"application id {app_id!r}: part {segment!r} is a Java or Kotlin "
+                                "keyword", "rename that part (for example add a suffix)")
+    return app_id
+
+
+def _check_name(value: object, what: str) -> str:
+    """Text for the app or model name: visible, bounded, no control characters but LF and tab."""
+    if not isinstance(value, str):
+        raise TemplateError(f"the {what} must be text, not {type(value).__name__}")
+    if not value.strip():
+        raise TemplateError(f"the {what} is empty", f"give the {what} some visible text")
+    if len(value) > MAX_NAME_LENGTH:
+        raise TemplateError(f"the {what} is {len(value)} characters long (at most {MAX_NAME_LENGTH})",
+                            f"shorten the {what}")
+    for pos, ch in enumerate(value):
+        code = ord(ch)
+        category = unicodedata.category(ch)
+        if ch in "\n\t":
+            continue
+        if category in ("Cc", "Cs", "Cn") or code in (0xFFFE, 0xFFFF):
+            name = unicodedata.name(ch, "control character")
+            raise TemplateError(f"the {what} {value[:40]!r} contains U+{code:04X} ({name}) at "
+                                f"position {pos}", f"use a {what} without control characters")
+    return value
+
+
+def check_labels(labels: object, expected: int | None = None) -> list[str]:
+    """The class names: one line each, visible text (they travel in the model's label file)."""
+    if not isinstance(labels, (list, tuple)) or not labels:
+        raise TemplateError("the app needs at least one label", "pass the model's class names")
+    out = []
+    for i, label in enumerate(labels):
+        if not isinstance(label, str) or not label.strip():
+            raise TemplateError(f"label {i + 1} is empty", "give every class a name")
+        if len(label) > MAX_LABEL_LENGTH:
+            raise TemplateError(f"label {i + 1} is {len(label)} characters long (at most "
+                                f"{MAX_LABEL_LENGTH})", "shorten the label")
+        if any(ch in "\n\r\0" or unicodedata.category(ch) == "Cs" for ch in label):
+            raise TemplateError(f"label {i + 1} {label[:40]!r} contains a line break or NUL",
+                                "write each label on one line")
+        out.append(label)
+    if expected is not None and len(out) != expected:
+        raise TemplateError(f"{len(out)} labels were given but the model has {expected} classes",
+                            "give exactly one label per output class")
+    return out
+
+
+def android_string_resource(text: str) -> str:
+    """``text`` as the body of a ``<string>`` element in res/values/strings.xml.
+
+    XML escaping (``& < >``) plus Android's resource escapes: backslash, both quotes,
+    ``@`` and ``?`` at the start (else read as references), newline and tab as ``\\n``
+    and ``\\t``; the whole value is double-quoted so aapt2 keeps leading, trailing and
+    repeated spaces. Use with ``formatted="false"`` so ``%`` needs no escaping.
+    """
+    out = []
+    for i, ch in enumerate(text):
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "'":
+            out.append("\\'")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch in "@?" and i == 0:
+            out.append("\\" + ch)
+        elif ch == "&":
+            out.append("&amp;")
+        elif ch == "<":
+            out.append("&lt;")
+        elif ch == ">":
+            out.append("&gt;")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def one_line(text: str) -> str:
+    """Whitespace runs (newlines, tabs) folded to single spaces and invisible format
+    characters (U+200D, U+202E, ...) dropped: the name as a Markdown title shows it."""
+    return "".join(ch for ch in " ".join(text.split()) if ch.isprintable())
+
+
+def gradle_project_name(app_name: str, app_id: str) -> str:
+    """A Gradle root project name from the app name: ASCII letters, digits, ``_ - .`` only.
+
+    Gradle rejects ``/ \\ : < > " ? * |`` in project names; the display name keeps
+    everything, this one only has to identify the build.
+    """
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", app_name).strip("-.")
+    return slug or app_id.rsplit(".", 1)[-1]
+
+
+def check_model(model_path: Path) -> bytes:
+    """The model file's bytes: a TFLite flatbuffer (``TFL3``) with TFLite metadata."""
+    path = Path(model_path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ModelFileError(f"model {str(path)!r} does not exist", "build the model first") from None
+    except IsADirectoryError:
+        raise ModelFileError(f"model {str(path)!r} is a folder", "pass a .tflite file") from None
+    except OSError as exc:
+        raise ModelFileError(f"cannot read model {str(path)!r}: {exc.strerror}") from None
+    if data[4:8] != b"TFL3":
+        raise ModelFileError(f"{str(path)!r} is not a TFLite model", "pass a .tflite file")
+    return data
+
+
+def model_labels(model_bytes: bytes, source: str) -> list[str]:
+    """The labels packed in the model's metadata (what the app will show)."""
+    from effkit.metadata import labels_from_model, normalization
+
+    labels = labels_from_model(model_bytes)
+    if labels is None or normalization(model_bytes) is None:
+        raise ModelFileError(f"model {source!r} has no TFLite metadata with labels and normalization",
+                             "the Android app reads both from the model: build it with effkit or "
+                             "attach metadata first")
+    return labels
+
+
+def android_context(*, app_id: str, app_name: str, model_name: str, variant: Variant,
+                    labels: list[str]) -> dict:
+    """The answers the ``android_template/`` files use (plain JSON-able values), checked."""
+    app_id = validate_app_id(app_id)
+    app_name = _check_name(app_name, "app name")
+    model_name = _check_name(model_name, "model name")
+    labels = check_labels(labels)
+    return {
+        "app_id": app_id,
+        "app_name": app_name,
+        "model_name": model_name,
+        "variant_name": variant.name,
+        "resolution": variant.resolution,
+        "norm_mean": float(variant.norm_mean),
+        "norm_std": float(variant.norm_std),
+        "num_classes": len(labels),
+        "labels": list(labels),
+        "model_asset": MODEL_ASSET,
+        "package_path": app_id.replace(".", "/"),
+        "project_name": gradle_project_name(app_name, app_id),
+        "app_name_res": android_string_resource(app_name),
+        "model_name_res": android_string_resource(model_name),
+        "app_name_line": one_line(app_name),
+        "model_name_line": one_line(model_name),
+        "effkit_version": __version__,
+    }
+
+
+def _nest_package_dir(tree: Path, app_id: str) -> None:
+    """Move the Kotlin sources from the placeholder folder to com/example/app/..."""
+    root = tree.joinpath(*KOTLIN_SOURCE_ROOT)
+    src = root / PACKAGE_PLACEHOLDER
+    dest = root.joinpath(*app_id.split("."))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(src, dest)
+
+
+def render_android_app(out_dir: Path, *, app_id: str, app_name: str, model_name: str,
+                       variant: Variant, labels: list[str], model_path: Path,
+                       force: bool = False) -> Path:
+    """Render the Android Studio project into ``out_dir`` (complete, or not at all).
+
+    The model is copied to ``app/src/main/assets/model.tflite``; its metadata must carry
+    exactly ``labels`` (ModelFileError otherwise). Raises TemplateError for answers that
+    cannot be rendered safely and OutputError for an unusable or non-empty ``out_dir``
+    (replaced only with ``force``). Returns ``out_dir``.
+    """
+    from effkit.outputs import check_output_dir, staged_dir
+    from effkit.render import render_tree
+    from effkit.resources import template_dir
+
+    context = android_context(app_id=app_id, app_name=app_name, model_name=model_name,
+                              variant=variant, labels=labels)
+    data = check_model(model_path)
+    packed = model_labels(data, str(model_path))
+    if packed != context["labels"]:
+        first = next((i for i, (a, b) in enumerate(zip(packed, context["labels"], strict=False))
+                      if a != b), min(len(packed), len(context["labels"])))
+        raise ModelFileError(
+            f"the labels differ from those in the model's metadata (first difference at label "
+            f"{first + 1}; {len(context['labels'])} given, {len(packed)} in the model)",
+            "pass the labels the model was built with")
+    out_dir = Path(out_dir)
+    check_output_dir(out_dir, force)
+    with staged_dir(out_dir, force) as stage:
+        tree = stage / "tree"
+        render_tree(template_dir("android"), tree, context,
+                    extra_files={f"app/src/main/assets/{MODEL_ASSET}": data})
+        _nest_package_dir(tree, context["app_id"])
+        for child in list(tree.iterdir()):
+            os.replace(child, stage / child.name)
+        shutil.rmtree(tree)
+    return out_dir
