@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from effkit.errors import ModelFileError
 
 TFLITE_IDENTIFIER = b"TFL3"

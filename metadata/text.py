@@ -13,9 +13,10 @@ from __future__ import annotations
 import math
 import struct
 
-from effkit.metadata.fbs import SCALARS, Field, Schema, metadata_schema
 from flatbuffers import number_types as nt
 from flatbuffers.table import Table as _FbTable
+
+from effkit.metadata.fbs import SCALARS, Field, Schema, metadata_schema
 
 _FLAGS = {
     "bool": nt.BoolFlags, "byte": nt.Int8Flags, "ubyte": nt.Uint8Flags,

@@ -19,6 +19,7 @@ from typing import Any
 
 import flatbuffers
 import numpy as np
+
 from effkit.errors import ModelFileError, UsageError
 from effkit.metadata import metadata_schema_py_generated as fb
 from effkit.metadata.info import ModelInfo, TensorInfo

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from effkit.apps.android import (
     android_context,
     android_string_resource,
@@ -102,6 +103,7 @@ def models(tmp_path_factory, calibration_images) -> dict[str, Path]:
     """Real full-integer models with effkit's classifier metadata: uint8 I/O (what
     `effkit build` makes by default) and int8 I/O, from one small Keras network."""
     import tensorflow as tf
+
     from effkit.convert import ConvertOptions, convert, pin_input_range
     from effkit.metadata import attach_classifier_metadata, verify
     from effkit.preprocess import load_image, normalize
@@ -540,6 +542,7 @@ def test_real_lite0_app_through_the_jvm(kotlin, tmp_path_factory, imagenet_dev, 
     """The real EfficientNet-Lite0 int8 build: rendered into an app, then classified by
     ImageMath.kt on the JVM with the model's own scores, as effkit.evaluate ranks them."""
     from _lite0_builds import eval_images, lite0_builds
+
     from effkit.evaluate import LabelledImage, TFLiteClassifier, evaluate
     from effkit.metadata import associated_files, labels_from_model, normalization
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from effkit.apps.coral import render_coral_app
 from effkit.errors import ModelFileError, OutputError, TemplateError
 from effkit.preprocess import list_images, load_image, normalize

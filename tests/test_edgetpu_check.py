@@ -6,6 +6,7 @@ import json
 
 import pytest
 from edgetpu_fixtures.models import tflite
+
 from effkit.edgetpu.check import (
     DEFAULT_MIN_RUNTIME_VERSION,
     SUPPORTED_OPS,

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from edgetpu_fixtures.models import tflite
 from edgetpu_fixtures.standin import write_standin
+from typer.testing import CliRunner
+
 from effkit.cli.main import app
 from effkit.edgetpu import compiler as etc
-from typer.testing import CliRunner
 
 runner = CliRunner()
 

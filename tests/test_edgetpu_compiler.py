@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from edgetpu_fixtures.models import tflite
 from edgetpu_fixtures.standin import calls, write_docker_standin, write_standin
+
 from effkit.edgetpu import compiler as etc
 from effkit.edgetpu.check import check_model
 from effkit.edgetpu.compiler import (

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from effkit.edgetpu.logparse import (
     STATUS_MAPPED,
     OperatorRow,

@@ -8,13 +8,14 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
+
 from effkit.cli.main import app
 from effkit.inspect_model import inspect_model
 from effkit.metadata import ModelInfo, create_for_inference, metadata_json
 from effkit.metadata import metadata_schema_py_generated as fb
 from effkit.metadata.info import ClassificationOutputInfo, InputImageInfo
 from effkit.metadata.writer import build_metadata, populate_metadata
-from typer.testing import CliRunner
 
 LABELS = ["zero", "one", "two"]
 

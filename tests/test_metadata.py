@@ -22,6 +22,8 @@ from pathlib import Path
 import flatbuffers
 import numpy as np
 import pytest
+from typer.testing import CliRunner
+
 from effkit.cli.main import app
 from effkit.errors import LabelsError, ModelFileError, UsageError
 from effkit.metadata import (
@@ -45,7 +47,6 @@ from effkit.metadata.model_file import named_metadata, root_table
 from effkit.metadata.reader import read_metadata
 from effkit.metadata.text import buffer_to_json, float_text
 from effkit.metadata.writer import min_parser_version, pack_metadata
-from typer.testing import CliRunner
 
 GOLDEN = Path(__file__).parent / "golden"
 GENERATED = Path(fb.__file__)

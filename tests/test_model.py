@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+
 from effkit.errors import UsageError
 from effkit.model import (
     FEATURES_LAYER,

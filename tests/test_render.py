@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+
 from effkit.errors import OutputError, TemplateError
 from effkit.render import (
     ANSWERS_FILE,

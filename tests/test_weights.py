@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from effkit.errors import WeightsError
 from effkit.model import build_model, logits_model
 from effkit.preprocess import list_images, load_image, normalize

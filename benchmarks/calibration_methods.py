@@ -1,0 +1,66 @@
+"""Which calibration loses the least top-1: noise, distilled (several settings), real images.
+
+    python benchmarks/calibration_methods.py lite0 noise,real32,real100,distill:64:50:32:0.1
+
+A distill spec is distill:COUNT:STEPS:BATCH:CE_WEIGHT (see effkit.calibration.DistillSettings).
+Each line printed is one JSON result: int8 top-1 on ../shared/data/imagenet-dev (500
+images) and the drop against the float Keras model. Distillation is not cached here.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from effkit import calibration as calib
+from effkit.convert import ConvertOptions, convert, pin_input_range
+from effkit.evaluate import TFLiteClassifier, imagenet_style, wnid_index_from_tsv
+from effkit.model import build_model
+from effkit.preprocess import iter_images, normalize
+from effkit.variants import get_variant
+from effkit.weights import load_weights
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+
+def main(variant_name: str, specs: list[str]) -> None:
+    variant = get_variant(variant_name)
+    model = build_model(variant)
+    load_weights(model, variant)
+    items = imagenet_style(SHARED / "imagenet-dev", wnid_index_from_tsv(SHARED / "imagenet_classes.tsv"))
+    pixels = dict(iter_images([it.path for it in items], variant.resolution))
+    labels = np.array([it.label for it in items if it.path in pixels])
+    stack = np.stack([pixels[it.path] for it in items if it.path in pixels])
+    x = normalize(stack, variant.norm_mean, variant.norm_std)
+    float_top1 = float(np.mean(np.argmax(model.predict(x, batch_size=50, verbose=0), 1) == labels))
+    print(json.dumps({"variant": variant.name, "float_top1": float_top1}), flush=True)
+    for spec in specs:
+        start = time.perf_counter()
+        if spec == "noise":
+            rng = np.random.default_rng(0)
+            inputs = rng.uniform(-1, 1, (100, *variant.input_shape)).astype(np.float32)
+        elif spec.startswith("real"):
+            chosen = calib.pick_evenly(list(range(len(x))), int(spec[4:]))
+            inputs = x[chosen]
+        elif spec.startswith("distill:"):
+            count, steps, batch, ce = spec.split(":")[1:]
+            settings = calib.DistillSettings(count=int(count), steps=int(steps), batch=int(batch),
+                                             ce_weight=float(ce))
+            inputs = calib.distilled(model, variant, settings, use_cache=False).inputs
+        else:
+            raise SystemExit(f"unknown spec {spec!r}")
+        made = time.perf_counter() - start
+        clf = TFLiteClassifier(convert(model, ConvertOptions(), pin_input_range(inputs, 127, 128)))
+        preds = np.array([np.argmax(clf.raw(px)) for px in stack])
+        top1 = float(np.mean(preds == labels))
+        print(json.dumps({"spec": spec, "images": len(inputs), "int8_top1": top1,
+                          "drop_points": round(100 * (float_top1 - top1), 1),
+                          "data_seconds": round(made, 1)}), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2].split(","))
