@@ -1,0 +1,216 @@
+"""effkit train: transfer learning on a folder of class sub-folders, then (optionally) build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from effkit.cli._common import ForceOpt, JsonOpt, console, err_console, handle_errors, print_json
+
+PHASE_TITLES = {"head": "head", "fine_tune": "fine-tune"}
+
+
+@handle_errors
+def train(
+    data: Annotated[Path, typer.Option(
+        "--data", "-d", help="Folder with one sub-folder of images per class (names become the labels).",
+        show_default=False)],
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", help="Output folder: model.weights.h5, labels.txt, train.json.",
+        show_default=False)],
+    variant: Annotated[str, typer.Option("--variant", "-v", help="lite0 .. lite4 (see 'effkit variants').")] = "lite0",
+    val: Annotated[Path | None, typer.Option(
+        "--val", help="Validation folder with the same class sub-folders (default: split --data).")] = None,
+    val_split: Annotated[float, typer.Option(
+        "--val-split", help="Fraction of each class held out for validation (stratified, seeded).")] = 0.2,
+    epochs: Annotated[int, typer.Option("--epochs", help="Epochs for the new head (backbone frozen).")] = 10,
+    fine_tune_epochs: Annotated[int, typer.Option(
+        "--fine-tune-epochs", help="Then epochs for the whole network (BN in inference mode).")] = 0,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Global batch size.")] = 32,
+    learning_rate: Annotated[float, typer.Option("--learning-rate", help="Adam learning rate for the head.")] = 5e-3,
+    fine_tune_learning_rate: Annotated[float | None, typer.Option(
+        "--fine-tune-learning-rate", help="Learning rate for fine-tuning (default: --learning-rate / 100).")] = None,
+    patience: Annotated[int, typer.Option(
+        "--patience", help="Stop a phase after this many epochs without a better validation accuracy.")] = 3,
+    dropout: Annotated[float, typer.Option("--dropout", help="Dropout before the new dense layer.")] = 0.2,
+    augment: Annotated[bool, typer.Option(
+        "--augment/--no-augment", help="Random crop, flip and brightness/contrast on training images.")] = True,
+    weights: Annotated[str | None, typer.Option(
+        "--weights", help="Backbone weights: official checkpoint folder or .weights.h5 "
+        "(default: bundled ImageNet weights, lite0-2).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for the split, shuffling, augmentation and the head.")] = 0,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="Continue an interrupted run from OUT/checkpoints (same flags).")] = False,
+    build: Annotated[bool, typer.Option(
+        "--build", help="Then build the model (int8, calibrated on the training images) into OUT/TARGET "
+        "and measure its accuracy on the validation split.")] = False,
+    target: Annotated[str | None, typer.Option(
+        "--target", "-t", help="With --build: cpu, coral or android (default: cpu).")] = None,
+    skip_compile: Annotated[bool, typer.Option(
+        "--skip-compile", help="With --build --target coral: skip the Edge TPU compile.")] = False,
+    compiler: Annotated[str | None, typer.Option(
+        "--compiler", help="With --build --target coral: edgetpu_compiler path, or 'docker'.")] = None,
+    force: ForceOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Train a classifier on your own images: a new head on the pretrained backbone, then
+    optionally the whole network; early stopping, a checkpoint every epoch, --resume."""
+    from effkit.errors import UsageError
+    from effkit.train import TrainConfig, validate
+
+    if not build and (target or skip_compile or compiler):
+        raise UsageError("--target, --skip-compile and --compiler only apply with --build",
+                         "add --build")
+    config = TrainConfig(
+        data=data, out=out, variant=variant, val=val, val_split=val_split, epochs=epochs,
+        fine_tune_epochs=fine_tune_epochs, batch_size=batch_size, learning_rate=learning_rate,
+        fine_tune_learning_rate=fine_tune_learning_rate, patience=patience, dropout_rate=dropout,
+        augment=augment, weights=weights, seed=seed, resume=resume, force=force,
+    )
+    validate(config)
+    request = _build_request(config, target or "cpu", skip_compile, compiler) if build else None
+
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                        TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                        console=err_console, transient=json_out)
+    try:
+        with progress:
+            result = _train(config, progress, quiet=json_out)
+            chief = result.summary["placement"]["chief"]
+            section = _build(result, request, progress) if request and chief else None
+    except KeyboardInterrupt:
+        from effkit.train import CHECKPOINT_DIR, STATE_NAME
+
+        if (out / CHECKPOINT_DIR / STATE_NAME).is_file():
+            note = f"finished epochs are kept in {out / CHECKPOINT_DIR}; continue with --resume"
+        else:
+            note = "no epoch had finished, nothing to resume"
+        err_console.print(f"[bold red]interrupted:[/] {note}", highlight=False)
+        raise typer.Exit(code=130) from None
+    summary = dict(result.summary)
+    if section is not None:
+        summary["build"] = section
+    if json_out:
+        print_json(summary | {"out_dir": str(result.out_dir), "weights": str(result.weights),
+                              "labels": str(result.labels)})
+        return
+    if not chief:
+        console.print(f"validation accuracy {summary['val_accuracy']:.4f}; this worker is not "
+                      "the chief: the chief writes the outputs", highlight=False)
+        return
+    _report(result, summary)
+
+
+def _build_request(config, target: str, skip_compile: bool, compiler: str | None):
+    from dataclasses import replace
+
+    from effkit.pipeline import validate as validate_build
+    from effkit.train import build_request
+
+    request = build_request(config, target, skip_compile=skip_compile, compiler=compiler)
+    # The weights do not exist yet: check everything else now.
+    validate_build(replace(request, weights="random"))
+    if target == "coral" and not skip_compile:
+        from effkit.edgetpu.compiler import find_compiler
+
+        find_compiler(compiler)  # fail before training, not after
+    return request
+
+
+def _train(config, progress, *, quiet: bool):
+    from effkit.train import Callbacks, train
+
+    tasks: dict[str, int] = {}
+
+    def on_scan(done: int, total: int) -> None:
+        if "scan" not in tasks:
+            tasks["scan"] = progress.add_task("Checking images", total=total)
+        progress.update(tasks["scan"], completed=done, total=total)
+
+    def on_start(info: dict) -> None:
+        if quiet:
+            return
+        counts = info["counts"]
+        progress.console.print(
+            f"{len(counts)} classes, {sum(c['train'] for c in counts.values())} training and "
+            f"{sum(c['val'] for c in counts.values())} validation images"
+            + (f", {info['skipped']} unreadable skipped" if info["skipped"] else "")
+            + (f", {info['ignored']} outside class folders ignored" if info["ignored"] else "")
+            + f"; {info['placement']['kind']} strategy, {info['placement']['replicas']} replica(s)"
+            + (", mixed precision" if info["placement"]["mixed_precision"] else ""),
+            highlight=False)
+        if info["resumed"]:
+            r = info["resumed"]
+            progress.console.print(f"resuming after {PHASE_TITLES[r['phase']]} epoch {r['epoch']}",
+                                   highlight=False)
+
+    def on_batch(phase: str, epoch: int, done: int, total: int) -> None:
+        key = f"{phase}-{epoch}"
+        if key not in tasks:
+            tasks[key] = progress.add_task(f"{PHASE_TITLES[phase]} epoch {epoch}", total=total)
+        progress.update(tasks[key], completed=done, total=total)
+
+    def on_epoch(r) -> None:
+        key = f"{r.phase}-{r.epoch}"
+        if key in tasks:
+            progress.remove_task(tasks.pop(key))
+        if quiet:
+            return
+        progress.console.print(
+            f"{PHASE_TITLES[r.phase]} {r.epoch}/{r.epochs} loss {r.loss:.4f} acc {r.accuracy:.3f} "
+            f"val_loss {r.val_loss:.4f} val_acc {r.val_accuracy:.3f} {r.seconds:.1f}s"
+            + (" [green]best[/]" if r.best else ""), highlight=False)
+
+    result = train(config, Callbacks(on_scan=on_scan, on_start=on_start, on_batch=on_batch,
+                                     on_epoch=on_epoch))
+    if "scan" in tasks:
+        progress.remove_task(tasks["scan"])
+    return result
+
+
+def _build(result, request, progress) -> dict:
+    from effkit.cli.build import STAGE_TITLES
+    from effkit.train import build_trained
+
+    titles = dict(STAGE_TITLES, evaluate="Accuracy on the validation split")
+    tasks: dict[str, int] = {}
+
+    def on_progress(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(titles.get(stage, stage), total=None)
+        if total:
+            progress.update(tasks[stage], completed=done, total=total)
+
+    return build_trained(result, request, on_progress)
+
+
+def _report(result, summary: dict) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"effkit train: {summary['variant']}, {summary['num_classes']} classes")
+    for col in ("class", "train", "val"):
+        table.add_column(col, justify="left" if col == "class" else "right")
+    for name, c in summary["class_counts"].items():
+        table.add_row(name, str(c["train"]), str(c["val"]))
+    console.print(table)
+    best = summary["best"]
+    console.print(f"validation accuracy {summary['val_accuracy']:.4f} (best: "
+                  f"{PHASE_TITLES[best['phase']]} epoch {best['epoch']})", highlight=False)
+    if summary["skipped"]:
+        console.print(f"{len(summary['skipped'])} unreadable images skipped (listed in train.json)",
+                      highlight=False)
+    console.print(f"wrote {result.weights}, {result.labels}, {result.out_dir / 'train.json'}",
+                  highlight=False)
+    build = summary.get("build")
+    if build:
+        console.print(f"built {build['model']}: {build['quant']} validation accuracy "
+                      f"{build['val_accuracy']:.4f} (float {build['float_val_accuracy']:.4f})",
+                      highlight=False)
+    else:
+        console.print(f"next: effkit build --variant {summary['variant']} --weights {result.weights} "
+                      f"--labels {result.labels} --calibration {summary['settings']['data']}",
+                      highlight=False)
