@@ -3,3 +3,36 @@
 One module per app: it checks the answers, builds the template context and calls
 ``effkit.render.render_tree``.
 """
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+
+from effkit.errors import TemplateError
+
+
+def check_text(value: object, what: str, max_length: int, *, allowed: Iterable[str] = (),
+               format_chars: bool = False) -> str:
+    """Visible, bounded text for a template answer, or TemplateError naming the problem.
+
+    Non-printable characters are rejected with their code point and position, except
+    those in ``allowed`` (e.g. LF and tab where the target language escapes them) and,
+    with ``format_chars``, Unicode format characters (category Cf: joiners, bidi marks)
+    where every place the text lands escapes them.
+    """
+    if not isinstance(value, str):
+        raise TemplateError(f"the {what} must be text, not {type(value).__name__}")
+    if not value.strip():
+        raise TemplateError(f"the {what} is empty", f"give the {what} some visible text")
+    if len(value) > max_length:
+        raise TemplateError(f"the {what} is {len(value)} characters long (at most {max_length})",
+                            f"shorten the {what}")
+    permitted = set(allowed)
+    for pos, ch in enumerate(value):
+        if ch.isprintable() or ch in permitted or (format_chars and unicodedata.category(ch) == "Cf"):
+            continue
+        name = unicodedata.name(ch, "control character")
+        raise TemplateError(f"the {what} {value[:40]!r} contains U+{ord(ch):04X} ({name}) at position {pos}",
+                            f"use a {what} without control characters")
+    return value

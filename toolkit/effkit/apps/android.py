@@ -19,6 +19,7 @@ import unicodedata
 from pathlib import Path
 
 from effkit import __version__
+from effkit.apps import check_text
 from effkit.errors import ModelFileError, TemplateError
 from effkit.variants import Variant
 
@@ -67,24 +68,9 @@ def validate_app_id(app_id: object) -> str:
 
 
 def _check_name(value: object, what: str) -> str:
-    """Text for the app or model name: visible, bounded, no control characters but LF and tab."""
-    if not isinstance(value, str):
-        raise TemplateError(f"the {what} must be text, not {type(value).__name__}")
-    if not value.strip():
-        raise TemplateError(f"the {what} is empty", f"give the {what} some visible text")
-    if len(value) > MAX_NAME_LENGTH:
-        raise TemplateError(f"the {what} is {len(value)} characters long (at most {MAX_NAME_LENGTH})",
-                            f"shorten the {what}")
-    for pos, ch in enumerate(value):
-        code = ord(ch)
-        category = unicodedata.category(ch)
-        if ch in "\n\t":
-            continue
-        if category in ("Cc", "Cs", "Cn") or code in (0xFFFE, 0xFFFF):
-            name = unicodedata.name(ch, "control character")
-            raise TemplateError(f"the {what} {value[:40]!r} contains U+{code:04X} ({name}) at "
-                                f"position {pos}", f"use a {what} without control characters")
-    return value
+    """App or model name: LF and tab are allowed (strings.xml and Kotlin escape them), and
+    so are format characters (joiners, bidi marks), which every target escapes."""
+    return check_text(value, what, MAX_NAME_LENGTH, allowed="\n\t", format_chars=True)
 
 
 def check_labels(labels: object, expected: int | None = None) -> list[str]:

@@ -8,10 +8,10 @@ sample labels for the README) is checked here and escaped by the templates.
 
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
 
 from effkit import __version__
+from effkit.apps import check_text
 from effkit.errors import ModelFileError, TemplateError
 from effkit.labels import write_labels
 from effkit.render import render_tree
@@ -24,25 +24,6 @@ CPU_MODEL_FILE = "model.tflite"
 EDGETPU_MODEL_FILE = "model_edgetpu.tflite"
 LABELS_FILE = "labels.txt"
 SAMPLE_LABELS = 3
-
-
-def check_text(value: object, what: str, max_length: int) -> str:
-    """A single line of printable text, or TemplateError naming the problem."""
-    if not isinstance(value, str):
-        raise TemplateError(f"{what} must be text, not {type(value).__name__}")
-    if not value.strip():
-        raise TemplateError(f"{what} is empty", f"give the {what} some visible text")
-    if len(value) > max_length:
-        raise TemplateError(f"{what} is {len(value)} characters long (at most {max_length})",
-                            f"shorten the {what}")
-    for pos, ch in enumerate(value):
-        if not ch.isprintable():
-            name = unicodedata.name(ch, "control character")
-            raise TemplateError(
-                f"{what} {value[:40]!r} contains U+{ord(ch):04X} ({name}) at position {pos}",
-                f"use a {what} without control, format or line-break characters",
-            )
-    return value
 
 
 def check_labels(labels: list[str]) -> list[str]:
