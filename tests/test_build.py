@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -259,3 +260,75 @@ def test_force_replaces_a_previous_build(tmp_path, imagenet_dev):
     assert result.exit_code == 0, result.stderr
     assert not (out / "old.txt").exists() and (out / "model.tflite").is_file()
     assert leftovers(tmp_path) == []
+
+
+# --------------------------------------------------------------------------- the coral target
+# The real edgetpu_compiler cannot run here (x86-64 Debian/Ubuntu only, from Coral's apt
+# repository). These tests drive the pipeline's compile stage with the tests' stand-in
+# (tests/edgetpu_fixtures/standin.py), which replays a real compiler log and, like the real
+# compiler, writes the model without its TFLite metadata. The real compiler's own test is
+# test_real_compiler_coral_build below, skipped unless edgetpu_compiler is on PATH.
+
+
+@pytest.fixture
+def eight_images(tmp_path, imagenet_dev) -> Path:
+    calib = tmp_path / "calib"
+    calib.mkdir()
+    for p in sorted(imagenet_dev.iterdir())[:8]:
+        (calib / p.name).symlink_to(p)
+    return calib
+
+
+@pytest.mark.slow
+def test_coral_build_reattaches_metadata_after_compile(tmp_path, eight_images, edgetpu_logs, monkeypatch):
+    from edgetpu_fixtures.standin import write_standin
+
+    from effkit.labels import imagenet_labels
+    from effkit.metadata import labels_from_model, normalization
+
+    standin = write_standin(tmp_path / "bin", mode="success-stripped",
+                            replay=edgetpu_logs / "10-v15-all-mapped-show-operations.txt")
+    monkeypatch.setenv("EFFKIT_EDGETPU_COMPILER", str(standin))
+    out = tmp_path / "o"
+    result = run("--variant", "lite0", "--target", "coral", "--calibration", str(eight_images),
+                 "--out", str(out), "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    tpu = doc["edgetpu"]
+    assert tpu["compiled"] and tpu["metadata_reattached"] and tpu["check"]["all_mapped"]
+    report = tpu["compile"]["report"]
+    assert report["compiler_version"] == "15.0.340273435" and report["ops_cpu"] == 0
+    assert not any(str(tmp_path) in c for c in tpu["compile"]["compiled"])  # relative to --out
+    compiled = (out / "model_edgetpu.tflite").read_bytes()
+    assert labels_from_model(compiled) == imagenet_labels()
+    assert normalization(compiled) == ((127.0,), (128.0,))
+    assert {a["path"] for a in doc["artifacts"]} >= {"model.tflite", "model_edgetpu.tflite"}
+    assert (out / "coral" / "model_edgetpu.tflite").read_bytes() == compiled
+
+
+@pytest.mark.slow
+def test_coral_build_fails_when_too_few_ops_map(tmp_path, eight_images, edgetpu_logs, monkeypatch):
+    from edgetpu_fixtures.standin import write_standin
+
+    standin = write_standin(tmp_path / "bin", mode="success-stripped",
+                            replay=edgetpu_logs / "02-v15-yolov3tiny-mostly-cpu.txt")
+    monkeypatch.setenv("EFFKIT_EDGETPU_COMPILER", str(standin))
+    result = run("--variant", "lite0", "--target", "coral", "--calibration", str(eight_images),
+                 "--out", str(tmp_path / "o"))
+    assert_one_line_error(result, "of the ops map to the Edge TPU", "--min-tpu-ops")
+    assert not (tmp_path / "o").exists() and leftovers(tmp_path) == []
+
+
+@pytest.mark.skipif(not shutil.which("edgetpu_compiler"),
+                    reason="edgetpu_compiler not installed (x86-64 Debian/Ubuntu only, "
+                    "from Coral's apt repository)")
+def test_real_compiler_coral_build(tmp_path, eight_images):
+    from effkit.metadata import labels_from_model
+
+    out = tmp_path / "o"
+    result = run("--variant", "lite0", "--target", "coral", "--calibration", str(eight_images),
+                 "--out", str(out), "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["edgetpu"]["compile"]["report"]["ops_cpu"] == 0
+    assert labels_from_model((out / "model_edgetpu.tflite").read_bytes())

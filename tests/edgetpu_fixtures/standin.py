@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-MODES = ("success", "fail", "crash", "hang", "no-output", "bad-output", "log-only")
+MODES = ("success", "success-stripped", "fail", "crash", "hang", "no-output", "bad-output", "log-only")
 
 _SCRIPT = r'''#!{python}
 import json, os, shutil, signal, subprocess, sys, time
@@ -55,8 +55,13 @@ sys.stdout.write(text)
 sys.stdout.flush()
 if MODE == "fail":
     sys.exit(1)
+if MODE == "success-stripped":  # the real compiler drops TFLite metadata and packed files
+    from effkit.metadata import remove_metadata
+    with open(models[0], "rb") as src, open(os.path.join(out, stem + "_edgetpu.tflite"), "wb") as dst:
+        dst.write(remove_metadata(src.read()))
 if MODE == "success":
     shutil.copyfile(models[0], os.path.join(out, stem + "_edgetpu.tflite"))
+if MODE.startswith("success"):
     if OPLOG:
         shutil.copyfile(OPLOG, os.path.join(out, stem + "_edgetpu.log"))
 if MODE == "bad-output":

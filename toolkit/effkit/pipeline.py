@@ -210,7 +210,7 @@ def run_build(req: BuildRequest, on_progress: ProgressFn | None = None) -> Build
             doc["edgetpu"], edgetpu_path = _edgetpu_stages(req, clock, tflite, model_path, tmp,
                                                            compiler, meta_args, label_list)
             if edgetpu_path:
-                artifacts.append(edgetpu_path)
+                artifacts += sorted(p for p in tmp.iterdir() if p.name.startswith("model_edgetpu"))
         if req.target in ("coral", "android"):
             with clock.stage("app"):
                 app_dir = _render_app(req, variant, name, label_list, model_path, edgetpu_path, tmp)
@@ -239,7 +239,7 @@ def _edgetpu_stages(req, clock, tflite, model_path, tmp, compiler, meta_args, la
         result = compile_model(model_path, tmp, compiler=compiler, timeout_s=req.compile_timeout,
                                num_segments=req.num_segments,
                                min_runtime_version=req.min_runtime_version)
-    section.update(compiled=True, status="compiled", compile=result.to_dict())
+    section.update(compiled=True, status="compiled", compile=_relative_to(result.to_dict(), tmp))
     _require_tpu_fraction(result.report.tpu_fraction, req.min_tpu_ops, "map")
     with clock.stage("edgetpu-metadata"):
         for compiled in result.compiled_paths:
@@ -250,6 +250,19 @@ def _edgetpu_stages(req, clock, tflite, model_path, tmp, compiler, meta_args, la
             staged.replace(compiled)
     section["metadata_reattached"] = True
     return section, result.compiled_paths[0]
+
+
+def _relative_to(doc, root: Path):
+    """The same document with paths inside the staging folder made relative to it (the
+    folder is renamed to --out at the end, so absolute paths into it would dangle)."""
+    prefix = str(root) + "/"
+    if isinstance(doc, dict):
+        return {k: _relative_to(v, root) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_relative_to(v, root) for v in doc]
+    if isinstance(doc, str) and doc.startswith(prefix):
+        return doc[len(prefix):]
+    return doc
 
 
 def _require_tpu_fraction(fraction: float | None, minimum: float, verb: str) -> None:

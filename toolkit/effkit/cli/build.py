@@ -167,5 +167,25 @@ def _summary(out_dir: Path, doc: dict) -> None:
         )
     tpu = doc.get("edgetpu")
     if tpu:
-        console.print(f"edge tpu: {tpu.get('status')}")
+        console.print(_edgetpu_table(tpu))
     console.print("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in doc["timings_s"].items()))
+
+
+def _edgetpu_table(tpu: dict):
+    """Ops on the Edge TPU and on the CPU, parameter memory on and off chip."""
+    from rich.table import Table
+
+    check = tpu["check"]
+    table = Table(title=f"Edge TPU: {tpu['status']}")
+    for col in ("", "ops on Edge TPU", "ops on CPU", "parameters on-chip", "off-chip"):
+        table.add_column(col, justify="right")
+    table.add_row("predicted (effkit check)", str(check["ops_tpu"]), str(check["ops_cpu"]), "", "")
+    report = (tpu.get("compile") or {}).get("report")
+    if report:
+
+        def mib(n):
+            return "" if n is None else f"{n / 2**20:.2f} MiB"
+
+        table.add_row("edgetpu_compiler", str(report["ops_tpu"]), str(report["ops_cpu"]),
+                      mib(report["on_chip_used_bytes"]), mib(report["off_chip_used_bytes"]))
+    return table
