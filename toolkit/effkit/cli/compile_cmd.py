@@ -47,6 +47,9 @@ def compile_edgetpu(
     search_delegate: Annotated[bool, typer.Option(
         "--search-delegate", help="edgetpu_compiler -d: on failure, search for the largest "
         "part of the graph that compiles.")] = False,
+    multiple_subgraphs: Annotated[bool, typer.Option(
+        "--multiple-subgraphs", help="edgetpu_compiler -a (compiler 16+): allow several Edge TPU "
+        "subgraphs when unsupported ops sit between supported ones.")] = False,
     force: ForceOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -63,7 +66,7 @@ def compile_edgetpu(
         result = compile_model(
             model, out if out is not None else model.parent, compiler=found,
             min_runtime_version=min_runtime, timeout_s=timeout, num_segments=num_segments,
-            search_delegate=search_delegate, overwrite=force)
+            search_delegate=search_delegate, multiple_subgraphs=multiple_subgraphs, overwrite=force)
     if json_out:
         print_json(result.to_dict())
         return
