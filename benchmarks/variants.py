@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -123,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
                                          for q in quants}))
 
     machine = machine_info()
-    doc = {"machine": machine, "data": str(a.data), "runs": a.runs, "warmup": a.warmup,
+    doc = {"machine": machine, "data": os.path.relpath(a.data.resolve(), ROOT), "runs": a.runs,
+           "warmup": a.warmup,
            "threads": a.threads, "variants": rows}
     a.out.mkdir(parents=True, exist_ok=True)
     write_file_atomic(a.out / "variants.json", (json.dumps(doc, indent=2) + "\n").encode(), force=True)

@@ -37,6 +37,9 @@ def _register() -> None:
 
     app.command("check-edgetpu")(check_edgetpu_cmd.check_edgetpu)
     app.command("compile-edgetpu")(compile_cmd.compile_edgetpu)
+    from effkit.cli import train_cmd
+
+    app.command("train")(train_cmd.train)
     from effkit.cli import bench_cmd, eval_cmd, report_cmd
 
     app.command("eval")(eval_cmd.eval_)

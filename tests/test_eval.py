@@ -1,0 +1,271 @@
+"""effkit eval: both labelled-folder layouts, agreement with an independent computation
+(LiteRT Interpreter + PIL written here), --compare, corrupt images, --save, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from _lite0_builds import copy_build, eval_images, link_all, lite0_builds
+from typer.testing import CliRunner
+
+from effkit.cli.main import app
+from effkit.errors import DataError
+from effkit.evaluate import LAYOUT_FOLDERS, LAYOUT_IMAGENET, imagenet_wnids, labelled_images
+from effkit.labels import imagenet_labels
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, ["eval", *map(str, args)])
+
+
+def assert_one_line_error(result, *needles: str) -> None:
+    assert result.exit_code != 0, result.output
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
+    assert "Traceback" not in result.output
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def wnid_of(path: Path) -> str:
+    return path.name.split("_")[0]
+
+
+@pytest.fixture(scope="module")
+def images(imagenet_dev) -> list[Path]:
+    return eval_images(imagenet_dev)
+
+
+@pytest.fixture(scope="module")
+def files_layout(images, tmp_path_factory) -> Path:
+    """ImageNet-style <wnid>_<name>.JPEG files, symlinked."""
+    return link_all(images, tmp_path_factory.mktemp("files") / "imagenet")
+
+
+@pytest.fixture(scope="module")
+def folders_layout(images, tmp_path_factory, imagenet_index) -> Path:
+    """The same photos as one sub-folder per class, named by label (by wnid where the
+    ImageNet name is not unique, as for the two 'crane' classes)."""
+    labels = imagenet_labels()
+    root = tmp_path_factory.mktemp("folders") / "classes"
+    for p in images:
+        name = labels[imagenet_index[wnid_of(p)]]
+        folder = name if labels.count(name) == 1 else wnid_of(p)
+        link_all([p], root / folder)
+    return root
+
+
+# --------------------------------------------------------------------------- layouts (no model)
+
+
+def test_bundled_wnids_are_the_sorted_imagenet_index(imagenet_index):
+    wnids = imagenet_wnids()
+    assert len(wnids) == 1000 and wnids == sorted(wnids)
+    assert {w: i for i, w in enumerate(wnids)} == imagenet_index
+
+
+def test_imagenet_files_layout(files_layout, images, imagenet_index):
+    found = labelled_images(files_layout, None, 1000)
+    assert found.layout == LAYOUT_IMAGENET and not found.unlabelled
+    assert {(it.path.name, it.label) for it in found.items} == {
+        (p.name, imagenet_index[wnid_of(p)]) for p in images}
+
+
+def test_class_folders_layout_by_label_and_by_wnid(folders_layout, images, imagenet_index, tmp_path):
+    found = labelled_images(folders_layout, imagenet_labels(), 1000)
+    assert found.layout == LAYOUT_FOLDERS
+    assert sorted((it.path.name, it.label) for it in found.items) == sorted(
+        (p.name, imagenet_index[wnid_of(p)]) for p in images)
+    # ImageNet's own train layout: folders named by wnid; underscores and case are forgiven.
+    root = tmp_path / "mixed"
+    link_all(images[:1], root / wnid_of(images[0]))
+    link_all(images[1:2], root / "Great_White_Shark")
+    link_all(images[2:3], root)  # a loose file next to class folders: not labelled
+    link_all(images[3:4], root / ".cache")  # hidden folders are ignored
+    found = labelled_images(root, imagenet_labels(), 1000)
+    assert sorted(it.label for it in found.items) == sorted(
+        [imagenet_index[wnid_of(images[0])], imagenet_labels().index("great white shark")])
+    assert found.unlabelled == (str(root / images[2].name),)
+
+
+def test_class_folders_with_a_users_labels(tmp_path, images):
+    labels = ["cat", "dog", "traffic light"]
+    link_all(images[:2], tmp_path / "d" / "dog")
+    link_all(images[2:3], tmp_path / "d" / "traffic_light")
+    found = labelled_images(tmp_path / "d", labels, 3)
+    assert sorted(it.label for it in found.items) == [1, 1, 2]
+
+
+@pytest.mark.parametrize("setup, needle", [
+    (lambda root, imgs: link_all(imgs[:1], root / "zebra_crossing"), "matches none of the model's"),
+    (lambda root, imgs: link_all(imgs[:1], root / "crane"), "matches 2 labels"),
+    (lambda root, imgs: root.mkdir(), "has no images"),
+])
+def test_layout_errors(tmp_path, images, setup, needle):
+    setup(tmp_path / "d", images)
+    with pytest.raises(DataError, match=needle) as err:
+        labelled_images(tmp_path / "d", imagenet_labels(), 1000)
+    assert err.value.hint
+
+
+def test_wnid_files_need_a_1000_class_model(files_layout):
+    with pytest.raises(DataError, match="need a 1000-class model"):
+        labelled_images(files_layout, ["a", "b"], 2)
+
+
+def test_class_folders_need_labels(tmp_path, images):
+    link_all(images[:1], tmp_path / "d" / "dog")
+    with pytest.raises(DataError, match="no labels") as err:
+        labelled_images(tmp_path / "d", None, 10)
+    assert "--labels" in err.value.hint
+
+
+# --------------------------------------------------------------------------- CLI errors (no model)
+
+
+def test_cli_errors_are_one_line(tmp_path, files_layout):
+    assert_one_line_error(run(tmp_path / "none.tflite", "--data", files_layout), "does not exist")
+    junk = tmp_path / "junk.tflite"
+    junk.write_bytes(b"not a flatbuffer at all" * 10)
+    assert_one_line_error(run(junk, "--data", files_layout))
+    result = run(tmp_path / "none.tflite")
+    assert result.exit_code != 0 and "--data" in result.output + result.stderr
+
+
+# --------------------------------------------------------------------------- real lite0 models
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory, imagenet_dev) -> dict[str, Path]:
+    return lite0_builds(tmp_path_factory, imagenet_dev)
+
+
+def independent_top1(model: Path, paths: list[Path]) -> list[int]:
+    """Top-1 computed without effkit: LiteRT Interpreter on raw uint8 pixels (the uint8
+    model's input quantization, scale 1/128 and zero point 127, is exactly (x-127)/128),
+    PIL central crop of side min(w,h)*R/(R+32), then a bicubic resize of the crop."""
+    from ai_edge_litert.interpreter import Interpreter
+    from PIL import Image
+
+    it = Interpreter(model_path=str(model))
+    it.allocate_tensors()
+    inp, out = it.get_input_details()[0], it.get_output_details()[0]
+    assert inp["dtype"] == np.uint8 and inp["quantization"] == (pytest.approx(1 / 128), 127)
+    res = int(inp["shape"][1])
+    tops = []
+    for p in paths:
+        with Image.open(p) as img:
+            img = img.convert("RGB")
+            side = int(min(img.size) * res / (res + 32))
+            left, top = (img.width - side + 1) // 2, (img.height - side + 1) // 2
+            crop = img.crop((left, top, left + side, top + side)).resize((res, res), Image.BICUBIC)
+        it.set_tensor(inp["index"], np.asarray(crop, dtype=np.uint8)[None])
+        it.invoke()
+        tops.append(int(np.argmax(it.get_tensor(out["index"])[0])))
+    return tops
+
+
+@pytest.mark.slow
+def test_eval_agrees_with_an_independent_computation(builds, files_layout, images, imagenet_index):
+    model = builds["int8"] / "model.tflite"
+    result = run(model, "--data", files_layout, "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["layout"] == LAYOUT_IMAGENET and doc["count"] == len(images) and doc["skipped"] == 0
+    truth = [imagenet_index[wnid_of(p)] for p in images]
+    mine = independent_top1(model, images)
+    expected_top1 = sum(a == b for a, b in zip(mine, truth, strict=True)) / len(images)
+    # Same photos, same model; crop-then-resize differs from resize-with-box by a few
+    # pixel levels at the crop edge, which may flip at most one close call.
+    assert abs(doc["top1"] - expected_top1) <= 1 / len(images) + 1e-9
+    assert doc["top1"] >= 0.7, doc["top1"]  # float lite0 gets ~88% on imagenet-dev
+    assert doc["top5"] >= doc["top1"]
+    per_class = {c["index"]: c for c in doc["per_class"]}
+    assert set(per_class) == set(truth)
+    assert sum(c["images"] for c in per_class.values()) == len(images)
+    assert per_class[truth[0]]["label"] == imagenet_labels()[truth[0]]
+
+
+@pytest.mark.slow
+def test_both_layouts_give_the_same_figures(builds, files_layout, folders_layout):
+    model = builds["int8"] / "model.tflite"
+    docs = []
+    for data in (files_layout, folders_layout):
+        result = run(model, "--data", data, "--json")
+        assert result.exit_code == 0, result.stderr
+        docs.append(json.loads(result.stdout))
+    assert docs[1]["layout"] == LAYOUT_FOLDERS
+    for key in ("top1", "top5", "count", "per_class"):
+        assert docs[0][key] == docs[1][key], key
+
+
+@pytest.mark.slow
+def test_compare_int8_with_float(builds, files_layout, images):
+    int8, f32 = builds["int8"] / "model.tflite", builds["float32"] / "model.tflite"
+    result = run(int8, "--data", files_layout, "--compare", f32, "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    other = doc["compare"]
+    assert other["model"]["path"] == str(f32) and other["model"]["input_dtype"] == "float32"
+    assert other["count"] == doc["count"] == len(images)
+    assert other["agreement"] >= 0.8
+    differ = other["disagreements"]
+    assert len(differ) == round(len(images) * (1 - other["agreement"]))
+    for d in differ:
+        assert d["top1"] != d["other_top1"] and d["label_name"] == imagenet_labels()[d["label"]]
+    # The human-readable form shows both models and the agreement.
+    text = run(int8, "--data", files_layout, "--compare", f32)
+    assert text.exit_code == 0 and "top-1 agreement" in text.stdout and "images differ" in text.stdout
+
+
+@pytest.mark.slow
+def test_corrupt_images_are_skipped_and_counted(builds, images, tmp_path):
+    data = link_all(images[:4], tmp_path / "d")
+    (data / "n01440764_truncated.JPEG").write_bytes(Path(images[0]).read_bytes()[:300])
+    (data / "n01443537_not_an_image.JPEG").write_text("hello")
+    result = run(builds["int8"] / "model.tflite", "--data", data, "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["count"] == 4 and doc["skipped"] == 2 and doc["images"] == 6
+    assert any("not_an_image" in s for s in doc["skipped_files"])
+    text = run(builds["int8"] / "model.tflite", "--data", data)
+    assert "skipped 2 unreadable" in text.stdout
+
+
+@pytest.mark.slow
+def test_limit_labels_and_threads(builds, files_layout, tmp_path):
+    model = builds["int8"] / "model.tflite"
+    result = run(model, "--data", files_layout, "--limit", 5, "--threads", 2, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["count"] == 5
+    bad = tmp_path / "labels.txt"
+    bad.write_text("a\nb\n")
+    assert_one_line_error(run(model, "--data", files_layout, "--labels", bad), "2 labels", "1000 outputs")
+    assert_one_line_error(run(model, "--data", files_layout, "--limit", 0), "--limit")
+
+
+@pytest.mark.slow
+def test_save_writes_eval_json_into_the_build_folder(builds, files_layout, tmp_path):
+    build = copy_build(builds["int8"], tmp_path / "b")
+    model = build / "model.tflite"
+    result = run(model, "--data", files_layout, "--limit", 4, "--save", "--json")
+    assert result.exit_code == 0, result.stderr
+    saved = json.loads((build / "eval.json").read_text())
+    assert saved["effkit_eval"] == 1 and saved["count"] == 4
+    manifest = json.loads((build / "build.json").read_text())
+    assert saved["model"]["sha256"] == manifest["artifacts"][0]["sha256"]
+    # Never replaced without --force; the refusal comes before any evaluation.
+    (build / "eval.json").write_text("{\"mine\": 1}")
+    assert_one_line_error(run(model, "--data", files_layout, "--save"), "already exists", "--force")
+    assert json.loads((build / "eval.json").read_text()) == {"mine": 1}
+    assert run(model, "--data", files_layout, "--limit", 4, "--save", "--force").exit_code == 0
+    # A model outside a build folder gets <stem>.eval.json beside it.
+    loose = tmp_path / "m.tflite"
+    loose.write_bytes(model.read_bytes())
+    assert run(loose, "--data", files_layout, "--limit", 2, "--save").exit_code == 0
+    assert json.loads((tmp_path / "m.eval.json").read_text())["count"] == 2

@@ -1,0 +1,221 @@
+"""effkit report: a self-contained page with the expected charts from real lite0 builds
+measured by effkit eval/bench --save; escaping; stale results; a headless Chromium
+screenshot shows the chart."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from _lite0_builds import copy_build, eval_images, link_all, lite0_builds
+from typer.testing import CliRunner
+
+from effkit.cli.main import app
+from effkit.errors import DataError
+from effkit.report import CHART_TITLES, QUANT_COLORS, _tpu_counts, load_build
+
+runner = CliRunner()
+HOSTILE = 'lite0 <img src=x onerror="alert(1)"> & <b>int8'  # a folder name: no slash
+
+
+def cli(*args: str):
+    return runner.invoke(app, [*map(str, args)])
+
+
+def assert_one_line_error(result, *needles: str) -> None:
+    assert result.exit_code != 0, result.output
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
+    assert "Traceback" not in result.output
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def test_not_a_build_folder(tmp_path):
+    with pytest.raises(DataError, match="no build.json"):
+        load_build(tmp_path)
+    assert_one_line_error(cli("report", tmp_path, "--out", tmp_path / "r"), "not an effkit build folder")
+    assert_one_line_error(cli("report", tmp_path / "missing", "--out", tmp_path / "r"), "not a folder")
+    (tmp_path / "build.json").write_text("{broken")
+    assert_one_line_error(cli("report", tmp_path, "--out", tmp_path / "r"), "cannot read build manifest")
+    assert not (tmp_path / "r").exists()
+
+
+def test_malformed_results_are_one_line_errors(tmp_path):
+    (tmp_path / "build.json").write_text(json.dumps(
+        {"variant": "lite0", "quantization": {"mode": "int8", "io": "uint8"}, "artifacts": []}))
+    (tmp_path / "eval.json").write_text(json.dumps({"effkit_eval": 1, "model": {}, "top1": "high"}))
+    assert_one_line_error(cli("report", tmp_path, "--out", tmp_path / "r"),
+                          "is not an effkit eval result", "--force")
+    (tmp_path / "eval.json").write_text("[1, 2]")
+    assert_one_line_error(cli("report", tmp_path, "--out", tmp_path / "r"), "not a JSON object")
+    (tmp_path / "eval.json").unlink()
+    (tmp_path / "build.json").write_text(json.dumps({"variant": "lite0", "quantization": "int8"}))
+    assert_one_line_error(cli("report", tmp_path, "--out", tmp_path / "r"), "lacks the variant")
+    assert not (tmp_path / "r").exists()
+
+
+def test_edgetpu_counts_come_from_the_compiler_log_when_compiled(edgetpu_logs):
+    from effkit.edgetpu.logparse import parse_log_file
+
+    log = parse_log_file(edgetpu_logs / "10-v15-all-mapped-show-operations.txt")
+    counts = _tpu_counts({"compiled": True, "compile": {"report": log.to_dict()},
+                          "check": {"ops_tpu": 1, "ops_cpu": 99}})
+    assert counts == {"source": "edgetpu_compiler", "ops_tpu": log.ops_tpu, "ops_cpu": 0}
+    assert _tpu_counts({"compiled": False, "check": {"ops_tpu": 60, "ops_cpu": 4}})["ops_cpu"] == 4
+    assert _tpu_counts(None) is None
+
+
+# --------------------------------------------------------------------------- real builds
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory, imagenet_dev) -> dict[str, Path]:
+    """Private copies of the int8 and float32 lite0 builds, each measured with
+    'effkit eval --save' and 'effkit bench --save', plus a Coral-style copy whose
+    manifest carries effkit's real Edge TPU check of the int8 model."""
+    from effkit.edgetpu.check import check_model
+
+    builds = lite0_builds(tmp_path_factory, imagenet_dev)
+    root = tmp_path_factory.mktemp("measured")
+    data = link_all(eval_images(imagenet_dev, 12), root / "images")
+    out = {"int8": copy_build(builds["int8"], root / HOSTILE),
+           "float32": copy_build(builds["float32"], root / "lite0-float32")}
+    for folder in out.values():
+        model = folder / "model.tflite"
+        for args in (("eval", model, "--data", data, "--save"),
+                     ("bench", model, "--runs", 5, "--warmup", 1, "--save")):
+            result = cli(*args)
+            assert result.exit_code == 0, result.stderr
+    coral = copy_build(builds["int8"], root / "lite0-coral")
+    doc = json.loads((coral / "build.json").read_text())
+    report = check_model((coral / "model.tflite").read_bytes())
+    doc.update(target="coral", edgetpu={"check": report.to_dict(), "compiled": False,
+                                         "status": "not compiled (--skip-compile)"})
+    (coral / "build.json").write_text(json.dumps(doc))
+    out["coral"] = coral
+    return out
+
+
+@pytest.fixture(scope="module")
+def report_dir(measured, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "report"
+    result = cli("report", *measured.values(), "--out", out, "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["out_dir"] == str(out)
+    return out
+
+
+def page_images(page: str) -> list[bytes]:
+    return [base64.b64decode(m) for m in re.findall(r'src="data:image/png;base64,([^"]+)"', page)]
+
+
+def png_pixels(data: bytes) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as img:
+        return np.asarray(img.convert("RGB"), dtype=np.float32)
+
+
+@pytest.mark.slow
+def test_report_writes_a_self_contained_page_with_every_chart(report_dir):
+    names = sorted(p.name for p in report_dir.iterdir())
+    charts = sorted(f"{k}.png" for k in CHART_TITLES)
+    assert names == sorted(["index.html", "report.json", *charts])
+    page = (report_dir / "index.html").read_text(encoding="utf-8")
+    for title in CHART_TITLES.values():
+        assert f"<h2>{html.escape(title)}</h2>" in page
+    embedded = page_images(page)
+    assert len(embedded) == len(CHART_TITLES)
+    assert sorted(embedded) == sorted((report_dir / c).read_bytes() for c in charts)
+    for data in embedded:
+        px = png_pixels(data)
+        assert px.shape[0] > 200 and px.shape[1] > 500 and px.std() > 10  # drawn, not blank
+    # No external assets: nothing is fetched when the page opens.
+    assert not re.search(r'(src|href)="(?!data:)', page)
+    assert "<script" not in page and "<link" not in page and "url(" not in page
+
+
+@pytest.mark.slow
+def test_report_figures_match_the_saved_results(report_dir, measured):
+    doc = json.loads((report_dir / "report.json").read_text())
+    rows = {Path(b["folder"]).name: b for b in doc["builds"]}
+    for key, folder in measured.items():
+        row = rows[folder.name]
+        if key == "coral":
+            assert row["top1"] is None and row["edgetpu"]["source"].startswith("predicted")
+            assert row["edgetpu"]["ops_tpu"] + row["edgetpu"]["ops_cpu"] > 50
+            continue
+        saved_eval = json.loads((folder / "eval.json").read_text())
+        saved_bench = json.loads((folder / "bench.json").read_text())
+        assert row["top1"] == saved_eval["top1"] and row["eval_images"] == 12
+        assert row["latency_ms"] == saved_bench["latency"]
+        assert row["quantization"] == key and not row["warnings"]
+    assert doc["missing_charts"] == {}
+
+
+@pytest.mark.slow
+def test_user_strings_are_escaped(report_dir):
+    page = (report_dir / "index.html").read_text(encoding="utf-8")
+    assert HOSTILE not in page and "<b>" not in page and "<img src=x" not in page
+    assert html.escape(HOSTILE, quote=True) in page
+
+
+@pytest.mark.slow
+def test_stale_and_random_weight_results(measured, tmp_path):
+    stale = copy_build(measured["float32"], tmp_path / "stale")
+    doc = json.loads((stale / "eval.json").read_text())
+    doc["model"]["sha256"] = "0" * 64  # measured on another model file
+    (stale / "eval.json").write_text(json.dumps(doc))
+    entry = load_build(stale)
+    assert entry.eval is None and entry.bench is not None
+    assert any("another model file" in w for w in entry.warnings)
+
+    rand = copy_build(measured["float32"], tmp_path / "random")
+    doc = json.loads((rand / "build.json").read_text())
+    doc["weights"] = {"kind": "random", "path": None, "description": "random initialization"}
+    (rand / "build.json").write_text(json.dumps(doc))
+    entry = load_build(rand)
+    assert entry.top1 is None and entry.p50 is not None and "random" in entry.label
+
+    out = tmp_path / "r"
+    result = cli("report", stale, rand, "--out", out)
+    assert result.exit_code == 0, result.stderr
+    assert "another model file" in result.stdout
+    page = (out / "index.html").read_text()
+    assert "No chart: needs builds with real weights" in page  # no accuracy to plot
+    assert len(page_images(page)) == 2  # latency and build time
+    # The output folder is never replaced without --force.
+    assert_one_line_error(cli("report", stale, "--out", out), "not empty", "--force")
+    assert cli("report", stale, "--out", out, "--force").exit_code == 0
+
+
+@pytest.mark.slow
+def test_chromium_screenshot_shows_the_chart(report_dir, tmp_path):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1200,1600",
+         (report_dir / "index.html").resolve().as_uri()],
+        capture_output=True, timeout=180, check=False)
+    assert shot.is_file() and shot.stat().st_size > 10_000, "no screenshot written"
+    px = png_pixels(shot.read_bytes())
+    assert px.shape[:2] == (1600, 1200)
+    assert px.std() > 20  # not a blank page
+    # The accuracy-vs-latency chart sits below the table: its int8 line colour is on screen.
+    r, g, b = (int(QUANT_COLORS["int8"][i:i + 2], 16) for i in (1, 3, 5))
+    close = np.abs(px - np.array([r, g, b], dtype=np.float32)).max(axis=2) < 12
+    assert close.sum() > 500, f"only {close.sum()} chart-coloured pixels in the screenshot"

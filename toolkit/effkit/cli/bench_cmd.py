@@ -1,0 +1,103 @@
+"""effkit bench: CPU latency percentiles, size and peak memory of .tflite models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from effkit.cli._common import (
+    ForceOpt,
+    JsonOpt,
+    ModelArg,
+    console,
+    err_console,
+    handle_errors,
+    print_json,
+)
+
+
+@handle_errors
+def bench(
+    model: ModelArg,
+    runs: Annotated[int, typer.Option("--runs", "-n", help="Timed invocations per model.")] = 100,
+    warmup: Annotated[int, typer.Option("--warmup", help="Untimed invocations first.")] = 10,
+    threads: Annotated[int, typer.Option("--threads", help="LiteRT CPU threads.")] = 1,
+    xnnpack: Annotated[bool, typer.Option(
+        "--xnnpack/--no-xnnpack", help="Use LiteRT's default XNNPACK CPU delegate.")] = True,
+    vs: Annotated[Path | None, typer.Option(
+        "--vs", help="A second .tflite model, timed interleaved run by run; gives the ratio.")] = None,
+    save: Annotated[bool, typer.Option(
+        "--save", help="Write the results for 'effkit report': bench.json in the model's build "
+        "folder, else MODEL_STEM.bench.json beside the model.")] = False,
+    force: ForceOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Latency p50/p90/p99 after warm-up (each model in a fresh process), size, peak memory."""
+    from effkit.bench import bench_model, bench_vs, machine_info
+    from effkit.report import check_can_save, save_result
+
+    if save:
+        check_can_save([model, vs], "bench", force)
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    progress = Progress(TextColumn("benchmarking"), BarColumn(), MofNCompleteColumn(),
+                        console=err_console, transient=True)
+    task = progress.add_task("bench", total=None)
+
+    def on_progress(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    settings = dict(runs=runs, warmup=warmup, threads=threads, xnnpack=xnnpack, progress=on_progress)
+    with progress:
+        if vs is None:
+            results = [bench_model(model, **settings)]
+            ratio = None
+        else:
+            pair = bench_vs(model, vs, **settings)
+            results = [pair.model, pair.other]
+            ratio = {"ratio_p50": pair.ratio_p50, "ratio_p90": pair.ratio_p90}
+    machine = machine_info()
+    docs = [r.to_dict() | {"model": {"path": r.model, "name": Path(r.model).name,
+                                     "bytes": r.size_bytes, "sha256": r.sha256},
+                           "machine": machine, "runs": runs} for r in results]
+    if vs is not None:
+        docs[0]["vs"] = {"model": docs[1]["model"], "interleaved": True, **ratio}
+    saved = []
+    if save:
+        for r, d in zip(results, docs, strict=True):
+            saved.append(str(save_result(Path(r.model), "bench", d, force)))
+    if json_out:
+        out = docs[0] if vs is None else {"model": docs[0], "other": docs[1], **ratio,
+                                          "interleaved": True}
+        print_json(out | ({"saved": saved} if save else {}))
+        return
+    _show(results, ratio, threads, machine, saved)
+
+
+def _show(results, ratio, threads, machine, saved) -> None:
+    title = (f"effkit bench: {results[0].latency.runs} runs, {threads} thread(s), "
+             f"{'XNNPACK' if results[0].xnnpack else 'no XNNPACK'}, {machine['cpu']}")
+    table = Table(title=escape(title))
+    table.add_column("")
+    for r in results:
+        table.add_column(escape(r.model), justify="right", overflow="fold")
+    lat = [r.latency for r in results]
+    for key in ("p50", "p90", "p99", "mean", "min"):
+        table.add_row(f"latency {key} (ms)", *[f"{getattr(x, key):.2f}" for x in lat])
+    table.add_row("size (MB)", *[f"{r.size_bytes / 1e6:.2f}" for r in results])
+    table.add_row("peak RSS (MB)", *[f"{r.peak_rss_mb:.0f}" for r in results])
+    table.add_row("RSS after imports (MB)", *[f"{r.baseline_rss_mb:.0f}" for r in results])
+    table.add_row("load (ms)", *[f"{r.load_ms:.0f}" for r in results])
+    console.print(table)
+    if ratio is not None:
+        k = ratio["ratio_p50"]
+        verdict = f"{k:.2f}x faster" if k >= 1 else f"{1 / k:.2f}x slower"
+        console.print(f"p50 ratio (--vs / model): {k:.2f}; the model is {verdict} "
+                      f"(interleaved runs)", highlight=False)
+    for path in saved:
+        console.print(f"saved {escape(path)}", highlight=False)

@@ -1,0 +1,111 @@
+"""effkit eval: top-1/top-5 of a .tflite classifier on a labelled folder (and --compare)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from effkit.cli._common import (
+    ForceOpt,
+    JsonOpt,
+    ModelArg,
+    console,
+    err_console,
+    handle_errors,
+    print_json,
+)
+
+SHOW_DISAGREEMENTS = 15
+
+
+@handle_errors
+def eval_(
+    model: ModelArg,
+    data: Annotated[Path, typer.Option(
+        "--data", "-d", show_default=False,
+        help="Labelled images: one sub-folder per class named as in the labels (or by ImageNet "
+        "wnid), or ImageNet-style files <wnid>_<name>.JPEG.")],
+    labels: Annotated[Path | None, typer.Option(
+        "--labels", help="Labels file, one per line (default: the model's metadata).")] = None,
+    compare: Annotated[Path | None, typer.Option(
+        "--compare", help="A second .tflite model: both accuracies, top-1 agreement and the "
+        "images where they disagree.")] = None,
+    limit: Annotated[int | None, typer.Option(
+        "--limit", help="Use at most N images, spread evenly over the folder.")] = None,
+    threads: Annotated[int | None, typer.Option(
+        "--threads", help="LiteRT CPU threads (default: LiteRT's choice).")] = None,
+    save: Annotated[bool, typer.Option(
+        "--save", help="Write the results for 'effkit report': eval.json in the model's build "
+        "folder, else MODEL_STEM.eval.json beside the model.")] = False,
+    force: ForceOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Top-1 and top-5 accuracy with the model's own preprocessing; --compare two models."""
+    from effkit.evaluate import evaluate_files, per_model_documents
+    from effkit.report import check_can_save, save_result
+
+    if save:  # fail before minutes of work, not after
+        check_can_save([model, compare], "eval", force)
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    progress = Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(),
+                        TimeRemainingColumn(), console=err_console, transient=True)
+    task = progress.add_task("eval", total=None)
+
+    def on_progress(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    with progress:
+        doc = evaluate_files(model, data, labels_file=labels, compare=compare, limit=limit,
+                             threads=threads, progress=on_progress)
+    saved = []
+    if save:
+        saved = [str(save_result(path, "eval", d, force)) for path, d in per_model_documents(doc)]
+    if json_out:
+        print_json(doc | ({"saved": saved} if save else {}))
+        return
+    _show(doc, saved)
+
+
+def _show(doc: dict, saved: list[str]) -> None:
+    table = Table(title=f"effkit eval on {escape(doc['data'])} ({doc['layout']})")
+    for col in ("model", "top-1", "top-5", "images"):
+        table.add_column(col, justify="left" if col == "model" else "right",
+                         overflow="fold" if col == "model" else "ellipsis")
+    rows = [doc] + ([doc["compare"]] if doc.get("compare") else [])
+    for r in rows:
+        table.add_row(escape(r["model"]["path"]), f"{100 * r['top1']:.2f}%", f"{100 * r['top5']:.2f}%",
+                      str(r["count"]))
+    console.print(table)
+    if doc["skipped"]:
+        console.print(f"[yellow]skipped {doc['skipped']} unreadable image(s)[/], first: "
+                      f"{escape(doc['skipped_files'][0])}", highlight=False)
+    if doc["unlabelled"]:
+        console.print(f"ignored {doc['unlabelled']} image(s) whose class could not be told",
+                      highlight=False)
+    other = doc.get("compare")
+    if other:
+        differ = other["disagreements"]
+        console.print(f"top-1 agreement: {100 * other['agreement']:.2f}% "
+                      f"({len(differ)} of {doc['count']} images differ)", highlight=False)
+        if differ:
+            t = Table(title="images where the top-1 differs"
+                      + (f" (first {SHOW_DISAGREEMENTS})" if len(differ) > SHOW_DISAGREEMENTS else ""))
+            for col in ("image", "label", "model", "compare"):
+                t.add_column(col, overflow="fold")
+            for d in differ[:SHOW_DISAGREEMENTS]:
+                t.add_row(escape(Path(d["path"]).name), escape(_name(d, "label")),
+                          escape(_name(d, "top1")), escape(_name(d, "other_top1")))
+            console.print(t)
+    for path in saved:
+        console.print(f"saved {escape(path)}", highlight=False)
+
+
+def _name(d: dict, key: str) -> str:
+    name = d.get(f"{key}_name")
+    return f"{d[key]} {name}" if name is not None else str(d[key])

@@ -1,0 +1,39 @@
+"""effkit report: an HTML page and PNG charts from build folders and their measurements."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from effkit.cli._common import ForceOpt, JsonOpt, console, err_console, handle_errors, print_json
+
+
+@handle_errors
+def report(
+    folders: Annotated[list[Path], typer.Argument(
+        help="Build folders written by 'effkit build' (with eval.json/bench.json from "
+        "'effkit eval/bench MODEL --save').", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("report"),
+    force: ForceOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Accuracy vs latency, float vs int8, build time per stage and Edge TPU coverage."""
+    from effkit.report import build_report
+
+    with err_console.status("drawing charts", spinner="dots"):
+        result = build_report(folders, out, force)
+    if json_out:
+        print_json(result.doc | {"out_dir": str(result.out_dir), "files": list(result.files)})
+        return
+    console.print(f"report: {escape(str(result.out_dir / 'index.html'))}", highlight=False)
+    for name in result.files[2:]:
+        console.print(f"  chart {escape(str(result.out_dir / name))}", highlight=False)
+    for key, why in result.doc["missing_charts"].items():
+        console.print(f"  [dim]no {key} chart: {escape(why)}[/]", highlight=False)
+    for b in result.doc["builds"]:
+        for w in b["warnings"]:
+            console.print(f"  [yellow]{escape(Path(b['folder']).name)}: {escape(w)}[/]",
+                          highlight=False)
