@@ -18,7 +18,7 @@ if [ "$dev" = 1 ] && command -v apt-get >/dev/null; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
     libusb-1.0-0 aapt android-framework-res shellcheck chromium >/dev/null
 fi
-if [ "$dev" = 1 ] && ! command -v kotlinc >/dev/null; then
+if [ "$dev" = 1 ] && ! npm ls -g kotlin-compiler >/dev/null 2>&1; then
   echo "== kotlinc (npm kotlin-compiler)"
   as_root npm install -g --silent kotlin-compiler >/dev/null
 fi
