@@ -1,0 +1,48 @@
+"""The wheel carries everything effkit reads at run time: templates (dotfiles included),
+the metadata schema, the label files and the Dockerfile."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel_names(tmp_path_factory) -> set[str]:
+    out = tmp_path_factory.mktemp("wheel")
+    argv = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(ROOT)]
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "BuildBackendWarning: Package" not in proc.stderr  # every data folder is declared
+    (wheel,) = out.glob("effkit-*.whl")
+    return set(zipfile.ZipFile(wheel).namelist())
+
+
+def tracked(folder: str) -> list[str]:
+    proc = subprocess.run(["git", "ls-files", folder], cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.skip("not a git checkout")
+    return proc.stdout.split()
+
+
+@pytest.mark.parametrize("folder, inside", [("coral", "effkit/templates/coral"),
+                                            ("android_template", "effkit/templates/android")])
+def test_template_trees_travel_whole(wheel_names, folder, inside):
+    files = tracked(folder)
+    assert files
+    for f in files:
+        assert f"{inside}/{Path(f).relative_to(folder).as_posix()}" in wheel_names, f
+
+
+def test_schema_labels_and_dockerfile_are_in_the_wheel(wheel_names):
+    for name in ("effkit/metadata/schema/metadata_schema.fbs", "effkit/data/imagenet_labels.txt",
+                 "effkit/data/imagenet_wnids.txt", "effkit/edgetpu/docker/Dockerfile",
+                 "effkit/metadata/metadata_schema_py_generated.py", "effkit/py.typed"):
+        assert name in wheel_names, name
+    assert not any("__pycache__" in n or "/tests/" in n for n in wheel_names)
