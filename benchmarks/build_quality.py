@@ -54,7 +54,7 @@ def main() -> None:
     ap.add_argument("--cold-distill", action="store_true")
     args = ap.parse_args()
 
-    from effkit.calibration import pick_evenly
+    from effkit.calibration import cache_root, pick_evenly
     from effkit.evaluate import (
         TFLiteClassifier,
         evaluate,
@@ -83,8 +83,9 @@ def main() -> None:
         load_weights(model, variant)
         float_res = evaluate(keras_predictor(model), variant.resolution, items)
         row = {"variant": name, "float_top1": float_res.top1}
-        if args.cold_distill:
-            shutil.rmtree(Path.home() / ".cache" / "effkit" / "distilled", ignore_errors=True)
+        if args.cold_distill:  # this variant's cached distilled sets only
+            for cached in (cache_root() / "distilled").glob(f"{name}-*.npy"):
+                cached.unlink()
         for tag, extra in (("distilled", []), ("real100", ["--calibration", str(calib_dir)])):
             out = work / f"{name}-{tag}"
             manifest, wall, peak = effkit_build(["--variant", name, "--out", str(out), *extra], env)
