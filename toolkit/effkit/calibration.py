@@ -123,9 +123,10 @@ class DistillSettings:
 
 
 def cache_root() -> Path:
-    base = os.environ.get("EFFKIT_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
-    root = Path(base) if base else Path.home() / ".cache"
-    return root / "effkit" if not os.environ.get("EFFKIT_CACHE_DIR") else root
+    """$EFFKIT_CACHE_DIR, else $XDG_CACHE_HOME/effkit, else ~/.cache/effkit."""
+    if explicit := os.environ.get("EFFKIT_CACHE_DIR"):
+        return Path(explicit)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "effkit"
 
 
 def weights_fingerprint(model) -> str:
