@@ -332,3 +332,22 @@ def test_real_compiler_coral_build(tmp_path, eight_images):
     doc = json.loads(result.stdout)
     assert doc["edgetpu"]["compile"]["report"]["ops_cpu"] == 0
     assert labels_from_model((out / "model_edgetpu.tflite").read_bytes())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("quant", ["float16", "dynamic"])
+def test_other_quantizations_build_and_run(tmp_path, quant, imagenet_dev):
+    from effkit.evaluate import TFLiteClassifier
+    from effkit.metadata import labels_from_model
+    from effkit.preprocess import load_image
+
+    out = tmp_path / quant
+    result = run("--variant", "lite0", "--quant", quant, "--out", str(out), "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["quantization"] == {"mode": quant, "io": "float32"} and doc["calibration"] is None
+    clf = TFLiteClassifier(out / "model.tflite")
+    assert clf.input["dtype"] == np.float32
+    tench = next(p for p in sorted(imagenet_dev.iterdir()) if p.name.startswith("n01440764_"))
+    assert int(np.argmax(clf.scores(load_image(tench, 224)))) == 0  # tench
+    assert labels_from_model((out / "model.tflite").read_bytes())[0] == "tench"
