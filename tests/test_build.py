@@ -145,6 +145,9 @@ def test_ctrl_c_leaves_nothing_behind(tmp_path):
         [sys.executable, "-c", "from effkit.cli.main import main; main()", "build",
          "--variant", "lite0", "--out", str(out), "--weights", "random"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        # A shell runs background jobs with SIGINT ignored, and children inherit that:
+        # give the build the default disposition a user's terminal gives it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     time.sleep(8)  # inside the model / calibration stages
     proc.send_signal(signal.SIGINT)

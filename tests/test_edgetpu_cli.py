@@ -84,7 +84,7 @@ def test_compile_with_standin(tmp_path, edgetpu_logs):
 
     again = runner.invoke(app, args)
     assert again.exit_code == 1
-    assert "already exists. pass --force to replace it" in one_line_error(again)
+    assert "already exists. Pass --force to replace it" in one_line_error(again)
 
     forced = runner.invoke(app, [*args, "--force", "--json", "--min-runtime", "14"])
     assert forced.exit_code == 0, forced.stderr
