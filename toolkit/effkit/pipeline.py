@@ -141,9 +141,13 @@ def run_build(req: BuildRequest, on_progress: ProgressFn | None = None) -> Build
 
     compiler = None
     if req.target == "coral" and not req.skip_compile:
-        from effkit.edgetpu.compiler import compiler_version, find_compiler
+        from effkit.edgetpu.compiler import EdgeTPUCompilerNotFound, compiler_version, find_compiler
 
-        compiler = find_compiler(req.compiler)  # fails now, not after the long stages
+        try:
+            compiler = find_compiler(req.compiler)  # fails now, not after the long stages
+        except EdgeTPUCompilerNotFound as exc:
+            raise EdgeTPUCompilerNotFound(
+                exc.message, f"{exc.hint}; or pass --skip-compile to build everything else") from None
         compiler_version(compiler)  # a broken binary (or the docker image build) too
 
     calib_set = None
