@@ -21,6 +21,7 @@ from pathlib import Path
 from effkit import __version__
 from effkit.apps import check_text
 from effkit.errors import ModelFileError, TemplateError
+from effkit.metadata.model_file import load_model_file
 from effkit.variants import Variant
 
 MODEL_ASSET = "model.tflite"
@@ -145,18 +146,7 @@ def gradle_project_name(app_name: str, app_id: str) -> str:
 
 def check_model(model_path: Path) -> bytes:
     """The model file's bytes: a TFLite flatbuffer (``TFL3``) with TFLite metadata."""
-    path = Path(model_path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ModelFileError(f"model {str(path)!r} does not exist", "build the model first") from None
-    except IsADirectoryError:
-        raise ModelFileError(f"model {str(path)!r} is a folder", "pass a .tflite file") from None
-    except OSError as exc:
-        raise ModelFileError(f"cannot read model {str(path)!r}: {exc.strerror}") from None
-    if data[4:8] != b"TFL3":
-        raise ModelFileError(f"{str(path)!r} is not a TFLite model", "pass a .tflite file")
-    return data
+    return load_model_file(model_path)
 
 
 def model_labels(model_bytes: bytes, source: str) -> list[str]:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from effkit import __version__
 from effkit.apps import check_text
-from effkit.errors import ModelFileError, TemplateError
+from effkit.errors import TemplateError
 from effkit.labels import write_labels
+from effkit.metadata.model_file import load_model_file
 from effkit.render import render_tree
 from effkit.resources import template_dir
 from effkit.variants import Variant
@@ -32,21 +33,9 @@ def check_labels(labels: list[str]) -> list[str]:
     return [check_text(label, f"label {i + 1}", MAX_LABEL_LENGTH) for i, label in enumerate(labels)]
 
 
-def _check_model(path: Path, what: str) -> Path:
-    path = Path(path)
-    try:
-        with path.open("rb") as f:
-            head = f.read(8)
-    except FileNotFoundError:
-        raise ModelFileError(f"{what} {str(path)!r} does not exist",
-                             "build the model first") from None
-    except IsADirectoryError:
-        raise ModelFileError(f"{what} {str(path)!r} is a folder", "pass a .tflite file") from None
-    except OSError as exc:
-        raise ModelFileError(f"cannot read {what} {str(path)!r}: {exc.strerror}") from None
-    if head[4:8] != b"TFL3":
-        raise ModelFileError(f"{what} {str(path)!r} is not a TFLite model", "pass a .tflite file")
-    return path
+def _check_model(path: Path) -> Path:
+    load_model_file(path)  # one-line ModelFileError for a missing or non-TFLite file
+    return Path(path)
 
 
 def coral_context(*, model_name: str, variant: Variant, labels: list[str],
@@ -89,11 +78,11 @@ def render_coral_app(
     model_name = check_text(model_name, "model name", MAX_NAME_LENGTH)
     labels = check_labels(labels)
     extra: dict[str, Path | bytes] = {
-        CPU_MODEL_FILE: _check_model(cpu_model, "CPU model"),
+        CPU_MODEL_FILE: _check_model(cpu_model),
         LABELS_FILE: write_labels(labels),
     }
     if edgetpu_model is not None:
-        extra[EDGETPU_MODEL_FILE] = _check_model(edgetpu_model, "Edge TPU model")
+        extra[EDGETPU_MODEL_FILE] = _check_model(edgetpu_model)
     context = coral_context(model_name=model_name, variant=variant, labels=labels,
                             has_edgetpu=edgetpu_model is not None)
     result = render_tree(template_dir("coral"), Path(out_dir), context, force=force,
