@@ -54,3 +54,16 @@ def print_json(doc: Any) -> None:
     """Write a JSON document to stdout (no rich markup, no wrapping)."""
     sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n")
     sys.stdout.flush()
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow now, with its C++ start-up lines (oneDNN notice, absl warning)
+    kept off the terminal: they are printed before TF_CPP_MIN_LOG_LEVEL takes effect."""
+    import sys
+
+    if "tensorflow" in sys.modules:
+        return
+    from effkit.convert import native_log_captured
+
+    with native_log_captured():
+        import tensorflow  # noqa: F401

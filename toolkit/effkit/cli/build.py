@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from effkit.cli._common import ForceOpt, JsonOpt, console, err_console, handle_errors, print_json
+from effkit.cli._common import (
+    ForceOpt,
+    JsonOpt,
+    console,
+    err_console,
+    handle_errors,
+    import_tensorflow_quietly,
+    print_json,
+)
 
 STAGE_TITLES = {
     "model": "Building the Keras model",
@@ -119,6 +127,7 @@ def build(
         license=license_,
     )
     validate(req)  # cheap checks before the progress display starts
+    import_tensorflow_quietly()
 
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 

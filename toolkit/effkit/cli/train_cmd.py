@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from effkit.cli._common import ForceOpt, JsonOpt, console, err_console, handle_errors, print_json
+from effkit.cli._common import (
+    ForceOpt,
+    JsonOpt,
+    console,
+    err_console,
+    handle_errors,
+    import_tensorflow_quietly,
+    print_json,
+)
 
 PHASE_TITLES = {"head": "head", "fine_tune": "fine-tune"}
 
@@ -70,6 +78,7 @@ def train(
         augment=augment, weights=weights, seed=seed, resume=resume, force=force,
     )
     validate(config)
+    import_tensorflow_quietly()
     request = _build_request(config, target or "cpu", skip_compile, compiler) if build else None
 
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
