@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from _lite0_builds import copy_build, lite0_builds
+from helpers import assert_one_line_error
 from typer.testing import CliRunner
 
 from effkit.bench import Latency, bench_model
@@ -20,13 +21,6 @@ def run(*args: str):
     return runner.invoke(app, ["bench", *map(str, args)])
 
 
-def assert_one_line_error(result, *needles: str) -> None:
-    assert result.exit_code != 0, result.output
-    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
-    assert "Traceback" not in result.output
-    for needle in needles:
-        assert needle in lines[0], lines[0]
 
 
 def test_percentiles():

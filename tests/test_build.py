@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import assert_one_line_error
 from typer.testing import CliRunner
 
 from effkit.cli.main import app
@@ -25,14 +26,6 @@ def run(*args: str):
     return runner.invoke(app, ["build", *args])
 
 
-def assert_one_line_error(result, *needles: str) -> None:
-    assert result.exit_code != 0
-    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error:"), lines
-    assert "Traceback" not in result.output
-    for needle in needles:
-        assert needle in lines[0], lines[0]
 
 
 def leftovers(parent: Path) -> list[str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from edgetpu_fixtures.models import tflite
 from edgetpu_fixtures.standin import write_standin
+from helpers import one_line_error
 from typer.testing import CliRunner
 
 from effkit.cli.main import app
@@ -30,11 +31,6 @@ def model_file(tmp_path: Path, name: str) -> Path:
     return path
 
 
-def one_line_error(result) -> str:
-    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
-    assert "Traceback" not in result.stderr and len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    return lines[0]
 
 
 def test_check_passes_for_full_integer_model(tmp_path):

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _lite0_builds import copy_build, eval_images, link_all, lite0_builds
+from helpers import assert_one_line_error
 from typer.testing import CliRunner
 
 from effkit.cli.main import app
@@ -30,13 +31,6 @@ def cli(*args: str):
     return runner.invoke(app, [*map(str, args)])
 
 
-def assert_one_line_error(result, *needles: str) -> None:
-    assert result.exit_code != 0, result.output
-    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
-    assert "Traceback" not in result.output
-    for needle in needles:
-        assert needle in lines[0], lines[0]
 
 
 def test_not_a_build_folder(tmp_path):
