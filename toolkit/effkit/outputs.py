@@ -28,8 +28,11 @@ def check_output_dir(out_dir: Path, force: bool) -> None:
                 "choose another --out, or pass --force to replace it",
             )
     parent = _existing_parent(out_dir)
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write to {str(parent)!r}", "choose a writable --out")
+    try:  # a real write probe: permissions, read-only mounts and root all answer the same way
+        os.rmdir(tempfile.mkdtemp(prefix=".effkit-probe-", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"cannot write to {str(parent)!r} ({exc.strerror})",
+                          "choose a writable --out") from None
 
 
 def _existing_parent(path: Path) -> Path:
