@@ -104,6 +104,7 @@ def validate(req: BuildRequest) -> tuple[Variant, ConvertOptions]:
     if not 0.0 <= req.min_tpu_ops <= 1.0:
         raise UsageError("--min-tpu-ops must be a fraction between 0 and 1")
     check_output_dir(req.out_dir(), req.force)
+    edgetpu_compiler(req)
     from effkit.weights import resolve_source
 
     resolve_source(variant, req.weights)  # lite3/4 without --weights, missing files: fail now
@@ -112,6 +113,25 @@ def validate(req: BuildRequest) -> tuple[Variant, ConvertOptions]:
 
         check_folder(req.calibration)
     return variant, options
+
+
+def edgetpu_compiler(req: BuildRequest):
+    """The compiler a coral build will use (None with --skip-compile or another target).
+
+    Looked up, and its version read, before any long stage: a missing or broken binary
+    (or the docker image build) fails the build in seconds.
+    """
+    if req.target != "coral" or req.skip_compile:
+        return None
+    from effkit.edgetpu.compiler import EdgeTPUCompilerNotFound, compiler_version, find_compiler
+
+    try:
+        compiler = find_compiler(req.compiler)
+    except EdgeTPUCompilerNotFound as exc:
+        raise EdgeTPUCompilerNotFound(
+            exc.message, f"{exc.hint}; or pass --skip-compile to build everything else") from None
+    compiler_version(compiler)
+    return compiler
 
 
 def run_build(req: BuildRequest, on_progress: ProgressFn | None = None) -> BuildResult:
@@ -139,16 +159,7 @@ def run_build(req: BuildRequest, on_progress: ProgressFn | None = None) -> Build
         label_list = labels_mod.imagenet_labels()
     labels_mod.check_count(label_list, num_classes, source=str(req.labels or "ImageNet labels"))
 
-    compiler = None
-    if req.target == "coral" and not req.skip_compile:
-        from effkit.edgetpu.compiler import EdgeTPUCompilerNotFound, compiler_version, find_compiler
-
-        try:
-            compiler = find_compiler(req.compiler)  # fails now, not after the long stages
-        except EdgeTPUCompilerNotFound as exc:
-            raise EdgeTPUCompilerNotFound(
-                exc.message, f"{exc.hint}; or pass --skip-compile to build everything else") from None
-        compiler_version(compiler)  # a broken binary (or the docker image build) too
+    compiler = edgetpu_compiler(req)
 
     calib_set = None
     if options.quant == "int8" and req.calibration is not None:

@@ -121,12 +121,8 @@ def _build_request(config, target: str, skip_compile: bool, compiler: str | None
     from effkit.train import build_request
 
     request = build_request(config, target, skip_compile=skip_compile, compiler=compiler)
-    # The weights do not exist yet: check everything else now.
+    # The weights do not exist yet: check everything else (the Edge TPU compiler too) now.
     validate_build(replace(request, weights="random"))
-    if target == "coral" and not skip_compile:
-        from effkit.edgetpu.compiler import find_compiler
-
-        find_compiler(compiler)  # fail before training, not after
     return request
 
 
