@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from effkit.errors import TemplateError
+from effkit.variants import Variant
 
 
 def check_text(value: object, what: str, max_length: int, *, allowed: Iterable[str] = (),
@@ -36,3 +37,15 @@ def check_text(value: object, what: str, max_length: int, *, allowed: Iterable[s
         raise TemplateError(f"the {what} {value[:40]!r} contains U+{ord(ch):04X} ({name}) at position {pos}",
                             f"use a {what} without control characters")
     return value
+
+
+def model_answers(*, model_name: str, variant: Variant, labels: list[str]) -> dict:
+    """The answers every app template shares: the model, its input and its classes."""
+    return {
+        "model_name": model_name,
+        "variant_name": variant.name,
+        "resolution": variant.resolution,
+        "norm_mean": float(variant.norm_mean),
+        "norm_std": float(variant.norm_std),
+        "num_classes": len(labels),
+    }

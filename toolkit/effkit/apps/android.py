@@ -19,7 +19,7 @@ import unicodedata
 from pathlib import Path
 
 from effkit import __version__
-from effkit.apps import check_text
+from effkit.apps import check_text, model_answers
 from effkit.errors import ModelFileError, TemplateError
 from effkit.metadata.model_file import load_model_file
 from effkit.variants import Variant
@@ -169,14 +169,9 @@ def android_context(*, app_id: str, app_name: str, model_name: str, variant: Var
     model_name = _check_name(model_name, "model name")
     labels = check_labels(labels)
     return {
+        **model_answers(model_name=model_name, variant=variant, labels=labels),
         "app_id": app_id,
         "app_name": app_name,
-        "model_name": model_name,
-        "variant_name": variant.name,
-        "resolution": variant.resolution,
-        "norm_mean": float(variant.norm_mean),
-        "norm_std": float(variant.norm_std),
-        "num_classes": len(labels),
         "labels": list(labels),
         "model_asset": MODEL_ASSET,
         "package_path": app_id.replace(".", "/"),

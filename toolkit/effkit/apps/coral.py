@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from effkit import __version__
-from effkit.apps import check_text
+from effkit.apps import check_text, model_answers
 from effkit.errors import TemplateError
 from effkit.labels import write_labels
 from effkit.metadata.model_file import load_model_file
@@ -42,12 +42,7 @@ def coral_context(*, model_name: str, variant: Variant, labels: list[str],
                   has_edgetpu: bool) -> dict:
     """The answers the ``coral/`` templates use (plain JSON-able values)."""
     return {
-        "model_name": model_name,
-        "variant_name": variant.name,
-        "resolution": variant.resolution,
-        "norm_mean": float(variant.norm_mean),
-        "norm_std": float(variant.norm_std),
-        "num_classes": len(labels),
+        **model_answers(model_name=model_name, variant=variant, labels=labels),
         "sample_labels": list(labels[:SAMPLE_LABELS]),
         "has_edgetpu": has_edgetpu,
         "cpu_model_file": CPU_MODEL_FILE,
