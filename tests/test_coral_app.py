@@ -141,7 +141,7 @@ def test_rendered_layout(app: Path, models) -> None:
     assert (app / "labels.txt").read_text(encoding="utf-8") == "\n".join(HOSTILE_LABELS) + "\n"
     answers = load_answers(app)
     assert answers["model_name"] == HOSTILE_NAME and answers["has_edgetpu"] is False
-    assert "no Edge TPU model" in (app / "README.md").read_text(encoding="utf-8")
+    assert "This build has **no Edge TPU model**" in (app / "README.md").read_text(encoding="utf-8")
 
 
 def test_rendered_scripts_are_standalone(app: Path) -> None:
@@ -375,7 +375,7 @@ def test_edgetpu_fallback_is_one_line(models, tmp_path: Path, imagenet_dev: Path
     tpu_app = render_coral_app(tmp_path / "tpu", model_name="tpu", variant=LITE0,
                                labels=HOSTILE_LABELS, cpu_model=models["uint8"],
                                edgetpu_model=models["uint8_plain"])
-    assert "no Edge TPU model" not in (tpu_app / "README.md").read_text(encoding="utf-8")
+    assert "This build has **no Edge TPU model**" not in (tpu_app / "README.md").read_text(encoding="utf-8")
     image = str(list_images(imagenet_dev)[0])
     proc = run_app(tpu_app, "classify_image.py", "--json", image)
     lines = fallback_lines(proc.stderr)
