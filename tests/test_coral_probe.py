@@ -44,7 +44,7 @@ def delegates(tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("delegates")
     libs = {}
     for kind, define in [("segv", "CRASH_SEGV"), ("abort", "CRASH_ABORT"), ("null", "RETURN_NULL"),
-                         ("noop", "CLAIMS_NOTHING")]:
+                         ("prepare", "PREPARE_FAILS"), ("noop", "CLAIMS_NOTHING")]:
         libs[kind] = out / f"libfake_{kind}.so"
         subprocess.run([gcc, "-shared", "-fPIC", "-O1", "-Wall", "-Wextra", "-Werror", f"-D{define}",
                         "-o", str(libs[kind]), str(FIXTURES / "fake_delegate.c")], check=True,
@@ -73,6 +73,7 @@ FAILURES = [
     ("segv", "crashed the process (SIGSEGV): libedgetpu and the TFLite runtime (ai-edge-litert "),
     ("abort", "crashed the process (SIGABRT): libedgetpu and the TFLite runtime (ai-edge-litert "),
     ("null", NO_DEVICE + ": no USB Accelerator (1a6e:089a or 18d1:9302 in lsusb)"),
+    ("prepare", "cannot run model_edgetpu.tflite on the Edge TPU (Restored original execution plan"),
 ]
 
 
@@ -85,7 +86,7 @@ def test_a_broken_delegate_gives_one_line_and_the_cpu_result(
     _no_traceback(proc)
     lines = fallback_lines(proc.stderr)
     assert len(lines) == 1 and line in lines[0], proc.stderr
-    assert lines[0].startswith(str(delegates[kind])) or kind == "null"
+    assert lines[0].startswith(str(delegates[kind])) or kind in ("null", "prepare")
     doc = json.loads(proc.stdout)
     assert doc["device"] == "cpu"
     assert [r["top"][0]["index"] for r in doc["results"]] == effkit_top1(models["uint8"], images)
@@ -134,6 +135,29 @@ def test_a_delegate_that_loads_passes_the_probe_and_matches_the_cpu(
     assert strip == [[(t["index"], t["score"]) for t in r["top"]] for r in cpu["results"]]
     check = run_app(tpu_app, "coral_runtime.py", "--check", "--delegate", str(delegates["noop"]), env=cache)
     assert check.stdout.startswith("ok: model_edgetpu.tflite runs on the Edge TPU")
+
+
+# Messages users reported from real libedgetpu/runtime pairs (google-coral/edgetpu#44 and the
+# "runtime version" error quoted in the app's README), each mapped to its own line.
+PUBLISHED_ERRORS = [
+    ("run", "Failed to prepare for TPU. Failed precondition: Package requires runtime version (14), "
+            "which is newer than this runtime version (13).",
+     "the Edge TPU rejected model_edgetpu.tflite (Failed to prepare for TPU."),
+    ("run", "Internal: Unsupported data type in custom op handler: 0Node number 1 "
+            "(EdgeTpuDelegateForCustomOp) failed to prepare.",
+     "libedgetpu (libedgetpu.so.1) and the TFLite runtime do not match"),
+    ("load", "libedgetpu.so.1: cannot open shared object file: No such file or directory",
+     "the Edge TPU runtime libedgetpu.so.1 is not installed"),
+    ("load", "/usr/lib/libedgetpu.so.1: undefined symbol: TfLiteIntArrayCreate",
+     "cannot load libedgetpu.so.1 (/usr/lib/libedgetpu.so.1: undefined symbol"),
+]
+
+
+@pytest.mark.parametrize("stage, detail, line", PUBLISHED_ERRORS)
+def test_published_errors_get_their_own_cause(stage, detail, line, tpu_app: Path) -> None:
+    cause = runtime_module(tpu_app)._cause(stage, detail, "libedgetpu.so.1", "model_edgetpu.tflite")
+    assert cause.startswith(line) and "\n" not in cause
+    assert "./install.sh" in cause
 
 
 def test_the_verdict_is_cached_per_library_and_runtime(delegates, tpu_app: Path, cache) -> None:

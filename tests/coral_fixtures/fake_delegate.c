@@ -4,6 +4,7 @@
  *   CRASH_SEGV   raise SIGSEGV (what a libedgetpu built for another TF version does)
  *   CRASH_ABORT  abort()
  *   RETURN_NULL  return NULL (what libedgetpu does when it finds no Edge TPU)
+ *   PREPARE_FAILS  a delegate whose Prepare fails, so the interpreter refuses the graph
  *   (otherwise)  a delegate that loads and claims no nodes: the CPU kernels run
  * TfLiteDelegate's layout is that of tensorflow/lite/core/c/common.h: data_, Prepare,
  * three buffer-handle callbacks, int64 flags, then newer fields; calloc() leaves every
@@ -27,7 +28,11 @@ typedef struct FakeDelegate {
 static int prepare_claims_nothing(void *context, FakeDelegate *delegate) {
     (void)context;
     (void)delegate;
+#if defined(PREPARE_FAILS)
+    return 1; /* kTfLiteError */
+#else
     return 0; /* kTfLiteOk, no ReplaceNodeSubsetsWithDelegateKernels: every node stays on the CPU */
+#endif
 }
 #endif
 
