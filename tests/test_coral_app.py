@@ -96,9 +96,11 @@ def app(models, tmp_path_factory) -> Path:
                             edgetpu_model=None)
 
 
-def run_app(app_dir: Path, script: str, *args: str,
-            check: bool = True) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+def run_app(app_dir: Path, script: str, *args: str, check: bool = True,
+            env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run a rendered script; ``env`` adds variables (EDGETPU_DELEGATE, XDG_CACHE_HOME)."""
+    env = {**{k: v for k, v in os.environ.items()
+              if k not in ("DISPLAY", "WAYLAND_DISPLAY", "EDGETPU_DELEGATE")}, **(env or {})}
     proc = subprocess.run([sys.executable, str(app_dir / script), *args], cwd=app_dir, env=env,
                           capture_output=True, text=True, encoding="utf-8", timeout=300)
     if check and proc.returncode != 0:
@@ -139,7 +141,7 @@ def test_rendered_layout(app: Path, models) -> None:
     assert (app / "labels.txt").read_text(encoding="utf-8") == "\n".join(HOSTILE_LABELS) + "\n"
     answers = load_answers(app)
     assert answers["model_name"] == HOSTILE_NAME and answers["has_edgetpu"] is False
-    assert "no Edge TPU model" in (app / "README.md").read_text(encoding="utf-8")
+    assert "This build has **no Edge TPU model**" in (app / "README.md").read_text(encoding="utf-8")
 
 
 def test_rendered_scripts_are_standalone(app: Path) -> None:
@@ -188,18 +190,6 @@ def test_install_sh_is_clean_shell(app: Path) -> None:
         pytest.skip("shellcheck is not installed (apt-get install shellcheck)")
     proc = subprocess.run(["shellcheck", str(app / "install.sh")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout
-
-
-def test_install_sh_dry_run_plans_the_right_steps(app: Path) -> None:
-    proc = subprocess.run(["bash", str(app / "install.sh"), "--dry-run", "--max"],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    out = proc.stdout
-    assert "libedgetpu1-max" in out and "Dry run: nothing was changed" in out
-    assert "coral-edgetpu-stable" in out
-    bad = subprocess.run(["bash", str(app / "install.sh"), "--bogus"], capture_output=True,
-                         text=True)
-    assert bad.returncode == 2 and "unknown option --bogus" in bad.stderr
 
 
 @pytest.mark.parametrize("name, problem", [
@@ -385,11 +375,12 @@ def test_edgetpu_fallback_is_one_line(models, tmp_path: Path, imagenet_dev: Path
     tpu_app = render_coral_app(tmp_path / "tpu", model_name="tpu", variant=LITE0,
                                labels=HOSTILE_LABELS, cpu_model=models["uint8"],
                                edgetpu_model=models["uint8_plain"])
-    assert "no Edge TPU model" not in (tpu_app / "README.md").read_text(encoding="utf-8")
+    assert "This build has **no Edge TPU model**" not in (tpu_app / "README.md").read_text(encoding="utf-8")
     image = str(list_images(imagenet_dev)[0])
     proc = run_app(tpu_app, "classify_image.py", "--json", image)
     lines = fallback_lines(proc.stderr)
-    assert len(lines) == 1 and "cannot load libedgetpu.so.1" in lines[0], proc.stderr
+    assert len(lines) == 1 and "libedgetpu.so.1 is not installed" in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr and "_library" not in proc.stderr
     assert json.loads(proc.stdout)["device"] == "cpu"
     bench = json.loads(run_app(tpu_app, "benchmark.py", "--runs", "3", "--json").stdout)
     tpu_row = bench["results"][0]
@@ -455,26 +446,3 @@ def test_classify_camera_on_a_video_file(app: Path, models, imagenet_dev: Path,
                       "--no-display", check=False)
     assert missing.returncode == 1 and "does not exist" in missing.stderr
     assert "Traceback" not in missing.stderr
-
-
-@pytest.mark.skipif(shutil.which("edgetpu_compiler") is None,
-                    reason="edgetpu_compiler is not installed (Debian/Ubuntu x86-64 only)")
-def test_on_a_real_edge_tpu(models, tmp_path: Path, imagenet_dev: Path) -> None:
-    try:
-        from ai_edge_litert.interpreter import load_delegate
-
-        load_delegate("libedgetpu.so.1")
-    except (ValueError, OSError, RuntimeError) as exc:
-        pytest.skip(f"no Edge TPU attached ({exc})")
-    subprocess.run(["edgetpu_compiler", "-s", "-o", str(tmp_path), str(models["uint8"])],
-                   check=True, capture_output=True, timeout=300)
-    compiled = tmp_path / "uint8_edgetpu.tflite"
-    tpu_app = render_coral_app(tmp_path / "tpu", model_name="tpu", variant=LITE0,
-                               labels=HOSTILE_LABELS, cpu_model=models["uint8"],
-                               edgetpu_model=compiled)
-    images = list_images(imagenet_dev)[::10]
-    doc = json.loads(run_app(tpu_app, "classify_image.py", "--json", *map(str, images)).stdout)
-    assert doc["device"] == "edgetpu"
-    got = [r["top"][0]["index"] for r in doc["results"]]
-    expected = effkit_top1(models["uint8"], images)
-    assert np.mean(np.asarray(got) == np.asarray(expected)) >= 0.95
