@@ -2,8 +2,8 @@
 // com.google.ai.edge.litert:litert-gpu 1.4.2 (TensorFlow Lite GPU delegate, package
 // org.tensorflow.lite.gpu). Signatures from
 // https://ai.google.dev/edge/api/tflite/java/org/tensorflow/lite/gpu/GpuDelegate
-// and the class's source, tensorflow/lite/delegates/gpu/java/src/main/java/org/tensorflow/
-// lite/gpu/GpuDelegate.java: "public class GpuDelegate implements Delegate":
+// and the class's source in google-ai-edge/LiteRT at tag v1.4.1,
+// tflite/delegates/gpu/java/src/main/java/org/tensorflow/lite/gpu/GpuDelegate.java: "public class GpuDelegate implements Delegate":
 // GpuDelegate(GpuDelegateFactory.Options options); GpuDelegate();
 // "@Deprecated public static class Options extends GpuDelegateFactory.Options {}";
 // long getNativeHandle(); void close().
