@@ -24,6 +24,7 @@ from effkit.metadata.info import (
 )
 from effkit.metadata.reader import (
     associated_files,
+    label_file,
     labels_from_model,
     metadata_json,
     normalization,
@@ -38,6 +39,7 @@ __all__ = [
     "associated_files",
     "attach_classifier_metadata",
     "create_for_inference",
+    "label_file",
     "labels_from_model",
     "metadata_json",
     "normalization",

@@ -59,8 +59,8 @@ def associated_files(model_bytes: bytes) -> dict[str, bytes]:
     return packed_files(model_bytes)
 
 
-def labels_from_model(model_bytes: bytes) -> list[str] | None:
-    """Class labels from the first output's TENSOR_AXIS_LABELS file, or None when absent."""
+def label_file(model_bytes: bytes) -> tuple[str, bytes] | None:
+    """(name, bytes) of the first output's TENSOR_AXIS_LABELS file, or None when absent."""
     metadata = read_metadata(model_bytes)
     if metadata is None or not metadata.subgraphMetadata:
         return None
@@ -73,16 +73,25 @@ def labels_from_model(model_bytes: bytes) -> list[str] | None:
                 if name not in files:
                     raise ModelFileError(f"labels file {name!r} is recorded in the metadata but "
                                          "not packed in the model", _NO_METADATA_HINT)
-                try:
-                    text = files[name].decode("utf-8-sig")
-                except UnicodeDecodeError:
-                    raise ModelFileError(f"labels file {name!r} in the model is not UTF-8",
-                                         _NO_METADATA_HINT) from None
-                labels = [line.rstrip("\r") for line in text.split("\n")]
-                while labels and not labels[-1].strip():
-                    labels.pop()
-                return labels
+                return name, files[name]
     return None
+
+
+def labels_from_model(model_bytes: bytes) -> list[str] | None:
+    """Class labels from the first output's TENSOR_AXIS_LABELS file, or None when absent."""
+    found = label_file(model_bytes)
+    if found is None:
+        return None
+    name, data = found
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ModelFileError(f"labels file {name!r} in the model is not UTF-8",
+                             _NO_METADATA_HINT) from None
+    labels = [line.rstrip("\r") for line in text.split("\n")]
+    while labels and not labels[-1].strip():
+        labels.pop()
+    return labels
 
 
 def normalization(model_bytes: bytes) -> tuple[tuple[float, ...], tuple[float, ...]] | None:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up effkit on a fresh Debian/Ubuntu machine: a virtual environment in .venv with
 # effkit installed from this checkout. With --dev, also what the tests need
-# (Debian: libusb-1.0-0 aapt android-framework-res shellcheck chromium; npm:
+# (Debian: libusb-1.0-0 aapt android-framework-res junit4 shellcheck chromium; npm:
 # kotlin-compiler; PyPI: pytest, ruff, opencv, and tflite-support 0.4.4 as a test oracle).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,7 @@ if [ "$dev" = 1 ] && command -v apt-get >/dev/null; then
   echo "== Debian packages for the tests"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-    libusb-1.0-0 aapt android-framework-res shellcheck chromium >/dev/null
+    libusb-1.0-0 aapt android-framework-res junit4 shellcheck chromium >/dev/null
 fi
 if [ "$dev" = 1 ] && ! npm ls -g kotlin-compiler >/dev/null 2>&1; then
   echo "== kotlinc (npm kotlin-compiler)"

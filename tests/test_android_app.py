@@ -5,17 +5,22 @@ Everything that can run here runs for real, on a project rendered with hostile n
 1. every XML file parses; the manifest and resources are compiled and linked by aapt2
    against Android's framework-res.apk (platform attributes and themes only), and the
    escaped names read back from the linked resource table unchanged;
-2. the Kotlin sources are type-checked by kotlinc against the API stubs in
-   tests/android_stubs/ (with the R class aapt2 generated);
+2. the Kotlin sources (app, JVM unit test, instrumented test) are type-checked by
+   kotlinc against the API stubs in tests/android_stubs/ (with the R class aapt2
+   generated) and the real JUnit 4 jar;
 3. the pure-Kotlin ImageMath.kt runs on the JVM (tests/android_kotlin/GoldenHarness.kt)
    against golden data from effkit's Python pipeline: same pixels, crop, resized image
    and quantized input tensor (exact, byte for byte), and the same scores and top-k as
-   effkit's own evaluation of a real uint8-I/O int8 TFLite model with metadata.
+   effkit's own evaluation of a real uint8-I/O int8 TFLite model with metadata;
+4. the generated project's own JVM unit test (app/src/test, ImageMathTest.kt) runs with
+   JUnit 4 on its golden vectors, rendered from the bundled model; and the generated
+   gradlew refuses to run without Gradle's published wrapper jar.
 
 The model is small (a few conv layers, 13 classes with hostile labels) and built here
 with effkit's converter and metadata writer, so the test does not wait for a full
 EfficientNet-Lite build. Tools: aapt2 + framework-res.apk (Debian packages aapt and
-android-framework-res), kotlinc (npm package kotlin-compiler), java (JDK 17).
+android-framework-res), kotlinc (npm package kotlin-compiler), java (JDK 17), JUnit 4
+(Debian package junit4), shellcheck.
 """
 
 from __future__ import annotations
@@ -43,6 +48,13 @@ from effkit.variants import get_variant
 
 HERE = Path(__file__).resolve().parent
 STUBS = HERE / "android_stubs"
+TEST_STUBS = STUBS / "androidx-test"  # need the JUnit jar on the class path
+JUNIT_JARS = [Path(os.environ.get("JUNIT_JAR", "/usr/share/java/junit4.jar")),
+              Path(os.environ.get("HAMCREST_JAR", "/usr/share/java/hamcrest-core.jar"))]
+# Gradle's published SHA-256s for 9.6.1 (services.gradle.org/distributions/
+# gradle-9.6.1-bin.zip.sha256 and gradle-9.6.1-wrapper.jar.sha256).
+GRADLE_DIST_SHA256 = "9c0f7faeeb306cb14e4279a3e084ca6b596894089a0638e68a07c945a32c9e14"
+GRADLE_WRAPPER_SHA256 = "497c8c2a7e5031f6aa847f88104aa80a93532ec32ee17bdb8d1d2f67a194a9c7"
 HARNESS = HERE / "android_kotlin" / "GoldenHarness.kt"
 FRAMEWORK_RES = Path(os.environ.get("ANDROID_FRAMEWORK_RES",
                                     "/usr/share/android-framework-res/framework-res.apk"))
@@ -149,8 +161,12 @@ def app(tmp_path_factory, model_path) -> Path:
     return out
 
 
-def _package_dir(app: Path) -> Path:
-    return app.joinpath("app", "src", "main", "java", *APP_ID.split("."))
+def _package_dir(app: Path, source_set: str = "main") -> Path:
+    return app.joinpath("app", "src", source_set, "java", *APP_ID.split("."))
+
+
+def _junit_jars() -> list[Path] | None:
+    return JUNIT_JARS if all(p.is_file() for p in JUNIT_JARS) else None
 
 
 @pytest.fixture(scope="module")
@@ -169,11 +185,17 @@ def linked(app, tmp_path_factory) -> dict:
     compiled = _run([aapt2, "compile", "--dir", str(main / "res"), "-o", str(work / "res.zip")])
     assert compiled.returncode == 0, compiled.stderr
     gen = work / "gen"
+    # Debian's aapt2 (Android 10) predates <uses-native-library> (API 31) and rejects it
+    # as unknown; its manifest checks run as warnings, and that element must be the only
+    # one reported (test_manifest_gpu_and_platform_details checks the element itself).
     link = _run([aapt2, "link", "-o", str(work / "app.apk"), "-I", str(FRAMEWORK_RES),
                  "--manifest", str(work / "AndroidManifest.xml"), "--java", str(gen),
-                 "--min-sdk-version", "24", "--target-sdk-version", "36",
+                 "--min-sdk-version", "24", "--target-sdk-version", "36", "--warn-manifest-validation",
                  str(work / "res.zip")])
     assert link.returncode == 0, link.stderr
+    reported = [line for line in link.stderr.splitlines() if line.strip()]
+    assert all("unexpected element <uses-native-library> found in <manifest><application>" in line
+               for line in reported), link.stderr
     r_java = gen.joinpath(*APP_ID.split("."), "R.java")
     assert r_java.is_file()
     return {"apk": work / "app.apk", "r_java": r_java, "stderr": compiled.stderr + link.stderr}
@@ -181,28 +203,36 @@ def linked(app, tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="module")
 def kotlin(app, linked, tmp_path_factory) -> dict:
-    """One kotlinc run type-checks the app against the stubs; a second, concurrent one
-    compiles ImageMath.kt alone with the JVM harness (proving it needs no Android class)."""
+    """One kotlinc run type-checks the app (with its unit and instrumented tests when the
+    JUnit jar is installed) against the stubs; a second, concurrent one compiles
+    ImageMath.kt alone with the JVM harness and the generated ImageMathTest.kt
+    (proving they need no Android class)."""
     kotlinc = _tool("kotlinc", *_npm_kotlinc())
     _tool("java")
+    junit = _junit_jars()
     work = tmp_path_factory.mktemp("kotlin")
-    sources = sorted(str(p) for p in _package_dir(app).glob("*.kt"))
-    stubs = sorted(str(p) for p in STUBS.rglob("*") if p.suffix in (".kt", ".java"))
+    source_sets = ("main", "test", "androidTest") if junit else ("main",)
+    sources = sorted(str(p) for s in source_sets for p in _package_dir(app, s).glob("*.kt"))
+    stub_roots = [STUBS] if junit else [p for p in STUBS.iterdir() if p != TEST_STUBS]
+    stubs = sorted(str(p) for root in stub_roots for p in root.rglob("*") if p.suffix in (".kt", ".java"))
+    classpath = ["-classpath", os.pathsep.join(map(str, junit))] if junit else []
     harness = work / "GoldenHarness.kt"
     harness.write_text(f"package {APP_ID}\n\n" + HARNESS.read_text(encoding="utf-8"), encoding="utf-8")
     image_math = str(_package_dir(app) / "ImageMath.kt")
+    unit_test = [str(_package_dir(app, "test") / "ImageMathTest.kt")] if junit else []
     jar = work / "harness.jar"
     env = dict(os.environ, JAVA_OPTS="-Xmx768m")
     jobs = {
-        "app": [kotlinc, "-jvm-target", "17", "-d", str(work / "app-classes"), *sources,
+        "app": [kotlinc, "-jvm-target", "17", *classpath, "-d", str(work / "app-classes"), *sources,
                 str(linked["r_java"]), *stubs],
-        "harness": [kotlinc, "-jvm-target", "17", "-include-runtime", "-d", str(jar),
-                    image_math, str(harness)],
+        "harness": [kotlinc, "-jvm-target", "17", *classpath, "-include-runtime", "-d", str(jar),
+                    image_math, str(harness), *unit_test],
     }
     with ThreadPoolExecutor(2) as pool:
         futures = {k: pool.submit(_run, argv, 900, env=env) for k, argv in jobs.items()}
         results = {k: f.result() for k, f in futures.items()}
-    return {"results": results, "jar": jar, "main": f"{APP_ID}.GoldenHarnessKt"}
+    return {"results": results, "jar": jar, "main": f"{APP_ID}.GoldenHarnessKt", "junit": junit,
+            "sources": sources}
 
 
 # --- rendering ------------------------------------------------------------------------
@@ -217,9 +247,18 @@ def test_rendered_tree(app, model_path):
         "app/src/main/AndroidManifest.xml", "app/src/main/assets/model.tflite",
         "app/src/main/res/values/strings.xml", "app/src/main/res/layout/activity_main.xml",
         f"{pkg}/MainActivity.kt", f"{pkg}/Classifier.kt", f"{pkg}/ImageMath.kt", f"{pkg}/ModelInfo.kt",
-        ".effkit-answers.json",
+        f"{pkg}/ClassifierViewModel.kt", ".effkit-answers.json", "gradlew", "gradlew.bat",
+        "app/src/main/res/drawable-v26/ic_launcher.xml",
+        "app/src/test/java/" + APP_ID.replace(".", "/") + "/ImageMathTest.kt",
+        "app/src/androidTest/java/" + APP_ID.replace(".", "/") + "/ClassifierSmokeTest.kt",
+        *(f"app/src/test/resources/golden/{n}" for n in ("case.properties", "frame.rgba", "resized.rgb",
+                                                        "input.bin", "output.bin", "scores.bin",
+                                                        "labels.txt", "top_labels.txt")),
+        "app/src/androidTest/assets/golden/case.properties", "app/src/androidTest/assets/golden/frame.rgba",
     ]:
-        assert expected in files
+        assert expected in files, expected
+    assert os.access(app / "gradlew", os.X_OK)
+    assert not (app / "gradle/wrapper/gradle-wrapper.jar").exists()  # see test_gradlew_*
     assert not [f for f in files if f.endswith(".jinja") or "_app_package_" in f or f.endswith(".keep")]
     assert (app / "app/src/main/assets/model.tflite").read_bytes() == model_path.read_bytes()
     answers = json.loads((app / ".effkit-answers.json").read_text(encoding="utf-8"))
@@ -245,17 +284,101 @@ def test_gradle_files(app):
             else:
                 assert ref in accessors, ref
     litert = {v["module"] for v in catalog["libraries"].values() if "litert" in v["module"]}
-    assert {"com.google.ai.edge.litert:litert", "com.google.ai.edge.litert:litert-gpu",
-            "com.google.ai.edge.litert:litert-support", "com.google.ai.edge.litert:litert-metadata"} <= litert
+    wanted = ("litert", "litert-api", "litert-gpu", "litert-gpu-api", "litert-support", "litert-metadata")
+    assert {f"com.google.ai.edge.litert:{m}" for m in wanted} <= litert
+    modules = {v["module"] for v in catalog["libraries"].values()}
+    assert {"androidx.lifecycle:lifecycle-viewmodel", "androidx.lifecycle:lifecycle-livedata-core",
+            "androidx.core:core", "junit:junit", "androidx.test:runner", "androidx.test.ext:junit"} <= modules
+    head = (app / "gradle/libs.versions.toml").read_text(encoding="utf-8").split("[versions]")[0]
+    for name, version in versions.items():  # every pinned version says where it was checked
+        assert version in head, name
     app_build = (app / "app/build.gradle.kts").read_text(encoding="utf-8")
     assert f'namespace = "{APP_ID}"' in app_build and f'applicationId = "{APP_ID}"' in app_build
     assert "minSdk = 24" in app_build and 'noCompress += "tflite"' in app_build
     assert "VERSION_17" in app_build
+    assert 'testInstrumentationRunner = "androidx.test.runner.AndroidJUnitRunner"' in app_build
+    for dep in ("testImplementation(libs.junit)", "androidTestImplementation(libs.androidx.test.runner)",
+                "implementation(libs.litert.api)", "implementation(libs.lifecycle.viewmodel)"):
+        assert dep in app_build, dep
     wrapper = (app / "gradle/wrapper/gradle-wrapper.properties").read_text(encoding="utf-8")
-    assert re.search(r"gradle-9\.\d+(\.\d+)?-bin\.zip", wrapper)
+    assert "distributionUrl=https\\://services.gradle.org/distributions/gradle-9.6.1-bin.zip\n" in wrapper
+    assert f"\ndistributionSha256Sum={GRADLE_DIST_SHA256}\n" in wrapper
     settings = (app / "settings.gradle.kts").read_text(encoding="utf-8")
     name = re.search(r'rootProject\.name = "([^"]*)"', settings).group(1)
     assert name and not re.search(r'[/\\:<>"?*|]', name)
+
+
+def _wrapper_project(app: Path, tmp_path: Path, jar: bytes | None) -> Path:
+    project = tmp_path / "project with spaces"
+    project.mkdir()
+    shutil.copy2(app / "gradlew", project / "gradlew")
+    shutil.copytree(app / "gradle", project / "gradle")
+    if jar is not None:
+        (project / "gradle/wrapper/gradle-wrapper.jar").write_bytes(jar)
+    return project
+
+
+def test_gradlew_without_the_jar_names_the_fix(app, tmp_path):
+    project = _wrapper_project(app, tmp_path, None)
+    run = _run([str(project / "gradlew"), "assembleDebug"], timeout=60, cwd=tmp_path)
+    assert run.returncode == 1 and run.stdout == ""
+    assert run.stderr.count("\n") == 1, run.stderr
+    assert "gradle-wrapper.jar is missing" in run.stderr
+    assert "gradle wrapper --gradle-version 9.6.1" in run.stderr and "README.md" in run.stderr
+
+
+def test_gradlew_refuses_a_jar_gradle_did_not_publish(app, tmp_path):
+    """Only the jar whose SHA-256 Gradle publishes for 9.6.1 runs (Debian's own build of
+    the wrapper, for example, matches none of Gradle's checksums)."""
+    import hashlib
+
+    fake = b"PK\x03\x04 not Gradle's wrapper"
+    project = _wrapper_project(app, tmp_path, fake)
+    run = _run([str(project / "gradlew"), "tasks"], timeout=60)
+    assert run.returncode == 1 and run.stderr.count("\n") == 1, run.stderr
+    assert hashlib.sha256(fake).hexdigest() in run.stderr
+    assert "is not Gradle 9.6.1's published wrapper jar" in run.stderr
+
+
+def test_gradlew_scripts(app):
+    """Both launchers pin Gradle's published wrapper checksum; the .bat keeps CRLF."""
+    sh = (app / "gradlew").read_text(encoding="utf-8")
+    bat = (app / "gradlew.bat").read_bytes()
+    assert sh.startswith("#!/bin/sh\n") and f"WRAPPER_SHA256={GRADLE_WRAPPER_SHA256}\n" in sh
+    assert f'set "WRAPPER_SHA256={GRADLE_WRAPPER_SHA256}"'.encode() in bat
+    assert bat.count(b"\n") == bat.count(b"\r\n") > 10
+    assert b"org.gradle.wrapper.GradleWrapperMain %*" in bat
+    shellcheck = shutil.which("shellcheck")
+    if shellcheck is None:
+        pytest.skip("shellcheck is not installed (Debian package shellcheck)")
+    run = _run([shellcheck, str(app / "gradlew")], timeout=120)
+    assert run.returncode == 0, run.stdout
+
+
+def test_golden_vectors_describe_the_bundled_model(app, model_path):
+    """The generated tests' vectors: the frame is the test card turned by the stated
+    rotation, and the device test bundles the same frame and expectations."""
+    from effkit.apps.android import golden_frame
+    from effkit.evaluate import TFLiteClassifier
+
+    golden = app / "app/src/test/resources/golden"
+    props = dict(line.split("=", 1) for line in (golden / "case.properties").read_text().splitlines()
+                 if line and not line.startswith("#"))
+    w, h, stride = int(props["width"]), int(props["height"]), int(props["rowStride"])
+    plane = np.frombuffer((golden / "frame.rgba").read_bytes(), dtype=np.uint8).reshape(h, stride)
+    sensor = plane[:, : w * 4].reshape(h, w, 4)
+    assert (sensor[..., 3] == 255).all()
+    turns = int(props["rotation"]) // 90
+    assert np.array_equal(np.rot90(sensor[..., :3], k=-turns), golden_frame())
+    clf = TFLiteClassifier(model_path.read_bytes())
+    assert int(props["resolution"]) == clf.resolution == RES and int(props["outputCount"]) == len(LABELS)
+    assert props["inputType"] == "UINT8" and props["outputType"] == "UINT8"
+    top = [int(i) for i in props["topK"].split(",")]
+    tops = [bytes.fromhex(x).decode("utf-8") for x in (golden / "top_labels.txt").read_text().split()]
+    assert tops == [LABELS[i] for i in top]
+    device = app / "app/src/androidTest/assets/golden"
+    assert (device / "frame.rgba").read_bytes() == (golden / "frame.rgba").read_bytes()
+    assert (device / "case.properties").read_bytes() == (golden / "case.properties").read_bytes()
 
 
 def test_kotlin_literals_escaped(app):
@@ -269,9 +392,11 @@ def test_kotlin_literals_escaped(app):
 
 def test_readme(app):
     readme = (app / "README.md").read_text(encoding="utf-8")
-    for phrase in ("## Open", "## Build", "## Run", "## Swap the model", "gradle wrapper",
-                   "app/src/main/assets/model.tflite"):
-        assert phrase in readme
+    for phrase in ("## Open", "## Build", "## Test", "## Run", "## Swap the model",
+                   "gradle wrapper --gradle-version 9.6.1", "./gradlew test",
+                   "./gradlew connectedAndroidTest",
+                   f"must print {GRADLE_WRAPPER_SHA256}", "app/src/main/assets/model.tflite"):
+        assert phrase in readme, phrase
     assert "<b>" not in readme and "\n\n\n" not in readme
 
 
@@ -326,8 +451,55 @@ def test_aapt2_links_against_framework(linked):
     assert strings["threads_label"] == "%1$d threads"
     r_java = linked["r_java"].read_text(encoding="utf-8")
     for name in ("activity_main", "preview", "results", "timing", "gpu_switch", "threads", "threads_label",
-                 "status", "app_name", "model_error", "Theme_Classifier", "ic_launcher"):
+                 "status", "status_box", "permission_button", "root", "panel", "app_name", "model_error",
+                 "gpu_fallback", "camera_permission_rationale", "open_settings", "Theme_Classifier",
+                 "ic_launcher", "ic_launcher_foreground", "ic_launcher_background"):
         assert re.search(rf"\b{name}\b", r_java), name
+    assert strings["gpu_fallback"] == "GPU not used (%1$s), running on the CPU · %2$s"
+
+
+def test_manifest_gpu_and_platform_details(app):
+    """OpenCL listed as an optional native library (Android 12+ hides vendor libraries
+    otherwise); no status-bar colour (ignored from API 35: edge-to-edge instead); an
+    adaptive icon from API 26 with a monochrome layer and the vector below it."""
+    ns = "{http://schemas.android.com/apk/res/android}"
+    import xml.etree.ElementTree as ET
+
+    main = app / "app/src/main"
+    application = ET.parse(main / "AndroidManifest.xml").getroot().find("application")
+    native = [(e.get(f"{ns}name"), e.get(f"{ns}required"))
+              for e in application.findall("uses-native-library")]
+    assert native == [("libOpenCL.so", "false")]
+    assert application.get(f"{ns}icon") == "@drawable/ic_launcher"
+    assert "statusBarColor" not in (main / "res/values/themes.xml").read_text(encoding="utf-8")
+    icon = ET.parse(main / "res/drawable-v26/ic_launcher.xml").getroot()
+    assert icon.tag == "adaptive-icon"
+    assert {c.tag: c.get(f"{ns}drawable") for c in icon} == {
+        "background": "@color/ic_launcher_background", "foreground": "@drawable/ic_launcher_foreground",
+        "monochrome": "@drawable/ic_launcher_foreground"}
+    assert ET.parse(main / "res/drawable/ic_launcher.xml").getroot().tag == "vector"
+    layout = (main / "res/layout/activity_main.xml").read_text(encoding="utf-8")
+    assert "fitsSystemWindows" not in layout  # insets are applied in MainActivity
+
+
+def test_app_code_follows_the_platform_rules(app):
+    """What the type-check cannot see: where each call happens."""
+    activity = (_package_dir(app) / "MainActivity.kt").read_text(encoding="utf-8")
+    model = (_package_dir(app) / "ClassifierViewModel.kt").read_text(encoding="utf-8")
+    classifier = (_package_dir(app) / "Classifier.kt").read_text(encoding="utf-8")
+    # The activity draws; the ViewModel owns the classifier and its thread.
+    assert "Classifier.create" not in activity and "Executors." not in activity
+    assert "runOnUiThread {" not in activity and "enableEdgeToEdge(" in activity
+    assert "ViewModelProvider(this)[ClassifierViewModel::class.java]" in activity
+    assert "model.state.observe(this)" in activity and "shouldShowRequestPermissionRationale" in activity
+    assert "ACTION_APPLICATION_DETAILS_SETTINGS" in activity
+    assert "postValue(" in model and "override fun onCleared()" in model
+    # GPU: the device's best options; Throwable (UnsatisfiedLinkError is an Error) caught.
+    assert "GpuDelegate(list.bestOptionsForThisDevice)" in classifier
+    assert "catch (t: Throwable)" in classifier and "catch (e: RuntimeException)" not in classifier
+    # Loading and running the model in the ViewModel: any Throwable but out-of-memory.
+    assert model.count("catch (t: Throwable)") == 2
+    assert model.count("if (t is VirtualMachineError) throw t") == 2
 
 
 # --- check 2: kotlinc -------------------------------------------------------------------
@@ -338,6 +510,44 @@ def test_kotlin_app_typechecks_against_stubs(kotlin):
     result = kotlin["results"]["app"]
     assert result.returncode == 0, result.stdout + result.stderr
     assert "error:" not in result.stderr
+    names = {Path(p).name for p in kotlin["sources"]}
+    assert {"MainActivity.kt", "ClassifierViewModel.kt", "Classifier.kt"} <= names
+    if kotlin["junit"] is None:
+        pytest.skip("JUnit 4 jar missing (Debian package junit4): the test sources were not type-checked")
+    assert {"ImageMathTest.kt", "ClassifierSmokeTest.kt"} <= names
+
+
+def _run_unit_test(kotlin, resources: Path) -> subprocess.CompletedProcess:
+    """The generated ImageMathTest.kt, run by JUnit 4 with ``resources`` on the class path."""
+    if kotlin["junit"] is None:
+        pytest.skip("JUnit 4 jar missing (Debian package junit4); the generated unit test needs it")
+    if kotlin["results"]["harness"].returncode != 0:
+        pytest.fail("ImageMathTest.kt did not compile: " + kotlin["results"]["harness"].stderr)
+    classpath = os.pathsep.join(map(str, [kotlin["jar"], resources, *kotlin["junit"]]))
+    return _run([_tool("java"), "-cp", classpath, "org.junit.runner.JUnitCore", f"{APP_ID}.ImageMathTest"],
+                timeout=300)
+
+
+@pytest.mark.slow  # kotlinc: ~40 s idle, longer on a busy machine
+def test_generated_unit_test_passes_on_the_jvm(app, kotlin):
+    """`./gradlew test` in the generated project, without Gradle: the same JUnit 4 test
+    class on its golden vectors (rendered from the hostile-label fixture model)."""
+    run = _run_unit_test(kotlin, app / "app/src/test/resources")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "OK (3 tests)" in run.stdout
+
+
+@pytest.mark.slow  # kotlinc: ~40 s idle, longer on a busy machine
+def test_generated_unit_test_catches_a_wrong_vector(app, kotlin, tmp_path):
+    """The unit test is not vacuous: one changed byte of the expected input tensor fails it."""
+    resources = tmp_path / "resources"
+    shutil.copytree(app / "app/src/test/resources", resources)
+    tensor = bytearray((resources / "golden/input.bin").read_bytes())
+    tensor[len(tensor) // 2] ^= 1
+    (resources / "golden/input.bin").write_bytes(bytes(tensor))
+    run = _run_unit_test(kotlin, resources)
+    assert run.returncode != 0
+    assert "Tests run: 3,  Failures: 1" in run.stdout and "frameBecomesTheModelInputByteForByte" in run.stdout
 
 
 def test_stubs_cite_their_sources():
@@ -580,6 +790,10 @@ def test_real_lite0_app_through_the_jvm(kotlin, tmp_path_factory, imagenet_dev, 
     # The same images through effkit.evaluate: the JVM path agrees image by image.
     assert correct == round(result.top1 * len(images))
     assert correct >= len(images) // 2, f"only {correct}/{len(images)} top-1 correct"
+    # The generated project's own unit test on the golden vectors rendered from lite0
+    # (1000 ImageNet labels): the compiled test class is package-independent of its data.
+    run = _run_unit_test(kotlin, out / "app/src/test/resources")
+    assert run.returncode == 0 and "OK (3 tests)" in run.stdout, run.stdout + run.stderr
 
 
 # --- answers: validation and safety -----------------------------------------------------

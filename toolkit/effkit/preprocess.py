@@ -48,10 +48,16 @@ def load_image(path: Path, resolution: int) -> np.ndarray:
     from PIL import Image
 
     with Image.open(path) as img:
-        img = img.convert("RGB")
-        box = center_crop_box(img.width, img.height, resolution)
-        img = img.resize((resolution, resolution), Image.Resampling.BICUBIC, box=box)
-        return np.asarray(img, dtype=np.uint8)
+        return crop_and_resize(img.convert("RGB"), resolution)
+
+
+def crop_and_resize(img, resolution: int) -> np.ndarray:
+    """An RGB PIL image cropped centrally and resized (bicubic): uint8 array (R, R, 3)."""
+    from PIL import Image
+
+    box = center_crop_box(img.width, img.height, resolution)
+    img = img.resize((resolution, resolution), Image.Resampling.BICUBIC, box=box)
+    return np.asarray(img, dtype=np.uint8)
 
 
 def normalize(pixels: np.ndarray, mean: float, std: float) -> np.ndarray:

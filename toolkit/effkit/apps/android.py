@@ -17,6 +17,7 @@ import re
 import shutil
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from effkit import __version__
 from effkit.apps import check_text, model_answers
@@ -24,12 +25,24 @@ from effkit.errors import ModelFileError, TemplateError
 from effkit.metadata.model_file import load_model_file
 from effkit.variants import Variant
 
+if TYPE_CHECKING:
+    import numpy as np
+
 MODEL_ASSET = "model.tflite"
 MAX_NAME_LENGTH = 100
 MAX_LABEL_LENGTH = 200
-# Where the template keeps the Kotlin sources; moved to the package's folders after rendering.
+# Where the template keeps the Kotlin sources (app, JVM tests, instrumented tests);
+# moved to the package's folders after rendering.
 PACKAGE_PLACEHOLDER = "_app_package_"
-KOTLIN_SOURCE_ROOT = ("app", "src", "main", "java")
+KOTLIN_SOURCE_ROOTS = (("app", "src", "main", "java"), ("app", "src", "test", "java"),
+                       ("app", "src", "androidTest", "java"))
+# Golden vectors for the generated tests: JVM unit test resources and instrumented-test assets.
+GOLDEN_TEST_DIR = "app/src/test/resources/golden"
+GOLDEN_DEVICE_DIR = "app/src/androidTest/assets/golden"
+# The golden frame: upright size, the sensor turn CameraX reports, RGBA row padding.
+GOLDEN_SIZE = (200, 150)
+GOLDEN_ROTATION = 90
+GOLDEN_ROW_PADDING = 16
 
 # Java's reserved words and literals (JLS 3.9, 3.10.3, 3.10.7) and Kotlin's hard keywords
 # (kotlinlang.org/docs/keyword-reference.html): neither may be a package segment.
@@ -185,12 +198,104 @@ def android_context(*, app_id: str, app_name: str, model_name: str, variant: Var
 
 
 def _nest_package_dir(tree: Path, app_id: str) -> None:
-    """Move the Kotlin sources from the placeholder folder to com/example/app/..."""
-    root = tree.joinpath(*KOTLIN_SOURCE_ROOT)
-    src = root / PACKAGE_PLACEHOLDER
-    dest = root.joinpath(*app_id.split("."))
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(src, dest)
+    """Move the Kotlin sources from the placeholder folders to com/example/app/..."""
+    for parts in KOTLIN_SOURCE_ROOTS:
+        root = tree.joinpath(*parts)
+        src = root / PACKAGE_PLACEHOLDER
+        if not src.is_dir():
+            continue
+        dest = root.joinpath(*app_id.split("."))
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, dest)
+
+
+def golden_frame() -> np.ndarray:
+    """A deterministic upright RGB test card (uint8, H x W x 3): gradients, discs, bars.
+
+    Smooth and sharp structure both, so the bicubic resampler's every tap matters.
+    """
+    import numpy as np
+
+    width, height = GOLDEN_SIZE
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    img = np.stack([255 * x / (width - 1), 255 * y / (height - 1),
+                    127.5 + 127.5 * np.sin((x + 2 * y) / 9.0)], axis=-1)
+    for cx, cy, r, color in ((60, 70, 38, (250, 40, 30)), (145, 60, 30, (20, 30, 240)),
+                             (120, 118, 22, (250, 230, 20))):
+        img[(x - cx) ** 2 + (y - cy) ** 2 <= r * r] = color
+    img[:, 176:184] = 0
+    return np.clip(np.rint(img), 0, 255).astype(np.uint8)
+
+
+def golden_files(model_bytes: bytes, top_k: int = 3) -> dict[str, bytes]:
+    """The generated tests' golden vectors, from the model itself (run here on LiteRT).
+
+    A sensor frame (the test card turned so that CameraX's ``GOLDEN_ROTATION`` makes it
+    upright, RGBA rows padded) with effkit's own results for it: resized pixels, input
+    tensor, raw output, dequantized scores, top-k and the labels shown. Returns output
+    paths -> bytes for the JVM unit test and the instrumented test.
+    """
+    import numpy as np
+    from PIL import Image
+
+    from effkit.evaluate import TFLiteClassifier
+    from effkit.metadata import label_file, labels_from_model, normalization
+    from effkit.preprocess import crop_and_resize
+
+    clf = TFLiteClassifier(model_bytes, threads=1)
+    upright = golden_frame()
+    sensor = np.rot90(upright, k=GOLDEN_ROTATION // 90)  # counterclockwise: undone by a clockwise turn
+    h, w = sensor.shape[:2]
+    row_stride = w * 4 + GOLDEN_ROW_PADDING
+    plane = np.zeros((h, row_stride), dtype=np.uint8)
+    plane[:, : w * 4] = np.dstack([sensor, np.full((h, w), 255, np.uint8)]).reshape(h, w * 4)
+    pixels = crop_and_resize(Image.fromarray(upright), clf.resolution)
+    tensor = clf._prepare(pixels)
+    raw = clf.raw(pixels)
+    scores = clf.scores(pixels).astype("<f4")
+    top = [int(i) for i in np.argsort(-scores, kind="stable")[:top_k]]
+    out_step = float(clf.output["quantization"][0]) or 1e-6
+    clear = len(top) < 2 or float(scores[top[0]] - scores[top[1]]) > 3 * out_step
+    mean, std = normalization(model_bytes)
+    labels = labels_from_model(model_bytes) or []
+    labels_bytes = (label_file(model_bytes) or ("", b""))[1]
+
+    def little_endian(a: np.ndarray) -> bytes:
+        return np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")).tobytes()
+
+    def tensor_type(dtype) -> str:
+        return {np.dtype(np.float32): "FLOAT32", np.dtype(np.uint8): "UINT8",
+                np.dtype(np.int8): "INT8"}[np.dtype(dtype)]
+
+    def quant(prefix: str, detail: dict) -> str:
+        scale, zero = detail["quantization"]
+        return (f"{prefix}Type={tensor_type(detail['dtype'])}\n{prefix}Scale={float(scale)!r}\n"
+                f"{prefix}ZeroPoint={int(zero)}\n")
+
+    props = (
+        "# Golden vectors written by effkit from the bundled model (see ImageMathTest.kt).\n"
+        f"width={w}\nheight={h}\nrowStride={row_stride}\npixelStride=4\n"
+        f"rotation={GOLDEN_ROTATION}\nuprightWidth={upright.shape[1]}\nuprightHeight={upright.shape[0]}\n"
+        f"resolution={clf.resolution}\n"
+        f"mean={','.join(repr(float(m)) for m in mean)}\nstd={','.join(repr(float(s)) for s in std)}\n"
+        + quant("input", clf.input) + quant("output", clf.output)
+        + f"outputCount={clf.num_classes}\nk={top_k}\ntopK={','.join(map(str, top))}\n"
+        f"top1Clear={'true' if clear else 'false'}\n"
+    ).encode("ascii")
+    top_labels = "".join(labels[i].encode("utf-8").hex() + "\n" for i in top if i < len(labels))
+    frame = plane.tobytes()
+    return {
+        f"{GOLDEN_TEST_DIR}/case.properties": props,
+        f"{GOLDEN_TEST_DIR}/frame.rgba": frame,
+        f"{GOLDEN_TEST_DIR}/resized.rgb": pixels.tobytes(),
+        f"{GOLDEN_TEST_DIR}/input.bin": little_endian(tensor),
+        f"{GOLDEN_TEST_DIR}/output.bin": little_endian(raw),
+        f"{GOLDEN_TEST_DIR}/scores.bin": scores.tobytes(),
+        f"{GOLDEN_TEST_DIR}/labels.txt": labels_bytes,
+        f"{GOLDEN_TEST_DIR}/top_labels.txt": top_labels.encode("ascii"),
+        f"{GOLDEN_DEVICE_DIR}/case.properties": props,
+        f"{GOLDEN_DEVICE_DIR}/frame.rgba": frame,
+    }
 
 
 def render_android_app(out_dir: Path, *, app_id: str, app_name: str, model_name: str,
@@ -223,7 +328,7 @@ def render_android_app(out_dir: Path, *, app_id: str, app_name: str, model_name:
     with staged_dir(out_dir, force) as stage:
         tree = stage / "tree"
         render_tree(template_dir("android"), tree, context,
-                    extra_files={f"app/src/main/assets/{MODEL_ASSET}": data})
+                    extra_files={f"app/src/main/assets/{MODEL_ASSET}": data, **golden_files(data)})
         _nest_package_dir(tree, context["app_id"])
         for child in list(tree.iterdir()):
             os.replace(child, stage / child.name)

@@ -20,4 +20,9 @@ public class Activity extends android.view.ContextThemeWrapper {
     public <T extends android.view.View> T findViewById(int id) { throw new RuntimeException("Stub!"); }
 
     public final void runOnUiThread(Runnable action) { throw new RuntimeException("Stub!"); }
+
+    public boolean shouldShowRequestPermissionRationale(String permission) { throw new RuntimeException("Stub!"); }
+
+    @Override
+    public void startActivity(android.content.Intent intent) { throw new RuntimeException("Stub!"); }
 }

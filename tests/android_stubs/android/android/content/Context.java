@@ -7,6 +7,12 @@ package android.content;
 public abstract class Context {
     public abstract int checkSelfPermission(String permission);
 
+    public abstract android.content.res.AssetManager getAssets();
+
+    public abstract String getPackageName();
+
+    public abstract void startActivity(Intent intent);
+
     public final String getString(int resId) { throw new RuntimeException("Stub!"); }
 
     public final String getString(int resId, Object... formatArgs) { throw new RuntimeException("Stub!"); }

@@ -9,4 +9,13 @@ public class ContextWrapper extends Context {
 
     @Override
     public int checkSelfPermission(String permission) { throw new RuntimeException("Stub!"); }
+
+    @Override
+    public android.content.res.AssetManager getAssets() { throw new RuntimeException("Stub!"); }
+
+    @Override
+    public String getPackageName() { throw new RuntimeException("Stub!"); }
+
+    @Override
+    public void startActivity(Intent intent) { throw new RuntimeException("Stub!"); }
 }

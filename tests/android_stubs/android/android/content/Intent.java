@@ -6,4 +6,6 @@ package android.content;
 
 public class Intent {
     public Intent() { throw new RuntimeException("Stub!"); }
+
+    public Intent(String action, android.net.Uri uri) { throw new RuntimeException("Stub!"); }
 }

@@ -18,4 +18,16 @@ public class View {
     public boolean isEnabled() { throw new RuntimeException("Stub!"); }
 
     public void setEnabled(boolean enabled) { throw new RuntimeException("Stub!"); }
+
+    public void setPadding(int left, int top, int right, int bottom) { throw new RuntimeException("Stub!"); }
+
+    public int getPaddingTop() { throw new RuntimeException("Stub!"); }
+
+    public int getPaddingBottom() { throw new RuntimeException("Stub!"); }
+
+    public void setOnClickListener(View.OnClickListener l) { throw new RuntimeException("Stub!"); }
+
+    public static interface OnClickListener {
+        void onClick(View v);
+    }
 }

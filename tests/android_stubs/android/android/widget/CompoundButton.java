@@ -7,6 +7,10 @@ package android.widget;
 public abstract class CompoundButton extends Button {
     public CompoundButton(android.content.Context context) { super(context); throw new RuntimeException("Stub!"); }
 
+    public boolean isChecked() { throw new RuntimeException("Stub!"); }
+
+    public void setChecked(boolean checked) { throw new RuntimeException("Stub!"); }
+
     public void setOnCheckedChangeListener(CompoundButton.OnCheckedChangeListener listener) {
         throw new RuntimeException("Stub!");
     }

@@ -4,7 +4,9 @@
 // in 1.13.0: "public class ComponentActivity extends android.app.Activity implements
 // ... ActivityResultCaller ... LifecycleOwner ..." and
 // "public final <I, O> ActivityResultLauncher<I> registerForActivityResult(
-//  ActivityResultContract<I,O> contract, ActivityResultCallback<O> callback)".
+//  ActivityResultContract<I,O> contract, ActivityResultCallback<O> callback)", and
+// "... androidx.lifecycle.ViewModelStoreOwner" with "property public androidx.lifecycle.ViewModelStore
+//  viewModelStore".
 // Interfaces and members the app does not use are left out.
 package androidx.activity
 
@@ -14,9 +16,15 @@ import androidx.activity.result.ActivityResultLauncher
 import androidx.activity.result.contract.ActivityResultContract
 import androidx.lifecycle.Lifecycle
 import androidx.lifecycle.LifecycleOwner
+import androidx.lifecycle.ViewModelStore
+import androidx.lifecycle.ViewModelStoreOwner
 
-public open class ComponentActivity : android.app.Activity(), ActivityResultCaller, LifecycleOwner {
+public open class ComponentActivity : android.app.Activity(), ActivityResultCaller, LifecycleOwner,
+    ViewModelStoreOwner {
     override val lifecycle: Lifecycle
+        get() = throw RuntimeException("Stub!")
+
+    override val viewModelStore: ViewModelStore
         get() = throw RuntimeException("Stub!")
 
     final override fun <I, O> registerForActivityResult(

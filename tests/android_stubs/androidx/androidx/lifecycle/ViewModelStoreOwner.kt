@@ -1,0 +1,10 @@
+// API stub for type-checking the generated app with kotlinc (never run or shipped).
+// androidx.lifecycle 2.11.0 (lifecycle-viewmodel, Kotlin source). Members from the
+// library's API signature file lifecycle/lifecycle-viewmodel/api/2.11.0-beta01.txt
+// (androidx/androidx): "public interface ViewModelStoreOwner {
+// property public abstract androidx.lifecycle.ViewModelStore viewModelStore; }".
+package androidx.lifecycle
+
+public interface ViewModelStoreOwner {
+    public val viewModelStore: ViewModelStore
+}
