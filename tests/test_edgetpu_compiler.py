@@ -264,7 +264,7 @@ def test_bad_arguments(tmp_path, model, logs):
         compile_model(other, tmp_path / "out", compiler=script)
     junk = tmp_path / "junk.tflite"
     junk.write_bytes(b"0123456789")
-    with pytest.raises(ModelFileError, match="no TFL3 identifier"):
+    with pytest.raises(ModelFileError, match="no .TFL3. flatbuffer identifier"):
         compile_model(junk, tmp_path / "out", compiler=script)
     with pytest.raises(UsageError, match="output folder"):
         compile_model(model, tmp_path / "out", compiler=script, extra=["-o", "/tmp"])

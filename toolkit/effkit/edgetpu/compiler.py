@@ -48,6 +48,7 @@ from effkit.errors import (
     ToolNotFoundError,
     UsageError,
 )
+from effkit.metadata.model_file import file_has_tflite_identifier
 
 ENV_VAR = "EFFKIT_EDGETPU_COMPILER"
 BINARY = "edgetpu_compiler"
@@ -475,10 +476,8 @@ def compile_model(
     if model.suffix != ".tflite":
         raise ModelFileError(f"{model.name} does not end in .tflite",
                              "edgetpu_compiler names its output after a .tflite input; rename it")
-    with model.open("rb") as fh:
-        head = fh.read(8)
-    if len(head) < 8 or head[4:8] != b"TFL3":
-        raise ModelFileError(f"{model} is not a TensorFlow Lite model (no TFL3 identifier)",
+    if not file_has_tflite_identifier(model):
+        raise ModelFileError(f"{model} is not a TFLite model (no 'TFL3' flatbuffer identifier)",
                              "pass a .tflite file")
     if min_runtime_version is None:
         min_runtime_version = DEFAULT_MIN_RUNTIME_VERSION
@@ -576,9 +575,7 @@ def compile_model(
                 "see the console log; run `effkit check-edgetpu` on the model",
                 kind="missing-output", **common)
         for p in produced:
-            with p.open("rb") as fh:
-                head = fh.read(8)
-            if len(head) < 8 or head[4:8] != b"TFL3":
+            if not file_has_tflite_identifier(p):
                 raise EdgeTPUCompileFailed(
                     f"edgetpu_compiler wrote {p.name}, but it is not a TFLite model",
                     "see the console log", kind="bad-output", **common)
