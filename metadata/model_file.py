@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from effkit.errors import ModelFileError
+from effkit.errors import ModelFileError, read_user_file
 
 TFLITE_IDENTIFIER = b"TFL3"
 METADATA_NAME = "TFLITE_METADATA"
@@ -278,16 +278,7 @@ def io_tensors(model_bytes: bytes) -> tuple[list[TensorSpec], list[TensorSpec]]:
 
 def load_model_file(path: str | Path) -> bytes:
     """Read a .tflite file, with one-line errors for the usual mistakes."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ModelFileError(f"model file {str(path)!r} does not exist",
-                             "pass the path of a .tflite file") from None
-    except IsADirectoryError:
-        raise ModelFileError(f"{str(path)!r} is a folder, not a model file",
-                             "pass the path of a .tflite file") from None
-    except OSError as exc:
-        raise ModelFileError(f"cannot read model file {str(path)!r}: {exc.strerror}") from None
+    data = read_user_file(path, what="model file", hint="pass the path of a .tflite file",
+                          error=ModelFileError)
     check_model_bytes(data, source=repr(str(path)))
     return data

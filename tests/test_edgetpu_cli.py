@@ -119,3 +119,73 @@ def test_compile_docker_without_engine(tmp_path):
                                  "--compiler", "docker"])
     assert result.exit_code == 1
     assert "engine is not running" in one_line_error(result)
+
+
+# -- effkit edgetpu-log --------------------------------------------------------------
+
+FIXTURE_LOGS = Path(__file__).resolve().parent / "edgetpu_fixtures" / "logs"
+REPORT_FIELDS = {"compiler_version", "status", "failure_kind", "ops_total", "ops_tpu", "ops_cpu",
+                 "models", "on_chip_used_bytes", "off_chip_used_bytes", "subgraphs", "segments",
+                 "co_compiled", "co_compiled_models", "attempts"}
+
+
+def _all_logs(edgetpu_logs: Path) -> list[Path]:
+    files = sorted(p for p in edgetpu_logs.iterdir() if p.suffix in (".txt", ".log"))
+    return files + sorted(FIXTURE_LOGS.glob("*.txt"))
+
+
+def test_edgetpu_log_on_every_shared_log(edgetpu_logs):
+    from effkit.edgetpu.logparse import parse_log_file
+
+    files = _all_logs(edgetpu_logs)
+    assert len(files) == 23
+    for path in files:
+        shown = runner.invoke(app, ["edgetpu-log", str(path)])
+        assert shown.exit_code == 0, (path.name, shown.stderr)
+        assert "compiler version" in shown.stdout
+        result = runner.invoke(app, ["edgetpu-log", str(path), "--json"])
+        assert result.exit_code == 0, (path.name, result.stderr)
+        doc = json.loads(result.stdout)
+        assert REPORT_FIELDS <= set(doc), path.name
+        assert doc == json.loads(json.dumps(parse_log_file(path).to_dict())), path.name
+        assert doc["status"] in ("succeeded", "failed", "unknown")
+        if doc["ops_tpu"] is not None and doc["ops_cpu"] is not None:
+            assert doc["ops_total"] == doc["ops_tpu"] + doc["ops_cpu"], path.name
+
+
+def test_edgetpu_log_fields(edgetpu_logs):
+    def doc(prefix: str) -> dict:
+        path = next(p for p in _all_logs(edgetpu_logs) if p.name.startswith(prefix))
+        return json.loads(runner.invoke(app, ["edgetpu-log", str(path), "--json"]).stdout)
+
+    assert doc("09")["co_compiled_models"] == ["temp_models/1.tflite", "temp_models/2.tflite"]
+    assert doc("08")["segments"] == [[0, 2]] and doc("08")["status"] == "failed"
+    assert doc("879")["failure_kind"] == "op-version"
+    assert doc("01")["on_chip_used_bytes"] == round(6.08 * 2**20)
+    text = " ".join(runner.invoke(app, ["edgetpu-log", str(FIXTURE_LOGS / "845-v16-transpose"
+                                                          "-conv-v4.txt")]).stdout.split())
+    assert "op-version: Didn't find op for builtin opcode" in text and "TRANSPOSE_CONV" in text
+
+
+def test_edgetpu_log_pasted_runs(tmp_path, edgetpu_logs):
+    pasted = tmp_path / "console.txt"
+    runs = [next(edgetpu_logs.glob(p + "-*")).read_text(encoding="utf-8") for p in ("05", "10")]
+    pasted.write_text("\n".join(runs), encoding="utf-8")
+    result = runner.invoke(app, ["edgetpu-log", str(pasted)])
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    assert "earlier run 1 │ failed (internal-compiler-error" in text and "succeeded" in text
+
+
+def test_edgetpu_log_bad_input(tmp_path):
+    missing = runner.invoke(app, ["edgetpu-log", str(tmp_path / "none.txt")])
+    assert missing.exit_code != 0 and "does not exist" in one_line_error(missing)
+    other = tmp_path / "notes.txt"
+    other.write_text("hello\n", encoding="utf-8")
+    result = runner.invoke(app, ["edgetpu-log", str(other)])
+    assert result.exit_code != 0 and "is not an edgetpu_compiler log" in one_line_error(result)
+    binary = tmp_path / "model.tflite"
+    binary.write_bytes(tflite("int8"))
+    result = runner.invoke(app, ["edgetpu-log", str(binary), "--json"])
+    assert result.exit_code != 0 and "binary file" in one_line_error(result)
+    assert runner.invoke(app, ["edgetpu-log", "--help"]).exit_code == 0

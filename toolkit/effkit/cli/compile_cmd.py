@@ -22,7 +22,8 @@ from effkit.cli._common import (
 from effkit.cli.check_edgetpu_cmd import MinRuntimeOpt
 
 
-def _size(n: int | None) -> str:
+def size_text(n: int | None) -> str:
+    """Bytes as the compiler prints them (KiB/MiB, two decimals); '?' when unknown."""
     if n is None:
         return "?"
     for unit, scale in (("MiB", 1024**2), ("KiB", 1024)):
@@ -78,8 +79,8 @@ def compile_edgetpu(
                     if report.ops_total is not None else "?")
     summary.add_row("ops on CPU", str(report.ops_cpu if report.ops_cpu is not None else "?"))
     summary.add_row("Edge TPU subgraphs", str(report.subgraphs or "?"))
-    summary.add_row("parameters on-chip", _size(report.on_chip_used_bytes))
-    summary.add_row("parameters off-chip", _size(report.off_chip_used_bytes))
+    summary.add_row("parameters on-chip", size_text(report.on_chip_used_bytes))
+    summary.add_row("parameters off-chip", size_text(report.off_chip_used_bytes))
     for path in (*result.compiled, *result.op_logs, result.console_log_path):
         summary.add_row("wrote", escape(str(path)))
     console.print(summary)
