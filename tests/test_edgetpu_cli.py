@@ -67,8 +67,7 @@ def test_check_missing_file(tmp_path):
 
 def test_compile_with_standin(tmp_path, edgetpu_logs):
     script = write_standin(tmp_path / "bin", mode="success",
-                           replay=next(edgetpu_logs.glob("10-*")),
-                           op_log=next(edgetpu_logs.glob("11c-*")))
+                           replay=next(edgetpu_logs.glob("10-*")))  # its version: 15.0
     model = model_file(tmp_path, "int8")
     out = tmp_path / "build"
     args = ["compile-edgetpu", str(model), "--out", str(out), "--compiler", str(script)]
@@ -76,7 +75,7 @@ def test_compile_with_standin(tmp_path, edgetpu_logs):
     assert result.exit_code == 0, result.stderr
     assert (out / "int8_edgetpu.tflite").is_file() and (out / "int8_edgetpu.log").is_file()
     text = " ".join(result.stdout.split())
-    assert "ops on Edge TPU │ 15 of 15" in text and "85.75 KiB" in text
+    assert "ops on Edge TPU │ 10 of 10" in text and "parameters on-chip" in text
 
     again = runner.invoke(app, args)
     assert again.exit_code == 1
@@ -86,7 +85,7 @@ def test_compile_with_standin(tmp_path, edgetpu_logs):
     assert forced.exit_code == 0, forced.stderr
     doc = json.loads(forced.stdout)
     assert doc["compiled"] == [str(out / "int8_edgetpu.tflite")]
-    assert doc["report"]["ops_tpu"] == 15 and doc["version"] == "15.0.340273435"
+    assert doc["report"]["ops_tpu"] == 10 and doc["version"] == "15.0.340273435"
     assert doc["argv"][1:4] == ["-s", "-m", "14"]
 
 
