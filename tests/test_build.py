@@ -325,7 +325,7 @@ def test_coral_build_fails_when_too_few_ops_map(tmp_path, eight_images, monkeypa
 def test_coral_build_anywhere_then_compile_the_folder(tmp_path, eight_images, monkeypatch):
     """No compiler, no Docker engine: the build finishes, says how to finish, exits 0;
     `effkit compile-edgetpu OUT/` then adds the Edge TPU model in place."""
-    from edgetpu_fixtures.standin import write_standin
+    from edgetpu_fixtures.standin import write_docker_standin, write_standin
 
     from effkit.labels import imagenet_labels
     from effkit.metadata import labels_from_model
@@ -351,17 +351,21 @@ def test_coral_build_anywhere_then_compile_the_folder(tmp_path, eight_images, mo
     assert not (out / "coral" / "model_edgetpu.tflite").exists()
     before = {a["path"]: a["sha256"] for a in doc["artifacts"]}
 
-    standin = write_standin(tmp_path / "bin", mode="success-stripped")
-    monkeypatch.setenv("EFFKIT_EDGETPU_COMPILER", str(standin))
-    finished = runner.invoke(app, ["compile-edgetpu", str(out), "--json"])
+    # Where a Docker engine runs (here a stand-in docker client running the stand-in
+    # compiler for `docker run`), compile-edgetpu takes the container route by itself.
+    image = write_standin(tmp_path / "image", mode="success-stripped")
+    write_docker_standin(tmp_path / "bin", image)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    finished = runner.invoke(app, ["compile-edgetpu", str(out)])
     assert finished.exit_code == 0, finished.stderr
-    new = json.loads(finished.stdout)
+    assert "no local edgetpu_compiler: compiling in Docker" in " ".join(finished.stderr.split())
+    assert "ops on the Edge TPU" in " ".join(finished.stdout.split())
+    new = json.loads((out / "build.json").read_text())
     assert new["edgetpu"]["compiled"] and new["edgetpu"]["metadata_reattached"]
+    assert new["edgetpu"]["compile"]["compiler"]["kind"] == "docker"
     compiled = (out / "model_edgetpu.tflite").read_bytes()
     assert labels_from_model(compiled) == imagenet_labels()
     assert (out / "coral" / "model_edgetpu.tflite").read_bytes() == compiled
-    assert json.loads((out / "build.json").read_text()) == {
-        k: v for k, v in new.items() if k != "out_dir"}
     after = {a["path"]: a["sha256"] for a in new["artifacts"]}
     assert {k: after[k] for k in before} == before  # model.tflite and labels untouched
     assert "model_edgetpu.tflite" in after

@@ -259,3 +259,18 @@ def test_parameters_beyond_the_cache_stream_with_a_warning():
     assert lite4.off_chip_bytes == round(13_000_000 * 1.07) - ON_CHIP_CAPACITY_BYTES
     assert "--num-segments" in lite4.warning() and "co-compile" in lite4.warning()
     assert not from_parameter_bytes(5_000_000).streams
+
+
+def test_a_model_with_more_parameters_than_the_cache_streams():
+    from effkit.edgetpu.memory import ON_CHIP_CAPACITY_BYTES
+
+    report = check_model(tflite("big-dense"))
+    mem = report.memory
+    assert report.all_mapped and [o.op for o in report.ops] == [
+        "QUANTIZE", "FULLY_CONNECTED", "QUANTIZE"]
+    assert mem.parameter_bytes >= 2900 * 2900  # int8 weights + int32 bias
+    assert mem.streams and mem.on_chip_bytes == ON_CHIP_CAPACITY_BYTES
+    assert mem.off_chip_bytes == round(mem.parameter_bytes * 1.07) - ON_CHIP_CAPACITY_BYTES
+    assert any("will stream from host memory" in w and "--num-segments" in w
+               for w in report.warnings)
+    assert report.to_dict()["off_chip_bytes"] == mem.off_chip_bytes > 0

@@ -52,6 +52,29 @@ def test_check_fails_and_reports_split(tmp_path):
     assert doc["ops"][3]["reasons"] == ["LEAKY_RELU is not in the Edge TPU's supported operations"]
 
 
+def test_check_reports_op_versions_and_memory(tmp_path):
+    from effkit.metadata.model_file import builtin_op_name, pack_model, read_model
+
+    plain = runner.invoke(app, ["check-edgetpu", str(model_file(tmp_path, "int8"))])
+    assert "parameters (estimated):" in plain.stdout and "MiB on chip" in plain.stdout
+    edited = read_model(tflite("int8"))
+    for code in edited.operatorCodes:
+        if builtin_op_name(code.builtinCode) == "QUANTIZE":
+            code.version = 3
+    path = tmp_path / "newer.tflite"
+    path.write_bytes(pack_model(edited))
+    result = runner.invoke(app, ["check-edgetpu", str(path), "--json"])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["compiler_version"] == "16.0.384591198" and not doc["all_mapped"]
+    assert "QUANTIZE version 3 is newer than edgetpu_compiler 16" in doc["ops"][0]["reasons"][0]
+    older = runner.invoke(app, ["check-edgetpu", str(model_file(tmp_path, "int8")), "--json",
+                                "--compiler-version", "2.0.267685300"])
+    assert older.exit_code == 0  # RELU v2 is the refusal known for 2.0; this model has none
+    bad = runner.invoke(app, ["check-edgetpu", str(path), "--compiler-version", "latest"])
+    assert bad.exit_code == 2 and "is not a version" in one_line_error(bad)
+
+
 def test_check_float_model_json(tmp_path):
     result = runner.invoke(app, ["check-edgetpu", str(model_file(tmp_path, "float")), "--json"])
     assert result.exit_code == 1

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from effkit.edgetpu import opversions
@@ -37,7 +36,6 @@ from effkit.edgetpu.graph import EDGETPU_CUSTOM_OP, Graph, TensorInfo, ints, loa
 from effkit.edgetpu.memory import ParameterMemory
 from effkit.edgetpu.memory import estimate as estimate_memory
 from effkit.edgetpu.rules import EIGHT_BIT, SUPPORTED_OPS, WEIGHT_OPS, OpContext, OpRule, tensor_reasons
-from effkit.errors import ModelFileError
 
 __all__ = ["DEFAULT_MIN_RUNTIME_VERSION", "SUPPORTED_OPS", "CheckReport", "OpCheck", "OpRule",
            "TensorInfo", "check_model", "check_model_file"]
@@ -331,16 +329,11 @@ def _parameter_memory(m: Graph, tpu_ops: list[Any]) -> ParameterMemory:
     return estimate_memory(len(m.data(t) or b"") for t in consts)
 
 
-def check_model_file(path: str | os.PathLike[str], *,
-                     min_runtime_version: int | None = None) -> CheckReport:
+def check_model_file(path: str | os.PathLike[str], *, min_runtime_version: int | None = None,
+                     compiler_version: str | None = None) -> CheckReport:
     """Read ``path`` and :func:`check_model` it (ModelFileError if missing or unreadable)."""
-    p = Path(path)
-    if not p.is_file():
-        raise ModelFileError(f"model file {p} does not exist", "pass the path of a .tflite file")
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise ModelFileError(f"cannot read {p}: {exc.strerror}",
-                             "check the file's permissions") from None
-    return check_model(data, min_runtime_version=min_runtime_version)
+    from effkit.metadata.model_file import load_model_file
+
+    return check_model(load_model_file(path), min_runtime_version=min_runtime_version,
+                       compiler_version=compiler_version)
 
