@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from edgetpu_fixtures.models import tflite
+from edgetpu_fixtures.models import tflite, with_op_version
 
 from effkit.edgetpu import opversions
 from effkit.edgetpu.check import (
@@ -182,17 +182,6 @@ def test_bad_input(tmp_path):
 # -- op versions newer than the compiler knows ------------------------------------
 
 
-def _with_op_version(model_bytes: bytes, op: str, version: int) -> bytes:
-    """The same model with every operator code ``op`` raised to ``version`` (a flatbuffer edit)."""
-    from effkit.metadata.model_file import builtin_op_name, pack_model, read_model
-
-    model = read_model(model_bytes)
-    for code in model.operatorCodes:
-        if builtin_op_name(max(code.builtinCode, code.deprecatedBuiltinCode)) == op:
-            code.version = version
-    return pack_model(model, size_hint=len(model_bytes))
-
-
 def test_op_versions_within_the_ceiling_pass():
     report = check_model(tflite("int8"))  # today's converter: QUANTIZE v1, FULLY_CONNECTED v4
     assert report.all_mapped and report.compiler_version == opversions.LATEST_COMPILER
@@ -200,7 +189,7 @@ def test_op_versions_within_the_ceiling_pass():
 
 def test_quantize_v3_is_refused_by_compiler_16():
     # google-coral/edgetpu#879: "Didn't find op for builtin opcode 'QUANTIZE' version '3'"
-    report = check_model(_with_op_version(tflite("int8"), "QUANTIZE", 3))
+    report = check_model(with_op_version(tflite("int8"), "QUANTIZE", 3))
     quantize = [o for o in report.ops if o.op == "QUANTIZE"]
     assert quantize and all(not o.supported and o.predicted == "cpu" for o in quantize)
     reason = quantize[0].reasons[0]
@@ -212,7 +201,7 @@ def test_quantize_v3_is_refused_by_compiler_16():
 
 
 def test_fully_connected_v4_is_not_refused_but_relu_v2_is_for_compiler_2():
-    edited = _with_op_version(tflite("int8"), "SOFTMAX", 2)
+    edited = with_op_version(tflite("int8"), "SOFTMAX", 2)
     assert check_model(edited).all_mapped  # no refusal is known for SOFTMAX
     assert opversions.refusal("RELU", 2, "2.0.267685300") is not None  # #34
     assert opversions.refusal("RELU", 2, "16.0.384591198") is None     # newer compilers know it
@@ -224,7 +213,7 @@ def test_fully_connected_v4_is_not_refused_but_relu_v2_is_for_compiler_2():
 
 
 def test_transpose_conv_v4_names_the_converter_setting():
-    edited = _with_op_version(tflite("int8"), "CONV_2D", 3)  # unchanged: CONV_2D has no refusal
+    edited = with_op_version(tflite("int8"), "CONV_2D", 3)  # unchanged: CONV_2D has no refusal
     assert check_model(edited).all_mapped
     r = opversions.refusal("TRANSPOSE_CONV", 4)
     text = opversions.describe(r, 4)

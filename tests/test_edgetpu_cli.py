@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from edgetpu_fixtures.models import tflite
+from edgetpu_fixtures.models import tflite, with_op_version
 from edgetpu_fixtures.standin import write_standin
 from helpers import one_line_error
 from typer.testing import CliRunner
@@ -53,16 +53,10 @@ def test_check_fails_and_reports_split(tmp_path):
 
 
 def test_check_reports_op_versions_and_memory(tmp_path):
-    from effkit.metadata.model_file import builtin_op_name, pack_model, read_model
-
     plain = runner.invoke(app, ["check-edgetpu", str(model_file(tmp_path, "int8"))])
     assert "parameters (estimated):" in plain.stdout and "MiB on chip" in plain.stdout
-    edited = read_model(tflite("int8"))
-    for code in edited.operatorCodes:
-        if builtin_op_name(code.builtinCode) == "QUANTIZE":
-            code.version = 3
     path = tmp_path / "newer.tflite"
-    path.write_bytes(pack_model(edited))
+    path.write_bytes(with_op_version(tflite("int8"), "QUANTIZE", 3))
     result = runner.invoke(app, ["check-edgetpu", str(path), "--json"])
     assert result.exit_code == 1
     doc = json.loads(result.stdout)

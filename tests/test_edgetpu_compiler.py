@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from edgetpu_fixtures.models import tflite
+from edgetpu_fixtures.models import tflite, with_op_version
 from edgetpu_fixtures.standin import calls, write_docker_standin, write_standin
 
 from effkit.edgetpu import compiler as etc
@@ -151,8 +151,6 @@ def test_success_writes_model_and_logs(tmp_path, model, logs):
 
 def test_standin_reports_the_model_it_is_given(tmp_path, logs):
     """Ops that do not map, and a refused op version, come from the model, not a replay."""
-    from effkit.metadata.model_file import builtin_op_name, pack_model, read_model
-
     script = write_standin(tmp_path / "bin", mode="success")
     leaky = tmp_path / "leaky.tflite"
     leaky.write_bytes(tflite("leaky"))
@@ -162,12 +160,8 @@ def test_standin_reports_the_model_it_is_given(tmp_path, logs):
     statuses = {(r.operator, r.status) for m in report.models for r in m.operators}
     assert ("LEAKY_RELU", "Operation not supported") in statuses
 
-    edited = read_model(tflite("int8"))
-    for code in edited.operatorCodes:
-        if builtin_op_name(code.builtinCode) == "QUANTIZE":
-            code.version = 3
     newer = tmp_path / "newer.tflite"
-    newer.write_bytes(pack_model(edited))
+    newer.write_bytes(with_op_version(tflite("int8"), "QUANTIZE", 3))
     with pytest.raises(EdgeTPUCompileFailed) as info:
         compile_model(newer, tmp_path / "out2", compiler=script)
     assert info.value.kind == "op-version"

@@ -130,3 +130,15 @@ def tflite(name: str) -> bytes:
     if name == "big-dense":      # parameters beyond the on-chip cache
         return _convert(big_dense(), "int8")
     raise KeyError(name)
+
+
+def with_op_version(model_bytes: bytes, op: str, version: int) -> bytes:
+    """The same model with every operator code ``op`` raised to ``version`` (a flatbuffer
+    edit: how a newer converter's output looks to the compiler)."""
+    from effkit.metadata.model_file import builtin_op_name, pack_model, read_model
+
+    model = read_model(model_bytes)
+    for code in model.operatorCodes:
+        if builtin_op_name(max(code.builtinCode, code.deprecatedBuiltinCode)) == op:
+            code.version = version
+    return pack_model(model, size_hint=len(model_bytes))
