@@ -249,9 +249,13 @@ def _edgetpu_stages(req, clock, tflite, model_path, tmp, compiler, meta_args, la
     from effkit.edgetpu import stage
     from effkit.edgetpu.check import check_model
 
+    found = compiler.compiler if compiler is not None else None
     with clock.stage("edgetpu-check"):
-        report = check_model(tflite, min_runtime_version=req.min_runtime_version)
-    if compiler is None or compiler.compiler is None:
+        from effkit.edgetpu.locate import compiler_version
+
+        report = check_model(tflite, min_runtime_version=req.min_runtime_version,
+                             compiler_version=compiler_version(found) if found else None)
+    if found is None:
         _require_tpu_fraction(report.tpu_fraction, req.min_tpu_ops, "are predicted to map")
         reason = "--skip-compile" if compiler is None else compiler.note
         return stage.not_compiled(report.to_dict(), reason, finish=compiler is not None), None

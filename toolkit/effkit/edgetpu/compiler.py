@@ -1,11 +1,8 @@
-"""Run Google's ``edgetpu_compiler``: find it, read its version, compile, report.
+"""Run Google's ``edgetpu_compiler`` on a model: compile, check the outcome, report.
 
-Where the compiler comes from, in order: ``--compiler PATH`` (or ``docker``), the
-environment variable ``EFFKIT_EDGETPU_COMPILER``, then ``edgetpu_compiler`` on
-``PATH``. The compiler is an x86-64 Linux program from Coral's apt repository;
-elsewhere (macOS, Windows, ARM) ``--compiler docker`` builds an image from the
-Dockerfile shipped in ``effkit/edgetpu/docker/`` once and runs it with only the
-build's scratch folder mounted.
+Finding the compiler (local binary, ``$EFFKIT_EDGETPU_COMPILER``, PATH, the docker
+route) and reading its version live in :mod:`effkit.edgetpu.locate`; their names are
+re-exported here, the module callers have always used.
 
 Every run is an argv list (never a shell string) into a scratch folder inside the
 output folder. The exit status, a timeout, a crash (signal), a failure the log
