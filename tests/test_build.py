@@ -378,6 +378,33 @@ def test_coral_build_anywhere_then_compile_the_folder(tmp_path, eight_images, mo
 def test_compile_edgetpu_folder_bad_input(tmp_path):
     result = runner.invoke(app, ["compile-edgetpu", str(tmp_path)])
     assert_one_line_error(result, "is not an effkit build folder", "build.json")
+    (tmp_path / "build.json").write_text("{not json", encoding="utf-8")
+    assert_one_line_error(runner.invoke(app, ["compile-edgetpu", str(tmp_path)]),
+                          "cannot read", "build.json")
+    (tmp_path / "build.json").write_text('{"target": "cpu"}', encoding="utf-8")
+    result = runner.invoke(app, ["compile-edgetpu", str(tmp_path), "--json"])
+    assert_one_line_error(result, "is a --target cpu build", "--target coral")
+    result = runner.invoke(app, ["compile-edgetpu", str(tmp_path), "--out", str(tmp_path)])
+    assert_one_line_error(result, "apply to a .tflite model, not to a build folder")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["build.json"]
+
+
+@pytest.mark.skipif(not shutil.which("edgetpu_compiler"),
+                    reason="edgetpu_compiler not installed (x86-64 Debian/Ubuntu only, "
+                    "from Coral's apt repository)")
+def test_real_compiler_finishes_a_build_folder(tmp_path, eight_images):
+    from effkit.metadata import labels_from_model
+
+    out = tmp_path / "o"
+    built = run("--variant", "lite0", "--target", "coral", "--calibration", str(eight_images),
+                "--out", str(out), "--skip-compile")
+    assert built.exit_code == 0, built.stderr
+    finished = runner.invoke(app, ["compile-edgetpu", str(out), "--json"])
+    assert finished.exit_code == 0, finished.stderr
+    doc = json.loads(finished.stdout)
+    assert doc["edgetpu"]["compiled"] and doc["edgetpu"]["compile"]["report"]["ops_cpu"] == 0
+    assert labels_from_model((out / "model_edgetpu.tflite").read_bytes())
+    assert (out / "coral" / "model_edgetpu.tflite").is_file()
 
 
 @pytest.mark.skipif(not shutil.which("edgetpu_compiler"),
