@@ -392,34 +392,22 @@ def test_compile_edgetpu_folder_bad_input(tmp_path):
 @pytest.mark.skipif(not shutil.which("edgetpu_compiler"),
                     reason="edgetpu_compiler not installed (x86-64 Debian/Ubuntu only, "
                     "from Coral's apt repository)")
-def test_real_compiler_finishes_a_build_folder(tmp_path, eight_images):
-    from effkit.metadata import labels_from_model
-
-    out = tmp_path / "o"
-    built = run("--variant", "lite0", "--target", "coral", "--calibration", str(eight_images),
-                "--out", str(out), "--skip-compile")
-    assert built.exit_code == 0, built.stderr
-    finished = runner.invoke(app, ["compile-edgetpu", str(out), "--json"])
-    assert finished.exit_code == 0, finished.stderr
-    doc = json.loads(finished.stdout)
-    assert doc["edgetpu"]["compiled"] and doc["edgetpu"]["compile"]["report"]["ops_cpu"] == 0
-    assert labels_from_model((out / "model_edgetpu.tflite").read_bytes())
-    assert (out / "coral" / "model_edgetpu.tflite").is_file()
-
-
-@pytest.mark.skipif(not shutil.which("edgetpu_compiler"),
-                    reason="edgetpu_compiler not installed (x86-64 Debian/Ubuntu only, "
-                    "from Coral's apt repository)")
-def test_real_compiler_coral_build(tmp_path, eight_images):
+@pytest.mark.parametrize("finish_later", [False, True])
+def test_real_compiler_coral_build(tmp_path, eight_images, finish_later):
+    """Compiled by the build, or built with --skip-compile and finished by compile-edgetpu OUT/."""
     from effkit.metadata import labels_from_model
 
     out = tmp_path / "o"
     result = run("--variant", "lite0", "--target", "coral", "--calibration", str(eight_images),
-                 "--out", str(out), "--json")
+                 "--out", str(out), "--json", *(["--skip-compile"] if finish_later else []))
+    if finish_later:
+        assert result.exit_code == 0, result.stderr
+        result = runner.invoke(app, ["compile-edgetpu", str(out), "--json"])
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert doc["edgetpu"]["compile"]["report"]["ops_cpu"] == 0
+    assert doc["edgetpu"]["compiled"] and doc["edgetpu"]["compile"]["report"]["ops_cpu"] == 0
     assert labels_from_model((out / "model_edgetpu.tflite").read_bytes())
+    assert (out / "coral" / "model_edgetpu.tflite").is_file()
 
 
 @pytest.mark.slow
