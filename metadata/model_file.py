@@ -3,6 +3,10 @@
 A .tflite file is a flatbuffer with file identifier "TFL3", optionally followed by a zip
 archive of associated files (labels.txt ...), the layout tflite-support's MetadataPopulator
 writes and Android's MetadataExtractor reads.
+
+This is effkit's one low-level TFLite reader: the metadata writer, ``effkit inspect``
+and the Edge TPU check (``effkit.edgetpu.check``) all read models through it, and the
+"TFL3" identifier is tested only by :func:`has_tflite_identifier`.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from effkit.errors import ModelFileError
+from effkit.errors import ModelFileError, read_user_file
 
 TFLITE_IDENTIFIER = b"TFL3"
 METADATA_NAME = "TFLITE_METADATA"
@@ -60,12 +64,26 @@ def builtin_op_name(code: int) -> str:
     return _enum_names("BuiltinOperator").get(code, f"BUILTIN_{code}")
 
 
+def has_tflite_identifier(head: bytes) -> bool:
+    """Whether ``head`` (the first 8 or more bytes of a file) carries the "TFL3" identifier."""
+    return len(head) >= 8 and bytes(head[4:8]) == TFLITE_IDENTIFIER
+
+
+def file_has_tflite_identifier(path: str | Path) -> bool:
+    """:func:`has_tflite_identifier` on the first bytes of a file (False if unreadable)."""
+    try:
+        with Path(path).open("rb") as fh:
+            return has_tflite_identifier(fh.read(8))
+    except OSError:
+        return False
+
+
 def check_model_bytes(model_bytes: bytes, *, source: str = "model") -> None:
     """Raise ModelFileError unless the bytes start like a TFLite flatbuffer."""
     if not isinstance(model_bytes, bytes | bytearray | memoryview):
         raise ModelFileError(f"{source} must be bytes, not {type(model_bytes).__name__}")
     data = bytes(model_bytes[:8])
-    if len(model_bytes) < 16 or data[4:8] != TFLITE_IDENTIFIER:
+    if len(model_bytes) < 16 or not has_tflite_identifier(data):
         raise ModelFileError(
             f"{source} is not a TFLite model (no 'TFL3' flatbuffer identifier)",
             "pass a .tflite file written by the TFLite converter",
@@ -81,8 +99,14 @@ def root_table(model_bytes: bytes, *, source: str = "model") -> Any:
     return schema().Model.GetRootAs(bytearray(model_bytes), 0)
 
 
-def read_model(model_bytes: bytes, *, source: str = "model") -> Any:
-    """The whole model as a mutable ModelT (flatbuffers object API)."""
+def read_model(model_bytes: bytes, *, source: str = "model",
+               external_buffers: bool = False) -> Any:
+    """The whole model as a mutable ModelT (flatbuffers object API).
+
+    Models over 2 GB keep tensor data after the flatbuffer (``Buffer.offset``); they are
+    refused unless ``external_buffers`` (readers only: :func:`buffer_data` finds the bytes;
+    :func:`pack_model` cannot write them back).
+    """
     check_model_bytes(model_bytes, source=source)
     try:
         model = schema().ModelT.InitFromPackedBuf(bytearray(model_bytes), 0)
@@ -91,13 +115,26 @@ def read_model(model_bytes: bytes, *, source: str = "model") -> Any:
                              "convert or copy it again") from None
     if not model.subgraphs:
         raise ModelFileError(f"{source} has no subgraph", "pass a converted TFLite model")
-    for buf in model.buffers or []:
+    for buf in [] if external_buffers else model.buffers or []:
         if buf.offset > 1:
             raise ModelFileError(
                 f"{source} keeps tensor data outside the flatbuffer (a >2 GB model)",
                 "effkit only handles models whose weights are inside the flatbuffer",
             )
     return model
+
+
+def buffer_data(model: Any, model_bytes: bytes, index: int) -> bytes | None:
+    """The bytes of ``model.buffers[index]`` (inside the flatbuffer or after it), None if empty."""
+    buffers = model.buffers or []
+    if not index or index >= len(buffers):
+        return None
+    b = buffers[index]
+    if b.data is not None and len(b.data):
+        return np.asarray(b.data, dtype=np.uint8).tobytes()
+    if b.offset > 1 and b.size:  # large models keep buffers after the flatbuffer
+        return bytes(model_bytes[b.offset: b.offset + b.size])
+    return None
 
 
 class _AlignedBuffer:
@@ -241,16 +278,7 @@ def io_tensors(model_bytes: bytes) -> tuple[list[TensorSpec], list[TensorSpec]]:
 
 def load_model_file(path: str | Path) -> bytes:
     """Read a .tflite file, with one-line errors for the usual mistakes."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ModelFileError(f"model file {str(path)!r} does not exist",
-                             "pass the path of a .tflite file") from None
-    except IsADirectoryError:
-        raise ModelFileError(f"{str(path)!r} is a folder, not a model file",
-                             "pass the path of a .tflite file") from None
-    except OSError as exc:
-        raise ModelFileError(f"cannot read model file {str(path)!r}: {exc.strerror}") from None
+    data = read_user_file(path, what="model file", hint="pass the path of a .tflite file",
+                          error=ModelFileError)
     check_model_bytes(data, source=repr(str(path)))
     return data

@@ -123,11 +123,13 @@ def test_large_variants_need_official_weights(tmp_path, variant):
     assert_one_line_error(result, f"efficientnet-{variant}.tar.gz", "--weights")
 
 
-def test_coral_without_compiler_fails_before_long_work(tmp_path, monkeypatch):
+def test_coral_without_compiler_fails_before_long_work_with_require_compile(tmp_path,
+                                                                            monkeypatch):
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     monkeypatch.delenv("EFFKIT_EDGETPU_COMPILER", raising=False)
     start = time.perf_counter()
-    result = run("--variant", "lite1", "--target", "coral", "--out", str(tmp_path / "o"))
+    result = run("--variant", "lite1", "--target", "coral", "--out", str(tmp_path / "o"),
+                 "--require-compile")
     assert_one_line_error(result, "edgetpu_compiler")
     assert "--skip-compile" in result.stderr and "--compiler docker" in result.stderr
     assert time.perf_counter() - start < 60  # no model was built
@@ -296,6 +298,7 @@ def test_coral_build_reattaches_metadata_after_compile(tmp_path, eight_images, e
     assert tpu["compiled"] and tpu["metadata_reattached"] and tpu["check"]["all_mapped"]
     report = tpu["compile"]["report"]
     assert report["compiler_version"] == "15.0.340273435" and report["ops_cpu"] == 0
+    assert report["ops_tpu"] == tpu["check"]["ops_tpu"]  # the stand-in reports this model
     assert not any(str(tmp_path) in c for c in tpu["compile"]["compiled"])  # relative to --out
     compiled = (out / "model_edgetpu.tflite").read_bytes()
     assert labels_from_model(compiled) == imagenet_labels()
@@ -305,31 +308,106 @@ def test_coral_build_reattaches_metadata_after_compile(tmp_path, eight_images, e
 
 
 @pytest.mark.slow
-def test_coral_build_fails_when_too_few_ops_map(tmp_path, eight_images, edgetpu_logs, monkeypatch):
+def test_coral_build_fails_when_too_few_ops_map(tmp_path, eight_images, monkeypatch):
     from edgetpu_fixtures.standin import write_standin
 
-    standin = write_standin(tmp_path / "bin", mode="success-stripped",
-                            replay=edgetpu_logs / "02-v15-yolov3tiny-mostly-cpu.txt")
+    # The stand-in reports this model's own mapping: with -m 10 its QUANTIZE ops (runtime
+    # 13+) stay on the CPU, so fewer than all ops map.
+    standin = write_standin(tmp_path / "bin", mode="success-stripped")
     monkeypatch.setenv("EFFKIT_EDGETPU_COMPILER", str(standin))
     result = run("--variant", "lite0", "--target", "coral", "--calibration", str(eight_images),
-                 "--out", str(tmp_path / "o"))
+                 "--out", str(tmp_path / "o"), "--min-runtime", "10", "--min-tpu-ops", "1")
     assert_one_line_error(result, "of the ops map to the Edge TPU", "--min-tpu-ops")
     assert not (tmp_path / "o").exists() and leftovers(tmp_path) == []
+
+
+@pytest.mark.slow
+def test_coral_build_anywhere_then_compile_the_folder(tmp_path, eight_images, monkeypatch):
+    """No compiler, no Docker engine: the build finishes, says how to finish, exits 0;
+    `effkit compile-edgetpu OUT/` then adds the Edge TPU model in place."""
+    from edgetpu_fixtures.standin import write_docker_standin, write_standin
+
+    from effkit.labels import imagenet_labels
+    from effkit.metadata import labels_from_model
+
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no edgetpu_compiler, no docker
+    monkeypatch.delenv("EFFKIT_EDGETPU_COMPILER", raising=False)
+    out = tmp_path / "o"
+    result = run("--variant", "lite0", "--target", "coral", "--calibration", str(eight_images),
+                 "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "warning:" in line]
+    assert len(warnings) == 1
+    warning = " ".join(result.stderr.split())
+    assert "no edgetpu_compiler and no running Docker engine" in warning
+    assert f"effkit compile-edgetpu {out}/" in warning and "x86-64 Linux" in warning
+    assert "MiB" in result.stdout  # the estimated parameter memory in the summary
+    doc = json.loads((out / "build.json").read_text())
+    assert doc["edgetpu"]["compiled"] is False
+    assert doc["edgetpu"]["status"].startswith("not compiled")
+    assert doc["edgetpu"]["check"]["on_chip_bytes"] > 0
+    assert doc["edgetpu"]["check"]["off_chip_bytes"] == 0
+    assert not (out / "model_edgetpu.tflite").exists()
+    assert not (out / "coral" / "model_edgetpu.tflite").exists()
+    before = {a["path"]: a["sha256"] for a in doc["artifacts"]}
+
+    # Where a Docker engine runs (here a stand-in docker client running the stand-in
+    # compiler for `docker run`), compile-edgetpu takes the container route by itself.
+    image = write_standin(tmp_path / "image", mode="success-stripped")
+    write_docker_standin(tmp_path / "bin", image)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    finished = runner.invoke(app, ["compile-edgetpu", str(out)])
+    assert finished.exit_code == 0, finished.stderr
+    assert "no local edgetpu_compiler: compiling in Docker" in " ".join(finished.stderr.split())
+    assert "ops on the Edge TPU" in " ".join(finished.stdout.split())
+    new = json.loads((out / "build.json").read_text())
+    assert new["edgetpu"]["compiled"] and new["edgetpu"]["metadata_reattached"]
+    assert new["edgetpu"]["compile"]["compiler"]["kind"] == "docker"
+    compiled = (out / "model_edgetpu.tflite").read_bytes()
+    assert labels_from_model(compiled) == imagenet_labels()
+    assert (out / "coral" / "model_edgetpu.tflite").read_bytes() == compiled
+    after = {a["path"]: a["sha256"] for a in new["artifacts"]}
+    assert {k: after[k] for k in before} == before  # model.tflite and labels untouched
+    assert "model_edgetpu.tflite" in after
+    assert leftovers(tmp_path) == []
+
+    again = runner.invoke(app, ["compile-edgetpu", str(out)])
+    assert_one_line_error(again, "already has its Edge TPU model", "--force")
+
+
+def test_compile_edgetpu_folder_bad_input(tmp_path):
+    result = runner.invoke(app, ["compile-edgetpu", str(tmp_path)])
+    assert_one_line_error(result, "is not an effkit build folder", "build.json")
+    (tmp_path / "build.json").write_text("{not json", encoding="utf-8")
+    assert_one_line_error(runner.invoke(app, ["compile-edgetpu", str(tmp_path)]),
+                          "cannot read", "build.json")
+    (tmp_path / "build.json").write_text('{"target": "cpu"}', encoding="utf-8")
+    result = runner.invoke(app, ["compile-edgetpu", str(tmp_path), "--json"])
+    assert_one_line_error(result, "is a --target cpu build", "--target coral")
+    result = runner.invoke(app, ["compile-edgetpu", str(tmp_path), "--out", str(tmp_path)])
+    assert_one_line_error(result, "apply to a .tflite model, not to a build folder")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["build.json"]
 
 
 @pytest.mark.skipif(not shutil.which("edgetpu_compiler"),
                     reason="edgetpu_compiler not installed (x86-64 Debian/Ubuntu only, "
                     "from Coral's apt repository)")
-def test_real_compiler_coral_build(tmp_path, eight_images):
+@pytest.mark.parametrize("finish_later", [False, True])
+def test_real_compiler_coral_build(tmp_path, eight_images, finish_later):
+    """Compiled by the build, or built with --skip-compile and finished by compile-edgetpu OUT/."""
     from effkit.metadata import labels_from_model
 
     out = tmp_path / "o"
     result = run("--variant", "lite0", "--target", "coral", "--calibration", str(eight_images),
-                 "--out", str(out), "--json")
+                 "--out", str(out), "--json", *(["--skip-compile"] if finish_later else []))
+    if finish_later:
+        assert result.exit_code == 0, result.stderr
+        result = runner.invoke(app, ["compile-edgetpu", str(out), "--json"])
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert doc["edgetpu"]["compile"]["report"]["ops_cpu"] == 0
+    assert doc["edgetpu"]["compiled"] and doc["edgetpu"]["compile"]["report"]["ops_cpu"] == 0
     assert labels_from_model((out / "model_edgetpu.tflite").read_bytes())
+    assert (out / "coral" / "model_edgetpu.tflite").is_file()
 
 
 @pytest.mark.slow

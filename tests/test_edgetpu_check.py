@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from edgetpu_fixtures.models import tflite
+from edgetpu_fixtures.models import tflite, with_op_version
 
+from effkit.edgetpu import opversions
 from effkit.edgetpu.check import (
     DEFAULT_MIN_RUNTIME_VERSION,
     SUPPORTED_OPS,
@@ -167,12 +168,98 @@ def test_supported_ops_table_is_data():
 
 
 def test_bad_input(tmp_path):
-    with pytest.raises(ModelFileError, match="not a TensorFlow Lite model"):
+    with pytest.raises(ModelFileError, match="not a TFLite model"):
         check_model(b"not a model at all")
-    with pytest.raises(ModelFileError, match="cannot be read"):
+    with pytest.raises(ModelFileError, match="corrupt TFLite model"):
         check_model(tflite("int8")[:64])
     with pytest.raises(ModelFileError, match="does not exist"):
         check_model_file(tmp_path / "missing.tflite")
     path = tmp_path / "m.tflite"
     path.write_bytes(tflite("int8"))
     assert check_model_file(path).all_mapped
+
+
+# -- op versions newer than the compiler knows ------------------------------------
+
+
+def test_op_versions_within_the_ceiling_pass():
+    report = check_model(tflite("int8"))  # today's converter: QUANTIZE v1, FULLY_CONNECTED v4
+    assert report.all_mapped and report.compiler_version == opversions.LATEST_COMPILER
+
+
+def test_quantize_v3_is_refused_by_compiler_16():
+    # google-coral/edgetpu#879: "Didn't find op for builtin opcode 'QUANTIZE' version '3'"
+    report = check_model(with_op_version(tflite("int8"), "QUANTIZE", 3))
+    quantize = [o for o in report.ops if o.op == "QUANTIZE"]
+    assert quantize and all(not o.supported and o.predicted == "cpu" for o in quantize)
+    reason = quantize[0].reasons[0]
+    assert "QUANTIZE version 3 is newer than edgetpu_compiler 16 knows" in reason
+    assert "issues/879" in reason and "per-channel" in reason
+    assert not report.all_mapped and report.ops_cpu >= 2
+    assert any("refuses the whole model" in p and "QUANTIZE v3" in p for p in report.problems)
+    assert report.to_dict()["ops"][0]["supported"] is False
+
+
+def test_fully_connected_v4_is_not_refused_but_relu_v2_is_for_compiler_2():
+    edited = with_op_version(tflite("int8"), "SOFTMAX", 2)
+    assert check_model(edited).all_mapped  # no refusal is known for SOFTMAX
+    assert opversions.refusal("RELU", 2, "2.0.267685300") is not None  # #34
+    assert opversions.refusal("RELU", 2, "16.0.384591198") is None     # newer compilers know it
+    assert opversions.refusal("TRANSPOSE_CONV", 3, "16") is None
+    assert opversions.refusal("TRANSPOSE_CONV", 4, "16").source.endswith("/845")
+    assert opversions.refusal("TRANSPOSE_CONV", 3, "2.1.302470888").source.endswith("/147")
+    # a refusal seen with compiler 16 holds for older compilers too
+    assert opversions.refusal("QUANTIZE", 3, "15.0.340273435") is not None
+
+
+def test_transpose_conv_v4_names_the_converter_setting():
+    edited = with_op_version(tflite("int8"), "CONV_2D", 3)  # unchanged: CONV_2D has no refusal
+    assert check_model(edited).all_mapped
+    r = opversions.refusal("TRANSPOSE_CONV", 4)
+    text = opversions.describe(r, 4)
+    assert "experimental_new_converter = False" in text and "TensorFlow 2.13" in text
+
+
+def test_every_refusal_names_a_public_source():
+    for r in opversions.REFUSALS:
+        assert r.source.startswith("https://github.com/google-coral/"), r
+        assert r.version >= 2 and r.compiler_major >= 2
+
+
+# -- parameter memory ----------------------------------------------------------------
+
+
+def test_parameter_memory_of_a_small_model_fits_on_chip():
+    report = check_model(tflite("int8"))
+    mem = report.memory
+    assert mem is not None and not mem.streams and mem.off_chip_bytes == 0
+    # the constants of the ops on the TPU: conv/depthwise/dense weights and biases
+    assert 0 < mem.parameter_bytes < len(tflite("int8"))
+    doc = report.to_dict()
+    assert doc["on_chip_bytes"] == mem.on_chip_bytes and doc["off_chip_bytes"] == 0
+    assert not any("stream" in w for w in report.warnings)
+
+
+def test_parameters_beyond_the_cache_stream_with_a_warning():
+    from effkit.edgetpu.memory import ON_CHIP_CAPACITY_BYTES, from_parameter_bytes
+
+    lite4 = from_parameter_bytes(13_000_000)  # the issue's figure: 13.0 M int8 parameters
+    assert lite4.streams and lite4.on_chip_bytes == ON_CHIP_CAPACITY_BYTES
+    assert lite4.off_chip_bytes == round(13_000_000 * 1.07) - ON_CHIP_CAPACITY_BYTES
+    assert "--num-segments" in lite4.warning() and "co-compile" in lite4.warning()
+    assert not from_parameter_bytes(5_000_000).streams
+
+
+def test_a_model_with_more_parameters_than_the_cache_streams():
+    from effkit.edgetpu.memory import ON_CHIP_CAPACITY_BYTES
+
+    report = check_model(tflite("big-dense"))
+    mem = report.memory
+    assert report.all_mapped and [o.op for o in report.ops] == [
+        "QUANTIZE", "FULLY_CONNECTED", "QUANTIZE"]
+    assert mem.parameter_bytes >= 2900 * 2900  # int8 weights + int32 bias
+    assert mem.streams and mem.on_chip_bytes == ON_CHIP_CAPACITY_BYTES
+    assert mem.off_chip_bytes == round(mem.parameter_bytes * 1.07) - ON_CHIP_CAPACITY_BYTES
+    assert any("will stream from host memory" in w and "--num-segments" in w
+               for w in report.warnings)
+    assert report.to_dict()["off_chip_bytes"] == mem.off_chip_bytes > 0

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from edgetpu_fixtures.models import tflite
+from edgetpu_fixtures.models import tflite, with_op_version
 from edgetpu_fixtures.standin import write_standin
 from helpers import one_line_error
 from typer.testing import CliRunner
@@ -52,6 +52,23 @@ def test_check_fails_and_reports_split(tmp_path):
     assert doc["ops"][3]["reasons"] == ["LEAKY_RELU is not in the Edge TPU's supported operations"]
 
 
+def test_check_reports_op_versions_and_memory(tmp_path):
+    plain = runner.invoke(app, ["check-edgetpu", str(model_file(tmp_path, "int8"))])
+    assert "parameters (estimated):" in plain.stdout and "MiB on chip" in plain.stdout
+    path = tmp_path / "newer.tflite"
+    path.write_bytes(with_op_version(tflite("int8"), "QUANTIZE", 3))
+    result = runner.invoke(app, ["check-edgetpu", str(path), "--json"])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["compiler_version"] == "16.0.384591198" and not doc["all_mapped"]
+    assert "QUANTIZE version 3 is newer than edgetpu_compiler 16" in doc["ops"][0]["reasons"][0]
+    older = runner.invoke(app, ["check-edgetpu", str(model_file(tmp_path, "int8")), "--json",
+                                "--compiler-version", "2.0.267685300"])
+    assert older.exit_code == 0  # RELU v2 is the refusal known for 2.0; this model has none
+    bad = runner.invoke(app, ["check-edgetpu", str(path), "--compiler-version", "latest"])
+    assert bad.exit_code == 2 and "is not a version" in one_line_error(bad)
+
+
 def test_check_float_model_json(tmp_path):
     result = runner.invoke(app, ["check-edgetpu", str(model_file(tmp_path, "float")), "--json"])
     assert result.exit_code == 1
@@ -67,8 +84,7 @@ def test_check_missing_file(tmp_path):
 
 def test_compile_with_standin(tmp_path, edgetpu_logs):
     script = write_standin(tmp_path / "bin", mode="success",
-                           replay=next(edgetpu_logs.glob("10-*")),
-                           op_log=next(edgetpu_logs.glob("11c-*")))
+                           replay=next(edgetpu_logs.glob("10-*")))  # its version: 15.0
     model = model_file(tmp_path, "int8")
     out = tmp_path / "build"
     args = ["compile-edgetpu", str(model), "--out", str(out), "--compiler", str(script)]
@@ -76,7 +92,7 @@ def test_compile_with_standin(tmp_path, edgetpu_logs):
     assert result.exit_code == 0, result.stderr
     assert (out / "int8_edgetpu.tflite").is_file() and (out / "int8_edgetpu.log").is_file()
     text = " ".join(result.stdout.split())
-    assert "ops on Edge TPU │ 15 of 15" in text and "85.75 KiB" in text
+    assert "ops on Edge TPU │ 10 of 10" in text and "parameters on-chip" in text
 
     again = runner.invoke(app, args)
     assert again.exit_code == 1
@@ -86,7 +102,7 @@ def test_compile_with_standin(tmp_path, edgetpu_logs):
     assert forced.exit_code == 0, forced.stderr
     doc = json.loads(forced.stdout)
     assert doc["compiled"] == [str(out / "int8_edgetpu.tflite")]
-    assert doc["report"]["ops_tpu"] == 15 and doc["version"] == "15.0.340273435"
+    assert doc["report"]["ops_tpu"] == 10 and doc["version"] == "15.0.340273435"
     assert doc["argv"][1:4] == ["-s", "-m", "14"]
 
 
@@ -119,3 +135,73 @@ def test_compile_docker_without_engine(tmp_path):
                                  "--compiler", "docker"])
     assert result.exit_code == 1
     assert "engine is not running" in one_line_error(result)
+
+
+# -- effkit edgetpu-log --------------------------------------------------------------
+
+FIXTURE_LOGS = Path(__file__).resolve().parent / "edgetpu_fixtures" / "logs"
+REPORT_FIELDS = {"compiler_version", "status", "failure_kind", "ops_total", "ops_tpu", "ops_cpu",
+                 "models", "on_chip_used_bytes", "off_chip_used_bytes", "subgraphs", "segments",
+                 "co_compiled", "co_compiled_models", "attempts"}
+
+
+def _all_logs(edgetpu_logs: Path) -> list[Path]:
+    files = sorted(p for p in edgetpu_logs.iterdir() if p.suffix in (".txt", ".log"))
+    return files + sorted(FIXTURE_LOGS.glob("*.txt"))
+
+
+def test_edgetpu_log_on_every_shared_log(edgetpu_logs):
+    from effkit.edgetpu.logparse import parse_log_file
+
+    files = _all_logs(edgetpu_logs)
+    assert len(files) == 23
+    for path in files:
+        shown = runner.invoke(app, ["edgetpu-log", str(path)])
+        assert shown.exit_code == 0, (path.name, shown.stderr)
+        assert "compiler version" in shown.stdout
+        result = runner.invoke(app, ["edgetpu-log", str(path), "--json"])
+        assert result.exit_code == 0, (path.name, result.stderr)
+        doc = json.loads(result.stdout)
+        assert REPORT_FIELDS <= set(doc), path.name
+        assert doc == json.loads(json.dumps(parse_log_file(path).to_dict())), path.name
+        assert doc["status"] in ("succeeded", "failed", "unknown")
+        if doc["ops_tpu"] is not None and doc["ops_cpu"] is not None:
+            assert doc["ops_total"] == doc["ops_tpu"] + doc["ops_cpu"], path.name
+
+
+def test_edgetpu_log_fields(edgetpu_logs):
+    def doc(prefix: str) -> dict:
+        path = next(p for p in _all_logs(edgetpu_logs) if p.name.startswith(prefix))
+        return json.loads(runner.invoke(app, ["edgetpu-log", str(path), "--json"]).stdout)
+
+    assert doc("09")["co_compiled_models"] == ["temp_models/1.tflite", "temp_models/2.tflite"]
+    assert doc("08")["segments"] == [[0, 2]] and doc("08")["status"] == "failed"
+    assert doc("879")["failure_kind"] == "op-version"
+    assert doc("01")["on_chip_used_bytes"] == round(6.08 * 2**20)
+    text = " ".join(runner.invoke(app, ["edgetpu-log", str(FIXTURE_LOGS / "845-v16-transpose"
+                                                          "-conv-v4.txt")]).stdout.split())
+    assert "op-version: Didn't find op for builtin opcode" in text and "TRANSPOSE_CONV" in text
+
+
+def test_edgetpu_log_pasted_runs(tmp_path, edgetpu_logs):
+    pasted = tmp_path / "console.txt"
+    runs = [next(edgetpu_logs.glob(p + "-*")).read_text(encoding="utf-8") for p in ("05", "10")]
+    pasted.write_text("\n".join(runs), encoding="utf-8")
+    result = runner.invoke(app, ["edgetpu-log", str(pasted)])
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    assert "earlier run 1 │ failed (internal-compiler-error" in text and "succeeded" in text
+
+
+def test_edgetpu_log_bad_input(tmp_path):
+    missing = runner.invoke(app, ["edgetpu-log", str(tmp_path / "none.txt")])
+    assert missing.exit_code != 0 and "does not exist" in one_line_error(missing)
+    other = tmp_path / "notes.txt"
+    other.write_text("hello\n", encoding="utf-8")
+    result = runner.invoke(app, ["edgetpu-log", str(other)])
+    assert result.exit_code != 0 and "is not an edgetpu_compiler log" in one_line_error(result)
+    binary = tmp_path / "model.tflite"
+    binary.write_bytes(tflite("int8"))
+    result = runner.invoke(app, ["edgetpu-log", str(binary), "--json"])
+    assert result.exit_code != 0 and "binary file" in one_line_error(result)
+    assert runner.invoke(app, ["edgetpu-log", "--help"]).exit_code == 0

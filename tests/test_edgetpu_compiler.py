@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from edgetpu_fixtures.models import tflite
+from edgetpu_fixtures.models import tflite, with_op_version
 from edgetpu_fixtures.standin import calls, write_docker_standin, write_standin
 
 from effkit.edgetpu import compiler as etc
@@ -34,6 +34,7 @@ from effkit.errors import (
     ToolNotFoundError,
     UsageError,
 )
+from effkit.metadata.model_file import file_has_tflite_identifier
 
 NOT_INSTALLED = ("edgetpu_compiler not installed (x86-64 Debian/Ubuntu only, "
                  "from Coral's apt repository)")
@@ -122,26 +123,49 @@ def test_a_program_that_is_not_the_compiler(tmp_path):
 
 
 def test_success_writes_model_and_logs(tmp_path, model, logs):
-    script = write_standin(tmp_path / "bin", mode="success", replay=logs("01"),
-                           op_log=logs("11c"))
+    script = write_standin(tmp_path / "bin", mode="success", replay=logs("01"))
     out = tmp_path / "out"
     result = compile_model(model, out, compiler=script)
     assert leftovers(out) == ["model_edgetpu.console.txt", "model_edgetpu.log",
                               "model_edgetpu.tflite"]
     assert result.compiled == (out / "model_edgetpu.tflite",) == (result.compiled_path,)
     assert result.op_logs == (out / "model_edgetpu.log",)
-    assert result.compiled_path.read_bytes()[4:8] == b"TFL3"
-    assert result.console_log == logs("01").read_text(encoding="utf-8")
+    assert file_has_tflite_identifier(result.compiled_path)
+    assert result.console_log.startswith("Edge TPU Compiler version 16.0.384591198\n")
     assert result.console_log_path.read_text(encoding="utf-8") == result.console_log
     assert result.version == "16.0.384591198"
     argv = calls(script)[-1]
     assert argv[:7] == ["-s", "-m", "13", "-t", "180", "-o", argv[6]]
     assert argv[-1] == str(model.resolve())
     assert Path(argv[6]).parent.parent == out  # compiled into a scratch folder inside out
+    # the stand-in reports on this model (check-edgetpu's rules in the compiler's words)
+    predicted = check_model(model.read_bytes())
     report = result.report
-    assert report.succeeded and (report.ops_total, report.ops_tpu, report.ops_cpu) == (294, 289, 5)
-    assert report.on_chip_used_bytes == round(6.08 * 1024**2)
-    assert result.to_dict()["report"]["ops_tpu"] == 289
+    assert report.succeeded
+    assert (report.ops_total, report.ops_tpu, report.ops_cpu) == (
+        predicted.ops_total, predicted.ops_tpu, predicted.ops_cpu) == (10, 10, 0)
+    assert {r.operator for m in report.models for r in m.operators} == {o.op for o in predicted.ops}
+    assert abs(report.on_chip_used_bytes - predicted.memory.on_chip_bytes) <= 5  # 2 decimals
+    assert result.to_dict()["report"]["ops_tpu"] == 10
+
+
+def test_standin_reports_the_model_it_is_given(tmp_path, logs):
+    """Ops that do not map, and a refused op version, come from the model, not a replay."""
+    script = write_standin(tmp_path / "bin", mode="success")
+    leaky = tmp_path / "leaky.tflite"
+    leaky.write_bytes(tflite("leaky"))
+    report = compile_model(leaky, tmp_path / "out", compiler=script).report
+    predicted = check_model(leaky.read_bytes())
+    assert (report.ops_tpu, report.ops_cpu) == (predicted.ops_tpu, predicted.ops_cpu) == (3, 8)
+    statuses = {(r.operator, r.status) for m in report.models for r in m.operators}
+    assert ("LEAKY_RELU", "Operation not supported") in statuses
+
+    newer = tmp_path / "newer.tflite"
+    newer.write_bytes(with_op_version(tflite("int8"), "QUANTIZE", 3))
+    with pytest.raises(EdgeTPUCompileFailed) as info:
+        compile_model(newer, tmp_path / "out2", compiler=script)
+    assert info.value.kind == "op-version"
+    assert "Didn't find op for builtin opcode 'QUANTIZE' version '3'" in info.value.one_line()
 
 
 def test_version_gates_flags(tmp_path, model, logs):
@@ -264,7 +288,7 @@ def test_bad_arguments(tmp_path, model, logs):
         compile_model(other, tmp_path / "out", compiler=script)
     junk = tmp_path / "junk.tflite"
     junk.write_bytes(b"0123456789")
-    with pytest.raises(ModelFileError, match="no TFL3 identifier"):
+    with pytest.raises(ModelFileError, match="no .TFL3. flatbuffer identifier"):
         compile_model(junk, tmp_path / "out", compiler=script)
     with pytest.raises(UsageError, match="output folder"):
         compile_model(model, tmp_path / "out", compiler=script, extra=["-o", "/tmp"])
@@ -312,8 +336,7 @@ def test_dockerfile_ships_with_the_package():
 def test_docker_route_argv(tmp_path, model, logs, monkeypatch):
     """The docker route's own logic (image built once, mount, user, no network, path mapping),
     driven by a stand-in docker client that runs the stand-in compiler."""
-    compiler = write_standin(tmp_path / "image", mode="success", replay=logs("01"),
-                             op_log=logs("11c"))
+    compiler = write_standin(tmp_path / "image", mode="success", replay=logs("01"))
     docker = write_docker_standin(tmp_path / "bin", compiler)
     monkeypatch.setenv("PATH", str(docker.parent))
     found = find_compiler("docker")
@@ -336,7 +359,7 @@ def test_docker_route_argv(tmp_path, model, logs, monkeypatch):
     assert mount.endswith(":/work") and Path(mount[:-len(":/work")]).parent == out
     assert run[-3:] == ["-o", "/work/out", "/work/in/model.tflite"]
     assert result.argv[0] == str(docker) and result.compiler.kind == "docker"
-    assert result.report.ops_tpu == 289
+    assert result.report.ops_tpu == 10 and result.version == "16.0.384591198"
 
 
 @pytest.mark.slow
@@ -361,3 +384,68 @@ def test_real_compiler_maps_every_op(tmp_path, model):
         "QUANTIZE", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "MEAN", "FULLY_CONNECTED", "SOFTMAX"}
     assert check_model(result.compiled_path.read_bytes()).already_compiled
     assert os.path.getsize(result.op_logs[0]) > 0
+
+
+# -- the build's choice: local, else a running Docker engine, else none ------------
+
+
+def test_choose_prefers_a_local_compiler(tmp_path, monkeypatch, logs):
+    from effkit.edgetpu.locate import choose_compiler
+
+    local = write_standin(tmp_path / "bin", mode="success", replay=logs("10"))
+    write_docker_standin(tmp_path / "bin", local)
+    monkeypatch.setenv("PATH", str(local.parent))
+    choice = choose_compiler()
+    assert choice.route == "local" and choice.compiler.path == str(local)
+    assert calls(tmp_path / "bin" / "docker") == []  # docker not even asked
+
+
+def test_choose_uses_a_running_docker_engine_when_no_local_compiler(tmp_path, monkeypatch,
+                                                                     logs):
+    from effkit.edgetpu.locate import choose_compiler
+
+    image = write_standin(tmp_path / "image", mode="success", replay=logs("10"))
+    docker = write_docker_standin(tmp_path / "bin", image)
+    monkeypatch.setenv("PATH", str(docker.parent))
+    choice = choose_compiler()
+    assert choice.route == "docker" and choice.compiler.path == str(docker)
+    assert choice.note.startswith("no local edgetpu_compiler: compiling in Docker")
+    assert "\n" not in choice.note
+
+
+def test_choose_without_compiler_or_engine(tmp_path, monkeypatch):
+    from effkit.edgetpu.locate import NO_COMPILER, choose_compiler
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    choice = choose_compiler()
+    assert (choice.route, choice.compiler, choice.note) == ("none", None, NO_COMPILER)
+    with pytest.raises(EdgeTPUCompilerNotFound, match="edgetpu_compiler is not installed"):
+        choose_compiler(require=True)
+    with pytest.raises(EdgeTPUCompilerNotFound, match="docker is not installed"):
+        choose_compiler("docker")  # an explicit choice that does not work stays an error
+
+
+def test_install_hint_uses_a_signed_by_keyring():
+    hint = etc.INSTALL_HINT
+    assert "apt-key add" not in hint
+    assert "gpg --dearmor -o /usr/share/keyrings/coral-edgetpu.gpg" in hint
+    assert "deb [signed-by=/usr/share/keyrings/coral-edgetpu.gpg] " in hint
+    text = etc.DOCKERFILE.read_text()  # the image installs it the same way
+    assert "signed-by=/usr/share/keyrings/coral-edgetpu.gpg" in text and "apt-key add" not in text
+
+
+def test_arm_host_without_emulation_says_how_to_register_it(tmp_path, model, logs,
+                                                           monkeypatch):
+    image = write_standin(tmp_path / "image", mode="success", replay=logs("10"))
+    docker = write_docker_standin(
+        tmp_path / "bin", image,
+        run_error="exec /usr/bin/edgetpu_compiler: exec format error")
+    monkeypatch.setenv("PATH", str(docker.parent))
+    with pytest.raises(EdgeTPUCompilerNotFound) as info:
+        compile_model(model, tmp_path / "out", compiler="docker")
+    line = info.value.one_line()
+    assert "exec format error" in line
+    assert "docker run --privileged --rm tonistiigi/binfmt --install amd64" in line
+    assert not (tmp_path / "out").exists()
+    run = next(c for c in calls(docker) if c[0] == "run")
+    assert run[run.index("--platform") + 1] == "linux/amd64"

@@ -307,3 +307,57 @@ def test_helpers():
 def test_unknown_text_is_not_an_error():
     r = parse_log("hello\nworld\n")
     assert (r.status, r.compiler_version, r.models) == ("unknown", None, ())
+
+
+# -- gaps found on logs the parser had not seen (issue 14) -----------------------------
+
+FIXTURE_LOGS = Path(__file__).resolve().parent / "edgetpu_fixtures" / "logs"
+
+
+def _text(edgetpu_logs: Path, prefix: str) -> str:
+    return next(edgetpu_logs.glob(prefix + "-*")).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("name", "op", "version"), [
+    ("845-v16-transpose-conv-v4.txt", "TRANSPOSE_CONV", 4),
+    ("879-v16-quantize-v3.txt", "QUANTIZE", 3),
+])
+def test_op_version_refusal_is_its_own_failure_kind(name, op, version):
+    r = parse_log_file(FIXTURE_LOGS / name)
+    assert (r.compiler_version, r.status, r.failure_kind) == (V16, "failed", "op-version")
+    assert r.failure_reason == f"Didn't find op for builtin opcode '{op}' version '{version}'"
+    assert "check-edgetpu" in r.failure_hint and "TFLite interpreter loads" not in r.failure_hint
+
+
+def test_totals_are_derived_from_tpu_and_cpu_counts(edgetpu_logs):
+    text = "\n".join(line for line in _text(edgetpu_logs, "02").splitlines()
+                     if not line.startswith("Total number of operations"))
+    (m,) = parse_log(text).models
+    assert (m.ops_total, m.ops_tpu, m.ops_cpu) == (36, 2, 34)
+
+
+def test_partial_mapping_sentence_in_an_excerpt_is_success(edgetpu_logs):
+    lines = _text(edgetpu_logs, "02").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Input model:"))
+    r = parse_log("\n".join(lines[start:]))  # pasted from "Input model:" on
+    assert r.status == "succeeded" and r.failure_kind is None
+    assert (r.ops_tpu, r.ops_cpu) == (2, 34)
+
+
+def test_pasted_runs_report_the_last_and_keep_earlier_failures(edgetpu_logs):
+    failed, ok = _text(edgetpu_logs, "05"), _text(edgetpu_logs, "10")
+    r = parse_log("\n".join([failed, failed, ok]))
+    assert (r.status, r.compiler_version, r.ops_tpu, r.ops_total) == ("succeeded", V15, 15, 15)
+    assert [(a.status, a.failure_kind) for a in r.attempts] == [
+        ("failed", "internal-compiler-error")] * 2
+    assert r.attempts[0].failure_reason == "Internal compiler error. Aborting!"
+    doc = r.to_dict()
+    assert len(doc["attempts"]) == 2 and doc["attempts"][1]["failure_hint"]
+    assert r.command == "$ edgetpu_compiler -s tl_obj_experimental.tflite"  # carried along
+
+
+def test_two_separate_runs_are_not_a_co_compilation(edgetpu_logs):
+    ok = _text(edgetpu_logs, "10")
+    r = parse_log(ok + "\n" + ok)
+    assert not r.co_compiled and len(r.models) == 1 and len(r.attempts) == 1
+    assert parse_log_file(next(edgetpu_logs.glob("09-*"))).co_compiled  # "Models compiled ..."

@@ -63,8 +63,13 @@ def test_edgetpu_counts_come_from_the_compiler_log_when_compiled(edgetpu_logs):
     log = parse_log_file(edgetpu_logs / "10-v15-all-mapped-show-operations.txt")
     counts = _tpu_counts({"compiled": True, "compile": {"report": log.to_dict()},
                           "check": {"ops_tpu": 1, "ops_cpu": 99}})
-    assert counts == {"source": "edgetpu_compiler", "ops_tpu": log.ops_tpu, "ops_cpu": 0}
-    assert _tpu_counts({"compiled": False, "check": {"ops_tpu": 60, "ops_cpu": 4}})["ops_cpu"] == 4
+    assert counts == {"source": "edgetpu_compiler", "ops_tpu": log.ops_tpu, "ops_cpu": 0,
+                      "on_chip_bytes": log.on_chip_used_bytes,
+                      "off_chip_bytes": log.off_chip_used_bytes}
+    predicted = _tpu_counts({"compiled": False, "check": {"ops_tpu": 60, "ops_cpu": 4,
+                                                           "on_chip_bytes": 2**20,
+                                                           "off_chip_bytes": 0}})
+    assert (predicted["ops_cpu"], predicted["on_chip_bytes"]) == (4, 2**20)
     assert _tpu_counts(None) is None
 
 

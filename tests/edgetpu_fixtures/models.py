@@ -68,6 +68,16 @@ def constraints_model():
     return keras.Model(inp, x)
 
 
+def big_dense(units: int = 2900):
+    """One FULLY_CONNECTED layer with units x units int8 weights (2900: 8.4 M bytes), more
+    than the Edge TPU caches on chip; input [1, 1, units] so the converter's representative
+    data can stay 3-D like the others'."""
+    keras, layers = _keras()
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((units,), batch_size=1)
+    return keras.Model(inp, layers.Dense(units)(inp))
+
+
 def _convert(model, mode: str, batch: int = 1, size: int = SIZE) -> bytes:
     import tensorflow as tf
 
@@ -77,9 +87,12 @@ def _convert(model, mode: str, batch: int = 1, size: int = SIZE) -> bytes:
     if mode in ("int8", "int8-float-io"):
         rng = np.random.default_rng(0)
 
+        shape = tuple(model.inputs[0].shape)
+        shape = (batch, *shape[1:]) if len(shape) != 4 else (batch, size, size, 3)
+
         def representative():
             for _ in range(8):
-                yield [rng.uniform(-1, 1, (batch, size, size, 3)).astype(np.float32)]
+                yield [rng.uniform(-1, 1, shape).astype(np.float32)]
 
         converter.representative_dataset = representative
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
@@ -114,4 +127,18 @@ def tflite(name: str) -> bytes:
         return _convert(lite_like(size=None, batch=None, reshape=False), "int8")
     if name == "constraints":
         return _convert(constraints_model(), "int8")
+    if name == "big-dense":      # parameters beyond the on-chip cache
+        return _convert(big_dense(), "int8")
     raise KeyError(name)
+
+
+def with_op_version(model_bytes: bytes, op: str, version: int) -> bytes:
+    """The same model with every operator code ``op`` raised to ``version`` (a flatbuffer
+    edit: how a newer converter's output looks to the compiler)."""
+    from effkit.metadata.model_file import builtin_op_name, pack_model, read_model
+
+    model = read_model(model_bytes)
+    for code in model.operatorCodes:
+        if builtin_op_name(max(code.builtinCode, code.deprecatedBuiltinCode)) == op:
+            code.version = version
+    return pack_model(model, size_hint=len(model_bytes))

@@ -79,3 +79,22 @@ class TemplateError(EffkitError):
 
 class EdgeTPUCoverageError(EffkitError):
     """Fewer ops run on the Edge TPU than --min-tpu-ops asks for."""
+
+
+def read_user_file(path, *, what: str, hint: str, error: type[EffkitError] = UsageError) -> bytes:
+    """The bytes of a file the user named, with one-line errors (missing, a folder, unreadable).
+
+    ``what`` names the file in messages ("model file", "log file"); ``hint`` says what to pass.
+    """
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        return p.read_bytes()
+    except FileNotFoundError:
+        raise error(f"{what} {str(p)!r} does not exist", hint) from None
+    except IsADirectoryError:
+        raise error(f"{str(p)!r} is a folder, not a {what}", hint) from None
+    except OSError as exc:
+        raise error(f"cannot read {what} {str(p)!r}: {exc.strerror}",
+                    "check the file's permissions") from None

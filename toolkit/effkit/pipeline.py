@@ -42,6 +42,7 @@ class BuildRequest:
     force: bool = False
     # Edge TPU
     skip_compile: bool = False
+    require_compile: bool = False  # no compiler (nor Docker engine): fail instead of finishing
     compiler: str | None = None
     min_tpu_ops: float = 1.0
     num_segments: int | None = None
@@ -116,22 +117,25 @@ def validate(req: BuildRequest) -> tuple[Variant, ConvertOptions]:
 
 
 def edgetpu_compiler(req: BuildRequest):
-    """The compiler a coral build will use (None with --skip-compile or another target).
+    """The compiler a coral build will use, as an ``effkit.edgetpu.locate.CompilerChoice``
+    (None with --skip-compile or another target; ``.compiler`` None when neither a local
+    compiler nor a Docker engine is found: the build then finishes without it).
 
-    Looked up, and its version read, before any long stage: a missing or broken binary
-    (or the docker image build) fails the build in seconds.
+    Looked up, and its version read, before any long stage: a broken binary (or the docker
+    image build) fails the build in seconds; so does a missing one with --require-compile.
     """
     if req.target != "coral" or req.skip_compile:
         return None
-    from effkit.edgetpu.compiler import EdgeTPUCompilerNotFound, compiler_version, find_compiler
+    from effkit.edgetpu.locate import EdgeTPUCompilerNotFound, choose_compiler, compiler_version
 
     try:
-        compiler = find_compiler(req.compiler)
+        choice = choose_compiler(req.compiler, require=req.require_compile)
     except EdgeTPUCompilerNotFound as exc:
         raise EdgeTPUCompilerNotFound(
             exc.message, f"{exc.hint}; or pass --skip-compile to build everything else") from None
-    compiler_version(compiler)
-    return compiler
+    if choice.compiler is not None:
+        compiler_version(choice.compiler)
+    return choice
 
 
 def run_build(req: BuildRequest, on_progress: ProgressFn | None = None) -> BuildResult:
@@ -237,47 +241,31 @@ def run_build(req: BuildRequest, on_progress: ProgressFn | None = None) -> Build
 
 
 def _edgetpu_stages(req, clock, tflite, model_path, tmp, compiler, meta_args, label_list):
-    """check -> compile -> attach the metadata again (the compiler strips it) -> verify."""
+    """check -> compile -> attach the metadata again (the compiler strips it) -> verify.
+
+    ``compiler`` is :func:`edgetpu_compiler`'s choice; the stages live in effkit.edgetpu.stage
+    (shared with ``effkit compile-edgetpu OUT/``), which re-attaches model.tflite's metadata.
+    """
+    from effkit.edgetpu import stage
     from effkit.edgetpu.check import check_model
-    from effkit.metadata import attach_classifier_metadata, verify
 
+    found = compiler.compiler if compiler is not None else None
     with clock.stage("edgetpu-check"):
-        report = check_model(tflite, min_runtime_version=req.min_runtime_version)
-    section: dict = {"check": report.to_dict(), "compiled": False}
-    if compiler is None:
-        section["status"] = "not compiled (--skip-compile)"
+        from effkit.edgetpu.locate import compiler_version
+
+        report = check_model(tflite, min_runtime_version=req.min_runtime_version,
+                             compiler_version=compiler_version(found) if found else None)
+    if found is None:
         _require_tpu_fraction(report.tpu_fraction, req.min_tpu_ops, "are predicted to map")
-        return section, None
-    from effkit.edgetpu.compiler import compile_model
-
+        reason = "--skip-compile" if compiler is None else compiler.note
+        return stage.not_compiled(report.to_dict(), reason, finish=compiler is not None), None
     with clock.stage("edgetpu-compile"):
-        result = compile_model(model_path, tmp, compiler=compiler, timeout_s=req.compile_timeout,
-                               num_segments=req.num_segments,
-                               min_runtime_version=req.min_runtime_version)
-    section.update(compiled=True, status="compiled", compile=_relative_to(result.to_dict(), tmp))
+        section, result = stage.compile_section(
+            report.to_dict(), compiler, model_path, tmp, timeout_s=req.compile_timeout,
+            num_segments=req.num_segments, min_runtime_version=req.min_runtime_version)
+    section["compiler_note"] = compiler.note
     _require_tpu_fraction(result.report.tpu_fraction, req.min_tpu_ops, "map")
-    with clock.stage("edgetpu-metadata"):
-        for compiled in result.compiled_paths:
-            data = attach_classifier_metadata(compiled.read_bytes(), **meta_args)
-            verify(data, label_list)
-            staged = compiled.with_name(compiled.name + ".tmp")
-            staged.write_bytes(data)
-            staged.replace(compiled)
-    section["metadata_reattached"] = True
     return section, result.compiled_paths[0]
-
-
-def _relative_to(doc, root: Path):
-    """The same document with paths inside the staging folder made relative to it (the
-    folder is renamed to --out at the end, so absolute paths into it would dangle)."""
-    prefix = str(root) + "/"
-    if isinstance(doc, dict):
-        return {k: _relative_to(v, root) for k, v in doc.items()}
-    if isinstance(doc, list):
-        return [_relative_to(v, root) for v in doc]
-    if isinstance(doc, str) and doc.startswith(prefix):
-        return doc[len(prefix):]
-    return doc
 
 
 def _require_tpu_fraction(fraction: float | None, minimum: float, verb: str) -> None:

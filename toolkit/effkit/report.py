@@ -229,11 +229,14 @@ def _tpu_counts(section: dict | None) -> dict | None:
         return None
     rep = sub(sub(section, "compile"), "report") if section.get("compiled") else {}
     if _number(rep.get("ops_tpu")) and _number(rep.get("ops_cpu")):
-        return {"source": "edgetpu_compiler", "ops_tpu": rep["ops_tpu"], "ops_cpu": rep["ops_cpu"]}
+        return {"source": "edgetpu_compiler", "ops_tpu": rep["ops_tpu"], "ops_cpu": rep["ops_cpu"],
+                "on_chip_bytes": rep.get("on_chip_used_bytes"),
+                "off_chip_bytes": rep.get("off_chip_used_bytes")}
     check = sub(section, "check")
     if _number(check.get("ops_tpu")) and _number(check.get("ops_cpu")):
         return {"source": "predicted by effkit check-edgetpu", "ops_tpu": check["ops_tpu"],
-                "ops_cpu": check["ops_cpu"]}
+                "ops_cpu": check["ops_cpu"], "on_chip_bytes": check.get("on_chip_bytes"),
+                "off_chip_bytes": check.get("off_chip_bytes")}
     return None
 
 
@@ -488,7 +491,7 @@ def render_html(entries: Sequence[BuildEntry], charts: dict[str, bytes | None],
            "<h2>Builds</h2>", "<table><thead><tr>"]
     cols = ("build", "variant", "quantization", "weights", "calibration", "size (MB)", "top-1 (%)",
             "top-5 (%)", "images", "p50 (ms)", "p90 (ms)", "p99 (ms)", "peak RSS (MB)",
-            "build (s)", "Edge TPU ops")
+            "build (s)", "Edge TPU ops", "TPU params on/off chip (MiB)")
     text_cols = 5  # build, variant, quantization, weights, calibration; numbers after
     attr = ["" if i < text_cols else ' class="n"' for i in range(len(cols))]
     out.append("".join(f"<th{a}>{_e(c)}</th>" for a, c in zip(attr, cols, strict=True))
@@ -506,6 +509,9 @@ def render_html(entries: Sequence[BuildEntry], charts: dict[str, bytes | None],
             _fmt(e.bench.get("peak_rss_mb") if e.bench else None, ".0f"),
             _fmt(e.timings.get("total"), ".0f"),
             _e(f"{tpu['ops_tpu']}/{tpu['ops_tpu'] + tpu['ops_cpu']}") if tpu else "&ndash;",
+            f"{_fmt(tpu['on_chip_bytes'], '.2f', 2**-20)}/"
+            f"{_fmt(tpu['off_chip_bytes'], '.2f', 2**-20)}"  # numbers or &ndash; only
+            if tpu and _number(tpu.get("on_chip_bytes")) else "&ndash;",
         ]
         out.append("<tr>" + "".join(f"<td{a}>{c}</td>" for a, c in zip(attr, cells, strict=True))
                    + "</tr>")

@@ -73,6 +73,11 @@ def build(
     skip_compile: Annotated[
         bool, typer.Option("--skip-compile", help="coral: build everything but the Edge TPU compile.")
     ] = False,
+    require_compile: Annotated[
+        bool, typer.Option("--require-compile", help="coral: fail when neither edgetpu_compiler "
+                           "nor a Docker engine is found (default: build everything else and "
+                           "say how to finish).")
+    ] = False,
     compiler: Annotated[
         str | None,
         typer.Option(
@@ -116,6 +121,7 @@ def build(
         io=io,
         force=force,
         skip_compile=skip_compile,
+        require_compile=require_compile,
         compiler=compiler,
         min_tpu_ops=min_tpu_ops,
         num_segments=num_segments,
@@ -154,8 +160,24 @@ def build(
     doc = result.manifest
     if json_out:
         print_json(doc | {"out_dir": str(result.out_dir)})
-        return
-    _summary(result.out_dir, doc)
+    else:
+        _summary(result.out_dir, doc)
+    _edgetpu_notes(result.out_dir, doc)
+
+
+def _edgetpu_notes(out_dir: Path, doc: dict) -> None:
+    """The compiler route when effkit chose Docker by itself; the closing warning when the
+    Edge TPU model could not be made (on stderr, so --json stays one document)."""
+    from rich.markup import escape
+
+    from effkit.edgetpu.stage import closing_warning
+
+    note = (doc.get("edgetpu") or {}).get("compiler_note") or ""
+    if note.startswith("no local edgetpu_compiler"):
+        err_console.print(f"note: {escape(note)}", highlight=False)
+    warning = closing_warning(doc, out_dir)
+    if warning:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
 
 
 def _summary(out_dir: Path, doc: dict) -> None:
@@ -188,13 +210,15 @@ def _edgetpu_table(tpu: dict):
     table = Table(title=f"Edge TPU: {tpu['status']}")
     for col in ("", "ops on Edge TPU", "ops on CPU", "parameters on-chip", "off-chip"):
         table.add_column(col, justify="right")
-    table.add_row("predicted (effkit check)", str(check["ops_tpu"]), str(check["ops_cpu"]), "", "")
+
+    def mib(n):
+        return "" if n is None else f"{n / 2**20:.2f} MiB"
+
+    table.add_row("predicted (effkit check, memory estimated)", str(check["ops_tpu"]),
+                  str(check["ops_cpu"]), mib(check.get("on_chip_bytes")),
+                  mib(check.get("off_chip_bytes")))
     report = (tpu.get("compile") or {}).get("report")
     if report:
-
-        def mib(n):
-            return "" if n is None else f"{n / 2**20:.2f} MiB"
-
         table.add_row("edgetpu_compiler", str(report["ops_tpu"]), str(report["ops_cpu"]),
                       mib(report["on_chip_used_bytes"]), mib(report["off_chip_used_bytes"]))
     return table

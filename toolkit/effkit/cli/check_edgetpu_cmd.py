@@ -15,10 +15,16 @@ MinRuntimeOpt = Annotated[int | None, typer.Option(
     help="Oldest Edge TPU runtime the model must run on (edgetpu_compiler -m) \\[default: 13].")]
 
 
+CompilerVersionOpt = Annotated[str | None, typer.Option(
+    "--compiler-version", help="edgetpu_compiler release whose op-version limits apply, "
+    "e.g. 15.0 \\[default: 16.0, the last release].")]
+
+
 @handle_errors
 def check_edgetpu(
     model: ModelArg,
     min_runtime: MinRuntimeOpt = None,
+    compiler_version: CompilerVersionOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Check a .tflite model against Coral's Edge TPU requirements, op by op.
@@ -27,7 +33,13 @@ def check_edgetpu(
     """
     from effkit.edgetpu.check import check_model_file
 
-    report = check_model_file(model, min_runtime_version=min_runtime)
+    if compiler_version is not None and not compiler_version.split(".")[0].isdigit():
+        from effkit.errors import UsageError
+
+        raise UsageError(f"--compiler-version {compiler_version!r} is not a version",
+                         "give it as printed by 'edgetpu_compiler --version', e.g. 16.0.384591198")
+    report = check_model_file(model, min_runtime_version=min_runtime,
+                              compiler_version=compiler_version)
     if json_out:
         print_json(report.to_dict())
     else:
@@ -44,6 +56,11 @@ def check_edgetpu(
             console.print(f"[red]problem:[/] {escape(problem)}", highlight=False)
         for warning in report.warnings:
             console.print(f"[yellow]note:[/] {escape(warning)}", highlight=False)
+        if report.memory is not None:
+            mem = report.memory
+            console.print(f"parameters (estimated): {mem.on_chip_bytes / 2**20:.2f} MiB on "
+                          f"chip, {mem.off_chip_bytes / 2**20:.2f} MiB streamed from host "
+                          "memory", highlight=False)
         colour = "green" if report.all_mapped else "red"
         console.print(f"[bold {colour}]{escape(report.summary())}[/]", highlight=False)
     if not report.all_mapped:

@@ -13,7 +13,6 @@ from rich.table import Table
 from effkit.cli._common import (
     ForceOpt,
     JsonOpt,
-    ModelArg,
     console,
     err_console,
     handle_errors,
@@ -22,7 +21,39 @@ from effkit.cli._common import (
 from effkit.cli.check_edgetpu_cmd import MinRuntimeOpt
 
 
-def _size(n: int | None) -> str:
+def _finish_build(folder: Path, *, out: Path | None, compiler: str | None,
+                  num_segments: int | None, min_runtime: int | None, timeout: float,
+                  force: bool, extra: bool, json_out: bool) -> None:
+    """compile-edgetpu OUT/: the Edge TPU part of a coral build made without the compiler."""
+    from effkit.edgetpu.stage import compile_build_folder
+    from effkit.errors import UsageError
+
+    if out is not None or extra:
+        raise UsageError("--out, --search-delegate and --multiple-subgraphs apply to a "
+                         ".tflite model, not to a build folder",
+                         "drop them, or pass the model file")
+
+    def note(text: str) -> None:
+        err_console.print(f"note: {escape(text)}", highlight=False)
+
+    with contextlib.nullcontext() if json_out else err_console.status(
+            f"Compiling {escape(str(folder))} for the Edge TPU"):
+        doc = compile_build_folder(folder, compiler=compiler, force=force, timeout_s=timeout,
+                                   num_segments=num_segments, min_runtime_version=min_runtime,
+                                   on_stage=None if json_out else note)
+    if json_out:
+        print_json(doc | {"out_dir": str(folder)})
+        return
+    report = doc["edgetpu"]["compile"]["report"]
+    console.print(f"{escape(str(folder))}: {doc['edgetpu']['status']}; {report['ops_tpu']} of "
+                  f"{report['ops_total']} ops on the Edge TPU, parameters on-chip "
+                  f"{size_text(report['on_chip_used_bytes'])}, off-chip "
+                  f"{size_text(report['off_chip_used_bytes'])}; wrote model_edgetpu.tflite, "
+                  "coral/ and build.json", highlight=False)
+
+
+def size_text(n: int | None) -> str:
+    """Bytes as the compiler prints them (KiB/MiB, two decimals); '?' when unknown."""
     if n is None:
         return "?"
     for unit, scale in (("MiB", 1024**2), ("KiB", 1024)):
@@ -33,7 +64,9 @@ def _size(n: int | None) -> str:
 
 @handle_errors
 def compile_edgetpu(
-    model: ModelArg,
+    model: Annotated[Path, typer.Argument(
+        help="A .tflite model, or the folder of an 'effkit build --target coral' made "
+        "without the compiler, to finish in place.", show_default=False)],
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Output folder \\[default: the model's folder].")] = None,
     compiler: Annotated[str | None, typer.Option(
@@ -53,11 +86,21 @@ def compile_edgetpu(
     force: ForceOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Compile a .tflite model for the Coral Edge TPU: writes <stem>_edgetpu.tflite and its logs."""
+    """Compile a .tflite model for the Coral Edge TPU: writes <stem>_edgetpu.tflite and its logs.
+
+    Given a build folder (build.json says "not compiled"), compiles its model.tflite in
+    place: model_edgetpu.tflite with the metadata re-attached, coral/ and build.json updated.
+    """
     from effkit.edgetpu.compiler import compile_model, compiler_version, find_compiler
 
     def status(text: str) -> contextlib.AbstractContextManager[object]:
         return contextlib.nullcontext() if json_out else err_console.status(text)
+
+    if model.is_dir():
+        _finish_build(model, out=out, compiler=compiler, num_segments=num_segments,
+                      min_runtime=min_runtime, timeout=timeout, force=force,
+                      extra=search_delegate or multiple_subgraphs, json_out=json_out)
+        return
 
     found = find_compiler(compiler)
     with status("Preparing edgetpu_compiler (docker builds its image once)"):
@@ -78,8 +121,8 @@ def compile_edgetpu(
                     if report.ops_total is not None else "?")
     summary.add_row("ops on CPU", str(report.ops_cpu if report.ops_cpu is not None else "?"))
     summary.add_row("Edge TPU subgraphs", str(report.subgraphs or "?"))
-    summary.add_row("parameters on-chip", _size(report.on_chip_used_bytes))
-    summary.add_row("parameters off-chip", _size(report.off_chip_used_bytes))
+    summary.add_row("parameters on-chip", size_text(report.on_chip_used_bytes))
+    summary.add_row("parameters off-chip", size_text(report.off_chip_used_bytes))
     for path in (*result.compiled, *result.op_logs, result.console_log_path):
         summary.add_row("wrote", escape(str(path)))
     console.print(summary)

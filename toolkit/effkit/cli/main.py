@@ -33,10 +33,11 @@ def _register() -> None:
 
     app.command("inspect")(inspect_cmd.inspect)
     app.command("metadata")(metadata_cmd.metadata)
-    from effkit.cli import check_edgetpu_cmd, compile_cmd
+    from effkit.cli import check_edgetpu_cmd, compile_cmd, edgetpu_log_cmd
 
     app.command("check-edgetpu")(check_edgetpu_cmd.check_edgetpu)
     app.command("compile-edgetpu")(compile_cmd.compile_edgetpu)
+    app.command("edgetpu-log")(edgetpu_log_cmd.edgetpu_log)
     from effkit.cli import train_cmd
 
     app.command("train")(train_cmd.train)

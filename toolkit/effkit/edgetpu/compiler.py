@@ -1,11 +1,8 @@
-"""Run Google's ``edgetpu_compiler``: find it, read its version, compile, report.
+"""Run Google's ``edgetpu_compiler`` on a model: compile, check the outcome, report.
 
-Where the compiler comes from, in order: ``--compiler PATH`` (or ``docker``), the
-environment variable ``EFFKIT_EDGETPU_COMPILER``, then ``edgetpu_compiler`` on
-``PATH``. The compiler is an x86-64 Linux program from Coral's apt repository;
-elsewhere (macOS, Windows, ARM) ``--compiler docker`` builds an image from the
-Dockerfile shipped in ``effkit/edgetpu/docker/`` once and runs it with only the
-build's scratch folder mounted.
+Finding the compiler (local binary, ``$EFFKIT_EDGETPU_COMPILER``, PATH, the docker
+route) and reading its version live in :mod:`effkit.edgetpu.locate`; their names are
+re-exported here, the module callers have always used.
 
 Every run is an argv list (never a shell string) into a scratch folder inside the
 output folder. The exit status, a timeout, a crash (signal), a failure the log
@@ -18,21 +15,36 @@ compiled model last.
 from __future__ import annotations
 
 import contextlib
-import functools
-import hashlib
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from effkit.edgetpu.check import DEFAULT_MIN_RUNTIME_VERSION
+from effkit.edgetpu.locate import (  # noqa: F401 - re-exported: compiler.py is the public API
+    BINARY,
+    DOCKER,
+    DOCKER_PLATFORM,
+    DOCKERFILE,
+    ENV_VAR,
+    IMAGE_NAME,
+    INSTALL_HINT,
+    EdgeTPUCompiler,
+    EdgeTPUCompilerNotFound,
+    _docker_run_prefix,
+    _platform_note,
+    _Run,
+    _run,
+    _version_cached,
+    compiler_version,
+    ensure_image,
+    find_compiler,
+    image_tag,
+)
 from effkit.edgetpu.logparse import (
     FAILURE_HINTS,
     CompilerLog,
@@ -41,28 +53,9 @@ from effkit.edgetpu.logparse import (
     parse_log_file,
     parse_version,
 )
-from effkit.errors import (
-    ModelFileError,
-    OutputError,
-    ToolFailedError,
-    ToolNotFoundError,
-    UsageError,
-)
+from effkit.errors import ModelFileError, OutputError, ToolFailedError, UsageError
+from effkit.metadata.model_file import file_has_tflite_identifier
 
-ENV_VAR = "EFFKIT_EDGETPU_COMPILER"
-BINARY = "edgetpu_compiler"
-DOCKER = "docker"
-DOCKERFILE = Path(__file__).resolve().parent / "docker" / "Dockerfile"
-DOCKER_PLATFORM = "linux/amd64"
-IMAGE_NAME = "effkit-edgetpu-compiler"
-INSTALL_HINT = (
-    "install it on Debian/Ubuntu x86-64 from Coral's apt repository "
-    "(add 'deb https://packages.cloud.google.com/apt coral-edgetpu-stable main' to "
-    "/etc/apt/sources.list.d/coral-edgetpu.list with Google's apt key, then "
-    "'sudo apt-get install edgetpu-compiler'; see https://coral.ai/docs/edgetpu/compiler/), "
-    f"point {ENV_VAR} or --compiler at it, or use --compiler docker"
-)
-# First compiler release that knows each flag (older ones stop with a usage error).
 # Short flags, as Coral documents them (the compiler also takes "-sa"-style bundles).
 FLAG_SINCE = {
     "-t": (16, 0),  # --timeout_sec: "Started a compilation timeout timer" appears in 16.0
@@ -75,9 +68,6 @@ FLAG_NAMES = {"-s": "--show_operations", "-m": "--min_runtime_version", "-t": "-
               "-n": "--num_segments", "-d": "--search_delegate", "-k": "--delegate_search_step",
               "-a": "--enable_multiple_subgraphs", "-o": "--out_dir"}
 
-
-class EdgeTPUCompilerNotFound(ToolNotFoundError):
-    """No usable edgetpu_compiler (nor docker engine for ``--compiler docker``)."""
 
 
 class EdgeTPUCompileFailed(ToolFailedError):
@@ -98,18 +88,6 @@ class EdgeTPUCompileFailed(ToolFailedError):
         self.argv = argv
         self.reason = report.failure_reason if report is not None else None
 
-
-@dataclass(frozen=True)
-class EdgeTPUCompiler:
-    """A compiler that can be run: a local binary or the docker route."""
-
-    kind: str      # "local" or "docker"
-    path: str      # absolute path of edgetpu_compiler, or of the docker client
-    source: str    # "--compiler", ENV_VAR, "PATH" or "docker"
-    image: str | None = None  # docker image tag
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "path": self.path, "source": self.source, "image": self.image}
 
 
 @dataclass(frozen=True)
@@ -149,218 +127,6 @@ class CompileResult:
             "report": self.report.to_dict(),
         }
 
-
-# ---------------------------------------------------------------------------
-# Running a program
-
-
-@dataclass(frozen=True)
-class _Run:
-    returncode: int | None
-    stdout: str
-    stderr: str
-    timed_out: bool
-    elapsed_s: float
-
-
-def _kill_tree(proc: subprocess.Popen[str]) -> None:
-    """Kill the child and everything it started (edgetpu_compiler 16 forks a compile child)."""
-    if os.name == "posix":
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(ProcessLookupError):
-        proc.kill()
-
-
-def _run(argv: list[str], *, timeout_s: float, cwd: Path | None = None,
-         on_timeout: Any = None) -> _Run:
-    """Run ``argv`` (no shell), capture text output, stop the whole process group on timeout.
-
-    ``subprocess.run(timeout=...)`` kills only the direct child and then waits for
-    the pipes to close, which a surviving grandchild (the compiler's compile child,
-    or a ``sleep`` in a wrapper script) keeps open: the call would hang. The child
-    therefore gets its own session and the group is killed.
-    """
-    start = time.monotonic()
-    proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
-        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        cwd=cwd, text=True, encoding="utf-8", errors="replace",
-        start_new_session=os.name == "posix",
-    )
-    try:
-        out, err = proc.communicate(timeout=timeout_s)
-        return _Run(proc.returncode, out or "", err or "", False, time.monotonic() - start)
-    except subprocess.TimeoutExpired:
-        _kill_tree(proc)
-        if on_timeout is not None:
-            on_timeout()
-        try:
-            out, err = proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:  # a process outside the group still holds a pipe
-            out, err = "", ""
-        return _Run(proc.returncode, out or "", err or "", True, time.monotonic() - start)
-    except BaseException:
-        _kill_tree(proc)
-        with contextlib.suppress(Exception):
-            proc.communicate(timeout=5)
-        raise
-
-
-# ---------------------------------------------------------------------------
-# Finding the compiler
-
-
-def _platform_note() -> str:
-    machine = os.uname().machine if hasattr(os, "uname") else ""
-    if sys.platform != "linux" or machine not in ("x86_64", "AMD64", ""):
-        return (f"edgetpu_compiler runs only on x86-64 Linux (this is {sys.platform} "
-                f"{machine}); use --compiler docker")
-    return ""
-
-
-def _local(candidate: str, source: str) -> EdgeTPUCompiler:
-    path = Path(candidate).expanduser()
-    if not path.exists() and os.sep not in candidate and "/" not in candidate:
-        found = shutil.which(candidate)
-        if found:
-            path = Path(found)
-    if not path.exists():
-        raise EdgeTPUCompilerNotFound(f"{source} {candidate}: no such file",
-                                      f"give the path of edgetpu_compiler, or {INSTALL_HINT}")
-    if path.is_dir():
-        raise EdgeTPUCompilerNotFound(f"{source} {candidate} is a folder, not the compiler",
-                                      "give the path of the edgetpu_compiler program")
-    if not os.access(path, os.X_OK):
-        raise EdgeTPUCompilerNotFound(f"{source} {candidate} is not executable",
-                                      f"run 'chmod +x {path}'")
-    return EdgeTPUCompiler(kind="local", path=str(path.resolve()), source=source)
-
-
-def image_tag() -> str:
-    """``effkit-edgetpu-compiler:<effkit version>-<Dockerfile digest>`` (new tag, new build)."""
-    from effkit import __version__
-
-    digest = hashlib.sha256(DOCKERFILE.read_bytes()).hexdigest()[:12]
-    return f"{IMAGE_NAME}:{__version__}-{digest}"
-
-
-def _docker() -> EdgeTPUCompiler:
-    client = shutil.which(DOCKER)
-    if client is None:
-        raise EdgeTPUCompilerNotFound(
-            "--compiler docker: docker is not installed",
-            "install Docker (https://docs.docker.com/get-docker/), or install edgetpu_compiler "
-            "natively on Debian/Ubuntu x86-64 from Coral's apt repository")
-    try:
-        run = _run([client, "version", "--format", "{{.Server.Version}}"], timeout_s=30)
-    except OSError as exc:
-        raise EdgeTPUCompilerNotFound(f"--compiler docker: cannot run {client}: {exc.strerror}",
-                                      "check the Docker installation") from None
-    if run.timed_out or run.returncode != 0 or not run.stdout.strip():
-        detail = (run.stderr.strip().splitlines() or ["no answer"])[-1]
-        raise EdgeTPUCompilerNotFound(
-            f"--compiler docker: the docker client is installed but its engine is not running "
-            f"({detail})",
-            "start Docker Desktop or the docker service ('sudo systemctl start docker'), "
-            "or install edgetpu_compiler natively on Debian/Ubuntu x86-64")
-    return EdgeTPUCompiler(kind="docker", path=client, source="docker", image=image_tag())
-
-
-def find_compiler(compiler: str | os.PathLike[str] | None = None) -> EdgeTPUCompiler:
-    """Locate a usable compiler: ``compiler`` (a path, a name on PATH, or ``"docker"``),
-    then ``$EFFKIT_EDGETPU_COMPILER``, then ``edgetpu_compiler`` on ``PATH``.
-
-    Raises :class:`EdgeTPUCompilerNotFound` with install instructions. Cheap: runs
-    nothing for a local binary, ``docker version`` for the docker route.
-    """
-    if compiler is not None and str(compiler).strip():
-        value = str(compiler).strip()
-        return _docker() if value.lower() == DOCKER else _local(value, "--compiler")
-    env = os.environ.get(ENV_VAR, "").strip()
-    if env:
-        return _docker() if env.lower() == DOCKER else _local(env, ENV_VAR)
-    found = shutil.which(BINARY)
-    if found:
-        return EdgeTPUCompiler(kind="local", path=str(Path(found).resolve()), source="PATH")
-    note = _platform_note()
-    raise EdgeTPUCompilerNotFound(
-        "edgetpu_compiler is not installed" + (f" ({note})" if note else ""), INSTALL_HINT)
-
-
-# ---------------------------------------------------------------------------
-# Docker image
-
-
-def _docker_run_prefix(compiler: EdgeTPUCompiler, *, name: str | None = None,
-                       mount: Path | None = None) -> list[str]:
-    argv = [compiler.path, "run", "--rm", "--platform", DOCKER_PLATFORM, "--network", "none"]
-    if name:
-        argv += ["--name", name]
-    if mount is not None:
-        argv += ["-v", f"{mount}:/work", "-w", "/work"]
-    if hasattr(os, "getuid"):
-        argv += ["--user", f"{os.getuid()}:{os.getgid()}"]
-    return [*argv, str(compiler.image), BINARY]
-
-
-def ensure_image(compiler: EdgeTPUCompiler, *, timeout_s: float = 1800) -> str:
-    """Build the compiler image from the shipped Dockerfile unless it already exists."""
-    tag = str(compiler.image)
-    if _run([compiler.path, "image", "inspect", tag], timeout_s=60).returncode == 0:
-        return tag
-    run = _run([compiler.path, "build", "--platform", DOCKER_PLATFORM, "-t", tag,
-                "-f", str(DOCKERFILE), str(DOCKERFILE.parent)], timeout_s=timeout_s)
-    if run.timed_out or run.returncode != 0:
-        tail = " | ".join((run.stderr or run.stdout).strip().splitlines()[-3:])
-        raise ToolFailedError(
-            f"building the edgetpu_compiler image {tag} failed"
-            + (" (timed out)" if run.timed_out else f": {tail}"),
-            "check network access to packages.cloud.google.com and Docker's disk space",
-            returncode=run.returncode, stdout=run.stdout, stderr=run.stderr)
-    return tag
-
-
-# ---------------------------------------------------------------------------
-# Version
-
-
-def _version_argv(compiler: EdgeTPUCompiler) -> list[str]:
-    if compiler.kind == "docker":
-        return [*_docker_run_prefix(compiler), "--version"]
-    return [compiler.path, "--version"]
-
-
-@functools.lru_cache(maxsize=16)
-def _version_cached(compiler: EdgeTPUCompiler, stamp: int) -> str:
-    del stamp  # part of the cache key only: a replaced binary is asked again
-    if compiler.kind == "docker":
-        ensure_image(compiler)
-    try:
-        run = _run(_version_argv(compiler), timeout_s=120 if compiler.kind == "docker" else 30)
-    except OSError as exc:
-        raise EdgeTPUCompilerNotFound(
-            f"cannot run {compiler.path}: {exc.strerror or exc}",
-            "edgetpu_compiler runs only on x86-64 Linux; elsewhere use --compiler docker") from None
-    version = parse_log(run.stdout + "\n" + run.stderr).compiler_version
-    if run.timed_out or version is None or parse_version(version) is None:
-        raise EdgeTPUCompilerNotFound(
-            f"{compiler.path} --version did not print an Edge TPU Compiler version "
-            f"(exit status {run.returncode})",
-            f"check that it is Coral's edgetpu_compiler, or {INSTALL_HINT}")
-    return version
-
-
-def compiler_version(compiler: EdgeTPUCompiler | None = None) -> str:
-    """The compiler's version string, e.g. ``"16.0.384591198"`` (asked once, then cached).
-
-    For the docker route this builds the image on first use.
-    """
-    compiler = compiler or find_compiler()
-    stamp = 0
-    if compiler.kind == "local":
-        with contextlib.suppress(OSError):
-            stamp = os.stat(compiler.path).st_mtime_ns
-    return _version_cached(compiler, stamp)
 
 
 # ---------------------------------------------------------------------------
@@ -475,10 +241,8 @@ def compile_model(
     if model.suffix != ".tflite":
         raise ModelFileError(f"{model.name} does not end in .tflite",
                              "edgetpu_compiler names its output after a .tflite input; rename it")
-    with model.open("rb") as fh:
-        head = fh.read(8)
-    if len(head) < 8 or head[4:8] != b"TFL3":
-        raise ModelFileError(f"{model} is not a TensorFlow Lite model (no TFL3 identifier)",
+    if not file_has_tflite_identifier(model):
+        raise ModelFileError(f"{model} is not a TFLite model (no 'TFL3' flatbuffer identifier)",
                              "pass a .tflite file")
     if min_runtime_version is None:
         min_runtime_version = DEFAULT_MIN_RUNTIME_VERSION
@@ -576,9 +340,7 @@ def compile_model(
                 "see the console log; run `effkit check-edgetpu` on the model",
                 kind="missing-output", **common)
         for p in produced:
-            with p.open("rb") as fh:
-                head = fh.read(8)
-            if len(head) < 8 or head[4:8] != b"TFL3":
+            if not file_has_tflite_identifier(p):
                 raise EdgeTPUCompileFailed(
                     f"edgetpu_compiler wrote {p.name}, but it is not a TFLite model",
                     "see the console log", kind="bad-output", **common)

@@ -22,242 +22,25 @@ Formats were learned from real logs of compiler 2.0 to 16.0 (see
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-STATUS_MAPPED = "Mapped to Edge TPU"
+from effkit.edgetpu.logmodel import (
+    FAILURE_HINTS,
+    STATUS_MAPPED,
+    CompilerLog,
+    DelegateSearch,
+    ModelLog,
+    OperatorRow,
+    RunSummary,
+    parse_size,
+    parse_version,
+)
 
-# Failure kinds, with the fix a user can try. Keys are stable (used in JSON).
-FAILURE_HINTS: dict[str, str] = {
-    "not-quantized": "convert with full-integer quantization (int8 weights and activations, "
-    "a representative dataset); `effkit check-edgetpu` shows which tensors are float",
-    "invalid-model": "check that the file is a TensorFlow Lite model the TFLite interpreter loads",
-    "internal-compiler-error": "the compiler crashed on this graph; run `effkit check-edgetpu` "
-    "and remove or replace the ops it reports, or try --search-delegate",
-    "tflite-interpreter": "the compiler's TFLite interpreter could not load the model "
-    "(custom ops, dynamic shapes, or op versions newer than the compiler); "
-    "see the ERROR lines",
-    "large-activation-tensors": "reduce the input resolution, or split the model with "
-    "--num-segments",
-    "delegate-search-failed": "no part of the graph compiled; run `effkit check-edgetpu` "
-    "to find unsupported ops",
-    "timeout": "raise --timeout, or split the model with --num-segments",
-    "compilation-failed": "see the compiler's message",
-}
-
-_SIZE_UNITS = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "TiB": 1024**4}
-# Anchored, no nested quantifiers; applied only to short values (a model path).
-_SEGMENT_RE = re.compile(r"_segment_([0-9]+)_of_([0-9]+)")
-
-
-@dataclass(frozen=True)
-class OperatorRow:
-    """One row of the operator table: ``operator``, ``count``, ``status`` as printed."""
-
-    operator: str
-    count: int
-    status: str
-
-    @property
-    def mapped(self) -> bool:
-        return self.status == STATUS_MAPPED
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"operator": self.operator, "count": self.count, "status": self.status,
-                "mapped": self.mapped}
-
-
-@dataclass(frozen=True)
-class ModelLog:
-    """What the log says about one compiled model (co-compiled runs and segments print several).
-
-    Sizes are in bytes as printed by the compiler (two decimals of KiB/MiB, so
-    approximate). ``ops_tpu``/``ops_cpu`` are ``None`` when the log does not tell
-    (a truncated excerpt); when the compiler prints no "not all operations"
-    paragraph, every op is mapped and ``ops_cpu`` is 0.
-    """
-
-    input_model: str | None = None
-    output_model: str | None = None
-    input_size_bytes: int | None = None
-    output_size_bytes: int | None = None
-    on_chip_used_bytes: int | None = None
-    on_chip_remaining_bytes: int | None = None
-    on_chip_available_bytes: int | None = None  # compiler 2.0 prints "available"
-    off_chip_used_bytes: int | None = None
-    subgraphs: int | None = None
-    ops_total: int | None = None
-    ops_tpu: int | None = None
-    ops_cpu: int | None = None
-    operation_log: str | None = None
-    operators: tuple[OperatorRow, ...] = ()
-
-    @property
-    def segment(self) -> tuple[int, int] | None:
-        """``(index, count)`` for a ``--num_segments`` part (``*_segment_0_of_2*``)."""
-        for name in (self.input_model, self.output_model):
-            if name:
-                m = _SEGMENT_RE.search(os.path.basename(name))
-                if m:
-                    return int(m.group(1)), int(m.group(2))
-        return None
-
-    @property
-    def all_mapped(self) -> bool | None:
-        if self.ops_cpu is not None:
-            return self.ops_cpu == 0
-        if self.operators:
-            return all(r.mapped for r in self.operators)
-        return None
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
-        out["operators"] = [r.to_dict() for r in self.operators]
-        out["segment"] = list(self.segment) if self.segment else None
-        out["all_mapped"] = self.all_mapped
-        return out
-
-
-@dataclass(frozen=True)
-class DelegateSearch:
-    """``-d/--search_delegate``: the step and the op counts of each segment tried, in order."""
-
-    step: int | None
-    tries: tuple[int, ...]
-    succeeded: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"step": self.step, "tries": len(self.tries),
-                "first_try_ops": self.tries[0] if self.tries else None,
-                "last_try_ops": self.tries[-1] if self.tries else None,
-                "succeeded": self.succeeded}
-
-
-@dataclass(frozen=True)
-class CompilerLog:
-    """A parsed console log or operation log.
-
-    ``status`` is ``"succeeded"``, ``"failed"`` or ``"unknown"`` (an operation log,
-    or an excerpt that stops before any outcome). For a failure, ``failure_kind``
-    is one of :data:`FAILURE_HINTS`' keys and ``failure_reason`` the compiler's
-    own words; ``errors`` holds its ``ERROR:`` lines.
-    """
-
-    source: str  # "console" or "operation-log"
-    compiler_version: str | None = None
-    status: str = "unknown"
-    failure_kind: str | None = None
-    failure_reason: str | None = None
-    errors: tuple[str, ...] = ()
-    compile_time_ms: int | None = None
-    timeout_s: int | None = None
-    command: str | None = None
-    models: tuple[ModelLog, ...] = ()
-    delegate_search: DelegateSearch | None = None
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status == "succeeded"
-
-    @property
-    def version_tuple(self) -> tuple[int, ...] | None:
-        return parse_version(self.compiler_version) if self.compiler_version else None
-
-    @property
-    def co_compiled(self) -> bool:
-        """Several models compiled together (not segments of one model)."""
-        return len([m for m in self.models if m.segment is None]) > 1
-
-    @property
-    def segments(self) -> tuple[ModelLog, ...]:
-        return tuple(m for m in self.models if m.segment is not None)
-
-    @property
-    def failure_hint(self) -> str | None:
-        return FAILURE_HINTS.get(self.failure_kind) if self.failure_kind else None
-
-    def _sum(self, name: str) -> int | None:
-        values = [getattr(m, name) for m in self.models]
-        if not values or any(v is None for v in values):
-            return None
-        return sum(values)
-
-    @property
-    def ops_total(self) -> int | None:
-        return self._sum("ops_total")
-
-    @property
-    def ops_tpu(self) -> int | None:
-        return self._sum("ops_tpu")
-
-    @property
-    def ops_cpu(self) -> int | None:
-        return self._sum("ops_cpu")
-
-    @property
-    def tpu_fraction(self) -> float | None:
-        """Share of ops on the Edge TPU, ``None`` when the log does not give both counts."""
-        total, tpu = self.ops_total, self.ops_tpu
-        return tpu / total if total and tpu is not None else None
-
-    @property
-    def subgraphs(self) -> int | None:
-        return self._sum("subgraphs")
-
-    @property
-    def on_chip_used_bytes(self) -> int | None:
-        return self._sum("on_chip_used_bytes")
-
-    @property
-    def off_chip_used_bytes(self) -> int | None:
-        return self._sum("off_chip_used_bytes")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "compiler_version": self.compiler_version,
-            "status": self.status,
-            "failure_kind": self.failure_kind,
-            "failure_reason": self.failure_reason,
-            "failure_hint": self.failure_hint,
-            "errors": list(self.errors),
-            "compile_time_ms": self.compile_time_ms,
-            "timeout_s": self.timeout_s,
-            "command": self.command,
-            "ops_total": self.ops_total,
-            "ops_tpu": self.ops_tpu,
-            "ops_cpu": self.ops_cpu,
-            "tpu_fraction": self.tpu_fraction,
-            "subgraphs": self.subgraphs,
-            "on_chip_used_bytes": self.on_chip_used_bytes,
-            "off_chip_used_bytes": self.off_chip_used_bytes,
-            "co_compiled": self.co_compiled,
-            "models": [m.to_dict() for m in self.models],
-            "delegate_search": self.delegate_search.to_dict() if self.delegate_search else None,
-        }
-
-
-def parse_version(text: str) -> tuple[int, ...] | None:
-    """``"16.0.384591198"`` -> ``(16, 0, 384591198)``; ``None`` if it is not a version."""
-    parts = text.strip().split(".")
-    if not parts or not all(p.isdigit() for p in parts):
-        return None
-    return tuple(int(p) for p in parts)
-
-
-def parse_size(text: str) -> int | None:
-    """``"7.37MiB"`` -> 7727738 bytes (the compiler prints two decimals); ``None`` if unreadable."""
-    value = text.strip()
-    for unit in sorted(_SIZE_UNITS, key=len, reverse=True):
-        if value.endswith(unit):
-            number = value[: -len(unit)].strip()
-            try:
-                return round(float(number) * _SIZE_UNITS[unit])
-            except ValueError:
-                return None
-    return None
+__all__ = ["FAILURE_HINTS", "STATUS_MAPPED", "CompilerLog", "DelegateSearch", "ModelLog",
+           "OperatorRow", "merge_operation_logs", "parse_log", "parse_log_file", "parse_size",
+           "parse_version"]
 
 
 def _int_after(line: str, prefix: str) -> int | None:
@@ -301,6 +84,8 @@ _MODEL_FIELDS = {
 }
 _PARTIAL_PREFIX = "Model successfully compiled but not all operations are supported"
 _SEE_OPLOG = "See the operation log file"
+_OP_VERSION = "Didn't find op for builtin opcode"
+_VERSION_LINE = "Edge TPU Compiler version"
 
 
 @dataclass
@@ -327,6 +112,7 @@ class _Parser:
         self.searching = False
         self.op_log_style = False
         self.pending_invalid = False
+        self.together = False
 
     # -- model blocks --------------------------------------------------
     def _new_model(self) -> dict[str, Any]:
@@ -402,6 +188,7 @@ class _Parser:
             self.attempt.errors.append(line[len("ERROR:"):].strip())
             return
         if line.startswith(("Model compiled successfully in", "Models compiled successfully in")):
+            self.together = self.together or line.startswith("Models ")
             self.compile_time_ms = _int_after(line, line.split(" in ", 1)[0] + " in")
             self.attempt.outcome = "success"
             return
@@ -435,6 +222,8 @@ class _Parser:
         if line.startswith(_PARTIAL_PREFIX):
             if self.current is not None:
                 self.current["partial"] = True
+            if self.attempt.outcome is None:  # compiled, with some ops left on the CPU
+                self.attempt.outcome = "success"
             return
         if line.startswith(_SEE_OPLOG):
             self._mark_all_mapped_if_clean()
@@ -471,6 +260,8 @@ class _Parser:
                 values.setdefault("ops_total", sum(r.count for r in ops))
                 values.setdefault("ops_tpu", sum(r.count for r in ops if r.mapped))
                 values.setdefault("ops_cpu", sum(r.count for r in ops if not r.mapped))
+            if values.get("ops_tpu") is not None and values.get("ops_cpu") is not None:
+                values.setdefault("ops_total", values["ops_tpu"] + values["ops_cpu"])
             models.append(ModelLog(operators=ops, **values))
 
         status, kind, reason = self._outcome()
@@ -491,9 +282,20 @@ class _Parser:
             command=self.command,
             models=tuple(models),
             delegate_search=search,
+            compiled_together=self.together,
         )
 
     def _outcome(self) -> tuple[str, str | None, str | None]:
+        status, kind, reason = self._raw_outcome()
+        if kind in ("invalid-model", "tflite-interpreter"):
+            # "Didn't find op for builtin opcode 'QUANTIZE' version '3'" then "Model could
+            # not be parsed": the file loads in TFLite; the compiler is older than the op.
+            found = [e for a in self.attempts for e in a.errors if e.startswith(_OP_VERSION)]
+            if found:
+                return status, "op-version", found[-1].split(". An older version")[0]
+        return status, kind, reason
+
+    def _raw_outcome(self) -> tuple[str, str | None, str | None]:
         attempts = [a for a in self.attempts if a.outcome or a.errors or a.timer]
         if self.op_log_style or not attempts:
             if self.searching:
@@ -529,17 +331,74 @@ class _Parser:
                 f"({self.search_tries[0]} down to {self.search_tries[-1]} ops) and none compiled")
 
 
-def parse_log(text: str) -> CompilerLog:
-    """Parse a console log or an operation log (detected from its lines)."""
+def _runs(lines: list[str]) -> list[list[str]]:
+    """Split pasted text into compiler runs: each "Edge TPU Compiler version" line after the
+    first starts a new one, taking along the shell command line right before it."""
+    runs: list[list[str]] = [[]]
+    seen_version = False
+    for raw in lines:
+        if raw.strip().startswith(_VERSION_LINE):
+            if seen_version:
+                current = runs[-1]
+                carry: list[str] = []
+                while current and not current[-1].strip():
+                    current.pop()
+                if current and ("edgetpu_compiler" in current[-1] or
+                                "compile_edgetpu" in current[-1]):
+                    carry = [current.pop()]
+                runs.append(carry)
+            seen_version = True
+        runs[-1].append(raw)
+    return runs
+
+
+def _parse_run(lines: list[str]) -> CompilerLog:
     parser = _Parser()
-    for raw in text.splitlines():
+    for raw in lines:
         parser.feed(raw)
     return parser.result()
+
+
+def parse_log(text: str) -> CompilerLog:
+    """Parse a console log or an operation log (detected from its lines).
+
+    Several runs pasted into one text (each with its "Edge TPU Compiler version" line)
+    give the report of the last run, with the earlier ones in ``attempts``.
+    """
+    runs = [_parse_run(lines) for lines in _runs(text.splitlines())]
+    last = runs[-1]
+    if len(runs) == 1:
+        return last
+    earlier = tuple(RunSummary(compiler_version=r.compiler_version, status=r.status,
+                               failure_kind=r.failure_kind, failure_reason=r.failure_reason,
+                               errors=r.errors,
+                               models=tuple(m.input_model or "?" for m in r.models))
+                    for r in runs[:-1])
+    return replace(last, attempts=earlier)
 
 
 def parse_log_file(path: str | os.PathLike[str]) -> CompilerLog:
     """Read a log as UTF-8 (undecodable bytes replaced) and parse it."""
     return parse_log(Path(path).read_bytes().decode("utf-8", "replace"))
+
+
+def read_log_file(path: str | os.PathLike[str]) -> CompilerLog:
+    """:func:`parse_log_file` for user input: one-line errors for a missing, unreadable or
+    non-log file (a compiler log has an "Edge TPU Compiler version" line or a model block)."""
+    from effkit.errors import UsageError, read_user_file
+
+    p = Path(path)
+    data = read_user_file(p, what="log file",
+                          hint="pass a saved edgetpu_compiler console log or *_edgetpu.log")
+    if b"\0" in data[:4096]:
+        raise UsageError(f"{str(p)!r} is a binary file, not a compiler log",
+                         "pass the text edgetpu_compiler printed, saved to a file")
+    report = parse_log(data.decode("utf-8", "replace"))
+    if report.compiler_version is None and not report.models:
+        raise UsageError(f"{str(p)!r} is not an edgetpu_compiler log (no 'Edge TPU Compiler "
+                         "version' line and no model block)",
+                         "pass the compiler's console output or its *_edgetpu.log")
+    return report
 
 
 def merge_operation_logs(console: CompilerLog, op_logs: list[CompilerLog]) -> CompilerLog:

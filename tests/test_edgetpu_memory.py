@@ -1,0 +1,48 @@
+"""The parameter-memory estimate against every shared compiler log that prints memory figures."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from effkit.edgetpu.logparse import parse_log_file
+from effkit.edgetpu.memory import MiB, from_parameter_bytes
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "edgetpu_memory.py"
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("edgetpu_memory_bench", BENCH)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_estimate_against_every_log_with_memory(edgetpu_logs: Path):
+    with_memory = {p.name[:2] for p in edgetpu_logs.iterdir()
+                   if any(m.on_chip_used_bytes is not None for m in parse_log_file(p).models)}
+    assert with_memory == {"01", "02", "08", "09", "10", "20", "22"}
+    table = _bench().rows(edgetpu_logs)
+    assert {r["log"] for r in table} == with_memory - {"02"}  # 02: 2 of 36 ops map
+    assert len(table) == 7
+    for r in table:  # the error stated in effkit/edgetpu/memory.py
+        assert abs(r["total_error"]) <= 0.108, r
+    assert sum(r["streams"] == r["est_streams"] for r in table) == 5
+    worst = max(abs(r["est_off_chip"] - r["off_chip"]) for r in table)
+    assert round(worst / MiB, 2) == 1.43
+
+
+def test_capacity_is_the_median_of_the_logs(edgetpu_logs: Path):
+    caps = []
+    for p in sorted(edgetpu_logs.iterdir()):
+        report = parse_log_file(p)
+        for m in report.models:
+            if report.co_compiled or m.on_chip_used_bytes is None:
+                continue
+            if m.on_chip_available_bytes is not None:
+                caps.append(m.on_chip_available_bytes)
+            elif m.on_chip_remaining_bytes:
+                caps.append(m.on_chip_used_bytes + m.on_chip_remaining_bytes)
+    caps.sort()
+    assert len(caps) == 5
+    assert from_parameter_bytes(10**9).on_chip_bytes == caps[len(caps) // 2]

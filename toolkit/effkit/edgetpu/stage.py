@@ -1,0 +1,148 @@
+"""The Edge TPU part of a coral build: check, compile, re-attach metadata, build.json section.
+
+Used by ``effkit build --target coral`` (``effkit.pipeline``) and by
+``effkit compile-edgetpu OUT/``, which finishes a build folder that was made on a
+machine without the compiler (build.json says "not compiled"): the compiled model gets
+the metadata of ``model.tflite`` again (the compiler strips it), ``coral/`` is rendered
+again with the Edge TPU model, build.json is rewritten; the folder is staged and
+renamed into place like a build, so a failure leaves it as it was.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from effkit.edgetpu.locate import CompilerChoice, choose_compiler, finish_hint
+from effkit.errors import OutputError, UsageError
+
+EDGETPU_PREFIX = "model_edgetpu"
+
+
+def relative_paths(doc: Any, root: Path) -> Any:
+    """The same document with paths inside the staging folder made relative to it (the
+    folder is renamed to --out at the end, so absolute paths into it would dangle)."""
+    prefix = str(root) + "/"
+    if isinstance(doc, dict):
+        return {k: relative_paths(v, root) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [relative_paths(v, root) for v in doc]
+    if isinstance(doc, str) and doc.startswith(prefix):
+        return doc[len(prefix):]
+    return doc
+
+
+def reattach_metadata(compiled: Sequence[Path], source: bytes) -> None:
+    """Give each compiled model the TFLite metadata and packed files of ``source`` again."""
+    from effkit.metadata import associated_files, labels_from_model, verify
+    from effkit.metadata.reader import read_metadata
+    from effkit.metadata.writer import populate_metadata
+    from effkit.outputs import write_file_atomic
+
+    metadata = read_metadata(source)
+    if metadata is None:
+        return
+    files = associated_files(source)
+    labels = labels_from_model(source)
+    for path in compiled:
+        data = populate_metadata(path.read_bytes(), metadata, files)
+        if labels is not None:
+            verify(data, labels)
+        write_file_atomic(path, data, force=True)
+
+
+def not_compiled(check: dict, reason: str, *, finish: bool) -> dict:
+    """The build.json section of a coral build without the Edge TPU model; ``finish``: the
+    build could not compile (not --skip-compile), so it ends with :func:`closing_warning`."""
+    return {"check": check, "compiled": False, "status": f"not compiled ({reason})",
+            "finish": finish_hint() if finish else None}
+
+
+def compile_section(check: dict, choice: CompilerChoice | Any, model_path: Path, folder: Path,
+                    *, timeout_s: float, num_segments: int | None,
+                    min_runtime_version: int | None) -> tuple[dict, Any]:
+    """Compile ``model_path`` into ``folder``, re-attach its metadata; the section and result."""
+    from effkit.edgetpu.compiler import compile_model
+
+    compiler = getattr(choice, "compiler", choice)
+    result = compile_model(model_path, folder, compiler=compiler, timeout_s=timeout_s,
+                           num_segments=num_segments, min_runtime_version=min_runtime_version)
+    reattach_metadata(result.compiled_paths, model_path.read_bytes())
+    section = {"check": check, "compiled": True, "status": "compiled",
+               "compile": relative_paths(result.to_dict(), folder),
+               "metadata_reattached": True}
+    return section, result
+
+
+def closing_warning(doc: dict, out_dir: Path) -> str | None:
+    """The one warning a build ends with when it could not make the Edge TPU model."""
+    tpu = doc.get("edgetpu")
+    if not isinstance(tpu, dict) or tpu.get("compiled") or not tpu.get("finish"):
+        return None
+    return f"the Edge TPU model was {tpu['status']}; {finish_hint(out_dir)}"
+
+
+def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: bool = False,
+                         timeout_s: float = 600.0, num_segments: int | None = None,
+                         min_runtime_version: int | None = None,
+                         on_stage: Any = None) -> dict:
+    """Compile a finished ``effkit build --target coral`` folder in place; returns build.json."""
+    from effkit import labels as labels_mod
+    from effkit.apps.coral import render_coral_app
+    from effkit.manifest import MANIFEST_NAME, read_manifest, write_manifest
+    from effkit.outputs import staged_dir
+    from effkit.variants import get_variant
+
+    out_dir = Path(out_dir)
+    if not (out_dir / MANIFEST_NAME).is_file():
+        raise UsageError(f"{str(out_dir)!r} is not an effkit build folder (no {MANIFEST_NAME})",
+                         "pass the --out folder of 'effkit build --target coral', or a "
+                         ".tflite model")
+    try:
+        doc = read_manifest(out_dir)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read {out_dir / MANIFEST_NAME}: {exc}",
+                         "rebuild the folder with 'effkit build'") from None
+    if doc.get("target") != "coral" or not isinstance(doc.get("edgetpu"), dict):
+        raise UsageError(f"{str(out_dir)!r} is a --target {doc.get('target')} build",
+                         "build with --target coral, or pass the .tflite model")
+    if doc["edgetpu"].get("compiled") and not force:
+        raise OutputError(f"{str(out_dir)!r} already has its Edge TPU model",
+                          "pass --force to compile it again")
+    choice = choose_compiler(compiler, require=True)
+    from effkit.edgetpu.locate import compiler_version
+
+    if on_stage:
+        on_stage(choice.note)
+    compiler_version(choice.compiler)  # docker: builds the image before anything is copied
+    labels = labels_mod.read_labels(out_dir / "labels.txt")
+    variant = get_variant(doc["variant"])
+    with staged_dir(out_dir, True) as tmp:
+        for item in out_dir.iterdir():  # everything but the old Edge TPU files and app
+            if item.name.startswith(EDGETPU_PREFIX) or item.name in ("coral", MANIFEST_NAME):
+                continue
+            dst = tmp / item.name
+            if item.is_dir():
+                shutil.copytree(item, dst, symlinks=True)
+            else:
+                shutil.copy2(item, dst)
+        section, result = compile_section(
+            doc["edgetpu"].get("check", {}), choice, tmp / "model.tflite", tmp,
+            timeout_s=timeout_s, num_segments=num_segments,
+            min_runtime_version=min_runtime_version)
+        render_coral_app(tmp / "coral", model_name=doc["model_name"], variant=variant,
+                         labels=labels, cpu_model=tmp / "model.tflite",
+                         edgetpu_model=result.compiled_paths[0])
+        doc["edgetpu"] = section
+        timings = dict(doc.get("timings_s") or {})
+        timings["edgetpu-compile"] = round(result.elapsed_s, 3)
+        timings["total"] = round(sum(v for k, v in timings.items() if k != "total"), 3)
+        doc["timings_s"] = timings
+        kept = [tmp / a["path"] for a in doc.get("artifacts", [])
+                if not a["path"].startswith(EDGETPU_PREFIX) and (tmp / a["path"]).is_file()]
+        edgetpu = sorted(p for p in tmp.iterdir() if p.name.startswith(EDGETPU_PREFIX))
+        doc.pop("artifacts", None)
+        manifest = write_manifest(tmp, doc, kept + edgetpu)
+    return manifest
