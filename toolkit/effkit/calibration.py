@@ -5,25 +5,24 @@ exactly as at inference:
 
 * ``from_folder``: the user's images (recursive; jpg, png, bmp, webp), unreadable
   files skipped and counted.
-* ``distilled``: no user data. Images are optimized so that the statistics of every
-  batch-normalization layer's input match the running mean and variance stored in
-  the model (ZeroQ, Cai et al., CVPR 2020), plus a cross-entropy term towards
-  random target classes (DeepInversion, Yin et al., CVPR 2020). The result depends
-  only on the weights and the settings, so it is cached on disk.
+* ``distilled``: no user data; images distilled from the model's batch-norm
+  statistics (``effkit.distill``). The result depends only on the weights and the
+  settings: effkit ships the sets of its bundled weights (``effkit.pixel_sets``) and
+  caches the others on disk.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from effkit.distill import DistillSettings
 from effkit.errors import DataError
 from effkit.preprocess import LoadReport, iter_images, list_images, normalize
 from effkit.variants import Variant
@@ -42,6 +41,7 @@ class CalibrationSet:
     skipped: int = 0
     cache: str | None = None
     seconds: float = 0.0
+    origin: str | None = None  # distilled sets: "shipped", "cache" or "distilled now"
 
     @property
     def count(self) -> int:
@@ -49,7 +49,8 @@ class CalibrationSet:
 
     def describe(self) -> dict:
         return {"source": self.source, "detail": self.detail, "count": self.count,
-                "skipped": self.skipped, "cache": self.cache, "seconds": round(self.seconds, 2)}
+                "skipped": self.skipped, "cache": self.cache, "seconds": round(self.seconds, 2),
+                **({"origin": self.origin} if self.origin else {})}
 
 
 def pick_evenly(paths: list[Path], size: int) -> list[Path]:
@@ -103,25 +104,6 @@ def from_folder(folder: Path, variant: Variant, size: int = DEFAULT_FOLDER_SIZE,
                           seconds=time.perf_counter() - start)
 
 
-@dataclass(frozen=True)
-class DistillSettings:
-    """What the distilled set depends on (besides the weights): part of the cache key."""
-
-    # Chosen by measurement (benchmarks/calibration_methods.py, README): the batch of 32
-    # matters most (BN statistics of a batch of 16 are too noisy a target: 1.4 points
-    # lost on lite0); 64 images x 50 steps costs the same as 32 x 100 and loses 0.0.
-    count: int = 64
-    steps: int = 50
-    batch: int = 32
-    learning_rate: float = 0.2
-    ce_weight: float = 0.1
-    seed: int = 0
-    version: int = 1  # bump when the algorithm changes
-
-    def key(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-
 def cache_root() -> Path:
     """$EFFKIT_CACHE_DIR, else $XDG_CACHE_HOME/effkit, else ~/.cache/effkit."""
     if explicit := os.environ.get("EFFKIT_CACHE_DIR"):
@@ -137,84 +119,52 @@ def weights_fingerprint(model) -> str:
     return h.hexdigest()
 
 
+def set_key(model, variant: Variant, settings: DistillSettings):
+    """The key a distilled set is stored under: variant, weights fingerprint, settings."""
+    from effkit.pixel_sets import SetKey
+
+    return SetKey(variant=variant.name, weights_sha256=weights_fingerprint(model), settings=settings.key())
+
+
 def distilled(model, variant: Variant, settings: DistillSettings | None = None,
               progress: Progress | None = None, use_cache: bool = True) -> CalibrationSet:
-    """Calibration inputs distilled from the model's own batch-norm statistics (cached)."""
+    """Calibration inputs distilled from the model's own batch-norm statistics.
+
+    In order: the set shipped with effkit for these exact weights and settings (the
+    bundled lite0-2 weights), the cache, a fresh distillation (then cached). All three
+    hold uint8 pixels, so every route gives the converter the same values.
+    """
+    from effkit import pixel_sets
+
     settings = settings or DistillSettings()
     start = time.perf_counter()
-    key = hashlib.sha256(
-        (weights_fingerprint(model) + settings.key() + variant.name).encode()
-    ).hexdigest()[:24]
-    path = cache_root() / "distilled" / f"{variant.name}-{key}.npy"
-    if use_cache and path.is_file():
-        try:
-            inputs = np.load(path)
-            if inputs.shape[1:] == variant.input_shape:
-                if progress:
-                    progress(settings.count, settings.count)
-                return CalibrationSet(inputs, "distilled", settings.key(), cache=str(path),
-                                      seconds=time.perf_counter() - start)
-        except (OSError, ValueError):
-            pass  # a damaged cache entry is rebuilt
-    inputs = _distill(model, variant, settings, progress)
+    wanted = set_key(model, variant, settings)
+
+    def done(pixels: np.ndarray, origin: str, where: Path | None) -> CalibrationSet:
+        if progress:
+            progress(settings.count, settings.count)
+        return CalibrationSet(normalize(pixels, variant.norm_mean, variant.norm_std), "distilled",
+                              settings.key(), cache=str(where) if where else None,
+                              seconds=time.perf_counter() - start, origin=origin)
+
     if use_cache:
+        shipped = pixel_sets.shipped_path(variant.name)
+        found = pixel_sets.read_matching(shipped, wanted, variant.input_shape)
+        if found is not None:
+            return done(found, "shipped", None)
+        cached = cache_root() / "distilled" / f"{wanted.file_stem()}.npz"
+        found = pixel_sets.read_matching(cached, wanted, variant.input_shape)
+        if found is not None:
+            return done(found, "cache", cached)
+    from effkit.distill import distill
+
+    pixels = pixel_sets.to_pixels(distill(model, variant, settings, progress),
+                                  variant.norm_mean, variant.norm_std)
+    where = None
+    if use_cache:
+        where = cache_root() / "distilled" / f"{wanted.file_stem()}.npz"
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".tmp{os.getpid()}.npy")
-            np.save(tmp, inputs)
-            os.replace(tmp, path)
+            pixel_sets.write(where, pixels, wanted)
         except OSError:
-            path = None  # read-only home: work without a cache
-    return CalibrationSet(inputs, "distilled", settings.key(),
-                          cache=str(path) if (use_cache and path) else None,
-                          seconds=time.perf_counter() - start)
-
-
-def _distill(model, variant: Variant, s: DistillSettings, progress: Progress | None) -> np.ndarray:
-    import keras
-    import tensorflow as tf
-
-    bns = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
-    if not bns:
-        raise DataError("the model has no batch-normalization layers to distill calibration data from",
-                        "pass --calibration DIR with a folder of images")
-    taps = keras.Model(model.inputs, [bn.input for bn in bns] + [model.output])
-    means = [tf.constant(bn.moving_mean.numpy()) for bn in bns]
-    stds = [tf.constant(np.sqrt(bn.moving_variance.numpy() + bn.epsilon)) for bn in bns]
-    lo = (0.0 - variant.norm_mean) / variant.norm_std
-    hi = (255.0 - variant.norm_mean) / variant.norm_std
-    num_classes = int(model.output.shape[-1])
-    rng = np.random.default_rng(s.seed)
-    batches = []
-    total_steps = s.steps * ((s.count + s.batch - 1) // s.batch)
-    done = 0
-    for first in range(0, s.count, s.batch):
-        n = min(s.batch, s.count - first)
-        x = tf.Variable(rng.standard_normal((n, *variant.input_shape)).astype(np.float32) * 0.5)
-        targets = tf.constant(rng.integers(0, num_classes, n))
-        opt = keras.optimizers.Adam(learning_rate=s.learning_rate)
-
-        @tf.function(autograph=False)
-        def step(x=x, targets=targets, opt=opt):
-            with tf.GradientTape() as tape:
-                outs = taps(x, training=False)
-                loss = 0.0
-                for feat, mu, sd in zip(outs[:-1], means, stds, strict=True):
-                    m, v = tf.nn.moments(feat, axes=[0, 1, 2])
-                    loss += tf.norm(m - mu) + tf.norm(tf.sqrt(v + 1e-5) - sd)
-                loss = loss / len(means)
-                if s.ce_weight:
-                    ce = keras.losses.sparse_categorical_crossentropy(targets, outs[-1])
-                    loss += s.ce_weight * tf.reduce_mean(ce)
-            grad = tape.gradient(loss, x)
-            opt.apply_gradients([(grad, x)])
-            x.assign(tf.clip_by_value(x, lo, hi))
-            return loss
-
-        for _ in range(s.steps):
-            step()
-            done += 1
-            if progress:
-                progress(done, total_steps)
-        batches.append(x.numpy())
-    return np.concatenate(batches).astype(np.float32)
+            where = None  # read-only home: work without a cache
+    return done(pixels, "distilled now", where)

@@ -63,7 +63,7 @@ def build(
     calibration_size: Annotated[
         int | None,
         typer.Option(
-            "--calibration-size", help="Images to calibrate on (default: 100 from a folder, 64 distilled)."
+            "--calibration-size", help="Images to calibrate on (default: 100 from a folder, 32 distilled)."
         ),
     ] = None,
     quant: Annotated[
