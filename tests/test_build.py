@@ -178,6 +178,7 @@ def test_build_writes_model_labels_and_manifest(lite0_build):
     assert doc["quantization"] == {"mode": "int8", "io": "uint8"}
     assert doc["weights"]["kind"] == "pth"
     assert doc["calibration"]["source"] == "distilled" and doc["calibration"]["count"] >= 16
+    assert doc["calibration"]["origin"] == "shipped"  # the bundled weights' set, from the wheel
     assert doc["versions"]["tensorflow"] and doc["versions"]["effkit"]
     assert {"model", "weights", "calibration", "convert", "metadata"} <= set(doc["timings_s"])
     import hashlib

