@@ -3,6 +3,9 @@
     python benchmarks/calibration_methods.py lite0 noise,real32,real100,distill:64:50:32:0.1
 
 A distill spec is distill:COUNT:STEPS:BATCH:CE_WEIGHT (see effkit.calibration.DistillSettings).
+A file:PATH spec takes a float32 .npy of normalized inputs (e.g. an older effkit's cache
+entry) and measures it twice: as stored, and rounded to uint8 pixels as effkit now stores
+distilled sets (`file-rounded`), to show what the rounding costs.
 Each line printed is one JSON result: int8 top-1 on ../shared/data/imagenet-dev (500
 images) and the drop against the float Keras model. Distillation is not cached here.
 """
@@ -17,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from effkit import calibration as calib
+from effkit import pixel_sets
 from effkit.convert import ConvertOptions, convert, pin_input_range
 from effkit.evaluate import TFLiteClassifier, imagenet_style, wnid_index_from_tsv
 from effkit.model import build_model
@@ -38,7 +42,10 @@ def main(variant_name: str, specs: list[str]) -> None:
     x = normalize(stack, variant.norm_mean, variant.norm_std)
     float_top1 = float(np.mean(np.argmax(model.predict(x, batch_size=50, verbose=0), 1) == labels))
     print(json.dumps({"variant": variant.name, "float_top1": float_top1}), flush=True)
+    expanded = []
     for spec in specs:
+        expanded += [spec, "rounded:" + spec[5:]] if spec.startswith("file:") else [spec]
+    for spec in expanded:
         start = time.perf_counter()
         if spec == "noise":
             rng = np.random.default_rng(0)
@@ -51,6 +58,12 @@ def main(variant_name: str, specs: list[str]) -> None:
             settings = calib.DistillSettings(count=int(count), steps=int(steps), batch=int(batch),
                                              ce_weight=float(ce))
             inputs = calib.distilled(model, variant, settings, use_cache=False).inputs
+        elif spec.startswith("file:"):
+            inputs = np.load(spec[5:]).astype(np.float32)
+        elif spec.startswith("rounded:"):
+            stored = np.load(spec[8:]).astype(np.float32)
+            inputs = normalize(pixel_sets.to_pixels(stored, 127, 128), 127, 128)
+            print(json.dumps({"rounding_max_abs": float(np.abs(inputs - stored).max())}), flush=True)
         else:
             raise SystemExit(f"unknown spec {spec!r}")
         made = time.perf_counter() - start

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # For each supported Python: a fresh venv, `pip install .`, then
-# `effkit build --variant lite0 --target cpu` from outside the checkout, checking the
-# manifest. Pythons are taken from pyenv (~/.pyenv/versions) or PATH (python3.X).
+# `effkit build --variant lite0 --target cpu` from outside the checkout with an empty
+# cache (EFFKIT_CACHE_DIR), checking the manifest; then that every Python built the same
+# model bytes (the default calibration set ships in the wheel, so nothing machine- or
+# version-dependent goes into the model). Pythons: pyenv (~/.pyenv/versions) or PATH.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -22,16 +24,20 @@ for minor in 3.10 3.11 3.12 3.13; do
   if ! "$work/venv$minor/bin/python" -m pip install -q "$root" >"$work/pip$minor.log" 2>&1; then
     tail -n 20 "$work/pip$minor.log"; echo "smoke: FAILED to install on $minor"; status=1; failed=$((failed+1)); continue
   fi
-  if (cd "$work" && "$work/venv$minor/bin/effkit" build --variant lite0 --target cpu \
-        --out "$work/out$minor" --json >"$work/build$minor.json") &&
-     "$work/venv$minor/bin/python" - "$work/build$minor.json" <<'PY'
+  mkdir "$work/cache$minor"
+  if (cd "$work" && EFFKIT_CACHE_DIR="$work/cache$minor" "$work/venv$minor/bin/effkit" build \
+        --variant lite0 --target cpu --out "$work/out$minor" --json >"$work/build$minor.json") &&
+     "$work/venv$minor/bin/python" - "$work/build$minor.json" >>"$work/sha256s" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
+assert doc["calibration"]["origin"] == "shipped", doc["calibration"]
 assert doc["quantization"] == {"mode": "int8", "io": "uint8"}, doc["quantization"]
 names = {a["path"] for a in doc["artifacts"]}
 assert {"model.tflite", "labels.txt"} <= names, names
+model = next(a for a in doc["artifacts"] if a["path"] == "model.tflite")
 print(f"smoke: ok, python {doc['versions']['python']}, tensorflow {doc['versions']['tensorflow']}, "
-      f"model {next(a['bytes'] for a in doc['artifacts'] if a['path'] == 'model.tflite')} bytes")
+      f"model {model['bytes']} bytes, sha256 {model['sha256']}", file=sys.stderr)
+print(model["sha256"])
 PY
   then
     passed=$((passed+1))
@@ -39,5 +45,13 @@ PY
     echo "smoke: FAILED to build on $minor"; status=1; failed=$((failed+1))
   fi
 done
+if [ "$passed" -gt 1 ]; then
+  if [ "$(sort -u "$work/sha256s" | wc -l)" = 1 ]; then
+    echo "smoke: all $passed Pythons built the same model.tflite ($(head -n 1 "$work/sha256s"))"
+  else
+    echo "smoke: FAILED: the Pythons built different model bytes:"; cat "$work/sha256s"
+    status=1; failed=$((failed+1))
+  fi
+fi
 echo "smoke: ${passed:-0} passed, ${failed:-0} failed"
 exit $status
