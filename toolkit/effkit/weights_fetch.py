@@ -264,29 +264,40 @@ def _download(url: str, part: Path, variant: Variant, progress: ProgressFn) -> i
         done = have if resumed else 0
         meta = {"url": url, "etag": response.headers.get("ETag"),
                 "last_modified": response.headers.get("Last-Modified"), "total": total}
-        part.parent.mkdir(parents=True, exist_ok=True)
-        _write_json(meta_path, meta)
-        progress(done, total, url)
-        try:
-            with part.open("ab" if resumed else "wb") as out:
-                while chunk := response.read(CHUNK):
-                    out.write(chunk)
-                    done += len(chunk)
-                    if done > MAX_DOWNLOAD_BYTES:
-                        raise WeightsError(f"{url} is larger than {MAX_DOWNLOAD_BYTES:,} bytes",
-                                           "check EFFKIT_WEIGHTS_URL")
-                    progress(done, total, url)
-        except (OSError, http.client.HTTPException) as exc:
-            if isinstance(exc, OSError) and exc.errno is not None and not isinstance(
-                    exc, (ConnectionError, socket.timeout)):
-                raise WeightsError(f"cannot write {str(part)!r} ({exc.strerror})",
-                                   "free disk space or set EFFKIT_CACHE_DIR") from None
-            raise _interrupted(url, part, total, variant) from None
+        with _writable(part, "ab" if resumed else "wb") as out:
+            _write_json(meta_path, meta)
+            progress(done, total, url)
+            while True:
+                try:
+                    chunk = response.read(CHUNK)
+                except (OSError, http.client.HTTPException):
+                    out.flush()  # the error reports (and the next run resumes at) the real size
+                    raise _interrupted(url, part, total, variant) from None
+                if not chunk:
+                    break
+                done += len(chunk)
+                if done > MAX_DOWNLOAD_BYTES:
+                    raise WeightsError(f"{url} is larger than {MAX_DOWNLOAD_BYTES:,} bytes",
+                                       "check EFFKIT_WEIGHTS_URL")
+                out.write(chunk)
+                progress(done, total, url)
     size = part.stat().st_size
     if total and size != total:
         raise _interrupted(url, part, total, variant)
     meta_path.unlink(missing_ok=True)
     return size
+
+
+@contextlib.contextmanager
+def _writable(path: Path, mode: str) -> Iterator:
+    """``path`` opened for writing; a full disk or a read-only cache is one WeightsError."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open(mode) as out:
+            yield out
+    except OSError as exc:
+        raise WeightsError(f"cannot write {str(path)!r} ({exc.strerror or exc})",
+                           "free disk space or set EFFKIT_CACHE_DIR") from None
 
 
 def _discard(part: Path) -> None:

@@ -48,7 +48,7 @@ def inspect(model: ModelArg, json_out: JsonOpt = False,
 def _show(path: str, info: dict[str, Any]) -> None:
     summary = Table(title=escape(path), show_header=False)
     summary.add_column("field", style="bold")
-    summary.add_column("value")
+    summary.add_column("value", overflow="fold")
     summary.add_row("size", f"{info['size_bytes']:,} bytes")
     summary.add_row("subgraphs / tensors / operators",
                     f"{info['subgraphs']} / {info['tensors']} / {info['operators']}")
