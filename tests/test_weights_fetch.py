@@ -334,6 +334,15 @@ def test_wrong_content_lite0_served_as_lite1(env, mirror, official_ckpt, lite0_t
         assert cache_listing(env) == []  # nothing installed, no digest recorded
 
 
+def test_a_folder_effkit_did_not_fetch_is_kept(env, mirror):
+    folder = Path(env["EFFKIT_CACHE_DIR"]) / "weights" / "efficientnet-lite3"
+    folder.mkdir(parents=True)
+    (folder / "mine.txt").write_text("user file")
+    line = error_line(weights(env, "fetch", "lite3"))
+    assert "holds no checkpoint effkit fetched" in line and "--force" in line
+    assert (folder / "mine.txt").read_text() == "user file" and mirror.log == []
+
+
 def test_changed_file_behind_recorded_hash(env, mirror, official_ckpt, lite0_tarball):
     mirror.files["efficientnet-lite0.tar.gz"] = lite0_tarball
     assert weights(env, "fetch", "lite0").exit_code == 0

@@ -174,6 +174,10 @@ def fetch(variant: Variant, *, force: bool = False, progress: ProgressFn | None 
         state = cached(variant)  # another process may have fetched it meanwhile
         if state.present and not force:
             return state
+        if not state.present and not force and Path(state.folder).exists():
+            raise WeightsError(f"{state.folder} exists but holds no checkpoint effkit fetched",
+                               f"remove it, or run 'effkit weights fetch {variant.name} --force' "
+                               "to replace it")
         part = root / "downloads" / (tarball_name(variant) + ".part")
         reporter = progress or default_progress()
         try:
