@@ -16,6 +16,7 @@ import tarfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
@@ -45,6 +46,7 @@ class Mirror:
         self.files: dict[str, bytes] = {}
         self.drop_after: int | None = None
         self.log: list[tuple[str, str | None]] = []
+        self.raw_paths: list[str] = []
         mirror = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -52,7 +54,8 @@ class Mirror:
                 pass
 
             def do_GET(self):
-                name = self.path.lstrip("/")
+                mirror.raw_paths.append(self.path)  # a full URL when asked as a proxy
+                name = urlsplit(self.path).path.lstrip("/")
                 mirror.log.append((name, self.headers.get("Range")))
                 data = mirror.files.get(name)
                 if data is None:
@@ -255,6 +258,16 @@ def test_404(env, mirror, tmp_path):
     assert "answered HTTP 404" in error_line(result)
     assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["cache"]
     assert cache_listing(env) == []
+
+
+def test_standard_proxy_variables_are_honoured(tmp_path, mirror):
+    """The loopback server as an HTTP proxy: the request arrives there as a full URL."""
+    env = {"EFFKIT_CACHE_DIR": str(tmp_path / "cache"),
+           "EFFKIT_WEIGHTS_URL": "http://weights.mirror.invalid/lite/", "EFFKIT_OFFLINE": None,
+           "http_proxy": mirror.url, "HTTP_PROXY": mirror.url, "no_proxy": "", "NO_PROXY": ""}
+    line = error_line(weights(env, "fetch", "lite2"))
+    assert "http://weights.mirror.invalid/lite/efficientnet-lite2.tar.gz answered HTTP 404" in line
+    assert mirror.raw_paths == ["http://weights.mirror.invalid/lite/efficientnet-lite2.tar.gz"]
 
 
 def test_file_url_mirror(tmp_path, official_ckpt):

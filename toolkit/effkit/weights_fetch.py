@@ -238,8 +238,10 @@ def _download(url: str, part: Path, variant: Variant, progress: ProgressFn) -> i
         if validator:
             headers["If-Range"] = validator
     try:
-        response = urllib.request.urlopen(urllib.request.Request(url, headers=headers),
-                                          timeout=TIMEOUT_S)
+        # A fresh opener reads the proxy variables now (urlopen's shared one keeps the
+        # values of its first call).
+        response = urllib.request.build_opener().open(
+            urllib.request.Request(url, headers=headers), timeout=TIMEOUT_S)
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and have:  # the partial file is not a prefix of this one: restart
             part.unlink(missing_ok=True)
