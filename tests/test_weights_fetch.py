@@ -240,6 +240,34 @@ def test_interrupted_download_resumes_with_range(env, mirror, lite0_tarball):
     assert not part.exists() and "downloads/efficientnet-lite0.tar.gz.part" not in cache_listing(env)
 
 
+def test_resume_starts_over_when_the_file_changed(env, mirror, official_ckpt, lite0_tarball):
+    mirror.files["efficientnet-lite0.tar.gz"] = lite0_tarball
+    mirror.drop_after = len(lite0_tarball) // 2
+    error_line(weights(env, "fetch", "lite0"))
+    newer = checkpoint_tarball(official_ckpt / "efficientnet-lite0", "efficientnet-lite0",
+                               extra={"README": b"republished"})
+    mirror.files["efficientnet-lite0.tar.gz"] = newer  # another ETag: If-Range gets it whole
+    result = weights(env, "fetch", "lite0", "--json")
+    assert result.exit_code == 0, result.output
+    assert mirror.log[-1][1] == f"bytes={len(lite0_tarball) // 2}-"
+    assert json.loads(result.stdout)[0]["sha256"] == hashlib.sha256(newer).hexdigest()
+
+
+@pytest.mark.parametrize("limit, value, needle", [
+    ("MAX_DOWNLOAD_BYTES", 100, "a checkpoint tarball may be"),
+    ("MAX_EXTRACTED_BYTES", 10, "more than 10 bytes unpacked"),
+    ("MAX_MEMBERS", 2, "more than 2 members"),
+])
+def test_size_limits(env, mirror, monkeypatch, limit, value, needle):
+    import effkit.weights_fetch as wf
+
+    monkeypatch.setattr(wf, limit, value)
+    mirror.files["efficientnet-lite0.tar.gz"] = make_tarball(
+        [_member(f"efficientnet-lite0/f{i}", b"0123456789ab") for i in range(3)])
+    assert needle in error_line(weights(env, "fetch", "lite0"))
+    assert cache_listing(env) == []
+
+
 def test_truncated_body(env, mirror, lite0_tarball):
     mirror.files["efficientnet-lite0.tar.gz"] = lite0_tarball[: len(lite0_tarball) // 3]
     line = error_line(weights(env, "fetch", "lite0"))
