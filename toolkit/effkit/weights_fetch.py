@@ -11,7 +11,7 @@ with one ``WeightsError`` line and leaves nothing under the final name:
    standard ``https_proxy``/``http_proxy``/``no_proxy`` variables through urllib);
 2. sha256 of the tarball: compared with ``PINNED_SHA256`` when a public source gives one,
    otherwise with the digest recorded at the first download (``weights/sha256.json``);
-3. safe extraction into a staging folder: regular files and folders only, every path
+3. safe extraction (``effkit.safe_tar``) into a staging folder: regular files and folders only, every path
    inside one top folder, no links or devices, bounded member count and sizes;
 4. content check: the checkpoint is loaded into a real effkit model of the variant, so
    every variable the architecture expects must be there, with its
@@ -32,13 +32,12 @@ import json
 import os
 import socket
 import sys
-import tarfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
-from pathlib import Path, PurePosixPath
+from dataclasses import dataclass
+from pathlib import Path
 
 from effkit.calibration import cache_root
 from effkit.errors import OutputError, WeightsError
@@ -395,65 +394,22 @@ def _write_json(path: Path, doc: dict) -> None:
 
 
 def _extract(tarball: Path, dest: Path, url: str, variant: Variant) -> None:
-    """Unpack the files under the tarball's one top folder into ``dest``, refusing anything else.
+    """Unpack the tarball's one top folder into ``dest`` (``effkit.safe_tar``'s rules)."""
+    from effkit.safe_tar import TarballDamaged, UnsafeTarball, extract_top_folder
 
-    Every member is checked before its bytes are written; a refused tarball leaves
-    only the staging folder, which the caller removes.
-    """
-    def bad(what: str) -> WeightsError:
-        return WeightsError(f"{url} is not a safe checkpoint tarball: {what}",
-                            "check EFFKIT_WEIGHTS_URL, or " + manual_route(variant))
-
-    top: str | None = None
-    count = written = 0
     try:
-        with tarfile.open(tarball, "r:gz") as tar:
-            for member in tar:
-                count += 1
-                if count > MAX_MEMBERS:
-                    raise bad(f"more than {MAX_MEMBERS} members")
-                name = member.name
-                parts = PurePosixPath(name).parts
-                if name.startswith("/") or ".." in parts or "\\" in name or "\0" in name:
-                    raise bad(f"member {name!r} points outside the folder")
-                parts = tuple(p for p in parts if p != ".")
-                if not (member.isfile() or member.isdir()):
-                    kind = "link" if (member.issym() or member.islnk()) else "special file"
-                    raise bad(f"member {name!r} is a {kind}")
-                if not parts:
-                    continue
-                if top is None:
-                    top = parts[0]
-                if parts[0] != top or (member.isfile() and len(parts) < 2):
-                    raise bad(f"member {name!r} is outside the one top folder {top}/")
-                target = dest.joinpath(*parts[1:])
-                if member.isdir():
-                    target.mkdir(parents=True, exist_ok=True)
-                    continue
-                written += member.size
-                if written > MAX_EXTRACTED_BYTES:
-                    raise bad(f"more than {MAX_EXTRACTED_BYTES:,} bytes unpacked")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                source = tar.extractfile(member)
-                assert source is not None
-                with source, target.open("wb") as out:
-                    remaining = member.size
-                    while remaining and (chunk := source.read(min(CHUNK, remaining))):
-                        out.write(chunk)
-                        remaining -= len(chunk)
-                    if remaining:
-                        raise tarfile.ReadError("unexpected end of data")
-                os.chmod(target, 0o644)
-    except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
-        if isinstance(exc, OSError) and not isinstance(exc, (EOFError,)) and exc.errno:
-            raise WeightsError(f"cannot unpack into {str(dest)!r} ({exc.strerror})",
-                               "free disk space or set EFFKIT_CACHE_DIR") from None
-        text = " ".join(str(exc).split()) or type(exc).__name__
-        raise WeightsError(f"{url} is not a complete .tar.gz ({text})",
+        extract_top_folder(tarball, dest, max_members=MAX_MEMBERS,
+                           max_bytes=MAX_EXTRACTED_BYTES)
+    except UnsafeTarball as exc:
+        raise WeightsError(f"{url} is not a safe checkpoint tarball: {exc}",
+                           "check EFFKIT_WEIGHTS_URL, or " + manual_route(variant)) from None
+    except TarballDamaged as exc:
+        raise WeightsError(f"{url} is not a complete .tar.gz ({exc})",
                            "fetch it again; if it fails the same way the file behind "
                            "EFFKIT_WEIGHTS_URL is truncated or damaged") from None
-    if top is None:
-        raise bad("it is empty")
+    except OSError as exc:
+        raise WeightsError(f"cannot unpack into {str(dest)!r} ({exc.strerror or exc})",
+                           "free disk space or set EFFKIT_CACHE_DIR") from None
 
 
 def _verify(folder: Path, variant: Variant, url: str) -> None:
@@ -539,7 +495,3 @@ class RichProgress:
         if self.bar is not None:
             self.bar.stop()
             self.bar = None
-
-
-def as_dict(state: CachedWeights) -> dict:
-    return asdict(state)

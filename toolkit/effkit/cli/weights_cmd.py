@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict as as_dict
 from typing import Annotated
 
 import typer
@@ -43,7 +44,7 @@ def _variants(names: list[str] | None, every: bool):
 def list_(json_out: JsonOpt = False) -> None:
     """Each variant's default weights and whether its official checkpoint is cached."""
     from effkit.variants import VARIANTS
-    from effkit.weights_fetch import as_dict, cached, weights_cache
+    from effkit.weights_fetch import cached, weights_cache
 
     rows = []
     for v in VARIANTS.values():
@@ -71,7 +72,6 @@ def fetch(variants: VariantsArg = None, every: AllOpt = False,
           json_out: JsonOpt = False) -> None:
     """Download, check and cache official checkpoints (a no-op for cached ones)."""
     from effkit.cli._common import import_tensorflow_quietly
-    from effkit.weights_fetch import as_dict
     from effkit.weights_fetch import fetch as fetch_one
 
     chosen = _variants(variants, every)
