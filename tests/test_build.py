@@ -118,9 +118,14 @@ def test_wrong_variant_checkpoint_names_first_mismatch(tmp_path, official_ckpt):
 
 
 @pytest.mark.parametrize("variant", ["lite3", "lite4"])
-def test_large_variants_need_official_weights(tmp_path, variant):
+def test_large_variants_offline_name_the_official_checkpoint(tmp_path, variant, monkeypatch):
+    # lite3/4 default to the fetched official checkpoint (tests/test_weights_fetch.py);
+    # offline and not cached, the error names the manual route.
+    monkeypatch.setenv("EFFKIT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("EFFKIT_OFFLINE", "1")
     result = run("--variant", variant, "--out", str(tmp_path / "o"))
-    assert_one_line_error(result, f"efficientnet-{variant}.tar.gz", "--weights")
+    assert_one_line_error(result, f"efficientnet-{variant}.tar.gz", f"--weights efficientnet-{variant}/")
+    assert not (tmp_path / "o").exists()
 
 
 def test_coral_without_compiler_fails_before_long_work_with_require_compile(tmp_path,

@@ -147,7 +147,9 @@ def test_bad_data_folders(tiny, tmp_path):
         scan(tiny)
 
 
-def test_validate_flags_and_output(tiny, tmp_path):
+def test_validate_flags_and_output(tiny, tmp_path, monkeypatch):
+    monkeypatch.setenv("EFFKIT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("EFFKIT_OFFLINE", "1")  # lite4's default, the official checkpoint
     ok = TrainConfig(data=tiny, out=tmp_path / "out")
     validate(ok)
     for bad, match in [
@@ -157,7 +159,7 @@ def test_validate_flags_and_output(tiny, tmp_path):
         (dict(resume=True, force=True), "do not go together"),
         (dict(out=tiny / "out"), "inside --data"),
         (dict(variant="lite9"), "unknown variant"),
-        (dict(variant="lite4"), "no bundled weights exist for lite4"),
+        (dict(variant="lite4"), "official lite4 checkpoint is not cached"),
         (dict(weights=str(tmp_path / "missing.h5")), "do not exist"),
     ]:
         with pytest.raises(EffkitError, match=match):

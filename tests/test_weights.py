@@ -363,17 +363,6 @@ def test_random_keeps_init():
     np.testing.assert_array_equal(_snapshot(model)[0], before[0])
 
 
-@pytest.mark.parametrize("name", ["lite3", "lite4"])
-def test_no_bundled_weights_for_large_variants(name):
-    variant = get_variant(name)
-    with pytest.raises(WeightsError) as exc:
-        resolve_source(variant, None)
-    line = exc.value.one_line()
-    assert f"https://storage.googleapis.com/cloud-tpu-checkpoints/efficientnet/lite/" \
-           f"{variant.official_name}.tar.gz" in line
-    assert f"--weights {variant.official_name}/" in line
-
-
 def test_wrong_variant_names_first_mismatch(ckpt_dir, pth_model):
     lite1 = get_variant("lite1")
     model = build_model(lite1)

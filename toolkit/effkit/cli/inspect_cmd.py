@@ -33,7 +33,12 @@ def inspect(model: ModelArg, json_out: JsonOpt = False,
         sys.stdout.write(reader.metadata_json(data))
         sys.stdout.flush()
         return
+    from effkit.manifest import manifest_for
+
     info = inspect_model(data)
+    build = manifest_for(model, data)
+    # Which weights went into the model: from the build.json of the build that made it.
+    info["weights"] = build.get("weights") if build else None
     if json_out:
         print_json({"model": str(model)} | info)
         return
@@ -43,13 +48,16 @@ def inspect(model: ModelArg, json_out: JsonOpt = False,
 def _show(path: str, info: dict[str, Any]) -> None:
     summary = Table(title=escape(path), show_header=False)
     summary.add_column("field", style="bold")
-    summary.add_column("value")
+    summary.add_column("value", overflow="fold")
     summary.add_row("size", f"{info['size_bytes']:,} bytes")
     summary.add_row("subgraphs / tensors / operators",
                     f"{info['subgraphs']} / {info['tensors']} / {info['operators']}")
     summary.add_row("min runtime version", info["min_runtime_version"] or "-")
     summary.add_row("Edge TPU compiled", "yes" if info["edgetpu"] else "no")
     summary.add_row("TFLite metadata", "yes" if info["has_metadata"] else "no")
+    weights = info.get("weights")
+    summary.add_row("weights", escape(_weights_line(weights)) if weights
+                    else "unknown (no build.json of its build beside it)")
     console.print(summary)
 
     tensors = Table(title="Inputs and outputs")
@@ -87,6 +95,13 @@ def _show(path: str, info: dict[str, Any]) -> None:
         meta.add_row("labels", str(info["labels"]) if info["labels"] is not None else "-")
         meta.add_row("associated files", escape(", ".join(info["associated_files"])) or "-")
         console.print(meta)
+
+
+def _weights_line(weights: dict[str, Any]) -> str:
+    line = str(weights.get("description") or weights.get("kind"))
+    if weights.get("sha256"):
+        line += f", sha256 {weights['sha256']}"
+    return line
 
 
 def _short(values: list[Any]) -> str:

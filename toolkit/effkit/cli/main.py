@@ -46,6 +46,9 @@ def _register() -> None:
     app.command("eval")(eval_cmd.eval_)
     app.command("bench")(bench_cmd.bench)
     app.command("report")(report_cmd.report)
+    from effkit.cli import weights_cmd
+
+    app.add_typer(weights_cmd.app, name="weights")
 
 
 _register()

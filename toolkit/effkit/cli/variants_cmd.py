@@ -47,6 +47,6 @@ def variants(json_out: JsonOpt = False) -> None:
             v.published.madds,
             f"{v.published.top1_fp32}%",
             f"{v.published.top1_int8}%",
-            "bundled" if v.pth_package else "official ckpt (--weights)",
+            "bundled port" if v.pth_package else "official (downloaded)",
         )
     console.print(table)
