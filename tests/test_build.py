@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -126,12 +125,29 @@ def test_large_variants_need_official_weights(tmp_path, variant):
 def test_coral_without_compiler_fails_before_long_work(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     monkeypatch.delenv("EFFKIT_EDGETPU_COMPILER", raising=False)
-    start = time.perf_counter()
     result = run("--variant", "lite1", "--target", "coral", "--out", str(tmp_path / "o"))
     assert_one_line_error(result, "edgetpu_compiler")
     assert "--skip-compile" in result.stderr and "--compiler docker" in result.stderr
-    assert time.perf_counter() - start < 60  # no model was built
     assert not (tmp_path / "o").exists()
+
+
+_NO_TF_SCRIPT = """
+import sys
+from typer.testing import CliRunner
+from effkit.cli.main import app
+result = CliRunner().invoke(app, sys.argv[1:])
+print(result.exit_code, "tensorflow" in sys.modules, "keras" in sys.modules)
+"""
+
+
+def test_missing_compiler_fails_before_tensorflow_is_imported(tmp_path):
+    """"Before long work" measured by what was loaded, not by a clock: no TensorFlow."""
+    env = {k: v for k, v in os.environ.items() if k != "EFFKIT_EDGETPU_COMPILER"}
+    env["PATH"] = "/usr/bin:/bin"
+    proc = subprocess.run([sys.executable, "-c", _NO_TF_SCRIPT, "build", "--variant", "lite1",
+                           "--target", "coral", "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.stdout.split() == ["1", "False", "False"], proc.stdout + proc.stderr
 
 
 def test_ctrl_c_leaves_nothing_behind(tmp_path):
@@ -144,13 +160,38 @@ def test_ctrl_c_leaves_nothing_behind(tmp_path):
         # give the build the default disposition a user's terminal gives it.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    time.sleep(8)  # inside the model / calibration stages
+    # stderr is a pipe, so the build prints a line as each stage starts: interrupt it
+    # as soon as the first long stage is under way (no clock, no sleep).
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if line.rstrip().endswith(": started"):
+            break
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=300)
+    err = "".join(seen) + err
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert not out.exists()
     assert leftovers(tmp_path) == []
+
+
+def test_stages_print_start_and_end_lines_without_a_terminal():
+    import io
+
+    from effkit.progress import LineProgress, ProgressEvent
+
+    clock = iter([0.0, 3.0, 11.0, 12.0, 30.0]).__next__
+    stream = io.StringIO()
+    show = LineProgress(stream, interval_s=10.0, clock=clock)
+    show(ProgressEvent("calibration", "start"))
+    show(ProgressEvent("calibration", "update", 5, 64, 3.0))   # too soon: no line
+    show(ProgressEvent("calibration", "update", 20, 64, 11.0))
+    show(ProgressEvent("calibration", "update", 21, 64, 12.0))  # too soon again
+    show(ProgressEvent("calibration", "end", 1, 1, 30.2))
+    assert stream.getvalue().splitlines() == [
+        "Calibration data: started", "Calibration data: 20/64 after 11 s",
+        "Calibration data: done in 30.2 s"]
 
 
 # --------------------------------------------------------------------------- real builds

@@ -414,6 +414,16 @@ def test_metadata_json_matches_golden(models, dtype):
     verify(out, LABELS)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_golden_is_what_tflite_supports_displayer_reads(models, dtype):
+    """The golden files are not only what effkit wrote before: tflite-support's own
+    MetadataDisplayer, reading the model effkit writes, prints exactly that JSON."""
+    ref = _oracle()[0]
+    out = _attach(models[dtype])
+    golden = (GOLDEN / f"metadata_{dtype}.json").read_text(encoding="utf-8")
+    assert ref.MetadataDisplayer.with_model_buffer(out).get_metadata_json() == golden
+
+
 @pytest.mark.parametrize("dtype", ("float32", "uint8"))
 def test_same_metadata_as_tflite_support_image_classifier_writer(models, dtype, tmp_path):
     """tflite-support's own writer on the same model gives byte-identical metadata."""

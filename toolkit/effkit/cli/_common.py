@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -14,6 +15,7 @@ import typer
 from rich.console import Console
 
 from effkit.errors import EffkitError
+from effkit.progress import ProgressEvent, ProgressFn
 
 console = Console()
 err_console = Console(stderr=True)
@@ -67,3 +69,37 @@ def import_tensorflow_quietly() -> None:
 
     with native_log_captured():
         import tensorflow  # noqa: F401
+
+
+@contextlib.contextmanager
+def stage_progress(transient: bool = False, rich_progress=None) -> Iterator[ProgressFn]:
+    """A progress callback for the pipeline's stages: rich bars at a terminal, plain lines
+    (start, end, and about every 10 s on long stages) when stderr is a log or a pipe.
+
+    ``rich_progress``: an already running rich Progress to add the stage bars to (train).
+    """
+    from effkit.progress import LineProgress
+
+    if not err_console.is_terminal:
+        yield LineProgress(sys.stderr)
+        return
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    progress = rich_progress or Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                         BarColumn(), TimeElapsedColumn(), console=err_console,
+                                         transient=transient)
+    tasks: dict[str, Any] = {}
+
+    def on_progress(event: ProgressEvent) -> None:
+        if event.stage not in tasks:
+            tasks[event.stage] = progress.add_task(event.title, total=None)
+        if event.kind == "end":
+            progress.update(tasks[event.stage], completed=1, total=1)
+        elif event.total:
+            progress.update(tasks[event.stage], completed=event.done, total=event.total)
+
+    if rich_progress is not None:
+        yield on_progress
+        return
+    with progress:
+        yield on_progress
