@@ -350,7 +350,7 @@ def evaluate_files(model: Path, data: Path, *, labels_file: Path | None = None,
 
     from effkit.calibration import pick_evenly
     from effkit.errors import UsageError
-    from effkit.labels import check_count, imagenet_labels, read_labels
+    from effkit.labels import Labels
     from effkit.metadata.model_file import load_model_file
 
     if limit is not None and limit < 1:
@@ -366,16 +366,16 @@ def evaluate_files(model: Path, data: Path, *, labels_file: Path | None = None,
                          f"({' vs '.join(str(m.num_classes) for m in models)})",
                          "compare two builds of the same classifier")
     if labels_file is not None:
-        labels = read_labels(labels_file, expected=num_classes)
+        labels = list(Labels.from_file(labels_file, expected=num_classes))
     else:
         found = [model_labels(b) for b in blobs]
         if all(f is not None for f in found) and len(found) == 2:
             _same_labels(found[0], found[1])
         labels = next((f for f in found if f is not None), None)
         if labels is not None:
-            check_count(labels, num_classes, source=f"labels in {paths[0]}")
+            Labels(tuple(labels), f"labels in {paths[0]}").check_count(num_classes)
         elif num_classes == 1000:
-            labels = imagenet_labels()
+            labels = list(Labels.imagenet())
     found_set = labelled_images(Path(data), labels, num_classes)
     items = list(found_set.items)
     if limit is not None:

@@ -52,7 +52,7 @@ def metadata(
     the compiler stripped; existing metadata is replaced. Writes a new file unless --out
     names MODEL itself and --force is given.
     """
-    from effkit.labels import read_labels
+    from effkit.labels import Labels
     from effkit.metadata import verify
     from effkit.metadata.image_classifier import (
         classifier_tensors,
@@ -74,7 +74,7 @@ def metadata(
         raise OutputError(f"output folder {str(_folder(target))!r} does not exist",
                           "create it first")
     _, scores = classifier_tensors(data)
-    label_list = read_labels(labels, expected=num_classes(scores))
+    label_list = Labels.from_file(labels, expected=num_classes(scores))
     norm_mean = tuple(mean) if mean else (127.0,)
     norm_std = tuple(std) if std else (128.0,)
     if len(norm_mean) != len(norm_std):
