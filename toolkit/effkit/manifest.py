@@ -1,21 +1,50 @@
-"""build.json: what was built, from what, how long each stage took, and artifact hashes."""
+"""build.json: what was built, from what, how long each stage took, and artifact hashes.
+
+:class:`Manifest` is the one description of a build: the pipeline writes it with
+``to_json`` and ``effkit report`` reads it back with ``from_json``. Every file of the
+build, the rendered app's included, is an :class:`Artifact` (path, size, sha256).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import platform
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import effkit
+from effkit.errors import DataError
 
 MANIFEST_NAME = "build.json"
+FORMAT = 1
 
 
-def file_record(path: Path, root: Path) -> dict:
-    data = Path(path).read_bytes()
-    return {"path": Path(path).relative_to(root).as_posix(), "bytes": len(data),
-            "sha256": hashlib.sha256(data).hexdigest()}
+@dataclass(frozen=True)
+class Artifact:
+    """One written file: its path relative to the build folder, size and sha256."""
+
+    path: str
+    bytes: int
+    sha256: str
+
+    @classmethod
+    def of(cls, path: Path, root: Path) -> Artifact:
+        data = Path(path).read_bytes()
+        return cls(Path(path).relative_to(root).as_posix(), len(data), sha256_hex(data))
+
+    @classmethod
+    def from_dict(cls, doc: dict) -> Artifact:
+        return cls(str(doc["path"]), int(doc["bytes"]), str(doc["sha256"]))
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def versions() -> dict:
@@ -29,14 +58,77 @@ def versions() -> dict:
     return out
 
 
-def write_manifest(root: Path, doc: dict, artifacts: list[Path]) -> dict:
-    """Write build.json into ``root`` with size and sha256 of each artifact; return it."""
-    doc = dict(doc)
-    doc["artifacts"] = [file_record(p, root) for p in artifacts]
-    path = Path(root) / MANIFEST_NAME
-    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return doc
+@dataclass(frozen=True)
+class Manifest:
+    """build.json. The Edge TPU section (with its per-op table) comes last in the file."""
 
+    variant: str
+    target: str
+    model_name: str
+    num_classes: int
+    input: dict
+    weights: dict
+    quantization: dict
+    calibration: dict | None = None
+    app: str | None = None
+    timings_s: dict = field(default_factory=dict)
+    artifacts: tuple[Artifact, ...] = ()
+    app_files: tuple[Artifact, ...] = ()
+    versions: dict = field(default_factory=dict)
+    edgetpu: dict | None = None
 
-def read_manifest(folder: Path) -> dict:
-    return json.loads((Path(folder) / MANIFEST_NAME).read_text(encoding="utf-8"))
+    def artifact(self, path: str) -> Artifact | None:
+        return next((a for a in self.artifacts if a.path == path), None)
+
+    def to_dict(self) -> dict:
+        doc: dict[str, Any] = {"effkit_manifest": FORMAT}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("artifacts", "app_files"):
+                value = [a.to_dict() for a in value]
+            if f.name == "app" and value is None:
+                continue
+            if f.name == "edgetpu" and value is None:
+                continue
+            doc[f.name] = value
+        return doc
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, source: str = MANIFEST_NAME) -> Manifest:
+        """Parse build.json; DataError naming the first problem when it is not one."""
+        try:
+            doc = json.loads(text)
+        except ValueError as exc:
+            raise DataError(f"cannot read build manifest {source!r} ({type(exc).__name__})",
+                            "build the folder again with 'effkit build'") from None
+        if not isinstance(doc, dict) or doc.get("effkit_manifest") != FORMAT:
+            raise DataError(f"{source!r} is not an effkit build manifest",
+                            "build the folder again with 'effkit build'")
+        try:
+            kwargs = {f.name: doc[f.name] for f in dataclasses.fields(cls) if f.name in doc}
+            kwargs["artifacts"] = tuple(Artifact.from_dict(a) for a in doc.get("artifacts", []))
+            kwargs["app_files"] = tuple(Artifact.from_dict(a) for a in doc.get("app_files", []))
+            manifest = cls(**kwargs)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataError(f"{source!r} lacks {exc} or has it in the wrong form",
+                            "build the folder again with 'effkit build'") from None
+        if not isinstance(manifest.variant, str) or not isinstance(manifest.quantization, dict):
+            raise DataError(f"{source!r} lacks the variant or quantization",
+                            "build the folder again with 'effkit build'")
+        return manifest
+
+    @classmethod
+    def read(cls, folder: Path) -> Manifest:
+        path = Path(folder) / MANIFEST_NAME
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataError(f"cannot read build manifest {str(path)!r} ({type(exc).__name__})",
+                            "build the folder again with 'effkit build'") from None
+        return cls.from_json(text, str(path))
+
+    def write(self, root: Path) -> None:
+        (Path(root) / MANIFEST_NAME).write_text(self.to_json(), encoding="utf-8")

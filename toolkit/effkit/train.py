@@ -878,11 +878,11 @@ def _summary(config: TrainConfig, variant: Variant, data: TrainData, placement: 
 
 
 def _write_outputs(out: Path, model, classes: Sequence[str], summary: dict) -> None:
-    from effkit.labels import write_labels
+    from effkit.labels import Labels
 
     out.mkdir(parents=True, exist_ok=True)
     _save_weights_atomic(model, out / WEIGHTS_NAME)
-    write_file_atomic(out / LABELS_NAME, write_labels(list(classes)), force=True)
+    write_file_atomic(out / LABELS_NAME, Labels(tuple(classes)).to_bytes(), force=True)
     write_summary(out, summary)
 
 
@@ -895,29 +895,35 @@ def write_summary(out: Path, summary: dict) -> None:
 
 
 def build_request(config: TrainConfig, target: str, **options):
-    """The ``BuildRequest`` for the trained model: OUT/<target>, calibrated on training images.
+    """The ``BuildRequest`` for the trained model: OUT/<target>, int8 calibrated on images
+    of the training split (so validation images stay out of calibration).
 
-    ``options`` go to ``BuildRequest`` (skip_compile, compiler, ...). The calibration
-    folder is set by ``build_trained`` (a temporary folder of links to the training split).
+    ``options`` go to ``BuildRequest`` (skip_compile, compiler, ...). ``build_trained``
+    hands the request the trained classes and the calibration pixels in memory.
     """
     from effkit.pipeline import BuildRequest
 
     out = Path(config.out)
     return BuildRequest(variant=get_variant(config.variant).name, target=target,
-                        out=out / target, weights=str(out / WEIGHTS_NAME),
-                        labels=out / LABELS_NAME, force=config.force, **options)
+                        out=out / target, weights=str(out / WEIGHTS_NAME), force=config.force,
+                        **options)
 
 
-@contextlib.contextmanager
-def _training_images_folder(examples: Sequence[Example]) -> Iterator[Path]:
-    """A temporary folder of symlinks to the training split (so validation images stay
-    out of calibration), ordered by class so an even pick spreads over the classes."""
-    with tempfile.TemporaryDirectory(prefix="effkit-calib-") as tmp:
-        root = Path(tmp)
-        for i, ex in enumerate(sorted(examples, key=lambda e: (e.label, e.path))):
-            src = Path(ex.path)
-            (root / f"{ex.label:05d}-{i:07d}{src.suffix.lower()}").symlink_to(src.resolve())
-        yield root
+def training_calibration(examples: Sequence[Example], variant: Variant, size: int):
+    """A CalibrationSet of ``size`` training images spread evenly over the classes."""
+    from effkit.calibration import CalibrationSet, pick_evenly
+    from effkit.preprocess import LoadReport, iter_images, normalize
+
+    start = time.perf_counter()
+    ordered = [Path(e.path) for e in sorted(examples, key=lambda e: (e.label, e.path))]
+    report = LoadReport()
+    pixels = [px for _, px in iter_images(pick_evenly(ordered, size), variant.resolution, report)]
+    if not pixels:
+        raise EffkitError("none of the training images could be read for calibration",
+                          "run 'effkit build' with --calibration DIR instead")
+    batch = normalize(np.stack(pixels), variant.norm_mean, variant.norm_std)
+    return CalibrationSet(batch, "training split", json.dumps({"images": len(examples)}),
+                          skipped=len(report.skipped), seconds=time.perf_counter() - start)
 
 
 def build_trained(result: TrainResult, request, on_progress=None) -> dict:
@@ -926,20 +932,22 @@ def build_trained(result: TrainResult, request, on_progress=None) -> dict:
 
     The returned section is also added to ``OUT/train.json`` under ``build``.
     """
+    from effkit.calibration import DEFAULT_FOLDER_SIZE
     from effkit.evaluate import LabelledImage, TFLiteClassifier, evaluate
-    from effkit.pipeline import run_build
+    from effkit.pipeline import plan, run
+    from effkit.progress import StageClock
 
-    try:
-        with _training_images_folder(result.data.train) as calib_dir:
-            req = replace(request, calibration=calib_dir if request.quant == "int8" else None)
-            built = run_build(req, on_progress)
-    except OSError as exc:
-        raise EffkitError(f"cannot prepare the calibration images: {exc.strerror or exc}",
-                          "run 'effkit build' with --calibration DIR instead") from None
+    variant = get_variant(request.variant)
+    calibration = None
+    if request.quant == "int8":
+        calibration = training_calibration(result.data.train, variant,
+                                           request.calibration_size or DEFAULT_FOLDER_SIZE)
+    req = replace(request, labels=list(result.data.classes), calibration=calibration)
+    built = run(plan(req), on_progress)
     classifier = TFLiteClassifier(built.out_dir / "model.tflite")
     items = [LabelledImage(Path(e.path), e.label) for e in result.data.val]
-    measured = evaluate(classifier.scores, classifier.resolution, items,
-                        (lambda d, t: on_progress("evaluate", d, t)) if on_progress else None)
+    with StageClock(on_progress).stage("evaluate") as tick:
+        measured = evaluate(classifier.scores, classifier.resolution, items, tick)
     float_acc = float(result.summary["val_accuracy"])
     section = {
         "out_dir": str(built.out_dir),
@@ -950,9 +958,8 @@ def build_trained(result: TrainResult, request, on_progress=None) -> dict:
         "float_val_accuracy": round(float_acc, 6),
         "accuracy_drop": round(float_acc - measured.top1, 6) + 0.0,
         "val_images": measured.count,
-        "calibration": dict(built.manifest.get("calibration") or {},
-                            detail=f"training split ({len(result.data.train)} images)"),
-        "edgetpu": (built.manifest.get("edgetpu") or {}).get("status"),
+        "calibration": built.manifest.calibration,
+        "edgetpu": (built.manifest.edgetpu or {}).get("status"),
     }
     summary = dict(result.summary, build=section)
     write_summary(result.out_dir, summary)

@@ -11,23 +11,11 @@ from effkit.cli._common import (
     ForceOpt,
     JsonOpt,
     console,
-    err_console,
     handle_errors,
     import_tensorflow_quietly,
     print_json,
+    stage_progress,
 )
-
-STAGE_TITLES = {
-    "model": "Building the Keras model",
-    "weights": "Loading weights",
-    "calibration": "Calibration data",
-    "convert": "Converting to TFLite",
-    "metadata": "Attaching metadata",
-    "edgetpu-check": "Edge TPU compatibility",
-    "edgetpu-compile": "edgetpu_compiler",
-    "edgetpu-metadata": "Metadata on the Edge TPU model",
-    "app": "Rendering the sample app",
-}
 
 
 @handle_errors
@@ -102,7 +90,7 @@ def build(
     json_out: JsonOpt = False,
 ) -> None:
     """Build a full-integer TFLite model with metadata (and Edge TPU model, sample app)."""
-    from effkit.pipeline import BuildRequest, run_build, validate
+    from effkit.pipeline import BuildRequest, plan, run
 
     req = BuildRequest(
         variant=variant,
@@ -126,32 +114,12 @@ def build(
         author=author,
         license=license_,
     )
-    validate(req)  # cheap checks before the progress display starts
+    build_plan = plan(req)  # every cheap check, before TensorFlow and the progress display
     import_tensorflow_quietly()
 
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=json_out,
-        # Bars are for people at a terminal; logs and pipes get only the result.
-        disable=not err_console.is_terminal,
-    )
-    tasks: dict[str, int] = {}
-
-    def on_progress(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
-            tasks[stage] = progress.add_task(STAGE_TITLES.get(stage, stage), total=None)
-        if total:
-            progress.update(tasks[stage], completed=done, total=total)
-
-    with progress:
-        result = run_build(req, on_progress)
-    doc = result.manifest
+    with stage_progress(transient=json_out) as on_progress:
+        result = run(build_plan, on_progress)
+    doc = result.manifest.to_dict()
     if json_out:
         print_json(doc | {"out_dir": str(result.out_dir)})
         return
