@@ -21,7 +21,8 @@ from typer.testing import CliRunner
 
 from effkit.cli.main import app
 from effkit.errors import DataError
-from effkit.report import CHART_TITLES, QUANT_COLORS, _tpu_counts, load_build
+from effkit.report import _tpu_counts, load_build
+from effkit.report_charts import CHART_TITLES, QUANT_COLORS
 
 runner = CliRunner()
 HOSTILE = 'lite0 <img src=x onerror="alert(1)"> & <b>int8'  # a folder name: no slash

@@ -24,6 +24,7 @@ import numpy as np
 from effkit.errors import DataError, ModelFileError
 from effkit.preprocess import LoadReport, iter_images, list_images, normalize
 from effkit.resources import data_file
+from effkit.variants import NORM_MEAN, NORM_STD
 
 WNID = re.compile(r"^(n\d{8})[_.]")
 
@@ -199,7 +200,7 @@ def _normalization(data: bytes) -> tuple[float, float]:
     except Exception:  # noqa: BLE001 - any metadata problem means: use the defaults
         found = None
     if not found or not found[0] or not found[1]:
-        return 127.0, 128.0
+        return NORM_MEAN, NORM_STD
     mean, std = found
     return float(mean[0]), float(std[0])
 
@@ -321,7 +322,8 @@ def agreement(a: EvalResult, b: EvalResult) -> Agreement:
     return Agreement((n - len(differ)) / n if n else 0.0, n, differ)
 
 
-def keras_predictor(model, mean: float = 127.0, std: float = 128.0) -> Callable[[np.ndarray], np.ndarray]:
+def keras_predictor(model, mean: float = NORM_MEAN,
+                    std: float = NORM_STD) -> Callable[[np.ndarray], np.ndarray]:
     def predict(pixels: np.ndarray) -> np.ndarray:
         return np.asarray(model(normalize(pixels, mean, std)[None], training=False))[0]
 
@@ -345,13 +347,13 @@ def evaluate_files(model: Path, data: Path, *, labels_file: Path | None = None,
     and file record at the top level; with ``compare``, the other model's under
     ``"compare"`` together with the top-1 agreement and the images where they differ.
     """
-    import hashlib
     import time
 
     from effkit.calibration import pick_evenly
     from effkit.errors import UsageError
     from effkit.labels import Labels
     from effkit.metadata.model_file import load_model_file
+    from effkit.saved_results import model_record
 
     if limit is not None and limit < 1:
         raise UsageError(f"--limit must be at least 1 (got {limit})")
@@ -390,8 +392,7 @@ def evaluate_files(model: Path, data: Path, *, labels_file: Path | None = None,
 
     def one(k: int) -> dict:
         r = results[k]
-        return {"model": {"path": str(paths[k]), "name": paths[k].name, "bytes": len(blobs[k]),
-                          "sha256": hashlib.sha256(blobs[k]).hexdigest(),
+        return {"model": model_record(paths[k], blobs[k]) | {
                           "resolution": models[k].resolution,
                           "input_dtype": np.dtype(models[k].input["dtype"]).name},
                 "top1": round(r.top1, 4), "top5": round(r.top5, 4), "count": r.count,

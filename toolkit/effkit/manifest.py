@@ -63,12 +63,12 @@ class Manifest:
     """build.json. The Edge TPU section (with its per-op table) comes last in the file."""
 
     variant: str
-    target: str
-    model_name: str
-    num_classes: int
-    input: dict
-    weights: dict
-    quantization: dict
+    quantization: dict  # {"mode": int8/float16/dynamic/float32, "io": uint8/int8/float32}
+    target: str = "?"
+    model_name: str = ""
+    num_classes: int = 0
+    input: dict = field(default_factory=dict)
+    weights: dict = field(default_factory=dict)
     calibration: dict | None = None
     app: str | None = None
     timings_s: dict = field(default_factory=dict)
@@ -98,27 +98,33 @@ class Manifest:
 
     @classmethod
     def from_json(cls, text: str, source: str = MANIFEST_NAME) -> Manifest:
-        """Parse build.json; DataError naming the first problem when it is not one."""
+        """Parse build.json; DataError naming the first problem when it is not one.
+
+        Only the variant and the quantization are required (manifests of older effkit
+        versions and hand-written ones are read too); other fields take their defaults.
+        """
         try:
             doc = json.loads(text)
         except ValueError as exc:
             raise DataError(f"cannot read build manifest {source!r} ({type(exc).__name__})",
                             "build the folder again with 'effkit build'") from None
-        if not isinstance(doc, dict) or doc.get("effkit_manifest") != FORMAT:
-            raise DataError(f"{source!r} is not an effkit build manifest",
+        if not isinstance(doc, dict):
+            raise DataError(f"build manifest {source!r} is not a JSON object",
                             "build the folder again with 'effkit build'")
-        try:
-            kwargs = {f.name: doc[f.name] for f in dataclasses.fields(cls) if f.name in doc}
-            kwargs["artifacts"] = tuple(Artifact.from_dict(a) for a in doc.get("artifacts", []))
-            kwargs["app_files"] = tuple(Artifact.from_dict(a) for a in doc.get("app_files", []))
-            manifest = cls(**kwargs)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise DataError(f"{source!r} lacks {exc} or has it in the wrong form",
-                            "build the folder again with 'effkit build'") from None
-        if not isinstance(manifest.variant, str) or not isinstance(manifest.quantization, dict):
+        if not isinstance(doc.get("variant"), str) or not isinstance(doc.get("quantization"), dict):
             raise DataError(f"{source!r} lacks the variant or quantization",
                             "build the folder again with 'effkit build'")
-        return manifest
+        kinds = {"artifacts": list, "app_files": list, "input": dict, "weights": dict,
+                 "timings_s": dict, "versions": dict, "calibration": dict, "edgetpu": dict}
+        kwargs = {f.name: doc[f.name] for f in dataclasses.fields(cls) if f.name in doc
+                  and (f.name not in kinds or isinstance(doc[f.name], kinds[f.name]))}
+        try:
+            for key in ("artifacts", "app_files"):
+                kwargs[key] = tuple(Artifact.from_dict(a) for a in kwargs.get(key, []))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataError(f"{source!r} has an artifact record without {exc}",
+                            "build the folder again with 'effkit build'") from None
+        return cls(**kwargs)
 
     @classmethod
     def read(cls, folder: Path) -> Manifest:

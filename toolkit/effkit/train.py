@@ -50,7 +50,7 @@ from pathlib import Path
 import numpy as np
 
 from effkit.errors import DataError, EffkitError, OutputError, UsageError
-from effkit.outputs import write_file_atomic
+from effkit.outputs import check_output_dir, write_file_atomic
 from effkit.preprocess import list_images, load_image
 from effkit.variants import Variant, get_variant
 
@@ -170,15 +170,10 @@ def _check_out(config: TrainConfig) -> None:
             raise OutputError(f"nothing to resume: {str(state)!r} does not exist",
                               "run without --resume to start training")
         return
-    if out.is_dir() and any(out.iterdir()) and not config.force:
-        hint = ("pass --resume to continue the interrupted run, or --force to start over"
-                if state.is_file() else "choose another --out, or pass --force to replace it")
-        raise OutputError(f"output folder {str(out)!r} is not empty", hint)
-    parent = out.absolute()
-    while not parent.exists():
-        parent = parent.parent
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write to {str(parent)!r}", "choose a writable --out")
+    if out.is_dir() and any(out.iterdir()) and not config.force and state.is_file():
+        raise OutputError(f"output folder {str(out)!r} is not empty",
+                          "pass --resume to continue the interrupted run, or --force to start over")
+    check_output_dir(out, config.force)
 
 
 # --------------------------------------------------------------------------- data

@@ -38,7 +38,7 @@ def bench(
 ) -> None:
     """Latency p50/p90/p99 after warm-up (each model in a fresh process), size, peak memory."""
     from effkit.bench import bench_model, bench_vs, machine_info
-    from effkit.report import check_can_save, save_result
+    from effkit.saved_results import check_can_save, save_result
 
     if save:
         check_can_save([model, vs], "bench", force)

@@ -46,7 +46,7 @@ def eval_(
 ) -> None:
     """Top-1 and top-5 accuracy with the model's own preprocessing; --compare two models."""
     from effkit.evaluate import evaluate_files, per_model_documents
-    from effkit.report import check_can_save, save_result
+    from effkit.saved_results import check_can_save, save_result
 
     if save:  # fail before minutes of work, not after
         check_can_save([model, compare], "eval", force)
