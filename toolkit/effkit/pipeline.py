@@ -192,8 +192,10 @@ def edgetpu_compiler(req: BuildRequest):
 
 def run(plan: BuildPlan, progress: ProgressFn | None = None) -> BuildResult:
     """Run the long stages of a plan; the output folder appears complete or not at all."""
+    from effkit.convert import convert, import_tensorflow_quietly, pin_input_range
+
+    import_tensorflow_quietly()
     from effkit import calibration as calib
-    from effkit.convert import convert, pin_input_range
     from effkit.manifest import versions
     from effkit.metadata import attach_classifier_metadata, verify
     from effkit.model import build_model

@@ -93,7 +93,9 @@ class LineProgress:
         elif event.kind == "end":
             self._last.pop(event.stage, None)
             self._write(f"{event.title}: done in {event.elapsed_s:.1f} s")
-        elif now - self._last.get(event.stage, now) >= self.interval_s:
+        elif event.stage not in self._last:  # updates without a start (train's epochs)
+            self._last[event.stage] = now
+        elif now - self._last[event.stage] >= self.interval_s:
             self._last[event.stage] = now
             count = f"{event.done}/{event.total}" if event.total else f"{event.done}"
             self._write(f"{event.title}: {count} after {event.elapsed_s:.0f} s")

@@ -684,6 +684,10 @@ class TrainResult:
     summary: dict  # the content of train.json
     data: TrainData  # the classes and the split trained on
 
+    def to_dict(self) -> dict:
+        return self.summary | {"out_dir": str(self.out_dir), "weights": str(self.weights),
+                               "labels": str(self.labels)}
+
 
 @dataclass(frozen=True)
 class Callbacks:

@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
+from effkit.convert import import_tensorflow_quietly  # noqa: F401 - the commands' import
 from effkit.errors import EffkitError
 from effkit.progress import ProgressEvent, ProgressFn
 
@@ -58,19 +59,6 @@ def print_json(doc: Any) -> None:
     sys.stdout.flush()
 
 
-def import_tensorflow_quietly() -> None:
-    """Import TensorFlow now, with its C++ start-up lines (oneDNN notice, absl warning)
-    kept off the terminal: they are printed before TF_CPP_MIN_LOG_LEVEL takes effect."""
-    import sys
-
-    if "tensorflow" in sys.modules:
-        return
-    from effkit.convert import native_log_captured
-
-    with native_log_captured():
-        import tensorflow  # noqa: F401
-
-
 @contextlib.contextmanager
 def stage_progress(transient: bool = False, rich_progress=None) -> Iterator[ProgressFn]:
     """A progress callback for the pipeline's stages: rich bars at a terminal, plain lines
@@ -89,8 +77,13 @@ def stage_progress(transient: bool = False, rich_progress=None) -> Iterator[Prog
                                          BarColumn(), TimeElapsedColumn(), console=err_console,
                                          transient=transient)
     tasks: dict[str, Any] = {}
+    started = rich_progress is not None
 
     def on_progress(event: ProgressEvent) -> None:
+        nonlocal started
+        if not started:  # the display starts with the first stage: early errors print alone
+            progress.start()
+            started = True
         if event.stage not in tasks:
             tasks[event.stage] = progress.add_task(event.title, total=None)
         if event.kind == "end":
@@ -101,5 +94,8 @@ def stage_progress(transient: bool = False, rich_progress=None) -> Iterator[Prog
     if rich_progress is not None:
         yield on_progress
         return
-    with progress:
+    try:
         yield on_progress
+    finally:
+        if started:
+            progress.stop()

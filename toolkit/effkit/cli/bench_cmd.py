@@ -37,7 +37,8 @@ def bench(
     json_out: JsonOpt = False,
 ) -> None:
     """Latency p50/p90/p99 after warm-up (each model in a fresh process), size, peak memory."""
-    from effkit.bench import bench_model, bench_vs, machine_info
+    from effkit.api import benchmark
+    from effkit.bench import machine_info
     from effkit.saved_results import check_can_save, save_result
 
     if save:
@@ -49,16 +50,18 @@ def bench(
                         console=err_console, transient=True)
     task = progress.add_task("bench", total=None)
 
-    def on_progress(done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total)
+    def on_progress(event) -> None:
+        if event.total:
+            progress.update(task, completed=event.done, total=event.total)
 
-    settings = dict(runs=runs, warmup=warmup, threads=threads, xnnpack=xnnpack, progress=on_progress)
     with progress:
+        found = benchmark(model, runs=runs, warmup=warmup, threads=threads, xnnpack=xnnpack,
+                          vs=vs, progress=on_progress)
         if vs is None:
-            results = [bench_model(model, **settings)]
+            results = [found]
             ratio = None
         else:
-            pair = bench_vs(model, vs, **settings)
+            pair = found
             results = [pair.model, pair.other]
             ratio = {"ratio_p50": pair.ratio_p50, "ratio_p90": pair.ratio_p90}
     machine = machine_info()

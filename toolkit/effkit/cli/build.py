@@ -12,7 +12,6 @@ from effkit.cli._common import (
     JsonOpt,
     console,
     handle_errors,
-    import_tensorflow_quietly,
     print_json,
     stage_progress,
 )
@@ -90,62 +89,55 @@ def build(
     json_out: JsonOpt = False,
 ) -> None:
     """Build a full-integer TFLite model with metadata (and Edge TPU model, sample app)."""
-    from effkit.pipeline import BuildRequest, plan, run
-
-    req = BuildRequest(
-        variant=variant,
-        target=target,
-        out=out,
-        weights=weights,
-        labels=labels,
-        calibration=calibration,
-        calibration_size=calibration_size,
-        quant=quant,
-        io=io,
-        force=force,
-        skip_compile=skip_compile,
-        compiler=compiler,
-        min_tpu_ops=min_tpu_ops,
-        num_segments=num_segments,
-        min_runtime_version=min_runtime,
-        app_id=app_id,
-        app_name=app_name,
-        model_name=model_name,
-        author=author,
-        license=license_,
-    )
-    build_plan = plan(req)  # every cheap check, before TensorFlow and the progress display
-    import_tensorflow_quietly()
+    from effkit.api import build as build_model
 
     with stage_progress(transient=json_out) as on_progress:
-        result = run(build_plan, on_progress)
-    doc = result.manifest.to_dict()
+        result = build_model(
+            variant, target=target, out=out, weights=weights, labels=labels,
+            calibration=calibration, calibration_size=calibration_size, quant=quant, io=io,
+            force=force, progress=on_progress, skip_compile=skip_compile, compiler=compiler,
+            min_tpu_ops=min_tpu_ops, num_segments=num_segments, min_runtime_version=min_runtime,
+            app_id=app_id, app_name=app_name, model_name=model_name, author=author,
+            license=license_)
     if json_out:
-        print_json(doc | {"out_dir": str(result.out_dir)})
+        print_json(result.manifest.to_dict() | {"out_dir": str(result.out_dir)})
         return
-    _summary(result.out_dir, doc)
+    _summary(result)
 
 
-def _summary(out_dir: Path, doc: dict) -> None:
+NEXT_STEPS = {
+    "coral": "copy {app}/ to the Raspberry Pi, then run ./install.sh there",
+    "android": "open {app}/ in Android Studio and run it on a phone",
+}
+
+
+def _summary(result) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"effkit build: {doc['variant']} -> {doc['target']}", show_header=True)
-    table.add_column("artifact")
-    table.add_column("size", justify="right")
-    for art in doc["artifacts"]:
-        table.add_row(str(out_dir / art["path"]), f"{art['bytes'] / 1e6:.2f} MB")
+    doc = result.manifest
+    table = Table(title=f"effkit build: {doc.variant} -> {doc.target}", show_header=True)
+    table.add_column("artifact", overflow="fold")
+    table.add_column("size", justify="right", no_wrap=True)
+    for art in doc.artifacts:
+        table.add_row(escape(str(result.out_dir / art.path)), f"{art.bytes / 1e6:.2f} MB")
+    if result.app_dir is not None:
+        table.add_row(escape(f"{result.app_dir}/") + f" ({len(doc.app_files)} files)",
+                      f"{sum(a.bytes for a in doc.app_files) / 1e6:.2f} MB")
     console.print(table)
-    calib = doc.get("calibration")
+    calib = doc.calibration
     if calib:
         console.print(
             f"calibration: {calib['source']} ({calib['count']} images"
             + (f", {calib['skipped']} unreadable skipped" if calib["skipped"] else "")
-            + ")"
-        )
-    tpu = doc.get("edgetpu")
-    if tpu:
-        console.print(_edgetpu_table(tpu))
-    console.print("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in doc["timings_s"].items()))
+            + ")", highlight=False)
+    if doc.edgetpu:
+        console.print(_edgetpu_table(doc.edgetpu))
+    console.print("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in doc.timings_s.items()),
+                  highlight=False)
+    if result.app_dir is not None and doc.target in NEXT_STEPS:
+        console.print("next: " + escape(NEXT_STEPS[doc.target].format(app=result.app_dir)),
+                      highlight=False)
 
 
 def _edgetpu_table(tpu: dict):

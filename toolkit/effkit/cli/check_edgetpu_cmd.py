@@ -25,9 +25,9 @@ def check_edgetpu(
 
     Exit status 0 when every op is predicted to run on the Edge TPU, 1 otherwise.
     """
-    from effkit.edgetpu.check import check_model_file
+    from effkit.api import check_edgetpu
 
-    report = check_model_file(model, min_runtime_version=min_runtime)
+    report = check_edgetpu(model, min_runtime_version=min_runtime)
     if json_out:
         print_json(report.to_dict())
     else:

@@ -45,7 +45,8 @@ def eval_(
     json_out: JsonOpt = False,
 ) -> None:
     """Top-1 and top-5 accuracy with the model's own preprocessing; --compare two models."""
-    from effkit.evaluate import evaluate_files, per_model_documents
+    from effkit.api import evaluate
+    from effkit.evaluate import per_model_documents
     from effkit.saved_results import check_can_save, save_result
 
     if save:  # fail before minutes of work, not after
@@ -57,12 +58,13 @@ def eval_(
                         TimeRemainingColumn(), console=err_console, transient=True)
     task = progress.add_task("eval", total=None)
 
-    def on_progress(done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total)
+    def on_progress(event) -> None:
+        if event.total:
+            progress.update(task, completed=event.done, total=event.total)
 
     with progress:
-        doc = evaluate_files(model, data, labels_file=labels, compare=compare, limit=limit,
-                             threads=threads, progress=on_progress)
+        doc = evaluate(model, data, labels=labels, compare=compare, limit=limit, threads=threads,
+                       progress=on_progress).to_dict()
     saved = []
     if save:
         saved = [str(save_result(path, "eval", d, force)) for path, d in per_model_documents(doc)]
