@@ -18,6 +18,23 @@ from effkit.convert import import_tensorflow_quietly  # noqa: F401 - the command
 from effkit.errors import EffkitError
 from effkit.progress import ProgressEvent, ProgressFn
 
+def _flags_without_a_type() -> None:
+    """typer 0.29's rich help gives every option a type column, ``<bool>`` for flags too,
+    which reads as if ``--force`` took a value. Flags show no type in effkit's help."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "effkit_flags", False):
+        return
+
+    def display_type_rich(self, ctx):
+        return None if self.is_flag else shown(self, ctx)
+
+    display_type_rich.effkit_flags = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_without_a_type()
 console = Console()
 err_console = Console(stderr=True)
 

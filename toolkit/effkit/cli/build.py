@@ -146,9 +146,10 @@ def _edgetpu_table(tpu: dict):
 
     check = tpu["check"]
     table = Table(title=f"Edge TPU: {tpu['status']}")
-    for col in ("", "ops on Edge TPU", "ops on CPU", "parameters on-chip", "off-chip"):
+    # Short headers: the table stays within 80 columns.
+    for col in ("", "TPU ops", "CPU ops", "params on-chip", "off-chip"):
         table.add_column(col, justify="right")
-    table.add_row("predicted (effkit check)", str(check["ops_tpu"]), str(check["ops_cpu"]), "", "")
+    table.add_row("predicted by effkit", str(check["ops_tpu"]), str(check["ops_cpu"]), "", "")
     report = (tpu.get("compile") or {}).get("report")
     if report:
 
