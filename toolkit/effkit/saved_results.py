@@ -58,5 +58,8 @@ def check_can_save(models: Sequence[Path | None], kind: str, force: bool) -> Non
 
 def model_record(model: Path, data: bytes) -> dict:
     """The ``model`` record of a result: which file was measured (path, size, sha256)."""
-    return {"path": str(model), "name": Path(model).name, "bytes": len(data),
-            "sha256": sha256_hex(data)}
+    return file_record(model, len(data), sha256_hex(data))
+
+
+def file_record(model: Path | str, size: int, sha256: str) -> dict:
+    return {"path": str(model), "name": Path(model).name, "bytes": size, "sha256": sha256}

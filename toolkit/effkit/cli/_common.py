@@ -18,6 +18,7 @@ from effkit.convert import import_tensorflow_quietly  # noqa: F401 - the command
 from effkit.errors import EffkitError
 from effkit.progress import ProgressEvent, ProgressFn
 
+
 def _flags_without_a_type() -> None:
     """typer 0.29's rich help gives every option a type column, ``<bool>`` for flags too,
     which reads as if ``--force`` took a value. Flags show no type in effkit's help."""
@@ -42,6 +43,13 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one machine-readabl
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing non-empty output.")]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
 ModelArg = Annotated[Path, typer.Argument(help="A .tflite model file.", show_default=False)]
+
+
+def save_option(kind: str) -> Any:
+    """``--save`` for eval/bench: where ``effkit report`` finds the results."""
+    return Annotated[bool, typer.Option(
+        "--save", help=f"Write the results for 'effkit report': {kind}.json in the model's build "
+        f"folder, else MODEL_STEM.{kind}.json beside the model.")]
 
 F = TypeVar("F", bound=Callable[..., Any])
 

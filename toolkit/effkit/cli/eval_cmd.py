@@ -17,6 +17,7 @@ from effkit.cli._common import (
     err_console,
     handle_errors,
     print_json,
+    save_option,
 )
 
 SHOW_DISAGREEMENTS = 15
@@ -38,9 +39,7 @@ def eval_(
         "--limit", help="Use at most N images, spread evenly over the folder.")] = None,
     threads: Annotated[int | None, typer.Option(
         "--threads", help="LiteRT CPU threads (default: LiteRT's choice).")] = None,
-    save: Annotated[bool, typer.Option(
-        "--save", help="Write the results for 'effkit report': eval.json in the model's build "
-        "folder, else MODEL_STEM.eval.json beside the model.")] = False,
+    save: save_option("eval") = False,
     force: ForceOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
