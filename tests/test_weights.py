@@ -295,6 +295,7 @@ def test_keras_files_round_trip(pth_model, tmp_path):
     load_weights(build_model(LITE0, include_top=False), LITE0, archive)
 
 
+@pytest.mark.slow  # builds and saves a 7-class lite0
 def test_fine_tuned_class_count(tmp_path):
     small = build_model(LITE0, num_classes=7)
     path = tmp_path / "seven.weights.h5"
