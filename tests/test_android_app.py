@@ -653,19 +653,19 @@ def test_android_string_resource_escapes():
 
 def test_render_refuses_mismatched_labels_and_bad_models(tmp_path, model_path):
     common = dict(app_id="com.example.lite0", app_name="A", model_name="M", variant=VARIANT)
-    with pytest.raises(ModelFileError):
+    with pytest.raises(ModelFileError, match="packed labels differ"):
         render_android_app(tmp_path / "a", labels=[*LABELS[:-1], "other"], model_path=model_path, **common)
-    with pytest.raises(ModelFileError):
+    with pytest.raises(ModelFileError, match="missing.tflite"):
         render_android_app(tmp_path / "b", labels=LABELS, model_path=tmp_path / "missing.tflite", **common)
     not_tflite = tmp_path / "x.tflite"
     not_tflite.write_bytes(b"\0" * 64)
-    with pytest.raises(ModelFileError):
+    with pytest.raises(ModelFileError, match="TFL3"):
         render_android_app(tmp_path / "c", labels=LABELS, model_path=not_tflite, **common)
     from effkit.metadata import remove_metadata
 
     bare = tmp_path / "bare.tflite"
     bare.write_bytes(remove_metadata(model_path.read_bytes()))
-    with pytest.raises(ModelFileError):
+    with pytest.raises(ModelFileError, match="no TFLite metadata with labels and normalization"):
         render_android_app(tmp_path / "d", labels=LABELS, model_path=bare, **common)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bare.tflite", "x.tflite"]
 
@@ -676,7 +676,7 @@ def test_render_never_overwrites_without_force(tmp_path, model_path):
     out = tmp_path / "android"
     out.mkdir()
     (out / "mine.txt").write_text("keep me")
-    with pytest.raises(OutputError):
+    with pytest.raises(OutputError, match="not empty"):
         render_android_app(out, **common)
     assert sorted(p.name for p in out.iterdir()) == ["mine.txt"]
     render_android_app(out, force=True, **common)

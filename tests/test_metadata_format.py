@@ -4,6 +4,7 @@ description objects. The writer and reader on real models are in test_metadata.p
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -91,10 +92,12 @@ def test_generated_bindings_are_flatc_output(tmp_path):
 
 
 def test_schema_parser_rejects_what_it_does_not_support():
-    for text in ("struct Vec { x:float; } root_type Vec;",
-                 "table T { a:int (id: 1); } root_type T;",
-                 "table T { a:Missing; } root_type T;", "table T { a:int; }", "table T { a:int"):
-        with pytest.raises(ValueError):
+    for text, words in (("struct Vec { x:float; } root_type Vec;", "unsupported schema declaration"),
+                        ("table T { a:int (id: 1); } root_type T;", "explicit field ids"),
+                        ("table T { a:Missing; } root_type T;", "unknown type 'Missing'"),
+                        ("table T { a:int; }", "no root_type"),
+                        ("table T { a:int", "unexpected end of schema")):
+        with pytest.raises(ValueError, match=re.escape(words)):
             parse_schema(text)
 
 
@@ -274,9 +277,12 @@ def test_input_image_info_validates_and_derives_the_value_range():
     assert InputImageInfo((127,), (128,), tensor_type="int8").min_values == (-128.0,)
     with pytest.raises(UsageError, match="1 mean value"):
         InputImageInfo(norm_mean=(127,), norm_std=(1, 2, 3))
-    for bad in ({"norm_std": (0,)}, {"norm_mean": ()}, {"norm_mean": (float("nan"),)},
-                {"color_space": "BGR"}, {"tensor_type": "int16"}, {"norm_mean": ("x",)}):
-        with pytest.raises(UsageError):
+    for bad, words in (({"norm_std": (0,)}, "std is 0"), ({"norm_mean": ()}, "mean is empty"),
+                       ({"norm_mean": (float("nan"),)}, "is not finite"),
+                       ({"color_space": "BGR"}, "color space 'BGR' is not supported"),
+                       ({"tensor_type": "int16"}, "tensor type 'int16' is not supported"),
+                       ({"norm_mean": ("x",)}, "is not a list of numbers")):
+        with pytest.raises(UsageError, match=re.escape(words)):
             InputImageInfo(**({"norm_mean": (127,), "norm_std": (128,)} | bad))
 
 
@@ -289,9 +295,9 @@ def test_descriptions_are_frozen_and_make_fresh_objects():
     with pytest.raises(AttributeError):
         out.labels_filename = "x.txt"  # type: ignore[misc]
     for name in ("dir/labels.txt", "", "..", "a\\b.txt"):
-        with pytest.raises(UsageError):
+        with pytest.raises(UsageError, match="is not a plain file name"):
             AssociatedFile(name)
-    with pytest.raises(UsageError):
+    with pytest.raises(UsageError, match="file type 'LABELS' is unknown"):
         AssociatedFile("a.txt", file_type="LABELS")
-    with pytest.raises(UsageError):
+    with pytest.raises(UsageError, match="model name is empty"):
         ModelInfo(name=" ")
