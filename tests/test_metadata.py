@@ -321,12 +321,12 @@ def test_bad_model_bytes_are_model_file_errors(models):
     good = models["uint8"]
     for bad in (b"", b"not a model at all", b"\x10\0\0\0TFL3", good[:40], b"\xff\xff\xff\x7fTFL3" +
                 good[8:], bytes(8) + good[8:]):
-        with pytest.raises(ModelFileError) as info:
+        with pytest.raises(ModelFileError, match="TFLite model|corrupt") as info:
             _attach(bad)
         assert "\n" not in info.value.one_line()
-        with pytest.raises(ModelFileError):
+        with pytest.raises(ModelFileError, match="TFLite model|corrupt"):
             metadata_json(bad)
-    with pytest.raises(ModelFileError):
+    with pytest.raises(ModelFileError, match="must be bytes, not str"):
         labels_from_model("model.tflite")  # type: ignore[arg-type]
 
 
