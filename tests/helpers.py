@@ -9,7 +9,8 @@ import sys
 import pytest
 
 # The stage lines a build prints when stderr is not a terminal (effkit.progress.LineProgress).
-PROGRESS_LINE = re.compile(r"^.+: (started|done in [0-9.]+ s|[0-9]+(/[0-9]+)? after [0-9]+ s)$")
+PROGRESS_LINE = re.compile(
+    r"^.+: (started|done in [0-9.]+ s|[0-9]+(/[0-9]+)? after [0-9]+ s|running, [0-9]+ s)$")
 
 
 def one_line_error(result) -> str:

@@ -183,7 +183,7 @@ def test_stages_print_start_and_end_lines_without_a_terminal():
 
     clock = iter([0.0, 3.0, 11.0, 12.0, 30.0]).__next__
     stream = io.StringIO()
-    show = LineProgress(stream, interval_s=10.0, clock=clock)
+    show = LineProgress(stream, interval_s=10.0, clock=clock, heartbeat=False)
     show(ProgressEvent("calibration", "start"))
     show(ProgressEvent("calibration", "update", 5, 64, 3.0))   # too soon: no line
     show(ProgressEvent("calibration", "update", 20, 64, 11.0))
@@ -192,6 +192,34 @@ def test_stages_print_start_and_end_lines_without_a_terminal():
     assert stream.getvalue().splitlines() == [
         "Calibration data: started", "Calibration data: 20/64 after 11 s",
         "Calibration data: done in 30.2 s"]
+
+
+def test_silent_long_stages_print_a_heartbeat_line():
+    """A stage that reports nothing (convert) still shows it is alive, from a thread."""
+    import io
+    import threading
+
+    from effkit.progress import LineProgress, ProgressEvent
+
+    class Stream(io.StringIO):
+        def __init__(self):
+            super().__init__()
+            self.beat = threading.Event()
+
+        def write(self, text):
+            if "running" in text:
+                self.beat.set()
+            return super().write(text)
+
+    stream = Stream()
+    show = LineProgress(stream, interval_s=0.01)
+    show(ProgressEvent("convert", "start"))
+    assert stream.beat.wait(120)  # a generous bound, not a measurement
+    show(ProgressEvent("convert", "end", 1, 1, 0.5))
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "Converting to TFLite: started"
+    assert lines[-1] == "Converting to TFLite: done in 0.5 s"
+    assert all(line.startswith("Converting to TFLite: running, ") for line in lines[1:-1])
 
 
 # --------------------------------------------------------------------------- real builds

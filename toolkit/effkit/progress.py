@@ -10,6 +10,7 @@ and, for long stages, a line about every 10 s with done/total and the elapsed ti
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -76,29 +77,60 @@ class StageClock:
 
 
 class LineProgress:
-    """Plain progress lines for a stream that is not a terminal."""
+    """Plain progress lines for a stream that is not a terminal.
+
+    A line when a stage starts and when it ends; in between, at most one line every
+    ``interval_s``: done/total when the stage reports them, else (``heartbeat``) how long
+    it has been running, from a background thread, for stages that report nothing
+    (building the model, converting it) but may take minutes.
+    """
 
     def __init__(self, stream: TextIO | None = None, interval_s: float = 10.0,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, heartbeat: bool = True):
         self.stream = stream
         self.interval_s = interval_s
         self.clock = clock
+        self.heartbeat = heartbeat
         self._last: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._stop: dict[str, threading.Event] = {}
 
     def __call__(self, event: ProgressEvent) -> None:
-        now = self.clock()
-        if event.kind == "start":
-            self._last[event.stage] = now
-            self._write(f"{event.title}: started")
-        elif event.kind == "end":
-            self._last.pop(event.stage, None)
-            self._write(f"{event.title}: done in {event.elapsed_s:.1f} s")
-        elif event.stage not in self._last:  # updates without a start (train's epochs)
-            self._last[event.stage] = now
-        elif now - self._last[event.stage] >= self.interval_s:
-            self._last[event.stage] = now
-            count = f"{event.done}/{event.total}" if event.total else f"{event.done}"
-            self._write(f"{event.title}: {count} after {event.elapsed_s:.0f} s")
+        with self._lock:
+            now = self.clock()
+            if event.kind == "start":
+                self._last[event.stage] = now
+                self._write(f"{event.title}: started")
+                if self.heartbeat:
+                    self._beat(event)
+            elif event.kind == "end":
+                self._last.pop(event.stage, None)
+                stop = self._stop.pop(event.stage, None)
+                if stop is not None:
+                    stop.set()
+                self._write(f"{event.title}: done in {event.elapsed_s:.1f} s")
+            elif event.stage not in self._last:  # updates without a start (train's epochs)
+                self._last[event.stage] = now
+            elif now - self._last[event.stage] >= self.interval_s:
+                self._last[event.stage] = now
+                count = f"{event.done}/{event.total}" if event.total else f"{event.done}"
+                self._write(f"{event.title}: {count} after {event.elapsed_s:.0f} s")
+
+    def _beat(self, event: ProgressEvent) -> None:
+        stop = self._stop[event.stage] = threading.Event()
+        started = self.clock()
+
+        def run() -> None:
+            while not stop.wait(self.interval_s):
+                with self._lock:
+                    if stop.is_set():
+                        return
+                    now = self.clock()
+                    if now - self._last.get(event.stage, now) + 1e-6 >= self.interval_s:
+                        self._last[event.stage] = now
+                        self._write(f"{event.title}: running, {now - started:.0f} s")
+
+        threading.Thread(target=run, name=f"effkit-progress-{event.stage}", daemon=True).start()
 
     def _write(self, line: str) -> None:
         stream = self.stream or sys.stderr
