@@ -219,3 +219,18 @@ def test_inspect_check_evaluate_benchmark(built, imagenet_dev):
     bench = effkit.benchmark(built.model_path, runs=3, warmup=1)
     assert isinstance(bench, effkit.BenchResult) and bench.latency.runs == 3
     assert bench.latency.p50 > 0 and bench.to_dict()["sha256"] == built.manifest.artifacts[0].sha256
+
+
+@pytest.mark.slow
+def test_compile_edgetpu_with_the_stand_in(built, tmp_path, edgetpu_logs):
+    """The real compiler cannot run here; the tests' stand-in (edgetpu_fixtures) plays it."""
+    from edgetpu_fixtures.standin import write_standin
+
+    standin = write_standin(tmp_path / "bin", mode="success-stripped",
+                            replay=edgetpu_logs / "10-v15-all-mapped-show-operations.txt")
+    result = effkit.compile_edgetpu(built.model_path, out_dir=tmp_path / "out", compiler=standin)
+    assert isinstance(result, effkit.CompileResult)
+    assert result.model_path.is_file() and result.report.ops_tpu > 0
+    assert json.dumps(result.to_dict())
+    with pytest.raises(OutputError, match="already exists"):
+        effkit.compile_edgetpu(built.model_path, out_dir=tmp_path / "out", compiler=standin)

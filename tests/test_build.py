@@ -245,6 +245,8 @@ def test_build_writes_model_labels_and_manifest(lite0_build):
     assert doc["quantization"] == {"mode": "int8", "io": "uint8"}
     assert doc["weights"]["kind"] == "pth"
     assert doc["calibration"]["source"] == "distilled" and doc["calibration"]["count"] >= 16
+    assert isinstance(doc["calibration"]["detail"], dict)  # the settings, not JSON in a string
+    assert doc["calibration"]["detail"]["count"] == doc["calibration"]["count"]
     assert doc["versions"]["tensorflow"] and doc["versions"]["effkit"]
     assert {"model", "weights", "calibration", "convert", "metadata"} <= set(doc["timings_s"])
     import hashlib
@@ -370,6 +372,16 @@ def test_coral_build_reattaches_metadata_after_compile(tmp_path, eight_images, e
     assert labels_from_model(compiled) == imagenet_labels()
     assert normalization(compiled) == ((127.0,), (128.0,))
     assert {a["path"] for a in doc["artifacts"]} >= {"model.tflite", "model_edgetpu.tflite"}
+    assert list(tpu)[-2:] == ["check", "compile"]  # the per-op tables after the summary
+    assert doc["app"] == "coral" and list(doc)[-1] == "edgetpu"
+    import hashlib
+
+    app_files = {a["path"]: a for a in doc["app_files"]}
+    assert "coral/install.sh" in app_files and "coral/model_edgetpu.tflite" in app_files
+    for path, art in app_files.items():
+        assert art["sha256"] == hashlib.sha256((out / path).read_bytes()).hexdigest()
+    assert sorted(app_files) == sorted(p.relative_to(out).as_posix()
+                                       for p in (out / "coral").rglob("*") if p.is_file())
     assert (out / "coral" / "model_edgetpu.tflite").read_bytes() == compiled
 
 
