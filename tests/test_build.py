@@ -373,7 +373,8 @@ def test_coral_build_reattaches_metadata_after_compile(tmp_path, eight_images, e
     assert normalization(compiled) == ((127.0,), (128.0,))
     assert {a["path"] for a in doc["artifacts"]} >= {"model.tflite", "model_edgetpu.tflite"}
     assert list(tpu)[-2:] == ["check", "compile"]  # the per-op tables after the summary
-    assert doc["app"] == "coral" and list(doc)[-1] == "edgetpu"
+    on_disk = json.loads((out / "build.json").read_text(encoding="utf-8"))
+    assert doc["app"] == "coral" and list(on_disk)[-1] == "edgetpu"
     import hashlib
 
     app_files = {a["path"]: a for a in doc["app_files"]}
