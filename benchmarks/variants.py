@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     from effkit.bench import bench_model, machine_info
     from effkit.evaluate import evaluate_files
     from effkit.outputs import write_file_atomic
-    from effkit.report import build_report, save_result
+    from effkit.report import build_report
+    from effkit.saved_results import save_result
     from effkit.variants import get_variant
 
     ckpts = dict(item.split("=", 1) for item in a.ckpt)

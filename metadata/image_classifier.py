@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from effkit.errors import LabelsError, ModelFileError
-from effkit.labels import check_count, write_labels
+from effkit.errors import ModelFileError
+from effkit.labels import Labels
 from effkit.metadata.info import (
     TENSOR_TYPES,
     ClassificationOutputInfo,
@@ -57,23 +57,6 @@ def num_classes(scores: TensorSpec) -> int:
     return math.prod(dims)
 
 
-def check_labels(labels: Sequence[str], expected: int | None) -> list[str]:
-    """Labels that can be written one per line; count checked against the model."""
-    labels = list(labels)
-    if not labels:
-        raise LabelsError("the label list is empty", "give one label per class")
-    for i, label in enumerate(labels):
-        if not isinstance(label, str):
-            raise LabelsError(f"label {i + 1} is {type(label).__name__}, not text")
-        if not label.strip():
-            raise LabelsError(f"label {i + 1} is empty", "give every class a name")
-        if "\n" in label or "\r" in label:
-            raise LabelsError(f"label {i + 1} ({label!r}) contains a line break",
-                              "keep each label on one line")
-    check_count(labels, expected, source="labels")
-    return labels
-
-
 def create_for_inference(model_bytes: bytes, *, model_info: ModelInfo,
                          norm_mean: float | Sequence[float], norm_std: float | Sequence[float],
                          labels: Sequence[str]) -> bytes:
@@ -83,7 +66,7 @@ def create_for_inference(model_bytes: bytes, *, model_info: ModelInfo,
     trained with (a number, or one per channel). Labels must match the output size.
     """
     image, scores = classifier_tensors(model_bytes)
-    labels = check_labels(labels, num_classes(scores))
+    labels = Labels.of(labels).check_count(num_classes(scores))
     mean = (norm_mean,) if isinstance(norm_mean, int | float) else tuple(norm_mean)
     std = (norm_std,) if isinstance(norm_std, int | float) else tuple(norm_std)
     input_info = InputImageInfo(norm_mean=mean, norm_std=std, color_space="RGB",
@@ -91,4 +74,4 @@ def create_for_inference(model_bytes: bytes, *, model_info: ModelInfo,
     output_info = ClassificationOutputInfo(labels_filename=LABELS_FILENAME,
                                            tensor_type=scores.dtype)
     return populate(model_bytes, model_info=model_info, inputs=[input_info],
-                    outputs=[output_info], files={LABELS_FILENAME: write_labels(labels)})
+                    outputs=[output_info], files={LABELS_FILENAME: labels.to_bytes()})

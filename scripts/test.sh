@@ -1,7 +1,40 @@
 #!/usr/bin/env bash
 # Everything the tests need, then the whole test suite. Extra arguments go to pytest.
+# (The quick loop while working is: .venv/bin/python -m pytest -m "not slow"; see README.)
+#
+# Besides scripts/setup.sh --dev this installs what the otherwise-skipped tests need:
+# - Debian's flatbuffers-compiler (flatc 2.0.8): the generated metadata bindings are
+#   compared with flatc's own output;
+# - a Python 3.11 side environment (.venv-task) with tflite-support 0.4.4 and protobuf<4,
+#   whose C++ Task library cannot load next to TensorFlow 2.16+; EFFKIT_TASK_PYTHON
+#   points the Task Library test at it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --dev
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+if ! command -v flatc >/dev/null && command -v apt-get >/dev/null; then
+  echo "== flatc (Debian flatbuffers-compiler)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq flatbuffers-compiler >/dev/null
+fi
+
+TASK_PYTHON=${TASK_PYTHON:-}
+if [ -z "$TASK_PYTHON" ]; then
+  for candidate in python3.11 "$HOME/.pyenv/versions/3.11.7/bin/python"; do
+    if command -v "$candidate" >/dev/null 2>&1; then TASK_PYTHON=$candidate; break; fi
+  done
+fi
+if [ -n "$TASK_PYTHON" ]; then
+  if [ ! -x .venv-task/bin/python ]; then
+    echo "== Task Library side environment .venv-task ($("$TASK_PYTHON" --version))"
+    "$TASK_PYTHON" -m venv .venv-task
+  fi
+  .venv-task/bin/python -m pip install -q "tflite-support==0.4.4" "protobuf<4" "numpy<2"
+  EFFKIT_TASK_PYTHON="$(pwd)/.venv-task/bin/python"
+  export EFFKIT_TASK_PYTHON
+else
+  echo "== no Python 3.11 found: the Task Library test will be skipped (set TASK_PYTHON)"
+fi
+
 .venv/bin/ruff check toolkit metadata tests benchmarks
 exec .venv/bin/python -m pytest -ra "$@"

@@ -43,7 +43,7 @@ from effkit.apps.android import (
     render_android_app,
     validate_app_id,
 )
-from effkit.errors import ModelFileError, OutputError, TemplateError
+from effkit.errors import LabelsError, ModelFileError, OutputError, TemplateError
 from effkit.variants import get_variant
 
 HERE = Path(__file__).resolve().parent
@@ -799,13 +799,28 @@ def test_real_lite0_app_through_the_jvm(kotlin, tmp_path_factory, imagenet_dev, 
 # --- answers: validation and safety -----------------------------------------------------
 
 
-@pytest.mark.parametrize("app_id", [
-    "", "com", "com.", ".com.example", "com..example", "1com.example", "com.2example", "_com.example",
-    "com.exa-mple", "com.exämple", "com.example.class", "com.fun.app", "com.example.val", "com.exa mple",
-    "com.example\n.x", "com/example", "com.example.", "com.$x",
+@pytest.mark.parametrize("app_id,words", [
+    ('', 'application id is empty'),
+    ('com', 'has a single part'),
+    ('com.', 'has an empty part'),
+    ('.com.example', 'has an empty part'),
+    ('com..example', 'has an empty part'),
+    ('1com.example', 'is not an identifier Android accepts'),
+    ('com.2example', 'is not an identifier Android accepts'),
+    ('_com.example', 'is not an identifier Android accepts'),
+    ('com.exa-mple', 'is not an identifier Android accepts'),
+    ('com.exämple', 'is not an identifier Android accepts'),
+    ('com.example.class', 'is a Java or Kotlin keyword'),
+    ('com.fun.app', 'is a Java or Kotlin keyword'),
+    ('com.example.val', 'is a Java or Kotlin keyword'),
+    ('com.exa mple', 'is not an identifier Android accepts'),
+    ('com.example\n.x', 'is not an identifier Android accepts'),
+    ('com/example', 'has a single part'),
+    ('com.example.', 'has an empty part'),
+    ('com.$x', 'is not an identifier Android accepts'),
 ])
-def test_bad_app_ids_rejected(app_id):
-    with pytest.raises(TemplateError):
+def test_bad_app_ids_rejected(app_id, words):
+    with pytest.raises(TemplateError, match=words):
         validate_app_id(app_id)
 
 
@@ -814,21 +829,28 @@ def test_good_app_ids_accepted(app_id):
     assert validate_app_id(app_id) == app_id
 
 
-@pytest.mark.parametrize("field,value", [
-    ("app_name", ""), ("app_name", "   "), ("app_name", "bell\x07"), ("app_name", "x" * 101),
-    ("model_name", "cr\rlf"), ("model_name", "nul\0"), ("app_id", "com.example.if"),
+@pytest.mark.parametrize("field,value,words", [
+    ("app_name", "", "app name is empty"), ("app_name", "   ", "app name is empty"),
+    ("app_name", "bell\x07", "U\\+0007"), ("app_name", "x" * 101, "101 characters"),
+    ("model_name", "cr\rlf", "U\\+000D"), ("model_name", "nul\0", "U\\+0000"),
+    ("app_id", "com.example.if", "'if' is a Java or Kotlin keyword"),
 ])
-def test_bad_answers_rejected(field, value):
+def test_bad_answers_rejected(field, value, words):
     answers = dict(app_id="com.example.lite0", app_name="A", model_name="M", variant=VARIANT,
                    labels=["a", "b"])
     answers[field] = value
-    with pytest.raises(TemplateError):
+    with pytest.raises(TemplateError, match=words):
         android_context(**answers)
 
 
-@pytest.mark.parametrize("labels", [[], ["a", ""], ["a", "b\nc"], ["a", "b\rc"], "ab"])
-def test_bad_labels_rejected(labels):
-    with pytest.raises(TemplateError):
+@pytest.mark.parametrize("labels,words", [
+    ([], "at least one label"), (["a", ""], "label 2 is empty"),
+    (["a", "b\nc"], "label 2 .* contains a line break"), (["a", "b\rc"], "contains a line break"),
+    ("ab", "must be a list of names"),
+])
+def test_bad_labels_rejected(labels, words):
+    """The one label rule set (effkit.labels.Labels), not a rule set of the app's own."""
+    with pytest.raises(LabelsError, match=words):
         android_context(app_id="com.example.x", app_name="A", model_name="M", variant=VARIANT,
                         labels=labels)
 
@@ -845,19 +867,19 @@ def test_android_string_resource_escapes():
 
 def test_render_refuses_mismatched_labels_and_bad_models(tmp_path, model_path):
     common = dict(app_id="com.example.lite0", app_name="A", model_name="M", variant=VARIANT)
-    with pytest.raises(ModelFileError):
+    with pytest.raises(ModelFileError, match="packed labels differ"):
         render_android_app(tmp_path / "a", labels=[*LABELS[:-1], "other"], model_path=model_path, **common)
-    with pytest.raises(ModelFileError):
+    with pytest.raises(ModelFileError, match="missing.tflite"):
         render_android_app(tmp_path / "b", labels=LABELS, model_path=tmp_path / "missing.tflite", **common)
     not_tflite = tmp_path / "x.tflite"
     not_tflite.write_bytes(b"\0" * 64)
-    with pytest.raises(ModelFileError):
+    with pytest.raises(ModelFileError, match="TFL3"):
         render_android_app(tmp_path / "c", labels=LABELS, model_path=not_tflite, **common)
     from effkit.metadata import remove_metadata
 
     bare = tmp_path / "bare.tflite"
     bare.write_bytes(remove_metadata(model_path.read_bytes()))
-    with pytest.raises(ModelFileError):
+    with pytest.raises(ModelFileError, match="no TFLite metadata with labels and normalization"):
         render_android_app(tmp_path / "d", labels=LABELS, model_path=bare, **common)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bare.tflite", "x.tflite"]
 
@@ -868,7 +890,7 @@ def test_render_never_overwrites_without_force(tmp_path, model_path):
     out = tmp_path / "android"
     out.mkdir()
     (out / "mine.txt").write_text("keep me")
-    with pytest.raises(OutputError):
+    with pytest.raises(OutputError, match="not empty"):
         render_android_app(out, **common)
     assert sorted(p.name for p in out.iterdir()) == ["mine.txt"]
     render_android_app(out, force=True, **common)

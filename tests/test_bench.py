@@ -34,10 +34,10 @@ def test_bad_input_is_one_line(tmp_path):
     assert_one_line_error(run(tmp_path / "none.tflite"), "does not exist")
     junk = tmp_path / "junk.tflite"
     junk.write_bytes(b"\0" * 64)
-    assert_one_line_error(run(junk))
+    assert_one_line_error(run(junk), "TFL3")
     assert_one_line_error(run(junk, "--runs", 0), "--runs")
     assert_one_line_error(run(junk, "--threads", 0), "--threads")
-    with pytest.raises(UsageError):
+    with pytest.raises(UsageError, match="--warmup cannot be negative"):
         bench_model(junk, warmup=-1)
 
 

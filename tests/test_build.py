@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -132,13 +131,30 @@ def test_coral_without_compiler_fails_before_long_work_with_require_compile(tmp_
                                                                             monkeypatch):
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     monkeypatch.delenv("EFFKIT_EDGETPU_COMPILER", raising=False)
-    start = time.perf_counter()
     result = run("--variant", "lite1", "--target", "coral", "--out", str(tmp_path / "o"),
                  "--require-compile")
     assert_one_line_error(result, "edgetpu_compiler")
     assert "--skip-compile" in result.stderr and "--compiler docker" in result.stderr
-    assert time.perf_counter() - start < 60  # no model was built
     assert not (tmp_path / "o").exists()
+
+
+_NO_TF_SCRIPT = """
+import sys
+from typer.testing import CliRunner
+from effkit.cli.main import app
+result = CliRunner().invoke(app, sys.argv[1:])
+print(result.exit_code, "tensorflow" in sys.modules, "keras" in sys.modules)
+"""
+
+
+def test_missing_compiler_fails_before_tensorflow_is_imported(tmp_path):
+    """"Before long work" measured by what was loaded, not by a clock: no TensorFlow."""
+    env = {k: v for k, v in os.environ.items() if k != "EFFKIT_EDGETPU_COMPILER"}
+    env["PATH"] = "/usr/bin:/bin"
+    proc = subprocess.run([sys.executable, "-c", _NO_TF_SCRIPT, "build", "--variant", "lite1",
+                           "--target", "coral", "--out", str(tmp_path / "o"), "--require-compile"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.stdout.split() == ["1", "False", "False"], proc.stdout + proc.stderr
 
 
 def test_ctrl_c_leaves_nothing_behind(tmp_path):
@@ -151,13 +167,66 @@ def test_ctrl_c_leaves_nothing_behind(tmp_path):
         # give the build the default disposition a user's terminal gives it.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    time.sleep(8)  # inside the model / calibration stages
+    # stderr is a pipe, so the build prints a line as each stage starts: interrupt it
+    # as soon as the first long stage is under way (no clock, no sleep).
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if line.rstrip().endswith(": started"):
+            break
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=300)
+    err = "".join(seen) + err
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert not out.exists()
     assert leftovers(tmp_path) == []
+
+
+def test_stages_print_start_and_end_lines_without_a_terminal():
+    import io
+
+    from effkit.progress import LineProgress, ProgressEvent
+
+    clock = iter([0.0, 3.0, 11.0, 12.0, 30.0]).__next__
+    stream = io.StringIO()
+    show = LineProgress(stream, interval_s=10.0, clock=clock, heartbeat=False)
+    show(ProgressEvent("calibration", "start"))
+    show(ProgressEvent("calibration", "update", 5, 64, 3.0))   # too soon: no line
+    show(ProgressEvent("calibration", "update", 20, 64, 11.0))
+    show(ProgressEvent("calibration", "update", 21, 64, 12.0))  # too soon again
+    show(ProgressEvent("calibration", "end", 1, 1, 30.2))
+    assert stream.getvalue().splitlines() == [
+        "Calibration data: started", "Calibration data: 20/64 after 11 s",
+        "Calibration data: done in 30.2 s"]
+
+
+def test_silent_long_stages_print_a_heartbeat_line():
+    """A stage that reports nothing (convert) still shows it is alive, from a thread."""
+    import io
+    import threading
+
+    from effkit.progress import LineProgress, ProgressEvent
+
+    class Stream(io.StringIO):
+        def __init__(self):
+            super().__init__()
+            self.beat = threading.Event()
+
+        def write(self, text):
+            if "running" in text:
+                self.beat.set()
+            return super().write(text)
+
+    stream = Stream()
+    show = LineProgress(stream, interval_s=0.01)
+    show(ProgressEvent("convert", "start"))
+    assert stream.beat.wait(120)  # a generous bound, not a measurement
+    show(ProgressEvent("convert", "end", 1, 1, 0.5))
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "Converting to TFLite: started"
+    assert lines[-1] == "Converting to TFLite: done in 0.5 s"
+    assert all(line.startswith("Converting to TFLite: running, ") for line in lines[1:-1])
 
 
 # --------------------------------------------------------------------------- real builds
@@ -184,6 +253,8 @@ def test_build_writes_model_labels_and_manifest(lite0_build):
     assert doc["weights"]["kind"] == "pth"
     assert doc["calibration"]["source"] == "distilled" and doc["calibration"]["count"] >= 16
     assert doc["calibration"]["origin"] == "shipped"  # the bundled weights' set, from the wheel
+    assert isinstance(doc["calibration"]["detail"], dict)  # the settings, not JSON in a string
+    assert doc["calibration"]["detail"]["count"] == doc["calibration"]["count"]
     assert doc["versions"]["tensorflow"] and doc["versions"]["effkit"]
     assert {"model", "weights", "calibration", "convert", "metadata"} <= set(doc["timings_s"])
     import hashlib
@@ -310,6 +381,17 @@ def test_coral_build_reattaches_metadata_after_compile(tmp_path, eight_images, e
     assert labels_from_model(compiled) == imagenet_labels()
     assert normalization(compiled) == ((127.0,), (128.0,))
     assert {a["path"] for a in doc["artifacts"]} >= {"model.tflite", "model_edgetpu.tflite"}
+    assert list(tpu)[-2:] == ["check", "compile"]  # the per-op tables after the summary
+    on_disk = json.loads((out / "build.json").read_text(encoding="utf-8"))
+    assert doc["app"] == "coral" and list(on_disk)[-1] == "edgetpu"
+    import hashlib
+
+    app_files = {a["path"]: a for a in doc["app_files"]}
+    assert "coral/install.sh" in app_files and "coral/model_edgetpu.tflite" in app_files
+    for path, art in app_files.items():
+        assert art["sha256"] == hashlib.sha256((out / path).read_bytes()).hexdigest()
+    assert sorted(app_files) == sorted(p.relative_to(out).as_posix()
+                                       for p in (out / "coral").rglob("*") if p.is_file())
     assert (out / "coral" / "model_edgetpu.tflite").read_bytes() == compiled
 
 
@@ -387,7 +469,9 @@ def test_compile_edgetpu_folder_bad_input(tmp_path):
     (tmp_path / "build.json").write_text("{not json", encoding="utf-8")
     assert_one_line_error(runner.invoke(app, ["compile-edgetpu", str(tmp_path)]),
                           "cannot read", "build.json")
-    (tmp_path / "build.json").write_text('{"target": "cpu"}', encoding="utf-8")
+    (tmp_path / "build.json").write_text(
+        '{"target": "cpu", "variant": "lite0", "quantization": {"mode": "int8", "io": "uint8"}}',
+        encoding="utf-8")
     result = runner.invoke(app, ["compile-edgetpu", str(tmp_path), "--json"])
     assert_one_line_error(result, "is a --target cpu build", "--target coral")
     result = runner.invoke(app, ["compile-edgetpu", str(tmp_path), "--out", str(tmp_path)])

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from effkit.apps.coral import render_coral_app
-from effkit.errors import ModelFileError, OutputError, TemplateError
+from effkit.errors import LabelsError, ModelFileError, OutputError, TemplateError
 from effkit.preprocess import list_images, load_image, normalize
 from effkit.render import ANSWERS_FILE, load_answers
 from effkit.variants import get_variant
@@ -215,7 +215,8 @@ def test_bad_model_names_are_rejected(models, tmp_path: Path, name: str, problem
     ([], "at least one label"),
 ])
 def test_bad_labels_are_rejected(models, tmp_path: Path, labels, problem: str) -> None:
-    with pytest.raises(TemplateError, match=problem):
+    """The one label rule set (effkit.labels.Labels), not a rule set of the app's own."""
+    with pytest.raises(LabelsError, match=problem):
         render_coral_app(tmp_path / "coral", model_name="m", variant=LITE0, labels=labels,
                          cpu_model=models["uint8"], edgetpu_model=None)
     assert list(tmp_path.iterdir()) == []
@@ -317,6 +318,7 @@ def test_make_input(app: Path) -> None:
 # --- running the scripts -------------------------------------------------------------------
 
 
+@pytest.mark.slow  # every dev image through both pipelines
 def test_classify_image_matches_effkit_on_every_image(app: Path, models,
                                                       imagenet_dev: Path) -> None:
     images = list_images(imagenet_dev)

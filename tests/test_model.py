@@ -29,7 +29,9 @@ def _official_vars(official_ckpt, variant) -> dict[str, tuple[int, ...]]:
     return {name: tuple(int(d) for d in shape.split(",")) for name, shape in rows}
 
 
-@pytest.mark.parametrize("name", list(VARIANTS))
+# lite0/lite1 in the quick loop; the larger graphs (seconds each) only in the full suite.
+@pytest.mark.parametrize("name", [n if n in ("lite0", "lite1") else pytest.param(n, marks=pytest.mark.slow)
+                                  for n in VARIANTS])
 def test_variant_matches_official_graph(name, official_ckpt):
     """Trainable parameters as published, and every official variable maps to a Keras
     variable of the same shape (official kernels are already in Keras layout)."""

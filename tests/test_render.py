@@ -154,7 +154,7 @@ def test_missing_answer_is_an_error_naming_the_template(tpl: Path, tmp_path: Pat
 
 def test_sandbox_blocks_unsafe_attributes(tpl: Path, tmp_path: Path) -> None:
     build_file_tree(tpl, {"f.txt.jinja": "{{ ''.__class__.__mro__[1].__subclasses__() }}"})
-    with pytest.raises(TemplateError):
+    with pytest.raises(TemplateError, match="attribute '__class__' of 'str' object is unsafe"):
         render_tree(tpl, tmp_path / "out", {})
 
 
@@ -211,7 +211,7 @@ def test_failure_with_force_keeps_the_old_output(tpl: Path, tmp_path: Path) -> N
     out = tmp_path / "out"
     out.mkdir()
     (out / "old.txt").write_text("old")
-    with pytest.raises(TemplateError):
+    with pytest.raises(TemplateError, match="'missing' is undefined"):
         render_tree(tpl, out, {}, force=True)
     assert (out / "old.txt").read_text() == "old"
     assert siblings(out) == ["out", "tpl"]
@@ -255,8 +255,9 @@ def test_extra_files(tpl: Path, tmp_path: Path) -> None:
     out = render_tree(tpl, tmp_path / "out", {}, extra_files=extra).out_dir
     assert (out / "m/model.bin").read_bytes() == b"\x01\x02"
     assert (out / "l.txt").read_bytes() == b"x\n"
-    for bad in ("../x", "/abs", "a.txt"):
-        with pytest.raises(TemplateError):
+    for bad, words in (("../x", "would leave the output folder"), ("/abs", "not a relative path"),
+                       ("a.txt", "collides with a rendered template file")):
+        with pytest.raises(TemplateError, match=words):
             render_tree(tpl, tmp_path / "o2", {}, extra_files={bad: b""})
     with pytest.raises(OutputError, match="cannot copy"):
         render_tree(tpl, tmp_path / "o3", {}, extra_files={"m": tmp_path / "missing"})
@@ -322,7 +323,7 @@ def test_json_and_markdown_filters(tpl: Path, tmp_path: Path) -> None:
         out = render_tree(tpl, tmp_path / "out", {"v": value, "n": [1, 2]}, force=True).out_dir
         assert json.loads((out / "a.json").read_text(encoding="utf-8")) == {"v": value, "n": [1, 2]}
     assert md_text("*x* <b>[l](u) `c`") == "\\*x\\* &lt;b&gt;\\[l\\]\\(u\\) \\`c\\`"
-    with pytest.raises(TemplateError):
+    with pytest.raises(TemplateError, match="control character"):
         md_text("a\nb")
 
 

@@ -235,6 +235,7 @@ def ckpt_dir(official_ckpt):
     return official_ckpt / "efficientnet-lite0"
 
 
+@pytest.mark.slow  # builds lite0 from the .pth and runs the dev images
 def test_lite0_pth_top1(pth_model, pth_logits, dev_set):
     correct = int((pth_logits.argmax(axis=1) == dev_set[1]).sum())
     assert abs(correct - 440) <= 5, f"top-1 {correct / 5:.1f}% (expected 88 +- 1)"
@@ -242,6 +243,7 @@ def test_lite0_pth_top1(pth_model, pth_logits, dev_set):
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
 
 
+@pytest.mark.slow  # builds lite0 from the .pth and runs the dev images
 def test_official_checkpoint_matches_pth(ckpt_dir, pth_model, pth_logits, dev_set):
     model = build_model(LITE0)
     info = load_weights(model, LITE0, ckpt_dir)
@@ -265,6 +267,7 @@ def test_official_checkpoint_matches_pth(ckpt_dir, pth_model, pth_logits, dev_se
 # ---------------------------------------------------------------- Keras files
 
 
+@pytest.mark.slow  # builds lite0 from the .pth and runs the dev images
 def test_keras_files_round_trip(pth_model, tmp_path):
     h5 = tmp_path / "lite0.weights.h5"
     pth_model.save_weights(h5)
@@ -292,6 +295,7 @@ def test_keras_files_round_trip(pth_model, tmp_path):
     load_weights(build_model(LITE0, include_top=False), LITE0, archive)
 
 
+@pytest.mark.slow  # builds and saves a 7-class lite0
 def test_fine_tuned_class_count(tmp_path):
     small = build_model(LITE0, num_classes=7)
     path = tmp_path / "seven.weights.h5"

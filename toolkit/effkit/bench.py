@@ -13,7 +13,6 @@ hit both equally; each model's peak memory then comes from its own child.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -28,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from effkit.errors import EffkitError, ModelFileError, UsageError
+from effkit.manifest import sha256_hex
 
 Progress = Callable[[int, int], None]
 
@@ -123,7 +123,7 @@ def _model_file(path: Path) -> tuple[int, str]:
     from effkit.metadata.model_file import load_model_file
 
     data = load_model_file(path)
-    return len(data), hashlib.sha256(data).hexdigest()
+    return len(data), sha256_hex(data)
 
 
 def bench_model(model: Path, *, runs: int = 100, warmup: int = 10, threads: int | None = 1,

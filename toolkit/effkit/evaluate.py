@@ -24,6 +24,7 @@ import numpy as np
 from effkit.errors import DataError, ModelFileError
 from effkit.preprocess import LoadReport, iter_images, list_images, normalize
 from effkit.resources import data_file
+from effkit.variants import NORM_MEAN, NORM_STD
 
 WNID = re.compile(r"^(n\d{8})[_.]")
 
@@ -199,7 +200,7 @@ def _normalization(data: bytes) -> tuple[float, float]:
     except Exception:  # noqa: BLE001 - any metadata problem means: use the defaults
         found = None
     if not found or not found[0] or not found[1]:
-        return 127.0, 128.0
+        return NORM_MEAN, NORM_STD
     mean, std = found
     return float(mean[0]), float(std[0])
 
@@ -321,7 +322,8 @@ def agreement(a: EvalResult, b: EvalResult) -> Agreement:
     return Agreement((n - len(differ)) / n if n else 0.0, n, differ)
 
 
-def keras_predictor(model, mean: float = 127.0, std: float = 128.0) -> Callable[[np.ndarray], np.ndarray]:
+def keras_predictor(model, mean: float = NORM_MEAN,
+                    std: float = NORM_STD) -> Callable[[np.ndarray], np.ndarray]:
     def predict(pixels: np.ndarray) -> np.ndarray:
         return np.asarray(model(normalize(pixels, mean, std)[None], training=False))[0]
 
@@ -345,13 +347,13 @@ def evaluate_files(model: Path, data: Path, *, labels_file: Path | None = None,
     and file record at the top level; with ``compare``, the other model's under
     ``"compare"`` together with the top-1 agreement and the images where they differ.
     """
-    import hashlib
     import time
 
     from effkit.calibration import pick_evenly
     from effkit.errors import UsageError
-    from effkit.labels import check_count, imagenet_labels, read_labels
+    from effkit.labels import Labels
     from effkit.metadata.model_file import load_model_file
+    from effkit.saved_results import model_record
 
     if limit is not None and limit < 1:
         raise UsageError(f"--limit must be at least 1 (got {limit})")
@@ -366,16 +368,16 @@ def evaluate_files(model: Path, data: Path, *, labels_file: Path | None = None,
                          f"({' vs '.join(str(m.num_classes) for m in models)})",
                          "compare two builds of the same classifier")
     if labels_file is not None:
-        labels = read_labels(labels_file, expected=num_classes)
+        labels = list(Labels.from_file(labels_file, expected=num_classes))
     else:
         found = [model_labels(b) for b in blobs]
         if all(f is not None for f in found) and len(found) == 2:
             _same_labels(found[0], found[1])
         labels = next((f for f in found if f is not None), None)
         if labels is not None:
-            check_count(labels, num_classes, source=f"labels in {paths[0]}")
+            Labels(tuple(labels), f"labels in {paths[0]}").check_count(num_classes)
         elif num_classes == 1000:
-            labels = imagenet_labels()
+            labels = list(Labels.imagenet())
     found_set = labelled_images(Path(data), labels, num_classes)
     items = list(found_set.items)
     if limit is not None:
@@ -390,8 +392,7 @@ def evaluate_files(model: Path, data: Path, *, labels_file: Path | None = None,
 
     def one(k: int) -> dict:
         r = results[k]
-        return {"model": {"path": str(paths[k]), "name": paths[k].name, "bytes": len(blobs[k]),
-                          "sha256": hashlib.sha256(blobs[k]).hexdigest(),
+        return {"model": model_record(paths[k], blobs[k]) | {
                           "resolution": models[k].resolution,
                           "input_dtype": np.dtype(models[k].input["dtype"]).name},
                 "top1": round(r.top1, 4), "top5": round(r.top5, 4), "count": r.count,

@@ -1,21 +1,50 @@
-"""build.json: what was built, from what, how long each stage took, and artifact hashes."""
+"""build.json: what was built, from what, how long each stage took, and artifact hashes.
+
+:class:`Manifest` is the one description of a build: the pipeline writes it with
+``to_json`` and ``effkit report`` reads it back with ``from_json``. Every file of the
+build, the rendered app's included, is an :class:`Artifact` (path, size, sha256).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import platform
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import effkit
+from effkit.errors import DataError
 
 MANIFEST_NAME = "build.json"
+FORMAT = 1
 
 
-def file_record(path: Path, root: Path) -> dict:
-    data = Path(path).read_bytes()
-    return {"path": Path(path).relative_to(root).as_posix(), "bytes": len(data),
-            "sha256": hashlib.sha256(data).hexdigest()}
+@dataclass(frozen=True)
+class Artifact:
+    """One written file: its path relative to the build folder, size and sha256."""
+
+    path: str
+    bytes: int
+    sha256: str
+
+    @classmethod
+    def of(cls, path: Path, root: Path) -> Artifact:
+        data = Path(path).read_bytes()
+        return cls(Path(path).relative_to(root).as_posix(), len(data), sha256_hex(data))
+
+    @classmethod
+    def from_dict(cls, doc: dict) -> Artifact:
+        return cls(str(doc["path"]), int(doc["bytes"]), str(doc["sha256"]))
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def versions() -> dict:
@@ -29,35 +58,104 @@ def versions() -> dict:
     return out
 
 
-def write_manifest(root: Path, doc: dict, artifacts: list[Path]) -> dict:
-    """Write build.json into ``root`` with size and sha256 of each artifact; return it."""
-    doc = dict(doc)
-    doc["artifacts"] = [file_record(p, root) for p in artifacts]
-    path = Path(root) / MANIFEST_NAME
-    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return doc
+@dataclass(frozen=True)
+class Manifest:
+    """build.json. The Edge TPU section (with its per-op table) comes last in the file."""
+
+    variant: str
+    quantization: dict  # {"mode": int8/float16/dynamic/float32, "io": uint8/int8/float32}
+    target: str = "?"
+    model_name: str = ""
+    num_classes: int = 0
+    input: dict = field(default_factory=dict)
+    weights: dict = field(default_factory=dict)
+    calibration: dict | None = None
+    app: str | None = None
+    timings_s: dict = field(default_factory=dict)
+    artifacts: tuple[Artifact, ...] = ()
+    app_files: tuple[Artifact, ...] = ()
+    versions: dict = field(default_factory=dict)
+    edgetpu: dict | None = None
+
+    def artifact(self, path: str) -> Artifact | None:
+        return next((a for a in self.artifacts if a.path == path), None)
+
+    def to_dict(self) -> dict:
+        doc: dict[str, Any] = {"effkit_manifest": FORMAT}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("artifacts", "app_files"):
+                value = [a.to_dict() for a in value]
+            if f.name == "app" and value is None:
+                continue
+            if f.name == "edgetpu" and value is None:
+                continue
+            doc[f.name] = value
+        return doc
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, source: str = MANIFEST_NAME) -> Manifest:
+        """Parse build.json; DataError naming the first problem when it is not one.
+
+        Only the variant and the quantization are required (manifests of older effkit
+        versions and hand-written ones are read too); other fields take their defaults.
+        """
+        try:
+            doc = json.loads(text)
+        except ValueError as exc:
+            raise DataError(f"cannot read build manifest {source!r} ({type(exc).__name__})",
+                            "build the folder again with 'effkit build'") from None
+        if not isinstance(doc, dict):
+            raise DataError(f"build manifest {source!r} is not a JSON object",
+                            "build the folder again with 'effkit build'")
+        if not isinstance(doc.get("variant"), str) or not isinstance(doc.get("quantization"), dict):
+            raise DataError(f"{source!r} lacks the variant or quantization",
+                            "build the folder again with 'effkit build'")
+        kinds = {"artifacts": list, "app_files": list, "input": dict, "weights": dict,
+                 "timings_s": dict, "versions": dict, "calibration": dict, "edgetpu": dict}
+        kwargs = {f.name: doc[f.name] for f in dataclasses.fields(cls) if f.name in doc
+                  and (f.name not in kinds or isinstance(doc[f.name], kinds[f.name]))}
+        try:
+            for key in ("artifacts", "app_files"):
+                kwargs[key] = tuple(Artifact.from_dict(a) for a in kwargs.get(key, []))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataError(f"{source!r} has an artifact record without {exc}",
+                            "build the folder again with 'effkit build'") from None
+        return cls(**kwargs)
+
+    @classmethod
+    def read(cls, folder: Path) -> Manifest:
+        path = Path(folder) / MANIFEST_NAME
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataError(f"cannot read build manifest {str(path)!r} ({type(exc).__name__})",
+                            "build the folder again with 'effkit build'") from None
+        return cls.from_json(text, str(path))
+
+    def write(self, root: Path) -> None:
+        (Path(root) / MANIFEST_NAME).write_text(self.to_json(), encoding="utf-8")
 
 
-def read_manifest(folder: Path) -> dict:
-    return json.loads((Path(folder) / MANIFEST_NAME).read_text(encoding="utf-8"))
-
-
-def manifest_for(model: Path, data: bytes, levels: int = 3) -> dict | None:
+def manifest_for(model: Path, data: bytes, levels: int = 3) -> Manifest | None:
     """The build.json of the build that produced ``model`` (bytes ``data``), or None.
 
     Looked for in the model's folder and up to ``levels - 1`` parents (a build's app
     folders hold copies of its models); it counts only when one of its artifacts has
     the model's sha256, so a build.json of another model is never reported.
     """
-    digest = hashlib.sha256(data).hexdigest()
+    digest = sha256_hex(data)
     folder = Path(model).absolute().parent
     for _ in range(levels):
-        try:
-            doc = read_manifest(folder)
-        except (OSError, ValueError):
-            doc = None
-        if isinstance(doc, dict) and any(isinstance(a, dict) and a.get("sha256") == digest
-                                         for a in doc.get("artifacts") or []):
-            return doc
+        if (folder / MANIFEST_NAME).is_file():
+            try:
+                found = Manifest.read(folder)
+            except DataError:
+                found = None
+            if found is not None and any(a.sha256 == digest for a in found.artifacts):
+                return found
         folder = folder.parent
     return None

@@ -20,7 +20,7 @@ def check_output_dir(out_dir: Path, force: bool) -> None:
     """Fail early (before long work) when ``out_dir`` cannot be used."""
     out_dir = Path(out_dir)
     if out_dir.exists():
-        if not out_dir.is_dir():
+        if out_dir.is_symlink() or not out_dir.is_dir():
             raise OutputError(f"output {str(out_dir)!r} exists and is not a folder", "choose another --out")
         if any(out_dir.iterdir()) and not force:
             raise OutputError(
@@ -86,9 +86,15 @@ def write_file_atomic(path: Path, data: bytes, force: bool) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

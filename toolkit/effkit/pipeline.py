@@ -1,41 +1,51 @@
-"""The build pipeline, stage by stage.
+"""The build pipeline: plan once, then run on values.
 
-variant table -> Keras model -> weights -> calibration -> TFLite bytes -> metadata
--> Edge TPU check and compile -> rendered app. Each stage is a call into its own
-module; this file only orders them, times them and stages the outputs so that
-nothing is left half-written.
+``plan(BuildRequest) -> BuildPlan`` does every check and every cheap read once, without
+TensorFlow (the variant, flags that must fit together, the output folder, the labels,
+the weights source with its class count and sha256, the calibration folder, the Edge
+TPU compiler and its version). ``run(BuildPlan)`` then runs the long stages on those
+values: Keras model -> weights -> calibration -> TFLite bytes -> metadata -> Edge TPU
+check and compile -> rendered app, each a call into its own module, timed, with the
+outputs staged so that nothing is left half-written.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from effkit import labels as labels_mod
 from effkit.convert import ConvertOptions
 from effkit.errors import EdgeTPUCoverageError, UsageError
+from effkit.labels import Labels
+from effkit.manifest import Artifact, Manifest
 from effkit.outputs import check_output_dir, staged_dir
+from effkit.progress import ProgressFn, StageClock
 from effkit.variants import Variant, get_variant
+from effkit.weight_sources import WeightsSource, resolve_weights
+
+if TYPE_CHECKING:
+    from effkit.calibration import CalibrationSet
 
 TARGETS = ("cpu", "coral", "android")
-
-
-# on_progress(stage, done, total): total 0 means "no known length".
-ProgressFn = Callable[[str, int, int], None]
+MODEL_FILE = "model.tflite"
+LABELS_FILE = "labels.txt"
 
 
 @dataclass(frozen=True)
 class BuildRequest:
+    """What the user asked for, as given (paths, names, flags)."""
+
     variant: str
     target: str = "cpu"
     out: Path | None = None
-    weights: str | None = None
-    labels: Path | None = None
-    calibration: Path | None = None
+    weights: str | Path | None = None
+    # a labels file, or the names themselves (train hands over its classes in memory)
+    labels: Path | str | Sequence[str] | Labels | None = None
+    # a folder of images, or a CalibrationSet already in memory (train's training split)
+    calibration: Path | str | CalibrationSet | None = None
     calibration_size: int | None = None
     quant: str = "int8"
     io: str = "uint8"
@@ -59,38 +69,59 @@ class BuildRequest:
     model_version: str = "1"
 
     def out_dir(self) -> Path:
-        return self.out or Path("build") / f"{self.variant}-{self.target}"
+        return Path(self.out) if self.out is not None else Path("build") / f"{self.variant}-{self.target}"
 
 
-@dataclass
-class StageClock:
-    """Times each stage; reports to an optional progress callback."""
+@dataclass(frozen=True)
+class BuildPlan:
+    """A checked request: every value the long stages need, resolved once."""
 
-    on_progress: ProgressFn | None = None
-    seconds: dict[str, float] = field(default_factory=dict)
+    request: BuildRequest
+    variant: Variant
+    options: ConvertOptions
+    weights: WeightsSource
+    num_classes: int
+    labels: Labels
+    calibration: Path | CalibrationSet | None  # a checked folder, a set, or None: distil
+    compiler: Any | None  # an edgetpu.locate.CompilerChoice; None: --skip-compile or not coral
+    out_dir: Path
+    model_name: str
+    description: str
 
-    @contextmanager
-    def stage(self, name: str) -> Iterator[Callable[[int, int], None]]:
-        start = time.perf_counter()
+    @property
+    def target(self) -> str:
+        return self.request.target
 
-        def tick(done: int, total: int) -> None:
-            if self.on_progress:
-                self.on_progress(name, done, total)
-
-        tick(0, 0)
-        yield tick
-        self.seconds[name] = round(time.perf_counter() - start, 3)
-        tick(1, 1)
+    def metadata_args(self) -> dict:
+        req = self.request
+        return dict(labels=self.labels, norm_mean=self.variant.norm_mean,
+                    norm_std=self.variant.norm_std, name=self.model_name,
+                    description=self.description, version=req.model_version, author=req.author,
+                    license=req.license)
 
 
 @dataclass(frozen=True)
 class BuildResult:
+    """What a build wrote: the folder, its files and its manifest (build.json)."""
+
     out_dir: Path
-    manifest: dict
+    model_path: Path
+    labels_path: Path
+    edgetpu_model_path: Path | None
+    app_dir: Path | None
+    manifest: Manifest
+
+    def to_dict(self) -> dict:
+        paths = {f.name: (None if getattr(self, f.name) is None else str(getattr(self, f.name)))
+                 for f in dataclasses.fields(self) if f.name != "manifest"}
+        return paths | {"manifest": self.manifest.to_dict()}
 
 
-def validate(req: BuildRequest) -> tuple[Variant, ConvertOptions]:
-    """Every check that needs no heavy work, done before any long stage."""
+def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
+    """Every check that needs no long work, done once, in the order a user fixes them.
+
+    ``check_weights=False`` (train, before the weights exist) skips reading the weights.
+    """
     variant = get_variant(req.variant)
     if req.target not in TARGETS:
         raise UsageError(f"unknown target {req.target!r}", f"use one of {', '.join(TARGETS)}")
@@ -104,16 +135,41 @@ def validate(req: BuildRequest) -> tuple[Variant, ConvertOptions]:
         raise UsageError("--calibration-size must be at least 1")
     if not 0.0 <= req.min_tpu_ops <= 1.0:
         raise UsageError("--min-tpu-ops must be a fraction between 0 and 1")
-    check_output_dir(req.out_dir(), req.force)
-    edgetpu_compiler(req)
-    from effkit.weights import resolve_source
-
-    resolve_source(variant, req.weights)  # lite3/4 without --weights, missing files: fail now
-    if req.calibration is not None:
+    out_dir = req.out_dir()
+    check_output_dir(out_dir, req.force)
+    compiler = edgetpu_compiler(req)
+    given = _given_labels(req.labels)  # a bad labels file fails before the weights are read
+    weights = (resolve_weights(variant, req.weights) if check_weights
+               else WeightsSource("pending", None, None, None))
+    labels = given or _default_labels(weights)
+    num_classes = weights.num_classes or len(labels)
+    labels.check_count(num_classes)
+    calibration = req.calibration
+    if isinstance(calibration, (str, Path)):
         from effkit.calibration import check_folder
 
-        check_folder(req.calibration)
-    return variant, options
+        calibration = Path(calibration)
+        check_folder(calibration)
+    name = req.model_name or f"EfficientNet-{variant.name.capitalize()}"
+    description = req.description or (
+        f"EfficientNet-{variant.name} image classifier ({num_classes} classes), "
+        f"{req.quant} quantized by effkit")
+    return BuildPlan(request=req, variant=variant, options=options, weights=weights,
+                     num_classes=num_classes, labels=labels, calibration=calibration,
+                     compiler=compiler, out_dir=out_dir, model_name=name, description=description)
+
+
+def _given_labels(labels) -> Labels | None:
+    if isinstance(labels, (str, Path)):
+        return Labels.from_file(Path(labels))
+    return None if labels is None else Labels.of(labels)
+
+
+def _default_labels(weights: WeightsSource) -> Labels:
+    if weights.num_classes not in (None, 1000):
+        raise UsageError(f"the weights have {weights.num_classes} classes, not ImageNet's 1000",
+                         "pass --labels FILE with one label per class")
+    return Labels.imagenet()
 
 
 def edgetpu_compiler(req: BuildRequest):
@@ -121,7 +177,7 @@ def edgetpu_compiler(req: BuildRequest):
     (None with --skip-compile or another target; ``.compiler`` None when neither a local
     compiler nor a Docker engine is found: the build then finishes without it).
 
-    Looked up, and its version read, before any long stage: a broken binary (or the docker
+    Looked up, and its version read, once, while planning: a broken binary (or the docker
     image build) fails the build in seconds; so does a missing one with --require-compile.
     """
     if req.target != "coral" or req.skip_compile:
@@ -138,134 +194,130 @@ def edgetpu_compiler(req: BuildRequest):
     return choice
 
 
-def run_build(req: BuildRequest, on_progress: ProgressFn | None = None) -> BuildResult:
+def run(plan: BuildPlan, progress: ProgressFn | None = None) -> BuildResult:
+    """Run the long stages of a plan; the output folder appears complete or not at all."""
+    from effkit.convert import convert, import_tensorflow_quietly, pin_input_range
+
+    import_tensorflow_quietly()
     from effkit import calibration as calib
-    from effkit.convert import convert
-    from effkit.manifest import versions, write_manifest
+    from effkit.manifest import versions
     from effkit.metadata import attach_classifier_metadata, verify
     from effkit.model import build_model
-    from effkit.weights import load_weights, num_classes_of
+    from effkit.weights import load_weights
 
-    variant, options = validate(req)
-    clock = StageClock(on_progress)
-
-    # Labels first: a bad labels file must fail before minutes of work.
-    if req.labels is not None:
-        label_list = labels_mod.read_labels(req.labels)
-    else:
-        label_list = None
-    file_classes = num_classes_of(req.weights) if req.weights else None
-    num_classes = file_classes or (len(label_list) if label_list and req.weights else 1000)
-    if label_list is None:
-        if num_classes != 1000:
-            raise UsageError(f"the weights have {num_classes} classes, not ImageNet's 1000",
-                             "pass --labels FILE with one label per class")
-        label_list = labels_mod.imagenet_labels()
-    labels_mod.check_count(label_list, num_classes, source=str(req.labels or "ImageNet labels"))
-
-    compiler = edgetpu_compiler(req)
-
-    calib_set = None
-    if options.quant == "int8" and req.calibration is not None:
+    clock = StageClock(progress)
+    variant, options, req = plan.variant, plan.options, plan.request
+    calib_set = plan.calibration if not isinstance(plan.calibration, Path) else None
+    if options.quant == "int8" and isinstance(plan.calibration, Path):
         # Before the model: an unusable folder fails in seconds, not after minutes.
         with clock.stage("calibration") as tick:
-            calib_set = calib.from_folder(req.calibration, variant,
+            calib_set = calib.from_folder(plan.calibration, variant,
                                           req.calibration_size or calib.DEFAULT_FOLDER_SIZE, tick)
-
     with clock.stage("model"):
-        model = build_model(variant, num_classes=num_classes)
+        model = build_model(variant, num_classes=plan.num_classes)
     with clock.stage("weights"):
-        weights = load_weights(model, variant, req.weights)
-
+        weights = load_weights(model, variant, plan.weights)
     if options.quant == "int8" and calib_set is None:
         with clock.stage("calibration") as tick:
             settings = calib.DistillSettings()
             if req.calibration_size:
                 settings = calib.DistillSettings(count=req.calibration_size)
             calib_set = calib.distilled(model, variant, settings, tick)
-
     with clock.stage("convert"):
-        from effkit.convert import pin_input_range
-
         inputs = None
         if calib_set is not None:
             inputs = pin_input_range(calib_set.inputs, variant.norm_mean, variant.norm_std)
         tflite = convert(model, options, inputs)
-
-    name = req.model_name or f"EfficientNet-{variant.name.capitalize()}"
-    meta_args = dict(
-        labels=label_list, norm_mean=variant.norm_mean, norm_std=variant.norm_std, name=name,
-        description=req.description or (
-            f"EfficientNet-{variant.name} image classifier ({num_classes} classes), "
-            f"{req.quant} quantized by effkit"),
-        version=req.model_version, author=req.author, license=req.license,
-    )
     with clock.stage("metadata"):
-        tflite = attach_classifier_metadata(tflite, **meta_args)
-        verify(tflite, label_list)
+        tflite = attach_classifier_metadata(tflite, **plan.metadata_args())
+        verify(tflite, plan.labels)
 
-    doc: dict = {
-        "effkit_manifest": 1,
-        "versions": versions(),
-        "variant": variant.name,
-        "target": req.target,
-        "model_name": name,
-        "num_classes": num_classes,
-        "input": {"resolution": variant.resolution, "norm_mean": variant.norm_mean,
-                  "norm_std": variant.norm_std},
-        "weights": dataclasses.asdict(weights),
-        "quantization": {"mode": options.quant, "io": options.io if options.quant == "int8" else "float32"},
-        "calibration": calib_set.describe() if calib_set else None,
-    }
-
-    out_dir = req.out_dir()
-    with staged_dir(out_dir, req.force) as tmp:
-        model_path = tmp / "model.tflite"
+    fields: dict[str, Any] = dict(
+        variant=variant.name, target=req.target, model_name=plan.model_name,
+        num_classes=plan.num_classes,
+        input={"resolution": variant.resolution, "norm_mean": variant.norm_mean,
+               "norm_std": variant.norm_std},
+        weights=dataclasses.asdict(weights),
+        quantization={"mode": options.quant,
+                      "io": options.io if options.quant == "int8" else "float32"},
+        calibration=calibration_section(calib_set), versions=versions())
+    with staged_dir(plan.out_dir, req.force) as tmp:
+        model_path = tmp / MODEL_FILE
         model_path.write_bytes(tflite)
-        (tmp / "labels.txt").write_bytes(labels_mod.write_labels(label_list))
-        artifacts = [model_path, tmp / "labels.txt"]
+        (tmp / LABELS_FILE).write_bytes(plan.labels.to_bytes())
+        artifacts = [model_path, tmp / LABELS_FILE]
         edgetpu_path = None
         if req.target == "coral":
-            doc["edgetpu"], edgetpu_path = _edgetpu_stages(req, clock, tflite, model_path, tmp,
-                                                           compiler, meta_args, label_list)
+            fields["edgetpu"], edgetpu_path = _edgetpu_stages(plan, clock, tflite, model_path, tmp)
             if edgetpu_path:
                 artifacts += sorted(p for p in tmp.iterdir() if p.name.startswith("model_edgetpu"))
         if req.target in ("coral", "android"):
             with clock.stage("app"):
-                app_dir = _render_app(req, variant, name, label_list, model_path, edgetpu_path, tmp)
-            doc["app"] = str(app_dir.relative_to(tmp))
-        doc["timings_s"] = dict(clock.seconds)
-        doc["timings_s"]["total"] = round(sum(clock.seconds.values()), 3)
-        manifest = write_manifest(tmp, doc, artifacts)
-    return BuildResult(out_dir=out_dir, manifest=manifest)
+                app_dir = _render_app(plan, model_path, edgetpu_path, tmp)
+            fields["app"] = app_dir.relative_to(tmp).as_posix()
+            fields["app_files"] = tuple(Artifact.of(p, tmp) for p in sorted(app_dir.rglob("*"))
+                                        if p.is_file())
+        manifest = Manifest(**fields, timings_s=clock.timings(),
+                            artifacts=tuple(Artifact.of(p, tmp) for p in artifacts))
+        manifest.write(tmp)
+    out = plan.out_dir
+    return BuildResult(out_dir=out, model_path=out / MODEL_FILE, labels_path=out / LABELS_FILE,
+                       edgetpu_model_path=out / edgetpu_path.name if edgetpu_path else None,
+                       app_dir=out / manifest.app if manifest.app else None, manifest=manifest)
 
 
-def _edgetpu_stages(req, clock, tflite, model_path, tmp, compiler, meta_args, label_list):
+def run_build(req: BuildRequest, progress: ProgressFn | None = None) -> BuildResult:
+    """``run(plan(req))``."""
+    return run(plan(req), progress)
+
+
+def calibration_section(calib_set) -> dict | None:
+    """The calibration set as build.json records it; ``detail`` is an object, never JSON
+    text inside a string (a folder: its path; distilled: the settings)."""
+    import json
+
+    if calib_set is None:
+        return None
+    doc = calib_set.describe()
+    detail = doc.get("detail")
+    if isinstance(detail, str):
+        try:
+            parsed = json.loads(detail)
+        except ValueError:
+            parsed = None
+        doc["detail"] = parsed if isinstance(parsed, dict) else {"path": detail}
+    return doc
+
+
+def _edgetpu_stages(plan: BuildPlan, clock: StageClock, tflite: bytes, model_path: Path,
+                    tmp: Path):
     """check -> compile -> attach the metadata again (the compiler strips it) -> verify.
 
-    ``compiler`` is :func:`edgetpu_compiler`'s choice; the stages live in effkit.edgetpu.stage
-    (shared with ``effkit compile-edgetpu OUT/``), which re-attaches model.tflite's metadata.
+    ``plan.compiler`` is :func:`edgetpu_compiler`'s choice; the stages live in
+    effkit.edgetpu.stage (shared with ``effkit compile-edgetpu OUT/``), which re-attaches
+    model.tflite's metadata.
     """
     from effkit.edgetpu import stage
     from effkit.edgetpu.check import check_model
+    from effkit.edgetpu.locate import compiler_version
 
-    found = compiler.compiler if compiler is not None else None
+    req, choice = plan.request, plan.compiler
+    found = choice.compiler if choice is not None else None
     with clock.stage("edgetpu-check"):
-        from effkit.edgetpu.locate import compiler_version
-
         report = check_model(tflite, min_runtime_version=req.min_runtime_version,
                              compiler_version=compiler_version(found) if found else None)
     if found is None:
         _require_tpu_fraction(report.tpu_fraction, req.min_tpu_ops, "are predicted to map")
-        reason = "--skip-compile" if compiler is None else compiler.note
-        return stage.not_compiled(report.to_dict(), reason, finish=compiler is not None), None
+        reason = "--skip-compile" if choice is None else choice.note
+        section = stage.not_compiled(report.to_dict(), reason, finish=choice is not None)
+        return stage.tables_last(section), None
     with clock.stage("edgetpu-compile"):
         section, result = stage.compile_section(
-            report.to_dict(), compiler, model_path, tmp, timeout_s=req.compile_timeout,
+            report.to_dict(), choice, model_path, tmp, timeout_s=req.compile_timeout,
             num_segments=req.num_segments, min_runtime_version=req.min_runtime_version)
-    section["compiler_note"] = compiler.note
+    section["compiler_note"] = choice.note
     _require_tpu_fraction(result.report.tpu_fraction, req.min_tpu_ops, "map")
-    return section, result.compiled_paths[0]
+    return stage.tables_last(section), result.compiled_paths[0]
 
 
 def _require_tpu_fraction(fraction: float | None, minimum: float, verb: str) -> None:
@@ -276,14 +328,16 @@ def _require_tpu_fraction(fraction: float | None, minimum: float, verb: str) -> 
         )
 
 
-def _render_app(req, variant, name, label_list, model_path, edgetpu_path, tmp) -> Path:
+def _render_app(plan: BuildPlan, model_path: Path, edgetpu_path: Path | None, tmp: Path) -> Path:
+    req, variant = plan.request, plan.variant
     if req.target == "coral":
         from effkit.apps.coral import render_coral_app
 
-        return render_coral_app(tmp / "coral", model_name=name, variant=variant, labels=label_list,
-                                cpu_model=model_path, edgetpu_model=edgetpu_path)
+        return render_coral_app(tmp / "coral", model_name=plan.model_name, variant=variant,
+                                labels=plan.labels, cpu_model=model_path,
+                                edgetpu_model=edgetpu_path)
     from effkit.apps.android import render_android_app
 
     return render_android_app(tmp / "android", app_id=req.app_id or f"com.example.{variant.name}",
-                              app_name=req.app_name or name, model_name=name, variant=variant,
-                              labels=label_list, model_path=model_path)
+                              app_name=req.app_name or plan.model_name, model_name=plan.model_name,
+                              variant=variant, labels=plan.labels, model_path=model_path)

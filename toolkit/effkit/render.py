@@ -27,13 +27,13 @@ import os
 import shlex
 import shutil
 import stat
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
 from effkit.errors import OutputError, TemplateError
+from effkit.outputs import staged_dir
 
 TEMPLATE_SUFFIX = ".jinja"
 ANSWERS_FILE = ".effkit-answers.json"
@@ -331,15 +331,6 @@ def _write_tree(template_root: Path, dest: Path, context: Mapping[str, Any],
     return sorted(written)
 
 
-def _check_out_dir(out_dir: Path, force: bool) -> None:
-    if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
-        raise OutputError(f"output {str(out_dir)!r} exists and is not a folder",
-                          "choose another output folder")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
-        raise OutputError(f"output folder {str(out_dir)!r} is not empty",
-                          "choose another folder or pass --force to replace it")
-
-
 def render_tree(
     template_root: Path,
     out_dir: Path,
@@ -361,46 +352,14 @@ def render_tree(
     if not template_root.is_dir():
         raise TemplateError(f"template folder {str(template_root)!r} does not exist",
                             "reinstall effkit")
-    _check_out_dir(out_dir, force)
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-    except OSError as exc:
-        raise OutputError(f"cannot write to {str(out_dir.parent)!r}: {exc.strerror}",
-                          "choose a writable output folder") from None
-    try:
-        files = _write_tree(template_root, tmp, context, extra_files or {})
-        os.chmod(tmp, 0o755)
-        _replace(tmp, out_dir, force)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise OutputError(f"cannot write the rendered files next to {str(out_dir)!r}: "
-                          f"{exc.strerror or exc}",
-                          "check free space and permissions of the output folder") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with staged_dir(out_dir, force) as tmp:
+        try:
+            files = _write_tree(template_root, tmp, context, extra_files or {})
+        except OSError as exc:
+            raise OutputError(f"cannot write the rendered files next to {str(out_dir)!r}: "
+                              f"{exc.strerror or exc}",
+                              "check free space and permissions of the output folder") from None
     return RenderResult(out_dir=given, files=tuple(files), answers_file=given / ANSWERS_FILE)
-
-
-def _replace(tmp: Path, out_dir: Path, force: bool) -> None:
-    """Move the finished tree into place; an old folder is removed only after that succeeds."""
-    _check_out_dir(out_dir, force)  # again: something may have appeared meanwhile
-    old = None
-    try:
-        if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old",
-                                        dir=out_dir.parent))
-            os.replace(out_dir, old / "tree")
-        os.replace(tmp, out_dir)
-    except OSError as exc:
-        if old is not None and (old / "tree").exists() and not out_dir.exists():
-            os.replace(old / "tree", out_dir)
-        raise OutputError(f"cannot move the rendered app to {str(out_dir)!r}: {exc.strerror}",
-                          "check permissions of the output folder") from None
-    finally:
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
 
 
 def load_answers(out_dir: Path) -> dict[str, Any]:

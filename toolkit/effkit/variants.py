@@ -50,6 +50,12 @@ class PublishedFigures:
     cpu_ms_int8: float
 
 
+# EfficientNet-Lite's input normalization, (pixel - 127) / 128, for every variant (the
+# default wherever a model states none: metadata, evaluation of a bare model).
+NORM_MEAN = 127.0
+NORM_STD = 128.0
+
+
 @dataclass(frozen=True)
 class Variant:
     """An EfficientNet-Lite variant: scaling coefficients and published figures."""
@@ -64,8 +70,8 @@ class Variant:
     # Official checkpoint folder name, e.g. "efficientnet-lite0".
     official_name: str = ""
     # Preprocessing, shared by calibration, evaluation, metadata and the apps.
-    norm_mean: float = 127.0
-    norm_std: float = 128.0
+    norm_mean: float = NORM_MEAN
+    norm_std: float = NORM_STD
     stem_filters: int = 32
     head_filters: int = 1280
     depth_divisor: int = 8

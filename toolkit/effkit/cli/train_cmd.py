@@ -15,6 +15,7 @@ from effkit.cli._common import (
     handle_errors,
     import_tensorflow_quietly,
     print_json,
+    stage_progress,
 )
 
 PHASE_TITLES = {"head": "head", "fine_tune": "fine-tune"}
@@ -115,14 +116,12 @@ def train(
 
 
 def _build_request(config, target: str, skip_compile: bool, compiler: str | None):
-    from dataclasses import replace
-
-    from effkit.pipeline import validate as validate_build
+    from effkit.pipeline import plan
     from effkit.train import build_request
 
     request = build_request(config, target, skip_compile=skip_compile, compiler=compiler)
     # The weights do not exist yet: check everything else (the Edge TPU compiler too) now.
-    validate_build(replace(request, weights="random"))
+    plan(request, check_weights=False)
     return request
 
 
@@ -178,19 +177,10 @@ def _train(config, progress, *, quiet: bool):
 
 
 def _build(result, request, progress) -> dict:
-    from effkit.cli.build import STAGE_TITLES
     from effkit.train import build_trained
 
-    titles = dict(STAGE_TITLES, evaluate="Accuracy on the validation split")
-    tasks: dict[str, int] = {}
-
-    def on_progress(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
-            tasks[stage] = progress.add_task(titles.get(stage, stage), total=None)
-        if total:
-            progress.update(tasks[stage], completed=done, total=total)
-
-    return build_trained(result, request, on_progress)
+    with stage_progress(rich_progress=progress) as on_progress:
+        return build_trained(result, request, on_progress)
 
 
 def _report(result, summary: dict) -> None:

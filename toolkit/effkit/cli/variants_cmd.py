@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from rich import box
 from rich.table import Table
 
 from effkit.cli._common import JsonOpt, console, handle_errors, print_json
@@ -22,31 +23,22 @@ def variants(json_out: JsonOpt = False) -> None:
             ]
         )
         return
-    table = Table(title="EfficientNet-Lite variants (published figures: tensorflow/tpu, Pixel 4)")
-    for col in (
-        "variant",
-        "width",
-        "depth",
-        "input",
-        "dropout",
-        "params",
-        "MAdds",
-        "top-1 FP32",
-        "top-1 INT8",
-        "weights",
-    ):
-        table.add_column(col)
+    # Compact enough for an 80-column terminal: no borders between cells, short headers,
+    # parameters in millions; the note below says what the columns are.
+    table = Table(title="EfficientNet-Lite variants", box=box.SIMPLE_HEAD, padding=(0, 1),
+                  collapse_padding=True, pad_edge=False)
+    for col in ("variant", "width", "depth", "input", "drop", "params", "MAdds",
+                "top-1\nfp32", "top-1\nint8", "weights"):
+        table.add_column(col, justify="left" if col in ("variant", "weights") else "right",
+                         no_wrap=True)
     for v in VARIANTS.values():
         table.add_row(
-            v.name,
-            f"{v.width_coefficient}",
-            f"{v.depth_coefficient}",
-            f"{v.resolution}",
-            f"{v.dropout_rate}",
-            f"{v.trainable_params:,}",
-            v.published.madds,
-            f"{v.published.top1_fp32}%",
-            f"{v.published.top1_int8}%",
-            "bundled port" if v.pth_package else "official (downloaded)",
+            v.name, f"{v.width_coefficient}", f"{v.depth_coefficient}", f"{v.resolution}",
+            f"{v.dropout_rate}", f"{v.trainable_params / 1e6:.2f}M", v.published.madds,
+            f"{v.published.top1_fp32}%", f"{v.published.top1_int8}%",
+            "bundled" if v.pth_package else "official",
         )
     console.print(table)
+    console.print("top-1: Google's published ImageNet figures (tensorflow/tpu). weights: bundled "
+                  "with effkit, or pass Google's official checkpoint with --weights.",
+                  highlight=False)

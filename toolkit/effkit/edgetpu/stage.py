@@ -53,6 +53,12 @@ def reattach_metadata(compiled: Sequence[Path], source: bytes) -> None:
         write_file_atomic(path, data, force=True)
 
 
+def tables_last(section: dict) -> dict:
+    """The per-op tables ("check", "compile") last: the summary fields stay readable at the top."""
+    return {k: v for k, v in section.items() if k not in ("check", "compile")} | {
+        k: section[k] for k in ("check", "compile") if k in section}
+
+
 def not_compiled(check: dict, reason: str, *, finish: bool) -> dict:
     """The build.json section of a coral build without the Edge TPU model; ``finish``: the
     build could not compile (not --skip-compile), so it ends with :func:`closing_warning`."""
@@ -89,9 +95,11 @@ def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: b
                          min_runtime_version: int | None = None,
                          on_stage: Any = None) -> dict:
     """Compile a finished ``effkit build --target coral`` folder in place; returns build.json."""
-    from effkit import labels as labels_mod
+    import dataclasses
+
     from effkit.apps.coral import render_coral_app
-    from effkit.manifest import MANIFEST_NAME, read_manifest, write_manifest
+    from effkit.labels import Labels
+    from effkit.manifest import MANIFEST_NAME, Artifact, Manifest
     from effkit.outputs import staged_dir
     from effkit.variants import get_variant
 
@@ -100,15 +108,11 @@ def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: b
         raise UsageError(f"{str(out_dir)!r} is not an effkit build folder (no {MANIFEST_NAME})",
                          "pass the --out folder of 'effkit build --target coral', or a "
                          ".tflite model")
-    try:
-        doc = read_manifest(out_dir)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read {out_dir / MANIFEST_NAME}: {exc}",
-                         "rebuild the folder with 'effkit build'") from None
-    if doc.get("target") != "coral" or not isinstance(doc.get("edgetpu"), dict):
-        raise UsageError(f"{str(out_dir)!r} is a --target {doc.get('target')} build",
+    doc = Manifest.read(out_dir)
+    if doc.target != "coral" or not isinstance(doc.edgetpu, dict):
+        raise UsageError(f"{str(out_dir)!r} is a --target {doc.target} build",
                          "build with --target coral, or pass the .tflite model")
-    if doc["edgetpu"].get("compiled") and not force:
+    if doc.edgetpu.get("compiled") and not force:
         raise OutputError(f"{str(out_dir)!r} already has its Edge TPU model",
                           "pass --force to compile it again")
     choice = choose_compiler(compiler, require=True)
@@ -117,8 +121,8 @@ def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: b
     if on_stage:
         on_stage(choice.note)
     compiler_version(choice.compiler)  # docker: builds the image before anything is copied
-    labels = labels_mod.read_labels(out_dir / "labels.txt")
-    variant = get_variant(doc["variant"])
+    labels = Labels.from_file(out_dir / "labels.txt")
+    variant = get_variant(doc.variant)
     with staged_dir(out_dir, True) as tmp:
         for item in out_dir.iterdir():  # everything but the old Edge TPU files and app
             if item.name.startswith(EDGETPU_PREFIX) or item.name in ("coral", MANIFEST_NAME):
@@ -129,20 +133,22 @@ def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: b
             else:
                 shutil.copy2(item, dst)
         section, result = compile_section(
-            doc["edgetpu"].get("check", {}), choice, tmp / "model.tflite", tmp,
+            doc.edgetpu.get("check", {}), choice, tmp / "model.tflite", tmp,
             timeout_s=timeout_s, num_segments=num_segments,
             min_runtime_version=min_runtime_version)
-        render_coral_app(tmp / "coral", model_name=doc["model_name"], variant=variant,
-                         labels=labels, cpu_model=tmp / "model.tflite",
-                         edgetpu_model=result.compiled_paths[0])
-        doc["edgetpu"] = section
-        timings = dict(doc.get("timings_s") or {})
+        app_dir = render_coral_app(tmp / "coral", model_name=doc.model_name, variant=variant,
+                                   labels=labels, cpu_model=tmp / "model.tflite",
+                                   edgetpu_model=result.compiled_paths[0])
+        timings = {k: v for k, v in doc.timings_s.items() if k != "total"}
         timings["edgetpu-compile"] = round(result.elapsed_s, 3)
-        timings["total"] = round(sum(v for k, v in timings.items() if k != "total"), 3)
-        doc["timings_s"] = timings
-        kept = [tmp / a["path"] for a in doc.get("artifacts", [])
-                if not a["path"].startswith(EDGETPU_PREFIX) and (tmp / a["path"]).is_file()]
+        timings["total"] = round(sum(timings.values()), 3)
+        kept = [tmp / a.path for a in doc.artifacts
+                if not a.path.startswith(EDGETPU_PREFIX) and (tmp / a.path).is_file()]
         edgetpu = sorted(p for p in tmp.iterdir() if p.name.startswith(EDGETPU_PREFIX))
-        doc.pop("artifacts", None)
-        manifest = write_manifest(tmp, doc, kept + edgetpu)
-    return manifest
+        manifest = dataclasses.replace(
+            doc, edgetpu=tables_last(section), timings_s=timings,
+            app=app_dir.relative_to(tmp).as_posix(),
+            artifacts=tuple(Artifact.of(p, tmp) for p in kept + edgetpu),
+            app_files=tuple(Artifact.of(p, tmp) for p in sorted(app_dir.rglob("*")) if p.is_file()))
+        manifest.write(tmp)
+    return manifest.to_dict()

@@ -1,0 +1,238 @@
+"""The Python API (effkit/__init__.py, docs/api.md), called directly: each call, its result
+type and its errors. Bad input raises an EffkitError subclass with a hint before any
+TensorFlow import (checked once in a fresh interpreter, where sys.modules tells)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import effkit
+from effkit.errors import (
+    DataError,
+    EffkitError,
+    LabelsError,
+    ModelFileError,
+    OutputError,
+    ToolNotFoundError,
+    UsageError,
+    VariantError,
+    WeightsError,
+)
+
+# --------------------------------------------------------------------------- no TensorFlow
+
+_BAD_INPUT_SCRIPT = """
+import json, sys
+import effkit
+loaded_on_import = sorted(m for m in ("tensorflow", "keras", "jinja2", "matplotlib") if m in sys.modules)
+out = sys.argv[1]
+calls = {
+    "variant": lambda: effkit.build("lite9", out=out),
+    "target": lambda: effkit.build("lite0", target="tpu", out=out),
+    "labels": lambda: effkit.build("lite0", labels=["cat", "dog"], out=out),
+    "large": lambda: effkit.build("lite3", out=out),
+    "calibration": lambda: effkit.build("lite0", calibration=out + "-missing", out=out),
+    "compiler": lambda: effkit.build("lite0", target="coral", out=out, require_compile=True),
+    "eval": lambda: effkit.evaluate(out + "-missing.tflite", out),
+    "inspect": lambda: effkit.inspect(out + "-missing.tflite"),
+}
+errors = {}
+for name, call in calls.items():
+    try:
+        call()
+    except effkit.EffkitError as exc:
+        errors[name] = [type(exc).__name__, exc.one_line()]
+print(json.dumps({"on_import": loaded_on_import, "errors": errors,
+                  "tensorflow": "tensorflow" in sys.modules}))
+"""
+
+
+def test_import_is_light_and_bad_input_fails_before_tensorflow(tmp_path):
+    # No edgetpu_compiler anywhere; offline, so lite3's official checkpoint is not fetched.
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "EFFKIT_OFFLINE": "1"}
+    proc = subprocess.run([sys.executable, "-c", _BAD_INPUT_SCRIPT, str(tmp_path / "o")],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert doc["on_import"] == []
+    errors = doc["errors"]
+    assert errors["variant"][0] == "VariantError" and "unknown variant 'lite9'" in errors["variant"][1]
+    assert errors["target"][0] == "UsageError" and "unknown target" in errors["target"][1]
+    assert errors["labels"][0] == "LabelsError" and "2 labels" in errors["labels"][1]
+    assert errors["large"][0] == "WeightsError" and "efficientnet-lite3" in errors["large"][1]
+    assert errors["calibration"][0] == "DataError" and "does not exist" in errors["calibration"][1]
+    assert "edgetpu_compiler" in errors["compiler"][1] and "--skip-compile" in errors["compiler"][1]
+    assert errors["eval"][0] == "ModelFileError" and errors["inspect"][0] == "ModelFileError"
+    assert doc["tensorflow"] is False
+    assert not (tmp_path / "o").exists()
+
+
+# --------------------------------------------------------------------------- errors in-process
+
+
+def _raises(exc_type, words, call):
+    with pytest.raises(exc_type) as info:
+        call()
+    assert isinstance(info.value, EffkitError)
+    line = info.value.one_line()
+    for w in words:
+        assert w in line, line
+    return info.value
+
+
+def test_build_errors_name_the_problem_and_the_fix(tmp_path):
+    out = tmp_path / "o"
+    err = _raises(VariantError, ["unknown variant 'lite9'"], lambda: effkit.build("lite9", out=out))
+    assert "lite0" in err.hint
+    _raises(UsageError, ["Edge TPU needs --quant int8"],
+            lambda: effkit.build("lite0", target="coral", quant="float16", out=out))
+    _raises(UsageError, ["--calibration-size must be at least 1"],
+            lambda: effkit.build("lite0", calibration_size=0, out=out))
+    _raises(LabelsError, ["label 2 is empty"], lambda: effkit.build("lite0", labels=["a", " "], out=out))
+    _raises(LabelsError, ["3 labels", "1000 outputs"],
+            lambda: effkit.build("lite0", labels=["a", "b", "c"], out=out))
+    (tmp_path / "labels.txt").write_bytes(b"caf\xe9\n")
+    _raises(LabelsError, ["not UTF-8"], lambda: effkit.build("lite0", labels=tmp_path / "labels.txt",
+                                                             out=out))
+    _raises(WeightsError, ["do not exist"], lambda: effkit.build("lite0", weights=tmp_path / "w.h5",
+                                                                 out=out))
+    (tmp_path / "empty").mkdir()
+    _raises(DataError, ["has no images"], lambda: effkit.build("lite0", calibration=tmp_path / "empty",
+                                                               out=out))
+    out.mkdir()
+    (out / "mine.txt").write_text("keep")
+    err = _raises(OutputError, ["not empty"], lambda: effkit.build("lite0", out=out))
+    assert "--force" in err.hint
+    assert (out / "mine.txt").read_text() == "keep"
+
+
+def test_missing_compiler_is_a_tool_error_with_both_ways_out(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.delenv("EFFKIT_EDGETPU_COMPILER", raising=False)
+    err = _raises(ToolNotFoundError, ["edgetpu_compiler"],
+                  lambda: effkit.build("lite0", target="coral", out=tmp_path / "o",
+                                       require_compile=True))
+    assert "--skip-compile" in err.hint and "--compiler docker" in err.hint
+    _raises(ToolNotFoundError, ["edgetpu_compiler"],
+            lambda: effkit.compile_edgetpu(tmp_path / "m.tflite"))
+
+
+def test_model_file_errors(tmp_path):
+    junk = tmp_path / "junk.tflite"
+    junk.write_bytes(b"\0" * 64)
+    for call in (effkit.inspect, lambda m: effkit.evaluate(m, tmp_path), effkit.benchmark):
+        _raises(ModelFileError, ["junk.tflite", "TFL3"], lambda c=call: c(junk))
+    _raises(ModelFileError, ["TFL3"], lambda: effkit.check_edgetpu(junk))
+    _raises(UsageError, ["--runs must be at least 1"], lambda: effkit.benchmark(junk, runs=0))
+
+
+def test_train_errors_before_any_work(tmp_path):
+    (tmp_path / "one" / "dogs").mkdir(parents=True)
+    _raises(DataError, ["at least two classes"],
+            lambda: effkit.train(tmp_path / "one", out=tmp_path / "o"))
+    _raises(UsageError, ["unknown target"],
+            lambda: effkit.train(tmp_path / "one", out=tmp_path / "o", build_target="phone"))
+    assert not (tmp_path / "o").exists()
+
+
+def test_plan_is_frozen_and_resolves_everything_once(tmp_path):
+    plan = effkit.plan(effkit.BuildRequest("lite0", out=tmp_path / "o", labels=None))
+    assert plan.variant.name == "lite0" and plan.num_classes == 1000 and len(plan.labels) == 1000
+    assert plan.weights.kind == "pth" and len(plan.weights.sha256) == 64
+    assert plan.compiler is None and plan.calibration is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.out_dir = tmp_path  # type: ignore[misc]
+
+
+def test_labels_type_is_one_rule_set():
+    labels = effkit.Labels.of(["cat", "dog"])
+    assert list(labels) == ["cat", "dog"] and labels.to_bytes() == b"cat\ndog\n"
+    assert effkit.Labels.of(labels) is labels
+    for bad, words in (([], "at least one label"), (["a", "b\nc"], "line break"),
+                       (["a\0"], "U+0000"), (["x" * 201], "201 characters")):
+        _raises(LabelsError, [words], lambda b=bad: effkit.Labels.of(b))
+
+
+def test_manifest_round_trips_through_json():
+    art = effkit.Artifact("model.tflite", 3, "ab" * 32)
+    m = effkit.Manifest(variant="lite0", quantization={"mode": "int8", "io": "uint8"},
+                        target="cpu", artifacts=(art,), calibration={"source": "folder"})
+    again = effkit.Manifest.from_json(m.to_json())
+    assert again == m and again.artifact("model.tflite") == art
+    _raises(DataError, ["lacks the variant"], lambda: effkit.Manifest.from_json('{"variant": 1}'))
+    _raises(DataError, ["cannot read build manifest"], lambda: effkit.Manifest.from_json("{"))
+
+
+# --------------------------------------------------------------------------- real calls
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> effkit.BuildResult:
+    """A real build through the API: lite0, random weights, float32 (no calibration: quick)."""
+    events = []
+    out = tmp_path_factory.mktemp("api") / "lite0"
+    result = effkit.build("lite0", out=out, weights="random", quant="float32",
+                          progress=events.append)
+    assert [e.stage for e in events if e.kind == "start"] == ["model", "weights", "convert",
+                                                               "metadata"]
+    assert all(e.kind in ("start", "update", "end") for e in events)
+    return result
+
+
+@pytest.mark.slow
+def test_build_result(built):
+    assert isinstance(built, effkit.BuildResult)
+    assert built.model_path == built.out_dir / "model.tflite" and built.model_path.is_file()
+    assert built.labels_path.read_text(encoding="utf-8").splitlines()[0] == "tench"
+    assert built.edgetpu_model_path is None and built.app_dir is None
+    m = built.manifest
+    assert isinstance(m, effkit.Manifest) and m == effkit.Manifest.read(built.out_dir)
+    assert m.quantization == {"mode": "float32", "io": "float32"} and m.weights["kind"] == "random"
+    doc = built.to_dict()
+    assert doc["model_path"] == str(built.model_path) and doc["manifest"]["variant"] == "lite0"
+    json.dumps(doc)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.out_dir = Path("x")  # type: ignore[misc]
+
+
+@pytest.mark.slow
+def test_inspect_check_evaluate_benchmark(built, imagenet_dev):
+    info = effkit.inspect(built.model_path)
+    assert isinstance(info, effkit.ModelInfo) and info.labels == 1000 and info.has_metadata
+    assert info.inputs[0]["dtype"] == "float32" and info.to_dict()["size_bytes"] == info.size_bytes
+
+    report = effkit.check_edgetpu(built.model_path)
+    assert isinstance(report, effkit.EdgeTPUReport) and not report.all_mapped  # float model
+    assert "ops" in report.to_dict()
+
+    events = []
+    result = effkit.evaluate(built.model_path, imagenet_dev, limit=10, progress=events.append)
+    assert isinstance(result, effkit.EvalResult) and result.count == 10
+    assert 0.0 <= result.top1 <= result.top5 <= 1.0
+    assert result.to_dict()["top1"] == result.top1 and result.other is None
+    assert events[0].kind == "start" and events[-1].kind == "end"
+
+    bench = effkit.benchmark(built.model_path, runs=3, warmup=1)
+    assert isinstance(bench, effkit.BenchResult) and bench.latency.runs == 3
+    assert bench.latency.p50 > 0 and bench.to_dict()["sha256"] == built.manifest.artifacts[0].sha256
+
+
+@pytest.mark.slow
+def test_compile_edgetpu_with_the_stand_in(built, tmp_path, edgetpu_logs):
+    """The real compiler cannot run here; the tests' stand-in (edgetpu_fixtures) plays it."""
+    from edgetpu_fixtures.standin import write_standin
+
+    standin = write_standin(tmp_path / "bin", mode="success-stripped",
+                            replay=edgetpu_logs / "10-v15-all-mapped-show-operations.txt")
+    result = effkit.compile_edgetpu(built.model_path, out_dir=tmp_path / "out", compiler=standin)
+    assert isinstance(result, effkit.CompileResult)
+    assert result.model_path.is_file() and result.report.ops_tpu > 0
+    assert json.dumps(result.to_dict())
+    with pytest.raises(OutputError, match="already exists"):
+        effkit.compile_edgetpu(built.model_path, out_dir=tmp_path / "out", compiler=standin)

@@ -1,0 +1,68 @@
+"""What a new user sees: help with flags shown as flags, tables that fit 80 columns, and
+a build summary that lists the rendered app and says what to do next."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from effkit.cli.main import app
+
+COMMANDS = ("build", "variants", "inspect", "metadata", "check-edgetpu", "compile-edgetpu",
+            "train", "eval", "bench", "report")
+runner = CliRunner()
+
+
+def _run(*args: str):
+    return runner.invoke(app, list(args), env={"COLUMNS": "80"}, terminal_width=80)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_shows_flags_as_flags_within_80_columns(command):
+    result = _run(command, "--help")
+    assert result.exit_code == 0, result.output
+    assert "--json" in result.output and "--help" in result.output
+    assert "<bool>" not in result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80
+
+
+def test_variants_table_fits_80_columns():
+    result = _run("variants")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    row = next(line for line in lines if line.strip().startswith("lite4"))
+    assert "13.01M" in row and "80.2%" in row and "official" in row  # nothing cut off
+
+
+def test_build_summary_lists_the_app_and_the_next_step(tmp_path, capsys):
+    from rich.console import Console
+
+    from effkit.cli import build as build_cmd
+    from effkit.manifest import Artifact, Manifest
+    from effkit.pipeline import BuildResult
+
+    out = tmp_path / "lite0-coral"
+    manifest = Manifest(
+        variant="lite0", quantization={"mode": "int8", "io": "uint8"}, target="coral",
+        artifacts=(Artifact("model.tflite", 5_300_000, "0" * 64),), app="coral",
+        app_files=(Artifact("coral/install.sh", 2_000, "1" * 64),
+                   Artifact("coral/model.tflite", 5_300_000, "0" * 64)),
+        timings_s={"model": 1.0, "total": 1.0},
+        edgetpu={"status": "not compiled (--skip-compile)", "compiled": False,
+                 "check": {"ops_tpu": 64, "ops_cpu": 0}})
+    result = BuildResult(out_dir=out, model_path=out / "model.tflite",
+                         labels_path=out / "labels.txt", edgetpu_model_path=None,
+                         app_dir=out / "coral", manifest=manifest)
+    console = Console(width=80, force_terminal=False, color_system=None)
+    old, build_cmd.console = build_cmd.console, console
+    try:
+        with console.capture() as captured:
+            build_cmd._summary(result)
+    finally:
+        build_cmd.console = old
+    text = captured.get()
+    assert "(2 files)" in text  # the rendered app is listed with the artifacts
+    assert "next: copy" in text and "./install.sh" in text
+    assert "predicted by effkit" in text and "64" in text
+    assert max(len(line) for line in text.splitlines()) <= 80

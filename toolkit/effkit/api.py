@@ -1,0 +1,205 @@
+"""effkit's Python API: the calls the CLI is a thin layer over (see docs/api.md).
+
+Every call checks its input first and raises an :class:`~effkit.errors.EffkitError`
+subclass (with ``.message`` and ``.hint``) before any TensorFlow import; results are
+frozen dataclasses with ``to_dict()``. Long calls take ``progress``: a callable that
+receives :class:`~effkit.progress.ProgressEvent` values (None, the default, is quiet).
+This module imports nothing heavy; each call imports what it needs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from effkit.progress import ProgressFn, StageClock
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from effkit.bench import BenchResult, VsResult
+    from effkit.edgetpu.check import CheckReport
+    from effkit.edgetpu.compiler import CompileResult
+    from effkit.pipeline import BuildResult
+    from effkit.train import TrainResult
+
+PathLike = str | os.PathLike[str]
+
+
+def build(variant: str = "lite0", *, target: str = "cpu", out: PathLike | None = None,
+          weights: PathLike | None = None, labels: PathLike | Sequence[str] | None = None,
+          calibration: PathLike | None = None, calibration_size: int | None = None,
+          quant: str = "int8", io: str = "uint8", force: bool = False,
+          progress: ProgressFn | None = None, **options: Any) -> BuildResult:
+    """Build ``variant`` for ``target`` ("cpu", "coral", "android") into ``out``.
+
+    ``labels``: a labels file or the class names themselves. ``options``: the other
+    ``effkit build`` settings by their BuildRequest names (skip_compile, compiler,
+    min_tpu_ops, num_segments, min_runtime_version, app_id, app_name, model_name,
+    description, author, license). Everything cheap is checked before TensorFlow loads.
+    """
+    from effkit.pipeline import BuildRequest, plan, run
+
+    req = BuildRequest(variant=variant, target=target, out=_path(out), weights=weights,
+                       labels=_path(labels) if isinstance(labels, (str, os.PathLike)) else labels,
+                       calibration=_path(calibration), calibration_size=calibration_size,
+                       quant=quant, io=io, force=force, **options)
+    return run(plan(req), progress)
+
+
+def train(data: PathLike, *, out: PathLike, variant: str = "lite0", build_target: str | None = None,
+          progress: ProgressFn | None = None, **settings: Any) -> TrainResult:
+    """Transfer learning on the class folders in ``data``; writes weights, labels and
+    train.json into ``out``. ``settings``: TrainConfig fields (epochs, fine_tune_epochs,
+    batch_size, learning_rate, val, val_split, patience, augment, weights, seed, resume,
+    force). With ``build_target`` ("cpu", "coral", "android") the trained model is built
+    straight away (int8, calibrated on the training split) and measured on the validation
+    split: the result's ``summary["build"]``.
+    """
+    from effkit.train import Callbacks, TrainConfig, build_request, build_trained
+    from effkit.train import train as run_training
+
+    config = TrainConfig(data=Path(data), out=Path(out), variant=variant, **settings)
+    request = None
+    if build_target is not None:
+        from effkit.pipeline import plan
+
+        request = build_request(config, build_target)
+        plan(request, check_weights=False)  # fail now, not after training
+    callbacks = Callbacks()
+    if progress is not None:
+        callbacks = Callbacks(
+            on_scan=lambda d, t: progress(_event("scan", d, t)),
+            on_batch=lambda phase, epoch, d, t: progress(_event(f"{phase} epoch {epoch}", d, t)))
+    result = run_training(config, callbacks)
+    if request is not None:
+        from dataclasses import replace
+
+        section = build_trained(result, request, progress)
+        result = replace(result, summary=dict(result.summary, build=section))
+    return result
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Accuracy of ``model`` on ``data``: ``top1``/``top5`` are fractions in [0, 1].
+
+    With ``compare``, ``other`` holds the second model's result and ``agreement`` the
+    fraction of images where both give the same top-1.
+    """
+
+    model: Path
+    data: Path
+    top1: float
+    top5: float
+    count: int
+    other: EvalResult | None = None
+    agreement: float | None = None
+    document: dict = field(default_factory=dict, repr=False)
+
+    def to_dict(self) -> dict:
+        return self.document
+
+
+def evaluate(model: PathLike, data: PathLike, *, labels: PathLike | None = None,
+             compare: PathLike | None = None, limit: int | None = None,
+             threads: int | None = None, progress: ProgressFn | None = None) -> EvalResult:
+    """Top-1/top-5 of a .tflite classifier with its own preprocessing (size, metadata
+    normalization, input quantization) on a labelled folder."""
+    from effkit.evaluate import evaluate_files
+
+    with StageClock(progress).stage("evaluate") as tick:
+        doc = evaluate_files(Path(model), Path(data), labels_file=_path(labels),
+                             compare=_path(compare), limit=limit, threads=threads, progress=tick)
+    other = None
+    if doc.get("compare"):
+        c = doc["compare"]
+        other = EvalResult(Path(c["model"]["path"]), Path(data), c["top1"], c["top5"], c["count"],
+                           document=c)
+    return EvalResult(Path(doc["model"]["path"]), Path(data), doc["top1"], doc["top5"],
+                      doc["count"], other=other,
+                      agreement=doc["compare"]["agreement"] if other else None, document=doc)
+
+
+def benchmark(model: PathLike, *, runs: int = 100, warmup: int = 10, threads: int | None = 1,
+              xnnpack: bool = True, vs: PathLike | None = None,
+              progress: ProgressFn | None = None) -> BenchResult | VsResult:
+    """CPU latency p50/p90/p99, size and peak memory (each model in a fresh process).
+    With ``vs``, both models timed interleaved run by run: a VsResult with the ratios."""
+    from effkit.bench import bench_model, bench_vs
+
+    with StageClock(progress).stage("benchmark") as tick:
+        settings = dict(runs=runs, warmup=warmup, threads=threads, xnnpack=xnnpack, progress=tick)
+        if vs is None:
+            return bench_model(Path(model), **settings)
+        return bench_vs(Path(model), Path(vs), **settings)
+
+
+def check_edgetpu(model: PathLike, *, min_runtime_version: int | None = None,
+                  compiler_version: str | None = None) -> CheckReport:
+    """Edge TPU compatibility without the compiler: per op, mapped or why not, with the
+    op-version limits of ``compiler_version`` (default: the newest compiler, 16)."""
+    from effkit.edgetpu.check import check_model_file
+
+    return check_model_file(model, min_runtime_version=min_runtime_version,
+                            compiler_version=compiler_version)
+
+
+def compile_edgetpu(model: PathLike, *, out_dir: PathLike | None = None,
+                    compiler: PathLike | None = None, force: bool = False,
+                    **options: Any) -> CompileResult:
+    """Run ``edgetpu_compiler`` (a path, on PATH, or ``compiler="docker"``) on ``model``
+    and parse its log. ``options``: min_runtime_version, timeout_s, num_segments,
+    search_delegate, multiple_subgraphs."""
+    from effkit.edgetpu.compiler import compile_model, compiler_version, find_compiler
+
+    found = find_compiler(compiler)
+    compiler_version(found)
+    return compile_model(Path(model), Path(out_dir) if out_dir is not None else Path(model).parent,
+                         compiler=found, overwrite=force, **options)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What ``effkit inspect`` shows: tensors, ops, metadata (``document`` holds it all)."""
+
+    path: Path
+    size_bytes: int
+    inputs: tuple[dict, ...]
+    outputs: tuple[dict, ...]
+    ops: dict
+    has_metadata: bool
+    labels: int | None
+    document: dict = field(default_factory=dict, repr=False)
+    weights: dict | None = None  # from the build.json of the build that made the model
+
+    def to_dict(self) -> dict:
+        return self.document
+
+
+def inspect(model: PathLike) -> ModelInfo:
+    """Read a .tflite model: tensors, quantization, op histogram, metadata, and which
+    weights went into it (from the build.json of the build that made it, when found)."""
+    from effkit.inspect_model import inspect_model
+    from effkit.manifest import manifest_for
+    from effkit.metadata.model_file import load_model_file
+
+    data = load_model_file(Path(model))
+    doc = inspect_model(data)
+    build = manifest_for(Path(model), data)
+    doc["weights"] = build.weights if build else None
+    return ModelInfo(Path(model), doc["size_bytes"], tuple(doc["inputs"]), tuple(doc["outputs"]),
+                     doc["ops"], doc["has_metadata"], doc["labels"], document=doc,
+                     weights=doc["weights"])
+
+
+def _path(value) -> Path | None:
+    return None if value is None else Path(value)
+
+
+def _event(stage: str, done: int, total: int):
+    from effkit.progress import ProgressEvent
+
+    return ProgressEvent(stage, "update", done, total)

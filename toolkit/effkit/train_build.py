@@ -1,0 +1,98 @@
+"""effkit train --build: the trained model through the build pipeline, calibrated on the
+training split in memory, and measured on the validation split."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from effkit.errors import EffkitError
+from effkit.variants import Variant, get_variant
+
+if TYPE_CHECKING:
+    from effkit.train import TrainConfig, TrainResult
+    from effkit.train_data import Example
+
+
+# --------------------------------------------------------------------------- build
+
+
+def build_request(config: TrainConfig, target: str, **options):
+    """The ``BuildRequest`` for the trained model: OUT/<target>, int8 calibrated on images
+    of the training split (so validation images stay out of calibration).
+
+    ``options`` go to ``BuildRequest`` (skip_compile, compiler, ...). ``build_trained``
+    hands the request the trained classes and the calibration pixels in memory.
+    """
+    from effkit.pipeline import BuildRequest
+    from effkit.train import WEIGHTS_NAME
+
+    out = Path(config.out)
+    return BuildRequest(variant=get_variant(config.variant).name, target=target,
+                        out=out / target, weights=str(out / WEIGHTS_NAME), force=config.force,
+                        **options)
+
+
+def training_calibration(examples: Sequence[Example], variant: Variant, size: int):
+    """A CalibrationSet of ``size`` training images spread evenly over the classes."""
+    from effkit.calibration import CalibrationSet, pick_evenly
+    from effkit.preprocess import LoadReport, iter_images, normalize
+
+    start = time.perf_counter()
+    ordered = [Path(e.path) for e in sorted(examples, key=lambda e: (e.label, e.path))]
+    report = LoadReport()
+    pixels = [px for _, px in iter_images(pick_evenly(ordered, size), variant.resolution, report)]
+    if not pixels:
+        raise EffkitError("none of the training images could be read for calibration",
+                          "run 'effkit build' with --calibration DIR instead")
+    batch = normalize(np.stack(pixels), variant.norm_mean, variant.norm_std)
+    return CalibrationSet(batch, "training split", json.dumps({"images": len(examples)}),
+                          skipped=len(report.skipped), seconds=time.perf_counter() - start)
+
+
+def build_trained(result: TrainResult, request, on_progress=None) -> dict:
+    """Run the build pipeline on a trained model and measure its accuracy on the validation
+    split (the model as built: int8 unless the request says otherwise).
+
+    The returned section is also added to ``OUT/train.json`` under ``build``.
+    """
+    from effkit.calibration import DEFAULT_FOLDER_SIZE
+    from effkit.evaluate import LabelledImage, TFLiteClassifier, evaluate
+    from effkit.pipeline import plan, run
+    from effkit.progress import StageClock
+
+    variant = get_variant(request.variant)
+    calibration = None
+    if request.quant == "int8":
+        calibration = training_calibration(result.data.train, variant,
+                                           request.calibration_size or DEFAULT_FOLDER_SIZE)
+    req = replace(request, labels=list(result.data.classes), calibration=calibration)
+    built = run(plan(req), on_progress)
+    classifier = TFLiteClassifier(built.out_dir / "model.tflite")
+    items = [LabelledImage(Path(e.path), e.label) for e in result.data.val]
+    with StageClock(on_progress).stage("evaluate") as tick:
+        measured = evaluate(classifier.scores, classifier.resolution, items, tick)
+    float_acc = float(result.summary["val_accuracy"])
+    section = {
+        "out_dir": str(built.out_dir),
+        "target": request.target,
+        "quant": request.quant,
+        "model": str(built.out_dir / "model.tflite"),
+        "val_accuracy": round(measured.top1, 6),
+        "float_val_accuracy": round(float_acc, 6),
+        "accuracy_drop": round(float_acc - measured.top1, 6) + 0.0,
+        "val_images": measured.count,
+        "calibration": built.manifest.calibration,
+        "edgetpu": (built.manifest.edgetpu or {}).get("status"),
+    }
+    from effkit.train import write_summary
+
+    summary = dict(result.summary, build=section)
+    write_summary(result.out_dir, summary)
+    return section
