@@ -174,13 +174,15 @@ def test_manifest_round_trips_through_json():
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> effkit.BuildResult:
-    """A real build through the API: lite0, random weights, float32 (no calibration: quick)."""
+    """A real build through the API: lite0 for Android, random weights, float32 (quick: no
+    calibration), labels passed as a list."""
     events = []
     out = tmp_path_factory.mktemp("api") / "lite0"
-    result = effkit.build("lite0", out=out, weights="random", quant="float32",
-                          progress=events.append)
+    labels = list(effkit.Labels.imagenet())
+    result = effkit.build("lite0", target="android", out=out, weights="random", quant="float32",
+                          labels=labels, app_id="com.example.api", progress=events.append)
     assert [e.stage for e in events if e.kind == "start"] == ["model", "weights", "convert",
-                                                               "metadata"]
+                                                               "metadata", "app"]
     assert all(e.kind in ("start", "update", "end") for e in events)
     return result
 
@@ -190,7 +192,10 @@ def test_build_result(built):
     assert isinstance(built, effkit.BuildResult)
     assert built.model_path == built.out_dir / "model.tflite" and built.model_path.is_file()
     assert built.labels_path.read_text(encoding="utf-8").splitlines()[0] == "tench"
-    assert built.edgetpu_model_path is None and built.app_dir is None
+    assert built.edgetpu_model_path is None and built.app_dir == built.out_dir / "android"
+    assert (built.app_dir / "app/src/main/assets/model.tflite").read_bytes() == \
+        built.model_path.read_bytes()
+    assert "android/app/src/main/assets/model.tflite" in {a.path for a in built.manifest.app_files}
     m = built.manifest
     assert isinstance(m, effkit.Manifest) and m == effkit.Manifest.read(built.out_dir)
     assert m.quantization == {"mode": "float32", "io": "float32"} and m.weights["kind"] == "random"
