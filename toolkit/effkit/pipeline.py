@@ -104,7 +104,8 @@ def validate(req: BuildRequest) -> tuple[Variant, ConvertOptions]:
         raise UsageError("--calibration-size must be at least 1")
     if not 0.0 <= req.min_tpu_ops <= 1.0:
         raise UsageError("--min-tpu-ops must be a fraction between 0 and 1")
-    check_output_dir(req.out_dir(), req.force)
+    check_output_dir(req.out_dir(), req.force, inputs=_input_paths(req))
+    _check_app_answers(req, variant)
     edgetpu_compiler(req)
     from effkit.weights import resolve_source
 
@@ -114,6 +115,25 @@ def validate(req: BuildRequest) -> tuple[Variant, ConvertOptions]:
 
         check_folder(req.calibration)
     return variant, options
+
+
+def _input_paths(req: BuildRequest) -> list[Path]:
+    """What the build reads: an --out holding any of it would be replaced with it inside."""
+    paths = [req.labels, req.calibration]
+    if req.weights and req.weights != "random":
+        paths.append(Path(req.weights))
+    return [p for p in paths if p is not None]
+
+
+def _check_app_answers(req: BuildRequest, variant: Variant) -> None:
+    """The Android answers (--app-id, --app-name, --name), checked before any work."""
+    if req.target != "android":
+        return
+    from effkit.apps.android import check_app_names
+
+    name = req.model_name or f"EfficientNet-{variant.name.capitalize()}"
+    check_app_names(app_id=req.app_id or f"com.example.{variant.name}",
+                    app_name=req.app_name or name, model_name=name)
 
 
 def edgetpu_compiler(req: BuildRequest):
@@ -218,6 +238,9 @@ def run_build(req: BuildRequest, on_progress: ProgressFn | None = None) -> Build
         "calibration": calib_set.describe() if calib_set else None,
     }
 
+    from effkit.model_check import check_built_model
+
+    check_built_model(tflite, options.quant)  # a broken model never reaches --out
     out_dir = req.out_dir()
     with staged_dir(out_dir, req.force) as tmp:
         model_path = tmp / "model.tflite"

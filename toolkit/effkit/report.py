@@ -408,6 +408,17 @@ CHARTS = {
     "build_time": chart_build_time,
     "edgetpu": chart_edgetpu,
 }
+
+
+def draw_charts(entries: Sequence[BuildEntry]) -> dict[str, bytes | None]:
+    """Every chart's PNG (None when the builds lack its data). Folder names, variants and
+    labels are user text: drawn as written, with matplotlib's math text ($...$) and TeX off."""
+    import matplotlib
+
+    with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+        return {key: fn(entries) for key, fn in CHARTS.items()}
+
+
 MISSING = {
     "accuracy_latency": "needs builds with real weights measured by both "
                         "'effkit eval MODEL --data DIR --save' and 'effkit bench MODEL --save'",
@@ -558,7 +569,7 @@ def build_report(folders: Sequence[Path], out: Path, force: bool = False) -> Rep
             seen.add(key)
             entries.append(load_build(Path(f)))
     entries.sort(key=_sort_key)
-    charts = {key: fn(entries) for key, fn in CHARTS.items()}
+    charts = draw_charts(entries)
     page = render_html(entries, charts)
     doc = {"builds": [e.to_dict() for e in entries],
            "charts": {k: f"{k}.png" for k, v in charts.items() if v},

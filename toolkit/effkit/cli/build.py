@@ -181,18 +181,20 @@ def _edgetpu_notes(out_dir: Path, doc: dict) -> None:
 
 
 def _summary(out_dir: Path, doc: dict) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
+    # Paths (from --out, --calibration) are user text: escaped so rich shows them as given.
     table = Table(title=f"effkit build: {doc['variant']} -> {doc['target']}", show_header=True)
     table.add_column("artifact")
     table.add_column("size", justify="right")
     for art in doc["artifacts"]:
-        table.add_row(str(out_dir / art["path"]), f"{art['bytes'] / 1e6:.2f} MB")
-    console.print(table)
+        table.add_row(escape(str(out_dir / art["path"])), f"{art['bytes'] / 1e6:.2f} MB")
+    console.print(table, highlight=False)
     calib = doc.get("calibration")
     if calib:
         console.print(
-            f"calibration: {calib['source']} ({calib['count']} images"
+            f"calibration: {escape(str(calib['source']))} ({calib['count']} images"
             + (f", {calib['skipped']} unreadable skipped" if calib["skipped"] else "")
             + ")"
         )

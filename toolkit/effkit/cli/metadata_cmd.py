@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +10,7 @@ from rich.markup import escape
 
 from effkit.cli._common import ForceOpt, JsonOpt, ModelArg, console, handle_errors, print_json
 from effkit.errors import OutputError, UsageError
+from effkit.outputs import write_file_atomic
 
 LabelsOpt = Annotated[Path, typer.Option("--labels", help="Labels file: one class name per line, "
                                          "UTF-8, as many lines as the model has outputs.",
@@ -86,7 +85,7 @@ def metadata(
     result = create_for_inference(data, model_info=info, norm_mean=norm_mean, norm_std=norm_std,
                                   labels=label_list)
     verify(result, label_list)
-    _write_atomic(target, result)
+    write_file_atomic(target, result, force=True)  # replacing was refused above without --force
     report = {
         "model": str(model),
         "output": str(target),
@@ -107,21 +106,3 @@ def metadata(
 
 def _folder(target: Path) -> Path:
     return target.parent if str(target.parent) else Path(".")
-
-
-def _write_atomic(target: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``target`` and rename it into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=_folder(target))
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual file mode
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"cannot write {str(target)!r}: {exc.strerror}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
