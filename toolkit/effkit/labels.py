@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from effkit.errors import LabelsError
+from effkit.errors import LabelsError, read_user_file
 from effkit.resources import data_file
 
 
@@ -16,12 +16,8 @@ def imagenet_labels() -> list[str]:
 def read_labels(path: Path, expected: int | None = None) -> list[str]:
     """Read a labels file; check encoding, emptiness and (optionally) the count."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise LabelsError(f"labels file {str(path)!r} does not exist", "pass an existing file") from None
-    except OSError as exc:
-        raise LabelsError(f"cannot read labels file {str(path)!r}: {exc.strerror}") from None
+    raw = read_user_file(path, what="labels file", error=LabelsError,
+                         hint="pass a text file with one label per line")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

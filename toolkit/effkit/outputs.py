@@ -33,6 +33,18 @@ WRITTEN: list[Path] = []
 NOTES: list[str] = []
 
 
+def _pause(point: str) -> None:
+    """Test hook that widens a window for a signal: with EFFKIT_PAUSE_AT=point, touch
+    $EFFKIT_PAUSE_FILE and wait there ($EFFKIT_PAUSE_SECONDS, default 60) for the signal."""
+    if os.environ.get("EFFKIT_PAUSE_AT") != point:
+        return
+    import time
+
+    Path(os.environ["EFFKIT_PAUSE_FILE"]).touch()
+    for _ in range(int(10 * float(os.environ.get("EFFKIT_PAUSE_SECONDS", "60")))):
+        time.sleep(0.1)
+
+
 def write_failure(exc: OSError, target: Path) -> OutputError:
     """The one-line error for an OSError while writing an output under ``target``."""
     if exc.errno in SPACE_ERRNOS:
@@ -167,10 +179,28 @@ def sigterm_as_interrupt():
 
 
 def _signals_held():
-    """SIGINT/SIGTERM delivered only after the block (the swap of two renames is not cut)."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    return _main_thread_swap(lambda: signal.pthread_sigmask(signal.SIG_BLOCK, held),
-                             lambda old: signal.pthread_sigmask(signal.SIG_SETMASK, old))
+    """SIGINT/SIGTERM deferred until the block ends (the swap of two renames is not cut).
+
+    The handlers are swapped rather than the signal mask: a mask only covers the calling
+    thread, and the kernel hands a process-wide signal to any thread that does not block it.
+    """
+    held = (signal.SIGINT, signal.SIGTERM)
+    pending: list[int] = []
+
+    def defer(signum, frame):  # noqa: ARG001 - a signal handler's signature
+        pending.append(signum)
+
+    def restore(previous: dict) -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if pending:
+            handler = previous[pending[0]]
+            if callable(handler):
+                handler(pending[0], None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(pending[0])
+
+    return _main_thread_swap(lambda: {s: signal.signal(s, defer) for s in held}, restore)
 
 
 @contextlib.contextmanager
@@ -186,26 +216,31 @@ def staged_dir(out_dir: Path, force: bool) -> Iterator[Path]:
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-        _mark(tmp)
     except OSError as exc:
         raise write_failure(exc, out_dir.parent) from None
     try:
+        _mark(tmp)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise write_failure(exc, out_dir) from None
+    try:
         try:
             yield tmp
+            _pause("staged")
         except OSError as exc:  # disk full or remounted read-only while writing
             if exc.errno in SPACE_ERRNOS or exc.errno == errno.EROFS:
                 raise write_failure(exc, out_dir) from None
             raise
         try:
             os.chmod(tmp, 0o755)
-            (tmp / MARKER).unlink()
             _move_into_place(tmp, out_dir, force)
+            # after the move: a staging folder killed at any point still carries its marker
+            (out_dir / MARKER).unlink(missing_ok=True)
         except OSError as exc:
             raise write_failure(exc, out_dir) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    WRITTEN.append(out_dir)
 
 
 def _move_into_place(tmp: Path, out_dir: Path, force: bool) -> None:
@@ -219,18 +254,21 @@ def _move_into_place(tmp: Path, out_dir: Path, force: bool) -> None:
                     "was writing (another build?)",
                     "nothing was replaced; choose another --out, or pass --force") from None
             raise
+        WRITTEN.append(out_dir)
         return
     old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
     _mark(old)
     with _signals_held():
         os.rename(out_dir, old / "x")
+        _pause("swap")
         try:
             os.rename(tmp, out_dir)
         except BaseException:
             os.rename(old / "x", out_dir)  # put the old output back
             shutil.rmtree(old, ignore_errors=True)
             raise
-    shutil.rmtree(old, ignore_errors=True)
+        WRITTEN.append(out_dir)  # before a held signal is delivered: it must report this
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def write_file_atomic(path: Path, data: bytes, force: bool) -> None:

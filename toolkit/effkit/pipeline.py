@@ -99,11 +99,14 @@ def validate(req: BuildRequest) -> tuple[Variant, ConvertOptions]:
         raise UsageError("the Coral Edge TPU needs --quant int8 with uint8 I/O",
                          "drop --quant/--io for --target coral")
     if req.calibration is not None and req.quant != "int8":
-        raise UsageError("--calibration only applies to --quant int8")
+        raise UsageError("--calibration only applies to --quant int8",
+                         "drop --calibration, or use --quant int8")
     if req.calibration_size is not None and req.calibration_size < 1:
-        raise UsageError("--calibration-size must be at least 1")
+        raise UsageError(f"--calibration-size must be at least 1 (got {req.calibration_size})",
+                         "pass a positive count, e.g. --calibration-size 100")
     if not 0.0 <= req.min_tpu_ops <= 1.0:
-        raise UsageError("--min-tpu-ops must be a fraction between 0 and 1")
+        raise UsageError(f"--min-tpu-ops must be a fraction between 0 and 1 (got {req.min_tpu_ops})",
+                         "pass e.g. --min-tpu-ops 0.9, or 0 to accept any coverage")
     check_output_dir(req.out_dir(), req.force, inputs=_input_paths(req))
     _check_app_answers(req, variant)
     edgetpu_compiler(req)

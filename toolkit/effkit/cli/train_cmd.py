@@ -85,7 +85,8 @@ def train(
 
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                         TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                        console=err_console, transient=json_out)
+                        console=err_console, transient=json_out,
+                        disable=not err_console.is_terminal)  # no bar in logs and pipes
     try:
         with progress:
             result = _train(config, progress, quiet=json_out)
