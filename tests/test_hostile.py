@@ -498,3 +498,17 @@ def test_an_empty_folder_made_meanwhile_is_still_fine(tmp_path):
 def test_corpus_size():
     """The README's reliability section quotes these counts."""
     assert len(CORPUS) >= 20
+
+
+def test_build_summary_shows_markup_paths_as_given(capsys):
+    """A finished build whose --out holds rich markup: the summary prints, it does not crash
+    (the build itself is minutes; its summary is this function)."""
+    from effkit.cli.build import _summary
+
+    doc = {"variant": "lite0", "target": "cpu",
+           "artifacts": [{"path": "model.tflite", "bytes": 5_000_000}],
+           "calibration": {"source": "[bold]cal[/]", "count": 8, "skipped": 1},
+           "timings_s": {"convert": 1.0, "total": 1.0}}
+    _summary(Path("o[/]ut"), doc)
+    out = capsys.readouterr().out
+    assert "o[/]ut/model.tflite" in out and "[bold]cal[/]" in out, out

@@ -78,7 +78,7 @@ def to_rgb(img):
     values = np.asarray(img, dtype=np.float64)
     top = 1.0 if img.mode == "F" and values.size and np.nanmax(values) <= 1.0 else 65535.0
     grey = np.clip(np.nan_to_num(values) * (255.0 / top), 0, 255).round().astype(np.uint8)
-    return Image.fromarray(grey, mode="L").convert("RGB")
+    return Image.fromarray(grey).convert("RGB")  # 2-D uint8: mode L
 
 
 def load_image(path: Path, resolution: int) -> np.ndarray:
