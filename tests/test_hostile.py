@@ -56,8 +56,22 @@ def bmp_header(width: int, height: int) -> bytes:
 
 BOMB_PNG = png_header(20000, 20000)  # 400 Mpixel: Pillow's DecompressionBombError
 BOMB_BMP = bmp_header(30000, 30000)
+
+
+def _good_png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.full((20, 20, 3), 90, np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+GOOD_PNG = _good_png()
 DIR = object()  # make an empty folder
 MODEL = object()  # the tiny uint8 classifier (fixture below)
+MODEL_META = object()  # the same with TFLite metadata (labels a..e): what effkit eval reads
 BUILD = object()  # a minimal build folder (build.json with stage timings) for effkit report
 LABELS5 = "a\nb\nc\nd\ne\n"
 PLAN_ONCE = "needs the plan-once pipeline (issue 12)"
@@ -123,6 +137,11 @@ CORPUS = [
     # item 1: decompression bombs are unreadable images, skipped and counted
     Case("calibration-only-bombs", ("build", "--calibration", "cal", "-o", "o"),
          {"cal/big.png": BOMB_PNG, "cal/big.bmp": BOMB_BMP}, ("none of the 2 images", "'cal'"), 1),
+    Case("eval-bomb-among-good-images", ("eval", "m.tflite", "--data", "d"),
+         {"m.tflite": MODEL_META, "d/a/big.png": BOMB_PNG, "d/a/ok.png": GOOD_PNG,
+          "d/b/ok.png": GOOD_PNG}, ("skipped 1 unreadable", "image too large"), 0),
+    Case("eval-only-bombs", ("eval", "m.tflite", "--data", "d"),
+         {"m.tflite": MODEL_META, "d/a/big.png": BOMB_PNG}, ("could be read",), 1),
     # item 7: matplotlib math text in a folder name
     Case("report-math-text-folder", ("report", "run$\\frac$1", "cost $5 and $6", "--out", "rep"),
          {"run$\\frac$1": BUILD, "cost $5 and $6": BUILD}, ("rep/index.html",), 0,
@@ -176,6 +195,13 @@ def make_files(root: Path, files: dict, request) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         if content is MODEL:
             content = request.getfixturevalue("tiny_model")
+        if content is MODEL_META:
+            from effkit.metadata import attach_classifier_metadata
+
+            content = attach_classifier_metadata(
+                request.getfixturevalue("tiny_model"), labels=list("abcde"), norm_mean=127.0,
+                norm_std=128.0, name="tiny", description="tiny", version="1", author="t",
+                license="MIT")
         if isinstance(content, str):
             content = content.encode("utf-8")
         path.write_bytes(content)
@@ -452,6 +478,7 @@ def test_sigkill_between_the_force_renames_is_recovered(tmp_path):
     out, err = proc.communicate(timeout=120)
     assert (tmp_path / "rep" / "old-output.txt").read_text() == "the user's previous output"
     assert proc.returncode == 1 and "is not empty" in err  # and then, without --force, refuses
+    assert "put back after an interrupted --force replacement" in err  # saying why
     assert staging(tmp_path) == []
 
 

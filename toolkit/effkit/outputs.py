@@ -62,7 +62,7 @@ def check_output_dir(out_dir: Path, force: bool, inputs: Iterable[Path | None] =
     contains, one of them (or the current folder) would be replaced with them in it.
     """
     out_dir = Path(out_dir)
-    recover_stale(out_dir)
+    restored = any(n.startswith("restored") for n in recover_stale(out_dir))
     resolved = out_dir.resolve()
     cwd = Path.cwd().resolve()
     if resolved == cwd or resolved in cwd.parents:
@@ -79,8 +79,10 @@ def check_output_dir(out_dir: Path, force: bool, inputs: Iterable[Path | None] =
         if not out_dir.is_dir():
             raise OutputError(f"output {str(out_dir)!r} exists and is not a folder", "choose another --out")
         if any(out_dir.iterdir()) and not force:
+            why = (" (it holds the previous output, put back after an interrupted --force "
+                   "replacement)" if restored else "")
             raise OutputError(
-                f"output folder {str(out_dir)!r} is not empty",
+                f"output folder {str(out_dir)!r} is not empty{why}",
                 "choose another --out, or pass --force to replace it",
             )
     parent = _existing_parent(out_dir)
