@@ -539,3 +539,17 @@ def test_build_summary_shows_markup_paths_as_given(capsys):
     _summary(Path("o[/]ut"), doc)
     out = capsys.readouterr().out
     assert "o[/]ut/model.tflite" in out and "[bold]cal[/]" in out, out
+
+
+def test_sigterm_during_a_build_is_ctrl_c(tmp_path):
+    """SIGTERM (systemd, docker stop, kill) mid-build: exit 143, one line, nothing left."""
+    out = tmp_path / "o"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "effkit.cli.main", "build", "--out", str(out), "--weights", "random"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    time.sleep(8)  # inside TensorFlow's import or the model stages
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert err.strip() == "interrupted: nothing was written.", err
+    assert not out.exists() and staging(tmp_path) == []

@@ -176,8 +176,12 @@ def _main_thread_swap(install, restore) -> Iterator[None]:
 def sigterm_as_interrupt():
     """SIGTERM raises :class:`Terminated` (a KeyboardInterrupt) for the block, so a killed
     command cleans up exactly as Ctrl-C does."""
-    return _main_thread_swap(lambda: signal.signal(signal.SIGTERM, _raise_terminated),
-                             lambda previous: signal.signal(signal.SIGTERM, previous))
+    def install():
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_IGN:  # ignored by the parent: stays so
+            return signal.SIG_IGN
+        return signal.signal(signal.SIGTERM, _raise_terminated)
+
+    return _main_thread_swap(install, lambda previous: signal.signal(signal.SIGTERM, previous))
 
 
 def _signals_held():
