@@ -225,7 +225,8 @@ def _floats(values: float | Sequence[float], what: str) -> tuple[float, ...]:
     if not out:
         raise UsageError(f"normalization {what} is empty", f"give at least one {what} value")
     if not all(math.isfinite(v) for v in out):
-        raise UsageError(f"normalization {what} {out!r} is not finite")
+        raise UsageError(f"normalization {what} {out!r} is not finite",
+                         f"give finite numbers, e.g. --{what} {127 if what == 'mean' else 128}")
     return out
 
 

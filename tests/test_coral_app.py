@@ -259,6 +259,11 @@ def test_preprocessing_is_effkits(app: Path, imagenet_dev: Path, tmp_path: Path)
         assert np.array_equal(rt.load_image(png, 224), load_image(png, 224))
         if mode == "RGB":
             assert np.array_equal(rt.frame_to_input(arr, 224), load_image(png, 224))
+    # 16-bit grey (issue 16): scaled to 8 bits the same way, not clipped to white
+    grey16 = tmp_path / "grey16.png"
+    Image.fromarray(rng.integers(0, 65536, size=(120, 90), dtype=np.uint16)).save(grey16)
+    assert np.array_equal(rt.load_image(grey16, 224), load_image(grey16, 224))
+    assert (load_image(grey16, 224) == 255).mean() < 0.05
 
 
 def test_metadata_reader(app: Path, models) -> None:

@@ -149,10 +149,13 @@ class TFLiteClassifier:
 
         data = Path(model).read_bytes() if isinstance(model, (str, Path)) else bytes(model)
         resolver = OpResolverType.AUTO if xnnpack else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+        from effkit.convert import native_log_captured
+
         try:
-            self.interpreter = Interpreter(model_content=data, num_threads=threads,
-                                           experimental_op_resolver_type=resolver)
-            self.interpreter.allocate_tensors()
+            with native_log_captured():  # LiteRT's "INFO: Created ... delegate" line
+                self.interpreter = Interpreter(model_content=data, num_threads=threads,
+                                               experimental_op_resolver_type=resolver)
+                self.interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             first = (str(exc).strip().splitlines() or ["unknown error"])[0]
             hint = ("this is an Edge TPU model: use the CPU model.tflite here, or run it on a "

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from effkit.errors import LabelsError
+from effkit.errors import LabelsError, read_user_file
 from effkit.resources import data_file
 
 MAX_LABEL_LENGTH = 200
@@ -50,13 +50,8 @@ class Labels:
     def from_file(cls, path: Path, expected: int | None = None) -> Labels:
         """A labels file: UTF-8, one label per line; count checked when ``expected`` is given."""
         path = Path(path)
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            raise LabelsError(f"labels file {str(path)!r} does not exist",
-                              "pass an existing file") from None
-        except OSError as exc:
-            raise LabelsError(f"cannot read labels file {str(path)!r}: {exc.strerror}") from None
+        raw = read_user_file(path, what="labels file", error=LabelsError,
+                             hint="pass a text file with one label per line")
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:

@@ -2,29 +2,87 @@
 
 Nothing half-written is ever left under the user's chosen name, and an existing
 non-empty folder or file is replaced only with ``force``.
+
+Staging folders (``.NAME.tmp-*``) and replaced outputs waiting to be deleted
+(``.NAME.old-*``) carry a marker file naming the process that made them. A later run
+into the same parent removes the staging folders of processes that are gone (killed
+with SIGKILL, power cut) and puts back an old output whose replacement never finished,
+so neither disk space nor the user's previous output is lost silently.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
+import signal
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from effkit.errors import OutputError
 
+MARKER = ".effkit-staging"  # inside .NAME.tmp-* and .NAME.old-*: "<pid>\n"
+# Errors that mean "the disk, not the user's input": named as such, with the fix.
+SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+# Outputs completed by this process: the interrupt message must not say "nothing was written".
+WRITTEN: list[Path] = []
+# What recover_stale did, for the CLI to report after the command succeeds.
+NOTES: list[str] = []
 
-def check_output_dir(out_dir: Path, force: bool) -> None:
-    """Fail early (before long work) when ``out_dir`` cannot be used."""
+
+def _pause(point: str) -> None:
+    """Test hook that widens a window for a signal: with EFFKIT_PAUSE_AT=point, touch
+    $EFFKIT_PAUSE_FILE and wait there ($EFFKIT_PAUSE_SECONDS, default 60) for the signal."""
+    if os.environ.get("EFFKIT_PAUSE_AT") != point:
+        return
+    import time
+
+    Path(os.environ["EFFKIT_PAUSE_FILE"]).touch()
+    for _ in range(int(10 * float(os.environ.get("EFFKIT_PAUSE_SECONDS", "60")))):
+        time.sleep(0.1)
+
+
+def write_failure(exc: OSError, target: Path) -> OutputError:
+    """The one-line error for an OSError while writing an output under ``target``."""
+    if exc.errno in SPACE_ERRNOS:
+        return OutputError(f"no space left on the device while writing {str(target)!r}",
+                           "free some disk space, or choose another --out")
+    if exc.errno == errno.EROFS:
+        return OutputError(f"{str(target)!r} is on a read-only file system", "choose a writable --out")
+    return OutputError(f"cannot write {str(target)!r} ({exc.strerror})", "choose a writable --out")
+
+
+def check_output_dir(out_dir: Path, force: bool, inputs: Iterable[Path | None] = ()) -> None:
+    """Fail early (before long work) when ``out_dir`` cannot be used.
+
+    ``inputs`` are the files and folders the command reads: an output that is, or
+    contains, one of them (or the current folder) would be replaced with them in it.
+    """
     out_dir = Path(out_dir)
+    restored = any(n.startswith("restored") for n in recover_stale(out_dir))
+    resolved = out_dir.resolve()
+    cwd = Path.cwd().resolve()
+    if resolved == cwd or resolved in cwd.parents:
+        raise OutputError(f"output {str(out_dir)!r} is the current folder or contains it",
+                          "choose a new sub-folder for --out, e.g. --out build/model")
+    for item in inputs:
+        if item is None:
+            continue
+        src = Path(item).resolve()
+        if src == resolved or resolved in src.parents:
+            raise OutputError(f"output {str(out_dir)!r} contains the input {str(item)!r}",
+                              "choose an --out outside the inputs")
     if out_dir.exists():
         if out_dir.is_symlink() or not out_dir.is_dir():
             raise OutputError(f"output {str(out_dir)!r} exists and is not a folder", "choose another --out")
         if any(out_dir.iterdir()) and not force:
+            why = (" (it holds the previous output, put back after an interrupted --force "
+                   "replacement)" if restored else "")
             raise OutputError(
-                f"output folder {str(out_dir)!r} is not empty",
+                f"output folder {str(out_dir)!r} is not empty{why}",
                 "choose another --out, or pass --force to replace it",
             )
     parent = _existing_parent(out_dir)
@@ -42,31 +100,181 @@ def _existing_parent(path: Path) -> Path:
     return path
 
 
+def _mark(folder: Path) -> None:
+    (folder / MARKER).write_text(f"{os.getpid()}\n", encoding="ascii")
+
+
+def _owner_gone(folder: Path) -> bool:
+    """True when ``folder`` has effkit's marker and the process that wrote it has ended."""
+    try:
+        pid = int((folder / MARKER).read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return False  # no marker: not ours (or not readable), never touched
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
+
+
+def recover_stale(out_dir: Path) -> list[str]:
+    """Clean up after an effkit run into ``out_dir`` that was killed mid-write.
+
+    Stale ``.NAME.tmp-*`` staging folders are removed; a stale ``.NAME.old-*`` holding
+    the previous output is put back when ``out_dir`` is missing (the replacement was cut
+    between its two renames) and removed otherwise. Only folders carrying effkit's
+    marker, whose process has ended, are touched. Returns what was done, one line each.
+    """
+    out_dir = Path(out_dir).absolute()
+    parent = out_dir.parent
+    done: list[str] = []
+    try:
+        siblings = [p for p in parent.iterdir() if p.name.startswith(f".{out_dir.name}.")]
+    except OSError:
+        return done
+    for folder in sorted(siblings):
+        kind = folder.name[len(out_dir.name) + 2:].split("-", 1)[0]
+        if kind not in ("tmp", "old") or not folder.is_dir() or not _owner_gone(folder):
+            continue
+        kept = folder / "x"
+        if kind == "old" and kept.is_dir() and not out_dir.exists():
+            with contextlib.suppress(OSError):
+                os.rename(kept, out_dir)
+                done.append(f"restored {out_dir} from an interrupted --force replacement")
+        shutil.rmtree(folder, ignore_errors=True)
+        done.append(f"removed stale {folder.name}")
+    NOTES.extend(done)
+    return done
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so every staging folder is cleaned up on the way out."""
+
+
+def _raise_terminated(signum, frame):  # noqa: ARG001 - a signal handler's signature
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _main_thread_swap(install, restore) -> Iterator[None]:
+    """``install()`` for the block, then ``restore(its result)``; signal state belongs to the
+    main thread, so elsewhere (a worker thread) this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = install()
+    try:
+        yield
+    finally:
+        restore(saved)
+
+
+def sigterm_as_interrupt():
+    """SIGTERM raises :class:`Terminated` (a KeyboardInterrupt) for the block, so a killed
+    command cleans up exactly as Ctrl-C does."""
+    def install():
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_IGN:  # ignored by the parent: stays so
+            return signal.SIG_IGN
+        return signal.signal(signal.SIGTERM, _raise_terminated)
+
+    return _main_thread_swap(install, lambda previous: signal.signal(signal.SIGTERM, previous))
+
+
+def _signals_held():
+    """SIGINT/SIGTERM deferred until the block ends (the swap of two renames is not cut).
+
+    The handlers are swapped rather than the signal mask: a mask only covers the calling
+    thread, and the kernel hands a process-wide signal to any thread that does not block it.
+    """
+    held = (signal.SIGINT, signal.SIGTERM)
+    pending: list[int] = []
+
+    def defer(signum, frame):  # noqa: ARG001 - a signal handler's signature
+        pending.append(signum)
+
+    def restore(previous: dict) -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if pending:
+            handler = previous[pending[0]]
+            if callable(handler):
+                handler(pending[0], None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(pending[0])
+
+    return _main_thread_swap(lambda: {s: signal.signal(s, defer) for s in held}, restore)
+
+
 @contextlib.contextmanager
 def staged_dir(out_dir: Path, force: bool) -> Iterator[Path]:
-    """Yield a temporary folder next to ``out_dir``; on success it becomes ``out_dir``."""
+    """Yield a temporary folder next to ``out_dir``; on success it becomes ``out_dir``.
+
+    Without ``force`` the final rename itself refuses a folder that became non-empty
+    meanwhile (another build into the same new ``--out``): rename(2) onto a non-empty
+    folder fails, so the check and the move are one atomic step.
+    """
     out_dir = Path(out_dir)
     check_output_dir(out_dir, force)
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     except OSError as exc:
-        raise OutputError(
-            f"cannot create {str(out_dir.parent)!r}: {exc.strerror}", "choose a writable --out"
-        ) from None
+        raise write_failure(exc, out_dir.parent) from None
     try:
-        yield tmp
-        os.chmod(tmp, 0o755)
-        if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-            os.replace(out_dir, old / "x")
-            os.replace(tmp, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out_dir)
+        _mark(tmp)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise write_failure(exc, out_dir) from None
+    try:
+        try:
+            yield tmp
+            _pause("staged")
+        except OSError as exc:  # disk full or remounted read-only while writing
+            if exc.errno in SPACE_ERRNOS or exc.errno == errno.EROFS:
+                raise write_failure(exc, out_dir) from None
+            raise
+        try:
+            os.chmod(tmp, 0o755)
+            _move_into_place(tmp, out_dir, force)
+            # after the move: a staging folder killed at any point still carries its marker
+            (out_dir / MARKER).unlink(missing_ok=True)
+        except OSError as exc:
+            raise write_failure(exc, out_dir) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _move_into_place(tmp: Path, out_dir: Path, force: bool) -> None:
+    if not force or not out_dir.exists():
+        try:
+            os.rename(tmp, out_dir)  # onto a missing or empty folder only
+        except OSError as exc:
+            if exc.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+                raise OutputError(
+                    f"output {str(out_dir)!r} was filled by something else while this run "
+                    "was writing (another build?)",
+                    "nothing was replaced; choose another --out, or pass --force") from None
+            raise
+        WRITTEN.append(out_dir)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+    _mark(old)
+    with _signals_held():
+        os.rename(out_dir, old / "x")
+        _pause("swap")
+        try:
+            os.rename(tmp, out_dir)
+        except BaseException:
+            os.rename(old / "x", out_dir)  # put the old output back
+            shutil.rmtree(old, ignore_errors=True)
+            raise
+        WRITTEN.append(out_dir)  # before a held signal is delivered: it must report this
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def write_file_atomic(path: Path, data: bytes, force: bool) -> None:
@@ -80,17 +288,17 @@ def write_file_atomic(path: Path, data: bytes, force: bool) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
     except OSError as exc:
-        raise OutputError(
-            f"cannot write {str(path)!r}: {exc.strerror}", "choose a writable location"
-        ) from None
+        raise write_failure(exc, path) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise write_failure(exc, path) from None
         raise
 
 

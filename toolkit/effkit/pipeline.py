@@ -130,13 +130,17 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
         raise UsageError("the Coral Edge TPU needs --quant int8 with uint8 I/O",
                          "drop --quant/--io for --target coral")
     if req.calibration is not None and req.quant != "int8":
-        raise UsageError("--calibration only applies to --quant int8")
+        raise UsageError("--calibration only applies to --quant int8",
+                         "drop --calibration, or use --quant int8")
     if req.calibration_size is not None and req.calibration_size < 1:
-        raise UsageError("--calibration-size must be at least 1")
+        raise UsageError(f"--calibration-size must be at least 1 (got {req.calibration_size})",
+                         "pass a positive count, e.g. --calibration-size 100")
     if not 0.0 <= req.min_tpu_ops <= 1.0:
-        raise UsageError("--min-tpu-ops must be a fraction between 0 and 1")
+        raise UsageError(f"--min-tpu-ops must be a fraction between 0 and 1 (got {req.min_tpu_ops})",
+                         "pass e.g. --min-tpu-ops 0.9, or 0 to accept any coverage")
     out_dir = req.out_dir()
-    check_output_dir(out_dir, req.force)
+    check_output_dir(out_dir, req.force, inputs=_input_paths(req))
+    _check_app_answers(req, variant)
     compiler = edgetpu_compiler(req)
     given = _given_labels(req.labels)  # a bad labels file fails before the weights are read
     weights = (resolve_weights(variant, req.weights) if check_weights
@@ -170,6 +174,25 @@ def _default_labels(weights: WeightsSource) -> Labels:
         raise UsageError(f"the weights have {weights.num_classes} classes, not ImageNet's 1000",
                          "pass --labels FILE with one label per class")
     return Labels.imagenet()
+
+
+def _input_paths(req: BuildRequest) -> list[Path]:
+    """What the build reads: an --out holding any of it would be replaced with it inside."""
+    paths = [req.labels, req.calibration]  # either may be a value in memory (train)
+    if req.weights is not None and str(req.weights).strip().lower() not in ("random", "official"):
+        paths.append(req.weights)
+    return [Path(p) for p in paths if isinstance(p, (str, Path))]
+
+
+def _check_app_answers(req: BuildRequest, variant: Variant) -> None:
+    """The Android answers (--app-id, --app-name, --name), checked before any work."""
+    if req.target != "android":
+        return
+    from effkit.apps.android import check_app_names
+
+    name = req.model_name or f"EfficientNet-{variant.name.capitalize()}"
+    check_app_names(app_id=req.app_id or f"com.example.{variant.name}",
+                    app_name=req.app_name or name, model_name=name)
 
 
 def edgetpu_compiler(req: BuildRequest):
@@ -241,6 +264,9 @@ def run(plan: BuildPlan, progress: ProgressFn | None = None) -> BuildResult:
         quantization={"mode": options.quant,
                       "io": options.io if options.quant == "int8" else "float32"},
         calibration=calibration_section(calib_set), versions=versions())
+    from effkit.model_check import check_built_model
+
+    check_built_model(tflite, options.quant)  # a broken model never reaches --out
     with staged_dir(plan.out_dir, req.force) as tmp:
         model_path = tmp / MODEL_FILE
         model_path.write_bytes(tflite)

@@ -7,6 +7,8 @@ then ``(x - mean) / std`` with the variant's (or the model metadata's) mean and 
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,15 +42,53 @@ def center_crop_box(width: int, height: int, resolution: int) -> tuple[int, int,
     return left, top, left + side, top + side
 
 
+class ImageTooLargeError(ValueError):
+    """An image whose header claims more pixels than Pillow's decompression-bomb limit."""
+
+
+@contextlib.contextmanager
+def opened_image(path: Path) -> Iterator:
+    """``PIL.Image.open(path)`` with decompression bombs (Pillow's warning as well as its
+    error, beyond ``Image.MAX_IMAGE_PIXELS``) raised as :class:`ImageTooLargeError`: callers
+    skip and count them like any unreadable file, and Pillow's two-line warning never shows."""
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(path) as img:
+                yield img
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ImageTooLargeError(f"too large to decode safely ({exc})") from None
+
+
+# 16-bit (and 32-bit integer) grey images: Pillow's convert("RGB") clips them at 255,
+# which turns most of a 16-bit photo white. Scale them to 8 bits instead.
+_WIDE_MODES = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
+
+
+def to_rgb(img):
+    """An RGB PIL image from any mode: 16-bit and float grey images are scaled (16-bit full
+    range, or 0..1 for float data that fits it), never clipped; other modes use Pillow's own
+    conversion (palette, alpha dropped, CMYK, 1-bit, ...)."""
+    from PIL import Image
+
+    if img.mode not in _WIDE_MODES:
+        return img.convert("RGB")
+    values = np.asarray(img, dtype=np.float64)
+    top = 1.0 if img.mode == "F" and values.size and np.nanmax(values) <= 1.0 else 65535.0
+    grey = np.clip(np.nan_to_num(values) * (255.0 / top), 0, 255).round().astype(np.uint8)
+    return Image.fromarray(grey).convert("RGB")  # 2-D uint8: mode L
+
+
 def load_image(path: Path, resolution: int) -> np.ndarray:
     """Decode an image as RGB, crop centrally and resize: uint8 array (R, R, 3).
 
-    Raises OSError/ValueError for unreadable files (callers count and skip them).
+    Raises OSError/ValueError for unreadable files (callers count and skip them),
+    :class:`ImageTooLargeError` (a ValueError) for decompression bombs.
     """
-    from PIL import Image
-
-    with Image.open(path) as img:
-        return crop_and_resize(img.convert("RGB"), resolution)
+    with opened_image(path) as img:
+        return crop_and_resize(to_rgb(img), resolution)
 
 
 def crop_and_resize(img, resolution: int) -> np.ndarray:
@@ -82,7 +122,9 @@ def iter_images(
             pixels = load_image(path, resolution)
         except (OSError, ValueError, SyntaxError) as exc:  # PIL raises all three
             if report is not None:
-                report.skipped.append(f"{path}: {type(exc).__name__}")
+                why = ("image too large (decompression-bomb guard)"
+                       if isinstance(exc, ImageTooLargeError) else type(exc).__name__)
+                report.skipped.append(f"{path}: {why}")
             continue
         if report is not None:
             report.loaded += 1

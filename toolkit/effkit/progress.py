@@ -128,7 +128,10 @@ class LineProgress:
                     now = self.clock()
                     if now - self._last.get(event.stage, now) + 1e-6 >= self.interval_s:
                         self._last[event.stage] = now
-                        self._write(f"{event.title}: running, {now - started:.0f} s")
+                        try:
+                            self._write(f"{event.title}: running, {now - started:.0f} s")
+                        except (OSError, ValueError):  # the stream is gone (a stage that
+                            return                     # failed never sends its end event)
 
         threading.Thread(target=run, name=f"effkit-progress-{event.stage}", daemon=True).start()
 

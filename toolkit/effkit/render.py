@@ -33,7 +33,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from effkit.errors import OutputError, TemplateError
-from effkit.outputs import staged_dir
+from effkit.outputs import SPACE_ERRNOS, staged_dir
 
 TEMPLATE_SUFFIX = ".jinja"
 ANSWERS_FILE = ".effkit-answers.json"
@@ -325,6 +325,8 @@ def _write_tree(template_root: Path, dest: Path, context: Mapping[str, Any],
             try:
                 shutil.copyfile(payload, target)
             except OSError as exc:
+                if exc.errno in SPACE_ERRNOS:  # the disk, not the source: staged_dir names --out
+                    raise
                 raise OutputError(f"cannot copy {str(payload)!r} into the app: {exc.strerror}",
                                   "check that the file exists and is readable") from None
     (dest / ANSWERS_FILE).write_text(_answers_doc(context), encoding="utf-8")

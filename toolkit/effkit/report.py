@@ -20,7 +20,7 @@ from pathlib import Path
 from effkit.errors import DataError
 from effkit.manifest import MANIFEST_NAME, Manifest
 from effkit.outputs import check_output_dir, staged_dir
-from effkit.report_charts import CHART_TITLES, CHARTS, MISSING, QUANT_ORDER
+from effkit.report_charts import CHART_TITLES, MISSING, QUANT_ORDER, draw_charts
 from effkit.resources import data_file
 from effkit.saved_results import DOC_KEYS, KINDS, MAIN_MODEL
 
@@ -248,7 +248,7 @@ def build_report(folders: Sequence[Path], out: Path, force: bool = False) -> Rep
             seen.add(key)
             entries.append(load_build(Path(f)))
     entries.sort(key=_sort_key)
-    charts = {key: fn(entries) for key, fn in CHARTS.items()}
+    charts = draw_charts(entries)
     page = render_html(entries, charts)
     doc = {"builds": [e.to_dict() for e in entries],
            "charts": {k: f"{k}.png" for k, v in charts.items() if v},

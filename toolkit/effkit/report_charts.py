@@ -187,6 +187,17 @@ CHARTS = {
     "build_time": chart_build_time,
     "edgetpu": chart_edgetpu,
 }
+
+
+def draw_charts(entries: Sequence[BuildEntry]) -> dict[str, bytes | None]:
+    """Every chart's PNG (None when the builds lack its data). Folder names, variants and
+    labels are user text: drawn as written, with matplotlib's math text ($...$) and TeX off."""
+    import matplotlib
+
+    with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+        return {key: fn(entries) for key, fn in CHARTS.items()}
+
+
 MISSING = {
     "accuracy_latency": "needs builds with real weights measured by both "
                         "'effkit eval MODEL --data DIR --save' and 'effkit bench MODEL --save'",

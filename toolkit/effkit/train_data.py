@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from effkit.errors import DataError, UsageError
-from effkit.preprocess import list_images, load_image
+from effkit.preprocess import ImageTooLargeError, list_images, load_image, opened_image, to_rgb
 from effkit.variants import Variant
 
 # Augmentation (training only).
@@ -81,15 +81,15 @@ def class_folders(root: Path, flag: str = "--data") -> list[Path]:
 
 def _unreadable(path: Path) -> str | None:
     """Why ``path`` cannot be decoded, or None. JPEGs decode at reduced scale (still every byte)."""
-    from PIL import Image
-
     try:
-        with Image.open(path) as img:
+        with opened_image(path) as img:
             img.draft("RGB", (64, 64))
             img.load()
             if img.width < 1 or img.height < 1:
                 return "empty image"
-    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
+    except ImageTooLargeError:
+        return "image too large (decompression-bomb guard)"
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
         return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
     return None
 
@@ -170,12 +170,10 @@ def scan(data: Path, *, val: Path | None = None, val_split: float = 0.2, seed: i
 
 def _decode_for_training(path: bytes, resolution: np.int64) -> np.ndarray:
     """Full image as uint8 RGB; big JPEGs decode at a reduced scale (>= 2R on each side)."""
-    from PIL import Image
-
     side = 2 * int(resolution)
-    with Image.open(path.decode()) as img:
+    with opened_image(Path(path.decode())) as img:
         img.draft("RGB", (side, side))
-        return np.asarray(img.convert("RGB"), dtype=np.uint8)
+        return np.asarray(to_rgb(img), dtype=np.uint8)
 
 
 def _inference_pixels(path: bytes, resolution: np.int64) -> np.ndarray:

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 MODEL_ASSET = "model.tflite"
 MAX_NAME_LENGTH = 100
-MAX_LABEL_LENGTH = 200
 # Where the template keeps the Kotlin sources (app, JVM tests, instrumented tests);
 # moved to the package's folders after rendering.
 PACKAGE_PLACEHOLDER = "_app_package_"
@@ -58,6 +57,10 @@ KOTLIN_HARD_KEYWORDS = frozenset("""
     """.split())
 # Android: each segment starts with a letter; letters, digits and underscores only.
 _SEGMENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+# effkit's own bound: each part becomes a folder name of the generated project, and file
+# names stop at 255 bytes on Linux file systems (ENAMETOOLONG). Android's own limit on an
+# application id could not be confirmed from a published source, so none is claimed here.
+MAX_APP_ID_LENGTH = 255
 _APP_ID_HINT = ("use a Java package name such as com.example.lite1: at least two dot-separated "
                 "parts, each starting with a letter, then letters, digits or underscores")
 
@@ -66,6 +69,9 @@ def validate_app_id(app_id: object) -> str:
     """The application id, or TemplateError: a Java package name Android accepts."""
     if not isinstance(app_id, str) or not app_id:
         raise TemplateError("the application id is empty", _APP_ID_HINT)
+    if len(app_id) > MAX_APP_ID_LENGTH:
+        raise TemplateError(f"the application id is {len(app_id)} characters long (at most "
+                            f"{MAX_APP_ID_LENGTH})", "shorten --app-id")
     segments = app_id.split(".")
     if len(segments) < 2:
         raise TemplateError(f"application id {app_id!r} has a single part", _APP_ID_HINT)
@@ -85,6 +91,12 @@ def _check_name(value: object, what: str) -> str:
     """App or model name: LF and tab are allowed (strings.xml and Kotlin escape them), and
     so are format characters (joiners, bidi marks), which every target escapes."""
     return check_text(value, what, MAX_NAME_LENGTH, allowed="\n\t", format_chars=True)
+
+
+def check_app_names(*, app_id: object, app_name: object, model_name: object) -> tuple[str, str, str]:
+    """The app id, app name and model name, checked (the build calls it before any work)."""
+    return (validate_app_id(app_id), _check_name(app_name, "app name"),
+            _check_name(model_name, "model name"))
 
 
 def android_string_resource(text: str) -> str:
@@ -156,9 +168,8 @@ def model_labels(model_bytes: bytes, source: str) -> list[str]:
 def android_context(*, app_id: str, app_name: str, model_name: str, variant: Variant,
                     labels: list[str]) -> dict:
     """The answers the ``android_template/`` files use (plain JSON-able values), checked."""
-    app_id = validate_app_id(app_id)
-    app_name = _check_name(app_name, "app name")
-    model_name = _check_name(model_name, "model name")
+    app_id, app_name, model_name = check_app_names(app_id=app_id, app_name=app_name,
+                                                   model_name=model_name)
     labels = Labels.of(labels)
     return {
         **model_answers(model_name=model_name, variant=variant, labels=labels),

@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from effkit.convert import import_tensorflow_quietly  # noqa: F401 - the commands' import
 from effkit.errors import EffkitError
@@ -55,25 +56,37 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def handle_errors(fn: F) -> F:
-    """Turn EffkitError and Ctrl-C into one stderr line and a non-zero exit.
+    """Turn EffkitError, Ctrl-C and SIGTERM into one stderr line and a non-zero exit.
 
     Set EFFKIT_DEBUG=1 to see the traceback instead.
     """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from effkit import outputs
+
+        del outputs.WRITTEN[:], outputs.NOTES[:]
         try:
-            return fn(*args, **kwargs)
+            with outputs.sigterm_as_interrupt():
+                value = fn(*args, **kwargs)
         except EffkitError as exc:
             if os.environ.get("EFFKIT_DEBUG"):
                 raise
-            err_console.print(f"[bold red]error:[/] {exc.one_line()}", highlight=False, soft_wrap=True)
+            # The message quotes user text (paths, labels, names): never parse it as markup.
+            err_console.print(f"[bold red]error:[/] {escape(exc.one_line())}", highlight=False,
+                              soft_wrap=True)
             raise typer.Exit(code=exc.exit_code) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             if os.environ.get("EFFKIT_DEBUG"):
                 raise
-            err_console.print("[bold red]interrupted:[/] nothing was written.", highlight=False)
-            raise typer.Exit(code=130) from None
+            done = ("nothing was written" if not outputs.WRITTEN else
+                    "completed before it: " + ", ".join(map(str, outputs.WRITTEN)))
+            err_console.print(f"[bold red]interrupted:[/] {escape(done)}.", highlight=False,
+                              soft_wrap=True)
+            raise typer.Exit(code=143 if isinstance(exc, outputs.Terminated) else 130) from None
+        for note in outputs.NOTES:
+            err_console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
+        return value
 
     return wrapper  # type: ignore[return-value]
 

@@ -46,7 +46,8 @@ def bench(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     progress = Progress(TextColumn("benchmarking"), BarColumn(), MofNCompleteColumn(),
-                        console=err_console, transient=True)
+                        console=err_console, transient=True,
+                        disable=not err_console.is_terminal)  # no bar in logs and pipes
     task = progress.add_task("bench", total=None)
 
     def on_progress(event) -> None:

@@ -150,11 +150,11 @@ def _summary(result) -> None:
     if result.app_dir is not None:
         table.add_row(escape(f"{result.app_dir}/") + f" ({len(doc.app_files)} files)",
                       f"{sum(a.bytes for a in doc.app_files) / 1e6:.2f} MB")
-    console.print(table)
+    console.print(table, highlight=False)
     calib = doc.calibration
     if calib:
         console.print(
-            f"calibration: {calib['source']} ({calib['count']} images"
+            f"calibration: {escape(str(calib['source']))} ({calib['count']} images"
             + (f", {calib['skipped']} unreadable skipped" if calib["skipped"] else "")
             + ")", highlight=False)
     if doc.edgetpu:

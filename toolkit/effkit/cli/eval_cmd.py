@@ -54,7 +54,8 @@ def eval_(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     progress = Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(),
-                        TimeRemainingColumn(), console=err_console, transient=True)
+                        TimeRemainingColumn(), console=err_console, transient=True,
+                        disable=not err_console.is_terminal)  # no bar in logs and pipes
     task = progress.add_task("eval", total=None)
 
     def on_progress(event) -> None:

@@ -86,7 +86,7 @@ def metadata(
     result = create_for_inference(data, model_info=info, norm_mean=norm_mean, norm_std=norm_std,
                                   labels=label_list)
     verify(result, label_list)
-    write_file_atomic(target, result, force=True)  # existence was checked above
+    write_file_atomic(target, result, force=True)  # replacing was refused above without --force
     report = {
         "model": str(model),
         "output": str(target),

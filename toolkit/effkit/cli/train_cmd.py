@@ -86,7 +86,8 @@ def train(
 
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                         TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                        console=err_console, transient=json_out)
+                        console=err_console, transient=json_out,
+                        disable=not err_console.is_terminal)  # no bar in logs and pipes
     try:
         with progress:
             result = _train(config, progress, quiet=json_out)
@@ -99,7 +100,9 @@ def train(
             note = f"finished epochs are kept in {out / CHECKPOINT_DIR}; continue with --resume"
         else:
             note = "no epoch had finished, nothing to resume"
-        err_console.print(f"[bold red]interrupted:[/] {note}", highlight=False)
+        from rich.markup import escape
+
+        err_console.print(f"[bold red]interrupted:[/] {escape(note)}", highlight=False)
         raise typer.Exit(code=130) from None
     summary = dict(result.summary)
     if section is not None:
@@ -184,13 +187,14 @@ def _build(result, request, progress) -> dict:
 
 
 def _report(result, summary: dict) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"effkit train: {summary['variant']}, {summary['num_classes']} classes")
     for col in ("class", "train", "val"):
         table.add_column(col, justify="left" if col == "class" else "right")
     for name, c in summary["class_counts"].items():
-        table.add_row(name, str(c["train"]), str(c["val"]))
+        table.add_row(escape(name), str(c["train"]), str(c["val"]))  # folder names: user text
     console.print(table)
     best = summary["best"]
     console.print(f"validation accuracy {summary['val_accuracy']:.4f} (best: "
@@ -198,14 +202,16 @@ def _report(result, summary: dict) -> None:
     if summary["skipped"]:
         console.print(f"{len(summary['skipped'])} unreadable images skipped (listed in train.json)",
                       highlight=False)
-    console.print(f"wrote {result.weights}, {result.labels}, {result.out_dir / 'train.json'}",
+    console.print(f"wrote {escape(str(result.weights))}, {escape(str(result.labels))}, "
+                  f"{escape(str(result.out_dir / 'train.json'))}",
                   highlight=False)
     build = summary.get("build")
     if build:
-        console.print(f"built {build['model']}: {build['quant']} validation accuracy "
+        console.print(f"built {escape(str(build['model']))}: {build['quant']} validation accuracy "
                       f"{build['val_accuracy']:.4f} (float {build['float_val_accuracy']:.4f})",
                       highlight=False)
     else:
-        console.print(f"next: effkit build --variant {summary['variant']} --weights {result.weights} "
-                      f"--labels {result.labels} --calibration {summary['settings']['data']}",
+        console.print(f"next: effkit build --variant {summary['variant']} --weights "
+                      f"{escape(str(result.weights))} --labels {escape(str(result.labels))} "
+                      f"--calibration {escape(str(summary['settings']['data']))}",
                       highlight=False)
