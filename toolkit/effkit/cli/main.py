@@ -45,6 +45,9 @@ def _register() -> None:
     app.command("eval")(eval_cmd.eval_)
     app.command("bench")(bench_cmd.bench)
     app.command("report")(report_cmd.report)
+    from effkit.cli import quant_report_cmd
+
+    app.command("quant-report")(quant_report_cmd.quant_report)
 
 
 _register()
