@@ -13,7 +13,8 @@ own scale and zero point and compared with the float output over all images:
   (an exact match reports the cap and ``exact: true``);
 * ``cosine``: cosine similarity of the flattened tensors;
 * ``clipped``: share of float values outside the range int8 can represent
-  (the calibration range was too narrow for them);
+  (the calibration range was too narrow for them), and ``clip_error_share`` the part
+  of the squared error those values make;
 * ``at_limits``: share of int8 values at the type's limits (-128/127 or 0/255);
 * ``range_use``: the span of the central 99.9 % of float values over the int8 range.
 
@@ -43,7 +44,8 @@ SNR_CAP_DB = 120.0
 DEFAULT_IMAGES = 32
 WORST_COUNT = 10
 # Thresholds of the likely causes (see likely_causes).
-SATURATED_SHARE = 0.01  # > 1 % of float values outside the int8 range
+SATURATED_SHARE = 0.01  # > 1 % of float values outside the int8 range, or
+SATURATED_ERROR = 0.3  # > 30 % of the squared error made by values outside it
 OUTLIER_RANGE_USE = 0.1  # the central 99.9 % of values span < 10 % of the int8 range
 _SKIP_OPS = {"QUANTIZE", "DEQUANTIZE"}
 _SAMPLE = 65536  # values per image kept for the percentiles
@@ -70,6 +72,7 @@ class LayerStats:
     exact: bool
     cosine: float
     clipped: float
+    clip_error_share: float
     at_limits: float
     range_use: float | None
     snr_drop_db: float | None
@@ -80,7 +83,8 @@ class LayerStats:
         d = dataclasses.asdict(self)
         d["shape"] = list(self.shape)
         d["causes"] = list(self.causes)
-        for k in ("float_min", "float_max", "rel_rmse", "snr_db", "cosine", "clipped", "at_limits",
+        for k in ("float_min", "float_max", "rel_rmse", "snr_db", "cosine", "clipped",
+                  "clip_error_share", "at_limits",
                   "range_use", "snr_drop_db"):
             if d[k] is not None:
                 d[k] = round(float(d[k]), 6)
@@ -98,6 +102,16 @@ class QuantReport:
     def worst(self, n: int = WORST_COUNT) -> list[LayerStats]:
         """The ``n`` layers with the lowest SNR (ties: larger relative RMSE first)."""
         return sorted(self.layers, key=lambda s: (s.snr_db, -s.rel_rmse, s.index))[:n]
+
+    def biggest_losses(self, n: int) -> list[LayerStats]:
+        """The ``n`` layers that add the most error themselves: the largest rise in
+        noise-to-signal power over their input's (``--keep-float`` keeps these: the
+        lowest-SNR layers mostly inherit their error, and a float copy of them keeps it)."""
+        def added(s: LayerStats) -> float:
+            before = s.snr_db + s.snr_drop_db if s.snr_drop_db is not None else SNR_CAP_DB
+            return 10 ** (-s.snr_db / 10) - 10 ** (-before / 10)
+
+        return sorted(self.layers, key=lambda s: (-added(s), s.index))[:n]
 
     def to_dict(self) -> dict:
         snrs = [s.snr_db for s in self.layers]
@@ -201,6 +215,7 @@ class _Acc:
         self.ff = self.ee = self.qq = self.fq = 0.0
         self.fmin, self.fmax = math.inf, -math.inf
         self.clipped = 0
+        self.ee_clipped = 0.0
         self.at_limits = 0
         self.lo_pct: list[float] = []
         self.hi_pct: list[float] = []
@@ -216,8 +231,13 @@ class _Acc:
             r = raw.reshape(-1)
             self.at_limits += int(np.count_nonzero(r == info.min) + np.count_nonzero(r == info.max))
             lo, hi = (info.min - zero - 0.5) * scale, (info.max - zero + 0.5) * scale
-            self.clipped += int(np.count_nonzero(f < lo) + np.count_nonzero(f > hi))
         e = f - q
+        if scale is not None:
+            outside = (f < lo) | (f > hi)
+            n_out = int(np.count_nonzero(outside))
+            if n_out:
+                self.clipped += n_out
+                self.ee_clipped += float(np.dot(e[outside], e[outside]))
         self.n += f.size
         # float32 BLAS dot products, accumulated in float64 across images
         self.ff += float(np.dot(f, f))
@@ -246,13 +266,15 @@ class _Acc:
         return max(-1.0, min(1.0, self.fq / math.sqrt(self.ff * self.qq)))
 
 
-def likely_causes(op: str, *, clipped: float, range_use: float | None, per_tensor_weights: bool | None,
-                  scale: float | None, levels: int = 256) -> tuple[str, ...]:
+def likely_causes(op: str, *, clipped: float, clip_error_share: float = 0.0,
+                  range_use: float | None, per_tensor_weights: bool | None,
+                  levels: int = 256) -> tuple[str, ...]:
     """The causes the numbers of one layer point to (empty when none stands out)."""
     causes = []
-    if clipped > SATURATED_SHARE:
-        causes.append(f"saturated activation: {clipped:.1%} of the float values fall outside the "
-                      "int8 range (calibration range too narrow)")
+    if clipped > SATURATED_SHARE or clip_error_share > SATURATED_ERROR:
+        causes.append(f"saturated activation: {clipped:.2%} of the float values fall outside the "
+                      f"int8 range and make {clip_error_share:.0%} of its error (calibration range "
+                      "too narrow)")
     if range_use is not None and range_use < OUTLIER_RANGE_USE:
         causes.append(f"outlier-dominated range: 99.9% of the values use {range_use * levels:.0f} "
                       f"of the {levels} int8 levels")
@@ -341,15 +363,17 @@ def compare(int8_model: bytes, float_model: bytes, inputs: np.ndarray,
         upstream = next((by_tensor[t] for t in q.inputs if t in by_tensor), None)
         ptw = _per_tensor_weights(q, q_tensors)
         clipped = acc.clipped / acc.n
+        clip_err = acc.ee_clipped / acc.ee if acc.ee > 0 else 0.0
         stats = LayerStats(
             index=q.index, op=q.op, name=short_name(q.name, q.op), tensor=q.name, matched_by=how,
             shape=q.shape, dtype=dtype.name, scale=scale, zero_point=zero,
             float_min=acc.fmin, float_max=acc.fmax, rel_rmse=rel, snr_db=snr, exact=exact,
-            cosine=acc.cosine(), clipped=clipped, at_limits=acc.at_limits / acc.n,
+            cosine=acc.cosine(), clipped=clipped, clip_error_share=clip_err,
+            at_limits=acc.at_limits / acc.n,
             range_use=range_use, snr_drop_db=(upstream.snr_db - snr) if upstream else None,
             per_tensor_weights=ptw,
-            causes=likely_causes(q.op, clipped=clipped, range_use=range_use, per_tensor_weights=ptw,
-                                 scale=scale))
+            causes=likely_causes(q.op, clipped=clipped, clip_error_share=clip_err,
+                                 range_use=range_use, per_tensor_weights=ptw))
         by_tensor[q.output] = stats
         layers.append(stats)
     return QuantReport(tuple(layers), len(inputs), tuple(unmatched),
@@ -369,32 +393,15 @@ def inputs_for(model: Path, data: Path | None, limit: int = DEFAULT_IMAGES,
     same distilled set (read from effkit's cache, distilled again when it is gone).
     """
     from effkit import calibration as calib
-    from effkit.variants import get_variant
 
     if limit < 1:
         raise UsageError(f"--limit must be at least 1 (got {limit})")
-    model = Path(model)
-    manifest = _read_manifest(model.parent / "build.json") if data is None else None
-    if data is None and manifest is None:
-        raise UsageError(f"{str(model)!r} is not in an effkit build folder (no build.json beside it), "
-                         "so there is no calibration set to reuse", "pass --data DIR with images")
     if data is not None:
         return inputs_for_folder(model, data, limit, progress)
-    cal = manifest.get("calibration") or {}
-    if cal.get("source") == "folder":
-        folder = Path(cal.get("detail") or "")
-        if not folder.is_dir():
-            raise DataError(f"the build's calibration folder {str(folder)!r} is gone",
-                            "pass --data DIR with images")
-        inputs, src = inputs_for_folder(model, folder, min(limit, int(cal.get("count") or limit)),
-                                        progress, manifest["variant"])
-        return inputs, src | {"source": "build calibration folder"}
-    if cal.get("source") == "distilled":
-        inputs = _distilled_again(manifest, get_variant(manifest["variant"]), cal, progress)
-        chosen = calib.pick_evenly(list(range(len(inputs))), limit)
-        return inputs[chosen], {"source": "build distilled set", "path": cal.get("cache"),
-                                "count": len(chosen), "skipped": 0}
-    raise UsageError("the build has no calibration set (a float build?)", "pass --data DIR with images")
+    build = BuildInfo.beside(Path(model))
+    inputs, source = build.calibration(progress)
+    chosen = calib.pick_evenly(list(range(len(inputs))), limit)
+    return inputs[chosen], source | {"count": len(chosen)}
 
 
 def inputs_for_folder(model: bytes | Path, folder: Path, limit: int = DEFAULT_IMAGES,
@@ -413,46 +420,87 @@ def inputs_for_folder(model: bytes | Path, folder: Path, limit: int = DEFAULT_IM
                       "skipped": s.skipped}
 
 
-def _read_manifest(path: Path) -> dict | None:
-    if not path.is_file():
-        return None
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read build manifest {str(path)!r} ({exc})",
-                        "pass --data DIR with images") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("variant"), str):
-        raise DataError(f"{str(path)!r} is not an effkit build manifest", "pass --data DIR with images")
-    return doc
+@dataclass(frozen=True)
+class BuildInfo:
+    """What ``build.json`` says about a model's build: enough to redo its calibration
+    set and its Keras model (for the default data and for ``--keep-float``)."""
 
+    folder: Path
+    manifest: dict
 
-def _distilled_again(manifest: dict, variant, cal: dict, progress: Progress | None) -> np.ndarray:
-    """The build's distilled set: its cache file, else distilled again from the same
-    weights and settings (the result depends only on those)."""
-    from effkit import calibration as calib
-
-    cache = cal.get("cache")
-    if cache and Path(cache).is_file():
+    @classmethod
+    def beside(cls, model: Path) -> BuildInfo:
+        path = Path(model).parent / "build.json"
+        if not path.is_file():
+            raise UsageError(f"{str(model)!r} is not in an effkit build folder (no build.json beside "
+                             "it), so there is no calibration set to reuse", "pass --data DIR with images")
         try:
-            inputs = np.load(cache)
-            if inputs.shape[1:] == variant.input_shape:
-                return inputs
-        except (OSError, ValueError):
-            pass
-    weights = manifest.get("weights") or {}
-    if weights.get("kind") == "random":
-        raise DataError("the build has random weights and its distilled set is not cached",
-                        "pass --data DIR with images")
-    try:
-        settings = calib.DistillSettings(**json.loads(cal.get("detail") or "{}"))
-    except (TypeError, ValueError):
-        raise DataError("the build's distillation settings cannot be read", "pass --data DIR") from None
-    from effkit.model import build_model
-    from effkit.weights import load_weights
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise DataError(f"cannot read build manifest {str(path)!r} ({exc})",
+                            "pass --data DIR with images") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("variant"), str):
+            raise DataError(f"{str(path)!r} is not an effkit build manifest", "pass --data DIR with images")
+        return cls(path.parent, doc)
 
-    model = build_model(variant, num_classes=int(manifest.get("num_classes") or 1000))
-    load_weights(model, variant, weights.get("path"))
-    return calib.distilled(model, variant, settings, progress).inputs
+    @property
+    def variant(self):
+        from effkit.variants import get_variant
+
+        return get_variant(self.manifest["variant"])
+
+    @property
+    def target(self) -> str | None:
+        return self.manifest.get("target")
+
+    def keras_model(self):
+        """The build's network with its weights (TensorFlow: seconds)."""
+        from effkit.model import build_model
+        from effkit.weights import load_weights
+
+        weights = self.manifest.get("weights") or {}
+        if weights.get("kind") == "random":
+            raise DataError("the build has random weights, which cannot be loaded again",
+                            "build with real weights")
+        model = build_model(self.variant, num_classes=int(self.manifest.get("num_classes") or 1000))
+        load_weights(model, self.variant, weights.get("path"))
+        return model
+
+    def calibration(self, progress: Progress | None = None) -> tuple[np.ndarray, dict]:
+        """The build's whole calibration set (normalized float inputs) and its source:
+        the same folder, or the same distilled set (effkit's cache, else distilled again
+        from the same weights and settings: the result depends only on those)."""
+        from effkit import calibration as calib
+
+        cal = self.manifest.get("calibration") or {}
+        variant = self.variant
+        if cal.get("source") == "folder":
+            folder = Path(cal.get("detail") or "")
+            if not folder.is_dir():
+                raise DataError(f"the build's calibration folder {str(folder)!r} is gone",
+                                "pass --data DIR with images")
+            s = calib.from_folder(folder, variant, int(cal.get("count") or calib.DEFAULT_FOLDER_SIZE),
+                                  progress)
+            return s.inputs, {"source": "build calibration folder", "path": str(folder),
+                              "count": s.count, "skipped": s.skipped}
+        if cal.get("source") != "distilled":
+            raise UsageError("the build has no calibration set (a float build?)",
+                             "pass --data DIR with images")
+        source = {"source": "build distilled set", "path": cal.get("cache"), "skipped": 0}
+        cache = cal.get("cache")
+        if cache and Path(cache).is_file():
+            try:
+                inputs = np.load(cache)
+                if inputs.shape[1:] == variant.input_shape:
+                    return inputs, source | {"count": len(inputs)}
+            except (OSError, ValueError):
+                pass  # distilled again below
+        try:
+            settings = calib.DistillSettings(**json.loads(cal.get("detail") or "{}"))
+        except (TypeError, ValueError):
+            raise DataError("the build's distillation settings cannot be read", "pass --data DIR") from None
+        inputs = calib.distilled(self.keras_model(), variant, settings, progress).inputs
+        return inputs, source | {"count": len(inputs)}
 
 
 # --------------------------------------------------------------------------- HTML

@@ -27,17 +27,35 @@ def quant_report(
     html: Annotated[Path | None, typer.Option(
         "--html", help="Also write a self-contained HTML page with the per-layer chart.")] = None,
     worst: Annotated[int, typer.Option("--worst", help="Layers to list, worst SNR first.")] = 10,
+    keep_float: Annotated[int | None, typer.Option(
+        "--keep-float", help="CPU builds: convert the build again with the N layers that add the most "
+        "error kept in float (mixed precision) and write it to --out. Refused for Coral: float layers "
+        "split the Edge TPU graph.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Where --keep-float writes the mixed-precision .tflite.")] = None,
     force: ForceOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Run both models with every tensor kept and compare each layer: SNR, RMSE / range,
     cosine, scale and zero point, clipped share, and the likely cause of the worst ones."""
+    from effkit.errors import UsageError
     from effkit.metadata.model_file import load_model_file
     from effkit.outputs import write_file_atomic
-    from effkit.quant_report import compare, inputs_for, render_html
+    from effkit.quant_report import BuildInfo, compare, inputs_for, render_html
 
-    if html is not None and html.exists() and not force:
-        write_file_atomic(html, b"", force)  # raises "already exists ... --force" before the work
+    for path in (html, out):
+        if path is not None and path.exists() and not force:
+            write_file_atomic(path, b"", force)  # raises "already exists ... --force" before the work
+    build = None
+    if keep_float is not None:
+        from effkit.mixed_precision import check_target
+
+        if keep_float < 1 or out is None:
+            raise UsageError("--keep-float N needs N >= 1 and --out MIXED.tflite")
+        build = BuildInfo.beside(model)
+        check_target(build.target)
+    elif out is not None:
+        raise UsageError("--out is where --keep-float writes its model", "add --keep-float N, or drop --out")
     int8_bytes, float_bytes = load_model_file(model), load_model_file(float_model)
     with err_console.status("reading the comparison images", spinner="dots"):
         inputs, source = inputs_for(model, data, limit)
@@ -51,6 +69,8 @@ def quant_report(
         report = compare(int8_bytes, float_bytes, inputs,
                          lambda done, total: progress.update(task, completed=done, total=total))
     doc = report.to_dict() | {"int8_model": str(model), "float_model": str(float_model), "data": source}
+    if build is not None:
+        doc["mixed"] = _mixed(report, build, int8_bytes, float_bytes, inputs, keep_float, out, force)
     if html is not None:
         page = render_html(report, int8_name=str(model), float_name=str(float_model),
                            data_source=f"{source['source']}: {source.get('path')}")
@@ -60,6 +80,23 @@ def quant_report(
         print_json(doc)
         return
     _show(report, doc, worst)
+
+
+def _mixed(report, build, int8_bytes: bytes, float_bytes: bytes, inputs, n: int, out: Path,
+           force: bool) -> dict:
+    """Convert with the ``n`` worst layers in float, write it, and compare it too."""
+    from effkit.mixed_precision import mixed_from_build
+    from effkit.outputs import write_file_atomic
+    from effkit.quant_report import compare
+
+    kept = report.biggest_losses(n)
+    with err_console.status(f"converting with {len(kept)} layer(s) in float", spinner="dots"):
+        data = mixed_from_build(int8_bytes, build, [s.tensor for s in kept])
+        after = compare(data, float_bytes, inputs).to_dict()["summary"]
+    write_file_atomic(out, data, force)
+    return {"path": str(out), "bytes": len(data), "kept_float": [s.name for s in kept],
+            "output_snr_db": after["output_snr_db"], "output_cosine": after["output_cosine"],
+            "min_snr_db": after["min_snr_db"]}
 
 
 def _show(report, doc: dict, worst: int) -> None:
@@ -79,5 +116,11 @@ def _show(report, doc: dict, worst: int) -> None:
     if report.unmatched:
         console.print(f"[yellow]{len(report.unmatched)} int8 layer(s) had no float counterpart[/]",
                       highlight=False)
+    if doc.get("mixed"):
+        m = doc["mixed"]
+        console.print(f"kept in float: {escape(', '.join(m['kept_float']))}; output SNR "
+                      f"{s['output_snr_db']:.1f} -> {m['output_snr_db']:.1f} dB; wrote {escape(m['path'])} "
+                      f"({m['bytes'] / 1e6:.2f} MB, float32 input and output). Measure it with "
+                      "'effkit eval' and 'effkit bench'.", highlight=False)
     if doc.get("html"):
         console.print(f"wrote {escape(doc['html'])}", highlight=False)
