@@ -83,6 +83,7 @@ def main(images: int) -> None:
                      "noise_snr_db": round(s.snr_db, 1), "default_snr_db": round(d.snr_db, 1),
                      "noise_drop_db": None if s.snr_drop_db is None else round(s.snr_drop_db, 1),
                      "noise_clipped": round(s.clipped, 4), "default_clipped": round(d.clipped, 4),
+                     "noise_clip_error_share": round(s.clip_error_share, 2),
                      "noise_range_use": None if s.range_use is None else round(s.range_use, 3),
                      "default_range_use": None if d.range_use is None else round(d.range_use, 3),
                      "noise_causes": list(s.causes)})
@@ -95,12 +96,13 @@ def main(images: int) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "quant_report_noise.json").write_text(json.dumps(doc, indent=2) + "\n")
     md = ["| # | layer | op | SNR noise (dB) | SNR default (dB) | noise: SNR lost here (dB) | "
-          "clipped noise / default | range use noise / default |",
-          "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+          "clipped noise / default | noise: error from clipped values | range use noise / default |",
+          "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         md.append(f"| {r['index']} | {r['layer']} | {r['op']} | {r['noise_snr_db']} | "
                   f"{r['default_snr_db']} | "
                   f"{r['noise_drop_db']} | {r['noise_clipped']:.2%} / {r['default_clipped']:.2%} | "
+                  f"{r['noise_clip_error_share']:.0%} | "
                   f"{r['noise_range_use']} / {r['default_range_use']} |")
     (RESULTS / "quant_report_noise.md").write_text("\n".join(md) + "\n")
     print(json.dumps(doc, indent=2))

@@ -77,6 +77,13 @@ def test_likely_causes_follow_the_numbers():
     assert "per-tensor weight scale" in dw
 
 
+def test_chart_draws_layer_names_as_plain_text():
+    layer = {"name": r"$\frac{1}{$ x $^_$", "snr_db": 20.0, "causes": []}
+    bad = {"name": "a_$b", "snr_db": 8.0, "causes": ["saturated activation"]}
+    png = qr.chart_png({"layers": [layer, bad]})  # math text would fail on these names
+    assert png.startswith(b"\x89PNG")
+
+
 # --------------------------------------------------------------------------- real builds
 
 

@@ -380,6 +380,16 @@ def compare(int8_model: bytes, float_model: bytes, inputs: np.ndarray,
                        hashlib.sha256(int8_model).hexdigest(), hashlib.sha256(float_model).hexdigest())
 
 
+def compare_on_calibration(int8_model: bytes, float_model: bytes, calibration: np.ndarray,
+                           limit: int = DEFAULT_IMAGES) -> QuantReport:
+    """:func:`compare` on ``limit`` samples spread over a calibration set (what
+    ``effkit build --quant-report`` is meant to call with ``CalibrationSet.inputs``)."""
+    from effkit.calibration import pick_evenly
+
+    chosen = pick_evenly(list(range(len(calibration))), limit)
+    return compare(int8_model, float_model, np.asarray(calibration)[chosen])
+
+
 # --------------------------------------------------------------------------- inputs
 
 
@@ -509,23 +519,24 @@ BAR_COLOR = "#4c78a8"
 CAUSE_COLOR = "#d62728"  # layers with a likely cause (the screenshot test looks for it)
 
 
-def chart_png(report: QuantReport) -> bytes:
-    """SNR per layer in graph order, layers with a likely cause in red (matplotlib, Agg;
-    math text off: layer names come from the user's model)."""
+def chart_png(doc: dict) -> bytes:
+    """SNR per layer in graph order, layers with a likely cause in red, from a report
+    document (``QuantReport.to_dict()``, or a saved ``quant_report.json``). matplotlib,
+    Agg; math text off: layer names come from the user's model."""
     import io
 
     import matplotlib
     from matplotlib.figure import Figure
 
-    layers = report.layers
+    layers = doc["layers"]
     with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
         fig = Figure(figsize=(11, 4.6), dpi=100, layout="constrained")
         ax = fig.add_subplot()
         xs = np.arange(len(layers))
-        ax.bar(xs, [s.snr_db for s in layers], width=0.8,
-               color=[CAUSE_COLOR if s.causes else BAR_COLOR for s in layers])
+        ax.bar(xs, [s["snr_db"] for s in layers], width=0.8,
+               color=[CAUSE_COLOR if s["causes"] else BAR_COLOR for s in layers])
         step = max(1, len(layers) // 40)
-        ax.set_xticks(xs[::step], [s.name for s in layers][::step], rotation=90, fontsize=7)
+        ax.set_xticks(xs[::step], [str(s["name"]) for s in layers][::step], rotation=90, fontsize=7)
         ax.set_ylabel("SNR, int8 vs float (dB)")
         ax.set_xlabel("layer (graph order)")
         ax.set_xlim(-0.6, len(layers) - 0.4)
@@ -547,7 +558,8 @@ def render_html(report: QuantReport, *, int8_name: str, float_name: str, data_so
 
     env = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True)
     template = env.from_string(data_file("quant_report.html.jinja").read_text(encoding="utf-8"))
-    return template.render(doc=report.to_dict(), worst=report.worst(), layers=report.layers,
+    doc = report.to_dict()
+    return template.render(doc=doc, worst=report.worst(), layers=report.layers,
                            unmatched=report.unmatched, int8_name=int8_name, float_name=float_name,
                            data_source=data_source, generated=generated,
-                           chart=base64.b64encode(chart_png(report)).decode("ascii"))
+                           chart=base64.b64encode(chart_png(doc)).decode("ascii"))
