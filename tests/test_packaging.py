@@ -42,7 +42,8 @@ def test_template_trees_travel_whole(wheel_names, folder, inside):
 
 def test_schema_labels_and_dockerfile_are_in_the_wheel(wheel_names):
     for name in ("effkit/metadata/schema/metadata_schema.fbs", "effkit/data/imagenet_labels.txt",
-                 "effkit/data/imagenet_wnids.txt", "effkit/edgetpu/docker/Dockerfile",
+                 "effkit/data/imagenet_wnids.txt", "effkit/data/quant_report.html.jinja",
+                 "effkit/edgetpu/docker/Dockerfile",
                  "effkit/metadata/metadata_schema_py_generated.py", "effkit/py.typed"):
         assert name in wheel_names, name
     assert not any("__pycache__" in n or "/tests/" in n for n in wheel_names)
