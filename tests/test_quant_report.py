@@ -275,3 +275,33 @@ def test_keep_float_writes_a_mixed_model(builds, tmp_path):
     assert len(float_convs) == 2
     assert sorted(qr.short_name(tensors[o["outputs"][0]]["name"], o["op_name"]) for o in float_convs) == \
         sorted(mixed["kept_float"])
+
+
+@pytest.mark.slow
+def test_per_tensor_depthwise_weights_are_named(builds, inputs):
+    """A real per-tensor build: the converter's (private) _experimental_disable_per_channel."""
+    import tensorflow as tf
+
+    from effkit.convert import batch_of_one, native_log_captured, pin_input_range, representative_dataset
+    from effkit.model import build_model
+    from effkit.variants import get_variant
+    from effkit.weights import load_weights
+
+    variant = get_variant("lite0")
+    model = build_model(variant)
+    load_weights(model, variant)
+    converter = tf.lite.TFLiteConverter.from_keras_model(batch_of_one(model))
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative_dataset(pin_input_range(inputs, 127.0, 128.0))
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = converter.inference_output_type = tf.uint8
+    converter._experimental_disable_per_channel = True
+    with native_log_captured():
+        per_tensor = bytes(converter.convert())
+    report = qr.compare(per_tensor, (builds["float32"] / "model.tflite").read_bytes(), inputs[:2])
+    depthwise = [s for s in report.layers if s.op == "DEPTHWISE_CONV_2D"]
+    assert depthwise and all(s.per_tensor_weights for s in depthwise)
+    assert all(any("per-tensor weight scale" in c for c in s.causes) for s in depthwise)
+    default = qr.compare((builds["int8"] / "model.tflite").read_bytes(),
+                         (builds["float32"] / "model.tflite").read_bytes(), inputs[:2])
+    assert not any(s.per_tensor_weights for s in default.layers)  # effkit builds are per-channel

@@ -422,7 +422,7 @@ def inputs_for_folder(model: bytes | Path, folder: Path, limit: int = DEFAULT_IM
     from effkit.evaluate import TFLiteClassifier
     from effkit.variants import get_variant
 
-    clf = TFLiteClassifier(model)
+    clf = TFLiteClassifier(model, xnnpack=False)  # only its input size and normalization are read
     prep = dataclasses.replace(get_variant(variant), resolution=clf.resolution, norm_mean=clf.mean,
                                norm_std=clf.std)
     s = calib.from_folder(folder, prep, limit, progress)
