@@ -50,3 +50,37 @@ def tflite_support_oracle():
             pytest.fail(reason)
         pytest.skip(reason)
     return ref, ref_fb, _pywrap_metadata_version, image_classifier, metadata_info
+
+
+def chromium_screenshot(page, folder, width: int, height: int):
+    """A headless Chromium screenshot of the HTML file ``page`` as RGB float pixels
+    (height, width, 3); skips the test when Chromium is not installed."""
+    import io
+    import shutil
+    import subprocess
+
+    import numpy as np
+    import pytest
+    from PIL import Image
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+    shot = folder / "shot.png"
+    subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={folder / 'profile'}", f"--screenshot={shot}", f"--window-size={width},{height}",
+         page.resolve().as_uri()],
+        capture_output=True, timeout=180, check=False)
+    assert shot.is_file() and shot.stat().st_size > 10_000, "no screenshot written"
+    with Image.open(io.BytesIO(shot.read_bytes())) as img:
+        return np.asarray(img.convert("RGB"), dtype=np.float32)
+
+
+def colour_pixels(px, colour: str, tolerance: int = 12) -> int:
+    """How many pixels are within ``tolerance`` of the ``#rrggbb`` colour."""
+    import numpy as np
+
+    rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)], dtype=np.float32)
+    return int((np.abs(px - rgb).max(axis=2) < tolerance).sum())

@@ -45,7 +45,7 @@ def test_template_trees_travel_whole(wheel_names, folder, inside):
 
 def test_schema_labels_and_dockerfile_are_in_the_wheel(wheel_names):
     for name in ("effkit/metadata/schema/metadata_schema.fbs", "effkit/data/imagenet_labels.txt",
-                 "effkit/data/report.html.jinja",
+                 "effkit/data/report.html.jinja", "effkit/data/quant_report.html.jinja",
                  "effkit/data/imagenet_wnids.txt", "effkit/edgetpu/docker/Dockerfile",
                  "effkit/metadata/metadata_schema_py_generated.py", "effkit/py.typed",
                  # the distilled calibration sets of the bundled weights (issue 11)

@@ -9,14 +9,12 @@ import html
 import io
 import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 from _lite0_builds import copy_build, eval_images, link_all, lite0_builds
-from helpers import assert_one_line_error
+from helpers import assert_one_line_error, chromium_screenshot, colour_pixels
 from typer.testing import CliRunner
 
 from effkit.cli.main import app
@@ -202,21 +200,9 @@ def test_stale_and_random_weight_results(measured, tmp_path):
 
 @pytest.mark.slow
 def test_chromium_screenshot_shows_the_chart(report_dir, tmp_path):
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
-    shot = tmp_path / "shot.png"
-    subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1200,1600",
-         (report_dir / "index.html").resolve().as_uri()],
-        capture_output=True, timeout=180, check=False)
-    assert shot.is_file() and shot.stat().st_size > 10_000, "no screenshot written"
-    px = png_pixels(shot.read_bytes())
+    px = chromium_screenshot(report_dir / "index.html", tmp_path, 1200, 1600)
     assert px.shape[:2] == (1600, 1200)
     assert px.std() > 20  # not a blank page
     # The accuracy-vs-latency chart sits below the table: its int8 line colour is on screen.
-    r, g, b = (int(QUANT_COLORS["int8"][i:i + 2], 16) for i in (1, 3, 5))
-    close = np.abs(px - np.array([r, g, b], dtype=np.float32)).max(axis=2) < 12
-    assert close.sum() > 500, f"only {close.sum()} chart-coloured pixels in the screenshot"
+    close = colour_pixels(px, QUANT_COLORS["int8"])
+    assert close > 500, f"only {close} chart-coloured pixels in the screenshot"

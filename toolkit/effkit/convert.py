@@ -84,6 +84,17 @@ def batch_of_one(model):
     return keras.Model(image, model(image), name=model.name)
 
 
+def representative_dataset(calibration: np.ndarray):
+    """The converter's representative dataset: one float32 sample of batch 1 at a time."""
+    samples = np.asarray(calibration, dtype=np.float32)
+
+    def representative():
+        for i in range(len(samples)):
+            yield [samples[i : i + 1]]
+
+    return representative
+
+
 def convert(model, options: ConvertOptions, calibration: np.ndarray | None = None) -> bytes:
     """Convert a Keras model; ``calibration`` (N, R, R, 3) float32 is needed for int8."""
     import tensorflow as tf
@@ -92,14 +103,8 @@ def convert(model, options: ConvertOptions, calibration: np.ndarray | None = Non
     if options.quant == "int8":
         if calibration is None or len(calibration) == 0:
             raise UsageError("int8 quantization needs calibration data")
-        samples = calibration.astype(np.float32)
-
-        def representative():
-            for i in range(len(samples)):
-                yield [samples[i : i + 1]]
-
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = representative
+        converter.representative_dataset = representative_dataset(calibration)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         io_type = tf.uint8 if options.io == "uint8" else tf.int8
         converter.inference_input_type = io_type

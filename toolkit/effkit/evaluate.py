@@ -144,7 +144,11 @@ def labelled_images(folder: Path, labels: Sequence[str] | None, num_classes: int
 class TFLiteClassifier:
     """A .tflite image classifier run with ai-edge-litert (XNNPACK on the CPU by default)."""
 
-    def __init__(self, model: bytes | Path, *, threads: int | None = None, xnnpack: bool = True):
+    def __init__(self, model: bytes | Path, *, threads: int | None = None, xnnpack: bool = True,
+                 preserve_all_tensors: bool = False):
+        """``preserve_all_tensors`` keeps every intermediate tensor readable after
+        ``invoke`` (``effkit quant-report``); use it with ``xnnpack=False``, since tensors
+        inside a delegated partition are never written."""
         from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
         data = Path(model).read_bytes() if isinstance(model, (str, Path)) else bytes(model)
@@ -154,7 +158,8 @@ class TFLiteClassifier:
         try:
             with native_log_captured():  # LiteRT's "INFO: Created ... delegate" line
                 self.interpreter = Interpreter(model_content=data, num_threads=threads,
-                                               experimental_op_resolver_type=resolver)
+                                               experimental_op_resolver_type=resolver,
+                                               experimental_preserve_all_tensors=preserve_all_tensors)
                 self.interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             first = (str(exc).strip().splitlines() or ["unknown error"])[0]
@@ -172,10 +177,14 @@ class TFLiteClassifier:
         self.mean, self.std = _normalization(data)
 
     def _prepare(self, pixels: np.ndarray) -> np.ndarray:
+        return self.quantize_input(normalize(pixels, self.mean, self.std))
+
+    def quantize_input(self, x: np.ndarray) -> np.ndarray:
+        """Normalized float input -> the input tensor's type (uint8/int8 by its own
+        scale and zero point; float passes through)."""
         dtype = self.input["dtype"]
-        x = normalize(pixels, self.mean, self.std)
         if dtype == np.float32:
-            return x
+            return x.astype(np.float32)
         scale, zero = self.input["quantization"]
         info = np.iinfo(dtype)
         return np.clip(np.round(x / scale + zero), info.min, info.max).astype(dtype)

@@ -49,6 +49,9 @@ def _register() -> None:
     from effkit.cli import weights_cmd
 
     app.add_typer(weights_cmd.app, name="weights")
+    from effkit.cli import quant_report_cmd
+
+    app.command("quant-report")(quant_report_cmd.quant_report)
 
 
 _register()

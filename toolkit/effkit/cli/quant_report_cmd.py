@@ -1,0 +1,126 @@
+"""effkit quant-report: per-layer float vs int8 errors, the worst layers and their likely causes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from effkit.cli._common import ForceOpt, JsonOpt, ModelArg, console, err_console, handle_errors, print_json
+
+
+@handle_errors
+def quant_report(
+    model: ModelArg,
+    float_model: Annotated[Path, typer.Option(
+        "--float", show_default=False,
+        help="The float32 .tflite of the same network (e.g. 'effkit build --quant float32').")],
+    data: Annotated[Path | None, typer.Option(
+        "--data", "-d", show_default=False,
+        help="Images to compare on (any folder, labels not needed). Default: the calibration set "
+        "of the build the model belongs to (build.json beside it).")] = None,
+    limit: Annotated[int, typer.Option(
+        "--limit", help="Use at most N images, spread evenly over the set.")] = 32,
+    html: Annotated[Path | None, typer.Option(
+        "--html", help="Also write a self-contained HTML page with the per-layer chart.")] = None,
+    worst: Annotated[int, typer.Option("--worst", help="Layers to list, worst SNR first.")] = 10,
+    keep_float: Annotated[int | None, typer.Option(
+        "--keep-float", help="CPU builds: convert the build again with the N layers that add the most "
+        "error kept in float (mixed precision) and write it to --out. Refused for Coral: float layers "
+        "split the Edge TPU graph.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Where --keep-float writes the mixed-precision .tflite.")] = None,
+    force: ForceOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Run both models with every tensor kept and compare each layer: SNR, RMSE / range,
+    cosine, scale and zero point, clipped share, and the likely cause of the worst ones."""
+    from effkit.errors import UsageError
+    from effkit.metadata.model_file import load_model_file
+    from effkit.outputs import write_file_atomic
+    from effkit.quant_report import BuildInfo, compare, inputs_for, render_html
+
+    for path in (html, out):
+        if path is not None and path.exists() and not force:
+            write_file_atomic(path, b"", force)  # raises "already exists ... --force" before the work
+    build = None
+    if keep_float is not None:
+        from effkit.mixed_precision import check_target
+
+        if keep_float < 1 or out is None:
+            raise UsageError("--keep-float N needs N >= 1 and --out MIXED.tflite")
+        build = BuildInfo.beside(model)
+        check_target(build.target)
+    elif out is not None:
+        raise UsageError("--out is where --keep-float writes its model", "add --keep-float N, or drop --out")
+    int8_bytes, float_bytes = load_model_file(model), load_model_file(float_model)
+    with err_console.status("reading the comparison images", spinner="dots"):
+        inputs, source = inputs_for(model, data, limit)
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    progress = Progress(TextColumn("comparing"), BarColumn(), MofNCompleteColumn(),
+                        console=err_console, transient=True)
+    task = progress.add_task("compare", total=len(inputs))
+    with progress:
+        report = compare(int8_bytes, float_bytes, inputs,
+                         lambda done, total: progress.update(task, completed=done, total=total))
+    doc = report.to_dict() | {"int8_model": str(model), "float_model": str(float_model), "data": source}
+    if build is not None:
+        doc["mixed"] = _mixed(report, build, int8_bytes, float_bytes, inputs, keep_float, out, force)
+    if html is not None:
+        page = render_html(report, int8_name=str(model), float_name=str(float_model),
+                           data_source=f"{source['source']}: {source.get('path')}")
+        write_file_atomic(html, page.encode("utf-8"), force)
+        doc["html"] = str(html)
+    if json_out:
+        print_json(doc)
+        return
+    _show(report, doc, worst)
+
+
+def _mixed(report, build, int8_bytes: bytes, float_bytes: bytes, inputs, n: int, out: Path,
+           force: bool) -> dict:
+    """Convert with the ``n`` worst layers in float, write it, and compare it too."""
+    from effkit.mixed_precision import mixed_from_build
+    from effkit.outputs import write_file_atomic
+    from effkit.quant_report import compare
+
+    kept = report.biggest_losses(n)
+    with err_console.status(f"converting with {len(kept)} layer(s) in float", spinner="dots"):
+        data = mixed_from_build(int8_bytes, build, [s.tensor for s in kept])
+        after = compare(data, float_bytes, inputs).to_dict()["summary"]
+    write_file_atomic(out, data, force)
+    return {"path": str(out), "bytes": len(data), "kept_float": [s.name for s in kept],
+            "output_snr_db": after["output_snr_db"], "output_cosine": after["output_cosine"],
+            "min_snr_db": after["min_snr_db"]}
+
+
+def _show(report, doc: dict, worst: int) -> None:
+    s = doc["summary"]
+    console.print(f"{doc['images']} image(s) from {escape(doc['data']['source'])}; {s['layers']} layers; "
+                  f"median SNR {s['median_snr_db']:.1f} dB, lowest {s['min_snr_db']:.1f} dB, "
+                  f"output {s['output_snr_db']:.1f} dB (cosine {s['output_cosine']:.4f})", highlight=False)
+    table = Table(title=f"worst {min(worst, len(report.layers))} layers")
+    for col in ("#", "layer", "op", "SNR dB", "lost here", "RMSE/range", "cosine", "clipped", "likely cause"):
+        table.add_column(col, justify="left" if col in ("layer", "op", "likely cause") else "right",
+                         overflow="fold")
+    for r in report.worst(worst):
+        table.add_row(str(r.index), escape(r.name), r.op, f"{r.snr_db:.1f}",
+                      "-" if r.snr_drop_db is None else f"{r.snr_drop_db:.1f}", f"{r.rel_rmse:.4f}",
+                      f"{r.cosine:.4f}", f"{r.clipped:.2%}", escape("; ".join(r.causes)) or "-")
+    console.print(table)
+    if report.unmatched:
+        console.print(f"[yellow]{len(report.unmatched)} int8 layer(s) had no float counterpart[/]",
+                      highlight=False)
+    if doc.get("mixed"):
+        m = doc["mixed"]
+        console.print(f"kept in float: {escape(', '.join(m['kept_float']))}; output SNR "
+                      f"{s['output_snr_db']:.1f} -> {m['output_snr_db']:.1f} dB; wrote {escape(m['path'])} "
+                      f"({m['bytes'] / 1e6:.2f} MB, float32 input and output). Measure it with "
+                      "'effkit eval' and 'effkit bench'.", highlight=False)
+    if doc.get("html"):
+        console.print(f"wrote {escape(doc['html'])}", highlight=False)
