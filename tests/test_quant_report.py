@@ -305,3 +305,37 @@ def test_per_tensor_depthwise_weights_are_named(builds, inputs):
     default = qr.compare((builds["int8"] / "model.tflite").read_bytes(),
                          (builds["float32"] / "model.tflite").read_bytes(), inputs[:2])
     assert not any(s.per_tensor_weights for s in default.layers)  # effkit builds are per-channel
+
+
+# --------------------------------------------------------------------------- build and report
+
+
+@pytest.mark.slow
+def test_build_writes_quant_report_and_effkit_report_charts_it(imagenet_dev, tmp_path):
+    """`effkit build --quant-report`: quant_report.json beside the model (an artifact of the
+    build), measured on the build's own calibration set; `effkit report` draws its chart."""
+    from _lite0_builds import calibration_images
+
+    calib = link_all(calibration_images(imagenet_dev), tmp_path / "cal")
+    out = tmp_path / "b"
+    result = cli("build", "--variant", "lite0", "--out", out, "--calibration", calib,
+                 "--calibration-size", 8, "--quant-report", "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert "quant_report.json" in {a["path"] for a in doc["artifacts"]}
+    assert "quant-report" in doc["timings_s"]
+    report = json.loads((out / "quant_report.json").read_text())
+    assert set(report) == REPORT_KEYS and report["images"] == 8
+    assert report["summary"]["output_cosine"] > 0.9  # a sane int8 model against its float self
+    rep = cli("report", out, "--out", tmp_path / "rep")
+    assert rep.exit_code == 0, rep.stderr
+    page = (tmp_path / "rep" / "index.html").read_text()
+    assert "Per-layer SNR, int8 vs float: b" in page
+    assert (tmp_path / "rep" / "quant_layers_0.png").stat().st_size > 10_000
+
+
+def test_quant_report_needs_an_int8_build(tmp_path):
+    result = cli("build", "--variant", "lite0", "--out", tmp_path / "b", "--quant", "float16",
+                 "--quant-report")
+    assert_one_line_error(result, "--quant-report", "--quant int8")
+    assert not (tmp_path / "b").exists()

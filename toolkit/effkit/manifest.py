@@ -19,6 +19,7 @@ import effkit
 from effkit.errors import DataError
 
 MANIFEST_NAME = "build.json"
+QUANT_REPORT_FILE = "quant_report.json"  # written by 'effkit build --quant-report'
 FORMAT = 1
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from effkit.convert import ConvertOptions
 from effkit.errors import EdgeTPUCoverageError, UsageError
 from effkit.labels import Labels
-from effkit.manifest import Artifact, Manifest
+from effkit.manifest import QUANT_REPORT_FILE, Artifact, Manifest
 from effkit.outputs import check_output_dir, staged_dir
 from effkit.progress import ProgressFn, StageClock
 from effkit.variants import Variant, get_variant
@@ -58,6 +58,8 @@ class BuildRequest:
     num_segments: int | None = None
     min_runtime_version: int | None = None
     compile_timeout: float = 600.0
+    # quant_report.json beside the model: per-layer float vs int8 errors (int8 builds)
+    quant_report: bool = False
     # Android
     app_id: str | None = None
     app_name: str | None = None
@@ -129,6 +131,9 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
     if req.target == "coral" and (req.quant != "int8" or req.io != "uint8"):
         raise UsageError("the Coral Edge TPU needs --quant int8 with uint8 I/O",
                          "drop --quant/--io for --target coral")
+    if req.quant_report and req.quant != "int8":
+        raise UsageError("--quant-report compares an int8 model with its float reference",
+                         "drop --quant-report, or build with --quant int8")
     if req.calibration is not None and req.quant != "int8":
         raise UsageError("--calibration only applies to --quant int8",
                          "drop --calibration, or use --quant int8")
@@ -251,6 +256,13 @@ def run(plan: BuildPlan, progress: ProgressFn | None = None) -> BuildResult:
         if calib_set is not None:
             inputs = pin_input_range(calib_set.inputs, variant.norm_mean, variant.norm_std)
         tflite = convert(model, options, inputs)
+    quant_doc = None
+    if req.quant_report and calib_set is not None:
+        with clock.stage("quant-report"):
+            from effkit.quant_report import compare_on_calibration
+
+            float_ref = convert(model, ConvertOptions(quant="float32"))
+            quant_doc = compare_on_calibration(tflite, float_ref, calib_set.inputs).to_dict()
     with clock.stage("metadata"):
         tflite = attach_classifier_metadata(tflite, **plan.metadata_args())
         verify(tflite, plan.labels)
@@ -272,6 +284,12 @@ def run(plan: BuildPlan, progress: ProgressFn | None = None) -> BuildResult:
         model_path.write_bytes(tflite)
         (tmp / LABELS_FILE).write_bytes(plan.labels.to_bytes())
         artifacts = [model_path, tmp / LABELS_FILE]
+        if quant_doc is not None:
+            import json
+
+            (tmp / QUANT_REPORT_FILE).write_text(json.dumps(quant_doc, indent=2) + "\n",
+                                                 encoding="utf-8")
+            artifacts.append(tmp / QUANT_REPORT_FILE)
         edgetpu_path = None
         if req.target == "coral":
             fields["edgetpu"], edgetpu_path = _edgetpu_stages(plan, clock, tflite, model_path, tmp)

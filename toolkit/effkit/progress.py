@@ -23,10 +23,10 @@ STAGES: dict[str, str] = {
     "model": "Building the Keras model",
     "weights": "Loading weights",
     "convert": "Converting to TFLite",
+    "quant-report": "Per-layer float vs int8 report",
     "metadata": "Attaching metadata",
     "edgetpu-check": "Edge TPU compatibility",
     "edgetpu-compile": "edgetpu_compiler",
-    "edgetpu-metadata": "Metadata on the Edge TPU model",
     "app": "Rendering the sample app",
     "evaluate": "Accuracy on the validation split",
 }

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from effkit.errors import DataError
-from effkit.manifest import MANIFEST_NAME, Manifest
+from effkit.manifest import MANIFEST_NAME, QUANT_REPORT_FILE, Manifest
 from effkit.outputs import check_output_dir, staged_dir
 from effkit.report_charts import CHART_TITLES, MISSING, QUANT_ORDER, draw_charts
 from effkit.resources import data_file
@@ -222,9 +222,35 @@ def render_html(entries: Sequence[BuildEntry], charts: dict[str, bytes | None],
         machine=machine, columns=COLUMNS, text_columns=TEXT_COLUMNS,
         rows=[_row(e) for e in entries],
         notes=[(e.name, w) for e in entries for w in e.warnings],
-        charts=[{"key": key, "title": title, "missing": MISSING[key],
+        charts=[{"key": key, "title": title, "missing": MISSING.get(key, ""),
                  "png": base64.b64encode(charts[key]).decode("ascii") if charts.get(key) else None}
-                for key, title in CHART_TITLES.items()])
+                for key, title in (CHART_TITLES | _quant_titles(entries)).items()])
+
+
+def _quant_key(index: int) -> str:
+    return f"quant_layers_{index}"
+
+
+def _quant_titles(entries: Sequence[BuildEntry]) -> dict[str, str]:
+    return {_quant_key(i): f"Per-layer SNR, int8 vs float: {e.name}" for i, e in enumerate(entries)
+            if (e.folder / QUANT_REPORT_FILE).is_file()}
+
+
+def _quant_charts(entries: Sequence[BuildEntry]) -> dict[str, bytes | None]:
+    """The per-layer chart of every build that has a quant_report.json (effkit quant-report)."""
+    from effkit.quant_report import chart_png
+
+    out: dict[str, bytes | None] = {}
+    for i, e in enumerate(entries):
+        path = e.folder / QUANT_REPORT_FILE
+        if path.is_file():
+            doc = _read_json(path, "quant report")
+            try:
+                out[_quant_key(i)] = chart_png(doc)
+            except (KeyError, TypeError, ValueError):
+                raise DataError(f"{str(path)!r} is not an effkit quant report",
+                                "build again with 'effkit build --quant-report --force'") from None
+    return out
 
 
 @dataclass(frozen=True)
@@ -248,11 +274,11 @@ def build_report(folders: Sequence[Path], out: Path, force: bool = False) -> Rep
             seen.add(key)
             entries.append(load_build(Path(f)))
     entries.sort(key=_sort_key)
-    charts = draw_charts(entries)
+    charts = draw_charts(entries) | _quant_charts(entries)
     page = render_html(entries, charts)
     doc = {"builds": [e.to_dict() for e in entries],
            "charts": {k: f"{k}.png" for k, v in charts.items() if v},
-           "missing_charts": {k: MISSING[k] for k, v in charts.items() if not v}}
+           "missing_charts": {k: MISSING[k] for k, v in charts.items() if not v and k in MISSING}}
     files = ["index.html", "report.json"] + [f"{k}.png" for k, v in charts.items() if v]
     with staged_dir(out, force) as tmp:
         (tmp / "index.html").write_text(page, encoding="utf-8")

@@ -86,6 +86,10 @@ def build(
         int | None,
         typer.Option("--min-runtime", help="edgetpu_compiler -m: oldest Edge TPU runtime to support."),
     ] = None,
+    quant_report: Annotated[
+        bool, typer.Option("--quant-report", help="int8: also write quant_report.json, the per-layer "
+                           "float vs int8 errors on the calibration set (see 'effkit quant-report').")
+    ] = False,
     app_id: Annotated[str | None, typer.Option("--app-id", help="android: Java package name.")] = None,
     app_name: Annotated[
         str | None, typer.Option("--app-name", help="android: app name shown on the phone.")
@@ -104,7 +108,7 @@ def build(
             variant, target=target, out=out, weights=weights, labels=labels,
             calibration=calibration, calibration_size=calibration_size, quant=quant, io=io,
             force=force, progress=on_progress, skip_compile=skip_compile,
-            require_compile=require_compile, compiler=compiler,
+            require_compile=require_compile, compiler=compiler, quant_report=quant_report,
             min_tpu_ops=min_tpu_ops, num_segments=num_segments, min_runtime_version=min_runtime,
             app_id=app_id, app_name=app_name, model_name=model_name, author=author,
             license=license_)
