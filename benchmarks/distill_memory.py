@@ -8,7 +8,8 @@ first step, which traces the graph, left out). ``--steps`` shortens the run: mem
 not grow with the steps (each step frees its activations), and the time scales with them.
 
     python benchmarks/distill_memory.py [--variants lite0,lite2,lite4] [--steps 50]
-        [--baseline REV]   # also the full-batch implementation of an older commit
+        [--baseline REV [--baseline-variants lite0,lite2]]
+                           # also the full-batch implementation of an older commit
 
 Writes benchmarks/results/distill_memory.json and prints a markdown table.
 """
@@ -92,6 +93,8 @@ def main() -> None:
     ap.add_argument("--variants", default="lite0,lite2,lite4")
     ap.add_argument("--steps", type=int, default=50)
     ap.add_argument("--baseline", default=None)
+    ap.add_argument("--baseline-variants", default=None,
+                    help="measure the baseline only for these (default: every variant)")
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
@@ -99,7 +102,9 @@ def main() -> None:
         return
     rows = []
     for name in args.variants.split(","):
-        for baseline in ([None, args.baseline] if args.baseline else [None]):
+        wanted = args.baseline and (args.baseline_variants is None
+                                    or name in args.baseline_variants.split(","))
+        for baseline in ([None, args.baseline] if wanted else [None]):
             rows.append(measure(name, args.steps, baseline))
             print(json.dumps(rows[-1]), flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
