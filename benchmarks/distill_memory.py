@@ -59,16 +59,18 @@ def one(variant_name: str, steps: int, baseline: str | None) -> None:
         old = types.ModuleType("effkit_baseline_calibration")
         sys.modules[old.__name__] = old  # dataclasses look their module up
         exec(compile(source, f"{baseline}:calibration.py", "exec"), old.__dict__)  # noqa: S102
-        old._distill(model, variant, old.DistillSettings(steps=steps), tick)
-        micro = settings.batch
+        old_settings = old.DistillSettings(steps=steps)
+        old._distill(model, variant, old_settings, tick)
+        micro, count = settings.batch, old_settings.count
     else:
         distill(model, variant, settings, tick)
-        micro = micro_batch_for(variant)
+        micro, count = micro_batch_for(variant), settings.count
     seconds = time.perf_counter() - start
     # Steady state: the median step, leaving out each batch's first (tracing, warm-up).
     gaps = [b - a for a, b, first in zip(stamps, stamps[1:], firsts[1:], strict=False) if not first]
     print(json.dumps({"seconds": seconds, "per_step_s": statistics.median(gaps) if gaps else seconds,
-                      "micro_batch": micro}))
+                      "micro_batch": micro, "default_images": count,
+                      "default_steps": (count + settings.batch - 1) // settings.batch * 50}))
 
 
 def measure(variant: str, steps: int, baseline: str | None) -> dict:
@@ -84,7 +86,7 @@ def measure(variant: str, steps: int, baseline: str | None) -> dict:
         doc = json.loads(out.read().strip().splitlines()[-1])
     return {"variant": variant, "implementation": f"full batch ({baseline})" if baseline else "micro-batched",
             "steps": steps, "peak_rss_mb": round(usage.ru_maxrss / 1024), **doc,
-            "projected_50_steps_s": round(doc["per_step_s"] * 50 * 2, 1),
+            "default_set_s": round(doc["per_step_s"] * doc["default_steps"], 1),
             "load_average": os.getloadavg()[0]}
 
 
@@ -111,11 +113,17 @@ def main() -> None:
     machine = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
     doc = {"machine": machine, "rows": rows}
     (RESULTS / "distill_memory.json").write_text(json.dumps(doc, indent=2) + "\n")
-    print("| variant | implementation | micro-batch | peak RSS MB | s per step (batch 32) "
-          "| 64 images x 50 steps, s (2 x 50 x per step) |\n|---|---|---|---|---|---|")
+    print(markdown(rows))
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = ["| variant | implementation | micro-batch | peak RSS MB | s per step (batch 32) "
+             "| default set: images, steps, s (steps x s per step) |", "|---|---|---|---|---|---|"]
     for r in rows:
-        print(f"| {r['variant']} | {r['implementation']} | {r['micro_batch']} | {r['peak_rss_mb']} | "
-              f"{r['per_step_s']:.2f} | {r['projected_50_steps_s']:.0f} |")
+        lines.append(f"| {r['variant']} | {r['implementation']} | {r['micro_batch']} | {r['peak_rss_mb']} | "
+                     f"{r['per_step_s']:.2f} | {r['default_images']}, {r['default_steps']}, "
+                     f"{r['default_set_s']:.0f} |")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -36,5 +36,5 @@ else
   echo "== no Python 3.11 found: the Task Library test will be skipped (set TASK_PYTHON)"
 fi
 
-.venv/bin/ruff check toolkit metadata tests benchmarks
+.venv/bin/ruff check toolkit metadata tests benchmarks scripts
 exec .venv/bin/python -m pytest -ra "$@"

@@ -29,15 +29,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from effkit.errors import DataError, ModelFileError, UsageError
+from effkit.errors import DataError, ModelFileError
 
 SCHEMA_VERSION = 1
 SNR_CAP_DB = 120.0
@@ -390,176 +388,7 @@ def compare_on_calibration(int8_model: bytes, float_model: bytes, calibration: n
     return compare(int8_model, float_model, np.asarray(calibration)[chosen])
 
 
-# --------------------------------------------------------------------------- inputs
-
-
-def inputs_for(model: Path, data: Path | None, limit: int = DEFAULT_IMAGES,
-               progress: Progress | None = None) -> tuple[np.ndarray, dict]:
-    """The inputs to compare on, and where they came from.
-
-    ``data``: up to ``limit`` images of the folder (spread over it), preprocessed with
-    the model's own resolution and normalization. Without it: the calibration set of
-    the build the model belongs to (``build.json`` beside it): the same folder, or the
-    same distilled set (read from effkit's cache, distilled again when it is gone).
-    """
-    from effkit import calibration as calib
-
-    if limit < 1:
-        raise UsageError(f"--limit must be at least 1 (got {limit})")
-    if data is not None:
-        return inputs_for_folder(model, data, limit, progress)
-    build = BuildInfo.beside(Path(model))
-    inputs, source = build.calibration(progress)
-    chosen = calib.pick_evenly(list(range(len(inputs))), limit)
-    return inputs[chosen], source | {"count": len(chosen)}
-
-
-def inputs_for_folder(model: bytes | Path, folder: Path, limit: int = DEFAULT_IMAGES,
-                      progress: Progress | None = None, variant: str = "lite0") -> tuple[np.ndarray, dict]:
-    """Up to ``limit`` images of ``folder`` (spread over it, as calibration picks them),
-    at the model's resolution with the normalization in its metadata."""
-    from effkit import calibration as calib
-    from effkit.evaluate import TFLiteClassifier
-    from effkit.variants import get_variant
-
-    clf = TFLiteClassifier(model, xnnpack=False)  # only its input size and normalization are read
-    prep = dataclasses.replace(get_variant(variant), resolution=clf.resolution, norm_mean=clf.mean,
-                               norm_std=clf.std)
-    s = calib.from_folder(folder, prep, limit, progress)
-    return s.inputs, {"source": "folder", "path": str(Path(folder).resolve()), "count": s.count,
-                      "skipped": s.skipped}
-
-
-@dataclass(frozen=True)
-class BuildInfo:
-    """What ``build.json`` says about a model's build: enough to redo its calibration
-    set and its Keras model (for the default data and for ``--keep-float``)."""
-
-    folder: Path
-    manifest: dict
-
-    @classmethod
-    def beside(cls, model: Path) -> BuildInfo:
-        path = Path(model).parent / "build.json"
-        if not path.is_file():
-            raise UsageError(f"{str(model)!r} is not in an effkit build folder (no build.json beside "
-                             "it), so there is no calibration set to reuse", "pass --data DIR with images")
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise DataError(f"cannot read build manifest {str(path)!r} ({exc})",
-                            "pass --data DIR with images") from None
-        if not isinstance(doc, dict) or not isinstance(doc.get("variant"), str):
-            raise DataError(f"{str(path)!r} is not an effkit build manifest", "pass --data DIR with images")
-        return cls(path.parent, doc)
-
-    @property
-    def variant(self):
-        from effkit.variants import get_variant
-
-        return get_variant(self.manifest["variant"])
-
-    @property
-    def target(self) -> str | None:
-        return self.manifest.get("target")
-
-    def keras_model(self):
-        """The build's network with its weights (TensorFlow: seconds)."""
-        from effkit.model import build_model
-        from effkit.weights import load_weights
-
-        weights = self.manifest.get("weights") or {}
-        if weights.get("kind") == "random":
-            raise DataError("the build has random weights, which cannot be loaded again",
-                            "build with real weights")
-        model = build_model(self.variant, num_classes=int(self.manifest.get("num_classes") or 1000))
-        load_weights(model, self.variant, weights.get("path"))
-        return model
-
-    def calibration(self, progress: Progress | None = None) -> tuple[np.ndarray, dict]:
-        """The build's whole calibration set (normalized float inputs) and its source:
-        the same folder, or the same distilled set (effkit's cache, else distilled again
-        from the same weights and settings: the result depends only on those)."""
-        from effkit import calibration as calib
-
-        cal = self.manifest.get("calibration") or {}
-        variant = self.variant
-        if cal.get("source") == "folder":
-            folder = Path(cal.get("detail") or "")
-            if not folder.is_dir():
-                raise DataError(f"the build's calibration folder {str(folder)!r} is gone",
-                                "pass --data DIR with images")
-            s = calib.from_folder(folder, variant, int(cal.get("count") or calib.DEFAULT_FOLDER_SIZE),
-                                  progress)
-            return s.inputs, {"source": "build calibration folder", "path": str(folder),
-                              "count": s.count, "skipped": s.skipped}
-        if cal.get("source") != "distilled":
-            raise UsageError("the build has no calibration set (a float build?)",
-                             "pass --data DIR with images")
-        source = {"source": "build distilled set", "path": cal.get("cache"), "skipped": 0}
-        cache = cal.get("cache")
-        if cache and Path(cache).is_file():
-            try:
-                inputs = np.load(cache)
-                if inputs.shape[1:] == variant.input_shape:
-                    return inputs, source | {"count": len(inputs)}
-            except (OSError, ValueError):
-                pass  # distilled again below
-        try:
-            settings = calib.DistillSettings(**json.loads(cal.get("detail") or "{}"))
-        except (TypeError, ValueError):
-            raise DataError("the build's distillation settings cannot be read", "pass --data DIR") from None
-        inputs = calib.distilled(self.keras_model(), variant, settings, progress).inputs
-        return inputs, source | {"count": len(inputs)}
-
-
-# --------------------------------------------------------------------------- HTML
-
-BAR_COLOR = "#4c78a8"
-CAUSE_COLOR = "#d62728"  # layers with a likely cause (the screenshot test looks for it)
-
-
-def chart_png(doc: dict) -> bytes:
-    """SNR per layer in graph order, layers with a likely cause in red, from a report
-    document (``QuantReport.to_dict()``, or a saved ``quant_report.json``). matplotlib,
-    Agg; math text off: layer names come from the user's model."""
-    import io
-
-    import matplotlib
-    from matplotlib.figure import Figure
-
-    layers = doc["layers"]
-    with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
-        fig = Figure(figsize=(11, 4.6), dpi=100, layout="constrained")
-        ax = fig.add_subplot()
-        xs = np.arange(len(layers))
-        ax.bar(xs, [s["snr_db"] for s in layers], width=0.8,
-               color=[CAUSE_COLOR if s["causes"] else BAR_COLOR for s in layers])
-        step = max(1, len(layers) // 40)
-        ax.set_xticks(xs[::step], [str(s["name"]) for s in layers][::step], rotation=90, fontsize=7)
-        ax.set_ylabel("SNR, int8 vs float (dB)")
-        ax.set_xlabel("layer (graph order)")
-        ax.set_xlim(-0.6, len(layers) - 0.4)
-        ax.grid(axis="y", alpha=0.3)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", metadata={"Software": None})
-    return buf.getvalue()
-
-
-def render_html(report: QuantReport, *, int8_name: str, float_name: str, data_source: str,
-                generated: str | None = None) -> str:
-    """A self-contained page (chart as a data URI); every string is HTML-escaped."""
-    import base64
-
-    from jinja2 import StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
-
-    from effkit.resources import data_file
-
-    env = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True)
-    template = env.from_string(data_file("quant_report.html.jinja").read_text(encoding="utf-8"))
-    doc = report.to_dict()
-    return template.render(doc=doc, worst=report.worst(), layers=report.layers,
-                           unmatched=report.unmatched, int8_name=int8_name, float_name=float_name,
-                           data_source=data_source, generated=generated,
-                           chart=base64.b64encode(chart_png(doc)).decode("ascii"))
+# Inputs (a folder, a build's calibration set) and the page live in their own modules;
+# their names stay importable from here.
+from effkit.quant_report_inputs import BuildInfo, inputs_for, inputs_for_folder  # noqa: E402, F401
+from effkit.quant_report_page import BAR_COLOR, CAUSE_COLOR, chart_png, render_html  # noqa: E402, F401
