@@ -160,6 +160,9 @@ def _summary(result) -> None:
         console.print(
             f"calibration: {escape(str(calib['source']))} ({calib['count']} images"
             + (f", {calib['skipped']} unreadable skipped" if calib["skipped"] else "")
+            + {"shipped": ", the set shipped with effkit for these weights",
+               "cache": ", from the cache", "distilled now": ", distilled now"}.get(
+                   str(calib.get("origin")), "")
             + ")", highlight=False)
     if doc.edgetpu:
         console.print(_edgetpu_table(doc.edgetpu))
