@@ -229,15 +229,23 @@ def test_inspect_check_evaluate_benchmark(built, imagenet_dev):
 
 
 @pytest.mark.slow
-def test_compile_edgetpu_with_the_stand_in(built, tmp_path, edgetpu_logs):
-    """The real compiler cannot run here; the tests' stand-in (edgetpu_fixtures) plays it."""
+def test_compile_edgetpu_with_the_stand_in(tmp_path, edgetpu_logs, imagenet_dev):
+    """The real compiler cannot run here; the tests' stand-in (edgetpu_fixtures) plays it,
+    reporting on the model it is given: so the model is a real full-integer build."""
+    from _lite0_builds import link_all
     from edgetpu_fixtures.standin import write_standin
 
+    from effkit.preprocess import list_images
+
+    calib = link_all(list_images(imagenet_dev)[:2], tmp_path / "cal")
+    int8 = effkit.build("lite0", out=tmp_path / "int8", weights="random", calibration=calib,
+                        calibration_size=2)
     standin = write_standin(tmp_path / "bin", mode="success-stripped",
                             replay=edgetpu_logs / "10-v15-all-mapped-show-operations.txt")
-    result = effkit.compile_edgetpu(built.model_path, out_dir=tmp_path / "out", compiler=standin)
+    result = effkit.compile_edgetpu(int8.model_path, out_dir=tmp_path / "out", compiler=standin)
     assert isinstance(result, effkit.CompileResult)
     assert result.model_path.is_file() and result.report.ops_tpu > 0
+    assert result.report.ops_cpu == 0  # every op of a full-integer lite0 maps
     assert json.dumps(result.to_dict())
     with pytest.raises(OutputError, match="already exists"):
-        effkit.compile_edgetpu(built.model_path, out_dir=tmp_path / "out", compiler=standin)
+        effkit.compile_edgetpu(int8.model_path, out_dir=tmp_path / "out", compiler=standin)
