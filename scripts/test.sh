@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything the tests need, then the whole test suite. Extra arguments go to pytest.
-# (The quick loop while working is: .venv/bin/python -m pytest -m "not slow"; see README.)
+# (The quick loop while working is: .venv/bin/python -m pytest -m "not slow" -n 2; see README.)
 #
 # Besides scripts/setup.sh --dev this installs what the otherwise-skipped tests need:
 # - Debian's flatbuffers-compiler (flatc 2.0.8): the generated metadata bindings are

@@ -45,6 +45,7 @@ def test_pixels_round_trip_exactly():
     assert np.abs(back - x).max() <= 0.5 / 128 + 1e-7
 
 
+@pytest.mark.slow
 def test_micro_batched_gradient_equals_the_full_batch_loss_gradient(lite0_model):
     """The gradient the optimizer uses, in micro-batches of 2, against the loss written out
     over the whole batch with tf.nn.moments (the formulation the README's figures used)."""
@@ -119,6 +120,7 @@ def test_bundled_weights_use_the_shipped_set_and_other_weights_do_not(lite0_mode
         bias.assign(original)
 
 
+@pytest.mark.slow  # each case distils (a tiny set, but TensorFlow traces the graph)
 @pytest.mark.parametrize("damage", ["edited pixels", "float npy", "not numpy", "other settings"])
 def test_damaged_cache_entry_is_distilled_again(lite0_model, empty_cache, damage):
     variant = get_variant("lite0")
