@@ -7,11 +7,13 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import flatbuffers
 import pytest
 from helpers import tflite_support_oracle
+
+# The fixtures' values are test_metadata's (one definition for both files).
+from test_metadata import GENERATED  # noqa: E402
 
 from effkit.errors import UsageError
 from effkit.metadata import (
@@ -24,15 +26,6 @@ from effkit.metadata import metadata_schema_py_generated as fb
 from effkit.metadata.fbs import SCHEMA_PATH, metadata_schema, parse_schema
 from effkit.metadata.text import buffer_to_json, float_text
 from effkit.metadata.writer import min_parser_version, pack_metadata
-
-GOLDEN = Path(__file__).parent / "golden"
-GENERATED = Path(fb.__file__)
-INFO = ModelInfo(name="effkit tiny classifier",
-                 description="A 16x16 test classifier \u2014 \u00fcn\u00efcode ok.",
-                 version="v1.2", author="effkit tests", license="Apache-2.0")
-LABELS = ["cat", "dog", "crane", "crane", "caf\u00e9"]
-DTYPES = ("float32", "uint8", "int8")
-
 
 # --- schema and generated bindings ----------------------------------------------------------
 
