@@ -339,3 +339,14 @@ def test_quant_report_needs_an_int8_build(tmp_path):
                  "--quant-report")
     assert_one_line_error(result, "--quant-report", "--quant int8")
     assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize("module", ["quant_report", "quant_report_inputs", "quant_report_page"])
+def test_each_module_imports_first(module):
+    """The report is split into three modules: any of them can be the first one imported."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", f"import effkit.{module}"], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr

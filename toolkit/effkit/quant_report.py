@@ -30,16 +30,25 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from effkit.errors import DataError, ModelFileError
 
+# Inputs (a folder, a build's calibration set) live in their own module (which imports
+# nothing from this one); their names stay importable from here.
+from effkit.quant_report_inputs import (  # noqa: F401
+    DEFAULT_IMAGES,
+    BuildInfo,
+    Progress,
+    inputs_for,
+    inputs_for_folder,
+)
+
 SCHEMA_VERSION = 1
 SNR_CAP_DB = 120.0
-DEFAULT_IMAGES = 32
 WORST_COUNT = 10
 # Thresholds of the likely causes (see likely_causes).
 SATURATED_SHARE = 0.01  # > 1 % of float values outside the int8 range, or
@@ -47,7 +56,6 @@ SATURATED_ERROR = 0.3  # > 30 % of the squared error made by values outside it
 OUTLIER_RANGE_USE = 0.1  # the central 99.9 % of values span < 10 % of the int8 range
 _SKIP_OPS = {"QUANTIZE", "DEQUANTIZE"}
 _SAMPLE = 65536  # values per image kept for the percentiles
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -387,8 +395,4 @@ def compare_on_calibration(int8_model: bytes, float_model: bytes, calibration: n
     chosen = pick_evenly(list(range(len(calibration))), limit)
     return compare(int8_model, float_model, np.asarray(calibration)[chosen])
 
-
-# Inputs (a folder, a build's calibration set) and the page live in their own modules;
-# their names stay importable from here.
-from effkit.quant_report_inputs import BuildInfo, inputs_for, inputs_for_folder  # noqa: E402, F401
 from effkit.quant_report_page import BAR_COLOR, CAUSE_COLOR, chart_png, render_html  # noqa: E402, F401

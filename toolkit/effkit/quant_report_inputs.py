@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from effkit.errors import DataError, UsageError
-from effkit.quant_report import DEFAULT_IMAGES, Progress
+
+DEFAULT_IMAGES = 32  # images a report runs on unless told otherwise
+Progress = Callable[[int, int], None]
 
 # --------------------------------------------------------------------------- inputs
 
@@ -23,7 +26,7 @@ def inputs_for(model: Path, data: Path | None, limit: int = DEFAULT_IMAGES,
     ``data``: up to ``limit`` images of the folder (spread over it), preprocessed with
     the model's own resolution and normalization. Without it: the calibration set of
     the build the model belongs to (``build.json`` beside it): the same folder, or the
-    same distilled set (read from effkit's cache, distilled again when it is gone).
+    same distilled set (shipped with effkit, cached, or distilled again: effkit.calibration).
     """
     from effkit import calibration as calib
 
