@@ -7,7 +7,8 @@
 #   compared with flatc's own output;
 # - a Python 3.11 side environment (.venv-task) with tflite-support 0.4.4 and protobuf<4,
 #   whose C++ Task library cannot load next to TensorFlow 2.16+; EFFKIT_TASK_PYTHON
-#   points the Task Library test at it.
+#   points the Task Library tests at it;
+# - a MediaPipe side environment (.venv-mediapipe), EFFKIT_MEDIAPIPE_PYTHON.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --dev
@@ -35,6 +36,16 @@ if [ -n "$TASK_PYTHON" ]; then
 else
   echo "== no Python 3.11 found: the Task Library test will be skipped (set TASK_PYTHON)"
 fi
+
+# MediaPipe Tasks (a second independent reader of the metadata) pins OpenCV-contrib and
+# flatbuffers 25.x: its own side environment, EFFKIT_MEDIAPIPE_PYTHON for tests/test_clients.py.
+if [ ! -x .venv-mediapipe/bin/python ]; then
+  echo "== MediaPipe side environment .venv-mediapipe"
+  "${PYTHON:-python3}" -m venv .venv-mediapipe
+fi
+.venv-mediapipe/bin/python -m pip install -q "mediapipe==1.2.3"
+EFFKIT_MEDIAPIPE_PYTHON="$(pwd)/.venv-mediapipe/bin/python"
+export EFFKIT_MEDIAPIPE_PYTHON
 
 .venv/bin/ruff check toolkit metadata tests benchmarks scripts
 exec .venv/bin/python -m pytest -ra "$@"

@@ -336,6 +336,21 @@ def test_totals_are_derived_from_tpu_and_cpu_counts(edgetpu_logs):
     assert (m.ops_total, m.ops_tpu, m.ops_cpu) == (36, 2, 34)
 
 
+def test_cpu_count_is_derived_from_total_and_tpu_counts(edgetpu_logs):
+    """Some logs print the total and the Edge TPU count but no CPU line: the CPU count is the
+    difference, in the model, the report's totals and the CLI's JSON."""
+    for prefix, want in (("01", None), ("02", (36, 2, 34))):
+        text = "\n".join(line for line in _text(edgetpu_logs, prefix).splitlines()
+                         if not line.startswith("Number of operations that will run on CPU"))
+        report = parse_log(text)
+        for m in report.models:
+            assert m.ops_cpu == m.ops_total - m.ops_tpu
+        if want:
+            (m,) = report.models
+            assert (m.ops_total, m.ops_tpu, m.ops_cpu) == want
+            assert (report.ops_tpu, report.ops_cpu) == (2, 34)
+
+
 def test_partial_mapping_sentence_in_an_excerpt_is_success(edgetpu_logs):
     lines = _text(edgetpu_logs, "02").splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("Input model:"))

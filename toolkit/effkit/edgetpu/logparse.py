@@ -260,8 +260,11 @@ class _Parser:
                 values.setdefault("ops_total", sum(r.count for r in ops))
                 values.setdefault("ops_tpu", sum(r.count for r in ops if r.mapped))
                 values.setdefault("ops_cpu", sum(r.count for r in ops if not r.mapped))
-            if values.get("ops_tpu") is not None and values.get("ops_cpu") is not None:
-                values.setdefault("ops_total", values["ops_tpu"] + values["ops_cpu"])
+            tpu, cpu, total = (values.get(k) for k in ("ops_tpu", "ops_cpu", "ops_total"))
+            if tpu is not None and cpu is not None:
+                values.setdefault("ops_total", tpu + cpu)
+            elif tpu is not None and total is not None and cpu is None and total >= tpu:
+                values["ops_cpu"] = total - tpu  # a log that prints the total and the TPU count only
             models.append(ModelLog(operators=ops, **values))
 
         status, kind, reason = self._outcome()
