@@ -31,6 +31,7 @@ import re
 import shutil
 import subprocess
 import xml.dom.minidom
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -193,13 +194,21 @@ def _junit_jars() -> list[Path] | None:
 
 
 @pytest.fixture(scope="module")
-def linked(runtime_app, tmp_path_factory) -> dict:
-    """aapt2 compile + link of the app's resources against framework-res.apk."""
-    runtime, app = runtime_app
+def linked_all(apps, tmp_path_factory) -> dict[str, dict]:
+    """aapt2 compile + link of each runtime's app resources against framework-res.apk."""
     aapt2 = _tool("aapt2", *sorted(Path("/usr/lib/android-sdk/build-tools").glob("*/aapt2")))
     if not FRAMEWORK_RES.is_file():
         pytest.skip(f"{FRAMEWORK_RES} is missing (Debian package android-framework-res)")
-    work = tmp_path_factory.mktemp("aapt2")
+    return {runtime: _link(aapt2, app, tmp_path_factory.mktemp(f"aapt2-{runtime}"))
+            for runtime, app in apps.items()}
+
+
+@pytest.fixture(scope="module")
+def linked(runtime_app, linked_all) -> dict:
+    return linked_all[runtime_app[0]]
+
+
+def _link(aapt2: str, app: Path, work: Path) -> dict:
     main = app / "app" / "src" / "main"
     # AGP writes the Gradle namespace into the merged manifest; do the same for aapt2.
     manifest = (main / "AndroidManifest.xml").read_text(encoding="utf-8")
@@ -240,40 +249,42 @@ def _app_sources(app: Path, junit) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def typecheck(runtime_app, linked, tmp_path_factory) -> dict:
-    """kotlinc type-checks one runtime's app (with its unit and instrumented tests when
-    the JUnit jar is installed) against the shared stubs and that runtime's LiteRT stubs."""
-    runtime, app = runtime_app
-    kotlinc = _tool("kotlinc", *_npm_kotlinc())
-    junit = _junit_jars()
-    work = tmp_path_factory.mktemp(f"typecheck-{runtime}")
-    classpath = ["-classpath", os.pathsep.join(map(str, junit))] if junit else []
-    sources = _app_sources(app, junit)
-    argv = [kotlinc, "-jvm-target", "17", *classpath, "-d", str(work / "classes"), *sources,
-            str(linked["r_java"]), *_stub_files(runtime, junit)]
-    run = _run(argv, 900, env=dict(os.environ, JAVA_OPTS="-Xmx768m"))
-    return {"result": run, "sources": sources, "junit": junit, "runtime": runtime}
-
-
-@pytest.fixture(scope="module")
-def kotlin(app, tmp_path_factory) -> dict:
-    """kotlinc compiles ImageMath.kt alone with the JVM harness and the generated
-    ImageMathTest.kt (proving they need no Android class), into a runnable jar."""
+def kotlin(apps, linked_all, tmp_path_factory) -> dict:
+    """Three kotlinc runs, two at a time: one type-checks each runtime's app (with its
+    unit and instrumented tests when the JUnit jar is installed) against the shared
+    stubs and that runtime's LiteRT stubs; one compiles ImageMath.kt alone with the JVM
+    harness and the generated ImageMathTest.kt (proving they need no Android class)."""
     kotlinc = _tool("kotlinc", *_npm_kotlinc())
     _tool("java")
     junit = _junit_jars()
     work = tmp_path_factory.mktemp("kotlin")
     classpath = ["-classpath", os.pathsep.join(map(str, junit))] if junit else []
+    app = apps[DEFAULT_RUNTIME]  # ImageMath.kt and its test are the same in both apps
+    sources = {runtime: _app_sources(path, junit) for runtime, path in apps.items()}
+    jobs = {runtime: [kotlinc, "-jvm-target", "17", *classpath, "-d", str(work / f"{runtime}-classes"),
+                      *sources[runtime], str(linked_all[runtime]["r_java"]), *_stub_files(runtime, junit)]
+            for runtime in apps}
     harness = work / "GoldenHarness.kt"
     harness.write_text(f"package {APP_ID}\n\n" + HARNESS.read_text(encoding="utf-8"), encoding="utf-8")
     image_math = str(_package_dir(app) / "ImageMath.kt")
     unit_test = [str(_package_dir(app, "test") / "ImageMathTest.kt")] if junit else []
     jar = work / "harness.jar"
     env = dict(os.environ, JAVA_OPTS="-Xmx768m")
-    argv = [kotlinc, "-jvm-target", "17", *classpath, "-include-runtime", "-d", str(jar),
-            image_math, str(harness), *unit_test]
-    results = {"harness": _run(argv, 900, env=env)}
-    return {"results": results, "jar": jar, "main": f"{APP_ID}.GoldenHarnessKt", "junit": junit}
+    jobs["harness"] = [kotlinc, "-jvm-target", "17", *classpath, "-include-runtime", "-d", str(jar),
+                       image_math, str(harness), *unit_test]
+    with ThreadPoolExecutor(2) as pool:
+        futures = {k: pool.submit(_run, argv, 900, env=env) for k, argv in jobs.items()}
+        results = {k: f.result() for k, f in futures.items()}
+    return {"results": results, "jar": jar, "main": f"{APP_ID}.GoldenHarnessKt", "junit": junit,
+            "sources": sources}
+
+
+@pytest.fixture(scope="module")
+def typecheck(runtime_app, kotlin) -> dict:
+    """One runtime's type-check, out of the kotlin fixture's runs."""
+    runtime = runtime_app[0]
+    return {"result": kotlin["results"][runtime], "sources": kotlin["sources"][runtime],
+            "junit": kotlin["junit"], "runtime": runtime}
 
 
 # --- rendering ------------------------------------------------------------------------
@@ -307,6 +318,21 @@ def test_rendered_tree(app, model_path):
     assert answers["app_name"] == APP_NAME and answers["labels"] == LABELS
     assert answers["android_runtime"] == "compiled-model"  # the default, recorded for a re-render
     assert not list(app.parent.glob(".*.tmp*")), "staging folders left behind"
+
+
+def test_runtimes_differ_only_in_the_runtime_files(apps):
+    """Both runtimes' apps share the screen, the ViewModel, ImageMath.kt, the metadata
+    reader, the tests and their golden vectors byte for byte; only the classifier, the
+    build files and the README differ (so one JVM run of ImageMath covers both)."""
+    def tree(root: Path) -> dict[str, bytes]:
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+    a, b = tree(apps["compiled-model"]), tree(apps["interpreter"])
+    assert a.keys() == b.keys()
+    pkg = "app/src/main/java/" + APP_ID.replace(".", "/")
+    assert {k for k in a if a[k] != b[k]} == {
+        f"{pkg}/Classifier.kt", "app/build.gradle.kts", "gradle/libs.versions.toml", "README.md",
+        ".effkit-answers.json"}
 
 
 # What each runtime's build declares (gradle/libs.versions.toml and app/build.gradle.kts).
