@@ -38,6 +38,8 @@ import numpy as np
 import pytest
 
 from effkit.apps.android import (
+    DEFAULT_RUNTIME,
+    RUNTIMES,
     android_context,
     android_string_resource,
     render_android_app,
@@ -49,6 +51,9 @@ from effkit.variants import get_variant
 HERE = Path(__file__).resolve().parent
 STUBS = HERE / "android_stubs"
 TEST_STUBS = STUBS / "androidx-test"  # need the JUnit jar on the class path
+# Each runtime's app is type-checked against its own LiteRT stubs only (an interpreter
+# class in the CompiledModel app fails the check): LiteRT 1.4 Java API, LiteRT 2.x Kotlin.
+RUNTIME_STUBS = {"interpreter": STUBS / "litert", "compiled-model": STUBS / "litert2"}
 JUNIT_JARS = [Path(os.environ.get("JUNIT_JAR", "/usr/share/java/junit4.jar")),
               Path(os.environ.get("HAMCREST_JAR", "/usr/share/java/hamcrest-core.jar"))]
 # Gradle's published SHA-256s for 9.6.1 (services.gradle.org/distributions/
@@ -153,12 +158,31 @@ def model_path(models) -> Path:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory, model_path) -> Path:
-    out = tmp_path_factory.mktemp("render") / "android"
-    result = render_android_app(out, app_id=APP_ID, app_name=APP_NAME, model_name=MODEL_NAME,
-                                variant=VARIANT, labels=LABELS, model_path=model_path)
-    assert result == out
-    return out
+def apps(tmp_path_factory, model_path) -> dict[str, Path]:
+    """The app rendered for each runtime, with the hostile names and labels."""
+    rendered = {}
+    for runtime in RUNTIMES:
+        out = tmp_path_factory.mktemp(f"render-{runtime}") / "android"
+        # The default runtime is rendered without naming it, as `effkit build` does.
+        chosen = None if runtime == DEFAULT_RUNTIME else runtime
+        result = render_android_app(out, app_id=APP_ID, app_name=APP_NAME, model_name=MODEL_NAME,
+                                    variant=VARIANT, labels=LABELS, model_path=model_path,
+                                    runtime=chosen)
+        assert result == out
+        rendered[runtime] = out
+    return rendered
+
+
+@pytest.fixture(scope="module")
+def app(apps) -> Path:
+    """The default (CompiledModel) app: for what both runtimes share."""
+    return apps[DEFAULT_RUNTIME]
+
+
+@pytest.fixture(scope="module", params=RUNTIMES)
+def runtime_app(request, apps) -> tuple[str, Path]:
+    """Each runtime's app in turn: for what differs between them."""
+    return request.param, apps[request.param]
 
 
 def _package_dir(app: Path, source_set: str = "main") -> Path:
@@ -170,12 +194,21 @@ def _junit_jars() -> list[Path] | None:
 
 
 @pytest.fixture(scope="module")
-def linked(app, tmp_path_factory) -> dict:
-    """aapt2 compile + link of the app's resources against framework-res.apk."""
+def linked_all(apps, tmp_path_factory) -> dict[str, dict]:
+    """aapt2 compile + link of each runtime's app resources against framework-res.apk."""
     aapt2 = _tool("aapt2", *sorted(Path("/usr/lib/android-sdk/build-tools").glob("*/aapt2")))
     if not FRAMEWORK_RES.is_file():
         pytest.skip(f"{FRAMEWORK_RES} is missing (Debian package android-framework-res)")
-    work = tmp_path_factory.mktemp("aapt2")
+    return {runtime: _link(aapt2, app, tmp_path_factory.mktemp(f"aapt2-{runtime}"))
+            for runtime, app in apps.items()}
+
+
+@pytest.fixture(scope="module")
+def linked(runtime_app, linked_all) -> dict:
+    return linked_all[runtime_app[0]]
+
+
+def _link(aapt2: str, app: Path, work: Path) -> dict:
     main = app / "app" / "src" / "main"
     # AGP writes the Gradle namespace into the merged manifest; do the same for aapt2.
     manifest = (main / "AndroidManifest.xml").read_text(encoding="utf-8")
@@ -201,38 +234,57 @@ def linked(app, tmp_path_factory) -> dict:
     return {"apk": work / "app.apk", "r_java": r_java, "stderr": compiled.stderr + link.stderr}
 
 
+def _stub_files(runtime: str, junit) -> list[str]:
+    """The shared stubs plus this runtime's LiteRT stubs (the test stubs with JUnit)."""
+    skipped = {p for r, p in RUNTIME_STUBS.items() if r != runtime}
+    if not junit:
+        skipped.add(TEST_STUBS)
+    roots = [p for p in STUBS.iterdir() if p.is_dir() and p not in skipped]
+    return sorted(str(p) for root in roots for p in root.rglob("*") if p.suffix in (".kt", ".java"))
+
+
+def _app_sources(app: Path, junit) -> list[str]:
+    source_sets = ("main", "test", "androidTest") if junit else ("main",)
+    return sorted(str(p) for s in source_sets for p in _package_dir(app, s).glob("*.kt"))
+
+
 @pytest.fixture(scope="module")
-def kotlin(app, linked, tmp_path_factory) -> dict:
-    """One kotlinc run type-checks the app (with its unit and instrumented tests when the
-    JUnit jar is installed) against the stubs; a second, concurrent one compiles
-    ImageMath.kt alone with the JVM harness and the generated ImageMathTest.kt
-    (proving they need no Android class)."""
+def kotlin(apps, linked_all, tmp_path_factory) -> dict:
+    """Three kotlinc runs, two at a time: one type-checks each runtime's app (with its
+    unit and instrumented tests when the JUnit jar is installed) against the shared
+    stubs and that runtime's LiteRT stubs; one compiles ImageMath.kt alone with the JVM
+    harness and the generated ImageMathTest.kt (proving they need no Android class)."""
     kotlinc = _tool("kotlinc", *_npm_kotlinc())
     _tool("java")
     junit = _junit_jars()
     work = tmp_path_factory.mktemp("kotlin")
-    source_sets = ("main", "test", "androidTest") if junit else ("main",)
-    sources = sorted(str(p) for s in source_sets for p in _package_dir(app, s).glob("*.kt"))
-    stub_roots = [STUBS] if junit else [p for p in STUBS.iterdir() if p != TEST_STUBS]
-    stubs = sorted(str(p) for root in stub_roots for p in root.rglob("*") if p.suffix in (".kt", ".java"))
     classpath = ["-classpath", os.pathsep.join(map(str, junit))] if junit else []
+    app = apps[DEFAULT_RUNTIME]  # ImageMath.kt and its test are the same in both apps
+    sources = {runtime: _app_sources(path, junit) for runtime, path in apps.items()}
+    jobs = {runtime: [kotlinc, "-jvm-target", "17", *classpath, "-d", str(work / f"{runtime}-classes"),
+                      *sources[runtime], str(linked_all[runtime]["r_java"]), *_stub_files(runtime, junit)]
+            for runtime in apps}
     harness = work / "GoldenHarness.kt"
     harness.write_text(f"package {APP_ID}\n\n" + HARNESS.read_text(encoding="utf-8"), encoding="utf-8")
     image_math = str(_package_dir(app) / "ImageMath.kt")
     unit_test = [str(_package_dir(app, "test") / "ImageMathTest.kt")] if junit else []
     jar = work / "harness.jar"
     env = dict(os.environ, JAVA_OPTS="-Xmx768m")
-    jobs = {
-        "app": [kotlinc, "-jvm-target", "17", *classpath, "-d", str(work / "app-classes"), *sources,
-                str(linked["r_java"]), *stubs],
-        "harness": [kotlinc, "-jvm-target", "17", *classpath, "-include-runtime", "-d", str(jar),
-                    image_math, str(harness), *unit_test],
-    }
+    jobs["harness"] = [kotlinc, "-jvm-target", "17", *classpath, "-include-runtime", "-d", str(jar),
+                       image_math, str(harness), *unit_test]
     with ThreadPoolExecutor(2) as pool:
         futures = {k: pool.submit(_run, argv, 900, env=env) for k, argv in jobs.items()}
         results = {k: f.result() for k, f in futures.items()}
     return {"results": results, "jar": jar, "main": f"{APP_ID}.GoldenHarnessKt", "junit": junit,
             "sources": sources}
+
+
+@pytest.fixture(scope="module")
+def typecheck(runtime_app, kotlin) -> dict:
+    """One runtime's type-check, out of the kotlin fixture's runs."""
+    runtime = runtime_app[0]
+    return {"result": kotlin["results"][runtime], "sources": kotlin["sources"][runtime],
+            "junit": kotlin["junit"], "runtime": runtime}
 
 
 # --- rendering ------------------------------------------------------------------------
@@ -247,7 +299,8 @@ def test_rendered_tree(app, model_path):
         "app/src/main/AndroidManifest.xml", "app/src/main/assets/model.tflite",
         "app/src/main/res/values/strings.xml", "app/src/main/res/layout/activity_main.xml",
         f"{pkg}/MainActivity.kt", f"{pkg}/Classifier.kt", f"{pkg}/ImageMath.kt", f"{pkg}/ModelInfo.kt",
-        f"{pkg}/ClassifierViewModel.kt", ".effkit-answers.json", "gradlew", "gradlew.bat",
+        f"{pkg}/ClassifierViewModel.kt", f"{pkg}/ModelMetadata.kt", ".effkit-answers.json", "gradlew",
+        "gradlew.bat",
         "app/src/main/res/drawable-v26/ic_launcher.xml",
         "app/src/test/java/" + APP_ID.replace(".", "/") + "/ImageMathTest.kt",
         "app/src/androidTest/java/" + APP_ID.replace(".", "/") + "/ClassifierSmokeTest.kt",
@@ -263,14 +316,40 @@ def test_rendered_tree(app, model_path):
     assert (app / "app/src/main/assets/model.tflite").read_bytes() == model_path.read_bytes()
     answers = json.loads((app / ".effkit-answers.json").read_text(encoding="utf-8"))
     assert answers["app_name"] == APP_NAME and answers["labels"] == LABELS
+    assert answers["android_runtime"] == "compiled-model"  # the default, recorded for a re-render
     assert not list(app.parent.glob(".*.tmp*")), "staging folders left behind"
 
 
-def test_gradle_files(app):
+def test_runtimes_differ_only_in_the_runtime_files(apps):
+    """Both runtimes' apps share the screen, the ViewModel, ImageMath.kt, the metadata
+    reader, the tests and their golden vectors byte for byte; only the classifier, the
+    build files and the README differ (so one JVM run of ImageMath covers both)."""
+    def tree(root: Path) -> dict[str, bytes]:
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+    a, b = tree(apps["compiled-model"]), tree(apps["interpreter"])
+    assert a.keys() == b.keys()
+    pkg = "app/src/main/java/" + APP_ID.replace(".", "/")
+    assert {k for k in a if a[k] != b[k]} == {
+        f"{pkg}/Classifier.kt", "app/build.gradle.kts", "gradle/libs.versions.toml", "README.md",
+        ".effkit-answers.json"}
+
+
+# What each runtime's build declares (gradle/libs.versions.toml and app/build.gradle.kts).
+LITERT_ARTIFACTS = {
+    "compiled-model": {"litert": "2.3.2", "litert-gpu": "2.3.2", "litert-metadata": "1.0.0"},
+    "interpreter": {m: "1.4.2" for m in ("litert", "litert-api", "litert-gpu", "litert-gpu-api",
+                                         "litert-support", "litert-metadata")},
+}
+
+
+def test_gradle_files(runtime_app):
+    runtime, app = runtime_app
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     catalog = tomllib.loads((app / "gradle/libs.versions.toml").read_text(encoding="utf-8"))
     versions = catalog["versions"]
-    assert versions["agp"].startswith("9.") and versions["kotlin"].startswith("2.")
+    assert versions["agp"].startswith("9.5.") and versions["kotlin"].startswith("2.")
+    assert versions["camerax"] == "1.6.2"
     accessors = {k.replace("-", ".").replace("_", "."): v for k, v in catalog["libraries"].items()}
     plugins = {k.replace("-", "."): v for k, v in catalog["plugins"].items()}
     for lib in accessors.values():
@@ -283,9 +362,11 @@ def test_gradle_files(app):
                 assert ref.removeprefix("plugins.") in plugins, ref
             else:
                 assert ref in accessors, ref
-    litert = {v["module"] for v in catalog["libraries"].values() if "litert" in v["module"]}
-    wanted = ("litert", "litert-api", "litert-gpu", "litert-gpu-api", "litert-support", "litert-metadata")
-    assert {f"com.google.ai.edge.litert:{m}" for m in wanted} <= litert
+    litert = {v["module"].split(":")[1]: versions[v["version"]["ref"]]
+              for v in catalog["libraries"].values() if v["module"].startswith("com.google.ai.edge.litert:")}
+    assert litert == LITERT_ARTIFACTS[runtime]
+    # Built-in Kotlin (AGP 9): no Kotlin Android plugin anywhere.
+    assert "kotlin-android" not in catalog["plugins"] and "kotlin.android" not in str(catalog)
     modules = {v["module"] for v in catalog["libraries"].values()}
     assert {"androidx.lifecycle:lifecycle-viewmodel", "androidx.lifecycle:lifecycle-livedata-core",
             "androidx.core:core", "junit:junit", "androidx.test:runner", "androidx.test.ext:junit"} <= modules
@@ -295,11 +376,14 @@ def test_gradle_files(app):
     app_build = (app / "app/build.gradle.kts").read_text(encoding="utf-8")
     assert f'namespace = "{APP_ID}"' in app_build and f'applicationId = "{APP_ID}"' in app_build
     assert "minSdk = 24" in app_build and 'noCompress += "tflite"' in app_build
-    assert "VERSION_17" in app_build
+    assert "compileSdk = 37" in app_build and "targetSdk = 36" in app_build
+    assert "VERSION_17" in app_build and "org.jetbrains.kotlin" not in app_build
     assert 'testInstrumentationRunner = "androidx.test.runner.AndroidJUnitRunner"' in app_build
     for dep in ("testImplementation(libs.junit)", "androidTestImplementation(libs.androidx.test.runner)",
-                "implementation(libs.litert.api)", "implementation(libs.lifecycle.viewmodel)"):
+                "implementation(libs.lifecycle.viewmodel)",
+                *(f"implementation(libs.{m.replace('-', '.')})" for m in LITERT_ARTIFACTS[runtime])):
         assert dep in app_build, dep
+    assert app_build.count("implementation(libs.litert") == len(LITERT_ARTIFACTS[runtime])
     wrapper = (app / "gradle/wrapper/gradle-wrapper.properties").read_text(encoding="utf-8")
     assert "distributionUrl=https\\://services.gradle.org/distributions/gradle-9.6.1-bin.zip\n" in wrapper
     assert f"\ndistributionSha256Sum={GRADLE_DIST_SHA256}\n" in wrapper
@@ -390,9 +474,19 @@ def test_kotlin_literals_escaped(app):
     assert "${" not in literal.replace("\\${", "")
 
 
-def test_readme(app):
+README_RUNTIME_PHRASES = {
+    "compiled-model": ("`CompiledModel`", "**What runs where.**", "`Options(Accelerator.GPU)`",
+                       "`writeInt8`", "`litert-gpu`", "**Phone NPUs** are not used"),
+    "interpreter": ("`Interpreter` API and its GPU delegate", "**GPU.** With the switch on",
+                    "`--android-runtime interpreter`"),
+}
+
+
+def test_readme(runtime_app):
+    runtime, app = runtime_app
     readme = (app / "README.md").read_text(encoding="utf-8")
-    for phrase in ("## Open", "## Build", "## Test", "## Run", "## Swap the model",
+    for phrase in (*README_RUNTIME_PHRASES[runtime], "## Runtimes", "play-services-litert",
+                   "Run 'Tests in", "## Open", "## Build", "## Test", "## Run", "## Swap the model",
                    "gradle wrapper --gradle-version 9.6.1", "./gradlew test",
                    "./gradlew connectedAndroidTest",
                    f"must print {GRADLE_WRAPPER_SHA256}", "app/src/main/assets/model.tflite"):
@@ -482,8 +576,9 @@ def test_manifest_gpu_and_platform_details(app):
     assert "fitsSystemWindows" not in layout  # insets are applied in MainActivity
 
 
-def test_app_code_follows_the_platform_rules(app):
+def test_app_code_follows_the_platform_rules(runtime_app):
     """What the type-check cannot see: where each call happens."""
+    runtime, app = runtime_app
     activity = (_package_dir(app) / "MainActivity.kt").read_text(encoding="utf-8")
     model = (_package_dir(app) / "ClassifierViewModel.kt").read_text(encoding="utf-8")
     classifier = (_package_dir(app) / "Classifier.kt").read_text(encoding="utf-8")
@@ -494,8 +589,18 @@ def test_app_code_follows_the_platform_rules(app):
     assert "model.state.observe(this)" in activity and "shouldShowRequestPermissionRationale" in activity
     assert "ACTION_APPLICATION_DETAILS_SETTINGS" in activity
     assert "postValue(" in model and "override fun onCleared()" in model
-    # GPU: the device's best options; Throwable (UnsatisfiedLinkError is an Error) caught.
-    assert "GpuDelegate(list.bestOptionsForThisDevice)" in classifier
+    if runtime == "interpreter":  # GPU: the device's best options
+        assert "GpuDelegate(list.bestOptionsForThisDevice)" in classifier
+        assert "com.google.ai.edge.litert" not in classifier
+    else:
+        # The GPU alone (GPU+CPU would fall back silently), one run before it counts,
+        # the uint8 input as bytes; no 1.x class anywhere in the app.
+        assert "CompiledModel.Options(LiteRtAccelerator.GPU))" in classifier and "gpu.warmUp()" in classifier
+        assert "writeInt8(" in classifier and "readInt8()" in classifier
+        assert "Options(LiteRtAccelerator.GPU, LiteRtAccelerator.CPU)" not in classifier
+        sources = "".join(p.read_text(encoding="utf-8") for p in app.rglob("*.kt"))
+        assert "org.tensorflow.lite.Interpreter" not in sources and "org.tensorflow.lite.gpu" not in sources
+    # Throwable (UnsatisfiedLinkError is an Error) caught around the GPU.
     assert "catch (t: Throwable)" in classifier and "catch (e: RuntimeException)" not in classifier
     # Loading and running the model in the ViewModel: any Throwable but out-of-memory.
     assert model.count("catch (t: Throwable)") == 2
@@ -505,14 +610,14 @@ def test_app_code_follows_the_platform_rules(app):
 # --- check 2: kotlinc -------------------------------------------------------------------
 
 
-@pytest.mark.slow  # kotlinc: ~40 s idle, longer on a busy machine
-def test_kotlin_app_typechecks_against_stubs(kotlin):
-    result = kotlin["results"]["app"]
+@pytest.mark.slow  # kotlinc: ~40 s idle per runtime, longer on a busy machine
+def test_kotlin_app_typechecks_against_stubs(typecheck):
+    result = typecheck["result"]
     assert result.returncode == 0, result.stdout + result.stderr
     assert "error:" not in result.stderr
-    names = {Path(p).name for p in kotlin["sources"]}
-    assert {"MainActivity.kt", "ClassifierViewModel.kt", "Classifier.kt"} <= names
-    if kotlin["junit"] is None:
+    names = {Path(p).name for p in typecheck["sources"]}
+    assert {"MainActivity.kt", "ClassifierViewModel.kt", "Classifier.kt", "ModelMetadata.kt"} <= names
+    if typecheck["junit"] is None:
         pytest.skip("JUnit 4 jar missing (Debian package junit4): the test sources were not type-checked")
     assert {"ImageMathTest.kt", "ClassifierSmokeTest.kt"} <= names
 

@@ -39,6 +39,8 @@ calls = {
     "large": lambda: effkit.build("lite3", out=out),
     "calibration": lambda: effkit.build("lite0", calibration=out + "-missing", out=out),
     "compiler": lambda: effkit.build("lite0", target="coral", out=out, require_compile=True),
+    "runtime": lambda: effkit.build("lite0", target="android", android_runtime="tflite", out=out),
+    "runtime_target": lambda: effkit.build("lite0", android_runtime="interpreter", out=out),
     "eval": lambda: effkit.evaluate(out + "-missing.tflite", out),
     "inspect": lambda: effkit.inspect(out + "-missing.tflite"),
 }
@@ -68,6 +70,8 @@ def test_import_is_light_and_bad_input_fails_before_tensorflow(tmp_path):
     assert errors["large"][0] == "WeightsError" and "efficientnet-lite3" in errors["large"][1]
     assert errors["calibration"][0] == "DataError" and "does not exist" in errors["calibration"][1]
     assert "edgetpu_compiler" in errors["compiler"][1] and "--skip-compile" in errors["compiler"][1]
+    assert errors["runtime"][0] == "UsageError" and "unknown Android runtime" in errors["runtime"][1]
+    assert "only applies to --target android" in errors["runtime_target"][1]
     assert errors["eval"][0] == "ModelFileError" and errors["inspect"][0] == "ModelFileError"
     assert doc["tensorflow"] is False
     assert not (tmp_path / "o").exists()
@@ -199,6 +203,9 @@ def test_build_result(built):
     m = built.manifest
     assert isinstance(m, effkit.Manifest) and m == effkit.Manifest.read(built.out_dir)
     assert m.quantization == {"mode": "float32", "io": "float32"} and m.weights["kind"] == "random"
+    # The app's LiteRT runtime: the default, recorded in build.json.
+    assert m.android_runtime == "compiled-model" and m.to_dict()["android_runtime"] == "compiled-model"
+    assert "CompiledModel" in (built.app_dir / "app/src/main/java/com/example/api/Classifier.kt").read_text()
     doc = built.to_dict()
     assert doc["model_path"] == str(built.model_path) and doc["manifest"]["variant"] == "lite0"
     json.dumps(doc)

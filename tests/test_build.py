@@ -44,6 +44,16 @@ def test_unknown_target_and_quant(tmp_path):
                           "Edge TPU needs --quant int8")
 
 
+def test_android_runtime_checked_with_the_other_flags(tmp_path):
+    """--android-runtime: a known name, and only with --target android (issue 21)."""
+    out = str(tmp_path / "o")
+    assert_one_line_error(run("--target", "android", "--android-runtime", "npu", "--out", out),
+                          "unknown Android runtime 'npu'", "compiled-model or interpreter")
+    assert_one_line_error(run("--android-runtime", "interpreter", "--out", out),
+                          "--android-runtime only applies to --target android")
+    assert not (tmp_path / "o").exists()
+
+
 def test_existing_output_is_not_overwritten_without_force(tmp_path):
     out = tmp_path / "o"
     out.mkdir()

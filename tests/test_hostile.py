@@ -119,6 +119,9 @@ CORPUS = [
          {}, ("U+0000",), 1),
     Case("app-name-too-long", ("build", "-t", "android", "--app-name", "n" * 101, "-o", "o"),
          {}, ("101 characters",), 1),
+    Case("android-runtime-markup",
+         ("build", "-t", "android", "--android-runtime", "[red]gpu[/red]\n", "-o", "o"),
+         {}, ("unknown Android runtime", "[red]gpu[/red]", "compiled-model or interpreter"), 2),
     # item 15: errors that name the fix
     Case("calibration-size-0", ("build", "--calibration-size", "0", "-o", "o"), {},
          ("at least 1", "--calibration-size 100"), 2),

@@ -28,10 +28,12 @@ def wheel_names(tmp_path_factory) -> set[str]:
 
 
 def tracked(folder: str) -> list[str]:
-    proc = subprocess.run(["git", "ls-files", folder], cwd=ROOT, capture_output=True, text=True)
+    # -z: one NUL-terminated path each, unquoted (template names hold spaces and quotes,
+    # e.g. android_template's conditional "{%if android_runtime=='interpreter'%}..." files)
+    proc = subprocess.run(["git", "ls-files", "-z", folder], cwd=ROOT, capture_output=True, text=True)
     if proc.returncode != 0:
         pytest.skip("not a git checkout")
-    return proc.stdout.split()
+    return [p for p in proc.stdout.split("\0") if p]
 
 
 @pytest.mark.parametrize("folder, inside", [("coral", "effkit/templates/coral"),

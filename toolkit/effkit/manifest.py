@@ -72,6 +72,7 @@ class Manifest:
     weights: dict = field(default_factory=dict)
     calibration: dict | None = None
     app: str | None = None
+    android_runtime: str | None = None  # --target android: the app's LiteRT runtime
     timings_s: dict = field(default_factory=dict)
     artifacts: tuple[Artifact, ...] = ()
     app_files: tuple[Artifact, ...] = ()
@@ -87,7 +88,7 @@ class Manifest:
             value = getattr(self, f.name)
             if f.name in ("artifacts", "app_files"):
                 value = [a.to_dict() for a in value]
-            if f.name == "app" and value is None:
+            if f.name in ("app", "android_runtime") and value is None:
                 continue
             if f.name == "edgetpu" and value is None:
                 continue

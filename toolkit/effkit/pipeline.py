@@ -63,6 +63,9 @@ class BuildRequest:
     # Android
     app_id: str | None = None
     app_name: str | None = None
+    # "compiled-model" (LiteRT 2.x CompiledModel, GPU with CPU fallback) or "interpreter"
+    # (LiteRT 1.4 Interpreter with the GPU delegate); None: the default for --target android
+    android_runtime: str | None = None
     # Metadata
     model_name: str | None = None
     description: str | None = None
@@ -93,6 +96,15 @@ class BuildPlan:
     @property
     def target(self) -> str:
         return self.request.target
+
+    @property
+    def android_runtime(self) -> str | None:
+        """The runtime of the rendered Android app (None for the other targets)."""
+        if self.request.target != "android":
+            return None
+        from effkit.apps.android import DEFAULT_RUNTIME
+
+        return self.request.android_runtime or DEFAULT_RUNTIME
 
     def metadata_args(self) -> dict:
         req = self.request
@@ -190,11 +202,16 @@ def _input_paths(req: BuildRequest) -> list[Path]:
 
 
 def _check_app_answers(req: BuildRequest, variant: Variant) -> None:
-    """The Android answers (--app-id, --app-name, --name), checked before any work."""
+    """The Android answers (--app-id, --app-name, --name, --android-runtime), checked
+    before any work."""
     if req.target != "android":
+        if req.android_runtime is not None:
+            raise UsageError("--android-runtime only applies to --target android",
+                             "drop --android-runtime, or build with --target android")
         return
-    from effkit.apps.android import check_app_names
+    from effkit.apps.android import check_android_runtime, check_app_names
 
+    check_android_runtime(req.android_runtime)
     name = req.model_name or f"EfficientNet-{variant.name.capitalize()}"
     check_app_names(app_id=req.app_id or f"com.example.{variant.name}",
                     app_name=req.app_name or name, model_name=name)
@@ -299,6 +316,8 @@ def run(plan: BuildPlan, progress: ProgressFn | None = None) -> BuildResult:
             with clock.stage("app"):
                 app_dir = _render_app(plan, model_path, edgetpu_path, tmp)
             fields["app"] = app_dir.relative_to(tmp).as_posix()
+            if plan.android_runtime is not None:
+                fields["android_runtime"] = plan.android_runtime
             fields["app_files"] = tuple(Artifact.of(p, tmp) for p in sorted(app_dir.rglob("*"))
                                         if p.is_file())
         manifest = Manifest(**fields, timings_s=clock.timings(),
@@ -384,4 +403,5 @@ def _render_app(plan: BuildPlan, model_path: Path, edgetpu_path: Path | None, tm
 
     return render_android_app(tmp / "android", app_id=req.app_id or f"com.example.{variant.name}",
                               app_name=req.app_name or plan.model_name, model_name=plan.model_name,
-                              variant=variant, labels=plan.labels, model_path=model_path)
+                              variant=variant, labels=plan.labels, model_path=model_path,
+                              runtime=plan.android_runtime)

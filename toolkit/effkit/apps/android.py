@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from effkit import __version__
 from effkit.apps import check_text, model_answers
-from effkit.errors import ModelFileError, TemplateError
+from effkit.errors import ModelFileError, TemplateError, UsageError
 from effkit.labels import Labels
 from effkit.metadata.model_file import load_model_file
 from effkit.variants import Variant
@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     import numpy as np
 
 MODEL_ASSET = "model.tflite"
+# The LiteRT API the app is written against (--android-runtime): LiteRT 2.x CompiledModel
+# (GPU first, CPU fallback), or the LiteRT 1.4 Interpreter app with its GPU delegate.
+RUNTIMES = ("compiled-model", "interpreter")
+DEFAULT_RUNTIME = "compiled-model"
 MAX_NAME_LENGTH = 100
 # Where the template keeps the Kotlin sources (app, JVM tests, instrumented tests);
 # moved to the package's folders after rendering.
@@ -85,6 +89,16 @@ def validate_app_id(app_id: object) -> str:
             raise TemplateError(f"application id {app_id!r}: part {segment!r} is a Java or Kotlin "
                                 "keyword", "rename that part (for example add a suffix)")
     return app_id
+
+
+def check_android_runtime(runtime: object) -> str:
+    """The app runtime by name (None: the default), or UsageError naming the choices."""
+    if runtime is None:
+        return DEFAULT_RUNTIME
+    if runtime not in RUNTIMES:
+        raise UsageError(f"unknown Android runtime {runtime!r}",
+                         f"use --android-runtime {' or '.join(RUNTIMES)}")
+    return runtime
 
 
 def _check_name(value: object, what: str) -> str:
@@ -166,12 +180,13 @@ def model_labels(model_bytes: bytes, source: str) -> list[str]:
 
 
 def android_context(*, app_id: str, app_name: str, model_name: str, variant: Variant,
-                    labels: list[str]) -> dict:
+                    labels: list[str], runtime: str | None = None) -> dict:
     """The answers the ``android_template/`` files use (plain JSON-able values), checked."""
     app_id, app_name, model_name = check_app_names(app_id=app_id, app_name=app_name,
                                                    model_name=model_name)
     labels = Labels.of(labels)
     return {
+        "android_runtime": check_android_runtime(runtime),
         **model_answers(model_name=model_name, variant=variant, labels=labels),
         "app_id": app_id,
         "app_name": app_name,
@@ -290,11 +305,12 @@ def golden_files(model_bytes: bytes, top_k: int = 3) -> dict[str, bytes]:
 
 def render_android_app(out_dir: Path, *, app_id: str, app_name: str, model_name: str,
                        variant: Variant, labels: list[str], model_path: Path,
-                       force: bool = False) -> Path:
+                       runtime: str | None = None, force: bool = False) -> Path:
     """Render the Android Studio project into ``out_dir`` (complete, or not at all).
 
     The model is copied to ``app/src/main/assets/model.tflite``; its metadata must carry
-    exactly ``labels`` (ModelFileError otherwise). Raises TemplateError for answers that
+    exactly ``labels`` (ModelFileError otherwise). ``runtime``: one of RUNTIMES (None: the
+    default, DEFAULT_RUNTIME). Raises TemplateError for answers that
     cannot be rendered safely and OutputError for an unusable or non-empty ``out_dir``
     (replaced only with ``force``). Returns ``out_dir``.
     """
@@ -304,7 +320,7 @@ def render_android_app(out_dir: Path, *, app_id: str, app_name: str, model_name:
     from effkit.resources import template_dir
 
     context = android_context(app_id=app_id, app_name=app_name, model_name=model_name,
-                              variant=variant, labels=labels)
+                              variant=variant, labels=labels, runtime=runtime)
     data = check_model(model_path)
     model_labels(data, str(model_path))
     verify(data, context["labels"])  # the packed labels are exactly these

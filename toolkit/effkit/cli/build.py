@@ -94,6 +94,11 @@ def build(
     app_name: Annotated[
         str | None, typer.Option("--app-name", help="android: app name shown on the phone.")
     ] = None,
+    android_runtime: Annotated[
+        str | None,
+        typer.Option("--android-runtime", help="android: compiled-model (LiteRT 2.x CompiledModel, GPU "
+                     "with CPU fallback; the default) or interpreter (LiteRT 1.4 Interpreter).")
+    ] = None,
     model_name: Annotated[str | None, typer.Option("--name", help="Model name in the metadata.")] = None,
     author: Annotated[str, typer.Option("--author", help="Author in the metadata.")] = "effkit",
     license_: Annotated[str, typer.Option("--license", help="License in the metadata.")] = "Apache-2.0",
@@ -110,7 +115,8 @@ def build(
             force=force, progress=on_progress, skip_compile=skip_compile,
             require_compile=require_compile, compiler=compiler, quant_report=quant_report,
             min_tpu_ops=min_tpu_ops, num_segments=num_segments, min_runtime_version=min_runtime,
-            app_id=app_id, app_name=app_name, model_name=model_name, author=author,
+            app_id=app_id, app_name=app_name, android_runtime=android_runtime,
+            model_name=model_name, author=author,
             license=license_)
     doc = result.manifest.to_dict()
     if json_out:

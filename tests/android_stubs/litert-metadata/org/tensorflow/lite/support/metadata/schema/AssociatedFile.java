@@ -1,14 +1,15 @@
 // API stub for type-checking the generated app with kotlinc (never run or shipped).
 // org.tensorflow.lite.support.metadata.schema: classes flatc (FlatBuffers Java generator)
 // writes from tensorflow/tflite-support tensorflow_lite_support/metadata/metadata_schema.fbs,
-// shipped in litert-metadata 1.4.2. Table accessors follow flatc's Java conventions:
+// shipped in litert-metadata 1.4.2 (Interpreter app) and 1.0.0 (CompiledModel app).
+// Table accessors follow flatc's Java conventions:
 // vector field f -> f(int j) and fLength(); union u -> byte uType() and Table u(Table obj);
 // enums -> final classes of byte constants.
-// table ProcessUnit { options:ProcessUnitOptions; }  (a union)
+// table AssociatedFile { name:string; description:string; type:AssociatedFileType; locale:string; ... }
 package org.tensorflow.lite.support.metadata.schema;
 
-public final class ProcessUnit extends com.google.flatbuffers.Table {
-    public byte optionsType() { throw new RuntimeException("Stub!"); }
+public final class AssociatedFile extends com.google.flatbuffers.Table {
+    public String name() { throw new RuntimeException("Stub!"); }
 
-    public com.google.flatbuffers.Table options(com.google.flatbuffers.Table obj) { throw new RuntimeException("Stub!"); }
+    public byte type() { throw new RuntimeException("Stub!"); }
 }
