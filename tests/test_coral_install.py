@@ -201,6 +201,7 @@ def test_options(tpu_app: Path) -> None:
     assert ok.returncode == 0
     helped = install(tpu_app, "raspios-bookworm-arm64", "aarch64", "3.11", "--help")
     assert helped.returncode == 0 and "--dry-run" in helped.stdout and "EFFKIT_OS_RELEASE" in helped.stdout
+    assert helped.stdout.rstrip().endswith("EFFKIT_PYTHON_VERSION (e.g. 3.11).")  # the whole header
     no_file = install(tpu_app, "does-not-exist", "aarch64", "3.11", "--dry-run")
     assert no_file.returncode == 1 and "cannot read" in no_file.stderr
 
