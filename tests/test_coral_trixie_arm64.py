@@ -115,7 +115,10 @@ def lite0_app(tmp_path_factory, imagenet_dev: Path) -> Path:
     assert labels and len(labels) == TFLiteClassifier(build / "model.tflite").num_classes
     return render_coral_app(tmp_path_factory.mktemp("trixie") / "coral", model_name="lite0 on Trixie",
                             variant=get_variant("lite0"), labels=labels,
-                            cpu_model=build / "model.tflite", edgetpu_model=None)
+                            cpu_model=build / "model.tflite",
+                            # a stand-in "Edge TPU model": no libedgetpu here, so the probe
+                            # fails at loading the delegate, as on a Pi before install.sh
+                            edgetpu_model=build / "model.tflite")
 
 
 @pytest.fixture(scope="module")
@@ -207,3 +210,19 @@ def test_install_dry_run_detects_trixie_and_plans_the_pinned_pair(chroot_app, li
     assert any(f"--require-hashes sha256 {sha}" in line for line in lines)
     assert "libedgetpu1-std_16.0tf2.19.1-1.trixie_arm64.deb" in proc.stdout
     assert lines[-1] == "dry run: nothing was changed"
+
+
+def test_probe_reports_the_missing_libedgetpu_and_falls_back(chroot_app) -> None:
+    """ai-edge-litert 2.x raises OSError for a missing delegate library (1.x: ValueError):
+    on Trixie the check names the cause in one line and the scripts run the CPU model."""
+    run, app, _, inside = chroot_app
+    proc = run("/usr/bin/python3", f"{app}/coral_runtime.py", "--check", "--delegate", "libedgetpu.so.1")
+    assert proc.returncode == 1 and proc.stdout == ""
+    (line,) = [ln for ln in proc.stderr.splitlines() if ln.startswith("error: ")]
+    assert line.startswith("error: the Edge TPU runtime libedgetpu.so.1 is not installed (")
+    proc = run("/usr/bin/python3", f"{app}/classify_image.py", "--json", inside[0])
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["device"] == "cpu"
+    fallback = [ln for ln in proc.stderr.splitlines() if "running the CPU model" in ln]
+    assert len(fallback) == 1 and "libedgetpu.so.1 is not installed" in fallback[0]
+    assert "Traceback" not in proc.stderr
