@@ -8,9 +8,11 @@ A real run needs root, apt and a Raspberry Pi, none of which exist here.
 
 from __future__ import annotations
 
+import ctypes.util
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -134,10 +136,11 @@ def tpu_app(models, tmp_path_factory) -> Path:  # noqa: F811
                             edgetpu_model=models["uint8_plain"])
 
 
-def install(app: Path, fixture: str, arch: str, python: str, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "SUDO_USER"}
+def install(app: Path, fixture: str, arch: str, python: str, *args: str,
+            **env_extra: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("SUDO_USER", "EDGETPU_DELEGATE")}
     env.update(USER="pi", EFFKIT_OS_RELEASE=str(OS_RELEASE / fixture), EFFKIT_ARCH=arch,
-               EFFKIT_PYTHON_VERSION=python)
+               EFFKIT_PYTHON_VERSION=python, **env_extra)
     return subprocess.run(["bash", str(app / "install.sh"), *args], env=env, capture_output=True,
                           text=True, encoding="utf-8", timeout=120)
 
@@ -219,3 +222,32 @@ def test_install_sh_is_shellcheck_clean(tpu_app: Path) -> None:
         pytest.skip("shellcheck is not installed (apt-get install shellcheck)")
     proc = subprocess.run(["shellcheck", str(tpu_app / "install.sh")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout
+
+
+def test_check_only_tries_every_candidate_then_names_the_causes(tpu_app: Path, tmp_path: Path) -> None:
+    """The candidate loop for real, without installing: each candidate's check runs (the probe
+    with this Python's ai-edge-litert), fails for want of a libedgetpu, and the last line
+    says what failed for each and where to send it; exit 1, nothing written."""
+    if ctypes.util.find_library("edgetpu"):
+        pytest.skip("a libedgetpu is installed here: candidate 1's check could pass")
+    before = sorted(p.name for p in tpu_app.iterdir())
+    proc = install(tpu_app, "debian-trixie", "aarch64", "3.13", "--check-only",
+                   EFFKIT_PYTHON=sys.executable, XDG_CACHE_HOME=str(tmp_path))
+    assert proc.returncode == 1, proc.stderr
+    assert steps(proc, tpu_app) == [
+        f"candidate 1: {CHECK}libedgetpu.so.1)".replace("APP/.venv/bin/python", sys.executable),
+        f"candidate 2 (if candidate 1 fails): {CHECK}APP/.libedgetpu/libedgetpu.so.1)".replace(
+            "APP/.venv/bin/python", sys.executable)]
+    failed = [line for line in proc.stdout.splitlines() if line.startswith("    failed: ")]
+    assert len(failed) == 2 and all("is not installed" in line for line in failed)
+    (warning,) = proc.stderr.strip().splitlines()
+    assert warning.startswith(
+        "install.sh: warning: no libedgetpu + runtime pair passed the Edge TPU check (candidate 1 "
+        "(libedgetpu 16.0tf2.19.1-1 (feranick, Debian package for Trixie) + ai-edge-litert 2.1.2): "
+        "the Edge TPU runtime libedgetpu.so.1 is not installed")
+    assert "; candidate 2 (libedgetpu v0.1.14 (cocoa-xu, built against TF 2.21.0) + ai-edge-litert 2.1.2): " \
+        in warning
+    assert warning.endswith("to https://github.com/feranick/libedgetpu/issues")
+    assert sorted(p.name for p in tpu_app.iterdir()) == before
+    both = install(tpu_app, "debian-trixie", "aarch64", "3.13", "--check-only", "--dry-run")
+    assert both.returncode == 2 and "exclude each other" in both.stderr
