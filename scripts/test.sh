@@ -5,6 +5,10 @@
 # Besides scripts/setup.sh --dev this installs what the otherwise-skipped tests need:
 # - Debian's flatbuffers-compiler (flatc 2.0.8): the generated metadata bindings are
 #   compared with flatc's own output;
+# - Debian's qemu-user-static: tests/test_coral_trixie_arm64.py runs the Coral app in a real
+#   Debian Trixie arm64 userland (made from Debian packages with apt-get and dpkg-deb,
+#   cached in ~/.cache/effkit-test) through chroot and binfmt_misc, which the test mounts
+#   and registers qemu-aarch64 with when the machine allows it;
 # - a Python 3.11 side environment (.venv-task) with tflite-support 0.4.4 and protobuf<4,
 #   whose C++ Task library cannot load next to TensorFlow 2.16+; EFFKIT_TASK_PYTHON
 #   points the Task Library tests at it;
@@ -17,6 +21,11 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 if ! command -v flatc >/dev/null && command -v apt-get >/dev/null; then
   echo "== flatc (Debian flatbuffers-compiler)"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq flatbuffers-compiler >/dev/null
+fi
+
+if [ ! -f /usr/lib/binfmt.d/qemu-aarch64.conf ] && command -v apt-get >/dev/null; then
+  echo "== qemu-user-static (the arm64 Trixie userland test)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static >/dev/null
 fi
 
 TASK_PYTHON=${TASK_PYTHON:-}

@@ -257,13 +257,46 @@ def test_preprocessing_is_effkits(app: Path, imagenet_dev: Path, tmp_path: Path)
         png = tmp_path / f"{i}.png"
         Image.fromarray(arr, mode=mode).save(png)
         assert np.array_equal(rt.load_image(png, 224), load_image(png, 224))
-        if mode == "RGB":
-            assert np.array_equal(rt.frame_to_input(arr, 224), load_image(png, 224))
     # 16-bit grey (issue 16): scaled to 8 bits the same way, not clipped to white
     grey16 = tmp_path / "grey16.png"
     Image.fromarray(rng.integers(0, 65536, size=(120, 90), dtype=np.uint16)).save(grey16)
     assert np.array_equal(rt.load_image(grey16, 224), load_image(grey16, 224))
     assert (load_image(grey16, 224) == 255).mean() < 0.05
+
+
+def test_camera_frames_take_the_fast_path(app: Path, imagenet_dev: Path) -> None:
+    """Camera frames: the ISP-scaled ones pass as they are (channels put in RGB order), others
+    are cropped like a still and shrunk with a fast OpenCV filter, close to the bicubic still path."""
+    from PIL import Image
+
+    rt = runtime_module(app)
+    for path in list_images(imagenet_dev)[::100]:
+        with Image.open(path) as image:
+            rgb = np.asarray(image.convert("RGB").resize((640, 480), Image.BICUBIC))
+        still = rt.preprocess(Image.fromarray(rgb), 224).astype(int)
+        fast = rt.frame_to_input(np.ascontiguousarray(rgb[:, :, ::-1]), 224, bgr=True)
+        assert fast.shape == (224, 224, 3) and fast.dtype == np.uint8 and fast.flags["C_CONTIGUOUS"]
+        assert np.abs(fast.astype(int) - still).mean() < 2.0, path  # out of 255
+        assert np.array_equal(rt.frame_to_input(rgb[:, :, ::-1], 224, bgr=True), fast)  # views too
+        scaled = np.ascontiguousarray(rgb[:224, :224])
+        assert np.array_equal(rt.frame_to_input(scaled, 224), scaled)
+        assert np.array_equal(rt.frame_to_input(scaled[:, :, ::-1], 224, bgr=True), scaled)
+    # picamera2's ScalerCrop: the still's central crop, inside the sensor area.
+    assert rt.sensor_crop((0, 0, 4608, 2592), 224) == (1170, 162, 2268, 2268)  # 224/256 of the height
+    assert rt.sensor_crop((16, 8, 640, 480), 300) == (16 + 104, 8 + 24, 433, 433)
+
+
+def test_picamera_loop_when_a_camera_is_present(app: Path) -> None:
+    """Runs on a Raspberry Pi with picamera2 and a camera attached; skipped elsewhere."""
+    if importlib.util.find_spec("picamera2") is None:
+        pytest.skip("picamera2 is not installed (Raspberry Pi OS: apt install python3-picamera2)")
+    from picamera2 import Picamera2
+
+    if not Picamera2.global_camera_info():
+        pytest.skip("picamera2 finds no camera attached")
+    proc = run_app(app, "classify_camera.py", "--no-display", "--max-frames", "5", "--cpu", "--json")
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["frame"] for r in rows] == [1, 2, 3, 4, 5]
 
 
 def test_metadata_reader(app: Path, models) -> None:
@@ -441,7 +474,16 @@ def test_classify_camera_on_a_video_file(app: Path, models, imagenet_dev: Path,
     proc = run_app(app, "classify_camera.py", "--source", str(video), "--no-display", "--json")
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [r["frame"] for r in rows] == list(range(1, 11))
-    assert [r["top"][0]["index"] for r in rows] == effkit_top1(models["uint8"], frames)
+    # The camera path crops and shrinks frames with OpenCV (not the stills'
+    # bicubic): effkit's model on exactly those pixels gives the same classes.
+    from effkit.evaluate import TFLiteClassifier
+
+    rt, clf = runtime_module(app), TFLiteClassifier(models["uint8"])
+    expected = [int(np.argmax(clf.raw(rt.frame_to_input(cv2.imread(str(f)), clf.resolution, bgr=True))))
+                for f in frames]
+    assert [r["top"][0]["index"] for r in rows] == expected
+    agree = sum(a == b for a, b in zip(expected, effkit_top1(models["uint8"], frames), strict=True))
+    assert agree >= 8, agree  # and mostly the classes of the bicubic still path
     assert all(r["fps"] >= 0 and r["inference_ms"] > 0 for r in rows)
     # Text mode, a frame limit, and no display available: one line per frame.
     proc = run_app(app, "classify_camera.py", "--source", str(video), "--max-frames", "4", "--cpu")

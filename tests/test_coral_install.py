@@ -8,9 +8,11 @@ A real run needs root, apt and a Raspberry Pi, none of which exist here.
 
 from __future__ import annotations
 
+import ctypes.util
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,12 +28,19 @@ UNPUBLISHED = "no sha256 is published: you confirm the digest with --trust"
 SYSTEM = ("system packages: apt-get install python3-venv python3-pip python3-numpy python3-pil "
           "python3-flatbuffers libusb-1.0-0")
 VENV = "virtual environment for PEP 668: python3 -m venv --system-site-packages .venv"
-ACCESS = ["USB access: add pi to the plugdev group",
-          "udev: reload the rules libedgetpu1-std installed "
-          "(udevadm control --reload-rules; udevadm trigger)"]
-CHECK_VENV = ("check: model_edgetpu.tflite runs on the Edge TPU "
-              "(APP/.venv/bin/python coral_runtime.py --check)")
+ACCESS = ["USB access: add pi to the plugdev group"]
+UDEV = ("udev: reload the rules the Edge TPU runtime installed "
+        "(udevadm control --reload-rules; udevadm trigger)")
+BULLSEYE_UDEV = ("udev: reload the rules libedgetpu1-std installed "
+                 "(udevadm control --reload-rules; udevadm trigger)")
+CHECK = ("check: model_edgetpu.tflite runs on the Edge TPU "
+         "(APP/.venv/bin/python coral_runtime.py --check --delegate ")
+CPU_FALLBACK = ("if no candidate passes: run on the CPU (the scripts fall back by themselves) and print one "
+                "line saying what failed and what to send upstream")
 TFLITE_BUILDS = "https://github.com/feranick/TFlite-builds/releases/download/v2.17.1"
+COCOA = ("https://github.com/cocoa-xu/libedgetpu/releases/download/v0.1.14/"
+         "edgetpu_runtime_aarch64-linux-gnu_v0.1.14.tar.gz")
+LITERT_212_CP313 = "6d760ef51c72f56b307fa6f1675a62f870a546515b1da0c0f282ca15ff1836c5"
 BULLSEYE = [
     f"Coral apt repository: {REPO}",
     "apt-get update",
@@ -39,45 +48,66 @@ BULLSEYE = [
     "Python runtime: apt-get install python3-pycoral (brings tflite-runtime 2.5.0.post1)",
     "camera and video: apt-get install python3-opencv",
     *ACCESS,
+    BULLSEYE_UDEV,
     "check: model_edgetpu.tflite runs on the Edge TPU (python3 coral_runtime.py --check)",
 ]
 
 
-def _pair_19(deb: str, sha: str) -> list[str]:
-    return [
-        "apt-get update",
-        SYSTEM,
-        f"Edge TPU runtime: download {FERANICK}/16.0TF2.19.1-1/{deb}, verify it ({UNPUBLISHED}), "
-        "apt-get install it",
-        VENV,
-        f"TFLite runtime: pip install ai-edge-litert==1.2.0 into .venv (--require-hashes sha256 {sha})",
-        "camera and video: apt-get install python3-opencv",
-        *ACCESS,
-        CHECK_VENV,
-    ]
+def _common(camera: str = "python3-opencv") -> list[str]:
+    return ["apt-get update", SYSTEM, VENV, f"camera and video: apt-get install {camera}", *ACCESS]
+
+
+def _candidate(n: int, libedgetpu: str, runtime: str, delegate: str) -> list[str]:
+    name = f"candidate {n}" if n == 1 else f"candidate {n} (if candidate {n - 1} fails)"
+    return [f"{name}: Edge TPU runtime: {libedgetpu}", f"{name}: TFLite runtime: {runtime}",
+            f"{name}: {UDEV}", f"{name}: {CHECK}{delegate})"]
+
+
+def _litert(version: str, sha: str) -> str:
+    return f"pip install ai-edge-litert=={version} into .venv (--require-hashes sha256 {sha})"
+
+
+def _feranick(deb: str) -> str:
+    return (f"download {FERANICK}/16.0TF2.19.1-1/{deb}, verify it ({UNPUBLISHED}), apt-get install it")
+
+
+def _trixie(first: str, second: str) -> list[str]:
+    cocoa = (f"download {COCOA}, verify it ({UNPUBLISHED}), put its libedgetpu.so.1 into .libedgetpu/ "
+             "and its udev rule into /etc/udev/rules.d")
+    deb = "libedgetpu1-std_16.0tf2.19.1-1.trixie_arm64.deb"
+    return [*_common(),
+            *_candidate(1, _feranick(deb), first, "libedgetpu.so.1"),
+            *_candidate(2, cocoa, second, "APP/.libedgetpu/libedgetpu.so.1"),
+            CPU_FALLBACK]
 
 
 PLANS = {
     ("raspios-bullseye-armhf", "armv7l", "3.9"): BULLSEYE,
     ("raspios-bullseye-arm64", "aarch64", "3.9"): BULLSEYE,
     ("raspios-bookworm-arm64", "aarch64", "3.11"): [
-        "apt-get update",
-        SYSTEM,
-        f"Edge TPU runtime: download {FERANICK}/16.0TF2.17.1-1/"
-        f"libedgetpu1-std_16.0tf2.17.1-1.bookworm_arm64.deb, verify it ({UNPUBLISHED}), apt-get install it",
-        VENV,
-        f"TFLite runtime: download {TFLITE_BUILDS}/tflite_runtime-2.17.1-cp311-cp311-linux_aarch64.whl, "
-        f"verify it ({UNPUBLISHED}), pip install it into .venv",
-        "camera and video: apt-get install python3-picamera2 python3-opencv",
-        *ACCESS,
-        CHECK_VENV,
+        *_common("python3-picamera2 python3-opencv"),
+        *_candidate(
+            1, f"download {FERANICK}/16.0TF2.17.1-1/libedgetpu1-std_16.0tf2.17.1-1.bookworm_arm64.deb, "
+               f"verify it ({UNPUBLISHED}), apt-get install it",
+            f"download {TFLITE_BUILDS}/tflite_runtime-2.17.1-cp311-cp311-linux_aarch64.whl, "
+            f"verify it ({UNPUBLISHED}), pip install it into .venv", "libedgetpu.so.1"),
+        CPU_FALLBACK,
     ],
-    ("debian-trixie", "aarch64", "3.12"): _pair_19(
-        "libedgetpu1-std_16.0tf2.19.1-1.trixie_arm64.deb",
-        "f8f7c89b78431328337abe94e05ec16016a3707d871be2f32e533c01df91a252"),
-    ("ubuntu-24.04", "x86_64", "3.12"): _pair_19(
-        "libedgetpu1-std_16.0tf2.19.1-1.ubuntu24.04_amd64.deb",
-        "cd9a8e6411c9684aaa9fd9683330f3ed9791861707e32f5d2d267e11f8014fe1"),
+    # The system Python of Raspberry Pi OS / Debian 13: ai-edge-litert 2.1.2 (TF 2.21.0-dev0)
+    # for both candidates.
+    ("debian-trixie", "aarch64", "3.13"): _trixie(
+        _litert("2.1.2", LITERT_212_CP313), _litert("2.1.2", LITERT_212_CP313)),
+    # A Python 3.12 the user chose: 1.2.0 (TF 2.19) first, as the libedgetpu's TF.
+    ("debian-trixie", "aarch64", "3.12"): _trixie(
+        _litert("1.2.0", "f8f7c89b78431328337abe94e05ec16016a3707d871be2f32e533c01df91a252"),
+        _litert("2.1.2", "1b412368980b404aa051d09405abd473d3a15130db030938d26966f1a1e7c413")),
+    ("ubuntu-24.04", "x86_64", "3.12"): [
+        *_common(),
+        *_candidate(1, _feranick("libedgetpu1-std_16.0tf2.19.1-1.ubuntu24.04_amd64.deb"),
+                    _litert("1.2.0", "cd9a8e6411c9684aaa9fd9683330f3ed9791861707e32f5d2d267e11f8014fe1"),
+                    "libedgetpu.so.1"),
+        CPU_FALLBACK,
+    ],
     ("mendel-eagle", "aarch64", "3.7"): [
         "Edge TPU runtime and pycoral: provided by Mendel (apt-get install python3-pycoral if missing)",
         "camera and video: apt-get install python3-opencv",
@@ -88,8 +118,11 @@ REFUSED = {
     ("raspios-bookworm-armhf", "armv7l", "3.11"): "32-bit Raspberry Pi OS Bookworm (armhf) has no TFLite "
                                                   "runtime that matches a current libedgetpu; install the "
                                                   "64-bit Raspberry Pi OS (arm64)",
-    ("debian-trixie", "aarch64", "3.13"): "ai-edge-litert 1.2.0 (the runtime pinned with libedgetpu "
-                                          "16.0tf2.19.1-1) has no PyPI wheel for Python 3.13 on arm64",
+    ("debian-trixie", "armv7l", "3.13"): "32-bit Raspberry Pi OS Trixie (armhf) has no TFLite runtime "
+                                               "for a current libedgetpu (ai-edge-litert ships no armhf "
+                                               "wheels",
+    ("debian-trixie", "aarch64", "3.10"): "ai-edge-litert 2.1.2 (the runtime pinned for Trixie) has no PyPI "
+                                          "wheel for Python 3.10 on arm64",
     ("fedora-40", "x86_64", "3.12"): "Fedora Linux 40 (Workstation Edition) is not supported",
     ("raspios-bookworm-arm64", "riscv64", "3.11"): "bookworm on riscv64 (riscv64) is not supported",
     ("raspios-bookworm-arm64", "aarch64", "3.12"): "wheels pinned for Bookworm are for Python 3.11, not 3.12",
@@ -103,10 +136,11 @@ def tpu_app(models, tmp_path_factory) -> Path:  # noqa: F811
                             edgetpu_model=models["uint8_plain"])
 
 
-def install(app: Path, fixture: str, arch: str, python: str, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "SUDO_USER"}
+def install(app: Path, fixture: str, arch: str, python: str, *args: str,
+            **env_extra: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("SUDO_USER", "EDGETPU_DELEGATE")}
     env.update(USER="pi", EFFKIT_OS_RELEASE=str(OS_RELEASE / fixture), EFFKIT_ARCH=arch,
-               EFFKIT_PYTHON_VERSION=python)
+               EFFKIT_PYTHON_VERSION=python, **env_extra)
     return subprocess.run(["bash", str(app / "install.sh"), *args], env=env, capture_output=True,
                           text=True, encoding="utf-8", timeout=120)
 
@@ -128,7 +162,8 @@ def test_dry_run_plan_per_platform(platform, tpu_app: Path) -> None:
     assert steps(proc, tpu_app) == PLANS[platform]
     lines = proc.stdout.splitlines()
     assert lines[0] == f"Setting up the Coral app for install test in {tpu_app}"
-    assert lines[1].startswith("detected: ") and lines[2].startswith("pair: ")
+    assert lines[1].startswith("detected: ")
+    assert lines[2].startswith("pair: ") or lines[2].startswith("pairs, tried in this order")
     assert lines[-1] == "dry run: nothing was changed"
     assert sorted(p.name for p in tpu_app.iterdir()) == before  # no .venv, no .downloads
 
@@ -139,13 +174,14 @@ def test_unsupported_platforms_are_refused_in_one_line(platform, tpu_app: Path) 
     assert proc.returncode == 1 and proc.stdout == ""
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith("install.sh: error: ") and REFUSED[platform] in line
-    assert "supported: Raspberry Pi OS/Debian 11 Bullseye (armhf, arm64)" in line
+    assert "supported: Raspberry Pi OS/Debian 13 Trixie (arm64, Python 3.11-3.13)" in line
 
 
 def test_pairs_and_the_max_clock(tpu_app: Path) -> None:
     proc = install(tpu_app, "raspios-bookworm-arm64", "aarch64", "3.11", "--dry-run", "--max")
     assert proc.returncode == 0, proc.stderr
-    pair = "pair: libedgetpu 16.0tf2.17.1-1 + tflite_runtime 2.17.1 (proven: Frigate ships this pair)"
+    pair = ("  candidate 1: libedgetpu 16.0tf2.17.1-1 + tflite-runtime 2.17.1 "
+            "(proven: Frigate ships this pair)")
     assert pair in proc.stdout.splitlines()
     assert "warning: --max runs the Edge TPU at its maximum clock" in proc.stdout
     assert f"{FERANICK}/16.0TF2.17.1-1/libedgetpu1-max_16.0tf2.17.1-1.bookworm_arm64.deb" in proc.stdout
@@ -153,7 +189,10 @@ def test_pairs_and_the_max_clock(tpu_app: Path) -> None:
     bullseye = install(tpu_app, "raspios-bullseye-armhf", "armv7l", "3.9", "--dry-run", "--max")
     assert "Edge TPU runtime: apt-get install libedgetpu1-max" in bullseye.stdout
     ubuntu = install(tpu_app, "ubuntu-24.04", "x86_64", "3.12", "--dry-run")
-    assert "reported by the libedgetpu maintainer, not proven on hardware by effkit" in ubuntu.stdout
+    assert "not proven on an Edge TPU; suggested by the libedgetpu maintainer's report" in ubuntu.stdout
+    trixie = install(tpu_app, "debian-trixie", "aarch64", "3.13", "--dry-run", "--max")
+    assert "libedgetpu1-max_16.0tf2.19.1-1.trixie_arm64.deb" in trixie.stdout
+    assert "libedgetpu v0.1.14 (cocoa-xu, built against TF 2.21.0) + ai-edge-litert 2.1.2" in trixie.stdout
 
 
 def test_options(tpu_app: Path) -> None:
@@ -165,6 +204,7 @@ def test_options(tpu_app: Path) -> None:
     assert ok.returncode == 0
     helped = install(tpu_app, "raspios-bookworm-arm64", "aarch64", "3.11", "--help")
     assert helped.returncode == 0 and "--dry-run" in helped.stdout and "EFFKIT_OS_RELEASE" in helped.stdout
+    assert helped.stdout.rstrip().endswith("EFFKIT_PYTHON_VERSION (e.g. 3.11).")  # the whole header
     no_file = install(tpu_app, "does-not-exist", "aarch64", "3.11", "--dry-run")
     assert no_file.returncode == 1 and "cannot read" in no_file.stderr
 
@@ -182,3 +222,32 @@ def test_install_sh_is_shellcheck_clean(tpu_app: Path) -> None:
         pytest.skip("shellcheck is not installed (apt-get install shellcheck)")
     proc = subprocess.run(["shellcheck", str(tpu_app / "install.sh")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout
+
+
+def test_check_only_tries_every_candidate_then_names_the_causes(tpu_app: Path, tmp_path: Path) -> None:
+    """The candidate loop for real, without installing: each candidate's check runs (the probe
+    with this Python's ai-edge-litert), fails for want of a libedgetpu, and the last line
+    says what failed for each and where to send it; exit 1, nothing written."""
+    if ctypes.util.find_library("edgetpu"):
+        pytest.skip("a libedgetpu is installed here: candidate 1's check could pass")
+    before = sorted(p.name for p in tpu_app.iterdir())
+    proc = install(tpu_app, "debian-trixie", "aarch64", "3.13", "--check-only",
+                   EFFKIT_PYTHON=sys.executable, XDG_CACHE_HOME=str(tmp_path))
+    assert proc.returncode == 1, proc.stderr
+    assert steps(proc, tpu_app) == [
+        f"candidate 1: {CHECK}libedgetpu.so.1)".replace("APP/.venv/bin/python", sys.executable),
+        f"candidate 2 (if candidate 1 fails): {CHECK}APP/.libedgetpu/libedgetpu.so.1)".replace(
+            "APP/.venv/bin/python", sys.executable)]
+    failed = [line for line in proc.stdout.splitlines() if line.startswith("    failed: ")]
+    assert len(failed) == 2 and all("is not installed" in line for line in failed)
+    (warning,) = proc.stderr.strip().splitlines()
+    assert warning.startswith(
+        "install.sh: warning: no libedgetpu + runtime pair passed the Edge TPU check (candidate 1 "
+        "(libedgetpu 16.0tf2.19.1-1 (feranick, Debian package for Trixie) + ai-edge-litert 2.1.2): "
+        "the Edge TPU runtime libedgetpu.so.1 is not installed")
+    assert "; candidate 2 (libedgetpu v0.1.14 (cocoa-xu, built against TF 2.21.0) + ai-edge-litert 2.1.2): " \
+        in warning
+    assert warning.endswith("to https://github.com/feranick/libedgetpu/issues")
+    assert sorted(p.name for p in tpu_app.iterdir()) == before
+    both = install(tpu_app, "debian-trixie", "aarch64", "3.13", "--check-only", "--dry-run")
+    assert both.returncode == 2 and "exclude each other" in both.stderr
