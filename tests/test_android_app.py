@@ -893,6 +893,9 @@ def test_render_never_overwrites_without_force(tmp_path, model_path):
     with pytest.raises(OutputError, match="not empty"):
         render_android_app(out, **common)
     assert sorted(p.name for p in out.iterdir()) == ["mine.txt"]
+    with pytest.raises(OutputError, match="not written by effkit"):  # not effkit's: kept
+        render_android_app(out, force=True, **common)
+    (out / ".effkit-answers.json").write_text("{}")  # an earlier effkit render
     render_android_app(out, force=True, **common)
     assert not (out / "mine.txt").exists()
     assert (out / "app/src/main/java/com/example/lite0/MainActivity.kt").is_file()

@@ -332,6 +332,7 @@ def test_force_replaces_a_previous_build(tmp_path, imagenet_dev):
     out = tmp_path / "o"
     out.mkdir()
     (out / "old.txt").write_text("previous")
+    (out / "build.json").write_text("{}")  # an earlier build: --force replaces only effkit's
     result = run("--variant", "lite0", "--calibration", str(calib), "--out", str(out), "--force",
                  "--quant", "int8", "--io", "int8")
     assert result.exit_code == 0, result.stderr

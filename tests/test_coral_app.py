@@ -235,6 +235,9 @@ def test_bad_models_and_outputs(models, tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="not empty"):
         render_coral_app(out, cpu_model=models["uint8"], **kwargs)
     assert [p.name for p in out.iterdir()] == ["user.txt"]
+    with pytest.raises(OutputError, match="not written by effkit"):  # not effkit's: kept
+        render_coral_app(out, cpu_model=models["uint8"], force=True, **kwargs)
+    (out / ".effkit-answers.json").write_text("{}")  # an earlier effkit render
     render_coral_app(out, cpu_model=models["uint8"], force=True, **kwargs)
     assert not (out / "user.txt").exists() and (out / "model.tflite").exists()
 

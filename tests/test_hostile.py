@@ -77,6 +77,12 @@ BUILD = object()  # a minimal build folder (build.json with stage timings) for e
 LABELS5 = "a\nb\nc\nd\ne\n"
 
 
+class Link(NamedTuple):
+    """A symbolic link to ``target`` (need not exist)."""
+
+    target: str
+
+
 class Case(NamedTuple):
     id: str
     argv: tuple[str, ...]
@@ -150,6 +156,23 @@ CORPUS = [
          ("r[/]/index.html",), 0, ("r[", "r[/]", "r[/]/index.html", "r[/]/report.json",
                                    "r[/]/build_time.png")),  # "/" nests: r[ holds ]
     # items 14 and 16 belong to the plan-once pipeline: recorded here, expected to fail
+    # round 3, item 4: --force replaces effkit's own outputs only; no output inside an input
+    Case("force-on-a-user-folder", ("build", "--out", "home", "--force"),
+         {"home/thesis.txt": "my thesis"}, ("'home'", "not written by effkit", "empty the folder"), 1),
+    Case("report-out-is-its-build", ("report", "b", "--out", "b", "--force"), {"b": BUILD},
+         ("contains the input 'b'",), 1),
+    Case("report-out-inside-its-build", ("report", "b", "--out", "b/rep"), {"b": BUILD},
+         ("inside the input 'b'",), 1),
+    Case("out-inside-calibration", ("build", "--calibration", "cal", "-o", "cal/out"),
+         {"cal/a.png": GOOD_PNG}, ("inside the input 'cal'", "outside the inputs"), 1),
+    # round 3, item 10: paths the kernel refuses, refused before any work
+    Case("out-name-256-bytes", ("build", "-o", "x" * 256), {}, ("longer than 255 bytes",), 1),
+    Case("out-symlink-loop", ("build", "-o", "loop"), {"loop": Link("loop")},
+         ("'loop'", "symbolic-link loop"), 1),
+    Case("out-under-a-symlink-loop", ("report", "b", "-o", "loop/rep"),
+         {"loop": Link("loop"), "b": BUILD}, ("symbolic-link loop",), 1),
+    Case("out-dangling-symlink", ("build", "-o", "gone"), {"gone": Link("nowhere")},
+         ("symbolic link to nothing",), 1),
     Case("metadata-labels-control-char", ("metadata", "m.tflite", "--labels", "l.txt"),
          {"m.tflite": MODEL, "l.txt": "a\x07\nb\nc\nd\ne\n"}, ("U+0007",), 1),
 ]
@@ -186,6 +209,10 @@ def minimal_build(folder: Path) -> None:
 def make_files(root: Path, files: dict, request) -> None:
     for rel, content in files.items():
         path = root / rel
+        if isinstance(content, Link):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(content.target, path)
+            continue
         if content is DIR:
             path.mkdir(parents=True, exist_ok=True)
             continue
@@ -208,7 +235,11 @@ def make_files(root: Path, files: dict, request) -> None:
 
 
 def tree(root: Path) -> set[str]:
-    return {p.relative_to(root).as_posix() for p in root.rglob("*")}
+    """Every path under ``root``; symbolic links are listed, never followed."""
+    found = set()
+    for folder, dirs, files in os.walk(root):
+        found |= {Path(folder, n).relative_to(root).as_posix() for n in dirs + files}
+    return found
 
 
 def check_run(result, case: Case) -> None:
@@ -435,15 +466,33 @@ def staging(tmp_path: Path) -> list[str]:
     return sorted(p.name for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name)
 
 
-def test_sigterm_while_staging_is_handled_like_ctrl_c(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT],
+                         ids=["TERM", "HUP", "QUIT"])
+def test_stop_signals_while_staging_are_handled_like_ctrl_c(tmp_path, signum):
+    """kill, a closed terminal (HUP) and Ctrl-\\ (QUIT): 128 + signal, nothing left behind."""
     minimal_build(tmp_path / "b")
     proc = report_cli(["b", "--out", "rep"], tmp_path, pause="staged")
     wait_paused(proc, tmp_path)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signum)
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 143, err
+    assert proc.returncode == 128 + signum, err
     assert err.strip() == "interrupted: nothing was written.", err
     assert not (tmp_path / "rep").exists() and staging(tmp_path) == []
+
+
+def test_force_never_replaces_a_folder_effkit_did_not_write(tmp_path):
+    """The Python API says the same as the CLI, and the user's file stays."""
+    from effkit.errors import OutputError
+    from effkit.report import build_report
+
+    minimal_build(tmp_path / "b")
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "thesis.txt").write_text("my thesis")
+    with pytest.raises(OutputError, match="not written by effkit"):
+        build_report([tmp_path / "b"], tmp_path / "home", force=True)
+    assert (tmp_path / "home" / "thesis.txt").read_text() == "my thesis"
+    build_report([tmp_path / "b"], tmp_path / "rep")
+    build_report([tmp_path / "b"], tmp_path / "rep", force=True)  # its own output: replaced
 
 
 def test_sigkill_leftovers_are_cleaned_by_the_next_run_and_only_ours(tmp_path):
@@ -467,6 +516,7 @@ def test_sigkill_leftovers_are_cleaned_by_the_next_run_and_only_ours(tmp_path):
 def test_sigkill_between_the_force_renames_is_recovered(tmp_path):
     minimal_build(tmp_path / "b")
     (tmp_path / "rep").mkdir()
+    (tmp_path / "rep" / "report.json").write_text("{}")  # an earlier effkit report
     (tmp_path / "rep" / "old-output.txt").write_text("the user's previous output")
     proc = report_cli(["b", "--out", "rep", "--force"], tmp_path, pause="swap")
     wait_paused(proc, tmp_path)
@@ -485,6 +535,7 @@ def test_sigkill_between_the_force_renames_is_recovered(tmp_path):
 def test_sigterm_in_the_force_window_waits_and_reports_the_write(tmp_path):
     minimal_build(tmp_path / "b")
     (tmp_path / "rep").mkdir()
+    (tmp_path / "rep" / "report.json").write_text("{}")  # an earlier effkit report
     (tmp_path / "rep" / "old-output.txt").write_text("old")
     proc = report_cli(["b", "--out", "rep", "--force"], tmp_path, pause="swap", seconds=3)
     wait_paused(proc, tmp_path)

@@ -265,7 +265,6 @@ def build_report(folders: Sequence[Path], out: Path, force: bool = False) -> Rep
     ``report.json`` into ``out`` (staged, then renamed into place)."""
     if not folders:
         raise DataError("no build folders given", "pass one or more folders written by 'effkit build'")
-    check_output_dir(out, force)
     seen: set[Path] = set()
     entries = []
     for f in folders:
@@ -273,6 +272,7 @@ def build_report(folders: Sequence[Path], out: Path, force: bool = False) -> Rep
         if key not in seen:
             seen.add(key)
             entries.append(load_build(Path(f)))
+    check_output_dir(out, force, inputs=folders)  # never in, around or as a folder it reads
     entries.sort(key=_sort_key)
     charts = draw_charts(entries) | _quant_charts(entries)
     page = render_html(entries, charts)

@@ -41,7 +41,8 @@ console = Console()
 err_console = Console(stderr=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one machine-readable JSON document on stdout.")]
-ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing non-empty output.")]
+ForceOpt = Annotated[bool, typer.Option(
+    "--force", help="Replace an existing non-empty output that effkit wrote.")]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
 ModelArg = Annotated[Path, typer.Argument(help="A .tflite model file.", show_default=False)]
 
@@ -56,7 +57,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def handle_errors(fn: F) -> F:
-    """Turn EffkitError, Ctrl-C and SIGTERM into one stderr line and a non-zero exit.
+    """Turn EffkitError, Ctrl-C and SIGTERM/SIGHUP/SIGQUIT into one stderr line and a non-zero exit.
 
     Set EFFKIT_DEBUG=1 to see the traceback instead.
     """
@@ -83,7 +84,7 @@ def handle_errors(fn: F) -> F:
                     "completed before it: " + ", ".join(map(str, outputs.WRITTEN)))
             err_console.print(f"[bold red]interrupted:[/] {escape(done)}.", highlight=False,
                               soft_wrap=True)
-            raise typer.Exit(code=143 if isinstance(exc, outputs.Terminated) else 130) from None
+            raise typer.Exit(code=getattr(exc, "exit_code", 130)) from None
         for note in outputs.NOTES:
             err_console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
         return value
