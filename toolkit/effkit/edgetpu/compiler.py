@@ -292,10 +292,13 @@ def compile_model(
     try:
         out = work / "out"
         out.mkdir()
+        # The compiler sees a copy of the model in a scratch folder, its output folder and
+        # working folder are scratch too: whatever else it writes (next to its input, into
+        # its working folder) is discarded; only the documented files are moved out below.
+        (work / "in").mkdir()
+        shutil.copyfile(model, work / "in" / model.name)
         on_timeout = None
         if compiler.kind == "docker":
-            (work / "in").mkdir()
-            shutil.copyfile(model, work / "in" / model.name)
             name = f"effkit-edgetpu-{uuid.uuid4().hex[:12]}"
             argv = [*_docker_run_prefix(compiler, name=name, mount=work), *flags, *extra_args,
                     "-o", "/work/out", f"/work/in/{model.name}"]
@@ -304,7 +307,7 @@ def compile_model(
                 _run([compiler.path, "kill", name], timeout_s=30)
         else:
             argv = [compiler.path, *flags, *extra_args, "-o", str(out),
-                    str(model.resolve())]
+                    str(work / "in" / model.name)]
         try:
             run = _run(argv, timeout_s=process_timeout_s, cwd=work, on_timeout=on_timeout)
         except OSError as exc:
