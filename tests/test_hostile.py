@@ -73,6 +73,7 @@ GOOD_PNG = _good_png()
 DIR = object()  # make an empty folder
 MODEL = object()  # the tiny uint8 classifier (fixture below)
 MODEL_META = object()  # the same with TFLite metadata (labels a..e): what effkit eval reads
+FIFO = object()  # a named pipe with no writer: a reader that opens it blocks forever
 BUILD = object()  # a minimal build folder (build.json with stage timings) for effkit report
 LABELS5 = "a\nb\nc\nd\ne\n"
 
@@ -165,6 +166,29 @@ CORPUS = [
          ("inside the input 'b'",), 1),
     Case("out-inside-calibration", ("build", "--calibration", "cal", "-o", "cal/out"),
          {"cal/a.png": GOOD_PNG}, ("inside the input 'cal'", "outside the inputs"), 1),
+    # round 3, item 1: special files are refused, never read (a FIFO blocks, /dev/zero never ends)
+    Case("inspect-fifo", ("inspect", "m.tflite"), {"m.tflite": FIFO}, ("named pipe (FIFO)",), 1),
+    Case("inspect-dev-zero", ("inspect", "m.tflite"), {"m.tflite": Link("/dev/zero")},
+         ("'m.tflite'", "character device", "not a regular file"), 1),
+    Case("check-edgetpu-fifo", ("check-edgetpu", "m.tflite"), {"m.tflite": FIFO},
+         ("named pipe",), 1),
+    Case("bench-fifo", ("bench", "m.tflite"), {"m.tflite": FIFO}, ("named pipe",), 1),
+    Case("eval-fifo-model", ("eval", "m.tflite", "--data", "d"),
+         {"m.tflite": FIFO, "d/a/ok.png": GOOD_PNG}, ("named pipe",), 1),
+    Case("metadata-fifo-model", ("metadata", "m.tflite", "--labels", "l.txt"),
+         {"m.tflite": FIFO, "l.txt": LABELS5}, ("named pipe",), 1),
+    Case("metadata-fifo-labels", ("metadata", "m.tflite", "--labels", "l.txt"),
+         {"m.tflite": MODEL, "l.txt": FIFO}, ("labels file 'l.txt'", "named pipe"), 1),
+    Case("metadata-dev-zero-labels", ("metadata", "m.tflite", "--labels", "l.txt"),
+         {"m.tflite": MODEL, "l.txt": Link("/dev/zero")}, ("character device",), 1),
+    Case("build-fifo-labels", ("build", "--labels", "l.txt", "-o", "o"), {"l.txt": FIFO},
+         ("named pipe",), 1),
+    Case("edgetpu-log-fifo", ("edgetpu-log", "c.log"), {"c.log": FIFO}, ("named pipe",), 2),
+    Case("edgetpu-log-dev-zero", ("edgetpu-log", "c.log"), {"c.log": Link("/dev/zero")},
+         ("character device",), 2),
+    Case("eval-fifo-image-skipped", ("eval", "m.tflite", "--data", "d"),
+         {"m.tflite": MODEL_META, "d/a/ok.png": GOOD_PNG, "d/b/p.png": FIFO, "d/b/ok.png": GOOD_PNG},
+         ("top-1",), 0),
     # round 3, item 10: paths the kernel refuses, refused before any work
     Case("out-name-256-bytes", ("build", "-o", "x" * 256), {}, ("longer than 255 bytes",), 1),
     Case("out-symlink-loop", ("build", "-o", "loop"), {"loop": Link("loop")},
@@ -215,6 +239,10 @@ def make_files(root: Path, files: dict, request) -> None:
             continue
         if content is DIR:
             path.mkdir(parents=True, exist_ok=True)
+            continue
+        if content is FIFO:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.mkfifo(path)
             continue
         if content is BUILD:
             minimal_build(path)
@@ -615,3 +643,98 @@ def test_sigterm_during_a_build_is_ctrl_c(tmp_path):
     lines = [ln for ln in err.splitlines() if ln.strip() and not PROGRESS_LINE.match(ln)]
     assert lines == ["interrupted: nothing was written."], err
     assert not out.exists() and staging(tmp_path) == []
+
+
+# --- round 3, items 1 and 5: every reader refuses special files and checks declared sizes --
+
+
+def test_special_files_are_skipped_images_and_ignored_cache_entries(tmp_path, imagenet_dev):
+    from effkit import pixel_sets
+    from effkit.preprocess import LoadReport, iter_images, list_images
+
+    good = list_images(imagenet_dev)[0]
+    os.mkfifo(tmp_path / "pipe.jpg")
+    (tmp_path / "zero.jpg").symlink_to("/dev/zero")
+    report = LoadReport()
+    got = list(iter_images([tmp_path / "pipe.jpg", good, tmp_path / "zero.jpg"], 64, report))
+    assert [p for p, _ in got] == [good]
+    assert [s.split(": ", 1)[1] for s in report.skipped] == [
+        "a named pipe (FIFO), not a regular file", "a character device, not a regular file"]
+    os.mkfifo(tmp_path / "entry.npz")
+    assert pixel_sets.read(tmp_path / "entry.npz") is None
+    assert pixel_sets.read(tmp_path / "zero.jpg") is None
+
+
+def test_a_cache_entry_claiming_a_huge_shape_is_ignored_before_allocating(tmp_path):
+    """A 1.4 TiB shape in the .npy header of a few-byte entry: ignored (distilled again),
+    never a MemoryError; the same entry with its true shape reads."""
+    import io
+    import zipfile
+
+    from effkit import pixel_sets
+
+    pixels = np.zeros((2, 8, 8, 3), np.uint8)
+    meta = {"format": pixel_sets.FORMAT, "key": {}, "count": 2,
+            "pixels_sha256": pixel_sets.pixels_sha256(pixels)}
+
+    def entry(shape) -> bytes:
+        head = io.BytesIO()
+        np.lib.format.write_array_header_1_0(
+            head, {"descr": "|u1", "fortran_order": False, "shape": shape})
+        meta_npy = io.BytesIO()
+        np.save(meta_npy, np.array(json.dumps(meta)))
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            zf.writestr("pixels.npy", head.getvalue() + pixels.tobytes())
+            zf.writestr("meta.npy", meta_npy.getvalue())
+        return buf.getvalue()
+
+    (tmp_path / "ok.npz").write_bytes(entry((2, 8, 8, 3)))
+    assert pixel_sets.read(tmp_path / "ok.npz")[0].shape == (2, 8, 8, 3)
+    (tmp_path / "huge.npz").write_bytes(entry((1 << 20, 600, 800, 3)))
+    assert pixel_sets.read(tmp_path / "huge.npz") is None
+    (tmp_path / "many.npz").write_bytes(entry((10 ** 30, 8, 8, 3)))
+    assert pixel_sets.read(tmp_path / "many.npz") is None
+
+
+# --- round 3, item 6: phone photos (EXIF orientation) are read the right way up ----------
+
+
+def rotated_phone_photo(photo: Path, folder: Path) -> tuple[Path, Path, Path]:
+    """(upright reference PNG, the JPEG a phone saves for it: landscape pixels + orientation 6,
+    the same JPEG without the tag). Orientation 6: turn 90 degrees clockwise to show."""
+    from PIL import Image
+
+    with Image.open(photo) as img:
+        upright = img.convert("RGB")
+    stored = upright.transpose(Image.Transpose.ROTATE_90)  # what the sensor wrote
+    tagged, plain, reference = folder / "phone.jpg", folder / "plain.jpg", folder / "upright.png"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation
+    stored.save(tagged, quality=95, exif=exif)
+    stored.save(plain, quality=95)
+    with Image.open(plain) as decoded:  # the same decoded pixels, turned by hand
+        decoded.transpose(Image.Transpose.ROTATE_270).save(reference)
+    return reference, tagged, plain
+
+
+def test_exif_rotated_photo_is_read_upright(tmp_path, imagenet_dev):
+    from PIL import Image
+
+    from effkit.preprocess import list_images, load_image
+
+    photo = next(p for p in list_images(imagenet_dev) if _aspect(p) > 1.2)  # clearly landscape
+    reference, tagged, plain = rotated_phone_photo(photo, tmp_path)
+    with Image.open(tagged) as img:
+        assert img.getexif()[0x0112] == 6  # a real tagged JPEG
+    upright = load_image(reference, 224)
+    assert np.array_equal(load_image(tagged, 224), upright)
+    sideways = load_image(plain, 224)  # what the tag changes: a different crop and rotation
+    assert np.abs(sideways.astype(int) - upright.astype(int)).mean() > 10
+
+
+def _aspect(path: Path) -> float:
+    from PIL import Image
+
+    with Image.open(path) as img:
+        return img.width / img.height

@@ -18,6 +18,7 @@ from effkit.errors import LabelsError, read_user_file
 from effkit.resources import data_file
 
 MAX_LABEL_LENGTH = 200
+MAX_LABELS_BYTES = 16 << 20  # 80,000 labels of 200 characters
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Labels:
     def from_file(cls, path: Path, expected: int | None = None) -> Labels:
         """A labels file: UTF-8, one label per line; count checked when ``expected`` is given."""
         path = Path(path)
-        raw = read_user_file(path, what="labels file", error=LabelsError,
+        raw = read_user_file(path, what="labels file", error=LabelsError, limit=MAX_LABELS_BYTES,
                              hint="pass a text file with one label per line")
         try:
             text = raw.decode("utf-8-sig")

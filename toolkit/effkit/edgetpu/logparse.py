@@ -62,6 +62,7 @@ def _count(value: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+MAX_LOG_BYTES = 64 << 20  # a delegate-search log of a large model is about 1 MB
 _MEM = "memory {} for caching model parameters:"
 _MODEL_FIELDS = {
     "Input model:": ("input_model", str),
@@ -379,7 +380,9 @@ def parse_log(text: str) -> CompilerLog:
 
 def parse_log_file(path: str | os.PathLike[str]) -> CompilerLog:
     """Read a log as UTF-8 (undecodable bytes replaced) and parse it."""
-    return parse_log(Path(path).read_bytes().decode("utf-8", "replace"))
+    from effkit.errors import read_regular
+
+    return parse_log(read_regular(path, MAX_LOG_BYTES).decode("utf-8", "replace"))
 
 
 def read_log_file(path: str | os.PathLike[str]) -> CompilerLog:
@@ -388,7 +391,7 @@ def read_log_file(path: str | os.PathLike[str]) -> CompilerLog:
     from effkit.errors import UsageError, read_user_file
 
     p = Path(path)
-    data = read_user_file(p, what="log file",
+    data = read_user_file(p, what="log file", limit=MAX_LOG_BYTES,
                           hint="pass a saved edgetpu_compiler console log or *_edgetpu.log")
     if b"\0" in data[:4096]:
         raise UsageError(f"{str(p)!r} is a binary file, not a compiler log",
