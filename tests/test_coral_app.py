@@ -378,6 +378,45 @@ def test_classify_image_user_errors(app: Path, tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
+def test_classify_image_hostile_files(app: Path, tmp_path: Path, imagenet_dev: Path) -> None:
+    """A FIFO, /dev/zero and a decompression bomb among the photos are skipped with one line
+    each (the others are classified, exit 1); a FIFO model and an empty labels file are one
+    line; an image name with a terminal escape is shown escaped, never sent raw."""
+    from test_hostile import BOMB_PNG
+
+    good = tmp_path / "ok\x1b]0;PWNED\x07.jpg"
+    shutil.copy(list_images(imagenet_dev)[0], good)
+    os.mkfifo(tmp_path / "pipe.jpg")
+    (tmp_path / "zero.jpg").symlink_to("/dev/zero")
+    (tmp_path / "bomb.png").write_bytes(BOMB_PNG)
+    proc = run_app(app, "classify_image.py", "--cpu", *(str(tmp_path / n) for n in (
+        "pipe.jpg", "zero.jpg", "bomb.png")), str(good), check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    skipped = [ln for ln in proc.stderr.splitlines() if ln.startswith("skipped: ")]
+    assert len(skipped) == 3, proc.stderr
+    assert "not a regular file" in skipped[0] and "not a regular file" in skipped[1]
+    assert "decompression-bomb guard" in skipped[2]
+    assert "\x1b" not in proc.stdout and "ok\\x1b]0;PWNED\\x07.jpg" in proc.stdout
+    os.mkfifo(tmp_path / "m.tflite")
+    proc = run_app(app, "classify_image.py", "--cpu", "--model", str(tmp_path / "m.tflite"),
+                   str(good), check=False)
+    assert proc.returncode == 1 and "not a regular file" in proc.stderr, proc.stderr
+    (tmp_path / "empty.txt").write_text("\n")
+    proc = run_app(app, "classify_image.py", "--cpu", "--labels", str(tmp_path / "empty.txt"),
+                   str(good), check=False)
+    assert proc.returncode == 1 and "is empty" in proc.stderr, proc.stderr
+
+
+def test_pi_scripts_read_phone_photos_upright(app: Path, tmp_path: Path, imagenet_dev: Path) -> None:
+    """The rendered load_image applies the EXIF orientation, pixel for pixel as effkit does."""
+    from test_hostile import rotated_phone_photo
+
+    reference, tagged, _ = rotated_phone_photo(list_images(imagenet_dev)[3], tmp_path)
+    runtime = runtime_module(app)
+    assert np.array_equal(runtime.load_image(tagged, 224), runtime.load_image(reference, 224))
+    assert np.array_equal(runtime.load_image(tagged, 224), load_image(tagged, 224))
+
+
 def test_edgetpu_fallback_is_one_line(models, tmp_path: Path, imagenet_dev: Path) -> None:
     if ctypes.util.find_library("edgetpu"):
         pytest.skip("an Edge TPU runtime is installed here: the fallback is not forced")
