@@ -166,6 +166,20 @@ def test_a_compiler_writing_beyond_its_outputs_changes_nothing_else(tmp_path, mo
     assert {k: after[k] for k in before} == before
 
 
+def test_a_compiler_printing_hostile_numbers(tmp_path, model):
+    """inf sizes, a 5000-digit op count and superscript digits in what the compiler prints:
+    the compile succeeds and those fields are unknown (None), never a traceback."""
+    from test_hostile import compiler_log
+
+    log = tmp_path / "hostile.txt"
+    log.write_text(compiler_log(size="infMiB", ops="9" * 5000, count="\u00b3"), encoding="utf-8")
+    script = write_standin(tmp_path / "bin", mode="success-replay", replay=log)
+    result = compile_model(model, tmp_path / "out", compiler=script)
+    got = result.report.models[0]
+    assert (got.input_size_bytes, got.on_chip_used_bytes, got.ops_total) == (None, None, None)
+    assert got.output_size_bytes == round(8.34 * 1024**2) and got.operators == ()
+
+
 def test_standin_reports_the_model_it_is_given(tmp_path, logs):
     """Ops that do not map, and a refused op version, come from the model, not a replay."""
     script = write_standin(tmp_path / "bin", mode="success")

@@ -84,6 +84,21 @@ class Link(NamedTuple):
     target: str
 
 
+def compiler_log(size: str = "7.37MiB", out_size: str = "8.34MiB", ops: str = "3",
+                 count: str = "3") -> str:
+    """An edgetpu_compiler 16 console log (the layout of the shared real logs) with the
+    given size and count fields."""
+    return ("Edge TPU Compiler version 16.0.384591198\n"
+            "Started a compilation timeout timer of 180 seconds.\n\n"
+            "Model compiled successfully in 3173 ms.\n\n"
+            f"Input model: m.tflite\nInput size: {size}\nOutput model: m_edgetpu.tflite\n"
+            f"Output size: {out_size}\n"
+            f"On-chip memory used for caching model parameters: {size}\n"
+            f"Number of Edge TPU subgraphs: 1\nTotal number of operations: {ops}\n\n"
+            "Operator                       Count      Status\n\n"
+            f"CONV_2D                        {count}          Mapped to Edge TPU\n")
+
+
 class Case(NamedTuple):
     id: str
     argv: tuple[str, ...]
@@ -189,6 +204,18 @@ CORPUS = [
     Case("eval-fifo-image-skipped", ("eval", "m.tflite", "--data", "d"),
          {"m.tflite": MODEL_META, "d/a/ok.png": GOOD_PNG, "d/b/p.png": FIFO, "d/b/ok.png": GOOD_PNG},
          ("top-1",), 0),
+    # round 3, item 2: numbers in compiler logs are read as numbers or not at all
+    Case("edgetpu-log-5000-digit-count", ("edgetpu-log", "c.log"),
+         {"c.log": compiler_log(ops="9" * 5000)}, ("CONV_2D",), 0),
+    Case("edgetpu-log-superscript-digits", ("edgetpu-log", "c.log"),
+         {"c.log": compiler_log(ops="2\u00b2", count="\u00b3")}, ("16.0.384591198",), 0),
+    Case("edgetpu-log-inf-size", ("edgetpu-log", "c.log"),
+         {"c.log": compiler_log(size="infMiB")}, ("CONV_2D",), 0),
+    Case("edgetpu-log-nan-and-huge-sizes", ("edgetpu-log", "c.log"),
+         {"c.log": compiler_log(size="nanMiB", out_size="1e300GiB")}, ("CONV_2D",), 0),
+    Case("check-edgetpu-superscript-version", ("check-edgetpu", "m.tflite", "--compiler-version",
+                                               "1\u00b2.0"), {"m.tflite": MODEL},
+         ("is not a version",), 2),
     # round 3, item 10: paths the kernel refuses, refused before any work
     Case("out-name-256-bytes", ("build", "-o", "x" * 256), {}, ("longer than 255 bytes",), 1),
     Case("out-symlink-loop", ("build", "-o", "loop"), {"loop": Link("loop")},

@@ -32,8 +32,9 @@ def check_edgetpu(
     Exit status 0 when every op is predicted to run on the Edge TPU, 1 otherwise.
     """
     from effkit.api import check_edgetpu
+    from effkit.edgetpu.logmodel import parse_version
 
-    if compiler_version is not None and not compiler_version.split(".")[0].isdigit():
+    if compiler_version is not None and parse_version(compiler_version) is None:
         from effkit.errors import UsageError
 
         raise UsageError(f"--compiler-version {compiler_version!r} is not a version",

@@ -34,6 +34,7 @@ from effkit.edgetpu.logmodel import (
     ModelLog,
     OperatorRow,
     RunSummary,
+    parse_count,
     parse_size,
     parse_version,
 )
@@ -45,21 +46,18 @@ __all__ = ["FAILURE_HINTS", "STATUS_MAPPED", "CompilerLog", "DelegateSearch", "M
 
 def _int_after(line: str, prefix: str) -> int | None:
     rest = line[len(prefix):].strip().rstrip(".").split()
-    return int(rest[0]) if rest and rest[0].isdigit() else None
+    return parse_count(rest[0]) if rest else None
 
 
 def _table_row(line: str) -> OperatorRow | None:
     parts = line.split(None, 2)
-    if len(parts) != 3 or not parts[1].isdigit():
+    count = parse_count(parts[1]) if len(parts) == 3 else None
+    if count is None:
         return None
     name = parts[0]
     if not (name[0].isalpha() and name.replace("_", "").replace("-", "").isalnum()):
         return None
-    return OperatorRow(operator=name, count=int(parts[1]), status=parts[2].strip())
-
-
-def _count(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+    return OperatorRow(operator=name, count=count, status=parts[2].strip())
 
 
 MAX_LOG_BYTES = 64 << 20  # a delegate-search log of a large model is about 1 MB
@@ -74,10 +72,10 @@ _MODEL_FIELDS = {
     "On-chip " + _MEM.format("available"): ("on_chip_available_bytes", parse_size),
     "Off-chip memory used for streaming uncached model parameters:":
         ("off_chip_used_bytes", parse_size),
-    "Number of Edge TPU subgraphs:": ("subgraphs", _count),
-    "Total number of operations:": ("ops_total", _count),
-    "Number of operations that will run on Edge TPU:": ("ops_tpu", _count),
-    "Number of operations that will run on CPU:": ("ops_cpu", _count),
+    "Number of Edge TPU subgraphs:": ("subgraphs", parse_count),
+    "Total number of operations:": ("ops_total", parse_count),
+    "Number of operations that will run on Edge TPU:": ("ops_tpu", parse_count),
+    "Number of operations that will run on CPU:": ("ops_cpu", parse_count),
     "Operation log:": ("operation_log", str),
     # operation log (<stem>_edgetpu.log)
     "Input:": ("input_model", str),
