@@ -469,7 +469,7 @@ def test_compile_edgetpu_folder_bad_input(tmp_path):
     assert_one_line_error(result, "is not an effkit build folder", "build.json")
     (tmp_path / "build.json").write_text("{not json", encoding="utf-8")
     assert_one_line_error(runner.invoke(app, ["compile-edgetpu", str(tmp_path)]),
-                          "cannot read", "build.json")
+                          "is damaged", "build.json")
     (tmp_path / "build.json").write_text(
         '{"target": "cpu", "variant": "lite0", "quantization": {"mode": "int8", "io": "uint8"}}',
         encoding="utf-8")

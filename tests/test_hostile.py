@@ -99,6 +99,11 @@ def compiler_log(size: str = "7.37MiB", out_size: str = "8.34MiB", ops: str = "3
             f"CONV_2D                        {count}          Mapped to Edge TPU\n")
 
 
+def tampered_build(field: str) -> str:
+    """A build.json with one hand-edited field (raw JSON text, possibly not JSON at all)."""
+    return '{"variant": "lite0", "target": "cpu", "quantization": {"mode": "int8"}, ' + field + "}"
+
+
 class Case(NamedTuple):
     id: str
     argv: tuple[str, ...]
@@ -216,6 +221,32 @@ CORPUS = [
     Case("check-edgetpu-superscript-version", ("check-edgetpu", "m.tflite", "--compiler-version",
                                                "1\u00b2.0"), {"m.tflite": MODEL},
          ("is not a version",), 2),
+    # round 3, item 3: a tampered build folder is refused with one line naming the file
+    Case("report-nan-timing", ("report", "b", "-o", "r"),
+         {"b/build.json": tampered_build('"timings_s": {"total": NaN}')},
+         ("build manifest 'b/build.json' is damaged", "NaN"), 1),
+    Case("report-inf-timing", ("report", "b", "-o", "r"),
+         {"b/build.json": tampered_build('"timings_s": {"total": 1e400}')},
+         ("'b/build.json' is damaged", "out of range"), 1),
+    Case("report-5000-digit-size", ("report", "b", "-o", "r"),
+         {"b/build.json": tampered_build('"artifacts": [{"path": "model.tflite", "bytes": '
+                                         + "9" * 5000 + ', "sha256": "0"}]')},
+         ("'b/build.json' is damaged", "5000 digits"), 1),
+    Case("report-deeply-nested", ("report", "b", "-o", "r"),
+         {"b/build.json": tampered_build('"calibration": {"x": ' + "[" * 100000 + "]" * 100000 + "}")},
+         ("'b/build.json' is damaged", "nested too deeply"), 1),
+    Case("report-nested-65-levels", ("report", "b", "-o", "r"),
+         {"b/build.json": tampered_build('"calibration": {"x": ' + "[" * 64 + "]" * 64 + "}")},
+         ("nested too deeply",), 1),
+    Case("report-fifo-build-json", ("report", "b", "-o", "r"), {"b/build.json": FIFO},
+         ("'b/build.json'", "named pipe"), 1),
+    Case("report-eval-infinity", ("report", "b", "-o", "r"),
+         {"b": BUILD, "b/eval.json": '{"effkit_eval": 1, "model": {}, "top1": Infinity, '
+                                     '"top5": 1, "count": 5}'},
+         ("eval results 'b/eval.json' is damaged", "Infinity"), 1),
+    Case("report-bench-missing-p99", ("report", "b", "-o", "r"),
+         {"b": BUILD, "b/bench.json": '{"effkit_bench": 1, "model": {}, "latency": {"p50": 1}}'},
+         ("'b/bench.json' is not an effkit bench result",), 1),
     # round 3, item 10: paths the kernel refuses, refused before any work
     Case("out-name-256-bytes", ("build", "-o", "x" * 256), {}, ("longer than 255 bytes",), 1),
     Case("out-symlink-loop", ("build", "-o", "loop"), {"loop": Link("loop")},
@@ -765,3 +796,17 @@ def _aspect(path: Path) -> float:
 
     with Image.open(path) as img:
         return img.width / img.height
+
+
+def test_report_of_a_bench_record_without_machine_fields(tmp_path):
+    """bench.json whose machine lacks "cores" (hand-edited): the page is written without the
+    machine line, not a template error."""
+    from effkit.report import build_report
+
+    minimal_build(tmp_path / "b")
+    (tmp_path / "b" / "bench.json").write_text(json.dumps({
+        "effkit_bench": 1, "model": {}, "latency": {"p50": 1.0, "p90": 2.0, "p99": 3.0},
+        "machine": {"cpu": "x"}}))
+    build_report([tmp_path / "b"], tmp_path / "rep")
+    page = (tmp_path / "rep" / "index.html").read_text()
+    assert "measured on" not in page and "1.00" in page
