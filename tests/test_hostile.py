@@ -247,6 +247,23 @@ CORPUS = [
     Case("report-bench-missing-p99", ("report", "b", "-o", "r"),
          {"b": BUILD, "b/bench.json": '{"effkit_bench": 1, "model": {}, "latency": {"p50": 1}}'},
          ("'b/bench.json' is not an effkit bench result",), 1),
+    # round 3, items 7 and 11: unbounded, contradictory or late-failing arguments, refused first
+    Case("calibration-size-20-digits", ("build", "--calibration-size", "9" * 20, "-o", "o"), {},
+         ("at most 10,000", "--calibration-size 100"), 2),
+    Case("calibration-size-with-float32", ("build", "--quant", "float32", "--calibration-size",
+                                           "10", "-o", "o"), {}, ("only applies to --quant int8",), 2),
+    Case("skip-and-require-compile", ("build", "-t", "coral", "--skip-compile", "--require-compile",
+                                      "-o", "o"), {}, ("contradict",), 2),
+    Case("num-segments-0", ("build", "-t", "coral", "--num-segments", "0", "-o", "o"), {},
+         ("--num-segments must be at least 1",), 2),
+    Case("coral-name-with-tab", ("build", "-t", "coral", "--name", "a\tb", "-o", "o"), {},
+         ("U+0009",), 1),
+    Case("eval-threads-100000", ("eval", "m.tflite", "--data", "d", "--threads", "100000"),
+         {"m.tflite": MODEL_META, "d/a/ok.png": GOOD_PNG}, ("--threads must be at most", "CPU count"), 2),
+    Case("bench-threads-100000", ("bench", "m.tflite", "--threads", "100000"), {"m.tflite": MODEL},
+         ("--threads must be at most",), 2),
+    Case("bench-runs-0", ("bench", "m.tflite", "--runs", "0"), {"m.tflite": MODEL},
+         ("--runs must be at least 1",), 2),
     # round 3, item 10: paths the kernel refuses, refused before any work
     Case("out-name-256-bytes", ("build", "-o", "x" * 256), {}, ("longer than 255 bytes",), 1),
     Case("out-symlink-loop", ("build", "-o", "loop"), {"loop": Link("loop")},
@@ -810,3 +827,25 @@ def test_report_of_a_bench_record_without_machine_fields(tmp_path):
     build_report([tmp_path / "b"], tmp_path / "rep")
     page = (tmp_path / "rep" / "index.html").read_text()
     assert "measured on" not in page and "1.00" in page
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(variant=5, target=["coral"]), "variant must be text, not int"),
+    (dict(target=["coral"]), "target must be text, not list"),
+    (dict(calibration_size=2.5), "calibration_size must be a whole number, not float"),
+    (dict(calibration_size=True), "calibration_size must be a whole number, not bool"),
+    (dict(out=3), "out must be a path, not int"),
+    (dict(force="yes"), "force must be True or False"),
+    (dict(min_tpu_ops="0.9"), "min_tpu_ops must be a number"),
+    (dict(colour="red"), "unexpected keyword argument 'colour'"),
+], ids=lambda v: str(v)[:30] if isinstance(v, dict) else None)
+def test_python_api_wrong_types_are_usage_errors(kwargs, words, tmp_path, monkeypatch):
+    """effkit.build with wrong types: effkit.UsageError naming the setting, before any work."""
+    import effkit
+
+    monkeypatch.chdir(tmp_path)
+    kwargs = dict(kwargs)
+    variant = kwargs.pop("variant", "lite0")
+    with pytest.raises(effkit.UsageError, match=words):
+        effkit.build(variant, **kwargs)
+    assert list(tmp_path.iterdir()) == []

@@ -40,12 +40,18 @@ def build(variant: str = "lite0", *, target: str = "cpu", out: PathLike | None =
     min_tpu_ops, num_segments, min_runtime_version, app_id, app_name, model_name,
     description, author, license). Everything cheap is checked before TensorFlow loads.
     """
+    from effkit.errors import UsageError
     from effkit.pipeline import BuildRequest, plan, run
 
-    req = BuildRequest(variant=variant, target=target, out=_path(out), weights=weights,
-                       labels=_path(labels) if isinstance(labels, (str, os.PathLike)) else labels,
-                       calibration=_path(calibration), calibration_size=calibration_size,
-                       quant=quant, io=io, force=force, **options)
+    try:
+        req = BuildRequest(variant=variant, target=target, out=out, weights=weights,
+                           labels=_path(labels) if isinstance(labels, (str, os.PathLike)) else labels,
+                           calibration=_path(calibration) if isinstance(calibration, (str, os.PathLike))
+                           else calibration, calibration_size=calibration_size,
+                           quant=quant, io=io, force=force, **options)
+    except TypeError as exc:  # an option BuildRequest does not have
+        raise UsageError(f"effkit.build() {str(exc).split('() ', 1)[-1]}",
+                         "see help(effkit.build) for the options") from None
     return run(plan(req), progress)
 
 

@@ -81,6 +81,23 @@ class EdgeTPUCoverageError(EffkitError):
     """Fewer ops run on the Edge TPU than --min-tpu-ops asks for."""
 
 
+def check_whole(value: object, flag: str, *, low: int = 1, high: int, example: int,
+                why: str = "") -> int:
+    """``value`` when it is a whole number in ``low..high``, else a UsageError naming ``flag``,
+    the bound and an example: the one check of every count and size argument (CLI and API;
+    a bool or a float is not a count). ``why`` explains the upper bound."""
+    fix = f"pass e.g. {flag} {example}"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UsageError(f"{flag} must be a whole number, not {type(value).__name__} "
+                         f"{str(value)[:40]!r}", fix)
+    if value < low:
+        raise UsageError(f"{flag} must be at least {low} (got {value})", fix)
+    if value > high:
+        shown = str(value) if value < 10**30 else f"a number of {len(str(value))} digits"
+        raise UsageError(f"{flag} must be at most {high:,}{why} (got {shown})", fix)
+    return value
+
+
 # What a reader reads at most unless it says otherwise: far above any EfficientNet-Lite
 # model (lite4 float32 is 52 MB), far below what would exhaust memory.
 MAX_READ_BYTES = 1 << 30
