@@ -264,6 +264,28 @@ CORPUS = [
          ("--threads must be at most",), 2),
     Case("bench-runs-0", ("bench", "m.tflite", "--runs", "0"), {"m.tflite": MODEL},
          ("--runs must be at least 1",), 2),
+    # round 3, item 9: a file name with a terminal escape is shown escaped in eval's skipped line
+    Case("eval-skipped-name-with-escape", ("eval", "m.tflite", "--data", "d"),
+         {"m.tflite": MODEL_META, "d/a/ok.png": GOOD_PNG, "d/b/bad\x1b[2J.png": b"junk",
+          "d/b/ok.png": GOOD_PNG}, ("skipped 1 unreadable", "bad\\x1b[2J.png"), 0),
+    # round 3, items 8 and 11: names that spoof, ids the platform owns, labels and numbers that
+    # failed late or misleadingly
+    Case("app-name-bidi-override", ("build", "-t", "android", "--app-name", "photo\u202egnp.exe",
+                                    "-o", "o"), {}, ("U+202E", "bidirectional override"), 1),
+    Case("model-name-bidi-isolate", ("build", "-t", "coral", "--name", "m\u2067x", "-o", "o"), {},
+         ("U+2067",), 1),
+    Case("app-id-java", ("build", "-t", "android", "--app-id", "java.app", "-o", "o"), {},
+         ("'java'", "reserved for the platform"), 1),
+    Case("app-id-kotlin", ("build", "-t", "android", "--app-id", "kotlin.app", "-o", "o"), {},
+         ("'kotlin'", "reserved"), 1),
+    Case("app-id-android", ("build", "-t", "android", "--app-id", "android.app", "-o", "o"), {},
+         ("'android'", "reserved"), 1),
+    Case("labels-two-boms", ("metadata", "m.tflite", "--labels", "l.txt"),
+         {"m.tflite": MODEL, "l.txt": "\ufeff\ufeff" + LABELS5}, ("U+FEFF", "byte-order mark"), 1),
+    Case("metadata-std-negative", ("metadata", "m.tflite", "--labels", "l.txt", "--std", "-1"),
+         {"m.tflite": MODEL, "l.txt": LABELS5}, ("must be positive", "--std 128"), 2),
+    Case("metadata-std-zero", ("metadata", "m.tflite", "--labels", "l.txt", "--std", "0"),
+         {"m.tflite": MODEL, "l.txt": LABELS5}, ("must be positive",), 2),
     # round 3, item 10: paths the kernel refuses, refused before any work
     Case("out-name-256-bytes", ("build", "-o", "x" * 256), {}, ("longer than 255 bytes",), 1),
     Case("out-symlink-loop", ("build", "-o", "loop"), {"loop": Link("loop")},
@@ -849,3 +871,51 @@ def test_python_api_wrong_types_are_usage_errors(kwargs, words, tmp_path, monkey
     with pytest.raises(effkit.UsageError, match=words):
         effkit.build(variant, **kwargs)
     assert list(tmp_path.iterdir()) == []
+
+
+# --- round 3, items 8 and 9: user text never acts on the terminal; --json stays UTF-8 ----
+
+ESC_NAME = "\x1b]0;PWNED\x07\x1b[2J\u202eevil"
+
+
+def _no_raw_controls(text: str) -> None:
+    assert not any(ch in text for ch in "\x1b\x07\u202e"), repr(text)
+
+
+def test_inspect_shows_hostile_metadata_escaped(tmp_path, tiny_model, monkeypatch):
+    from effkit.metadata import attach_classifier_metadata
+
+    model = attach_classifier_metadata(tiny_model, labels=list("abcde"), norm_mean=127.0,
+                                       norm_std=128.0, name=ESC_NAME, description=ESC_NAME,
+                                       version=ESC_NAME, author=ESC_NAME, license=ESC_NAME)
+    (tmp_path / "m.tflite").write_bytes(model)
+    monkeypatch.setenv("COLUMNS", "400")
+    result = runner.invoke(app, ["inspect", str(tmp_path / "m.tflite")])
+    assert result.exit_code == 0, result.stderr
+    _no_raw_controls(result.stdout)
+    assert result.stdout.count("\\x1b]0;PWNED\\x07\\x1b[2J\\u202eevil") == 5, result.stdout
+
+
+def test_messages_quoting_user_text_show_controls_escaped(tmp_path, tiny_model, monkeypatch):
+    """The compiler-not-found error quoting $EFFKIT_EDGETPU_COMPILER, and eval's skipped line
+    naming an unreadable file."""
+    (tmp_path / "m.tflite").write_bytes(tiny_model)
+    monkeypatch.setenv("COLUMNS", "400")
+    monkeypatch.setenv("EFFKIT_EDGETPU_COMPILER", "/nope/\x1b[2Jcompiler")
+    result = runner.invoke(app, ["compile-edgetpu", str(tmp_path / "m.tflite")])
+    assert result.exit_code != 0 and "Traceback" not in result.stderr
+    _no_raw_controls(result.stderr)
+    assert "/nope/\\x1b[2Jcompiler" in result.stderr, result.stderr
+    monkeypatch.delenv("EFFKIT_EDGETPU_COMPILER")
+
+
+def test_json_output_is_utf8_for_a_non_utf8_path(tmp_path, monkeypatch):
+    """-o with a byte that is not UTF-8: --json is one valid UTF-8 JSON document."""
+    minimal_build(tmp_path / "b")
+    monkeypatch.chdir(tmp_path)
+    out = os.fsdecode(b"r\xff")
+    result = runner.invoke(app, ["report", "b", "-o", out, "--json"])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout_bytes.decode("utf-8"))  # strict: raises on a raw 0xFF
+    assert "r\ufffd" in json.dumps(doc, ensure_ascii=False)
+    assert os.path.isdir(os.fsencode(tmp_path) + b"/r\xff")

@@ -8,6 +8,15 @@ without a traceback. Anything that is not an ``EffkitError`` is a bug.
 from __future__ import annotations
 
 
+def visible(text: str) -> str:
+    """``text`` with control and format characters (ESC, BEL, NUL, U+202E ...) written as
+    ``\\x1b``/``\\u202e`` escapes and lone surrogates (undecodable bytes of a path) as
+    ``\\udcff``: safe to print to a terminal, and still says what was there."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == " " else ascii(ch)[1:-1] for ch in text)
+
+
 class EffkitError(Exception):
     """Base class: a problem with the user's input or environment."""
 

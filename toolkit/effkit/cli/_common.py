@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _markup_escape
 
 from effkit.convert import import_tensorflow_quietly  # noqa: F401 - the commands' import
 from effkit.errors import EffkitError
@@ -34,6 +34,15 @@ def _flags_without_a_type() -> None:
 
     display_type_rich.effkit_flags = True  # type: ignore[attr-defined]
     TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+def escape(text: object) -> str:
+    """User text (paths, names, labels, messages quoting them) for the terminal: rich markup
+    shown as given, and control and format characters (escape sequences, bell, bidi
+    overrides) shown as ``\\x1b``-style escapes instead of acting on the terminal."""
+    from effkit.errors import visible
+
+    return _markup_escape(visible(str(text)))
 
 
 _flags_without_a_type()
@@ -93,8 +102,11 @@ def handle_errors(fn: F) -> F:
 
 
 def print_json(doc: Any) -> None:
-    """Write a JSON document to stdout (no rich markup, no wrapping)."""
-    sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n")
+    """Write a JSON document to stdout (no rich markup, no wrapping), always valid UTF-8: a
+    path holding bytes that are not UTF-8 (``-o $'out\\xff'``, kept by Python as lone
+    surrogates) shows U+FFFD there instead of a raw byte."""
+    text = json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
+    sys.stdout.write(text.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
     sys.stdout.flush()
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from effkit.cli._common import JsonOpt, ModelArg, console, handle_errors, print_json
+from effkit.cli._common import JsonOpt, ModelArg, console, escape, handle_errors, print_json
 
 MinRuntimeOpt = Annotated[int | None, typer.Option(
     "--min-runtime", min=1,

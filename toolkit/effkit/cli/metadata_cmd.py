@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from effkit.cli._common import ForceOpt, JsonOpt, ModelArg, console, handle_errors, print_json
+from effkit.cli._common import ForceOpt, JsonOpt, ModelArg, console, escape, handle_errors, print_json
 from effkit.errors import OutputError, UsageError
 from effkit.outputs import write_file_atomic
 from effkit.variants import NORM_MEAN, NORM_STD
