@@ -63,7 +63,7 @@ VARIANT = get_variant("lite0")
 RES = VARIANT.resolution
 APP_ID = "org.example_1.Lite0app"
 APP_NAME = "@Lite \"0\" <&> it's $HOME ${x} \\n 100% %s %d\nline\ttwo ü 日本 🐍 👩\u200d💻 ]]>"
-MODEL_NAME = "?model \"$(rm -rf /)\" \\ ${name} 'q' <b>&amp;</b> é\u202e\nsecond line"
+MODEL_NAME = "?model \"$(rm -rf /)\" \\ ${name} 'q' <b>&amp;</b> é\u200b\nsecond line"
 LABELS = [
     "plain", 'say "hi"', "it's", "$HOME ${x}", "back\\slash", "<b>&amp;</b>", "@string/app_name",
     "?attr/x", "100% %s %d", "  two  spaces ", "naïve 🐍 日本", "tab\there", "]]> end",

@@ -114,6 +114,10 @@ def _check_names(names: tuple[str, ...]) -> None:
             if ch in "\n\r":
                 raise LabelsError(f"label {i + 1} {name[:40]!r} contains a line break",
                                   "keep each label on one line")
+            if ch == "\ufeff":
+                raise LabelsError(f"label {i + 1} {name[:40]!r} contains U+FEFF (a byte-order "
+                                  "mark: the file was saved with two, or a BOM was pasted)",
+                                  "save the file as UTF-8 with at most one BOM at the start")
             if ch != "\t" and unicodedata.category(ch) in ("Cc", "Cs"):
                 raise LabelsError(f"label {i + 1} {name[:40]!r} contains U+{ord(ch):04X} (a "
                                   "control character)", "use visible text for every label")
