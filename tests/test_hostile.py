@@ -919,3 +919,32 @@ def test_json_output_is_utf8_for_a_non_utf8_path(tmp_path, monkeypatch):
     doc = json.loads(result.stdout_bytes.decode("utf-8"))  # strict: raises on a raw 0xFF
     assert "r\ufffd" in json.dumps(doc, ensure_ascii=False)
     assert os.path.isdir(os.fsencode(tmp_path) + b"/r\xff")
+
+
+# --- round 3, item 10: an output file made by someone else while writing is never replaced --
+
+
+def test_metadata_out_made_meanwhile_is_kept(tmp_path, tiny_model):
+    (tmp_path / "m.tflite").write_bytes(tiny_model)
+    (tmp_path / "l.txt").write_text(LABELS5)
+    env = dict(os.environ, COLUMNS="400", EFFKIT_PAUSE_AT="write",
+               EFFKIT_PAUSE_FILE=str(tmp_path / "paused"), EFFKIT_PAUSE_SECONDS="3")
+    proc = subprocess.Popen([sys.executable, "-m", "effkit.cli.main", "metadata", "m.tflite",
+                             "--labels", "l.txt", "--out", "x.tflite"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_paused(proc, tmp_path)  # checked "x.tflite is absent", wrote its temporary file
+    (tmp_path / "x.tflite").write_text("the other writer's file")
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and "was created by something else" in err, err
+    assert (tmp_path / "x.tflite").read_text() == "the other writer's file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["l.txt", "m.tflite", "paused", "x.tflite"]
+
+
+def test_metadata_out_is_never_its_labels_file(tmp_path, tiny_model, monkeypatch):
+    (tmp_path / "m.tflite").write_bytes(tiny_model)
+    (tmp_path / "l.txt").write_text(LABELS5)
+    monkeypatch.setenv("COLUMNS", "400")
+    result = runner.invoke(app, ["metadata", str(tmp_path / "m.tflite"), "--labels",
+                                 str(tmp_path / "l.txt"), "--out", str(tmp_path / "l.txt"), "--force"])
+    check_run(result, Case("", (), {}, ("is the labels file it reads",), 1))
+    assert (tmp_path / "l.txt").read_text() == LABELS5

@@ -341,7 +341,8 @@ def _move_into_place(tmp: Path, out_dir: Path, force: bool) -> None:
 
 
 def write_file_atomic(path: Path, data: bytes, force: bool) -> None:
-    """Write ``data`` to ``path`` via a temporary sibling; refuse to replace without force."""
+    """Write ``data`` to ``path`` via a temporary sibling; refuse to replace without force,
+    also a file that appears at ``path`` while writing (the final step is link(2))."""
     path = Path(path)
     if path.exists() and not force:
         raise OutputError(f"{str(path)!r} already exists", "choose another output, or pass --force")
@@ -356,7 +357,17 @@ def write_file_atomic(path: Path, data: bytes, force: bool) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
-        os.replace(tmp, path)
+        _pause("write")
+        if force:
+            os.replace(tmp, path)
+        else:  # link(2) never replaces: a file made at path since the check above is kept
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise OutputError(f"{str(path)!r} was created by something else while this "
+                                  "run was writing", "nothing was replaced; choose another "
+                                  "output, or pass --force") from None
+            os.unlink(tmp)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

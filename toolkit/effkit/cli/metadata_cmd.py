@@ -69,6 +69,9 @@ def metadata(
     if target.exists() and not force:
         raise OutputError(f"output {str(target)!r} already exists",
                           "pass --force to replace it, or choose another --out")
+    if target.resolve() == Path(labels).resolve():
+        raise OutputError(f"output {str(target)!r} is the labels file it reads",
+                          "choose another --out")
     if not _folder(target).is_dir():
         raise OutputError(f"output folder {str(_folder(target))!r} does not exist",
                           "create it first")
@@ -85,7 +88,7 @@ def metadata(
     result = create_for_inference(data, model_info=info, norm_mean=norm_mean, norm_std=norm_std,
                                   labels=label_list)
     verify(result, label_list)
-    write_file_atomic(target, result, force=True)  # replacing was refused above without --force
+    write_file_atomic(target, result, force=force)  # without --force, never a file made meanwhile
     report = {
         "model": str(model),
         "output": str(target),
