@@ -948,3 +948,24 @@ def test_metadata_out_is_never_its_labels_file(tmp_path, tiny_model, monkeypatch
                                  str(tmp_path / "l.txt"), "--out", str(tmp_path / "l.txt"), "--force"])
     check_run(result, Case("", (), {}, ("is the labels file it reads",), 1))
     assert (tmp_path / "l.txt").read_text() == LABELS5
+
+
+def test_quant_report_with_the_models_swapped_says_so(tiny_model):
+    """int8 and float given the other way round: one line saying they look swapped, not a
+    report of nonsense figures."""
+    import keras
+    import tensorflow as tf
+
+    from effkit.errors import ModelFileError
+    from effkit.quant_report import compare
+
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((16, 16, 3), batch_size=1, name="image")
+    x = keras.layers.Conv2D(4, 3, strides=2, activation="relu6")(inp)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    float_model = tf.lite.TFLiteConverter.from_keras_model(
+        keras.Model(inp, keras.layers.Dense(5, activation="softmax")(x))).convert()
+    inputs = np.random.default_rng(0).uniform(-1, 1, (2, 16, 16, 3)).astype(np.float32)
+    compare(tiny_model, float_model, inputs)  # the right order runs
+    with pytest.raises(ModelFileError, match="look swapped"):
+        compare(float_model, tiny_model, inputs)
