@@ -335,6 +335,26 @@ def test_keras_files_round_trip(pth_model, tmp_path):
     load_weights(build_model(LITE0, include_top=False), LITE0, archive)
 
 
+def test_nan_in_the_weights_is_blamed_on_the_weights(pth_model, tmp_path):
+    """A weights file holding NaN: refused when loaded, naming the weights and the layer,
+    not later as "the calibration data is probably broken"."""
+    h5 = tmp_path / "nan.weights.h5"
+    layer = pth_model.get_layer("head_bn")
+    kept = [w.numpy() for w in layer.weights]
+    broken = [w.copy() for w in kept]
+    broken[0][3] = np.nan
+    layer.set_weights(broken)
+    try:
+        pth_model.save_weights(h5)
+    finally:
+        layer.set_weights(kept)
+    fresh = build_model(LITE0)
+    before = _snapshot(fresh)
+    with pytest.raises(WeightsError, match="hold NaN or infinite values .first in 'head_bn/"):
+        load_weights(fresh, LITE0, h5)
+    assert all(np.array_equal(a, b) for a, b in zip(before, _snapshot(fresh), strict=True))
+
+
 @pytest.mark.slow  # builds and saves a 7-class lite0
 def test_fine_tuned_class_count(tmp_path):
     small = build_model(LITE0, num_classes=7)
