@@ -172,6 +172,22 @@ def test_hostile_names_are_escaped(app: Path) -> None:
     assert not Path("/tmp/effkit-pwned").exists()
 
 
+def test_readme_renders_hostile_labels_and_name_as_text(models, tmp_path: Path) -> None:
+    """Rendered by a CommonMark renderer that passes raw HTML through (markdown-it-py, as
+    rich ships it), the README holds no live tag: the model name is escaped in the title and
+    labels appear only in the indented example output, a code block."""
+    from markdown_it import MarkdownIt
+
+    labels = ["<script>alert(1)</script>", "<img src=x onerror=alert(2)>", "[x](javascript:y)"]
+    app_dir = render_coral_app(tmp_path / "coral", model_name="<script>name</script> *m*",
+                               variant=LITE0, labels=labels + ["d", "e"],
+                               cpu_model=models["uint8"], edgetpu_model=None)
+    html = MarkdownIt("commonmark").render((app_dir / "README.md").read_text(encoding="utf-8"))
+    assert "<script" not in html and "<img" not in html and 'href="javascript' not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # shown, as text
+    assert "&lt;script&gt;name&lt;/script&gt;" in html
+
+
 def test_rendered_scripts_lint_clean(app: Path) -> None:
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     if ruff is None:
