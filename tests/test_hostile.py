@@ -969,3 +969,25 @@ def test_quant_report_with_the_models_swapped_says_so(tiny_model):
     compare(tiny_model, float_model, inputs)  # the right order runs
     with pytest.raises(ModelFileError, match="look swapped"):
         compare(float_model, tiny_model, inputs)
+
+
+def test_other_saved_records_are_read_as_regular_capped_json(tmp_path):
+    """The rendered apps' answers, the weights cache's source record and quant-report's
+    build.json go through the same reader: a FIFO or NaN is refused or ignored, never a hang."""
+    from effkit.errors import DataError, OutputError
+    from effkit.quant_report_inputs import BuildInfo
+    from effkit.render import ANSWERS_FILE, load_answers
+    from effkit.weights_fetch import SOURCE_FILE, read_source
+
+    os.mkfifo(tmp_path / ANSWERS_FILE)
+    with pytest.raises(OutputError, match="named pipe"):
+        load_answers(tmp_path)
+    os.mkfifo(tmp_path / SOURCE_FILE)
+    assert read_source(tmp_path) is None
+    os.mkfifo(tmp_path / "build.json")
+    with pytest.raises(DataError, match="named pipe"):
+        BuildInfo.beside(tmp_path / "model.tflite")
+    (tmp_path / "build.json").unlink()
+    (tmp_path / "build.json").write_text(tampered_build('"x": NaN'))
+    with pytest.raises(DataError, match="is damaged: NaN"):
+        BuildInfo.beside(tmp_path / "model.tflite")

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from effkit.calibration import cache_root
-from effkit.errors import OutputError, WeightsError
+from effkit.errors import OutputError, WeightsError, read_regular
 from effkit.outputs import staged_dir, write_file_atomic
 from effkit.variants import OFFICIAL_CHECKPOINT_URL, Variant
 
@@ -134,9 +134,11 @@ def cached(variant: Variant) -> CachedWeights:
 
 def read_source(folder: Path) -> dict | None:
     """The provenance record of a fetched checkpoint folder, or None (not fetched by effkit)."""
+    from effkit.manifest import parse_document
+
     path = Path(folder) / SOURCE_FILE
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
+        record = parse_document(read_regular(path, 1 << 20))
     except (OSError, ValueError):
         return None
     if not isinstance(record, dict) or not list(Path(folder).glob("*.index")):
