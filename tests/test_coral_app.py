@@ -421,6 +421,14 @@ def test_classify_image_hostile_files(app: Path, tmp_path: Path, imagenet_dev: P
     proc = run_app(app, "classify_image.py", "--cpu", "--labels", str(tmp_path / "empty.txt"),
                    str(good), check=False)
     assert proc.returncode == 1 and "is empty" in proc.stderr, proc.stderr
+    extra = tmp_path / "extra.txt"  # 3 labels more than the model's 12 outputs
+    extra.write_text("".join(f"l{i}\n" for i in range(len(HOSTILE_LABELS) + 3)))
+    proc = run_app(app, "classify_image.py", "--cpu", "--labels", str(extra), str(good))
+    assert "the last 3 are never shown" in proc.stderr and "missing" not in proc.stderr
+    proc = run_app(app, "benchmark.py", "--cpu-only", "--runs", "1", "--image",
+                   str(tmp_path / "bomb.png"), check=False)
+    assert proc.returncode == 1 and "decompression-bomb guard" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_pi_scripts_read_phone_photos_upright(app: Path, tmp_path: Path, imagenet_dev: Path) -> None:
