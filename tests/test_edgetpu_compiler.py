@@ -166,6 +166,16 @@ def test_a_compiler_writing_beyond_its_outputs_changes_nothing_else(tmp_path, mo
     assert {k: after[k] for k in before} == before
 
 
+def test_a_fifo_model_is_refused_before_the_compiler_runs(tmp_path):
+    import os
+
+    script = write_standin(tmp_path / "bin", mode="success")
+    os.mkfifo(tmp_path / "pipe.tflite")
+    with pytest.raises(ModelFileError, match="named pipe"):
+        compile_model(tmp_path / "pipe.tflite", tmp_path / "out", compiler=script)
+    assert calls(script) == []
+
+
 def test_a_compiler_printing_hostile_numbers(tmp_path, model):
     """inf sizes, a 5000-digit op count and superscript digits in what the compiler prints:
     the compile succeeds and those fields are unknown (None), never a traceback."""

@@ -234,10 +234,12 @@ def compile_model(
     +120 for docker, and ``max(20 * timeout_s, 3600)`` with ``search_delegate``,
     which compiles many times); past it the process group is killed.
     """
+    from effkit.errors import read_user_file
+
     model = Path(model_path)
-    if not model.is_file():
-        raise ModelFileError(f"model file {model} does not exist",
-                             "pass the path of a .tflite file")
+    # a regular file under the cap (a FIFO would block the copy below): one line otherwise
+    read_user_file(model, what="model file", hint="pass the path of a .tflite file",
+                   error=ModelFileError)
     if model.suffix != ".tflite":
         raise ModelFileError(f"{model.name} does not end in .tflite",
                              "edgetpu_compiler names its output after a .tflite input; rename it")
