@@ -294,6 +294,10 @@ CORPUS = [
          {"loop": Link("loop"), "b": BUILD}, ("symbolic-link loop",), 1),
     Case("out-dangling-symlink", ("build", "-o", "gone"), {"gone": Link("nowhere")},
          ("symbolic link to nothing",), 1),
+    Case("metadata-out-symlink-loop", ("metadata", "m.tflite", "--labels", "l.txt", "--out", "x"),
+         {"m.tflite": MODEL, "l.txt": LABELS5, "x": Link("x")}, ("symbolic-link loop",), 1),
+    Case("metadata-out-256-bytes", ("metadata", "m.tflite", "--labels", "l.txt", "--out", "x" * 256),
+         {"m.tflite": MODEL, "l.txt": LABELS5}, ("longer than 255 bytes",), 1),
     Case("metadata-labels-control-char", ("metadata", "m.tflite", "--labels", "l.txt"),
          {"m.tflite": MODEL, "l.txt": "a\x07\nb\nc\nd\ne\n"}, ("U+0007",), 1),
 ]

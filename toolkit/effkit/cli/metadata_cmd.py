@@ -9,7 +9,7 @@ import typer
 
 from effkit.cli._common import ForceOpt, JsonOpt, ModelArg, console, escape, handle_errors, print_json
 from effkit.errors import OutputError, UsageError
-from effkit.outputs import write_file_atomic
+from effkit.outputs import check_path_usable, write_file_atomic
 from effkit.variants import NORM_MEAN, NORM_STD
 
 LabelsOpt = Annotated[Path, typer.Option("--labels", help="Labels file: one class name per line, "
@@ -64,6 +64,7 @@ def metadata(
 
     target = out if out is not None else model.with_name(f"{model.stem}_metadata.tflite")
     data = load_model_file(model)
+    check_path_usable(target)  # a symlink loop, a dangling link, a name over 255 bytes
     if target.exists() and target.is_dir():
         raise OutputError(f"output {str(target)!r} is a folder", "give --out a file name")
     if target.exists() and not force:
