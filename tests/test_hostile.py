@@ -995,3 +995,14 @@ def test_other_saved_records_are_read_as_regular_capped_json(tmp_path):
     (tmp_path / "build.json").write_text(tampered_build('"x": NaN'))
     with pytest.raises(DataError, match="is damaged: NaN"):
         BuildInfo.beside(tmp_path / "model.tflite")
+
+
+@pytest.mark.parametrize("call, args", [
+    ("inspect", (5,)), ("inspect", (None,)), ("evaluate", (5, "d")), ("benchmark", (["m"],)),
+    ("check_edgetpu", (3.5,)), ("compile_edgetpu", (b"m",)),
+])
+def test_python_api_paths_of_the_wrong_type_are_usage_errors(call, args):
+    import effkit
+
+    with pytest.raises(effkit.UsageError, match="model (must be a path|is required)"):
+        getattr(effkit, call)(*args)
