@@ -863,6 +863,8 @@ def test_android_string_resource_escapes():
     assert android_string_resource("<&>") == '"&lt;&amp;&gt;"'
     assert android_string_resource("x\ny\tz") == '"x\\ny\\tz"'
     assert android_string_resource("100% ü") == '"100% ü"'
+    # invisible format characters are visible in the XML (aapt2 reads \u back: see the APK test)
+    assert android_string_resource("👩\u200d💻\u200b") == '"👩\\u200d💻\\u200b"'
 
 
 def test_render_refuses_mismatched_labels_and_bad_models(tmp_path, model_path):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -113,7 +114,9 @@ def android_string_resource(text: str) -> str:
     XML escaping (``& < >``) plus Android's resource escapes: backslash, both quotes,
     ``@`` and ``?`` at the start (else read as references), newline and tab as ``\\n``
     and ``\\t``; the whole value is double-quoted so aapt2 keeps leading, trailing and
-    repeated spaces. Use with ``formatted="false"`` so ``%`` needs no escaping.
+    repeated spaces. Use with ``formatted="false"`` so ``%`` needs no escaping. Invisible
+    format characters (joiners, zero-width spaces) are written as ``\\uXXXX``, which aapt2
+    reads back as the same character.
     """
     out = []
     for i, ch in enumerate(text):
@@ -135,6 +138,8 @@ def android_string_resource(text: str) -> str:
             out.append("&lt;")
         elif ch == ">":
             out.append("&gt;")
+        elif unicodedata.category(ch) == "Cf":  # invisible (ZWJ, ZWSP, marks): visible in the XML
+            out.append(f"\\u{ord(ch):04x}")
         else:
             out.append(ch)
     return '"' + "".join(out) + '"'
