@@ -124,9 +124,10 @@ class InputImageInfo:
                 f"normalization has {len(mean)} mean value(s) but {len(std)} std value(s)",
                 "give as many --mean values as --std values (one, or one per channel)",
             )
-        if any(s == 0 for s in std):
-            raise UsageError("normalization std is 0",
-                             "use the std the model was trained with, e.g. 128")
+        if any(s <= 0 for s in std):  # (x - mean) / std: 0 divides by zero, < 0 flips the image
+            raise UsageError(f"normalization std is 0 or negative ({', '.join(map(str, std))}); "
+                             "it must be positive", "use the std the model was trained with, "
+                             "e.g. --std 128")
         if self.color_space not in ("RGB", "GRAYSCALE"):
             raise UsageError(f"color space {self.color_space!r} is not supported",
                              "use RGB or GRAYSCALE")

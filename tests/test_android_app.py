@@ -68,7 +68,7 @@ VARIANT = get_variant("lite0")
 RES = VARIANT.resolution
 APP_ID = "org.example_1.Lite0app"
 APP_NAME = "@Lite \"0\" <&> it's $HOME ${x} \\n 100% %s %d\nline\ttwo ü 日本 🐍 👩\u200d💻 ]]>"
-MODEL_NAME = "?model \"$(rm -rf /)\" \\ ${name} 'q' <b>&amp;</b> é\u202e\nsecond line"
+MODEL_NAME = "?model \"$(rm -rf /)\" \\ ${name} 'q' <b>&amp;</b> é\u200b\nsecond line"
 LABELS = [
     "plain", 'say "hi"', "it's", "$HOME ${x}", "back\\slash", "<b>&amp;</b>", "@string/app_name",
     "?attr/x", "100% %s %d", "  two  spaces ", "naïve 🐍 日本", "tab\there", "]]> end",
@@ -968,6 +968,8 @@ def test_android_string_resource_escapes():
     assert android_string_resource("<&>") == '"&lt;&amp;&gt;"'
     assert android_string_resource("x\ny\tz") == '"x\\ny\\tz"'
     assert android_string_resource("100% ü") == '"100% ü"'
+    # invisible format characters are visible in the XML (aapt2 reads \u back: see the APK test)
+    assert android_string_resource("👩\u200d💻\u200b") == '"👩\\u200d💻\\u200b"'
 
 
 def test_render_refuses_mismatched_labels_and_bad_models(tmp_path, model_path):
@@ -998,6 +1000,9 @@ def test_render_never_overwrites_without_force(tmp_path, model_path):
     with pytest.raises(OutputError, match="not empty"):
         render_android_app(out, **common)
     assert sorted(p.name for p in out.iterdir()) == ["mine.txt"]
+    with pytest.raises(OutputError, match="not written by effkit"):  # not effkit's: kept
+        render_android_app(out, force=True, **common)
+    (out / ".effkit-answers.json").write_text("{}")  # an earlier effkit render
     render_android_app(out, force=True, **common)
     assert not (out / "mine.txt").exists()
     assert (out / "app/src/main/java/com/example/lite0/MainActivity.kt").is_file()

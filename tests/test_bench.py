@@ -37,7 +37,7 @@ def test_bad_input_is_one_line(tmp_path):
     assert_one_line_error(run(junk), "TFL3")
     assert_one_line_error(run(junk, "--runs", 0), "--runs")
     assert_one_line_error(run(junk, "--threads", 0), "--threads")
-    with pytest.raises(UsageError, match="--warmup cannot be negative"):
+    with pytest.raises(UsageError, match="--warmup must be at least 0"):
         bench_model(junk, warmup=-1)
 
 

@@ -342,6 +342,7 @@ def test_force_replaces_a_previous_build(tmp_path, imagenet_dev):
     out = tmp_path / "o"
     out.mkdir()
     (out / "old.txt").write_text("previous")
+    (out / "build.json").write_text("{}")  # an earlier build: --force replaces only effkit's
     result = run("--variant", "lite0", "--calibration", str(calib), "--out", str(out), "--force",
                  "--quant", "int8", "--io", "int8")
     assert result.exit_code == 0, result.stderr
@@ -478,7 +479,7 @@ def test_compile_edgetpu_folder_bad_input(tmp_path):
     assert_one_line_error(result, "is not an effkit build folder", "build.json")
     (tmp_path / "build.json").write_text("{not json", encoding="utf-8")
     assert_one_line_error(runner.invoke(app, ["compile-edgetpu", str(tmp_path)]),
-                          "cannot read", "build.json")
+                          "is damaged", "build.json")
     (tmp_path / "build.json").write_text(
         '{"target": "cpu", "variant": "lite0", "quantization": {"mode": "int8", "io": "uint8"}}',
         encoding="utf-8")

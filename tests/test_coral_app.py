@@ -172,6 +172,22 @@ def test_hostile_names_are_escaped(app: Path) -> None:
     assert not Path("/tmp/effkit-pwned").exists()
 
 
+def test_readme_renders_hostile_labels_and_name_as_text(models, tmp_path: Path) -> None:
+    """Rendered by a CommonMark renderer that passes raw HTML through (markdown-it-py, as
+    rich ships it), the README holds no live tag: the model name is escaped in the title and
+    labels appear only in the indented example output, a code block."""
+    from markdown_it import MarkdownIt
+
+    labels = ["<script>alert(1)</script>", "<img src=x onerror=alert(2)>", "[x](javascript:y)"]
+    app_dir = render_coral_app(tmp_path / "coral", model_name="<script>name</script> *m*",
+                               variant=LITE0, labels=labels + ["d", "e"],
+                               cpu_model=models["uint8"], edgetpu_model=None)
+    html = MarkdownIt("commonmark").render((app_dir / "README.md").read_text(encoding="utf-8"))
+    assert "<script" not in html and "<img" not in html and 'href="javascript' not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # shown, as text
+    assert "&lt;script&gt;name&lt;/script&gt;" in html
+
+
 def test_rendered_scripts_lint_clean(app: Path) -> None:
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     if ruff is None:
@@ -235,6 +251,9 @@ def test_bad_models_and_outputs(models, tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="not empty"):
         render_coral_app(out, cpu_model=models["uint8"], **kwargs)
     assert [p.name for p in out.iterdir()] == ["user.txt"]
+    with pytest.raises(OutputError, match="not written by effkit"):  # not effkit's: kept
+        render_coral_app(out, cpu_model=models["uint8"], force=True, **kwargs)
+    (out / ".effkit-answers.json").write_text("{}")  # an earlier effkit render
     render_coral_app(out, cpu_model=models["uint8"], force=True, **kwargs)
     assert not (out / "user.txt").exists() and (out / "model.tflite").exists()
 
@@ -406,6 +425,53 @@ def test_classify_image_user_errors(app: Path, tmp_path: Path) -> None:
     proc = run_app(app, "classify_image.py", str(junk), check=False)
     assert proc.returncode == 1 and "cannot read image" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_classify_image_hostile_files(app: Path, tmp_path: Path, imagenet_dev: Path) -> None:
+    """A FIFO, /dev/zero and a decompression bomb among the photos are skipped with one line
+    each (the others are classified, exit 1); a FIFO model and an empty labels file are one
+    line; an image name with a terminal escape is shown escaped, never sent raw."""
+    from test_hostile import BOMB_PNG
+
+    good = tmp_path / "ok\x1b]0;PWNED\x07.jpg"
+    shutil.copy(list_images(imagenet_dev)[0], good)
+    os.mkfifo(tmp_path / "pipe.jpg")
+    (tmp_path / "zero.jpg").symlink_to("/dev/zero")
+    (tmp_path / "bomb.png").write_bytes(BOMB_PNG)
+    proc = run_app(app, "classify_image.py", "--cpu", *(str(tmp_path / n) for n in (
+        "pipe.jpg", "zero.jpg", "bomb.png")), str(good), check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    skipped = [ln for ln in proc.stderr.splitlines() if ln.startswith("skipped: ")]
+    assert len(skipped) == 3, proc.stderr
+    assert "not a regular file" in skipped[0] and "not a regular file" in skipped[1]
+    assert "decompression-bomb guard" in skipped[2]
+    assert "\x1b" not in proc.stdout and "ok\\x1b]0;PWNED\\x07.jpg" in proc.stdout
+    os.mkfifo(tmp_path / "m.tflite")
+    proc = run_app(app, "classify_image.py", "--cpu", "--model", str(tmp_path / "m.tflite"),
+                   str(good), check=False)
+    assert proc.returncode == 1 and "not a regular file" in proc.stderr, proc.stderr
+    (tmp_path / "empty.txt").write_text("\n")
+    proc = run_app(app, "classify_image.py", "--cpu", "--labels", str(tmp_path / "empty.txt"),
+                   str(good), check=False)
+    assert proc.returncode == 1 and "is empty" in proc.stderr, proc.stderr
+    extra = tmp_path / "extra.txt"  # 3 labels more than the model's 12 outputs
+    extra.write_text("".join(f"l{i}\n" for i in range(len(HOSTILE_LABELS) + 3)))
+    proc = run_app(app, "classify_image.py", "--cpu", "--labels", str(extra), str(good))
+    assert "the last 3 are never shown" in proc.stderr and "missing" not in proc.stderr
+    proc = run_app(app, "benchmark.py", "--cpu-only", "--runs", "1", "--image",
+                   str(tmp_path / "bomb.png"), check=False)
+    assert proc.returncode == 1 and "decompression-bomb guard" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_pi_scripts_read_phone_photos_upright(app: Path, tmp_path: Path, imagenet_dev: Path) -> None:
+    """The rendered load_image applies the EXIF orientation, pixel for pixel as effkit does."""
+    from test_hostile import rotated_phone_photo
+
+    reference, tagged, _ = rotated_phone_photo(list_images(imagenet_dev)[3], tmp_path)
+    runtime = runtime_module(app)
+    assert np.array_equal(runtime.load_image(tagged, 224), runtime.load_image(reference, 224))
+    assert np.array_equal(runtime.load_image(tagged, 224), load_image(tagged, 224))
 
 
 def test_edgetpu_fallback_is_one_line(models, tmp_path: Path, imagenet_dev: Path) -> None:

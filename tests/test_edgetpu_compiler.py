@@ -136,7 +136,7 @@ def test_success_writes_model_and_logs(tmp_path, model, logs):
     assert result.version == "16.0.384591198"
     argv = calls(script)[-1]
     assert argv[:7] == ["-s", "-m", "13", "-t", "180", "-o", argv[6]]
-    assert argv[-1] == str(model.resolve())
+    assert argv[-1] == str(Path(argv[6]).parent / "in" / model.name)  # a copy, in scratch
     assert Path(argv[6]).parent.parent == out  # compiled into a scratch folder inside out
     # the stand-in reports on this model (check-edgetpu's rules in the compiler's words)
     predicted = check_model(model.read_bytes())
@@ -147,6 +147,47 @@ def test_success_writes_model_and_logs(tmp_path, model, logs):
     assert {r.operator for m in report.models for r in m.operators} == {o.op for o in predicted.ops}
     assert abs(report.on_chip_used_bytes - predicted.memory.on_chip_bytes) <= 5  # 2 decimals
     assert result.to_dict()["report"]["ops_tpu"] == 10
+
+
+def test_a_compiler_writing_beyond_its_outputs_changes_nothing_else(tmp_path, model):
+    """Files a compiler writes next to its input, in its working folder or as extra outputs
+    are discarded: the output folder gets the documented files and the model's folder,
+    here the output folder itself (compile-edgetpu OUT/), keeps its own files unchanged."""
+    script = write_standin(tmp_path / "bin", mode="success-flood")
+    out = tmp_path / "build"
+    out.mkdir()
+    model = Path(shutil.copy(model, out / "model.tflite"))
+    (out / "labels.txt").write_text("mine")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    compile_model(model, out, compiler=script)
+    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert sorted(set(after) - set(before)) == ["model_edgetpu.console.txt", "model_edgetpu.log",
+                                               "model_edgetpu.tflite"]
+    assert {k: after[k] for k in before} == before
+
+
+def test_a_fifo_model_is_refused_before_the_compiler_runs(tmp_path):
+    import os
+
+    script = write_standin(tmp_path / "bin", mode="success")
+    os.mkfifo(tmp_path / "pipe.tflite")
+    with pytest.raises(ModelFileError, match="named pipe"):
+        compile_model(tmp_path / "pipe.tflite", tmp_path / "out", compiler=script)
+    assert calls(script) == []
+
+
+def test_a_compiler_printing_hostile_numbers(tmp_path, model):
+    """inf sizes, a 5000-digit op count and superscript digits in what the compiler prints:
+    the compile succeeds and those fields are unknown (None), never a traceback."""
+    from test_hostile import compiler_log
+
+    log = tmp_path / "hostile.txt"
+    log.write_text(compiler_log(size="infMiB", ops="9" * 5000, count="\u00b3"), encoding="utf-8")
+    script = write_standin(tmp_path / "bin", mode="success-replay", replay=log)
+    result = compile_model(model, tmp_path / "out", compiler=script)
+    got = result.report.models[0]
+    assert (got.input_size_bytes, got.on_chip_used_bytes, got.ops_total) == (None, None, None)
+    assert got.output_size_bytes == round(8.34 * 1024**2) and got.operators == ()
 
 
 def test_standin_reports_the_model_it_is_given(tmp_path, logs):

@@ -73,8 +73,35 @@ GOOD_PNG = _good_png()
 DIR = object()  # make an empty folder
 MODEL = object()  # the tiny uint8 classifier (fixture below)
 MODEL_META = object()  # the same with TFLite metadata (labels a..e): what effkit eval reads
+FIFO = object()  # a named pipe with no writer: a reader that opens it blocks forever
 BUILD = object()  # a minimal build folder (build.json with stage timings) for effkit report
 LABELS5 = "a\nb\nc\nd\ne\n"
+
+
+class Link(NamedTuple):
+    """A symbolic link to ``target`` (need not exist)."""
+
+    target: str
+
+
+def compiler_log(size: str = "7.37MiB", out_size: str = "8.34MiB", ops: str = "3",
+                 count: str = "3") -> str:
+    """An edgetpu_compiler 16 console log (the layout of the shared real logs) with the
+    given size and count fields."""
+    return ("Edge TPU Compiler version 16.0.384591198\n"
+            "Started a compilation timeout timer of 180 seconds.\n\n"
+            "Model compiled successfully in 3173 ms.\n\n"
+            f"Input model: m.tflite\nInput size: {size}\nOutput model: m_edgetpu.tflite\n"
+            f"Output size: {out_size}\n"
+            f"On-chip memory used for caching model parameters: {size}\n"
+            f"Number of Edge TPU subgraphs: 1\nTotal number of operations: {ops}\n\n"
+            "Operator                       Count      Status\n\n"
+            f"CONV_2D                        {count}          Mapped to Edge TPU\n")
+
+
+def tampered_build(field: str) -> str:
+    """A build.json with one hand-edited field (raw JSON text, possibly not JSON at all)."""
+    return '{"variant": "lite0", "target": "cpu", "quantization": {"mode": "int8"}, ' + field + "}"
 
 
 class Case(NamedTuple):
@@ -153,6 +180,127 @@ CORPUS = [
          ("r[/]/index.html",), 0, ("r[", "r[/]", "r[/]/index.html", "r[/]/report.json",
                                    "r[/]/build_time.png")),  # "/" nests: r[ holds ]
     # items 14 and 16 belong to the plan-once pipeline: recorded here, expected to fail
+    # round 3, item 4: --force replaces effkit's own outputs only; no output inside an input
+    Case("force-on-a-user-folder", ("build", "--out", "home", "--force"),
+         {"home/thesis.txt": "my thesis"}, ("'home'", "not written by effkit", "empty the folder"), 1),
+    Case("report-out-is-its-build", ("report", "b", "--out", "b", "--force"), {"b": BUILD},
+         ("contains the input 'b'",), 1),
+    Case("report-out-inside-its-build", ("report", "b", "--out", "b/rep"), {"b": BUILD},
+         ("inside the input 'b'",), 1),
+    Case("out-inside-calibration", ("build", "--calibration", "cal", "-o", "cal/out"),
+         {"cal/a.png": GOOD_PNG}, ("inside the input 'cal'", "outside the inputs"), 1),
+    # round 3, item 1: special files are refused, never read (a FIFO blocks, /dev/zero never ends)
+    Case("inspect-fifo", ("inspect", "m.tflite"), {"m.tflite": FIFO}, ("named pipe (FIFO)",), 1),
+    Case("inspect-dev-zero", ("inspect", "m.tflite"), {"m.tflite": Link("/dev/zero")},
+         ("'m.tflite'", "character device", "not a regular file"), 1),
+    Case("check-edgetpu-fifo", ("check-edgetpu", "m.tflite"), {"m.tflite": FIFO},
+         ("named pipe",), 1),
+    Case("bench-fifo", ("bench", "m.tflite"), {"m.tflite": FIFO}, ("named pipe",), 1),
+    Case("eval-fifo-model", ("eval", "m.tflite", "--data", "d"),
+         {"m.tflite": FIFO, "d/a/ok.png": GOOD_PNG}, ("named pipe",), 1),
+    Case("metadata-fifo-model", ("metadata", "m.tflite", "--labels", "l.txt"),
+         {"m.tflite": FIFO, "l.txt": LABELS5}, ("named pipe",), 1),
+    Case("metadata-fifo-labels", ("metadata", "m.tflite", "--labels", "l.txt"),
+         {"m.tflite": MODEL, "l.txt": FIFO}, ("labels file 'l.txt'", "named pipe"), 1),
+    Case("metadata-dev-zero-labels", ("metadata", "m.tflite", "--labels", "l.txt"),
+         {"m.tflite": MODEL, "l.txt": Link("/dev/zero")}, ("character device",), 1),
+    Case("build-fifo-labels", ("build", "--labels", "l.txt", "-o", "o"), {"l.txt": FIFO},
+         ("named pipe",), 1),
+    Case("edgetpu-log-fifo", ("edgetpu-log", "c.log"), {"c.log": FIFO}, ("named pipe",), 2),
+    Case("edgetpu-log-dev-zero", ("edgetpu-log", "c.log"), {"c.log": Link("/dev/zero")},
+         ("character device",), 2),
+    Case("eval-fifo-image-skipped", ("eval", "m.tflite", "--data", "d"),
+         {"m.tflite": MODEL_META, "d/a/ok.png": GOOD_PNG, "d/b/p.png": FIFO, "d/b/ok.png": GOOD_PNG},
+         ("top-1",), 0),
+    # round 3, item 2: numbers in compiler logs are read as numbers or not at all
+    Case("edgetpu-log-5000-digit-count", ("edgetpu-log", "c.log"),
+         {"c.log": compiler_log(ops="9" * 5000)}, ("CONV_2D",), 0),
+    Case("edgetpu-log-superscript-digits", ("edgetpu-log", "c.log"),
+         {"c.log": compiler_log(ops="2\u00b2", count="\u00b3")}, ("16.0.384591198",), 0),
+    Case("edgetpu-log-inf-size", ("edgetpu-log", "c.log"),
+         {"c.log": compiler_log(size="infMiB")}, ("CONV_2D",), 0),
+    Case("edgetpu-log-nan-and-huge-sizes", ("edgetpu-log", "c.log"),
+         {"c.log": compiler_log(size="nanMiB", out_size="1e300GiB")}, ("CONV_2D",), 0),
+    Case("check-edgetpu-superscript-version", ("check-edgetpu", "m.tflite", "--compiler-version",
+                                               "1\u00b2.0"), {"m.tflite": MODEL},
+         ("is not a version",), 2),
+    # round 3, item 3: a tampered build folder is refused with one line naming the file
+    Case("report-nan-timing", ("report", "b", "-o", "r"),
+         {"b/build.json": tampered_build('"timings_s": {"total": NaN}')},
+         ("build manifest 'b/build.json' is damaged", "NaN"), 1),
+    Case("report-inf-timing", ("report", "b", "-o", "r"),
+         {"b/build.json": tampered_build('"timings_s": {"total": 1e400}')},
+         ("'b/build.json' is damaged", "out of range"), 1),
+    Case("report-5000-digit-size", ("report", "b", "-o", "r"),
+         {"b/build.json": tampered_build('"artifacts": [{"path": "model.tflite", "bytes": '
+                                         + "9" * 5000 + ', "sha256": "0"}]')},
+         ("'b/build.json' is damaged", "5000 digits"), 1),
+    Case("report-deeply-nested", ("report", "b", "-o", "r"),
+         {"b/build.json": tampered_build('"calibration": {"x": ' + "[" * 100000 + "]" * 100000 + "}")},
+         ("'b/build.json' is damaged", "nested too deeply"), 1),
+    Case("report-nested-65-levels", ("report", "b", "-o", "r"),
+         {"b/build.json": tampered_build('"calibration": {"x": ' + "[" * 64 + "]" * 64 + "}")},
+         ("nested too deeply",), 1),
+    Case("report-fifo-build-json", ("report", "b", "-o", "r"), {"b/build.json": FIFO},
+         ("'b/build.json'", "named pipe"), 1),
+    Case("report-eval-infinity", ("report", "b", "-o", "r"),
+         {"b": BUILD, "b/eval.json": '{"effkit_eval": 1, "model": {}, "top1": Infinity, '
+                                     '"top5": 1, "count": 5}'},
+         ("eval results 'b/eval.json' is damaged", "Infinity"), 1),
+    Case("report-bench-missing-p99", ("report", "b", "-o", "r"),
+         {"b": BUILD, "b/bench.json": '{"effkit_bench": 1, "model": {}, "latency": {"p50": 1}}'},
+         ("'b/bench.json' is not an effkit bench result",), 1),
+    # round 3, items 7 and 11: unbounded, contradictory or late-failing arguments, refused first
+    Case("calibration-size-20-digits", ("build", "--calibration-size", "9" * 20, "-o", "o"), {},
+         ("at most 10,000", "--calibration-size 100"), 2),
+    Case("calibration-size-with-float32", ("build", "--quant", "float32", "--calibration-size",
+                                           "10", "-o", "o"), {}, ("only applies to --quant int8",), 2),
+    Case("skip-and-require-compile", ("build", "-t", "coral", "--skip-compile", "--require-compile",
+                                      "-o", "o"), {}, ("contradict",), 2),
+    Case("num-segments-0", ("build", "-t", "coral", "--num-segments", "0", "-o", "o"), {},
+         ("--num-segments must be at least 1",), 2),
+    Case("coral-name-with-tab", ("build", "-t", "coral", "--name", "a\tb", "-o", "o"), {},
+         ("U+0009",), 1),
+    Case("eval-threads-100000", ("eval", "m.tflite", "--data", "d", "--threads", "100000"),
+         {"m.tflite": MODEL_META, "d/a/ok.png": GOOD_PNG}, ("--threads must be at most", "CPU count"), 2),
+    Case("bench-threads-100000", ("bench", "m.tflite", "--threads", "100000"), {"m.tflite": MODEL},
+         ("--threads must be at most",), 2),
+    Case("bench-runs-0", ("bench", "m.tflite", "--runs", "0"), {"m.tflite": MODEL},
+         ("--runs must be at least 1",), 2),
+    # round 3, item 9: a file name with a terminal escape is shown escaped in eval's skipped line
+    Case("eval-skipped-name-with-escape", ("eval", "m.tflite", "--data", "d"),
+         {"m.tflite": MODEL_META, "d/a/ok.png": GOOD_PNG, "d/b/bad\x1b[2J.png": b"junk",
+          "d/b/ok.png": GOOD_PNG}, ("skipped 1 unreadable", "bad\\x1b[2J.png"), 0),
+    # round 3, items 8 and 11: names that spoof, ids the platform owns, labels and numbers that
+    # failed late or misleadingly
+    Case("app-name-bidi-override", ("build", "-t", "android", "--app-name", "photo\u202egnp.exe",
+                                    "-o", "o"), {}, ("U+202E", "bidirectional override"), 1),
+    Case("model-name-bidi-isolate", ("build", "-t", "coral", "--name", "m\u2067x", "-o", "o"), {},
+         ("U+2067",), 1),
+    Case("app-id-java", ("build", "-t", "android", "--app-id", "java.app", "-o", "o"), {},
+         ("'java'", "reserved for the platform"), 1),
+    Case("app-id-kotlin", ("build", "-t", "android", "--app-id", "kotlin.app", "-o", "o"), {},
+         ("'kotlin'", "reserved"), 1),
+    Case("app-id-android", ("build", "-t", "android", "--app-id", "android.app", "-o", "o"), {},
+         ("'android'", "reserved"), 1),
+    Case("labels-two-boms", ("metadata", "m.tflite", "--labels", "l.txt"),
+         {"m.tflite": MODEL, "l.txt": "\ufeff\ufeff" + LABELS5}, ("U+FEFF", "byte-order mark"), 1),
+    Case("metadata-std-negative", ("metadata", "m.tflite", "--labels", "l.txt", "--std", "-1"),
+         {"m.tflite": MODEL, "l.txt": LABELS5}, ("must be positive", "--std 128"), 2),
+    Case("metadata-std-zero", ("metadata", "m.tflite", "--labels", "l.txt", "--std", "0"),
+         {"m.tflite": MODEL, "l.txt": LABELS5}, ("must be positive",), 2),
+    # round 3, item 10: paths the kernel refuses, refused before any work
+    Case("out-name-256-bytes", ("build", "-o", "x" * 256), {}, ("longer than 255 bytes",), 1),
+    Case("out-symlink-loop", ("build", "-o", "loop"), {"loop": Link("loop")},
+         ("'loop'", "symbolic-link loop"), 1),
+    Case("out-under-a-symlink-loop", ("report", "b", "-o", "loop/rep"),
+         {"loop": Link("loop"), "b": BUILD}, ("symbolic-link loop",), 1),
+    Case("out-dangling-symlink", ("build", "-o", "gone"), {"gone": Link("nowhere")},
+         ("symbolic link to nothing",), 1),
+    Case("metadata-out-symlink-loop", ("metadata", "m.tflite", "--labels", "l.txt", "--out", "x"),
+         {"m.tflite": MODEL, "l.txt": LABELS5, "x": Link("x")}, ("symbolic-link loop",), 1),
+    Case("metadata-out-256-bytes", ("metadata", "m.tflite", "--labels", "l.txt", "--out", "x" * 256),
+         {"m.tflite": MODEL, "l.txt": LABELS5}, ("longer than 255 bytes",), 1),
     Case("metadata-labels-control-char", ("metadata", "m.tflite", "--labels", "l.txt"),
          {"m.tflite": MODEL, "l.txt": "a\x07\nb\nc\nd\ne\n"}, ("U+0007",), 1),
 ]
@@ -189,8 +337,16 @@ def minimal_build(folder: Path) -> None:
 def make_files(root: Path, files: dict, request) -> None:
     for rel, content in files.items():
         path = root / rel
+        if isinstance(content, Link):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(content.target, path)
+            continue
         if content is DIR:
             path.mkdir(parents=True, exist_ok=True)
+            continue
+        if content is FIFO:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.mkfifo(path)
             continue
         if content is BUILD:
             minimal_build(path)
@@ -211,7 +367,11 @@ def make_files(root: Path, files: dict, request) -> None:
 
 
 def tree(root: Path) -> set[str]:
-    return {p.relative_to(root).as_posix() for p in root.rglob("*")}
+    """Every path under ``root``; symbolic links are listed, never followed."""
+    found = set()
+    for folder, dirs, files in os.walk(root):
+        found |= {Path(folder, n).relative_to(root).as_posix() for n in dirs + files}
+    return found
 
 
 def check_run(result, case: Case) -> None:
@@ -438,15 +598,33 @@ def staging(tmp_path: Path) -> list[str]:
     return sorted(p.name for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name)
 
 
-def test_sigterm_while_staging_is_handled_like_ctrl_c(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT],
+                         ids=["TERM", "HUP", "QUIT"])
+def test_stop_signals_while_staging_are_handled_like_ctrl_c(tmp_path, signum):
+    """kill, a closed terminal (HUP) and Ctrl-\\ (QUIT): 128 + signal, nothing left behind."""
     minimal_build(tmp_path / "b")
     proc = report_cli(["b", "--out", "rep"], tmp_path, pause="staged")
     wait_paused(proc, tmp_path)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signum)
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 143, err
+    assert proc.returncode == 128 + signum, err
     assert err.strip() == "interrupted: nothing was written.", err
     assert not (tmp_path / "rep").exists() and staging(tmp_path) == []
+
+
+def test_force_never_replaces_a_folder_effkit_did_not_write(tmp_path):
+    """The Python API says the same as the CLI, and the user's file stays."""
+    from effkit.errors import OutputError
+    from effkit.report import build_report
+
+    minimal_build(tmp_path / "b")
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "thesis.txt").write_text("my thesis")
+    with pytest.raises(OutputError, match="not written by effkit"):
+        build_report([tmp_path / "b"], tmp_path / "home", force=True)
+    assert (tmp_path / "home" / "thesis.txt").read_text() == "my thesis"
+    build_report([tmp_path / "b"], tmp_path / "rep")
+    build_report([tmp_path / "b"], tmp_path / "rep", force=True)  # its own output: replaced
 
 
 def test_sigkill_leftovers_are_cleaned_by_the_next_run_and_only_ours(tmp_path):
@@ -470,6 +648,7 @@ def test_sigkill_leftovers_are_cleaned_by_the_next_run_and_only_ours(tmp_path):
 def test_sigkill_between_the_force_renames_is_recovered(tmp_path):
     minimal_build(tmp_path / "b")
     (tmp_path / "rep").mkdir()
+    (tmp_path / "rep" / "report.json").write_text("{}")  # an earlier effkit report
     (tmp_path / "rep" / "old-output.txt").write_text("the user's previous output")
     proc = report_cli(["b", "--out", "rep", "--force"], tmp_path, pause="swap")
     wait_paused(proc, tmp_path)
@@ -488,6 +667,7 @@ def test_sigkill_between_the_force_renames_is_recovered(tmp_path):
 def test_sigterm_in_the_force_window_waits_and_reports_the_write(tmp_path):
     minimal_build(tmp_path / "b")
     (tmp_path / "rep").mkdir()
+    (tmp_path / "rep" / "report.json").write_text("{}")  # an earlier effkit report
     (tmp_path / "rep" / "old-output.txt").write_text("old")
     proc = report_cli(["b", "--out", "rep", "--force"], tmp_path, pause="swap", seconds=3)
     wait_paused(proc, tmp_path)
@@ -567,3 +747,265 @@ def test_sigterm_during_a_build_is_ctrl_c(tmp_path):
     lines = [ln for ln in err.splitlines() if ln.strip() and not PROGRESS_LINE.match(ln)]
     assert lines == ["interrupted: nothing was written."], err
     assert not out.exists() and staging(tmp_path) == []
+
+
+# --- round 3, items 1 and 5: every reader refuses special files and checks declared sizes --
+
+
+def test_special_files_are_skipped_images_and_ignored_cache_entries(tmp_path, imagenet_dev):
+    from effkit import pixel_sets
+    from effkit.preprocess import LoadReport, iter_images, list_images
+
+    good = list_images(imagenet_dev)[0]
+    os.mkfifo(tmp_path / "pipe.jpg")
+    (tmp_path / "zero.jpg").symlink_to("/dev/zero")
+    report = LoadReport()
+    got = list(iter_images([tmp_path / "pipe.jpg", good, tmp_path / "zero.jpg"], 64, report))
+    assert [p for p, _ in got] == [good]
+    assert [s.split(": ", 1)[1] for s in report.skipped] == [
+        "a named pipe (FIFO), not a regular file", "a character device, not a regular file"]
+    os.mkfifo(tmp_path / "entry.npz")
+    assert pixel_sets.read(tmp_path / "entry.npz") is None
+    assert pixel_sets.read(tmp_path / "zero.jpg") is None
+
+
+def test_a_cache_entry_claiming_a_huge_shape_is_ignored_before_allocating(tmp_path):
+    """A 1.4 TiB shape in the .npy header of a few-byte entry: ignored (distilled again),
+    never a MemoryError; the same entry with its true shape reads."""
+    import io
+    import zipfile
+
+    from effkit import pixel_sets
+
+    pixels = np.zeros((2, 8, 8, 3), np.uint8)
+    meta = {"format": pixel_sets.FORMAT, "key": {}, "count": 2,
+            "pixels_sha256": pixel_sets.pixels_sha256(pixels)}
+
+    def entry(shape) -> bytes:
+        head = io.BytesIO()
+        np.lib.format.write_array_header_1_0(
+            head, {"descr": "|u1", "fortran_order": False, "shape": shape})
+        meta_npy = io.BytesIO()
+        np.save(meta_npy, np.array(json.dumps(meta)))
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            zf.writestr("pixels.npy", head.getvalue() + pixels.tobytes())
+            zf.writestr("meta.npy", meta_npy.getvalue())
+        return buf.getvalue()
+
+    (tmp_path / "ok.npz").write_bytes(entry((2, 8, 8, 3)))
+    assert pixel_sets.read(tmp_path / "ok.npz")[0].shape == (2, 8, 8, 3)
+    (tmp_path / "huge.npz").write_bytes(entry((1 << 20, 600, 800, 3)))
+    assert pixel_sets.read(tmp_path / "huge.npz") is None
+    (tmp_path / "many.npz").write_bytes(entry((10 ** 30, 8, 8, 3)))
+    assert pixel_sets.read(tmp_path / "many.npz") is None
+
+
+# --- round 3, item 6: phone photos (EXIF orientation) are read the right way up ----------
+
+
+def rotated_phone_photo(photo: Path, folder: Path) -> tuple[Path, Path, Path]:
+    """(upright reference PNG, the JPEG a phone saves for it: landscape pixels + orientation 6,
+    the same JPEG without the tag). Orientation 6: turn 90 degrees clockwise to show."""
+    from PIL import Image
+
+    with Image.open(photo) as img:
+        upright = img.convert("RGB")
+    stored = upright.transpose(Image.Transpose.ROTATE_90)  # what the sensor wrote
+    tagged, plain, reference = folder / "phone.jpg", folder / "plain.jpg", folder / "upright.png"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation
+    stored.save(tagged, quality=95, exif=exif)
+    stored.save(plain, quality=95)
+    with Image.open(plain) as decoded:  # the same decoded pixels, turned by hand
+        decoded.transpose(Image.Transpose.ROTATE_270).save(reference)
+    return reference, tagged, plain
+
+
+def test_exif_rotated_photo_is_read_upright(tmp_path, imagenet_dev):
+    from PIL import Image
+
+    from effkit.preprocess import list_images, load_image
+
+    photo = next(p for p in list_images(imagenet_dev) if _aspect(p) > 1.2)  # clearly landscape
+    reference, tagged, plain = rotated_phone_photo(photo, tmp_path)
+    with Image.open(tagged) as img:
+        assert img.getexif()[0x0112] == 6  # a real tagged JPEG
+    upright = load_image(reference, 224)
+    assert np.array_equal(load_image(tagged, 224), upright)
+    sideways = load_image(plain, 224)  # what the tag changes: a different crop and rotation
+    assert np.abs(sideways.astype(int) - upright.astype(int)).mean() > 10
+
+
+def _aspect(path: Path) -> float:
+    from PIL import Image
+
+    with Image.open(path) as img:
+        return img.width / img.height
+
+
+def test_report_of_a_bench_record_without_machine_fields(tmp_path):
+    """bench.json whose machine lacks "cores" (hand-edited): the page is written without the
+    machine line, not a template error."""
+    from effkit.report import build_report
+
+    minimal_build(tmp_path / "b")
+    (tmp_path / "b" / "bench.json").write_text(json.dumps({
+        "effkit_bench": 1, "model": {}, "latency": {"p50": 1.0, "p90": 2.0, "p99": 3.0},
+        "machine": {"cpu": "x"}}))
+    build_report([tmp_path / "b"], tmp_path / "rep")
+    page = (tmp_path / "rep" / "index.html").read_text()
+    assert "measured on" not in page and "1.00" in page
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(variant=5, target=["coral"]), "variant must be text, not int"),
+    (dict(target=["coral"]), "target must be text, not list"),
+    (dict(calibration_size=2.5), "calibration_size must be a whole number, not float"),
+    (dict(calibration_size=True), "calibration_size must be a whole number, not bool"),
+    (dict(out=3), "out must be a path, not int"),
+    (dict(force="yes"), "force must be True or False"),
+    (dict(min_tpu_ops="0.9"), "min_tpu_ops must be a number"),
+    (dict(colour="red"), "unexpected keyword argument 'colour'"),
+], ids=lambda v: str(v)[:30] if isinstance(v, dict) else None)
+def test_python_api_wrong_types_are_usage_errors(kwargs, words, tmp_path, monkeypatch):
+    """effkit.build with wrong types: effkit.UsageError naming the setting, before any work."""
+    import effkit
+
+    monkeypatch.chdir(tmp_path)
+    kwargs = dict(kwargs)
+    variant = kwargs.pop("variant", "lite0")
+    with pytest.raises(effkit.UsageError, match=words):
+        effkit.build(variant, **kwargs)
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- round 3, items 8 and 9: user text never acts on the terminal; --json stays UTF-8 ----
+
+ESC_NAME = "\x1b]0;PWNED\x07\x1b[2J\u202eevil"
+
+
+def _no_raw_controls(text: str) -> None:
+    assert not any(ch in text for ch in "\x1b\x07\u202e"), repr(text)
+
+
+def test_inspect_shows_hostile_metadata_escaped(tmp_path, tiny_model, monkeypatch):
+    from effkit.metadata import attach_classifier_metadata
+
+    model = attach_classifier_metadata(tiny_model, labels=list("abcde"), norm_mean=127.0,
+                                       norm_std=128.0, name=ESC_NAME, description=ESC_NAME,
+                                       version=ESC_NAME, author=ESC_NAME, license=ESC_NAME)
+    (tmp_path / "m.tflite").write_bytes(model)
+    monkeypatch.setenv("COLUMNS", "400")
+    result = runner.invoke(app, ["inspect", str(tmp_path / "m.tflite")])
+    assert result.exit_code == 0, result.stderr
+    _no_raw_controls(result.stdout)
+    assert result.stdout.count("\\x1b]0;PWNED\\x07\\x1b[2J\\u202eevil") == 5, result.stdout
+
+
+def test_messages_quoting_user_text_show_controls_escaped(tmp_path, tiny_model, monkeypatch):
+    """The compiler-not-found error quoting $EFFKIT_EDGETPU_COMPILER, and eval's skipped line
+    naming an unreadable file."""
+    (tmp_path / "m.tflite").write_bytes(tiny_model)
+    monkeypatch.setenv("COLUMNS", "400")
+    monkeypatch.setenv("EFFKIT_EDGETPU_COMPILER", "/nope/\x1b[2Jcompiler")
+    result = runner.invoke(app, ["compile-edgetpu", str(tmp_path / "m.tflite")])
+    assert result.exit_code != 0 and "Traceback" not in result.stderr
+    _no_raw_controls(result.stderr)
+    assert "/nope/\\x1b[2Jcompiler" in result.stderr, result.stderr
+    monkeypatch.delenv("EFFKIT_EDGETPU_COMPILER")
+
+
+def test_json_output_is_utf8_for_a_non_utf8_path(tmp_path, monkeypatch):
+    """-o with a byte that is not UTF-8: --json is one valid UTF-8 JSON document."""
+    minimal_build(tmp_path / "b")
+    monkeypatch.chdir(tmp_path)
+    out = os.fsdecode(b"r\xff")
+    result = runner.invoke(app, ["report", "b", "-o", out, "--json"])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout_bytes.decode("utf-8"))  # strict: raises on a raw 0xFF
+    assert "r\ufffd" in json.dumps(doc, ensure_ascii=False)
+    assert os.path.isdir(os.fsencode(tmp_path) + b"/r\xff")
+
+
+# --- round 3, item 10: an output file made by someone else while writing is never replaced --
+
+
+def test_metadata_out_made_meanwhile_is_kept(tmp_path, tiny_model):
+    (tmp_path / "m.tflite").write_bytes(tiny_model)
+    (tmp_path / "l.txt").write_text(LABELS5)
+    env = dict(os.environ, COLUMNS="400", EFFKIT_PAUSE_AT="write",
+               EFFKIT_PAUSE_FILE=str(tmp_path / "paused"), EFFKIT_PAUSE_SECONDS="3")
+    proc = subprocess.Popen([sys.executable, "-m", "effkit.cli.main", "metadata", "m.tflite",
+                             "--labels", "l.txt", "--out", "x.tflite"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_paused(proc, tmp_path)  # checked "x.tflite is absent", wrote its temporary file
+    (tmp_path / "x.tflite").write_text("the other writer's file")
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and "was created by something else" in err, err
+    assert (tmp_path / "x.tflite").read_text() == "the other writer's file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["l.txt", "m.tflite", "paused", "x.tflite"]
+
+
+def test_metadata_out_is_never_its_labels_file(tmp_path, tiny_model, monkeypatch):
+    (tmp_path / "m.tflite").write_bytes(tiny_model)
+    (tmp_path / "l.txt").write_text(LABELS5)
+    monkeypatch.setenv("COLUMNS", "400")
+    result = runner.invoke(app, ["metadata", str(tmp_path / "m.tflite"), "--labels",
+                                 str(tmp_path / "l.txt"), "--out", str(tmp_path / "l.txt"), "--force"])
+    check_run(result, Case("", (), {}, ("is the labels file it reads",), 1))
+    assert (tmp_path / "l.txt").read_text() == LABELS5
+
+
+def test_quant_report_with_the_models_swapped_says_so(tiny_model):
+    """int8 and float given the other way round: one line saying they look swapped, not a
+    report of nonsense figures."""
+    import keras
+    import tensorflow as tf
+
+    from effkit.errors import ModelFileError
+    from effkit.quant_report import compare
+
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((16, 16, 3), batch_size=1, name="image")
+    x = keras.layers.Conv2D(4, 3, strides=2, activation="relu6")(inp)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    float_model = tf.lite.TFLiteConverter.from_keras_model(
+        keras.Model(inp, keras.layers.Dense(5, activation="softmax")(x))).convert()
+    inputs = np.random.default_rng(0).uniform(-1, 1, (2, 16, 16, 3)).astype(np.float32)
+    compare(tiny_model, float_model, inputs)  # the right order runs
+    with pytest.raises(ModelFileError, match="look swapped"):
+        compare(float_model, tiny_model, inputs)
+
+
+def test_other_saved_records_are_read_as_regular_capped_json(tmp_path):
+    """The rendered apps' answers, the weights cache's source record and quant-report's
+    build.json go through the same reader: a FIFO or NaN is refused or ignored, never a hang."""
+    from effkit.errors import DataError, OutputError
+    from effkit.quant_report_inputs import BuildInfo
+    from effkit.render import ANSWERS_FILE, load_answers
+    from effkit.weights_fetch import SOURCE_FILE, read_source
+
+    os.mkfifo(tmp_path / ANSWERS_FILE)
+    with pytest.raises(OutputError, match="named pipe"):
+        load_answers(tmp_path)
+    os.mkfifo(tmp_path / SOURCE_FILE)
+    assert read_source(tmp_path) is None
+    os.mkfifo(tmp_path / "build.json")
+    with pytest.raises(DataError, match="named pipe"):
+        BuildInfo.beside(tmp_path / "model.tflite")
+    (tmp_path / "build.json").unlink()
+    (tmp_path / "build.json").write_text(tampered_build('"x": NaN'))
+    with pytest.raises(DataError, match="is damaged: NaN"):
+        BuildInfo.beside(tmp_path / "model.tflite")
+
+
+@pytest.mark.parametrize("call, args", [
+    ("inspect", (5,)), ("inspect", (None,)), ("evaluate", (5, "d")), ("benchmark", (["m"],)),
+    ("check_edgetpu", (3.5,)), ("compile_edgetpu", (b"m",)),
+])
+def test_python_api_paths_of_the_wrong_type_are_usage_errors(call, args):
+    import effkit
+
+    with pytest.raises(effkit.UsageError, match="model (must be a path|is required)"):
+        getattr(effkit, call)(*args)

@@ -188,6 +188,9 @@ def test_refuses_non_empty_output_without_force(tpl: Path, tmp_path: Path) -> No
         render_tree(tpl, out, {})
     assert "--force" in err.value.one_line()
     assert (out / "mine.txt").read_text() == "user data"
+    with pytest.raises(OutputError, match="not written by effkit"):  # --force: effkit's only
+        render_tree(tpl, out, {}, force=True)
+    (out / ANSWERS_FILE).write_text("{}")  # an earlier render
     render_tree(tpl, out, {}, force=True)
     assert sorted(p.name for p in out.iterdir()) == [ANSWERS_FILE, "new.txt"]
     assert siblings(out) == ["out", "tpl"]
@@ -211,6 +214,7 @@ def test_failure_with_force_keeps_the_old_output(tpl: Path, tmp_path: Path) -> N
     out = tmp_path / "out"
     out.mkdir()
     (out / "old.txt").write_text("old")
+    (out / ANSWERS_FILE).write_text("{}")  # an earlier render
     with pytest.raises(TemplateError, match="'missing' is undefined"):
         render_tree(tpl, out, {}, force=True)
     assert (out / "old.txt").read_text() == "old"

@@ -38,7 +38,8 @@ def test_not_a_build_folder(tmp_path):
     assert_one_line_error(cli("report", tmp_path, "--out", tmp_path / "r"), "not an effkit build folder")
     assert_one_line_error(cli("report", tmp_path / "missing", "--out", tmp_path / "r"), "not a folder")
     (tmp_path / "build.json").write_text("{broken")
-    assert_one_line_error(cli("report", tmp_path, "--out", tmp_path / "r"), "cannot read build manifest")
+    assert_one_line_error(cli("report", tmp_path, "--out", tmp_path / "r"), "build manifest",
+                          "is damaged", "not JSON")
     assert not (tmp_path / "r").exists()
 
 

@@ -134,6 +134,46 @@ def test_pth_strides_offsets_shared_storage_and_endianness(tmp_path, monkeypatch
         assert got["plain"].dtype == np.float32 and got["plain"].dtype.isnative
 
 
+@pytest.mark.parametrize("size, stride", [((0, 10**20), (1, 1)), ((1 << 40,), (0,)),
+                                          ((100000, 100000), (0, 0))],
+                         ids=["absurd-dimension", "2**40-broadcast", "1e10-broadcast"])
+def test_pth_declaring_a_huge_tensor_is_refused_before_allocating(tmp_path, monkeypatch, size,
+                                                                    stride):
+    """A stride-0 view of one float can declare any shape: refused by its declared size,
+    never a MemoryError or numpy's "Maximum allowed dimension exceeded"."""
+    path = tmp_path / "huge.pth"
+    _write_legacy_pth(path, {"w": _Tensor(_Storage("0", np.zeros(1, np.float32)), 0, size, stride)},
+                      monkeypatch)
+    with pytest.raises(WeightsError, match="larger than any EfficientNet-Lite variant has"):
+        read_pth(path)
+
+
+def test_keras_files_declaring_huge_weights_are_refused_before_allocating(tmp_path):
+    """A .weights.h5 whose dataset declares 100000 x 100000 floats (37 GiB; HDF5 stores
+    nothing until written), and a .keras zip whose weights member claims 4 GiB."""
+    import zipfile
+
+    import h5py
+
+    h5 = tmp_path / "huge.weights.h5"
+    with h5py.File(h5, "w") as f:
+        f.create_group("layers/dense/vars").create_dataset("0", shape=(100000, 100000),
+                                                            dtype="float32")
+    assert h5.stat().st_size < 1 << 20
+    with pytest.raises(WeightsError, match="100000 x 100000 weight, larger than any"):
+        keras_num_classes(h5)
+    bomb = tmp_path / "bomb.keras"
+    with zipfile.ZipFile(bomb, "w") as zf:
+        zf.writestr("model.weights.h5", h5.read_bytes())
+    data = bytearray(bomb.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # uncompressed size
+        at = data.index(signature) + offset
+        data[at:at + 4] = (0xFFFFFFF0).to_bytes(4, "little")
+    bomb.write_bytes(bytes(data))
+    with pytest.raises(WeightsError, match="unpacks to 4,294,967,280 bytes"):
+        keras_num_classes(bomb)
+
+
 def test_pth_rejects_out_of_bounds_view(tmp_path, monkeypatch):
     path = tmp_path / "oob.pth"
     _write_legacy_pth(path, {"w": _Tensor(_Storage("0", np.zeros(4, np.float32)), 2, (4,), (1,))},
@@ -293,6 +333,26 @@ def test_keras_files_round_trip(pth_model, tmp_path):
     backbone.save(archive)
     assert keras_num_classes(archive) is None
     load_weights(build_model(LITE0, include_top=False), LITE0, archive)
+
+
+def test_nan_in_the_weights_is_blamed_on_the_weights(pth_model, tmp_path):
+    """A weights file holding NaN: refused when loaded, naming the weights and the layer,
+    not later as "the calibration data is probably broken"."""
+    h5 = tmp_path / "nan.weights.h5"
+    layer = pth_model.get_layer("head_bn")
+    kept = [w.numpy() for w in layer.weights]
+    broken = [w.copy() for w in kept]
+    broken[0][3] = np.nan
+    layer.set_weights(broken)
+    try:
+        pth_model.save_weights(h5)
+    finally:
+        layer.set_weights(kept)
+    fresh = build_model(LITE0)
+    before = _snapshot(fresh)
+    with pytest.raises(WeightsError, match="hold NaN or infinite values .first in 'head_bn/"):
+        load_weights(fresh, LITE0, h5)
+    assert all(np.array_equal(a, b) for a, b in zip(before, _snapshot(fresh), strict=True))
 
 
 @pytest.mark.slow  # builds and saves a 7-class lite0

@@ -14,6 +14,7 @@ import re
 import socket
 import tarfile
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -45,6 +46,8 @@ class Mirror:
     def __init__(self):
         self.files: dict[str, bytes] = {}
         self.drop_after: int | None = None
+        self.no_length = False  # no Content-Length: the body ends when the connection closes
+        self.trickle: float | None = None  # seconds between single body bytes
         self.log: list[tuple[str, str | None]] = []
         self.raw_paths: list[str] = []
         mirror = self
@@ -74,7 +77,8 @@ class Mirror:
                 else:
                     self.send_response(200)
                 body = data[start:]
-                self.send_header("Content-Length", str(len(body)))
+                if not mirror.no_length:
+                    self.send_header("Content-Length", str(len(body)))
                 self.send_header("ETag", etag)
                 self.send_header("Content-Type", "application/gzip")
                 self.end_headers()
@@ -84,6 +88,15 @@ class Mirror:
                     self.wfile.flush()
                     self.connection.shutdown(socket.SHUT_RDWR)
                     self.close_connection = True
+                    return
+                if mirror.trickle is not None:
+                    for i in range(len(body)):  # until the client hangs up
+                        try:
+                            self.wfile.write(body[i:i + 1])
+                            self.wfile.flush()
+                        except OSError:
+                            return
+                        time.sleep(mirror.trickle)
                     return
                 self.wfile.write(body)
 
@@ -266,6 +279,33 @@ def test_size_limits(env, mirror, monkeypatch, limit, value, needle):
         [_member(f"efficientnet-lite0/f{i}", b"0123456789ab") for i in range(3)])
     assert needle in error_line(weights(env, "fetch", "lite0"))
     assert cache_listing(env) == []
+
+
+def test_a_body_beyond_the_cap_is_refused_and_not_kept(env, mirror, monkeypatch):
+    """No Content-Length (the size shows only while reading): refused at the cap, and its
+    partial file is removed with it."""
+    import effkit.weights_fetch as wf
+
+    monkeypatch.setattr(wf, "MAX_DOWNLOAD_BYTES", 100)
+    mirror.no_length = True
+    mirror.files["efficientnet-lite0.tar.gz"] = bytes(5000)
+    assert "is larger than 100 bytes" in error_line(weights(env, "fetch", "lite0"))
+    assert cache_listing(env) == []  # no .part, no .part.json
+
+
+def test_a_trickling_server_meets_the_overall_deadline(env, mirror, monkeypatch):
+    """A server sending one byte at a time never trips the per-read timeout; the overall
+    deadline ends the download with one line, keeping the .part to resume."""
+    import effkit.weights_fetch as wf
+
+    monkeypatch.setattr(wf, "DEADLINE_S", 0.5)
+    mirror.trickle = 0.05
+    mirror.files["efficientnet-lite0.tar.gz"] = bytes(100_000)
+    line = error_line(weights(env, "fetch", "lite0"))
+    assert "did not finish within 0.5 s" in line and "of 100,000 bytes arrived" in line, line
+    assert "un the same command again to resume it" in line
+    part = Path(env["EFFKIT_CACHE_DIR"]) / "weights/downloads/efficientnet-lite0.tar.gz.part"
+    assert 0 < part.stat().st_size < 100_000
 
 
 def test_truncated_body(env, mirror, lite0_tarball):

@@ -21,7 +21,8 @@ import json
 import sys
 from pathlib import Path
 
-MODES = ("success", "success-stripped", "fail", "crash", "hang", "no-output", "bad-output", "log-only")
+MODES = ("success", "success-flood", "success-replay", "success-stripped", "fail", "crash", "hang",
+         "no-output", "bad-output", "log-only")
 
 _SCRIPT = r'''#!{python}
 import json, os, shutil, signal, subprocess, sys, time
@@ -61,7 +62,7 @@ if MODE == "hang":
         fh.write(str(child.pid))
     print(version, flush=True)
     time.sleep(300)
-if MODE.startswith("success"):
+if MODE.startswith("success") and MODE != "success-replay":
     from edgetpu_fixtures.standin import derived_console_log
     text, oplog, refused = derived_console_log(models[0], VERSION, runtime, "-t" in args)
     if refused:
@@ -75,9 +76,14 @@ if MODE == "success-stripped":  # the real compiler drops TFLite metadata and pa
     from effkit.metadata import remove_metadata
     with open(models[0], "rb") as src, open(os.path.join(out, stem + "_edgetpu.tflite"), "wb") as dst:
         dst.write(remove_metadata(src.read()))
-if MODE == "success":
+if MODE in ("success", "success-flood", "success-replay"):
     shutil.copyfile(models[0], os.path.join(out, stem + "_edgetpu.tflite"))
-if MODE.startswith("success"):
+if MODE == "success-flood":  # writes beyond its documented outputs, everywhere it can reach
+    for folder in (os.path.dirname(os.path.abspath(models[0])), out, os.getcwd()):
+        for name in ("labels.txt", "build.json", stem + "_edgetpu.extra", "flood.bin"):
+            with open(os.path.join(folder, name), "w") as fh:
+                fh.write("written by the compiler")
+if MODE.startswith("success") and MODE != "success-replay":
     with open(os.path.join(out, stem + "_edgetpu.log"), "w", encoding="utf-8") as fh:
         fh.write(oplog)
 if MODE == "bad-output":

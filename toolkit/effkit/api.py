@@ -40,12 +40,18 @@ def build(variant: str = "lite0", *, target: str = "cpu", out: PathLike | None =
     min_tpu_ops, num_segments, min_runtime_version, app_id, app_name, android_runtime,
     model_name, description, author, license). Everything cheap is checked before TensorFlow loads.
     """
+    from effkit.errors import UsageError
     from effkit.pipeline import BuildRequest, plan, run
 
-    req = BuildRequest(variant=variant, target=target, out=_path(out), weights=weights,
-                       labels=_path(labels) if isinstance(labels, (str, os.PathLike)) else labels,
-                       calibration=_path(calibration), calibration_size=calibration_size,
-                       quant=quant, io=io, force=force, **options)
+    try:
+        req = BuildRequest(variant=variant, target=target, out=out, weights=weights,
+                           labels=_path(labels) if isinstance(labels, (str, os.PathLike)) else labels,
+                           calibration=_path(calibration) if isinstance(calibration, (str, os.PathLike))
+                           else calibration, calibration_size=calibration_size,
+                           quant=quant, io=io, force=force, **options)
+    except TypeError as exc:  # an option BuildRequest does not have
+        raise UsageError(f"effkit.build() {str(exc).split('() ', 1)[-1]}",
+                         "see help(effkit.build) for the options") from None
     return run(plan(req), progress)
 
 
@@ -61,7 +67,7 @@ def train(data: PathLike, *, out: PathLike, variant: str = "lite0", build_target
     from effkit.train import Callbacks, TrainConfig, build_request, build_trained
     from effkit.train import train as run_training
 
-    config = TrainConfig(data=Path(data), out=Path(out), variant=variant, **settings)
+    config = TrainConfig(data=_required(data, "data"), out=_required(out, "out"), variant=variant, **settings)
     request = None
     if build_target is not None:
         from effkit.pipeline import plan
@@ -111,8 +117,9 @@ def evaluate(model: PathLike, data: PathLike, *, labels: PathLike | None = None,
     from effkit.evaluate import evaluate_files
 
     with StageClock(progress).stage("evaluate") as tick:
-        doc = evaluate_files(Path(model), Path(data), labels_file=_path(labels),
-                             compare=_path(compare), limit=limit, threads=threads, progress=tick)
+        doc = evaluate_files(_required(model, "model"), _required(data, "data"),
+                             labels_file=_path(labels, "labels"), compare=_path(compare, "compare"),
+                             limit=limit, threads=threads, progress=tick)
     other = None
     if doc.get("compare"):
         c = doc["compare"]
@@ -133,8 +140,8 @@ def benchmark(model: PathLike, *, runs: int = 100, warmup: int = 10, threads: in
     with StageClock(progress).stage("benchmark") as tick:
         settings = dict(runs=runs, warmup=warmup, threads=threads, xnnpack=xnnpack, progress=tick)
         if vs is None:
-            return bench_model(Path(model), **settings)
-        return bench_vs(Path(model), Path(vs), **settings)
+            return bench_model(_required(model, "model"), **settings)
+        return bench_vs(_required(model, "model"), _required(vs, "vs"), **settings)
 
 
 def check_edgetpu(model: PathLike, *, min_runtime_version: int | None = None,
@@ -143,7 +150,7 @@ def check_edgetpu(model: PathLike, *, min_runtime_version: int | None = None,
     op-version limits of ``compiler_version`` (default: the newest compiler, 16)."""
     from effkit.edgetpu.check import check_model_file
 
-    return check_model_file(model, min_runtime_version=min_runtime_version,
+    return check_model_file(_required(model, "model"), min_runtime_version=min_runtime_version,
                             compiler_version=compiler_version)
 
 
@@ -155,9 +162,10 @@ def compile_edgetpu(model: PathLike, *, out_dir: PathLike | None = None,
     search_delegate, multiple_subgraphs."""
     from effkit.edgetpu.compiler import compile_model, compiler_version, find_compiler
 
+    model = _required(model, "model")
     found = find_compiler(compiler)
     compiler_version(found)
-    return compile_model(Path(model), Path(out_dir) if out_dir is not None else Path(model).parent,
+    return compile_model(model, Path(out_dir) if out_dir is not None else Path(model).parent,
                          compiler=found, overwrite=force, **options)
 
 
@@ -186,7 +194,8 @@ def inspect(model: PathLike) -> ModelInfo:
     from effkit.manifest import manifest_for
     from effkit.metadata.model_file import load_model_file
 
-    data = load_model_file(Path(model))
+    model = _required(model, "model")
+    data = load_model_file(model)
     doc = inspect_model(data)
     build = manifest_for(Path(model), data)
     doc["weights"] = build.weights if build else None
@@ -195,8 +204,27 @@ def inspect(model: PathLike) -> ModelInfo:
                      weights=doc["weights"])
 
 
-def _path(value) -> Path | None:
-    return None if value is None else Path(value)
+def _path(value, name: str = "path") -> Path | None:
+    """``value`` as a Path (None stays None); effkit.UsageError for anything that is not a
+    path (the API takes any object: ``effkit.inspect(5)``)."""
+    if value is None:
+        return None
+    if not isinstance(value, (str, os.PathLike)):
+        from effkit.errors import UsageError
+
+        raise UsageError(f"{name} must be a path, not {type(value).__name__} {str(value)[:40]!r}",
+                         f"pass {name} as a str or pathlib.Path")
+    return Path(value)
+
+
+def _required(value, name: str) -> Path:
+    """A path the call cannot do without: :func:`_path`, and None is a UsageError too."""
+    path = _path(value, name)
+    if path is None:
+        from effkit.errors import UsageError
+
+        raise UsageError(f"{name} is required", f"pass {name} as a str or pathlib.Path")
+    return path
 
 
 def _event(stage: str, done: int, total: int):

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from effkit.errors import EffkitError, ModelFileError, UsageError
+from effkit.errors import EffkitError, ModelFileError, check_whole
 from effkit.manifest import sha256_hex
 
 Progress = Callable[[int, int], None]
@@ -111,12 +111,11 @@ def machine_info() -> dict:
 
 
 def _check_args(runs: int, warmup: int, threads: int | None) -> None:
-    if runs < 1:
-        raise UsageError(f"--runs must be at least 1 (got {runs})")
-    if warmup < 0:
-        raise UsageError(f"--warmup cannot be negative (got {warmup})")
-    if threads is not None and threads < 1:
-        raise UsageError(f"--threads must be at least 1 (got {threads})")
+    from effkit.evaluate import check_threads
+
+    check_whole(runs, "--runs", high=10**7, example=100)
+    check_whole(warmup, "--warmup", low=0, high=10**7, example=10)
+    check_threads(threads)
 
 
 def _model_file(path: Path) -> tuple[int, str]:

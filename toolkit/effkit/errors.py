@@ -8,6 +8,15 @@ without a traceback. Anything that is not an ``EffkitError`` is a bug.
 from __future__ import annotations
 
 
+def visible(text: str) -> str:
+    """``text`` with control and format characters (ESC, BEL, NUL, U+202E ...) written as
+    ``\\x1b``/``\\u202e`` escapes and lone surrogates (undecodable bytes of a path) as
+    ``\\udcff``: safe to print to a terminal, and still says what was there."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == " " else ascii(ch)[1:-1] for ch in text)
+
+
 class EffkitError(Exception):
     """Base class: a problem with the user's input or environment."""
 
@@ -81,8 +90,83 @@ class EdgeTPUCoverageError(EffkitError):
     """Fewer ops run on the Edge TPU than --min-tpu-ops asks for."""
 
 
-def read_user_file(path, *, what: str, hint: str, error: type[EffkitError] = UsageError) -> bytes:
-    """The bytes of a file the user named, with one-line errors (missing, a folder, unreadable).
+def check_whole(value: object, flag: str, *, low: int = 1, high: int, example: int,
+                why: str = "") -> int:
+    """``value`` when it is a whole number in ``low..high``, else a UsageError naming ``flag``,
+    the bound and an example: the one check of every count and size argument (CLI and API;
+    a bool or a float is not a count). ``why`` explains the upper bound."""
+    fix = f"pass e.g. {flag} {example}"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UsageError(f"{flag} must be a whole number, not {type(value).__name__} "
+                         f"{str(value)[:40]!r}", fix)
+    if value < low:
+        raise UsageError(f"{flag} must be at least {low} (got {value})", fix)
+    if value > high:
+        shown = str(value) if value < 10**30 else f"a number of {len(str(value))} digits"
+        raise UsageError(f"{flag} must be at most {high:,}{why} (got {shown})", fix)
+    return value
+
+
+# What a reader reads at most unless it says otherwise: far above any EfficientNet-Lite
+# model (lite4 float32 is 52 MB), far below what would exhaust memory.
+MAX_READ_BYTES = 1 << 30
+
+
+class UnsafeFileError(OSError):
+    """A path that is not a regular file (a FIFO, a device, a socket) or is larger than
+    its reader's cap; ``str()`` says which, e.g. "a named pipe (FIFO), not a regular file"."""
+
+
+def _kind(mode: int) -> str:
+    import stat
+
+    for test, name in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "a special file"
+
+
+def open_regular(path, limit: int = MAX_READ_BYTES):
+    """Open ``path`` for reading in binary mode, but only a regular file (a symlink to one is
+    fine) of at most ``limit`` bytes: a FIFO, device or socket is refused without blocking
+    (O_NONBLOCK), a larger file before a byte is read. Raises FileNotFoundError,
+    IsADirectoryError, :class:`UnsafeFileError` or another OSError."""
+    import errno
+    import os
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
+        if not stat.S_ISREG(info.st_mode):
+            raise UnsafeFileError(f"{_kind(info.st_mode)}, not a regular file")
+        if info.st_size > limit:
+            raise UnsafeFileError(f"{info.st_size:,} bytes, more than the {limit:,} this reader "
+                                  "accepts")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular(path, limit: int = MAX_READ_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (see :func:`open_regular`);
+    a file that grows past the cap while being read is refused too."""
+    with open_regular(path, limit) as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise UnsafeFileError(f"more than the {limit:,} bytes this reader accepts")
+    return data
+
+
+def read_user_file(path, *, what: str, hint: str, error: type[EffkitError] = UsageError,
+                   limit: int = MAX_READ_BYTES) -> bytes:
+    """The bytes of a file the user named, with one-line errors (missing, a folder, a FIFO or
+    device, larger than ``limit``, unreadable).
 
     ``what`` names the file in messages ("model file", "log file"); ``hint`` says what to pass.
     """
@@ -90,11 +174,13 @@ def read_user_file(path, *, what: str, hint: str, error: type[EffkitError] = Usa
 
     p = Path(path)
     try:
-        return p.read_bytes()
+        return read_regular(p, limit)
     except FileNotFoundError:
         raise error(f"{what} {str(p)!r} does not exist", hint) from None
     except IsADirectoryError:
         raise error(f"{str(p)!r} is a folder, not a {what}", hint) from None
+    except UnsafeFileError as exc:
+        raise error(f"{what} {str(p)!r} is {exc}", hint) from None
     except OSError as exc:
         raise error(f"cannot read {what} {str(p)!r}: {exc.strerror}",
                     "check the file's permissions") from None

@@ -141,6 +141,19 @@ def labelled_images(folder: Path, labels: Sequence[str] | None, num_classes: int
     return LabelledSet(items, LAYOUT_IMAGENET, unlabelled)
 
 
+def check_threads(threads: object) -> None:
+    """``--threads``: None (LiteRT's choice) or 1 .. this machine's CPU count; more threads than
+    cores gain nothing, and thousands crash LiteRT's thread pool with a signal."""
+    import os
+
+    from effkit.errors import check_whole
+
+    if threads is not None:
+        cores = os.cpu_count() or 1
+        check_whole(threads, "--threads", high=cores, example=cores,
+                    why=" (this machine's CPU count)")
+
+
 class TFLiteClassifier:
     """A .tflite image classifier run with ai-edge-litert (XNNPACK on the CPU by default)."""
 
@@ -362,15 +375,14 @@ def evaluate_files(model: Path, data: Path, *, labels_file: Path | None = None,
     import time
 
     from effkit.calibration import pick_evenly
-    from effkit.errors import UsageError
+    from effkit.errors import UsageError, check_whole
     from effkit.labels import Labels
     from effkit.metadata.model_file import load_model_file
     from effkit.saved_results import model_record
 
-    if limit is not None and limit < 1:
-        raise UsageError(f"--limit must be at least 1 (got {limit})")
-    if threads is not None and threads < 1:
-        raise UsageError(f"--threads must be at least 1 (got {threads})")
+    if limit is not None:
+        check_whole(limit, "--limit", high=10**9, example=500)
+    check_threads(threads)
     paths = [Path(model)] + ([Path(compare)] if compare is not None else [])
     blobs = [load_model_file(p) for p in paths]
     models = [TFLiteClassifier(b, threads=threads) for b in blobs]

@@ -18,6 +18,7 @@ from effkit.errors import LabelsError, read_user_file
 from effkit.resources import data_file
 
 MAX_LABEL_LENGTH = 200
+MAX_LABELS_BYTES = 16 << 20  # 80,000 labels of 200 characters
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Labels:
     def from_file(cls, path: Path, expected: int | None = None) -> Labels:
         """A labels file: UTF-8, one label per line; count checked when ``expected`` is given."""
         path = Path(path)
-        raw = read_user_file(path, what="labels file", error=LabelsError,
+        raw = read_user_file(path, what="labels file", error=LabelsError, limit=MAX_LABELS_BYTES,
                              hint="pass a text file with one label per line")
         try:
             text = raw.decode("utf-8-sig")
@@ -113,6 +114,10 @@ def _check_names(names: tuple[str, ...]) -> None:
             if ch in "\n\r":
                 raise LabelsError(f"label {i + 1} {name[:40]!r} contains a line break",
                                   "keep each label on one line")
+            if ch == "\ufeff":
+                raise LabelsError(f"label {i + 1} {name[:40]!r} contains U+FEFF (a byte-order "
+                                  "mark: the file was saved with two, or a BOM was pasted)",
+                                  "save the file as UTF-8 with at most one BOM at the start")
             if ch != "\t" and unicodedata.category(ch) in ("Cc", "Cs"):
                 raise LabelsError(f"label {i + 1} {name[:40]!r} contains U+{ord(ch):04X} (a "
                                   "control character)", "use visible text for every label")

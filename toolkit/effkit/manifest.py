@@ -44,6 +44,74 @@ class Artifact:
         return dataclasses.asdict(self)
 
 
+# Saved documents (build.json, eval.json, bench.json, quant_report.json) are input like any
+# other: read strictly, so a tampered one is refused with one line instead of crashing later.
+MAX_DOCUMENT_BYTES = 64 << 20
+MAX_DOCUMENT_DEPTH = 64
+_MAX_INT_DIGITS = 30
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite_float(text: str) -> float:
+    import math
+
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:20]} is out of range")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > _MAX_INT_DIGITS:
+        raise ValueError(f"an integer of {len(text)} digits")
+    return int(text)
+
+
+def _depth(doc: Any) -> int:
+    deepest, stack = 0, [(doc, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if level <= MAX_DOCUMENT_DEPTH:
+            items = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+            stack.extend((item, level + 1) for item in items)
+    return deepest
+
+
+def parse_document(text: str | bytes) -> dict:
+    """A saved effkit document as a dict; ValueError naming the problem for anything that is
+    not plain JSON of finite numbers (NaN, Infinity, 1e400, 5000-digit integers), nested
+    deeper than :data:`MAX_DOCUMENT_DEPTH`, or not an object."""
+    try:
+        doc = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float,
+                         parse_int=_bounded_int)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg}, line {exc.lineno})") from None
+    if not isinstance(doc, dict):
+        raise ValueError("not a JSON object")
+    if _depth(doc) > MAX_DOCUMENT_DEPTH:
+        raise ValueError("nested too deeply")
+    return doc
+
+
+def read_document(path: Path, what: str, hint: str) -> dict:
+    """:func:`parse_document` of a file (regular, capped), with one-line DataErrors."""
+    from effkit.errors import read_user_file
+
+    data = read_user_file(path, what=what, hint=hint, error=DataError, limit=MAX_DOCUMENT_BYTES)
+    try:
+        return parse_document(data)
+    except ValueError as exc:
+        raise DataError(f"{what} {str(path)!r} is damaged: {exc}", hint) from None
+
+
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -106,13 +174,10 @@ class Manifest:
         versions and hand-written ones are read too); other fields take their defaults.
         """
         try:
-            doc = json.loads(text)
+            doc = parse_document(text)
         except ValueError as exc:
-            raise DataError(f"cannot read build manifest {source!r} ({type(exc).__name__})",
+            raise DataError(f"build manifest {source!r} is damaged: {exc}",
                             "build the folder again with 'effkit build'") from None
-        if not isinstance(doc, dict):
-            raise DataError(f"build manifest {source!r} is not a JSON object",
-                            "build the folder again with 'effkit build'")
         if not isinstance(doc.get("variant"), str) or not isinstance(doc.get("quantization"), dict):
             raise DataError(f"{source!r} lacks the variant or quantization",
                             "build the folder again with 'effkit build'")
@@ -130,13 +195,13 @@ class Manifest:
 
     @classmethod
     def read(cls, folder: Path) -> Manifest:
+        from effkit.errors import read_user_file
+
         path = Path(folder) / MANIFEST_NAME
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DataError(f"cannot read build manifest {str(path)!r} ({type(exc).__name__})",
-                            "build the folder again with 'effkit build'") from None
-        return cls.from_json(text, str(path))
+        data = read_user_file(path, what="build manifest", error=DataError,
+                              limit=MAX_DOCUMENT_BYTES,
+                              hint="build the folder again with 'effkit build'")
+        return cls.from_json(data.decode("utf-8", "replace"), str(path))
 
     def write(self, root: Path) -> None:
         (Path(root) / MANIFEST_NAME).write_text(self.to_json(), encoding="utf-8")

@@ -55,15 +55,53 @@ def write_failure(exc: OSError, target: Path) -> OutputError:
     return OutputError(f"cannot write {str(target)!r} ({exc.strerror})", "choose a writable --out")
 
 
+# Files only effkit writes at the top of its outputs: build.json (build, compile-edgetpu),
+# report.json (report), the rendered apps' answers, training's records, the weights cache's
+# source record. ``--force`` replaces a folder holding one of them, never any other folder.
+OWN_FILES = ("build.json", "report.json", ".effkit-answers.json", ".effkit-source.json",
+             "train.json", "state.json")
+
+
+def is_effkit_output(folder: Path) -> bool:
+    """True when ``folder`` is an earlier effkit output (it holds one of :data:`OWN_FILES`)."""
+    return any((Path(folder) / name).is_file() for name in OWN_FILES)
+
+
+def check_path_usable(path: Path, flag: str = "--out") -> Path:
+    """``path`` resolved, or a one-line error for what the kernel would refuse later: a
+    component longer than 255 bytes, a symbolic-link loop, a dangling symbolic link."""
+    path = Path(path)
+    for part in path.parts:
+        if len(os.fsencode(part)) > 255:
+            raise OutputError(f"{flag} {str(path)[:60]!r}... has a name longer than 255 bytes",
+                              f"choose a shorter {flag}")
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise OutputError(f"{flag} {str(path)!r} is a symbolic link to nothing",
+                              f"remove the link, or choose another {flag}") from None
+    except OSError as exc:  # ELOOP, ENAMETOOLONG, EACCES on the way
+        why = "a symbolic-link loop" if exc.errno == errno.ELOOP else exc.strerror
+        raise OutputError(f"{flag} {str(path)!r} cannot be used ({why})",
+                          f"choose another {flag}") from None
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a loop further up (Python 3.11, 3.12)
+        raise OutputError(f"{flag} {str(path)!r} cannot be used (a symbolic-link loop)",
+                          f"choose another {flag}") from None
+
+
 def check_output_dir(out_dir: Path, force: bool, inputs: Iterable[Path | None] = ()) -> None:
     """Fail early (before long work) when ``out_dir`` cannot be used.
 
-    ``inputs`` are the files and folders the command reads: an output that is, or
-    contains, one of them (or the current folder) would be replaced with them in it.
+    ``inputs`` are the files and folders the command reads: an output that is one of them,
+    contains one, or sits inside one (or is the current folder) is refused. With ``force``
+    a non-empty folder is replaced only when it is an earlier effkit output.
     """
     out_dir = Path(out_dir)
+    resolved = check_path_usable(out_dir)
     restored = any(n.startswith("restored") for n in recover_stale(out_dir))
-    resolved = out_dir.resolve()
     cwd = Path.cwd().resolve()
     if resolved == cwd or resolved in cwd.parents:
         raise OutputError(f"output {str(out_dir)!r} is the current folder or contains it",
@@ -71,20 +109,29 @@ def check_output_dir(out_dir: Path, force: bool, inputs: Iterable[Path | None] =
     for item in inputs:
         if item is None:
             continue
-        src = Path(item).resolve()
+        src = check_path_usable(Path(item), "input")
         if src == resolved or resolved in src.parents:
             raise OutputError(f"output {str(out_dir)!r} contains the input {str(item)!r}",
+                              "choose an --out outside the inputs")
+        if src in resolved.parents:
+            raise OutputError(f"output {str(out_dir)!r} is inside the input {str(item)!r}",
                               "choose an --out outside the inputs")
     if out_dir.exists():
         if out_dir.is_symlink() or not out_dir.is_dir():
             raise OutputError(f"output {str(out_dir)!r} exists and is not a folder", "choose another --out")
-        if any(out_dir.iterdir()) and not force:
-            why = (" (it holds the previous output, put back after an interrupted --force "
-                   "replacement)" if restored else "")
-            raise OutputError(
-                f"output folder {str(out_dir)!r} is not empty{why}",
-                "choose another --out, or pass --force to replace it",
-            )
+        if any(out_dir.iterdir()):
+            if not force:
+                why = (" (it holds the previous output, put back after an interrupted --force "
+                       "replacement)" if restored else "")
+                raise OutputError(
+                    f"output folder {str(out_dir)!r} is not empty{why}",
+                    "choose another --out, or pass --force to replace it",
+                )
+            if not is_effkit_output(out_dir):
+                raise OutputError(
+                    f"output folder {str(out_dir)!r} is not empty and was not written by effkit "
+                    f"(it holds none of {', '.join(OWN_FILES[:2])}), so --force does not replace it",
+                    "choose another --out, or empty the folder yourself")
     parent = _existing_parent(out_dir)
     try:  # a real write probe: permissions, read-only mounts and root all answer the same way
         os.rmdir(tempfile.mkdtemp(prefix=".effkit-probe-", dir=parent))
@@ -151,12 +198,22 @@ def recover_stale(out_dir: Path) -> list[str]:
     return done
 
 
+# Signals that end a command the way Ctrl-C does: kill/systemd/docker stop (TERM), a closed
+# terminal or dropped ssh session (HUP), Ctrl-\\ (QUIT). Each cleans up its staging folders.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+
+
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C so every staging folder is cleaned up on the way out."""
+    """SIGTERM, SIGHUP or SIGQUIT, raised like Ctrl-C so every staging folder is cleaned up
+    on the way out; ``exit_code`` is the shell's 128 + signal number."""
+
+    def __init__(self, signum: int = signal.SIGTERM):
+        super().__init__(signum)
+        self.exit_code = 128 + int(signum)
 
 
 def _raise_terminated(signum, frame):  # noqa: ARG001 - a signal handler's signature
-    raise Terminated()
+    raise Terminated(signum)
 
 
 @contextlib.contextmanager
@@ -174,23 +231,28 @@ def _main_thread_swap(install, restore) -> Iterator[None]:
 
 
 def sigterm_as_interrupt():
-    """SIGTERM raises :class:`Terminated` (a KeyboardInterrupt) for the block, so a killed
-    command cleans up exactly as Ctrl-C does."""
+    """SIGTERM, SIGHUP and SIGQUIT raise :class:`Terminated` (a KeyboardInterrupt) for the
+    block, so a killed command cleans up exactly as Ctrl-C does."""
     def install():
-        if signal.getsignal(signal.SIGTERM) == signal.SIG_IGN:  # ignored by the parent: stays so
-            return signal.SIG_IGN
-        return signal.signal(signal.SIGTERM, _raise_terminated)
+        # a signal ignored by the parent (nohup: SIGHUP) stays ignored
+        return {s: signal.signal(s, _raise_terminated) for s in STOP_SIGNALS
+                if signal.getsignal(s) != signal.SIG_IGN}
 
-    return _main_thread_swap(install, lambda previous: signal.signal(signal.SIGTERM, previous))
+    def restore(previous: dict) -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+    return _main_thread_swap(install, restore)
 
 
 def _signals_held():
-    """SIGINT/SIGTERM deferred until the block ends (the swap of two renames is not cut).
+    """SIGINT and the stop signals deferred until the block ends (the swap of two renames is
+    not cut).
 
     The handlers are swapped rather than the signal mask: a mask only covers the calling
     thread, and the kernel hands a process-wide signal to any thread that does not block it.
     """
-    held = (signal.SIGINT, signal.SIGTERM)
+    held = (signal.SIGINT, *STOP_SIGNALS)
     pending: list[int] = []
 
     def defer(signum, frame):  # noqa: ARG001 - a signal handler's signature
@@ -206,7 +268,8 @@ def _signals_held():
             elif handler == signal.SIG_DFL:
                 signal.raise_signal(pending[0])
 
-    return _main_thread_swap(lambda: {s: signal.signal(s, defer) for s in held}, restore)
+    return _main_thread_swap(lambda: {s: signal.signal(s, defer) for s in held
+                                      if signal.getsignal(s) != signal.SIG_IGN}, restore)
 
 
 @contextlib.contextmanager
@@ -278,7 +341,8 @@ def _move_into_place(tmp: Path, out_dir: Path, force: bool) -> None:
 
 
 def write_file_atomic(path: Path, data: bytes, force: bool) -> None:
-    """Write ``data`` to ``path`` via a temporary sibling; refuse to replace without force."""
+    """Write ``data`` to ``path`` via a temporary sibling; refuse to replace without force,
+    also a file that appears at ``path`` while writing (the final step is link(2))."""
     path = Path(path)
     if path.exists() and not force:
         raise OutputError(f"{str(path)!r} already exists", "choose another output, or pass --force")
@@ -293,7 +357,17 @@ def write_file_atomic(path: Path, data: bytes, force: bool) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
-        os.replace(tmp, path)
+        _pause("write")
+        if force:
+            os.replace(tmp, path)
+        else:  # link(2) never replaces: a file made at path since the check above is kept
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise OutputError(f"{str(path)!r} was created by something else while this "
+                                  "run was writing", "nothing was replaced; choose another "
+                                  "output, or pass --force") from None
+            os.unlink(tmp)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

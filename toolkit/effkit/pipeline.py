@@ -12,13 +12,14 @@ outputs staged so that nothing is left half-written.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from effkit.convert import ConvertOptions
-from effkit.errors import EdgeTPUCoverageError, UsageError
+from effkit.errors import EdgeTPUCoverageError, UsageError, check_whole
 from effkit.labels import Labels
 from effkit.manifest import QUANT_REPORT_FILE, Artifact, Manifest
 from effkit.outputs import check_output_dir, staged_dir
@@ -136,6 +137,7 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
 
     ``check_weights=False`` (train, before the weights exist) skips reading the weights.
     """
+    check_request_types(req)
     variant = get_variant(req.variant)
     if req.target not in TARGETS:
         raise UsageError(f"unknown target {req.target!r}", f"use one of {', '.join(TARGETS)}")
@@ -149,9 +151,17 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
     if req.calibration is not None and req.quant != "int8":
         raise UsageError("--calibration only applies to --quant int8",
                          "drop --calibration, or use --quant int8")
-    if req.calibration_size is not None and req.calibration_size < 1:
-        raise UsageError(f"--calibration-size must be at least 1 (got {req.calibration_size})",
-                         "pass a positive count, e.g. --calibration-size 100")
+    if req.calibration_size is not None:
+        if req.quant != "int8":
+            raise UsageError("--calibration-size only applies to --quant int8",
+                             "drop --calibration-size, or use --quant int8")
+        check_whole(req.calibration_size, "--calibration-size", high=MAX_CALIBRATION_SIZE,
+                    example=100, why=" images")
+    if req.skip_compile and req.require_compile:
+        raise UsageError("--skip-compile and --require-compile contradict each other",
+                         "pass one of them")
+    if req.num_segments is not None:
+        check_whole(req.num_segments, "--num-segments", high=64, example=2)
     if not 0.0 <= req.min_tpu_ops <= 1.0:
         raise UsageError(f"--min-tpu-ops must be a fraction between 0 and 1 (got {req.min_tpu_ops})",
                          "pass e.g. --min-tpu-ops 0.9, or 0 to accept any coverage")
@@ -180,6 +190,42 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
                      compiler=compiler, out_dir=out_dir, model_name=name, description=description)
 
 
+# A calibration set larger than this only costs time (distilling is minutes per hundred).
+MAX_CALIBRATION_SIZE = 10_000
+_TEXT_FIELDS = ("variant", "target", "quant", "io", "author", "license", "model_version")
+_OPTIONAL_TEXT = ("compiler", "app_id", "app_name", "model_name", "description")
+_FLAGS = ("force", "skip_compile", "require_compile", "quant_report")
+_NUMBERS = ("min_tpu_ops", "compile_timeout")
+
+
+def check_request_types(req: BuildRequest) -> None:
+    """UsageError naming the first setting of the wrong type (the Python API takes anything:
+    ``effkit.build(5)``, ``calibration_size=2.5``, ``target=["coral"]``)."""
+    def wrong(name: str, value: object, want: str) -> UsageError:
+        return UsageError(f"{name} must be {want}, not {type(value).__name__} {str(value)[:40]!r}",
+                          f"pass {name} as {want}")
+
+    for name in _TEXT_FIELDS + _OPTIONAL_TEXT:
+        value = getattr(req, name)
+        if not isinstance(value, str) and not (value is None and name in _OPTIONAL_TEXT):
+            raise wrong(name, value, "text")
+    for name in _FLAGS:
+        if not isinstance(getattr(req, name), bool):
+            raise wrong(name, getattr(req, name), "True or False")
+    for name in _NUMBERS:
+        value = getattr(req, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise wrong(name, value, "a number")
+    for name in ("calibration_size", "num_segments", "min_runtime_version"):
+        value = getattr(req, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise wrong(name, value, "a whole number")
+    for name in ("out", "weights"):
+        value = getattr(req, name)
+        if value is not None and not isinstance(value, (str, os.PathLike)):
+            raise wrong(name, value, "a path")
+
+
 def _given_labels(labels) -> Labels | None:
     if isinstance(labels, (str, Path)):
         return Labels.from_file(Path(labels))
@@ -202,8 +248,13 @@ def _input_paths(req: BuildRequest) -> list[Path]:
 
 
 def _check_app_answers(req: BuildRequest, variant: Variant) -> None:
-    """The Android answers (--app-id, --app-name, --name, --android-runtime), checked
-    before any work."""
+    """The app answers (--app-id, --app-name, --name, --android-runtime), checked before
+    any work."""
+    name = req.model_name or f"EfficientNet-{variant.name.capitalize()}"
+    if req.target == "coral":
+        from effkit.apps.coral import check_model_name
+
+        check_model_name(name)
     if req.target != "android":
         if req.android_runtime is not None:
             raise UsageError("--android-runtime only applies to --target android",
@@ -212,7 +263,6 @@ def _check_app_answers(req: BuildRequest, variant: Variant) -> None:
     from effkit.apps.android import check_android_runtime, check_app_names
 
     check_android_runtime(req.android_runtime)
-    name = req.model_name or f"EfficientNet-{variant.name.capitalize()}"
     check_app_names(app_id=req.app_id or f"com.example.{variant.name}",
                     app_name=req.app_name or name, model_name=name)
 

@@ -56,18 +56,44 @@ def pixels_sha256(pixels: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(pixels).tobytes()).hexdigest()
 
 
-def read(path: Path) -> tuple[np.ndarray, dict] | None:
-    """(pixels, meta) of a valid file, else None (missing, unreadable, damaged)."""
+# The largest set a file may declare (4,096 lite4 images); a header claiming more is damaged.
+_MAX_IMAGES = 4096
+MAX_SET_BYTES = _MAX_IMAGES * 300 * 300 * 3
+
+
+def declared_nbytes(zf: zipfile.ZipFile, member: str) -> int | None:
+    """The bytes the ``.npy`` header of ``member`` declares (shape x item size), read before
+    anything is allocated; None when the header is unreadable."""
+    import math
+
+    readers = {(1, 0): np.lib.format.read_array_header_1_0,
+               (2, 0): np.lib.format.read_array_header_2_0}
     try:
-        doc = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        with zf.open(member) as fh:
+            header = readers.get(np.lib.format.read_magic(fh))
+            if header is None:
+                return None
+            shape, _, dtype = header(fh, max_header_size=4096)
+        return math.prod(int(n) for n in shape) * dtype.itemsize
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
         return None
-    if not isinstance(doc, np.lib.npyio.NpzFile):  # a bare .npy array: not this format
-        return None
+
+
+def read(path: Path, max_bytes: int = MAX_SET_BYTES) -> tuple[np.ndarray, dict] | None:
+    """(pixels, meta) of a valid file, else None (missing, unreadable, damaged, not a regular
+    file, or declaring more than ``max_bytes`` of pixels)."""
+    from effkit.errors import open_regular
+
     try:
-        with doc:
-            pixels = doc["pixels"]
-            meta = json.loads(str(doc["meta"]))
+        with open_regular(path, max_bytes + (1 << 20)) as fh:
+            with zipfile.ZipFile(fh) as zf:
+                declared = declared_nbytes(zf, "pixels.npy")
+                if declared is None or declared > max_bytes:
+                    return None
+            fh.seek(0)
+            with np.load(fh, allow_pickle=False) as doc:
+                pixels = doc["pixels"]
+                meta = json.loads(str(doc["meta"]))
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
     if (pixels.dtype != np.uint8 or pixels.ndim != 4 or not isinstance(meta, dict)
@@ -78,7 +104,7 @@ def read(path: Path) -> tuple[np.ndarray, dict] | None:
 
 def read_matching(path: Path, key: SetKey, input_shape: tuple[int, ...]) -> np.ndarray | None:
     """The pixels of ``path`` when it is valid and was made for ``key``."""
-    found = read(path)
+    found = read(path, min(MAX_SET_BYTES, _MAX_IMAGES * int(np.prod(input_shape))))
     if found is None:
         return None
     pixels, meta = found

@@ -15,9 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from effkit.errors import DataError
+from effkit.errors import DataError, UnsafeFileError, open_regular
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
+# An image file larger than this is not a photo to classify (a 100 Mpixel JPEG is ~50 MB).
+MAX_IMAGE_FILE_BYTES = 256 << 20
 CROP_PADDING = 32
 
 
@@ -50,13 +52,15 @@ class ImageTooLargeError(ValueError):
 def opened_image(path: Path) -> Iterator:
     """``PIL.Image.open(path)`` with decompression bombs (Pillow's warning as well as its
     error, beyond ``Image.MAX_IMAGE_PIXELS``) raised as :class:`ImageTooLargeError`: callers
-    skip and count them like any unreadable file, and Pillow's two-line warning never shows."""
+    skip and count them like any unreadable file, and Pillow's two-line warning never shows.
+    Only a regular file is opened: a FIFO or device raises :class:`UnsafeFileError` (an
+    OSError) at once instead of blocking or reading forever."""
     from PIL import Image
 
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            with Image.open(path) as img:
+            with open_regular(path, MAX_IMAGE_FILE_BYTES) as fh, Image.open(fh) as img:
                 yield img
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise ImageTooLargeError(f"too large to decode safely ({exc})") from None
@@ -82,13 +86,28 @@ def to_rgb(img):
 
 
 def load_image(path: Path, resolution: int) -> np.ndarray:
-    """Decode an image as RGB, crop centrally and resize: uint8 array (R, R, 3).
+    """Decode an image as RGB, upright (EXIF orientation), crop centrally and resize: uint8
+    array (R, R, 3).
 
     Raises OSError/ValueError for unreadable files (callers count and skip them),
     :class:`ImageTooLargeError` (a ValueError) for decompression bombs.
     """
     with opened_image(path) as img:
-        return crop_and_resize(to_rgb(img), resolution)
+        return crop_and_resize(to_rgb(upright(img)), resolution)
+
+
+def upright(img):
+    """The image as it is meant to be seen: its EXIF orientation applied (phones save a
+    portrait photo as landscape pixels plus an orientation tag). Eval, calibration, training
+    and the Pi scripts all decode through this."""
+    import struct
+
+    from PIL import ImageOps
+
+    try:
+        return ImageOps.exif_transpose(img)
+    except (OSError, ValueError, SyntaxError, TypeError, KeyError, struct.error):
+        return img  # a damaged EXIF block: the pixels as stored, not an unreadable photo
 
 
 def crop_and_resize(img, resolution: int) -> np.ndarray:
@@ -123,7 +142,8 @@ def iter_images(
         except (OSError, ValueError, SyntaxError) as exc:  # PIL raises all three
             if report is not None:
                 why = ("image too large (decompression-bomb guard)"
-                       if isinstance(exc, ImageTooLargeError) else type(exc).__name__)
+                       if isinstance(exc, ImageTooLargeError) else
+                       str(exc) if isinstance(exc, UnsafeFileError) else type(exc).__name__)
                 report.skipped.append(f"{path}: {why}")
             continue
         if report is not None:

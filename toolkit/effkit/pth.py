@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from effkit.errors import WeightsError
+from effkit.errors import WeightsError, read_regular
+from effkit.variants import MAX_WEIGHTS_BYTES, check_weight_shape
 
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
 PROTOCOL_VERSION = 1001
@@ -162,6 +163,7 @@ def _materialize(ref: _TensorRef) -> np.ndarray:
         raise WeightsError("corrupt .pth tensor record: size and stride lengths differ", _HINT)
     if any(s < 0 for s in ref.size) or any(s < 0 for s in ref.stride) or ref.offset < 0:
         raise WeightsError("corrupt .pth tensor record: negative size, stride or offset", _HINT)
+    check_weight_shape(ref.size, "a .pth tensor record")
     if 0 in ref.size:
         return np.zeros(ref.size, dtype=flat.dtype)
     last = ref.offset + sum((n - 1) * st for n, st in zip(ref.size, ref.stride, strict=True))
@@ -183,7 +185,7 @@ def read_pth(path: str | Path) -> dict[str, np.ndarray]:
     """
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_WEIGHTS_BYTES)
     except OSError as exc:
         raise WeightsError(f"cannot read {str(path)!r}: {exc.strerror or exc}",
                            "check the path to the weights file") from None

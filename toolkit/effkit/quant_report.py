@@ -318,6 +318,12 @@ def _per_tensor_weights(op: _Op, tensors: dict[int, dict]) -> bool | None:
 # --------------------------------------------------------------------------- running
 
 
+def _quantized_share(clf) -> float:
+    """The share of a model's tensors stored as 8-bit integers (int8 builds: most of them)."""
+    details = clf.interpreter.get_tensor_details()
+    return sum(t["dtype"] in (np.int8, np.uint8) for t in details) / max(len(details), 1)
+
+
 def compare(int8_model: bytes, float_model: bytes, inputs: np.ndarray,
             progress: Progress | None = None) -> QuantReport:
     """Run both models on ``inputs`` ((N, R, R, 3) float32, normalized as for the float
@@ -334,6 +340,10 @@ def compare(int8_model: bytes, float_model: bytes, inputs: np.ndarray,
     if q_clf.resolution != f_clf.resolution:
         raise ModelFileError(f"the models take different inputs ({q_clf.resolution} and "
                              f"{f_clf.resolution} pixels)", "compare an int8 model with its own float build")
+    if _quantized_share(q_clf) < _quantized_share(f_clf):
+        raise ModelFileError("the int8 model given has fewer int8 tensors than the float model: "
+                             "the two look swapped", "pass the int8 model first, then its float "
+                             "build (effkit quant-report INT8.tflite FLOAT.tflite)")
     if inputs.shape[1:3] != (q_clf.resolution, q_clf.resolution):
         raise DataError(f"inputs are {inputs.shape[1]}x{inputs.shape[2]}, the models take "
                         f"{q_clf.resolution}x{q_clf.resolution}")

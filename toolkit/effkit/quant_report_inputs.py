@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,15 +68,13 @@ class BuildInfo:
     @classmethod
     def beside(cls, model: Path) -> BuildInfo:
         path = Path(model).parent / "build.json"
-        if not path.is_file():
+        if not os.path.lexists(path):  # anything else there: the reader says what it is
             raise UsageError(f"{str(model)!r} is not in an effkit build folder (no build.json beside "
                              "it), so there is no calibration set to reuse", "pass --data DIR with images")
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise DataError(f"cannot read build manifest {str(path)!r} ({exc})",
-                            "pass --data DIR with images") from None
-        if not isinstance(doc, dict) or not isinstance(doc.get("variant"), str):
+        from effkit.manifest import read_document
+
+        doc = read_document(path, "build manifest", "pass --data DIR with images")
+        if not isinstance(doc.get("variant"), str):
             raise DataError(f"{str(path)!r} is not an effkit build manifest", "pass --data DIR with images")
         return cls(path.parent, doc)
 

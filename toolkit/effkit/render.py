@@ -366,9 +366,12 @@ def render_tree(
 
 def load_answers(out_dir: Path) -> dict[str, Any]:
     """The answers a rendered tree was made with (to render it again)."""
+    from effkit.errors import read_regular
+    from effkit.manifest import parse_document
+
     path = Path(out_dir) / ANSWERS_FILE
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return parse_document(read_regular(path, 16 << 20))
     except FileNotFoundError:
         raise OutputError(f"{str(out_dir)!r} has no {ANSWERS_FILE}",
                           "pass a folder that effkit rendered") from None

@@ -13,12 +13,13 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from effkit.errors import DataError
-from effkit.manifest import MANIFEST_NAME, QUANT_REPORT_FILE, Manifest
+from effkit.manifest import MANIFEST_NAME, QUANT_REPORT_FILE, Manifest, read_document
 from effkit.outputs import check_output_dir, staged_dir
 from effkit.report_charts import CHART_TITLES, MISSING, QUANT_ORDER, draw_charts
 from effkit.resources import data_file
@@ -86,14 +87,7 @@ class BuildEntry:
 
 
 def _read_json(path: Path, what: str) -> dict:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"cannot read {what} {str(path)!r} ({type(exc).__name__})",
-                        "write it again with effkit") from None
-    if not isinstance(doc, dict):
-        raise DataError(f"{what} {str(path)!r} is not a JSON object", "write it again with effkit")
-    return doc
+    return read_document(path, what, "write it again with effkit")
 
 
 def load_build(folder: Path) -> BuildEntry:
@@ -105,7 +99,7 @@ def load_build(folder: Path) -> BuildEntry:
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(f"{str(folder)!r} is not a folder", "pass build folders written by 'effkit build'")
-    if not (folder / MANIFEST_NAME).is_file():
+    if not os.path.lexists(folder / MANIFEST_NAME):  # anything else: the reader says what it is
         raise DataError(f"{str(folder)!r} is not an effkit build folder (no {MANIFEST_NAME})",
                         "pass folders written by 'effkit build'")
     manifest = Manifest.read(folder)
@@ -114,7 +108,7 @@ def load_build(folder: Path) -> BuildEntry:
     results: dict[str, dict | None] = {}
     for kind, fname in KINDS.items():
         path = folder / fname
-        res = _read_json(path, f"{kind} results") if path.is_file() else None
+        res = _read_json(path, f"{kind} results") if os.path.lexists(path) else None
         if res is not None and (DOC_KEYS[kind] not in res or not _well_formed(kind, res)):
             raise DataError(f"{str(path)!r} is not an effkit {kind} result",
                             f"write it again with 'effkit {kind} MODEL --save --force'")
@@ -137,7 +131,11 @@ def load_build(folder: Path) -> BuildEntry:
 
 
 def _number(v: object) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    """A measurement: an int or a finite float of sane size (never a bool)."""
+    import math
+
+    return (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            and abs(v) < 1e15)
 
 
 def _well_formed(kind: str, res: dict) -> bool:
@@ -215,8 +213,8 @@ def render_html(entries: Sequence[BuildEntry], charts: dict[str, bytes | None],
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True)
     template = env.from_string(data_file("report.html.jinja").read_text(encoding="utf-8"))
-    machine = next((e.bench["machine"] for e in entries
-                    if e.bench and isinstance(e.bench.get("machine"), dict)), None)
+    machine = next((m for e in entries if e.bench and _machine_ok(m := e.bench.get("machine"))),
+                   None)
     return template.render(
         generated=generated or _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         machine=machine, columns=COLUMNS, text_columns=TEXT_COLUMNS,
@@ -225,6 +223,12 @@ def render_html(entries: Sequence[BuildEntry], charts: dict[str, bytes | None],
         charts=[{"key": key, "title": title, "missing": MISSING.get(key, ""),
                  "png": base64.b64encode(charts[key]).decode("ascii") if charts.get(key) else None}
                 for key, title in (CHART_TITLES | _quant_titles(entries)).items()])
+
+
+def _machine_ok(machine: object) -> bool:
+    """A bench record's machine with the fields the page shows (a hand-edited one may lack them)."""
+    return (isinstance(machine, dict) and isinstance(machine.get("cpu"), str)
+            and _number(machine.get("cores")))
 
 
 def _quant_key(index: int) -> str:
@@ -265,7 +269,6 @@ def build_report(folders: Sequence[Path], out: Path, force: bool = False) -> Rep
     ``report.json`` into ``out`` (staged, then renamed into place)."""
     if not folders:
         raise DataError("no build folders given", "pass one or more folders written by 'effkit build'")
-    check_output_dir(out, force)
     seen: set[Path] = set()
     entries = []
     for f in folders:
@@ -273,6 +276,7 @@ def build_report(folders: Sequence[Path], out: Path, force: bool = False) -> Rep
         if key not in seen:
             seen.add(key)
             entries.append(load_build(Path(f)))
+    check_output_dir(out, force, inputs=folders)  # never in, around or as a folder it reads
     entries.sort(key=_sort_key)
     charts = draw_charts(entries) | _quant_charts(entries)
     page = render_html(entries, charts)

@@ -15,7 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from effkit.errors import DataError, UsageError
-from effkit.preprocess import ImageTooLargeError, list_images, load_image, opened_image, to_rgb
+from effkit.preprocess import (
+    ImageTooLargeError,
+    list_images,
+    load_image,
+    opened_image,
+    to_rgb,
+    upright,
+)
 from effkit.variants import Variant
 
 # Augmentation (training only).
@@ -173,7 +180,7 @@ def _decode_for_training(path: bytes, resolution: np.int64) -> np.ndarray:
     side = 2 * int(resolution)
     with opened_image(Path(path.decode())) as img:
         img.draft("RGB", (side, side))
-        return np.asarray(to_rgb(img), dtype=np.uint8)
+        return np.asarray(to_rgb(upright(img)), dtype=np.uint8)
 
 
 def _inference_pixels(path: bytes, resolution: np.int64) -> np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from effkit.errors import VariantError
+from effkit.errors import VariantError, WeightsError
 
 
 @dataclass(frozen=True)
@@ -172,3 +172,24 @@ def get_variant(name: str) -> Variant:
             f"unknown variant {name!r}",
             f"choose one of {', '.join(VARIANTS)} (see 'effkit variants')",
         ) from None
+
+
+# No EfficientNet-Lite weight is larger than lite4's classifier (1280 x 1000 = 1.28 M values);
+# a weights file declaring a tensor far beyond this is damaged or hostile and is refused
+# before anything is allocated. Files are read up to MAX_WEIGHTS_BYTES (lite4 float32: 52 MB).
+MAX_WEIGHT_ELEMENTS = 1 << 24
+MAX_WEIGHTS_BYTES = 1 << 30
+
+
+def check_weight_shape(shape, source: str) -> None:
+    """WeightsError when a weights file declares a tensor no variant needs (before reading it)."""
+    import math
+
+    dims = [int(d) for d in shape]
+    if any(d < 0 for d in dims) or any(d > MAX_WEIGHT_ELEMENTS for d in dims) \
+            or math.prod(dims) > MAX_WEIGHT_ELEMENTS:
+        shown = " x ".join(str(d) if d < 10**12 else f"{str(d)[:6]}...({len(str(d))} digits)"
+                           for d in dims[:6])
+        raise WeightsError(f"{source} declares a {shown} weight, larger than any "
+                           "EfficientNet-Lite variant has", "pass an intact weights file for "
+                           "the variant")

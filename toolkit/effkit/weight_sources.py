@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from effkit.errors import WeightsError
-from effkit.variants import OFFICIAL_CHECKPOINT_URL, Variant
+from effkit.variants import MAX_WEIGHTS_BYTES, OFFICIAL_CHECKPOINT_URL, Variant, check_weight_shape
 
 KINDS = ("pth", "official-ckpt", "keras", "random")
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -217,6 +217,11 @@ def _read_keras_file(path: Path) -> dict[str, list[np.ndarray]]:
             is_zip = fh.read(4) == _ZIP_MAGIC
         if is_zip:
             with zipfile.ZipFile(path) as zf:
+                declared = zf.getinfo("model.weights.h5").file_size  # the zip bomb's claim
+                if declared > MAX_WEIGHTS_BYTES:
+                    raise WeightsError(f"{str(path)!r} unpacks to {declared:,} bytes of weights, "
+                                       "more than any EfficientNet-Lite variant has",
+                                       "pass an intact .keras file for the variant")
                 handle: Any = io.BytesIO(zf.read("model.weights.h5"))
         else:
             handle = path
@@ -229,10 +234,13 @@ def _read_keras_file(path: Path) -> dict[str, list[np.ndarray]]:
             for name, group in h5["layers"].items():
                 variables = group.get("vars")
                 if variables is not None and len(variables):
-                    groups[f"layers/{name}"] = [np.asarray(variables[str(i)])
-                                                for i in range(len(variables))]
+                    datasets = [variables[str(i)] for i in range(len(variables))]
+                    for d in datasets:  # declared shapes, checked before anything is read
+                        check_weight_shape(getattr(d, "shape", None) or (),
+                                           f"{str(path)!r} ({name})")
+                    groups[f"layers/{name}"] = [np.asarray(d) for d in datasets]
             return groups
-    except (OSError, KeyError, zipfile.BadZipFile) as exc:
+    except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile) as exc:
         raise WeightsError(f"cannot read Keras weights {str(path)!r}: {exc}",
                            "pass a .weights.h5 or .keras file saved by effkit") from None
 

@@ -198,6 +198,11 @@ def load_weights(
         values = _values_from_keras(model, src.path, src.payload)
         info = WeightsInfo("keras", str(src.path), f"Keras weights {src.path.name}",
                            sha256=src.sha256)
+    for var, value in values:  # NaN/inf weights would be blamed on the calibration data later
+        if not np.isfinite(np.asarray(value, dtype=np.float64)).all():
+            raise WeightsError(f"the weights {str(src.path)!r} hold NaN or infinite values "
+                               f"(first in {var.path!r})", "pass intact weights; re-export them "
+                               "from a model that trained without diverging")
     for var, value in values:
         var.assign(value)
     return info

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from effkit.calibration import cache_root
-from effkit.errors import OutputError, WeightsError
+from effkit.errors import OutputError, WeightsError, read_regular
 from effkit.outputs import staged_dir, write_file_atomic
 from effkit.variants import OFFICIAL_CHECKPOINT_URL, Variant
 
@@ -60,6 +60,10 @@ MAX_EXTRACTED_BYTES = 2 << 30
 MAX_MEMBERS = 256
 CHUNK = 1 << 16
 TIMEOUT_S = 30.0
+# The whole download, however slowly bytes arrive (TIMEOUT_S bounds each silent wait only):
+# a server trickling a byte every few seconds never trips TIMEOUT_S. The .part is kept, so
+# running the command again resumes it.
+DEADLINE_S = 3600.0
 
 # on_progress(done_bytes, total_bytes or 0, url): called as the download advances.
 ProgressFn = Callable[[int, int, str], None]
@@ -130,9 +134,11 @@ def cached(variant: Variant) -> CachedWeights:
 
 def read_source(folder: Path) -> dict | None:
     """The provenance record of a fetched checkpoint folder, or None (not fetched by effkit)."""
+    from effkit.manifest import parse_document
+
     path = Path(folder) / SOURCE_FILE
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
+        record = parse_document(read_regular(path, 1 << 20))
     except (OSError, ValueError):
         return None
     if not isinstance(record, dict) or not list(Path(folder).glob("*.index")):
@@ -269,12 +275,13 @@ def _download(url: str, part: Path, variant: Variant, progress: ProgressFn) -> i
         done = have if resumed else 0
         meta = {"url": url, "etag": response.headers.get("ETag"),
                 "last_modified": response.headers.get("Last-Modified"), "total": total}
+        deadline = time.monotonic() + DEADLINE_S
         with _writable(part, "ab" if resumed else "wb") as out:
             _write_json(meta_path, meta)
             progress(done, total, url)
             while True:
                 try:
-                    chunk = response.read(CHUNK)
+                    chunk = response.read1(CHUNK)  # what has arrived: the deadline is checked
                 except (OSError, http.client.HTTPException):
                     out.flush()  # the error reports (and the next run resumes at) the real size
                     raise _interrupted(url, part, total, variant) from None
@@ -282,10 +289,20 @@ def _download(url: str, part: Path, variant: Variant, progress: ProgressFn) -> i
                     break
                 done += len(chunk)
                 if done > MAX_DOWNLOAD_BYTES:
+                    out.close()
+                    meta_path.unlink(missing_ok=True)
+                    _discard(part)  # refused: nothing of it is kept
                     raise WeightsError(f"{url} is larger than {MAX_DOWNLOAD_BYTES:,} bytes",
                                        "check EFFKIT_WEIGHTS_URL")
                 out.write(chunk)
                 progress(done, total, url)
+                if time.monotonic() > deadline:
+                    out.flush()
+                    raise WeightsError(
+                        f"the download of {url} did not finish within {DEADLINE_S:g} s "
+                        f"({done:,}{f' of {total:,}' if total else ''} bytes arrived; the "
+                        "server is sending too slowly)",
+                        f"run the same command again to resume it, or {manual_route(variant)}")
     size = part.stat().st_size
     if total and size != total:
         raise _interrupted(url, part, total, variant)

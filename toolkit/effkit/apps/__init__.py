@@ -12,6 +12,10 @@ from collections.abc import Iterable
 from effkit.errors import TemplateError
 from effkit.variants import Variant
 
+# Embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069): they make the text
+# after them display in another order, so "exe.txt" can show as "txt.exe"; never in a name.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
 
 def check_text(value: object, what: str, max_length: int, *, allowed: Iterable[str] = (),
                format_chars: bool = False) -> str:
@@ -31,6 +35,11 @@ def check_text(value: object, what: str, max_length: int, *, allowed: Iterable[s
                             f"shorten the {what}")
     permitted = set(allowed)
     for pos, ch in enumerate(value):
+        if ch in BIDI_CONTROLS:
+            raise TemplateError(f"the {what} {value[:40]!r} contains U+{ord(ch):04X} "
+                                f"({unicodedata.name(ch)}) at position {pos}, which reorders "
+                                "the text around it (a spoofed name)",
+                                f"use a {what} without bidirectional override characters")
         if ch.isprintable() or ch in permitted or (format_chars and unicodedata.category(ch) == "Cf"):
             continue
         name = unicodedata.name(ch, "control character")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,6 +60,10 @@ KOTLIN_HARD_KEYWORDS = frozenset("""
     as break class continue do else false for fun if in interface is null object package return
     super this throw true try typealias typeof val var when while
     """.split())
+# Package roots owned by the platform: java.* cannot be defined outside the JDK (the JVM
+# throws SecurityException "Prohibited package name"), kotlin.* only inside the Kotlin
+# standard library, android.* belongs to the framework.
+RESERVED_ROOTS = frozenset({"java", "kotlin", "android"})
 # Android: each segment starts with a letter; letters, digits and underscores only.
 _SEGMENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 # effkit's own bound: each part becomes a folder name of the generated project, and file
@@ -79,6 +84,10 @@ def validate_app_id(app_id: object) -> str:
     segments = app_id.split(".")
     if len(segments) < 2:
         raise TemplateError(f"application id {app_id!r} has a single part", _APP_ID_HINT)
+    if segments[0] in RESERVED_ROOTS:
+        raise TemplateError(f"application id {app_id!r} starts with {segments[0]!r}, a package "
+                            "reserved for the platform (the JVM refuses java.*, Kotlin kotlin.*, "
+                            "Android android.*)", "use your own domain, e.g. com.example.lite1")
     for segment in segments:
         if not segment:
             raise TemplateError(f"application id {app_id!r} has an empty part", _APP_ID_HINT)
@@ -119,7 +128,9 @@ def android_string_resource(text: str) -> str:
     XML escaping (``& < >``) plus Android's resource escapes: backslash, both quotes,
     ``@`` and ``?`` at the start (else read as references), newline and tab as ``\\n``
     and ``\\t``; the whole value is double-quoted so aapt2 keeps leading, trailing and
-    repeated spaces. Use with ``formatted="false"`` so ``%`` needs no escaping.
+    repeated spaces. Use with ``formatted="false"`` so ``%`` needs no escaping. Invisible
+    format characters (joiners, zero-width spaces) are written as ``\\uXXXX``, which aapt2
+    reads back as the same character.
     """
     out = []
     for i, ch in enumerate(text):
@@ -141,6 +152,8 @@ def android_string_resource(text: str) -> str:
             out.append("&lt;")
         elif ch == ">":
             out.append("&gt;")
+        elif unicodedata.category(ch) == "Cf":  # invisible (ZWJ, ZWSP, marks): visible in the XML
+            out.append(f"\\u{ord(ch):04x}")
         else:
             out.append(ch)
     return '"' + "".join(out) + '"'

@@ -31,6 +31,12 @@ def _check_model(path: Path) -> Path:
     return Path(path)
 
 
+def check_model_name(model_name: object) -> str:
+    """The model name the Pi scripts print and the README titles: visible text, no tab or
+    control character (the build checks it before any work)."""
+    return check_text(model_name, "model name", MAX_NAME_LENGTH)
+
+
 def coral_context(*, model_name: str, variant: Variant, labels: list[str],
                   has_edgetpu: bool) -> dict:
     """The answers the ``coral/`` templates use (plain JSON-able values)."""
@@ -63,7 +69,7 @@ def render_coral_app(
     ModelFileError for a missing or non-TFLite model, OutputError for an existing
     non-empty ``out_dir`` without ``force``.
     """
-    model_name = check_text(model_name, "model name", MAX_NAME_LENGTH)
+    model_name = check_model_name(model_name)
     labels = Labels.of(labels)
     extra: dict[str, Path | bytes] = {
         CPU_MODEL_FILE: _check_model(cpu_model),

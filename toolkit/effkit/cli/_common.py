@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _markup_escape
 
 from effkit.convert import import_tensorflow_quietly  # noqa: F401 - the commands' import
 from effkit.errors import EffkitError
@@ -36,12 +36,22 @@ def _flags_without_a_type() -> None:
     TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
 
 
+def escape(text: object) -> str:
+    """User text (paths, names, labels, messages quoting them) for the terminal: rich markup
+    shown as given, and control and format characters (escape sequences, bell, bidi
+    overrides) shown as ``\\x1b``-style escapes instead of acting on the terminal."""
+    from effkit.errors import visible
+
+    return _markup_escape(visible(str(text)))
+
+
 _flags_without_a_type()
 console = Console()
 err_console = Console(stderr=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one machine-readable JSON document on stdout.")]
-ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing non-empty output.")]
+ForceOpt = Annotated[bool, typer.Option(
+    "--force", help="Replace an existing non-empty output that effkit wrote.")]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
 ModelArg = Annotated[Path, typer.Argument(help="A .tflite model file.", show_default=False)]
 
@@ -56,7 +66,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def handle_errors(fn: F) -> F:
-    """Turn EffkitError, Ctrl-C and SIGTERM into one stderr line and a non-zero exit.
+    """Turn EffkitError, Ctrl-C and SIGTERM/SIGHUP/SIGQUIT into one stderr line and a non-zero exit.
 
     Set EFFKIT_DEBUG=1 to see the traceback instead.
     """
@@ -83,7 +93,7 @@ def handle_errors(fn: F) -> F:
                     "completed before it: " + ", ".join(map(str, outputs.WRITTEN)))
             err_console.print(f"[bold red]interrupted:[/] {escape(done)}.", highlight=False,
                               soft_wrap=True)
-            raise typer.Exit(code=143 if isinstance(exc, outputs.Terminated) else 130) from None
+            raise typer.Exit(code=getattr(exc, "exit_code", 130)) from None
         for note in outputs.NOTES:
             err_console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
         return value
@@ -92,8 +102,11 @@ def handle_errors(fn: F) -> F:
 
 
 def print_json(doc: Any) -> None:
-    """Write a JSON document to stdout (no rich markup, no wrapping)."""
-    sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n")
+    """Write a JSON document to stdout (no rich markup, no wrapping), always valid UTF-8: a
+    path holding bytes that are not UTF-8 (``-o $'out\\xff'``, kept by Python as lone
+    surrogates) shows U+FFFD there instead of a raw byte."""
+    text = json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
+    sys.stdout.write(text.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
     sys.stdout.flush()
 
 

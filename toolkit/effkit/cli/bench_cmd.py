@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from effkit.cli._common import (
@@ -15,6 +14,7 @@ from effkit.cli._common import (
     ModelArg,
     console,
     err_console,
+    escape,
     handle_errors,
     print_json,
     save_option,

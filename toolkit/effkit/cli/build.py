@@ -129,8 +129,7 @@ def build(
 def _edgetpu_notes(out_dir: Path, doc: dict) -> None:
     """The compiler route when effkit chose Docker by itself; the closing warning when the
     Edge TPU model could not be made (on stderr, so --json stays one document)."""
-    from rich.markup import escape
-
+    from effkit.cli._common import escape
     from effkit.edgetpu.stage import closing_warning
 
     note = (doc.get("edgetpu") or {}).get("compiler_note") or ""
@@ -148,8 +147,9 @@ NEXT_STEPS = {
 
 
 def _summary(result) -> None:
-    from rich.markup import escape
     from rich.table import Table
+
+    from effkit.cli._common import escape
 
     doc = result.manifest
     table = Table(title=f"effkit build: {doc.variant} -> {doc.target}", show_header=True)

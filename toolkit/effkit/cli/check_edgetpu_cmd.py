@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from effkit.cli._common import JsonOpt, ModelArg, console, handle_errors, print_json
+from effkit.cli._common import JsonOpt, ModelArg, console, escape, handle_errors, print_json
 
 MinRuntimeOpt = Annotated[int | None, typer.Option(
     "--min-runtime", min=1,
@@ -32,8 +31,9 @@ def check_edgetpu(
     Exit status 0 when every op is predicted to run on the Edge TPU, 1 otherwise.
     """
     from effkit.api import check_edgetpu
+    from effkit.edgetpu.logmodel import parse_version
 
-    if compiler_version is not None and not compiler_version.split(".")[0].isdigit():
+    if compiler_version is not None and parse_version(compiler_version) is None:
         from effkit.errors import UsageError
 
         raise UsageError(f"--compiler-version {compiler_version!r} is not a version",

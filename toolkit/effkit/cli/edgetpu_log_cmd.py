@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from effkit.cli._common import JsonOpt, console, handle_errors, print_json
+from effkit.cli._common import JsonOpt, console, escape, handle_errors, print_json
 from effkit.cli.compile_cmd import size_text
 
 

@@ -6,10 +6,9 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from effkit.cli._common import JsonOpt, ModelArg, console, handle_errors, print_json
+from effkit.cli._common import JsonOpt, ModelArg, console, escape, handle_errors, print_json
 from effkit.errors import UsageError
 
 MetadataJsonOpt = Annotated[bool, typer.Option(

@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from effkit.cli._common import ForceOpt, JsonOpt, ModelArg, console, handle_errors, print_json
+from effkit.cli._common import ForceOpt, JsonOpt, ModelArg, console, escape, handle_errors, print_json
 from effkit.errors import OutputError, UsageError
-from effkit.outputs import write_file_atomic
+from effkit.outputs import check_path_usable, write_file_atomic
 from effkit.variants import NORM_MEAN, NORM_STD
 
 LabelsOpt = Annotated[Path, typer.Option("--labels", help="Labels file: one class name per line, "
@@ -65,11 +64,15 @@ def metadata(
 
     target = out if out is not None else model.with_name(f"{model.stem}_metadata.tflite")
     data = load_model_file(model)
+    check_path_usable(target)  # a symlink loop, a dangling link, a name over 255 bytes
     if target.exists() and target.is_dir():
         raise OutputError(f"output {str(target)!r} is a folder", "give --out a file name")
     if target.exists() and not force:
         raise OutputError(f"output {str(target)!r} already exists",
                           "pass --force to replace it, or choose another --out")
+    if target.resolve() == Path(labels).resolve():
+        raise OutputError(f"output {str(target)!r} is the labels file it reads",
+                          "choose another --out")
     if not _folder(target).is_dir():
         raise OutputError(f"output folder {str(_folder(target))!r} does not exist",
                           "create it first")
@@ -86,7 +89,7 @@ def metadata(
     result = create_for_inference(data, model_info=info, norm_mean=norm_mean, norm_std=norm_std,
                                   labels=label_list)
     verify(result, label_list)
-    write_file_atomic(target, result, force=True)  # replacing was refused above without --force
+    write_file_atomic(target, result, force=force)  # without --force, never a file made meanwhile
     report = {
         "model": str(model),
         "output": str(target),

@@ -6,10 +6,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from effkit.cli._common import ForceOpt, JsonOpt, ModelArg, console, err_console, handle_errors, print_json
+from effkit.cli._common import (
+    ForceOpt,
+    JsonOpt,
+    ModelArg,
+    console,
+    err_console,
+    escape,
+    handle_errors,
+    print_json,
+)
 
 
 @handle_errors

@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from effkit.cli._common import ForceOpt, JsonOpt, console, err_console, handle_errors, print_json
+from effkit.cli._common import ForceOpt, JsonOpt, console, err_console, escape, handle_errors, print_json
 
 
 @handle_errors

@@ -100,7 +100,7 @@ def train(
             note = f"finished epochs are kept in {out / CHECKPOINT_DIR}; continue with --resume"
         else:
             note = "no epoch had finished, nothing to resume"
-        from rich.markup import escape
+        from effkit.cli._common import escape
 
         err_console.print(f"[bold red]interrupted:[/] {escape(note)}", highlight=False)
         raise typer.Exit(code=130) from None
@@ -187,8 +187,9 @@ def _build(result, request, progress) -> dict:
 
 
 def _report(result, summary: dict) -> None:
-    from rich.markup import escape
     from rich.table import Table
+
+    from effkit.cli._common import escape
 
     table = Table(title=f"effkit train: {summary['variant']}, {summary['num_classes']} classes")
     for col in ("class", "train", "val"):

@@ -6,10 +6,9 @@ from dataclasses import asdict as as_dict
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from effkit.cli._common import JsonOpt, console, handle_errors, print_json
+from effkit.cli._common import JsonOpt, console, escape, handle_errors, print_json
 from effkit.errors import UsageError
 
 app = typer.Typer(

@@ -234,10 +234,12 @@ def compile_model(
     +120 for docker, and ``max(20 * timeout_s, 3600)`` with ``search_delegate``,
     which compiles many times); past it the process group is killed.
     """
+    from effkit.errors import read_user_file
+
     model = Path(model_path)
-    if not model.is_file():
-        raise ModelFileError(f"model file {model} does not exist",
-                             "pass the path of a .tflite file")
+    # a regular file under the cap (a FIFO would block the copy below): one line otherwise
+    read_user_file(model, what="model file", hint="pass the path of a .tflite file",
+                   error=ModelFileError)
     if model.suffix != ".tflite":
         raise ModelFileError(f"{model.name} does not end in .tflite",
                              "edgetpu_compiler names its output after a .tflite input; rename it")
@@ -292,10 +294,13 @@ def compile_model(
     try:
         out = work / "out"
         out.mkdir()
+        # The compiler sees a copy of the model in a scratch folder, its output folder and
+        # working folder are scratch too: whatever else it writes (next to its input, into
+        # its working folder) is discarded; only the documented files are moved out below.
+        (work / "in").mkdir()
+        shutil.copyfile(model, work / "in" / model.name)
         on_timeout = None
         if compiler.kind == "docker":
-            (work / "in").mkdir()
-            shutil.copyfile(model, work / "in" / model.name)
             name = f"effkit-edgetpu-{uuid.uuid4().hex[:12]}"
             argv = [*_docker_run_prefix(compiler, name=name, mount=work), *flags, *extra_args,
                     "-o", "/work/out", f"/work/in/{model.name}"]
@@ -304,7 +309,7 @@ def compile_model(
                 _run([compiler.path, "kill", name], timeout_s=30)
         else:
             argv = [compiler.path, *flags, *extra_args, "-o", str(out),
-                    str(model.resolve())]
+                    str(work / "in" / model.name)]
         try:
             run = _run(argv, timeout_s=process_timeout_s, cwd=work, on_timeout=on_timeout)
         except OSError as exc:

@@ -246,24 +246,45 @@ class CompilerLog:
         }
 
 
+# Counts, sizes, versions and times in a compiler log fit in 18 digits; more is not a count.
+_MAX_DIGITS = 18
+
+
+def parse_count(text: str) -> int | None:
+    """A non-negative integer written in ASCII digits (at most 18), else ``None``. The one
+    reader of numbers in compiler output: ``str.isdigit`` accepts superscripts ("²") that
+    ``int`` refuses, and ``int`` refuses 4,301 digits or more with a ValueError."""
+    text = text.strip()
+    if 0 < len(text) <= _MAX_DIGITS and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
 def parse_version(text: str) -> tuple[int, ...] | None:
     """``"16.0.384591198"`` -> ``(16, 0, 384591198)``; ``None`` if it is not a version."""
-    parts = text.strip().split(".")
-    if not parts or not all(p.isdigit() for p in parts):
+    parts = [parse_count(p) for p in text.strip().split(".")]
+    if not parts or None in parts:
         return None
-    return tuple(int(p) for p in parts)
+    return tuple(parts)  # type: ignore[arg-type]
 
 
 def parse_size(text: str) -> int | None:
-    """``"7.37MiB"`` -> 7727738 bytes (the compiler prints two decimals); ``None`` if unreadable."""
+    """``"7.37MiB"`` -> 7727738 bytes (the compiler prints two decimals); ``None`` if unreadable
+    (not a plain decimal number, inf, nan, negative, or more than 2**62 bytes)."""
+    import math
+
     value = text.strip()
     for unit in sorted(_SIZE_UNITS, key=len, reverse=True):
         if value.endswith(unit):
             number = value[: -len(unit)].strip()
+            if not (0 < len(number) <= 2 * _MAX_DIGITS and number.isascii()):
+                return None
             try:
-                return round(float(number) * _SIZE_UNITS[unit])
+                size = float(number) * _SIZE_UNITS[unit]
             except ValueError:
                 return None
+            return round(size) if math.isfinite(size) and 0 <= size < 2**62 else None
+    return None
     return None
 
 

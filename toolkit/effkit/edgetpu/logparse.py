@@ -34,6 +34,7 @@ from effkit.edgetpu.logmodel import (
     ModelLog,
     OperatorRow,
     RunSummary,
+    parse_count,
     parse_size,
     parse_version,
 )
@@ -45,23 +46,21 @@ __all__ = ["FAILURE_HINTS", "STATUS_MAPPED", "CompilerLog", "DelegateSearch", "M
 
 def _int_after(line: str, prefix: str) -> int | None:
     rest = line[len(prefix):].strip().rstrip(".").split()
-    return int(rest[0]) if rest and rest[0].isdigit() else None
+    return parse_count(rest[0]) if rest else None
 
 
 def _table_row(line: str) -> OperatorRow | None:
     parts = line.split(None, 2)
-    if len(parts) != 3 or not parts[1].isdigit():
+    count = parse_count(parts[1]) if len(parts) == 3 else None
+    if count is None:
         return None
     name = parts[0]
     if not (name[0].isalpha() and name.replace("_", "").replace("-", "").isalnum()):
         return None
-    return OperatorRow(operator=name, count=int(parts[1]), status=parts[2].strip())
+    return OperatorRow(operator=name, count=count, status=parts[2].strip())
 
 
-def _count(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
-
-
+MAX_LOG_BYTES = 64 << 20  # a delegate-search log of a large model is about 1 MB
 _MEM = "memory {} for caching model parameters:"
 _MODEL_FIELDS = {
     "Input model:": ("input_model", str),
@@ -73,10 +72,10 @@ _MODEL_FIELDS = {
     "On-chip " + _MEM.format("available"): ("on_chip_available_bytes", parse_size),
     "Off-chip memory used for streaming uncached model parameters:":
         ("off_chip_used_bytes", parse_size),
-    "Number of Edge TPU subgraphs:": ("subgraphs", _count),
-    "Total number of operations:": ("ops_total", _count),
-    "Number of operations that will run on Edge TPU:": ("ops_tpu", _count),
-    "Number of operations that will run on CPU:": ("ops_cpu", _count),
+    "Number of Edge TPU subgraphs:": ("subgraphs", parse_count),
+    "Total number of operations:": ("ops_total", parse_count),
+    "Number of operations that will run on Edge TPU:": ("ops_tpu", parse_count),
+    "Number of operations that will run on CPU:": ("ops_cpu", parse_count),
     "Operation log:": ("operation_log", str),
     # operation log (<stem>_edgetpu.log)
     "Input:": ("input_model", str),
@@ -382,7 +381,9 @@ def parse_log(text: str) -> CompilerLog:
 
 def parse_log_file(path: str | os.PathLike[str]) -> CompilerLog:
     """Read a log as UTF-8 (undecodable bytes replaced) and parse it."""
-    return parse_log(Path(path).read_bytes().decode("utf-8", "replace"))
+    from effkit.errors import read_regular
+
+    return parse_log(read_regular(path, MAX_LOG_BYTES).decode("utf-8", "replace"))
 
 
 def read_log_file(path: str | os.PathLike[str]) -> CompilerLog:
@@ -391,7 +392,7 @@ def read_log_file(path: str | os.PathLike[str]) -> CompilerLog:
     from effkit.errors import UsageError, read_user_file
 
     p = Path(path)
-    data = read_user_file(p, what="log file",
+    data = read_user_file(p, what="log file", limit=MAX_LOG_BYTES,
                           hint="pass a saved edgetpu_compiler console log or *_edgetpu.log")
     if b"\0" in data[:4096]:
         raise UsageError(f"{str(p)!r} is a binary file, not a compiler log",

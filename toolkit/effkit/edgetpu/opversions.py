@@ -77,8 +77,10 @@ REFUSALS: tuple[VersionRefusal, ...] = (
 
 
 def _major(compiler_version: str | None) -> int:
-    head = (compiler_version or LATEST_COMPILER).split(".")[0]
-    return int(head) if head.isdigit() else int(LATEST_COMPILER.split(".")[0])
+    from effkit.edgetpu.logmodel import parse_count
+
+    head = parse_count((compiler_version or LATEST_COMPILER).split(".")[0])
+    return head if head is not None else int(LATEST_COMPILER.split(".")[0])
 
 
 def ceiling(op: str, compiler_version: str | None = None) -> VersionRefusal | None:
