@@ -232,19 +232,51 @@ def main() -> None:
             raise SystemExit(f"unknown spec {spec!r}")
 
 
+def _setting(r: dict) -> str:
+    """A short name for a row's calibration: ``real100``, or the distillation settings
+    that differ from DistillSettings() (``shipped`` rows name their stored settings)."""
+    from effkit.distill import DistillSettings
+
+    text = r.get("settings") if r["spec"] in ("shipped", "default") or r["spec"].startswith("npz:") \
+        else (r["spec"][8:] if r["spec"].startswith("distill:") else None)
+    if not text:
+        return r["spec"]
+    base = json.loads(DistillSettings().key())
+    doc = json.loads(text)
+    diff = [f"{k}={v}" for k, v in doc.items() if base.get(k) != v and k not in ("count", "steps")]
+    name = f"distilled {doc['count']} x {doc['steps']}" + (f" ({', '.join(diff)})" if diff else "")
+    return f"{r['spec']}: {name}" if r["spec"] in ("shipped", "default") else name
+
+
 def markdown() -> str:
     rows = [json.loads(line) for line in JSONL.read_text().splitlines() if line.strip()]
-    lines = ["| variant | tag | calibration | images | choose: agree | choose: KL | choose: drop | "
-             "held out: float top-1 | held out: int8 top-1 | held out: drop | held out: agree | "
-             "held out: KL | logits range (int8) |", "|" + "---|" * 13]
-    for r in rows:
-        c, h = r["choose"], r["held_out"]
-        lines.append(f"| {r['variant']} | {r['tag']} | {r['spec']} | {r['images']} | "
-                     f"{100 * c['agreement']:.1f}% | {c['kl']:.4f} | {c['drop_points']:+.1f} | "
-                     f"{100 * h['float_top1']:.1f}% | {100 * h['quant_top1']:.1f}% | "
-                     f"{h['drop_points']:+.1f} | "
-                     f"{100 * h['agreement']:.1f}% | {h['kl']:.4f} | {r['int8_logits_range']} |")
-    return "\n".join(lines) + "\n"
+    out = ["## Exploration (lite0): the choosing half only\n",
+           "| calibration | images | agreement | KL | cosine | top-1 drop (points) | int8 logits range | "
+           "median top prob of the set | data s |", "|" + "---|" * 9]
+    for r in (r for r in rows if r["tag"] == "explore"):
+        c = r["choose"]
+        out.append(f"| {_setting(r)} | {r['images']} | {100 * c['agreement']:.1f}% | {c['kl']:.4f} | "
+                   f"{c['cosine']:.4f} | {c['drop_points']:+.1f} | {r['int8_logits_range']} | "
+                   f"{r['calibration_top_prob_median']} | {r['data_seconds']} |")
+    for tags, title in ((("final", "before"), "Held-out half: the shipped sets against 100 real photos"),
+                        (("finetuned",), "Weights without a shipped set (effkit train), held-out half")):
+        chosen = [r for r in rows if r["tag"] in tags]
+        for variant in dict.fromkeys(r["variant"] for r in chosen):
+            out += [f"\n## {title}: {variant}\n",
+                    "| calibration | images | float top-1 | int8 top-1 | drop (points) | agreement | KL | "
+                    "cosine | data s |", "|" + "---|" * 9]
+            mine = [r for r in chosen if r["variant"] == variant]
+            for r in mine:
+                h = r["held_out"]
+                tops = (f"{100 * h['float_top1']:.1f}% | {100 * h['quant_top1']:.1f}% | "
+                        f"{h['drop_points']:+.1f}" if "drop_points" in h else "- | - | -")
+                name = ("issue 11 set: " if r["tag"] == "before" else "") + _setting(r)
+                out.append(f"| {name} | {r['images']} | {tops} | {100 * h['agreement']:.1f}% | "
+                           f"{h['kl']:.4f} | {h['cosine']:.4f} | {r['data_seconds']} |")
+            commands = "; ".join(f"`{c}`" for c in dict.fromkeys(r["command"] for r in mine))
+            versions = ", ".join(f"{k} {v}" for k, v in mine[0]["versions"].items())
+            out.append(f"\n{commands} ({mine[0]['date']}; {versions})")
+    return "\n".join(out) + "\n"
 
 
 if __name__ == "__main__":
