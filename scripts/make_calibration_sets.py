@@ -1,14 +1,14 @@
 """Make the distilled calibration sets that ship inside the wheel (issue 11).
 
 For each variant with bundled weights (lite0, lite1, lite2): build the Keras model, load
-the bundled weights, distill the default set with effkit's own code (effkit.distill,
-default DistillSettings) and write it as uint8 pixels with its key to
+the bundled weights, distill the set with effkit's own code (effkit.distill,
+SHIPPED_SETTINGS) and write it as uint8 pixels with its key to
 toolkit/effkit/data/distilled-<variant>.npz. A build whose weights hash to the same
-fingerprint with the default settings uses the shipped set instead of distilling.
+fingerprint uses the shipped set instead of distilling (unless other settings are asked for).
 
     .venv/bin/python scripts/make_calibration_sets.py [lite0,lite1,lite2]
 
-Run it again only when the weights, the architecture or DistillSettings change (the
+Run it again only when the weights, the architecture or SHIPPED_SETTINGS change (the
 key then no longer matches and builds fall back to distilling and caching).
 """
 
@@ -26,8 +26,8 @@ def main(names: list[str]) -> None:
     import tensorflow as tf
 
     from effkit import __version__, pixel_sets
-    from effkit.calibration import DistillSettings, set_key
-    from effkit.distill import distill, micro_batch_for
+    from effkit.calibration import set_key
+    from effkit.distill import SHIPPED_SETTINGS, distill, micro_batch_for
     from effkit.model import build_model
     from effkit.variants import get_variant
     from effkit.weights import load_weights
@@ -36,7 +36,7 @@ def main(names: list[str]) -> None:
         variant = get_variant(name)
         model = build_model(variant)
         info = load_weights(model, variant)
-        settings = DistillSettings()
+        settings = SHIPPED_SETTINGS
         start = time.perf_counter()
         pixels = pixel_sets.to_pixels(distill(model, variant, settings), variant.norm_mean,
                                       variant.norm_std)

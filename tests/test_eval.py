@@ -263,3 +263,33 @@ def test_save_writes_eval_json_into_the_build_folder(builds, files_layout, tmp_p
     loose.write_bytes(model.read_bytes())
     assert run(loose, "--data", files_layout, "--limit", 2, "--save").exit_code == 0
     assert json.loads((tmp_path / "m.eval.json").read_text())["count"] == 2
+
+
+@pytest.mark.slow
+def test_fidelity_reads_the_int8_logits_and_agrees_with_eval_compare(builds, images):
+    """The logits read from the int8 model are the ones its 8-bit softmax turned into its
+    scores, and effkit.evaluate.fidelity counts agreement as `effkit eval --compare` does."""
+    from effkit.evaluate import LabelledImage as Item
+    from effkit.evaluate import (
+        Predictor,
+        TFLiteClassifier,
+        agreement,
+        evaluate_many,
+        fidelity,
+        softmax,
+    )
+    from effkit.preprocess import iter_images
+
+    int8 = TFLiteClassifier(builds["int8"] / "model.tflite", xnnpack=False, preserve_all_tensors=True)
+    f32 = TFLiteClassifier(builds["float32"] / "model.tflite")
+    items = [Item(p, 0) for p in images[:12]]
+    a, b = evaluate_many([Predictor(f32.scores, f32.resolution),
+                          Predictor(int8.scores, int8.resolution)], items)
+    pixels = [px for _, px in iter_images(images[:12], int8.resolution)]
+    pairs = [int8.scores_and_logits(px) for px in pixels]
+    for scores, logits in pairs:
+        assert np.abs(softmax(logits) - scores).max() <= 2 / 256
+    f = fidelity(np.stack([f32.scores(px) for px in pixels]), np.stack([s for s, _ in pairs]),
+                 quant_probs=softmax(np.stack([lg for _, lg in pairs])))
+    assert f.images == 12 and f.agreement == agreement(a, b).agreement
+    assert 0 <= f.kl < 0.5 and 0.9 < f.cosine <= 1.0 + 1e-9

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from effkit.distill import DistillSettings
+from effkit.distill import SHIPPED_SETTINGS, DistillSettings
 from effkit.errors import DataError
 from effkit.preprocess import LoadReport, iter_images, list_images, normalize
 from effkit.variants import Variant
@@ -130,35 +130,38 @@ def distilled(model, variant: Variant, settings: DistillSettings | None = None,
               progress: Progress | None = None, use_cache: bool = True) -> CalibrationSet:
     """Calibration inputs distilled from the model's own batch-norm statistics.
 
-    In order: the set shipped with effkit for these exact weights and settings (the
-    bundled lite0-2 weights), the cache, a fresh distillation (then cached). All three
-    hold uint8 pixels, so every route gives the converter the same values.
+    In order: the set shipped with effkit for these exact weights (the bundled lite0-2
+    weights; made with ``SHIPPED_SETTINGS`` when ``settings`` is None, else only when the
+    shipped set was made with ``settings``), the cache, a fresh distillation with
+    ``settings`` or the cheaper ``DistillSettings()`` (then cached). All three hold uint8
+    pixels, so every route gives the converter the same values.
     """
     from effkit import pixel_sets
 
-    settings = settings or DistillSettings()
     start = time.perf_counter()
-    wanted = set_key(model, variant, settings)
+    chosen = settings or DistillSettings()
 
-    def done(pixels: np.ndarray, origin: str, where: Path | None) -> CalibrationSet:
+    def done(pixels: np.ndarray, used: DistillSettings, origin: str, where: Path | None) -> CalibrationSet:
         if progress:
-            progress(settings.count, settings.count)
+            progress(used.count, used.count)
         return CalibrationSet(normalize(pixels, variant.norm_mean, variant.norm_std), "distilled",
-                              settings.key(), cache=str(where) if where else None,
+                              used.key(), cache=str(where) if where else None,
                               seconds=time.perf_counter() - start, origin=origin)
 
+    wanted = set_key(model, variant, chosen)
     if use_cache:
-        shipped = pixel_sets.shipped_path(variant.name)
-        found = pixel_sets.read_matching(shipped, wanted, variant.input_shape)
+        ship = settings or SHIPPED_SETTINGS
+        ship_key = wanted if ship == chosen else set_key(model, variant, ship)
+        found = pixel_sets.read_matching(pixel_sets.shipped_path(variant.name), ship_key, variant.input_shape)
         if found is not None:
-            return done(found, "shipped", None)
+            return done(found, ship, "shipped", None)
         cached = cache_root() / "distilled" / f"{wanted.file_stem()}.npz"
         found = pixel_sets.read_matching(cached, wanted, variant.input_shape)
         if found is not None:
-            return done(found, "cache", cached)
+            return done(found, chosen, "cache", cached)
     from effkit.distill import distill
 
-    pixels = pixel_sets.to_pixels(distill(model, variant, settings, progress),
+    pixels = pixel_sets.to_pixels(distill(model, variant, chosen, progress),
                                   variant.norm_mean, variant.norm_std)
     where = None
     if use_cache:
@@ -167,4 +170,4 @@ def distilled(model, variant: Variant, settings: DistillSettings | None = None,
             pixel_sets.write(where, pixels, wanted)
         except OSError:
             where = None  # read-only home: work without a cache
-    return done(pixels, "distilled now", where)
+    return done(pixels, chosen, "distilled now", where)

@@ -210,11 +210,28 @@ class TFLiteClassifier:
 
     def scores(self, pixels: np.ndarray) -> np.ndarray:
         """Dequantized class scores for one image."""
-        out = self.raw(pixels).reshape(-1)
-        if self.output["dtype"] == np.float32:
-            return out
-        scale, zero = self.output["quantization"]
-        return (out.astype(np.float32) - zero) * scale
+        return _dequantized(self.raw(pixels).reshape(-1), self.output)
+
+    def logits_detail(self) -> dict:
+        """The tensor details of the logits: the input of the model's last SOFTMAX op."""
+        ops = [op for op in self.interpreter._get_ops_details() if op["op_name"] == "SOFTMAX"]
+        if not ops:
+            raise ModelFileError("the model has no SOFTMAX op to read logits from")
+        return self.interpreter._get_tensor_details(int(ops[-1]["inputs"][0]), 0)
+
+    def scores_and_logits(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Dequantized class scores and logits (see :meth:`logits_detail`) for one image, as
+        the model computed them. Needs ``preserve_all_tensors=True, xnnpack=False``."""
+        detail = self.logits_detail()
+        scores = self.scores(pixels)
+        return scores, _dequantized(self.interpreter.get_tensor(detail["index"]).reshape(-1), detail)
+
+
+def _dequantized(values: np.ndarray, detail: dict) -> np.ndarray:
+    if values.dtype == np.float32:
+        return values
+    scale, zero = detail["quantization"]
+    return (values.astype(np.float32) - zero) * scale
 
 
 def _normalization(data: bytes) -> tuple[float, float]:
@@ -345,6 +362,72 @@ def agreement(a: EvalResult, b: EvalResult) -> Agreement:
                    for p, q in zip(a.predictions, b.predictions, strict=True) if p["top5"][0] != q["top5"][0])
     n = len(a.predictions)
     return Agreement((n - len(differ)) / n if n else 0.0, n, differ)
+
+
+@dataclass(frozen=True)
+class Fidelity:
+    """How faithfully a quantized model keeps its float model's answers on the same images.
+
+    ``agreement``: share of images where both models' top-1 is the same class. ``kl``: mean
+    KL(float || quantized) of the class probabilities, in nats. ``cosine``: mean cosine
+    similarity of the two output vectors. ``float_top1``/``quant_top1`` when labels are given.
+    """
+
+    images: int
+    agreement: float
+    kl: float
+    cosine: float
+    float_top1: float | None = None
+    quant_top1: float | None = None
+
+    @property
+    def drop_points(self) -> float | None:
+        if self.float_top1 is None or self.quant_top1 is None:
+            return None
+        return 100 * (self.float_top1 - self.quant_top1)
+
+    def to_dict(self) -> dict:
+        out = {"images": self.images, "agreement": round(self.agreement, 4),
+               "kl": round(self.kl, 5), "cosine": round(self.cosine, 5)}
+        if self.drop_points is not None:
+            out |= {"float_top1": round(self.float_top1, 4), "quant_top1": round(self.quant_top1, 4),
+                    "drop_points": round(self.drop_points, 2)}
+        return out
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = np.asarray(logits, dtype=np.float64)
+    z = np.exp(z - z.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
+
+
+def fidelity(float_scores: np.ndarray, quant_scores: np.ndarray,
+             float_probs: np.ndarray | None = None, quant_probs: np.ndarray | None = None,
+             labels: np.ndarray | None = None) -> Fidelity:
+    """Fidelity of a quantized model to its float model over the same N images.
+
+    ``*_scores`` (N, classes) are what each model outputs (top-1 and agreement come from
+    them, ties to the lower class index as in :func:`evaluate_many`; cosine too).
+    ``*_probs`` are the probabilities the KL is taken on; by default the scores. An 8-bit
+    softmax output holds exact zeros, so pass the softmax of the quantized model's own
+    logits there (:meth:`TFLiteClassifier.softmax_input`) for a finite KL.
+    """
+    a = np.asarray(float_scores, dtype=np.float64)
+    b = np.asarray(quant_scores, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 2 or not len(a):
+        raise ValueError(f"need two (N, classes) score arrays of one shape, got {a.shape} and {b.shape}")
+    p = np.asarray(a if float_probs is None else float_probs, dtype=np.float64)
+    q = np.asarray(b if quant_probs is None else quant_probs, dtype=np.float64)
+    tiny = np.finfo(np.float64).tiny
+    kl = np.sum(np.where(p > 0, p * (np.log(np.maximum(p, tiny)) - np.log(np.maximum(q, tiny))), 0), axis=1)
+    cos = np.sum(a * b, axis=1) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), tiny)
+    top_a, top_b = np.argmax(a, axis=1), np.argmax(b, axis=1)
+    out = Fidelity(len(a), float(np.mean(top_a == top_b)), float(np.mean(kl)), float(np.mean(cos)))
+    if labels is not None:
+        labels = np.asarray(labels)
+        out = Fidelity(out.images, out.agreement, out.kl, out.cosine,
+                       float(np.mean(top_a == labels)), float(np.mean(top_b == labels)))
+    return out
 
 
 def keras_predictor(model, mean: float = NORM_MEAN,

@@ -314,7 +314,7 @@ def run(plan: BuildPlan, progress: ProgressFn | None = None) -> BuildResult:
         weights = load_weights(model, variant, plan.weights)
     if options.quant == "int8" and calib_set is None:
         with clock.stage("calibration") as tick:
-            settings = calib.DistillSettings()
+            settings = None  # the shipped set for the bundled weights, else DistillSettings()
             if req.calibration_size:
                 settings = calib.DistillSettings(count=req.calibration_size)
             calib_set = calib.distilled(model, variant, settings, tick)

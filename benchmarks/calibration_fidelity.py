@@ -1,0 +1,287 @@
+"""Issue 22: which calibration keeps the float model's answers, chosen on one half of the
+photos and reported on the other.
+
+    nice -n 15 python benchmarks/calibration_fidelity.py lite0 shipped real100 \\
+        distill:count=64,steps=100 --snapshots 50,100 --tag explore
+
+The split (written into every result): ../shared/data/imagenet-dev sorted by file name,
+even positions (0, 2, ...) = the *choosing* half, odd positions = the *held-out* half, 250
+photos each. Settings are compared on the choosing half only; the held-out figures are
+for the report.
+
+Calibrations (one spec each):
+  * ``shipped``: the set shipped in the wheel (effkit/data/distilled-<variant>.npz);
+  * ``realN``: N photos of the choosing half, spread evenly (as ``effkit build
+    --calibration`` picks them);
+  * ``distill:k=v,...``: a set distilled now with effkit.distill.DistillSettings(k=v...);
+    with ``--snapshots 50,100`` (constant rate only) also every smaller set of whole
+    batches at those steps (step k of a longer run is exactly a k-step run);
+  * ``npz:PATH``: a pixel set written by effkit.pixel_sets;
+  * ``default``: what the first build of weights without a shipped set calibrates on
+    (distilled now with DistillSettings(), timed).
+
+``--weights model.weights.h5`` (from ``effkit train``) measures a fine-tuned model: its
+classes are not ImageNet's, so only agreement and KL (on the same photos).
+
+Each calibration gets a full-integer build exactly as ``effkit build`` makes it (pinned
+uint8 input) and is measured on all 500 photos with effkit.evaluate.fidelity: top-1
+against the labels, top-1 agreement with the float Keras model, mean KL(float || int8)
+of the probabilities (int8: the softmax of the int8 model's own logits, since its 8-bit
+softmax output holds exact zeros) and the cosine of the two output vectors. Also the
+logits range the converter chose and the float logits' range on the calibration set.
+
+One JSON line per calibration goes to benchmarks/results/calibration_fidelity.jsonl;
+``--markdown`` rewrites calibration_fidelity.md from it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import replace
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+# ../shared/data next to the checkout; EFFKIT_SHARED_DATA for a checkout elsewhere (a worktree).
+SHARED = Path(os.environ.get("EFFKIT_SHARED_DATA") or ROOT.parent / "shared" / "data")
+RESULTS = ROOT / "benchmarks" / "results"
+JSONL = RESULTS / "calibration_fidelity.jsonl"
+SPLIT = ("imagenet-dev sorted by file name; even positions (0, 2, ...) choose, odd positions "
+         "(1, 3, ...) are held out; 250 photos each")
+
+
+def split(items: list) -> tuple[list[int], list[int]]:
+    """Positions of the choosing half and of the held-out half (items sorted by file name)."""
+    order = sorted(range(len(items)), key=lambda i: items[i].path.name)
+    return order[0::2], order[1::2]
+
+
+def parse_settings(text: str):
+    from dataclasses import fields
+
+    from effkit.distill import DistillSettings
+
+    types = {f.name: f.type for f in fields(DistillSettings)}
+    kw = {}
+    for pair in filter(None, text.split(",")):
+        k, v = pair.split("=")
+        kind = types[k]
+        kw[k] = (v.lower() in ("1", "true", "yes") if kind in (bool, "bool")
+                 else int(v) if kind in (int, "int") else float(v) if kind in (float, "float") else v)
+    return DistillSettings(**kw)
+
+
+class Bench:
+    def __init__(self, variant_name: str, weights: Path | None = None):
+        from effkit.evaluate import imagenet_style, wnid_index_from_tsv
+        from effkit.model import build_model, logits_model
+        from effkit.preprocess import iter_images, normalize
+        from effkit.variants import get_variant
+        from effkit.weights import load_weights
+
+        self.variant = get_variant(variant_name)
+        classes = 1000
+        if weights is not None:  # effkit train's output: labels.txt next to the weights
+            from effkit.labels import Labels
+
+            classes = len(Labels.from_file(weights.parent / "labels.txt"))
+        self.model = build_model(self.variant, num_classes=classes)
+        load_weights(self.model, self.variant, weights)
+        self.logits_model = logits_model(self.model)
+        index = wnid_index_from_tsv(SHARED / "imagenet_classes.tsv")
+        self.items = imagenet_style(SHARED / "imagenet-dev", index)
+        loaded = dict(iter_images([it.path for it in self.items], self.variant.resolution))
+        if len(loaded) != len(self.items):
+            raise SystemExit("some imagenet-dev photos could not be read")
+        self.pixels = np.stack([loaded[it.path] for it in self.items])
+        # Other weights classify into other classes: label-free measures only.
+        self.labels = np.array([it.label for it in self.items]) if weights is None else None
+        self.choose, self.held = split(self.items)
+        x = normalize(self.pixels, self.variant.norm_mean, self.variant.norm_std)
+        self.float_logits = self.logits_model.predict(x, batch_size=25, verbose=0).astype(np.float64)
+        from effkit.evaluate import softmax
+
+        self.float_probs = softmax(self.float_logits)
+
+    def real(self, n: int) -> np.ndarray:
+        from effkit.calibration import pick_evenly
+        from effkit.preprocess import normalize
+
+        chosen = pick_evenly(list(self.choose), n)
+        return normalize(self.pixels[chosen], self.variant.norm_mean, self.variant.norm_std)
+
+    def measure(self, inputs: np.ndarray) -> dict:
+        from effkit.convert import ConvertOptions, convert, pin_input_range
+        from effkit.evaluate import TFLiteClassifier, fidelity, softmax
+
+        v = self.variant
+        start = time.perf_counter()
+        tflite = convert(self.model, ConvertOptions(), pin_input_range(inputs, v.norm_mean, v.norm_std))
+        clf = TFLiteClassifier(tflite, threads=2, xnnpack=False, preserve_all_tensors=True)
+        pairs = [clf.scores_and_logits(px) for px in self.pixels]
+        scores = np.stack([p[0] for p in pairs])
+        q_probs = softmax(np.stack([p[1] for p in pairs]))
+        detail = clf.logits_detail()
+        scale, zero = detail["quantization"]
+        info = np.iinfo(detail["dtype"])
+        calib_logits = self.logits_model.predict(inputs, batch_size=8, verbose=0)
+        out = {"seconds_convert_and_run": round(time.perf_counter() - start, 1),
+               "int8_logits_range": [round((info.min - zero) * scale, 2),
+                                     round((info.max - zero) * scale, 2)],
+               "calibration_float_logits": [round(float(calib_logits.min()), 2),
+                                            round(float(calib_logits.max()), 2)],
+               "calibration_top_prob_median": round(float(np.median(softmax(calib_logits).max(1))), 3)}
+        for name, idx in (("choose", self.choose), ("held_out", self.held),
+                          ("all", list(range(len(self.items))))):
+            labels = None if self.labels is None else self.labels[idx]
+            out[name] = fidelity(self.float_probs[idx], scores[idx], quant_probs=q_probs[idx],
+                                 labels=labels).to_dict()
+        return out
+
+
+def versions() -> dict:
+    import tensorflow as tf
+
+    return {"python": sys.version.split()[0], "tensorflow": tf.__version__,
+            "ai-edge-litert": metadata.version("ai-edge-litert"),
+            "effkit": metadata.version("effkit")}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("variant")
+    ap.add_argument("specs", nargs="+")
+    ap.add_argument("--snapshots", default="", help="steps at which to also measure (constant rate)")
+    ap.add_argument("--tag", default="", help="a name for this run in the results")
+    ap.add_argument("--weights", type=Path, help="other weights (effkit train's model.weights.h5, "
+                    "labels.txt next to it): agreement and KL only")
+    ap.add_argument("--keep", type=Path, help="save each distilled set (uint8 .npy) in this folder")
+    args = ap.parse_args()
+    from effkit import pixel_sets
+    from effkit.distill import distill
+    from effkit.preprocess import normalize
+
+    bench = Bench(args.variant, args.weights)
+    v = bench.variant
+    common = {"variant": v.name, "tag": args.tag, "weights": str(args.weights or "bundled"),
+              "split": SPLIT, "versions": versions(),
+              "date": datetime.date.today().isoformat(), "cpus": os.cpu_count(),
+              "command": "python benchmarks/calibration_fidelity.py " + " ".join(sys.argv[1:])}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+
+    def report(spec: str, inputs: np.ndarray, made_s: float, **extra) -> None:
+        row = common | {"spec": spec, "images": len(inputs), "data_seconds": round(made_s, 1)} | extra
+        row |= bench.measure(inputs)
+        print(json.dumps({k: row[k] for k in ("spec", "images", "choose", "held_out",
+                                              "int8_logits_range", "calibration_float_logits")}), flush=True)
+        with open(JSONL, "a") as fh:
+            fh.write(json.dumps(row) + "\n")
+
+    all_snaps = [int(s) for s in args.snapshots.split(",") if s]
+    for spec in args.specs:
+        start = time.perf_counter()
+        if spec == "shipped" or spec.startswith("npz:"):
+            found = pixel_sets.read(pixel_sets.shipped_path(v.name) if spec == "shipped" else Path(spec[4:]))
+            report(spec, normalize(found[0], v.norm_mean, v.norm_std), 0.0,
+                   settings=found[1]["key"]["settings"])
+        elif spec.startswith("real"):
+            report(spec, bench.real(int(spec[4:])), 0.0)
+        elif spec == "default":  # what a first build of weights without a shipped set does
+            from effkit.calibration import distilled
+
+            found = distilled(bench.model, v, None, use_cache=False)
+            report(spec, found.inputs, time.perf_counter() - start, settings=found.detail)
+        elif spec.startswith("distill:"):
+            s = parse_settings(spec[8:])
+            snaps = [k for k in all_snaps if k < s.steps] if s.schedule == "constant" else []
+            kept: dict[int, dict[int, np.ndarray]] = {}
+
+            def keep(first: int, step: int, x, kept=kept, snaps=snaps) -> None:
+                if step in snaps:
+                    kept.setdefault(step, {})[first] = x.numpy()
+
+            final = distill(bench.model, v, s, on_step=keep if snaps else None)
+            made = time.perf_counter() - start
+            as_pixels = pixel_sets.to_pixels(final, v.norm_mean, v.norm_std)
+            rounded = normalize(as_pixels, v.norm_mean, v.norm_std)
+            if args.keep:  # pictures: kept outside the project
+                args.keep.mkdir(parents=True, exist_ok=True)
+                digest = hashlib.sha256(s.key().encode()).hexdigest()[:12]
+                np.save(args.keep / f"{v.name}-{digest}.npy", as_pixels)
+            sizes = [n for n in range(s.batch, s.count + 1, s.batch)] if snaps else [s.count]
+            for step in [*snaps, s.steps]:
+                for n in sizes:
+                    if step == s.steps:
+                        arr = rounded[:n]
+                    else:
+                        parts = [kept[step][f] for f in sorted(kept[step]) if f < n]
+                        arr = normalize(pixel_sets.to_pixels(np.concatenate(parts), v.norm_mean, v.norm_std),
+                                        v.norm_mean, v.norm_std)
+                    sub = replace(s, count=n, steps=step)
+                    report(f"distill:{sub.key()}", arr, made, settings=sub.key(),
+                           from_run=spec)
+        else:
+            raise SystemExit(f"unknown spec {spec!r}")
+
+
+def _setting(r: dict) -> str:
+    """A short name for a row's calibration: ``real100``, or the distillation settings
+    that differ from DistillSettings() (``shipped`` rows name their stored settings)."""
+    from effkit.distill import DistillSettings
+
+    text = r.get("settings") if r["spec"] in ("shipped", "default") or r["spec"].startswith("npz:") \
+        else (r["spec"][8:] if r["spec"].startswith("distill:") else None)
+    if not text:
+        return r["spec"]
+    base = json.loads(DistillSettings().key())
+    doc = json.loads(text)
+    diff = [f"{k}={v}" for k, v in doc.items() if base.get(k) != v and k not in ("count", "steps")]
+    name = f"distilled {doc['count']} x {doc['steps']}" + (f" ({', '.join(diff)})" if diff else "")
+    return f"{r['spec']}: {name}" if r["spec"] in ("shipped", "default") else name
+
+
+def markdown() -> str:
+    rows = [json.loads(line) for line in JSONL.read_text().splitlines() if line.strip()]
+    out = ["## Exploration (lite0): the choosing half only\n",
+           "| calibration | images | agreement | KL | cosine | top-1 drop (points) | int8 logits range | "
+           "median top prob of the set | data s |", "|" + "---|" * 9]
+    for r in (r for r in rows if r["tag"] == "explore"):
+        c = r["choose"]
+        out.append(f"| {_setting(r)} | {r['images']} | {100 * c['agreement']:.1f}% | {c['kl']:.4f} | "
+                   f"{c['cosine']:.4f} | {c['drop_points']:+.1f} | {r['int8_logits_range']} | "
+                   f"{r['calibration_top_prob_median']} | {r['data_seconds']} |")
+    for tags, title in ((("final", "before"), "Held-out half: the shipped sets against 100 real photos"),
+                        (("finetuned",), "Weights without a shipped set (effkit train), held-out half")):
+        chosen = [r for r in rows if r["tag"] in tags]
+        for variant in dict.fromkeys(r["variant"] for r in chosen):
+            out += [f"\n## {title}: {variant}\n",
+                    "| calibration | images | float top-1 | int8 top-1 | drop (points) | agreement | KL | "
+                    "cosine | data s |", "|" + "---|" * 9]
+            mine = [r for r in chosen if r["variant"] == variant]
+            for r in mine:
+                h = r["held_out"]
+                tops = (f"{100 * h['float_top1']:.1f}% | {100 * h['quant_top1']:.1f}% | "
+                        f"{h['drop_points']:+.1f}" if "drop_points" in h else "- | - | -")
+                name = ("issue 11 set: " if r["tag"] == "before" else "") + _setting(r)
+                out.append(f"| {name} | {r['images']} | {tops} | {100 * h['agreement']:.1f}% | "
+                           f"{h['kl']:.4f} | {h['cosine']:.4f} | {r['data_seconds']} |")
+            commands = "; ".join(f"`{c}`" for c in dict.fromkeys(r["command"] for r in mine))
+            versions = ", ".join(f"{k} {v}" for k, v in mine[0]["versions"].items())
+            out.append(f"\n{commands} ({mine[0]['date']}; {versions})")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--markdown"]:
+        (RESULTS / "calibration_fidelity.md").write_text(markdown())
+        print(markdown())
+    else:
+        main()
