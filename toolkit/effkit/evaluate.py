@@ -410,7 +410,7 @@ def fidelity(float_scores: np.ndarray, quant_scores: np.ndarray,
     them, ties to the lower class index as in :func:`evaluate_many`; cosine too).
     ``*_probs`` are the probabilities the KL is taken on; by default the scores. An 8-bit
     softmax output holds exact zeros, so pass the softmax of the quantized model's own
-    logits there (:meth:`TFLiteClassifier.softmax_input`) for a finite KL.
+    logits there (from :meth:`TFLiteClassifier.scores_and_logits`) for a finite KL.
     """
     a = np.asarray(float_scores, dtype=np.float64)
     b = np.asarray(quant_scores, dtype=np.float64)
