@@ -30,12 +30,35 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-MIRROR = "http://deb.debian.org/debian"
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 # What the rendered scripts and install.sh --dry-run need: bash and coreutils for the
 # script, dpkg for `dpkg --print-architecture`, base-files for /etc/os-release.
 PACKAGES = ("base-files", "bash", "coreutils", "dpkg", "sed", "grep", "python3", "python3-numpy",
             "python3-pil")
+
+
+def debian_mirror() -> str:
+    """The Debian archive this machine's apt already uses (EFFKIT_DEBIAN_MIRROR overrides):
+    the first URI ending in /debian in /etc/apt/sources.list.d/*.sources or a sources.list.
+    The userland comes from the same place as the host's own packages (its proxy or local
+    mirror included)."""
+    if os.environ.get("EFFKIT_DEBIAN_MIRROR"):
+        return os.environ["EFFKIT_DEBIAN_MIRROR"].rstrip("/")
+    apt = Path("/etc/apt")
+    for path in [*sorted((apt / "sources.list.d").glob("*.sources")), apt / "sources.list",
+                 *sorted((apt / "sources.list.d").glob("*.list"))]:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        for line in text.splitlines():
+            words = line.split("#", 1)[0].split()
+            if words[:1] not in (["URIs:"], ["deb"]):  # deb822 and one-line formats
+                continue
+            for uri in (w.rstrip("/") for w in words[1:] if "://" in w):
+                if uri.endswith("/debian"):
+                    return uri
+    raise RuntimeError("no Debian archive in /etc/apt: set EFFKIT_DEBIAN_MIRROR to one")
 
 
 @dataclass(frozen=True)
@@ -51,7 +74,7 @@ def cache_root() -> Path:
 
 
 def cache_key(suite: str, arch: str, packages: tuple[str, ...], wheel_sha256: str) -> str:
-    text = "\n".join([suite, arch, MIRROR, *sorted(packages), wheel_sha256])
+    text = "\n".join([suite, arch, debian_mirror(), *sorted(packages), wheel_sha256])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -73,7 +96,7 @@ def download_debs(apt_dir: Path, suite: str, arch: str, packages: tuple[str, ...
     (apt_dir / "var" / "lib" / "apt" / "lists" / "partial").mkdir(parents=True)
     (apt_dir / "status").write_text("")
     (apt_dir / "etc" / "apt" / "sources.list").write_text(
-        f"deb [arch={arch} signed-by={KEYRING}] {MIRROR} {suite} main\n")
+        f"deb [arch={arch} signed-by={KEYRING}] {debian_mirror()} {suite} main\n")
     _apt(apt_dir, arch, "update")
     _apt(apt_dir, arch, "install", "--download-only", "-y", *packages)
     return sorted((apt_dir / "var" / "cache" / "apt" / "archives").glob("*.deb"))
