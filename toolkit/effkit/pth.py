@@ -24,7 +24,7 @@ import io
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -154,11 +154,12 @@ def _load_one(buf: io.BytesIO, storages: dict[str, _Storage]) -> Any:
 
 def _materialize(ref: _TensorRef) -> np.ndarray:
     storage = ref.storage
+    data = storage.root.data if isinstance(storage, _StorageView) else storage.data
+    assert data is not None  # every storage is read before tensors are built
     if isinstance(storage, _StorageView):
-        flat = storage.root.data[storage.offset: storage.offset + storage.size]
+        flat = data[storage.offset: storage.offset + storage.size]
     else:
-        flat = storage.data
-    assert flat is not None  # every storage is read before tensors are built
+        flat = data
     if len(ref.size) != len(ref.stride):
         raise WeightsError("corrupt .pth tensor record: size and stride lengths differ", _HINT)
     if any(s < 0 for s in ref.size) or any(s < 0 for s in ref.stride) or ref.offset < 0:
@@ -215,13 +216,13 @@ def read_pth(path: str | Path) -> dict[str, np.ndarray]:
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
             IndexError, KeyError, MemoryError, OverflowError) as exc:
         raise WeightsError(
-            f"{str(path)!r} is not a legacy PyTorch .pth file ({exc or type(exc).__name__})",
+            f"{str(path)!r} is not a legacy PyTorch .pth file ({str(exc) or type(exc).__name__})",
             _HINT,
         ) from None
     if not isinstance(keys, list):
         raise WeightsError(f"{str(path)!r}: corrupt storage key list", _HINT)
 
-    order = "<" if little_endian else ">"
+    order: Literal["<", ">"] = "<" if little_endian else ">"
     for key in keys:
         storage = storages.get(str(key))
         header = buf.read(8)
