@@ -15,6 +15,7 @@ compiled model last.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import signal
@@ -317,38 +318,39 @@ def compile_model(
                                           _platform_note() or INSTALL_HINT) from None
         console = run.stdout + (("\n" + run.stderr) if run.stderr.strip() else "")
         report = parse_log(console)
-        common = {"returncode": run.returncode, "stdout": run.stdout, "stderr": run.stderr,
-                  "report": report, "argv": tuple(argv)}
+        failed = functools.partial(EdgeTPUCompileFailed, returncode=run.returncode,
+                                   stdout=run.stdout, stderr=run.stderr, report=report,
+                                   argv=tuple(argv))
 
         if run.timed_out:
-            raise EdgeTPUCompileFailed(
+            raise failed(
                 f"edgetpu_compiler did not finish within {process_timeout_s:g} s and was stopped",
-                FAILURE_HINTS["timeout"], kind="timeout", **common)
+                FAILURE_HINTS["timeout"], kind="timeout")
         rc = run.returncode or 0
         if rc < 0 or (compiler.kind == "docker" and rc > 128 and rc - 128 in (6, 9, 11)):
             sig = -rc if rc < 0 else rc - 128
-            raise EdgeTPUCompileFailed(
+            raise failed(
                 f"edgetpu_compiler crashed (killed by {_signal_name(sig)})",
                 "run `effkit check-edgetpu` on the model; the compiler may not handle one of "
-                "its ops, or the machine ran out of memory", kind="crashed", **common)
+                "its ops, or the machine ran out of memory", kind="crashed")
         if rc != 0 or report.status == "failed":
             reason, kind = _failure_message(report, run)
             status = f"exit status {rc}" if rc else "exit status 0"
-            raise EdgeTPUCompileFailed(f"edgetpu_compiler failed ({status}): {reason}",
-                                       FAILURE_HINTS.get(kind), kind=kind, **common)
+            raise failed(f"edgetpu_compiler failed ({status}): {reason}",
+                         FAILURE_HINTS.get(kind), kind=kind)
 
         produced = [out / f"{n}.tflite" for n in names]
         missing = [p.name for p in produced if not p.is_file()]
         if missing:
-            raise EdgeTPUCompileFailed(
+            raise failed(
                 f"edgetpu_compiler reported no error but did not write {missing[0]}",
                 "see the console log; run `effkit check-edgetpu` on the model",
-                kind="missing-output", **common)
+                kind="missing-output")
         for p in produced:
             if not file_has_tflite_identifier(p):
-                raise EdgeTPUCompileFailed(
+                raise failed(
                     f"edgetpu_compiler wrote {p.name}, but it is not a TFLite model",
-                    "see the console log", kind="bad-output", **common)
+                    "see the console log", kind="bad-output")
 
         op_log_files = [out / f"{n}.log" for n in names if (out / f"{n}.log").is_file()]
         op_reports = [parse_log_file(p) for p in op_log_files]

@@ -13,10 +13,13 @@ from __future__ import annotations
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from effkit.edgetpu.locate import CompilerChoice, choose_compiler, finish_hint
 from effkit.errors import OutputError, UsageError
+
+if TYPE_CHECKING:
+    from effkit.edgetpu.compiler import CompileResult
 
 EDGETPU_PREFIX = "model_edgetpu"
 
@@ -66,14 +69,13 @@ def not_compiled(check: dict, reason: str, *, finish: bool) -> dict:
             "finish": finish_hint() if finish else None}
 
 
-def compile_section(check: dict, choice: CompilerChoice | Any, model_path: Path, folder: Path,
+def compile_section(check: dict, choice: CompilerChoice, model_path: Path, folder: Path,
                     *, timeout_s: float, num_segments: int | None,
-                    min_runtime_version: int | None) -> tuple[dict, Any]:
+                    min_runtime_version: int | None) -> tuple[dict, CompileResult]:
     """Compile ``model_path`` into ``folder``, re-attach its metadata; the section and result."""
     from effkit.edgetpu.compiler import compile_model
 
-    compiler = getattr(choice, "compiler", choice)
-    result = compile_model(model_path, folder, compiler=compiler, timeout_s=timeout_s,
+    result = compile_model(model_path, folder, compiler=choice.compiler, timeout_s=timeout_s,
                            num_segments=num_segments, min_runtime_version=min_runtime_version)
     reattach_metadata(result.compiled_paths, model_path.read_bytes())
     section = {"check": check, "compiled": True, "status": "compiled",
