@@ -16,9 +16,10 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -53,11 +54,14 @@ class CalibrationSet:
                 **({"origin": self.origin} if self.origin else {})}
 
 
-def pick_evenly(paths: list[Path], size: int) -> list[Path]:
-    """``size`` paths spread evenly over a sorted list (deterministic, class-balanced for
-    folder-per-class or class-named files)."""
+_T = TypeVar("_T")
+
+
+def pick_evenly(paths: Sequence[_T], size: int) -> list[_T]:
+    """``size`` items (paths, indices) spread evenly over a sorted list (deterministic,
+    class-balanced for folder-per-class or class-named files)."""
     if len(paths) <= size:
-        return paths
+        return list(paths)
     idx = np.linspace(0, len(paths) - 1, size).round().astype(int)
     return [paths[i] for i in idx]
 

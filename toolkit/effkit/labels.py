@@ -10,9 +10,10 @@ decided here.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 from effkit.errors import LabelsError, read_user_file
 from effkit.resources import data_file
@@ -22,8 +23,10 @@ MAX_LABELS_BYTES = 16 << 20  # 80,000 labels of 200 characters
 
 
 @dataclass(frozen=True)
-class Labels:
-    """The class names in output order; ``source`` names where they came from (for errors)."""
+class Labels(Sequence[str]):
+    """The class names in output order; ``source`` names where they came from (for errors).
+
+    A sequence of str, so it goes wherever a list of names does."""
 
     names: tuple[str, ...]
     source: str = "labels"
@@ -32,7 +35,7 @@ class Labels:
         _check_names(self.names)
 
     @classmethod
-    def of(cls, labels: Labels | Iterable[str], source: str = "labels") -> Labels:
+    def of(cls, labels: Iterable[str], source: str = "labels") -> Labels:
         """Labels from a Python sequence (checked), or the same Labels unchanged."""
         if isinstance(labels, Labels):
             return labels
@@ -93,7 +96,11 @@ class Labels:
     def __iter__(self) -> Iterator[str]:
         return iter(self.names)
 
-    def __getitem__(self, index):
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
         return self.names[index]
 
 

@@ -7,7 +7,7 @@ One module per app: it checks the answers, builds the template context and calls
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from effkit.errors import TemplateError
 from effkit.variants import Variant
@@ -48,7 +48,7 @@ def check_text(value: object, what: str, max_length: int, *, allowed: Iterable[s
     return value
 
 
-def model_answers(*, model_name: str, variant: Variant, labels: list[str]) -> dict:
+def model_answers(*, model_name: str, variant: Variant, labels: Sequence[str]) -> dict:
     """The answers every app template shares: the model, its input and its classes."""
     return {
         "model_name": model_name,

@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -193,7 +194,7 @@ def model_labels(model_bytes: bytes, source: str) -> list[str]:
 
 
 def android_context(*, app_id: str, app_name: str, model_name: str, variant: Variant,
-                    labels: list[str], runtime: str | None = None) -> dict:
+                    labels: Sequence[str], runtime: str | None = None) -> dict:
     """The answers the ``android_template/`` files use (plain JSON-able values), checked."""
     app_id, app_name, model_name = check_app_names(app_id=app_id, app_name=app_name,
                                                    model_name=model_name)
@@ -274,7 +275,11 @@ def golden_files(model_bytes: bytes, top_k: int = 3) -> dict[str, bytes]:
     top = [int(i) for i in np.argsort(-scores, kind="stable")[:top_k]]
     out_step = float(clf.output["quantization"][0]) or 1e-6
     clear = len(top) < 2 or float(scores[top[0]] - scores[top[1]]) > 3 * out_step
-    mean, std = normalization(model_bytes)
+    norm = normalization(model_bytes)
+    if norm is None:
+        raise ModelFileError("the model has no input normalization in its TFLite metadata",
+                             "build it with effkit or attach metadata first")
+    mean, std = norm
     labels = labels_from_model(model_bytes) or []
     labels_bytes = (label_file(model_bytes) or ("", b""))[1]
 
@@ -317,7 +322,7 @@ def golden_files(model_bytes: bytes, top_k: int = 3) -> dict[str, bytes]:
 
 
 def render_android_app(out_dir: Path, *, app_id: str, app_name: str, model_name: str,
-                       variant: Variant, labels: list[str], model_path: Path,
+                       variant: Variant, labels: Sequence[str], model_path: Path,
                        runtime: str | None = None, force: bool = False) -> Path:
     """Render the Android Studio project into ``out_dir`` (complete, or not at all).
 

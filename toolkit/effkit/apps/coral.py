@@ -8,6 +8,7 @@ sample labels for the README) is checked here and escaped by the templates.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from effkit import __version__
@@ -37,7 +38,7 @@ def check_model_name(model_name: object) -> str:
     return check_text(model_name, "model name", MAX_NAME_LENGTH)
 
 
-def coral_context(*, model_name: str, variant: Variant, labels: list[str],
+def coral_context(*, model_name: str, variant: Variant, labels: Sequence[str],
                   has_edgetpu: bool) -> dict:
     """The answers the ``coral/`` templates use (plain JSON-able values)."""
     return {
@@ -56,7 +57,7 @@ def render_coral_app(
     *,
     model_name: str,
     variant: Variant,
-    labels: list[str],
+    labels: Sequence[str],
     cpu_model: Path,
     edgetpu_model: Path | None,
     force: bool = False,
@@ -70,14 +71,14 @@ def render_coral_app(
     non-empty ``out_dir`` without ``force``.
     """
     model_name = check_model_name(model_name)
-    labels = Labels.of(labels)
+    names = Labels.of(labels)
     extra: dict[str, Path | bytes] = {
         CPU_MODEL_FILE: _check_model(cpu_model),
-        LABELS_FILE: labels.to_bytes(),
+        LABELS_FILE: names.to_bytes(),
     }
     if edgetpu_model is not None:
         extra[EDGETPU_MODEL_FILE] = _check_model(edgetpu_model)
-    context = coral_context(model_name=model_name, variant=variant, labels=labels,
+    context = coral_context(model_name=model_name, variant=variant, labels=names,
                             has_edgetpu=edgetpu_model is not None)
     result = render_tree(template_dir("coral"), Path(out_dir), context, force=force,
                          extra_files=extra)
