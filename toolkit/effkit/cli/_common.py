@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -32,6 +32,8 @@ def _flags_without_a_type() -> None:
     def display_type_rich(self, ctx):
         return None if self.is_flag else shown(self, ctx)
 
+    # A marker on the replacement (so a second call keeps the first) and the replacement
+    # itself: attributes typer's types do not declare.
     display_type_rich.effkit_flags = True  # type: ignore[attr-defined]
     TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
 
@@ -56,23 +58,28 @@ OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
 ModelArg = Annotated[Path, typer.Argument(help="A .tflite model file.", show_default=False)]
 
 
-def save_option(kind: str) -> Any:
+def _save_option(kind: str) -> Any:
     """``--save`` for eval/bench: where ``effkit report`` finds the results."""
-    return Annotated[bool, typer.Option(
+    return typer.Option(
         "--save", help=f"Write the results for 'effkit report': {kind}.json in the model's build "
-        f"folder, else MODEL_STEM.{kind}.json beside the model.")]
-
-F = TypeVar("F", bound=Callable[..., Any])
+        f"folder, else MODEL_STEM.{kind}.json beside the model.")
 
 
-def handle_errors(fn: F) -> F:
+SaveEvalOpt = Annotated[bool, _save_option("eval")]
+SaveBenchOpt = Annotated[bool, _save_option("bench")]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn EffkitError, Ctrl-C and SIGTERM/SIGHUP/SIGQUIT into one stderr line and a non-zero exit.
 
     Set EFFKIT_DEBUG=1 to see the traceback instead.
     """
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         from effkit import outputs
 
         del outputs.WRITTEN[:], outputs.NOTES[:]
@@ -98,7 +105,7 @@ def handle_errors(fn: F) -> F:
             err_console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
         return value
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def print_json(doc: Any) -> None:

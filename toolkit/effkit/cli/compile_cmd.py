@@ -132,6 +132,6 @@ def compile_edgetpu(
         for col in ("operator", "count", "status"):
             ops.add_column(col)
         for r in rows:
-            status = f"[green]{escape(r.status)}[/]" if r.mapped else f"[red]{escape(r.status)}[/]"
-            ops.add_row(r.operator, str(r.count), status)
+            cell = f"[green]{escape(r.status)}[/]" if r.mapped else f"[red]{escape(r.status)}[/]"
+            ops.add_row(r.operator, str(r.count), cell)
         console.print(ops)

@@ -12,12 +12,12 @@ from effkit.cli._common import (
     ForceOpt,
     JsonOpt,
     ModelArg,
+    SaveEvalOpt,
     console,
     err_console,
     escape,
     handle_errors,
     print_json,
-    save_option,
 )
 
 SHOW_DISAGREEMENTS = 15
@@ -39,7 +39,7 @@ def eval_(
         "--limit", help="Use at most N images, spread evenly over the folder.")] = None,
     threads: Annotated[int | None, typer.Option(
         "--threads", help="LiteRT CPU threads (default: LiteRT's choice).")] = None,
-    save: save_option("eval") = False,
+    save: SaveEvalOpt = False,
     force: ForceOpt = False,
     json_out: JsonOpt = False,
 ) -> None:

@@ -54,7 +54,7 @@ def quant_report(
     for path in (html, out):
         if path is not None and path.exists() and not force:
             write_file_atomic(path, b"", force)  # raises "already exists ... --force" before the work
-    build = None
+    mixed: tuple[BuildInfo, int, Path] | None = None  # the build, --keep-float, --out
     if keep_float is not None:
         from effkit.mixed_precision import check_target
 
@@ -62,6 +62,7 @@ def quant_report(
             raise UsageError("--keep-float N needs N >= 1 and --out MIXED.tflite")
         build = BuildInfo.beside(model)
         check_target(build.target)
+        mixed = (build, keep_float, out)
     elif out is not None:
         raise UsageError("--out is where --keep-float writes its model", "add --keep-float N, or drop --out")
     int8_bytes, float_bytes = load_model_file(model), load_model_file(float_model)
@@ -77,8 +78,9 @@ def quant_report(
         report = compare(int8_bytes, float_bytes, inputs,
                          lambda done, total: progress.update(task, completed=done, total=total))
     doc = report.to_dict() | {"int8_model": str(model), "float_model": str(float_model), "data": source}
-    if build is not None:
-        doc["mixed"] = _mixed(report, build, int8_bytes, float_bytes, inputs, keep_float, out, force)
+    if mixed is not None:
+        doc["mixed"] = _mixed(report, mixed[0], int8_bytes, float_bytes, inputs, mixed[1], mixed[2],
+                              force)
     if html is not None:
         page = render_html(report, int8_name=str(model), float_name=str(float_model),
                            data_source=f"{source['source']}: {source.get('path')}")
