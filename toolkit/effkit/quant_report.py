@@ -172,9 +172,9 @@ def _ops(interpreter) -> list[_Op]:
 def match_ops(int8_ops: Sequence[_Op], float_ops: Sequence[_Op]
               ) -> tuple[list[tuple[_Op, _Op, str]], list[str]]:
     """Pairs (int8 op, float op, how) and the names of int8 ops left unmatched."""
-    by_name = {}
-    for f in float_ops:
-        by_name.setdefault(f.name, f)
+    by_name: dict[str, _Op] = {}
+    for op in float_ops:
+        by_name.setdefault(op.name, op)
     pairs: dict[int, tuple[_Op, _Op, str]] = {}
     used: set[int] = set()
     for q in int8_ops:
@@ -232,13 +232,13 @@ class _Acc:
         f = _dequantize(f, *f_quant)
         q = _dequantize(raw, *quant)
         scale, zero = quant
-        if scale is not None:
+        if scale is not None and zero is not None:
             info = np.iinfo(raw.dtype)
             r = raw.reshape(-1)
             self.at_limits += int(np.count_nonzero(r == info.min) + np.count_nonzero(r == info.max))
             lo, hi = (info.min - zero - 0.5) * scale, (info.max - zero + 0.5) * scale
         e = f - q
-        if scale is not None:
+        if scale is not None and zero is not None:
             outside = (f < lo) | (f > hi)
             n_out = int(np.count_nonzero(outside))
             if n_out:
@@ -365,7 +365,7 @@ def compare(int8_model: bytes, float_model: bytes, inputs: np.ndarray,
             acc.add(f_clf.interpreter.get_tensor(f.output), fq, q_clf.interpreter.get_tensor(q.output), qq)
         if progress:
             progress(i + 1, len(inputs))
-    by_tensor = {}
+    by_tensor: dict[int, LayerStats] = {}
     layers = []
     for acc, (q, _, how), (scale, zero) in zip(accs, pairs, quant, strict=True):
         snr, exact = acc.snr()

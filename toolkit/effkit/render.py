@@ -308,16 +308,16 @@ def _write_tree(template_root: Path, dest: Path, context: Mapping[str, Any],
                 shutil.copyfile(src, target)
             os.chmod(target, stat.S_IMODE(src.stat().st_mode))
     for rel_name, payload in sorted(extra_files.items()):
-        rel = PurePath(rel_name)
-        if rel.is_absolute() or not rel.parts:
+        extra = PurePath(rel_name)
+        if extra.is_absolute() or not extra.parts:
             raise TemplateError(f"extra file {rel_name!r} is not a relative path")
-        for part in rel.parts:
+        for part in extra.parts:
             _check_segment(part, rel_name)
-        key = rel.as_posix()
+        key = extra.as_posix()
         if key in written or key == ANSWERS_FILE:
             raise TemplateError(f"extra file {key!r} collides with a rendered template file")
         written[key] = "<extra>"
-        target = dest / rel
+        target = dest / extra
         target.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(payload, (bytes, bytearray, memoryview)):
             target.write_bytes(bytes(payload))

@@ -43,21 +43,23 @@ def _png(fig) -> bytes:
 
 def chart_accuracy_latency(entries: Sequence[BuildEntry]) -> bytes | None:
     """Top-1 against CPU latency p50, one line per quantization through the variants."""
-    pts = [e for e in entries if e.top1 is not None and e.p50 is not None]
+    pts = [(e, p50, top1) for e in entries
+           if (p50 := e.p50) is not None and (top1 := e.top1) is not None]
     if not pts:
         return None
     fig, ax = _figure(7.5, 4.8)
-    for quant in sorted({e.quant for e in pts}, key=_quant_rank):
-        series = sorted((e for e in pts if e.quant == quant), key=lambda e: e.p50)
-        xs = [e.p50 for e in series]
-        ys = [100 * e.top1 for e in series]
+    for quant in sorted({e.quant for e, _, _ in pts}, key=_quant_rank):
+        series = sorted((p for p in pts if p[0].quant == quant), key=lambda p: p[1])
+        xs = [p50 for _, p50, _ in series]
+        ys = [100 * top1 for _, _, top1 in series]
         ax.plot(xs, ys, marker="o", linewidth=2, markersize=7, label=quant,
                 color=QUANT_COLORS.get(quant))
-        for e, x, y in zip(series, xs, ys, strict=True):
+        for (e, _, _), x, y in zip(series, xs, ys, strict=True):
             ax.annotate(e.variant, (x, y), textcoords="offset points", xytext=(6, -12), fontsize=9)
+    measured = [e for e, _, _ in pts]
     ax.set_title(CHART_TITLES["accuracy_latency"] + " (measured here)")
-    ax.set_xlabel(f"CPU latency p50 (ms), {_threads_text(pts)}")
-    ax.set_ylabel(f"top-1 (%) on {_data_text(pts)}")
+    ax.set_xlabel(f"CPU latency p50 (ms), {_threads_text(measured)}")
+    ax.set_ylabel(f"top-1 (%) on {_data_text(measured)}")
     ax.grid(True, alpha=0.3)
     ax.legend(title="quantization")
     return _png(fig)
@@ -65,18 +67,17 @@ def chart_accuracy_latency(entries: Sequence[BuildEntry]) -> bytes | None:
 
 def chart_latency(entries: Sequence[BuildEntry]) -> bytes | None:
     """p50 bars with p90 whiskers per variant and quantization; random weights hatched."""
-    pts = [e for e in entries if e.p50 is not None]
+    pts = [(e, e.bench["latency"]) for e in entries if e.bench and e.p50 is not None]
     if not pts:
         return None
-    variants = sorted({e.variant for e in pts})
-    quants = sorted({e.quant for e in pts}, key=_quant_rank)
+    variants = sorted({e.variant for e, _ in pts})
+    quants = sorted({e.quant for e, _ in pts}, key=_quant_rank)
     fig, ax = _figure(7.5, 4.2)
     width = 0.8 / len(quants)
     for j, quant in enumerate(quants):
         for i, v in enumerate(variants):
-            for e in [e for e in pts if e.variant == v and e.quant == quant][:1]:
+            for e, lat in [(e, lat) for e, lat in pts if e.variant == v and e.quant == quant][:1]:
                 x = i + (j - (len(quants) - 1) / 2) * width
-                lat = e.bench["latency"]
                 ax.bar(x, lat["p50"], width * 0.9, color=QUANT_COLORS.get(quant),
                        hatch=None if e.real_weights else "//", edgecolor="white", label=quant)
                 ax.errorbar(x, lat["p50"], yerr=[[0], [max(lat["p90"] - lat["p50"], 0)]],
@@ -86,7 +87,7 @@ def chart_latency(entries: Sequence[BuildEntry]) -> bytes | None:
     ax.set_xticks(range(len(variants)), variants)
     ax.set_ylabel("latency (ms): p50, whisker to p90")
     title = CHART_TITLES["latency"]
-    if any(not e.real_weights for e in pts):
+    if any(not e.real_weights for e, _ in pts):
         title += " (hatched: random weights)"
     ax.set_title(title)
     ax.grid(True, axis="y", alpha=0.3)
@@ -96,30 +97,30 @@ def chart_latency(entries: Sequence[BuildEntry]) -> bytes | None:
 
 def chart_quant_drop(entries: Sequence[BuildEntry]) -> bytes | None:
     """Top-1 of each quantization per variant, for variants measured in two or more."""
-    evald = [e for e in entries if e.top1 is not None]
-    variants = sorted(v for v in {e.variant for e in evald}
-                      if len({e.quant for e in evald if e.variant == v}) >= 2)
+    evald = [(e, top1) for e in entries if (top1 := e.top1) is not None]
+    variants = sorted(v for v in {e.variant for e, _ in evald}
+                      if len({e.quant for e, _ in evald if e.variant == v}) >= 2)
     if not variants:
         return None
-    quants = sorted({e.quant for e in evald if e.variant in variants}, key=_quant_rank)
+    quants = sorted({e.quant for e, _ in evald if e.variant in variants}, key=_quant_rank)
     fig, ax = _figure(7.5, 4.2)
     width = 0.8 / len(quants)
     for j, quant in enumerate(quants):
         for i, v in enumerate(variants):
-            found = [e for e in evald if e.variant == v and e.quant == quant][:1]
+            found = [top1 for e, top1 in evald if e.variant == v and e.quant == quant][:1]
             if not found:
                 continue
             x = i + (j - (len(quants) - 1) / 2) * width
-            y = 100 * found[0].top1
+            y = 100 * found[0]
             ax.bar(x, y, width * 0.9, color=QUANT_COLORS.get(quant), label=quant)
-            ref = [e for e in evald if e.variant == v and e.quant == "float32"]
+            ref = [top1 for e, top1 in evald if e.variant == v and e.quant == "float32"]
             text = f"{y:.1f}"
             if quant != "float32" and ref:
-                text += f"\n({y - 100 * ref[0].top1:+.1f})"
+                text += f"\n({y - 100 * ref[0]:+.1f})"
             ax.annotate(text, (x, y), textcoords="offset points", xytext=(0, 3), ha="center",
                         fontsize=8)
     ax.set_xticks(range(len(variants)), variants)
-    ax.set_ylabel(f"top-1 (%) on {_data_text(evald)}")
+    ax.set_ylabel(f"top-1 (%) on {_data_text([e for e, _ in evald])}")
     ax.set_ylim(0, 110)
     ax.set_title(CHART_TITLES["quant_drop"] + " (points vs float32 in brackets)")
     ax.grid(True, axis="y", alpha=0.3)
@@ -158,8 +159,7 @@ def chart_build_time(entries: Sequence[BuildEntry]) -> bytes | None:
 
 def chart_edgetpu(entries: Sequence[BuildEntry]) -> bytes | None:
     """Ops on the Edge TPU vs the CPU per build (compiler's log, else effkit's prediction)."""
-    rows = [(e, e.tpu_counts) for e in entries]
-    rows = [(e, c) for e, c in rows if c]
+    rows = [(e, c) for e in entries if (c := e.tpu_counts)]
     if not rows:
         return None
     fig, ax = _figure(7.5, 2.4 + 0.5 * len(rows))

@@ -80,7 +80,9 @@ class _Checkpoints:
         optimizer.save_own_variables(store)
         tmp = self.write_dir / f".{name}.tmp"
         with tmp.open("wb") as fh:
-            np.savez(fh, **store)
+            # numpy's stub reads **store as its allow_pickle flag; the keys are Keras's
+            # variable indices ("0", "1", ...), each an array.
+            np.savez(fh, **store)  # type: ignore[arg-type]
         os.replace(tmp, self.write_dir / name)
         return name
 

@@ -146,7 +146,8 @@ def scan(data: Path, *, val: Path | None = None, val_split: float = 0.2, seed: i
         if not 0.0 < val_split < 1.0:
             raise UsageError(f"--val-split must be between 0 and 1 (got {val_split})")
         files, skipped = _readable_files(folders, "--data", progress)
-        train, held = [], []
+        train: list[Example] = []
+        held: list[Example] = []
         rng = np.random.default_rng(seed)
         for label, (name, paths) in enumerate(zip(classes, files, strict=True)):
             if len(paths) < 2:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import http.client
 import json
@@ -38,11 +39,15 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from effkit.calibration import cache_root
 from effkit.errors import OutputError, WeightsError, read_regular
 from effkit.outputs import staged_dir, write_file_atomic
 from effkit.variants import OFFICIAL_CHECKPOINT_URL, Variant
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 # The folder of OFFICIAL_CHECKPOINT_URL (tensorflow/tpu models/official/efficientnet/lite/README.md).
 DEFAULT_BASE_URL = OFFICIAL_CHECKPOINT_URL.rsplit("/", 1)[0] + "/"
@@ -121,15 +126,14 @@ def manual_route(variant: Variant) -> str:
 def cached(variant: Variant) -> CachedWeights:
     """What the cache holds for ``variant`` (no network)."""
     folder = weights_cache() / variant.official_name
-    info = dict(variant=variant.name, tarball=tarball_name(variant), url=tarball_url(variant),
-                folder=str(folder))
+    entry = functools.partial(CachedWeights, variant=variant.name, tarball=tarball_name(variant),
+                              folder=str(folder))
     record = read_source(folder)
     if record is None:
-        return CachedWeights(present=False, **info)
-    info["url"] = record.get("url", info["url"])
-    return CachedWeights(present=True, sha256=record.get("sha256"),
-                         pinned=bool(record.get("pinned")), bytes=record.get("bytes"),
-                         fetched_at=record.get("fetched_at"), **info)
+        return entry(url=tarball_url(variant), present=False)
+    return entry(url=record.get("url", tarball_url(variant)), present=True,
+                 sha256=record.get("sha256"), pinned=bool(record.get("pinned")),
+                 bytes=record.get("bytes"), fetched_at=record.get("fetched_at"))
 
 
 def read_source(folder: Path) -> dict | None:
@@ -148,9 +152,11 @@ def read_source(folder: Path) -> dict | None:
 
 def checkpoint_prefix(folder: Path, variant: Variant) -> Path:
     """The ``model.ckpt`` prefix inside a checkpoint folder (the loader's own rule)."""
-    from effkit.weights import resolve_source
+    from effkit.weight_sources import resolve_source
 
-    return resolve_source(variant, folder)[1]
+    prefix = resolve_source(variant, folder)[1]
+    assert prefix is not None  # a folder resolves to its checkpoint, never to random weights
+    return prefix
 
 
 # --------------------------------------------------------------------------- fetching
@@ -463,7 +469,7 @@ def default_progress() -> ProgressFn:
 class PlainProgress:
     """Plain lines on stderr for logs: the start, every tenth, the end."""
 
-    def __init__(self, stream=None):
+    def __init__(self, stream: TextIO | None = None):
         self.stream = stream
         self.reported = -1
 
@@ -484,9 +490,9 @@ class PlainProgress:
 class RichProgress:
     """A rich progress bar on stderr with bytes, rate and time left."""
 
-    def __init__(self):
-        self.bar = None
-        self.task = None
+    def __init__(self) -> None:
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
 
     def __call__(self, done: int, total: int, url: str) -> None:
         from rich.console import Console
@@ -499,7 +505,7 @@ class RichProgress:
             TransferSpeedColumn,
         )
 
-        if self.bar is None:
+        if self.bar is None or self.task is None:
             self.bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                                 TransferSpeedColumn(), TimeRemainingColumn(),
                                 console=Console(stderr=True), transient=True)
