@@ -57,4 +57,6 @@ EFFKIT_MEDIAPIPE_PYTHON="$(pwd)/.venv-mediapipe/bin/python"
 export EFFKIT_MEDIAPIPE_PYTHON
 
 .venv/bin/ruff check toolkit metadata tests benchmarks scripts
+# The type check (mypy, about 6 s without its cache): any type error fails the run before the tests.
+bash scripts/typecheck.sh
 exec .venv/bin/python -m pytest -ra "$@"
