@@ -326,7 +326,12 @@ def test_json_and_markdown_filters(tpl: Path, tmp_path: Path) -> None:
     for value in HOSTILE:
         out = render_tree(tpl, tmp_path / "out", {"v": value, "n": [1, 2]}, force=True).out_dir
         assert json.loads((out / "a.json").read_text(encoding="utf-8")) == {"v": value, "n": [1, 2]}
-    assert md_text("*x* <b>[l](u) `c`") == "\\*x\\* &lt;b&gt;\\[l\\]\\(u\\) \\`c\\`"
+    assert md_text("*x* <b>[l](u) `c`") == "\\*x\\* \\<b>\\[l\\](u) \\`c\\`"
+    # only what Markdown would read: names, versions and snake_case stay as typed
+    for plain in ("EfficientNet-Lite1", "0.1.0", "my_model_2", "a & b", "1.5 fps", "#tag"):
+        assert md_text(plain) == plain
+    assert [md_text(t) for t in ("1. x", "- x", "> x", "# x #", "&amp;", "_x_")] == [
+        "1\\. x", "\\- x", "\\> x", "\\# x \\#", "\\&amp;", "\\_x\\_"]
     with pytest.raises(TemplateError, match="control character"):
         md_text("a\nb")
 
