@@ -228,7 +228,7 @@ def test_readme_reads_right_and_says_what_to_run(models, tmp_path: Path, compile
         assert tokens[0].type == "heading_open", name
         rendered = md.renderer.render(tokens[1].children, md.options, {})
         assert html_lib.unescape(rendered) == f"{name} on Raspberry Pi + Coral", name
-    assert text.splitlines()[0] == "# \\[x\\](y) \\<i>z\\</i> \\\\n on Raspberry Pi + Coral"
+    assert text.splitlines()[0] == "# \\[x\\](y) &lt;i>z&lt;/i> \\\\n on Raspberry Pi + Coral"
     first = (tmp_path / "coral0" / "README.md").read_text(encoding="utf-8")
     assert first.startswith("# EfficientNet-Lite1 (int8) v2.0 on Raspberry Pi + Coral\n")
     intro = f"EfficientNet-Lite1 (240x240 input, {len(HOSTILE_LABELS)} classes), built by effkit"

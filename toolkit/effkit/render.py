@@ -153,7 +153,7 @@ def json_filter(value: Any) -> str:
 # Inline Markdown (CommonMark + GitHub's strikethrough) starts only at these characters;
 # everything else, "-" and "." included, reads as itself and is left alone so the file
 # reads right as plain text too (a README shown with cat on a Pi).
-_MD_INLINE = frozenset("\\`*_[]<~")
+_MD_INLINE = frozenset("\\`*_[]~")
 # Block markers, meaningful only at the start of a line: escaped when the text starts
 # with one, wherever the template puts it.
 _MD_LINE_START = re.compile(r">|(?:#{1,6}|[+-]|\d{1,9}[.)])(?= |$)|(?:-+|=+)$")
@@ -162,9 +162,10 @@ _MD_ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 
 def md_text(value: Any) -> str:
     """Text shown as itself by a Markdown renderer and readable as plain text: only the
-    characters that would start Markdown or HTML are backslash-escaped (emphasis, code,
-    links, tags, an entity, a block marker at the start, a ``{{``/``{%`` template tag that a
-    site generator would run), nothing else."""
+    characters that would start Markdown or HTML are escaped (emphasis, code, links, an
+    entity, a block marker at the start, a ``{{``/``{%`` template tag that a site generator
+    would run; ``<`` as ``&lt;``, since not every Markdown can backslash-escape it), nothing
+    else."""
     text = _need_str(value, "md_text")
     if any(not ch.isprintable() for ch in text):
         raise TemplateError("text for a Markdown file contains a control character", "remove it")
@@ -174,9 +175,12 @@ def md_text(value: Any) -> str:
                      and text[i - 1].isalnum() and text[i + 1].isalnum())  # snake_case stays
         # "{{", "{%", "{#" open a Jinja/Liquid tag: a backslash between the two breaks it
         template_tag = ch in "{%#" and i > 0 and text[i - 1] == "{"
-        if ((ch in _MD_INLINE and not intraword) or template_tag
-                or (ch == "&" and _MD_ENTITY.match(text, i))):
+        if (ch in _MD_INLINE and not intraword) or template_tag:
             out.append("\\" + ch)
+        elif ch == "<":  # entities, not "\<" or "\&": not every Markdown can escape those
+            out.append("&lt;")
+        elif ch == "&" and _MD_ENTITY.match(text, i):
+            out.append("&amp;")
         else:
             out.append(ch)
     escaped = "".join(out)
@@ -184,7 +188,7 @@ def md_text(value: Any) -> str:
     if start:  # "1." -> "1\.", "# x" -> "\# x": a paragraph, not a list or heading
         cut = start.end() - 1
         escaped = escaped[:cut] + "\\" + escaped[cut:]
-    if escaped.endswith("#"):  # a heading's closing sequence would swallow it
+    if escaped.endswith("#") and not escaped.endswith("\\#"):  # a heading's closing sequence
         escaped = escaped[:-1] + "\\#"
     return escaped
 
