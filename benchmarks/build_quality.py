@@ -13,7 +13,7 @@ wheel for the bundled weights (or distills, for other weights).
 
     python benchmarks/build_quality.py [--variants lite0,lite1,lite2] [--cold]
 
-Writes benchmarks/results/build_quality.json and .md (the README's table).
+Writes benchmarks/results/build_quality.json and .md (the table in docs/benchmarks.md).
 """
 
 from __future__ import annotations

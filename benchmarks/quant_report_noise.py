@@ -2,13 +2,13 @@
 
 Builds lite0 three ways with effkit's own pipeline and converter settings: float32, int8
 with the default calibration (distilled from the weights, no data), and int8 calibrated
-on 100 images of uniform noise in [-1, 1] (the worst row of the calibration table in the
-README). Then ``effkit.quant_report.compare`` runs each int8 model against the float one
+on 100 images of uniform noise in [-1, 1] (the worst row of the settings table in
+docs/calibration.md). Then ``effkit.quant_report.compare`` runs each int8 model against the float one
 on 32 imagenet-dev photos (every 15th), and top-1 is measured on all 500.
 
     python benchmarks/quant_report_noise.py [--images 32]
 
-Writes benchmarks/results/quant_report_noise.json and .md (the README's table).
+Writes benchmarks/results/quant_report_noise.json and .md (the table in docs/quant-report.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Build, evaluate and benchmark EfficientNet-Lite0..4 on this machine: the README's table and chart.
+"""Build, evaluate and benchmark EfficientNet-Lite0..4 on this machine: docs/benchmarks.md's table and chart.
 
 Run by hand (not in tests); it takes tens of minutes on 2 cores:
 
@@ -12,8 +12,8 @@ and lite4 have no bundled weights: unless ``--ckpt lite3=DIR`` names an official
 checkpoint they are built with ``--weights random`` and calibrated on a few of the
 images, which gives their latency only (labelled so; no accuracy).
 
-Writes ``benchmarks/results/variants.json`` (every figure), ``variants.md`` (the README
-table), ``accuracy_latency.png`` and ``latency.png`` (effkit report's charts). Build
+Writes ``benchmarks/results/variants.json`` (every figure), ``variants.md`` (the
+table in docs/benchmarks.md), ``accuracy_latency.png`` and ``latency.png`` (effkit report's charts). Build
 folders go to ``--work`` (default ``build/benchmarks``, ignored by git); finished builds
 are reused unless ``--rebuild``.
 """

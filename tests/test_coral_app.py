@@ -188,6 +188,61 @@ def test_readme_renders_hostile_labels_and_name_as_text(models, tmp_path: Path) 
     assert "&lt;script&gt;name&lt;/script&gt;" in html
 
 
+README_NAMES = ["EfficientNet-Lite1 (int8) v2.0", "my_model_1", "*bold* _it_ `code` ~x~",
+                "1. not a list", "# not a heading #", "a &amp; b & c", "[x](y) <i>z</i> \\n"]
+
+
+def _code_texts(tokens) -> list[str]:
+    """Every code span and every line of every code block in markdown-it's token stream."""
+    texts = []
+    for tok in tokens:
+        if tok.type in ("fence", "code_block"):
+            texts += tok.content.splitlines()
+        for child in tok.children or ():
+            if child.type == "code_inline":
+                texts.append(child.content)
+    return texts
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["cpu-only", "edgetpu"])
+def test_readme_reads_right_and_says_what_to_run(models, tmp_path: Path, compiled: bool) -> None:
+    """The real coral/ templates rendered with Jinja: the README reads right as plain text
+    (no Markdown escapes in ordinary names and versions) and under CommonMark (every model
+    name shows as itself); it sends the user to `effkit compile-edgetpu OUT/`, never to
+    edgetpu_compiler by hand; and every script command uses `.venv/bin/python`, as its
+    install section says."""
+    import html as html_lib
+
+    from markdown_it import MarkdownIt
+
+    from effkit import __version__
+
+    md = MarkdownIt("commonmark")
+    for i, name in enumerate(README_NAMES):
+        app_dir = render_coral_app(tmp_path / f"coral{i}", model_name=name,
+                                   variant=get_variant("lite1"), labels=HOSTILE_LABELS,
+                                   cpu_model=models["uint8"],
+                                   edgetpu_model=models["uint8"] if compiled else None)
+        text = (app_dir / "README.md").read_text(encoding="utf-8")
+        tokens = md.parse(text)
+        assert tokens[0].type == "heading_open", name
+        rendered = md.renderer.render(tokens[1].children, md.options, {})
+        assert html_lib.unescape(rendered) == f"{name} on Raspberry Pi + Coral", name
+    assert text.splitlines()[0] == "# \\[x\\](y) &lt;i>z&lt;/i> \\\\n on Raspberry Pi + Coral"
+    first = (tmp_path / "coral0" / "README.md").read_text(encoding="utf-8")
+    assert first.startswith("# EfficientNet-Lite1 (int8) v2.0 on Raspberry Pi + Coral\n")
+    intro = f"EfficientNet-Lite1 (240x240 input, {len(HOSTILE_LABELS)} classes), built by effkit"
+    assert f"{intro} {__version__}." in " ".join(first.split())
+    assert "my_model_1 on" in (tmp_path / "coral1" / "README.md").read_text(encoding="utf-8")
+
+    code = _code_texts(md.parse(first))
+    assert not [c for c in code if c.startswith("edgetpu_compiler ")], "edgetpu_compiler by hand"
+    assert "effkit compile-edgetpu OUT/" in code
+    runs = [c for c in code if re.match(r"python3?\s+\S+\.py", c)]
+    assert runs == [], runs  # python3 x.py, not .venv/bin/python x.py
+    assert ".venv/bin/python classify_image.py photo.jpg" in " ".join(first.split())
+
+
 def test_rendered_scripts_lint_clean(app: Path) -> None:
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     if ruff is None:

@@ -706,7 +706,7 @@ def test_an_empty_folder_made_meanwhile_is_still_fine(tmp_path):
 
 
 def test_corpus_size():
-    """The README's reliability section quotes these counts."""
+    """The hostile-input corpus (CONTRIBUTING.md: adding a command) keeps its founding rows."""
     assert len(CORPUS) >= 20
 
 

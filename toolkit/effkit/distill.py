@@ -19,7 +19,7 @@ so that float32 keeps its precision). Each optimization step therefore makes
 
 Only one micro-batch's activations are alive at a time, so peak memory follows the
 micro-batch, while the statistics (and the result, up to float rounding) are those of
-the whole batch of 32 that the README's measurements chose.
+the whole batch of 32 that the measurements in docs/calibration.md chose.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ _OPTIONAL = ("schedule", "jitter", "flip", "tail_layers", "tail_weight")
 class DistillSettings:
     """What a distilled set depends on besides the weights (part of its cache key)."""
 
-    # Chosen by measurement (README "Calibration without data"). Issue 11: the batch of 32
+    # Chosen by measurement (docs/calibration.md). Issue 11: the batch of 32
     # matters most (BN statistics of a batch of 16 are too noisy a target), 32 x 50 is the
     # cost knee. Issue 22 (benchmarks/calibration_fidelity.py, choosing half of imagenet-dev):
     # with the old cross-entropy weight 0.1 the images are far less confident than photos
@@ -86,7 +86,7 @@ SHIPPED_SETTINGS = DistillSettings(steps=100)
 
 def micro_batch_for(variant: Variant) -> int:
     """Images per micro-batch: activations grow with the resolution squared, so keep
-    resolution^2 x micro-batch near lite0's 224^2 x 8 (measured: README, Calibration)."""
+    resolution^2 x micro-batch near lite0's 224^2 x 8 (measured: docs/calibration.md)."""
     return max(1, min(8, round(8 * (224 / variant.resolution) ** 2)))
 
 

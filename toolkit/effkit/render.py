@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shlex
 import shutil
 import stat
@@ -149,27 +150,47 @@ def json_filter(value: Any) -> str:
         raise TemplateError(f"template value cannot be written as JSON: {exc}") from None
 
 
-_MD_SPECIAL = "\\`*_{}[]()#+-.!|~"
+# Inline Markdown (CommonMark + GitHub's strikethrough) starts only at these characters;
+# everything else, "-" and "." included, reads as itself and is left alone so the file
+# reads right as plain text too (a README shown with cat on a Pi).
+_MD_INLINE = frozenset("\\`*_[]~")
+# Block markers, meaningful only at the start of a line: escaped when the text starts
+# with one, wherever the template puts it.
+_MD_LINE_START = re.compile(r">|(?:#{1,6}|[+-]|\d{1,9}[.)])(?= |$)|(?:-+|=+)$")
+_MD_ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 
 
 def md_text(value: Any) -> str:
-    """Markdown-inert text: punctuation backslash-escaped, HTML characters as entities."""
+    """Text shown as itself by a Markdown renderer and readable as plain text: only the
+    characters that would start Markdown or HTML are escaped (emphasis, code, links, an
+    entity, a block marker at the start, a ``{{``/``{%`` template tag that a site generator
+    would run; ``<`` as ``&lt;``, since not every Markdown can backslash-escape it), nothing
+    else."""
     text = _need_str(value, "md_text")
     if any(not ch.isprintable() for ch in text):
         raise TemplateError("text for a Markdown file contains a control character", "remove it")
     out = []
-    for ch in text:
-        if ch in _MD_SPECIAL:
+    for i, ch in enumerate(text):
+        intraword = (ch == "_" and 0 < i < len(text) - 1
+                     and text[i - 1].isalnum() and text[i + 1].isalnum())  # snake_case stays
+        # "{{", "{%", "{#" open a Jinja/Liquid tag: a backslash between the two breaks it
+        template_tag = ch in "{%#" and i > 0 and text[i - 1] == "{"
+        if (ch in _MD_INLINE and not intraword) or template_tag:
             out.append("\\" + ch)
-        elif ch == "<":
+        elif ch == "<":  # entities, not "\<" or "\&": not every Markdown can escape those
             out.append("&lt;")
-        elif ch == ">":
-            out.append("&gt;")
-        elif ch == "&":
+        elif ch == "&" and _MD_ENTITY.match(text, i):
             out.append("&amp;")
         else:
             out.append(ch)
-    return "".join(out)
+    escaped = "".join(out)
+    start = _MD_LINE_START.match(escaped)
+    if start:  # "1." -> "1\.", "# x" -> "\# x": a paragraph, not a list or heading
+        cut = start.end() - 1
+        escaped = escaped[:cut] + "\\" + escaped[cut:]
+    if escaped.endswith("#") and not escaped.endswith("\\#"):  # a heading's closing sequence
+        escaped = escaped[:-1] + "\\#"
+    return escaped
 
 
 FILTERS = {
