@@ -264,6 +264,14 @@ class ReportResult:
     doc: dict
 
 
+def not_build_folders(paths: Sequence[Path]) -> list[Path]:
+    """The paths among several that exist but are no effkit build folder (no build.json):
+    ``effkit report build/*`` also matches what ``pip install .`` leaves in build/ (lib/,
+    bdist.*/). A path that does not exist is not skipped: its error names it."""
+    return [Path(p) for p in paths
+            if os.path.lexists(p) and not os.path.lexists(Path(p) / MANIFEST_NAME)]
+
+
 def build_report(folders: Sequence[Path], out: Path, force: bool = False) -> ReportResult:
     """Read the build folders, draw the charts, write ``index.html``, the PNGs and
     ``report.json`` into ``out`` (staged, then renamed into place)."""
@@ -271,16 +279,20 @@ def build_report(folders: Sequence[Path], out: Path, force: bool = False) -> Rep
         raise DataError("no build folders given", "pass one or more folders written by 'effkit build'")
     seen: set[Path] = set()
     entries = []
+    skipped = not_build_folders(folders) if len(folders) > 1 else []
     for f in folders:
         key = Path(f).resolve()
-        if key not in seen:
+        if key not in seen and Path(f) not in skipped:
             seen.add(key)
             entries.append(load_build(Path(f)))
+    if not entries:
+        raise DataError(f"none of the {len(folders)} folders is an effkit build folder "
+                        f"(no {MANIFEST_NAME})", "pass folders written by 'effkit build'")
     check_output_dir(out, force, inputs=folders)  # never in, around or as a folder it reads
     entries.sort(key=_sort_key)
     charts = draw_charts(entries) | _quant_charts(entries)
     page = render_html(entries, charts)
-    doc = {"builds": [e.to_dict() for e in entries],
+    doc = {"builds": [e.to_dict() for e in entries], "skipped": [str(p) for p in skipped],
            "charts": {k: f"{k}.png" for k, v in charts.items() if v},
            "missing_charts": {k: MISSING[k] for k, v in charts.items() if not v and k in MISSING}}
     files = ["index.html", "report.json"] + [f"{k}.png" for k, v in charts.items() if v]

@@ -24,6 +24,9 @@ def report(
 
     with err_console.status("drawing charts", spinner="dots"):
         result = build_report(folders, out, force)
+    for skipped in result.doc["skipped"]:
+        err_console.print(f"note: skipped {escape(skipped)}: not an effkit build folder (no "
+                          "build.json)", highlight=False)
     if json_out:
         print_json(result.doc | {"out_dir": str(result.out_dir), "files": list(result.files)})
         return
