@@ -74,7 +74,8 @@ def compile_section(check: dict, choice: CompilerChoice | Any, model_path: Path,
 
     compiler = getattr(choice, "compiler", choice)
     result = compile_model(model_path, folder, compiler=compiler, timeout_s=timeout_s,
-                           num_segments=num_segments, min_runtime_version=min_runtime_version)
+                           num_segments=num_segments, min_runtime_version=min_runtime_version,
+                           version=getattr(choice, "version", None))
     reattach_metadata(result.compiled_paths, model_path.read_bytes())
     section = {"check": check, "compiled": True, "status": "compiled",
                "compile": relative_paths(result.to_dict(), folder),
@@ -116,11 +117,9 @@ def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: b
         raise OutputError(f"{str(out_dir)!r} already has its Edge TPU model",
                           "pass --force to compile it again")
     choice = choose_compiler(compiler, require=True)
-    from effkit.edgetpu.locate import compiler_version
-
     if on_stage:
         on_stage(choice.note)
-    compiler_version(choice.compiler)  # docker: builds the image before anything is copied
+    choice = choice.with_version()  # docker: builds the image before anything is copied
     labels = Labels.from_file(out_dir / "labels.txt")
     variant = get_variant(doc.variant)
     with staged_dir(out_dir, True) as tmp:
