@@ -48,7 +48,12 @@ from effkit.outputs import check_output_dir, write_file_atomic
 
 # The parts of training live in their own modules (data, model and placement,
 # checkpoints, the build of the result); their names stay importable from here.
-from effkit.train_build import build_request, build_trained, training_calibration  # noqa: F401
+from effkit.train_build import (  # noqa: F401
+    build_request,
+    build_trained,
+    plan_trained,
+    training_calibration,
+)
 from effkit.train_checkpoints import (  # noqa: F401
     _STATE_VERSION,
     CHECKPOINT_DIR,

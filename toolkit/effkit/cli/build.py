@@ -123,10 +123,10 @@ def build(
         print_json(doc | {"out_dir": str(result.out_dir)})
     else:
         _summary(result)
-    _edgetpu_notes(result.out_dir, doc)
+    edgetpu_notes(result.out_dir, doc)
 
 
-def _edgetpu_notes(out_dir: Path, doc: dict) -> None:
+def edgetpu_notes(out_dir: Path, doc: dict) -> None:
     """The compiler route when effkit chose Docker by itself; the closing warning when the
     Edge TPU model could not be made (on stderr, so --json stays one document)."""
     from effkit.cli._common import escape
