@@ -85,7 +85,7 @@ def test_tensors_and_ops_agree_with_litert(models, dtype):
     assert info["operators"] == sum(litert_ops.values())
     assert info["custom_ops"] == {} and info["edgetpu"] is False
     assert info["size_bytes"] == len(models[dtype]) and info["subgraphs"] == 1
-    assert re.fullmatch(r"\d+\.\d+\.\d+", info["min_runtime_version"] or "")
+    assert re.fullmatch(r"\d+\.\d+\.\d+", info["tflite_min_runtime"] or "")
     assert info["has_metadata"] is False and info["metadata"] is None
     assert info["associated_files"] == [] and info["labels"] is None
 
@@ -161,7 +161,8 @@ def test_cli_inspect_json_and_tables(models, tmp_path):
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["model"] == str(path) and doc == {"model": str(path)} | inspect_model(
-        path.read_bytes()) | {"weights": None}  # no build.json of its build beside it
+        path.read_bytes()) | {"weights": None,  # no build.json of its build beside it
+                              "edgetpu_min_runtime_version": None}
     result = runner.invoke(app, ["inspect", str(path)])
     assert result.exit_code == 0, result.stderr
     text = _plain(result.stdout)
@@ -170,6 +171,29 @@ def test_cli_inspect_json_and_tables(models, tmp_path):
         assert expected in text, expected
     result = runner.invoke(app, ["inspect", str(path), "--metadata-json"])
     assert result.exit_code == 0 and result.stdout == metadata_json(path.read_bytes())
+
+
+def test_inspect_names_the_tflite_and_the_edgetpu_runtime_apart(models, tmp_path):
+    """The TFLite runtime a model needs ("1.14.0", the converter's metadata) and the Edge
+    TPU runtime a coral build checked for (13, build.json) have two names, the same in
+    inspect's JSON as in build.json."""
+    from effkit.manifest import Artifact, Manifest
+
+    path = tmp_path / "model.tflite"
+    path.write_bytes(_with_metadata(models["uint8"]))
+    Manifest(variant="lite0", target="coral", quantization={"mode": "int8", "io": "uint8"},
+             artifacts=(Artifact.of(path, tmp_path),),
+             edgetpu={"check": {"edgetpu_min_runtime_version": 13}, "compiled": False}
+             ).write(tmp_path)
+    result = CliRunner().invoke(app, ["inspect", str(path), "--json"])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert re.fullmatch(r"\d+\.\d+\.\d+", doc["tflite_min_runtime"])
+    assert doc["edgetpu_min_runtime_version"] == 13 and "min_runtime_version" not in doc
+    text = _plain(CliRunner().invoke(app, ["inspect", str(path)]).stdout)
+    rows = {" ".join(line.replace("│", " ").split()) for line in text.splitlines()}
+    assert f"TFLite min runtime {doc['tflite_min_runtime']}" in rows
+    assert "Edge TPU min runtime 13" in rows
 
 
 def test_cli_inspect_custom_op_model(models, tmp_path):

@@ -195,6 +195,11 @@ def inspect(model: PathLike) -> ModelInfo:
     doc = inspect_model(data)
     build = manifest_for(Path(model), data)
     doc["weights"] = build.weights if build else None
+    # the Edge TPU runtime version a coral build checked (and compiled) for, as build.json
+    # names it; the TFLite runtime version is doc["tflite_min_runtime"]
+    check = (build.edgetpu or {}).get("check") if build else None
+    doc["edgetpu_min_runtime_version"] = (check.get("edgetpu_min_runtime_version")
+                                          if isinstance(check, dict) else None)
     return ModelInfo(Path(model), doc["size_bytes"], tuple(doc["inputs"]), tuple(doc["outputs"]),
                      doc["ops"], doc["has_metadata"], doc["labels"], document=doc,
                      weights=doc["weights"])
