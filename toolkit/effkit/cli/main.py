@@ -14,6 +14,9 @@ app = typer.Typer(
     help="EfficientNet-Lite from weights to device: int8 TFLite with metadata, "
     "Edge TPU compile and sample apps for Raspberry Pi + Coral and Android.",
     no_args_is_help=True,
+    # Click's plain help layout: option names on the left, descriptions in one column of
+    # at least ~45 characters at 80 columns (rich's panel squeezes them to ~20).
+    rich_markup_mode=None,
     pretty_exceptions_show_locals=False,
     add_completion=False,
 )
