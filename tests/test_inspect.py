@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from effkit.cli.main import app
 from effkit.inspect_model import inspect_model
-from effkit.metadata import ModelInfo, create_for_inference, metadata_json
+from effkit.metadata import MetadataInfo, create_for_inference, metadata_json
 from effkit.metadata import metadata_schema_py_generated as fb
 from effkit.metadata.info import ClassificationOutputInfo, InputImageInfo
 from effkit.metadata.writer import build_metadata, populate_metadata
@@ -58,7 +58,7 @@ def models() -> dict[str, bytes]:
 
 
 def _with_metadata(model_bytes: bytes) -> bytes:
-    return create_for_inference(model_bytes, model_info=ModelInfo(name="tiny", author="[b]x[/b]"),
+    return create_for_inference(model_bytes, model_info=MetadataInfo(name="tiny", author="[b]x[/b]"),
                                 norm_mean=127.0, norm_std=128.0, labels=LABELS)
 
 
@@ -124,7 +124,7 @@ def test_inspect_metadata_matches_tflite_support_displayer(models, tmp_path):
 
 
 def test_metadata_with_nan_is_reported_not_fatal(models):
-    metadata = build_metadata(models["float32"], model_info=ModelInfo(name="nan"),
+    metadata = build_metadata(models["float32"], model_info=MetadataInfo(name="nan"),
                               inputs=[InputImageInfo((127,), (128,))],
                               outputs=[ClassificationOutputInfo()])
     metadata.subgraphMetadata[0].outputTensorMetadata[0].stats.max = [float("nan")]
