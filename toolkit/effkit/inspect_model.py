@@ -30,9 +30,9 @@ def inspect_model(model_bytes: bytes) -> dict[str, Any]:
     (builtin op name -> count), custom_ops (custom code -> count), edgetpu (has the Edge TPU
     custom op), tflite_min_runtime (the oldest TFLite runtime that reads the model, from
     the converter's "min_runtime_version" metadata entry, e.g. "1.14.0"; not the Edge TPU
-    runtime version of build.json's edgetpu_min_runtime_version), metadata_entries, has_metadata, metadata (the parsed
-    metadata JSON, or None), metadata_error, associated_files (names), normalization
-    ({mean, std} or None), labels (count or None).
+    runtime version of build.json's edgetpu_min_runtime_version), metadata_entries,
+    has_metadata, metadata (the parsed metadata JSON, or None), metadata_error,
+    associated_files (names), normalization ({mean, std} or None), labels (count or None).
     """
     model = root_table(model_bytes)
     try:

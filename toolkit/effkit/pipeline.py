@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from effkit.convert import ConvertOptions
 from effkit.errors import EdgeTPUCoverageError, UsageError, check_whole
 from effkit.labels import Labels
-from effkit.manifest import QUANT_REPORT_FILE, Artifact, Manifest
+from effkit.manifest import LABELS_FILE, MODEL_FILE, QUANT_REPORT_FILE, Artifact, Manifest
 from effkit.outputs import check_output_dir, staged_dir
 from effkit.progress import ProgressFn, StageClock
 from effkit.variants import Variant, get_variant
@@ -32,8 +32,6 @@ if TYPE_CHECKING:
     from effkit.edgetpu.locate import CompilerChoice
 
 TARGETS = ("cpu", "coral", "android")
-MODEL_FILE = "model.tflite"
-LABELS_FILE = "labels.txt"
 
 
 @dataclass(frozen=True)
@@ -408,9 +406,11 @@ def run(plan: BuildPlan, progress: ProgressFn | None = None) -> BuildResult:
             artifacts.append(tmp / QUANT_REPORT_FILE)
         edgetpu_path = None
         if req.target == "coral":
+            from effkit.edgetpu.stage import EDGETPU_PREFIX
+
             fields["edgetpu"], edgetpu_path = _edgetpu_stages(plan, clock, tflite, model_path, tmp)
             if edgetpu_path:
-                artifacts += sorted(p for p in tmp.iterdir() if p.name.startswith("model_edgetpu"))
+                artifacts += sorted(p for p in tmp.iterdir() if p.name.startswith(EDGETPU_PREFIX))
         if req.target in ("coral", "android"):
             with clock.stage("app"):
                 app_dir = _render_app(plan, model_path, edgetpu_path, tmp)

@@ -28,7 +28,6 @@ The entry point for the build is :func:`compare` (int8 bytes, float bytes, input
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from effkit.errors import DataError, ModelFileError
+from effkit.manifest import sha256_hex
 
 # Inputs (a folder, a build's calibration set) live in their own module (which imports
 # nothing from this one); their names stay importable from here.
@@ -393,7 +393,7 @@ def compare(int8_model: bytes, float_model: bytes, inputs: np.ndarray,
         by_tensor[q.output] = stats
         layers.append(stats)
     return QuantReport(tuple(layers), len(inputs), tuple(unmatched),
-                       hashlib.sha256(int8_model).hexdigest(), hashlib.sha256(float_model).hexdigest())
+                       sha256_hex(int8_model), sha256_hex(float_model))
 
 
 def compare_on_calibration(int8_model: bytes, float_model: bytes, calibration: np.ndarray,

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from effkit.errors import DataError
-from effkit.manifest import MANIFEST_NAME, QUANT_REPORT_FILE, Manifest, read_document
+from effkit.manifest import MANIFEST_NAME, MODEL_FILE, QUANT_REPORT_FILE, Manifest, read_document
 from effkit.outputs import check_output_dir, staged_dir
 from effkit.report_charts import CHART_TITLES, MISSING, QUANT_ORDER, draw_charts
 from effkit.resources import data_file
-from effkit.saved_results import DOC_KEYS, KINDS, MAIN_MODEL
+from effkit.saved_results import DOC_KEYS, KINDS
 
 # ---------------------------------------------------------------------------
 # Reading build folders
@@ -103,7 +103,7 @@ def load_build(folder: Path) -> BuildEntry:
         raise DataError(f"{str(folder)!r} is not an effkit build folder (no {MANIFEST_NAME})",
                         "pass folders written by 'effkit build'")
     manifest = Manifest.read(folder)
-    main = manifest.artifact(MAIN_MODEL)
+    main = manifest.artifact(MODEL_FILE)
     warnings: list[str] = []
     results: dict[str, dict | None] = {}
     for kind, fname in KINDS.items():
@@ -114,7 +114,7 @@ def load_build(folder: Path) -> BuildEntry:
                             f"write it again with 'effkit {kind} MODEL --save --force'")
         if res is not None and main is not None and res["model"].get("sha256") != main.sha256:
             warnings.append(f"{fname} was measured on another model file than this build's "
-                            f"{MAIN_MODEL}; left out (run 'effkit {kind} ... --save --force' again)")
+                            f"{MODEL_FILE}; left out (run 'effkit {kind} ... --save --force' again)")
             res = None
         results[kind] = res
     weights = str(manifest.weights.get("kind") or "unknown")

@@ -93,7 +93,7 @@ def build_trained(result: TrainResult, planned: BuildPlan | BuildRequest,
                                            request.calibration_size or DEFAULT_FOLDER_SIZE)
     built = run(with_trained(planned, weights=result.weights, labels=result.data.classes,
                              calibration=calibration), on_progress)
-    classifier = TFLiteClassifier(built.out_dir / "model.tflite")
+    classifier = TFLiteClassifier(built.model_path)
     items = [LabelledImage(Path(e.path), e.label) for e in result.data.val]
     with StageClock(on_progress).stage("evaluate") as tick:
         measured = evaluate(classifier.scores, classifier.resolution, items, tick)
@@ -102,7 +102,7 @@ def build_trained(result: TrainResult, planned: BuildPlan | BuildRequest,
         "out_dir": str(built.out_dir),
         "target": request.target,
         "quant": request.quant,
-        "model": str(built.out_dir / "model.tflite"),
+        "model": str(built.model_path),
         "val_accuracy": round(measured.top1, 6),
         "float_val_accuracy": round(float_acc, 6),
         "accuracy_drop": round(float_acc - measured.top1, 6) + 0.0,
