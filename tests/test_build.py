@@ -415,11 +415,12 @@ def test_plan_holds_every_default_and_a_pending_plan_does_not_run(tmp_path):
 
     android = pipeline.plan(pipeline.BuildRequest("lite0", target="android", out=tmp_path / "a"))
     assert (android.app_id, android.app_name) == ("com.example.lite0", "EfficientNet-Lite0")
+    assert android.android_runtime == "compiled-model"  # the default, stored in the plan
     assert android.model_name == "EfficientNet-Lite0" and android.compiler is None
     assert android.weights.kind == "pth" and android.weights.payload is not None
     assert len(android.weights.sha256 or "") == 64
     cpu = pipeline.plan(pipeline.BuildRequest("lite0", out=tmp_path / "c"))
-    assert (cpu.app_id, cpu.app_name) == (None, None)
+    assert (cpu.app_id, cpu.app_name, cpu.android_runtime) == (None, None, None)
     pending = pipeline.plan(pipeline.BuildRequest("lite0", out=tmp_path / "p"), check_weights=False)
     with pytest.raises(UsageError, match="no weights yet"):
         pipeline.run(pending)

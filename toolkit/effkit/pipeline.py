@@ -105,6 +105,7 @@ class BuildPlan:
     description: str
     app_id: str | None = None  # --target android: the application id and name
     app_name: str | None = None
+    android_runtime: str | None = None  # --target android: the app's runtime (default filled in)
 
     @property
     def compiler_version(self) -> str | None:
@@ -114,15 +115,6 @@ class BuildPlan:
     @property
     def target(self) -> str:
         return self.request.target
-
-    @property
-    def android_runtime(self) -> str | None:
-        """The runtime of the rendered Android app (None for the other targets)."""
-        if self.request.target != "android":
-            return None
-        from effkit.apps.android import DEFAULT_RUNTIME
-
-        return self.request.android_runtime or DEFAULT_RUNTIME
 
     def metadata_args(self) -> dict:
         req = self.request
@@ -185,7 +177,7 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
     out_dir = req.out_dir()
     check_output_dir(out_dir, req.force, inputs=_input_paths(req))
     name = req.model_name or f"EfficientNet-{variant.name.capitalize()}"
-    app_id, app_name = _check_app_answers(req, variant, name)
+    app_id, app_name, android_runtime = _check_app_answers(req, variant, name)
     compiler = edgetpu_compiler(req)
     given = _given_labels(req.labels)  # a bad labels file fails before the weights are read
     weights = (resolve_weights(variant, req.weights) if check_weights
@@ -203,7 +195,7 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
     return BuildPlan(request=req, variant=variant, options=options, weights=weights,
                      num_classes=num_classes, labels=labels, calibration=calibration,
                      compiler=compiler, out_dir=out_dir, model_name=name, description=description,
-                     app_id=app_id, app_name=app_name)
+                     app_id=app_id, app_name=app_name, android_runtime=android_runtime)
 
 
 def _default_description(variant: Variant, num_classes: int, quant: str) -> str:
@@ -292,9 +284,9 @@ def _input_paths(req: BuildRequest) -> list[Path]:
 
 
 def _check_app_answers(req: BuildRequest, variant: Variant,
-                       name: str) -> tuple[str | None, str | None]:
+                       name: str) -> tuple[str | None, str | None, str | None]:
     """The app answers (--app-id, --app-name, --name, --android-runtime), checked before
-    any work; the Android app id and name (their defaults filled in), else (None, None)."""
+    any work; the Android app id, name and runtime (defaults filled in), else Nones."""
     if req.target == "coral":
         from effkit.apps.coral import check_model_name
 
@@ -303,14 +295,14 @@ def _check_app_answers(req: BuildRequest, variant: Variant,
         if req.android_runtime is not None:
             raise UsageError("--android-runtime only applies to --target android",
                              "drop --android-runtime, or build with --target android")
-        return None, None
+        return None, None, None
     from effkit.apps.android import check_android_runtime, check_app_names
 
-    check_android_runtime(req.android_runtime)
+    runtime = check_android_runtime(req.android_runtime)
     app_id = req.app_id or f"com.example.{variant.name}"
     app_name = req.app_name or name
     check_app_names(app_id=app_id, app_name=app_name, model_name=name)
-    return app_id, app_name
+    return app_id, app_name, runtime
 
 
 def edgetpu_compiler(req: BuildRequest) -> CompilerChoice | None:
