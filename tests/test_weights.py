@@ -28,6 +28,7 @@ from effkit.weights import (
     num_classes_of,
     pth_to_keras,
     resolve_source,
+    resolve_weights,
     weight_slots,
 )
 
@@ -406,6 +407,27 @@ def test_truncated_checkpoint(ckpt_dir, tmp_path):
     before = _snapshot(model)
     with pytest.raises(WeightsError, match="cannot read checkpoint"):
         load_weights(model, LITE0, broken)
+    for got, want in zip(_snapshot(model), before, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_checkpoint_changed_after_resolving_is_refused(ckpt_dir, tmp_path):
+    """A plan holds the resolved source; a checkpoint (read at load time, not resolve time)
+    that changed in between is refused instead of loaded, and the model is untouched."""
+    import shutil
+
+    copy = tmp_path / "efficientnet-lite0"
+    shutil.copytree(ckpt_dir, copy)
+    src = resolve_weights(LITE0, copy)
+    data = copy / "model.ckpt.data-00000-of-00001"
+    data.chmod(0o644)
+    with data.open("r+b") as fh:
+        fh.seek(4096)
+        fh.write(b"\0" * 8)
+    model = build_model(LITE0)
+    before = _snapshot(model)
+    with pytest.raises(WeightsError, match="changed after it was resolved"):
+        load_weights(model, LITE0, src)
     for got, want in zip(_snapshot(model), before, strict=True):
         np.testing.assert_array_equal(got, want)
 

@@ -101,10 +101,14 @@ def resolve_weights(variant: Variant, source: str | Path | WeightsSource | None)
         dense = groups.get("layers/dense")
         return WeightsSource("keras", src.path, None if dense is None else int(dense[-1].shape[0]),
                              sha256_files([src.path]), groups)
-    files = [src.path.with_name(src.path.name + ".index"),
-             *sorted(src.path.parent.glob(src.path.name + ".data-*"))]
     return WeightsSource("official-ckpt", src.path, _checkpoint_num_classes(src.path),
-                         sha256_files(files))
+                         sha256_files(checkpoint_files(src.path)))
+
+
+def checkpoint_files(prefix: Path) -> list[Path]:
+    """A checkpoint's files in the order its sha256 is taken: ``.index``, then ``.data-*``."""
+    return [prefix.with_name(prefix.name + ".index"),
+            *sorted(prefix.parent.glob(prefix.name + ".data-*"))]
 
 
 def resolve_source(variant: Variant, source: str | Path | None) -> tuple[str, Path | None]:
