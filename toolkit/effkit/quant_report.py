@@ -36,13 +36,13 @@ import numpy as np
 
 from effkit.errors import DataError, ModelFileError
 from effkit.manifest import sha256_hex
+from effkit.progress import TickFn
 
 # Inputs (a folder, a build's calibration set) live in their own module (which imports
 # nothing from this one); their names stay importable from here.
 from effkit.quant_report_inputs import (  # noqa: F401
     DEFAULT_IMAGES,
     BuildInfo,
-    Progress,
     inputs_for,
     inputs_for_folder,
 )
@@ -325,7 +325,7 @@ def _quantized_share(clf) -> float:
 
 
 def compare(int8_model: bytes, float_model: bytes, inputs: np.ndarray,
-            progress: Progress | None = None) -> QuantReport:
+            progress: TickFn | None = None) -> QuantReport:
     """Run both models on ``inputs`` ((N, R, R, 3) float32, normalized as for the float
     model; the int8 model quantizes them with its input tensor's scale and zero point)
     and compare every matched layer. The models must take the same resolution."""
