@@ -46,6 +46,14 @@ def test_help_descriptions_read_well_at_80_columns(command):
     assert max(80 - s for s in starts) >= 30 and min(80 - s for s in starts) >= 30, lines
 
 
+@pytest.mark.parametrize("group", [(), ("weights",)])
+def test_command_lists_are_not_cut_short_at_80_columns(group):
+    result = _run(*group, "--help")
+    assert result.exit_code == 0, result.output
+    listed = result.output.split("Commands:", 1)[1].splitlines()[1:]
+    assert listed and not [line for line in listed if line.rstrip().endswith("...")], listed
+
+
 def test_variants_table_fits_80_columns():
     result = _run("variants")
     assert result.exit_code == 0
