@@ -18,7 +18,7 @@ from effkit.metadata.info import (
     TENSOR_TYPES,
     ClassificationOutputInfo,
     InputImageInfo,
-    ModelInfo,
+    MetadataInfo,
 )
 from effkit.metadata.model_file import TensorSpec, io_tensors
 from effkit.metadata.writer import populate
@@ -57,7 +57,7 @@ def num_classes(scores: TensorSpec) -> int:
     return math.prod(dims)
 
 
-def create_for_inference(model_bytes: bytes, *, model_info: ModelInfo,
+def create_for_inference(model_bytes: bytes, *, model_info: MetadataInfo,
                          norm_mean: float | Sequence[float], norm_std: float | Sequence[float],
                          labels: Sequence[str]) -> bytes:
     """The model with image classifier metadata and ``labels.txt`` packed in.

@@ -41,6 +41,8 @@ calls = {
     "compiler": lambda: effkit.build("lite0", target="coral", out=out, require_compile=True),
     "runtime": lambda: effkit.build("lite0", target="android", android_runtime="tflite", out=out),
     "runtime_target": lambda: effkit.build("lite0", android_runtime="interpreter", out=out),
+    "coral_name": lambda: effkit.build("lite0", target="coral", model_name="x" * 101,
+                                       skip_compile=True, out=out),
     "eval": lambda: effkit.evaluate(out + "-missing.tflite", out),
     "inspect": lambda: effkit.inspect(out + "-missing.tflite"),
 }
@@ -72,6 +74,7 @@ def test_import_is_light_and_bad_input_fails_before_tensorflow(tmp_path):
     assert "edgetpu_compiler" in errors["compiler"][1] and "--skip-compile" in errors["compiler"][1]
     assert errors["runtime"][0] == "UsageError" and "unknown Android runtime" in errors["runtime"][1]
     assert "only applies to --target android" in errors["runtime_target"][1]
+    assert "101 characters long" in errors["coral_name"][1]  # checked at plan time
     assert errors["eval"][0] == "ModelFileError" and errors["inspect"][0] == "ModelFileError"
     assert doc["tensorflow"] is False
     assert not (tmp_path / "o").exists()

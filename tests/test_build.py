@@ -406,6 +406,60 @@ def test_coral_build_reattaches_metadata_after_compile(tmp_path, eight_images, e
     assert (out / "coral" / "model_edgetpu.tflite").read_bytes() == compiled
 
 
+def test_plan_holds_every_default_and_a_pending_plan_does_not_run(tmp_path):
+    """What run needs is in the plan, computed once: the app answers' defaults, the weights
+    with what was read and their sha256; a plan made before training (no weights) is
+    refused by run before TensorFlow loads."""
+    import effkit.pipeline as pipeline
+    from effkit.errors import UsageError
+
+    android = pipeline.plan(pipeline.BuildRequest("lite0", target="android", out=tmp_path / "a"))
+    assert (android.app_id, android.app_name) == ("com.example.lite0", "EfficientNet-Lite0")
+    assert android.android_runtime == "compiled-model"  # the default, stored in the plan
+    assert android.model_name == "EfficientNet-Lite0" and android.compiler is None
+    assert android.weights.kind == "pth" and android.weights.payload is not None
+    assert len(android.weights.sha256 or "") == 64
+    cpu = pipeline.plan(pipeline.BuildRequest("lite0", out=tmp_path / "c"))
+    assert (cpu.app_id, cpu.app_name, cpu.android_runtime) == (None, None, None)
+    pending = pipeline.plan(pipeline.BuildRequest("lite0", out=tmp_path / "p"), check_weights=False)
+    with pytest.raises(UsageError, match="no weights yet"):
+        pipeline.run(pending)
+    with pytest.raises(UsageError, match="already has its weights"):
+        pipeline.with_trained(cpu, weights=tmp_path / "w.h5", labels=["a"], calibration=None)
+
+
+@pytest.mark.slow
+def test_run_uses_what_the_plan_resolved(tmp_path, eight_images, monkeypatch):
+    """After plan(): the compiler leaves PATH and the weights file is overwritten; run()
+    still compiles with the planned compiler (its version not asked again) and loads the
+    planned weights (their sha256 in build.json)."""
+    from edgetpu_fixtures.standin import calls, write_standin
+
+    from effkit.edgetpu import locate
+    from effkit.pipeline import BuildRequest, plan, run
+    from effkit.variants import get_variant
+    from effkit.weight_sources import default_weights_path
+
+    bindir = tmp_path / "bin"
+    standin = write_standin(bindir, mode="success-stripped")
+    monkeypatch.delenv("EFFKIT_EDGETPU_COMPILER", raising=False)
+    monkeypatch.setenv("PATH", f"{bindir}:/usr/bin:/bin")
+    weights = tmp_path / "lite0.pth"
+    shutil.copyfile(default_weights_path(get_variant("lite0")), weights)
+    planned = plan(BuildRequest("lite0", target="coral", out=tmp_path / "o", weights=weights,
+                                calibration=eight_images, calibration_size=8))
+    assert planned.compiler is not None and planned.compiler_version == "16.0.384591198"
+    sha = planned.weights.sha256
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # the compiler cannot be found any more
+    locate._version_cached.cache_clear()  # nor its version remembered
+    weights.write_bytes(b"not weights any more")
+    result = run(planned)
+    doc = result.manifest.to_dict()
+    assert doc["edgetpu"]["compiled"] and result.edgetpu_model_path is not None
+    assert doc["weights"]["sha256"] == sha and doc["weights"]["path"] == str(weights)
+    assert len([c for c in calls(standin) if "--version" in c]) == 1  # in plan, not in run
+
+
 @pytest.mark.slow
 def test_coral_build_fails_when_too_few_ops_map(tmp_path, eight_images, monkeypatch):
     from edgetpu_fixtures.standin import write_standin

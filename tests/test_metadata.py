@@ -27,7 +27,7 @@ from effkit.errors import LabelsError, ModelFileError, UsageError
 from effkit.metadata import (
     ClassificationOutputInfo,
     InputImageInfo,
-    ModelInfo,
+    MetadataInfo,
     associated_files,
     attach_classifier_metadata,
     create_for_inference,
@@ -44,7 +44,7 @@ from effkit.metadata.reader import read_metadata
 
 GOLDEN = Path(__file__).parent / "golden"
 GENERATED = Path(fb.__file__)
-INFO = ModelInfo(name="effkit tiny classifier",
+INFO = MetadataInfo(name="effkit tiny classifier",
                  description="A 16x16 test classifier \u2014 \u00fcn\u00efcode ok.",
                  version="v1.2", author="effkit tests", license="Apache-2.0")
 LABELS = ["cat", "dog", "crane", "crane", "caf\u00e9"]
@@ -195,7 +195,7 @@ def test_populated_model_runs_like_the_original(models):
 def test_repopulation_replaces_metadata_and_files(models):
     first = _attach(models["uint8"])
     other = ["a", "b", "c", "d", "e"]
-    second = _attach(first, labels=other, info=ModelInfo(name="second"))
+    second = _attach(first, labels=other, info=MetadataInfo(name="second"))
     assert labels_from_model(second) == other
     assert json.loads(metadata_json(second))["name"] == "second"
     assert associated_files(second) == {"labels.txt": b"a\nb\nc\nd\ne\n"}
@@ -244,7 +244,7 @@ def test_attach_classifier_metadata_for_the_pipeline(models):
 def test_unicode_round_trips_and_matches_the_displayer(models):
     ref, *_ = tflite_support_oracle()
     labels = ["\u732b", "d\u00f6g", "\U0001f426 bird", "a \"quoted\" \\ one", "tab\there"]
-    info = ModelInfo(name="\u6a21\u578b", description="line1\nline2", version="1", author="\u00e9",
+    info = MetadataInfo(name="\u6a21\u578b", description="line1\nline2", version="1", author="\u00e9",
                      license="\U0001f4dc")
     out = _attach(models["float32"], labels=labels, info=info)
     assert labels_from_model(out) == labels

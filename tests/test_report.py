@@ -43,6 +43,30 @@ def test_not_a_build_folder(tmp_path):
     assert not (tmp_path / "r").exists()
 
 
+def test_report_over_a_glob_skips_folders_that_are_not_builds(tmp_path):
+    """``effkit report build/*`` after ``pip install .``: build/lib and build/bdist.* (no
+    build.json) are skipped with a note; only non-build folders is still an error."""
+    build = tmp_path / "build"
+    good = build / "lite0-cpu"
+    good.mkdir(parents=True)
+    (good / "build.json").write_text(json.dumps(
+        {"variant": "lite0", "quantization": {"mode": "int8", "io": "uint8"}, "artifacts": []}))
+    (build / "lib" / "effkit").mkdir(parents=True)
+    (build / "bdist.linux-x86_64").mkdir()
+    result = cli("report", *sorted(build.iterdir()), "--out", tmp_path / "r", "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [Path(b["folder"]).name for b in doc["builds"]] == ["lite0-cpu"]
+    assert doc["skipped"] == [str(build / "bdist.linux-x86_64"), str(build / "lib")]
+    notes = result.stderr.splitlines()
+    assert len([n for n in notes if n.startswith("note: skipped")]) == 2, result.stderr
+    assert_one_line_error(cli("report", build / "lib", build / "bdist.linux-x86_64",
+                              "--out", tmp_path / "r2"), "none of the 2 folders")
+    assert_one_line_error(cli("report", build / "lib", "--out", tmp_path / "r2"),
+                          "not an effkit build folder")
+    assert not (tmp_path / "r2").exists()
+
+
 def test_malformed_results_are_one_line_errors(tmp_path):
     (tmp_path / "build.json").write_text(json.dumps(
         {"variant": "lite0", "quantization": {"mode": "int8", "io": "uint8"}, "artifacts": []}))

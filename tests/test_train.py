@@ -293,10 +293,12 @@ def test_multi_worker_from_tf_config(tiny, tmp_path):
 
 
 @pytest.mark.slow
-def test_train_fine_tune_and_int8_build(superclasses, tmp_path):
+def test_train_fine_tune_and_int8_build(superclasses, tmp_path, monkeypatch):
     """lite0 on 4 superclasses (80 training, 54 validation images): head for 6 epochs,
     1 fine-tuning epoch, then the lead's build pipeline to int8 calibrated on the
-    training images.
+    training images, for --target coral on a machine without the compiler: the build
+    folder has effkit build's shape (OUT/lite0-coral/coral/) and the run ends with the
+    warning effkit build ends with.
 
     Threshold: validation accuracy >= 0.80. Chance is 0.25 and always answering the
     largest class (dogs, 24 of 54) scores 0.44; the pretrained features separate these
@@ -311,12 +313,20 @@ def test_train_fine_tune_and_int8_build(superclasses, tmp_path):
     from effkit.variants import get_variant
     from effkit.weights import load_weights, num_classes_of
 
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no edgetpu_compiler, no docker
+    monkeypatch.delenv("EFFKIT_EDGETPU_COMPILER", raising=False)
     out = tmp_path / "out"
     result = CliRunner().invoke(app, [
         "train", "--variant", "lite0", "--data", str(superclasses), "--out", str(out),
         "--val-split", "0.4", "--epochs", "6", "--fine-tune-epochs", "1", "--batch-size", "16",
-        "--seed", "0", "--build", "--target", "cpu", "--json"])
+        "--seed", "0", "--build", "--target", "coral", "--json"])
     assert result.exit_code == 0, result.stderr
+    said = " ".join(result.stderr.split())  # the console wraps long lines
+    assert said.count("warning:") == 1, result.stderr
+    assert ("warning: the Edge TPU model was not compiled (no edgetpu_compiler" in said
+            and "effkit compile-edgetpu" in said and "lite0-coral/" in said), result.stderr
+    built = out / "lite0-coral"
+    assert (built / "coral" / "install.sh").is_file() and not (built / "coral" / "coral").exists()
     doc = json.loads(result.stdout)
     classes = ["birds", "dogs", "food", "reptiles_amphibians"]
     assert doc["classes"] == classes
@@ -339,7 +349,7 @@ def test_train_fine_tune_and_int8_build(superclasses, tmp_path):
     assert float_eval.count == 54
     assert abs(float_eval.top1 - doc["val_accuracy"]) <= 1.5 / 54  # same preprocessing
 
-    tflite = out / "cpu" / "model.tflite"
+    tflite = built / "model.tflite"
     assert labels_from_model(tflite.read_bytes()) == classes
     int8 = TFLiteClassifier(tflite)
     assert int8.input["dtype"] == np.uint8

@@ -28,6 +28,7 @@ from effkit.weights import (
     num_classes_of,
     pth_to_keras,
     resolve_source,
+    resolve_weights,
     weight_slots,
 )
 
@@ -374,6 +375,16 @@ def _snapshot(model) -> list[np.ndarray]:
     return [w.numpy() for w in model.weights]
 
 
+def _refused_and_untouched(source, match: str) -> None:
+    """Loading ``source`` into a fresh lite0 raises WeightsError(match); no weight moved."""
+    model = build_model(LITE0)
+    before = _snapshot(model)
+    with pytest.raises(WeightsError, match=match):
+        load_weights(model, LITE0, source)
+    for got, want in zip(_snapshot(model), before, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_missing_and_unknown_sources(tmp_path, pth_model):
     before = _snapshot(pth_model)
     with pytest.raises(WeightsError, match="do not exist"):
@@ -402,12 +413,23 @@ def test_truncated_checkpoint(ckpt_dir, tmp_path):
     (broken / data).write_bytes((ckpt_dir / data).read_bytes()[:1_000_000])
     assert resolve_source(LITE0, broken / "checkpoint") == ("official-ckpt",
                                                             broken / "model.ckpt")
-    model = build_model(LITE0)
-    before = _snapshot(model)
-    with pytest.raises(WeightsError, match="cannot read checkpoint"):
-        load_weights(model, LITE0, broken)
-    for got, want in zip(_snapshot(model), before, strict=True):
-        np.testing.assert_array_equal(got, want)
+    _refused_and_untouched(broken, "cannot read checkpoint")
+
+
+def test_checkpoint_changed_after_resolving_is_refused(ckpt_dir, tmp_path):
+    """A plan holds the resolved source; a checkpoint (read at load time, not resolve time)
+    that changed in between is refused instead of loaded, and the model is untouched."""
+    import shutil
+
+    copy = tmp_path / "efficientnet-lite0"
+    shutil.copytree(ckpt_dir, copy)
+    src = resolve_weights(LITE0, copy)
+    data = copy / "model.ckpt.data-00000-of-00001"
+    data.chmod(0o644)
+    with data.open("r+b") as fh:
+        fh.seek(4096)
+        fh.write(b"\0" * 8)
+    _refused_and_untouched(src, "changed after it was resolved")
 
 
 def test_num_classes_of_every_source(ckpt_dir):

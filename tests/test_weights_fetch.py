@@ -496,10 +496,10 @@ def test_verification_expects_the_official_shapes(name, official_ckpt):
 
 
 def test_progress_is_plain_lines_off_a_terminal():
-    from effkit.weights_fetch import PlainProgress
+    from effkit.weights_fetch import PlainDownloadProgress
 
     out = io.StringIO()
-    p = PlainProgress(out)
+    p = PlainDownloadProgress(out)
     total = 1_000_000
     for done in range(0, total + 1, 50_000):
         p(done, total, "http://mirror/efficientnet-lite0.tar.gz")

@@ -64,26 +64,22 @@ def train(data: PathLike, *, out: PathLike, variant: str = "lite0", build_target
     straight away (int8, calibrated on the training split) and measured on the validation
     split: the result's ``summary["build"]``.
     """
-    from effkit.train import Callbacks, TrainConfig, build_request, build_trained
+    from effkit.train import Callbacks, TrainConfig, build_request, build_trained, plan_trained
     from effkit.train import train as run_training
 
     config = TrainConfig(data=_required(data, "data"), out=_required(out, "out"), variant=variant, **settings)
-    request = None
-    if build_target is not None:
-        from effkit.pipeline import plan
-
-        request = build_request(config, build_target)
-        plan(request, check_weights=False)  # fail now, not after training
+    # planned (and checked) now, not after training; the same plan is run after it
+    planned = plan_trained(build_request(config, build_target)) if build_target is not None else None
     callbacks = Callbacks()
     if progress is not None:
         callbacks = Callbacks(
             on_scan=lambda d, t: progress(_event("scan", d, t)),
             on_batch=lambda phase, epoch, d, t: progress(_event(f"{phase} epoch {epoch}", d, t)))
     result = run_training(config, callbacks)
-    if request is not None:
+    if planned is not None:
         from dataclasses import replace
 
-        section = build_trained(result, request, progress)
+        section = build_trained(result, planned, progress)
         result = replace(result, summary=dict(result.summary, build=section))
     return result
 
@@ -199,6 +195,11 @@ def inspect(model: PathLike) -> ModelInfo:
     doc = inspect_model(data)
     build = manifest_for(Path(model), data)
     doc["weights"] = build.weights if build else None
+    # the Edge TPU runtime version a coral build checked (and compiled) for, as build.json
+    # names it; the TFLite runtime version is doc["tflite_min_runtime"]
+    check = (build.edgetpu or {}).get("check") if build else None
+    doc["edgetpu_min_runtime_version"] = (check.get("edgetpu_min_runtime_version")
+                                          if isinstance(check, dict) else None)
     return ModelInfo(Path(model), doc["size_bytes"], tuple(doc["inputs"]), tuple(doc["outputs"]),
                      doc["ops"], doc["has_metadata"], doc["labels"], document=doc,
                      weights=doc["weights"])

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -28,8 +28,7 @@ import numpy as np
 
 from effkit.errors import EffkitError, ModelFileError, check_whole
 from effkit.manifest import sha256_hex
-
-Progress = Callable[[int, int], None]
+from effkit.progress import TickFn
 
 
 @dataclass(frozen=True)
@@ -126,7 +125,7 @@ def _model_file(path: Path) -> tuple[int, str]:
 
 
 def bench_model(model: Path, *, runs: int = 100, warmup: int = 10, threads: int | None = 1,
-                xnnpack: bool = True, progress: Progress | None = None) -> BenchResult:
+                xnnpack: bool = True, progress: TickFn | None = None) -> BenchResult:
     """Time ``model`` in a fresh process: latency percentiles, peak memory, load time."""
     _check_args(runs, warmup, threads)
     size, digest = _model_file(model)
@@ -137,7 +136,7 @@ def bench_model(model: Path, *, runs: int = 100, warmup: int = 10, threads: int 
 
 def bench_vs(model: Path, other: Path, *, runs: int = 100, warmup: int = 10,
              threads: int | None = 1, xnnpack: bool = True,
-             progress: Progress | None = None) -> VsResult:
+             progress: TickFn | None = None) -> VsResult:
     """Time two models interleaved in one process; peak memory of each in its own process."""
     _check_args(runs, warmup, threads)
     files = [_model_file(model), _model_file(other)]
@@ -159,7 +158,7 @@ def _result(path: Path, size: int, digest: str, timed: dict, k: int, mem: dict, 
                        peak_rss_mb=mem["peak_rss_mb"], baseline_rss_mb=mem["baseline_rss_mb"])
 
 
-def _run_child(spec: dict, progress: Progress | None) -> dict:
+def _run_child(spec: dict, progress: TickFn | None) -> dict:
     """Run ``python -m effkit.bench SPEC`` and return its result document.
 
     The child prints one JSON object per line on stdout: ``{"progress": [done, total]}``

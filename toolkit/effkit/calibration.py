@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -26,10 +26,10 @@ import numpy as np
 from effkit.distill import SHIPPED_SETTINGS, DistillSettings
 from effkit.errors import DataError
 from effkit.preprocess import LoadReport, iter_images, list_images, normalize
+from effkit.progress import TickFn
 from effkit.variants import Variant
 
 DEFAULT_FOLDER_SIZE = 100
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def check_folder(folder: Path) -> list[Path]:
 
 
 def from_folder(folder: Path, variant: Variant, size: int = DEFAULT_FOLDER_SIZE,
-                progress: Progress | None = None) -> CalibrationSet:
+                progress: TickFn | None = None) -> CalibrationSet:
     """Load up to ``size`` images from ``folder`` (spread over the whole folder)."""
     if size < 1:
         raise DataError(f"--calibration-size must be at least 1 (got {size})")
@@ -131,7 +131,7 @@ def set_key(model, variant: Variant, settings: DistillSettings):
 
 
 def distilled(model, variant: Variant, settings: DistillSettings | None = None,
-              progress: Progress | None = None, use_cache: bool = True) -> CalibrationSet:
+              progress: TickFn | None = None, use_cache: bool = True) -> CalibrationSet:
     """Calibration inputs distilled from the model's own batch-norm statistics.
 
     In order: the set shipped with effkit for these exact weights (the bundled lite0-2

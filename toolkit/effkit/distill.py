@@ -30,9 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from effkit.errors import DataError
+from effkit.progress import TickFn
 from effkit.variants import Variant
 
-Progress = Callable[[int, int], None]
 SCHEDULES = ("constant", "cosine")
 _OPTIONAL = ("schedule", "jitter", "flip", "tail_layers", "tail_weight")
 
@@ -171,7 +171,7 @@ def _augmented(grad, x, targets: np.ndarray, rng: np.random.Generator, s: Distil
     return tf.roll(g, (-dy, -dx), axis=(1, 2))
 
 
-def distill(model, variant: Variant, s: DistillSettings, progress: Progress | None = None,
+def distill(model, variant: Variant, s: DistillSettings, progress: TickFn | None = None,
             micro_batch: int | None = None,
             on_step: Callable[[int, int, object], None] | None = None) -> np.ndarray:
     """(count, R, R, 3) float32 normalized inputs distilled from ``model``.

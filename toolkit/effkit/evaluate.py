@@ -255,7 +255,10 @@ def model_labels(data: bytes) -> list[str] | None:
 
 
 @dataclass
-class EvalResult:
+class Accuracy:
+    """Top-1/top-5 of one model on a list of images, with what was skipped and every
+    prediction (``effkit.EvalResult`` is what the API returns of it)."""
+
     top1: float
     top5: float
     count: int
@@ -293,13 +296,13 @@ class Predictor:
 
 def evaluate(predict: Callable[[np.ndarray], np.ndarray], resolution: int,
              items: Sequence[LabelledImage], progress: Callable[[int, int], None] | None = None
-             ) -> EvalResult:
+             ) -> Accuracy:
     """Top-1/top-5 of ``predict`` (uint8 image -> scores) over labelled images."""
     return evaluate_many([Predictor(predict, resolution)], items, progress)[0]
 
 
 def evaluate_many(predictors: Sequence[Predictor], items: Sequence[LabelledImage],
-                  progress: Callable[[int, int], None] | None = None) -> list[EvalResult]:
+                  progress: Callable[[int, int], None] | None = None) -> list[Accuracy]:
     """Evaluate several models on the same images, each image decoded once per resolution.
 
     An image that cannot be read is skipped for every model, so all results cover
@@ -336,7 +339,7 @@ def evaluate_many(predictors: Sequence[Predictor], items: Sequence[LabelledImage
         n = len(out)
         top1 = sum(p["top5"][0] == p["label"] for p in out)
         top5 = sum(p["label"] in p["top5"] for p in out)
-        results.append(EvalResult(top1 / n, top5 / n, n, list(skipped), out))
+        results.append(Accuracy(top1 / n, top5 / n, n, list(skipped), out))
     return results
 
 
@@ -353,7 +356,7 @@ class Agreement:
                 "disagreements": list(self.disagreements)}
 
 
-def agreement(a: EvalResult, b: EvalResult) -> Agreement:
+def agreement(a: Accuracy, b: Accuracy) -> Agreement:
     """Top-1 agreement of two results of :func:`evaluate_many` (same images, same order)."""
     if [p["path"] for p in a.predictions] != [p["path"] for p in b.predictions]:
         raise ValueError("the two results are not over the same images")

@@ -28,9 +28,11 @@ def inspect_model(model_bytes: bytes) -> dict[str, Any]:
     Keys: size_bytes, schema_version, description, subgraphs, tensors, operators, buffers,
     inputs/outputs (name, shape, dtype, quantization {scale, zero_point} or None), ops
     (builtin op name -> count), custom_ops (custom code -> count), edgetpu (has the Edge TPU
-    custom op), min_runtime_version, metadata_entries, has_metadata, metadata (the parsed
-    metadata JSON, or None), metadata_error, associated_files (names), normalization
-    ({mean, std} or None), labels (count or None).
+    custom op), tflite_min_runtime (the oldest TFLite runtime that reads the model, from
+    the converter's "min_runtime_version" metadata entry, e.g. "1.14.0"; not the Edge TPU
+    runtime version of build.json's edgetpu_min_runtime_version), metadata_entries,
+    has_metadata, metadata (the parsed metadata JSON, or None), metadata_error,
+    associated_files (names), normalization ({mean, std} or None), labels (count or None).
     """
     model = root_table(model_bytes)
     try:
@@ -46,7 +48,7 @@ def inspect_model(model_bytes: bytes) -> dict[str, Any]:
         size_bytes=len(model_bytes),
         inputs=[_tensor(t) for t in inputs],
         outputs=[_tensor(t) for t in outputs],
-        min_runtime_version=(runtime.rstrip(b"\0").decode("utf-8", "replace") or None)
+        tflite_min_runtime=(runtime.rstrip(b"\0").decode("utf-8", "replace") or None)
         if runtime is not None else None,
         has_metadata=named_metadata(model_bytes, METADATA_NAME) is not None,
         metadata=None,
@@ -71,7 +73,7 @@ def inspect_model(model_bytes: bytes) -> dict[str, Any]:
             summary["metadata_error"] = exc.one_line()
     order = ["size_bytes", "schema_version", "description", "subgraphs", "tensors", "operators",
              "buffers", "inputs", "outputs", "ops", "custom_ops", "edgetpu",
-             "min_runtime_version", "metadata_entries", "has_metadata", "metadata",
+             "tflite_min_runtime", "metadata_entries", "has_metadata", "metadata",
              "metadata_error", "associated_files", "normalization", "labels"]
     return {key: summary[key] for key in order}
 

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import platform
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,10 @@ import effkit
 from effkit.errors import DataError
 
 MANIFEST_NAME = "build.json"
+# The files of a build folder (the coral app and the Android assets use the same names).
+MODEL_FILE = "model.tflite"
+EDGETPU_MODEL_FILE = "model_edgetpu.tflite"
+LABELS_FILE = "labels.txt"
 QUANT_REPORT_FILE = "quant_report.json"  # written by 'effkit build --quant-report'
 FORMAT = 1
 
@@ -114,6 +119,17 @@ def read_document(path: Path, what: str, hint: str) -> dict:
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def sha256_files(files: Iterable[Path]) -> str:
+    """One sha256 of the files' bytes in the given order, read in 1 MiB chunks (weights
+    files are hundreds of MB; a checkpoint is several files)."""
+    digest = hashlib.sha256()
+    for f in files:
+        with Path(f).open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
 
 
 def versions() -> dict:

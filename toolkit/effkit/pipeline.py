@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from effkit.convert import ConvertOptions
 from effkit.errors import EdgeTPUCoverageError, UsageError, check_whole
 from effkit.labels import Labels
-from effkit.manifest import QUANT_REPORT_FILE, Artifact, Manifest
+from effkit.manifest import LABELS_FILE, MODEL_FILE, QUANT_REPORT_FILE, Artifact, Manifest
 from effkit.outputs import check_output_dir, staged_dir
 from effkit.progress import ProgressFn, StageClock
 from effkit.variants import Variant, get_variant
@@ -29,10 +29,9 @@ from effkit.weight_sources import WeightsSource, resolve_weights
 
 if TYPE_CHECKING:
     from effkit.calibration import CalibrationSet
+    from effkit.edgetpu.locate import CompilerChoice
 
 TARGETS = ("cpu", "coral", "android")
-MODEL_FILE = "model.tflite"
-LABELS_FILE = "labels.txt"
 
 
 @dataclass(frozen=True)
@@ -75,37 +74,47 @@ class BuildRequest:
     model_version: str = "1"
 
     def out_dir(self) -> Path:
-        return Path(self.out) if self.out is not None else Path("build") / f"{self.variant}-{self.target}"
+        return Path(self.out) if self.out is not None else Path("build") / default_folder_name(
+            self.variant, self.target)
+
+
+def default_folder_name(variant: str, target: str) -> str:
+    """A build's folder name when none is given: ``build/lite0-coral`` (and train's
+    ``OUT/lite0-coral``)."""
+    return f"{variant}-{target}"
 
 
 @dataclass(frozen=True)
 class BuildPlan:
-    """A checked request: every value the long stages need, resolved once."""
+    """A checked request: every value the long stages need, resolved once.
+
+    ``run`` reads only these values: it never looks up the compiler, reads its version,
+    resolves the weights or computes a default again.
+    """
 
     request: BuildRequest
     variant: Variant
     options: ConvertOptions
-    weights: WeightsSource
+    weights: WeightsSource  # with what was read (payload) and its sha256
     num_classes: int
     labels: Labels
     calibration: Path | CalibrationSet | None  # a checked folder, a set, or None: distil
-    compiler: Any | None  # an edgetpu.locate.CompilerChoice; None: --skip-compile or not coral
+    compiler: CompilerChoice | None  # with its version read; None: --skip-compile or not coral
     out_dir: Path
     model_name: str
     description: str
+    app_id: str | None = None  # --target android: the application id and name
+    app_name: str | None = None
+    android_runtime: str | None = None  # --target android: the app's runtime (default filled in)
+
+    @property
+    def compiler_version(self) -> str | None:
+        """The version of the compiler the build compiles with (None: it does not compile)."""
+        return self.compiler.version if self.compiler is not None else None
 
     @property
     def target(self) -> str:
         return self.request.target
-
-    @property
-    def android_runtime(self) -> str | None:
-        """The runtime of the rendered Android app (None for the other targets)."""
-        if self.request.target != "android":
-            return None
-        from effkit.apps.android import DEFAULT_RUNTIME
-
-        return self.request.android_runtime or DEFAULT_RUNTIME
 
     def metadata_args(self) -> dict:
         req = self.request
@@ -167,11 +176,12 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
                          "pass e.g. --min-tpu-ops 0.9, or 0 to accept any coverage")
     out_dir = req.out_dir()
     check_output_dir(out_dir, req.force, inputs=_input_paths(req))
-    _check_app_answers(req, variant)
+    name = req.model_name or f"EfficientNet-{variant.name.capitalize()}"
+    app_id, app_name, android_runtime = _check_app_answers(req, variant, name)
     compiler = edgetpu_compiler(req)
     given = _given_labels(req.labels)  # a bad labels file fails before the weights are read
     weights = (resolve_weights(variant, req.weights) if check_weights
-               else WeightsSource("pending", None, None, None))
+               else WeightsSource(PENDING, None, None, None))
     labels = given or _default_labels(weights)
     num_classes = weights.num_classes or len(labels)
     labels.check_count(num_classes)
@@ -181,13 +191,39 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
 
         calibration = Path(calibration)
         check_folder(calibration)
-    name = req.model_name or f"EfficientNet-{variant.name.capitalize()}"
-    description = req.description or (
-        f"EfficientNet-{variant.name} image classifier ({num_classes} classes), "
-        f"{req.quant} quantized by effkit")
+    description = req.description or _default_description(variant, num_classes, req.quant)
     return BuildPlan(request=req, variant=variant, options=options, weights=weights,
                      num_classes=num_classes, labels=labels, calibration=calibration,
-                     compiler=compiler, out_dir=out_dir, model_name=name, description=description)
+                     compiler=compiler, out_dir=out_dir, model_name=name, description=description,
+                     app_id=app_id, app_name=app_name, android_runtime=android_runtime)
+
+
+def _default_description(variant: Variant, num_classes: int, quant: str) -> str:
+    return (f"EfficientNet-{variant.name} image classifier ({num_classes} classes), "
+            f"{quant} quantized by effkit")
+
+
+PENDING = "pending"  # the weights kind of a plan made before training wrote the weights
+
+
+def with_trained(planned: BuildPlan, *, weights: Path, labels: Sequence[str],
+                 calibration: CalibrationSet | None) -> BuildPlan:
+    """A plan made before training (``plan(req, check_weights=False)``) completed with
+    what training produced: the weights file (resolved here, once), the classes and the
+    calibration set in memory. Everything else the plan checked stays as it was."""
+    if planned.weights.kind != PENDING:
+        raise UsageError("this build plan already has its weights",
+                         "pass a plan made with check_weights=False")
+    source = resolve_weights(planned.variant, weights)
+    names = Labels.of(labels)
+    num_classes = source.num_classes or len(names)
+    names.check_count(num_classes)
+    req = dataclasses.replace(planned.request, weights=weights, labels=list(names.names),
+                              calibration=calibration)
+    description = req.description or _default_description(planned.variant, num_classes,
+                                                           req.quant)
+    return dataclasses.replace(planned, request=req, weights=source, num_classes=num_classes,
+                               labels=names, calibration=calibration, description=description)
 
 
 # A calibration set larger than this only costs time (distilling is minutes per hundred).
@@ -247,10 +283,10 @@ def _input_paths(req: BuildRequest) -> list[Path]:
     return [Path(p) for p in paths if isinstance(p, (str, Path))]
 
 
-def _check_app_answers(req: BuildRequest, variant: Variant) -> None:
+def _check_app_answers(req: BuildRequest, variant: Variant,
+                       name: str) -> tuple[str | None, str | None, str | None]:
     """The app answers (--app-id, --app-name, --name, --android-runtime), checked before
-    any work."""
-    name = req.model_name or f"EfficientNet-{variant.name.capitalize()}"
+    any work; the Android app id, name and runtime (defaults filled in), else Nones."""
     if req.target == "coral":
         from effkit.apps.coral import check_model_name
 
@@ -259,38 +295,41 @@ def _check_app_answers(req: BuildRequest, variant: Variant) -> None:
         if req.android_runtime is not None:
             raise UsageError("--android-runtime only applies to --target android",
                              "drop --android-runtime, or build with --target android")
-        return
+        return None, None, None
     from effkit.apps.android import check_android_runtime, check_app_names
 
-    check_android_runtime(req.android_runtime)
-    check_app_names(app_id=req.app_id or f"com.example.{variant.name}",
-                    app_name=req.app_name or name, model_name=name)
+    runtime = check_android_runtime(req.android_runtime)
+    app_id = req.app_id or f"com.example.{variant.name}"
+    app_name = req.app_name or name
+    check_app_names(app_id=app_id, app_name=app_name, model_name=name)
+    return app_id, app_name, runtime
 
 
-def edgetpu_compiler(req: BuildRequest):
+def edgetpu_compiler(req: BuildRequest) -> CompilerChoice | None:
     """The compiler a coral build will use, as an ``effkit.edgetpu.locate.CompilerChoice``
-    (None with --skip-compile or another target; ``.compiler`` None when neither a local
-    compiler nor a Docker engine is found: the build then finishes without it).
+    with its version (None with --skip-compile or another target; ``.compiler`` None when
+    neither a local compiler nor a Docker engine is found: the build then finishes without it).
 
     Looked up, and its version read, once, while planning: a broken binary (or the docker
     image build) fails the build in seconds; so does a missing one with --require-compile.
     """
     if req.target != "coral" or req.skip_compile:
         return None
-    from effkit.edgetpu.locate import EdgeTPUCompilerNotFound, choose_compiler, compiler_version
+    from effkit.edgetpu.locate import EdgeTPUCompilerNotFound, choose_compiler
 
     try:
         choice = choose_compiler(req.compiler, require=req.require_compile)
     except EdgeTPUCompilerNotFound as exc:
         raise EdgeTPUCompilerNotFound(
             exc.message, f"{exc.hint}; or pass --skip-compile to build everything else") from None
-    if choice.compiler is not None:
-        compiler_version(choice.compiler)
-    return choice
+    return choice.with_version()
 
 
 def run(plan: BuildPlan, progress: ProgressFn | None = None) -> BuildResult:
     """Run the long stages of a plan; the output folder appears complete or not at all."""
+    if plan.weights.kind == PENDING:
+        raise UsageError("this build plan has no weights yet (planned before training)",
+                         "complete it with effkit.pipeline.with_trained")
     from effkit.convert import convert, import_tensorflow_quietly, pin_input_range
 
     import_tensorflow_quietly()
@@ -359,9 +398,11 @@ def run(plan: BuildPlan, progress: ProgressFn | None = None) -> BuildResult:
             artifacts.append(tmp / QUANT_REPORT_FILE)
         edgetpu_path = None
         if req.target == "coral":
+            from effkit.edgetpu.stage import EDGETPU_PREFIX
+
             fields["edgetpu"], edgetpu_path = _edgetpu_stages(plan, clock, tflite, model_path, tmp)
             if edgetpu_path:
-                artifacts += sorted(p for p in tmp.iterdir() if p.name.startswith("model_edgetpu"))
+                artifacts += sorted(p for p in tmp.iterdir() if p.name.startswith(EDGETPU_PREFIX))
         if req.target in ("coral", "android"):
             with clock.stage("app"):
                 app_dir = _render_app(plan, model_path, edgetpu_path, tmp)
@@ -412,13 +453,12 @@ def _edgetpu_stages(plan: BuildPlan, clock: StageClock, tflite: bytes, model_pat
     """
     from effkit.edgetpu import stage
     from effkit.edgetpu.check import check_model
-    from effkit.edgetpu.locate import compiler_version
 
     req, choice = plan.request, plan.compiler
     found = choice.compiler if choice is not None else None
     with clock.stage("edgetpu-check"):
         report = check_model(tflite, min_runtime_version=req.min_runtime_version,
-                             compiler_version=compiler_version(found) if found else None)
+                             compiler_version=plan.compiler_version)
     if found is None:
         _require_tpu_fraction(report.tpu_fraction, req.min_tpu_ops, "are predicted to map")
         reason = "--skip-compile" if choice is None else choice.note
@@ -451,7 +491,8 @@ def _render_app(plan: BuildPlan, model_path: Path, edgetpu_path: Path | None, tm
                                 edgetpu_model=edgetpu_path)
     from effkit.apps.android import render_android_app
 
-    return render_android_app(tmp / "android", app_id=req.app_id or f"com.example.{variant.name}",
-                              app_name=req.app_name or plan.model_name, model_name=plan.model_name,
+    assert plan.app_id is not None and plan.app_name is not None  # set by plan for android
+    return render_android_app(tmp / "android", app_id=plan.app_id,
+                              app_name=plan.app_name, model_name=plan.model_name,
                               variant=variant, labels=plan.labels, model_path=model_path,
                               runtime=plan.android_runtime)

@@ -48,6 +48,9 @@ class ProgressEvent:
 
 
 ProgressFn = Callable[[ProgressEvent], None]
+# tick(done, total) within one stage: what StageClock.stage yields, and what the stages'
+# own loops (calibration, distillation, benchmarks, training's image scan) report to
+TickFn = Callable[[int, int], None]
 
 
 @dataclass
@@ -58,7 +61,7 @@ class StageClock:
     seconds: dict[str, float] = field(default_factory=dict)
 
     @contextmanager
-    def stage(self, name: str) -> Iterator[Callable[[int, int], None]]:
+    def stage(self, name: str) -> Iterator[TickFn]:
         """``with clock.stage("convert") as tick:``; ``tick(done, total)`` reports an update."""
         start = time.perf_counter()
 

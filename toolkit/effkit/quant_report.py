@@ -28,7 +28,6 @@ The entry point for the build is :func:`compare` (int8 bytes, float bytes, input
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,13 +35,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from effkit.errors import DataError, ModelFileError
+from effkit.manifest import sha256_hex
+from effkit.progress import TickFn
 
 # Inputs (a folder, a build's calibration set) live in their own module (which imports
 # nothing from this one); their names stay importable from here.
 from effkit.quant_report_inputs import (  # noqa: F401
     DEFAULT_IMAGES,
     BuildInfo,
-    Progress,
     inputs_for,
     inputs_for_folder,
 )
@@ -325,7 +325,7 @@ def _quantized_share(clf) -> float:
 
 
 def compare(int8_model: bytes, float_model: bytes, inputs: np.ndarray,
-            progress: Progress | None = None) -> QuantReport:
+            progress: TickFn | None = None) -> QuantReport:
     """Run both models on ``inputs`` ((N, R, R, 3) float32, normalized as for the float
     model; the int8 model quantizes them with its input tensor's scale and zero point)
     and compare every matched layer. The models must take the same resolution."""
@@ -393,7 +393,7 @@ def compare(int8_model: bytes, float_model: bytes, inputs: np.ndarray,
         by_tensor[q.output] = stats
         layers.append(stats)
     return QuantReport(tuple(layers), len(inputs), tuple(unmatched),
-                       hashlib.sha256(int8_model).hexdigest(), hashlib.sha256(float_model).hexdigest())
+                       sha256_hex(int8_model), sha256_hex(float_model))
 
 
 def compare_on_calibration(int8_model: bytes, float_model: bytes, calibration: np.ndarray,

@@ -6,22 +6,21 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from effkit.errors import DataError, UsageError
+from effkit.progress import TickFn
 
 DEFAULT_IMAGES = 32  # images a report runs on unless told otherwise
-Progress = Callable[[int, int], None]
 
 # --------------------------------------------------------------------------- inputs
 
 
 def inputs_for(model: Path, data: Path | None, limit: int = DEFAULT_IMAGES,
-               progress: Progress | None = None) -> tuple[np.ndarray, dict]:
+               progress: TickFn | None = None) -> tuple[np.ndarray, dict]:
     """The inputs to compare on, and where they came from.
 
     ``data``: up to ``limit`` images of the folder (spread over it), preprocessed with
@@ -42,7 +41,7 @@ def inputs_for(model: Path, data: Path | None, limit: int = DEFAULT_IMAGES,
 
 
 def inputs_for_folder(model: bytes | Path, folder: Path, limit: int = DEFAULT_IMAGES,
-                      progress: Progress | None = None, variant: str = "lite0") -> tuple[np.ndarray, dict]:
+                      progress: TickFn | None = None, variant: str = "lite0") -> tuple[np.ndarray, dict]:
     """Up to ``limit`` images of ``folder`` (spread over it, as calibration picks them),
     at the model's resolution with the normalization in its metadata."""
     from effkit import calibration as calib
@@ -101,7 +100,7 @@ class BuildInfo:
         load_weights(model, self.variant, weights.get("path"))
         return model
 
-    def calibration(self, progress: Progress | None = None) -> tuple[np.ndarray, dict]:
+    def calibration(self, progress: TickFn | None = None) -> tuple[np.ndarray, dict]:
         """The build's whole calibration set (normalized float inputs) and its source:
         the same folder, or the same distilled set (effkit's cache, else distilled again
         from the same weights and settings: the result depends only on those)."""

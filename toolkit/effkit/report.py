@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from effkit.errors import DataError
-from effkit.manifest import MANIFEST_NAME, QUANT_REPORT_FILE, Manifest, read_document
+from effkit.manifest import MANIFEST_NAME, MODEL_FILE, QUANT_REPORT_FILE, Manifest, read_document
 from effkit.outputs import check_output_dir, staged_dir
 from effkit.report_charts import CHART_TITLES, MISSING, QUANT_ORDER, draw_charts
 from effkit.resources import data_file
-from effkit.saved_results import DOC_KEYS, KINDS, MAIN_MODEL
+from effkit.saved_results import DOC_KEYS, KINDS
 
 # ---------------------------------------------------------------------------
 # Reading build folders
@@ -103,7 +103,7 @@ def load_build(folder: Path) -> BuildEntry:
         raise DataError(f"{str(folder)!r} is not an effkit build folder (no {MANIFEST_NAME})",
                         "pass folders written by 'effkit build'")
     manifest = Manifest.read(folder)
-    main = manifest.artifact(MAIN_MODEL)
+    main = manifest.artifact(MODEL_FILE)
     warnings: list[str] = []
     results: dict[str, dict | None] = {}
     for kind, fname in KINDS.items():
@@ -114,7 +114,7 @@ def load_build(folder: Path) -> BuildEntry:
                             f"write it again with 'effkit {kind} MODEL --save --force'")
         if res is not None and main is not None and res["model"].get("sha256") != main.sha256:
             warnings.append(f"{fname} was measured on another model file than this build's "
-                            f"{MAIN_MODEL}; left out (run 'effkit {kind} ... --save --force' again)")
+                            f"{MODEL_FILE}; left out (run 'effkit {kind} ... --save --force' again)")
             res = None
         results[kind] = res
     weights = str(manifest.weights.get("kind") or "unknown")
@@ -264,6 +264,14 @@ class ReportResult:
     doc: dict
 
 
+def not_build_folders(paths: Sequence[Path]) -> list[Path]:
+    """The paths among several that exist but are no effkit build folder (no build.json):
+    ``effkit report build/*`` also matches what ``pip install .`` leaves in build/ (lib/,
+    bdist.*/). A path that does not exist is not skipped: its error names it."""
+    return [Path(p) for p in paths
+            if os.path.lexists(p) and not os.path.lexists(Path(p) / MANIFEST_NAME)]
+
+
 def build_report(folders: Sequence[Path], out: Path, force: bool = False) -> ReportResult:
     """Read the build folders, draw the charts, write ``index.html``, the PNGs and
     ``report.json`` into ``out`` (staged, then renamed into place)."""
@@ -271,16 +279,20 @@ def build_report(folders: Sequence[Path], out: Path, force: bool = False) -> Rep
         raise DataError("no build folders given", "pass one or more folders written by 'effkit build'")
     seen: set[Path] = set()
     entries = []
+    skipped = not_build_folders(folders) if len(folders) > 1 else []
     for f in folders:
         key = Path(f).resolve()
-        if key not in seen:
+        if key not in seen and Path(f) not in skipped:
             seen.add(key)
             entries.append(load_build(Path(f)))
+    if not entries:
+        raise DataError(f"none of the {len(folders)} folders is an effkit build folder "
+                        f"(no {MANIFEST_NAME})", "pass folders written by 'effkit build'")
     check_output_dir(out, force, inputs=folders)  # never in, around or as a folder it reads
     entries.sort(key=_sort_key)
     charts = draw_charts(entries) | _quant_charts(entries)
     page = render_html(entries, charts)
-    doc = {"builds": [e.to_dict() for e in entries],
+    doc = {"builds": [e.to_dict() for e in entries], "skipped": [str(p) for p in skipped],
            "charts": {k: f"{k}.png" for k, v in charts.items() if v},
            "missing_charts": {k: MISSING[k] for k, v in charts.items() if not v and k in MISSING}}
     files = ["index.html", "report.json"] + [f"{k}.png" for k, v in charts.items() if v]

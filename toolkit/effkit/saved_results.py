@@ -12,12 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from effkit.errors import OutputError
-from effkit.manifest import MANIFEST_NAME, sha256_hex
+from effkit.manifest import MANIFEST_NAME, MODEL_FILE, sha256_hex
 from effkit.outputs import write_file_atomic
 
 EVAL_NAME = "eval.json"
 BENCH_NAME = "bench.json"
-MAIN_MODEL = "model.tflite"
 KINDS = {"eval": EVAL_NAME, "bench": BENCH_NAME}
 DOC_KEYS = {"eval": "effkit_eval", "bench": "effkit_bench"}
 
@@ -30,7 +29,7 @@ def result_path(model: Path, kind: str) -> Path:
     any other model gets ``<stem>.eval.json``/``<stem>.bench.json`` beside it.
     """
     model = Path(model)
-    if model.name == MAIN_MODEL and (model.parent / MANIFEST_NAME).is_file():
+    if model.name == MODEL_FILE and (model.parent / MANIFEST_NAME).is_file():
         return model.parent / KINDS[kind]
     return model.with_name(f"{model.stem}.{kind}.json")
 

@@ -45,10 +45,16 @@ from pathlib import Path
 
 from effkit.errors import DataError, OutputError, UsageError
 from effkit.outputs import check_output_dir, write_file_atomic
+from effkit.progress import TickFn
 
 # The parts of training live in their own modules (data, model and placement,
 # checkpoints, the build of the result); their names stay importable from here.
-from effkit.train_build import build_request, build_trained, training_calibration  # noqa: F401
+from effkit.train_build import (  # noqa: F401
+    build_request,
+    build_trained,
+    plan_trained,
+    training_calibration,
+)
 from effkit.train_checkpoints import (  # noqa: F401
     _STATE_VERSION,
     CHECKPOINT_DIR,
@@ -59,7 +65,6 @@ from effkit.train_checkpoints import (  # noqa: F401
     _State,
 )
 from effkit.train_data import (  # noqa: F401
-    ScanProgress,
     TrainData,
     class_folders,
     make_dataset,
@@ -208,7 +213,7 @@ class TrainResult:
 class Callbacks:
     """Optional progress hooks (all run on the training thread)."""
 
-    on_scan: ScanProgress | None = None  # (done, total) images checked
+    on_scan: TickFn | None = None  # (done, total) images checked
     on_start: Callable[[dict], None] | None = None  # data/placement summary, before epoch 1
     on_batch: Callable[[str, int, int, int], None] | None = None  # phase, epoch, done, total
     on_epoch: Callable[[EpochRecord], None] | None = None

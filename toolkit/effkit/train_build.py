@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +15,8 @@ from effkit.errors import EffkitError
 from effkit.variants import Variant, get_variant
 
 if TYPE_CHECKING:
+    from effkit.pipeline import BuildPlan, BuildRequest
+    from effkit.progress import ProgressFn
     from effkit.train import TrainConfig, TrainResult
     from effkit.train_data import Example
 
@@ -23,20 +24,32 @@ if TYPE_CHECKING:
 # --------------------------------------------------------------------------- build
 
 
-def build_request(config: TrainConfig, target: str, **options):
-    """The ``BuildRequest`` for the trained model: OUT/<target>, int8 calibrated on images
-    of the training split (so validation images stay out of calibration).
+def build_request(config: TrainConfig, target: str, **options: object) -> BuildRequest:
+    """The ``BuildRequest`` for the trained model: OUT/<variant>-<target> (the shape of
+    ``effkit build``'s default build/<variant>-<target>), int8 calibrated on images of the
+    training split (so validation images stay out of calibration).
 
     ``options`` go to ``BuildRequest`` (skip_compile, compiler, ...). ``build_trained``
-    hands the request the trained classes and the calibration pixels in memory.
+    hands the plan the trained classes and the calibration pixels in memory.
     """
-    from effkit.pipeline import BuildRequest
+    from effkit.pipeline import BuildRequest, default_folder_name
     from effkit.train import WEIGHTS_NAME
 
     out = Path(config.out)
-    return BuildRequest(variant=get_variant(config.variant).name, target=target,
-                        out=out / target, weights=str(out / WEIGHTS_NAME), force=config.force,
-                        **options)
+    variant = get_variant(config.variant).name
+    return BuildRequest(variant=variant, target=target,
+                        out=out / default_folder_name(variant, target),
+                        weights=str(out / WEIGHTS_NAME), force=config.force,
+                        **options)  # type: ignore[arg-type]
+
+
+def plan_trained(request: BuildRequest) -> BuildPlan:
+    """The build of a model not trained yet, planned (and checked: target, output, app
+    answers, the Edge TPU compiler and its version) before training; ``build_trained``
+    completes this plan with the weights, classes and calibration set training made."""
+    from effkit.pipeline import plan
+
+    return plan(request, check_weights=False)
 
 
 def training_calibration(examples: Sequence[Example], variant: Variant, size: int):
@@ -56,25 +69,31 @@ def training_calibration(examples: Sequence[Example], variant: Variant, size: in
                           skipped=len(report.skipped), seconds=time.perf_counter() - start)
 
 
-def build_trained(result: TrainResult, request, on_progress=None) -> dict:
+def build_trained(result: TrainResult, planned: BuildPlan | BuildRequest,
+                  on_progress: ProgressFn | None = None) -> dict:
     """Run the build pipeline on a trained model and measure its accuracy on the validation
     split (the model as built: int8 unless the request says otherwise).
+
+    ``planned``: the plan :func:`plan_trained` made before training (a ``BuildRequest``
+    is planned here, for library callers that did not plan first).
 
     The returned section is also added to ``OUT/train.json`` under ``build``.
     """
     from effkit.calibration import DEFAULT_FOLDER_SIZE
     from effkit.evaluate import LabelledImage, TFLiteClassifier, evaluate
-    from effkit.pipeline import plan, run
+    from effkit.pipeline import BuildPlan, run, with_trained
     from effkit.progress import StageClock
 
-    variant = get_variant(request.variant)
+    if not isinstance(planned, BuildPlan):
+        planned = plan_trained(planned)
+    request = planned.request
     calibration = None
     if request.quant == "int8":
-        calibration = training_calibration(result.data.train, variant,
+        calibration = training_calibration(result.data.train, planned.variant,
                                            request.calibration_size or DEFAULT_FOLDER_SIZE)
-    req = replace(request, labels=list(result.data.classes), calibration=calibration)
-    built = run(plan(req), on_progress)
-    classifier = TFLiteClassifier(built.out_dir / "model.tflite")
+    built = run(with_trained(planned, weights=result.weights, labels=result.data.classes,
+                             calibration=calibration), on_progress)
+    classifier = TFLiteClassifier(built.model_path)
     items = [LabelledImage(Path(e.path), e.label) for e in result.data.val]
     with StageClock(on_progress).stage("evaluate") as tick:
         measured = evaluate(classifier.scores, classifier.resolution, items, tick)
@@ -83,7 +102,7 @@ def build_trained(result: TrainResult, request, on_progress=None) -> dict:
         "out_dir": str(built.out_dir),
         "target": request.target,
         "quant": request.quant,
-        "model": str(built.out_dir / "model.tflite"),
+        "model": str(built.model_path),
         "val_accuracy": round(measured.top1, 6),
         "float_val_accuracy": round(float_acc, 6),
         "accuracy_drop": round(float_acc - measured.top1, 6) + 0.0,

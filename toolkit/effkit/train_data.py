@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +23,7 @@ from effkit.preprocess import (
     to_rgb,
     upright,
 )
+from effkit.progress import TickFn
 from effkit.variants import Variant
 
 # Augmentation (training only).
@@ -31,7 +32,6 @@ CROP_ASPECT = (3 / 4, 4 / 3)
 BRIGHTNESS_DELTA = 0.15  # of the full range
 CONTRAST_RANGE = (0.8, 1.2)
 
-ScanProgress = Callable[[int, int], None]
 
 
 # --------------------------------------------------------------------------- data
@@ -101,7 +101,7 @@ def _unreadable(path: Path) -> str | None:
     return None
 
 
-def _readable_files(folders: Sequence[Path], flag: str, progress: ScanProgress | None
+def _readable_files(folders: Sequence[Path], flag: str, progress: TickFn | None
                     ) -> tuple[list[list[Path]], list[str]]:
     """Images of each class folder that decode; "path: reason" for the others."""
     listed = []
@@ -130,7 +130,7 @@ def _readable_files(folders: Sequence[Path], flag: str, progress: ScanProgress |
 
 
 def scan(data: Path, *, val: Path | None = None, val_split: float = 0.2, seed: int = 0,
-         progress: ScanProgress | None = None) -> TrainData:
+         progress: TickFn | None = None) -> TrainData:
     """Read the class folders, drop unreadable images, split train/validation."""
     data = Path(data).absolute()
     val = Path(val).absolute() if val is not None else None

@@ -9,12 +9,10 @@ sha256, read once. ``effkit.weights.load_weights`` maps it onto the Keras variab
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import io
 import re
 import zipfile
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from effkit.errors import WeightsError
+from effkit.manifest import sha256_files
 from effkit.variants import MAX_WEIGHTS_BYTES, OFFICIAL_CHECKPOINT_URL, Variant, check_weight_shape
 
 KINDS = ("pth", "official-ckpt", "keras", "random")
@@ -96,16 +95,20 @@ def resolve_weights(variant: Variant, source: str | Path | WeightsSource | None)
         state = read_pth(src.path)
         bias = state.get("_fc.bias")
         return WeightsSource("pth", src.path, None if bias is None else int(bias.shape[0]),
-                             _sha256([src.path]), state, bundled=src.bundled)
+                             sha256_files([src.path]), state, bundled=src.bundled)
     if src.kind == "keras":
         groups = _read_keras_file(src.path)
         dense = groups.get("layers/dense")
         return WeightsSource("keras", src.path, None if dense is None else int(dense[-1].shape[0]),
-                             _sha256([src.path]), groups)
-    files = [src.path.with_name(src.path.name + ".index"),
-             *sorted(src.path.parent.glob(src.path.name + ".data-*"))]
+                             sha256_files([src.path]), groups)
     return WeightsSource("official-ckpt", src.path, _checkpoint_num_classes(src.path),
-                         _sha256(files))
+                         sha256_files(checkpoint_files(src.path)))
+
+
+def checkpoint_files(prefix: Path) -> list[Path]:
+    """A checkpoint's files in the order its sha256 is taken: ``.index``, then ``.data-*``."""
+    return [prefix.with_name(prefix.name + ".index"),
+            *sorted(prefix.parent.glob(prefix.name + ".data-*"))]
 
 
 def resolve_source(variant: Variant, source: str | Path | None) -> tuple[str, Path | None]:
@@ -197,15 +200,6 @@ def _sniff(path: Path) -> str:
     elif head[:1] == b"\x80":
         return "pth"
     raise WeightsError(f"{str(path)!r} is not a weights file effkit can read", _SOURCES_HINT)
-
-
-def _sha256(files: Iterable[Path]) -> str:
-    digest = hashlib.sha256()
-    for f in files:
-        with f.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _read_keras_file(path: Path) -> dict[str, list[np.ndarray]]:

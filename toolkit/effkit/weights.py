@@ -183,8 +183,16 @@ def load_weights(
                            + (f" from {package} {version}" if package else ""),
                            sha256=src.sha256, package=package, package_version=version)
     elif src.kind == "official-ckpt":
+        from effkit.manifest import sha256_files
+        from effkit.weight_sources import checkpoint_files
         from effkit.weights_fetch import read_source
 
+        # A checkpoint is read here, not when it was resolved: the files must be the ones
+        # resolved (and recorded by sha256), not whatever replaced them since.
+        if src.sha256 is not None and sha256_files(checkpoint_files(src.path)) != src.sha256:
+            raise WeightsError(f"the checkpoint {str(src.path)!r} changed after it was resolved "
+                               "(its sha256 differs)", "plan the build again: effkit reads the "
+                               "weights anew")
         values, ema = _values_from_checkpoint(model, variant, src.path, use_ema)
         fetched = read_source(src.path.parent) or {}
         shadows = "EMA shadows" if ema else "plain variables"

@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
-import hashlib
 import http.client
 import json
 import os
@@ -43,6 +42,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from effkit.calibration import cache_root
 from effkit.errors import OutputError, WeightsError, read_regular
+from effkit.manifest import sha256_files
 from effkit.outputs import staged_dir, write_file_atomic
 from effkit.variants import OFFICIAL_CHECKPOINT_URL, Variant
 
@@ -71,7 +71,7 @@ TIMEOUT_S = 30.0
 DEADLINE_S = 3600.0
 
 # on_progress(done_bytes, total_bytes or 0, url): called as the download advances.
-ProgressFn = Callable[[int, int, str], None]
+DownloadProgressFn = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,7 @@ def checkpoint_prefix(folder: Path, variant: Variant) -> Path:
 # --------------------------------------------------------------------------- fetching
 
 
-def ensure_official(variant: Variant, *, progress: ProgressFn | None = None) -> Path:
+def ensure_official(variant: Variant, *, progress: DownloadProgressFn | None = None) -> Path:
     """The cached checkpoint prefix of ``variant``, fetched first when missing."""
     state = cached(variant)
     if not state.present:
@@ -170,7 +170,7 @@ def ensure_official(variant: Variant, *, progress: ProgressFn | None = None) -> 
     return checkpoint_prefix(Path(state.folder), variant)
 
 
-def fetch(variant: Variant, *, force: bool = False, progress: ProgressFn | None = None
+def fetch(variant: Variant, *, force: bool = False, progress: DownloadProgressFn | None = None
           ) -> CachedWeights:
     """Download, check and install ``variant``'s checkpoint; ``force`` replaces a cached one."""
     url = tarball_url(variant)
@@ -196,7 +196,7 @@ def fetch(variant: Variant, *, force: bool = False, progress: ProgressFn | None 
         finally:
             if close := getattr(reporter, "close", None):
                 close()
-        digest = _sha256(part)
+        digest = sha256_files([part])
         pinned = PINNED_SHA256.get(tarball_name(variant))
         _check_digest(variant, url, part, digest, pinned)
         try:
@@ -235,7 +235,7 @@ def _locked(root: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _download(url: str, part: Path, variant: Variant, progress: ProgressFn) -> int:
+def _download(url: str, part: Path, variant: Variant, progress: DownloadProgressFn) -> int:
     """Fetch ``url`` into ``part``, resuming a previous partial file; return its size."""
     meta_path = part.with_name(part.name + ".json")
     have = part.stat().st_size if part.is_file() else 0
@@ -357,14 +357,6 @@ def _reason(reason) -> str:
     return " ".join(str(text).split())
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _hashes_path() -> Path:
     return weights_cache() / HASHES_FILE
 
@@ -459,14 +451,14 @@ def _verify(folder: Path, variant: Variant, url: str) -> None:
 # --------------------------------------------------------------------------- progress
 
 
-def default_progress() -> ProgressFn:
+def default_progress() -> DownloadProgressFn:
     """A rich bar (bytes, rate, ETA) on a terminal; otherwise a plain stderr line per 10 %."""
     if sys.stderr.isatty():
-        return RichProgress()
-    return PlainProgress()
+        return RichDownloadProgress()
+    return PlainDownloadProgress()
 
 
-class PlainProgress:
+class PlainDownloadProgress:
     """Plain lines on stderr for logs: the start, every tenth, the end."""
 
     def __init__(self, stream: TextIO | None = None):
@@ -487,7 +479,7 @@ class PlainProgress:
                   file=stream, flush=True)
 
 
-class RichProgress:
+class RichDownloadProgress:
     """A rich progress bar on stderr with bytes, rate and time left."""
 
     def __init__(self) -> None:

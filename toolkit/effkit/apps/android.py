@@ -24,13 +24,13 @@ from effkit import __version__
 from effkit.apps import check_text, model_answers
 from effkit.errors import ModelFileError, TemplateError, UsageError
 from effkit.labels import Labels
+from effkit.manifest import MODEL_FILE
 from effkit.metadata.model_file import load_model_file
 from effkit.variants import Variant
 
 if TYPE_CHECKING:
     import numpy as np
 
-MODEL_ASSET = "model.tflite"
 # The LiteRT API the app is written against (--android-runtime): LiteRT 2.x CompiledModel
 # (GPU first, CPU fallback), or the LiteRT 1.4 Interpreter app with its GPU delegate.
 RUNTIMES = ("compiled-model", "interpreter")
@@ -205,7 +205,7 @@ def android_context(*, app_id: str, app_name: str, model_name: str, variant: Var
         "app_id": app_id,
         "app_name": app_name,
         "labels": list(labels),
-        "model_asset": MODEL_ASSET,
+        "model_asset": MODEL_FILE,
         "package_path": app_id.replace(".", "/"),
         "project_name": gradle_project_name(app_name, app_id),
         "app_name_res": android_string_resource(app_name),
@@ -347,7 +347,7 @@ def render_android_app(out_dir: Path, *, app_id: str, app_name: str, model_name:
     with staged_dir(out_dir, force) as stage:
         tree = stage / "tree"
         render_tree(template_dir("android"), tree, context,
-                    extra_files={f"app/src/main/assets/{MODEL_ASSET}": data, **golden_files(data)})
+                    extra_files={f"app/src/main/assets/{MODEL_FILE}": data, **golden_files(data)})
         _nest_package_dir(tree, context["app_id"])
         for child in list(tree.iterdir()):
             os.replace(child, stage / child.name)

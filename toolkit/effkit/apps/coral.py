@@ -14,6 +14,7 @@ from pathlib import Path
 from effkit import __version__
 from effkit.apps import check_text, model_answers
 from effkit.labels import Labels
+from effkit.manifest import EDGETPU_MODEL_FILE, LABELS_FILE, MODEL_FILE
 from effkit.metadata.model_file import load_model_file
 from effkit.render import render_tree
 from effkit.resources import template_dir
@@ -21,9 +22,6 @@ from effkit.variants import Variant
 
 MAX_NAME_LENGTH = 100
 MAX_LABEL_LENGTH = 200
-CPU_MODEL_FILE = "model.tflite"
-EDGETPU_MODEL_FILE = "model_edgetpu.tflite"
-LABELS_FILE = "labels.txt"
 SAMPLE_LABELS = 3
 
 
@@ -45,7 +43,7 @@ def coral_context(*, model_name: str, variant: Variant, labels: Sequence[str],
         **model_answers(model_name=model_name, variant=variant, labels=labels),
         "sample_labels": list(labels[:SAMPLE_LABELS]),
         "has_edgetpu": has_edgetpu,
-        "cpu_model_file": CPU_MODEL_FILE,
+        "cpu_model_file": MODEL_FILE,
         "edgetpu_model_file": EDGETPU_MODEL_FILE,
         "labels_file": LABELS_FILE,
         "effkit_version": __version__,
@@ -73,7 +71,7 @@ def render_coral_app(
     model_name = check_model_name(model_name)
     names = Labels.of(labels)
     extra: dict[str, Path | bytes] = {
-        CPU_MODEL_FILE: _check_model(cpu_model),
+        MODEL_FILE: _check_model(cpu_model),
         LABELS_FILE: names.to_bytes(),
     }
     if edgetpu_model is not None:

@@ -20,24 +20,6 @@ from effkit.errors import EffkitError
 from effkit.progress import ProgressEvent, ProgressFn
 
 
-def _flags_without_a_type() -> None:
-    """typer 0.29's rich help gives every option a type column, ``<bool>`` for flags too,
-    which reads as if ``--force`` took a value. Flags show no type in effkit's help."""
-    from typer.core import TyperOption
-
-    shown = TyperOption.display_type_rich
-    if getattr(shown, "effkit_flags", False):
-        return
-
-    def display_type_rich(self, ctx):
-        return None if self.is_flag else shown(self, ctx)
-
-    # A marker on the replacement (so a second call keeps the first) and the replacement
-    # itself: attributes typer's types do not declare.
-    display_type_rich.effkit_flags = True  # type: ignore[attr-defined]
-    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
-
-
 def escape(text: object) -> str:
     """User text (paths, names, labels, messages quoting them) for the terminal: rich markup
     shown as given, and control and format characters (escape sequences, bell, bidi
@@ -47,7 +29,6 @@ def escape(text: object) -> str:
     return _markup_escape(visible(str(text)))
 
 
-_flags_without_a_type()
 console = Console()
 err_console = Console(stderr=True)
 

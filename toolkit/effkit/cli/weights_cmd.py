@@ -38,7 +38,7 @@ def _variants(names: list[str] | None, every: bool):
     return [get_variant(n) for n in names]
 
 
-@app.command("list")
+@app.command("list", short_help="Each variant's default weights and what is cached.")
 @handle_errors
 def list_(json_out: JsonOpt = False) -> None:
     """Each variant's default weights and whether its official checkpoint is cached."""
@@ -63,7 +63,7 @@ def list_(json_out: JsonOpt = False) -> None:
     console.print(table)
 
 
-@app.command("fetch")
+@app.command("fetch", short_help="Download, check and cache official checkpoints.")
 @handle_errors
 def fetch(variants: VariantsArg = None, every: AllOpt = False,
           force: Annotated[bool, typer.Option("--force", help="Download again even if cached.")]
@@ -84,7 +84,7 @@ def fetch(variants: VariantsArg = None, every: AllOpt = False,
                       highlight=False, soft_wrap=True)
 
 
-@app.command("path")
+@app.command("path", short_help="Print each variant's cached checkpoint folder.")
 @handle_errors
 def path(variants: VariantsArg = None, json_out: JsonOpt = False) -> None:
     """Print the cached checkpoint folder of each variant (an error when one is not cached)."""

@@ -156,7 +156,9 @@ class CheckReport:
             "all_mapped": self.all_mapped,
             "summary": self.summary(),
             "quantization": self.quantization,
-            "min_runtime_version": self.min_runtime_version,
+            # the Edge TPU runtime (libedgetpu) version checked for: the compiler's -m; not
+            # TFLite's own "min_runtime_version" metadata entry (inspect's tflite_min_runtime)
+            "edgetpu_min_runtime_version": self.min_runtime_version,
             "ops_total": self.ops_total,
             "ops_tpu": self.ops_tpu,
             "ops_cpu": self.ops_cpu,

@@ -209,8 +209,12 @@ def compile_model(
     extra: tuple[str, ...] | list[str] | None = None,
     overwrite: bool = False,
     process_timeout_s: float | None = None,
+    version: str | None = None,
 ) -> CompileResult:
     """Compile ``model_path`` for the Edge TPU into ``out_dir``.
+
+    ``version``: the compiler's version when the caller has read it already (a build
+    plan); otherwise it is asked here.
 
     Writes ``<stem>_edgetpu.tflite`` (or one file per segment with
     ``num_segments``), the compiler's ``<stem>_edgetpu.log`` and its console output
@@ -273,7 +277,8 @@ def compile_model(
 
     if not isinstance(compiler, EdgeTPUCompiler):
         compiler = find_compiler(compiler)
-    version = compiler_version(compiler)
+    if version is None:
+        version = compiler_version(compiler)
     version_t = parse_version(version) or (0,)
     flags = _flags(version_t, min_runtime_version=min_runtime_version, timeout_s=timeout_s,
                    num_segments=num_segments, search_delegate=search_delegate,

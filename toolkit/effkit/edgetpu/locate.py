@@ -13,6 +13,7 @@ else none (the build then finishes without the Edge TPU model).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import os
@@ -141,6 +142,14 @@ class CompilerChoice:
 
     compiler: EdgeTPUCompiler | None
     note: str  # one line for the user
+    version: str | None = None  # the compiler's version, once read (see :func:`with_version`)
+
+    def with_version(self) -> CompilerChoice:
+        """This choice with its compiler's version read (once; the docker route builds its
+        image here): a build plan holds it, so running the plan asks nothing again."""
+        if self.compiler is None or self.version is not None:
+            return self
+        return dataclasses.replace(self, version=compiler_version(self.compiler))
 
     @property
     def route(self) -> str:

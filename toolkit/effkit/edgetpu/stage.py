@@ -76,7 +76,8 @@ def compile_section(check: dict, choice: CompilerChoice, model_path: Path, folde
     from effkit.edgetpu.compiler import compile_model
 
     result = compile_model(model_path, folder, compiler=choice.compiler, timeout_s=timeout_s,
-                           num_segments=num_segments, min_runtime_version=min_runtime_version)
+                           num_segments=num_segments, min_runtime_version=min_runtime_version,
+                           version=choice.version)
     reattach_metadata(result.compiled_paths, model_path.read_bytes())
     section = {"check": check, "compiled": True, "status": "compiled",
                "compile": relative_paths(result.to_dict(), folder),
@@ -101,7 +102,7 @@ def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: b
 
     from effkit.apps.coral import render_coral_app
     from effkit.labels import Labels
-    from effkit.manifest import MANIFEST_NAME, Artifact, Manifest
+    from effkit.manifest import LABELS_FILE, MANIFEST_NAME, MODEL_FILE, Artifact, Manifest
     from effkit.outputs import staged_dir
     from effkit.variants import get_variant
 
@@ -118,12 +119,10 @@ def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: b
         raise OutputError(f"{str(out_dir)!r} already has its Edge TPU model",
                           "pass --force to compile it again")
     choice = choose_compiler(compiler, require=True)
-    from effkit.edgetpu.locate import compiler_version
-
     if on_stage:
         on_stage(choice.note)
-    compiler_version(choice.compiler)  # docker: builds the image before anything is copied
-    labels = Labels.from_file(out_dir / "labels.txt")
+    choice = choice.with_version()  # docker: builds the image before anything is copied
+    labels = Labels.from_file(out_dir / LABELS_FILE)
     variant = get_variant(doc.variant)
     with staged_dir(out_dir, True) as tmp:
         for item in out_dir.iterdir():  # everything but the old Edge TPU files and app
@@ -135,11 +134,11 @@ def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: b
             else:
                 shutil.copy2(item, dst)
         section, result = compile_section(
-            doc.edgetpu.get("check", {}), choice, tmp / "model.tflite", tmp,
+            doc.edgetpu.get("check", {}), choice, tmp / MODEL_FILE, tmp,
             timeout_s=timeout_s, num_segments=num_segments,
             min_runtime_version=min_runtime_version)
         app_dir = render_coral_app(tmp / "coral", model_name=doc.model_name, variant=variant,
-                                   labels=labels, cpu_model=tmp / "model.tflite",
+                                   labels=labels, cpu_model=tmp / MODEL_FILE,
                                    edgetpu_model=result.compiled_paths[0])
         timings = {k: v for k, v in doc.timings_s.items() if k != "total"}
         timings["edgetpu-compile"] = round(result.elapsed_s, 3)
