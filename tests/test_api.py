@@ -214,7 +214,7 @@ def test_build_result(built):
 
 
 @pytest.mark.slow
-def test_inspect_check_evaluate_benchmark(built, imagenet_dev):
+def test_inspect_check_evaluate_benchmark(built, photo_dir):
     info = effkit.inspect(built.model_path)
     assert isinstance(info, effkit.ModelInfo) and info.labels == 1000 and info.has_metadata
     assert info.inputs[0]["dtype"] == "float32" and info.to_dict()["size_bytes"] == info.size_bytes
@@ -224,7 +224,7 @@ def test_inspect_check_evaluate_benchmark(built, imagenet_dev):
     assert "ops" in report.to_dict()
 
     events = []
-    result = effkit.evaluate(built.model_path, imagenet_dev, limit=10, progress=events.append)
+    result = effkit.evaluate(built.model_path, photo_dir, limit=10, progress=events.append)
     assert isinstance(result, effkit.EvalResult) and result.count == 10
     assert 0.0 <= result.top1 <= result.top5 <= 1.0
     assert result.to_dict()["top1"] == result.top1 and result.other is None
@@ -236,7 +236,7 @@ def test_inspect_check_evaluate_benchmark(built, imagenet_dev):
 
 
 @pytest.mark.slow
-def test_compile_edgetpu_with_the_stand_in(tmp_path, edgetpu_logs, imagenet_dev):
+def test_compile_edgetpu_with_the_stand_in(tmp_path, edgetpu_logs, photo_dir):
     """The real compiler cannot run here; the tests' stand-in (edgetpu_fixtures) plays it,
     reporting on the model it is given: so the model is a real full-integer build."""
     from _lite0_builds import link_all
@@ -244,7 +244,7 @@ def test_compile_edgetpu_with_the_stand_in(tmp_path, edgetpu_logs, imagenet_dev)
 
     from effkit.preprocess import list_images
 
-    calib = link_all(list_images(imagenet_dev)[:2], tmp_path / "cal")
+    calib = link_all(list_images(photo_dir)[:2], tmp_path / "cal")
     int8 = effkit.build("lite0", out=tmp_path / "int8", weights="random", calibration=calib,
                         calibration_size=2)
     standin = write_standin(tmp_path / "bin", mode="success-stripped",

@@ -107,8 +107,8 @@ def _download_wheel(name: str, sha: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def lite0_app(tmp_path_factory, imagenet_dev: Path) -> Path:
-    build = lite0_builds(tmp_path_factory, imagenet_dev)["int8"]
+def lite0_app(tmp_path_factory, photo_dir: Path) -> Path:
+    build = lite0_builds(tmp_path_factory, photo_dir)["int8"]
     from effkit.evaluate import TFLiteClassifier, model_labels
 
     labels = model_labels((build / "model.tflite").read_bytes())
@@ -133,12 +133,12 @@ def trixie(lite0_app: Path):
 
 
 @pytest.fixture()
-def chroot_app(trixie, lite0_app: Path, imagenet_dev: Path):
+def chroot_app(trixie, lite0_app: Path, photo_dir: Path):
     """The app and a few photos inside the userland's /tmp (removed afterwards):
     (run(argv) -> CompletedProcess, the photos outside, their paths inside)."""
     inside = Path(tempfile.mkdtemp(prefix="effkit-app-", dir=trixie.root / "tmp"))
     shutil.copytree(lite0_app, inside / "app")
-    photos = eval_images(imagenet_dev, PHOTOS)
+    photos = eval_images(photo_dir, PHOTOS)
     (inside / "photos").mkdir()
     for p in photos:
         shutil.copyfile(p, inside / "photos" / p.name)

@@ -410,10 +410,10 @@ def test_corpus(case: Case, tmp_path, monkeypatch, request):
 # --- item 1 and 10: images, at the one place every command decodes them --------------------
 
 
-def test_bombs_are_skipped_and_counted_among_good_images(tmp_path, imagenet_dev):
+def test_bombs_are_skipped_and_counted_among_good_images(tmp_path, photo_dir):
     from effkit.preprocess import LoadReport, iter_images, list_images
 
-    good = list_images(imagenet_dev)[0]
+    good = list_images(photo_dir)[0]
     (tmp_path / "big.png").write_bytes(BOMB_PNG)
     (tmp_path / "big.bmp").write_bytes(BOMB_BMP)
     # 12000 x 12000 = 144 Mpixel: Pillow only warns (two lines on stderr) and would decode it
@@ -752,11 +752,11 @@ def test_sigterm_during_a_build_is_ctrl_c(tmp_path):
 # --- round 3, items 1 and 5: every reader refuses special files and checks declared sizes --
 
 
-def test_special_files_are_skipped_images_and_ignored_cache_entries(tmp_path, imagenet_dev):
+def test_special_files_are_skipped_images_and_ignored_cache_entries(tmp_path, photo_dir):
     from effkit import pixel_sets
     from effkit.preprocess import LoadReport, iter_images, list_images
 
-    good = list_images(imagenet_dev)[0]
+    good = list_images(photo_dir)[0]
     os.mkfifo(tmp_path / "pipe.jpg")
     (tmp_path / "zero.jpg").symlink_to("/dev/zero")
     report = LoadReport()
@@ -822,12 +822,12 @@ def rotated_phone_photo(photo: Path, folder: Path) -> tuple[Path, Path, Path]:
     return reference, tagged, plain
 
 
-def test_exif_rotated_photo_is_read_upright(tmp_path, imagenet_dev):
+def test_exif_rotated_photo_is_read_upright(tmp_path, photo_dir):
     from PIL import Image
 
     from effkit.preprocess import list_images, load_image
 
-    photo = next(p for p in list_images(imagenet_dev) if _aspect(p) > 1.2)  # clearly landscape
+    photo = next(p for p in list_images(photo_dir) if _aspect(p) > 1.2)  # clearly landscape
     reference, tagged, plain = rotated_phone_photo(photo, tmp_path)
     with Image.open(tagged) as img:
         assert img.getexif()[0x0112] == 6  # a real tagged JPEG
