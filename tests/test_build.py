@@ -369,7 +369,9 @@ def eight_images(tmp_path, photo_dir) -> Path:
 
 
 @pytest.mark.slow
-def test_coral_build_reattaches_metadata_after_compile(tmp_path, eight_images, edgetpu_logs, monkeypatch):
+def test_coral_build_fake_compiler_plumbing(tmp_path, eight_images, edgetpu_logs, monkeypatch):
+    """The coral build's compile stage with the stand-in: metadata re-attached, files and
+    build.json. The stand-in's op counts come from effkit's own rules: not checked here."""
     from edgetpu_fixtures.standin import write_standin
 
     from effkit.labels import imagenet_labels
@@ -386,8 +388,7 @@ def test_coral_build_reattaches_metadata_after_compile(tmp_path, eight_images, e
     tpu = doc["edgetpu"]
     assert tpu["compiled"] and tpu["metadata_reattached"] and tpu["check"]["all_mapped"]
     report = tpu["compile"]["report"]
-    assert report["compiler_version"] == "15.0.340273435" and report["ops_cpu"] == 0
-    assert report["ops_tpu"] == tpu["check"]["ops_tpu"]  # the stand-in reports this model
+    assert report["compiler_version"] == "15.0.340273435"  # the replayed compiler's
     assert not any(str(tmp_path) in c for c in tpu["compile"]["compiled"])  # relative to --out
     compiled = (out / "model_edgetpu.tflite").read_bytes()
     assert labels_from_model(compiled) == imagenet_labels()
