@@ -10,24 +10,19 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from helpers import link_all
+
 from effkit.preprocess import list_images
 
 
 def eval_images(photo_dir: Path, count: int = 25) -> list[Path]:
-    """``count`` photos spread over the classes (every other file)."""
-    return list_images(photo_dir)[::2][:count]
+    """``count`` photos spread over the classes: every other file, class by class in turn."""
+    every_other = list_images(photo_dir)[::2]  # sorted by name: by class, then by view
+    return sorted(every_other, key=lambda p: (p.name.split("_", 2)[2], p.name))[:count]
 
 
 def calibration_images(photo_dir: Path) -> list[Path]:
     return list_images(photo_dir)[1::6][:8]  # odd files: disjoint from eval_images
-
-
-def link_all(paths: list[Path], folder: Path) -> Path:
-    """Symlink images into ``folder`` (never copies of the shared data)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for p in paths:
-        (folder / p.name).symlink_to(p)
-    return folder
 
 
 def lite0_builds(tmp_path_factory, photo_dir: Path) -> dict[str, Path]:

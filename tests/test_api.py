@@ -242,8 +242,8 @@ def test_compile_edgetpu_fake_compiler_plumbing(tmp_path, edgetpu_logs, photo_di
     stand-in (edgetpu_fixtures) derives its op counts from effkit's own check rules, so
     nothing here checks those counts: the predictor is checked against the real compiler
     logs in tests/data/edgetpu-logs (test_edgetpu_check, test_edgetpu_logparse)."""
-    from _lite0_builds import link_all
     from edgetpu_fixtures.standin import calls, write_standin
+    from helpers import link_all
 
     from effkit.preprocess import list_images
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import assert_one_line_error
+from helpers import assert_one_line_error, link_all, staging_leftovers
 from photos import acceptable
 from typer.testing import CliRunner
 
@@ -28,8 +28,7 @@ def run(*args: str):
 
 
 
-def leftovers(parent: Path) -> list[str]:
-    return sorted(p.name for p in parent.iterdir() if ".tmp-" in p.name or ".old-" in p.name)
+leftovers = staging_leftovers
 
 
 def test_unknown_variant(tmp_path):
@@ -321,10 +320,7 @@ def test_tflite_support_reads_the_built_metadata(lite0_build):
 
 @pytest.mark.slow
 def test_same_inputs_give_the_same_bytes(tmp_path, photo_dir):
-    calib = tmp_path / "calib"
-    calib.mkdir()
-    for p in sorted(photo_dir.iterdir())[:8]:
-        (calib / p.name).symlink_to(p)
+    calib = link_all(sorted(photo_dir.iterdir())[:8], tmp_path / "calib")
     digests = []
     for i in range(2):
         out = tmp_path / f"o{i}"
@@ -336,10 +332,7 @@ def test_same_inputs_give_the_same_bytes(tmp_path, photo_dir):
 
 @pytest.mark.slow
 def test_force_replaces_a_previous_build(tmp_path, photo_dir):
-    calib = tmp_path / "calib"
-    calib.mkdir()
-    for p in sorted(photo_dir.iterdir())[:4]:
-        (calib / p.name).symlink_to(p)
+    calib = link_all(sorted(photo_dir.iterdir())[:4], tmp_path / "calib")
     out = tmp_path / "o"
     out.mkdir()
     (out / "old.txt").write_text("previous")
@@ -361,11 +354,7 @@ def test_force_replaces_a_previous_build(tmp_path, photo_dir):
 
 @pytest.fixture
 def eight_images(tmp_path, photo_dir) -> Path:
-    calib = tmp_path / "calib"
-    calib.mkdir()
-    for p in sorted(photo_dir.iterdir())[:8]:
-        (calib / p.name).symlink_to(p)
-    return calib
+    return link_all(sorted(photo_dir.iterdir())[:8], tmp_path / "calib")
 
 
 @pytest.mark.slow

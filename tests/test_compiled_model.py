@@ -78,7 +78,7 @@ def test_compiled_model_on_cpu_gives_the_interpreters_uint8_scores(lite0, golden
         # And through the uint8 API: the same bytes.
         assert np.array_equal(_run(model, tensor, n_out, np.uint8), want), name
         tops.add(int(np.argmax(want)))
-    assert len(tops) > len(golden_pixels) // 2, "the images should not all score the same class"
+    assert len(tops) >= 4, "the images (four subjects and a test card) should not all score alike"
 
 
 def test_compiled_model_catches_a_changed_input_byte(lite0, golden_pixels):

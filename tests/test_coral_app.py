@@ -390,7 +390,7 @@ def test_classify_image_matches_effkit_on_every_image(app: Path, models,
     assert len(got) == len(images) == 48
     mismatches = [str(p.name) for p, a, b in zip(images, got, expected, strict=True) if a != b]
     assert not mismatches, mismatches[:5]
-    assert len(set(got)) > len(HOSTILE_LABELS) // 2  # the model does discriminate
+    assert len(set(got)) >= 4  # the model does discriminate (the photos show four subjects)
     for r in doc["results"]:
         top = r["top"][0]
         assert top["label"] == HOSTILE_LABELS[top["index"]]

@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pytest
-from helpers import PROGRESS_LINE
+from helpers import PROGRESS_LINE, staging_leftovers, tiny_keras_classifier
 from typer.testing import CliRunner
 
 from effkit.cli.main import app
@@ -309,15 +309,9 @@ CORPUS = [
 @pytest.fixture(scope="module")
 def tiny_model() -> bytes:
     """A real tiny RGB classifier (16x16x3 -> 5 classes), full-integer with uint8 I/O."""
-    import keras
     import tensorflow as tf
 
-    keras.utils.set_random_seed(0)
-    inp = keras.Input((16, 16, 3), batch_size=1, name="image")
-    x = keras.layers.Conv2D(4, 3, strides=2, activation="relu6")(inp)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    model = keras.Model(inp, keras.layers.Dense(5, activation="softmax")(x))
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv = tf.lite.TFLiteConverter.from_keras_model(tiny_keras_classifier(5))
     rng = np.random.default_rng(0)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
     conv.representative_dataset = lambda: ([rng.uniform(-1, 1, (1, 16, 16, 3)).astype(np.float32)]
@@ -594,8 +588,7 @@ def wait_paused(proc: subprocess.Popen, tmp_path: Path) -> None:
     pytest.fail("the command never reached its pause point")
 
 
-def staging(tmp_path: Path) -> list[str]:
-    return sorted(p.name for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name)
+staging = staging_leftovers
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT],
@@ -960,18 +953,12 @@ def test_metadata_out_is_never_its_labels_file(tmp_path, tiny_model, monkeypatch
 def test_quant_report_with_the_models_swapped_says_so(tiny_model):
     """int8 and float given the other way round: one line saying they look swapped, not a
     report of nonsense figures."""
-    import keras
     import tensorflow as tf
 
     from effkit.errors import ModelFileError
     from effkit.quant_report import compare
 
-    keras.utils.set_random_seed(0)
-    inp = keras.Input((16, 16, 3), batch_size=1, name="image")
-    x = keras.layers.Conv2D(4, 3, strides=2, activation="relu6")(inp)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    float_model = tf.lite.TFLiteConverter.from_keras_model(
-        keras.Model(inp, keras.layers.Dense(5, activation="softmax")(x))).convert()
+    float_model = tf.lite.TFLiteConverter.from_keras_model(tiny_keras_classifier(5)).convert()
     inputs = np.random.default_rng(0).uniform(-1, 1, (2, 16, 16, 3)).astype(np.float32)
     compare(tiny_model, float_model, inputs)  # the right order runs
     with pytest.raises(ModelFileError, match="look swapped"):

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _lite0_builds import copy_build, eval_images, link_all, lite0_builds
-from helpers import assert_one_line_error, chromium_screenshot, colour_pixels
+from _lite0_builds import copy_build, eval_images, lite0_builds
+from helpers import assert_one_line_error, chromium_screenshot, colour_pixels, link_all
 from typer.testing import CliRunner
 
 from effkit.cli.main import app

@@ -527,7 +527,8 @@ def test_lite0_build_from_the_mirror_predicts_like_the_bundled_port(
         tmp_path, tmp_path_factory, photo_dir, env, mirror, lite0_tarball):
     """int8 builds calibrated on the same 8 photos: one from the checkpoint fetched from the
     loopback mirror, one from the bundled port (the shared lite0 EMA values are the port's)."""
-    from _lite0_builds import calibration_images, eval_images, link_all, lite0_builds
+    from _lite0_builds import calibration_images, eval_images, lite0_builds
+    from helpers import link_all
 
     from effkit.evaluate import TFLiteClassifier
     from effkit.preprocess import load_image
