@@ -109,10 +109,10 @@ def _run(argv: list[str], timeout: float = 600, **kw) -> subprocess.CompletedPro
 
 
 @pytest.fixture(scope="module")
-def calibration_images(imagenet_dev) -> list[Path]:
+def calibration_images(photo_dir) -> list[Path]:
     from effkit.preprocess import list_images
 
-    return list_images(imagenet_dev)
+    return list_images(photo_dir)
 
 
 @pytest.fixture(scope="module")
@@ -853,7 +853,7 @@ def test_golden_labels_and_display(golden):
 
 
 @pytest.mark.slow  # builds the real lite0 (shared with test_eval; about a minute on 2 cores)
-def test_real_lite0_app_through_the_jvm(kotlin, tmp_path_factory, imagenet_dev, imagenet_index):
+def test_real_lite0_app_through_the_jvm(kotlin, tmp_path_factory, photo_dir, imagenet_index):
     """The real EfficientNet-Lite0 int8 build: rendered into an app, then classified by
     ImageMath.kt on the JVM with the model's own scores, as effkit.evaluate ranks them."""
     from _lite0_builds import eval_images, lite0_builds
@@ -861,7 +861,7 @@ def test_real_lite0_app_through_the_jvm(kotlin, tmp_path_factory, imagenet_dev, 
     from effkit.evaluate import LabelledImage, TFLiteClassifier, evaluate
     from effkit.metadata import associated_files, labels_from_model, normalization
 
-    model = lite0_builds(tmp_path_factory, imagenet_dev)["int8"] / "model.tflite"
+    model = lite0_builds(tmp_path_factory, photo_dir)["int8"] / "model.tflite"
     data = model.read_bytes()
     labels = labels_from_model(data)
     assert len(labels) == 1000
@@ -875,7 +875,7 @@ def test_real_lite0_app_through_the_jvm(kotlin, tmp_path_factory, imagenet_dev, 
     assert clf.input["dtype"] == np.uint8 and clf.output["dtype"] == np.uint8
     mean, std = normalization(data)
     cases_dir = tmp_path_factory.mktemp("lite0-cases")
-    images = eval_images(imagenet_dev, 8)
+    images = eval_images(photo_dir, 8)
     cases = [_write_case(cases_dir / f"case{i:02d}", i, p, "uint8", clf,
                          associated_files(data)["labels.txt"], mean, std) for i, p in enumerate(images)]
     _run_cases(kotlin, cases_dir, cases)

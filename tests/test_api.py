@@ -217,7 +217,7 @@ def test_build_result(built):
 
 
 @pytest.mark.slow
-def test_inspect_check_evaluate_benchmark(built, imagenet_dev):
+def test_inspect_check_evaluate_benchmark(built, photo_dir):
     info = effkit.inspect(built.model_path)
     assert isinstance(info, effkit.ModelInfo) and info.labels == 1000 and info.has_metadata
     assert info.inputs[0]["dtype"] == "float32" and info.to_dict()["size_bytes"] == info.size_bytes
@@ -227,7 +227,7 @@ def test_inspect_check_evaluate_benchmark(built, imagenet_dev):
     assert "ops" in report.to_dict()
 
     events = []
-    result = effkit.evaluate(built.model_path, imagenet_dev, limit=10, progress=events.append)
+    result = effkit.evaluate(built.model_path, photo_dir, limit=10, progress=events.append)
     assert isinstance(result, effkit.EvalResult) and result.count == 10
     assert 0.0 <= result.top1 <= result.top5 <= 1.0
     assert result.to_dict()["top1"] == result.top1 and result.other is None
@@ -239,23 +239,32 @@ def test_inspect_check_evaluate_benchmark(built, imagenet_dev):
 
 
 @pytest.mark.slow
-def test_compile_edgetpu_with_the_stand_in(tmp_path, edgetpu_logs, imagenet_dev):
-    """The real compiler cannot run here; the tests' stand-in (edgetpu_fixtures) plays it,
-    reporting on the model it is given: so the model is a real full-integer build."""
-    from _lite0_builds import link_all
-    from edgetpu_fixtures.standin import write_standin
+def test_compile_edgetpu_fake_compiler_plumbing(tmp_path, edgetpu_logs, photo_dir):
+    """effkit.compile_edgetpu's plumbing: argv, output files, the parsed console log, the
+    result's dict, refusing to overwrite. The real compiler cannot run here and the tests'
+    stand-in (edgetpu_fixtures) derives its op counts from effkit's own check rules, so
+    nothing here checks those counts: the predictor is checked against the real compiler
+    logs in tests/data/edgetpu-logs (test_edgetpu_check, test_edgetpu_logparse)."""
+    from edgetpu_fixtures.standin import calls, write_standin
+    from helpers import link_all
 
     from effkit.preprocess import list_images
 
-    calib = link_all(list_images(imagenet_dev)[:2], tmp_path / "cal")
+    calib = link_all(list_images(photo_dir)[:2], tmp_path / "cal")
     int8 = effkit.build("lite0", out=tmp_path / "int8", weights="random", calibration=calib,
                         calibration_size=2)
     standin = write_standin(tmp_path / "bin", mode="success-stripped",
                             replay=edgetpu_logs / "10-v15-all-mapped-show-operations.txt")
     result = effkit.compile_edgetpu(int8.model_path, out_dir=tmp_path / "out", compiler=standin)
     assert isinstance(result, effkit.CompileResult)
-    assert result.model_path.is_file() and result.report.ops_tpu > 0
-    assert result.report.ops_cpu == 0  # every op of a full-integer lite0 maps
-    assert json.dumps(result.to_dict())
+    assert result.model_path == int8.model_path  # the model it was given
+    assert result.compiled == (tmp_path / "out" / "model_edgetpu.tflite",)
+    assert result.compiled[0].is_file()
+    assert result.version == "15.0.340273435"  # what the (replayed) compiler said it is
+    assert result.console_log_path.read_text(encoding="utf-8") == result.console_log
+    assert calls(standin)[-1] == list(result.argv[1:])  # the argv the compiler got
+    doc = json.loads(json.dumps(result.to_dict()))  # plain JSON values only
+    assert doc["model"] == str(result.model_path) and doc["version"] == result.version
+    assert doc["report"]["compiler_version"] == result.version
     with pytest.raises(OutputError, match="already exists"):
         effkit.compile_edgetpu(int8.model_path, out_dir=tmp_path / "out", compiler=standin)

@@ -42,8 +42,8 @@ def test_bad_input_is_one_line(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory, imagenet_dev) -> dict[str, Path]:
-    return lite0_builds(tmp_path_factory, imagenet_dev)
+def builds(tmp_path_factory, photo_dir) -> dict[str, Path]:
+    return lite0_builds(tmp_path_factory, photo_dir)
 
 
 @pytest.mark.slow

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import assert_one_line_error
+from helpers import assert_one_line_error, link_all, staging_leftovers
+from photos import acceptable
 from typer.testing import CliRunner
 
 from effkit.cli.main import app
@@ -27,8 +28,7 @@ def run(*args: str):
 
 
 
-def leftovers(parent: Path) -> list[str]:
-    return sorted(p.name for p in parent.iterdir() if ".tmp-" in p.name or ".old-" in p.name)
+leftovers = staging_leftovers
 
 
 def test_unknown_variant(tmp_path):
@@ -276,7 +276,7 @@ def test_build_writes_model_labels_and_manifest(lite0_build):
 
 
 @pytest.mark.slow
-def test_built_model_is_full_integer_and_labelled_by_its_own_metadata(lite0_build, imagenet_dev,
+def test_built_model_is_full_integer_and_labelled_by_its_own_metadata(lite0_build, photo_dir,
                                                                        imagenet_index):
     from ai_edge_litert.interpreter import Interpreter
 
@@ -295,14 +295,14 @@ def test_built_model_is_full_integer_and_labelled_by_its_own_metadata(lite0_buil
     assert labels is not None and len(labels) == 1000 and labels[1] == "goldfish"
     mean, std = normalization(data)
     assert (mean, std) == ((127.0,), (128.0,))
-    paths = list_images(imagenet_dev)[:50]
+    paths = list_images(photo_dir)
     correct = 0
     for p in paths:
         it.set_tensor(inp["index"], load_image(p, 224)[None])
         it.invoke()
         top = int(np.argmax(it.get_tensor(outp["index"])[0]))
-        correct += labels[top] == labels[imagenet_index[p.name.split("_")[0]]]
-    assert correct >= 40, f"{correct}/50"  # float lite0 gets 45/50 on these
+        correct += top in acceptable(imagenet_index[p.name.split("_")[0]])
+    assert correct >= len(paths) - 2, f"{correct}/{len(paths)}"  # float lite0: all 48
 
 
 @pytest.mark.slow
@@ -319,11 +319,8 @@ def test_tflite_support_reads_the_built_metadata(lite0_build):
 
 
 @pytest.mark.slow
-def test_same_inputs_give_the_same_bytes(tmp_path, imagenet_dev):
-    calib = tmp_path / "calib"
-    calib.mkdir()
-    for p in sorted(imagenet_dev.iterdir())[:8]:
-        (calib / p.name).symlink_to(p)
+def test_same_inputs_give_the_same_bytes(tmp_path, photo_dir):
+    calib = link_all(sorted(photo_dir.iterdir())[:8], tmp_path / "calib")
     digests = []
     for i in range(2):
         out = tmp_path / f"o{i}"
@@ -334,11 +331,8 @@ def test_same_inputs_give_the_same_bytes(tmp_path, imagenet_dev):
 
 
 @pytest.mark.slow
-def test_force_replaces_a_previous_build(tmp_path, imagenet_dev):
-    calib = tmp_path / "calib"
-    calib.mkdir()
-    for p in sorted(imagenet_dev.iterdir())[:4]:
-        (calib / p.name).symlink_to(p)
+def test_force_replaces_a_previous_build(tmp_path, photo_dir):
+    calib = link_all(sorted(photo_dir.iterdir())[:4], tmp_path / "calib")
     out = tmp_path / "o"
     out.mkdir()
     (out / "old.txt").write_text("previous")
@@ -359,16 +353,14 @@ def test_force_replaces_a_previous_build(tmp_path, imagenet_dev):
 
 
 @pytest.fixture
-def eight_images(tmp_path, imagenet_dev) -> Path:
-    calib = tmp_path / "calib"
-    calib.mkdir()
-    for p in sorted(imagenet_dev.iterdir())[:8]:
-        (calib / p.name).symlink_to(p)
-    return calib
+def eight_images(tmp_path, photo_dir) -> Path:
+    return link_all(sorted(photo_dir.iterdir())[:8], tmp_path / "calib")
 
 
 @pytest.mark.slow
-def test_coral_build_reattaches_metadata_after_compile(tmp_path, eight_images, edgetpu_logs, monkeypatch):
+def test_coral_build_fake_compiler_plumbing(tmp_path, eight_images, edgetpu_logs, monkeypatch):
+    """The coral build's compile stage with the stand-in: metadata re-attached, files and
+    build.json. The stand-in's op counts come from effkit's own rules: not checked here."""
     from edgetpu_fixtures.standin import write_standin
 
     from effkit.labels import imagenet_labels
@@ -385,8 +377,7 @@ def test_coral_build_reattaches_metadata_after_compile(tmp_path, eight_images, e
     tpu = doc["edgetpu"]
     assert tpu["compiled"] and tpu["metadata_reattached"] and tpu["check"]["all_mapped"]
     report = tpu["compile"]["report"]
-    assert report["compiler_version"] == "15.0.340273435" and report["ops_cpu"] == 0
-    assert report["ops_tpu"] == tpu["check"]["ops_tpu"]  # the stand-in reports this model
+    assert report["compiler_version"] == "15.0.340273435"  # the replayed compiler's
     assert not any(str(tmp_path) in c for c in tpu["compile"]["compiled"])  # relative to --out
     compiled = (out / "model_edgetpu.tflite").read_bytes()
     assert labels_from_model(compiled) == imagenet_labels()
@@ -567,7 +558,7 @@ def test_real_compiler_coral_build(tmp_path, eight_images, finish_later):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("quant", ["float16", "dynamic"])
-def test_other_quantizations_build_and_run(tmp_path, quant, imagenet_dev):
+def test_other_quantizations_build_and_run(tmp_path, quant, photo_dir):
     from effkit.evaluate import TFLiteClassifier
     from effkit.metadata import labels_from_model
     from effkit.preprocess import load_image
@@ -579,6 +570,6 @@ def test_other_quantizations_build_and_run(tmp_path, quant, imagenet_dev):
     assert doc["quantization"] == {"mode": quant, "io": "float32"} and doc["calibration"] is None
     clf = TFLiteClassifier(out / "model.tflite")
     assert clf.input["dtype"] == np.float32
-    tench = next(p for p in sorted(imagenet_dev.iterdir()) if p.name.startswith("n01440764_"))
-    assert int(np.argmax(clf.scores(load_image(tench, 224)))) == 0  # tench
+    espresso = next(p for p in sorted(photo_dir.iterdir()) if p.name.startswith("n07920052_"))
+    assert int(np.argmax(clf.scores(load_image(espresso, 224)))) == 967  # espresso
     assert labels_from_model((out / "model.tflite").read_bytes())[0] == "tench"

@@ -37,13 +37,13 @@ def _side_python(variable: str, how: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory, imagenet_dev) -> dict[str, Path]:
-    return lite0_builds(tmp_path_factory, imagenet_dev)
+def builds(tmp_path_factory, photo_dir) -> dict[str, Path]:
+    return lite0_builds(tmp_path_factory, photo_dir)
 
 
 @pytest.fixture(scope="module")
-def photos(imagenet_dev) -> list[Path]:
-    return eval_images(imagenet_dev, COUNT)
+def photos(photo_dir) -> list[Path]:
+    return eval_images(photo_dir, COUNT)
 
 
 @pytest.fixture(scope="module")

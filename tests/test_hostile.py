@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pytest
-from helpers import PROGRESS_LINE
+from helpers import PROGRESS_LINE, staging_leftovers, tiny_keras_classifier
 from typer.testing import CliRunner
 
 from effkit.cli.main import app
@@ -309,15 +309,9 @@ CORPUS = [
 @pytest.fixture(scope="module")
 def tiny_model() -> bytes:
     """A real tiny RGB classifier (16x16x3 -> 5 classes), full-integer with uint8 I/O."""
-    import keras
     import tensorflow as tf
 
-    keras.utils.set_random_seed(0)
-    inp = keras.Input((16, 16, 3), batch_size=1, name="image")
-    x = keras.layers.Conv2D(4, 3, strides=2, activation="relu6")(inp)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    model = keras.Model(inp, keras.layers.Dense(5, activation="softmax")(x))
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv = tf.lite.TFLiteConverter.from_keras_model(tiny_keras_classifier(5))
     rng = np.random.default_rng(0)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
     conv.representative_dataset = lambda: ([rng.uniform(-1, 1, (1, 16, 16, 3)).astype(np.float32)]
@@ -410,10 +404,10 @@ def test_corpus(case: Case, tmp_path, monkeypatch, request):
 # --- item 1 and 10: images, at the one place every command decodes them --------------------
 
 
-def test_bombs_are_skipped_and_counted_among_good_images(tmp_path, imagenet_dev):
+def test_bombs_are_skipped_and_counted_among_good_images(tmp_path, photo_dir):
     from effkit.preprocess import LoadReport, iter_images, list_images
 
-    good = list_images(imagenet_dev)[0]
+    good = list_images(photo_dir)[0]
     (tmp_path / "big.png").write_bytes(BOMB_PNG)
     (tmp_path / "big.bmp").write_bytes(BOMB_BMP)
     # 12000 x 12000 = 144 Mpixel: Pillow only warns (two lines on stderr) and would decode it
@@ -594,8 +588,7 @@ def wait_paused(proc: subprocess.Popen, tmp_path: Path) -> None:
     pytest.fail("the command never reached its pause point")
 
 
-def staging(tmp_path: Path) -> list[str]:
-    return sorted(p.name for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name)
+staging = staging_leftovers
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT],
@@ -752,11 +745,11 @@ def test_sigterm_during_a_build_is_ctrl_c(tmp_path):
 # --- round 3, items 1 and 5: every reader refuses special files and checks declared sizes --
 
 
-def test_special_files_are_skipped_images_and_ignored_cache_entries(tmp_path, imagenet_dev):
+def test_special_files_are_skipped_images_and_ignored_cache_entries(tmp_path, photo_dir):
     from effkit import pixel_sets
     from effkit.preprocess import LoadReport, iter_images, list_images
 
-    good = list_images(imagenet_dev)[0]
+    good = list_images(photo_dir)[0]
     os.mkfifo(tmp_path / "pipe.jpg")
     (tmp_path / "zero.jpg").symlink_to("/dev/zero")
     report = LoadReport()
@@ -822,12 +815,12 @@ def rotated_phone_photo(photo: Path, folder: Path) -> tuple[Path, Path, Path]:
     return reference, tagged, plain
 
 
-def test_exif_rotated_photo_is_read_upright(tmp_path, imagenet_dev):
+def test_exif_rotated_photo_is_read_upright(tmp_path, photo_dir):
     from PIL import Image
 
     from effkit.preprocess import list_images, load_image
 
-    photo = next(p for p in list_images(imagenet_dev) if _aspect(p) > 1.2)  # clearly landscape
+    photo = next(p for p in list_images(photo_dir) if _aspect(p) > 1.2)  # clearly landscape
     reference, tagged, plain = rotated_phone_photo(photo, tmp_path)
     with Image.open(tagged) as img:
         assert img.getexif()[0x0112] == 6  # a real tagged JPEG
@@ -960,18 +953,12 @@ def test_metadata_out_is_never_its_labels_file(tmp_path, tiny_model, monkeypatch
 def test_quant_report_with_the_models_swapped_says_so(tiny_model):
     """int8 and float given the other way round: one line saying they look swapped, not a
     report of nonsense figures."""
-    import keras
     import tensorflow as tf
 
     from effkit.errors import ModelFileError
     from effkit.quant_report import compare
 
-    keras.utils.set_random_seed(0)
-    inp = keras.Input((16, 16, 3), batch_size=1, name="image")
-    x = keras.layers.Conv2D(4, 3, strides=2, activation="relu6")(inp)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    float_model = tf.lite.TFLiteConverter.from_keras_model(
-        keras.Model(inp, keras.layers.Dense(5, activation="softmax")(x))).convert()
+    float_model = tf.lite.TFLiteConverter.from_keras_model(tiny_keras_classifier(5)).convert()
     inputs = np.random.default_rng(0).uniform(-1, 1, (2, 16, 16, 3)).astype(np.float32)
     compare(tiny_model, float_model, inputs)  # the right order runs
     with pytest.raises(ModelFileError, match="look swapped"):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import tflite_support_oracle
+from helpers import tflite_support_oracle, tiny_keras_classifier
 from typer.testing import CliRunner
 
 from effkit.cli.main import app
@@ -74,14 +74,7 @@ def _convert(model, dtype: str) -> bytes:
 @pytest.fixture(scope="module")
 def models() -> dict[str, bytes]:
     """A tiny RGB classifier (16x16x3 -> 5 classes) in float32, uint8 and int8 I/O."""
-    import keras
-
-    keras.utils.set_random_seed(0)
-    inp = keras.Input((16, 16, 3), batch_size=1, name="image")
-    x = keras.layers.Conv2D(4, 3, strides=2, activation="relu6")(inp)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    out = keras.layers.Dense(len(LABELS), activation="softmax")(x)
-    model = keras.Model(inp, out)
+    model = tiny_keras_classifier(len(LABELS))
     return {dtype: _convert(model, dtype) for dtype in DTYPES}
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _lite0_builds import copy_build, eval_images, link_all, lite0_builds
-from helpers import assert_one_line_error, chromium_screenshot, colour_pixels
+from _lite0_builds import copy_build, eval_images, lite0_builds
+from helpers import assert_one_line_error, chromium_screenshot, colour_pixels, link_all
 from typer.testing import CliRunner
 
 from effkit import quant_report as qr
@@ -88,13 +88,13 @@ def test_chart_draws_layer_names_as_plain_text():
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory, imagenet_dev) -> dict[str, Path]:
-    return lite0_builds(tmp_path_factory, imagenet_dev)
+def builds(tmp_path_factory, photo_dir) -> dict[str, Path]:
+    return lite0_builds(tmp_path_factory, photo_dir)
 
 
 @pytest.fixture(scope="module")
-def images(tmp_path_factory, imagenet_dev) -> Path:
-    return link_all(eval_images(imagenet_dev, 8), tmp_path_factory.mktemp("qr") / "images")
+def images(tmp_path_factory, photo_dir) -> Path:
+    return link_all(eval_images(photo_dir, 8), tmp_path_factory.mktemp("qr") / "images")
 
 
 @pytest.fixture(scope="module")
@@ -311,12 +311,12 @@ def test_per_tensor_depthwise_weights_are_named(builds, inputs):
 
 
 @pytest.mark.slow
-def test_build_writes_quant_report_and_effkit_report_charts_it(imagenet_dev, tmp_path):
+def test_build_writes_quant_report_and_effkit_report_charts_it(photo_dir, tmp_path):
     """`effkit build --quant-report`: quant_report.json beside the model (an artifact of the
     build), measured on the build's own calibration set; `effkit report` draws its chart."""
     from _lite0_builds import calibration_images
 
-    calib = link_all(calibration_images(imagenet_dev), tmp_path / "cal")
+    calib = link_all(calibration_images(photo_dir), tmp_path / "cal")
     out = tmp_path / "b"
     result = cli("build", "--variant", "lite0", "--out", out, "--calibration", calib,
                  "--calibration-size", 8, "--quant-report", "--json")

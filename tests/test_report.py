@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _lite0_builds import copy_build, eval_images, link_all, lite0_builds
-from helpers import assert_one_line_error, chromium_screenshot, colour_pixels
+from _lite0_builds import copy_build, eval_images, lite0_builds
+from helpers import assert_one_line_error, chromium_screenshot, colour_pixels, link_all
 from typer.testing import CliRunner
 
 from effkit.cli.main import app
@@ -101,15 +101,15 @@ def test_edgetpu_counts_come_from_the_compiler_log_when_compiled(edgetpu_logs):
 
 
 @pytest.fixture(scope="module")
-def measured(tmp_path_factory, imagenet_dev) -> dict[str, Path]:
+def measured(tmp_path_factory, photo_dir) -> dict[str, Path]:
     """Private copies of the int8 and float32 lite0 builds, each measured with
     'effkit eval --save' and 'effkit bench --save', plus a Coral-style copy whose
     manifest carries effkit's real Edge TPU check of the int8 model."""
     from effkit.edgetpu.check import check_model
 
-    builds = lite0_builds(tmp_path_factory, imagenet_dev)
+    builds = lite0_builds(tmp_path_factory, photo_dir)
     root = tmp_path_factory.mktemp("measured")
-    data = link_all(eval_images(imagenet_dev, 12), root / "images")
+    data = link_all(eval_images(photo_dir, 12), root / "images")
     out = {"int8": copy_build(builds["int8"], root / HOSTILE),
            "float32": copy_build(builds["float32"], root / "lite0-float32")}
     for folder in out.values():

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from photos import acceptable
 
 from effkit.errors import WeightsError
 from effkit.model import build_model, logits_model
@@ -249,9 +250,9 @@ def test_official_names_cover_every_variable(name, official_ckpt):
 
 
 @pytest.fixture(scope="module")
-def dev_set(imagenet_dev, imagenet_index):
-    paths = list_images(imagenet_dev)
-    assert len(paths) == 500
+def dev_set(photo_dir, imagenet_index):
+    paths = list_images(photo_dir)
+    assert len(paths) == 48
     x = np.stack([normalize(load_image(p, LITE0.resolution), LITE0.norm_mean, LITE0.norm_std)
                   for p in paths])
     y = np.array([imagenet_index[p.name.split("_")[0]] for p in paths])
@@ -276,10 +277,37 @@ def ckpt_dir(official_ckpt):
     return official_ckpt / "efficientnet-lite0"
 
 
+def test_generated_checkpoint_has_the_official_keys(ckpt_dir, official_ckpt):
+    """The checkpoint the tests write holds exactly the keys and shapes of a released one."""
+    import tensorflow as tf
+
+    table = official_ckpt / "vars" / "efficientnet-lite0.expected_ckpt_keys.tsv"
+    expected = {}
+    for line in table.read_text().splitlines():
+        name, shape = line.split("\t")
+        expected[name] = [int(d) for d in shape.split(",") if d]
+    shapes = tf.train.load_checkpoint(str(ckpt_dir / "model.ckpt")).get_variable_to_shape_map()
+    assert shapes == expected
+
+
+@pytest.mark.slow  # builds lite0 from the .pth and runs the photos
+def test_published_checkpoint_matches_pth(shared_official_ckpt, pth_logits, dev_set):
+    """Google's checkpoint as published (not the generated one) reads through the same loader."""
+    model = build_model(LITE0)
+    info = load_weights(model, LITE0, shared_official_ckpt)
+    assert info.kind == "official-ckpt" and info.ema is True
+    logits = logits_model(model).predict(dev_set[0], batch_size=50, verbose=0)
+    np.testing.assert_array_equal(logits.argmax(axis=1), pth_logits.argmax(axis=1))
+    np.testing.assert_allclose(logits, pth_logits, atol=1e-3)
+
+
 @pytest.mark.slow  # builds lite0 from the .pth and runs the dev images
 def test_lite0_pth_top1(pth_model, pth_logits, dev_set):
-    correct = int((pth_logits.argmax(axis=1) == dev_set[1]).sum())
-    assert abs(correct - 440) <= 5, f"top-1 {correct / 5:.1f}% (expected 88 +- 1)"
+    """The ported weights name every photo (a cat as one of the three cat classes).
+    Top-1 on ImageNet photos is a benchmark figure (benchmarks/build_quality.py)."""
+    top = pth_logits.argmax(axis=1)
+    wrong = [(int(t), int(y)) for t, y in zip(top, dev_set[1], strict=True) if t not in acceptable(y)]
+    assert len(wrong) <= 2, wrong  # measured: one view of the rocket is a "drilling platform"
     probs = pth_model.predict(dev_set[0][:4], verbose=0)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
 
@@ -290,9 +318,9 @@ def test_official_checkpoint_matches_pth(ckpt_dir, pth_model, pth_logits, dev_se
     info = load_weights(model, LITE0, ckpt_dir)
     assert info.kind == "official-ckpt" and info.ema is True
     assert info.path.endswith("model.ckpt")
-    logits = logits_model(model).predict(dev_set[0][:100], batch_size=50, verbose=0)
-    np.testing.assert_array_equal(logits.argmax(axis=1), pth_logits[:100].argmax(axis=1))
-    np.testing.assert_allclose(logits, pth_logits[:100], atol=1e-3)
+    logits = logits_model(model).predict(dev_set[0], batch_size=50, verbose=0)
+    np.testing.assert_array_equal(logits.argmax(axis=1), pth_logits.argmax(axis=1))
+    np.testing.assert_allclose(logits, pth_logits, atol=1e-3)
 
     # The same checkpoint by prefix and by .index file.
     assert resolve_source(LITE0, ckpt_dir / "model.ckpt") == ("official-ckpt",
@@ -301,8 +329,8 @@ def test_official_checkpoint_matches_pth(ckpt_dir, pth_model, pth_logits, dev_se
 
     # The plain variables carry noise: the EMA shadows must win.
     assert load_weights(model, LITE0, ckpt_dir, use_ema=False).ema is False
-    noisy = logits_model(model).predict(dev_set[0][:100], batch_size=50, verbose=0)
-    assert (noisy.argmax(axis=1) == dev_set[1][:100]).sum() < 20
+    noisy = logits_model(model).predict(dev_set[0], batch_size=50, verbose=0)
+    assert (noisy.argmax(axis=1) == dev_set[1]).sum() < 10
 
 
 # ---------------------------------------------------------------- Keras files

@@ -524,17 +524,18 @@ def test_bundled_port_names_its_package():
 
 @pytest.mark.slow
 def test_lite0_build_from_the_mirror_predicts_like_the_bundled_port(
-        tmp_path, tmp_path_factory, imagenet_dev, env, mirror, lite0_tarball):
+        tmp_path, tmp_path_factory, photo_dir, env, mirror, lite0_tarball):
     """int8 builds calibrated on the same 8 photos: one from the checkpoint fetched from the
     loopback mirror, one from the bundled port (the shared lite0 EMA values are the port's)."""
-    from _lite0_builds import calibration_images, eval_images, link_all, lite0_builds
+    from _lite0_builds import calibration_images, eval_images, lite0_builds
+    from helpers import link_all
 
     from effkit.evaluate import TFLiteClassifier
     from effkit.preprocess import load_image
 
-    bundled_dir = lite0_builds(tmp_path_factory, imagenet_dev)["int8"]
+    bundled_dir = lite0_builds(tmp_path_factory, photo_dir)["int8"]
     mirror.files["efficientnet-lite0.tar.gz"] = lite0_tarball
-    calib = link_all(calibration_images(imagenet_dev), tmp_path / "calibration")
+    calib = link_all(calibration_images(photo_dir), tmp_path / "calibration")
     out = tmp_path / "official"
     result = runner.invoke(app, ["build", "--variant", "lite0", "--weights", "official",
                                  "--calibration", str(calib), "--calibration-size", "8",
@@ -550,7 +551,7 @@ def test_lite0_build_from_the_mirror_predicts_like_the_bundled_port(
 
     official, port = TFLiteClassifier(out / "model.tflite"), TFLiteClassifier(
         bundled_dir / "model.tflite")
-    images = eval_images(imagenet_dev)
+    images = eval_images(photo_dir)
     diffs = []
     for path in images:
         pixels = load_image(path, LITE0.resolution)
