@@ -55,17 +55,17 @@ def main() -> None:
     ap.add_argument("--cold", action="store_true", help="an empty EFFKIT_CACHE_DIR for every build")
     args = ap.parse_args()
 
-    from effkit.calibration import pick_evenly
-    from effkit.evaluate import (
+    from effkit.analysis.evaluate import (
         TFLiteClassifier,
         evaluate,
         imagenet_style,
         keras_predictor,
         wnid_index_from_tsv,
     )
-    from effkit.model import build_model
-    from effkit.variants import get_variant
-    from effkit.weights import load_weights
+    from effkit.calibration.sets import pick_evenly
+    from effkit.model.network import build_model
+    from effkit.model.variants import get_variant
+    from effkit.weights.load import load_weights
 
     index = wnid_index_from_tsv(SHARED / "imagenet_classes.tsv")
     items = imagenet_style(SHARED / "imagenet-dev", index)

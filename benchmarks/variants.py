@@ -75,12 +75,12 @@ def build(variant: str, quant: str, weights: str | None, calibration: Path | Non
 
 def main(argv: list[str] | None = None) -> int:
     a = _args(argv)
-    from effkit.bench import bench_model, machine_info
-    from effkit.evaluate import evaluate_files
-    from effkit.outputs import write_file_atomic
-    from effkit.report import build_report
-    from effkit.saved_results import save_result
-    from effkit.variants import get_variant
+    from effkit.analysis.bench import bench_model, machine_info
+    from effkit.analysis.evaluate import evaluate_files
+    from effkit.analysis.report.page import build_report
+    from effkit.analysis.saved_results import save_result
+    from effkit.core.outputs import write_file_atomic
+    from effkit.model.variants import get_variant
 
     ckpts = dict(item.split("=", 1) for item in a.ckpt)
     variants = [get_variant(v.strip()) for v in a.variants.split(",") if v.strip()]

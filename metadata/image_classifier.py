@@ -13,7 +13,6 @@ import math
 from collections.abc import Sequence
 
 from effkit.errors import ModelFileError
-from effkit.labels import Labels
 from effkit.metadata.info import (
     TENSOR_TYPES,
     ClassificationOutputInfo,
@@ -22,6 +21,7 @@ from effkit.metadata.info import (
 )
 from effkit.metadata.model_file import TensorSpec, io_tensors
 from effkit.metadata.writer import populate
+from effkit.model.labels import Labels
 
 LABELS_FILENAME = "labels.txt"
 

@@ -1,6 +1,6 @@
 """Real lite0 builds shared by test_eval, test_bench and test_report.
 
-Built once per test session through the lead's pipeline (``effkit.pipeline.run_build``)
+Built once per test session through the lead's pipeline (``effkit.pipeline.build.run_build``)
 into pytest's session temp folder: int8 (calibrated on 8 photos, none of
 them among the evaluation images below) and float32. About a minute on 2 cores.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from helpers import link_all
 
-from effkit.preprocess import list_images
+from effkit.model.preprocess import list_images
 
 
 def eval_images(photo_dir: Path, count: int = 25) -> list[Path]:
@@ -27,7 +27,7 @@ def calibration_images(photo_dir: Path) -> list[Path]:
 
 def lite0_builds(tmp_path_factory, photo_dir: Path) -> dict[str, Path]:
     """{"int8": build folder, "float32": build folder}; built on first use in the session."""
-    from effkit.pipeline import BuildRequest, run_build
+    from effkit.pipeline.build import BuildRequest, run_build
 
     root = tmp_path_factory.getbasetemp() / "lite0-builds"
     calib = root / "calibration"

@@ -80,6 +80,6 @@ def photo_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def imagenet_index() -> dict[str, int]:
     """wnid -> class index (the sorted wnids effkit ships)."""
-    from effkit.evaluate import imagenet_wnids
+    from effkit.analysis.evaluate import imagenet_wnids
 
     return {w: i for i, w in enumerate(imagenet_wnids())}

@@ -35,7 +35,7 @@ def tiny_keras_classifier(num_classes: int = 5, *, seed: int = 0):
     x = keras.layers.GlobalAveragePooling2D()(x)
     return keras.Model(inp, keras.layers.Dense(num_classes, activation="softmax")(x))
 
-# The stage lines a build prints when stderr is not a terminal (effkit.progress.LineProgress).
+# The stage lines a build prints when stderr is not a terminal (effkit.core.progress.LineProgress).
 PROGRESS_LINE = re.compile(
     r"^.+: (started|done in [0-9.]+ s|[0-9]+(/[0-9]+)? after [0-9]+ s|running, [0-9]+ s)$")
 

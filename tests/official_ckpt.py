@@ -7,7 +7,7 @@ The eval and export read the shadows. This one is written the same way, with Ten
 own checkpoint writer (``SaveV2``): the shadows hold the pretrained lite0 values, the plain
 variables the same values plus Gaussian noise (half of each tensor's spread), so a loader
 that reads the plain variables instead of the shadows fails visibly. Variable names come
-from ``effkit.weights.weight_slots``; the tests check them against the official tables.
+from ``effkit.weights.load.weight_slots``; the tests check them against the official tables.
 
 Cached in ``~/.cache/effkit-test`` (``EFFKIT_TEST_CACHE``), keyed by the ``.pth``'s sha256.
 """
@@ -31,9 +31,9 @@ def write_lite0_checkpoint() -> Path:
     """The folder ``efficientnet-lite0/`` (``checkpoint``, ``model.ckpt.index``, ``.data-*``)."""
     import numpy as np
 
-    from effkit.variants import get_variant
-    from effkit.weight_sources import resolve_weights
-    from effkit.weights import EMA_SUFFIX, pth_to_keras, weight_slots
+    from effkit.model.variants import get_variant
+    from effkit.weights.assign import EMA_SUFFIX, pth_to_keras, weight_slots
+    from effkit.weights.load import resolve_weights
 
     variant = get_variant("lite0")
     source = resolve_weights(variant, None)  # the bundled .pth, read without torch

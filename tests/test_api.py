@@ -248,7 +248,7 @@ def test_compile_edgetpu_fake_compiler_plumbing(tmp_path, edgetpu_logs, photo_di
     from edgetpu_fixtures.standin import calls, write_standin
     from helpers import link_all
 
-    from effkit.preprocess import list_images
+    from effkit.model.preprocess import list_images
 
     calib = link_all(list_images(photo_dir)[:2], tmp_path / "cal")
     int8 = effkit.build("lite0", out=tmp_path / "int8", weights="random", calibration=calib,

@@ -10,7 +10,7 @@ from _lite0_builds import copy_build, lite0_builds
 from helpers import assert_one_line_error
 from typer.testing import CliRunner
 
-from effkit.bench import Latency, bench_model
+from effkit.analysis.bench import Latency, bench_model
 from effkit.cli.main import app
 from effkit.errors import UsageError
 

@@ -196,7 +196,7 @@ def test_ctrl_c_leaves_nothing_behind(tmp_path):
 def test_stages_print_start_and_end_lines_without_a_terminal():
     import io
 
-    from effkit.progress import LineProgress, ProgressEvent
+    from effkit.core.progress import LineProgress, ProgressEvent
 
     clock = iter([0.0, 3.0, 11.0, 12.0, 30.0]).__next__
     stream = io.StringIO()
@@ -216,7 +216,7 @@ def test_silent_long_stages_print_a_heartbeat_line():
     import io
     import threading
 
-    from effkit.progress import LineProgress, ProgressEvent
+    from effkit.core.progress import LineProgress, ProgressEvent
 
     class Stream(io.StringIO):
         def __init__(self):
@@ -281,7 +281,7 @@ def test_built_model_is_full_integer_and_labelled_by_its_own_metadata(lite0_buil
     from ai_edge_litert.interpreter import Interpreter
 
     from effkit.metadata import labels_from_model, normalization
-    from effkit.preprocess import list_images, load_image
+    from effkit.model.preprocess import list_images, load_image
 
     data = (lite0_build / "model.tflite").read_bytes()
     it = Interpreter(model_content=data)
@@ -310,7 +310,7 @@ def test_tflite_support_reads_the_built_metadata(lite0_build):
     displayer_mod = pytest.importorskip(
         "tensorflow_lite_support.metadata.python.metadata",
         reason="tflite-support 0.4.4 (test oracle, Python <= 3.11) is not installed")
-    from effkit.inspect_model import inspect_model
+    from effkit.analysis.inspect import inspect_model
 
     data = (lite0_build / "model.tflite").read_bytes()
     displayer = displayer_mod.MetadataDisplayer.with_model_buffer(data)
@@ -363,8 +363,8 @@ def test_coral_build_fake_compiler_plumbing(tmp_path, eight_images, edgetpu_logs
     build.json. The stand-in's op counts come from effkit's own rules: not checked here."""
     from edgetpu_fixtures.standin import write_standin
 
-    from effkit.labels import imagenet_labels
     from effkit.metadata import labels_from_model, normalization
+    from effkit.model.labels import imagenet_labels
 
     standin = write_standin(tmp_path / "bin", mode="success-stripped",
                             replay=edgetpu_logs / "10-v15-all-mapped-show-operations.txt")
@@ -401,7 +401,7 @@ def test_plan_holds_every_default_and_a_pending_plan_does_not_run(tmp_path):
     """What run needs is in the plan, computed once: the app answers' defaults, the weights
     with what was read and their sha256; a plan made before training (no weights) is
     refused by run before TensorFlow loads."""
-    import effkit.pipeline as pipeline
+    import effkit.pipeline.build as pipeline
     from effkit.errors import UsageError
 
     android = pipeline.plan(pipeline.BuildRequest("lite0", target="android", out=tmp_path / "a"))
@@ -427,9 +427,9 @@ def test_run_uses_what_the_plan_resolved(tmp_path, eight_images, monkeypatch):
     from edgetpu_fixtures.standin import calls, write_standin
 
     from effkit.edgetpu import locate
-    from effkit.pipeline import BuildRequest, plan, run
-    from effkit.variants import get_variant
-    from effkit.weight_sources import default_weights_path
+    from effkit.model.variants import get_variant
+    from effkit.pipeline.build import BuildRequest, plan, run
+    from effkit.weights.files import default_weights_path
 
     bindir = tmp_path / "bin"
     standin = write_standin(bindir, mode="success-stripped")
@@ -471,8 +471,8 @@ def test_coral_build_anywhere_then_compile_the_folder(tmp_path, eight_images, mo
     `effkit compile-edgetpu OUT/` then adds the Edge TPU model in place."""
     from edgetpu_fixtures.standin import write_docker_standin, write_standin
 
-    from effkit.labels import imagenet_labels
     from effkit.metadata import labels_from_model
+    from effkit.model.labels import imagenet_labels
 
     monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no edgetpu_compiler, no docker
     monkeypatch.delenv("EFFKIT_EDGETPU_COMPILER", raising=False)
@@ -559,9 +559,9 @@ def test_real_compiler_coral_build(tmp_path, eight_images, finish_later):
 @pytest.mark.slow
 @pytest.mark.parametrize("quant", ["float16", "dynamic"])
 def test_other_quantizations_build_and_run(tmp_path, quant, photo_dir):
-    from effkit.evaluate import TFLiteClassifier
+    from effkit.analysis.evaluate import TFLiteClassifier
     from effkit.metadata import labels_from_model
-    from effkit.preprocess import load_image
+    from effkit.model.preprocess import load_image
 
     out = tmp_path / quant
     result = run("--variant", "lite0", "--quant", quant, "--out", str(out), "--json")

@@ -13,16 +13,16 @@ import numpy as np
 import pytest
 from photos import acceptable
 
-from effkit import calibration as calib
-from effkit import pixel_sets
-from effkit.distill import SHIPPED_SETTINGS
-from effkit.variants import get_variant
+from effkit.calibration import pixel_sets
+from effkit.calibration import sets as calib
+from effkit.calibration.distill import SHIPPED_SETTINGS
+from effkit.model.variants import get_variant
 
 
 @pytest.fixture(scope="module")
 def lite0_model():
-    from effkit.model import build_model
-    from effkit.weights import load_weights
+    from effkit.model.network import build_model
+    from effkit.weights.load import load_weights
 
     variant = get_variant("lite0")
     model = build_model(variant)
@@ -38,7 +38,7 @@ def empty_cache(tmp_path, monkeypatch):
 
 def test_pixels_round_trip_exactly():
     every = np.arange(256, dtype=np.uint8).reshape(1, 16, 16, 1)
-    from effkit.preprocess import normalize
+    from effkit.model.preprocess import normalize
 
     assert np.array_equal(pixel_sets.to_pixels(normalize(every, 127, 128), 127, 128), every)
     # Distilled values lie anywhere in [-127/128, 1]: rounding moves them half a pixel at most.
@@ -54,7 +54,7 @@ def test_micro_batched_gradient_equals_the_full_batch_loss_gradient(lite0_model)
     import keras
     import tensorflow as tf
 
-    from effkit.distill import DistillSettings, batch_gradient
+    from effkit.calibration.distill import DistillSettings, batch_gradient
 
     variant = get_variant("lite0")
     settings = DistillSettings()
@@ -82,8 +82,8 @@ def test_micro_batched_gradient_equals_the_full_batch_loss_gradient(lite0_model)
 
 @pytest.mark.parametrize("name", ["lite0", "lite1", "lite2"])
 def test_shipped_set_is_valid_and_made_for_the_bundled_weights(name):
-    from effkit.model import build_model
-    from effkit.weights import load_weights
+    from effkit.model.network import build_model
+    from effkit.weights.load import load_weights
 
     variant = get_variant(name)
     found = pixel_sets.read(pixel_sets.shipped_path(name))
@@ -159,9 +159,9 @@ def test_fresh_distillation_calibrates_as_well_as_the_shipped_set(lite0_model, e
                                                                    photo_dir, imagenet_index):
     """A set distilled now on this machine and the shipped one give int8 models whose
     top-1 on the 48 test photos agree (the photos are easy: both get nearly all right)."""
-    from effkit.convert import ConvertOptions, convert, pin_input_range
-    from effkit.evaluate import TFLiteClassifier
-    from effkit.preprocess import iter_images, list_images
+    from effkit.analysis.evaluate import TFLiteClassifier
+    from effkit.model.preprocess import iter_images, list_images
+    from effkit.pipeline.convert import ConvertOptions, convert, pin_input_range
 
     variant = get_variant("lite0")
     shipped = calib.distilled(lite0_model, variant)

@@ -67,8 +67,8 @@ def test_build_summary_lists_the_app_and_the_next_step(tmp_path, capsys):
     from rich.console import Console
 
     from effkit.cli import build as build_cmd
-    from effkit.manifest import Artifact, Manifest
-    from effkit.pipeline import BuildResult
+    from effkit.core.manifest import Artifact, Manifest
+    from effkit.pipeline.build import BuildResult
 
     out = tmp_path / "lite0-coral"
     manifest = Manifest(

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from _lite0_builds import eval_images, lite0_builds
 
-from effkit.preprocess import center_crop_box, load_image, normalize
+from effkit.model.preprocess import center_crop_box, load_image, normalize
 
 pytestmark = pytest.mark.slow
 CLIENTS = Path(__file__).parent / "clients"

@@ -31,8 +31,8 @@ def golden_pixels(photo_dir) -> list[tuple[str, np.ndarray]]:
     from PIL import Image
 
     from effkit.apps.android import golden_frame
-    from effkit.preprocess import crop_and_resize, load_image
-    from effkit.variants import get_variant
+    from effkit.model.preprocess import crop_and_resize, load_image
+    from effkit.model.variants import get_variant
 
     res = get_variant("lite0").resolution
     card = crop_and_resize(Image.fromarray(golden_frame()), res)
@@ -58,7 +58,7 @@ def _run(model, tensor: np.ndarray, n_out: int, out_dtype) -> np.ndarray:
 def test_compiled_model_on_cpu_gives_the_interpreters_uint8_scores(lite0, golden_pixels):
     from ai_edge_litert import __version__ as litert_version
 
-    from effkit.evaluate import TFLiteClassifier
+    from effkit.analysis.evaluate import TFLiteClassifier
 
     assert tuple(int(v) for v in litert_version.split(".")[:2]) >= (2, 3), litert_version
     clf = TFLiteClassifier(lite0)
@@ -84,7 +84,7 @@ def test_compiled_model_on_cpu_gives_the_interpreters_uint8_scores(lite0, golden
 def test_compiled_model_catches_a_changed_input_byte(lite0, golden_pixels):
     """Not vacuous: the CompiledModel's scores follow the input it is given (a quarter of
     the test card's bytes changed moves its uint8 scores)."""
-    from effkit.evaluate import TFLiteClassifier
+    from effkit.analysis.evaluate import TFLiteClassifier
 
     clf = TFLiteClassifier(lite0)
     _, card = golden_pixels[0]

@@ -2,7 +2,7 @@
 
 The models are small real int8 classifiers (uint8 I/O, and int8 I/O for the quantizing
 path) converted by effkit's own converter with effkit's metadata attached; "effkit's
-evaluation" is ``effkit.evaluate.TFLiteClassifier`` on ``effkit.preprocess`` pixels.
+evaluation" is ``effkit.analysis.evaluate.TFLiteClassifier`` on ``effkit.model.preprocess`` pixels.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ import numpy as np
 import pytest
 
 from effkit.apps.coral import render_coral_app
+from effkit.apps.render import ANSWERS_FILE, load_answers
 from effkit.errors import LabelsError, ModelFileError, OutputError, TemplateError
-from effkit.preprocess import list_images, load_image, normalize
-from effkit.render import ANSWERS_FILE, load_answers
-from effkit.variants import get_variant
+from effkit.model.preprocess import list_images, load_image, normalize
+from effkit.model.variants import get_variant
 
 LITE0 = get_variant("lite0")
 HOSTILE_NAME = 'Evil "name" \'q\' \\ $(id) `id` ${#x[@]} {{ 7*7 }} Bärenklau 熊'
@@ -68,8 +68,8 @@ def _tiny_classifier(images: list[Path], num_classes: int):
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory, photo_dir: Path) -> dict[str, Path]:
-    from effkit.convert import ConvertOptions, convert, pin_input_range
     from effkit.metadata import attach_classifier_metadata
+    from effkit.pipeline.convert import ConvertOptions, convert, pin_input_range
 
     root = tmp_path_factory.mktemp("models")
     model, calib = _tiny_classifier(list_images(photo_dir)[:40], len(HOSTILE_LABELS))
@@ -117,7 +117,7 @@ def runtime_module(app_dir: Path):
 
 
 def effkit_top1(model: Path, images: list[Path]) -> list[int]:
-    from effkit.evaluate import TFLiteClassifier
+    from effkit.analysis.evaluate import TFLiteClassifier
 
     clf = TFLiteClassifier(model)
     return [int(np.argmax(clf.raw(load_image(p, clf.resolution)))) for p in images]
@@ -286,7 +286,7 @@ def test_bad_model_names_are_rejected(models, tmp_path: Path, name: str, problem
     ([], "at least one label"),
 ])
 def test_bad_labels_are_rejected(models, tmp_path: Path, labels, problem: str) -> None:
-    """The one label rule set (effkit.labels.Labels), not a rule set of the app's own."""
+    """The one label rule set (effkit.model.labels.Labels), not a rule set of the app's own."""
     with pytest.raises(LabelsError, match=problem):
         render_coral_app(tmp_path / "coral", model_name="m", variant=LITE0, labels=labels,
                          cpu_model=models["uint8"], edgetpu_model=None)
@@ -597,7 +597,7 @@ def test_classify_camera_on_a_video_file(app: Path, models, photo_dir: Path,
     assert [r["frame"] for r in rows] == list(range(1, 11))
     # The camera path crops and shrinks frames with OpenCV (not the stills'
     # bicubic): effkit's model on exactly those pixels gives the same classes.
-    from effkit.evaluate import TFLiteClassifier
+    from effkit.analysis.evaluate import TFLiteClassifier
 
     rt, clf = runtime_module(app), TFLiteClassifier(models["uint8"])
     expected = [int(np.argmax(clf.raw(rt.frame_to_input(cv2.imread(str(f)), clf.resolution, bgr=True))))

@@ -29,7 +29,7 @@ from test_coral_app import (  # noqa: F401  (models is a fixture)
 )
 
 from effkit.apps.coral import render_coral_app
-from effkit.preprocess import list_images
+from effkit.model.preprocess import list_images
 
 FIXTURES = Path(__file__).parent / "coral_fixtures"
 CRASH = "do not match; run ./install.sh"

@@ -32,8 +32,8 @@ from _lite0_builds import eval_images, lite0_builds
 from arm64_userland import cache_root, python_version, userland
 
 from effkit.apps.coral import render_coral_app
-from effkit.preprocess import load_image
-from effkit.variants import get_variant
+from effkit.model.preprocess import load_image
+from effkit.model.variants import get_variant
 
 pytestmark = pytest.mark.slow
 
@@ -109,7 +109,7 @@ def _download_wheel(name: str, sha: str) -> Path:
 @pytest.fixture(scope="module")
 def lite0_app(tmp_path_factory, photo_dir: Path) -> Path:
     build = lite0_builds(tmp_path_factory, photo_dir)["int8"]
-    from effkit.evaluate import TFLiteClassifier, model_labels
+    from effkit.analysis.evaluate import TFLiteClassifier, model_labels
 
     labels = model_labels((build / "model.tflite").read_bytes())
     assert labels and len(labels) == TFLiteClassifier(build / "model.tflite").num_classes
@@ -158,7 +158,7 @@ def chroot_app(trixie, lite0_app: Path, photo_dir: Path):
 
 def _effkit_scores(model: Path, photos: list[Path]) -> list[np.ndarray]:
     """effkit's own evaluation path: every class score, per photo."""
-    from effkit.evaluate import TFLiteClassifier
+    from effkit.analysis.evaluate import TFLiteClassifier
 
     clf = TFLiteClassifier(model)
     return [clf.scores(load_image(p, clf.resolution)) for p in photos]

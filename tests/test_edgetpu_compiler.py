@@ -20,13 +20,8 @@ from edgetpu_fixtures.standin import calls, write_docker_standin, write_standin
 
 from effkit.edgetpu import compiler as etc
 from effkit.edgetpu.check import check_model
-from effkit.edgetpu.compiler import (
-    EdgeTPUCompileFailed,
-    EdgeTPUCompilerNotFound,
-    compile_model,
-    compiler_version,
-    find_compiler,
-)
+from effkit.edgetpu.compiler import EdgeTPUCompileFailed, compile_model
+from effkit.edgetpu.locate import EdgeTPUCompilerNotFound, compiler_version, find_compiler
 from effkit.errors import (
     ModelFileError,
     OutputError,

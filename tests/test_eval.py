@@ -12,10 +12,10 @@ from _lite0_builds import copy_build, eval_images, lite0_builds
 from helpers import assert_one_line_error, link_all
 from typer.testing import CliRunner
 
+from effkit.analysis.evaluate import LAYOUT_FOLDERS, LAYOUT_IMAGENET, imagenet_wnids, labelled_images
 from effkit.cli.main import app
 from effkit.errors import DataError
-from effkit.evaluate import LAYOUT_FOLDERS, LAYOUT_IMAGENET, imagenet_wnids, labelled_images
-from effkit.labels import imagenet_labels
+from effkit.model.labels import imagenet_labels
 
 runner = CliRunner()
 
@@ -271,9 +271,9 @@ def test_save_writes_eval_json_into_the_build_folder(builds, files_layout, tmp_p
 @pytest.mark.slow
 def test_fidelity_reads_the_int8_logits_and_agrees_with_eval_compare(builds, images):
     """The logits read from the int8 model are the ones its 8-bit softmax turned into its
-    scores, and effkit.evaluate.fidelity counts agreement as `effkit eval --compare` does."""
-    from effkit.evaluate import LabelledImage as Item
-    from effkit.evaluate import (
+    scores, and effkit.analysis.evaluate.fidelity counts agreement as `effkit eval --compare` does."""
+    from effkit.analysis.evaluate import LabelledImage as Item
+    from effkit.analysis.evaluate import (
         Predictor,
         TFLiteClassifier,
         agreement,
@@ -281,7 +281,7 @@ def test_fidelity_reads_the_int8_logits_and_agrees_with_eval_compare(builds, ima
         fidelity,
         softmax,
     )
-    from effkit.preprocess import iter_images
+    from effkit.model.preprocess import iter_images
 
     int8 = TFLiteClassifier(builds["int8"] / "model.tflite", xnnpack=False, preserve_all_tensors=True)
     f32 = TFLiteClassifier(builds["float32"] / "model.tflite")

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from effkit.analysis.inspect import inspect_model
 from effkit.cli.main import app
-from effkit.inspect_model import inspect_model
 from effkit.metadata import MetadataInfo, create_for_inference, metadata_json
 from effkit.metadata import metadata_schema_py_generated as fb
 from effkit.metadata.info import ClassificationOutputInfo, InputImageInfo
@@ -177,7 +177,7 @@ def test_inspect_names_the_tflite_and_the_edgetpu_runtime_apart(models, tmp_path
     """The TFLite runtime a model needs ("1.14.0", the converter's metadata) and the Edge
     TPU runtime a coral build checked for (13, build.json) have two names, the same in
     inspect's JSON as in build.json."""
-    from effkit.manifest import Artifact, Manifest
+    from effkit.core.manifest import Artifact, Manifest
 
     path = tmp_path / "model.tflite"
     path.write_bytes(_with_metadata(models["uint8"]))

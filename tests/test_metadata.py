@@ -157,7 +157,7 @@ def test_same_metadata_as_tflite_support_image_classifier_writer(models, dtype, 
 def test_tflite_support_displayer_reads_effkit_metadata(models):
     """(a) + (b): the oracle reads a quantized model written by effkit."""
     ref, *_ = tflite_support_oracle()
-    from effkit.inspect_model import inspect_model
+    from effkit.analysis.inspect import inspect_model
 
     out = _attach(models["uint8"])
     displayer = ref.MetadataDisplayer.with_model_buffer(out)

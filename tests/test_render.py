@@ -1,4 +1,4 @@
-"""effkit.render: the template engine, tested on small inline template trees."""
+"""effkit.apps.render: the template engine, tested on small inline template trees."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from effkit.errors import OutputError, TemplateError
-from effkit.render import (
+from effkit.apps.render import (
     ANSWERS_FILE,
     gradle_str,
     kt_str,
@@ -26,6 +25,7 @@ from effkit.render import (
     xml_attr,
     xml_text,
 )
+from effkit.errors import OutputError, TemplateError
 
 HOSTILE = [
     '"; rm -rf ~; echo "',

@@ -17,10 +17,10 @@ from _lite0_builds import copy_build, eval_images, lite0_builds
 from helpers import assert_one_line_error, chromium_screenshot, colour_pixels, link_all
 from typer.testing import CliRunner
 
+from effkit.analysis.report.charts import CHART_TITLES, QUANT_COLORS
+from effkit.analysis.report.collect import _tpu_counts, load_build
 from effkit.cli.main import app
 from effkit.errors import DataError
-from effkit.report import _tpu_counts, load_build
-from effkit.report_charts import CHART_TITLES, QUANT_COLORS
 
 runner = CliRunner()
 HOSTILE = 'lite0 <img src=x onerror="alert(1)"> & <b>int8'  # a folder name: no slash

@@ -16,15 +16,9 @@ from typer.testing import CliRunner
 
 from effkit.cli.main import app
 from effkit.errors import DataError, EffkitError, OutputError, UsageError
-from effkit.train import (
-    CHECKPOINT_DIR,
-    STATE_NAME,
-    Callbacks,
-    TrainConfig,
-    scan,
-    train,
-    validate,
-)
+from effkit.training.checkpoints import CHECKPOINT_DIR, STATE_NAME
+from effkit.training.data import scan
+from effkit.training.train import Callbacks, TrainConfig, train, validate
 
 # (first wnid, last wnid) ranges, inclusive, in sorted-wnid (= ImageNet index) order.
 SUPERCLASSES = {
@@ -303,11 +297,11 @@ def test_train_fine_tune_and_int8_build(superclasses, tmp_path, monkeypatch):
     """
     import numpy as np
 
-    from effkit.evaluate import LabelledImage, TFLiteClassifier, evaluate, keras_predictor
+    from effkit.analysis.evaluate import LabelledImage, TFLiteClassifier, evaluate, keras_predictor
     from effkit.metadata.reader import labels_from_model
-    from effkit.model import build_model
-    from effkit.variants import get_variant
-    from effkit.weights import load_weights, num_classes_of
+    from effkit.model.network import build_model
+    from effkit.model.variants import get_variant
+    from effkit.weights.load import load_weights, num_classes_of
 
     monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no edgetpu_compiler, no docker
     monkeypatch.delenv("EFFKIT_EDGETPU_COMPILER", raising=False)

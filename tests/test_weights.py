@@ -1,7 +1,7 @@
 """Pretrained weights: the legacy .pth reader, the official checkpoint, Keras files, bad input.
 
 Accuracy figures use the shared imagenet-dev images (500, one per even class) with the
-evaluation preprocessing of effkit.preprocess.
+evaluation preprocessing of effkit.model.preprocess.
 """
 
 from __future__ import annotations
@@ -18,20 +18,13 @@ import pytest
 from photos import acceptable
 
 from effkit.errors import WeightsError
-from effkit.model import build_model, logits_model
-from effkit.preprocess import list_images, load_image, normalize
-from effkit.pth import MAGIC_NUMBER, read_pth
-from effkit.variants import VARIANTS, get_variant
-from effkit.weights import (
-    default_weights_path,
-    keras_num_classes,
-    load_weights,
-    num_classes_of,
-    pth_to_keras,
-    resolve_source,
-    resolve_weights,
-    weight_slots,
-)
+from effkit.model.network import build_model, logits_model
+from effkit.model.preprocess import list_images, load_image, normalize
+from effkit.model.variants import VARIANTS, get_variant
+from effkit.weights.assign import pth_to_keras, weight_slots
+from effkit.weights.files import default_weights_path, keras_num_classes
+from effkit.weights.load import load_weights, num_classes_of, resolve_source, resolve_weights
+from effkit.weights.pth import MAGIC_NUMBER, read_pth
 
 LITE0 = get_variant("lite0")
 # Keras' own save_weights converts variables with np.array(copy=False) under numpy 2.

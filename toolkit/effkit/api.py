@@ -3,7 +3,7 @@
 Every call checks its input first and raises an :class:`~effkit.errors.EffkitError`
 subclass (with ``.message`` and ``.hint``) before any TensorFlow import; results are
 frozen dataclasses with ``to_dict()``. Long calls take ``progress``: a callable that
-receives :class:`~effkit.progress.ProgressEvent` values (None, the default, is quiet).
+receives :class:`~effkit.core.progress.ProgressEvent` values (None, the default, is quiet).
 This module imports nothing heavy; each call imports what it needs.
 """
 
@@ -14,16 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from effkit.progress import ProgressFn, StageClock
+from effkit.core.progress import ProgressFn, StageClock
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from effkit.bench import BenchResult, VsResult
+    from effkit.analysis.bench import BenchResult, VsResult
     from effkit.edgetpu.check import CheckReport
     from effkit.edgetpu.compiler import CompileResult
-    from effkit.pipeline import BuildResult
-    from effkit.train import TrainResult
+    from effkit.pipeline.build import BuildResult
+    from effkit.training.train import TrainResult
 
 PathLike = str | os.PathLike[str]
 
@@ -41,7 +41,7 @@ def build(variant: str = "lite0", *, target: str = "cpu", out: PathLike | None =
     model_name, description, author, license). Everything cheap is checked before TensorFlow loads.
     """
     from effkit.errors import UsageError
-    from effkit.pipeline import BuildRequest, plan, run
+    from effkit.pipeline.build import BuildRequest, plan, run
 
     try:
         req = BuildRequest(variant=variant, target=target, out=out, weights=weights,
@@ -64,8 +64,9 @@ def train(data: PathLike, *, out: PathLike, variant: str = "lite0", build_target
     straight away (int8, calibrated on the training split) and measured on the validation
     split: the result's ``summary["build"]``.
     """
-    from effkit.train import Callbacks, TrainConfig, build_request, build_trained, plan_trained
-    from effkit.train import train as run_training
+    from effkit.training.build import build_request, build_trained, plan_trained
+    from effkit.training.train import Callbacks, TrainConfig
+    from effkit.training.train import train as run_training
 
     config = TrainConfig(data=_required(data, "data"), out=_required(out, "out"), variant=variant, **settings)
     # planned (and checked) now, not after training; the same plan is run after it
@@ -110,7 +111,7 @@ def evaluate(model: PathLike, data: PathLike, *, labels: PathLike | None = None,
              threads: int | None = None, progress: ProgressFn | None = None) -> EvalResult:
     """Top-1/top-5 of a .tflite classifier with its own preprocessing (size, metadata
     normalization, input quantization) on a labelled folder."""
-    from effkit.evaluate import evaluate_files
+    from effkit.analysis.evaluate import evaluate_files
 
     with StageClock(progress).stage("evaluate") as tick:
         doc = evaluate_files(_required(model, "model"), _required(data, "data"),
@@ -131,7 +132,7 @@ def benchmark(model: PathLike, *, runs: int = 100, warmup: int = 10, threads: in
               progress: ProgressFn | None = None) -> BenchResult | VsResult:
     """CPU latency p50/p90/p99, size and peak memory (each model in a fresh process).
     With ``vs``, both models timed interleaved run by run: a VsResult with the ratios."""
-    from effkit.bench import bench_model, bench_vs
+    from effkit.analysis.bench import bench_model, bench_vs
 
     with StageClock(progress).stage("benchmark") as tick:
         settings = dict(runs=runs, warmup=warmup, threads=threads, xnnpack=xnnpack, progress=tick)
@@ -156,7 +157,8 @@ def compile_edgetpu(model: PathLike, *, out_dir: PathLike | None = None,
     """Run ``edgetpu_compiler`` (a path, on PATH, or ``compiler="docker"``) on ``model``
     and parse its log. ``options``: min_runtime_version, timeout_s, num_segments,
     search_delegate, multiple_subgraphs."""
-    from effkit.edgetpu.compiler import compile_model, compiler_version, find_compiler
+    from effkit.edgetpu.compiler import compile_model
+    from effkit.edgetpu.locate import compiler_version, find_compiler
 
     model = _required(model, "model")
     found = find_compiler(compiler)
@@ -186,8 +188,8 @@ class ModelInfo:
 def inspect(model: PathLike) -> ModelInfo:
     """Read a .tflite model: tensors, quantization, op histogram, metadata, and which
     weights went into it (from the build.json of the build that made it, when found)."""
-    from effkit.inspect_model import inspect_model
-    from effkit.manifest import manifest_for
+    from effkit.analysis.inspect import inspect_model
+    from effkit.core.manifest import manifest_for
     from effkit.metadata.model_file import load_model_file
 
     model = _required(model, "model")
@@ -229,6 +231,6 @@ def _required(value, name: str) -> Path:
 
 
 def _event(stage: str, done: int, total: int):
-    from effkit.progress import ProgressEvent
+    from effkit.core.progress import ProgressEvent
 
     return ProgressEvent(stage, "update", done, total)

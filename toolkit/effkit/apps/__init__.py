@@ -1,7 +1,7 @@
 """Sample apps rendered from effkit's template trees (``coral/``, ``android_template/``).
 
 One module per app: it checks the answers, builds the template context and calls
-``effkit.render.render_tree``.
+``effkit.apps.render.render_tree``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 
 from effkit.errors import TemplateError
-from effkit.variants import Variant
+from effkit.model.variants import Variant
 
 # Embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069): they make the text
 # after them display in another order, so "exe.txt" can show as "txt.exe"; never in a name.

@@ -20,13 +20,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from effkit import __version__
 from effkit.apps import check_text, model_answers
+from effkit.core.manifest import MODEL_FILE
+from effkit.core.version import __version__
 from effkit.errors import ModelFileError, TemplateError, UsageError
-from effkit.labels import Labels
-from effkit.manifest import MODEL_FILE
 from effkit.metadata.model_file import load_model_file
-from effkit.variants import Variant
+from effkit.model.labels import Labels
+from effkit.model.variants import Variant
 
 if TYPE_CHECKING:
     import numpy as np
@@ -257,9 +257,9 @@ def golden_files(model_bytes: bytes, top_k: int = 3) -> dict[str, bytes]:
     import numpy as np
     from PIL import Image
 
-    from effkit.evaluate import TFLiteClassifier
+    from effkit.analysis.evaluate import TFLiteClassifier
     from effkit.metadata import label_file, labels_from_model, normalization
-    from effkit.preprocess import crop_and_resize
+    from effkit.model.preprocess import crop_and_resize
 
     clf = TFLiteClassifier(model_bytes, threads=1)
     upright = golden_frame()
@@ -332,10 +332,10 @@ def render_android_app(out_dir: Path, *, app_id: str, app_name: str, model_name:
     cannot be rendered safely and OutputError for an unusable or non-empty ``out_dir``
     (replaced only with ``force``). Returns ``out_dir``.
     """
+    from effkit.apps.render import render_tree
+    from effkit.core.outputs import check_output_dir, staged_dir
+    from effkit.core.resources import template_dir
     from effkit.metadata import verify
-    from effkit.outputs import check_output_dir, staged_dir
-    from effkit.render import render_tree
-    from effkit.resources import template_dir
 
     context = android_context(app_id=app_id, app_name=app_name, model_name=model_name,
                               variant=variant, labels=labels, runtime=runtime)

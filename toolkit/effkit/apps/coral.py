@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from effkit import __version__
 from effkit.apps import check_text, model_answers
-from effkit.labels import Labels
-from effkit.manifest import EDGETPU_MODEL_FILE, LABELS_FILE, MODEL_FILE
+from effkit.apps.render import render_tree
+from effkit.core.manifest import EDGETPU_MODEL_FILE, LABELS_FILE, MODEL_FILE
+from effkit.core.resources import template_dir
+from effkit.core.version import __version__
 from effkit.metadata.model_file import load_model_file
-from effkit.render import render_tree
-from effkit.resources import template_dir
-from effkit.variants import Variant
+from effkit.model.labels import Labels
+from effkit.model.variants import Variant
 
 MAX_NAME_LENGTH = 100
 MAX_LABEL_LENGTH = 200

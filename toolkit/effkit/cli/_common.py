@@ -15,9 +15,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape as _markup_escape
 
-from effkit.convert import import_tensorflow_quietly  # noqa: F401 - the commands' import
+from effkit.core.progress import ProgressEvent, ProgressFn
 from effkit.errors import EffkitError
-from effkit.progress import ProgressEvent, ProgressFn
+from effkit.pipeline.convert import import_tensorflow_quietly  # noqa: F401 - the commands' import
 
 
 def escape(text: object) -> str:
@@ -61,7 +61,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        from effkit import outputs
+        from effkit.core import outputs
 
         del outputs.WRITTEN[:], outputs.NOTES[:]
         try:
@@ -105,7 +105,7 @@ def stage_progress(transient: bool = False, rich_progress=None) -> Iterator[Prog
 
     ``rich_progress``: an already running rich Progress to add the stage bars to (train).
     """
-    from effkit.progress import LineProgress
+    from effkit.core.progress import LineProgress
 
     if not err_console.is_terminal:
         yield LineProgress(sys.stderr)

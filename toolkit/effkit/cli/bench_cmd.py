@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from effkit.bench import BenchResult
+    from effkit.analysis.bench import BenchResult
 
 from effkit.cli._common import (
     ForceOpt,
@@ -39,9 +39,9 @@ def bench(
     json_out: JsonOpt = False,
 ) -> None:
     """Latency p50/p90/p99 after warm-up (each model in a fresh process), size, peak memory."""
+    from effkit.analysis.bench import VsResult, machine_info
+    from effkit.analysis.saved_results import check_can_save, file_record, save_result
     from effkit.api import benchmark
-    from effkit.bench import VsResult, machine_info
-    from effkit.saved_results import check_can_save, file_record, save_result
 
     if save:
         check_can_save([model, vs], "bench", force)

@@ -130,7 +130,7 @@ def edgetpu_notes(out_dir: Path, doc: dict) -> None:
     """The compiler route when effkit chose Docker by itself; the closing warning when the
     Edge TPU model could not be made (on stderr, so --json stays one document)."""
     from effkit.cli._common import escape
-    from effkit.edgetpu.stage import closing_warning
+    from effkit.pipeline.edgetpu_stage import closing_warning
 
     note = (doc.get("edgetpu") or {}).get("compiler_note") or ""
     if note.startswith("no local edgetpu_compiler"):

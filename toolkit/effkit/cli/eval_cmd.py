@@ -44,9 +44,9 @@ def eval_(
     json_out: JsonOpt = False,
 ) -> None:
     """Top-1 and top-5 accuracy with the model's own preprocessing; --compare two models."""
+    from effkit.analysis.evaluate import per_model_documents
+    from effkit.analysis.saved_results import check_can_save, save_result
     from effkit.api import evaluate
-    from effkit.evaluate import per_model_documents
-    from effkit.saved_results import check_can_save, save_result
 
     if save:  # fail before minutes of work, not after
         check_can_save([model, compare], "eval", force)

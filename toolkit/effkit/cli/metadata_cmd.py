@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from effkit.cli._common import ForceOpt, JsonOpt, ModelArg, console, escape, handle_errors, print_json
+from effkit.core.outputs import check_path_usable, write_file_atomic
 from effkit.errors import OutputError, UsageError
-from effkit.outputs import check_path_usable, write_file_atomic
-from effkit.variants import NORM_MEAN, NORM_STD
+from effkit.model.variants import NORM_MEAN, NORM_STD
 
 LabelsOpt = Annotated[Path, typer.Option("--labels", help="Labels file: one class name per line, "
                                          "UTF-8, as many lines as the model has outputs.",
@@ -51,7 +51,6 @@ def metadata(
     the compiler stripped; existing metadata is replaced. Writes a new file unless --out
     names MODEL itself and --force is given.
     """
-    from effkit.labels import Labels
     from effkit.metadata import verify
     from effkit.metadata.image_classifier import (
         classifier_tensors,
@@ -61,6 +60,7 @@ def metadata(
     from effkit.metadata.info import MODEL_DESCRIPTION, MetadataInfo
     from effkit.metadata.model_file import load_model_file
     from effkit.metadata.reader import has_metadata
+    from effkit.model.labels import Labels
 
     target = out if out is not None else model.with_name(f"{model.stem}_metadata.tflite")
     data = load_model_file(model)

@@ -46,17 +46,19 @@ def quant_report(
 ) -> None:
     """Run both models with every tensor kept and compare each layer: SNR, RMSE / range,
     cosine, scale and zero point, clipped share, and the likely cause of the worst ones."""
+    from effkit.analysis.quant_report.inputs import BuildInfo, inputs_for
+    from effkit.analysis.quant_report.measure import compare
+    from effkit.analysis.quant_report.page import render_html
+    from effkit.core.outputs import write_file_atomic
     from effkit.errors import UsageError
     from effkit.metadata.model_file import load_model_file
-    from effkit.outputs import write_file_atomic
-    from effkit.quant_report import BuildInfo, compare, inputs_for, render_html
 
     for path in (html, out):
         if path is not None and path.exists() and not force:
             write_file_atomic(path, b"", force)  # raises "already exists ... --force" before the work
     mixed: tuple[BuildInfo, int, Path] | None = None  # the build, --keep-float, --out
     if keep_float is not None:
-        from effkit.mixed_precision import check_target
+        from effkit.pipeline.mixed_precision import check_target
 
         if keep_float < 1 or out is None:
             raise UsageError("--keep-float N needs N >= 1 and --out MIXED.tflite")
@@ -95,9 +97,9 @@ def quant_report(
 def _mixed(report, build, int8_bytes: bytes, float_bytes: bytes, inputs, n: int, out: Path,
            force: bool) -> dict:
     """Convert with the ``n`` worst layers in float, write it, and compare it too."""
-    from effkit.mixed_precision import mixed_from_build
-    from effkit.outputs import write_file_atomic
-    from effkit.quant_report import compare
+    from effkit.analysis.quant_report.measure import compare
+    from effkit.core.outputs import write_file_atomic
+    from effkit.pipeline.mixed_precision import mixed_from_build
 
     kept = report.biggest_losses(n)
     with err_console.status(f"converting with {len(kept)} layer(s) in float", spinner="dots"):

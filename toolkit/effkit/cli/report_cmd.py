@@ -21,7 +21,7 @@ def report(
     json_out: JsonOpt = False,
 ) -> None:
     """Accuracy vs latency, float vs int8, build time per stage and Edge TPU coverage."""
-    from effkit.report import build_report
+    from effkit.analysis.report.page import build_report
 
     with err_console.status("drawing charts", spinner="dots"):
         result = build_report(folders, out, force)

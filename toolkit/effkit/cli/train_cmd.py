@@ -13,16 +13,16 @@ from effkit.cli._common import (
     console,
     err_console,
     handle_errors,
-    import_tensorflow_quietly,
     print_json,
     stage_progress,
 )
+from effkit.pipeline.convert import import_tensorflow_quietly
 
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-    from effkit.pipeline import BuildPlan
-    from effkit.train import TrainConfig, TrainResult
+    from effkit.pipeline.build import BuildPlan
+    from effkit.training.train import TrainConfig, TrainResult
 
 PHASE_TITLES = {"head": "head", "fine_tune": "fine-tune"}
 
@@ -73,7 +73,7 @@ def train(
     """Train a classifier on your own images: a new head on the pretrained backbone, then
     optionally the whole network; early stopping, a checkpoint every epoch, --resume."""
     from effkit.errors import UsageError
-    from effkit.train import TrainConfig, validate
+    from effkit.training.train import TrainConfig, validate
 
     if not build and (target or skip_compile or compiler):
         raise UsageError("--target, --skip-compile and --compiler only apply with --build",
@@ -102,7 +102,7 @@ def train(
             chief = result.summary["placement"]["chief"]
             section = _build(result, planned, progress) if planned and chief else None
     except KeyboardInterrupt:
-        from effkit.train import CHECKPOINT_DIR, STATE_NAME
+        from effkit.training.checkpoints import CHECKPOINT_DIR, STATE_NAME
 
         if (out / CHECKPOINT_DIR / STATE_NAME).is_file():
             note = f"finished epochs are kept in {out / CHECKPOINT_DIR}; continue with --resume"
@@ -125,7 +125,7 @@ def train(
         _report(result, summary)
     if section is not None:  # the notes 'effkit build' ends with (no compiler: how to finish)
         from effkit.cli.build import edgetpu_notes
-        from effkit.manifest import Manifest
+        from effkit.core.manifest import Manifest
 
         built = Path(section["out_dir"])
         edgetpu_notes(built, Manifest.read(built).to_dict())
@@ -133,14 +133,14 @@ def train(
 
 def _plan_build(config: TrainConfig, target: str, skip_compile: bool,
                 compiler: str | None) -> BuildPlan:
-    from effkit.train import build_request, plan_trained
+    from effkit.training.build import build_request, plan_trained
 
     return plan_trained(build_request(config, target, skip_compile=skip_compile,
                                       compiler=compiler))
 
 
 def _train(config, progress, *, quiet: bool):
-    from effkit.train import Callbacks, train
+    from effkit.training.train import Callbacks, train
 
     tasks: dict[str, int] = {}
 
@@ -191,7 +191,7 @@ def _train(config, progress, *, quiet: bool):
 
 
 def _build(result: TrainResult, planned: BuildPlan, progress: Progress) -> dict:
-    from effkit.train import build_trained
+    from effkit.training.build import build_trained
 
     with stage_progress(rich_progress=progress) as on_progress:
         return build_trained(result, planned, on_progress)

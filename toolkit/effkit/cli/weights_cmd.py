@@ -27,7 +27,7 @@ AllOpt = Annotated[bool, typer.Option("--all", help="Every variant, lite0 .. lit
 
 
 def _variants(names: list[str] | None, every: bool):
-    from effkit.variants import VARIANTS, get_variant
+    from effkit.model.variants import VARIANTS, get_variant
 
     if every and names:
         raise UsageError("name variants or pass --all, not both")
@@ -42,8 +42,8 @@ def _variants(names: list[str] | None, every: bool):
 @handle_errors
 def list_(json_out: JsonOpt = False) -> None:
     """Each variant's default weights and whether its official checkpoint is cached."""
-    from effkit.variants import VARIANTS
-    from effkit.weights_fetch import cached, weights_cache
+    from effkit.model.variants import VARIANTS
+    from effkit.weights.fetch import cached, weights_cache
 
     rows = []
     for v in VARIANTS.values():
@@ -70,8 +70,8 @@ def fetch(variants: VariantsArg = None, every: AllOpt = False,
           = False,
           json_out: JsonOpt = False) -> None:
     """Download, check and cache official checkpoints (a no-op for cached ones)."""
-    from effkit.cli._common import import_tensorflow_quietly
-    from effkit.weights_fetch import fetch as fetch_one
+    from effkit.pipeline.convert import import_tensorflow_quietly
+    from effkit.weights.fetch import fetch as fetch_one
 
     chosen = _variants(variants, every)
     import_tensorflow_quietly()  # the content check loads each checkpoint into a model
@@ -89,7 +89,7 @@ def fetch(variants: VariantsArg = None, every: AllOpt = False,
 def path(variants: VariantsArg = None, json_out: JsonOpt = False) -> None:
     """Print the cached checkpoint folder of each variant (an error when one is not cached)."""
     from effkit.errors import WeightsError
-    from effkit.weights_fetch import cached
+    from effkit.weights.fetch import cached
 
     chosen = _variants(variants, False)
     states = [cached(v) for v in chosen]

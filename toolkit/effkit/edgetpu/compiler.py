@@ -46,14 +46,8 @@ from effkit.edgetpu.locate import (  # noqa: F401 - re-exported: compiler.py is 
     find_compiler,
     image_tag,
 )
-from effkit.edgetpu.logparse import (
-    FAILURE_HINTS,
-    CompilerLog,
-    merge_operation_logs,
-    parse_log,
-    parse_log_file,
-    parse_version,
-)
+from effkit.edgetpu.logmodel import FAILURE_HINTS, CompilerLog, parse_version
+from effkit.edgetpu.logparse import merge_operation_logs, parse_log, parse_log_file
 from effkit.errors import ModelFileError, OutputError, ToolFailedError, UsageError
 from effkit.metadata.model_file import file_has_tflite_identifier
 

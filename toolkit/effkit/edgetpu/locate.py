@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from effkit.edgetpu.logparse import parse_log, parse_version
+from effkit.edgetpu.logmodel import parse_version
+from effkit.edgetpu.logparse import parse_log
 from effkit.errors import ToolFailedError, ToolNotFoundError
 
 ENV_VAR = "EFFKIT_EDGETPU_COMPILER"
@@ -199,7 +200,7 @@ def _local(candidate: str, source: str) -> EdgeTPUCompiler:
 
 def image_tag() -> str:
     """``effkit-edgetpu-compiler:<effkit version>-<Dockerfile digest>`` (new tag, new build)."""
-    from effkit import __version__
+    from effkit.core.version import __version__
 
     digest = hashlib.sha256(DOCKERFILE.read_bytes()).hexdigest()[:12]
     return f"{IMAGE_NAME}:{__version__}-{digest}"
