@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from effkit.core.progress import ProgressFn, StageClock
+from effkit.core.progress import ProgressEvent, ProgressFn, StageClock
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -44,7 +44,9 @@ def build(variant: str = "lite0", *, target: str = "cpu", out: PathLike | None =
     from effkit.pipeline.build import BuildRequest, plan, run
 
     try:
-        req = BuildRequest(variant=variant, target=target, out=out, weights=weights,
+        req = BuildRequest(variant=variant, target=target, out=_path(out, "out"),
+                           weights=weights if weights is None or isinstance(weights, str)
+                           else _path(weights, "weights"),
                            labels=_path(labels) if isinstance(labels, (str, os.PathLike)) else labels,
                            calibration=_path(calibration) if isinstance(calibration, (str, os.PathLike))
                            else calibration, calibration_size=calibration_size,
@@ -100,9 +102,9 @@ class EvalResult:
     count: int
     other: EvalResult | None = None
     agreement: float | None = None
-    document: dict = field(default_factory=dict, repr=False)
+    document: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return self.document
 
 
@@ -135,10 +137,11 @@ def benchmark(model: PathLike, *, runs: int = 100, warmup: int = 10, threads: in
     from effkit.analysis.bench import bench_model, bench_vs
 
     with StageClock(progress).stage("benchmark") as tick:
-        settings = dict(runs=runs, warmup=warmup, threads=threads, xnnpack=xnnpack, progress=tick)
         if vs is None:
-            return bench_model(_required(model, "model"), **settings)
-        return bench_vs(_required(model, "model"), _required(vs, "vs"), **settings)
+            return bench_model(_required(model, "model"), runs=runs, warmup=warmup,
+                               threads=threads, xnnpack=xnnpack, progress=tick)
+        return bench_vs(_required(model, "model"), _required(vs, "vs"), runs=runs, warmup=warmup,
+                        threads=threads, xnnpack=xnnpack, progress=tick)
 
 
 def check_edgetpu(model: PathLike, *, min_runtime_version: int | None = None,
@@ -173,15 +176,15 @@ class ModelInfo:
 
     path: Path
     size_bytes: int
-    inputs: tuple[dict, ...]
-    outputs: tuple[dict, ...]
-    ops: dict
+    inputs: tuple[dict[str, Any], ...]
+    outputs: tuple[dict[str, Any], ...]
+    ops: dict[str, Any]
     has_metadata: bool
     labels: int | None
-    document: dict = field(default_factory=dict, repr=False)
-    weights: dict | None = None  # from the build.json of the build that made the model
+    document: dict[str, Any] = field(default_factory=dict, repr=False)
+    weights: dict[str, Any] | None = None  # from the build.json of the build that made the model
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return self.document
 
 
@@ -207,7 +210,7 @@ def inspect(model: PathLike) -> ModelInfo:
                      weights=doc["weights"])
 
 
-def _path(value, name: str = "path") -> Path | None:
+def _path(value: object, name: str = "path") -> Path | None:
     """``value`` as a Path (None stays None); effkit.UsageError for anything that is not a
     path (the API takes any object: ``effkit.inspect(5)``)."""
     if value is None:
@@ -220,7 +223,7 @@ def _path(value, name: str = "path") -> Path | None:
     return Path(value)
 
 
-def _required(value, name: str) -> Path:
+def _required(value: object, name: str) -> Path:
     """A path the call cannot do without: :func:`_path`, and None is a UsageError too."""
     path = _path(value, name)
     if path is None:
@@ -230,7 +233,5 @@ def _required(value, name: str) -> Path:
     return path
 
 
-def _event(stage: str, done: int, total: int):
-    from effkit.core.progress import ProgressEvent
-
+def _event(stage: str, done: int, total: int) -> ProgressEvent:
     return ProgressEvent(stage, "update", done, total)

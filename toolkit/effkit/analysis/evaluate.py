@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -390,11 +391,11 @@ class Fidelity:
         return 100 * (self.float_top1 - self.quant_top1)
 
     def to_dict(self) -> dict:
-        out = {"images": self.images, "agreement": round(self.agreement, 4),
-               "kl": round(self.kl, 5), "cosine": round(self.cosine, 5)}
-        if self.drop_points is not None:
+        out: dict[str, Any] = {"images": self.images, "agreement": round(self.agreement, 4),
+                               "kl": round(self.kl, 5), "cosine": round(self.cosine, 5)}
+        if self.float_top1 is not None and self.quant_top1 is not None:
             out |= {"float_top1": round(self.float_top1, 4), "quant_top1": round(self.quant_top1, 4),
-                    "drop_points": round(self.drop_points, 2)}
+                    "drop_points": round(100 * (self.float_top1 - self.quant_top1), 2)}
         return out
 
 
@@ -477,12 +478,14 @@ def evaluate_files(model: Path, data: Path, *, labels_file: Path | None = None,
         raise UsageError(f"the models have different numbers of classes "
                          f"({' vs '.join(str(m.num_classes) for m in models)})",
                          "compare two builds of the same classifier")
+    labels: list[str] | None
     if labels_file is not None:
         labels = list(Labels.from_file(labels_file, expected=num_classes))
     else:
         found = [model_labels(b) for b in blobs]
-        if all(f is not None for f in found) and len(found) == 2:
-            _same_labels(found[0], found[1])
+        first, second = (found + [None, None])[:2]
+        if first is not None and second is not None and len(found) == 2:
+            _same_labels(first, second)
         labels = next((f for f in found if f is not None), None)
         if labels is not None:
             Labels(tuple(labels), f"labels in {paths[0]}").check_count(num_classes)

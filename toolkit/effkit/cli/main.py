@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 import typer
 
@@ -62,7 +64,7 @@ def _register() -> None:
         weights_cmd,
     )
 
-    commands = {"build": build.build, "variants": variants_cmd.variants,
+    commands: dict[str, Callable[..., Any]] = {"build": build.build, "variants": variants_cmd.variants,
                 "inspect": inspect_cmd.inspect, "metadata": metadata_cmd.metadata,
                 "check-edgetpu": check_edgetpu_cmd.check_edgetpu,
                 "compile-edgetpu": compile_cmd.compile_edgetpu,

@@ -42,10 +42,10 @@ class Artifact:
         return cls(Path(path).relative_to(root).as_posix(), len(data), sha256_hex(data))
 
     @classmethod
-    def from_dict(cls, doc: dict) -> Artifact:
+    def from_dict(cls, doc: dict[str, Any]) -> Artifact:
         return cls(str(doc["path"]), int(doc["bytes"]), str(doc["sha256"]))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
@@ -86,7 +86,7 @@ def _depth(doc: Any) -> int:
     return deepest
 
 
-def parse_document(text: str | bytes) -> dict:
+def parse_document(text: str | bytes) -> dict[str, Any]:
     """A saved effkit document as a dict; ValueError naming the problem for anything that is
     not plain JSON of finite numbers (NaN, Infinity, 1e400, 5000-digit integers), nested
     deeper than :data:`MAX_DOCUMENT_DEPTH`, or not an object."""
@@ -106,7 +106,7 @@ def parse_document(text: str | bytes) -> dict:
     return doc
 
 
-def read_document(path: Path, what: str, hint: str) -> dict:
+def read_document(path: Path, what: str, hint: str) -> dict[str, Any]:
     """:func:`parse_document` of a file (regular, capped), with one-line DataErrors."""
     from effkit.errors import read_user_file
 
@@ -132,8 +132,8 @@ def sha256_files(files: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
-def versions() -> dict:
-    out = {"effkit": __version__, "python": platform.python_version()}
+def versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"effkit": __version__, "python": platform.python_version()}
     try:
         import tensorflow as tf
 
@@ -148,25 +148,25 @@ class Manifest:
     """build.json. The Edge TPU section (with its per-op table) comes last in the file."""
 
     variant: str
-    quantization: dict  # {"mode": int8/float16/dynamic/float32, "io": uint8/int8/float32}
+    quantization: dict[str, Any]  # {"mode": int8/float16/dynamic/float32, "io": uint8/int8/float32}
     target: str = "?"
     model_name: str = ""
     num_classes: int = 0
-    input: dict = field(default_factory=dict)
-    weights: dict = field(default_factory=dict)
-    calibration: dict | None = None
+    input: dict[str, Any] = field(default_factory=dict)
+    weights: dict[str, Any] = field(default_factory=dict)
+    calibration: dict[str, Any] | None = None
     app: str | None = None
     android_runtime: str | None = None  # --target android: the app's LiteRT runtime
-    timings_s: dict = field(default_factory=dict)
+    timings_s: dict[str, Any] = field(default_factory=dict)
     artifacts: tuple[Artifact, ...] = ()
     app_files: tuple[Artifact, ...] = ()
-    versions: dict = field(default_factory=dict)
-    edgetpu: dict | None = None
+    versions: dict[str, Any] = field(default_factory=dict)
+    edgetpu: dict[str, Any] | None = None
 
     def artifact(self, path: str) -> Artifact | None:
         return next((a for a in self.artifacts if a.path == path), None)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"effkit_manifest": FORMAT}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)

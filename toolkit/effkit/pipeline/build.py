@@ -117,7 +117,7 @@ class BuildPlan:
     def target(self) -> str:
         return self.request.target
 
-    def metadata_args(self) -> dict:
+    def metadata_args(self) -> dict[str, Any]:
         req = self.request
         return dict(labels=self.labels, norm_mean=self.variant.norm_mean,
                     norm_std=self.variant.norm_std, name=self.model_name,
@@ -136,7 +136,7 @@ class BuildResult:
     app_dir: Path | None
     manifest: Manifest
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         paths = {f.name: (None if getattr(self, f.name) is None else str(getattr(self, f.name)))
                  for f in dataclasses.fields(self) if f.name != "manifest"}
         return paths | {"manifest": self.manifest.to_dict()}
@@ -263,7 +263,7 @@ def check_request_types(req: BuildRequest) -> None:
             raise wrong(name, value, "a path")
 
 
-def _given_labels(labels) -> Labels | None:
+def _given_labels(labels: str | Path | Sequence[str] | None) -> Labels | None:
     if isinstance(labels, (str, Path)):
         return Labels.from_file(Path(labels))
     return None if labels is None else Labels.of(labels)
@@ -426,14 +426,14 @@ def run_build(req: BuildRequest, progress: ProgressFn | None = None) -> BuildRes
     return run(plan(req), progress)
 
 
-def calibration_section(calib_set) -> dict | None:
+def calibration_section(calib_set: CalibrationSet | None) -> dict[str, Any] | None:
     """The calibration set as build.json records it; ``detail`` is an object, never JSON
     text inside a string (a folder: its path; distilled: the settings)."""
     import json
 
     if calib_set is None:
         return None
-    doc = calib_set.describe()
+    doc: dict[str, Any] = calib_set.describe()
     detail = doc.get("detail")
     if isinstance(detail, str):
         try:
@@ -445,7 +445,7 @@ def calibration_section(calib_set) -> dict | None:
 
 
 def _edgetpu_stages(plan: BuildPlan, clock: StageClock, tflite: bytes, model_path: Path,
-                    tmp: Path):
+                    tmp: Path) -> tuple[dict[str, Any], Path | None]:
     """check -> compile -> attach the metadata again (the compiler strips it) -> verify.
 
     ``plan.compiler`` is :func:`edgetpu_compiler`'s choice; the stages live in
@@ -465,6 +465,7 @@ def _edgetpu_stages(plan: BuildPlan, clock: StageClock, tflite: bytes, model_pat
         reason = "--skip-compile" if choice is None else choice.note
         section = stage.not_compiled(report.to_dict(), reason, finish=choice is not None)
         return stage.tables_last(section), None
+    assert choice is not None  # found is its compiler
     with clock.stage("edgetpu-compile"):
         section, result = stage.compile_section(
             report.to_dict(), choice, model_path, tmp, timeout_s=req.compile_timeout,

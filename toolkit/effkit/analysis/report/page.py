@@ -29,8 +29,14 @@ COLUMNS = ("build", "variant", "quantization", "weights", "calibration", "size (
 TEXT_COLUMNS = 5  # build, variant, quantization, weights, calibration; numbers after
 
 
+def _base64(png: bytes | None) -> str | None:
+    return base64.b64encode(png).decode("ascii") if png else None
+
+
 def _fmt(value: object, spec: str, scale: float = 1.0) -> str | None:
-    return format(value * scale, spec) if is_number(value) else None
+    if isinstance(value, (int, float)) and is_number(value):
+        return format(float(value) * scale, spec)
+    return None
 
 
 def _row(e: BuildEntry) -> list[object]:
@@ -67,7 +73,7 @@ def render_html(entries: Sequence[BuildEntry], charts: dict[str, bytes | None],
         rows=[_row(e) for e in entries],
         notes=[(e.name, w) for e in entries for w in e.warnings],
         charts=[{"key": key, "title": title, "missing": MISSING.get(key, ""),
-                 "png": base64.b64encode(charts[key]).decode("ascii") if charts.get(key) else None}
+                 "png": _base64(charts.get(key))}
                 for key, title in (CHART_TITLES | _quant_titles(entries)).items()])
 
 
@@ -127,9 +133,9 @@ def build_report(folders: Sequence[Path], out: Path, force: bool = False) -> Rep
     entries = []
     skipped = not_build_folders(folders) if len(folders) > 1 else []
     for f in folders:
-        key = Path(f).resolve()
-        if key not in seen and Path(f) not in skipped:
-            seen.add(key)
+        resolved = Path(f).resolve()
+        if resolved not in seen and Path(f) not in skipped:
+            seen.add(resolved)
             entries.append(load_build(Path(f)))
     if not entries:
         raise DataError(f"none of the {len(folders)} folders is an effkit build folder "
