@@ -60,5 +60,7 @@ export EFFKIT_MEDIAPIPE_PYTHON
 .venv/bin/ruff check toolkit metadata tests benchmarks scripts
 # The type check (mypy, about 6 s without its cache): any type error fails the run before the tests.
 bash scripts/typecheck.sh
+# The layering contracts (import-linter, [tool.importlinter] in pyproject.toml).
+bash scripts/lint-imports.sh
 # pyproject's addopts select the quick loop (-m "not slow"); this runs every test.
 exec .venv/bin/python -m pytest -ra -m "slow or not slow" "$@"

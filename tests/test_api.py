@@ -268,3 +268,18 @@ def test_compile_edgetpu_fake_compiler_plumbing(tmp_path, edgetpu_logs, photo_di
     assert doc["report"]["compiler_version"] == result.version
     with pytest.raises(OutputError, match="already exists"):
         effkit.compile_edgetpu(int8.model_path, out_dir=tmp_path / "out", compiler=standin)
+
+
+def test_package_names_are_calls_even_after_their_modules_load():
+    """effkit.train/effkit.evaluate and effkit.training.train are functions, whichever
+    module was imported first (no module shares a call's name any more)."""
+    import types
+
+    import effkit.analysis.evaluate  # noqa: F401
+    import effkit.training.build  # noqa: F401
+    import effkit.training.trainer  # noqa: F401
+    from effkit.training import TrainConfig, build_trained, plan_trained, train
+
+    for call in (train, build_trained, plan_trained, effkit.train, effkit.evaluate):
+        assert callable(call) and not isinstance(call, types.ModuleType)
+    assert TrainConfig.__module__ == "effkit.training.trainer"

@@ -18,7 +18,7 @@ from effkit.cli.main import app
 from effkit.errors import DataError, EffkitError, OutputError, UsageError
 from effkit.training.checkpoints import CHECKPOINT_DIR, STATE_NAME
 from effkit.training.data import scan
-from effkit.training.train import Callbacks, TrainConfig, train, validate
+from effkit.training.trainer import Callbacks, TrainConfig, train, validate
 
 # (first wnid, last wnid) ranges, inclusive, in sorted-wnid (= ImageNet index) order.
 SUPERCLASSES = {

@@ -51,7 +51,7 @@ _LAZY = {
     "Artifact": ("effkit.core.manifest", "Artifact"),
     "Labels": ("effkit.model.labels", "Labels"),
     "ProgressEvent": ("effkit.core.progress", "ProgressEvent"),
-    "TrainResult": ("effkit.training.train", "TrainResult"),
+    "TrainResult": ("effkit.training.trainer", "TrainResult"),
     "BenchResult": ("effkit.analysis.bench", "BenchResult"),
     "VsResult": ("effkit.analysis.bench", "VsResult"),
     "EdgeTPUReport": ("effkit.edgetpu.check", "CheckReport"),
@@ -99,4 +99,4 @@ if TYPE_CHECKING:
     from effkit.edgetpu.compiler import CompileResult  # noqa: F401
     from effkit.model.labels import Labels  # noqa: F401
     from effkit.pipeline.build import BuildPlan, BuildRequest, BuildResult, plan, run  # noqa: F401
-    from effkit.training.train import TrainResult  # noqa: F401
+    from effkit.training.trainer import TrainResult  # noqa: F401

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from effkit.edgetpu.check import CheckReport
     from effkit.edgetpu.compiler import CompileResult
     from effkit.pipeline.build import BuildResult
-    from effkit.training.train import TrainResult
+    from effkit.training.trainer import TrainResult
 
 PathLike = str | os.PathLike[str]
 
@@ -67,8 +67,8 @@ def train(data: PathLike, *, out: PathLike, variant: str = "lite0", build_target
     split: the result's ``summary["build"]``.
     """
     from effkit.training.build import build_request, build_trained, plan_trained
-    from effkit.training.train import Callbacks, TrainConfig
-    from effkit.training.train import train as run_training
+    from effkit.training.trainer import Callbacks, TrainConfig
+    from effkit.training.trainer import train as run_training
 
     config = TrainConfig(data=_required(data, "data"), out=_required(out, "out"), variant=variant, **settings)
     # planned (and checked) now, not after training; the same plan is run after it

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
     from effkit.pipeline.build import BuildPlan
-    from effkit.training.train import TrainConfig, TrainResult
+    from effkit.training.trainer import TrainConfig, TrainResult
 
 PHASE_TITLES = {"head": "head", "fine_tune": "fine-tune"}
 
@@ -73,7 +73,7 @@ def train(
     """Train a classifier on your own images: a new head on the pretrained backbone, then
     optionally the whole network; early stopping, a checkpoint every epoch, --resume."""
     from effkit.errors import UsageError
-    from effkit.training.train import TrainConfig, validate
+    from effkit.training.trainer import TrainConfig, validate
 
     if not build and (target or skip_compile or compiler):
         raise UsageError("--target, --skip-compile and --compiler only apply with --build",
@@ -140,7 +140,7 @@ def _plan_build(config: TrainConfig, target: str, skip_compile: bool,
 
 
 def _train(config, progress, *, quiet: bool):
-    from effkit.training.train import Callbacks, train
+    from effkit.training.trainer import Callbacks, train
 
     tasks: dict[str, int] = {}
 

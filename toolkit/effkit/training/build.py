@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from effkit.core.progress import ProgressFn
     from effkit.pipeline.build import BuildPlan, BuildRequest
     from effkit.training.data import Example
-    from effkit.training.train import TrainConfig, TrainResult
+    from effkit.training.trainer import TrainConfig, TrainResult
 
 
 # --------------------------------------------------------------------------- build
@@ -33,7 +33,7 @@ def build_request(config: TrainConfig, target: str, **options: object) -> BuildR
     hands the plan the trained classes and the calibration pixels in memory.
     """
     from effkit.pipeline.build import BuildRequest, default_folder_name
-    from effkit.training.train import WEIGHTS_NAME
+    from effkit.training.trainer import WEIGHTS_NAME
 
     out = Path(config.out)
     variant = get_variant(config.variant).name
@@ -110,7 +110,7 @@ def build_trained(result: TrainResult, planned: BuildPlan | BuildRequest,
         "calibration": built.manifest.calibration,
         "edgetpu": (built.manifest.edgetpu or {}).get("status"),
     }
-    from effkit.training.train import write_summary
+    from effkit.training.trainer import write_summary
 
     summary = dict(result.summary, build=section)
     write_summary(result.out_dir, summary)
