@@ -63,4 +63,4 @@ bash scripts/typecheck.sh
 # The layering contracts (import-linter, [tool.importlinter] in pyproject.toml).
 bash scripts/lint-imports.sh
 # pyproject's addopts select the quick loop (-m "not slow"); this runs every test.
-exec .venv/bin/python -m pytest -ra -m "slow or not slow" "$@"
+exec .venv/bin/python -m pytest -ra -n 2 -m "slow or not slow" "$@"

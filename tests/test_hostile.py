@@ -575,7 +575,15 @@ def report_cli(args: list[str], tmp_path: Path, pause: str | None = None,
                 "EFFKIT_PAUSE_SECONDS": str(seconds)}
     return subprocess.Popen([sys.executable, "-m", "effkit.cli.main", "report", *args],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=_terminal_signals)
+
+
+def _terminal_signals() -> None:
+    """The child starts with a terminal's default dispositions: a suite run under nohup or
+    as a background job of a script ignores HUP and QUIT, effkit then rightly keeps them
+    ignored (nohup's meaning), and the signal tests would wait for nothing."""
+    for signum in (signal.SIGHUP, signal.SIGQUIT, signal.SIGINT):
+        signal.signal(signum, signal.SIG_DFL)
 
 
 def wait_paused(proc: subprocess.Popen, tmp_path: Path) -> None:
