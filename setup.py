@@ -13,8 +13,15 @@ from setuptools import setup
 ROOT = Path(__file__).resolve().parent
 SKIP = {"__pycache__", ".ruff_cache", ".pytest_cache", ".mypy_cache"}
 
-packages = ["effkit", "effkit.apps", "effkit.cli", "effkit.edgetpu", "effkit.metadata",
-            "effkit.templates", "effkit.data", "effkit.edgetpu.docker", "effkit.metadata.schema"]
+PACKAGE = ROOT / "toolkit" / "effkit"
+# effkit and its stage subpackages (every folder of toolkit/effkit with an __init__.py),
+# then the folders that hold only data.
+packages = ["effkit", *sorted(
+    "effkit." + ".".join(init.parent.relative_to(PACKAGE).parts)
+    for init in PACKAGE.rglob("__init__.py")
+    if init.parent != PACKAGE and not SKIP & set(init.relative_to(PACKAGE).parts)
+)]
+packages += ["effkit.metadata", "effkit.data", "effkit.edgetpu.docker", "effkit.metadata.schema"]
 package_dir = {"effkit": "toolkit/effkit", "effkit.metadata": "metadata"}
 package_data = {
     "effkit": ["py.typed"],

@@ -13,7 +13,7 @@ wheel for the bundled weights (or distills, for other weights).
 
     python benchmarks/build_quality.py [--variants lite0,lite1,lite2] [--cold]
 
-Writes benchmarks/results/build_quality.json and .md (the README's table).
+Writes benchmarks/results/build_quality.json and .md (the table in docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -55,17 +55,17 @@ def main() -> None:
     ap.add_argument("--cold", action="store_true", help="an empty EFFKIT_CACHE_DIR for every build")
     args = ap.parse_args()
 
-    from effkit.calibration import pick_evenly
-    from effkit.evaluate import (
+    from effkit.analysis.evaluate import (
         TFLiteClassifier,
         evaluate,
         imagenet_style,
         keras_predictor,
         wnid_index_from_tsv,
     )
-    from effkit.model import build_model
-    from effkit.variants import get_variant
-    from effkit.weights import load_weights
+    from effkit.calibration.sets import pick_evenly
+    from effkit.model.network import build_model
+    from effkit.model.variants import get_variant
+    from effkit.weights.load import load_weights
 
     index = wnid_index_from_tsv(SHARED / "imagenet_classes.tsv")
     items = imagenet_style(SHARED / "imagenet-dev", index)

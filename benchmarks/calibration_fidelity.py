@@ -13,10 +13,10 @@ Calibrations (one spec each):
   * ``shipped``: the set shipped in the wheel (effkit/data/distilled-<variant>.npz);
   * ``realN``: N photos of the choosing half, spread evenly (as ``effkit build
     --calibration`` picks them);
-  * ``distill:k=v,...``: a set distilled now with effkit.distill.DistillSettings(k=v...);
+  * ``distill:k=v,...``: a set distilled now with effkit.calibration.distill.DistillSettings(k=v...);
     with ``--snapshots 50,100`` (constant rate only) also every smaller set of whole
     batches at those steps (step k of a longer run is exactly a k-step run);
-  * ``npz:PATH``: a pixel set written by effkit.pixel_sets;
+  * ``npz:PATH``: a pixel set written by effkit.calibration.pixel_sets;
   * ``default``: what the first build of weights without a shipped set calibrates on
     (distilled now with DistillSettings(), timed).
 
@@ -24,7 +24,7 @@ Calibrations (one spec each):
 classes are not ImageNet's, so only agreement and KL (on the same photos).
 
 Each calibration gets a full-integer build exactly as ``effkit build`` makes it (pinned
-uint8 input) and is measured on all 500 photos with effkit.evaluate.fidelity: top-1
+uint8 input) and is measured on all 500 photos with effkit.analysis.evaluate.fidelity: top-1
 against the labels, top-1 agreement with the float Keras model, mean KL(float || int8)
 of the probabilities (int8: the softmax of the int8 model's own logits, since its 8-bit
 softmax output holds exact zeros) and the cosine of the two output vectors. Also the
@@ -67,7 +67,7 @@ def split(items: list) -> tuple[list[int], list[int]]:
 def parse_settings(text: str):
     from dataclasses import fields
 
-    from effkit.distill import DistillSettings
+    from effkit.calibration.distill import DistillSettings
 
     types = {f.name: f.type for f in fields(DistillSettings)}
     kw = {}
@@ -81,16 +81,16 @@ def parse_settings(text: str):
 
 class Bench:
     def __init__(self, variant_name: str, weights: Path | None = None):
-        from effkit.evaluate import imagenet_style, wnid_index_from_tsv
-        from effkit.model import build_model, logits_model
-        from effkit.preprocess import iter_images, normalize
-        from effkit.variants import get_variant
-        from effkit.weights import load_weights
+        from effkit.analysis.evaluate import imagenet_style, wnid_index_from_tsv
+        from effkit.model.network import build_model, logits_model
+        from effkit.model.preprocess import iter_images, normalize
+        from effkit.model.variants import get_variant
+        from effkit.weights.load import load_weights
 
         self.variant = get_variant(variant_name)
         classes = 1000
         if weights is not None:  # effkit train's output: labels.txt next to the weights
-            from effkit.labels import Labels
+            from effkit.model.labels import Labels
 
             classes = len(Labels.from_file(weights.parent / "labels.txt"))
         self.model = build_model(self.variant, num_classes=classes)
@@ -107,20 +107,20 @@ class Bench:
         self.choose, self.held = split(self.items)
         x = normalize(self.pixels, self.variant.norm_mean, self.variant.norm_std)
         self.float_logits = self.logits_model.predict(x, batch_size=25, verbose=0).astype(np.float64)
-        from effkit.evaluate import softmax
+        from effkit.analysis.evaluate import softmax
 
         self.float_probs = softmax(self.float_logits)
 
     def real(self, n: int) -> np.ndarray:
-        from effkit.calibration import pick_evenly
-        from effkit.preprocess import normalize
+        from effkit.calibration.sets import pick_evenly
+        from effkit.model.preprocess import normalize
 
         chosen = pick_evenly(list(self.choose), n)
         return normalize(self.pixels[chosen], self.variant.norm_mean, self.variant.norm_std)
 
     def measure(self, inputs: np.ndarray) -> dict:
-        from effkit.convert import ConvertOptions, convert, pin_input_range
-        from effkit.evaluate import TFLiteClassifier, fidelity, softmax
+        from effkit.analysis.evaluate import TFLiteClassifier, fidelity, softmax
+        from effkit.pipeline.convert import ConvertOptions, convert, pin_input_range
 
         v = self.variant
         start = time.perf_counter()
@@ -165,9 +165,9 @@ def main() -> None:
                     "labels.txt next to it): agreement and KL only")
     ap.add_argument("--keep", type=Path, help="save each distilled set (uint8 .npy) in this folder")
     args = ap.parse_args()
-    from effkit import pixel_sets
-    from effkit.distill import distill
-    from effkit.preprocess import normalize
+    from effkit.calibration import pixel_sets
+    from effkit.calibration.distill import distill
+    from effkit.model.preprocess import normalize
 
     bench = Bench(args.variant, args.weights)
     v = bench.variant
@@ -195,7 +195,7 @@ def main() -> None:
         elif spec.startswith("real"):
             report(spec, bench.real(int(spec[4:])), 0.0)
         elif spec == "default":  # what a first build of weights without a shipped set does
-            from effkit.calibration import distilled
+            from effkit.calibration.sets import distilled
 
             found = distilled(bench.model, v, None, use_cache=False)
             report(spec, found.inputs, time.perf_counter() - start, settings=found.detail)
@@ -235,7 +235,7 @@ def main() -> None:
 def _setting(r: dict) -> str:
     """A short name for a row's calibration: ``real100``, or the distillation settings
     that differ from DistillSettings() (``shipped`` rows name their stored settings)."""
-    from effkit.distill import DistillSettings
+    from effkit.calibration.distill import DistillSettings
 
     text = r.get("settings") if r["spec"] in ("shipped", "default") or r["spec"].startswith("npz:") \
         else (r["spec"][8:] if r["spec"].startswith("distill:") else None)

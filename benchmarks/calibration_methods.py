@@ -2,7 +2,7 @@
 
     python benchmarks/calibration_methods.py lite0 noise,real32,real100,distill:64:50:32:0.1
 
-A distill spec is distill:COUNT:STEPS:BATCH:CE_WEIGHT (see effkit.calibration.DistillSettings).
+A distill spec is distill:COUNT:STEPS:BATCH:CE_WEIGHT (see effkit.calibration.sets.DistillSettings).
 A file:PATH spec takes a float32 .npy of normalized inputs (e.g. an older effkit's cache
 entry) and measures it twice: as stored, and rounded to uint8 pixels as effkit now stores
 distilled sets (`file-rounded`), to show what the rounding costs.
@@ -19,14 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-from effkit import calibration as calib
-from effkit import pixel_sets
-from effkit.convert import ConvertOptions, convert, pin_input_range
-from effkit.evaluate import TFLiteClassifier, imagenet_style, wnid_index_from_tsv
-from effkit.model import build_model
-from effkit.preprocess import iter_images, normalize
-from effkit.variants import get_variant
-from effkit.weights import load_weights
+from effkit.analysis.evaluate import TFLiteClassifier, imagenet_style, wnid_index_from_tsv
+from effkit.calibration import pixel_sets
+from effkit.calibration import sets as calib
+from effkit.model.network import build_model
+from effkit.model.preprocess import iter_images, normalize
+from effkit.model.variants import get_variant
+from effkit.pipeline.convert import ConvertOptions, convert, pin_input_range
+from effkit.weights.load import load_weights
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 

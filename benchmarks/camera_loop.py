@@ -50,8 +50,8 @@ def lite0_model() -> Path:
     model = CACHE / "model.tflite"
     if model.is_file():
         return model
-    from effkit.pipeline import BuildRequest, run_build
-    from effkit.preprocess import list_images
+    from effkit.model.preprocess import list_images
+    from effkit.pipeline.build import BuildRequest, run_build
 
     with tempfile.TemporaryDirectory() as tmp:
         calib = Path(tmp) / "calibration"
@@ -65,9 +65,9 @@ def lite0_model() -> Path:
 
 def rendered_runtime(model: Path, folder: Path):
     """The rendered app's coral_runtime module, with ``model`` as its CPU model."""
+    from effkit.analysis.evaluate import model_labels
     from effkit.apps.coral import render_coral_app
-    from effkit.evaluate import model_labels
-    from effkit.variants import get_variant
+    from effkit.model.variants import get_variant
 
     app = render_coral_app(folder / "coral", model_name="camera loop", variant=get_variant("lite0"),
                            labels=model_labels(model.read_bytes()) or [], cpu_model=model,
@@ -93,7 +93,7 @@ def measure(model: Path, photos: int = 20, repeats: int = 15) -> dict:
     import cv2
     from PIL import Image
 
-    from effkit.preprocess import list_images
+    from effkit.model.preprocess import list_images
 
     with tempfile.TemporaryDirectory() as tmp:
         rt = rendered_runtime(model, Path(tmp))

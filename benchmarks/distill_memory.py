@@ -35,11 +35,10 @@ def one(variant_name: str, steps: int, baseline: str | None) -> None:
     """Child process: build, distil, print JSON."""
     from dataclasses import replace
 
-    from effkit.calibration import DistillSettings
-    from effkit.distill import distill, micro_batch_for
-    from effkit.model import build_model
-    from effkit.variants import get_variant
-    from effkit.weights import load_weights
+    from effkit.calibration.distill import DistillSettings, distill, micro_batch_for
+    from effkit.model.network import build_model
+    from effkit.model.variants import get_variant
+    from effkit.weights.load import load_weights
 
     variant = get_variant(variant_name)
     model = build_model(variant)
@@ -54,7 +53,7 @@ def one(variant_name: str, steps: int, baseline: str | None) -> None:
 
     start = time.perf_counter()
     if baseline:  # the implementation of an older commit, read from git (full batch on one tape)
-        source = subprocess.run(["git", "show", f"{baseline}:toolkit/effkit/calibration.py"], cwd=ROOT,
+        source = subprocess.run(["git", "show", f"{baseline}:toolkit/effkit/calibration/sets.py"], cwd=ROOT,
                                 capture_output=True, text=True, check=True).stdout
         old = types.ModuleType("effkit_baseline_calibration")
         sys.modules[old.__name__] = old  # dataclasses look their module up

@@ -2,13 +2,13 @@
 
 Builds lite0 three ways with effkit's own pipeline and converter settings: float32, int8
 with the default calibration (distilled from the weights, no data), and int8 calibrated
-on 100 images of uniform noise in [-1, 1] (the worst row of the calibration table in the
-README). Then ``effkit.quant_report.compare`` runs each int8 model against the float one
-on 32 imagenet-dev photos (every 15th), and top-1 is measured on all 500.
+on 100 images of uniform noise in [-1, 1] (the worst row of the settings table in
+docs/calibration.md). Then ``effkit.analysis.quant_report.measure.compare`` runs each int8
+model against the float one on 32 imagenet-dev photos (every 15th), and top-1 is measured on all 500.
 
     python benchmarks/quant_report_noise.py [--images 32]
 
-Writes benchmarks/results/quant_report_noise.json and .md (the README's table).
+Writes benchmarks/results/quant_report_noise.json and .md (the table in docs/quant-report.md).
 """
 
 from __future__ import annotations
@@ -20,15 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
-from effkit import quant_report as qr
-from effkit.convert import ConvertOptions, convert, pin_input_range
-from effkit.evaluate import TFLiteClassifier, evaluate, imagenet_style, wnid_index_from_tsv
+from effkit.analysis.evaluate import TFLiteClassifier, evaluate, imagenet_style, wnid_index_from_tsv
+from effkit.analysis.quant_report import measure as qr
 from effkit.metadata import attach_classifier_metadata
-from effkit.model import build_model
-from effkit.pipeline import BuildRequest, run_build
-from effkit.preprocess import list_images
-from effkit.variants import get_variant
-from effkit.weights import load_weights
+from effkit.model.network import build_model
+from effkit.model.preprocess import list_images
+from effkit.model.variants import get_variant
+from effkit.pipeline.build import BuildRequest, run_build
+from effkit.pipeline.convert import ConvertOptions, convert, pin_input_range
+from effkit.weights.load import load_weights
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
@@ -37,7 +37,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 def noise_model(variant) -> bytes:
     """lite0 int8 calibrated on uniform noise, with the metadata a build attaches."""
-    from effkit.labels import imagenet_labels
+    from effkit.model.labels import imagenet_labels
 
     model = build_model(variant)
     load_weights(model, variant)

@@ -1,4 +1,4 @@
-"""Build, evaluate and benchmark EfficientNet-Lite0..4 on this machine: the README's table and chart.
+"""Build, evaluate and benchmark EfficientNet-Lite0..4 on this machine: docs/benchmarks.md's table and chart.
 
 Run by hand (not in tests); it takes tens of minutes on 2 cores:
 
@@ -12,8 +12,8 @@ and lite4 have no bundled weights: unless ``--ckpt lite3=DIR`` names an official
 checkpoint they are built with ``--weights random`` and calibrated on a few of the
 images, which gives their latency only (labelled so; no accuracy).
 
-Writes ``benchmarks/results/variants.json`` (every figure), ``variants.md`` (the README
-table), ``accuracy_latency.png`` and ``latency.png`` (effkit report's charts). Build
+Writes ``benchmarks/results/variants.json`` (every figure), ``variants.md`` (the
+table in docs/benchmarks.md), ``accuracy_latency.png`` and ``latency.png`` (effkit report's charts). Build
 folders go to ``--work`` (default ``build/benchmarks``, ignored by git); finished builds
 are reused unless ``--rebuild``.
 """
@@ -75,12 +75,12 @@ def build(variant: str, quant: str, weights: str | None, calibration: Path | Non
 
 def main(argv: list[str] | None = None) -> int:
     a = _args(argv)
-    from effkit.bench import bench_model, machine_info
-    from effkit.evaluate import evaluate_files
-    from effkit.outputs import write_file_atomic
-    from effkit.report import build_report
-    from effkit.saved_results import save_result
-    from effkit.variants import get_variant
+    from effkit.analysis.bench import bench_model, machine_info
+    from effkit.analysis.evaluate import evaluate_files
+    from effkit.analysis.report.page import build_report
+    from effkit.analysis.saved_results import save_result
+    from effkit.core.outputs import write_file_atomic
+    from effkit.model.variants import get_variant
 
     ckpts = dict(item.split("=", 1) for item in a.ckpt)
     variants = [get_variant(v.strip()) for v in a.variants.split(",") if v.strip()]

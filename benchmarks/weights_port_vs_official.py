@@ -36,11 +36,11 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = ap.parse_args(argv)
 
-    from effkit.evaluate import wnid_index_from_tsv
-    from effkit.model import build_model, logits_model
-    from effkit.preprocess import list_images, load_image, normalize
-    from effkit.variants import get_variant
-    from effkit.weights import load_weights
+    from effkit.analysis.evaluate import wnid_index_from_tsv
+    from effkit.model.network import build_model, logits_model
+    from effkit.model.preprocess import list_images, load_image, normalize
+    from effkit.model.variants import get_variant
+    from effkit.weights.load import load_weights
 
     variant = get_variant(args.variant)
     paths = list_images(args.data)

@@ -20,7 +20,7 @@ from effkit.metadata.info import (
     AssociatedFile,
     ClassificationOutputInfo,
     InputImageInfo,
-    ModelInfo,
+    MetadataInfo,
 )
 from effkit.metadata.reader import (
     associated_files,
@@ -35,7 +35,7 @@ __all__ = [
     "AssociatedFile",
     "ClassificationOutputInfo",
     "InputImageInfo",
-    "ModelInfo",
+    "MetadataInfo",
     "associated_files",
     "attach_classifier_metadata",
     "create_for_inference",
@@ -57,7 +57,7 @@ def attach_classifier_metadata(model_bytes: bytes, *, labels: Sequence[str], nor
     Works on any classifier .tflite: a converter output, one that already has metadata
     (replaced) or an Edge TPU compiled model whose metadata was stripped.
     """
-    info = ModelInfo(name=name, description=description, version=version, author=author,
+    info = MetadataInfo(name=name, description=description, version=version, author=author,
                      license=license)
     return create_for_inference(model_bytes, model_info=info, norm_mean=norm_mean,
                                 norm_std=norm_std, labels=labels)

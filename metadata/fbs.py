@@ -109,7 +109,7 @@ def _tokens(text: str) -> list[str]:
             char = text[pos:].lstrip()[:1]
             raise SchemaSyntaxError(f"unexpected character {char!r} on line {line}")
         pos = match.end()
-        if match.group("comment") is None:
+        if match.lastgroup is not None and match.lastgroup != "comment":
             out.append(match.group(match.lastgroup))
     return out
 
@@ -180,9 +180,10 @@ def parse_schema(text: str) -> Schema:
             underlying = "ubyte"
             if word == "enum":
                 p.expect(":")
-                underlying = SCALARS.get(p.next(), (None,))[0]
-                if underlying is None:
+                scalar = SCALARS.get(p.next())
+                if scalar is None:
                     raise SchemaSyntaxError(f"enum {name} needs an integer type")
+                underlying = scalar[0]
             p.attributes()
             p.expect("{")
             values: list[tuple[str, int]] = [("NONE", 0)] if word == "union" else []

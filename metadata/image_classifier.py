@@ -13,15 +13,15 @@ import math
 from collections.abc import Sequence
 
 from effkit.errors import ModelFileError
-from effkit.labels import Labels
 from effkit.metadata.info import (
     TENSOR_TYPES,
     ClassificationOutputInfo,
     InputImageInfo,
-    ModelInfo,
+    MetadataInfo,
 )
 from effkit.metadata.model_file import TensorSpec, io_tensors
 from effkit.metadata.writer import populate
+from effkit.model.labels import Labels
 
 LABELS_FILENAME = "labels.txt"
 
@@ -57,7 +57,7 @@ def num_classes(scores: TensorSpec) -> int:
     return math.prod(dims)
 
 
-def create_for_inference(model_bytes: bytes, *, model_info: ModelInfo,
+def create_for_inference(model_bytes: bytes, *, model_info: MetadataInfo,
                          norm_mean: float | Sequence[float], norm_std: float | Sequence[float],
                          labels: Sequence[str]) -> bytes:
     """The model with image classifier metadata and ``labels.txt`` packed in.
@@ -66,7 +66,7 @@ def create_for_inference(model_bytes: bytes, *, model_info: ModelInfo,
     trained with (a number, or one per channel). Labels must match the output size.
     """
     image, scores = classifier_tensors(model_bytes)
-    labels = Labels.of(labels).check_count(num_classes(scores))
+    checked = Labels.of(labels).check_count(num_classes(scores))
     mean = (norm_mean,) if isinstance(norm_mean, int | float) else tuple(norm_mean)
     std = (norm_std,) if isinstance(norm_std, int | float) else tuple(norm_std)
     input_info = InputImageInfo(norm_mean=mean, norm_std=std, color_space="RGB",
@@ -74,4 +74,4 @@ def create_for_inference(model_bytes: bytes, *, model_info: ModelInfo,
     output_info = ClassificationOutputInfo(labels_filename=LABELS_FILENAME,
                                            tensor_type=scores.dtype)
     return populate(model_bytes, model_info=model_info, inputs=[input_info],
-                    outputs=[output_info], files={LABELS_FILENAME: labels.to_bytes()})
+                    outputs=[output_info], files={LABELS_FILENAME: checked.to_bytes()})

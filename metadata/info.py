@@ -42,7 +42,7 @@ def _check_tensor_type(tensor_type: str) -> None:
 
 
 @dataclass(frozen=True)
-class ModelInfo:
+class MetadataInfo:
     """Model-level fields: name, description, version, author, license (None = not written)."""
 
     name: str

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -276,7 +277,7 @@ def io_tensors(model_bytes: bytes) -> tuple[list[TensorSpec], list[TensorSpec]]:
     return inputs, outputs
 
 
-def load_model_file(path: str | Path) -> bytes:
+def load_model_file(path: str | os.PathLike[str]) -> bytes:
     """Read a .tflite file, with one-line errors for the usual mistakes."""
     data = read_user_file(path, what="model file", hint="pass the path of a .tflite file",
                           error=ModelFileError)

@@ -22,7 +22,7 @@ import numpy as np
 
 from effkit.errors import ModelFileError, UsageError
 from effkit.metadata import metadata_schema_py_generated as fb
-from effkit.metadata.info import ModelInfo, TensorInfo
+from effkit.metadata.info import MetadataInfo, TensorInfo
 from effkit.metadata.model_file import (
     METADATA_NAME,
     TensorSpec,
@@ -132,7 +132,7 @@ def pack_metadata(metadata: fb.ModelMetadataT) -> bytes:
     return bytes(builder.Output())
 
 
-def build_metadata(model_bytes: bytes, *, model_info: ModelInfo, inputs: Sequence[TensorInfo],
+def build_metadata(model_bytes: bytes, *, model_info: MetadataInfo, inputs: Sequence[TensorInfo],
                    outputs: Sequence[TensorInfo]) -> fb.ModelMetadataT:
     """ModelMetadata for the model's main subgraph, tensor metadata in the model's tensor order.
 
@@ -177,7 +177,7 @@ def _order(infos: Sequence[TensorInfo], tensors: list[TensorSpec], kind: str) ->
     return list(infos)
 
 
-def populate(model_bytes: bytes, *, model_info: ModelInfo, inputs: Sequence[TensorInfo],
+def populate(model_bytes: bytes, *, model_info: MetadataInfo, inputs: Sequence[TensorInfo],
              outputs: Sequence[TensorInfo], files: Mapping[str, bytes]) -> bytes:
     """A copy of the model with this metadata and these associated files (and no others).
 

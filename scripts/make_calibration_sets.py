@@ -1,7 +1,7 @@
 """Make the distilled calibration sets that ship inside the wheel (issue 11).
 
 For each variant with bundled weights (lite0, lite1, lite2): build the Keras model, load
-the bundled weights, distill the set with effkit's own code (effkit.distill,
+the bundled weights, distill the set with effkit's own code (effkit.calibration.distill,
 SHIPPED_SETTINGS) and write it as uint8 pixels with its key to
 toolkit/effkit/data/distilled-<variant>.npz. A build whose weights hash to the same
 fingerprint uses the shipped set instead of distilling (unless other settings are asked for).
@@ -25,12 +25,13 @@ ROOT = Path(__file__).resolve().parent.parent
 def main(names: list[str]) -> None:
     import tensorflow as tf
 
-    from effkit import __version__, pixel_sets
-    from effkit.calibration import set_key
-    from effkit.distill import SHIPPED_SETTINGS, distill, micro_batch_for
-    from effkit.model import build_model
-    from effkit.variants import get_variant
-    from effkit.weights import load_weights
+    from effkit import __version__
+    from effkit.calibration import pixel_sets
+    from effkit.calibration.distill import SHIPPED_SETTINGS, distill, micro_batch_for
+    from effkit.calibration.sets import set_key
+    from effkit.model.network import build_model
+    from effkit.model.variants import get_variant
+    from effkit.weights.load import load_weights
 
     for name in names:
         variant = get_variant(name)

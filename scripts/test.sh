@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything the tests need, then the whole test suite. Extra arguments go to pytest.
-# (The quick loop while working is: .venv/bin/python -m pytest -m "not slow" -n 2; see README.)
+# (The quick loop while working is: .venv/bin/python -m pytest -n 2, which pyproject.toml
+# limits to -m "not slow"; see README.)
 #
 # Besides scripts/setup.sh --dev this installs what the otherwise-skipped tests need:
 # - Debian's flatbuffers-compiler (flatc 2.0.8): the generated metadata bindings are
@@ -57,4 +58,9 @@ EFFKIT_MEDIAPIPE_PYTHON="$(pwd)/.venv-mediapipe/bin/python"
 export EFFKIT_MEDIAPIPE_PYTHON
 
 .venv/bin/ruff check toolkit metadata tests benchmarks scripts
-exec .venv/bin/python -m pytest -ra "$@"
+# The type check (mypy, about 6 s without its cache): any type error fails the run before the tests.
+bash scripts/typecheck.sh
+# The layering contracts (import-linter, [tool.importlinter] in pyproject.toml).
+bash scripts/lint-imports.sh
+# pyproject's addopts select the quick loop (-m "not slow"); this runs every test.
+exec .venv/bin/python -m pytest -ra -n 2 -m "slow or not slow" "$@"

@@ -1,7 +1,7 @@
 """Real lite0 builds shared by test_eval, test_bench and test_report.
 
-Built once per test session through the lead's pipeline (``effkit.pipeline.run_build``)
-into pytest's session temp folder: int8 (calibrated on 8 imagenet-dev photos, none of
+Built once per test session through the lead's pipeline (``effkit.pipeline.build.run_build``)
+into pytest's session temp folder: int8 (calibrated on 8 photos, none of
 them among the evaluation images below) and float32. About a minute on 2 cores.
 """
 
@@ -10,34 +10,29 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from effkit.preprocess import list_images
+from helpers import link_all
+
+from effkit.model.preprocess import list_images
 
 
-def eval_images(imagenet_dev: Path, count: int = 25) -> list[Path]:
-    """``count`` imagenet-dev photos spread over the classes (every 20th file)."""
-    return list_images(imagenet_dev)[::20][:count]
+def eval_images(photo_dir: Path, count: int = 25) -> list[Path]:
+    """``count`` photos spread over the classes: every other file, class by class in turn."""
+    every_other = list_images(photo_dir)[::2]  # sorted by name: by class, then by view
+    return sorted(every_other, key=lambda p: (p.name.split("_", 2)[2], p.name))[:count]
 
 
-def calibration_images(imagenet_dev: Path) -> list[Path]:
-    return list_images(imagenet_dev)[10::60][:8]  # offset 10: disjoint from eval_images
+def calibration_images(photo_dir: Path) -> list[Path]:
+    return list_images(photo_dir)[1::6][:8]  # odd files: disjoint from eval_images
 
 
-def link_all(paths: list[Path], folder: Path) -> Path:
-    """Symlink images into ``folder`` (never copies of the shared data)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for p in paths:
-        (folder / p.name).symlink_to(p)
-    return folder
-
-
-def lite0_builds(tmp_path_factory, imagenet_dev: Path) -> dict[str, Path]:
+def lite0_builds(tmp_path_factory, photo_dir: Path) -> dict[str, Path]:
     """{"int8": build folder, "float32": build folder}; built on first use in the session."""
-    from effkit.pipeline import BuildRequest, run_build
+    from effkit.pipeline.build import BuildRequest, run_build
 
     root = tmp_path_factory.getbasetemp() / "lite0-builds"
     calib = root / "calibration"
     if not calib.is_dir():
-        link_all(calibration_images(imagenet_dev), calib)
+        link_all(calibration_images(photo_dir), calib)
     out = {}
     for quant in ("int8", "float32"):
         folder = root / quant

@@ -1,42 +1,85 @@
-"""Shared test fixtures: paths to ../shared (read-only data, never copied)."""
+"""Shared test fixtures: everything the tests read comes from this repository or is made here.
+
+- ``edgetpu_logs``: the 21 public ``edgetpu_compiler`` logs in ``tests/data/edgetpu-logs``
+  (``SOURCES.md`` names each one's origin; the 1 MB delegate-search log is stored gzipped).
+- ``official_ckpt``: ``vars/`` (the official builder's variable tables, ``tests/data/official-vars``)
+  and ``efficientnet-lite0/``, a checkpoint in the official layout written at test time from the
+  bundled lite0 ``.pth`` (see ``tests/official_ckpt.py``).
+- ``photo_dir``: real photos with a known ImageNet class, made from the photos scikit-image ships
+  (``skimage.data``), named ``<wnid>_<name>_<view>.jpg`` (see ``tests/photos.py``).
+- ``imagenet_index``: wnid -> class index, from effkit's bundled wnid table.
+
+``shared_official_ckpt`` is the one fixture that reads ``../shared`` (the published checkpoint
+itself); its test skips when that folder is absent. ``../shared`` is otherwise for benchmarks.
+"""
 
 from __future__ import annotations
 
+import gzip
+import shutil
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-IMAGENET_DEV = SHARED / "data" / "imagenet-dev"
-CLASSES_TSV = SHARED / "data" / "imagenet_classes.tsv"
-OFFICIAL_CKPT = SHARED / "data" / "official-ckpt"
-EDGETPU_LOGS = SHARED / "data" / "edgetpu-logs"
+DATA = Path(__file__).resolve().parent / "data"
+SHARED_OFFICIAL_CKPT = ROOT.parent / "shared" / "data" / "official-ckpt"
 
 
-def _need(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"shared data {path} is not present (tests read it from ../shared)")
+def _unpacked(src: Path, dst: Path) -> Path:
+    """``src``'s files in ``dst``, ``*.gz`` decompressed (built once; later calls reuse it)."""
+    if dst.is_dir():
+        return dst
+    part = dst.with_name(dst.name + ".part")
+    shutil.rmtree(part, ignore_errors=True)
+    part.mkdir(parents=True)
+    for path in sorted(src.iterdir()):
+        if path.suffix == ".gz":
+            (part / path.stem).write_bytes(gzip.decompress(path.read_bytes()))
+        else:
+            shutil.copyfile(path, part / path.name)
+    part.rename(dst)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def edgetpu_logs(tmp_path_factory) -> Path:
+    return _unpacked(DATA / "edgetpu-logs", tmp_path_factory.getbasetemp() / "edgetpu-logs")
+
+
+@pytest.fixture(scope="session")
+def official_ckpt(tmp_path_factory) -> Path:
+    """A folder laid out like the published ``official-ckpt``: ``vars/`` and ``efficientnet-lite0/``."""
+    from official_ckpt import write_lite0_checkpoint
+
+    root = tmp_path_factory.getbasetemp() / "official-ckpt"
+    _unpacked(DATA / "official-vars", root / "vars")
+    folder = root / "efficientnet-lite0"  # a copy: tests tar it and write next to it
+    if not folder.is_dir():
+        shutil.copytree(write_lite0_checkpoint(), folder)  # cached in ~/.cache/effkit-test
+    return root
+
+
+@pytest.fixture(scope="session")
+def shared_official_ckpt() -> Path:
+    """Google's checkpoint as published (../shared): only for the test that reads the real one."""
+    path = SHARED_OFFICIAL_CKPT / "efficientnet-lite0"
+    if not path.is_dir():
+        pytest.skip(f"the published lite0 checkpoint is not at {path} (a workspace copy; "
+                    "the generated one in official_ckpt covers the same loader)")
     return path
 
 
 @pytest.fixture(scope="session")
-def imagenet_dev() -> Path:
-    return _need(IMAGENET_DEV)
+def photo_dir(tmp_path_factory) -> Path:
+    from photos import write_photos
 
-
-@pytest.fixture(scope="session")
-def official_ckpt() -> Path:
-    return _need(OFFICIAL_CKPT)
-
-
-@pytest.fixture(scope="session")
-def edgetpu_logs() -> Path:
-    return _need(EDGETPU_LOGS)
+    return write_photos(tmp_path_factory.getbasetemp() / "photos")
 
 
 @pytest.fixture(scope="session")
 def imagenet_index() -> dict[str, int]:
-    """wnid -> class index, from the shared classes table."""
-    rows = _need(CLASSES_TSV).read_text(encoding="utf-8").splitlines()[1:]
-    return {r.split("\t")[1]: int(r.split("\t")[0]) for r in rows}
+    """wnid -> class index (the sorted wnids effkit ships)."""
+    from effkit.analysis.evaluate import imagenet_wnids
+
+    return {w: i for i, w in enumerate(imagenet_wnids())}

@@ -1,4 +1,4 @@
-"""Assertions shared by the CLI tests."""
+"""Helpers shared by the tests: CLI assertions, image folders, staging leftovers, a tiny net."""
 
 from __future__ import annotations
 
@@ -8,7 +8,34 @@ import sys
 
 import pytest
 
-# The stage lines a build prints when stderr is not a terminal (effkit.progress.LineProgress).
+# The staging names effkit's commands write next to --out before the final rename.
+STAGING_MARKS = (".tmp-", ".old-")
+
+
+def link_all(paths, folder):
+    """Symlink images into ``folder`` (a labelled or calibration folder; never copies)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for p in paths:
+        (folder / p.name).symlink_to(p)
+    return folder
+
+
+def staging_leftovers(parent) -> list[str]:
+    """Names of staging folders left in ``parent`` (none after any run, good or bad)."""
+    return sorted(p.name for p in parent.iterdir() if any(m in p.name for m in STAGING_MARKS))
+
+
+def tiny_keras_classifier(num_classes: int = 5, *, seed: int = 0):
+    """A real tiny RGB classifier (16x16x3 -> ``num_classes``, softmax), input named "image"."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    inp = keras.Input((16, 16, 3), batch_size=1, name="image")
+    x = keras.layers.Conv2D(4, 3, strides=2, activation="relu6")(inp)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inp, keras.layers.Dense(num_classes, activation="softmax")(x))
+
+# The stage lines a build prints when stderr is not a terminal (effkit.core.progress.LineProgress).
 PROGRESS_LINE = re.compile(
     r"^.+: (started|done in [0-9.]+ s|[0-9]+(/[0-9]+)? after [0-9]+ s|running, [0-9]+ s)$")
 

@@ -46,7 +46,7 @@ from effkit.apps.android import (
     validate_app_id,
 )
 from effkit.errors import LabelsError, ModelFileError, OutputError, TemplateError
-from effkit.variants import get_variant
+from effkit.model.variants import get_variant
 
 HERE = Path(__file__).resolve().parent
 STUBS = HERE / "android_stubs"
@@ -109,10 +109,10 @@ def _run(argv: list[str], timeout: float = 600, **kw) -> subprocess.CompletedPro
 
 
 @pytest.fixture(scope="module")
-def calibration_images(imagenet_dev) -> list[Path]:
-    from effkit.preprocess import list_images
+def calibration_images(photo_dir) -> list[Path]:
+    from effkit.model.preprocess import list_images
 
-    return list_images(imagenet_dev)
+    return list_images(photo_dir)
 
 
 @pytest.fixture(scope="module")
@@ -121,9 +121,9 @@ def models(tmp_path_factory, calibration_images) -> dict[str, Path]:
     `effkit build` makes by default) and int8 I/O, from one small Keras network."""
     import tensorflow as tf
 
-    from effkit.convert import ConvertOptions, convert, pin_input_range
     from effkit.metadata import attach_classifier_metadata, verify
-    from effkit.preprocess import load_image, normalize
+    from effkit.model.preprocess import load_image, normalize
+    from effkit.pipeline.convert import ConvertOptions, convert, pin_input_range
 
     keras = tf.keras
     keras.utils.set_random_seed(0)
@@ -442,8 +442,8 @@ def test_gradlew_scripts(app):
 def test_golden_vectors_describe_the_bundled_model(app, model_path):
     """The generated tests' vectors: the frame is the test card turned by the stated
     rotation, and the device test bundles the same frame and expectations."""
+    from effkit.analysis.evaluate import TFLiteClassifier
     from effkit.apps.android import golden_frame
-    from effkit.evaluate import TFLiteClassifier
 
     golden = app / "app/src/test/resources/golden"
     props = dict(line.split("=", 1) for line in (golden / "case.properties").read_text().splitlines()
@@ -735,7 +735,7 @@ def _write_case(case: Path, i: int, path: Path, kind: str, clf, labels_bytes: by
 
 def _run_cases(kotlin, cases_dir: Path, cases: list[dict]) -> None:
     """Kotlin preprocesses; Python runs the model on Kotlin's tensor; Kotlin ranks the output."""
-    from effkit.preprocess import load_image
+    from effkit.model.preprocess import load_image
 
     _harness(kotlin, "preprocess", cases_dir)
     for c in cases:
@@ -759,7 +759,7 @@ def golden(kotlin, models, calibration_images, tmp_path_factory) -> dict:
     Frames take turns on three input kinds: the uint8-I/O model, the int8-I/O model, and
     a float32 input tensor (scored by the uint8 model on effkit's own input).
     """
-    from effkit.evaluate import TFLiteClassifier
+    from effkit.analysis.evaluate import TFLiteClassifier
     from effkit.metadata import associated_files, normalization
 
     tmp = tmp_path_factory.mktemp("golden")
@@ -794,7 +794,7 @@ def test_golden_crop_resize_and_input_tensor(golden):
     Tolerance: none. ImageMath.kt reproduces Pillow's fixed-point bicubic resampler and
     numpy's float32 arithmetic, so bytes (uint8/int8) and float32 bit patterns match.
     """
-    from effkit.preprocess import center_crop_box, load_image, normalize
+    from effkit.model.preprocess import center_crop_box, load_image, normalize
 
     kinds = set()
     for c in golden["cases"]:
@@ -820,8 +820,8 @@ def test_golden_crop_resize_and_input_tensor(golden):
 @pytest.mark.slow  # kotlinc: ~40 s idle, longer on a busy machine
 def test_golden_scores_and_top_k_match_effkit_evaluation(golden):
     """Kotlin's scores and top-k on the model's raw output match effkit.evaluate's."""
-    from effkit.evaluate import LabelledImage, evaluate
-    from effkit.preprocess import load_image
+    from effkit.analysis.evaluate import LabelledImage, evaluate
+    from effkit.model.preprocess import load_image
 
     cases = golden["cases"]
     for io, clf in golden["clfs"].items():
@@ -853,15 +853,15 @@ def test_golden_labels_and_display(golden):
 
 
 @pytest.mark.slow  # builds the real lite0 (shared with test_eval; about a minute on 2 cores)
-def test_real_lite0_app_through_the_jvm(kotlin, tmp_path_factory, imagenet_dev, imagenet_index):
+def test_real_lite0_app_through_the_jvm(kotlin, tmp_path_factory, photo_dir, imagenet_index):
     """The real EfficientNet-Lite0 int8 build: rendered into an app, then classified by
     ImageMath.kt on the JVM with the model's own scores, as effkit.evaluate ranks them."""
     from _lite0_builds import eval_images, lite0_builds
 
-    from effkit.evaluate import LabelledImage, TFLiteClassifier, evaluate
+    from effkit.analysis.evaluate import LabelledImage, TFLiteClassifier, evaluate
     from effkit.metadata import associated_files, labels_from_model, normalization
 
-    model = lite0_builds(tmp_path_factory, imagenet_dev)["int8"] / "model.tflite"
+    model = lite0_builds(tmp_path_factory, photo_dir)["int8"] / "model.tflite"
     data = model.read_bytes()
     labels = labels_from_model(data)
     assert len(labels) == 1000
@@ -875,7 +875,7 @@ def test_real_lite0_app_through_the_jvm(kotlin, tmp_path_factory, imagenet_dev, 
     assert clf.input["dtype"] == np.uint8 and clf.output["dtype"] == np.uint8
     mean, std = normalization(data)
     cases_dir = tmp_path_factory.mktemp("lite0-cases")
-    images = eval_images(imagenet_dev, 8)
+    images = eval_images(photo_dir, 8)
     cases = [_write_case(cases_dir / f"case{i:02d}", i, p, "uint8", clf,
                          associated_files(data)["labels.txt"], mean, std) for i, p in enumerate(images)]
     _run_cases(kotlin, cases_dir, cases)
@@ -954,7 +954,7 @@ def test_bad_answers_rejected(field, value, words):
     ("ab", "must be a list of names"),
 ])
 def test_bad_labels_rejected(labels, words):
-    """The one label rule set (effkit.labels.Labels), not a rule set of the app's own."""
+    """The one label rule set (effkit.model.labels.Labels), not a rule set of the app's own."""
     with pytest.raises(LabelsError, match=words):
         android_context(app_id="com.example.x", app_name="A", model_name="M", variant=VARIANT,
                         labels=labels)

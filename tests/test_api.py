@@ -41,6 +41,8 @@ calls = {
     "compiler": lambda: effkit.build("lite0", target="coral", out=out, require_compile=True),
     "runtime": lambda: effkit.build("lite0", target="android", android_runtime="tflite", out=out),
     "runtime_target": lambda: effkit.build("lite0", android_runtime="interpreter", out=out),
+    "coral_name": lambda: effkit.build("lite0", target="coral", model_name="x" * 101,
+                                       skip_compile=True, out=out),
     "eval": lambda: effkit.evaluate(out + "-missing.tflite", out),
     "inspect": lambda: effkit.inspect(out + "-missing.tflite"),
 }
@@ -72,6 +74,7 @@ def test_import_is_light_and_bad_input_fails_before_tensorflow(tmp_path):
     assert "edgetpu_compiler" in errors["compiler"][1] and "--skip-compile" in errors["compiler"][1]
     assert errors["runtime"][0] == "UsageError" and "unknown Android runtime" in errors["runtime"][1]
     assert "only applies to --target android" in errors["runtime_target"][1]
+    assert "101 characters long" in errors["coral_name"][1]  # checked at plan time
     assert errors["eval"][0] == "ModelFileError" and errors["inspect"][0] == "ModelFileError"
     assert doc["tensorflow"] is False
     assert not (tmp_path / "o").exists()
@@ -214,7 +217,7 @@ def test_build_result(built):
 
 
 @pytest.mark.slow
-def test_inspect_check_evaluate_benchmark(built, imagenet_dev):
+def test_inspect_check_evaluate_benchmark(built, photo_dir):
     info = effkit.inspect(built.model_path)
     assert isinstance(info, effkit.ModelInfo) and info.labels == 1000 and info.has_metadata
     assert info.inputs[0]["dtype"] == "float32" and info.to_dict()["size_bytes"] == info.size_bytes
@@ -224,7 +227,7 @@ def test_inspect_check_evaluate_benchmark(built, imagenet_dev):
     assert "ops" in report.to_dict()
 
     events = []
-    result = effkit.evaluate(built.model_path, imagenet_dev, limit=10, progress=events.append)
+    result = effkit.evaluate(built.model_path, photo_dir, limit=10, progress=events.append)
     assert isinstance(result, effkit.EvalResult) and result.count == 10
     assert 0.0 <= result.top1 <= result.top5 <= 1.0
     assert result.to_dict()["top1"] == result.top1 and result.other is None
@@ -236,23 +239,47 @@ def test_inspect_check_evaluate_benchmark(built, imagenet_dev):
 
 
 @pytest.mark.slow
-def test_compile_edgetpu_with_the_stand_in(tmp_path, edgetpu_logs, imagenet_dev):
-    """The real compiler cannot run here; the tests' stand-in (edgetpu_fixtures) plays it,
-    reporting on the model it is given: so the model is a real full-integer build."""
-    from _lite0_builds import link_all
-    from edgetpu_fixtures.standin import write_standin
+def test_compile_edgetpu_fake_compiler_plumbing(tmp_path, edgetpu_logs, photo_dir):
+    """effkit.compile_edgetpu's plumbing: argv, output files, the parsed console log, the
+    result's dict, refusing to overwrite. The real compiler cannot run here and the tests'
+    stand-in (edgetpu_fixtures) derives its op counts from effkit's own check rules, so
+    nothing here checks those counts: the predictor is checked against the real compiler
+    logs in tests/data/edgetpu-logs (test_edgetpu_check, test_edgetpu_logparse)."""
+    from edgetpu_fixtures.standin import calls, write_standin
+    from helpers import link_all
 
-    from effkit.preprocess import list_images
+    from effkit.model.preprocess import list_images
 
-    calib = link_all(list_images(imagenet_dev)[:2], tmp_path / "cal")
+    calib = link_all(list_images(photo_dir)[:2], tmp_path / "cal")
     int8 = effkit.build("lite0", out=tmp_path / "int8", weights="random", calibration=calib,
                         calibration_size=2)
     standin = write_standin(tmp_path / "bin", mode="success-stripped",
                             replay=edgetpu_logs / "10-v15-all-mapped-show-operations.txt")
     result = effkit.compile_edgetpu(int8.model_path, out_dir=tmp_path / "out", compiler=standin)
     assert isinstance(result, effkit.CompileResult)
-    assert result.model_path.is_file() and result.report.ops_tpu > 0
-    assert result.report.ops_cpu == 0  # every op of a full-integer lite0 maps
-    assert json.dumps(result.to_dict())
+    assert result.model_path == int8.model_path  # the model it was given
+    assert result.compiled == (tmp_path / "out" / "model_edgetpu.tflite",)
+    assert result.compiled[0].is_file()
+    assert result.version == "15.0.340273435"  # what the (replayed) compiler said it is
+    assert result.console_log_path.read_text(encoding="utf-8") == result.console_log
+    assert calls(standin)[-1] == list(result.argv[1:])  # the argv the compiler got
+    doc = json.loads(json.dumps(result.to_dict()))  # plain JSON values only
+    assert doc["model"] == str(result.model_path) and doc["version"] == result.version
+    assert doc["report"]["compiler_version"] == result.version
     with pytest.raises(OutputError, match="already exists"):
         effkit.compile_edgetpu(int8.model_path, out_dir=tmp_path / "out", compiler=standin)
+
+
+def test_package_names_are_calls_even_after_their_modules_load():
+    """effkit.train/effkit.evaluate and effkit.training.train are functions, whichever
+    module was imported first (no module shares a call's name any more)."""
+    import types
+
+    import effkit.analysis.evaluate  # noqa: F401
+    import effkit.training.build  # noqa: F401
+    import effkit.training.trainer  # noqa: F401
+    from effkit.training import TrainConfig, build_trained, plan_trained, train
+
+    for call in (train, build_trained, plan_trained, effkit.train, effkit.evaluate):
+        assert callable(call) and not isinstance(call, types.ModuleType)
+    assert TrainConfig.__module__ == "effkit.training.trainer"

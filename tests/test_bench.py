@@ -10,7 +10,7 @@ from _lite0_builds import copy_build, lite0_builds
 from helpers import assert_one_line_error
 from typer.testing import CliRunner
 
-from effkit.bench import Latency, bench_model
+from effkit.analysis.bench import Latency, bench_model
 from effkit.cli.main import app
 from effkit.errors import UsageError
 
@@ -42,8 +42,8 @@ def test_bad_input_is_one_line(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory, imagenet_dev) -> dict[str, Path]:
-    return lite0_builds(tmp_path_factory, imagenet_dev)
+def builds(tmp_path_factory, photo_dir) -> dict[str, Path]:
+    return lite0_builds(tmp_path_factory, photo_dir)
 
 
 @pytest.mark.slow

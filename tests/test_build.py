@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import assert_one_line_error
+from helpers import assert_one_line_error, link_all, staging_leftovers
+from photos import acceptable
 from typer.testing import CliRunner
 
 from effkit.cli.main import app
@@ -27,8 +28,7 @@ def run(*args: str):
 
 
 
-def leftovers(parent: Path) -> list[str]:
-    return sorted(p.name for p in parent.iterdir() if ".tmp-" in p.name or ".old-" in p.name)
+leftovers = staging_leftovers
 
 
 def test_unknown_variant(tmp_path):
@@ -196,7 +196,7 @@ def test_ctrl_c_leaves_nothing_behind(tmp_path):
 def test_stages_print_start_and_end_lines_without_a_terminal():
     import io
 
-    from effkit.progress import LineProgress, ProgressEvent
+    from effkit.core.progress import LineProgress, ProgressEvent
 
     clock = iter([0.0, 3.0, 11.0, 12.0, 30.0]).__next__
     stream = io.StringIO()
@@ -216,7 +216,7 @@ def test_silent_long_stages_print_a_heartbeat_line():
     import io
     import threading
 
-    from effkit.progress import LineProgress, ProgressEvent
+    from effkit.core.progress import LineProgress, ProgressEvent
 
     class Stream(io.StringIO):
         def __init__(self):
@@ -276,12 +276,12 @@ def test_build_writes_model_labels_and_manifest(lite0_build):
 
 
 @pytest.mark.slow
-def test_built_model_is_full_integer_and_labelled_by_its_own_metadata(lite0_build, imagenet_dev,
+def test_built_model_is_full_integer_and_labelled_by_its_own_metadata(lite0_build, photo_dir,
                                                                        imagenet_index):
     from ai_edge_litert.interpreter import Interpreter
 
     from effkit.metadata import labels_from_model, normalization
-    from effkit.preprocess import list_images, load_image
+    from effkit.model.preprocess import list_images, load_image
 
     data = (lite0_build / "model.tflite").read_bytes()
     it = Interpreter(model_content=data)
@@ -295,14 +295,14 @@ def test_built_model_is_full_integer_and_labelled_by_its_own_metadata(lite0_buil
     assert labels is not None and len(labels) == 1000 and labels[1] == "goldfish"
     mean, std = normalization(data)
     assert (mean, std) == ((127.0,), (128.0,))
-    paths = list_images(imagenet_dev)[:50]
+    paths = list_images(photo_dir)
     correct = 0
     for p in paths:
         it.set_tensor(inp["index"], load_image(p, 224)[None])
         it.invoke()
         top = int(np.argmax(it.get_tensor(outp["index"])[0]))
-        correct += labels[top] == labels[imagenet_index[p.name.split("_")[0]]]
-    assert correct >= 40, f"{correct}/50"  # float lite0 gets 45/50 on these
+        correct += top in acceptable(imagenet_index[p.name.split("_")[0]])
+    assert correct >= len(paths) - 2, f"{correct}/{len(paths)}"  # float lite0: all 48
 
 
 @pytest.mark.slow
@@ -310,7 +310,7 @@ def test_tflite_support_reads_the_built_metadata(lite0_build):
     displayer_mod = pytest.importorskip(
         "tensorflow_lite_support.metadata.python.metadata",
         reason="tflite-support 0.4.4 (test oracle, Python <= 3.11) is not installed")
-    from effkit.inspect_model import inspect_model
+    from effkit.analysis.inspect import inspect_model
 
     data = (lite0_build / "model.tflite").read_bytes()
     displayer = displayer_mod.MetadataDisplayer.with_model_buffer(data)
@@ -319,11 +319,8 @@ def test_tflite_support_reads_the_built_metadata(lite0_build):
 
 
 @pytest.mark.slow
-def test_same_inputs_give_the_same_bytes(tmp_path, imagenet_dev):
-    calib = tmp_path / "calib"
-    calib.mkdir()
-    for p in sorted(imagenet_dev.iterdir())[:8]:
-        (calib / p.name).symlink_to(p)
+def test_same_inputs_give_the_same_bytes(tmp_path, photo_dir):
+    calib = link_all(sorted(photo_dir.iterdir())[:8], tmp_path / "calib")
     digests = []
     for i in range(2):
         out = tmp_path / f"o{i}"
@@ -334,11 +331,8 @@ def test_same_inputs_give_the_same_bytes(tmp_path, imagenet_dev):
 
 
 @pytest.mark.slow
-def test_force_replaces_a_previous_build(tmp_path, imagenet_dev):
-    calib = tmp_path / "calib"
-    calib.mkdir()
-    for p in sorted(imagenet_dev.iterdir())[:4]:
-        (calib / p.name).symlink_to(p)
+def test_force_replaces_a_previous_build(tmp_path, photo_dir):
+    calib = link_all(sorted(photo_dir.iterdir())[:4], tmp_path / "calib")
     out = tmp_path / "o"
     out.mkdir()
     (out / "old.txt").write_text("previous")
@@ -359,20 +353,18 @@ def test_force_replaces_a_previous_build(tmp_path, imagenet_dev):
 
 
 @pytest.fixture
-def eight_images(tmp_path, imagenet_dev) -> Path:
-    calib = tmp_path / "calib"
-    calib.mkdir()
-    for p in sorted(imagenet_dev.iterdir())[:8]:
-        (calib / p.name).symlink_to(p)
-    return calib
+def eight_images(tmp_path, photo_dir) -> Path:
+    return link_all(sorted(photo_dir.iterdir())[:8], tmp_path / "calib")
 
 
 @pytest.mark.slow
-def test_coral_build_reattaches_metadata_after_compile(tmp_path, eight_images, edgetpu_logs, monkeypatch):
+def test_coral_build_fake_compiler_plumbing(tmp_path, eight_images, edgetpu_logs, monkeypatch):
+    """The coral build's compile stage with the stand-in: metadata re-attached, files and
+    build.json. The stand-in's op counts come from effkit's own rules: not checked here."""
     from edgetpu_fixtures.standin import write_standin
 
-    from effkit.labels import imagenet_labels
     from effkit.metadata import labels_from_model, normalization
+    from effkit.model.labels import imagenet_labels
 
     standin = write_standin(tmp_path / "bin", mode="success-stripped",
                             replay=edgetpu_logs / "10-v15-all-mapped-show-operations.txt")
@@ -385,8 +377,7 @@ def test_coral_build_reattaches_metadata_after_compile(tmp_path, eight_images, e
     tpu = doc["edgetpu"]
     assert tpu["compiled"] and tpu["metadata_reattached"] and tpu["check"]["all_mapped"]
     report = tpu["compile"]["report"]
-    assert report["compiler_version"] == "15.0.340273435" and report["ops_cpu"] == 0
-    assert report["ops_tpu"] == tpu["check"]["ops_tpu"]  # the stand-in reports this model
+    assert report["compiler_version"] == "15.0.340273435"  # the replayed compiler's
     assert not any(str(tmp_path) in c for c in tpu["compile"]["compiled"])  # relative to --out
     compiled = (out / "model_edgetpu.tflite").read_bytes()
     assert labels_from_model(compiled) == imagenet_labels()
@@ -404,6 +395,60 @@ def test_coral_build_reattaches_metadata_after_compile(tmp_path, eight_images, e
     assert sorted(app_files) == sorted(p.relative_to(out).as_posix()
                                        for p in (out / "coral").rglob("*") if p.is_file())
     assert (out / "coral" / "model_edgetpu.tflite").read_bytes() == compiled
+
+
+def test_plan_holds_every_default_and_a_pending_plan_does_not_run(tmp_path):
+    """What run needs is in the plan, computed once: the app answers' defaults, the weights
+    with what was read and their sha256; a plan made before training (no weights) is
+    refused by run before TensorFlow loads."""
+    import effkit.pipeline.build as pipeline
+    from effkit.errors import UsageError
+
+    android = pipeline.plan(pipeline.BuildRequest("lite0", target="android", out=tmp_path / "a"))
+    assert (android.app_id, android.app_name) == ("com.example.lite0", "EfficientNet-Lite0")
+    assert android.android_runtime == "compiled-model"  # the default, stored in the plan
+    assert android.model_name == "EfficientNet-Lite0" and android.compiler is None
+    assert android.weights.kind == "pth" and android.weights.payload is not None
+    assert len(android.weights.sha256 or "") == 64
+    cpu = pipeline.plan(pipeline.BuildRequest("lite0", out=tmp_path / "c"))
+    assert (cpu.app_id, cpu.app_name, cpu.android_runtime) == (None, None, None)
+    pending = pipeline.plan(pipeline.BuildRequest("lite0", out=tmp_path / "p"), check_weights=False)
+    with pytest.raises(UsageError, match="no weights yet"):
+        pipeline.run(pending)
+    with pytest.raises(UsageError, match="already has its weights"):
+        pipeline.with_trained(cpu, weights=tmp_path / "w.h5", labels=["a"], calibration=None)
+
+
+@pytest.mark.slow
+def test_run_uses_what_the_plan_resolved(tmp_path, eight_images, monkeypatch):
+    """After plan(): the compiler leaves PATH and the weights file is overwritten; run()
+    still compiles with the planned compiler (its version not asked again) and loads the
+    planned weights (their sha256 in build.json)."""
+    from edgetpu_fixtures.standin import calls, write_standin
+
+    from effkit.edgetpu import locate
+    from effkit.model.variants import get_variant
+    from effkit.pipeline.build import BuildRequest, plan, run
+    from effkit.weights.files import default_weights_path
+
+    bindir = tmp_path / "bin"
+    standin = write_standin(bindir, mode="success-stripped")
+    monkeypatch.delenv("EFFKIT_EDGETPU_COMPILER", raising=False)
+    monkeypatch.setenv("PATH", f"{bindir}:/usr/bin:/bin")
+    weights = tmp_path / "lite0.pth"
+    shutil.copyfile(default_weights_path(get_variant("lite0")), weights)
+    planned = plan(BuildRequest("lite0", target="coral", out=tmp_path / "o", weights=weights,
+                                calibration=eight_images, calibration_size=8))
+    assert planned.compiler is not None and planned.compiler_version == "16.0.384591198"
+    sha = planned.weights.sha256
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # the compiler cannot be found any more
+    locate._version_cached.cache_clear()  # nor its version remembered
+    weights.write_bytes(b"not weights any more")
+    result = run(planned)
+    doc = result.manifest.to_dict()
+    assert doc["edgetpu"]["compiled"] and result.edgetpu_model_path is not None
+    assert doc["weights"]["sha256"] == sha and doc["weights"]["path"] == str(weights)
+    assert len([c for c in calls(standin) if "--version" in c]) == 1  # in plan, not in run
 
 
 @pytest.mark.slow
@@ -426,8 +471,8 @@ def test_coral_build_anywhere_then_compile_the_folder(tmp_path, eight_images, mo
     `effkit compile-edgetpu OUT/` then adds the Edge TPU model in place."""
     from edgetpu_fixtures.standin import write_docker_standin, write_standin
 
-    from effkit.labels import imagenet_labels
     from effkit.metadata import labels_from_model
+    from effkit.model.labels import imagenet_labels
 
     monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no edgetpu_compiler, no docker
     monkeypatch.delenv("EFFKIT_EDGETPU_COMPILER", raising=False)
@@ -513,10 +558,10 @@ def test_real_compiler_coral_build(tmp_path, eight_images, finish_later):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("quant", ["float16", "dynamic"])
-def test_other_quantizations_build_and_run(tmp_path, quant, imagenet_dev):
-    from effkit.evaluate import TFLiteClassifier
+def test_other_quantizations_build_and_run(tmp_path, quant, photo_dir):
+    from effkit.analysis.evaluate import TFLiteClassifier
     from effkit.metadata import labels_from_model
-    from effkit.preprocess import load_image
+    from effkit.model.preprocess import load_image
 
     out = tmp_path / quant
     result = run("--variant", "lite0", "--quant", quant, "--out", str(out), "--json")
@@ -525,6 +570,6 @@ def test_other_quantizations_build_and_run(tmp_path, quant, imagenet_dev):
     assert doc["quantization"] == {"mode": quant, "io": "float32"} and doc["calibration"] is None
     clf = TFLiteClassifier(out / "model.tflite")
     assert clf.input["dtype"] == np.float32
-    tench = next(p for p in sorted(imagenet_dev.iterdir()) if p.name.startswith("n01440764_"))
-    assert int(np.argmax(clf.scores(load_image(tench, 224)))) == 0  # tench
+    espresso = next(p for p in sorted(photo_dir.iterdir()) if p.name.startswith("n07920052_"))
+    assert int(np.argmax(clf.scores(load_image(espresso, 224)))) == 967  # espresso
     assert labels_from_model((out / "model.tflite").read_bytes())[0] == "tench"

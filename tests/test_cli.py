@@ -26,6 +26,34 @@ def test_help_shows_flags_as_flags_within_80_columns(command):
     assert max(len(line) for line in result.output.splitlines()) <= 80
 
 
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_descriptions_read_well_at_80_columns(command):
+    """No option description squeezed into a narrow column (rich's panel left ~20
+    characters for 'train --help'): each starts early enough to have 30 or more."""
+    import re
+
+    lines = _run(command, "--help").output.splitlines()
+    options = lines[lines.index("Options:") + 1:]
+    starts = []
+    for line in options:
+        if not line.strip():
+            break
+        if (m := re.match(r"^  -\S.*?\s{2,}(\S)", line)) is not None:
+            starts.append(m.start(1))  # a description beside its option
+        elif not line.lstrip().startswith("-"):
+            starts.append(len(line) - len(line.lstrip()))  # a wrapped description line
+    assert starts, lines
+    assert max(80 - s for s in starts) >= 30 and min(80 - s for s in starts) >= 30, lines
+
+
+@pytest.mark.parametrize("group", [(), ("weights",)])
+def test_command_lists_are_not_cut_short_at_80_columns(group):
+    result = _run(*group, "--help")
+    assert result.exit_code == 0, result.output
+    listed = result.output.split("Commands:", 1)[1].splitlines()[1:]
+    assert listed and not [line for line in listed if line.rstrip().endswith("...")], listed
+
+
 def test_variants_table_fits_80_columns():
     result = _run("variants")
     assert result.exit_code == 0
@@ -39,8 +67,8 @@ def test_build_summary_lists_the_app_and_the_next_step(tmp_path, capsys):
     from rich.console import Console
 
     from effkit.cli import build as build_cmd
-    from effkit.manifest import Artifact, Manifest
-    from effkit.pipeline import BuildResult
+    from effkit.core.manifest import Artifact, Manifest
+    from effkit.pipeline.build import BuildResult
 
     out = tmp_path / "lite0-coral"
     manifest = Manifest(

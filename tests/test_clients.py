@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from _lite0_builds import eval_images, lite0_builds
 
-from effkit.preprocess import center_crop_box, load_image, normalize
+from effkit.model.preprocess import center_crop_box, load_image, normalize
 
 pytestmark = pytest.mark.slow
 CLIENTS = Path(__file__).parent / "clients"
@@ -37,13 +37,13 @@ def _side_python(variable: str, how: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory, imagenet_dev) -> dict[str, Path]:
-    return lite0_builds(tmp_path_factory, imagenet_dev)
+def builds(tmp_path_factory, photo_dir) -> dict[str, Path]:
+    return lite0_builds(tmp_path_factory, photo_dir)
 
 
 @pytest.fixture(scope="module")
-def photos(imagenet_dev) -> list[Path]:
-    return eval_images(imagenet_dev, COUNT)
+def photos(photo_dir) -> list[Path]:
+    return eval_images(photo_dir, COUNT)
 
 
 @pytest.fixture(scope="module")

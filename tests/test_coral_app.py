@@ -2,7 +2,7 @@
 
 The models are small real int8 classifiers (uint8 I/O, and int8 I/O for the quantizing
 path) converted by effkit's own converter with effkit's metadata attached; "effkit's
-evaluation" is ``effkit.evaluate.TFLiteClassifier`` on ``effkit.preprocess`` pixels.
+evaluation" is ``effkit.analysis.evaluate.TFLiteClassifier`` on ``effkit.model.preprocess`` pixels.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ import numpy as np
 import pytest
 
 from effkit.apps.coral import render_coral_app
+from effkit.apps.render import ANSWERS_FILE, load_answers
 from effkit.errors import LabelsError, ModelFileError, OutputError, TemplateError
-from effkit.preprocess import list_images, load_image, normalize
-from effkit.render import ANSWERS_FILE, load_answers
-from effkit.variants import get_variant
+from effkit.model.preprocess import list_images, load_image, normalize
+from effkit.model.variants import get_variant
 
 LITE0 = get_variant("lite0")
 HOSTILE_NAME = 'Evil "name" \'q\' \\ $(id) `id` ${#x[@]} {{ 7*7 }} Bärenklau 熊'
@@ -67,12 +67,12 @@ def _tiny_classifier(images: list[Path], num_classes: int):
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory, imagenet_dev: Path) -> dict[str, Path]:
-    from effkit.convert import ConvertOptions, convert, pin_input_range
+def models(tmp_path_factory, photo_dir: Path) -> dict[str, Path]:
     from effkit.metadata import attach_classifier_metadata
+    from effkit.pipeline.convert import ConvertOptions, convert, pin_input_range
 
     root = tmp_path_factory.mktemp("models")
-    model, calib = _tiny_classifier(list_images(imagenet_dev)[::12][:40], len(HOSTILE_LABELS))
+    model, calib = _tiny_classifier(list_images(photo_dir)[:40], len(HOSTILE_LABELS))
     calib = pin_input_range(calib, LITE0.norm_mean, LITE0.norm_std)
     out = {}
     for io in ("uint8", "int8"):
@@ -117,7 +117,7 @@ def runtime_module(app_dir: Path):
 
 
 def effkit_top1(model: Path, images: list[Path]) -> list[int]:
-    from effkit.evaluate import TFLiteClassifier
+    from effkit.analysis.evaluate import TFLiteClassifier
 
     clf = TFLiteClassifier(model)
     return [int(np.argmax(clf.raw(load_image(p, clf.resolution)))) for p in images]
@@ -188,6 +188,61 @@ def test_readme_renders_hostile_labels_and_name_as_text(models, tmp_path: Path) 
     assert "&lt;script&gt;name&lt;/script&gt;" in html
 
 
+README_NAMES = ["EfficientNet-Lite1 (int8) v2.0", "my_model_1", "*bold* _it_ `code` ~x~",
+                "1. not a list", "# not a heading #", "a &amp; b & c", "[x](y) <i>z</i> \\n"]
+
+
+def _code_texts(tokens) -> list[str]:
+    """Every code span and every line of every code block in markdown-it's token stream."""
+    texts = []
+    for tok in tokens:
+        if tok.type in ("fence", "code_block"):
+            texts += tok.content.splitlines()
+        for child in tok.children or ():
+            if child.type == "code_inline":
+                texts.append(child.content)
+    return texts
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["cpu-only", "edgetpu"])
+def test_readme_reads_right_and_says_what_to_run(models, tmp_path: Path, compiled: bool) -> None:
+    """The real coral/ templates rendered with Jinja: the README reads right as plain text
+    (no Markdown escapes in ordinary names and versions) and under CommonMark (every model
+    name shows as itself); it sends the user to `effkit compile-edgetpu OUT/`, never to
+    edgetpu_compiler by hand; and every script command uses `.venv/bin/python`, as its
+    install section says."""
+    import html as html_lib
+
+    from markdown_it import MarkdownIt
+
+    from effkit import __version__
+
+    md = MarkdownIt("commonmark")
+    for i, name in enumerate(README_NAMES):
+        app_dir = render_coral_app(tmp_path / f"coral{i}", model_name=name,
+                                   variant=get_variant("lite1"), labels=HOSTILE_LABELS,
+                                   cpu_model=models["uint8"],
+                                   edgetpu_model=models["uint8"] if compiled else None)
+        text = (app_dir / "README.md").read_text(encoding="utf-8")
+        tokens = md.parse(text)
+        assert tokens[0].type == "heading_open", name
+        rendered = md.renderer.render(tokens[1].children, md.options, {})
+        assert html_lib.unescape(rendered) == f"{name} on Raspberry Pi + Coral", name
+    assert text.splitlines()[0] == "# \\[x\\](y) &lt;i>z&lt;/i> \\\\n on Raspberry Pi + Coral"
+    first = (tmp_path / "coral0" / "README.md").read_text(encoding="utf-8")
+    assert first.startswith("# EfficientNet-Lite1 (int8) v2.0 on Raspberry Pi + Coral\n")
+    intro = f"EfficientNet-Lite1 (240x240 input, {len(HOSTILE_LABELS)} classes), built by effkit"
+    assert f"{intro} {__version__}." in " ".join(first.split())
+    assert "my_model_1 on" in (tmp_path / "coral1" / "README.md").read_text(encoding="utf-8")
+
+    code = _code_texts(md.parse(first))
+    assert not [c for c in code if c.startswith("edgetpu_compiler ")], "edgetpu_compiler by hand"
+    assert "effkit compile-edgetpu OUT/" in code
+    runs = [c for c in code if re.match(r"python3?\s+\S+\.py", c)]
+    assert runs == [], runs  # python3 x.py, not .venv/bin/python x.py
+    assert ".venv/bin/python classify_image.py photo.jpg" in " ".join(first.split())
+
+
 def test_rendered_scripts_lint_clean(app: Path) -> None:
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     if ruff is None:
@@ -231,7 +286,7 @@ def test_bad_model_names_are_rejected(models, tmp_path: Path, name: str, problem
     ([], "at least one label"),
 ])
 def test_bad_labels_are_rejected(models, tmp_path: Path, labels, problem: str) -> None:
-    """The one label rule set (effkit.labels.Labels), not a rule set of the app's own."""
+    """The one label rule set (effkit.model.labels.Labels), not a rule set of the app's own."""
     with pytest.raises(LabelsError, match=problem):
         render_coral_app(tmp_path / "coral", model_name="m", variant=LITE0, labels=labels,
                          cpu_model=models["uint8"], edgetpu_model=None)
@@ -261,11 +316,11 @@ def test_bad_models_and_outputs(models, tmp_path: Path) -> None:
 # --- the runtime pieces --------------------------------------------------------------------
 
 
-def test_preprocessing_is_effkits(app: Path, imagenet_dev: Path, tmp_path: Path) -> None:
+def test_preprocessing_is_effkits(app: Path, photo_dir: Path, tmp_path: Path) -> None:
     from PIL import Image
 
     rt = runtime_module(app)
-    for path in list_images(imagenet_dev)[::25]:
+    for path in list_images(photo_dir)[::6]:
         for res in (224, 240, 300):
             assert np.array_equal(rt.load_image(path, res), load_image(path, res)), path
     # Odd sizes, grey and RGBA images, and camera frames (arrays) take the same path.
@@ -283,13 +338,13 @@ def test_preprocessing_is_effkits(app: Path, imagenet_dev: Path, tmp_path: Path)
     assert (load_image(grey16, 224) == 255).mean() < 0.05
 
 
-def test_camera_frames_take_the_fast_path(app: Path, imagenet_dev: Path) -> None:
+def test_camera_frames_take_the_fast_path(app: Path, photo_dir: Path) -> None:
     """Camera frames: the ISP-scaled ones pass as they are (channels put in RGB order), others
     are cropped like a still and shrunk with a fast OpenCV filter, close to the bicubic still path."""
     from PIL import Image
 
     rt = runtime_module(app)
-    for path in list_images(imagenet_dev)[::100]:
+    for path in list_images(photo_dir)[::12]:
         with Image.open(path) as image:
             rgb = np.asarray(image.convert("RGB").resize((640, 480), Image.BICUBIC))
         still = rt.preprocess(Image.fromarray(rgb), 224).astype(int)
@@ -377,8 +432,8 @@ def test_make_input(app: Path) -> None:
 
 @pytest.mark.slow  # every dev image through both pipelines
 def test_classify_image_matches_effkit_on_every_image(app: Path, models,
-                                                      imagenet_dev: Path) -> None:
-    images = list_images(imagenet_dev)
+                                                      photo_dir: Path) -> None:
+    images = list_images(photo_dir)
     proc = run_app(app, "classify_image.py", "--json", "--top-k", "3", *map(str, images))
     assert len(fallback_lines(proc.stderr)) == 1  # the one line saying why the CPU runs
     assert "no Edge TPU model model_edgetpu.tflite" in proc.stderr
@@ -387,10 +442,10 @@ def test_classify_image_matches_effkit_on_every_image(app: Path, models,
     assert doc["labels_source"] == doc["normalization_source"] == "model.tflite metadata"
     got = [r["top"][0]["index"] for r in doc["results"]]
     expected = effkit_top1(models["uint8"], images)
-    assert len(got) == len(images) == 500
+    assert len(got) == len(images) == 48
     mismatches = [str(p.name) for p, a, b in zip(images, got, expected, strict=True) if a != b]
     assert not mismatches, mismatches[:5]
-    assert len(set(got)) > len(HOSTILE_LABELS) // 2  # the model does discriminate
+    assert len(set(got)) >= 4  # the model does discriminate (the photos show four subjects)
     for r in doc["results"]:
         top = r["top"][0]
         assert top["label"] == HOSTILE_LABELS[top["index"]]
@@ -400,11 +455,11 @@ def test_classify_image_matches_effkit_on_every_image(app: Path, models,
 
 
 def test_classify_image_text_output_and_quantizing_path(tmp_path: Path, models,
-                                                        imagenet_dev: Path) -> None:
+                                                        photo_dir: Path) -> None:
     # int8 input: the app quantizes with the model's scale/zero point, like effkit.
     app8 = render_coral_app(tmp_path / "int8", model_name="int8 model", variant=LITE0,
                             labels=HOSTILE_LABELS, cpu_model=models["int8"], edgetpu_model=None)
-    images = list_images(imagenet_dev)[1::8]
+    images = list_images(photo_dir)[1::8]
     proc = run_app(app8, "classify_image.py", "--cpu", "--json", *map(str, images))
     doc = json.loads(proc.stdout)
     assert [r["top"][0]["index"] for r in doc["results"]] == effkit_top1(models["int8"], images)
@@ -427,14 +482,14 @@ def test_classify_image_user_errors(app: Path, tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
-def test_classify_image_hostile_files(app: Path, tmp_path: Path, imagenet_dev: Path) -> None:
+def test_classify_image_hostile_files(app: Path, tmp_path: Path, photo_dir: Path) -> None:
     """A FIFO, /dev/zero and a decompression bomb among the photos are skipped with one line
     each (the others are classified, exit 1); a FIFO model and an empty labels file are one
     line; an image name with a terminal escape is shown escaped, never sent raw."""
     from test_hostile import BOMB_PNG
 
     good = tmp_path / "ok\x1b]0;PWNED\x07.jpg"
-    shutil.copy(list_images(imagenet_dev)[0], good)
+    shutil.copy(list_images(photo_dir)[0], good)
     os.mkfifo(tmp_path / "pipe.jpg")
     (tmp_path / "zero.jpg").symlink_to("/dev/zero")
     (tmp_path / "bomb.png").write_bytes(BOMB_PNG)
@@ -464,17 +519,17 @@ def test_classify_image_hostile_files(app: Path, tmp_path: Path, imagenet_dev: P
     assert "Traceback" not in proc.stderr
 
 
-def test_pi_scripts_read_phone_photos_upright(app: Path, tmp_path: Path, imagenet_dev: Path) -> None:
+def test_pi_scripts_read_phone_photos_upright(app: Path, tmp_path: Path, photo_dir: Path) -> None:
     """The rendered load_image applies the EXIF orientation, pixel for pixel as effkit does."""
     from test_hostile import rotated_phone_photo
 
-    reference, tagged, _ = rotated_phone_photo(list_images(imagenet_dev)[3], tmp_path)
+    reference, tagged, _ = rotated_phone_photo(list_images(photo_dir)[3], tmp_path)
     runtime = runtime_module(app)
     assert np.array_equal(runtime.load_image(tagged, 224), runtime.load_image(reference, 224))
     assert np.array_equal(runtime.load_image(tagged, 224), load_image(tagged, 224))
 
 
-def test_edgetpu_fallback_is_one_line(models, tmp_path: Path, imagenet_dev: Path) -> None:
+def test_edgetpu_fallback_is_one_line(models, tmp_path: Path, photo_dir: Path) -> None:
     if ctypes.util.find_library("edgetpu"):
         pytest.skip("an Edge TPU runtime is installed here: the fallback is not forced")
     # An app with an "Edge TPU model": the delegate libedgetpu.so.1 cannot load here.
@@ -482,7 +537,7 @@ def test_edgetpu_fallback_is_one_line(models, tmp_path: Path, imagenet_dev: Path
                                labels=HOSTILE_LABELS, cpu_model=models["uint8"],
                                edgetpu_model=models["uint8_plain"])
     assert "This build has **no Edge TPU model**" not in (tpu_app / "README.md").read_text(encoding="utf-8")
-    image = str(list_images(imagenet_dev)[0])
+    image = str(list_images(photo_dir)[0])
     proc = run_app(tpu_app, "classify_image.py", "--json", image)
     lines = fallback_lines(proc.stderr)
     assert len(lines) == 1 and "libedgetpu.so.1 is not installed" in lines[0], proc.stderr
@@ -493,8 +548,8 @@ def test_edgetpu_fallback_is_one_line(models, tmp_path: Path, imagenet_dev: Path
     assert tpu_row["device"] == "edgetpu" and "libedgetpu.so.1" in tpu_row["skipped"]
 
 
-def test_benchmark_reports_percentiles(app: Path, models, imagenet_dev: Path) -> None:
-    image = list_images(imagenet_dev)[5]
+def test_benchmark_reports_percentiles(app: Path, models, photo_dir: Path) -> None:
+    image = list_images(photo_dir)[5]
     proc = run_app(app, "benchmark.py", "--runs", "30", "--warmup", "2", "--image", str(image),
                    "--json")
     doc = json.loads(proc.stdout)
@@ -520,12 +575,12 @@ def _write_video(path: Path, images: list[Path]) -> None:
     writer.release()
 
 
-def test_classify_camera_on_a_video_file(app: Path, models, imagenet_dev: Path,
+def test_classify_camera_on_a_video_file(app: Path, models, photo_dir: Path,
                                          tmp_path: Path) -> None:
     import cv2
 
     video = tmp_path / "clip.avi"
-    _write_video(video, list_images(imagenet_dev)[::50][:10])
+    _write_video(video, list_images(photo_dir)[::5][:10])
     # effkit's evaluation of the very frames the app decodes.
     frames = []
     capture = cv2.VideoCapture(str(video))
@@ -542,7 +597,7 @@ def test_classify_camera_on_a_video_file(app: Path, models, imagenet_dev: Path,
     assert [r["frame"] for r in rows] == list(range(1, 11))
     # The camera path crops and shrinks frames with OpenCV (not the stills'
     # bicubic): effkit's model on exactly those pixels gives the same classes.
-    from effkit.evaluate import TFLiteClassifier
+    from effkit.analysis.evaluate import TFLiteClassifier
 
     rt, clf = runtime_module(app), TFLiteClassifier(models["uint8"])
     expected = [int(np.argmax(clf.raw(rt.frame_to_input(cv2.imread(str(f)), clf.resolution, bgr=True))))

@@ -29,7 +29,7 @@ from test_coral_app import (  # noqa: F401  (models is a fixture)
 )
 
 from effkit.apps.coral import render_coral_app
-from effkit.preprocess import list_images
+from effkit.model.preprocess import list_images
 
 FIXTURES = Path(__file__).parent / "coral_fixtures"
 CRASH = "do not match; run ./install.sh"
@@ -79,8 +79,8 @@ FAILURES = [
 
 @pytest.mark.parametrize("kind, line", FAILURES)
 def test_a_broken_delegate_gives_one_line_and_the_cpu_result(
-        kind, line, delegates, tpu_app: Path, models, imagenet_dev: Path, cache) -> None:  # noqa: F811
-    images = list_images(imagenet_dev)[::100]
+        kind, line, delegates, tpu_app: Path, models, photo_dir: Path, cache) -> None:  # noqa: F811
+    images = list_images(photo_dir)[::12]
     proc = run_app(tpu_app, "classify_image.py", "--json", "--delegate", str(delegates[kind]),
                    *map(str, images), env=cache)
     _no_traceback(proc)
@@ -103,11 +103,11 @@ def test_a_broken_delegate_gives_one_line_and_the_cpu_result(
     ("benchmark.py", ["--runs", "2", "--warmup", "0"]),
 ])
 def test_every_script_takes_delegate_and_require_tpu(script, args, delegates, tpu_app: Path,
-                                                     imagenet_dev: Path, tmp_path: Path, cache) -> None:
+                                                     photo_dir: Path, tmp_path: Path, cache) -> None:
     from test_coral_app import _write_video
 
     video = tmp_path / "clip.avi"
-    _write_video(video, list_images(imagenet_dev)[:2])
+    _write_video(video, list_images(photo_dir)[:2])
     args = [str(video) if a == "VIDEO" else a for a in args]
     env = {**cache, "EDGETPU_DELEGATE": str(delegates["segv"])}  # the variable, not --delegate
     proc = run_app(tpu_app, script, *args, env=env)
@@ -122,8 +122,8 @@ def test_every_script_takes_delegate_and_require_tpu(script, args, delegates, tp
 
 
 def test_a_delegate_that_loads_passes_the_probe_and_matches_the_cpu(
-        delegates, tpu_app: Path, models, imagenet_dev: Path, cache) -> None:  # noqa: F811
-    images = list_images(imagenet_dev)[::25]
+        delegates, tpu_app: Path, models, photo_dir: Path, cache) -> None:  # noqa: F811
+    images = list_images(photo_dir)[::6]
     proc = run_app(tpu_app, "classify_image.py", "--json", "--require-tpu", "--delegate",
                    str(delegates["noop"]), *map(str, images), env=cache)
     assert fallback_lines(proc.stderr) == []
@@ -216,8 +216,8 @@ def test_percent_in_the_model_name_does_not_break_help(name, models, tmp_path: P
         _no_traceback(proc)
 
 
-def test_on_a_real_edge_tpu(models, tmp_path: Path, imagenet_dev: Path, app_for_device) -> None:  # noqa: F811
-    images = list_images(imagenet_dev)[::10]
+def test_on_a_real_edge_tpu(models, tmp_path: Path, photo_dir: Path, app_for_device) -> None:  # noqa: F811
+    images = list_images(photo_dir)[::3]
     check = run_app(app_for_device, "coral_runtime.py", "--check", check=False)
     assert check.returncode == 0, check.stderr
     doc = json.loads(run_app(app_for_device, "classify_image.py", "--json", "--require-tpu",

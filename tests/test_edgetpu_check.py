@@ -8,12 +8,8 @@ import pytest
 from edgetpu_fixtures.models import tflite, with_op_version
 
 from effkit.edgetpu import opversions
-from effkit.edgetpu.check import (
-    DEFAULT_MIN_RUNTIME_VERSION,
-    SUPPORTED_OPS,
-    check_model,
-    check_model_file,
-)
+from effkit.edgetpu.check import DEFAULT_MIN_RUNTIME_VERSION, check_model, check_model_file
+from effkit.edgetpu.rules import SUPPORTED_OPS
 from effkit.errors import ModelFileError
 
 LITE_OPS = {"QUANTIZE", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "MEAN", "FULLY_CONNECTED",

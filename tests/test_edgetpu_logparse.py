@@ -10,14 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from effkit.edgetpu.logparse import (
-    STATUS_MAPPED,
-    OperatorRow,
-    parse_log,
-    parse_log_file,
-    parse_size,
-    parse_version,
-)
+from effkit.edgetpu.logmodel import STATUS_MAPPED, OperatorRow, parse_size, parse_version
+from effkit.edgetpu.logparse import parse_log, parse_log_file
 
 OTHERWISE = "Operation is otherwise supported, but not mapped due to some unspecified limitation"
 SUBGRAPH = "More than one subgraph is not supported"

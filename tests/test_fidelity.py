@@ -1,4 +1,4 @@
-"""effkit.evaluate.fidelity (agreement, KL, cosine, top-1) and the distillation options
+"""effkit.analysis.evaluate.fidelity (agreement, KL, cosine, top-1) and the distillation options
 issue 22 explored: small hand-checked cases, no model."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from effkit.distill import DistillSettings
-from effkit.evaluate import fidelity, softmax
+from effkit.analysis.evaluate import fidelity, softmax
+from effkit.calibration.distill import DistillSettings
 
 
 def test_identical_outputs_are_perfectly_faithful():
@@ -67,7 +67,7 @@ def test_a_jittered_step_gets_the_gradient_of_the_moved_images(seed):
     it must equal the gradient of x -> loss(move(x)) that TensorFlow derives itself."""
     import tensorflow as tf
 
-    from effkit.distill import _augmented
+    from effkit.calibration.distill import _augmented
 
     rng = np.random.default_rng(seed)
     x = tf.constant(rng.normal(size=(2, 6, 6, 3)).astype(np.float32))

@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pytest
-from helpers import PROGRESS_LINE
+from helpers import PROGRESS_LINE, staging_leftovers, tiny_keras_classifier
 from typer.testing import CliRunner
 
 from effkit.cli.main import app
@@ -309,15 +309,9 @@ CORPUS = [
 @pytest.fixture(scope="module")
 def tiny_model() -> bytes:
     """A real tiny RGB classifier (16x16x3 -> 5 classes), full-integer with uint8 I/O."""
-    import keras
     import tensorflow as tf
 
-    keras.utils.set_random_seed(0)
-    inp = keras.Input((16, 16, 3), batch_size=1, name="image")
-    x = keras.layers.Conv2D(4, 3, strides=2, activation="relu6")(inp)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    model = keras.Model(inp, keras.layers.Dense(5, activation="softmax")(x))
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv = tf.lite.TFLiteConverter.from_keras_model(tiny_keras_classifier(5))
     rng = np.random.default_rng(0)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
     conv.representative_dataset = lambda: ([rng.uniform(-1, 1, (1, 16, 16, 3)).astype(np.float32)]
@@ -410,10 +404,10 @@ def test_corpus(case: Case, tmp_path, monkeypatch, request):
 # --- item 1 and 10: images, at the one place every command decodes them --------------------
 
 
-def test_bombs_are_skipped_and_counted_among_good_images(tmp_path, imagenet_dev):
-    from effkit.preprocess import LoadReport, iter_images, list_images
+def test_bombs_are_skipped_and_counted_among_good_images(tmp_path, photo_dir):
+    from effkit.model.preprocess import LoadReport, iter_images, list_images
 
-    good = list_images(imagenet_dev)[0]
+    good = list_images(photo_dir)[0]
     (tmp_path / "big.png").write_bytes(BOMB_PNG)
     (tmp_path / "big.bmp").write_bytes(BOMB_BMP)
     # 12000 x 12000 = 144 Mpixel: Pillow only warns (two lines on stderr) and would decode it
@@ -429,7 +423,7 @@ def test_bombs_are_skipped_and_counted_among_good_images(tmp_path, imagenet_dev)
 
 
 def test_train_scan_names_the_bomb(tmp_path):
-    from effkit.train_data import _unreadable
+    from effkit.training.data import _unreadable
 
     (tmp_path / "big.png").write_bytes(BOMB_PNG)
     assert _unreadable(tmp_path / "big.png") == "image too large (decompression-bomb guard)"
@@ -439,7 +433,7 @@ def test_train_scan_names_the_bomb(tmp_path):
 def test_wide_grey_images_are_scaled_not_clipped(tmp_path, mode):
     from PIL import Image
 
-    from effkit.preprocess import load_image
+    from effkit.model.preprocess import load_image
 
     ramp = np.tile(np.linspace(0, 1, 64), (64, 1))
     if mode == "F":
@@ -470,7 +464,7 @@ def _save(path: Path, pixels: np.ndarray) -> Path:
 
 def test_16bit_rgb_png_keeps_its_colours(tmp_path):
     """A 16-bit RGB PNG (written by hand: Pillow cannot write one) decodes to its high bytes."""
-    from effkit.preprocess import load_image
+    from effkit.model.preprocess import load_image
 
     h = w = 32
     rgb = np.zeros((h, w, 3), np.uint16)
@@ -491,7 +485,7 @@ def test_float_tensors_in_an_int8_model_are_refused(tiny_model):
     import tensorflow as tf
 
     from effkit.errors import ModelFileError
-    from effkit.model_check import check_built_model
+    from effkit.pipeline.model_check import check_built_model
 
     check_built_model(tiny_model, "int8")  # the real full-integer model passes
     inp = keras.Input((4,), batch_size=1)
@@ -538,8 +532,8 @@ def fill(disk: Path) -> None:
 
 
 def test_disk_full_while_staging_is_one_line(tmpfs):
+    from effkit.core.outputs import staged_dir
     from effkit.errors import OutputError
-    from effkit.outputs import staged_dir
 
     with pytest.raises(OutputError) as err, staged_dir(tmpfs / "out", False) as tmp:
         (tmp / "model.tflite").write_bytes(bytes(16 << 20))  # 16 MiB onto 8 MiB
@@ -581,7 +575,15 @@ def report_cli(args: list[str], tmp_path: Path, pause: str | None = None,
                 "EFFKIT_PAUSE_SECONDS": str(seconds)}
     return subprocess.Popen([sys.executable, "-m", "effkit.cli.main", "report", *args],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=_terminal_signals)
+
+
+def _terminal_signals() -> None:
+    """The child starts with a terminal's default dispositions: a suite run under nohup or
+    as a background job of a script ignores HUP and QUIT, effkit then rightly keeps them
+    ignored (nohup's meaning), and the signal tests would wait for nothing."""
+    for signum in (signal.SIGHUP, signal.SIGQUIT, signal.SIGINT):
+        signal.signal(signum, signal.SIG_DFL)
 
 
 def wait_paused(proc: subprocess.Popen, tmp_path: Path) -> None:
@@ -594,8 +596,7 @@ def wait_paused(proc: subprocess.Popen, tmp_path: Path) -> None:
     pytest.fail("the command never reached its pause point")
 
 
-def staging(tmp_path: Path) -> list[str]:
-    return sorted(p.name for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name)
+staging = staging_leftovers
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT],
@@ -614,8 +615,8 @@ def test_stop_signals_while_staging_are_handled_like_ctrl_c(tmp_path, signum):
 
 def test_force_never_replaces_a_folder_effkit_did_not_write(tmp_path):
     """The Python API says the same as the CLI, and the user's file stays."""
+    from effkit.analysis.report.page import build_report
     from effkit.errors import OutputError
-    from effkit.report import build_report
 
     minimal_build(tmp_path / "b")
     (tmp_path / "home").mkdir()
@@ -681,8 +682,8 @@ def test_sigterm_in_the_force_window_waits_and_reports_the_write(tmp_path):
 
 
 def test_a_folder_filled_while_staging_is_never_replaced_without_force(tmp_path):
+    from effkit.core.outputs import staged_dir
     from effkit.errors import OutputError
-    from effkit.outputs import staged_dir
 
     out = tmp_path / "out"
     with pytest.raises(OutputError, match="filled by something else") as err, \
@@ -696,7 +697,7 @@ def test_a_folder_filled_while_staging_is_never_replaced_without_force(tmp_path)
 
 
 def test_an_empty_folder_made_meanwhile_is_still_fine(tmp_path):
-    from effkit.outputs import staged_dir
+    from effkit.core.outputs import staged_dir
 
     out = tmp_path / "out"
     with staged_dir(out, False) as tmp:
@@ -706,7 +707,7 @@ def test_an_empty_folder_made_meanwhile_is_still_fine(tmp_path):
 
 
 def test_corpus_size():
-    """The README's reliability section quotes these counts."""
+    """The hostile-input corpus (CONTRIBUTING.md: adding a command) keeps its founding rows."""
     assert len(CORPUS) >= 20
 
 
@@ -714,8 +715,8 @@ def test_build_summary_shows_markup_paths_as_given(capsys):
     """A finished build whose --out holds rich markup: the summary prints, it does not crash
     (the build itself is minutes; its summary is this function)."""
     from effkit.cli.build import _summary
-    from effkit.manifest import Artifact, Manifest
-    from effkit.pipeline import BuildResult
+    from effkit.core.manifest import Artifact, Manifest
+    from effkit.pipeline.build import BuildResult
 
     doc = Manifest(variant="lite0", quantization={"mode": "int8", "io": "uint8"}, target="cpu",
                    artifacts=(Artifact("model.tflite", 5_000_000, "0" * 64),),
@@ -752,11 +753,11 @@ def test_sigterm_during_a_build_is_ctrl_c(tmp_path):
 # --- round 3, items 1 and 5: every reader refuses special files and checks declared sizes --
 
 
-def test_special_files_are_skipped_images_and_ignored_cache_entries(tmp_path, imagenet_dev):
-    from effkit import pixel_sets
-    from effkit.preprocess import LoadReport, iter_images, list_images
+def test_special_files_are_skipped_images_and_ignored_cache_entries(tmp_path, photo_dir):
+    from effkit.calibration import pixel_sets
+    from effkit.model.preprocess import LoadReport, iter_images, list_images
 
-    good = list_images(imagenet_dev)[0]
+    good = list_images(photo_dir)[0]
     os.mkfifo(tmp_path / "pipe.jpg")
     (tmp_path / "zero.jpg").symlink_to("/dev/zero")
     report = LoadReport()
@@ -775,7 +776,7 @@ def test_a_cache_entry_claiming_a_huge_shape_is_ignored_before_allocating(tmp_pa
     import io
     import zipfile
 
-    from effkit import pixel_sets
+    from effkit.calibration import pixel_sets
 
     pixels = np.zeros((2, 8, 8, 3), np.uint8)
     meta = {"format": pixel_sets.FORMAT, "key": {}, "count": 2,
@@ -822,12 +823,12 @@ def rotated_phone_photo(photo: Path, folder: Path) -> tuple[Path, Path, Path]:
     return reference, tagged, plain
 
 
-def test_exif_rotated_photo_is_read_upright(tmp_path, imagenet_dev):
+def test_exif_rotated_photo_is_read_upright(tmp_path, photo_dir):
     from PIL import Image
 
-    from effkit.preprocess import list_images, load_image
+    from effkit.model.preprocess import list_images, load_image
 
-    photo = next(p for p in list_images(imagenet_dev) if _aspect(p) > 1.2)  # clearly landscape
+    photo = next(p for p in list_images(photo_dir) if _aspect(p) > 1.2)  # clearly landscape
     reference, tagged, plain = rotated_phone_photo(photo, tmp_path)
     with Image.open(tagged) as img:
         assert img.getexif()[0x0112] == 6  # a real tagged JPEG
@@ -847,7 +848,7 @@ def _aspect(path: Path) -> float:
 def test_report_of_a_bench_record_without_machine_fields(tmp_path):
     """bench.json whose machine lacks "cores" (hand-edited): the page is written without the
     machine line, not a template error."""
-    from effkit.report import build_report
+    from effkit.analysis.report.page import build_report
 
     minimal_build(tmp_path / "b")
     (tmp_path / "b" / "bench.json").write_text(json.dumps({
@@ -960,18 +961,12 @@ def test_metadata_out_is_never_its_labels_file(tmp_path, tiny_model, monkeypatch
 def test_quant_report_with_the_models_swapped_says_so(tiny_model):
     """int8 and float given the other way round: one line saying they look swapped, not a
     report of nonsense figures."""
-    import keras
     import tensorflow as tf
 
+    from effkit.analysis.quant_report.measure import compare
     from effkit.errors import ModelFileError
-    from effkit.quant_report import compare
 
-    keras.utils.set_random_seed(0)
-    inp = keras.Input((16, 16, 3), batch_size=1, name="image")
-    x = keras.layers.Conv2D(4, 3, strides=2, activation="relu6")(inp)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    float_model = tf.lite.TFLiteConverter.from_keras_model(
-        keras.Model(inp, keras.layers.Dense(5, activation="softmax")(x))).convert()
+    float_model = tf.lite.TFLiteConverter.from_keras_model(tiny_keras_classifier(5)).convert()
     inputs = np.random.default_rng(0).uniform(-1, 1, (2, 16, 16, 3)).astype(np.float32)
     compare(tiny_model, float_model, inputs)  # the right order runs
     with pytest.raises(ModelFileError, match="look swapped"):
@@ -981,10 +976,10 @@ def test_quant_report_with_the_models_swapped_says_so(tiny_model):
 def test_other_saved_records_are_read_as_regular_capped_json(tmp_path):
     """The rendered apps' answers, the weights cache's source record and quant-report's
     build.json go through the same reader: a FIFO or NaN is refused or ignored, never a hang."""
+    from effkit.analysis.quant_report.inputs import BuildInfo
+    from effkit.apps.render import ANSWERS_FILE, load_answers
     from effkit.errors import DataError, OutputError
-    from effkit.quant_report_inputs import BuildInfo
-    from effkit.render import ANSWERS_FILE, load_answers
-    from effkit.weights_fetch import SOURCE_FILE, read_source
+    from effkit.weights.files import SOURCE_FILE, read_source
 
     os.mkfifo(tmp_path / ANSWERS_FILE)
     with pytest.raises(OutputError, match="named pipe"):

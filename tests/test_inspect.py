@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from effkit.analysis.inspect import inspect_model
 from effkit.cli.main import app
-from effkit.inspect_model import inspect_model
-from effkit.metadata import ModelInfo, create_for_inference, metadata_json
+from effkit.metadata import MetadataInfo, create_for_inference, metadata_json
 from effkit.metadata import metadata_schema_py_generated as fb
 from effkit.metadata.info import ClassificationOutputInfo, InputImageInfo
 from effkit.metadata.writer import build_metadata, populate_metadata
@@ -58,7 +58,7 @@ def models() -> dict[str, bytes]:
 
 
 def _with_metadata(model_bytes: bytes) -> bytes:
-    return create_for_inference(model_bytes, model_info=ModelInfo(name="tiny", author="[b]x[/b]"),
+    return create_for_inference(model_bytes, model_info=MetadataInfo(name="tiny", author="[b]x[/b]"),
                                 norm_mean=127.0, norm_std=128.0, labels=LABELS)
 
 
@@ -85,7 +85,7 @@ def test_tensors_and_ops_agree_with_litert(models, dtype):
     assert info["operators"] == sum(litert_ops.values())
     assert info["custom_ops"] == {} and info["edgetpu"] is False
     assert info["size_bytes"] == len(models[dtype]) and info["subgraphs"] == 1
-    assert re.fullmatch(r"\d+\.\d+\.\d+", info["min_runtime_version"] or "")
+    assert re.fullmatch(r"\d+\.\d+\.\d+", info["tflite_min_runtime"] or "")
     assert info["has_metadata"] is False and info["metadata"] is None
     assert info["associated_files"] == [] and info["labels"] is None
 
@@ -124,7 +124,7 @@ def test_inspect_metadata_matches_tflite_support_displayer(models, tmp_path):
 
 
 def test_metadata_with_nan_is_reported_not_fatal(models):
-    metadata = build_metadata(models["float32"], model_info=ModelInfo(name="nan"),
+    metadata = build_metadata(models["float32"], model_info=MetadataInfo(name="nan"),
                               inputs=[InputImageInfo((127,), (128,))],
                               outputs=[ClassificationOutputInfo()])
     metadata.subgraphMetadata[0].outputTensorMetadata[0].stats.max = [float("nan")]
@@ -161,7 +161,8 @@ def test_cli_inspect_json_and_tables(models, tmp_path):
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["model"] == str(path) and doc == {"model": str(path)} | inspect_model(
-        path.read_bytes()) | {"weights": None}  # no build.json of its build beside it
+        path.read_bytes()) | {"weights": None,  # no build.json of its build beside it
+                              "edgetpu_min_runtime_version": None}
     result = runner.invoke(app, ["inspect", str(path)])
     assert result.exit_code == 0, result.stderr
     text = _plain(result.stdout)
@@ -170,6 +171,29 @@ def test_cli_inspect_json_and_tables(models, tmp_path):
         assert expected in text, expected
     result = runner.invoke(app, ["inspect", str(path), "--metadata-json"])
     assert result.exit_code == 0 and result.stdout == metadata_json(path.read_bytes())
+
+
+def test_inspect_names_the_tflite_and_the_edgetpu_runtime_apart(models, tmp_path):
+    """The TFLite runtime a model needs ("1.14.0", the converter's metadata) and the Edge
+    TPU runtime a coral build checked for (13, build.json) have two names, the same in
+    inspect's JSON as in build.json."""
+    from effkit.core.manifest import Artifact, Manifest
+
+    path = tmp_path / "model.tflite"
+    path.write_bytes(_with_metadata(models["uint8"]))
+    Manifest(variant="lite0", target="coral", quantization={"mode": "int8", "io": "uint8"},
+             artifacts=(Artifact.of(path, tmp_path),),
+             edgetpu={"check": {"edgetpu_min_runtime_version": 13}, "compiled": False}
+             ).write(tmp_path)
+    result = CliRunner().invoke(app, ["inspect", str(path), "--json"])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert re.fullmatch(r"\d+\.\d+\.\d+", doc["tflite_min_runtime"])
+    assert doc["edgetpu_min_runtime_version"] == 13 and "min_runtime_version" not in doc
+    text = _plain(CliRunner().invoke(app, ["inspect", str(path)]).stdout)
+    rows = {" ".join(line.replace("│", " ").split()) for line in text.splitlines()}
+    assert f"TFLite min runtime {doc['tflite_min_runtime']}" in rows
+    assert "Edge TPU min runtime 13" in rows
 
 
 def test_cli_inspect_custom_op_model(models, tmp_path):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import tflite_support_oracle
+from helpers import tflite_support_oracle, tiny_keras_classifier
 from typer.testing import CliRunner
 
 from effkit.cli.main import app
@@ -27,7 +27,7 @@ from effkit.errors import LabelsError, ModelFileError, UsageError
 from effkit.metadata import (
     ClassificationOutputInfo,
     InputImageInfo,
-    ModelInfo,
+    MetadataInfo,
     associated_files,
     attach_classifier_metadata,
     create_for_inference,
@@ -44,7 +44,7 @@ from effkit.metadata.reader import read_metadata
 
 GOLDEN = Path(__file__).parent / "golden"
 GENERATED = Path(fb.__file__)
-INFO = ModelInfo(name="effkit tiny classifier",
+INFO = MetadataInfo(name="effkit tiny classifier",
                  description="A 16x16 test classifier \u2014 \u00fcn\u00efcode ok.",
                  version="v1.2", author="effkit tests", license="Apache-2.0")
 LABELS = ["cat", "dog", "crane", "crane", "caf\u00e9"]
@@ -74,14 +74,7 @@ def _convert(model, dtype: str) -> bytes:
 @pytest.fixture(scope="module")
 def models() -> dict[str, bytes]:
     """A tiny RGB classifier (16x16x3 -> 5 classes) in float32, uint8 and int8 I/O."""
-    import keras
-
-    keras.utils.set_random_seed(0)
-    inp = keras.Input((16, 16, 3), batch_size=1, name="image")
-    x = keras.layers.Conv2D(4, 3, strides=2, activation="relu6")(inp)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    out = keras.layers.Dense(len(LABELS), activation="softmax")(x)
-    model = keras.Model(inp, out)
+    model = tiny_keras_classifier(len(LABELS))
     return {dtype: _convert(model, dtype) for dtype in DTYPES}
 
 
@@ -164,7 +157,7 @@ def test_same_metadata_as_tflite_support_image_classifier_writer(models, dtype, 
 def test_tflite_support_displayer_reads_effkit_metadata(models):
     """(a) + (b): the oracle reads a quantized model written by effkit."""
     ref, *_ = tflite_support_oracle()
-    from effkit.inspect_model import inspect_model
+    from effkit.analysis.inspect import inspect_model
 
     out = _attach(models["uint8"])
     displayer = ref.MetadataDisplayer.with_model_buffer(out)
@@ -195,7 +188,7 @@ def test_populated_model_runs_like_the_original(models):
 def test_repopulation_replaces_metadata_and_files(models):
     first = _attach(models["uint8"])
     other = ["a", "b", "c", "d", "e"]
-    second = _attach(first, labels=other, info=ModelInfo(name="second"))
+    second = _attach(first, labels=other, info=MetadataInfo(name="second"))
     assert labels_from_model(second) == other
     assert json.loads(metadata_json(second))["name"] == "second"
     assert associated_files(second) == {"labels.txt": b"a\nb\nc\nd\ne\n"}
@@ -244,7 +237,7 @@ def test_attach_classifier_metadata_for_the_pipeline(models):
 def test_unicode_round_trips_and_matches_the_displayer(models):
     ref, *_ = tflite_support_oracle()
     labels = ["\u732b", "d\u00f6g", "\U0001f426 bird", "a \"quoted\" \\ one", "tab\there"]
-    info = ModelInfo(name="\u6a21\u578b", description="line1\nline2", version="1", author="\u00e9",
+    info = MetadataInfo(name="\u6a21\u578b", description="line1\nline2", version="1", author="\u00e9",
                      license="\U0001f4dc")
     out = _attach(models["float32"], labels=labels, info=info)
     assert labels_from_model(out) == labels

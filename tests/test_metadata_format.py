@@ -20,7 +20,7 @@ from effkit.metadata import (
     AssociatedFile,
     ClassificationOutputInfo,
     InputImageInfo,
-    ModelInfo,
+    MetadataInfo,
 )
 from effkit.metadata import metadata_schema_py_generated as fb
 from effkit.metadata.fbs import SCHEMA_PATH, metadata_schema, parse_schema
@@ -293,4 +293,4 @@ def test_descriptions_are_frozen_and_make_fresh_objects():
     with pytest.raises(UsageError, match="file type 'LABELS' is unknown"):
         AssociatedFile("a.txt", file_type="LABELS")
     with pytest.raises(UsageError, match="model name is empty"):
-        ModelInfo(name=" ")
+        MetadataInfo(name=" ")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from effkit.errors import UsageError
-from effkit.model import (
+from effkit.model.network import (
     FEATURES_LAYER,
     LOGITS_LAYER,
     OUTPUT_LAYER,
@@ -19,8 +19,8 @@ from effkit.model import (
     logits_model,
     trainable_params,
 )
-from effkit.variants import VARIANTS, get_variant, stage_repeats
-from effkit.weights import weight_slots
+from effkit.model.variants import VARIANTS, get_variant, stage_repeats
+from effkit.weights.assign import weight_slots
 
 
 def _official_vars(official_ckpt, variant) -> dict[str, tuple[int, ...]]:

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _lite0_builds import copy_build, eval_images, link_all, lite0_builds
-from helpers import assert_one_line_error, chromium_screenshot, colour_pixels
+from _lite0_builds import copy_build, eval_images, lite0_builds
+from helpers import assert_one_line_error, chromium_screenshot, colour_pixels, link_all
 from typer.testing import CliRunner
 
-from effkit import quant_report as qr
+from effkit.analysis.quant_report import measure as qr
+from effkit.analysis.quant_report import page as qr_page
 from effkit.cli.main import app
 
 runner = CliRunner()
@@ -80,7 +81,7 @@ def test_likely_causes_follow_the_numbers():
 def test_chart_draws_layer_names_as_plain_text():
     layer = {"name": r"$\frac{1}{$ x $^_$", "snr_db": 20.0, "causes": []}
     bad = {"name": "a_$b", "snr_db": 8.0, "causes": ["saturated activation"]}
-    png = qr.chart_png({"layers": [layer, bad]})  # math text would fail on these names
+    png = qr_page.chart_png({"layers": [layer, bad]})  # math text would fail on these names
     assert png.startswith(b"\x89PNG")
 
 
@@ -88,13 +89,13 @@ def test_chart_draws_layer_names_as_plain_text():
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory, imagenet_dev) -> dict[str, Path]:
-    return lite0_builds(tmp_path_factory, imagenet_dev)
+def builds(tmp_path_factory, photo_dir) -> dict[str, Path]:
+    return lite0_builds(tmp_path_factory, photo_dir)
 
 
 @pytest.fixture(scope="module")
-def images(tmp_path_factory, imagenet_dev) -> Path:
-    return link_all(eval_images(imagenet_dev, 8), tmp_path_factory.mktemp("qr") / "images")
+def images(tmp_path_factory, photo_dir) -> Path:
+    return link_all(eval_images(photo_dir, 8), tmp_path_factory.mktemp("qr") / "images")
 
 
 @pytest.fixture(scope="module")
@@ -107,10 +108,10 @@ def inputs(builds, images) -> np.ndarray:
 @pytest.fixture(scope="module")
 def noise_int8() -> bytes:
     """lite0 int8 calibrated on uniform noise (README: 11.6 top-1 points lost)."""
-    from effkit.convert import ConvertOptions, convert, pin_input_range
-    from effkit.model import build_model
-    from effkit.variants import get_variant
-    from effkit.weights import load_weights
+    from effkit.model.network import build_model
+    from effkit.model.variants import get_variant
+    from effkit.pipeline.convert import ConvertOptions, convert, pin_input_range
+    from effkit.weights.load import load_weights
 
     variant = get_variant("lite0")
     model = build_model(variant)
@@ -226,7 +227,7 @@ def test_page_is_self_contained_and_escaped(page):
 def test_chromium_screenshot_shows_the_chart(page, tmp_path):
     px = chromium_screenshot(page, tmp_path, 1200, 1000)
     assert px.shape[:2] == (1000, 1200) and px.std() > 20
-    close = colour_pixels(px, qr.BAR_COLOR)
+    close = colour_pixels(px, qr_page.BAR_COLOR)
     assert close > 2000, f"only {close} bar-coloured pixels in the screenshot"
 
 
@@ -282,10 +283,11 @@ def test_per_tensor_depthwise_weights_are_named(builds, inputs):
     """A real per-tensor build: the converter's (private) _experimental_disable_per_channel."""
     import tensorflow as tf
 
-    from effkit.convert import batch_of_one, native_log_captured, pin_input_range, representative_dataset
-    from effkit.model import build_model
-    from effkit.variants import get_variant
-    from effkit.weights import load_weights
+    from effkit.core.native_log import native_log_captured
+    from effkit.model.network import build_model
+    from effkit.model.variants import get_variant
+    from effkit.pipeline.convert import batch_of_one, pin_input_range, representative_dataset
+    from effkit.weights.load import load_weights
 
     variant = get_variant("lite0")
     model = build_model(variant)
@@ -311,12 +313,12 @@ def test_per_tensor_depthwise_weights_are_named(builds, inputs):
 
 
 @pytest.mark.slow
-def test_build_writes_quant_report_and_effkit_report_charts_it(imagenet_dev, tmp_path):
+def test_build_writes_quant_report_and_effkit_report_charts_it(photo_dir, tmp_path):
     """`effkit build --quant-report`: quant_report.json beside the model (an artifact of the
     build), measured on the build's own calibration set; `effkit report` draws its chart."""
     from _lite0_builds import calibration_images
 
-    calib = link_all(calibration_images(imagenet_dev), tmp_path / "cal")
+    calib = link_all(calibration_images(photo_dir), tmp_path / "cal")
     out = tmp_path / "b"
     result = cli("build", "--variant", "lite0", "--out", out, "--calibration", calib,
                  "--calibration-size", 8, "--quant-report", "--json")
@@ -339,14 +341,3 @@ def test_quant_report_needs_an_int8_build(tmp_path):
                  "--quant-report")
     assert_one_line_error(result, "--quant-report", "--quant int8")
     assert not (tmp_path / "b").exists()
-
-
-@pytest.mark.parametrize("module", ["quant_report", "quant_report_inputs", "quant_report_page"])
-def test_each_module_imports_first(module):
-    """The report is split into three modules: any of them can be the first one imported."""
-    import subprocess
-    import sys
-
-    proc = subprocess.run([sys.executable, "-c", f"import effkit.{module}"], capture_output=True,
-                          text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr

@@ -1,4 +1,4 @@
-"""effkit.render: the template engine, tested on small inline template trees."""
+"""effkit.apps.render: the template engine, tested on small inline template trees."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from effkit.errors import OutputError, TemplateError
-from effkit.render import (
+from effkit.apps.render import (
     ANSWERS_FILE,
     gradle_str,
     kt_str,
@@ -26,6 +25,7 @@ from effkit.render import (
     xml_attr,
     xml_text,
 )
+from effkit.errors import OutputError, TemplateError
 
 HOSTILE = [
     '"; rm -rf ~; echo "',
@@ -326,9 +326,34 @@ def test_json_and_markdown_filters(tpl: Path, tmp_path: Path) -> None:
     for value in HOSTILE:
         out = render_tree(tpl, tmp_path / "out", {"v": value, "n": [1, 2]}, force=True).out_dir
         assert json.loads((out / "a.json").read_text(encoding="utf-8")) == {"v": value, "n": [1, 2]}
-    assert md_text("*x* <b>[l](u) `c`") == "\\*x\\* &lt;b&gt;\\[l\\]\\(u\\) \\`c\\`"
+    assert md_text("*x* <b>[l](u) `c`") == "\\*x\\* &lt;b>\\[l\\](u) \\`c\\`"
+    # only what Markdown would read: names, versions and snake_case stay as typed
+    for plain in ("EfficientNet-Lite1", "0.1.0", "my_model_2", "a & b", "1.5 fps", "#tag"):
+        assert md_text(plain) == plain
+    assert [md_text(t) for t in ("1. x", "- x", "> x", "# x #", "&amp;", "_x_")] == [
+        "1\\. x", "\\- x", "\\> x", "\\# x \\#", "&amp;amp;", "\\_x\\_"]
     with pytest.raises(TemplateError, match="control character"):
         md_text("a\nb")
+
+
+MD_NAMES = ["x {#", "# h #", "{{ 7*7 }}", "{% raw %}", "a_b", "_a", "1) x", "+ y", "> z", "===",
+            "<img src=x>", "&copy; &#169;", "a\\b", "[l](javascript:x)", "![i](u)", "``c``", "x*y*z"]
+
+
+@pytest.mark.parametrize("where", ["# {} on a Pi", "{}", "text **{}** more", "(EfficientNet-{}, x)"])
+def test_markdown_text_renders_as_itself(where: str) -> None:
+    """Wherever a template puts it (a heading, a line of its own, bold, mid-sentence), md_text
+    gives CommonMark text that renders back to exactly the value, with no tag or link."""
+    import html
+
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark")
+    for name in MD_NAMES:
+        inline = [t for t in md.parse(where.format(md_text(name))) if t.type == "inline"][0]
+        rendered = md.renderer.render(inline.children, md.options, {})
+        expected = where.lstrip("# ").replace("**{}**", "<strong>{}</strong>").format(name)
+        assert html.unescape(rendered) == expected, (name, rendered)
 
 
 def test_filters_refuse_non_text() -> None:

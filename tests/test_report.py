@@ -13,14 +13,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _lite0_builds import copy_build, eval_images, link_all, lite0_builds
-from helpers import assert_one_line_error, chromium_screenshot, colour_pixels
+from _lite0_builds import copy_build, eval_images, lite0_builds
+from helpers import assert_one_line_error, chromium_screenshot, colour_pixels, link_all
 from typer.testing import CliRunner
 
+from effkit.analysis.report.charts import CHART_TITLES, QUANT_COLORS
+from effkit.analysis.report.collect import _tpu_counts, load_build
 from effkit.cli.main import app
 from effkit.errors import DataError
-from effkit.report import _tpu_counts, load_build
-from effkit.report_charts import CHART_TITLES, QUANT_COLORS
 
 runner = CliRunner()
 HOSTILE = 'lite0 <img src=x onerror="alert(1)"> & <b>int8'  # a folder name: no slash
@@ -41,6 +41,30 @@ def test_not_a_build_folder(tmp_path):
     assert_one_line_error(cli("report", tmp_path, "--out", tmp_path / "r"), "build manifest",
                           "is damaged", "not JSON")
     assert not (tmp_path / "r").exists()
+
+
+def test_report_over_a_glob_skips_folders_that_are_not_builds(tmp_path):
+    """``effkit report build/*`` after ``pip install .``: build/lib and build/bdist.* (no
+    build.json) are skipped with a note; only non-build folders is still an error."""
+    build = tmp_path / "build"
+    good = build / "lite0-cpu"
+    good.mkdir(parents=True)
+    (good / "build.json").write_text(json.dumps(
+        {"variant": "lite0", "quantization": {"mode": "int8", "io": "uint8"}, "artifacts": []}))
+    (build / "lib" / "effkit").mkdir(parents=True)
+    (build / "bdist.linux-x86_64").mkdir()
+    result = cli("report", *sorted(build.iterdir()), "--out", tmp_path / "r", "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [Path(b["folder"]).name for b in doc["builds"]] == ["lite0-cpu"]
+    assert doc["skipped"] == [str(build / "bdist.linux-x86_64"), str(build / "lib")]
+    notes = result.stderr.splitlines()
+    assert len([n for n in notes if n.startswith("note: skipped")]) == 2, result.stderr
+    assert_one_line_error(cli("report", build / "lib", build / "bdist.linux-x86_64",
+                              "--out", tmp_path / "r2"), "none of the 2 folders")
+    assert_one_line_error(cli("report", build / "lib", "--out", tmp_path / "r2"),
+                          "not an effkit build folder")
+    assert not (tmp_path / "r2").exists()
 
 
 def test_malformed_results_are_one_line_errors(tmp_path):
@@ -77,15 +101,15 @@ def test_edgetpu_counts_come_from_the_compiler_log_when_compiled(edgetpu_logs):
 
 
 @pytest.fixture(scope="module")
-def measured(tmp_path_factory, imagenet_dev) -> dict[str, Path]:
+def measured(tmp_path_factory, photo_dir) -> dict[str, Path]:
     """Private copies of the int8 and float32 lite0 builds, each measured with
     'effkit eval --save' and 'effkit bench --save', plus a Coral-style copy whose
     manifest carries effkit's real Edge TPU check of the int8 model."""
     from effkit.edgetpu.check import check_model
 
-    builds = lite0_builds(tmp_path_factory, imagenet_dev)
+    builds = lite0_builds(tmp_path_factory, photo_dir)
     root = tmp_path_factory.mktemp("measured")
-    data = link_all(eval_images(imagenet_dev, 12), root / "images")
+    data = link_all(eval_images(photo_dir, 12), root / "images")
     out = {"int8": copy_build(builds["int8"], root / HOSTILE),
            "float32": copy_build(builds["float32"], root / "lite0-float32")}
     for folder in out.values():

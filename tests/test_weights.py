@@ -1,7 +1,7 @@
 """Pretrained weights: the legacy .pth reader, the official checkpoint, Keras files, bad input.
 
 Accuracy figures use the shared imagenet-dev images (500, one per even class) with the
-evaluation preprocessing of effkit.preprocess.
+evaluation preprocessing of effkit.model.preprocess.
 """
 
 from __future__ import annotations
@@ -15,21 +15,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from photos import acceptable
 
 from effkit.errors import WeightsError
-from effkit.model import build_model, logits_model
-from effkit.preprocess import list_images, load_image, normalize
-from effkit.pth import MAGIC_NUMBER, read_pth
-from effkit.variants import VARIANTS, get_variant
-from effkit.weights import (
-    default_weights_path,
-    keras_num_classes,
-    load_weights,
-    num_classes_of,
-    pth_to_keras,
-    resolve_source,
-    weight_slots,
-)
+from effkit.model.network import build_model, logits_model
+from effkit.model.preprocess import list_images, load_image, normalize
+from effkit.model.variants import VARIANTS, get_variant
+from effkit.weights.assign import pth_to_keras, weight_slots
+from effkit.weights.files import default_weights_path, keras_num_classes
+from effkit.weights.load import load_weights, num_classes_of, resolve_source, resolve_weights
+from effkit.weights.pth import MAGIC_NUMBER, read_pth
 
 LITE0 = get_variant("lite0")
 # Keras' own save_weights converts variables with np.array(copy=False) under numpy 2.
@@ -248,9 +243,9 @@ def test_official_names_cover_every_variable(name, official_ckpt):
 
 
 @pytest.fixture(scope="module")
-def dev_set(imagenet_dev, imagenet_index):
-    paths = list_images(imagenet_dev)
-    assert len(paths) == 500
+def dev_set(photo_dir, imagenet_index):
+    paths = list_images(photo_dir)
+    assert len(paths) == 48
     x = np.stack([normalize(load_image(p, LITE0.resolution), LITE0.norm_mean, LITE0.norm_std)
                   for p in paths])
     y = np.array([imagenet_index[p.name.split("_")[0]] for p in paths])
@@ -275,10 +270,37 @@ def ckpt_dir(official_ckpt):
     return official_ckpt / "efficientnet-lite0"
 
 
+def test_generated_checkpoint_has_the_official_keys(ckpt_dir, official_ckpt):
+    """The checkpoint the tests write holds exactly the keys and shapes of a released one."""
+    import tensorflow as tf
+
+    table = official_ckpt / "vars" / "efficientnet-lite0.expected_ckpt_keys.tsv"
+    expected = {}
+    for line in table.read_text().splitlines():
+        name, shape = line.split("\t")
+        expected[name] = [int(d) for d in shape.split(",") if d]
+    shapes = tf.train.load_checkpoint(str(ckpt_dir / "model.ckpt")).get_variable_to_shape_map()
+    assert shapes == expected
+
+
+@pytest.mark.slow  # builds lite0 from the .pth and runs the photos
+def test_published_checkpoint_matches_pth(shared_official_ckpt, pth_logits, dev_set):
+    """Google's checkpoint as published (not the generated one) reads through the same loader."""
+    model = build_model(LITE0)
+    info = load_weights(model, LITE0, shared_official_ckpt)
+    assert info.kind == "official-ckpt" and info.ema is True
+    logits = logits_model(model).predict(dev_set[0], batch_size=50, verbose=0)
+    np.testing.assert_array_equal(logits.argmax(axis=1), pth_logits.argmax(axis=1))
+    np.testing.assert_allclose(logits, pth_logits, atol=1e-3)
+
+
 @pytest.mark.slow  # builds lite0 from the .pth and runs the dev images
 def test_lite0_pth_top1(pth_model, pth_logits, dev_set):
-    correct = int((pth_logits.argmax(axis=1) == dev_set[1]).sum())
-    assert abs(correct - 440) <= 5, f"top-1 {correct / 5:.1f}% (expected 88 +- 1)"
+    """The ported weights name every photo (a cat as one of the three cat classes).
+    Top-1 on ImageNet photos is a benchmark figure (benchmarks/build_quality.py)."""
+    top = pth_logits.argmax(axis=1)
+    wrong = [(int(t), int(y)) for t, y in zip(top, dev_set[1], strict=True) if t not in acceptable(y)]
+    assert len(wrong) <= 2, wrong  # measured: one view of the rocket is a "drilling platform"
     probs = pth_model.predict(dev_set[0][:4], verbose=0)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
 
@@ -289,9 +311,9 @@ def test_official_checkpoint_matches_pth(ckpt_dir, pth_model, pth_logits, dev_se
     info = load_weights(model, LITE0, ckpt_dir)
     assert info.kind == "official-ckpt" and info.ema is True
     assert info.path.endswith("model.ckpt")
-    logits = logits_model(model).predict(dev_set[0][:100], batch_size=50, verbose=0)
-    np.testing.assert_array_equal(logits.argmax(axis=1), pth_logits[:100].argmax(axis=1))
-    np.testing.assert_allclose(logits, pth_logits[:100], atol=1e-3)
+    logits = logits_model(model).predict(dev_set[0], batch_size=50, verbose=0)
+    np.testing.assert_array_equal(logits.argmax(axis=1), pth_logits.argmax(axis=1))
+    np.testing.assert_allclose(logits, pth_logits, atol=1e-3)
 
     # The same checkpoint by prefix and by .index file.
     assert resolve_source(LITE0, ckpt_dir / "model.ckpt") == ("official-ckpt",
@@ -300,8 +322,8 @@ def test_official_checkpoint_matches_pth(ckpt_dir, pth_model, pth_logits, dev_se
 
     # The plain variables carry noise: the EMA shadows must win.
     assert load_weights(model, LITE0, ckpt_dir, use_ema=False).ema is False
-    noisy = logits_model(model).predict(dev_set[0][:100], batch_size=50, verbose=0)
-    assert (noisy.argmax(axis=1) == dev_set[1][:100]).sum() < 20
+    noisy = logits_model(model).predict(dev_set[0], batch_size=50, verbose=0)
+    assert (noisy.argmax(axis=1) == dev_set[1]).sum() < 10
 
 
 # ---------------------------------------------------------------- Keras files
@@ -374,6 +396,16 @@ def _snapshot(model) -> list[np.ndarray]:
     return [w.numpy() for w in model.weights]
 
 
+def _refused_and_untouched(source, match: str) -> None:
+    """Loading ``source`` into a fresh lite0 raises WeightsError(match); no weight moved."""
+    model = build_model(LITE0)
+    before = _snapshot(model)
+    with pytest.raises(WeightsError, match=match):
+        load_weights(model, LITE0, source)
+    for got, want in zip(_snapshot(model), before, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_missing_and_unknown_sources(tmp_path, pth_model):
     before = _snapshot(pth_model)
     with pytest.raises(WeightsError, match="do not exist"):
@@ -402,12 +434,23 @@ def test_truncated_checkpoint(ckpt_dir, tmp_path):
     (broken / data).write_bytes((ckpt_dir / data).read_bytes()[:1_000_000])
     assert resolve_source(LITE0, broken / "checkpoint") == ("official-ckpt",
                                                             broken / "model.ckpt")
-    model = build_model(LITE0)
-    before = _snapshot(model)
-    with pytest.raises(WeightsError, match="cannot read checkpoint"):
-        load_weights(model, LITE0, broken)
-    for got, want in zip(_snapshot(model), before, strict=True):
-        np.testing.assert_array_equal(got, want)
+    _refused_and_untouched(broken, "cannot read checkpoint")
+
+
+def test_checkpoint_changed_after_resolving_is_refused(ckpt_dir, tmp_path):
+    """A plan holds the resolved source; a checkpoint (read at load time, not resolve time)
+    that changed in between is refused instead of loaded, and the model is untouched."""
+    import shutil
+
+    copy = tmp_path / "efficientnet-lite0"
+    shutil.copytree(ckpt_dir, copy)
+    src = resolve_weights(LITE0, copy)
+    data = copy / "model.ckpt.data-00000-of-00001"
+    data.chmod(0o644)
+    with data.open("r+b") as fh:
+        fh.seek(4096)
+        fh.write(b"\0" * 8)
+    _refused_and_untouched(src, "changed after it was resolved")
 
 
 def test_num_classes_of_every_source(ckpt_dir):

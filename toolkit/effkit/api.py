@@ -3,7 +3,7 @@
 Every call checks its input first and raises an :class:`~effkit.errors.EffkitError`
 subclass (with ``.message`` and ``.hint``) before any TensorFlow import; results are
 frozen dataclasses with ``to_dict()``. Long calls take ``progress``: a callable that
-receives :class:`~effkit.progress.ProgressEvent` values (None, the default, is quiet).
+receives :class:`~effkit.core.progress.ProgressEvent` values (None, the default, is quiet).
 This module imports nothing heavy; each call imports what it needs.
 """
 
@@ -14,16 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from effkit.progress import ProgressFn, StageClock
+from effkit.core.progress import ProgressEvent, ProgressFn, StageClock
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from effkit.bench import BenchResult, VsResult
+    from effkit.analysis.bench import BenchResult, VsResult
     from effkit.edgetpu.check import CheckReport
     from effkit.edgetpu.compiler import CompileResult
-    from effkit.pipeline import BuildResult
-    from effkit.train import TrainResult
+    from effkit.pipeline.build import BuildResult
+    from effkit.training.trainer import TrainResult
 
 PathLike = str | os.PathLike[str]
 
@@ -41,10 +41,12 @@ def build(variant: str = "lite0", *, target: str = "cpu", out: PathLike | None =
     model_name, description, author, license). Everything cheap is checked before TensorFlow loads.
     """
     from effkit.errors import UsageError
-    from effkit.pipeline import BuildRequest, plan, run
+    from effkit.pipeline.build import BuildRequest, plan, run
 
     try:
-        req = BuildRequest(variant=variant, target=target, out=out, weights=weights,
+        req = BuildRequest(variant=variant, target=target, out=_path(out, "out"),
+                           weights=weights if weights is None or isinstance(weights, str)
+                           else _path(weights, "weights"),
                            labels=_path(labels) if isinstance(labels, (str, os.PathLike)) else labels,
                            calibration=_path(calibration) if isinstance(calibration, (str, os.PathLike))
                            else calibration, calibration_size=calibration_size,
@@ -64,26 +66,23 @@ def train(data: PathLike, *, out: PathLike, variant: str = "lite0", build_target
     straight away (int8, calibrated on the training split) and measured on the validation
     split: the result's ``summary["build"]``.
     """
-    from effkit.train import Callbacks, TrainConfig, build_request, build_trained
-    from effkit.train import train as run_training
+    from effkit.training.build import build_request, build_trained, plan_trained
+    from effkit.training.trainer import Callbacks, TrainConfig
+    from effkit.training.trainer import train as run_training
 
     config = TrainConfig(data=_required(data, "data"), out=_required(out, "out"), variant=variant, **settings)
-    request = None
-    if build_target is not None:
-        from effkit.pipeline import plan
-
-        request = build_request(config, build_target)
-        plan(request, check_weights=False)  # fail now, not after training
+    # planned (and checked) now, not after training; the same plan is run after it
+    planned = plan_trained(build_request(config, build_target)) if build_target is not None else None
     callbacks = Callbacks()
     if progress is not None:
         callbacks = Callbacks(
             on_scan=lambda d, t: progress(_event("scan", d, t)),
             on_batch=lambda phase, epoch, d, t: progress(_event(f"{phase} epoch {epoch}", d, t)))
     result = run_training(config, callbacks)
-    if request is not None:
+    if planned is not None:
         from dataclasses import replace
 
-        section = build_trained(result, request, progress)
+        section = build_trained(result, planned, progress)
         result = replace(result, summary=dict(result.summary, build=section))
     return result
 
@@ -103,9 +102,9 @@ class EvalResult:
     count: int
     other: EvalResult | None = None
     agreement: float | None = None
-    document: dict = field(default_factory=dict, repr=False)
+    document: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return self.document
 
 
@@ -114,7 +113,7 @@ def evaluate(model: PathLike, data: PathLike, *, labels: PathLike | None = None,
              threads: int | None = None, progress: ProgressFn | None = None) -> EvalResult:
     """Top-1/top-5 of a .tflite classifier with its own preprocessing (size, metadata
     normalization, input quantization) on a labelled folder."""
-    from effkit.evaluate import evaluate_files
+    from effkit.analysis.evaluate import evaluate_files
 
     with StageClock(progress).stage("evaluate") as tick:
         doc = evaluate_files(_required(model, "model"), _required(data, "data"),
@@ -135,13 +134,14 @@ def benchmark(model: PathLike, *, runs: int = 100, warmup: int = 10, threads: in
               progress: ProgressFn | None = None) -> BenchResult | VsResult:
     """CPU latency p50/p90/p99, size and peak memory (each model in a fresh process).
     With ``vs``, both models timed interleaved run by run: a VsResult with the ratios."""
-    from effkit.bench import bench_model, bench_vs
+    from effkit.analysis.bench import bench_model, bench_vs
 
     with StageClock(progress).stage("benchmark") as tick:
-        settings = dict(runs=runs, warmup=warmup, threads=threads, xnnpack=xnnpack, progress=tick)
         if vs is None:
-            return bench_model(_required(model, "model"), **settings)
-        return bench_vs(_required(model, "model"), _required(vs, "vs"), **settings)
+            return bench_model(_required(model, "model"), runs=runs, warmup=warmup,
+                               threads=threads, xnnpack=xnnpack, progress=tick)
+        return bench_vs(_required(model, "model"), _required(vs, "vs"), runs=runs, warmup=warmup,
+                        threads=threads, xnnpack=xnnpack, progress=tick)
 
 
 def check_edgetpu(model: PathLike, *, min_runtime_version: int | None = None,
@@ -160,7 +160,8 @@ def compile_edgetpu(model: PathLike, *, out_dir: PathLike | None = None,
     """Run ``edgetpu_compiler`` (a path, on PATH, or ``compiler="docker"``) on ``model``
     and parse its log. ``options``: min_runtime_version, timeout_s, num_segments,
     search_delegate, multiple_subgraphs."""
-    from effkit.edgetpu.compiler import compile_model, compiler_version, find_compiler
+    from effkit.edgetpu.compiler import compile_model
+    from effkit.edgetpu.locate import compiler_version, find_compiler
 
     model = _required(model, "model")
     found = find_compiler(compiler)
@@ -175,23 +176,23 @@ class ModelInfo:
 
     path: Path
     size_bytes: int
-    inputs: tuple[dict, ...]
-    outputs: tuple[dict, ...]
-    ops: dict
+    inputs: tuple[dict[str, Any], ...]
+    outputs: tuple[dict[str, Any], ...]
+    ops: dict[str, Any]
     has_metadata: bool
     labels: int | None
-    document: dict = field(default_factory=dict, repr=False)
-    weights: dict | None = None  # from the build.json of the build that made the model
+    document: dict[str, Any] = field(default_factory=dict, repr=False)
+    weights: dict[str, Any] | None = None  # from the build.json of the build that made the model
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return self.document
 
 
 def inspect(model: PathLike) -> ModelInfo:
     """Read a .tflite model: tensors, quantization, op histogram, metadata, and which
     weights went into it (from the build.json of the build that made it, when found)."""
-    from effkit.inspect_model import inspect_model
-    from effkit.manifest import manifest_for
+    from effkit.analysis.inspect import inspect_model
+    from effkit.core.manifest import manifest_for
     from effkit.metadata.model_file import load_model_file
 
     model = _required(model, "model")
@@ -199,12 +200,17 @@ def inspect(model: PathLike) -> ModelInfo:
     doc = inspect_model(data)
     build = manifest_for(Path(model), data)
     doc["weights"] = build.weights if build else None
+    # the Edge TPU runtime version a coral build checked (and compiled) for, as build.json
+    # names it; the TFLite runtime version is doc["tflite_min_runtime"]
+    check = (build.edgetpu or {}).get("check") if build else None
+    doc["edgetpu_min_runtime_version"] = (check.get("edgetpu_min_runtime_version")
+                                          if isinstance(check, dict) else None)
     return ModelInfo(Path(model), doc["size_bytes"], tuple(doc["inputs"]), tuple(doc["outputs"]),
                      doc["ops"], doc["has_metadata"], doc["labels"], document=doc,
                      weights=doc["weights"])
 
 
-def _path(value, name: str = "path") -> Path | None:
+def _path(value: object, name: str = "path") -> Path | None:
     """``value`` as a Path (None stays None); effkit.UsageError for anything that is not a
     path (the API takes any object: ``effkit.inspect(5)``)."""
     if value is None:
@@ -217,7 +223,7 @@ def _path(value, name: str = "path") -> Path | None:
     return Path(value)
 
 
-def _required(value, name: str) -> Path:
+def _required(value: object, name: str) -> Path:
     """A path the call cannot do without: :func:`_path`, and None is a UsageError too."""
     path = _path(value, name)
     if path is None:
@@ -227,7 +233,5 @@ def _required(value, name: str) -> Path:
     return path
 
 
-def _event(stage: str, done: int, total: int):
-    from effkit.progress import ProgressEvent
-
+def _event(stage: str, done: int, total: int) -> ProgressEvent:
     return ProgressEvent(stage, "update", done, total)

@@ -7,6 +7,11 @@ without a traceback. Anything that is not an ``EffkitError`` is a bug.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from os import PathLike
+
 
 def visible(text: str) -> str:
     """``text`` with control and format characters (ESC, BEL, NUL, U+202E ...) written as
@@ -127,7 +132,7 @@ def _kind(mode: int) -> str:
     return "a special file"
 
 
-def open_regular(path, limit: int = MAX_READ_BYTES):
+def open_regular(path: str | PathLike[str], limit: int = MAX_READ_BYTES) -> BinaryIO:
     """Open ``path`` for reading in binary mode, but only a regular file (a symlink to one is
     fine) of at most ``limit`` bytes: a FIFO, device or socket is refused without blocking
     (O_NONBLOCK), a larger file before a byte is read. Raises FileNotFoundError,
@@ -153,7 +158,7 @@ def open_regular(path, limit: int = MAX_READ_BYTES):
         raise
 
 
-def read_regular(path, limit: int = MAX_READ_BYTES) -> bytes:
+def read_regular(path: str | PathLike[str], limit: int = MAX_READ_BYTES) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes (see :func:`open_regular`);
     a file that grows past the cap while being read is refused too."""
     with open_regular(path, limit) as fh:
@@ -163,7 +168,7 @@ def read_regular(path, limit: int = MAX_READ_BYTES) -> bytes:
     return data
 
 
-def read_user_file(path, *, what: str, hint: str, error: type[EffkitError] = UsageError,
+def read_user_file(path: str | PathLike[str], *, what: str, hint: str, error: type[EffkitError] = UsageError,
                    limit: int = MAX_READ_BYTES) -> bytes:
     """The bytes of a file the user named, with one-line errors (missing, a folder, a FIFO or
     device, larger than ``limit``, unreadable).

@@ -1,16 +1,16 @@
 """Sample apps rendered from effkit's template trees (``coral/``, ``android_template/``).
 
 One module per app: it checks the answers, builds the template context and calls
-``effkit.render.render_tree``.
+``effkit.apps.render.render_tree``.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from effkit.errors import TemplateError
-from effkit.variants import Variant
+from effkit.model.variants import Variant
 
 # Embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069): they make the text
 # after them display in another order, so "exe.txt" can show as "txt.exe"; never in a name.
@@ -48,7 +48,7 @@ def check_text(value: object, what: str, max_length: int, *, allowed: Iterable[s
     return value
 
 
-def model_answers(*, model_name: str, variant: Variant, labels: list[str]) -> dict:
+def model_answers(*, model_name: str, variant: Variant, labels: Sequence[str]) -> dict:
     """The answers every app template shares: the model, its input and its classes."""
     return {
         "model_name": model_name,

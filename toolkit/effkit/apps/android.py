@@ -16,20 +16,21 @@ import os
 import re
 import shutil
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from effkit import __version__
 from effkit.apps import check_text, model_answers
+from effkit.core.manifest import MODEL_FILE
+from effkit.core.version import __version__
 from effkit.errors import ModelFileError, TemplateError, UsageError
-from effkit.labels import Labels
 from effkit.metadata.model_file import load_model_file
-from effkit.variants import Variant
+from effkit.model.labels import Labels
+from effkit.model.variants import Variant
 
 if TYPE_CHECKING:
     import numpy as np
 
-MODEL_ASSET = "model.tflite"
 # The LiteRT API the app is written against (--android-runtime): LiteRT 2.x CompiledModel
 # (GPU first, CPU fallback), or the LiteRT 1.4 Interpreter app with its GPU delegate.
 RUNTIMES = ("compiled-model", "interpreter")
@@ -193,7 +194,7 @@ def model_labels(model_bytes: bytes, source: str) -> list[str]:
 
 
 def android_context(*, app_id: str, app_name: str, model_name: str, variant: Variant,
-                    labels: list[str], runtime: str | None = None) -> dict:
+                    labels: Sequence[str], runtime: str | None = None) -> dict:
     """The answers the ``android_template/`` files use (plain JSON-able values), checked."""
     app_id, app_name, model_name = check_app_names(app_id=app_id, app_name=app_name,
                                                    model_name=model_name)
@@ -204,7 +205,7 @@ def android_context(*, app_id: str, app_name: str, model_name: str, variant: Var
         "app_id": app_id,
         "app_name": app_name,
         "labels": list(labels),
-        "model_asset": MODEL_ASSET,
+        "model_asset": MODEL_FILE,
         "package_path": app_id.replace(".", "/"),
         "project_name": gradle_project_name(app_name, app_id),
         "app_name_res": android_string_resource(app_name),
@@ -256,9 +257,9 @@ def golden_files(model_bytes: bytes, top_k: int = 3) -> dict[str, bytes]:
     import numpy as np
     from PIL import Image
 
-    from effkit.evaluate import TFLiteClassifier
+    from effkit.analysis.evaluate import TFLiteClassifier
     from effkit.metadata import label_file, labels_from_model, normalization
-    from effkit.preprocess import crop_and_resize
+    from effkit.model.preprocess import crop_and_resize
 
     clf = TFLiteClassifier(model_bytes, threads=1)
     upright = golden_frame()
@@ -274,7 +275,11 @@ def golden_files(model_bytes: bytes, top_k: int = 3) -> dict[str, bytes]:
     top = [int(i) for i in np.argsort(-scores, kind="stable")[:top_k]]
     out_step = float(clf.output["quantization"][0]) or 1e-6
     clear = len(top) < 2 or float(scores[top[0]] - scores[top[1]]) > 3 * out_step
-    mean, std = normalization(model_bytes)
+    norm = normalization(model_bytes)
+    if norm is None:
+        raise ModelFileError("the model has no input normalization in its TFLite metadata",
+                             "build it with effkit or attach metadata first")
+    mean, std = norm
     labels = labels_from_model(model_bytes) or []
     labels_bytes = (label_file(model_bytes) or ("", b""))[1]
 
@@ -317,7 +322,7 @@ def golden_files(model_bytes: bytes, top_k: int = 3) -> dict[str, bytes]:
 
 
 def render_android_app(out_dir: Path, *, app_id: str, app_name: str, model_name: str,
-                       variant: Variant, labels: list[str], model_path: Path,
+                       variant: Variant, labels: Sequence[str], model_path: Path,
                        runtime: str | None = None, force: bool = False) -> Path:
     """Render the Android Studio project into ``out_dir`` (complete, or not at all).
 
@@ -327,10 +332,10 @@ def render_android_app(out_dir: Path, *, app_id: str, app_name: str, model_name:
     cannot be rendered safely and OutputError for an unusable or non-empty ``out_dir``
     (replaced only with ``force``). Returns ``out_dir``.
     """
+    from effkit.apps.render import render_tree
+    from effkit.core.outputs import check_output_dir, staged_dir
+    from effkit.core.resources import template_dir
     from effkit.metadata import verify
-    from effkit.outputs import check_output_dir, staged_dir
-    from effkit.render import render_tree
-    from effkit.resources import template_dir
 
     context = android_context(app_id=app_id, app_name=app_name, model_name=model_name,
                               variant=variant, labels=labels, runtime=runtime)
@@ -342,7 +347,7 @@ def render_android_app(out_dir: Path, *, app_id: str, app_name: str, model_name:
     with staged_dir(out_dir, force) as stage:
         tree = stage / "tree"
         render_tree(template_dir("android"), tree, context,
-                    extra_files={f"app/src/main/assets/{MODEL_ASSET}": data, **golden_files(data)})
+                    extra_files={f"app/src/main/assets/{MODEL_FILE}": data, **golden_files(data)})
         _nest_package_dir(tree, context["app_id"])
         for child in list(tree.iterdir()):
             os.replace(child, stage / child.name)

@@ -8,21 +8,20 @@ sample labels for the README) is checked here and escaped by the templates.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from effkit import __version__
 from effkit.apps import check_text, model_answers
-from effkit.labels import Labels
+from effkit.apps.render import render_tree
+from effkit.core.manifest import EDGETPU_MODEL_FILE, LABELS_FILE, MODEL_FILE
+from effkit.core.resources import template_dir
+from effkit.core.version import __version__
 from effkit.metadata.model_file import load_model_file
-from effkit.render import render_tree
-from effkit.resources import template_dir
-from effkit.variants import Variant
+from effkit.model.labels import Labels
+from effkit.model.variants import Variant
 
 MAX_NAME_LENGTH = 100
 MAX_LABEL_LENGTH = 200
-CPU_MODEL_FILE = "model.tflite"
-EDGETPU_MODEL_FILE = "model_edgetpu.tflite"
-LABELS_FILE = "labels.txt"
 SAMPLE_LABELS = 3
 
 
@@ -37,14 +36,14 @@ def check_model_name(model_name: object) -> str:
     return check_text(model_name, "model name", MAX_NAME_LENGTH)
 
 
-def coral_context(*, model_name: str, variant: Variant, labels: list[str],
+def coral_context(*, model_name: str, variant: Variant, labels: Sequence[str],
                   has_edgetpu: bool) -> dict:
     """The answers the ``coral/`` templates use (plain JSON-able values)."""
     return {
         **model_answers(model_name=model_name, variant=variant, labels=labels),
         "sample_labels": list(labels[:SAMPLE_LABELS]),
         "has_edgetpu": has_edgetpu,
-        "cpu_model_file": CPU_MODEL_FILE,
+        "cpu_model_file": MODEL_FILE,
         "edgetpu_model_file": EDGETPU_MODEL_FILE,
         "labels_file": LABELS_FILE,
         "effkit_version": __version__,
@@ -56,7 +55,7 @@ def render_coral_app(
     *,
     model_name: str,
     variant: Variant,
-    labels: list[str],
+    labels: Sequence[str],
     cpu_model: Path,
     edgetpu_model: Path | None,
     force: bool = False,
@@ -70,14 +69,14 @@ def render_coral_app(
     non-empty ``out_dir`` without ``force``.
     """
     model_name = check_model_name(model_name)
-    labels = Labels.of(labels)
+    names = Labels.of(labels)
     extra: dict[str, Path | bytes] = {
-        CPU_MODEL_FILE: _check_model(cpu_model),
-        LABELS_FILE: labels.to_bytes(),
+        MODEL_FILE: _check_model(cpu_model),
+        LABELS_FILE: names.to_bytes(),
     }
     if edgetpu_model is not None:
         extra[EDGETPU_MODEL_FILE] = _check_model(edgetpu_model)
-    context = coral_context(model_name=model_name, variant=variant, labels=labels,
+    context = coral_context(model_name=model_name, variant=variant, labels=names,
                             has_edgetpu=edgetpu_model is not None)
     result = render_tree(template_dir("coral"), Path(out_dir), context, force=force,
                          extra_files=extra)

@@ -9,31 +9,15 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape as _markup_escape
 
-from effkit.convert import import_tensorflow_quietly  # noqa: F401 - the commands' import
+from effkit.core.progress import ProgressEvent, ProgressFn
 from effkit.errors import EffkitError
-from effkit.progress import ProgressEvent, ProgressFn
-
-
-def _flags_without_a_type() -> None:
-    """typer 0.29's rich help gives every option a type column, ``<bool>`` for flags too,
-    which reads as if ``--force`` took a value. Flags show no type in effkit's help."""
-    from typer.core import TyperOption
-
-    shown = TyperOption.display_type_rich
-    if getattr(shown, "effkit_flags", False):
-        return
-
-    def display_type_rich(self, ctx):
-        return None if self.is_flag else shown(self, ctx)
-
-    display_type_rich.effkit_flags = True  # type: ignore[attr-defined]
-    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+from effkit.pipeline.convert import import_tensorflow_quietly  # noqa: F401 - the commands' import
 
 
 def escape(text: object) -> str:
@@ -45,7 +29,6 @@ def escape(text: object) -> str:
     return _markup_escape(visible(str(text)))
 
 
-_flags_without_a_type()
 console = Console()
 err_console = Console(stderr=True)
 
@@ -56,24 +39,29 @@ OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
 ModelArg = Annotated[Path, typer.Argument(help="A .tflite model file.", show_default=False)]
 
 
-def save_option(kind: str) -> Any:
+def _save_option(kind: str) -> Any:
     """``--save`` for eval/bench: where ``effkit report`` finds the results."""
-    return Annotated[bool, typer.Option(
+    return typer.Option(
         "--save", help=f"Write the results for 'effkit report': {kind}.json in the model's build "
-        f"folder, else MODEL_STEM.{kind}.json beside the model.")]
-
-F = TypeVar("F", bound=Callable[..., Any])
+        f"folder, else MODEL_STEM.{kind}.json beside the model.")
 
 
-def handle_errors(fn: F) -> F:
+SaveEvalOpt = Annotated[bool, _save_option("eval")]
+SaveBenchOpt = Annotated[bool, _save_option("bench")]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn EffkitError, Ctrl-C and SIGTERM/SIGHUP/SIGQUIT into one stderr line and a non-zero exit.
 
     Set EFFKIT_DEBUG=1 to see the traceback instead.
     """
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from effkit import outputs
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from effkit.core import outputs
 
         del outputs.WRITTEN[:], outputs.NOTES[:]
         try:
@@ -98,7 +86,7 @@ def handle_errors(fn: F) -> F:
             err_console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
         return value
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def print_json(doc: Any) -> None:
@@ -117,7 +105,7 @@ def stage_progress(transient: bool = False, rich_progress=None) -> Iterator[Prog
 
     ``rich_progress``: an already running rich Progress to add the stage bars to (train).
     """
-    from effkit.progress import LineProgress
+    from effkit.core.progress import LineProgress
 
     if not err_console.is_terminal:
         yield LineProgress(sys.stderr)

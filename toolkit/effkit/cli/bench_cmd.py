@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from effkit.analysis.bench import BenchResult
 
 from effkit.cli._common import (
     ForceOpt,
     JsonOpt,
     ModelArg,
+    SaveBenchOpt,
     console,
     err_console,
     escape,
     handle_errors,
     print_json,
-    save_option,
 )
 
 
@@ -31,14 +34,14 @@ def bench(
         "--xnnpack/--no-xnnpack", help="Use LiteRT's default XNNPACK CPU delegate.")] = True,
     vs: Annotated[Path | None, typer.Option(
         "--vs", help="A second .tflite model, timed interleaved run by run; gives the ratio.")] = None,
-    save: save_option("bench") = False,
+    save: SaveBenchOpt = False,
     force: ForceOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Latency p50/p90/p99 after warm-up (each model in a fresh process), size, peak memory."""
+    from effkit.analysis.bench import VsResult, machine_info
+    from effkit.analysis.saved_results import check_can_save, file_record, save_result
     from effkit.api import benchmark
-    from effkit.bench import machine_info
-    from effkit.saved_results import check_can_save, file_record, save_result
 
     if save:
         check_can_save([model, vs], "bench", force)
@@ -57,31 +60,31 @@ def bench(
     with progress:
         found = benchmark(model, runs=runs, warmup=warmup, threads=threads, xnnpack=xnnpack,
                           vs=vs, progress=on_progress)
-        if vs is None:
-            results = [found]
-            ratio = None
-        else:
-            pair = found
-            results = [pair.model, pair.other]
-            ratio = {"ratio_p50": pair.ratio_p50, "ratio_p90": pair.ratio_p90}
+    ratio: dict[str, float] | None = None
+    if isinstance(found, VsResult):
+        results = [found.model, found.other]
+        ratio = {"ratio_p50": found.ratio_p50, "ratio_p90": found.ratio_p90}
+    else:
+        results = [found]
     machine = machine_info()
     docs = [r.to_dict() | {"model": file_record(r.model, r.size_bytes, r.sha256),
                            "machine": machine, "runs": runs} for r in results]
-    if vs is not None:
+    if ratio is not None:
         docs[0]["vs"] = {"model": docs[1]["model"], "interleaved": True, **ratio}
     saved = []
     if save:
         for r, d in zip(results, docs, strict=True):
             saved.append(str(save_result(Path(r.model), "bench", d, force)))
     if json_out:
-        out = docs[0] if vs is None else {"model": docs[0], "other": docs[1], **ratio,
+        out = docs[0] if ratio is None else {"model": docs[0], "other": docs[1], **ratio,
                                           "interleaved": True}
         print_json(out | ({"saved": saved} if save else {}))
         return
     _show(results, ratio, threads, machine, saved)
 
 
-def _show(results, ratio, threads, machine, saved) -> None:
+def _show(results: list[BenchResult], ratio: dict[str, float] | None, threads: int,
+          machine: dict, saved: list[str]) -> None:
     title = (f"effkit bench: {results[0].latency.runs} runs, {threads} thread(s), "
              f"{'XNNPACK' if results[0].xnnpack else 'no XNNPACK'}, {machine['cpu']}")
     table = Table(title=escape(title))

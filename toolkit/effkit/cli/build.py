@@ -123,14 +123,14 @@ def build(
         print_json(doc | {"out_dir": str(result.out_dir)})
     else:
         _summary(result)
-    _edgetpu_notes(result.out_dir, doc)
+    edgetpu_notes(result.out_dir, doc)
 
 
-def _edgetpu_notes(out_dir: Path, doc: dict) -> None:
+def edgetpu_notes(out_dir: Path, doc: dict) -> None:
     """The compiler route when effkit chose Docker by itself; the closing warning when the
     Edge TPU model could not be made (on stderr, so --json stays one document)."""
     from effkit.cli._common import escape
-    from effkit.edgetpu.stage import closing_warning
+    from effkit.pipeline.edgetpu_stage import closing_warning
 
     note = (doc.get("edgetpu") or {}).get("compiler_note") or ""
     if note.startswith("no local edgetpu_compiler"):
@@ -163,13 +163,14 @@ def _summary(result) -> None:
     console.print(table, highlight=False)
     calib = doc.calibration
     if calib:
-        console.print(
-            f"calibration: {escape(str(calib['source']))} ({calib['count']} images"
-            + (f", {calib['skipped']} unreadable skipped" if calib["skipped"] else "")
-            + {"shipped": ", the set shipped with effkit for these weights",
-               "cache": ", from the cache", "distilled now": ", distilled now"}.get(
-                   str(calib.get("origin")), "")
-            + ")", highlight=False)
+        # one phrase a line: a terminal of 80 columns wraps none of them mid-phrase
+        origin = {"shipped": " (the set shipped with effkit for these weights)",
+                  "cache": " (from the cache)", "distilled now": " (distilled now)"}
+        console.print(f"calibration: {calib['count']} images"
+                      + origin.get(str(calib.get("origin")), "")
+                      + (f", {calib['skipped']} unreadable skipped" if calib["skipped"] else ""),
+                      highlight=False)
+        console.print(f"  from {escape(str(calib['source']))}", highlight=False)
     if doc.edgetpu:
         console.print(_edgetpu_table(doc.edgetpu))
     console.print("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in doc.timings_s.items()),

@@ -25,8 +25,8 @@ def _finish_build(folder: Path, *, out: Path | None, compiler: str | None,
                   num_segments: int | None, min_runtime: int | None, timeout: float,
                   force: bool, extra: bool, json_out: bool) -> None:
     """compile-edgetpu OUT/: the Edge TPU part of a coral build made without the compiler."""
-    from effkit.edgetpu.stage import compile_build_folder
     from effkit.errors import UsageError
+    from effkit.pipeline.edgetpu_stage import compile_build_folder
 
     if out is not None or extra:
         raise UsageError("--out, --search-delegate and --multiple-subgraphs apply to a "
@@ -91,7 +91,8 @@ def compile_edgetpu(
     Given a build folder (build.json says "not compiled"), compiles its model.tflite in
     place: model_edgetpu.tflite with the metadata re-attached, coral/ and build.json updated.
     """
-    from effkit.edgetpu.compiler import compile_model, compiler_version, find_compiler
+    from effkit.edgetpu.compiler import compile_model
+    from effkit.edgetpu.locate import compiler_version, find_compiler
 
     def status(text: str) -> contextlib.AbstractContextManager[object]:
         return contextlib.nullcontext() if json_out else err_console.status(text)
@@ -132,6 +133,6 @@ def compile_edgetpu(
         for col in ("operator", "count", "status"):
             ops.add_column(col)
         for r in rows:
-            status = f"[green]{escape(r.status)}[/]" if r.mapped else f"[red]{escape(r.status)}[/]"
-            ops.add_row(r.operator, str(r.count), status)
+            cell = f"[green]{escape(r.status)}[/]" if r.mapped else f"[red]{escape(r.status)}[/]"
+            ops.add_row(r.operator, str(r.count), cell)
         console.print(ops)

@@ -12,12 +12,12 @@ from effkit.cli._common import (
     ForceOpt,
     JsonOpt,
     ModelArg,
+    SaveEvalOpt,
     console,
     err_console,
     escape,
     handle_errors,
     print_json,
-    save_option,
 )
 
 SHOW_DISAGREEMENTS = 15
@@ -39,14 +39,14 @@ def eval_(
         "--limit", help="Use at most N images, spread evenly over the folder.")] = None,
     threads: Annotated[int | None, typer.Option(
         "--threads", help="LiteRT CPU threads (default: LiteRT's choice).")] = None,
-    save: save_option("eval") = False,
+    save: SaveEvalOpt = False,
     force: ForceOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Top-1 and top-5 accuracy with the model's own preprocessing; --compare two models."""
+    from effkit.analysis.evaluate import per_model_documents
+    from effkit.analysis.saved_results import check_can_save, save_result
     from effkit.api import evaluate
-    from effkit.evaluate import per_model_documents
-    from effkit.saved_results import check_can_save, save_result
 
     if save:  # fail before minutes of work, not after
         check_can_save([model, compare], "eval", force)

@@ -46,7 +46,9 @@ def _show(path: str, info: dict[str, Any]) -> None:
     summary.add_row("size", f"{info['size_bytes']:,} bytes")
     summary.add_row("subgraphs / tensors / operators",
                     f"{info['subgraphs']} / {info['tensors']} / {info['operators']}")
-    summary.add_row("min runtime version", info["min_runtime_version"] or "-")
+    summary.add_row("TFLite min runtime", info["tflite_min_runtime"] or "-")
+    if info.get("edgetpu_min_runtime_version") is not None:
+        summary.add_row("Edge TPU min runtime", str(info["edgetpu_min_runtime_version"]))
     summary.add_row("Edge TPU compiled", "yes" if info["edgetpu"] else "no")
     summary.add_row("TFLite metadata", "yes" if info["has_metadata"] else "no")
     weights = info.get("weights")

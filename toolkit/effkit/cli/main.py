@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 import typer
 
@@ -14,6 +16,9 @@ app = typer.Typer(
     help="EfficientNet-Lite from weights to device: int8 TFLite with metadata, "
     "Edge TPU compile and sample apps for Raspberry Pi + Coral and Android.",
     no_args_is_help=True,
+    # Click's plain help layout: option names on the left, descriptions in one column of
+    # at least ~45 characters at 80 columns (rich's panel squeezes them to ~20).
+    rich_markup_mode=None,
     pretty_exceptions_show_locals=False,
     add_completion=False,
 )
@@ -24,34 +29,51 @@ def _root() -> None:
     """EfficientNet-Lite from weights to device."""
 
 
+# One line each in 'effkit --help' (at 80 columns click would cut the docstrings short).
+SHORT_HELP = {
+    "build": "Variant to int8 TFLite with metadata, Edge TPU model, app.",
+    "variants": "List lite0..lite4: resolution, parameters, published accuracy.",
+    "inspect": "Show a model's tensors, operators and metadata.",
+    "metadata": "Attach classifier metadata (labels, normalization).",
+    "check-edgetpu": "Predict which ops map to the Coral Edge TPU.",
+    "compile-edgetpu": "Compile a model or a build folder for the Edge TPU.",
+    "edgetpu-log": "Parse an edgetpu_compiler log from any machine.",
+    "train": "Train a classifier on your own image folders.",
+    "eval": "Top-1/top-5 accuracy on a labelled image folder.",
+    "bench": "Latency percentiles, size and peak memory of a model.",
+    "report": "HTML report of build folders (after eval/bench --save).",
+    "quant-report": "Per-layer float vs int8 errors and their likely causes.",
+    "weights": "Google's official checkpoints: list, fetch, locate.",
+}
+
+
 def _register() -> None:
-    from effkit.cli import build, variants_cmd
+    from effkit.cli import (
+        bench_cmd,
+        build,
+        check_edgetpu_cmd,
+        compile_cmd,
+        edgetpu_log_cmd,
+        eval_cmd,
+        inspect_cmd,
+        metadata_cmd,
+        quant_report_cmd,
+        report_cmd,
+        train_cmd,
+        variants_cmd,
+        weights_cmd,
+    )
 
-    app.command("build")(build.build)
-    app.command("variants")(variants_cmd.variants)
-    from effkit.cli import inspect_cmd, metadata_cmd
-
-    app.command("inspect")(inspect_cmd.inspect)
-    app.command("metadata")(metadata_cmd.metadata)
-    from effkit.cli import check_edgetpu_cmd, compile_cmd, edgetpu_log_cmd
-
-    app.command("check-edgetpu")(check_edgetpu_cmd.check_edgetpu)
-    app.command("compile-edgetpu")(compile_cmd.compile_edgetpu)
-    app.command("edgetpu-log")(edgetpu_log_cmd.edgetpu_log)
-    from effkit.cli import train_cmd
-
-    app.command("train")(train_cmd.train)
-    from effkit.cli import bench_cmd, eval_cmd, report_cmd
-
-    app.command("eval")(eval_cmd.eval_)
-    app.command("bench")(bench_cmd.bench)
-    app.command("report")(report_cmd.report)
-    from effkit.cli import weights_cmd
-
-    app.add_typer(weights_cmd.app, name="weights")
-    from effkit.cli import quant_report_cmd
-
-    app.command("quant-report")(quant_report_cmd.quant_report)
+    commands: dict[str, Callable[..., Any]] = {"build": build.build, "variants": variants_cmd.variants,
+                "inspect": inspect_cmd.inspect, "metadata": metadata_cmd.metadata,
+                "check-edgetpu": check_edgetpu_cmd.check_edgetpu,
+                "compile-edgetpu": compile_cmd.compile_edgetpu,
+                "edgetpu-log": edgetpu_log_cmd.edgetpu_log, "train": train_cmd.train,
+                "eval": eval_cmd.eval_, "bench": bench_cmd.bench, "report": report_cmd.report}
+    for name, function in commands.items():
+        app.command(name, short_help=SHORT_HELP[name])(function)
+    app.add_typer(weights_cmd.app, name="weights", short_help=SHORT_HELP["weights"])
+    app.command("quant-report", short_help=SHORT_HELP["quant-report"])(quant_report_cmd.quant_report)
 
 
 _register()

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from effkit.cli._common import ForceOpt, JsonOpt, ModelArg, console, escape, handle_errors, print_json
+from effkit.core.outputs import check_path_usable, write_file_atomic
 from effkit.errors import OutputError, UsageError
-from effkit.outputs import check_path_usable, write_file_atomic
-from effkit.variants import NORM_MEAN, NORM_STD
+from effkit.model.variants import NORM_MEAN, NORM_STD
 
 LabelsOpt = Annotated[Path, typer.Option("--labels", help="Labels file: one class name per line, "
                                          "UTF-8, as many lines as the model has outputs.",
@@ -51,16 +51,16 @@ def metadata(
     the compiler stripped; existing metadata is replaced. Writes a new file unless --out
     names MODEL itself and --force is given.
     """
-    from effkit.labels import Labels
     from effkit.metadata import verify
     from effkit.metadata.image_classifier import (
         classifier_tensors,
         create_for_inference,
         num_classes,
     )
-    from effkit.metadata.info import MODEL_DESCRIPTION, ModelInfo
+    from effkit.metadata.info import MODEL_DESCRIPTION, MetadataInfo
     from effkit.metadata.model_file import load_model_file
     from effkit.metadata.reader import has_metadata
+    from effkit.model.labels import Labels
 
     target = out if out is not None else model.with_name(f"{model.stem}_metadata.tflite")
     data = load_model_file(model)
@@ -83,7 +83,7 @@ def metadata(
     if len(norm_mean) != len(norm_std):
         raise UsageError(f"{len(norm_mean)} --mean value(s) but {len(norm_std)} --std value(s)",
                          "give --mean and --std the same number of times")
-    info = ModelInfo(name=name if name is not None else model.stem,
+    info = MetadataInfo(name=name if name is not None else model.stem,
                      description=description if description is not None else MODEL_DESCRIPTION,
                      version=version, author=author, license=license)
     result = create_for_inference(data, model_info=info, norm_mean=norm_mean, norm_std=norm_std,

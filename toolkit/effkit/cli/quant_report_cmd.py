@@ -46,22 +46,25 @@ def quant_report(
 ) -> None:
     """Run both models with every tensor kept and compare each layer: SNR, RMSE / range,
     cosine, scale and zero point, clipped share, and the likely cause of the worst ones."""
+    from effkit.analysis.quant_report.inputs import BuildInfo, inputs_for
+    from effkit.analysis.quant_report.measure import compare
+    from effkit.analysis.quant_report.page import render_html
+    from effkit.core.outputs import write_file_atomic
     from effkit.errors import UsageError
     from effkit.metadata.model_file import load_model_file
-    from effkit.outputs import write_file_atomic
-    from effkit.quant_report import BuildInfo, compare, inputs_for, render_html
 
     for path in (html, out):
         if path is not None and path.exists() and not force:
             write_file_atomic(path, b"", force)  # raises "already exists ... --force" before the work
-    build = None
+    mixed: tuple[BuildInfo, int, Path] | None = None  # the build, --keep-float, --out
     if keep_float is not None:
-        from effkit.mixed_precision import check_target
+        from effkit.pipeline.mixed_precision import check_target
 
         if keep_float < 1 or out is None:
             raise UsageError("--keep-float N needs N >= 1 and --out MIXED.tflite")
         build = BuildInfo.beside(model)
         check_target(build.target)
+        mixed = (build, keep_float, out)
     elif out is not None:
         raise UsageError("--out is where --keep-float writes its model", "add --keep-float N, or drop --out")
     int8_bytes, float_bytes = load_model_file(model), load_model_file(float_model)
@@ -77,8 +80,9 @@ def quant_report(
         report = compare(int8_bytes, float_bytes, inputs,
                          lambda done, total: progress.update(task, completed=done, total=total))
     doc = report.to_dict() | {"int8_model": str(model), "float_model": str(float_model), "data": source}
-    if build is not None:
-        doc["mixed"] = _mixed(report, build, int8_bytes, float_bytes, inputs, keep_float, out, force)
+    if mixed is not None:
+        doc["mixed"] = _mixed(report, mixed[0], int8_bytes, float_bytes, inputs, mixed[1], mixed[2],
+                              force)
     if html is not None:
         page = render_html(report, int8_name=str(model), float_name=str(float_model),
                            data_source=f"{source['source']}: {source.get('path')}")
@@ -93,9 +97,9 @@ def quant_report(
 def _mixed(report, build, int8_bytes: bytes, float_bytes: bytes, inputs, n: int, out: Path,
            force: bool) -> dict:
     """Convert with the ``n`` worst layers in float, write it, and compare it too."""
-    from effkit.mixed_precision import mixed_from_build
-    from effkit.outputs import write_file_atomic
-    from effkit.quant_report import compare
+    from effkit.analysis.quant_report.measure import compare
+    from effkit.core.outputs import write_file_atomic
+    from effkit.pipeline.mixed_precision import mixed_from_build
 
     kept = report.biggest_losses(n)
     with err_console.status(f"converting with {len(kept)} layer(s) in float", spinner="dots"):

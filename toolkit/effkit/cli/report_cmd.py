@@ -14,16 +14,20 @@ from effkit.cli._common import ForceOpt, JsonOpt, console, err_console, escape, 
 def report(
     folders: Annotated[list[Path], typer.Argument(
         help="Build folders written by 'effkit build' (with eval.json/bench.json from "
-        "'effkit eval/bench MODEL --save').", show_default=False)],
+        "'effkit eval/bench MODEL --save'); among several, folders without build.json "
+        "(build/lib after pip install .) are skipped.", show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("report"),
     force: ForceOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Accuracy vs latency, float vs int8, build time per stage and Edge TPU coverage."""
-    from effkit.report import build_report
+    from effkit.analysis.report.page import build_report
 
     with err_console.status("drawing charts", spinner="dots"):
         result = build_report(folders, out, force)
+    for skipped in result.doc["skipped"]:
+        err_console.print(f"note: skipped {escape(skipped)}: not an effkit build folder (no "
+                          "build.json)", highlight=False)
     if json_out:
         print_json(result.doc | {"out_dir": str(result.out_dir), "files": list(result.files)})
         return

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,10 +13,16 @@ from effkit.cli._common import (
     console,
     err_console,
     handle_errors,
-    import_tensorflow_quietly,
     print_json,
     stage_progress,
 )
+from effkit.pipeline.convert import import_tensorflow_quietly
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from effkit.pipeline.build import BuildPlan
+    from effkit.training.trainer import TrainConfig, TrainResult
 
 PHASE_TITLES = {"head": "head", "fine_tune": "fine-tune"}
 
@@ -53,7 +59,7 @@ def train(
     resume: Annotated[bool, typer.Option(
         "--resume", help="Continue an interrupted run from OUT/checkpoints (same flags).")] = False,
     build: Annotated[bool, typer.Option(
-        "--build", help="Then build the model (int8, calibrated on the training images) into OUT/TARGET "
+        "--build", help="Then build the model (int8, calibrated on the training images) into OUT/VARIANT-TARGET "
         "and measure its accuracy on the validation split.")] = False,
     target: Annotated[str | None, typer.Option(
         "--target", "-t", help="With --build: cpu, coral or android (default: cpu).")] = None,
@@ -67,7 +73,7 @@ def train(
     """Train a classifier on your own images: a new head on the pretrained backbone, then
     optionally the whole network; early stopping, a checkpoint every epoch, --resume."""
     from effkit.errors import UsageError
-    from effkit.train import TrainConfig, validate
+    from effkit.training.trainer import TrainConfig, validate
 
     if not build and (target or skip_compile or compiler):
         raise UsageError("--target, --skip-compile and --compiler only apply with --build",
@@ -80,7 +86,9 @@ def train(
     )
     validate(config)
     import_tensorflow_quietly()
-    request = _build_request(config, target or "cpu", skip_compile, compiler) if build else None
+    # The build is planned (and checked: the Edge TPU compiler too) before training, and that
+    # plan is what runs after it; only the weights, classes and calibration set are filled in.
+    planned = _plan_build(config, target or "cpu", skip_compile, compiler) if build else None
 
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -92,9 +100,9 @@ def train(
         with progress:
             result = _train(config, progress, quiet=json_out)
             chief = result.summary["placement"]["chief"]
-            section = _build(result, request, progress) if request and chief else None
+            section = _build(result, planned, progress) if planned and chief else None
     except KeyboardInterrupt:
-        from effkit.train import CHECKPOINT_DIR, STATE_NAME
+        from effkit.training.checkpoints import CHECKPOINT_DIR, STATE_NAME
 
         if (out / CHECKPOINT_DIR / STATE_NAME).is_file():
             note = f"finished epochs are kept in {out / CHECKPOINT_DIR}; continue with --resume"
@@ -110,26 +118,29 @@ def train(
     if json_out:
         print_json(summary | {"out_dir": str(result.out_dir), "weights": str(result.weights),
                               "labels": str(result.labels)})
-        return
-    if not chief:
+    elif not chief:
         console.print(f"validation accuracy {summary['val_accuracy']:.4f}; this worker is not "
                       "the chief: the chief writes the outputs", highlight=False)
-        return
-    _report(result, summary)
+    else:
+        _report(result, summary)
+    if section is not None:  # the notes 'effkit build' ends with (no compiler: how to finish)
+        from effkit.cli.build import edgetpu_notes
+        from effkit.core.manifest import Manifest
+
+        built = Path(section["out_dir"])
+        edgetpu_notes(built, Manifest.read(built).to_dict())
 
 
-def _build_request(config, target: str, skip_compile: bool, compiler: str | None):
-    from effkit.pipeline import plan
-    from effkit.train import build_request
+def _plan_build(config: TrainConfig, target: str, skip_compile: bool,
+                compiler: str | None) -> BuildPlan:
+    from effkit.training.build import build_request, plan_trained
 
-    request = build_request(config, target, skip_compile=skip_compile, compiler=compiler)
-    # The weights do not exist yet: check everything else (the Edge TPU compiler too) now.
-    plan(request, check_weights=False)
-    return request
+    return plan_trained(build_request(config, target, skip_compile=skip_compile,
+                                      compiler=compiler))
 
 
 def _train(config, progress, *, quiet: bool):
-    from effkit.train import Callbacks, train
+    from effkit.training.trainer import Callbacks, train
 
     tasks: dict[str, int] = {}
 
@@ -179,11 +190,11 @@ def _train(config, progress, *, quiet: bool):
     return result
 
 
-def _build(result, request, progress) -> dict:
-    from effkit.train import build_trained
+def _build(result: TrainResult, planned: BuildPlan, progress: Progress) -> dict:
+    from effkit.training.build import build_trained
 
     with stage_progress(rich_progress=progress) as on_progress:
-        return build_trained(result, request, on_progress)
+        return build_trained(result, planned, on_progress)
 
 
 def _report(result, summary: dict) -> None:

@@ -8,7 +8,7 @@ from rich import box
 from rich.table import Table
 
 from effkit.cli._common import JsonOpt, console, handle_errors, print_json
-from effkit.variants import VARIANTS
+from effkit.model.variants import VARIANTS
 
 
 @handle_errors

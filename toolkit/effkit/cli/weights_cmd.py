@@ -27,7 +27,7 @@ AllOpt = Annotated[bool, typer.Option("--all", help="Every variant, lite0 .. lit
 
 
 def _variants(names: list[str] | None, every: bool):
-    from effkit.variants import VARIANTS, get_variant
+    from effkit.model.variants import VARIANTS, get_variant
 
     if every and names:
         raise UsageError("name variants or pass --all, not both")
@@ -38,12 +38,12 @@ def _variants(names: list[str] | None, every: bool):
     return [get_variant(n) for n in names]
 
 
-@app.command("list")
+@app.command("list", short_help="Each variant's default weights and what is cached.")
 @handle_errors
 def list_(json_out: JsonOpt = False) -> None:
     """Each variant's default weights and whether its official checkpoint is cached."""
-    from effkit.variants import VARIANTS
-    from effkit.weights_fetch import cached, weights_cache
+    from effkit.model.variants import VARIANTS
+    from effkit.weights.fetch import cached, weights_cache
 
     rows = []
     for v in VARIANTS.values():
@@ -63,15 +63,15 @@ def list_(json_out: JsonOpt = False) -> None:
     console.print(table)
 
 
-@app.command("fetch")
+@app.command("fetch", short_help="Download, check and cache official checkpoints.")
 @handle_errors
 def fetch(variants: VariantsArg = None, every: AllOpt = False,
           force: Annotated[bool, typer.Option("--force", help="Download again even if cached.")]
           = False,
           json_out: JsonOpt = False) -> None:
     """Download, check and cache official checkpoints (a no-op for cached ones)."""
-    from effkit.cli._common import import_tensorflow_quietly
-    from effkit.weights_fetch import fetch as fetch_one
+    from effkit.pipeline.convert import import_tensorflow_quietly
+    from effkit.weights.fetch import fetch as fetch_one
 
     chosen = _variants(variants, every)
     import_tensorflow_quietly()  # the content check loads each checkpoint into a model
@@ -84,12 +84,12 @@ def fetch(variants: VariantsArg = None, every: AllOpt = False,
                       highlight=False, soft_wrap=True)
 
 
-@app.command("path")
+@app.command("path", short_help="Print each variant's cached checkpoint folder.")
 @handle_errors
 def path(variants: VariantsArg = None, json_out: JsonOpt = False) -> None:
     """Print the cached checkpoint folder of each variant (an error when one is not cached)."""
     from effkit.errors import WeightsError
-    from effkit.weights_fetch import cached
+    from effkit.weights.fetch import cached
 
     chosen = _variants(variants, False)
     states = [cached(v) for v in chosen]

@@ -156,7 +156,9 @@ class CheckReport:
             "all_mapped": self.all_mapped,
             "summary": self.summary(),
             "quantization": self.quantization,
-            "min_runtime_version": self.min_runtime_version,
+            # the Edge TPU runtime (libedgetpu) version checked for: the compiler's -m; not
+            # TFLite's own "min_runtime_version" metadata entry (inspect's tflite_min_runtime)
+            "edgetpu_min_runtime_version": self.min_runtime_version,
             "ops_total": self.ops_total,
             "ops_tpu": self.ops_tpu,
             "ops_cpu": self.ops_cpu,
@@ -286,16 +288,16 @@ def check_model(model_bytes: bytes, *, min_runtime_version: int | None = None,
     for index, ((name, version, reasons, note), op) in enumerate(
             zip(checked, g.operators or [], strict=True)):
         supported = not reasons
-        if supported and split_at is None:
-            predicted = TPU
-            seen_supported = True
-        elif supported:
-            predicted = CPU
-            note = f"after the graph split at op #{split_at} {checked[split_at][0]}"
-        else:
+        if not supported:
             predicted = CPU
             if seen_supported and split_at is None:
                 split_at = index
+        elif split_at is None:
+            predicted = TPU
+            seen_supported = True
+        else:
+            predicted = CPU
+            note = f"after the graph split at op #{split_at} {checked[split_at][0]}"
         outs = [t for t in ints(op.outputs) if t >= 0]
         ops.append(OpCheck(index=index, op=name, version=version, supported=supported,
                            predicted=predicted, reasons=tuple(reasons), note=note,
@@ -305,8 +307,9 @@ def check_model(model_bytes: bytes, *, min_runtime_version: int | None = None,
         problems.append("the model has no operators")
     memory = _parameter_memory(m, [op for op, c in zip(g.operators or [], ops, strict=True)
                                    if c.on_tpu])
-    if memory.warning():
-        warnings.append(memory.warning())
+    memory_warning = memory.warning()
+    if memory_warning:
+        warnings.append(memory_warning)
 
     return CheckReport(
         ops=tuple(ops),

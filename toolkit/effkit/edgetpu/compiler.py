@@ -15,6 +15,7 @@ compiled model last.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import signal
@@ -45,14 +46,8 @@ from effkit.edgetpu.locate import (  # noqa: F401 - re-exported: compiler.py is 
     find_compiler,
     image_tag,
 )
-from effkit.edgetpu.logparse import (
-    FAILURE_HINTS,
-    CompilerLog,
-    merge_operation_logs,
-    parse_log,
-    parse_log_file,
-    parse_version,
-)
+from effkit.edgetpu.logmodel import FAILURE_HINTS, CompilerLog, parse_version
+from effkit.edgetpu.logparse import merge_operation_logs, parse_log, parse_log_file
 from effkit.errors import ModelFileError, OutputError, ToolFailedError, UsageError
 from effkit.metadata.model_file import file_has_tflite_identifier
 
@@ -208,8 +203,12 @@ def compile_model(
     extra: tuple[str, ...] | list[str] | None = None,
     overwrite: bool = False,
     process_timeout_s: float | None = None,
+    version: str | None = None,
 ) -> CompileResult:
     """Compile ``model_path`` for the Edge TPU into ``out_dir``.
+
+    ``version``: the compiler's version when the caller has read it already (a build
+    plan); otherwise it is asked here.
 
     Writes ``<stem>_edgetpu.tflite`` (or one file per segment with
     ``num_segments``), the compiler's ``<stem>_edgetpu.log`` and its console output
@@ -272,7 +271,8 @@ def compile_model(
 
     if not isinstance(compiler, EdgeTPUCompiler):
         compiler = find_compiler(compiler)
-    version = compiler_version(compiler)
+    if version is None:
+        version = compiler_version(compiler)
     version_t = parse_version(version) or (0,)
     flags = _flags(version_t, min_runtime_version=min_runtime_version, timeout_s=timeout_s,
                    num_segments=num_segments, search_delegate=search_delegate,
@@ -317,38 +317,39 @@ def compile_model(
                                           _platform_note() or INSTALL_HINT) from None
         console = run.stdout + (("\n" + run.stderr) if run.stderr.strip() else "")
         report = parse_log(console)
-        common = {"returncode": run.returncode, "stdout": run.stdout, "stderr": run.stderr,
-                  "report": report, "argv": tuple(argv)}
+        failed = functools.partial(EdgeTPUCompileFailed, returncode=run.returncode,
+                                   stdout=run.stdout, stderr=run.stderr, report=report,
+                                   argv=tuple(argv))
 
         if run.timed_out:
-            raise EdgeTPUCompileFailed(
+            raise failed(
                 f"edgetpu_compiler did not finish within {process_timeout_s:g} s and was stopped",
-                FAILURE_HINTS["timeout"], kind="timeout", **common)
+                FAILURE_HINTS["timeout"], kind="timeout")
         rc = run.returncode or 0
         if rc < 0 or (compiler.kind == "docker" and rc > 128 and rc - 128 in (6, 9, 11)):
             sig = -rc if rc < 0 else rc - 128
-            raise EdgeTPUCompileFailed(
+            raise failed(
                 f"edgetpu_compiler crashed (killed by {_signal_name(sig)})",
                 "run `effkit check-edgetpu` on the model; the compiler may not handle one of "
-                "its ops, or the machine ran out of memory", kind="crashed", **common)
+                "its ops, or the machine ran out of memory", kind="crashed")
         if rc != 0 or report.status == "failed":
             reason, kind = _failure_message(report, run)
             status = f"exit status {rc}" if rc else "exit status 0"
-            raise EdgeTPUCompileFailed(f"edgetpu_compiler failed ({status}): {reason}",
-                                       FAILURE_HINTS.get(kind), kind=kind, **common)
+            raise failed(f"edgetpu_compiler failed ({status}): {reason}",
+                         FAILURE_HINTS.get(kind), kind=kind)
 
         produced = [out / f"{n}.tflite" for n in names]
         missing = [p.name for p in produced if not p.is_file()]
         if missing:
-            raise EdgeTPUCompileFailed(
+            raise failed(
                 f"edgetpu_compiler reported no error but did not write {missing[0]}",
                 "see the console log; run `effkit check-edgetpu` on the model",
-                kind="missing-output", **common)
+                kind="missing-output")
         for p in produced:
             if not file_has_tflite_identifier(p):
-                raise EdgeTPUCompileFailed(
+                raise failed(
                     f"edgetpu_compiler wrote {p.name}, but it is not a TFLite model",
-                    "see the console log", kind="bad-output", **common)
+                    "see the console log", kind="bad-output")
 
         op_log_files = [out / f"{n}.log" for n in names if (out / f"{n}.log").is_file()]
         op_reports = [parse_log_file(p) for p in op_log_files]

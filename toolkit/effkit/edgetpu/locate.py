@@ -13,6 +13,7 @@ else none (the build then finishes without the Edge TPU model).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import os
@@ -26,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from effkit.edgetpu.logparse import parse_log, parse_version
+from effkit.edgetpu.logmodel import parse_version
+from effkit.edgetpu.logparse import parse_log
 from effkit.errors import ToolFailedError, ToolNotFoundError
 
 ENV_VAR = "EFFKIT_EDGETPU_COMPILER"
@@ -141,6 +143,14 @@ class CompilerChoice:
 
     compiler: EdgeTPUCompiler | None
     note: str  # one line for the user
+    version: str | None = None  # the compiler's version, once read (see :func:`with_version`)
+
+    def with_version(self) -> CompilerChoice:
+        """This choice with its compiler's version read (once; the docker route builds its
+        image here): a build plan holds it, so running the plan asks nothing again."""
+        if self.compiler is None or self.version is not None:
+            return self
+        return dataclasses.replace(self, version=compiler_version(self.compiler))
 
     @property
     def route(self) -> str:
@@ -190,7 +200,7 @@ def _local(candidate: str, source: str) -> EdgeTPUCompiler:
 
 def image_tag() -> str:
     """``effkit-edgetpu-compiler:<effkit version>-<Dockerfile digest>`` (new tag, new build)."""
-    from effkit import __version__
+    from effkit.core.version import __version__
 
     digest = hashlib.sha256(DOCKERFILE.read_bytes()).hexdigest()[:12]
     return f"{IMAGE_NAME}:{__version__}-{digest}"

@@ -263,9 +263,10 @@ def parse_count(text: str) -> int | None:
 def parse_version(text: str) -> tuple[int, ...] | None:
     """``"16.0.384591198"`` -> ``(16, 0, 384591198)``; ``None`` if it is not a version."""
     parts = [parse_count(p) for p in text.strip().split(".")]
-    if not parts or None in parts:
+    numbers = tuple(n for n in parts if n is not None)
+    if not parts or len(numbers) != len(parts):
         return None
-    return tuple(parts)  # type: ignore[arg-type]
+    return numbers
 
 
 def parse_size(text: str) -> int | None:

@@ -22,6 +22,7 @@ Formats were learned from real logs of compiler 2.0 to 16.0 (see
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,7 @@ def _table_row(line: str) -> OperatorRow | None:
 
 MAX_LOG_BYTES = 64 << 20  # a delegate-search log of a large model is about 1 MB
 _MEM = "memory {} for caching model parameters:"
-_MODEL_FIELDS = {
+_MODEL_FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {
     "Input model:": ("input_model", str),
     "Output model:": ("output_model", str),
     "Input size:": ("input_size_bytes", parse_size),
@@ -147,8 +148,8 @@ class _Parser:
             return
         if self.in_table:
             row = _table_row(line)
-            if row is not None:
-                self.current["operators"].append(row)  # type: ignore[index]
+            if row is not None and self.current is not None:  # a table opens a model block
+                self.current["operators"].append(row)
                 return
             self.in_table = False
         if self.pending_invalid:
@@ -236,11 +237,12 @@ class _Parser:
         for prefix, (name, conv) in _MODEL_FIELDS.items():
             if line.startswith(prefix):
                 value = line[len(prefix):].strip()
-                if prefix in ("Input model:", "Input:") or self.current is None:
-                    self._new_model()
+                model = self.current
+                if prefix in ("Input model:", "Input:") or model is None:
+                    model = self._new_model()
                     if prefix == "Input:":
                         self.op_log_style = True
-                self.current[name] = conv(value)  # type: ignore[index]
+                model[name] = conv(value)
                 return
         if self.version is None and self.command is None and (
             "edgetpu_compiler" in line or "compile_edgetpu" in line

@@ -235,7 +235,7 @@ def _prelu_alpha(c: OpContext) -> list[str]:
 def _resize_3d(c: OpContext) -> list[str]:
     out = []
     for t in (c.input(0), *c.outputs):
-        if t is not None and sum(1 for d in c.m.shape(t)[:-3] if d > 1):
+        if t is not None and any(d > 1 for d in c.m.shape(t)[:-3]):
             out.append(f"input/output must be 3-dimensional, got {list(c.m.shape(t))}")
     return out
 
@@ -324,7 +324,8 @@ def tensor_reasons(c: OpContext, dynamic_batch: set[int]) -> list[str]:
 
     rule = SUPPORTED_OPS.get(c.name)
     param_inputs = rule.param_inputs if rule is not None else ()
-    roles = [(f"input {pos}", t, pos) for pos, t in enumerate(ints(c.op.inputs)) if t >= 0]
+    roles: list[tuple[str, int, int | None]] = [
+        (f"input {pos}", t, pos) for pos, t in enumerate(ints(c.op.inputs)) if t >= 0]
     roles += [(f"output {pos}", t, None) for pos, t in enumerate(ints(c.op.outputs)) if t >= 0]
     for role, t, pos in roles:
         dtype = m.dtype(t)

@@ -1,0 +1,1 @@
+"""Measuring built models: evaluate, bench, inspect, quantization report, the report page."""

@@ -1,0 +1,125 @@
+"""What a .tflite file holds: tensors, operators, runtime version, TFLite metadata, packed files."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from effkit.errors import ModelFileError
+from effkit.metadata import reader
+from effkit.metadata.model_file import (
+    METADATA_NAME,
+    MIN_RUNTIME_NAME,
+    builtin_op_name,
+    io_tensors,
+    named_metadata,
+    packed_files,
+    root_table,
+    schema,
+)
+
+EDGETPU_CUSTOM_OP = "edgetpu-custom-op"
+
+
+def inspect_model(model_bytes: bytes) -> dict[str, Any]:
+    """A JSON-ready summary of a .tflite model.
+
+    Keys: size_bytes, schema_version, description, subgraphs, tensors, operators, buffers,
+    inputs/outputs (name, shape, dtype, quantization {scale, zero_point} or None), ops
+    (builtin op name -> count), custom_ops (custom code -> count), edgetpu (has the Edge TPU
+    custom op), tflite_min_runtime (the oldest TFLite runtime that reads the model, from
+    the converter's "min_runtime_version" metadata entry, e.g. "1.14.0"; not the Edge TPU
+    runtime version of build.json's edgetpu_min_runtime_version), metadata_entries,
+    has_metadata, metadata (the parsed metadata JSON, or None), metadata_error,
+    associated_files (names), normalization ({mean, std} or None), labels (count or None).
+    """
+    model = root_table(model_bytes)
+    try:
+        summary = _structure(model)
+    except ModelFileError:
+        raise
+    except Exception as exc:  # corrupt offsets surface as struct/index errors
+        raise ModelFileError(f"model is a corrupt TFLite flatbuffer ({type(exc).__name__})",
+                             "convert or copy it again") from None
+    inputs, outputs = io_tensors(model_bytes)
+    runtime = named_metadata(model_bytes, MIN_RUNTIME_NAME)
+    summary.update(
+        size_bytes=len(model_bytes),
+        inputs=[_tensor(t) for t in inputs],
+        outputs=[_tensor(t) for t in outputs],
+        tflite_min_runtime=(runtime.rstrip(b"\0").decode("utf-8", "replace") or None)
+        if runtime is not None else None,
+        has_metadata=named_metadata(model_bytes, METADATA_NAME) is not None,
+        metadata=None,
+        metadata_error=None,
+        associated_files=list(packed_files(model_bytes)),
+        normalization=None,
+        labels=None,
+    )
+    if summary["has_metadata"]:
+        try:
+            text = reader.metadata_json(model_bytes)
+            try:
+                summary["metadata"] = json.loads(text)
+            except ValueError:  # FlatBuffers prints nan/inf floats bare, which JSON lacks
+                summary["metadata_error"] = "the metadata holds nan/inf, which JSON lacks"
+            norm = reader.normalization(model_bytes)
+            if norm is not None:
+                summary["normalization"] = {"mean": list(norm[0]), "std": list(norm[1])}
+            labels = reader.labels_from_model(model_bytes)
+            summary["labels"] = len(labels) if labels is not None else None
+        except ModelFileError as exc:
+            summary["metadata_error"] = exc.one_line()
+    order = ["size_bytes", "schema_version", "description", "subgraphs", "tensors", "operators",
+             "buffers", "inputs", "outputs", "ops", "custom_ops", "edgetpu",
+             "tflite_min_runtime", "metadata_entries", "has_metadata", "metadata",
+             "metadata_error", "associated_files", "normalization", "labels"]
+    return {key: summary[key] for key in order}
+
+
+def _structure(model: Any) -> dict[str, Any]:
+    custom_code = schema().BuiltinOperator.CUSTOM
+    codes: list[tuple[bool, str]] = []
+    for i in range(model.OperatorCodesLength()):
+        op = model.OperatorCodes(i)
+        code = max(int(op.BuiltinCode()), int(op.DeprecatedBuiltinCode()))
+        if code == custom_code:
+            codes.append((True, (op.CustomCode() or b"").decode("utf-8", "replace")))
+        else:
+            codes.append((False, builtin_op_name(code)))
+    ops: Counter[str] = Counter()
+    custom: Counter[str] = Counter()
+    tensors = operators = 0
+    for g in range(model.SubgraphsLength()):
+        graph = model.Subgraphs(g)
+        tensors += graph.TensorsLength()
+        operators += graph.OperatorsLength()
+        for o in range(graph.OperatorsLength()):
+            index = graph.Operators(o).OpcodeIndex()
+            if index >= len(codes):
+                raise ModelFileError(f"operator {o} uses a missing operator code {index}",
+                                     "the model file is corrupt; convert it again")
+            is_custom, name = codes[index]
+            (custom if is_custom else ops)[name] += 1
+    entries = []
+    for i in range(model.MetadataLength()):
+        entries.append((model.Metadata(i).Name() or b"").decode("utf-8", "replace"))
+    description = model.Description()
+    return {
+        "schema_version": int(model.Version()),
+        "description": description.decode("utf-8", "replace") if description else None,
+        "subgraphs": int(model.SubgraphsLength()),
+        "tensors": tensors,
+        "operators": operators,
+        "buffers": int(model.BuffersLength()),
+        "ops": dict(ops.most_common()),
+        "custom_ops": dict(custom.most_common()),
+        "edgetpu": EDGETPU_CUSTOM_OP in custom,
+        "metadata_entries": entries,
+    }
+
+
+def _tensor(t: Any) -> dict[str, Any]:
+    quant = {"scale": list(t.scale), "zero_point": list(t.zero_point)} if t.scale else None
+    return {"name": t.name, "shape": list(t.shape), "dtype": t.dtype, "quantization": quant}

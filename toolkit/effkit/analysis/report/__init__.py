@@ -1,0 +1,1 @@
+"""``effkit report``: one page comparing build folders."""

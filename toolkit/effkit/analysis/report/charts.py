@@ -1,0 +1,240 @@
+"""effkit report's charts: matplotlib figures (Agg, no pyplot state) as PNG bytes.
+
+Each chart takes the report's build entries (``effkit.analysis.report.collect.BuildEntry``) and returns
+PNG bytes, or None when the entries hold nothing to draw (``MISSING`` says what is needed).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from effkit.analysis.report.collect import QUANT_ORDER
+from effkit.core.progress import STAGES
+
+if TYPE_CHECKING:
+    from effkit.analysis.report.collect import BuildEntry
+
+CHART_TITLES = {
+    "accuracy_latency": "Accuracy vs latency",
+    "latency": "Latency per variant",
+    "quant_drop": "Float vs int8 accuracy",
+    "build_time": "Build time per stage",
+    "edgetpu": "Edge TPU op coverage",
+}
+STAGE_ORDER = tuple(STAGES)
+QUANT_COLORS = {"int8": "#1f6fb4", "float32": "#d1495b", "float16": "#2e933c", "dynamic": "#8e5ccf"}
+
+
+def _figure(width: float, height: float):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def chart_accuracy_latency(entries: Sequence[BuildEntry]) -> bytes | None:
+    """Top-1 against CPU latency p50, one line per quantization through the variants."""
+    pts = [(e, p50, top1) for e in entries
+           if (p50 := e.p50) is not None and (top1 := e.top1) is not None]
+    if not pts:
+        return None
+    fig, ax = _figure(7.5, 4.8)
+    for quant in sorted({e.quant for e, _, _ in pts}, key=_quant_rank):
+        series = sorted((p for p in pts if p[0].quant == quant), key=lambda p: p[1])
+        xs = [p50 for _, p50, _ in series]
+        ys = [100 * top1 for _, _, top1 in series]
+        ax.plot(xs, ys, marker="o", linewidth=2, markersize=7, label=quant,
+                color=QUANT_COLORS.get(quant))
+        for (e, _, _), x, y in zip(series, xs, ys, strict=True):
+            ax.annotate(e.variant, (x, y), textcoords="offset points", xytext=(6, -12), fontsize=9)
+    measured = [e for e, _, _ in pts]
+    ax.set_title(CHART_TITLES["accuracy_latency"] + " (measured here)")
+    ax.set_xlabel(f"CPU latency p50 (ms), {_threads_text(measured)}")
+    ax.set_ylabel(f"top-1 (%) on {_data_text(measured)}")
+    ax.grid(True, alpha=0.3)
+    ax.legend(title="quantization")
+    return _png(fig)
+
+
+def chart_latency(entries: Sequence[BuildEntry]) -> bytes | None:
+    """p50 bars with p90 whiskers per variant and quantization; random weights hatched."""
+    pts = [(e, e.bench["latency"]) for e in entries if e.bench and e.p50 is not None]
+    if not pts:
+        return None
+    variants = sorted({e.variant for e, _ in pts})
+    quants = sorted({e.quant for e, _ in pts}, key=_quant_rank)
+    fig, ax = _figure(7.5, 4.2)
+    width = 0.8 / len(quants)
+    for j, quant in enumerate(quants):
+        for i, v in enumerate(variants):
+            for e, lat in [(e, lat) for e, lat in pts if e.variant == v and e.quant == quant][:1]:
+                x = i + (j - (len(quants) - 1) / 2) * width
+                ax.bar(x, lat["p50"], width * 0.9, color=QUANT_COLORS.get(quant),
+                       hatch=None if e.real_weights else "//", edgecolor="white", label=quant)
+                ax.errorbar(x, lat["p50"], yerr=[[0], [max(lat["p90"] - lat["p50"], 0)]],
+                            color="#333333", capsize=3, linewidth=1)
+                ax.annotate(f"{lat['p50']:.1f}", (x, max(lat["p90"], lat["p50"])),
+                            textcoords="offset points", xytext=(0, 4), ha="center", fontsize=8)
+    ax.set_xticks(range(len(variants)), variants)
+    ax.set_ylabel("latency (ms): p50, whisker to p90")
+    title = CHART_TITLES["latency"]
+    if any(not e.real_weights for e, _ in pts):
+        title += " (hatched: random weights)"
+    ax.set_title(title)
+    ax.grid(True, axis="y", alpha=0.3)
+    _legend(ax, title="quantization")
+    return _png(fig)
+
+
+def chart_quant_drop(entries: Sequence[BuildEntry]) -> bytes | None:
+    """Top-1 of each quantization per variant, for variants measured in two or more."""
+    evald = [(e, top1) for e in entries if (top1 := e.top1) is not None]
+    variants = sorted(v for v in {e.variant for e, _ in evald}
+                      if len({e.quant for e, _ in evald if e.variant == v}) >= 2)
+    if not variants:
+        return None
+    quants = sorted({e.quant for e, _ in evald if e.variant in variants}, key=_quant_rank)
+    fig, ax = _figure(7.5, 4.2)
+    width = 0.8 / len(quants)
+    for j, quant in enumerate(quants):
+        for i, v in enumerate(variants):
+            found = [top1 for e, top1 in evald if e.variant == v and e.quant == quant][:1]
+            if not found:
+                continue
+            x = i + (j - (len(quants) - 1) / 2) * width
+            y = 100 * found[0]
+            ax.bar(x, y, width * 0.9, color=QUANT_COLORS.get(quant), label=quant)
+            ref = [top1 for e, top1 in evald if e.variant == v and e.quant == "float32"]
+            text = f"{y:.1f}"
+            if quant != "float32" and ref:
+                text += f"\n({y - 100 * ref[0]:+.1f})"
+            ax.annotate(text, (x, y), textcoords="offset points", xytext=(0, 3), ha="center",
+                        fontsize=8)
+    ax.set_xticks(range(len(variants)), variants)
+    ax.set_ylabel(f"top-1 (%) on {_data_text([e for e, _ in evald])}")
+    ax.set_ylim(0, 110)
+    ax.set_title(CHART_TITLES["quant_drop"] + " (points vs float32 in brackets)")
+    ax.grid(True, axis="y", alpha=0.3)
+    _legend(ax, title="quantization", loc="lower right")
+    return _png(fig)
+
+
+def chart_build_time(entries: Sequence[BuildEntry]) -> bytes | None:
+    """Stacked seconds per pipeline stage, one bar per build."""
+    rows = [e for e in entries if any(k != "total" for k in e.timings)]
+    if not rows:
+        return None
+    stages = [k for k in STAGE_ORDER if any(k in e.timings for e in rows)]
+    for e in rows:
+        stages += [k for k in e.timings if k != "total" and k not in stages]
+    fig, ax = _figure(7.5, max(2.6, 1.2 + 0.45 * len(rows), 0.9 + 0.22 * len(stages)))
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab10"]
+    names = [f"{_short(e.name)} ({e.variant} {e.quant})" for e in rows]
+    left = [0.0] * len(rows)
+    for k, stage in enumerate(stages):
+        vals = [e.timings.get(stage, 0.0) for e in rows]
+        ax.barh(names, vals, height=0.6, left=left, color=cmap(k % 10), label=stage)
+        left = [a + b for a, b in zip(left, vals, strict=True)]
+    for i, total in enumerate(left):
+        ax.annotate(f"{total:.0f} s", (total, i), textcoords="offset points", xytext=(4, -3),
+                    fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("seconds")
+    ax.set_title(CHART_TITLES["build_time"])
+    ax.set_xlim(0, max(left) * 1.15 or 1)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, title="stage")
+    return _png(fig)
+
+
+def chart_edgetpu(entries: Sequence[BuildEntry]) -> bytes | None:
+    """Ops on the Edge TPU vs the CPU per build (compiler's log, else effkit's prediction)."""
+    rows = [(e, c) for e in entries if (c := e.tpu_counts)]
+    if not rows:
+        return None
+    fig, ax = _figure(7.5, 2.4 + 0.5 * len(rows))
+    names = [f"{_short(e.name)} ({'compiled' if c['source'] == 'edgetpu_compiler' else 'predicted'})"
+             for e, c in rows]
+    tpu = [c["ops_tpu"] for _, c in rows]
+    cpu = [c["ops_cpu"] for _, c in rows]
+    ax.barh(names, tpu, height=0.5, color="#2e933c", label="Edge TPU")
+    ax.barh(names, cpu, height=0.5, left=tpu, color="#e07a1f", label="CPU")
+    for i, (t, c) in enumerate(zip(tpu, cpu, strict=True)):
+        ax.annotate(f"{t}/{t + c} ops on the TPU", (t + c, i), textcoords="offset points",
+                    xytext=(4, -3), fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("operators")
+    ax.set_xlim(0, max(t + c for t, c in zip(tpu, cpu, strict=True)) * 1.35 or 1)
+    ax.set_title(CHART_TITLES["edgetpu"])
+    ax.legend(loc="lower right")
+    return _png(fig)
+
+
+CHARTS = {
+    "accuracy_latency": chart_accuracy_latency,
+    "latency": chart_latency,
+    "quant_drop": chart_quant_drop,
+    "build_time": chart_build_time,
+    "edgetpu": chart_edgetpu,
+}
+
+
+def draw_charts(entries: Sequence[BuildEntry]) -> dict[str, bytes | None]:
+    """Every chart's PNG (None when the builds lack its data). Folder names, variants and
+    labels are user text: drawn as written, with matplotlib's math text ($...$) and TeX off."""
+    import matplotlib
+
+    with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+        return {key: fn(entries) for key, fn in CHARTS.items()}
+
+
+MISSING = {
+    "accuracy_latency": "needs builds with real weights measured by both "
+                        "'effkit eval MODEL --data DIR --save' and 'effkit bench MODEL --save'",
+    "latency": "needs 'effkit bench MODEL --save' results",
+    "quant_drop": "needs one variant built in two quantizations (e.g. --quant float32 and int8), "
+                  "each evaluated with --save",
+    "build_time": "the build manifests hold no stage timings",
+    "edgetpu": "no build targets the Edge TPU (effkit build --target coral)",
+}
+
+
+def _legend(ax, **kwargs) -> None:
+    """A legend with each label once (bars are labelled one by one)."""
+    handles, names = ax.get_legend_handles_labels()
+    uniq: dict = {}
+    for name, handle in zip(names, handles, strict=True):
+        uniq.setdefault(name, handle)  # the first bar: plain, not a hatched random-weights one
+    ax.legend(list(uniq.values()), list(uniq.keys()), **kwargs)
+
+
+def _short(text: str, width: int = 24) -> str:
+    """Chart labels: long folder names shortened so the plot keeps its width."""
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
+
+
+def _quant_rank(q: str) -> int:
+    return QUANT_ORDER.index(q) if q in QUANT_ORDER else len(QUANT_ORDER)
+
+
+def _threads_text(entries: Sequence[BuildEntry]) -> str:
+    threads = {e.bench.get("threads") for e in entries if e.bench}
+    if len(threads) == 1:
+        t = threads.pop()
+        return "LiteRT default threads" if t is None else f"{t} thread{'s' if t != 1 else ''}"
+    return "mixed thread counts"
+
+
+def _data_text(entries: Sequence[BuildEntry]) -> str:
+    names = {Path(str(e.eval.get("data", "?"))).name for e in entries if e.eval}
+    return names.pop() if len(names) == 1 else "the evaluation images"

@@ -1,0 +1,171 @@
+"""effkit report: build folders and their measured results -> one HTML page and PNG charts.
+
+A build folder is what ``effkit build`` writes: ``build.json`` (variant, quantization,
+calibration, stage timings, artifacts, Edge TPU check/compile) next to ``model.tflite``.
+``effkit eval --save`` and ``effkit bench --save`` add ``eval.json`` and ``bench.json``
+to it (see :func:`result_path`). The page is self-contained: the charts are embedded
+as base64 PNG data URIs, the styles inline, and every string that came from a file
+is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from effkit.analysis.saved_results import DOC_KEYS, KINDS
+from effkit.core.manifest import MANIFEST_NAME, MODEL_FILE, Manifest, read_document
+from effkit.errors import DataError
+
+# ---------------------------------------------------------------------------
+# Reading build folders
+
+QUANT_ORDER = ("float32", "float16", "dynamic", "int8")
+
+
+@dataclass(frozen=True)
+class BuildEntry:
+    """One build folder as the report sees it."""
+
+    folder: Path
+    variant: str
+    quant: str
+    io: str
+    target: str
+    weights: str  # the weights' kind: pth, official-ckpt, keras, random
+    model_bytes: int | None
+    timings: dict = field(default_factory=dict)
+    calibration: dict | None = None
+    edgetpu: dict | None = None
+    eval: dict | None = None
+    bench: dict | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.folder.name
+
+    @property
+    def real_weights(self) -> bool:
+        return self.weights != "random"
+
+    @property
+    def label(self) -> str:
+        return f"{self.variant} {self.quant}" + ("" if self.real_weights else " (random weights)")
+
+    @property
+    def top1(self) -> float | None:
+        return self.eval["top1"] if self.eval and self.real_weights else None
+
+    @property
+    def top5(self) -> float | None:
+        return self.eval["top5"] if self.eval and self.real_weights else None
+
+    @property
+    def p50(self) -> float | None:
+        return self.bench["latency"]["p50"] if self.bench else None
+
+    def to_dict(self) -> dict:
+        return {"folder": str(self.folder), "variant": self.variant, "quantization": self.quant,
+                "io": self.io, "target": self.target, "weights": self.weights,
+                "model_bytes": self.model_bytes, "timings_s": self.timings,
+                "calibration": self.calibration, "top1": self.top1, "top5": self.top5,
+                "eval_images": self.eval.get("count") if self.eval else None,
+                "latency_ms": self.bench["latency"] if self.bench else None,
+                "peak_rss_mb": self.bench.get("peak_rss_mb") if self.bench else None,
+                "edgetpu": self.tpu_counts, "warnings": list(self.warnings)}
+
+    @property
+    def tpu_counts(self) -> dict | None:
+        return _tpu_counts(self.edgetpu)
+
+
+def read_json(path: Path, what: str) -> dict:
+    return read_document(path, what, "write it again with effkit")
+
+
+def load_build(folder: Path) -> BuildEntry:
+    """Read a build folder's build.json and, when present, its eval.json and bench.json.
+
+    A result whose model digest differs from the build's ``model.tflite`` is left out,
+    with a warning (the model was rebuilt after it was measured).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"{str(folder)!r} is not a folder", "pass build folders written by 'effkit build'")
+    if not os.path.lexists(folder / MANIFEST_NAME):  # anything else: the reader says what it is
+        raise DataError(f"{str(folder)!r} is not an effkit build folder (no {MANIFEST_NAME})",
+                        "pass folders written by 'effkit build'")
+    manifest = Manifest.read(folder)
+    main = manifest.artifact(MODEL_FILE)
+    warnings: list[str] = []
+    results: dict[str, dict | None] = {}
+    for kind, fname in KINDS.items():
+        path = folder / fname
+        res = read_json(path, f"{kind} results") if os.path.lexists(path) else None
+        if res is not None and (DOC_KEYS[kind] not in res or not _well_formed(kind, res)):
+            raise DataError(f"{str(path)!r} is not an effkit {kind} result",
+                            f"write it again with 'effkit {kind} MODEL --save --force'")
+        if res is not None and main is not None and res["model"].get("sha256") != main.sha256:
+            warnings.append(f"{fname} was measured on another model file than this build's "
+                            f"{MODEL_FILE}; left out (run 'effkit {kind} ... --save --force' again)")
+            res = None
+        results[kind] = res
+    weights = str(manifest.weights.get("kind") or "unknown")
+    if weights == "random":
+        warnings.append("random weights: latency only, no accuracy")
+    quant = manifest.quantization
+    return BuildEntry(
+        folder=folder, variant=manifest.variant, quant=str(quant.get("mode", "?")),
+        io=str(quant.get("io", "?")), target=str(manifest.target), weights=weights,
+        model_bytes=main.bytes if main else None,
+        timings={str(k): float(v) for k, v in manifest.timings_s.items() if is_number(v)},
+        calibration=manifest.calibration, edgetpu=manifest.edgetpu,
+        eval=results["eval"], bench=results["bench"], warnings=tuple(warnings))
+
+
+def is_number(v: object) -> bool:
+    """A measurement: an int or a finite float of sane size (never a bool)."""
+    import math
+
+    return (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            and abs(v) < 1e15)
+
+
+def _well_formed(kind: str, res: dict) -> bool:
+    """The fields the report reads are there and numeric."""
+    if not isinstance(res.get("model"), dict):
+        return False
+    if kind == "eval":
+        return all(is_number(res.get(k)) for k in ("top1", "top5", "count"))
+    lat = res.get("latency")
+    return isinstance(lat, dict) and all(is_number(lat.get(k)) for k in ("p50", "p90", "p99"))
+
+
+def _tpu_counts(section: dict | None) -> dict | None:
+    """Edge TPU op counts: the compiler's own when compiled, else effkit's prediction."""
+    def sub(d: object, key: str) -> dict:
+        v = d.get(key) if isinstance(d, dict) else None
+        return v if isinstance(v, dict) else {}
+
+    if not isinstance(section, dict):
+        return None
+    rep = sub(sub(section, "compile"), "report") if section.get("compiled") else {}
+    if is_number(rep.get("ops_tpu")) and is_number(rep.get("ops_cpu")):
+        return {"source": "edgetpu_compiler", "ops_tpu": rep["ops_tpu"], "ops_cpu": rep["ops_cpu"],
+                "on_chip_bytes": rep.get("on_chip_used_bytes"),
+                "off_chip_bytes": rep.get("off_chip_used_bytes")}
+    check = sub(section, "check")
+    if is_number(check.get("ops_tpu")) and is_number(check.get("ops_cpu")):
+        return {"source": "predicted by effkit check-edgetpu", "ops_tpu": check["ops_tpu"],
+                "ops_cpu": check["ops_cpu"], "on_chip_bytes": check.get("on_chip_bytes"),
+                "off_chip_bytes": check.get("off_chip_bytes")}
+    return None
+
+
+def sort_key(e: BuildEntry) -> tuple:
+    q = QUANT_ORDER.index(e.quant) if e.quant in QUANT_ORDER else len(QUANT_ORDER)
+    return (e.variant, q, e.name)
+
+

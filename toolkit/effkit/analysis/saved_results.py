@@ -1,0 +1,64 @@
+"""Where ``effkit eval --save`` and ``effkit bench --save`` keep their results.
+
+The main model of a build folder (``model.tflite`` next to ``build.json``) gets
+``eval.json``/``bench.json`` in that folder, where ``effkit report`` reads them; any
+other model gets ``<stem>.eval.json``/``<stem>.bench.json`` beside it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from effkit.core.manifest import MANIFEST_NAME, MODEL_FILE, sha256_hex
+from effkit.core.outputs import write_file_atomic
+from effkit.errors import OutputError
+
+EVAL_NAME = "eval.json"
+BENCH_NAME = "bench.json"
+KINDS = {"eval": EVAL_NAME, "bench": BENCH_NAME}
+DOC_KEYS = {"eval": "effkit_eval", "bench": "effkit_bench"}
+
+
+def result_path(model: Path, kind: str) -> Path:
+    """Where ``effkit eval/bench --save`` writes the results for ``model``.
+
+    The main model of a build folder (``model.tflite`` next to ``build.json``) gets
+    ``eval.json``/``bench.json`` in that folder, where ``effkit report`` reads them;
+    any other model gets ``<stem>.eval.json``/``<stem>.bench.json`` beside it.
+    """
+    model = Path(model)
+    if model.name == MODEL_FILE and (model.parent / MANIFEST_NAME).is_file():
+        return model.parent / KINDS[kind]
+    return model.with_name(f"{model.stem}.{kind}.json")
+
+
+def save_result(model: Path, kind: str, doc: dict, force: bool) -> Path:
+    """Write a result document atomically; an existing file is replaced only with ``force``."""
+    path = result_path(model, kind)
+    body = {DOC_KEYS[kind]: 1} | doc
+    write_file_atomic(path, (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
+                      force)
+    return path
+
+
+def check_can_save(models: Sequence[Path | None], kind: str, force: bool) -> None:
+    """Refuse ``--save`` before any work when a result file exists and ``force`` is off."""
+    for model in models:
+        if model is None:
+            continue
+        path = result_path(model, kind)
+        if path.is_dir():
+            raise OutputError(f"{str(path)!r} is a folder", "move it away to save results there")
+        if path.exists() and not force:
+            raise OutputError(f"{str(path)!r} already exists", "pass --force to replace it")
+
+
+def model_record(model: Path, data: bytes) -> dict:
+    """The ``model`` record of a result: which file was measured (path, size, sha256)."""
+    return file_record(model, len(data), sha256_hex(data))
+
+
+def file_record(model: Path | str, size: int, sha256: str) -> dict:
+    return {"path": str(model), "name": Path(model).name, "bytes": size, "sha256": sha256}

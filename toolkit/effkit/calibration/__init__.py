@@ -1,0 +1,1 @@
+"""Calibration data: image folders, distilled sets, the sets shipped in the wheel."""

@@ -1,0 +1,244 @@
+"""build.json: what was built, from what, how long each stage took, and artifact hashes.
+
+:class:`Manifest` is the one description of a build: the pipeline writes it with
+``to_json`` and ``effkit report`` reads it back with ``from_json``. Every file of the
+build, the rendered app's included, is an :class:`Artifact` (path, size, sha256).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import platform
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from effkit.core.version import __version__
+from effkit.errors import DataError
+
+MANIFEST_NAME = "build.json"
+# The files of a build folder (the coral app and the Android assets use the same names).
+MODEL_FILE = "model.tflite"
+EDGETPU_MODEL_FILE = "model_edgetpu.tflite"
+LABELS_FILE = "labels.txt"
+QUANT_REPORT_FILE = "quant_report.json"  # written by 'effkit build --quant-report'
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One written file: its path relative to the build folder, size and sha256."""
+
+    path: str
+    bytes: int
+    sha256: str
+
+    @classmethod
+    def of(cls, path: Path, root: Path) -> Artifact:
+        data = Path(path).read_bytes()
+        return cls(Path(path).relative_to(root).as_posix(), len(data), sha256_hex(data))
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Artifact:
+        return cls(str(doc["path"]), int(doc["bytes"]), str(doc["sha256"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# Saved documents (build.json, eval.json, bench.json, quant_report.json) are input like any
+# other: read strictly, so a tampered one is refused with one line instead of crashing later.
+MAX_DOCUMENT_BYTES = 64 << 20
+MAX_DOCUMENT_DEPTH = 64
+_MAX_INT_DIGITS = 30
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite_float(text: str) -> float:
+    import math
+
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:20]} is out of range")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > _MAX_INT_DIGITS:
+        raise ValueError(f"an integer of {len(text)} digits")
+    return int(text)
+
+
+def _depth(doc: Any) -> int:
+    deepest, stack = 0, [(doc, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if level <= MAX_DOCUMENT_DEPTH:
+            items = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+            stack.extend((item, level + 1) for item in items)
+    return deepest
+
+
+def parse_document(text: str | bytes) -> dict[str, Any]:
+    """A saved effkit document as a dict; ValueError naming the problem for anything that is
+    not plain JSON of finite numbers (NaN, Infinity, 1e400, 5000-digit integers), nested
+    deeper than :data:`MAX_DOCUMENT_DEPTH`, or not an object."""
+    try:
+        doc = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float,
+                         parse_int=_bounded_int)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg}, line {exc.lineno})") from None
+    if not isinstance(doc, dict):
+        raise ValueError("not a JSON object")
+    if _depth(doc) > MAX_DOCUMENT_DEPTH:
+        raise ValueError("nested too deeply")
+    return doc
+
+
+def read_document(path: Path, what: str, hint: str) -> dict[str, Any]:
+    """:func:`parse_document` of a file (regular, capped), with one-line DataErrors."""
+    from effkit.errors import read_user_file
+
+    data = read_user_file(path, what=what, hint=hint, error=DataError, limit=MAX_DOCUMENT_BYTES)
+    try:
+        return parse_document(data)
+    except ValueError as exc:
+        raise DataError(f"{what} {str(path)!r} is damaged: {exc}", hint) from None
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_files(files: Iterable[Path]) -> str:
+    """One sha256 of the files' bytes in the given order, read in 1 MiB chunks (weights
+    files are hundreds of MB; a checkpoint is several files)."""
+    digest = hashlib.sha256()
+    for f in files:
+        with Path(f).open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"effkit": __version__, "python": platform.python_version()}
+    try:
+        import tensorflow as tf
+
+        out["tensorflow"] = tf.__version__
+    except ImportError:  # pragma: no cover - tensorflow is a dependency
+        out["tensorflow"] = None
+    return out
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """build.json. The Edge TPU section (with its per-op table) comes last in the file."""
+
+    variant: str
+    quantization: dict[str, Any]  # {"mode": int8/float16/dynamic/float32, "io": uint8/int8/float32}
+    target: str = "?"
+    model_name: str = ""
+    num_classes: int = 0
+    input: dict[str, Any] = field(default_factory=dict)
+    weights: dict[str, Any] = field(default_factory=dict)
+    calibration: dict[str, Any] | None = None
+    app: str | None = None
+    android_runtime: str | None = None  # --target android: the app's LiteRT runtime
+    timings_s: dict[str, Any] = field(default_factory=dict)
+    artifacts: tuple[Artifact, ...] = ()
+    app_files: tuple[Artifact, ...] = ()
+    versions: dict[str, Any] = field(default_factory=dict)
+    edgetpu: dict[str, Any] | None = None
+
+    def artifact(self, path: str) -> Artifact | None:
+        return next((a for a in self.artifacts if a.path == path), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"effkit_manifest": FORMAT}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("artifacts", "app_files"):
+                value = [a.to_dict() for a in value]
+            if f.name in ("app", "android_runtime") and value is None:
+                continue
+            if f.name == "edgetpu" and value is None:
+                continue
+            doc[f.name] = value
+        return doc
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, source: str = MANIFEST_NAME) -> Manifest:
+        """Parse build.json; DataError naming the first problem when it is not one.
+
+        Only the variant and the quantization are required (manifests of older effkit
+        versions and hand-written ones are read too); other fields take their defaults.
+        """
+        try:
+            doc = parse_document(text)
+        except ValueError as exc:
+            raise DataError(f"build manifest {source!r} is damaged: {exc}",
+                            "build the folder again with 'effkit build'") from None
+        if not isinstance(doc.get("variant"), str) or not isinstance(doc.get("quantization"), dict):
+            raise DataError(f"{source!r} lacks the variant or quantization",
+                            "build the folder again with 'effkit build'")
+        kinds = {"artifacts": list, "app_files": list, "input": dict, "weights": dict,
+                 "timings_s": dict, "versions": dict, "calibration": dict, "edgetpu": dict}
+        kwargs = {f.name: doc[f.name] for f in dataclasses.fields(cls) if f.name in doc
+                  and (f.name not in kinds or isinstance(doc[f.name], kinds[f.name]))}
+        try:
+            for key in ("artifacts", "app_files"):
+                kwargs[key] = tuple(Artifact.from_dict(a) for a in kwargs.get(key, []))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataError(f"{source!r} has an artifact record without {exc}",
+                            "build the folder again with 'effkit build'") from None
+        return cls(**kwargs)
+
+    @classmethod
+    def read(cls, folder: Path) -> Manifest:
+        from effkit.errors import read_user_file
+
+        path = Path(folder) / MANIFEST_NAME
+        data = read_user_file(path, what="build manifest", error=DataError,
+                              limit=MAX_DOCUMENT_BYTES,
+                              hint="build the folder again with 'effkit build'")
+        return cls.from_json(data.decode("utf-8", "replace"), str(path))
+
+    def write(self, root: Path) -> None:
+        (Path(root) / MANIFEST_NAME).write_text(self.to_json(), encoding="utf-8")
+
+
+def manifest_for(model: Path, data: bytes, levels: int = 3) -> Manifest | None:
+    """The build.json of the build that produced ``model`` (bytes ``data``), or None.
+
+    Looked for in the model's folder and up to ``levels - 1`` parents (a build's app
+    folders hold copies of its models); it counts only when one of its artifacts has
+    the model's sha256, so a build.json of another model is never reported.
+    """
+    digest = sha256_hex(data)
+    folder = Path(model).absolute().parent
+    for _ in range(levels):
+        if (folder / MANIFEST_NAME).is_file():
+            try:
+                found = Manifest.read(folder)
+            except DataError:
+                found = None
+            if found is not None and any(a.sha256 == digest for a in found.artifacts):
+                return found
+        folder = folder.parent
+    return None

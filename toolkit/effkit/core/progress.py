@@ -1,0 +1,144 @@
+"""Progress of long work, as events: one place for the stage names and how they are shown.
+
+Every long call (``effkit.build``, ``train``, ``evaluate``, ``benchmark``) takes an
+optional ``progress`` callback that receives :class:`ProgressEvent` values. ``None`` (the
+default, what a notebook gets) is quiet. The CLI passes rich bars at a terminal and
+:class:`LineProgress` otherwise (logs, CI, pipes): one line when a stage starts and ends
+and, for long stages, a line about every 10 s with done/total and the elapsed time.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TextIO
+
+# Pipeline stages in the order they run, with the title shown for each.
+STAGES: dict[str, str] = {
+    "calibration": "Calibration data",
+    "model": "Building the Keras model",
+    "weights": "Loading weights",
+    "convert": "Converting to TFLite",
+    "quant-report": "Per-layer float vs int8 report",
+    "metadata": "Attaching metadata",
+    "edgetpu-check": "Edge TPU compatibility",
+    "edgetpu-compile": "edgetpu_compiler",
+    "app": "Rendering the sample app",
+    "evaluate": "Accuracy on the validation split",
+}
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """``kind`` is "start", "update" or "end"; ``total`` 0 means no known length."""
+
+    stage: str
+    kind: str
+    done: int = 0
+    total: int = 0
+    elapsed_s: float = 0.0
+
+    @property
+    def title(self) -> str:
+        return STAGES.get(self.stage, self.stage)
+
+
+ProgressFn = Callable[[ProgressEvent], None]
+# tick(done, total) within one stage: what StageClock.stage yields, and what the stages'
+# own loops (calibration, distillation, benchmarks, training's image scan) report to
+TickFn = Callable[[int, int], None]
+
+
+@dataclass
+class StageClock:
+    """Times each stage and reports it to an optional progress callback."""
+
+    progress: ProgressFn | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[TickFn]:
+        """``with clock.stage("convert") as tick:``; ``tick(done, total)`` reports an update."""
+        start = time.perf_counter()
+
+        def emit(kind: str, done: int = 0, total: int = 0) -> None:
+            if self.progress is not None:
+                self.progress(ProgressEvent(name, kind, done, total,
+                                            round(time.perf_counter() - start, 3)))
+
+        emit("start")
+        yield lambda done, total: emit("update", done, total)
+        self.seconds[name] = round(time.perf_counter() - start, 3)
+        emit("end", 1, 1)
+
+    def timings(self) -> dict[str, float]:
+        return dict(self.seconds, total=round(sum(self.seconds.values()), 3))
+
+
+class LineProgress:
+    """Plain progress lines for a stream that is not a terminal.
+
+    A line when a stage starts and when it ends; in between, at most one line every
+    ``interval_s``: done/total when the stage reports them, else (``heartbeat``) how long
+    it has been running, from a background thread, for stages that report nothing
+    (building the model, converting it) but may take minutes.
+    """
+
+    def __init__(self, stream: TextIO | None = None, interval_s: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic, heartbeat: bool = True):
+        self.stream = stream
+        self.interval_s = interval_s
+        self.clock = clock
+        self.heartbeat = heartbeat
+        self._last: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._stop: dict[str, threading.Event] = {}
+
+    def __call__(self, event: ProgressEvent) -> None:
+        with self._lock:
+            now = self.clock()
+            if event.kind == "start":
+                self._last[event.stage] = now
+                self._write(f"{event.title}: started")
+                if self.heartbeat:
+                    self._beat(event)
+            elif event.kind == "end":
+                self._last.pop(event.stage, None)
+                stop = self._stop.pop(event.stage, None)
+                if stop is not None:
+                    stop.set()
+                self._write(f"{event.title}: done in {event.elapsed_s:.1f} s")
+            elif event.stage not in self._last:  # updates without a start (train's epochs)
+                self._last[event.stage] = now
+            elif now - self._last[event.stage] >= self.interval_s:
+                self._last[event.stage] = now
+                count = f"{event.done}/{event.total}" if event.total else f"{event.done}"
+                self._write(f"{event.title}: {count} after {event.elapsed_s:.0f} s")
+
+    def _beat(self, event: ProgressEvent) -> None:
+        stop = self._stop[event.stage] = threading.Event()
+        started = self.clock()
+
+        def run() -> None:
+            while not stop.wait(self.interval_s):
+                with self._lock:
+                    if stop.is_set():
+                        return
+                    now = self.clock()
+                    if now - self._last.get(event.stage, now) + 1e-6 >= self.interval_s:
+                        self._last[event.stage] = now
+                        try:
+                            self._write(f"{event.title}: running, {now - started:.0f} s")
+                        except (OSError, ValueError):  # the stream is gone (a stage that
+                            return                     # failed never sends its end event)
+
+        threading.Thread(target=run, name=f"effkit-progress-{event.stage}", daemon=True).start()
+
+    def _write(self, line: str) -> None:
+        stream = self.stream or sys.stderr
+        stream.write(line + "\n")
+        stream.flush()

@@ -1,0 +1,1 @@
+"""The model: variants, the Keras network, preprocessing, labels."""

@@ -1,0 +1,140 @@
+"""Class labels: one type, one rule set, used by the build, the metadata writer and the apps.
+
+A label is visible text on one line (no line breaks, NUL or other control characters
+but tab, at most 200 characters): it travels as a line of ``labels.txt`` inside the model and
+reaches the Pi scripts, the Android project and the READMEs, which escape it for their
+own language. The apps keep only that escaping; whether a label is acceptable is
+decided here.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import overload
+
+from effkit.core.resources import data_file
+from effkit.errors import LabelsError, read_user_file
+
+MAX_LABEL_LENGTH = 200
+MAX_LABELS_BYTES = 16 << 20  # 80,000 labels of 200 characters
+
+
+@dataclass(frozen=True)
+class Labels(Sequence[str]):
+    """The class names in output order; ``source`` names where they came from (for errors).
+
+    A sequence of str, so it goes wherever a list of names does."""
+
+    names: tuple[str, ...]
+    source: str = "labels"
+
+    def __post_init__(self) -> None:
+        _check_names(self.names)
+
+    @classmethod
+    def of(cls, labels: Iterable[str], source: str = "labels") -> Labels:
+        """Labels from a Python sequence (checked), or the same Labels unchanged."""
+        if isinstance(labels, Labels):
+            return labels
+        if isinstance(labels, (str, bytes)) or not isinstance(labels, Iterable):
+            raise LabelsError(f"labels must be a list of names, not {type(labels).__name__}",
+                              "pass one name per class")
+        return cls(tuple(labels), source)
+
+    @classmethod
+    def imagenet(cls) -> Labels:
+        """The 1000 ImageNet-1k class names in standard index order (sorted wnids)."""
+        text = data_file("imagenet_labels.txt").read_text(encoding="utf-8")
+        return cls(tuple(text.splitlines()), "ImageNet labels")
+
+    @classmethod
+    def from_file(cls, path: Path, expected: int | None = None) -> Labels:
+        """A labels file: UTF-8, one label per line; count checked when ``expected`` is given."""
+        path = Path(path)
+        raw = read_user_file(path, what="labels file", error=LabelsError, limit=MAX_LABELS_BYTES,
+                             hint="pass a text file with one label per line")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise LabelsError(
+                f"labels file {str(path)!r} is not UTF-8 (byte {exc.start})",
+                "save it as UTF-8, one label per line",
+            ) from None
+        names = [line.rstrip("\r") for line in text.split("\n")]
+        while names and names[-1].strip() == "":
+            names.pop()
+        if not names:
+            raise LabelsError(f"labels file {str(path)!r} is empty", "write one label per line")
+        blank = [i + 1 for i, name in enumerate(names) if not name.strip()]
+        if blank:
+            raise LabelsError(
+                f"labels file {str(path)!r} has an empty label on line {blank[0]}",
+                "give every class a name",
+            )
+        labels = cls(tuple(names), str(path))
+        labels.check_count(expected)
+        return labels
+
+    def check_count(self, expected: int | None) -> Labels:
+        if expected is not None and len(self.names) != expected:
+            raise LabelsError(
+                f"{self.source!r} has {len(self.names)} labels but the model has {expected} outputs",
+                "give exactly one label per output class",
+            )
+        return self
+
+    def to_bytes(self) -> bytes:
+        """``labels.txt``: one label per line, UTF-8, a final newline."""
+        return ("\n".join(self.names) + "\n").encode("utf-8")
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self.names[index]
+
+
+def _check_names(names: tuple[str, ...]) -> None:
+    if not names:
+        raise LabelsError("the label list is empty: a classifier needs at least one label",
+                          "give one label per class")
+    for i, name in enumerate(names):
+        if not isinstance(name, str):
+            raise LabelsError(f"label {i + 1} is {type(name).__name__}, not text",
+                              "give every class a name")
+        if not name.strip():
+            raise LabelsError(f"label {i + 1} is empty", "give every class a name")
+        if len(name) > MAX_LABEL_LENGTH:
+            raise LabelsError(f"label {i + 1} is {len(name)} characters long (at most "
+                              f"{MAX_LABEL_LENGTH})", "shorten the label")
+        for ch in name:
+            if ch in "\n\r":
+                raise LabelsError(f"label {i + 1} {name[:40]!r} contains a line break",
+                                  "keep each label on one line")
+            if ch == "\ufeff":
+                raise LabelsError(f"label {i + 1} {name[:40]!r} contains U+FEFF (a byte-order "
+                                  "mark: the file was saved with two, or a BOM was pasted)",
+                                  "save the file as UTF-8 with at most one BOM at the start")
+            if ch != "\t" and unicodedata.category(ch) in ("Cc", "Cs"):
+                raise LabelsError(f"label {i + 1} {name[:40]!r} contains U+{ord(ch):04X} (a "
+                                  "control character)", "use visible text for every label")
+
+
+def imagenet_labels() -> list[str]:
+    """The 1000 ImageNet-1k class names as a list (see ``Labels.imagenet``)."""
+    return list(Labels.imagenet())
+
+
+def read_labels(path: Path, expected: int | None = None) -> list[str]:
+    """A labels file's names as a list (see ``Labels.from_file``)."""
+    return list(Labels.from_file(path, expected))

@@ -1,0 +1,1 @@
+"""The build: plan, run, conversion to TFLite, model checks, the Edge TPU stage."""

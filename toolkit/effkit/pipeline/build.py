@@ -1,0 +1,500 @@
+"""The build pipeline: plan once, then run on values.
+
+``plan(BuildRequest) -> BuildPlan`` does every check and every cheap read once, without
+TensorFlow (the variant, flags that must fit together, the output folder, the labels,
+the weights source with its class count and sha256, the calibration folder, the Edge
+TPU compiler and its version). ``run(BuildPlan)`` then runs the long stages on those
+values: Keras model -> weights -> calibration -> TFLite bytes -> metadata -> Edge TPU
+check and compile -> rendered app, each a call into its own module, timed, with the
+outputs staged so that nothing is left half-written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from effkit.core.manifest import LABELS_FILE, MODEL_FILE, QUANT_REPORT_FILE, Artifact, Manifest
+from effkit.core.outputs import check_output_dir, staged_dir
+from effkit.core.progress import ProgressFn, StageClock
+from effkit.errors import EdgeTPUCoverageError, UsageError, check_whole
+from effkit.model.labels import Labels
+from effkit.model.variants import Variant, get_variant
+from effkit.pipeline.convert import ConvertOptions
+from effkit.weights.files import WeightsSource
+from effkit.weights.load import resolve_weights
+
+if TYPE_CHECKING:
+    from effkit.calibration.sets import CalibrationSet
+    from effkit.edgetpu.locate import CompilerChoice
+
+TARGETS = ("cpu", "coral", "android")
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """What the user asked for, as given (paths, names, flags)."""
+
+    variant: str
+    target: str = "cpu"
+    out: Path | None = None
+    weights: str | Path | None = None
+    # a labels file, or the names themselves (train hands over its classes in memory)
+    labels: Path | str | Sequence[str] | Labels | None = None
+    # a folder of images, or a CalibrationSet already in memory (train's training split)
+    calibration: Path | str | CalibrationSet | None = None
+    calibration_size: int | None = None
+    quant: str = "int8"
+    io: str = "uint8"
+    force: bool = False
+    # Edge TPU
+    skip_compile: bool = False
+    require_compile: bool = False  # no compiler (nor Docker engine): fail instead of finishing
+    compiler: str | None = None
+    min_tpu_ops: float = 1.0
+    num_segments: int | None = None
+    min_runtime_version: int | None = None
+    compile_timeout: float = 600.0
+    # quant_report.json beside the model: per-layer float vs int8 errors (int8 builds)
+    quant_report: bool = False
+    # Android
+    app_id: str | None = None
+    app_name: str | None = None
+    # "compiled-model" (LiteRT 2.x CompiledModel, GPU with CPU fallback) or "interpreter"
+    # (LiteRT 1.4 Interpreter with the GPU delegate); None: the default for --target android
+    android_runtime: str | None = None
+    # Metadata
+    model_name: str | None = None
+    description: str | None = None
+    author: str = "effkit"
+    license: str = "Apache-2.0"
+    model_version: str = "1"
+
+    def out_dir(self) -> Path:
+        return Path(self.out) if self.out is not None else Path("build") / default_folder_name(
+            self.variant, self.target)
+
+
+def default_folder_name(variant: str, target: str) -> str:
+    """A build's folder name when none is given: ``build/lite0-coral`` (and train's
+    ``OUT/lite0-coral``)."""
+    return f"{variant}-{target}"
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """A checked request: every value the long stages need, resolved once.
+
+    ``run`` reads only these values: it never looks up the compiler, reads its version,
+    resolves the weights or computes a default again.
+    """
+
+    request: BuildRequest
+    variant: Variant
+    options: ConvertOptions
+    weights: WeightsSource  # with what was read (payload) and its sha256
+    num_classes: int
+    labels: Labels
+    calibration: Path | CalibrationSet | None  # a checked folder, a set, or None: distil
+    compiler: CompilerChoice | None  # with its version read; None: --skip-compile or not coral
+    out_dir: Path
+    model_name: str
+    description: str
+    app_id: str | None = None  # --target android: the application id and name
+    app_name: str | None = None
+    android_runtime: str | None = None  # --target android: the app's runtime (default filled in)
+
+    @property
+    def compiler_version(self) -> str | None:
+        """The version of the compiler the build compiles with (None: it does not compile)."""
+        return self.compiler.version if self.compiler is not None else None
+
+    @property
+    def target(self) -> str:
+        return self.request.target
+
+    def metadata_args(self) -> dict[str, Any]:
+        req = self.request
+        return dict(labels=self.labels, norm_mean=self.variant.norm_mean,
+                    norm_std=self.variant.norm_std, name=self.model_name,
+                    description=self.description, version=req.model_version, author=req.author,
+                    license=req.license)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build wrote: the folder, its files and its manifest (build.json)."""
+
+    out_dir: Path
+    model_path: Path
+    labels_path: Path
+    edgetpu_model_path: Path | None
+    app_dir: Path | None
+    manifest: Manifest
+
+    def to_dict(self) -> dict[str, Any]:
+        paths = {f.name: (None if getattr(self, f.name) is None else str(getattr(self, f.name)))
+                 for f in dataclasses.fields(self) if f.name != "manifest"}
+        return paths | {"manifest": self.manifest.to_dict()}
+
+
+def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
+    """Every check that needs no long work, done once, in the order a user fixes them.
+
+    ``check_weights=False`` (train, before the weights exist) skips reading the weights.
+    """
+    check_request_types(req)
+    variant = get_variant(req.variant)
+    if req.target not in TARGETS:
+        raise UsageError(f"unknown target {req.target!r}", f"use one of {', '.join(TARGETS)}")
+    options = ConvertOptions(quant=req.quant, io=req.io)
+    if req.target == "coral" and (req.quant != "int8" or req.io != "uint8"):
+        raise UsageError("the Coral Edge TPU needs --quant int8 with uint8 I/O",
+                         "drop --quant/--io for --target coral")
+    if req.quant_report and req.quant != "int8":
+        raise UsageError("--quant-report compares an int8 model with its float reference",
+                         "drop --quant-report, or build with --quant int8")
+    if req.calibration is not None and req.quant != "int8":
+        raise UsageError("--calibration only applies to --quant int8",
+                         "drop --calibration, or use --quant int8")
+    if req.calibration_size is not None:
+        if req.quant != "int8":
+            raise UsageError("--calibration-size only applies to --quant int8",
+                             "drop --calibration-size, or use --quant int8")
+        check_whole(req.calibration_size, "--calibration-size", high=MAX_CALIBRATION_SIZE,
+                    example=100, why=" images")
+    if req.skip_compile and req.require_compile:
+        raise UsageError("--skip-compile and --require-compile contradict each other",
+                         "pass one of them")
+    if req.num_segments is not None:
+        check_whole(req.num_segments, "--num-segments", high=64, example=2)
+    if not 0.0 <= req.min_tpu_ops <= 1.0:
+        raise UsageError(f"--min-tpu-ops must be a fraction between 0 and 1 (got {req.min_tpu_ops})",
+                         "pass e.g. --min-tpu-ops 0.9, or 0 to accept any coverage")
+    out_dir = req.out_dir()
+    check_output_dir(out_dir, req.force, inputs=_input_paths(req))
+    name = req.model_name or f"EfficientNet-{variant.name.capitalize()}"
+    app_id, app_name, android_runtime = _check_app_answers(req, variant, name)
+    compiler = edgetpu_compiler(req)
+    given = _given_labels(req.labels)  # a bad labels file fails before the weights are read
+    weights = (resolve_weights(variant, req.weights) if check_weights
+               else WeightsSource(PENDING, None, None, None))
+    labels = given or _default_labels(weights)
+    num_classes = weights.num_classes or len(labels)
+    labels.check_count(num_classes)
+    calibration = req.calibration
+    if isinstance(calibration, (str, Path)):
+        from effkit.calibration.sets import check_folder
+
+        calibration = Path(calibration)
+        check_folder(calibration)
+    description = req.description or _default_description(variant, num_classes, req.quant)
+    return BuildPlan(request=req, variant=variant, options=options, weights=weights,
+                     num_classes=num_classes, labels=labels, calibration=calibration,
+                     compiler=compiler, out_dir=out_dir, model_name=name, description=description,
+                     app_id=app_id, app_name=app_name, android_runtime=android_runtime)
+
+
+def _default_description(variant: Variant, num_classes: int, quant: str) -> str:
+    return (f"EfficientNet-{variant.name} image classifier ({num_classes} classes), "
+            f"{quant} quantized by effkit")
+
+
+PENDING = "pending"  # the weights kind of a plan made before training wrote the weights
+
+
+def with_trained(planned: BuildPlan, *, weights: Path, labels: Sequence[str],
+                 calibration: CalibrationSet | None) -> BuildPlan:
+    """A plan made before training (``plan(req, check_weights=False)``) completed with
+    what training produced: the weights file (resolved here, once), the classes and the
+    calibration set in memory. Everything else the plan checked stays as it was."""
+    if planned.weights.kind != PENDING:
+        raise UsageError("this build plan already has its weights",
+                         "pass a plan made with check_weights=False")
+    source = resolve_weights(planned.variant, weights)
+    names = Labels.of(labels)
+    num_classes = source.num_classes or len(names)
+    names.check_count(num_classes)
+    req = dataclasses.replace(planned.request, weights=weights, labels=list(names.names),
+                              calibration=calibration)
+    description = req.description or _default_description(planned.variant, num_classes,
+                                                           req.quant)
+    return dataclasses.replace(planned, request=req, weights=source, num_classes=num_classes,
+                               labels=names, calibration=calibration, description=description)
+
+
+# A calibration set larger than this only costs time (distilling is minutes per hundred).
+MAX_CALIBRATION_SIZE = 10_000
+_TEXT_FIELDS = ("variant", "target", "quant", "io", "author", "license", "model_version")
+_OPTIONAL_TEXT = ("compiler", "app_id", "app_name", "model_name", "description")
+_FLAGS = ("force", "skip_compile", "require_compile", "quant_report")
+_NUMBERS = ("min_tpu_ops", "compile_timeout")
+
+
+def check_request_types(req: BuildRequest) -> None:
+    """UsageError naming the first setting of the wrong type (the Python API takes anything:
+    ``effkit.build(5)``, ``calibration_size=2.5``, ``target=["coral"]``)."""
+    def wrong(name: str, value: object, want: str) -> UsageError:
+        return UsageError(f"{name} must be {want}, not {type(value).__name__} {str(value)[:40]!r}",
+                          f"pass {name} as {want}")
+
+    for name in _TEXT_FIELDS + _OPTIONAL_TEXT:
+        value = getattr(req, name)
+        if not isinstance(value, str) and not (value is None and name in _OPTIONAL_TEXT):
+            raise wrong(name, value, "text")
+    for name in _FLAGS:
+        if not isinstance(getattr(req, name), bool):
+            raise wrong(name, getattr(req, name), "True or False")
+    for name in _NUMBERS:
+        value = getattr(req, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise wrong(name, value, "a number")
+    for name in ("calibration_size", "num_segments", "min_runtime_version"):
+        value = getattr(req, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise wrong(name, value, "a whole number")
+    for name in ("out", "weights"):
+        value = getattr(req, name)
+        if value is not None and not isinstance(value, (str, os.PathLike)):
+            raise wrong(name, value, "a path")
+
+
+def _given_labels(labels: str | Path | Sequence[str] | None) -> Labels | None:
+    if isinstance(labels, (str, Path)):
+        return Labels.from_file(Path(labels))
+    return None if labels is None else Labels.of(labels)
+
+
+def _default_labels(weights: WeightsSource) -> Labels:
+    if weights.num_classes not in (None, 1000):
+        raise UsageError(f"the weights have {weights.num_classes} classes, not ImageNet's 1000",
+                         "pass --labels FILE with one label per class")
+    return Labels.imagenet()
+
+
+def _input_paths(req: BuildRequest) -> list[Path]:
+    """What the build reads: an --out holding any of it would be replaced with it inside."""
+    paths = [req.labels, req.calibration]  # either may be a value in memory (train)
+    if req.weights is not None and str(req.weights).strip().lower() not in ("random", "official"):
+        paths.append(req.weights)
+    return [Path(p) for p in paths if isinstance(p, (str, Path))]
+
+
+def _check_app_answers(req: BuildRequest, variant: Variant,
+                       name: str) -> tuple[str | None, str | None, str | None]:
+    """The app answers (--app-id, --app-name, --name, --android-runtime), checked before
+    any work; the Android app id, name and runtime (defaults filled in), else Nones."""
+    if req.target == "coral":
+        from effkit.apps.coral import check_model_name
+
+        check_model_name(name)
+    if req.target != "android":
+        if req.android_runtime is not None:
+            raise UsageError("--android-runtime only applies to --target android",
+                             "drop --android-runtime, or build with --target android")
+        return None, None, None
+    from effkit.apps.android import check_android_runtime, check_app_names
+
+    runtime = check_android_runtime(req.android_runtime)
+    app_id = req.app_id or f"com.example.{variant.name}"
+    app_name = req.app_name or name
+    check_app_names(app_id=app_id, app_name=app_name, model_name=name)
+    return app_id, app_name, runtime
+
+
+def edgetpu_compiler(req: BuildRequest) -> CompilerChoice | None:
+    """The compiler a coral build will use, as an ``effkit.edgetpu.locate.CompilerChoice``
+    with its version (None with --skip-compile or another target; ``.compiler`` None when
+    neither a local compiler nor a Docker engine is found: the build then finishes without it).
+
+    Looked up, and its version read, once, while planning: a broken binary (or the docker
+    image build) fails the build in seconds; so does a missing one with --require-compile.
+    """
+    if req.target != "coral" or req.skip_compile:
+        return None
+    from effkit.edgetpu.locate import EdgeTPUCompilerNotFound, choose_compiler
+
+    try:
+        choice = choose_compiler(req.compiler, require=req.require_compile)
+    except EdgeTPUCompilerNotFound as exc:
+        raise EdgeTPUCompilerNotFound(
+            exc.message, f"{exc.hint}; or pass --skip-compile to build everything else") from None
+    return choice.with_version()
+
+
+def run(plan: BuildPlan, progress: ProgressFn | None = None) -> BuildResult:
+    """Run the long stages of a plan; the output folder appears complete or not at all."""
+    if plan.weights.kind == PENDING:
+        raise UsageError("this build plan has no weights yet (planned before training)",
+                         "complete it with effkit.pipeline.build.with_trained")
+    from effkit.pipeline.convert import convert, import_tensorflow_quietly, pin_input_range
+
+    import_tensorflow_quietly()
+    from effkit.calibration import sets as calib
+    from effkit.core.manifest import versions
+    from effkit.metadata import attach_classifier_metadata, verify
+    from effkit.model.network import build_model
+    from effkit.weights.load import load_weights
+
+    clock = StageClock(progress)
+    variant, options, req = plan.variant, plan.options, plan.request
+    calib_set = plan.calibration if not isinstance(plan.calibration, Path) else None
+    if options.quant == "int8" and isinstance(plan.calibration, Path):
+        # Before the model: an unusable folder fails in seconds, not after minutes.
+        with clock.stage("calibration") as tick:
+            calib_set = calib.from_folder(plan.calibration, variant,
+                                          req.calibration_size or calib.DEFAULT_FOLDER_SIZE, tick)
+    with clock.stage("model"):
+        model = build_model(variant, num_classes=plan.num_classes)
+    with clock.stage("weights"):
+        weights = load_weights(model, variant, plan.weights)
+    if options.quant == "int8" and calib_set is None:
+        with clock.stage("calibration") as tick:
+            settings = None  # the shipped set for the bundled weights, else DistillSettings()
+            if req.calibration_size:
+                settings = calib.DistillSettings(count=req.calibration_size)
+            calib_set = calib.distilled(model, variant, settings, tick)
+    with clock.stage("convert"):
+        inputs = None
+        if calib_set is not None:
+            inputs = pin_input_range(calib_set.inputs, variant.norm_mean, variant.norm_std)
+        tflite = convert(model, options, inputs)
+    quant_doc = None
+    if req.quant_report and calib_set is not None:
+        with clock.stage("quant-report"):
+            from effkit.analysis.quant_report.measure import compare_on_calibration
+
+            float_ref = convert(model, ConvertOptions(quant="float32"))
+            quant_doc = compare_on_calibration(tflite, float_ref, calib_set.inputs).to_dict()
+    with clock.stage("metadata"):
+        tflite = attach_classifier_metadata(tflite, **plan.metadata_args())
+        verify(tflite, plan.labels)
+
+    fields: dict[str, Any] = dict(
+        variant=variant.name, target=req.target, model_name=plan.model_name,
+        num_classes=plan.num_classes,
+        input={"resolution": variant.resolution, "norm_mean": variant.norm_mean,
+               "norm_std": variant.norm_std},
+        weights=dataclasses.asdict(weights),
+        quantization={"mode": options.quant,
+                      "io": options.io if options.quant == "int8" else "float32"},
+        calibration=calibration_section(calib_set), versions=versions())
+    from effkit.pipeline.model_check import check_built_model
+
+    check_built_model(tflite, options.quant)  # a broken model never reaches --out
+    with staged_dir(plan.out_dir, req.force) as tmp:
+        model_path = tmp / MODEL_FILE
+        model_path.write_bytes(tflite)
+        (tmp / LABELS_FILE).write_bytes(plan.labels.to_bytes())
+        artifacts = [model_path, tmp / LABELS_FILE]
+        if quant_doc is not None:
+            import json
+
+            (tmp / QUANT_REPORT_FILE).write_text(json.dumps(quant_doc, indent=2) + "\n",
+                                                 encoding="utf-8")
+            artifacts.append(tmp / QUANT_REPORT_FILE)
+        edgetpu_path = None
+        if req.target == "coral":
+            from effkit.pipeline.edgetpu_stage import EDGETPU_PREFIX
+
+            fields["edgetpu"], edgetpu_path = _edgetpu_stages(plan, clock, tflite, model_path, tmp)
+            if edgetpu_path:
+                artifacts += sorted(p for p in tmp.iterdir() if p.name.startswith(EDGETPU_PREFIX))
+        if req.target in ("coral", "android"):
+            with clock.stage("app"):
+                app_dir = _render_app(plan, model_path, edgetpu_path, tmp)
+            fields["app"] = app_dir.relative_to(tmp).as_posix()
+            if plan.android_runtime is not None:
+                fields["android_runtime"] = plan.android_runtime
+            fields["app_files"] = tuple(Artifact.of(p, tmp) for p in sorted(app_dir.rglob("*"))
+                                        if p.is_file())
+        manifest = Manifest(**fields, timings_s=clock.timings(),
+                            artifacts=tuple(Artifact.of(p, tmp) for p in artifacts))
+        manifest.write(tmp)
+    out = plan.out_dir
+    return BuildResult(out_dir=out, model_path=out / MODEL_FILE, labels_path=out / LABELS_FILE,
+                       edgetpu_model_path=out / edgetpu_path.name if edgetpu_path else None,
+                       app_dir=out / manifest.app if manifest.app else None, manifest=manifest)
+
+
+def run_build(req: BuildRequest, progress: ProgressFn | None = None) -> BuildResult:
+    """``run(plan(req))``."""
+    return run(plan(req), progress)
+
+
+def calibration_section(calib_set: CalibrationSet | None) -> dict[str, Any] | None:
+    """The calibration set as build.json records it; ``detail`` is an object, never JSON
+    text inside a string (a folder: its path; distilled: the settings)."""
+    import json
+
+    if calib_set is None:
+        return None
+    doc: dict[str, Any] = calib_set.describe()
+    detail = doc.get("detail")
+    if isinstance(detail, str):
+        try:
+            parsed = json.loads(detail)
+        except ValueError:
+            parsed = None
+        doc["detail"] = parsed if isinstance(parsed, dict) else {"path": detail}
+    return doc
+
+
+def _edgetpu_stages(plan: BuildPlan, clock: StageClock, tflite: bytes, model_path: Path,
+                    tmp: Path) -> tuple[dict[str, Any], Path | None]:
+    """check -> compile -> attach the metadata again (the compiler strips it) -> verify.
+
+    ``plan.compiler`` is :func:`edgetpu_compiler`'s choice; the stages live in
+    effkit.pipeline.edgetpu_stage (shared with ``effkit compile-edgetpu OUT/``), which re-attaches
+    model.tflite's metadata.
+    """
+    from effkit.edgetpu.check import check_model
+    from effkit.pipeline import edgetpu_stage as stage
+
+    req, choice = plan.request, plan.compiler
+    found = choice.compiler if choice is not None else None
+    with clock.stage("edgetpu-check"):
+        report = check_model(tflite, min_runtime_version=req.min_runtime_version,
+                             compiler_version=plan.compiler_version)
+    if found is None:
+        _require_tpu_fraction(report.tpu_fraction, req.min_tpu_ops, "are predicted to map")
+        reason = "--skip-compile" if choice is None else choice.note
+        section = stage.not_compiled(report.to_dict(), reason, finish=choice is not None)
+        return stage.tables_last(section), None
+    assert choice is not None  # found is its compiler
+    with clock.stage("edgetpu-compile"):
+        section, result = stage.compile_section(
+            report.to_dict(), choice, model_path, tmp, timeout_s=req.compile_timeout,
+            num_segments=req.num_segments, min_runtime_version=req.min_runtime_version)
+    section["compiler_note"] = choice.note
+    _require_tpu_fraction(result.report.tpu_fraction, req.min_tpu_ops, "map")
+    return stage.tables_last(section), result.compiled_paths[0]
+
+
+def _require_tpu_fraction(fraction: float | None, minimum: float, verb: str) -> None:
+    if fraction is not None and fraction + 1e-9 < minimum:
+        raise EdgeTPUCoverageError(
+            f"only {fraction:.0%} of the ops {verb} to the Edge TPU (--min-tpu-ops {minimum:g})",
+            "see the operator table with 'effkit check-edgetpu model.tflite', or lower --min-tpu-ops",
+        )
+
+
+def _render_app(plan: BuildPlan, model_path: Path, edgetpu_path: Path | None, tmp: Path) -> Path:
+    req, variant = plan.request, plan.variant
+    if req.target == "coral":
+        from effkit.apps.coral import render_coral_app
+
+        return render_coral_app(tmp / "coral", model_name=plan.model_name, variant=variant,
+                                labels=plan.labels, cpu_model=model_path,
+                                edgetpu_model=edgetpu_path)
+    from effkit.apps.android import render_android_app
+
+    assert plan.app_id is not None and plan.app_name is not None  # set by plan for android
+    return render_android_app(tmp / "android", app_id=plan.app_id,
+                              app_name=plan.app_name, model_name=plan.model_name,
+                              variant=variant, labels=plan.labels, model_path=model_path,
+                              runtime=plan.android_runtime)

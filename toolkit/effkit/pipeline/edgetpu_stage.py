@@ -1,0 +1,155 @@
+"""The Edge TPU part of a coral build: check, compile, re-attach metadata, build.json section.
+
+Used by ``effkit build --target coral`` (``effkit.pipeline.build``) and by
+``effkit compile-edgetpu OUT/``, which finishes a build folder that was made on a
+machine without the compiler (build.json says "not compiled"): the compiled model gets
+the metadata of ``model.tflite`` again (the compiler strips it), ``coral/`` is rendered
+again with the Edge TPU model, build.json is rewritten; the folder is staged and
+renamed into place like a build, so a failure leaves it as it was.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from effkit.edgetpu.locate import CompilerChoice, choose_compiler, finish_hint
+from effkit.errors import OutputError, UsageError
+
+if TYPE_CHECKING:
+    from effkit.edgetpu.compiler import CompileResult
+
+EDGETPU_PREFIX = "model_edgetpu"
+
+
+def relative_paths(doc: Any, root: Path) -> Any:
+    """The same document with paths inside the staging folder made relative to it (the
+    folder is renamed to --out at the end, so absolute paths into it would dangle)."""
+    prefix = str(root) + "/"
+    if isinstance(doc, dict):
+        return {k: relative_paths(v, root) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [relative_paths(v, root) for v in doc]
+    if isinstance(doc, str) and doc.startswith(prefix):
+        return doc[len(prefix):]
+    return doc
+
+
+def reattach_metadata(compiled: Sequence[Path], source: bytes) -> None:
+    """Give each compiled model the TFLite metadata and packed files of ``source`` again."""
+    from effkit.core.outputs import write_file_atomic
+    from effkit.metadata import associated_files, labels_from_model, verify
+    from effkit.metadata.reader import read_metadata
+    from effkit.metadata.writer import populate_metadata
+
+    metadata = read_metadata(source)
+    if metadata is None:
+        return
+    files = associated_files(source)
+    labels = labels_from_model(source)
+    for path in compiled:
+        data = populate_metadata(path.read_bytes(), metadata, files)
+        if labels is not None:
+            verify(data, labels)
+        write_file_atomic(path, data, force=True)
+
+
+def tables_last(section: dict) -> dict:
+    """The per-op tables ("check", "compile") last: the summary fields stay readable at the top."""
+    return {k: v for k, v in section.items() if k not in ("check", "compile")} | {
+        k: section[k] for k in ("check", "compile") if k in section}
+
+
+def not_compiled(check: dict, reason: str, *, finish: bool) -> dict:
+    """The build.json section of a coral build without the Edge TPU model; ``finish``: the
+    build could not compile (not --skip-compile), so it ends with :func:`closing_warning`."""
+    return {"check": check, "compiled": False, "status": f"not compiled ({reason})",
+            "finish": finish_hint() if finish else None}
+
+
+def compile_section(check: dict, choice: CompilerChoice, model_path: Path, folder: Path,
+                    *, timeout_s: float, num_segments: int | None,
+                    min_runtime_version: int | None) -> tuple[dict, CompileResult]:
+    """Compile ``model_path`` into ``folder``, re-attach its metadata; the section and result."""
+    from effkit.edgetpu.compiler import compile_model
+
+    result = compile_model(model_path, folder, compiler=choice.compiler, timeout_s=timeout_s,
+                           num_segments=num_segments, min_runtime_version=min_runtime_version,
+                           version=choice.version)
+    reattach_metadata(result.compiled_paths, model_path.read_bytes())
+    section = {"check": check, "compiled": True, "status": "compiled",
+               "compile": relative_paths(result.to_dict(), folder),
+               "metadata_reattached": True}
+    return section, result
+
+
+def closing_warning(doc: dict, out_dir: Path) -> str | None:
+    """The one warning a build ends with when it could not make the Edge TPU model."""
+    tpu = doc.get("edgetpu")
+    if not isinstance(tpu, dict) or tpu.get("compiled") or not tpu.get("finish"):
+        return None
+    return f"the Edge TPU model was {tpu['status']}; {finish_hint(out_dir)}"
+
+
+def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: bool = False,
+                         timeout_s: float = 600.0, num_segments: int | None = None,
+                         min_runtime_version: int | None = None,
+                         on_stage: Any = None) -> dict:
+    """Compile a finished ``effkit build --target coral`` folder in place; returns build.json."""
+    import dataclasses
+
+    from effkit.apps.coral import render_coral_app
+    from effkit.core.manifest import LABELS_FILE, MANIFEST_NAME, MODEL_FILE, Artifact, Manifest
+    from effkit.core.outputs import staged_dir
+    from effkit.model.labels import Labels
+    from effkit.model.variants import get_variant
+
+    out_dir = Path(out_dir)
+    if not (out_dir / MANIFEST_NAME).is_file():
+        raise UsageError(f"{str(out_dir)!r} is not an effkit build folder (no {MANIFEST_NAME})",
+                         "pass the --out folder of 'effkit build --target coral', or a "
+                         ".tflite model")
+    doc = Manifest.read(out_dir)
+    if doc.target != "coral" or not isinstance(doc.edgetpu, dict):
+        raise UsageError(f"{str(out_dir)!r} is a --target {doc.target} build",
+                         "build with --target coral, or pass the .tflite model")
+    if doc.edgetpu.get("compiled") and not force:
+        raise OutputError(f"{str(out_dir)!r} already has its Edge TPU model",
+                          "pass --force to compile it again")
+    choice = choose_compiler(compiler, require=True)
+    if on_stage:
+        on_stage(choice.note)
+    choice = choice.with_version()  # docker: builds the image before anything is copied
+    labels = Labels.from_file(out_dir / LABELS_FILE)
+    variant = get_variant(doc.variant)
+    with staged_dir(out_dir, True) as tmp:
+        for item in out_dir.iterdir():  # everything but the old Edge TPU files and app
+            if item.name.startswith(EDGETPU_PREFIX) or item.name in ("coral", MANIFEST_NAME):
+                continue
+            dst = tmp / item.name
+            if item.is_dir():
+                shutil.copytree(item, dst, symlinks=True)
+            else:
+                shutil.copy2(item, dst)
+        section, result = compile_section(
+            doc.edgetpu.get("check", {}), choice, tmp / MODEL_FILE, tmp,
+            timeout_s=timeout_s, num_segments=num_segments,
+            min_runtime_version=min_runtime_version)
+        app_dir = render_coral_app(tmp / "coral", model_name=doc.model_name, variant=variant,
+                                   labels=labels, cpu_model=tmp / MODEL_FILE,
+                                   edgetpu_model=result.compiled_paths[0])
+        timings = {k: v for k, v in doc.timings_s.items() if k != "total"}
+        timings["edgetpu-compile"] = round(result.elapsed_s, 3)
+        timings["total"] = round(sum(timings.values()), 3)
+        kept = [tmp / a.path for a in doc.artifacts
+                if not a.path.startswith(EDGETPU_PREFIX) and (tmp / a.path).is_file()]
+        edgetpu = sorted(p for p in tmp.iterdir() if p.name.startswith(EDGETPU_PREFIX))
+        manifest = dataclasses.replace(
+            doc, edgetpu=tables_last(section), timings_s=timings,
+            app=app_dir.relative_to(tmp).as_posix(),
+            artifacts=tuple(Artifact.of(p, tmp) for p in kept + edgetpu),
+            app_files=tuple(Artifact.of(p, tmp) for p in sorted(app_dir.rglob("*")) if p.is_file()))
+        manifest.write(tmp)
+    return manifest.to_dict()

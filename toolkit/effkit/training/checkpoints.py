@@ -1,0 +1,127 @@
+"""effkit train's checkpoints: the state after every epoch (weights, optimizer, history),
+so that an interrupted run resumes where it stopped."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from effkit.core.outputs import write_file_atomic
+from effkit.errors import OutputError
+
+CHECKPOINT_DIR = "checkpoints"
+STATE_NAME = "state.json"
+_STATE_VERSION = 1
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    phase: str
+    epoch: int  # 1-based within the phase
+    epochs: int
+    loss: float
+    accuracy: float
+    val_loss: float
+    val_accuracy: float
+    learning_rate: float
+    seconds: float
+    best: bool = False
+
+
+@dataclass
+class _State:
+    """What ``state.json`` holds; file names are relative to the checkpoint folder."""
+
+    settings: dict
+    data: str  # TrainData.fingerprint()
+    phase: str = "head"
+    epoch: int = 0  # epochs done in ``phase``
+    wait: int = 0
+    done: list[str] = field(default_factory=list)
+    history: list[dict] = field(default_factory=list)
+    best: dict | None = None  # val_accuracy, val_loss, phase, epoch, file
+    last: dict | None = None  # weights, optimizer
+    version: int = _STATE_VERSION
+
+
+class _Checkpoints:
+    """Per-epoch state, crash-safe: files are new names, then state.json, then cleanup."""
+
+    def __init__(self, read_dir: Path, write_dir: Path):
+        self.read_dir = read_dir
+        self.write_dir = write_dir
+
+    def load(self) -> _State:
+        path = self.read_dir / STATE_NAME
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            if doc.get("version") != _STATE_VERSION:
+                raise ValueError(f"version {doc.get('version')}")
+            return _State(**doc)
+        except (OSError, ValueError, TypeError) as exc:
+            raise OutputError(f"cannot resume from {str(path)!r}: {exc}",
+                              "start over with --force") from None
+
+    def save_weights(self, model, name: str) -> str:
+        self.write_dir.mkdir(parents=True, exist_ok=True)
+        _save_weights_atomic(model, self.write_dir / name)
+        return name
+
+    def save_optimizer(self, optimizer, name: str) -> str:
+        store: dict[str, np.ndarray] = {}
+        optimizer.save_own_variables(store)
+        tmp = self.write_dir / f".{name}.tmp"
+        with tmp.open("wb") as fh:
+            # numpy's stub reads **store as its allow_pickle flag; the keys are Keras's
+            # variable indices ("0", "1", ...), each an array.
+            np.savez(fh, **store)  # type: ignore[arg-type]
+        os.replace(tmp, self.write_dir / name)
+        return name
+
+    def _path(self, name: str) -> Path:
+        # Written in this run (a worker's own folder), else the checkpoint resumed from.
+        mine = self.write_dir / name
+        return mine if mine.is_file() else self.read_dir / name
+
+    def load_weights(self, model, name: str) -> None:
+        model.load_weights(str(self._path(name)))
+
+    def load_optimizer(self, optimizer, name: str) -> None:
+        with np.load(self._path(name)) as npz:
+            store = {k: npz[k] for k in npz.files}
+        if len(store) != len(optimizer.variables):
+            raise OutputError(f"the optimizer state in {str(self.read_dir)!r} does not fit the model",
+                              "start over with --force")
+        optimizer.load_own_variables(store)
+
+    def commit(self, state: _State) -> None:
+        """Write state.json, then delete files it no longer names."""
+        self.write_dir.mkdir(parents=True, exist_ok=True)
+        doc = json.dumps(asdict(state), indent=1).encode()
+        write_file_atomic(self.write_dir / STATE_NAME, doc, force=True)
+        keep = {STATE_NAME}
+        for ref in (state.best, state.last):
+            keep.update(v for k, v in (ref or {}).items() if k in ("file", "weights", "optimizer"))
+        for p in self.write_dir.iterdir():
+            if p.name not in keep and not p.name.startswith("."):
+                p.unlink(missing_ok=True)
+
+
+def _save_weights_atomic(model, path: Path) -> None:
+    # Keras wants the .weights.h5 suffix on the temporary name too.
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    try:
+        model.save_weights(str(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise

@@ -1,0 +1,237 @@
+"""effkit train's data: class folders scanned once, the split, and the tf.data pipelines
+(validation preprocessed as at inference, training augmented with seeded jitter)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import unicodedata
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from effkit.core.progress import TickFn
+from effkit.errors import DataError, UsageError
+from effkit.model.preprocess import (
+    ImageTooLargeError,
+    list_images,
+    load_image,
+    opened_image,
+    to_rgb,
+    upright,
+)
+from effkit.model.variants import Variant
+
+# Augmentation (training only).
+CROP_AREA = (0.25, 1.0)
+CROP_ASPECT = (3 / 4, 4 / 3)
+BRIGHTNESS_DELTA = 0.15  # of the full range
+CONTRAST_RANGE = (0.8, 1.2)
+
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class Example:
+    path: str
+    label: int
+
+
+@dataclass(frozen=True)
+class TrainData:
+    """The classes and the two splits; what was skipped (unreadable) or ignored."""
+
+    classes: tuple[str, ...]
+    train: tuple[Example, ...]
+    val: tuple[Example, ...]
+    skipped: tuple[str, ...] = ()  # "path: reason" for unreadable images
+    ignored: tuple[str, ...] = ()  # images outside any class folder
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        out = {name: {"train": 0, "val": 0} for name in self.classes}
+        for split, items in (("train", self.train), ("val", self.val)):
+            for ex in items:
+                out[self.classes[ex.label]][split] += 1
+        return out
+
+    def fingerprint(self) -> str:
+        h = hashlib.sha256(json.dumps(self.classes).encode())
+        for split in (self.train, self.val):
+            for ex in split:
+                h.update(f"{ex.label}\t{ex.path}\n".encode())
+            h.update(b"--\n")
+        return h.hexdigest()
+
+
+def class_folders(root: Path, flag: str = "--data") -> list[Path]:
+    """The class sub-folders of ``root`` sorted by name (hidden ones left out)."""
+    root = Path(root)
+    if not root.exists():
+        raise DataError(f"{flag} folder {str(root)!r} does not exist", "pass an existing folder")
+    if not root.is_dir():
+        raise DataError(f"{flag} {str(root)!r} is not a folder",
+                        "pass a folder with one sub-folder of images per class")
+    folders = sorted((d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")),
+                     key=lambda d: d.name)
+    for d in folders:
+        if any(unicodedata.category(c).startswith("C") for c in d.name) or d.name != d.name.strip():
+            raise DataError(f"class folder name {d.name!r} in {str(root)!r} has control characters "
+                            "or leading/trailing spaces", "rename it: the name becomes the label")
+    return folders
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why ``path`` cannot be decoded, or None. JPEGs decode at reduced scale (still every byte)."""
+    try:
+        with opened_image(path) as img:
+            img.draft("RGB", (64, 64))
+            img.load()
+            if img.width < 1 or img.height < 1:
+                return "empty image"
+    except ImageTooLargeError:
+        return "image too large (decompression-bomb guard)"
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
+    return None
+
+
+def _readable_files(folders: Sequence[Path], flag: str, progress: TickFn | None
+                    ) -> tuple[list[list[Path]], list[str]]:
+    """Images of each class folder that decode; "path: reason" for the others."""
+    listed = []
+    for folder in folders:
+        files = list_images(folder)
+        if not files:
+            raise DataError(f"class folder {str(folder)!r} in {flag} has no images",
+                            "add .jpg, .png, .bmp or .webp files, or remove the folder")
+        listed.append(files)
+    flat = [p for files in listed for p in files]
+    errors: list[str | None] = []
+    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+        for i, err in enumerate(pool.map(_unreadable, flat)):
+            errors.append(err)
+            if progress:
+                progress(i + 1, len(flat))
+    bad = {p: e for p, e in zip(flat, errors, strict=True) if e}
+    kept = []
+    for folder, files in zip(folders, listed, strict=True):
+        good = [p for p in files if p not in bad]
+        if not good:
+            raise DataError(f"none of the {len(files)} images in class folder {str(folder)!r} "
+                            "could be read", "check that the files are valid images")
+        kept.append(good)
+    return kept, [f"{p}: {e}" for p, e in bad.items()]
+
+
+def scan(data: Path, *, val: Path | None = None, val_split: float = 0.2, seed: int = 0,
+         progress: TickFn | None = None) -> TrainData:
+    """Read the class folders, drop unreadable images, split train/validation."""
+    data = Path(data).absolute()
+    val = Path(val).absolute() if val is not None else None
+    folders = class_folders(data)
+    if len(folders) < 2:
+        found = f" ({folders[0].name})" if folders else ""
+        raise DataError(f"{str(data)!r} has {len(folders)} class folder{found}: a classifier "
+                        "needs at least two classes",
+                        "put each class's images in its own sub-folder of --data")
+    classes = tuple(d.name for d in folders)
+    ignored = tuple(str(p) for p in list_images(data, recursive=False))
+    if val is None:
+        if not 0.0 < val_split < 1.0:
+            raise UsageError(f"--val-split must be between 0 and 1 (got {val_split})")
+        files, skipped = _readable_files(folders, "--data", progress)
+        train: list[Example] = []
+        held: list[Example] = []
+        rng = np.random.default_rng(seed)
+        for label, (name, paths) in enumerate(zip(classes, files, strict=True)):
+            if len(paths) < 2:
+                raise DataError(f"class {name!r} has only {len(paths)} readable image: too few "
+                                "to keep one for validation", "add images, or pass --val DIR")
+            order = rng.permutation(len(paths))
+            n_val = min(max(1, round(len(paths) * val_split)), len(paths) - 1)
+            chosen = set(order[:n_val].tolist())
+            for i, p in enumerate(paths):
+                (held if i in chosen else train).append(Example(str(p), label))
+        return TrainData(classes, tuple(train), tuple(held), tuple(skipped), ignored)
+
+    files, skipped = _readable_files(folders, "--data", progress)
+    val_folders = class_folders(val, "--val")
+    unknown = [d.name for d in val_folders if d.name not in classes]
+    if unknown:
+        raise DataError(f"--val has class folder {unknown[0]!r} that --data does not have",
+                        f"use the class folder names of --data: {', '.join(classes)}")
+    if not val_folders:
+        raise DataError(f"--val folder {str(val)!r} has no class folders",
+                        "give it the class sub-folders of --data")
+    val_files, val_skipped = _readable_files(val_folders, "--val", None)
+    train = [Example(str(p), label) for label, paths in enumerate(files) for p in paths]
+    held = [Example(str(p), classes.index(d.name))
+            for d, paths in zip(val_folders, val_files, strict=True) for p in paths]
+    return TrainData(classes, tuple(train), tuple(held), tuple(skipped + val_skipped), ignored)
+
+
+def _decode_for_training(path: bytes, resolution: np.int64) -> np.ndarray:
+    """Full image as uint8 RGB; big JPEGs decode at a reduced scale (>= 2R on each side)."""
+    side = 2 * int(resolution)
+    with opened_image(Path(path.decode())) as img:
+        img.draft("RGB", (side, side))
+        return np.asarray(to_rgb(upright(img)), dtype=np.uint8)
+
+
+def _inference_pixels(path: bytes, resolution: np.int64) -> np.ndarray:
+    return load_image(Path(path.decode()), int(resolution))
+
+
+def make_dataset(examples: Sequence[Example], variant: Variant, *, batch_size: int,
+                 training: bool, augment: bool = True, seed: int = 0, epoch: int = 0):
+    """A batched ``tf.data.Dataset`` of (normalized image, label).
+
+    ``training`` shuffles (seeded by ``seed`` and ``epoch``) and, with ``augment``,
+    applies the random crop, flip and brightness/contrast jitter; otherwise images
+    get the inference preprocessing.
+    """
+    import tensorflow as tf
+
+    res = variant.resolution
+    mean, std = float(variant.norm_mean), float(variant.norm_std)
+    ds = tf.data.Dataset.from_tensor_slices((
+        [e.path for e in examples], np.array([e.label for e in examples], dtype=np.int32),
+        np.arange(len(examples), dtype=np.int64)))
+    if training:
+        ds = ds.shuffle(len(examples), seed=seed * 1_000_003 + epoch,
+                        reshuffle_each_iteration=False)
+
+    def inference(path, label, index):
+        pixels = tf.numpy_function(_inference_pixels, [path, res], tf.uint8, stateful=False)
+        pixels = tf.ensure_shape(pixels, (res, res, 3))
+        return (tf.cast(pixels, tf.float32) - mean) / std, label
+
+    def augmented(path, label, index):
+        pixels = tf.numpy_function(_decode_for_training, [path, res], tf.uint8, stateful=False)
+        pixels = tf.ensure_shape(pixels, (None, None, 3))
+        seeds = tf.random.experimental.stateless_split(
+            tf.stack([tf.constant(seed * 1_000_003 + epoch, tf.int64), index]), 4)
+        begin, size, _ = tf.image.stateless_sample_distorted_bounding_box(
+            tf.shape(pixels), tf.zeros([1, 0, 4], tf.float32), seed=seeds[0],
+            min_object_covered=CROP_AREA[0], aspect_ratio_range=CROP_ASPECT,
+            area_range=CROP_AREA, max_attempts=10, use_image_if_no_bounding_boxes=True)
+        x = tf.slice(pixels, begin, size)
+        x = tf.image.resize(x, (res, res), method="bicubic", antialias=True) / 255.0
+        x = tf.image.stateless_random_flip_left_right(x, seeds[1])
+        x = tf.image.stateless_random_brightness(x, BRIGHTNESS_DELTA, seeds[2])
+        x = tf.image.stateless_random_contrast(x, *CONTRAST_RANGE, seeds[3])
+        x = tf.clip_by_value(x, 0.0, 1.0) * 255.0
+        return (x - mean) / std, label
+
+    fn = augmented if training and augment else inference
+    ds = ds.map(fn, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return ds.with_options(options)

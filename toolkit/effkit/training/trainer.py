@@ -1,0 +1,401 @@
+"""Transfer learning on the user's own images (``effkit train``).
+
+A folder with one sub-folder per class becomes a classifier in two phases: a new head
+on the frozen pretrained backbone, then (optionally) the whole network at a lower
+learning rate. Batch normalization stays in inference mode throughout: the backbone is
+called with ``training=False``, so its moving statistics keep their ImageNet values and
+drop-connect is off; in the fine-tuning phase its weights (BN gamma/beta included) learn.
+
+Data:
+
+* Class names are the sub-folder names in sorted (code point) order; they become the
+  labels, one per line, in that order. Images may sit deeper inside a class folder.
+* Every image is decoded once up front; unreadable files are skipped and counted.
+  Images directly in the data folder belong to no class and are ignored (listed).
+* Validation: ``--val DIR`` (same class folder names, a subset is allowed), or a
+  stratified, seeded split of each class (at least one image of each class on each side).
+* Validation images are preprocessed exactly as at inference (``effkit.model.preprocess.load_image``:
+  central crop, bicubic resize, ``(x - mean) / std``). Training images get a random crop
+  (25-100 % of the area, aspect 3/4-4/3), a horizontal flip and brightness/contrast
+  jitter; augmentation is seeded per (seed, epoch, image), so a resumed run sees the
+  same images as an uninterrupted one. The backbone runs on every step (no feature cache:
+  cached features would freeze the augmentation).
+
+Outputs in ``OUT``: ``model.weights.h5`` (the full model with its head, the layout
+``effkit.model.network.build_model(variant, num_classes=N)`` has), ``labels.txt`` and ``train.json``.
+While training, ``OUT/checkpoints/`` holds the state after every epoch (weights, optimizer,
+history); ``resume=True`` continues from there; it is removed once training finishes.
+
+Several GPUs: ``tf.distribute.MirroredStrategy``; ``TF_CONFIG`` set:
+``MultiWorkerMirroredStrategy`` (see docs/training.md); a GPU: mixed float16 precision
+(the head stays float32). ``batch_size`` is the global batch over all replicas.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from effkit.core.outputs import check_output_dir, write_file_atomic
+from effkit.core.progress import TickFn
+from effkit.errors import DataError, OutputError, UsageError
+from effkit.model.variants import Variant, get_variant
+from effkit.training.checkpoints import (
+    CHECKPOINT_DIR,
+    STATE_NAME,
+    EpochRecord,
+    _Checkpoints,
+    _save_weights_atomic,
+    _State,
+)
+from effkit.training.data import (
+    TrainData,
+    make_dataset,
+    scan,
+)
+from effkit.training.network import (
+    Placement,
+    _optimizer,
+    _Steps,
+    _training_model,
+    build_classifier,
+    choose_strategy,
+    is_chief_worker,
+)
+
+LABELS_NAME = "labels.txt"
+WEIGHTS_NAME = "model.weights.h5"
+SUMMARY_NAME = "train.json"
+PHASES = ("head", "fine_tune")
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """What to train and how. ``batch_size`` is global (over all replicas).
+
+    ``fine_tune_learning_rate`` defaults to ``learning_rate / 100``. ``patience`` is the
+    number of epochs without a better validation accuracy (ties broken by a lower
+    validation loss) after which a phase stops early. ``weights`` is the backbone's
+    source for ``effkit.weights.load.load_weights`` (None: the bundled ImageNet weights).
+    """
+
+    data: Path
+    out: Path
+    variant: str = "lite0"
+    val: Path | None = None
+    val_split: float = 0.2
+    epochs: int = 10
+    fine_tune_epochs: int = 0
+    batch_size: int = 32
+    learning_rate: float = 5e-3
+    fine_tune_learning_rate: float | None = None
+    patience: int = 3
+    dropout_rate: float = 0.2
+    augment: bool = True
+    weights: str | None = None
+    seed: int = 0
+    resume: bool = False
+    force: bool = False
+    mixed_precision: bool | None = None  # None: when a GPU is present
+
+    @property
+    def fine_tune_lr(self) -> float:
+        if self.fine_tune_learning_rate is not None:
+            return self.fine_tune_learning_rate
+        return self.learning_rate / 100
+
+    def settings(self) -> dict:
+        """Everything a checkpoint must agree with to be resumed."""
+        return {
+            "variant": get_variant(self.variant).name,
+            "data": str(Path(self.data).resolve()),
+            "val": str(Path(self.val).resolve()) if self.val else None,
+            "val_split": None if self.val else self.val_split,
+            "epochs": self.epochs, "fine_tune_epochs": self.fine_tune_epochs,
+            "batch_size": self.batch_size, "learning_rate": self.learning_rate,
+            "fine_tune_learning_rate": self.fine_tune_lr, "patience": self.patience,
+            "dropout_rate": self.dropout_rate, "augment": self.augment,
+            "weights": self.weights, "seed": self.seed,
+        }
+
+
+def validate(config: TrainConfig) -> Variant:
+    """Checks that need no data and no TensorFlow: flags, output folder."""
+    variant = get_variant(config.variant)
+    if config.epochs < 1:
+        raise UsageError(f"--epochs must be at least 1 (got {config.epochs})")
+    if config.fine_tune_epochs < 0:
+        raise UsageError(f"--fine-tune-epochs must be 0 or more (got {config.fine_tune_epochs})")
+    if config.batch_size < 1:
+        raise UsageError(f"--batch-size must be at least 1 (got {config.batch_size})")
+    for flag, lr in (("--learning-rate", config.learning_rate),
+                     ("--fine-tune-learning-rate", config.fine_tune_lr)):
+        if not (lr > 0 and math.isfinite(lr)):
+            raise UsageError(f"{flag} must be a positive number (got {lr})")
+    if config.patience < 1:
+        raise UsageError(f"--patience must be at least 1 (got {config.patience})")
+    if not 0.0 <= config.dropout_rate < 1.0:
+        raise UsageError(f"--dropout {config.dropout_rate} is outside [0, 1)")
+    if config.val is None and not 0.0 < config.val_split < 1.0:
+        raise UsageError(f"--val-split must be between 0 and 1 (got {config.val_split})",
+                         "pass e.g. --val-split 0.2, or a validation folder with --val DIR")
+    if config.resume and config.force:
+        raise UsageError("--resume and --force do not go together",
+                         "--resume continues the run in --out, --force starts it over")
+    out = Path(config.out).resolve()
+    for flag, folder in (("--data", config.data), ("--val", config.val)):
+        if folder is not None and (out == Path(folder).resolve()
+                                   or Path(folder).resolve() in out.parents):
+            raise UsageError(f"--out {str(config.out)!r} is inside {flag} {str(folder)!r}",
+                             "it would become a class folder: choose --out elsewhere")
+    from effkit.weights.load import resolve_source
+
+    resolve_source(variant, config.weights)  # lite3/4 without --weights, missing files
+    if is_chief_worker():  # other workers of a cluster write to a temporary folder
+        _check_out(config)
+    return variant
+
+
+def _check_out(config: TrainConfig) -> None:
+    out = Path(config.out)
+    state = out / CHECKPOINT_DIR / STATE_NAME
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output {str(out)!r} exists and is not a folder", "choose another --out")
+    if config.resume:
+        if not state.is_file():
+            raise OutputError(f"nothing to resume: {str(state)!r} does not exist",
+                              "run without --resume to start training")
+        return
+    if out.is_dir() and any(out.iterdir()) and not config.force and state.is_file():
+        raise OutputError(f"output folder {str(out)!r} is not empty",
+                          "pass --resume to continue the interrupted run, or --force to start over")
+    check_output_dir(out, config.force)
+
+
+# --------------------------------------------------------------------------- training
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    out_dir: Path
+    weights: Path
+    labels: Path
+    summary: dict  # the content of train.json
+    data: TrainData  # the classes and the split trained on
+
+    def to_dict(self) -> dict:
+        return self.summary | {"out_dir": str(self.out_dir), "weights": str(self.weights),
+                               "labels": str(self.labels)}
+
+
+@dataclass(frozen=True)
+class Callbacks:
+    """Optional progress hooks (all run on the training thread)."""
+
+    on_scan: TickFn | None = None  # (done, total) images checked
+    on_start: Callable[[dict], None] | None = None  # data/placement summary, before epoch 1
+    on_batch: Callable[[str, int, int, int], None] | None = None  # phase, epoch, done, total
+    on_epoch: Callable[[EpochRecord], None] | None = None
+
+
+def _improves(val_acc: float, val_loss: float, best: dict | None) -> bool:
+    if best is None:
+        return True
+    return val_acc > best["val_accuracy"] or (
+        val_acc == best["val_accuracy"] and val_loss < best["val_loss"])
+
+
+def _phases(config: TrainConfig) -> list[tuple[str, int, float]]:
+    out = [("head", config.epochs, config.learning_rate)]
+    if config.fine_tune_epochs:
+        out.append(("fine_tune", config.fine_tune_epochs, config.fine_tune_lr))
+    return out
+
+
+@contextlib.contextmanager
+def _worker_dirs(config: TrainConfig, placement: Placement) -> Iterator[tuple[Path, Path]]:
+    """(checkpoint dir to read, dir to write): non-chief workers write to a temporary dir."""
+    read_dir = Path(config.out) / CHECKPOINT_DIR
+    if placement.chief:
+        yield read_dir, read_dir
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="effkit-train-worker-"))
+    try:
+        yield read_dir, tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def train(config: TrainConfig, callbacks: Callbacks | None = None) -> TrainResult:
+    """Train, checkpoint every epoch, and write model.weights.h5, labels.txt, train.json."""
+    cb = callbacks or Callbacks()
+    variant = validate(config)
+    started = time.time()
+    data = scan(config.data, val=config.val, val_split=config.val_split, seed=config.seed,
+                progress=cb.on_scan)
+
+    import keras
+
+    strategy, placement = choose_strategy(config.mixed_precision)
+    out = Path(config.out)
+    with _worker_dirs(config, placement) as (read_dir, write_dir):
+        ckpt = _Checkpoints(read_dir, write_dir)
+        if config.resume:
+            state = ckpt.load()
+            _check_resumable(state, config, data)
+        else:
+            if placement.chief and read_dir.exists():
+                shutil.rmtree(read_dir)  # --force: a previous run's checkpoints
+            state = _State(settings=config.settings(), data=data.fingerprint())
+        if cb.on_start:
+            cb.on_start({"classes": list(data.classes), "counts": data.counts(),
+                         "skipped": len(data.skipped), "ignored": len(data.ignored),
+                         "placement": asdict(placement), "resumed": _resume_point(state)})
+
+        keras.utils.set_random_seed(config.seed)
+        with strategy.scope():
+            model, backbone, winfo = build_classifier(
+                variant, len(data.classes), weights=config.weights,
+                dropout_rate=config.dropout_rate, mixed_precision=placement.mixed_precision)
+            train_model = _training_model(model, backbone)
+        val_ds = make_dataset(data.val, variant, batch_size=config.batch_size, training=False)
+
+        for phase, epochs, lr in _phases(config):
+            if phase in state.done:
+                continue
+            with strategy.scope():
+                optimizer = _optimizer(train_model, backbone, phase, lr, placement.mixed_precision)
+            steps = _Steps(strategy, train_model, optimizer, config.batch_size)
+            if state.phase == phase and state.epoch > 0 and state.last:
+                ckpt.load_weights(model, state.last["weights"])
+                ckpt.load_optimizer(optimizer, state.last["optimizer"])
+            elif state.best:  # a new phase starts from the best model so far
+                ckpt.load_weights(model, state.best["file"])
+            first = state.epoch if state.phase == phase else 0
+            state.phase = phase
+            if first == 0:
+                state.wait = 0
+            for epoch in range(first, epochs):
+                record = _run_epoch(steps, data, variant, config, phase, epoch, epochs, lr,
+                                    val_ds, cb.on_batch)
+                tag = f"{phase}-{epoch + 1:03d}"
+                if _improves(record.val_accuracy, record.val_loss, state.best):
+                    record = replace(record, best=True)
+                    state.best = {"val_accuracy": record.val_accuracy, "val_loss": record.val_loss,
+                                  "phase": phase, "epoch": epoch + 1,
+                                  "file": ckpt.save_weights(model, f"best-{tag}.weights.h5")}
+                    state.wait = 0
+                else:
+                    state.wait += 1
+                state.last = {"weights": ckpt.save_weights(model, f"last-{tag}.weights.h5"),
+                              "optimizer": ckpt.save_optimizer(optimizer, f"last-{tag}.opt.npz")}
+                state.epoch = epoch + 1
+                state.history.append(asdict(record))
+                stop = state.wait >= config.patience or epoch + 1 == epochs
+                if stop:
+                    state.done.append(phase)
+                ckpt.commit(state)
+                if cb.on_epoch:
+                    cb.on_epoch(record)
+                if stop:
+                    break
+
+        assert state.best is not None  # at least one epoch ran
+        ckpt.load_weights(model, state.best["file"])
+        final_loss, final_acc = steps.run(val_ds, training=False)
+        summary = _summary(config, variant, data, placement, state, winfo,
+                           float(final_acc), float(final_loss), time.time() - started)
+        if placement.chief:
+            _write_outputs(out, model, data.classes, summary)
+            shutil.rmtree(read_dir, ignore_errors=True)
+    return TrainResult(out, out / WEIGHTS_NAME, out / LABELS_NAME, summary, data)
+
+
+def _resume_point(state: _State) -> dict | None:
+    if not state.history:
+        return None
+    return {"phase": state.phase, "epoch": state.epoch, "done": list(state.done)}
+
+
+def _check_resumable(state: _State, config: TrainConfig, data: TrainData) -> None:
+    now = config.settings()
+    changed = [k for k in sorted(set(now) | set(state.settings))
+               if now.get(k) != state.settings.get(k)]
+    if changed:
+        k = changed[0]
+        raise UsageError(f"cannot resume: {k} was {state.settings.get(k)!r}, now {now.get(k)!r}",
+                         "resume with the same flags, or start over with --force")
+    if state.data != data.fingerprint():
+        raise DataError("cannot resume: the images or the train/validation split changed "
+                        "since the checkpoint", "restore the data, or start over with --force")
+
+
+def _run_epoch(steps: _Steps, data: TrainData, variant: Variant, config: TrainConfig,
+               phase: str, epoch: int, epochs: int, lr: float, val_ds, on_batch) -> EpochRecord:
+    start = time.perf_counter()
+    train_ds = make_dataset(data.train, variant, batch_size=config.batch_size, training=True,
+                            augment=config.augment, seed=config.seed,
+                            epoch=epoch + (1000 if phase == "fine_tune" else 0))
+    total = math.ceil(len(data.train) / config.batch_size)
+    progress = (lambda done: on_batch(phase, epoch + 1, done, total)) if on_batch else None
+    loss, acc = steps.run(train_ds, training=True, on_batch=progress)
+    val_loss, val_acc = steps.run(val_ds, training=False)
+    return EpochRecord(phase=phase, epoch=epoch + 1, epochs=epochs, loss=loss, accuracy=acc,
+                       val_loss=val_loss, val_accuracy=val_acc, learning_rate=lr,
+                       seconds=round(time.perf_counter() - start, 2))
+
+
+def _summary(config: TrainConfig, variant: Variant, data: TrainData, placement: Placement,
+             state: _State, winfo, val_acc: float, val_loss: float, seconds: float) -> dict:
+    from effkit.core.manifest import versions
+
+    best = dict(state.best or {})
+    best.pop("file", None)
+    return {
+        "effkit_train": 1,
+        "versions": versions(),
+        "variant": variant.name,
+        "classes": list(data.classes),
+        "num_classes": len(data.classes),
+        "class_counts": data.counts(),
+        "train_images": len(data.train),
+        "val_images": len(data.val),
+        "val_source": str(config.val) if config.val else f"split {config.val_split} (seed {config.seed})",
+        "skipped": list(data.skipped),
+        "ignored": list(data.ignored),
+        "settings": config.settings(),
+        "backbone_weights": winfo.description,
+        "placement": asdict(placement),
+        "history": list(state.history),
+        "best": best,
+        "val_accuracy": round(val_acc, 6),
+        "val_loss": round(val_loss, 6),
+        "seconds": round(seconds, 1),
+        "outputs": {"weights": WEIGHTS_NAME, "labels": LABELS_NAME},
+    }
+
+
+def _write_outputs(out: Path, model, classes: Sequence[str], summary: dict) -> None:
+    from effkit.model.labels import Labels
+
+    out.mkdir(parents=True, exist_ok=True)
+    _save_weights_atomic(model, out / WEIGHTS_NAME)
+    write_file_atomic(out / LABELS_NAME, Labels(tuple(classes)).to_bytes(), force=True)
+    write_summary(out, summary)
+
+
+def write_summary(out: Path, summary: dict) -> None:
+    text = json.dumps(summary, indent=2, ensure_ascii=False, default=str) + "\n"
+    write_file_atomic(Path(out) / SUMMARY_NAME, text.encode("utf-8"), force=True)
+
+

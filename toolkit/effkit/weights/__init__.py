@@ -1,0 +1,1 @@
+"""Weights: local sources, the official checkpoint download, loading into a Keras model."""
