@@ -9,8 +9,8 @@
   (``skimage.data``), named ``<wnid>_<name>_<view>.jpg`` (see ``tests/photos.py``).
 - ``imagenet_index``: wnid -> class index, from effkit's bundled wnid table.
 
-``shared_official_ckpt`` is the one fixture that reads ``../shared`` (the published checkpoint
-itself); its test skips when that folder is absent. ``../shared`` is otherwise for benchmarks.
+Nothing here reads ``../shared``: that folder is for benchmarks (the published checkpoint
+against the port: ``benchmarks/weights_port_vs_official.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
-SHARED_OFFICIAL_CKPT = ROOT.parent / "shared" / "data" / "official-ckpt"
 
 
 def _unpacked(src: Path, dst: Path) -> Path:
@@ -59,15 +58,6 @@ def official_ckpt(tmp_path_factory) -> Path:
         shutil.copytree(write_lite0_checkpoint(), folder)  # cached in ~/.cache/effkit-test
     return root
 
-
-@pytest.fixture(scope="session")
-def shared_official_ckpt() -> Path:
-    """Google's checkpoint as published (../shared): only for the test that reads the real one."""
-    path = SHARED_OFFICIAL_CKPT / "efficientnet-lite0"
-    if not path.is_dir():
-        pytest.skip(f"the published lite0 checkpoint is not at {path} (a workspace copy; "
-                    "the generated one in official_ckpt covers the same loader)")
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""The edgetpu_compiler log parser, on the 21 real logs in ../shared/data/edgetpu-logs/.
+"""The edgetpu_compiler log parser, on the 21 real logs in tests/data/edgetpu-logs/.
 
 One test per file asserts what that file says (see SOURCES.md there); no log
 text is made up here.

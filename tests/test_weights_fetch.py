@@ -1,8 +1,8 @@
 """Official checkpoints fetched into the cache, against a loopback HTTP mirror.
 
 Every test starts its own http.server on 127.0.0.1 (port 0) and stops it; it serves
-tarballs the tests make in temp folders from ../shared/data/official-ckpt/efficientnet-lite0
-(never copied into the project). Nothing here reaches the internet.
+tarballs the tests make in temp folders from the official-layout lite0 checkpoint the
+``official_ckpt`` fixture writes. Nothing here reaches the internet.
 """
 
 from __future__ import annotations

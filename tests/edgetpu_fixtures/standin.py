@@ -8,7 +8,7 @@ driven by this small Python program. It takes the compiler's argv (``-s``,
 On success it reports on the model it was given: :func:`derived_console_log` runs
 effkit's check-edgetpu rules on that model (with the ``-m`` it got) and prints the
 result in the compiler's console format (learned from the real logs in
-../shared/data/edgetpu-logs: 01, 10, 11c), with the estimated parameter memory; a
+tests/data/edgetpu-logs: 01, 10, 11c), with the estimated parameter memory; a
 model with an op version the compiler refuses gets the refusal of google-coral/edgetpu
 #845/#879 instead. The failure modes replay a real compiler log byte for byte. The
 compiled model is the input without its TFLite metadata, as the real compiler writes

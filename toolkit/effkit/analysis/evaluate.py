@@ -483,9 +483,10 @@ def evaluate_files(model: Path, data: Path, *, labels_file: Path | None = None,
         labels = list(Labels.from_file(labels_file, expected=num_classes))
     else:
         found = [model_labels(b) for b in blobs]
-        first, second = (found + [None, None])[:2]
-        if first is not None and second is not None and len(found) == 2:
-            _same_labels(first, second)
+        if len(found) == 2:
+            first, second = found
+            if first is not None and second is not None:
+                _same_labels(first, second)
         labels = next((f for f in found if f is not None), None)
         if labels is not None:
             Labels(tuple(labels), f"labels in {paths[0]}").check_count(num_classes)

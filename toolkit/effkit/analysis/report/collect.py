@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeGuard
 
 from effkit.analysis.saved_results import DOC_KEYS, KINDS
 from effkit.core.manifest import MANIFEST_NAME, MODEL_FILE, Manifest, read_document
@@ -125,7 +126,7 @@ def load_build(folder: Path) -> BuildEntry:
         eval=results["eval"], bench=results["bench"], warnings=tuple(warnings))
 
 
-def is_number(v: object) -> bool:
+def is_number(v: object) -> TypeGuard[int | float]:
     """A measurement: an int or a finite float of sane size (never a bool)."""
     import math
 

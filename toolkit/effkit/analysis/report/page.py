@@ -34,9 +34,7 @@ def _base64(png: bytes | None) -> str | None:
 
 
 def _fmt(value: object, spec: str, scale: float = 1.0) -> str | None:
-    if isinstance(value, (int, float)) and is_number(value):
-        return format(float(value) * scale, spec)
-    return None
+    return format(value * scale, spec) if is_number(value) else None
 
 
 def _row(e: BuildEntry) -> list[object]:
