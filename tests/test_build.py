@@ -259,7 +259,7 @@ def test_build_writes_model_labels_and_manifest(lite0_build):
     assert names == ["build.json", "labels.txt", "model.tflite"]
     doc = json.loads((lite0_build / "build.json").read_text())
     assert doc["variant"] == "lite0"
-    assert doc["quantization"] == {"mode": "int8", "io": "uint8"}
+    assert doc["quantization"] == {"mode": "int8", "io": "uint8", "bias_correction": True}
     assert doc["weights"]["kind"] == "pth"
     assert doc["calibration"]["source"] == "distilled" and doc["calibration"]["count"] >= 16
     assert doc["calibration"]["origin"] == "shipped"  # the bundled weights' set, from the wheel

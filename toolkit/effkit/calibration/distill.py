@@ -87,7 +87,12 @@ SHIPPED_SETTINGS = DistillSettings(steps=100)
 def micro_batch_for(variant: Variant) -> int:
     """Images per micro-batch: activations grow with the resolution squared, so keep
     resolution^2 x micro-batch near lite0's 224^2 x 8 (measured: docs/calibration.md)."""
-    return max(1, min(8, round(8 * (224 / variant.resolution) ** 2)))
+    return micro_batch_at(variant.resolution)
+
+
+def micro_batch_at(resolution: int) -> int:
+    """``micro_batch_for`` by the input's side in pixels."""
+    return max(1, min(8, round(8 * (224 / resolution) ** 2)))
 
 
 def batch_gradient(model, variant: Variant, s: DistillSettings, micro_batch: int | None = None):

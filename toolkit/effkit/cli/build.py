@@ -60,6 +60,11 @@ def build(
         str, typer.Option("--quant", help="int8 (full integer), float16, dynamic or float32.")
     ] = "int8",
     io: Annotated[str, typer.Option("--io", help="int8 model input/output type: uint8 or int8.")] = "uint8",
+    bias_correction: Annotated[
+        bool, typer.Option("--bias-correction/--no-bias-correction",
+                           help="int8: remove the mean shift int8 weights add to each channel, "
+                           "measured on the calibration images (docs/calibration.md).")
+    ] = True,
     skip_compile: Annotated[
         bool, typer.Option("--skip-compile", help="coral: build everything but the Edge TPU compile.")
     ] = False,
@@ -112,6 +117,7 @@ def build(
         result = build_model(
             variant, target=target, out=out, weights=weights, labels=labels,
             calibration=calibration, calibration_size=calibration_size, quant=quant, io=io,
+            bias_correction=bias_correction,
             force=force, progress=on_progress, skip_compile=skip_compile,
             require_compile=require_compile, compiler=compiler, quant_report=quant_report,
             min_tpu_ops=min_tpu_ops, num_segments=num_segments, min_runtime_version=min_runtime,

@@ -114,6 +114,12 @@ def _dense_init() -> keras.initializers.Initializer:
     return keras.initializers.VarianceScaling(1.0 / 3.0, "fan_out", "uniform")
 
 
+def batch_norm_after(conv_name: str) -> str:
+    """The batch norm that reads a convolution's output: ``X_conv`` -> ``X_bn``,
+    ``X_dwconv`` -> ``X_dwconv_bn`` (bias correction moves its mean)."""
+    return (conv_name.removesuffix("_conv") if conv_name.endswith("_conv") else conv_name) + "_bn"
+
+
 def _conv_bn_relu(x, filters: int, kernel: int, stride: int, prefix: str, variant: Variant, *,
                   relu: bool = True):
     import keras
@@ -122,7 +128,8 @@ def _conv_bn_relu(x, filters: int, kernel: int, stride: int, prefix: str, varian
     x = layers.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False,
                       kernel_initializer=_conv_init(), name=f"{prefix}_conv")(x)
     x = layers.BatchNormalization(epsilon=variant.batch_norm_epsilon,
-                                  momentum=variant.batch_norm_momentum, name=f"{prefix}_bn")(x)
+                                  momentum=variant.batch_norm_momentum,
+                                  name=batch_norm_after(f"{prefix}_conv"))(x)
     if relu:
         x = layers.Activation(keras.activations.relu6, name=f"{prefix}_relu")(x)
     return x
@@ -140,7 +147,8 @@ def _mbconv(x, block: BlockSpec, variant: Variant):
                                use_bias=False, depthwise_initializer=_conv_init(),
                                name=f"{p}_dwconv")(x)
     x = layers.BatchNormalization(epsilon=variant.batch_norm_epsilon,
-                                  momentum=variant.batch_norm_momentum, name=f"{p}_dwconv_bn")(x)
+                                  momentum=variant.batch_norm_momentum,
+                                  name=batch_norm_after(f"{p}_dwconv"))(x)
     x = layers.Activation(keras.activations.relu6, name=f"{p}_dwconv_relu")(x)
     x = _conv_bn_relu(x, block.filters_out, 1, 1, f"{p}_project", variant, relu=False)
     if block.has_skip:

@@ -58,6 +58,15 @@ def keep_float(model, calibration: np.ndarray, nodes: Sequence[str]) -> bytes:
         return bytes(debugger.get_nondebug_quantized_model())
 
 
+def layers_of(model, nodes: Sequence[str]) -> set[str]:
+    """The Keras layers whose ops the int8 graph's ``nodes`` hold: a node's tensor name
+    lists the ops fused into it, each as ``.../<layer>/<op>`` (or ``<layer>_1``)."""
+    import re
+
+    return {layer.name for layer in model.layers
+            if any(re.search(rf"/{re.escape(layer.name)}(_\d+)?/", node) for node in nodes)}
+
+
 def mixed_from_build(int8_model: bytes, build, nodes: Sequence[str]) -> bytes:
     """The build's network converted again with its own calibration set and ``nodes``
     kept in float, with the int8 model's labels and the build's metadata attached.
@@ -72,8 +81,14 @@ def mixed_from_build(int8_model: bytes, build, nodes: Sequence[str]) -> bytes:
         raise UsageError("the int8 model has no labels in its metadata", "use a model 'effkit build' wrote")
     variant = build.variant
     inputs, _ = build.calibration()
-    tflite = keep_float(build.keras_model(), pin_input_range(inputs, variant.norm_mean, variant.norm_std),
-                        nodes)
+    pinned = pin_input_range(inputs, variant.norm_mean, variant.norm_std)
+    model = build.keras_model()
+    if (build.manifest.get("quantization") or {}).get("bias_correction"):
+        # as the build corrected its int8 model, but not the layers that stay in float
+        from effkit.pipeline.bias_correction import corrected
+
+        model, _ = corrected(model, pinned, keep=layers_of(model, nodes))
+    tflite = keep_float(model, pinned, nodes)
     name = build.manifest.get("model_name") or f"EfficientNet-{variant.name.capitalize()}"
     return attach_classifier_metadata(
         tflite, labels=labels, norm_mean=variant.norm_mean, norm_std=variant.norm_std, name=name,
