@@ -24,7 +24,8 @@ Calibrations (one spec each):
 classes are not ImageNet's, so only agreement and KL (on the same photos).
 
 Each calibration gets a full-integer build exactly as ``effkit build`` makes it (pinned
-uint8 input) and is measured on all 500 photos with effkit.analysis.evaluate.fidelity: top-1
+uint8 input, bias-corrected unless ``--bias-correction off``; ``both`` measures each
+way) and is measured on all 500 photos with effkit.analysis.evaluate.fidelity: top-1
 against the labels, top-1 agreement with the float Keras model, mean KL(float || int8)
 of the probabilities (int8: the softmax of the int8 model's own logits, since its 8-bit
 softmax output holds exact zeros) and the cosine of the two output vectors. Also the
@@ -118,13 +119,14 @@ class Bench:
         chosen = pick_evenly(list(self.choose), n)
         return normalize(self.pixels[chosen], self.variant.norm_mean, self.variant.norm_std)
 
-    def measure(self, inputs: np.ndarray) -> dict:
+    def measure(self, inputs: np.ndarray, bias_correction: bool = True) -> dict:
         from effkit.analysis.evaluate import TFLiteClassifier, fidelity, softmax
         from effkit.pipeline.convert import ConvertOptions, convert, pin_input_range
 
         v = self.variant
         start = time.perf_counter()
-        tflite = convert(self.model, ConvertOptions(), pin_input_range(inputs, v.norm_mean, v.norm_std))
+        tflite = convert(self.model, ConvertOptions(bias_correction=bias_correction),
+                         pin_input_range(inputs, v.norm_mean, v.norm_std))
         clf = TFLiteClassifier(tflite, threads=2, xnnpack=False, preserve_all_tensors=True)
         pairs = [clf.scores_and_logits(px) for px in self.pixels]
         scores = np.stack([p[0] for p in pairs])
@@ -133,7 +135,8 @@ class Bench:
         scale, zero = detail["quantization"]
         info = np.iinfo(detail["dtype"])
         calib_logits = self.logits_model.predict(inputs, batch_size=8, verbose=0)
-        out = {"seconds_convert_and_run": round(time.perf_counter() - start, 1),
+        out = {"bias_correction": bias_correction,
+               "seconds_convert_and_run": round(time.perf_counter() - start, 1),
                "int8_logits_range": [round((info.min - zero) * scale, 2),
                                      round((info.max - zero) * scale, 2)],
                "calibration_float_logits": [round(float(calib_logits.min()), 2),
@@ -164,6 +167,8 @@ def main() -> None:
     ap.add_argument("--weights", type=Path, help="other weights (effkit train's model.weights.h5, "
                     "labels.txt next to it): agreement and KL only")
     ap.add_argument("--keep", type=Path, help="save each distilled set (uint8 .npy) in this folder")
+    ap.add_argument("--bias-correction", choices=("on", "off", "both"), default="on",
+                    help="int8 builds with effkit's bias correction, without, or both (one row each)")
     args = ap.parse_args()
     from effkit.calibration import pixel_sets
     from effkit.calibration.distill import distill
@@ -178,12 +183,13 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
 
     def report(spec: str, inputs: np.ndarray, made_s: float, **extra) -> None:
-        row = common | {"spec": spec, "images": len(inputs), "data_seconds": round(made_s, 1)} | extra
-        row |= bench.measure(inputs)
-        print(json.dumps({k: row[k] for k in ("spec", "images", "choose", "held_out",
-                                              "int8_logits_range", "calibration_float_logits")}), flush=True)
-        with open(JSONL, "a") as fh:
-            fh.write(json.dumps(row) + "\n")
+        for corrected in {"on": (True,), "off": (False,), "both": (True, False)}[args.bias_correction]:
+            row = common | {"spec": spec, "images": len(inputs), "data_seconds": round(made_s, 1)} | extra
+            row |= bench.measure(inputs, corrected)
+            print(json.dumps({k: row[k] for k in ("spec", "bias_correction", "images", "choose", "held_out",
+                                                  "int8_logits_range")}), flush=True)
+            with open(JSONL, "a") as fh:
+                fh.write(json.dumps(row) + "\n")
 
     all_snaps = [int(s) for s in args.snapshots.split(",") if s]
     for spec in args.specs:
@@ -273,11 +279,39 @@ def markdown() -> str:
                 name = ("earlier set: " if r["tag"] == "before" else "") + _setting(r)
                 out.append(f"| {name} | {r['images']} | {tops} | {100 * h['agreement']:.1f}% | "
                            f"{h['kl']:.4f} | {h['cosine']:.4f} | {r['data_seconds']} |")
-            commands = "; ".join(f"`{c}`" for c in dict.fromkeys(r["command"] for r in mine))
-            versions = ", ".join(f"{k} {v}" for k, v in mine[0]["versions"].items())
-            out.append(f"\n{commands} ({mine[0]['date']}; {versions})")
+            out.append(_footer(mine))
     out += _lite1_section(rows)
+    out += _bias_section(rows)
     return "\n".join(out) + "\n"
+
+
+def _footer(rows: list[dict]) -> str:
+    """The commands that made ``rows``, with the date and versions of the first."""
+    commands = "; ".join(f"`{c}`" for c in dict.fromkeys(r["command"] for r in rows))
+    versions = ", ".join(f"{k} {v}" for k, v in rows[0]["versions"].items())
+    return f"\n{commands} ({rows[0]['date']}; {versions})"
+
+
+def _bias_section(rows: list[dict]) -> list[str]:
+    """Bias correction on and off, the same sets measured in one run: chosen on the choosing
+    half (the KL), reported on the held-out half."""
+    out = []
+    for tag, title in (("bias-correction", "Bias correction: the shipped sets and 100 real photos"),
+                       ("finetuned-bc", "Bias correction, weights without a shipped set (effkit train)")):
+        mine = [r for r in rows if r["tag"] == tag]
+        for variant in dict.fromkeys(r["variant"] for r in mine):
+            out += [f"\n## {title}: {variant} (both halves)\n",
+                    "| calibration | bias correction | choosing: agreement | KL | drop | "
+                    "held-out: agreement | KL | drop |", "|" + "---|" * 8]
+            these = [r for r in mine if r["variant"] == variant]
+            for r in these:
+                c, h = r["choose"], r["held_out"]
+                drops = [f"{x['drop_points']:+.1f}" if "drop_points" in x else "-" for x in (c, h)]
+                out.append(f"| {_setting(r)} | {'on' if r.get('bias_correction', False) else 'off'} | "
+                           f"{100 * c['agreement']:.1f}% | {c['kl']:.4f} | {drops[0]} | "
+                           f"{100 * h['agreement']:.1f}% | {h['kl']:.4f} | {drops[1]} |")
+            out.append(_footer(these))
+    return out
 
 
 MIXES = {"mix-old32-new32": "earlier set (ce_weight 0.1, 32 x 50) + 32 of the 128 x 100 set",
@@ -300,9 +334,7 @@ def _lite1_section(rows: list[dict]) -> list[str]:
         c, h = r["choose"], r["held_out"]
         out.append(f"| {name} | {r['images']} | {100 * c['agreement']:.1f}% | {c['kl']:.4f} | "
                    f"{100 * h['agreement']:.1f}% | {h['kl']:.4f} | {h['drop_points']:+.1f} |")
-    commands = "; ".join(f"`{c}`" for c in dict.fromkeys(r["command"] for r in mine))
-    versions = ", ".join(f"{k} {v}" for k, v in mine[0]["versions"].items())
-    out.append(f"\n{commands} ({mine[0]['date']}; {versions})")
+    out.append(_footer(mine))
     return out
 
 

@@ -254,6 +254,32 @@ def lite0_build(tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
+def test_no_bias_correction_changes_only_the_biases(lite0_build, tmp_path):
+    """--no-bias-correction: build.json says so, and the model differs from the default
+    build's in its int32 biases only (same ops, same int8 weights)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    out = tmp_path / "plain"
+    result = run("--variant", "lite0", "--target", "cpu", "--out", str(out), "--no-bias-correction")
+    assert result.exit_code == 0, result.output + result.stderr
+    doc = json.loads((out / "build.json").read_text())
+    assert doc["quantization"] == {"mode": "int8", "io": "uint8", "bias_correction": False}
+
+    def constants(path):
+        it = Interpreter(model_path=str(path))
+        it.allocate_tensors()
+        ops = [o["op_name"] for o in it._get_ops_details()]
+        by_type = {d: sorted(it.get_tensor(t["index"]).tobytes() for t in it.get_tensor_details()
+                             if t["dtype"] == d and len(t["shape"]) >= 1 and t["shape"][0] > 1)
+                   for d in (np.int8, np.int32)}
+        return ops, by_type
+
+    (ops_a, a), (ops_b, b) = constants(lite0_build / "model.tflite"), constants(out / "model.tflite")
+    assert ops_a == ops_b
+    assert a[np.int8] == b[np.int8] and a[np.int32] != b[np.int32]
+
+
+@pytest.mark.slow
 def test_build_writes_model_labels_and_manifest(lite0_build):
     names = sorted(p.name for p in lite0_build.iterdir())
     assert names == ["build.json", "labels.txt", "model.tflite"]
