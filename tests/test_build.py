@@ -256,7 +256,8 @@ def lite0_build(tmp_path_factory) -> Path:
 @pytest.mark.slow
 def test_no_bias_correction_changes_only_the_biases(lite0_build, tmp_path):
     """--no-bias-correction: build.json says so, and the model differs from the default
-    build's in its int32 biases only (same ops, same int8 weights)."""
+    build's in its int32 biases: the same ops and int8 weights (but for a few rounding ties
+    of the converter's batch-norm folding, one step each)."""
     from ai_edge_litert.interpreter import Interpreter
 
     out = tmp_path / "plain"
@@ -269,14 +270,20 @@ def test_no_bias_correction_changes_only_the_biases(lite0_build, tmp_path):
         it = Interpreter(model_path=str(path))
         it.allocate_tensors()
         ops = [o["op_name"] for o in it._get_ops_details()]
-        by_type = {d: sorted(it.get_tensor(t["index"]).tobytes() for t in it.get_tensor_details()
-                             if t["dtype"] == d and len(t["shape"]) >= 1 and t["shape"][0] > 1)
+        # constants only: activations have the batch of one in front
+        by_type = {d: {t["name"]: it.get_tensor(t["index"]).astype(np.int64)
+                       for t in it.get_tensor_details()
+                       if t["dtype"] == d and len(t["shape"]) >= 1 and t["shape"][0] > 1}
                    for d in (np.int8, np.int32)}
         return ops, by_type
 
     (ops_a, a), (ops_b, b) = constants(lite0_build / "model.tflite"), constants(out / "model.tflite")
     assert ops_a == ops_b
-    assert a[np.int8] == b[np.int8] and a[np.int32] != b[np.int32]
+    assert a[np.int8].keys() == b[np.int8].keys() and a[np.int32].keys() == b[np.int32].keys()
+    steps = np.concatenate([np.abs(a[np.int8][k] - b[np.int8][k]).ravel() for k in a[np.int8]])
+    assert steps.max() <= 1 and np.count_nonzero(steps) < 1e-4 * steps.size
+    moved = sum(not np.array_equal(a[np.int32][k], b[np.int32][k]) for k in a[np.int32])
+    assert moved >= len(a[np.int32]) // 2, (moved, len(a[np.int32]))
 
 
 @pytest.mark.slow
