@@ -12,7 +12,7 @@ for the report.
 Calibrations (one spec each):
   * ``shipped``: the set shipped in the wheel (effkit/data/distilled-<variant>.npz);
   * ``realN``: N photos of the choosing half, spread evenly (as ``effkit build
-    --calibration`` picks them);
+    --calibration`` picks them); ``realN@K`` rotates the half by K photos first (others);
   * ``distill:k=v,...``: a set distilled now with effkit.calibration.distill.DistillSettings(k=v...);
     with ``--snapshots 50,100`` (constant rate only) also every smaller set of whole
     batches at those steps (step k of a longer run is exactly a k-step run);
@@ -112,11 +112,15 @@ class Bench:
 
         self.float_probs = softmax(self.float_logits)
 
-    def real(self, n: int) -> np.ndarray:
+    def real(self, n: int, shift: int = 0) -> np.ndarray:
+        """``n`` photos of the choosing half spread evenly, as ``--calibration`` picks them;
+        ``shift`` rotates the half first, so other photos are picked (the spread of
+        real-photo calibrations)."""
         from effkit.calibration.sets import pick_evenly
         from effkit.model.preprocess import normalize
 
-        chosen = pick_evenly(list(self.choose), n)
+        half = list(self.choose)
+        chosen = pick_evenly(half[shift:] + half[:shift], n)
         return normalize(self.pixels[chosen], self.variant.norm_mean, self.variant.norm_std)
 
     def measure(self, inputs: np.ndarray, bias_correction: bool = True) -> dict:
@@ -198,8 +202,9 @@ def main() -> None:
             found = pixel_sets.read(pixel_sets.shipped_path(v.name) if spec == "shipped" else Path(spec[4:]))
             report(spec, normalize(found[0], v.norm_mean, v.norm_std), 0.0,
                    settings=found[1]["key"]["settings"])
-        elif spec.startswith("real"):
-            report(spec, bench.real(int(spec[4:])), 0.0)
+        elif spec.startswith("real"):  # realN, or realN@K: rotated by K first
+            n, _, shift = spec[4:].partition("@")
+            report(spec, bench.real(int(n), int(shift or 0)), 0.0)
         elif spec == "default":  # what a first build of weights without a shipped set does
             from effkit.calibration.sets import distilled
 
@@ -297,7 +302,8 @@ def _bias_section(rows: list[dict]) -> list[str]:
     half (the KL), reported on the held-out half."""
     out = []
     for tag, title in (("bias-correction", "Bias correction: the shipped sets and 100 real photos"),
-                       ("finetuned-bc", "Bias correction, weights without a shipped set (effkit train)")):
+                       ("finetuned-bc", "Bias correction, weights without a shipped set (effkit train)"),
+                       ("real-spread", "Other picks of 100 photos (how much the baseline varies)")):
         mine = [r for r in rows if r["tag"] == tag]
         for variant in dict.fromkeys(r["variant"] for r in mine):
             out += [f"\n## {title}: {variant} (both halves)\n",
