@@ -63,10 +63,23 @@ def test_variants_table_fits_80_columns():
     assert "13.01M" in row and "80.2%" in row and "official" in row  # nothing cut off
 
 
-def test_build_summary_lists_the_app_and_the_next_step(tmp_path, capsys):
+def _summary_text(result) -> str:
+    """What ``effkit build`` prints after a build, on an 80-column terminal."""
     from rich.console import Console
 
     from effkit.cli import build as build_cmd
+
+    console = Console(width=80, force_terminal=False, color_system=None)
+    old, build_cmd.console = build_cmd.console, console
+    try:
+        with console.capture() as captured:
+            build_cmd._summary(result)
+    finally:
+        build_cmd.console = old
+    return captured.get()
+
+
+def test_build_summary_lists_the_app_and_the_next_step(tmp_path, capsys):
     from effkit.core.manifest import Artifact, Manifest
     from effkit.pipeline.build import BuildResult
 
@@ -82,15 +95,32 @@ def test_build_summary_lists_the_app_and_the_next_step(tmp_path, capsys):
     result = BuildResult(out_dir=out, model_path=out / "model.tflite",
                          labels_path=out / "labels.txt", edgetpu_model_path=None,
                          app_dir=out / "coral", manifest=manifest)
-    console = Console(width=80, force_terminal=False, color_system=None)
-    old, build_cmd.console = build_cmd.console, console
-    try:
-        with console.capture() as captured:
-            build_cmd._summary(result)
-    finally:
-        build_cmd.console = old
-    text = captured.get()
+    text = _summary_text(result)
     assert "(2 files)" in text  # the rendered app is listed with the artifacts
     assert "next: copy" in text and "./install.sh" in text
     assert "predicted by effkit" in text and "64" in text
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+@pytest.mark.parametrize("corrected, line", [(True, "int8 biases corrected on them"),
+                                             (False, "no bias correction (--no-bias-correction)"),
+                                             (None, None)])  # a build.json of an older effkit
+def test_build_summary_says_whether_biases_were_corrected(tmp_path, corrected, line):
+    from effkit.core.manifest import Artifact, Manifest
+    from effkit.pipeline.build import BuildResult
+
+    quant = {"mode": "int8", "io": "uint8"} | ({} if corrected is None else {"bias_correction": corrected})
+    manifest = Manifest(variant="lite0", quantization=quant, target="cpu",
+                        artifacts=(Artifact("model.tflite", 5_300_000, "0" * 64),),
+                        timings_s={"total": 1.0},
+                        calibration={"count": 32, "origin": "shipped", "skipped": 0,
+                                     "source": "distilled"})
+    result = BuildResult(out_dir=tmp_path, model_path=tmp_path / "model.tflite",
+                         labels_path=tmp_path / "labels.txt", edgetpu_model_path=None, app_dir=None,
+                         manifest=manifest)
+    text = _summary_text(result)
+    assert "calibration: 32 images" in text
+    if line is None:
+        assert "bias" not in text
+    else:
+        assert line in text

@@ -177,6 +177,10 @@ def _summary(result) -> None:
                       + (f", {calib['skipped']} unreadable skipped" if calib["skipped"] else ""),
                       highlight=False)
         console.print(f"  from {escape(str(calib['source']))}", highlight=False)
+        corrected = (doc.quantization or {}).get("bias_correction")
+        if corrected is not None:
+            console.print("  int8 biases corrected on them" if corrected
+                          else "  no bias correction (--no-bias-correction)", highlight=False)
     if doc.edgetpu:
         console.print(_edgetpu_table(doc.edgetpu))
     console.print("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in doc.timings_s.items()),
