@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import hashlib
+import itertools
 import json
 import os
 import sys
@@ -123,13 +124,15 @@ class Bench:
         chosen = pick_evenly(half[shift:] + half[:shift], n)
         return normalize(self.pixels[chosen], self.variant.norm_mean, self.variant.norm_std)
 
-    def measure(self, inputs: np.ndarray, bias_correction: bool = True) -> dict:
+    def measure(self, inputs: np.ndarray, bias_correction: bool = True,
+                rounding: str = "nearest") -> dict:
         from effkit.analysis.evaluate import TFLiteClassifier, fidelity, softmax
         from effkit.pipeline.convert import ConvertOptions, convert, pin_input_range
 
         v = self.variant
         start = time.perf_counter()
-        tflite = convert(self.model, ConvertOptions(bias_correction=bias_correction),
+        tflite = convert(self.model, ConvertOptions(bias_correction=bias_correction,
+                                                    weight_rounding=rounding),
                          pin_input_range(inputs, v.norm_mean, v.norm_std))
         clf = TFLiteClassifier(tflite, threads=2, xnnpack=False, preserve_all_tensors=True)
         pairs = [clf.scores_and_logits(px) for px in self.pixels]
@@ -139,7 +142,7 @@ class Bench:
         scale, zero = detail["quantization"]
         info = np.iinfo(detail["dtype"])
         calib_logits = self.logits_model.predict(inputs, batch_size=8, verbose=0)
-        out = {"bias_correction": bias_correction,
+        out = {"bias_correction": bias_correction, "weight_rounding": rounding,
                "seconds_convert_and_run": round(time.perf_counter() - start, 1),
                "int8_logits_range": [round((info.min - zero) * scale, 2),
                                      round((info.max - zero) * scale, 2)],
@@ -173,6 +176,8 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="save each distilled set (uint8 .npy) in this folder")
     ap.add_argument("--bias-correction", choices=("on", "off", "both"), default="on",
                     help="int8 builds with effkit's bias correction, without, or both (one row each)")
+    ap.add_argument("--rounding", choices=("nearest", "gptq", "both"), default="nearest",
+                    help="int8 weights rounded to nearest (the converter's), by GPTQ, or both")
     args = ap.parse_args()
     from effkit.calibration import pixel_sets
     from effkit.calibration.distill import distill
@@ -187,10 +192,13 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
 
     def report(spec: str, inputs: np.ndarray, made_s: float, **extra) -> None:
-        for corrected in {"on": (True,), "off": (False,), "both": (True, False)}[args.bias_correction]:
+        roundings = ("nearest", "gptq") if args.rounding == "both" else (args.rounding,)
+        for corrected, rounding in itertools.product(
+                {"on": (True,), "off": (False,), "both": (True, False)}[args.bias_correction], roundings):
             row = common | {"spec": spec, "images": len(inputs), "data_seconds": round(made_s, 1)} | extra
-            row |= bench.measure(inputs, corrected)
-            print(json.dumps({k: row[k] for k in ("spec", "bias_correction", "images", "choose", "held_out",
+            row |= bench.measure(inputs, corrected, rounding)
+            print(json.dumps({k: row[k] for k in ("spec", "bias_correction", "weight_rounding", "images",
+                                                  "choose", "held_out",
                                                   "int8_logits_range")}), flush=True)
             with open(JSONL, "a") as fh:
                 fh.write(json.dumps(row) + "\n")

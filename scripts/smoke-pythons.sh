@@ -31,7 +31,8 @@ for minor in 3.10 3.11 3.12 3.13; do
 import json, sys
 doc = json.load(open(sys.argv[1]))
 assert doc["calibration"]["origin"] == "shipped", doc["calibration"]
-assert doc["quantization"] == {"mode": "int8", "io": "uint8", "bias_correction": True}, doc["quantization"]
+assert doc["quantization"] == {"mode": "int8", "io": "uint8", "bias_correction": True,
+                               "weight_rounding": "nearest"}, doc["quantization"]
 names = {a["path"] for a in doc["artifacts"]}
 assert {"model.tflite", "labels.txt"} <= names, names
 model = next(a for a in doc["artifacts"] if a["path"] == "model.tflite")

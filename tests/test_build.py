@@ -253,31 +253,50 @@ def lite0_build(tmp_path_factory) -> Path:
     return out
 
 
+def _constants(path):
+    """A model's ops, and its int8 and int32 constants by name."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    it = Interpreter(model_path=str(path))
+    it.allocate_tensors()
+    ops = [o["op_name"] for o in it._get_ops_details()]
+    # constants only: activations have the batch of one in front
+    by_type = {d: {t["name"]: it.get_tensor(t["index"]).astype(np.int64)
+                   for t in it.get_tensor_details()
+                   if t["dtype"] == d and len(t["shape"]) >= 1 and t["shape"][0] > 1}
+               for d in (np.int8, np.int32)}
+    return ops, by_type
+
+
+@pytest.mark.slow
+def test_weight_rounding_gptq_moves_some_int8_weights(lite0_build, tmp_path):
+    """--weight-rounding gptq: build.json says so; the same ops as the default build, with
+    a share of the int8 weights on other levels than the converter's nearest ones."""
+    out = tmp_path / "gptq"
+    result = run("--variant", "lite0", "--target", "cpu", "--out", str(out), "--weight-rounding", "gptq")
+    assert result.exit_code == 0, result.output + result.stderr
+    doc = json.loads((out / "build.json").read_text())
+    assert doc["quantization"] == {"mode": "int8", "io": "uint8", "bias_correction": True,
+                                   "weight_rounding": "gptq"}
+    (ops_a, a), (ops_b, b) = _constants(lite0_build / "model.tflite"), _constants(out / "model.tflite")
+    assert ops_a == ops_b and a[np.int8].keys() == b[np.int8].keys()
+    moved = np.concatenate([(a[np.int8][k] != b[np.int8][k]).ravel() for k in a[np.int8]])
+    assert 0.01 < moved.mean() < 0.5, moved.mean()
+
+
 @pytest.mark.slow
 def test_no_bias_correction_changes_only_the_biases(lite0_build, tmp_path):
     """--no-bias-correction: build.json says so, and the model differs from the default
     build's in its int32 biases: the same ops and int8 weights (but for a few rounding ties
     of the converter's batch-norm folding, one step each)."""
-    from ai_edge_litert.interpreter import Interpreter
-
     out = tmp_path / "plain"
     result = run("--variant", "lite0", "--target", "cpu", "--out", str(out), "--no-bias-correction")
     assert result.exit_code == 0, result.output + result.stderr
     doc = json.loads((out / "build.json").read_text())
-    assert doc["quantization"] == {"mode": "int8", "io": "uint8", "bias_correction": False}
+    assert doc["quantization"] == {"mode": "int8", "io": "uint8", "bias_correction": False,
+                                   "weight_rounding": "nearest"}
 
-    def constants(path):
-        it = Interpreter(model_path=str(path))
-        it.allocate_tensors()
-        ops = [o["op_name"] for o in it._get_ops_details()]
-        # constants only: activations have the batch of one in front
-        by_type = {d: {t["name"]: it.get_tensor(t["index"]).astype(np.int64)
-                       for t in it.get_tensor_details()
-                       if t["dtype"] == d and len(t["shape"]) >= 1 and t["shape"][0] > 1}
-                   for d in (np.int8, np.int32)}
-        return ops, by_type
-
-    (ops_a, a), (ops_b, b) = constants(lite0_build / "model.tflite"), constants(out / "model.tflite")
+    (ops_a, a), (ops_b, b) = _constants(lite0_build / "model.tflite"), _constants(out / "model.tflite")
     assert ops_a == ops_b
     assert a[np.int8].keys() == b[np.int8].keys() and a[np.int32].keys() == b[np.int32].keys()
     steps = np.concatenate([np.abs(a[np.int8][k] - b[np.int8][k]).ravel() for k in a[np.int8]])
@@ -292,7 +311,8 @@ def test_build_writes_model_labels_and_manifest(lite0_build):
     assert names == ["build.json", "labels.txt", "model.tflite"]
     doc = json.loads((lite0_build / "build.json").read_text())
     assert doc["variant"] == "lite0"
-    assert doc["quantization"] == {"mode": "int8", "io": "uint8", "bias_correction": True}
+    assert doc["quantization"] == {"mode": "int8", "io": "uint8", "bias_correction": True,
+                                   "weight_rounding": "nearest"}
     assert doc["weights"]["kind"] == "pth"
     assert doc["calibration"]["source"] == "distilled" and doc["calibration"]["count"] >= 16
     assert doc["calibration"]["origin"] == "shipped"  # the bundled weights' set, from the wheel

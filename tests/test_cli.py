@@ -102,15 +102,12 @@ def test_build_summary_lists_the_app_and_the_next_step(tmp_path, capsys):
     assert max(len(line) for line in text.splitlines()) <= 80
 
 
-@pytest.mark.parametrize("corrected, line", [(True, "int8 biases corrected on them"),
-                                             (False, "no bias correction (--no-bias-correction)"),
-                                             (None, None)])  # a build.json of an older effkit
-def test_build_summary_says_whether_biases_were_corrected(tmp_path, corrected, line):
+def _int8_summary(tmp_path, quantization: dict) -> str:
+    """The build summary of a lite0 cpu build whose build.json has this quantization."""
     from effkit.core.manifest import Artifact, Manifest
     from effkit.pipeline.build import BuildResult
 
-    quant = {"mode": "int8", "io": "uint8"} | ({} if corrected is None else {"bias_correction": corrected})
-    manifest = Manifest(variant="lite0", quantization=quant, target="cpu",
+    manifest = Manifest(variant="lite0", quantization=quantization, target="cpu",
                         artifacts=(Artifact("model.tflite", 5_300_000, "0" * 64),),
                         timings_s={"total": 1.0},
                         calibration={"count": 32, "origin": "shipped", "skipped": 0,
@@ -118,9 +115,24 @@ def test_build_summary_says_whether_biases_were_corrected(tmp_path, corrected, l
     result = BuildResult(out_dir=tmp_path, model_path=tmp_path / "model.tflite",
                          labels_path=tmp_path / "labels.txt", edgetpu_model_path=None, app_dir=None,
                          manifest=manifest)
-    text = _summary_text(result)
+    return _summary_text(result)
+
+
+@pytest.mark.parametrize("corrected, line", [(True, "int8 biases corrected on them"),
+                                             (False, "no bias correction (--no-bias-correction)"),
+                                             (None, None)])  # a build.json of an older effkit
+def test_build_summary_says_whether_biases_were_corrected(tmp_path, corrected, line):
+    quant = {"mode": "int8", "io": "uint8"} | ({} if corrected is None else {"bias_correction": corrected})
+    text = _int8_summary(tmp_path, quant)
     assert "calibration: 32 images" in text
     if line is None:
         assert "bias" not in text
     else:
         assert line in text
+    assert "GPTQ" not in text
+
+
+def test_build_summary_says_the_weights_were_rounded_by_gptq(tmp_path):
+    text = _int8_summary(tmp_path, {"mode": "int8", "io": "uint8", "bias_correction": True,
+                                    "weight_rounding": "gptq"})
+    assert "int8 weights rounded by GPTQ on them" in text

@@ -65,6 +65,11 @@ def build(
                            help="int8: remove the mean shift int8 weights add to each channel, "
                            "measured on the calibration images (docs/calibration.md).")
     ] = True,
+    weight_rounding: Annotated[
+        str, typer.Option("--weight-rounding",
+                          help="int8: nearest (the converter's), or gptq: rounded to fit the "
+                          "calibration images, closer to float, slower (docs/calibration.md).")
+    ] = "nearest",
     skip_compile: Annotated[
         bool, typer.Option("--skip-compile", help="coral: build everything but the Edge TPU compile.")
     ] = False,
@@ -117,7 +122,7 @@ def build(
         result = build_model(
             variant, target=target, out=out, weights=weights, labels=labels,
             calibration=calibration, calibration_size=calibration_size, quant=quant, io=io,
-            bias_correction=bias_correction,
+            bias_correction=bias_correction, weight_rounding=weight_rounding,
             force=force, progress=on_progress, skip_compile=skip_compile,
             require_compile=require_compile, compiler=compiler, quant_report=quant_report,
             min_tpu_ops=min_tpu_ops, num_segments=num_segments, min_runtime_version=min_runtime,
@@ -181,6 +186,8 @@ def _summary(result) -> None:
         if corrected is not None:
             console.print("  int8 biases corrected on them" if corrected
                           else "  no bias correction (--no-bias-correction)", highlight=False)
+        if (doc.quantization or {}).get("weight_rounding") == "gptq":
+            console.print("  int8 weights rounded by GPTQ on them", highlight=False)
     if doc.edgetpu:
         console.print(_edgetpu_table(doc.edgetpu))
     console.print("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in doc.timings_s.items()),

@@ -148,7 +148,8 @@ class Manifest:
     """build.json. The Edge TPU section (with its per-op table) comes last in the file."""
 
     variant: str
-    # {"mode": int8/float16/dynamic/float32, "io": uint8/int8/float32, int8: "bias_correction": bool}
+    # {"mode": int8/float16/dynamic/float32, "io": uint8/int8/float32,
+    #  int8: "bias_correction": bool, "weight_rounding": "nearest"/"gptq"}
     quantization: dict[str, Any]
     target: str = "?"
     model_name: str = ""

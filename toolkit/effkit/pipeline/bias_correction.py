@@ -24,7 +24,7 @@ of the shipped sets' builds falls by about half for lite0, lite1 and lite2.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,7 +56,7 @@ def quantized_like_the_converter(kernel: np.ndarray, depthwise: bool = False) ->
     return q.reshape(w.shape)
 
 
-def _weighted_layers(model):
+def weighted_layers(model):
     import keras
 
     kinds = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense)
@@ -80,25 +80,34 @@ def _target(model, layer):
     return found if isinstance(found, keras.layers.BatchNormalization) else None
 
 
-def mean_shifts(model, inputs: np.ndarray, micro_batch: int = 8) -> dict[str, np.ndarray]:
+def mean_shifts(model, inputs: np.ndarray, micro_batch: int = 8,
+                int8_kernels: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Per layer with weights: the mean over ``inputs`` (and every output position) of the
-    output change its int8 weights cause, one value per output channel (float64)."""
+    output change its int8 weights cause, one value per output channel (float64).
+
+    ``int8_kernels``: the int8 kernels of some layers, when they are not the converter's
+    nearest rounding (weight_rounding.py)."""
     import keras
     import tensorflow as tf
 
-    layers = _weighted_layers(model)
+    layers = weighted_layers(model)
     taps = keras.Model(model.inputs, [layer.input for layer in layers])
     errors = []
     for layer in layers:
         kernel = layer.get_weights()[0]
         depthwise = isinstance(layer, keras.layers.DepthwiseConv2D)
-        errors.append(tf.constant((quantized_like_the_converter(kernel, depthwise) - kernel)
-                                  .astype(np.float32)))
+        if int8_kernels is not None and layer.name in int8_kernels:
+            rounded = np.asarray(int8_kernels[layer.name], dtype=np.float64)
+        else:
+            rounded = quantized_like_the_converter(kernel, depthwise)
+        errors.append(tf.constant((rounded - kernel).astype(np.float32)))
 
     @tf.function(autograph=False, reduce_retracing=True)
     def sums(x):
         out = []
-        for layer, error, seen in zip(layers, errors, taps(x, training=False), strict=True):
+        seen_all = taps(x, training=False)
+        seen_all = seen_all if isinstance(seen_all, (list, tuple)) else [seen_all]
+        for layer, error, seen in zip(layers, errors, seen_all, strict=True):
             if isinstance(layer, keras.layers.Dense):
                 moved = tf.matmul(seen, error)
             elif isinstance(layer, keras.layers.DepthwiseConv2D):
@@ -125,22 +134,29 @@ def mean_shifts(model, inputs: np.ndarray, micro_batch: int = 8) -> dict[str, np
 
 
 def corrected(model, inputs: np.ndarray, micro_batch: int | None = None,
-              keep: Collection[str] = ()):
+              keep: Collection[str] = (), int8_kernels: Mapping[str, np.ndarray] | None = None):
     """A copy of ``model`` whose int8 conversion carries no mean shift from its weights on
     ``inputs``, and what was changed. ``model`` itself is left as it is.
 
     ``keep``: names of layers that stay in float (mixed precision): no int8 error to
     remove there. ``micro_batch``: images per forward pass (default: by resolution, as
-    distillation chooses it)."""
+    distillation chooses it). ``int8_kernels``: kernels already on the converter's grid
+    for some layers (weight_rounding.py); the copy carries them, and their error is the
+    one removed."""
     import keras
 
     from effkit.calibration.distill import micro_batch_at
 
     if len(inputs) == 0:
         raise ValueError("bias correction needs calibration inputs")
-    shifts = mean_shifts(model, inputs, micro_batch or micro_batch_at(int(model.input_shape[1])))
+    shifts = mean_shifts(model, inputs, micro_batch or micro_batch_at(int(model.input_shape[1])),
+                         int8_kernels)
     copy = keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
+    for name, kernel in (int8_kernels or {}).items():
+        if name not in keep:
+            layer = copy.get_layer(name)
+            layer.set_weights([kernel.astype(layer.get_weights()[0].dtype), *layer.get_weights()[1:]])
     changed, largest = 0, 0.0
     for name, shift in shifts.items():
         if name in keep:

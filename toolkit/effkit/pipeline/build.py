@@ -52,6 +52,8 @@ class BuildRequest:
     io: str = "uint8"
     # int8: correct the mean shift of int8 weights on the calibration inputs
     bias_correction: bool = True
+    # int8: "nearest" (the converter's rounding) or "gptq" (fitted to the calibration inputs)
+    weight_rounding: str = "nearest"
     force: bool = False
     # Edge TPU
     skip_compile: bool = False
@@ -153,7 +155,8 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
     variant = get_variant(req.variant)
     if req.target not in TARGETS:
         raise UsageError(f"unknown target {req.target!r}", f"use one of {', '.join(TARGETS)}")
-    options = ConvertOptions(quant=req.quant, io=req.io, bias_correction=req.bias_correction)
+    options = ConvertOptions(quant=req.quant, io=req.io, bias_correction=req.bias_correction,
+                             weight_rounding=req.weight_rounding)
     if req.target == "coral" and (req.quant != "int8" or req.io != "uint8"):
         raise UsageError("the Coral Edge TPU needs --quant int8 with uint8 I/O",
                          "drop --quant/--io for --target coral")
@@ -163,6 +166,9 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
     if not req.bias_correction and req.quant != "int8":
         raise UsageError("--no-bias-correction only applies to --quant int8",
                          "drop --no-bias-correction, or use --quant int8")
+    if req.weight_rounding != "nearest" and req.quant != "int8":
+        raise UsageError("--weight-rounding only applies to --quant int8",
+                         "drop --weight-rounding, or use --quant int8")
     if req.calibration is not None and req.quant != "int8":
         raise UsageError("--calibration only applies to --quant int8",
                          "drop --calibration, or use --quant int8")
@@ -234,7 +240,7 @@ def with_trained(planned: BuildPlan, *, weights: Path, labels: Sequence[str],
 
 # A calibration set larger than this only costs time (distilling is minutes per hundred).
 MAX_CALIBRATION_SIZE = 10_000
-_TEXT_FIELDS = ("variant", "target", "quant", "io", "author", "license", "model_version")
+_TEXT_FIELDS = ("variant", "target", "quant", "io", "weight_rounding", "author", "license", "model_version")
 _OPTIONAL_TEXT = ("compiler", "app_id", "app_name", "model_name", "description")
 _FLAGS = ("force", "skip_compile", "require_compile", "quant_report", "bias_correction")
 _NUMBERS = ("min_tpu_ops", "compile_timeout")
@@ -387,7 +393,8 @@ def run(plan: BuildPlan, progress: ProgressFn | None = None) -> BuildResult:
         weights=dataclasses.asdict(weights),
         quantization={"mode": options.quant,
                       "io": options.io if options.quant == "int8" else "float32"}
-        | ({"bias_correction": options.bias_correction} if options.quant == "int8" else {}),
+        | ({"bias_correction": options.bias_correction, "weight_rounding": options.weight_rounding}
+           if options.quant == "int8" else {}),
         calibration=calibration_section(calib_set), versions=versions())
     from effkit.pipeline.model_check import check_built_model
 

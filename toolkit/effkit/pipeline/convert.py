@@ -2,13 +2,15 @@
 
 ``int8`` is full-integer (TFLITE_BUILTINS_INT8 only) with uint8 input and output by
 default, what the Coral Edge TPU needs; ``io="int8"`` keeps int8 at the edges. Its
-weights are bias-corrected on the calibration inputs first (``bias_correction``).
+weights are bias-corrected on the calibration inputs first (``bias_correction``), and
+may be rounded to fit those inputs (``weight_rounding="gptq"``) instead of to nearest.
 The uint8 input is pinned to the raw pixel scale (scale 1/std, zero point mean), so
 devices feed camera pixels straight in: see ``pin_input_range``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +20,7 @@ from effkit.errors import UsageError
 
 QUANT_MODES = ("int8", "float16", "dynamic", "float32")
 IO_TYPES = ("uint8", "int8")
+WEIGHT_ROUNDINGS = ("nearest", "gptq")
 
 
 @dataclass(frozen=True)
@@ -27,12 +30,18 @@ class ConvertOptions:
     # int8: remove the mean shift int8 weights add to each channel, measured on the
     # calibration inputs (effkit.pipeline.bias_correction)
     bias_correction: bool = True
+    # int8: how weights meet their int8 levels: "nearest" (the converter's own rounding)
+    # or "gptq", rounded to fit the calibration inputs (effkit.pipeline.weight_rounding)
+    weight_rounding: str = "nearest"
 
     def __post_init__(self) -> None:
         if self.quant not in QUANT_MODES:
             raise UsageError(f"unknown quantization {self.quant!r}", f"use one of {', '.join(QUANT_MODES)}")
         if self.io not in IO_TYPES:
             raise UsageError(f"unknown I/O type {self.io!r}", f"use one of {', '.join(IO_TYPES)}")
+        if self.weight_rounding not in WEIGHT_ROUNDINGS:
+            raise UsageError(f"unknown weight rounding {self.weight_rounding!r}",
+                             f"use one of {', '.join(WEIGHT_ROUNDINGS)}")
 
 
 def pin_input_range(batch: np.ndarray, mean: float, std: float) -> np.ndarray:
@@ -72,6 +81,27 @@ def representative_dataset(calibration: np.ndarray):
     return representative
 
 
+def int8_weights_chosen(model, inputs: np.ndarray, options: ConvertOptions, keep: Collection[str] = ()):
+    """The model the int8 conversion sees: its kernels rounded as ``options.weight_rounding``
+    says (GPTQ: on the converter's grid already) and its biases corrected for that rounding
+    on ``inputs``, as ``options.bias_correction`` says; a copy when anything changes.
+    ``keep``: layers that stay in float (mixed precision), left as they are."""
+    kernels = None
+    if options.weight_rounding == "gptq":
+        from effkit.pipeline.weight_rounding import gptq_kernels
+
+        kernels = gptq_kernels(model, inputs, skip=keep)
+    if options.bias_correction:
+        from effkit.pipeline.bias_correction import corrected
+
+        return corrected(model, inputs, keep=keep, int8_kernels=kernels)[0]
+    if kernels is not None:
+        from effkit.pipeline.weight_rounding import with_kernels
+
+        return with_kernels(model, kernels)
+    return model
+
+
 def convert(model, options: ConvertOptions, calibration: np.ndarray | None = None) -> bytes:
     """Convert a Keras model; ``calibration`` (N, R, R, 3) float32 is needed for int8."""
     import tensorflow as tf
@@ -81,10 +111,7 @@ def convert(model, options: ConvertOptions, calibration: np.ndarray | None = Non
         if calibration is None or len(calibration) == 0:
             raise UsageError("int8 quantization needs calibration data")
         samples = calibration
-        if options.bias_correction:
-            from effkit.pipeline.bias_correction import corrected
-
-            model, _ = corrected(model, samples)
+        model = int8_weights_chosen(model, samples, options)
     converter = tf.lite.TFLiteConverter.from_keras_model(batch_of_one(model))
     if samples is not None:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]

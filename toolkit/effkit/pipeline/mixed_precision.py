@@ -73,7 +73,7 @@ def mixed_from_build(int8_model: bytes, build, nodes: Sequence[str]) -> bytes:
     ``build`` is an :class:`effkit.analysis.quant_report.measure.BuildInfo`."""
     from effkit.metadata import attach_classifier_metadata
     from effkit.metadata.reader import labels_from_model
-    from effkit.pipeline.convert import pin_input_range
+    from effkit.pipeline.convert import ConvertOptions, int8_weights_chosen, pin_input_range
 
     check_target(build.target)
     labels = labels_from_model(int8_model)
@@ -83,11 +83,11 @@ def mixed_from_build(int8_model: bytes, build, nodes: Sequence[str]) -> bytes:
     inputs, _ = build.calibration()
     pinned = pin_input_range(inputs, variant.norm_mean, variant.norm_std)
     model = build.keras_model()
-    if (build.manifest.get("quantization") or {}).get("bias_correction"):
-        # as the build corrected its int8 model, but not the layers that stay in float
-        from effkit.pipeline.bias_correction import corrected
-
-        model, _ = corrected(model, pinned, keep=layers_of(model, nodes))
+    # the int8 layers' weights as the build chose them; the layers kept in float untouched
+    done = build.manifest.get("quantization") or {}
+    options = ConvertOptions(bias_correction=bool(done.get("bias_correction")),
+                             weight_rounding=done.get("weight_rounding", "nearest"))
+    model = int8_weights_chosen(model, pinned, options, keep=layers_of(model, nodes))
     tflite = keep_float(model, pinned, nodes)
     name = build.manifest.get("model_name") or f"EfficientNet-{variant.name.capitalize()}"
     return attach_classifier_metadata(
