@@ -50,7 +50,12 @@ def test_pixels_round_trip_exactly():
 @pytest.mark.slow
 def test_micro_batched_gradient_equals_the_full_batch_loss_gradient(lite0_model):
     """The gradient the optimizer uses, in micro-batches of 2, against the loss written out
-    over the whole batch with tf.nn.moments (the formulation the README's figures used)."""
+    over the whole batch with tf.nn.moments (the formulation the README's figures used).
+
+    Float32 rounding only: TensorFlow's oneDNN kernels sum in an order that depends on the
+    batch and the CPU, and near-empty channels (sqrt(var + 1e-5)) magnify it. Measured 5e-6
+    when this test was written, 6.3e-4 on an Intel Xeon with AMX (below 1e-4 there with
+    TF_ENABLE_ONEDNN_OPTS=0); a wrong formula is off by order 1."""
     import keras
     import tensorflow as tf
 
@@ -77,7 +82,7 @@ def test_micro_batched_gradient_equals_the_full_batch_loss_gradient(lite0_model)
         loss += settings.ce_weight * tf.reduce_mean(ce)
     want = tape.gradient(loss, x).numpy()
     got = batch_gradient(lite0_model, variant, settings, micro_batch=2)(x, targets).numpy()
-    assert np.linalg.norm(got - want) / np.linalg.norm(want) < 1e-4
+    assert np.linalg.norm(got - want) / np.linalg.norm(want) < 5e-3
 
 
 @pytest.mark.parametrize("name", ["lite0", "lite1", "lite2"])
