@@ -311,17 +311,19 @@ def _bias_section(rows: list[dict]) -> list[str]:
     out = []
     for tag, title in (("bias-correction", "Bias correction: the shipped sets and 100 real photos"),
                        ("finetuned-bc", "Bias correction, weights without a shipped set (effkit train)"),
-                       ("real-spread", "Other picks of 100 photos (how much the baseline varies)")):
+                       ("real-spread", "Other picks of 100 photos (how much the baseline varies)"),
+                       ("gptq", "Weight rounding, nearest against GPTQ (bias correction on)")):
         mine = [r for r in rows if r["tag"] == tag]
         for variant in dict.fromkeys(r["variant"] for r in mine):
             out += [f"\n## {title}: {variant} (both halves)\n",
-                    "| calibration | bias correction | choosing: agreement | KL | drop | "
-                    "held-out: agreement | KL | drop |", "|" + "---|" * 8]
+                    "| calibration | bias correction | rounding | choosing: agreement | KL | drop | "
+                    "held-out: agreement | KL | drop |", "|" + "---|" * 9]
             these = [r for r in mine if r["variant"] == variant]
             for r in these:
                 c, h = r["choose"], r["held_out"]
                 drops = [f"{x['drop_points']:+.1f}" if "drop_points" in x else "-" for x in (c, h)]
                 out.append(f"| {_setting(r)} | {'on' if r.get('bias_correction', False) else 'off'} | "
+                           f"{r.get('weight_rounding', 'nearest')} | "
                            f"{100 * c['agreement']:.1f}% | {c['kl']:.4f} | {drops[0]} | "
                            f"{100 * h['agreement']:.1f}% | {h['kl']:.4f} | {drops[1]} |")
             out.append(_footer(these))

@@ -36,9 +36,10 @@ def build(variant: str = "lite0", *, target: str = "cpu", out: PathLike | None =
     """Build ``variant`` for ``target`` ("cpu", "coral", "android") into ``out``.
 
     ``labels``: a labels file or the class names themselves. ``options``: the other
-    ``effkit build`` settings by their BuildRequest names (bias_correction, skip_compile, compiler,
-    min_tpu_ops, num_segments, min_runtime_version, app_id, app_name, android_runtime,
-    model_name, description, author, license). Everything cheap is checked before TensorFlow loads.
+    ``effkit build`` settings by their BuildRequest names (bias_correction, weight_rounding,
+    skip_compile, compiler, min_tpu_ops, num_segments, min_runtime_version, app_id, app_name,
+    android_runtime, model_name, description, author, license). Everything cheap is checked
+    before TensorFlow loads.
     """
     from effkit.errors import UsageError
     from effkit.pipeline.build import BuildRequest, plan, run
