@@ -7,20 +7,15 @@ import numpy as np
 import pytest
 from test_bias_correction import _bn_net, _inputs
 
-from effkit.pipeline.bias_correction import quantized_like_the_converter, weighted_layers
-from effkit.pipeline.weight_rounding import (
+from effkit.pipeline.bias_correction import (
+    as_channels,
     channel_scales,
-    gptq_kernels,
-    gptq_levels,
-    hessians,
-    keep_peaks,
+    quantized_like_the_converter,
+    weighted_layers,
 )
+from effkit.pipeline.weight_rounding import gptq_kernels, gptq_levels, hessians, keep_peaks
 
 NAMES = ("stem_conv", "block0_dwconv", "logits")
-
-
-def _flat(kernel: np.ndarray, depthwise: bool) -> np.ndarray:
-    return kernel.reshape(-1, kernel.shape[-2] * kernel.shape[-1] if depthwise else kernel.shape[-1])
 
 
 def _int8_codes(tflite: bytes) -> dict[str, np.ndarray]:
@@ -65,9 +60,9 @@ def test_converter_writes_exactly_the_levels_chosen():
         depthwise = isinstance(layer, keras.layers.DepthwiseConv2D)
         kernel = layer.get_weights()[0]
         scale = channel_scales(kernel, depthwise)
-        chosen = np.round(_flat(kernels[name], depthwise) / scale).astype(np.int64)
+        chosen = np.round(as_channels(kernels[name], depthwise) / scale).astype(np.int64)
         np.testing.assert_array_equal(codes[name], chosen, err_msg=name)
-        nearest = np.round(_flat(quantized_like_the_converter(kernel, depthwise), depthwise) / scale)
+        nearest = np.round(as_channels(quantized_like_the_converter(kernel, depthwise), depthwise) / scale)
         moved += int(np.sum(chosen != nearest))
     assert moved > 0
 
@@ -86,7 +81,7 @@ def test_gptq_lowers_each_layers_output_error_on_its_inputs():
         kernel = layer.get_weights()[0]
 
         def cost(rounded, kernel=kernel, depthwise=depthwise, h=found[layer.name]):
-            e = _flat(np.asarray(rounded, np.float64) - kernel, depthwise)
+            e = as_channels(np.asarray(rounded, np.float64) - kernel, depthwise)
             return float(np.einsum("kc,ckl,lc->", e, h, e) if depthwise else np.trace(e.T @ h @ e))
 
         assert cost(kernels[layer.name]) < cost(quantized_like_the_converter(kernel, depthwise)), layer.name
@@ -143,13 +138,12 @@ def test_a_channel_keeps_its_largest_weight_at_level_127():
     np.testing.assert_array_equal(kept[:, 1], levels[:, 1])  # 127 present: left alone
 
 
-@pytest.mark.parametrize("rounding", ["gptq"])
-def test_model_is_left_untouched(rounding):
+def test_model_is_left_untouched():
     from effkit.pipeline.convert import ConvertOptions, convert
 
     model, x = _bn_net(), _inputs(8)
     before = [w.copy() for w in model.get_weights()]
-    convert(model, ConvertOptions(weight_rounding=rounding), x)
+    convert(model, ConvertOptions(weight_rounding="gptq"), x)
     for a, b in zip(before, model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
 
@@ -182,5 +176,5 @@ def test_layers_kept_in_float_keep_their_weights():
         np.testing.assert_array_equal(a, b)
     kernel = ready.get_layer("block0_dwconv").get_weights()[0]
     scale = channel_scales(model.get_layer("block0_dwconv").get_weights()[0], depthwise=True)
-    levels = _flat(kernel, True) / scale
+    levels = as_channels(kernel, True) / scale
     np.testing.assert_allclose(levels, np.round(levels), atol=1e-4)  # on the int8 grid

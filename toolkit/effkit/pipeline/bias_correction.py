@@ -42,18 +42,70 @@ class BiasCorrection:
     largest_shift: float
 
 
-def quantized_like_the_converter(kernel: np.ndarray, depthwise: bool = False) -> np.ndarray:
-    """``kernel`` after TFLite's per-output-channel symmetric int8 round trip.
-
-    The output channel is the last axis; a depthwise kernel (kh, kw, in, multiplier) has
-    ``in * multiplier`` output channels, as the converter lays it out."""
+def as_channels(kernel: np.ndarray, depthwise: bool = False) -> np.ndarray:
+    """``kernel`` as (inputs, output channels), float64. The output channel is the last
+    axis; a depthwise kernel (kh, kw, in, multiplier) has ``in * multiplier`` output
+    channels, as the converter lays it out."""
     w = np.asarray(kernel, dtype=np.float64)
-    flat = w.reshape(*w.shape[:-2], -1) if depthwise else w
-    axes = tuple(range(flat.ndim - 1))
-    peak = np.max(np.abs(flat), axis=axes, keepdims=True)
-    scale = np.where(peak > 0, peak / WEIGHT_LEVELS, 1.0)
-    q = np.clip(np.round(flat / scale), -WEIGHT_LEVELS, WEIGHT_LEVELS) * scale
-    return q.reshape(w.shape)
+    return w.reshape(-1, w.shape[-2] * w.shape[-1] if depthwise else w.shape[-1])
+
+
+def channel_scales(kernel: np.ndarray, depthwise: bool = False) -> np.ndarray:
+    """The converter's per-output-channel scale of ``kernel`` (float64, one per channel)."""
+    peak = np.max(np.abs(as_channels(kernel, depthwise)), axis=0)
+    return np.where(peak > 0, peak / WEIGHT_LEVELS, 1.0)
+
+
+def levels_of(w: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """The nearest int8 level of each weight of ``w`` (..., channels), as floats."""
+    return np.clip(np.round(w / scale), -WEIGHT_LEVELS, WEIGHT_LEVELS)
+
+
+def quantized_like_the_converter(kernel: np.ndarray, depthwise: bool = False) -> np.ndarray:
+    """``kernel`` after TFLite's per-output-channel symmetric int8 round trip."""
+    scale = channel_scales(kernel, depthwise)
+    return (levels_of(as_channels(kernel, depthwise), scale) * scale).reshape(np.shape(kernel))
+
+
+def copy_with_kernels(model, kernels: Mapping[str, np.ndarray]):
+    """A copy of ``model`` with these layers' kernels; ``model`` is left as it is."""
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    for name, kernel in kernels.items():
+        layer = copy.get_layer(name)
+        old = layer.get_weights()
+        layer.set_weights([np.asarray(kernel, dtype=old[0].dtype), *old[1:]])
+    return copy
+
+
+def layer_inputs(model, layers):
+    """``seen(x)``: the list of what each of ``layers`` reads when ``model`` runs on ``x``."""
+    import keras
+
+    taps = keras.Model(model.inputs, [layer.input for layer in layers])
+
+    def seen(x):
+        out = taps(x, training=False)
+        return list(out) if isinstance(out, (list, tuple)) else [out]
+
+    return seen
+
+
+def summed(sums, inputs: np.ndarray, micro_batch: int) -> list[np.ndarray]:
+    """Each output of ``sums`` (a function of one micro-batch of ``inputs``) summed over
+    all micro-batches in float64, in order."""
+    import tensorflow as tf
+
+    total: list[np.ndarray] = []
+    x = np.asarray(inputs, dtype=np.float32)
+    for start in range(0, len(x), max(1, micro_batch)):
+        for k, part in enumerate(sums(tf.constant(x[start:start + micro_batch]))):
+            if len(total) <= k:
+                total.append(np.zeros(part.shape, np.float64))
+            total[k] += part.numpy().astype(np.float64)
+    return total
 
 
 def weighted_layers(model):
@@ -91,7 +143,7 @@ def mean_shifts(model, inputs: np.ndarray, micro_batch: int = 8,
     import tensorflow as tf
 
     layers = weighted_layers(model)
-    taps = keras.Model(model.inputs, [layer.input for layer in layers])
+    seen_by = layer_inputs(model, layers)
     errors = []
     for layer in layers:
         kernel = layer.get_weights()[0]
@@ -104,10 +156,8 @@ def mean_shifts(model, inputs: np.ndarray, micro_batch: int = 8,
 
     @tf.function(autograph=False, reduce_retracing=True)
     def sums(x):
-        out = []
-        seen_all = taps(x, training=False)
-        seen_all = seen_all if isinstance(seen_all, (list, tuple)) else [seen_all]
-        for layer, error, seen in zip(layers, errors, seen_all, strict=True):
+        out, counts = [], []
+        for layer, error, seen in zip(layers, errors, seen_by(x), strict=True):
             if isinstance(layer, keras.layers.Dense):
                 moved = tf.matmul(seen, error)
             elif isinstance(layer, keras.layers.DepthwiseConv2D):
@@ -118,19 +168,13 @@ def mean_shifts(model, inputs: np.ndarray, micro_batch: int = 8,
                 moved = tf.nn.conv2d(seen, error, layer.strides, layer.padding.upper(),
                                      dilations=layer.dilation_rate)
             flat = tf.reshape(moved, (-1, moved.shape[-1]))
-            out.append((tf.reduce_sum(flat, axis=0), tf.cast(tf.shape(flat)[0], tf.float32)))
-        return out
+            out.append(tf.reduce_sum(flat, axis=0))
+            counts.append(tf.cast(tf.shape(flat)[0], tf.float32))
+        return out + counts
 
-    total: list[np.ndarray] = []
-    counts = [0.0] * len(layers)
-    x = np.asarray(inputs, dtype=np.float32)
-    for start in range(0, len(x), max(1, micro_batch)):
-        for k, (s, n) in enumerate(sums(tf.constant(x[start:start + micro_batch]))):
-            if len(total) <= k:
-                total.append(np.zeros(int(s.shape[0]), np.float64))
-            total[k] += s.numpy().astype(np.float64)
-            counts[k] += float(n.numpy())
-    return {layer.name: t / c for layer, t, c in zip(layers, total, counts, strict=True)}
+    total = summed(sums, inputs, micro_batch)
+    n = len(layers)
+    return {layer.name: t / c for layer, t, c in zip(layers, total[:n], total[n:], strict=True)}
 
 
 def corrected(model, inputs: np.ndarray, micro_batch: int | None = None,
@@ -143,7 +187,6 @@ def corrected(model, inputs: np.ndarray, micro_batch: int | None = None,
     distillation chooses it). ``int8_kernels``: kernels already on the converter's grid
     for some layers (weight_rounding.py); the copy carries them, and their error is the
     one removed."""
-    import keras
 
     from effkit.calibration.distill import micro_batch_at
 
@@ -151,12 +194,8 @@ def corrected(model, inputs: np.ndarray, micro_batch: int | None = None,
         raise ValueError("bias correction needs calibration inputs")
     shifts = mean_shifts(model, inputs, micro_batch or micro_batch_at(int(model.input_shape[1])),
                          int8_kernels)
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
-    for name, kernel in (int8_kernels or {}).items():
-        if name not in keep:
-            layer = copy.get_layer(name)
-            layer.set_weights([kernel.astype(layer.get_weights()[0].dtype), *layer.get_weights()[1:]])
+    copy = copy_with_kernels(model, {name: kernel for name, kernel in (int8_kernels or {}).items()
+                                     if name not in keep})
     changed, largest = 0, 0.0
     for name, shift in shifts.items():
         if name in keep:

@@ -96,9 +96,9 @@ def int8_weights_chosen(model, inputs: np.ndarray, options: ConvertOptions, keep
 
         return corrected(model, inputs, keep=keep, int8_kernels=kernels)[0]
     if kernels is not None:
-        from effkit.pipeline.weight_rounding import with_kernels
+        from effkit.pipeline.bias_correction import copy_with_kernels
 
-        return with_kernels(model, kernels)
+        return copy_with_kernels(model, kernels)
     return model
 
 

@@ -19,22 +19,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from effkit.pipeline.bias_correction import WEIGHT_LEVELS, weighted_layers
+from effkit.pipeline.bias_correction import (
+    WEIGHT_LEVELS,
+    as_channels,
+    channel_scales,
+    layer_inputs,
+    levels_of,
+    summed,
+    weighted_layers,
+)
 
 # GPTQ's damping: a share of the mean of H's diagonal added to it (the paper's 1%).
 DAMPING = 0.01
-
-
-def channel_scales(kernel: np.ndarray, depthwise: bool = False) -> np.ndarray:
-    """The converter's per-output-channel scale of ``kernel`` (float64, one per channel)."""
-    w = np.asarray(kernel, dtype=np.float64)
-    flat = w.reshape(-1, w.shape[-2] * w.shape[-1]) if depthwise else w.reshape(-1, w.shape[-1])
-    peak = np.max(np.abs(flat), axis=0)
-    return np.where(peak > 0, peak / WEIGHT_LEVELS, 1.0)
-
-
-def _levels(w: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    return np.clip(np.round(w / scale), -WEIGHT_LEVELS, WEIGHT_LEVELS)
 
 
 def _upper_inverse_factor(h: np.ndarray) -> np.ndarray:
@@ -68,7 +64,7 @@ def gptq_levels(w: np.ndarray, h: np.ndarray, scale: np.ndarray, block: int = 12
         b1 = min(b0 + block, d)
         errors = np.empty((b1 - b0, w.shape[1]))
         for i in range(b0, b1):
-            q = _levels(w[i], scale)
+            q = levels_of(w[i], scale)
             levels[i] = q
             pivot = u[:, i, i] if per_channel else u[i, i]
             err = (w[i] - q * scale) / pivot
@@ -99,11 +95,12 @@ def keep_peaks(levels: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 def hessians(model, inputs: np.ndarray, layers, micro_batch: int = 1) -> dict[str, np.ndarray]:
     """Per layer: ``X^T X`` of its input as the kernel sees it (float64), summed over
-    ``inputs`` one image at a time; depthwise layers get one (k*k, k*k) per channel."""
+    ``inputs`` ``micro_batch`` images at a time; depthwise layers get one (k*k, k*k) per
+    channel."""
     import keras
     import tensorflow as tf
 
-    taps = keras.Model(model.inputs, [layer.input for layer in layers])
+    seen_by = layer_inputs(model, layers)
 
     def shifted(layer, seen):
         """The kernel's view of ``seen``: one (n, h', w', c) slice per kernel tap, in the
@@ -122,9 +119,7 @@ def hessians(model, inputs: np.ndarray, layers, micro_batch: int = 1) -> dict[st
     @tf.function(autograph=False, reduce_retracing=True)
     def sums(x):
         out = []
-        seen_all = taps(x, training=False)
-        seen_all = seen_all if isinstance(seen_all, (list, tuple)) else [seen_all]
-        for layer, seen in zip(layers, seen_all, strict=True):
+        for layer, seen in zip(layers, seen_by(x), strict=True):
             if isinstance(layer, keras.layers.Dense):
                 out.append(tf.matmul(seen, seen, transpose_a=True))
                 continue
@@ -138,14 +133,7 @@ def hessians(model, inputs: np.ndarray, layers, micro_batch: int = 1) -> dict[st
                 out.append(tf.matmul(flat, flat, transpose_a=True))
         return out
 
-    total: list[np.ndarray] = []
-    x = np.asarray(inputs, dtype=np.float32)
-    for start in range(0, len(x), micro_batch):
-        for k, h in enumerate(sums(tf.constant(x[start:start + micro_batch]))):
-            if len(total) <= k:
-                total.append(np.zeros(h.shape, np.float64))
-            total[k] += h.numpy().astype(np.float64)
-    return {layer.name: t for layer, t in zip(layers, total, strict=True)}
+    return {layer.name: t for layer, t in zip(layers, summed(sums, inputs, micro_batch), strict=True)}
 
 
 def gptq_kernels(model, inputs: np.ndarray, skip=()) -> dict[str, np.ndarray]:
@@ -162,22 +150,8 @@ def gptq_kernels(model, inputs: np.ndarray, skip=()) -> dict[str, np.ndarray]:
         kernel = layer.get_weights()[0]
         depthwise = isinstance(layer, keras.layers.DepthwiseConv2D)
         scale = channel_scales(kernel, depthwise)
-        if depthwise:  # (kh, kw, c, 1) -> (k*k, c)
-            w = kernel.reshape(-1, kernel.shape[-2] * kernel.shape[-1]).astype(np.float64)
-        else:
-            w = kernel.reshape(-1, kernel.shape[-1]).astype(np.float64)
+        w = as_channels(kernel, depthwise)
         levels = keep_peaks(gptq_levels(w, found[layer.name], scale), w)
         out[layer.name] = (levels * scale).reshape(kernel.shape).astype(np.float32)
     return out
 
-
-def with_kernels(model, kernels: dict[str, np.ndarray]):
-    """A copy of ``model`` with these layers' kernels; ``model`` is left as it is."""
-    import keras
-
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
-    for name, kernel in kernels.items():
-        layer = copy.get_layer(name)
-        layer.set_weights([kernel, *layer.get_weights()[1:]])
-    return copy
