@@ -28,8 +28,10 @@ uint8 input, bias-corrected unless ``--bias-correction off``; ``both`` measures 
 way) and is measured on all 500 photos with effkit.analysis.evaluate.fidelity: top-1
 against the labels, top-1 agreement with the float Keras model, mean KL(float || int8)
 of the probabilities (int8: the softmax of the int8 model's own logits, since its 8-bit
-softmax output holds exact zeros) and the cosine of the two output vectors. Also the
-logits range the converter chose and the float logits' range on the calibration set.
+softmax output holds exact zeros) and the cosine of the two output vectors. The drop comes
+with its paired counts (``broken``: float right, int8 wrong; ``fixed``: the reverse) and
+its standard error, shown as ``+0.8 ± 1.0`` in the tables. Also the logits range the
+converter chose and the float logits' range on the calibration set.
 
 One JSON line per calibration goes to benchmarks/results/calibration_fidelity.jsonl;
 ``--markdown`` rewrites calibration_fidelity.md from it.
@@ -275,7 +277,7 @@ def markdown() -> str:
     for r in (r for r in rows if r["tag"] == "explore"):
         c = r["choose"]
         out.append(f"| {_setting(r)} | {r['images']} | {100 * c['agreement']:.1f}% | {c['kl']:.4f} | "
-                   f"{c['cosine']:.4f} | {c['drop_points']:+.1f} | {r['int8_logits_range']} | "
+                   f"{c['cosine']:.4f} | {_drop(c)} | {r['int8_logits_range']} | "
                    f"{r['calibration_top_prob_median']} | {r['data_seconds']} |")
     for tags, title in ((("final", "before"), "Held-out half: the shipped sets against 100 real photos"),
                         (("finetuned",), "Weights without a shipped set (effkit train), held-out half")):
@@ -288,7 +290,7 @@ def markdown() -> str:
             for r in mine:
                 h = r["held_out"]
                 tops = (f"{100 * h['float_top1']:.1f}% | {100 * h['quant_top1']:.1f}% | "
-                        f"{h['drop_points']:+.1f}" if "drop_points" in h else "- | - | -")
+                        f"{_drop(h)}" if "drop_points" in h else "- | - | -")
                 name = ("earlier set: " if r["tag"] == "before" else "") + _setting(r)
                 out.append(f"| {name} | {r['images']} | {tops} | {100 * h['agreement']:.1f}% | "
                            f"{h['kl']:.4f} | {h['cosine']:.4f} | {r['data_seconds']} |")
@@ -296,6 +298,15 @@ def markdown() -> str:
     out += _lite1_section(rows)
     out += _bias_section(rows)
     return "\n".join(out) + "\n"
+
+
+def _drop(half: dict) -> str:
+    """A half's top-1 drop in points, with its standard error where the row recorded the
+    paired counts (rows from before they were recorded have none)."""
+    if "drop_points" not in half:
+        return "-"
+    se = half.get("drop_se_points")
+    return f"{half['drop_points']:+.1f}" + (f" ± {se:.1f}" if se is not None else "")
 
 
 def _footer(rows: list[dict]) -> str:
@@ -321,7 +332,7 @@ def _bias_section(rows: list[dict]) -> list[str]:
             these = [r for r in mine if r["variant"] == variant]
             for r in these:
                 c, h = r["choose"], r["held_out"]
-                drops = [f"{x['drop_points']:+.1f}" if "drop_points" in x else "-" for x in (c, h)]
+                drops = [_drop(x) for x in (c, h)]
                 out.append(f"| {_setting(r)} | {'on' if r.get('bias_correction', False) else 'off'} | "
                            f"{r.get('weight_rounding', 'nearest')} | "
                            f"{100 * c['agreement']:.1f}% | {c['kl']:.4f} | {drops[0]} | "
@@ -349,7 +360,7 @@ def _lite1_section(rows: list[dict]) -> list[str]:
         name = next((v for k, v in MIXES.items() if k in r["spec"]), None) or _setting(r)
         c, h = r["choose"], r["held_out"]
         out.append(f"| {name} | {r['images']} | {100 * c['agreement']:.1f}% | {c['kl']:.4f} | "
-                   f"{100 * h['agreement']:.1f}% | {h['kl']:.4f} | {h['drop_points']:+.1f} |")
+                   f"{100 * h['agreement']:.1f}% | {h['kl']:.4f} | {_drop(h)} |")
     out.append(_footer(mine))
     return out
 

@@ -12,7 +12,13 @@ from _lite0_builds import copy_build, eval_images, lite0_builds
 from helpers import assert_one_line_error, link_all
 from typer.testing import CliRunner
 
-from effkit.analysis.evaluate import LAYOUT_FOLDERS, LAYOUT_IMAGENET, imagenet_wnids, labelled_images
+from effkit.analysis.evaluate import (
+    LAYOUT_FOLDERS,
+    LAYOUT_IMAGENET,
+    imagenet_wnids,
+    labelled_images,
+    paired_se_points,
+)
 from effkit.cli.main import app
 from effkit.errors import DataError
 from effkit.model.labels import imagenet_labels
@@ -215,9 +221,17 @@ def test_compare_int8_with_float(builds, files_layout, images):
     assert len(differ) == round(len(images) * (1 - other["agreement"]))
     for d in differ:
         assert d["top1"] != d["other_top1"] and d["label_name"] == imagenet_labels()[d["label"]]
-    # The human-readable form shows both models and the agreement.
+    # The top-1 difference is made only on the images where exactly one model is right,
+    # and its noise is said with it.
+    first, second = other["only_model_right"], other["only_compare_right"]
+    assert first == sum(d["top1"] == d["label"] for d in differ)
+    assert second == sum(d["other_top1"] == d["label"] for d in differ)
+    assert (first - second) / doc["count"] == pytest.approx(doc["top1"] - other["top1"], abs=1e-3)
+    assert other["top1_difference_se_points"] == round(paired_se_points(first, second, doc["count"]), 2)
+    # The human-readable form shows both models, the agreement and the difference's noise.
     text = run(int8, "--data", files_layout, "--compare", f32)
     assert text.exit_code == 0 and "top-1 agreement" in text.stdout and "images differ" in text.stdout
+    assert "standard error" in text.stdout
 
 
 @pytest.mark.slow

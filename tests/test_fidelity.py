@@ -36,6 +36,24 @@ def test_kl_cosine_agreement_and_top1_by_hand():
     assert (f.float_top1, f.quant_top1) == (1.0, 0.0) and f.drop_points == pytest.approx(100.0)
 
 
+def test_the_drop_comes_with_its_paired_counts_and_standard_error():
+    """Five images: the float model right on 0-2, the quantized one on 0, 1 and 3. One broken
+    (2), one fixed (3): no drop, but two images of five move, so the noise is not zero."""
+    labels = np.arange(5)
+    eye = np.eye(5)
+    float_top = np.array([0, 1, 2, 0, 0])
+    quant_top = np.array([0, 1, 0, 3, 0])
+    f = fidelity(eye[float_top], eye[quant_top], labels=labels)
+    assert (f.broken, f.fixed, f.drop_points) == (1, 1, 0.0)
+    # Differences +1, -1, 0, 0, 0: variance 2/5, standard error sqrt(2/5 / 5).
+    assert f.drop_se_points == pytest.approx(100 * math.sqrt(0.4 / 5))
+    assert f.to_dict()["drop_se_points"] == pytest.approx(28.28, abs=0.01)
+    one_sided = fidelity(eye[float_top], eye[[0, 1, 0, 0, 0]], labels=labels)
+    assert (one_sided.broken, one_sided.fixed, one_sided.drop_points) == (1, 0, pytest.approx(20.0))
+    assert one_sided.drop_se_points == pytest.approx(100 * math.sqrt((0.2 - 0.04) / 5))
+    assert fidelity(eye, eye).drop_se_points is None
+
+
 def test_kl_is_taken_on_the_probabilities_given():
     scores = np.array([[0.0, 1.0]])  # an 8-bit softmax output: an exact zero
     logits = np.array([[-9.0, 9.0]])

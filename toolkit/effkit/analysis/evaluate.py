@@ -344,6 +344,14 @@ def evaluate_many(predictors: Sequence[Predictor], items: Sequence[LabelledImage
     return results
 
 
+def paired_se_points(first_only: int, second_only: int, images: int) -> float:
+    """The standard error, in points, of the top-1 difference of two models over the same
+    ``images``: per image, (first right) - (second right) is +1 on the ``first_only``
+    images, -1 on the ``second_only`` ones and 0 on all others, so only those count."""
+    mean = (first_only - second_only) / images
+    return 100 * float(np.sqrt(max((first_only + second_only) / images - mean ** 2, 0.0) / images))
+
+
 @dataclass(frozen=True)
 class Agreement:
     """How often two models' top-1 agree on the same images, and where they do not."""
@@ -353,8 +361,13 @@ class Agreement:
     disagreements: tuple[dict, ...]  # path, label, top1 of each model
 
     def to_dict(self) -> dict:
+        first = sum(d["top1"] == d["label"] for d in self.disagreements)
+        second = sum(d["other_top1"] == d["label"] for d in self.disagreements)
         return {"agreement": round(self.agreement, 4), "images": self.images,
-                "disagreements": list(self.disagreements)}
+                "disagreements": list(self.disagreements),
+                "only_model_right": first, "only_compare_right": second,
+                "top1_difference_se_points": round(paired_se_points(first, second, self.images), 2)
+                if self.images else None}
 
 
 def agreement(a: Accuracy, b: Accuracy) -> Agreement:
@@ -374,7 +387,9 @@ class Fidelity:
 
     ``agreement``: share of images where both models' top-1 is the same class. ``kl``: mean
     KL(float || quantized) of the class probabilities, in nats. ``cosine``: mean cosine
-    similarity of the two output vectors. ``float_top1``/``quant_top1`` when labels are given.
+    similarity of the two output vectors. ``float_top1``/``quant_top1`` when labels are given,
+    with the paired counts behind their difference: ``broken`` images the float model gets
+    right and the quantized one wrong, ``fixed`` the other way round.
     """
 
     images: int
@@ -383,6 +398,8 @@ class Fidelity:
     cosine: float
     float_top1: float | None = None
     quant_top1: float | None = None
+    broken: int | None = None
+    fixed: int | None = None
 
     @property
     def drop_points(self) -> float | None:
@@ -390,12 +407,22 @@ class Fidelity:
             return None
         return 100 * (self.float_top1 - self.quant_top1)
 
+    @property
+    def drop_se_points(self) -> float | None:
+        """The standard error of :attr:`drop_points` over these images."""
+        if self.broken is None or self.fixed is None:
+            return None
+        return paired_se_points(self.broken, self.fixed, self.images)
+
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"images": self.images, "agreement": round(self.agreement, 4),
                                "kl": round(self.kl, 5), "cosine": round(self.cosine, 5)}
         if self.float_top1 is not None and self.quant_top1 is not None:
             out |= {"float_top1": round(self.float_top1, 4), "quant_top1": round(self.quant_top1, 4),
                     "drop_points": round(100 * (self.float_top1 - self.quant_top1), 2)}
+        if self.broken is not None and self.fixed is not None:
+            out |= {"broken": self.broken, "fixed": self.fixed,
+                    "drop_se_points": round(self.drop_se_points, 2)}
         return out
 
 
@@ -428,9 +455,10 @@ def fidelity(float_scores: np.ndarray, quant_scores: np.ndarray,
     top_a, top_b = np.argmax(a, axis=1), np.argmax(b, axis=1)
     out = Fidelity(len(a), float(np.mean(top_a == top_b)), float(np.mean(kl)), float(np.mean(cos)))
     if labels is not None:
-        labels = np.asarray(labels)
+        right_a, right_b = top_a == np.asarray(labels), top_b == np.asarray(labels)
         out = Fidelity(out.images, out.agreement, out.kl, out.cosine,
-                       float(np.mean(top_a == labels)), float(np.mean(top_b == labels)))
+                       float(np.mean(right_a)), float(np.mean(right_b)),
+                       broken=int(np.sum(right_a & ~right_b)), fixed=int(np.sum(~right_a & right_b)))
     return out
 
 
@@ -520,8 +548,9 @@ def evaluate_files(model: Path, data: Path, *, labels_file: Path | None = None,
                 d["label_name"] = labels[d["label"]]
                 d["top1_name"] = labels[d["top1"]]
                 d["other_top1_name"] = labels[d["other_top1"]]
-        doc["compare"] = one(1) | {"agreement": agree["agreement"],
-                                   "disagreements": agree["disagreements"]}
+        doc["compare"] = one(1) | {k: agree[k] for k in (
+            "agreement", "disagreements", "only_model_right", "only_compare_right",
+            "top1_difference_se_points")}
     return doc
 
 
