@@ -297,6 +297,7 @@ def markdown() -> str:
             out.append(_footer(mine))
     out += _lite1_section(rows)
     out += _bias_section(rows)
+    out += _noise_section(rows)
     return "\n".join(out) + "\n"
 
 
@@ -338,6 +339,26 @@ def _bias_section(rows: list[dict]) -> list[str]:
                            f"{100 * c['agreement']:.1f}% | {c['kl']:.4f} | {drops[0]} | "
                            f"{100 * h['agreement']:.1f}% | {h['kl']:.4f} | {drops[1]} |")
             out.append(_footer(these))
+    return out
+
+
+def _noise_section(rows: list[dict]) -> list[str]:
+    """The default builds and 100 real photos on the held-out half, with the images behind
+    each drop: ``broken`` (float right, int8 wrong), ``fixed`` (the reverse) and the drop's
+    standard error, one run per variant."""
+    mine = [r for r in rows if r["tag"] == "noise"]
+    if not mine:
+        return []
+    out = ["\n## The drop and its noise: held-out half, default builds (nearest rounding, "
+           "bias correction)\n",
+           "| variant | calibration | float top-1 | int8 top-1 | drop ± standard error | broken | fixed | "
+           "agreement | KL |", "|" + "---|" * 9]
+    for r in mine:
+        h = r["held_out"]
+        out.append(f"| {r['variant']} | {_setting(r)} | {100 * h['float_top1']:.1f}% | "
+                   f"{100 * h['quant_top1']:.1f}% | {_drop(h)} | {h['broken']} | {h['fixed']} | "
+                   f"{100 * h['agreement']:.1f}% | {h['kl']:.5f} |")
+    out.append(_footer(mine))
     return out
 
 
