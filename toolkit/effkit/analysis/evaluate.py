@@ -420,9 +420,9 @@ class Fidelity:
         if self.float_top1 is not None and self.quant_top1 is not None:
             out |= {"float_top1": round(self.float_top1, 4), "quant_top1": round(self.quant_top1, 4),
                     "drop_points": round(100 * (self.float_top1 - self.quant_top1), 2)}
-        if self.broken is not None and self.fixed is not None:
-            out |= {"broken": self.broken, "fixed": self.fixed,
-                    "drop_se_points": round(self.drop_se_points, 2)}
+        se = self.drop_se_points
+        if se is not None:
+            out |= {"broken": self.broken, "fixed": self.fixed, "drop_se_points": round(se, 2)}
         return out
 
 
