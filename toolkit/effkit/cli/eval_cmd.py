@@ -95,7 +95,10 @@ def _show(doc: dict, saved: list[str]) -> None:
         differ = other["disagreements"]
         console.print(f"top-1 agreement: {100 * other['agreement']:.2f}% "
                       f"({len(differ)} of {doc['count']} images differ)", highlight=False)
-        if other["top1_difference_se_points"] is not None:
+        if other["only_model_right"] == other["only_compare_right"] == 0:
+            console.print("top-1 difference: none (no image is right for only one of the two)",
+                          highlight=False)
+        elif other["top1_difference_se_points"] is not None:
             console.print(f"top-1 difference: {100 * (doc['top1'] - other['top1']):+.2f} points, "
                           f"standard error {other['top1_difference_se_points']:.2f} "
                           f"({other['only_model_right']} images only the model gets right, "
