@@ -455,7 +455,8 @@ def fidelity(float_scores: np.ndarray, quant_scores: np.ndarray,
     top_a, top_b = np.argmax(a, axis=1), np.argmax(b, axis=1)
     out = Fidelity(len(a), float(np.mean(top_a == top_b)), float(np.mean(kl)), float(np.mean(cos)))
     if labels is not None:
-        right_a, right_b = top_a == np.asarray(labels), top_b == np.asarray(labels)
+        labels = np.asarray(labels)
+        right_a, right_b = top_a == labels, top_b == labels
         out = Fidelity(out.images, out.agreement, out.kl, out.cosine,
                        float(np.mean(right_a)), float(np.mean(right_b)),
                        broken=int(np.sum(right_a & ~right_b)), fixed=int(np.sum(~right_a & right_b)))

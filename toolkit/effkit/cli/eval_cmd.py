@@ -98,7 +98,7 @@ def _show(doc: dict, saved: list[str]) -> None:
         if other["only_model_right"] == other["only_compare_right"] == 0:
             console.print("top-1 difference: none (no image is right for only one of the two)",
                           highlight=False)
-        elif other["top1_difference_se_points"] is not None:
+        else:  # some image is right for one model only, so there are images
             console.print(f"top-1 difference: {100 * (doc['top1'] - other['top1']):+.2f} points, "
                           f"standard error {other['top1_difference_se_points']:.2f} "
                           f"({other['only_model_right']} images only the model gets right, "
