@@ -68,7 +68,8 @@ def fake_int8(model, variant, calibration: np.ndarray):
     hi = {n: 0.0 for n in points}  # the converter's ranges always hold zero
     for start in range(0, len(calibration), 8):
         for n, out in zip(points, taps(calibration[start:start + 8], training=False), strict=True):
-            lo[n], hi[n] = min(lo[n], float(out.numpy().min())), max(hi[n], float(out.numpy().max()))
+            values = out.numpy()
+            lo[n], hi[n] = min(lo[n], float(values.min())), max(hi[n], float(values.max()))
     eps, layer = variant.batch_norm_epsilon, model.get_layer
 
     def weights(kernel, depthwise=False):
