@@ -102,7 +102,10 @@ def test_build_summary_lists_the_app_and_the_next_step(tmp_path, capsys):
     assert max(len(line) for line in text.splitlines()) <= 80
 
 
-def _int8_summary(tmp_path, quantization: dict) -> str:
+SHIPPED_SET = {"count": 32, "origin": "shipped", "skipped": 0, "source": "distilled"}
+
+
+def _int8_summary(tmp_path, quantization: dict, calibration: dict = SHIPPED_SET) -> str:
     """The build summary of a lite0 cpu build whose build.json has this quantization."""
     from effkit.core.manifest import Artifact, Manifest
     from effkit.pipeline.build import BuildResult
@@ -110,8 +113,7 @@ def _int8_summary(tmp_path, quantization: dict) -> str:
     manifest = Manifest(variant="lite0", quantization=quantization, target="cpu",
                         artifacts=(Artifact("model.tflite", 5_300_000, "0" * 64),),
                         timings_s={"total": 1.0},
-                        calibration={"count": 32, "origin": "shipped", "skipped": 0,
-                                     "source": "distilled"})
+                        calibration=calibration)
     result = BuildResult(out_dir=tmp_path, model_path=tmp_path / "model.tflite",
                          labels_path=tmp_path / "labels.txt", edgetpu_model_path=None, app_dir=None,
                          manifest=manifest)
@@ -130,6 +132,16 @@ def test_build_summary_says_whether_biases_were_corrected(tmp_path, corrected, l
     else:
         assert line in text
     assert "GPTQ" not in text
+
+
+def test_build_summary_names_the_calibration_folder_or_what_a_set_was_distilled_from(tmp_path):
+    quant = {"mode": "int8", "io": "uint8", "bias_correction": True}
+    assert "distilled from the model's batch-norm statistics" in _int8_summary(tmp_path, quant)
+    photos = {"count": 100, "skipped": 2, "source": "folder", "detail": "/data/[bold]photos"}
+    text = _int8_summary(tmp_path, quant, photos)
+    assert "calibration: 100 images, 2 unreadable skipped" in text
+    assert "from /data/[bold]photos" in text  # the path, its markup escaped
+    assert "distilled" not in text
 
 
 def test_build_summary_says_the_weights_were_rounded_by_gptq(tmp_path):

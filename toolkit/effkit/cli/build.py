@@ -181,7 +181,9 @@ def _summary(result) -> None:
                       + origin.get(str(calib.get("origin")), "")
                       + (f", {calib['skipped']} unreadable skipped" if calib["skipped"] else ""),
                       highlight=False)
-        console.print(f"  from {escape(str(calib['source']))}", highlight=False)
+        # a folder's set names the folder; a distilled set says what it was distilled from
+        console.print(f"  from {escape(str(calib['detail']))}" if calib["source"] == "folder"
+                      else "  distilled from the model's batch-norm statistics", highlight=False)
         corrected = (doc.quantization or {}).get("bias_correction")
         if corrected is not None:
             console.print("  int8 biases corrected on them" if corrected
