@@ -1,0 +1,51 @@
+"""The preprocessing the README spells out for outside evaluators is effkit's, pixel for pixel."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+from effkit.model.preprocess import list_images, load_image
+from effkit.model.variants import VARIANTS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme_recipe(path: Path, resolution: int) -> np.ndarray:
+    """The README's words as plain Pillow calls, independent of effkit's code."""
+    with Image.open(path) as img:
+        img = ImageOps.exif_transpose(img).convert("RGB")
+    w, h = img.size
+    side = int(min(w, h) * resolution / (resolution + 32))
+    left, top = math.ceil((w - side) / 2), math.ceil((h - side) / 2)
+    square = (left, top, left + side, top + side)
+    return np.asarray(img.resize((resolution, resolution), Image.Resampling.BICUBIC, box=square))
+
+
+def test_the_readme_states_the_recipe_tested_here():
+    readme = (ROOT / "README.md").read_text()
+    sizes = [v.resolution for v in VARIANTS.values()]
+    means_stds = {(v.norm_mean, v.norm_std) for v in VARIANTS.values()}
+    assert means_stds == {(127.0, 128.0)}
+    for words in ("int(min(w, h) * R / (R + 32))", "ceil((w - side) / 2)",
+                  "img.resize((R, R), Image.BICUBIC, box=square)", "(x - 127) / 128",
+                  ", ".join(map(str, sizes[:-1])) + f" and {sizes[-1]}"):
+        assert words in readme, words
+
+
+@pytest.mark.parametrize("resolution", sorted({v.resolution for v in VARIANTS.values()}))
+def test_readme_recipe_gives_effkits_pixels(photo_dir, tmp_path, resolution):
+    photos = list_images(photo_dir)
+    assert photos
+    phone = tmp_path / "phone.jpg"  # stored sideways, upright by its EXIF orientation
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    with Image.open(photos[0]) as img:
+        img.transpose(Image.Transpose.ROTATE_90).save(phone, quality=95, exif=exif)
+    photos.append(phone)
+    for photo in photos:
+        assert np.array_equal(readme_recipe(photo, resolution), load_image(photo, resolution)), photo.name
