@@ -114,6 +114,12 @@ class Bench:
         from effkit.analysis.evaluate import softmax
 
         self.float_probs = softmax(self.float_logits)
+        # The tests' own photos (48 views of 4 scikit-image photos), label-free: issue 22
+        # asks for agreement and KL on every image the project can use.
+        self.fixture_pixels = fixture_pixels(self.variant.resolution)
+        self.fixture_float_probs = softmax(self.logits_model.predict(
+            normalize(self.fixture_pixels, self.variant.norm_mean, self.variant.norm_std),
+            batch_size=24, verbose=0).astype(np.float64))
 
     def real(self, n: int, shift: int = 0) -> np.ndarray:
         """``n`` photos of the choosing half spread evenly, as ``--calibration`` picks them;
@@ -156,7 +162,40 @@ class Bench:
             labels = None if self.labels is None else self.labels[idx]
             out[name] = fidelity(self.float_probs[idx], scores[idx], quant_probs=q_probs[idx],
                                  labels=labels).to_dict()
+        pairs = [clf.scores_and_logits(px) for px in self.fixture_pixels]
+        out["fixtures"] = fidelity(self.fixture_float_probs, np.stack([p[0] for p in pairs]),
+                                   quant_probs=softmax(np.stack([p[1] for p in pairs]))).to_dict()
+        # The same model run by XNNPACK, LiteRT's default CPU kernels (what effkit eval, the
+        # Pi scripts and a phone's CPU run): its int8 arithmetic rounds differently from the
+        # reference kernels above, which alone can expose the logits. Top-1 and agreement only.
+        fast = TFLiteClassifier(tflite, threads=2)
+        xnn = np.stack([fast.scores(px) for px in self.pixels])
+        xnn_fixtures = np.stack([fast.scores(px) for px in self.fixture_pixels])
+        out["xnnpack"] = {"top1_differs_from_reference": int(np.sum(xnn.argmax(1) != scores.argmax(1)))}
+        for name, idx in (("choose", self.choose), ("held_out", self.held)):
+            labels = None if self.labels is None else self.labels[idx]
+            out["xnnpack"][name] = _without_kl(fidelity(self.float_probs[idx], xnn[idx], labels=labels))
+        out["xnnpack"]["fixtures"] = _without_kl(fidelity(self.fixture_float_probs, xnn_fixtures))
         return out
+
+
+def _without_kl(f) -> dict:
+    """A Fidelity's figures but its KL, taken on an 8-bit softmax (exact zeros) here."""
+    return {k: v for k, v in f.to_dict().items() if k != "kl"}
+
+
+def fixture_pixels(resolution: int) -> np.ndarray:
+    """The tests' photos (tests/photos.py), preprocessed as every figure is."""
+    import tempfile
+
+    from effkit.model.preprocess import list_images, load_image
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from photos import write_photos
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = write_photos(Path(tmp) / "photos")
+        return np.stack([load_image(p, resolution) for p in list_images(folder)])
 
 
 def versions() -> dict:
@@ -298,6 +337,8 @@ def markdown() -> str:
     out += _lite1_section(rows)
     out += _bias_section(rows)
     out += _noise_section(rows)
+    out += _fixtures_section(rows)
+    out += _kernels_section(rows)
     return "\n".join(out) + "\n"
 
 
@@ -358,6 +399,45 @@ def _noise_section(rows: list[dict]) -> list[str]:
         out.append(f"| {r['variant']} | {_setting(r)} | {100 * h['float_top1']:.1f}% | "
                    f"{100 * h['quant_top1']:.1f}% | {_drop(h)} | {h['broken']} | {h['fixed']} | "
                    f"{100 * h['agreement']:.1f}% | {h['kl']:.5f} |")
+    out.append(_footer(mine))
+    return out
+
+
+def _fixtures_section(rows: list[dict]) -> list[str]:
+    """The default builds and 100 real photos, label-free on the tests' own photos beside
+    the held-out half, one run per variant."""
+    mine = [r for r in rows if r["tag"] == "fixtures"]
+    if not mine:
+        return []
+    out = ["\n## Label-free on the tests' photos too (default builds and 100 real photos)\n",
+           "| variant | calibration | held-out: drop ± SE | agreement | KL | "
+           "tests' photos: agreement | views that disagree | KL |", "|" + "---|" * 8]
+    for r in mine:
+        h, f = r["held_out"], r["fixtures"]
+        differ = round(f["images"] * (1 - f["agreement"]))
+        out.append(f"| {r['variant']} | {_setting(r)} | {_drop(h)} | {100 * h['agreement']:.1f}% | "
+                   f"{h['kl']:.5f} | {100 * f['agreement']:.1f}% | {differ} of {f['images']} | "
+                   f"{f['kl']:.5f} |")
+    out.append(_footer(mine))
+    return out
+
+
+def _kernels_section(rows: list[dict]) -> list[str]:
+    """The same int8 models run by the reference kernels and by XNNPACK, both halves."""
+    mine = [r for r in rows if r["tag"] == "kernels"]
+    if not mine:
+        return []
+    out = ["\n## The same int8 model, two CPU kernels (reference against XNNPACK)\n",
+           "| variant | calibration | top-1 differs (of 500) | choosing: agreement | drop | "
+           "held-out: agreement | drop | tests' photos: agreement |", "|" + "---|" * 8]
+    for r in mine:
+        x = r["xnnpack"]
+        cells = [f"{100 * a['agreement']:.1f}% / {100 * b['agreement']:.1f}%"
+                 + (f" | {_drop(a)} / {_drop(b)}" if kind != "fixtures" else "")
+                 for kind, a, b in ((k, r[k], x[k]) for k in ("choose", "held_out", "fixtures"))]
+        out.append(f"| {r['variant']} | {_setting(r)} | {x['top1_differs_from_reference']} | "
+                   + " | ".join(cells) + " |")
+    out.append("\nEach cell: reference kernels / XNNPACK.")
     out.append(_footer(mine))
     return out
 
