@@ -728,7 +728,7 @@ def test_build_summary_shows_markup_paths_as_given(capsys):
 
     doc = Manifest(variant="lite0", quantization={"mode": "int8", "io": "uint8"}, target="cpu",
                    artifacts=(Artifact("model.tflite", 5_000_000, "0" * 64),),
-                   calibration={"source": "[bold]cal[/]", "count": 8, "skipped": 1},
+                   calibration={"source": "folder", "detail": "[bold]cal[/]", "count": 8, "skipped": 1},
                    timings_s={"convert": 1.0, "total": 1.0})
     out = Path("o[/]ut")
     _summary(BuildResult(out_dir=out, model_path=out / "model.tflite", labels_path=out / "labels.txt",
