@@ -311,3 +311,18 @@ def test_fidelity_reads_the_int8_logits_and_agrees_with_eval_compare(builds, ima
                  quant_probs=softmax(np.stack([lg for _, lg in pairs])))
     assert f.images == 12 and f.agreement == agreement(a, b).agreement
     assert 0 <= f.kl < 0.5 and 0.9 < f.cosine <= 1.0 + 1e-9
+
+
+@pytest.mark.slow
+def test_no_xnnpack_runs_the_reference_kernels_and_says_which_ran(builds, files_layout):
+    model = builds["int8"] / "model.tflite"
+    docs = {}
+    for flag in ("--xnnpack", "--no-xnnpack"):
+        result = run(model, "--data", files_layout, "--limit", 6, flag, "--json")
+        assert result.exit_code == 0, result.stderr
+        docs[flag] = json.loads(result.stdout)
+    # the record comes from the interpreter's execution plan, not from the flag
+    assert docs["--xnnpack"]["xnnpack"] is True and docs["--no-xnnpack"]["xnnpack"] is False
+    assert docs["--xnnpack"]["count"] == docs["--no-xnnpack"]["count"] == 6
+    text = run(model, "--data", files_layout, "--limit", 2, "--no-xnnpack")
+    assert text.exit_code == 0 and "reference kernels" in " ".join(text.stdout.split())

@@ -111,15 +111,17 @@ class EvalResult:
 
 def evaluate(model: PathLike, data: PathLike, *, labels: PathLike | None = None,
              compare: PathLike | None = None, limit: int | None = None,
-             threads: int | None = None, progress: ProgressFn | None = None) -> EvalResult:
+             threads: int | None = None, xnnpack: bool = True,
+             progress: ProgressFn | None = None) -> EvalResult:
     """Top-1/top-5 of a .tflite classifier with its own preprocessing (size, metadata
-    normalization, input quantization) on a labelled folder."""
+    normalization, input quantization) on a labelled folder; ``xnnpack=False`` runs
+    LiteRT's reference kernels instead of its default XNNPACK ones."""
     from effkit.analysis.evaluate import evaluate_files
 
     with StageClock(progress).stage("evaluate") as tick:
         doc = evaluate_files(_required(model, "model"), _required(data, "data"),
                              labels_file=_path(labels, "labels"), compare=_path(compare, "compare"),
-                             limit=limit, threads=threads, progress=tick)
+                             limit=limit, threads=threads, xnnpack=xnnpack, progress=tick)
     other = None
     if doc.get("compare"):
         c = doc["compare"]

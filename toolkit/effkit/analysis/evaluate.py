@@ -190,6 +190,12 @@ class TFLiteClassifier:
         self.size_bytes = len(data)
         self.mean, self.std = _normalization(data)
 
+    @property
+    def delegated(self) -> bool:
+        """Whether a delegate (XNNPACK, on the CPU) runs part of the graph: what ran, not
+        what was asked for."""
+        return any(op["op_name"] == "DELEGATE" for op in self.interpreter._get_ops_details())
+
     def _prepare(self, pixels: np.ndarray) -> np.ndarray:
         return self.quantize_input(normalize(pixels, self.mean, self.std))
 
@@ -480,7 +486,7 @@ def _same_labels(a: Sequence[str], b: Sequence[str]) -> None:
 
 def evaluate_files(model: Path, data: Path, *, labels_file: Path | None = None,
                    compare: Path | None = None, limit: int | None = None,
-                   threads: int | None = None,
+                   threads: int | None = None, xnnpack: bool = True,
                    progress: Callable[[int, int], None] | None = None) -> dict:
     """``effkit eval``: evaluate ``model`` (and ``compare``) on a labelled folder.
 
@@ -501,7 +507,7 @@ def evaluate_files(model: Path, data: Path, *, labels_file: Path | None = None,
     check_threads(threads)
     paths = [Path(model)] + ([Path(compare)] if compare is not None else [])
     blobs = [load_model_file(p) for p in paths]
-    models = [TFLiteClassifier(b, threads=threads) for b in blobs]
+    models = [TFLiteClassifier(b, threads=threads, xnnpack=xnnpack) for b in blobs]
     num_classes = models[0].num_classes
     if any(m.num_classes != num_classes for m in models):
         raise UsageError(f"the models have different numbers of classes "
@@ -531,7 +537,7 @@ def evaluate_files(model: Path, data: Path, *, labels_file: Path | None = None,
     shared = {"data": str(Path(data)), "layout": found_set.layout, "images": len(items),
               "skipped": len(results[0].skipped), "skipped_files": results[0].skipped,
               "unlabelled": len(found_set.unlabelled), "limit": limit, "threads": threads,
-              "seconds": seconds}
+              "xnnpack": all(m.delegated for m in models), "seconds": seconds}
 
     def one(k: int) -> dict:
         r = results[k]

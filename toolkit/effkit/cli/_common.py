@@ -37,6 +37,11 @@ ForceOpt = Annotated[bool, typer.Option(
     "--force", help="Replace an existing non-empty output that effkit wrote.")]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
 ModelArg = Annotated[Path, typer.Argument(help="A .tflite model file.", show_default=False)]
+# XNNPACK is what LiteRT runs by default (phones' and the Pi's CPUs, outside checks); its
+# int8 arithmetic rounds otherwise than the reference kernels, which can flip close calls.
+XnnpackOpt = Annotated[bool, typer.Option(
+    "--xnnpack/--no-xnnpack", help="Run on LiteRT's default XNNPACK CPU kernels, or on its "
+    "reference kernels (an int8 model's scores differ a little between the two).")]
 
 
 def _save_option(kind: str) -> Any:

@@ -16,6 +16,7 @@ from effkit.cli._common import (
     JsonOpt,
     ModelArg,
     SaveBenchOpt,
+    XnnpackOpt,
     console,
     err_console,
     escape,
@@ -30,8 +31,7 @@ def bench(
     runs: Annotated[int, typer.Option("--runs", "-n", help="Timed invocations per model.")] = 100,
     warmup: Annotated[int, typer.Option("--warmup", help="Untimed invocations first.")] = 10,
     threads: Annotated[int, typer.Option("--threads", help="LiteRT CPU threads.")] = 1,
-    xnnpack: Annotated[bool, typer.Option(
-        "--xnnpack/--no-xnnpack", help="Use LiteRT's default XNNPACK CPU delegate.")] = True,
+    xnnpack: XnnpackOpt = True,
     vs: Annotated[Path | None, typer.Option(
         "--vs", help="A second .tflite model, timed interleaved run by run; gives the ratio.")] = None,
     save: SaveBenchOpt = False,

@@ -13,6 +13,7 @@ from effkit.cli._common import (
     JsonOpt,
     ModelArg,
     SaveEvalOpt,
+    XnnpackOpt,
     console,
     err_console,
     escape,
@@ -39,6 +40,7 @@ def eval_(
         "--limit", help="Use at most N images, spread evenly over the folder.")] = None,
     threads: Annotated[int | None, typer.Option(
         "--threads", help="LiteRT CPU threads (default: LiteRT's choice).")] = None,
+    xnnpack: XnnpackOpt = True,
     save: SaveEvalOpt = False,
     force: ForceOpt = False,
     json_out: JsonOpt = False,
@@ -64,7 +66,7 @@ def eval_(
 
     with progress:
         doc = evaluate(model, data, labels=labels, compare=compare, limit=limit, threads=threads,
-                       progress=on_progress).to_dict()
+                       xnnpack=xnnpack, progress=on_progress).to_dict()
     saved = []
     if save:
         saved = [str(save_result(path, "eval", d, force)) for path, d in per_model_documents(doc)]
@@ -75,7 +77,8 @@ def eval_(
 
 
 def _show(doc: dict, saved: list[str]) -> None:
-    table = Table(title=f"effkit eval on {escape(doc['data'])} ({doc['layout']})")
+    kernels = "XNNPACK" if doc.get("xnnpack", True) else "reference kernels"
+    table = Table(title=f"effkit eval on {escape(doc['data'])} ({doc['layout']}, {kernels})")
     for col in ("model", "top-1", "top-5", "images"):
         table.add_column(col, justify="left" if col == "model" else "right",
                          overflow="fold" if col == "model" else "ellipsis")
