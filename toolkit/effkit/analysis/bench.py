@@ -131,7 +131,7 @@ def bench_model(model: Path, *, runs: int = 100, warmup: int = 10, threads: int 
     size, digest = _model_file(model)
     out = _run_child({"models": [str(model)], "runs": runs, "warmup": warmup, "threads": threads,
                       "xnnpack": xnnpack}, progress)
-    return _result(model, size, digest, out, 0, out, runs, warmup, threads, xnnpack)
+    return _result(model, size, digest, out, 0, out, runs, warmup, threads)
 
 
 def bench_vs(model: Path, other: Path, *, runs: int = 100, warmup: int = 10,
@@ -144,17 +144,18 @@ def bench_vs(model: Path, other: Path, *, runs: int = 100, warmup: int = 10,
                         "threads": threads, "xnnpack": xnnpack}, progress)
     mem = [_run_child({"models": [str(path)], "runs": 0, "warmup": max(warmup, 1),
                        "threads": threads, "xnnpack": xnnpack}, None) for path in (model, other)]
-    a = _result(model, *files[0], timed, 0, mem[0], runs, warmup, threads, xnnpack)
-    b = _result(other, *files[1], timed, 1, mem[1], runs, warmup, threads, xnnpack)
+    a = _result(model, *files[0], timed, 0, mem[0], runs, warmup, threads)
+    b = _result(other, *files[1], timed, 1, mem[1], runs, warmup, threads)
     return VsResult(a, b, round(b.latency.p50 / a.latency.p50, 4),
                     round(b.latency.p90 / a.latency.p90, 4))
 
 
 def _result(path: Path, size: int, digest: str, timed: dict, k: int, mem: dict, runs: int,
-            warmup: int, threads: int | None, xnnpack: bool) -> BenchResult:
+            warmup: int, threads: int | None) -> BenchResult:
+    # xnnpack: whether the timed interpreter ran a delegate, as effkit eval records it
     return BenchResult(model=str(path), size_bytes=size, sha256=digest,
                        latency=Latency.from_ms(timed["latency_ms"][k]), threads=threads,
-                       xnnpack=xnnpack, warmup=warmup, load_ms=mem["load_ms"][0],
+                       xnnpack=timed["delegated"][k], warmup=warmup, load_ms=mem["load_ms"][0],
                        peak_rss_mb=mem["peak_rss_mb"], baseline_rss_mb=mem["baseline_rss_mb"])
 
 
@@ -220,11 +221,12 @@ def _child(spec: dict) -> dict:
     from effkit.analysis.evaluate import TFLiteClassifier  # imports ai_edge_litert
 
     baseline = _rss_mb()
-    models, load_ms = [], []
+    models, load_ms, delegated = [], [], []
     for path in spec["models"]:
         start = time.perf_counter()
         clf = TFLiteClassifier(Path(path), threads=spec["threads"], xnnpack=spec["xnnpack"])
         load_ms.append(round((time.perf_counter() - start) * 1e3, 3))
+        delegated.append(clf.delegated)
         x = _fixed_input(clf.input["shape"], clf.input["dtype"])
         clf.interpreter.set_tensor(clf.input["index"], x)
         models.append(clf.interpreter)
@@ -242,8 +244,8 @@ def _child(spec: dict) -> dict:
             samples[k].append((time.perf_counter_ns() - start) / 1e6)
         if (i + 1) % every == 0 or i + 1 == runs:
             _emit({"progress": [i + 1, runs]})
-    return {"latency_ms": samples, "load_ms": load_ms, "peak_rss_mb": _rss_mb(),
-            "baseline_rss_mb": baseline}
+    return {"latency_ms": samples, "load_ms": load_ms, "delegated": delegated,
+            "peak_rss_mb": _rss_mb(), "baseline_rss_mb": baseline}
 
 
 def _fixed_input(shape: Sequence[int], dtype: type) -> np.ndarray:
