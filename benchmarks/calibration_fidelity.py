@@ -169,6 +169,8 @@ class Bench:
         # Pi scripts and a phone's CPU run): its int8 arithmetic rounds differently from the
         # reference kernels above, which alone can expose the logits. Top-1 and agreement only.
         fast = TFLiteClassifier(tflite, threads=2)
+        if not fast.delegated:
+            raise SystemExit("XNNPACK did not take the int8 model: no XNNPACK column to measure")
         xnn = np.stack([fast.scores(px) for px in self.pixels])
         xnn_fixtures = np.stack([fast.scores(px) for px in self.fixture_pixels])
         out["xnnpack"] = {"top1_differs_from_reference": int(np.sum(xnn.argmax(1) != scores.argmax(1)))}
