@@ -223,6 +223,21 @@ def test_stale_and_random_weight_results(measured, tmp_path):
     assert cli("report", stale, "--out", out, "--force").exit_code == 0
 
 
+def test_results_measured_without_xnnpack_are_flagged(measured, photo_dir, tmp_path):
+    """Reference kernels are several times slower and round int8 otherwise: a report
+    that mixes them with XNNPACK results says so for each such result."""
+    assert not any("reference kernels" in w for w in load_build(measured["int8"]).warnings)
+    slow = copy_build(measured["int8"], tmp_path / "slow")
+    data = link_all(eval_images(photo_dir, 2), tmp_path / "images")
+    for args in (("eval", "--data", data), ("bench", "--runs", 2, "--warmup", 1)):
+        result = cli(args[0], slow / "model.tflite", *args[1:], "--no-xnnpack", "--save", "--force")
+        assert result.exit_code == 0, result.stderr
+    notes = [w for w in load_build(slow).warnings if "reference kernels" in w]
+    assert [n.split()[0] for n in notes] == ["eval.json", "bench.json"]
+    result = cli("report", measured["int8"], slow, "--out", tmp_path / "r")
+    assert result.exit_code == 0 and "reference kernels" in " ".join(result.stdout.split())
+
+
 @pytest.mark.slow
 def test_chromium_screenshot_shows_the_chart(report_dir, tmp_path):
     px = chromium_screenshot(report_dir / "index.html", tmp_path, 1200, 1600)

@@ -112,6 +112,9 @@ def load_build(folder: Path) -> BuildEntry:
             warnings.append(f"{fname} was measured on another model file than this build's "
                             f"{MODEL_FILE}; left out (run 'effkit {kind} ... --save --force' again)")
             res = None
+        if res is not None and res.get("xnnpack") is False:  # absent: before it was recorded
+            warnings.append(f"{fname} was measured on LiteRT's reference kernels (--no-xnnpack), "
+                            "not XNNPACK like the default: compare it only with builds measured so")
         results[kind] = res
     weights = str(manifest.weights.get("kind") or "unknown")
     if weights == "random":
