@@ -31,7 +31,10 @@ of the probabilities (int8: the softmax of the int8 model's own logits, since it
 softmax output holds exact zeros) and the cosine of the two output vectors. The drop comes
 with its paired counts (``broken``: float right, int8 wrong; ``fixed``: the reverse) and
 its standard error, shown as ``+0.8 ± 1.0`` in the tables. Also the logits range the
-converter chose and the float logits' range on the calibration set.
+converter chose and the float logits' range on the calibration set; the label-free
+measures on the tests' 48 photo views (``fixtures``, tests/photos.py); and the same model
+run by XNNPACK, LiteRT's default CPU kernels (``xnnpack``: top-1 and agreement; the
+figures above come from the reference kernels, the only ones that expose the logits).
 
 One JSON line per calibration goes to benchmarks/results/calibration_fidelity.jsonl;
 ``--markdown`` rewrites calibration_fidelity.md from it.
