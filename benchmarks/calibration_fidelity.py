@@ -388,63 +388,65 @@ def _bias_section(rows: list[dict]) -> list[str]:
     return out
 
 
+def _tag_table(rows: list[dict], tag: str, title: str, header: list[str], row, notes=()) -> list[str]:
+    """One markdown table of the rows with ``tag``: a line per row from ``row(r)`` (its
+    cells), then ``notes`` and the commands that made the rows; nothing without such rows."""
+    mine = [r for r in rows if r["tag"] == tag]
+    if not mine:
+        return []
+    out = [f"\n## {title}\n", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(row(r)) + " |" for r in mine]
+    return out + [*notes, _footer(mine)]
+
+
 def _noise_section(rows: list[dict]) -> list[str]:
     """The default builds and 100 real photos on the held-out half, with the images behind
     each drop: ``broken`` (float right, int8 wrong), ``fixed`` (the reverse) and the drop's
     standard error, one run per variant."""
-    mine = [r for r in rows if r["tag"] == "noise"]
-    if not mine:
-        return []
-    out = ["\n## The drop and its noise: held-out half, default builds (nearest rounding, "
-           "bias correction)\n",
-           "| variant | calibration | float top-1 | int8 top-1 | drop ± standard error | broken | fixed | "
-           "agreement | KL |", "|" + "---|" * 9]
-    for r in mine:
+    def row(r: dict) -> list[str]:
         h = r["held_out"]
-        out.append(f"| {r['variant']} | {_setting(r)} | {100 * h['float_top1']:.1f}% | "
-                   f"{100 * h['quant_top1']:.1f}% | {_drop(h)} | {h['broken']} | {h['fixed']} | "
-                   f"{100 * h['agreement']:.1f}% | {h['kl']:.5f} |")
-    out.append(_footer(mine))
-    return out
+        return [r["variant"], _setting(r), f"{100 * h['float_top1']:.1f}%", f"{100 * h['quant_top1']:.1f}%",
+                _drop(h), str(h["broken"]), str(h["fixed"]), f"{100 * h['agreement']:.1f}%", f"{h['kl']:.5f}"]
+
+    return _tag_table(rows, "noise", "The drop and its noise: held-out half, default builds (nearest "
+                      "rounding, bias correction)",
+                      ["variant", "calibration", "float top-1", "int8 top-1", "drop ± standard error",
+                       "broken", "fixed", "agreement", "KL"], row)
 
 
 def _fixtures_section(rows: list[dict]) -> list[str]:
     """The default builds and 100 real photos, label-free on the tests' own photos beside
     the held-out half, one run per variant."""
-    mine = [r for r in rows if r["tag"] == "fixtures"]
-    if not mine:
-        return []
-    out = ["\n## Label-free on the tests' photos too (default builds and 100 real photos)\n",
-           "| variant | calibration | held-out: drop ± SE | agreement | KL | "
-           "tests' photos: agreement | views that disagree | KL |", "|" + "---|" * 8]
-    for r in mine:
+    def row(r: dict) -> list[str]:
         h, f = r["held_out"], r["fixtures"]
         differ = round(f["images"] * (1 - f["agreement"]))
-        out.append(f"| {r['variant']} | {_setting(r)} | {_drop(h)} | {100 * h['agreement']:.1f}% | "
-                   f"{h['kl']:.5f} | {100 * f['agreement']:.1f}% | {differ} of {f['images']} | "
-                   f"{f['kl']:.5f} |")
-    out.append(_footer(mine))
-    return out
+        return [r["variant"], _setting(r), _drop(h), f"{100 * h['agreement']:.1f}%", f"{h['kl']:.5f}",
+                f"{100 * f['agreement']:.1f}%", f"{differ} of {f['images']}", f"{f['kl']:.5f}"]
+
+    return _tag_table(rows, "fixtures", "Label-free on the tests' photos too (default builds and 100 "
+                      "real photos)",
+                      ["variant", "calibration", "held-out: drop ± SE", "agreement", "KL",
+                       "tests' photos: agreement", "views that disagree", "KL"], row)
 
 
 def _kernels_section(rows: list[dict]) -> list[str]:
     """The same int8 models run by the reference kernels and by XNNPACK, both halves."""
-    mine = [r for r in rows if r["tag"] == "kernels"]
-    if not mine:
-        return []
-    out = ["\n## The same int8 model, two CPU kernels (reference against XNNPACK)\n",
-           "| variant | calibration | top-1 differs (of 500) | choosing: agreement | drop | "
-           "held-out: agreement | drop | tests' photos: agreement |", "|" + "---|" * 8]
-    for r in mine:
-        x = r["xnnpack"]
-        cells = [f"{100 * a['agreement']:.1f}% / {100 * b['agreement']:.1f}%"
-                 + (f" | {_drop(a)} / {_drop(b)}" if kind != "fixtures" else "")
-                 for kind, a, b in ((k, r[k], x[k]) for k in ("choose", "held_out", "fixtures"))]
-        out.append(f"| {r['variant']} | {_setting(r)} | {x['top1_differs_from_reference']} | "
-                   + " | ".join(cells) + " |")
-    out.append("\nEach cell: reference kernels / XNNPACK.")
-    out.append(_footer(mine))
-    return out
+    def both(r: dict, half: str, fmt) -> str:
+        return f"{fmt(r[half])} / {fmt(r['xnnpack'][half])}"
+
+    def agreement(h: dict) -> str:
+        return f"{100 * h['agreement']:.1f}%"
+
+    def row(r: dict) -> list[str]:
+        return [r["variant"], _setting(r), str(r["xnnpack"]["top1_differs_from_reference"]),
+                both(r, "choose", agreement), both(r, "choose", _drop),
+                both(r, "held_out", agreement), both(r, "held_out", _drop),
+                both(r, "fixtures", agreement)]
+
+    return _tag_table(rows, "kernels", "The same int8 model, two CPU kernels (reference against XNNPACK)",
+                      ["variant", "calibration", "top-1 differs (of 500)", "choosing: agreement", "drop",
+                       "held-out: agreement", "drop", "tests' photos: agreement"], row,
+                      notes=["\nEach cell: reference kernels / XNNPACK."])
 
 
 MIXES = {"mix-old32-new32": "earlier set (ce_weight 0.1, 32 x 50) + 32 of the 128 x 100 set",
