@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from _lite0_builds import copy_build, lite0_builds
-from helpers import assert_one_line_error
+from helpers import assert_one_line_error, assert_progress_lines
 from typer.testing import CliRunner
 
 from effkit.analysis.bench import Latency, bench_model
@@ -82,6 +82,7 @@ def test_no_xnnpack_and_save(builds, tmp_path):
     model = build / "model.tflite"
     result = run(model, "--runs", 3, "--warmup", 1, "--no-xnnpack", "--threads", 2, "--save", "--json")
     assert result.exit_code == 0, result.stderr
+    assert_progress_lines(result.stderr, "Benchmarking")  # stderr is not a terminal here
     saved = json.loads((build / "bench.json").read_text())
     assert saved["effkit_bench"] == 1 and saved["xnnpack"] is False and saved["threads"] == 2
     assert saved["model"]["sha256"] == json.loads((build / "build.json").read_text())[

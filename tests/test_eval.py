@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _lite0_builds import copy_build, eval_images, lite0_builds
-from helpers import assert_one_line_error, link_all
+from helpers import assert_one_line_error, assert_progress_lines, link_all
 from typer.testing import CliRunner
 
 from effkit.analysis.evaluate import (
@@ -255,6 +255,7 @@ def test_limit_labels_and_threads(builds, files_layout, tmp_path):
     result = run(model, "--data", files_layout, "--limit", 5, "--threads", 2, "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["count"] == 5
+    assert_progress_lines(result.stderr, "Evaluating")  # stderr is not a terminal here
     bad = tmp_path / "labels.txt"
     bad.write_text("a\nb\n")
     assert_one_line_error(run(model, "--data", files_layout, "--labels", bad), "2 labels", "1000 outputs")

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _lite0_builds import copy_build, eval_images, lite0_builds
-from helpers import assert_one_line_error, chromium_screenshot, colour_pixels, link_all
+from helpers import assert_one_line_error, assert_progress_lines, chromium_screenshot, colour_pixels, link_all
 from typer.testing import CliRunner
 
 from effkit.analysis.quant_report import measure as qr
@@ -156,6 +156,7 @@ def test_json_schema_is_stable(builds, images):
     result = cli("quant-report", builds["int8"] / "model.tflite", "--float",
                  builds["float32"] / "model.tflite", "--data", images, "--limit", 2, "--json")
     assert result.exit_code == 0, result.stderr
+    assert_progress_lines(result.stderr, "Per-layer float vs int8 report")  # not a terminal
     doc = json.loads(result.stdout)
     assert set(doc) == REPORT_KEYS | {"int8_model", "float_model", "data"}
     assert doc["effkit_quant_report"] == 1 and doc["images"] == 2

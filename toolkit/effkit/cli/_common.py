@@ -133,7 +133,8 @@ def stage_progress(transient: bool = False, rich_progress=None) -> Iterator[Prog
         if event.kind == "end":
             progress.update(tasks[event.stage], completed=1, total=1)
         elif event.total:
-            progress.update(tasks[event.stage], completed=event.done, total=event.total)
+            progress.update(tasks[event.stage], completed=event.done, total=event.total,
+                            description=f"{event.title} {event.done}/{event.total}")
 
     if rich_progress is not None:
         yield on_progress

@@ -18,10 +18,10 @@ from effkit.cli._common import (
     SaveBenchOpt,
     XnnpackOpt,
     console,
-    err_console,
     escape,
     handle_errors,
     print_json,
+    stage_progress,
 )
 
 
@@ -46,18 +46,7 @@ def bench(
     if save:
         check_can_save([model, vs], "bench", force)
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    progress = Progress(TextColumn("benchmarking"), BarColumn(), MofNCompleteColumn(),
-                        console=err_console, transient=True,
-                        disable=not err_console.is_terminal)  # no bar in logs and pipes
-    task = progress.add_task("bench", total=None)
-
-    def on_progress(event) -> None:
-        if event.total:
-            progress.update(task, completed=event.done, total=event.total)
-
-    with progress:
+    with stage_progress(transient=True) as on_progress:
         found = benchmark(model, runs=runs, warmup=warmup, threads=threads, xnnpack=xnnpack,
                           vs=vs, progress=on_progress)
     ratio: dict[str, float] | None = None

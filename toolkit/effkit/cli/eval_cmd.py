@@ -15,10 +15,10 @@ from effkit.cli._common import (
     SaveEvalOpt,
     XnnpackOpt,
     console,
-    err_console,
     escape,
     handle_errors,
     print_json,
+    stage_progress,
 )
 
 SHOW_DISAGREEMENTS = 15
@@ -53,18 +53,7 @@ def eval_(
     if save:  # fail before minutes of work, not after
         check_can_save([model, compare], "eval", force)
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    progress = Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(),
-                        TimeRemainingColumn(), console=err_console, transient=True,
-                        disable=not err_console.is_terminal)  # no bar in logs and pipes
-    task = progress.add_task("eval", total=None)
-
-    def on_progress(event) -> None:
-        if event.total:
-            progress.update(task, completed=event.done, total=event.total)
-
-    with progress:
+    with stage_progress(transient=True) as on_progress:
         doc = evaluate(model, data, labels=labels, compare=compare, limit=limit, threads=threads,
                        xnnpack=xnnpack, progress=on_progress).to_dict()
     saved = []

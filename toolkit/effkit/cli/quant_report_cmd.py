@@ -17,6 +17,7 @@ from effkit.cli._common import (
     escape,
     handle_errors,
     print_json,
+    stage_progress,
 )
 
 
@@ -71,14 +72,11 @@ def quant_report(
     with err_console.status("reading the comparison images", spinner="dots"):
         inputs, source = inputs_for(model, data, limit)
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from effkit.core.progress import StageClock
 
-    progress = Progress(TextColumn("comparing"), BarColumn(), MofNCompleteColumn(),
-                        console=err_console, transient=True)
-    task = progress.add_task("compare", total=len(inputs))
-    with progress:
-        report = compare(int8_bytes, float_bytes, inputs,
-                         lambda done, total: progress.update(task, completed=done, total=total))
+    with stage_progress(transient=True) as on_progress, \
+            StageClock(on_progress).stage("quant-report") as tick:
+        report = compare(int8_bytes, float_bytes, inputs, tick)
     doc = report.to_dict() | {"int8_model": str(model), "float_model": str(float_model), "data": source}
     if mixed is not None:
         doc["mixed"] = _mixed(report, mixed[0], int8_bytes, float_bytes, inputs, mixed[1], mixed[2],

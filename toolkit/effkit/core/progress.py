@@ -28,7 +28,10 @@ STAGES: dict[str, str] = {
     "edgetpu-check": "Edge TPU compatibility",
     "edgetpu-compile": "edgetpu_compiler",
     "app": "Rendering the sample app",
-    "evaluate": "Accuracy on the validation split",
+    "validate": "Accuracy on the validation split",
+    # the stages of the measuring commands (eval, bench, quant-report)
+    "evaluate": "Evaluating",
+    "benchmark": "Benchmarking",
 }
 
 

@@ -95,7 +95,7 @@ def build_trained(result: TrainResult, planned: BuildPlan | BuildRequest,
                              calibration=calibration), on_progress)
     classifier = TFLiteClassifier(built.model_path)
     items = [LabelledImage(Path(e.path), e.label) for e in result.data.val]
-    with StageClock(on_progress).stage("evaluate") as tick:
+    with StageClock(on_progress).stage("validate") as tick:
         measured = evaluate(classifier.scores, classifier.resolution, items, tick)
     float_acc = float(result.summary["val_accuracy"])
     section = {
