@@ -211,6 +211,20 @@ def test_stages_print_start_and_end_lines_without_a_terminal():
         "Calibration data: done in 30.2 s"]
 
 
+def test_updates_without_a_start_or_a_clock_are_timed_from_the_first():
+    """train's epochs send bare updates (no start event, no elapsed time of their own)."""
+    import io
+
+    from effkit.core.progress import LineProgress, ProgressEvent
+
+    clock = iter([100.0, 104.0, 112.0]).__next__
+    stream = io.StringIO()
+    show = LineProgress(stream, interval_s=10.0, clock=clock, heartbeat=False)
+    for done in (1, 10, 30):
+        show(ProgressEvent("head epoch 1", "update", done, 40))
+    assert stream.getvalue().splitlines() == ["head epoch 1: 30/40 after 12 s"]
+
+
 def test_silent_long_stages_print_a_heartbeat_line():
     """A stage that reports nothing (convert) still shows it is alive, from a thread."""
     import io

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -140,14 +141,22 @@ def _plan_build(config: TrainConfig, target: str, skip_compile: bool,
 
 
 def _train(config, progress, *, quiet: bool):
+    from effkit.core.progress import LineProgress, ProgressEvent
     from effkit.training.trainer import Callbacks, train
 
     tasks: dict[str, int] = {}
+    # the bars are off in a log or a pipe: a line there about every 10 s instead
+    lines = None if err_console.is_terminal else LineProgress(sys.stderr, heartbeat=False)
+
+    def tick(title: str, done: int, total: int) -> None:
+        if title not in tasks:
+            tasks[title] = progress.add_task(title, total=total)
+        progress.update(tasks[title], completed=done, total=total)
+        if lines is not None:
+            lines(ProgressEvent(title, "update", done, total))
 
     def on_scan(done: int, total: int) -> None:
-        if "scan" not in tasks:
-            tasks["scan"] = progress.add_task("Checking images", total=total)
-        progress.update(tasks["scan"], completed=done, total=total)
+        tick("Checking images", done, total)
 
     def on_start(info: dict) -> None:
         if quiet:
@@ -167,13 +176,10 @@ def _train(config, progress, *, quiet: bool):
                                    highlight=False)
 
     def on_batch(phase: str, epoch: int, done: int, total: int) -> None:
-        key = f"{phase}-{epoch}"
-        if key not in tasks:
-            tasks[key] = progress.add_task(f"{PHASE_TITLES[phase]} epoch {epoch}", total=total)
-        progress.update(tasks[key], completed=done, total=total)
+        tick(f"{PHASE_TITLES[phase]} epoch {epoch}", done, total)
 
     def on_epoch(r) -> None:
-        key = f"{r.phase}-{r.epoch}"
+        key = f"{PHASE_TITLES[r.phase]} epoch {r.epoch}"
         if key in tasks:
             progress.remove_task(tasks.pop(key))
         if quiet:
@@ -185,8 +191,8 @@ def _train(config, progress, *, quiet: bool):
 
     result = train(config, Callbacks(on_scan=on_scan, on_start=on_start, on_batch=on_batch,
                                      on_epoch=on_epoch))
-    if "scan" in tasks:
-        progress.remove_task(tasks["scan"])
+    if "Checking images" in tasks:
+        progress.remove_task(tasks["Checking images"])
     return result
 
 

@@ -98,6 +98,7 @@ class LineProgress:
         self.clock = clock
         self.heartbeat = heartbeat
         self._last: dict[str, float] = {}
+        self._first: dict[str, float] = {}  # when each stage was first seen
         self._lock = threading.Lock()
         self._stop: dict[str, threading.Event] = {}
 
@@ -105,22 +106,25 @@ class LineProgress:
         with self._lock:
             now = self.clock()
             if event.kind == "start":
-                self._last[event.stage] = now
+                self._last[event.stage] = self._first[event.stage] = now
                 self._write(f"{event.title}: started")
                 if self.heartbeat:
                     self._beat(event)
             elif event.kind == "end":
                 self._last.pop(event.stage, None)
+                self._first.pop(event.stage, None)
                 stop = self._stop.pop(event.stage, None)
                 if stop is not None:
                     stop.set()
                 self._write(f"{event.title}: done in {event.elapsed_s:.1f} s")
             elif event.stage not in self._last:  # updates without a start (train's epochs)
-                self._last[event.stage] = now
+                self._last[event.stage] = self._first[event.stage] = now
             elif now - self._last[event.stage] >= self.interval_s:
                 self._last[event.stage] = now
                 count = f"{event.done}/{event.total}" if event.total else f"{event.done}"
-                self._write(f"{event.title}: {count} after {event.elapsed_s:.0f} s")
+                # events without a clock of their own (train's epochs) are timed from here
+                elapsed = event.elapsed_s or now - self._first[event.stage]
+                self._write(f"{event.title}: {count} after {elapsed:.0f} s")
 
     def _beat(self, event: ProgressEvent) -> None:
         stop = self._stop[event.stage] = threading.Event()
