@@ -1002,8 +1002,11 @@ def test_render_never_overwrites_without_force(tmp_path, model_path):
     assert sorted(p.name for p in out.iterdir()) == ["mine.txt"]
     with pytest.raises(OutputError, match="not written by effkit"):  # not effkit's: kept
         render_android_app(out, force=True, **common)
-    (out / ".effkit-answers.json").write_text("{}")  # an earlier effkit render
+    (out / ".effkit-answers.json").write_text("{}")  # an earlier effkit render, and a user's file
+    with pytest.raises(OutputError, match="holds files effkit did not write \\('mine.txt'\\)"):
+        render_android_app(out, force=True, **common)
+    (out / "mine.txt").unlink()  # now all effkit's: replaced
+    (out / "app").mkdir()
     render_android_app(out, force=True, **common)
-    assert not (out / "mine.txt").exists()
     assert (out / "app/src/main/java/com/example/lite0/MainActivity.kt").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["android"]

@@ -308,9 +308,14 @@ def test_bad_models_and_outputs(models, tmp_path: Path) -> None:
     assert [p.name for p in out.iterdir()] == ["user.txt"]
     with pytest.raises(OutputError, match="not written by effkit"):  # not effkit's: kept
         render_coral_app(out, cpu_model=models["uint8"], force=True, **kwargs)
-    (out / ".effkit-answers.json").write_text("{}")  # an earlier effkit render
+    (out / ".effkit-answers.json").write_text("{}")  # an earlier effkit render, and a user's file
+    with pytest.raises(OutputError, match="holds files effkit did not write \\('user.txt'\\)"):
+        render_coral_app(out, cpu_model=models["uint8"], force=True, **kwargs)
+    assert (out / "user.txt").read_text() == "mine"
+    (out / "user.txt").unlink()
+    (out / "install.sh").write_text("PREVIOUS RENDER")  # all effkit's: replaced
     render_coral_app(out, cpu_model=models["uint8"], force=True, **kwargs)
-    assert not (out / "user.txt").exists() and (out / "model.tflite").exists()
+    assert (out / "model.tflite").exists() and (out / "install.sh").read_text() != "PREVIOUS RENDER"
 
 
 # --- the runtime pieces --------------------------------------------------------------------

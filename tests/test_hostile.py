@@ -75,6 +75,11 @@ MODEL = object()  # the tiny uint8 classifier (fixture below)
 MODEL_META = object()  # the same with TFLite metadata (labels a..e): what effkit eval reads
 FIFO = object()  # a named pipe with no writer: a reader that opens it blocks forever
 BUILD = object()  # a minimal build folder (build.json with stage timings) for effkit report
+# the build.json of an effkit build whose one artifact is model.tflite
+EFFKIT_BUILD_JSON = json.dumps({
+    "effkit_manifest": 1, "variant": "lite0", "target": "cpu",
+    "quantization": {"mode": "int8", "io": "uint8"},
+    "artifacts": [{"path": "model.tflite", "bytes": 1, "sha256": "0" * 64}]})
 LABELS5 = "a\nb\nc\nd\ne\n"
 
 
@@ -183,6 +188,21 @@ CORPUS = [
     # round 3, item 4: --force replaces effkit's own outputs only; no output inside an input
     Case("force-on-a-user-folder", ("build", "--out", "home", "--force"),
          {"home/thesis.txt": "my thesis"}, ("'home'", "not written by effkit", "empty the folder"), 1),
+    # --force never deletes what effkit did not write: not a file a user added to a build,
+    # not a folder whose build.json is someone else's, not another kind of effkit output
+    Case("force-on-a-build-holding-a-users-file", ("build", "--out", "b", "--force"),
+         {"b/build.json": EFFKIT_BUILD_JSON, "b/model.tflite": "m", "b/notes.txt": "mine",
+          "b/mine/data.csv": "1,2"},
+         ("'b' holds files effkit did not write", "('notes.txt', 'mine/data.csv')", "Move them out"), 1),
+    Case("force-on-someone-elses-build-json", ("build", "--out", "p", "--force"),
+         {"p/build.json": '{"name": "my node build"}', "p/src.js": "code"},
+         ("'p'", "not written by effkit as a build (no valid build.json)"), 1),
+    Case("report-force-onto-a-build", ("report", "b", "--out", "c", "--force"),
+         {"b": BUILD, "c/build.json": EFFKIT_BUILD_JSON, "c/model.tflite": "m"},
+         ("'c'", "not written by effkit as a report (no valid report.json)"), 1),
+    Case("build-force-onto-a-training-output", ("build", "--out", "t", "--force"),
+         {"t/train.json": '{"effkit_train": 1}', "t/model.weights.h5": "w"},
+         ("'t'", "not written by effkit as a build"), 1),
     Case("report-out-is-its-build", ("report", "b", "--out", "b", "--force"), {"b": BUILD},
          ("contains the input 'b'",), 1),
     Case("report-out-inside-its-build", ("report", "b", "--out", "b/rep"), {"b": BUILD},
@@ -334,6 +354,13 @@ def minimal_build(folder: Path) -> None:
     (folder / "build.json").write_text(json.dumps({
         "variant": "lite0", "target": "cpu", "quantization": {"mode": "int8", "io": "uint8"},
         "timings_s": {"model": 1.0, "convert": 2.0, "total": 3.0}, "artifacts": []}))
+
+
+def earlier_report(folder: Path, page: str) -> None:
+    """An earlier effkit report: its report.json, and the page it lists."""
+    folder.mkdir()
+    (folder / "report.json").write_text(json.dumps({"builds": [], "charts": {}}))
+    (folder / "index.html").write_text(page)
 
 
 def make_files(root: Path, files: dict, request) -> None:
@@ -656,9 +683,7 @@ def test_sigkill_leftovers_are_cleaned_by_the_next_run_and_only_ours(tmp_path):
 
 def test_sigkill_between_the_force_renames_is_recovered(tmp_path):
     minimal_build(tmp_path / "b")
-    (tmp_path / "rep").mkdir()
-    (tmp_path / "rep" / "report.json").write_text("{}")  # an earlier effkit report
-    (tmp_path / "rep" / "old-output.txt").write_text("the user's previous output")
+    earlier_report(tmp_path / "rep", "the previous report")
     proc = report_cli(["b", "--out", "rep", "--force"], tmp_path, pause="swap")
     wait_paused(proc, tmp_path)
     proc.kill()
@@ -667,7 +692,7 @@ def test_sigkill_between_the_force_renames_is_recovered(tmp_path):
     (tmp_path / "paused").unlink()
     proc = report_cli(["b", "--out", "rep"], tmp_path)  # the next run puts it back first
     out, err = proc.communicate(timeout=120)
-    assert (tmp_path / "rep" / "old-output.txt").read_text() == "the user's previous output"
+    assert (tmp_path / "rep" / "index.html").read_text() == "the previous report"
     assert proc.returncode == 1 and "is not empty" in err  # and then, without --force, refuses
     assert "put back after an interrupted --force replacement" in err  # saying why
     assert staging(tmp_path) == []
@@ -675,17 +700,14 @@ def test_sigkill_between_the_force_renames_is_recovered(tmp_path):
 
 def test_sigterm_in_the_force_window_waits_and_reports_the_write(tmp_path):
     minimal_build(tmp_path / "b")
-    (tmp_path / "rep").mkdir()
-    (tmp_path / "rep" / "report.json").write_text("{}")  # an earlier effkit report
-    (tmp_path / "rep" / "old-output.txt").write_text("old")
+    earlier_report(tmp_path / "rep", "old")
     proc = report_cli(["b", "--out", "rep", "--force"], tmp_path, pause="swap", seconds=3)
     wait_paused(proc, tmp_path)
     proc.send_signal(signal.SIGTERM)  # held until the swap is complete
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 143, err
     assert err.strip() == "interrupted: completed before it: rep.", err
-    assert (tmp_path / "rep" / "index.html").is_file()
-    assert not (tmp_path / "rep" / "old-output.txt").exists()
+    assert (tmp_path / "rep" / "index.html").read_text() != "old"
     assert staging(tmp_path) == []
 
 

@@ -190,9 +190,15 @@ def test_refuses_non_empty_output_without_force(tpl: Path, tmp_path: Path) -> No
     assert (out / "mine.txt").read_text() == "user data"
     with pytest.raises(OutputError, match="not written by effkit"):  # --force: effkit's only
         render_tree(tpl, out, {}, force=True)
-    (out / ANSWERS_FILE).write_text("{}")  # an earlier render
+    (out / ANSWERS_FILE).write_text("{}")  # an earlier render, and a user's file
+    with pytest.raises(OutputError, match="holds files effkit did not write \\('mine.txt'\\)"):
+        render_tree(tpl, out, {}, force=True)
+    assert (out / "mine.txt").read_text() == "user data"
+    (out / "mine.txt").unlink()
+    (out / "new.txt").write_text("old")  # all effkit's: replaced
     render_tree(tpl, out, {}, force=True)
     assert sorted(p.name for p in out.iterdir()) == [ANSWERS_FILE, "new.txt"]
+    assert (out / "new.txt").read_text() == "new"
     assert siblings(out) == ["out", "tpl"]
 
 
@@ -213,11 +219,11 @@ def test_failure_with_force_keeps_the_old_output(tpl: Path, tmp_path: Path) -> N
     build_file_tree(tpl, {"a.txt.jinja": "{{ missing }}"})
     out = tmp_path / "out"
     out.mkdir()
-    (out / "old.txt").write_text("old")
+    (out / "a.txt").write_text("old")
     (out / ANSWERS_FILE).write_text("{}")  # an earlier render
     with pytest.raises(TemplateError, match="'missing' is undefined"):
         render_tree(tpl, out, {}, force=True)
-    assert (out / "old.txt").read_text() == "old"
+    assert (out / "a.txt").read_text() == "old"
     assert siblings(out) == ["out", "tpl"]
 
 

@@ -161,6 +161,19 @@ def test_validate_flags_and_output(tiny, tmp_path, monkeypatch):
     assert "--force" in exc.value.hint
     with pytest.raises(OutputError, match="nothing to resume"):
         validate(TrainConfig(data=tiny, out=tmp_path / "out", resume=True))
+    # --force writes over an earlier training's files only, and keeps a user's beside them
+    forced = TrainConfig(data=tiny, out=tmp_path / "out", force=True)
+    with pytest.raises(OutputError, match="not written by effkit as a training output"):
+        validate(forced)
+    (tmp_path / "out" / "train.json").write_text('{"name": "not effkit\'s"}')
+    with pytest.raises(OutputError, match="no valid train.json"):
+        validate(forced)
+    (tmp_path / "out" / "train.json").unlink()
+    (tmp_path / "out" / "checkpoints").mkdir()
+    (tmp_path / "out" / "checkpoints" / "state.json").write_text("{}")  # an interrupted run
+    validate(forced)
+    (tmp_path / "out" / "train.json").write_text('{"effkit_train": 1}')  # a finished one
+    validate(forced)
 
 
 def test_cli_bad_input_is_one_line(tiny, tmp_path):

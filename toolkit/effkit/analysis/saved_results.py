@@ -11,12 +11,10 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from effkit.core.manifest import MANIFEST_NAME, MODEL_FILE, sha256_hex
+from effkit.core.manifest import BENCH_NAME, EVAL_NAME, MANIFEST_NAME, MODEL_FILE, sha256_hex
 from effkit.core.outputs import write_file_atomic
 from effkit.errors import OutputError
 
-EVAL_NAME = "eval.json"
-BENCH_NAME = "bench.json"
 KINDS = {"eval": EVAL_NAME, "bench": BENCH_NAME}
 DOC_KEYS = {"eval": "effkit_eval", "bench": "effkit_bench"}
 

@@ -332,7 +332,7 @@ def render_android_app(out_dir: Path, *, app_id: str, app_name: str, model_name:
     cannot be rendered safely and OutputError for an unusable or non-empty ``out_dir``
     (replaced only with ``force``). Returns ``out_dir``.
     """
-    from effkit.apps.render import render_tree
+    from effkit.apps.render import render_ownership, render_tree
     from effkit.core.outputs import check_output_dir, staged_dir
     from effkit.core.resources import template_dir
     from effkit.metadata import verify
@@ -343,11 +343,12 @@ def render_android_app(out_dir: Path, *, app_id: str, app_name: str, model_name:
     model_labels(data, str(model_path))
     verify(data, context["labels"])  # the packed labels are exactly these
     out_dir = Path(out_dir)
-    check_output_dir(out_dir, force)
-    with staged_dir(out_dir, force) as stage:
+    extra_files = {f"app/src/main/assets/{MODEL_FILE}": data, **golden_files(data)}
+    owner = render_ownership(template_dir("android"), extra_files)
+    check_output_dir(out_dir, force, owner=owner)
+    with staged_dir(out_dir, force, owner) as stage:
         tree = stage / "tree"
-        render_tree(template_dir("android"), tree, context,
-                    extra_files={f"app/src/main/assets/{MODEL_FILE}": data, **golden_files(data)})
+        render_tree(template_dir("android"), tree, context, extra_files=extra_files)
         _nest_package_dir(tree, context["app_id"])
         for child in list(tree.iterdir()):
             os.replace(child, stage / child.name)

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
-from effkit.core.outputs import SPACE_ERRNOS, staged_dir
+from effkit.core.outputs import SPACE_ERRNOS, Ownership, staged_dir
 from effkit.errors import OutputError, TemplateError
 
 TEMPLATE_SUFFIX = ".jinja"
@@ -354,6 +354,28 @@ def _write_tree(template_root: Path, dest: Path, context: Mapping[str, Any],
     return sorted(written)
 
 
+def render_ownership(template_root: Path, extra_files: Mapping[str, Any]) -> Ownership:
+    """How ``force`` tells an earlier render of ``template_root``: a folder with effkit's
+    answers file and, at its top, nothing the template and ``extra_files`` do not write."""
+    names = {ANSWERS_FILE}
+    for child in Path(template_root).iterdir():
+        if not _is_skipped(child.name) and child.name not in SKIP_DIRS:
+            name = child.name.removesuffix(TEMPLATE_SUFFIX)
+            names.add(f"{name}/" if child.is_dir() else name)
+    for rel_name in extra_files:
+        parts = PurePath(rel_name).parts
+        names.add(f"{parts[0]}/" if len(parts) > 1 else parts[0])
+
+    def written(folder: Path) -> frozenset[str] | None:
+        try:
+            load_answers(folder)
+        except OutputError:
+            return None
+        return frozenset(names)
+
+    return Ownership("rendered app", ANSWERS_FILE, written)
+
+
 def render_tree(
     template_root: Path,
     out_dir: Path,
@@ -375,7 +397,7 @@ def render_tree(
     if not template_root.is_dir():
         raise TemplateError(f"template folder {str(template_root)!r} does not exist",
                             "reinstall effkit")
-    with staged_dir(out_dir, force) as tmp:
+    with staged_dir(out_dir, force, render_ownership(template_root, extra_files or {})) as tmp:
         try:
             files = _write_tree(template_root, tmp, context, extra_files or {})
         except OSError as exc:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from effkit.core.outputs import Ownership
 from effkit.core.version import __version__
 from effkit.errors import DataError
 
@@ -25,6 +26,8 @@ MODEL_FILE = "model.tflite"
 EDGETPU_MODEL_FILE = "model_edgetpu.tflite"
 LABELS_FILE = "labels.txt"
 QUANT_REPORT_FILE = "quant_report.json"  # written by 'effkit build --quant-report'
+EVAL_NAME = "eval.json"  # written into a build folder by 'effkit eval --save'
+BENCH_NAME = "bench.json"  # and by 'effkit bench --save'
 FORMAT = 1
 
 
@@ -244,3 +247,21 @@ def manifest_for(model: Path, data: bytes, levels: int = 3) -> Manifest | None:
                 return found
         folder = folder.parent
     return None
+
+
+def build_written(folder: Path) -> frozenset[str] | None:
+    """The files effkit wrote into a build folder: build.json, the artifacts and app files
+    it lists, and the results 'effkit eval/bench --save' keep there; None when the folder's
+    build.json is missing or is not an effkit manifest."""
+    try:
+        if "effkit_manifest" not in read_document(Path(folder) / MANIFEST_NAME, "build manifest", ""):
+            return None  # hand-written: read as a manifest elsewhere, never replaced
+        doc = Manifest.read(folder)
+    except DataError:
+        return None
+    return frozenset({MANIFEST_NAME, EVAL_NAME, BENCH_NAME}
+                     | {a.path for a in doc.artifacts + doc.app_files})
+
+
+# 'effkit build --force' replaces a build folder holding nothing else
+BUILD_OUTPUT = Ownership("build", MANIFEST_NAME, build_written)

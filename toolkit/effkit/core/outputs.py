@@ -19,7 +19,8 @@ import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from effkit.errors import OutputError
@@ -55,16 +56,60 @@ def write_failure(exc: OSError, target: Path) -> OutputError:
     return OutputError(f"cannot write {str(target)!r} ({exc.strerror})", "choose a writable --out")
 
 
-# Files only effkit writes at the top of its outputs: build.json (build, compile-edgetpu),
-# report.json (report), the rendered apps' answers, training's records, the weights cache's
-# source record. ``--force`` replaces a folder holding one of them, never any other folder.
-OWN_FILES = ("build.json", "report.json", ".effkit-answers.json", ".effkit-source.json",
-             "train.json", "state.json")
+@dataclass(frozen=True)
+class Ownership:
+    """How ``--force`` tells an earlier output of one kind, so it never deletes what effkit
+    did not write.
+
+    ``record`` is the file that kind keeps at its top (build.json); ``written(folder)``
+    reads it back and returns the paths (relative, POSIX; ``"name/"`` for a whole folder)
+    effkit wrote there, or None when the record is missing or not effkit's.
+    ``replaces_folder``: the writer swaps the whole folder (a build, a report), so every
+    file in it must be one effkit wrote; False for writers that replace only their own
+    files and keep the rest (training, compiling a build in place).
+    """
+
+    kind: str
+    record: str
+    written: Callable[[Path], Collection[str] | None]
+    replaces_folder: bool = True
 
 
-def is_effkit_output(folder: Path) -> bool:
-    """True when ``folder`` is an earlier effkit output (it holds one of :data:`OWN_FILES`)."""
-    return any((Path(folder) / name).is_file() for name in OWN_FILES)
+def not_written(folder: Path, written: Collection[str], most: int = 3) -> list[str]:
+    """Up to ``most`` files (and symbolic links) under ``folder`` that are not in ``written``."""
+    whole = tuple(w for w in written if w.endswith("/"))
+    found: list[str] = []
+    for root, dirs, files in os.walk(folder):
+        rel = Path(root).relative_to(folder)
+        links = [d for d in dirs if (Path(root) / d).is_symlink()]  # not followed: a file here
+        for name in sorted(files + links):
+            path = (rel / name).as_posix()
+            if path not in written and not path.startswith(whole) and name != MARKER:
+                found.append(path)
+                if len(found) >= most:
+                    return found
+        dirs[:] = sorted(d for d in dirs
+                         if d not in links and not f"{(rel / d).as_posix()}/".startswith(whole))
+    return found
+
+
+def _check_replaceable(out_dir: Path, owner: Ownership | None) -> None:
+    """``--force`` on a non-empty folder: refuse unless it is an earlier output of the same
+    kind holding nothing effkit did not write."""
+    written = owner.written(out_dir) if owner is not None else None
+    if written is None:
+        what = f" as a {owner.kind} (no valid {owner.record})" if owner else ""
+        raise OutputError(f"output folder {str(out_dir)!r} is not empty and was not written by "
+                          f"effkit{what}, so --force does not replace it",
+                          "choose another --out, or empty the folder yourself")
+    if owner is not None and owner.replaces_folder:
+        foreign = not_written(out_dir, written)
+        if foreign:
+            raise OutputError(
+                f"output folder {str(out_dir)!r} holds files effkit did not write "
+                f"({', '.join(map(repr, foreign))}{', ...' if len(foreign) == 3 else ''}), "
+                "so --force does not replace it",
+                "move them out of the folder, or choose another --out")
 
 
 def check_path_usable(path: Path, flag: str = "--out") -> Path:
@@ -92,12 +137,14 @@ def check_path_usable(path: Path, flag: str = "--out") -> Path:
                           f"choose another {flag}") from None
 
 
-def check_output_dir(out_dir: Path, force: bool, inputs: Iterable[Path | None] = ()) -> None:
+def check_output_dir(out_dir: Path, force: bool, inputs: Iterable[Path | None] = (),
+                     owner: Ownership | None = None) -> None:
     """Fail early (before long work) when ``out_dir`` cannot be used.
 
     ``inputs`` are the files and folders the command reads: an output that is one of them,
     contains one, or sits inside one (or is the current folder) is refused. With ``force``
-    a non-empty folder is replaced only when it is an earlier effkit output.
+    a non-empty folder is replaced only when ``owner`` recognises it as an earlier output
+    of its kind with nothing else in it (None: never).
     """
     out_dir = Path(out_dir)
     resolved = check_path_usable(out_dir)
@@ -127,11 +174,7 @@ def check_output_dir(out_dir: Path, force: bool, inputs: Iterable[Path | None] =
                     f"output folder {str(out_dir)!r} is not empty{why}",
                     "choose another --out, or pass --force to replace it",
                 )
-            if not is_effkit_output(out_dir):
-                raise OutputError(
-                    f"output folder {str(out_dir)!r} is not empty and was not written by effkit "
-                    f"(it holds none of {', '.join(OWN_FILES[:2])}), so --force does not replace it",
-                    "choose another --out, or empty the folder yourself")
+            _check_replaceable(out_dir, owner)
     parent = _existing_parent(out_dir)
     try:  # a real write probe: permissions, read-only mounts and root all answer the same way
         os.rmdir(tempfile.mkdtemp(prefix=".effkit-probe-", dir=parent))
@@ -273,15 +316,16 @@ def _signals_held():
 
 
 @contextlib.contextmanager
-def staged_dir(out_dir: Path, force: bool) -> Iterator[Path]:
-    """Yield a temporary folder next to ``out_dir``; on success it becomes ``out_dir``.
+def staged_dir(out_dir: Path, force: bool, owner: Ownership | None = None) -> Iterator[Path]:
+    """Yield a temporary folder next to ``out_dir``; on success it becomes ``out_dir``
+    (with ``force`` it replaces an earlier output ``owner`` recognises: check_output_dir).
 
     Without ``force`` the final rename itself refuses a folder that became non-empty
     meanwhile (another build into the same new ``--out``): rename(2) onto a non-empty
     folder fails, so the check and the move are one atomic step.
     """
     out_dir = Path(out_dir)
-    check_output_dir(out_dir, force)
+    check_output_dir(out_dir, force, owner=owner)
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))

@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from effkit.core.manifest import LABELS_FILE, MODEL_FILE, QUANT_REPORT_FILE, Artifact, Manifest
+from effkit.core.manifest import (
+    BUILD_OUTPUT,
+    LABELS_FILE,
+    MODEL_FILE,
+    QUANT_REPORT_FILE,
+    Artifact,
+    Manifest,
+)
 from effkit.core.outputs import check_output_dir, staged_dir
 from effkit.core.progress import ProgressFn, StageClock
 from effkit.errors import EdgeTPUCoverageError, UsageError, check_whole
@@ -187,7 +194,7 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
         raise UsageError(f"--min-tpu-ops must be a fraction between 0 and 1 (got {req.min_tpu_ops})",
                          "pass e.g. --min-tpu-ops 0.9, or 0 to accept any coverage")
     out_dir = req.out_dir()
-    check_output_dir(out_dir, req.force, inputs=_input_paths(req))
+    check_output_dir(out_dir, req.force, inputs=_input_paths(req), owner=BUILD_OUTPUT)
     name = req.model_name or f"EfficientNet-{variant.name.capitalize()}"
     app_id, app_name, android_runtime = _check_app_answers(req, variant, name)
     compiler = edgetpu_compiler(req)
@@ -399,7 +406,7 @@ def run(plan: BuildPlan, progress: ProgressFn | None = None) -> BuildResult:
     from effkit.pipeline.model_check import check_built_model
 
     check_built_model(tflite, options.quant)  # a broken model never reaches --out
-    with staged_dir(plan.out_dir, req.force) as tmp:
+    with staged_dir(plan.out_dir, req.force, BUILD_OUTPUT) as tmp:
         model_path = tmp / MODEL_FILE
         model_path.write_bytes(tflite)
         (tmp / LABELS_FILE).write_bytes(plan.labels.to_bytes())

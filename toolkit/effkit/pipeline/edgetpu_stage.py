@@ -101,7 +101,14 @@ def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: b
     import dataclasses
 
     from effkit.apps.coral import render_coral_app
-    from effkit.core.manifest import LABELS_FILE, MANIFEST_NAME, MODEL_FILE, Artifact, Manifest
+    from effkit.core.manifest import (
+        BUILD_OUTPUT,
+        LABELS_FILE,
+        MANIFEST_NAME,
+        MODEL_FILE,
+        Artifact,
+        Manifest,
+    )
     from effkit.core.outputs import staged_dir
     from effkit.model.labels import Labels
     from effkit.model.variants import get_variant
@@ -124,7 +131,8 @@ def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: b
     choice = choice.with_version()  # docker: builds the image before anything is copied
     labels = Labels.from_file(out_dir / LABELS_FILE)
     variant = get_variant(doc.variant)
-    with staged_dir(out_dir, True) as tmp:
+    # everything in the folder is carried forward: only its build.json must be effkit's
+    with staged_dir(out_dir, True, dataclasses.replace(BUILD_OUTPUT, replaces_folder=False)) as tmp:
         for item in out_dir.iterdir():  # everything but the old Edge TPU files and app
             if item.name.startswith(EDGETPU_PREFIX) or item.name in ("coral", MANIFEST_NAME):
                 continue

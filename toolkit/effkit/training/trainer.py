@@ -43,7 +43,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from effkit.core.outputs import check_output_dir, write_file_atomic
+from effkit.core.manifest import read_document
+from effkit.core.outputs import Ownership, check_output_dir, write_file_atomic
 from effkit.core.progress import TickFn
 from effkit.errors import DataError, OutputError, UsageError
 from effkit.model.variants import Variant, get_variant
@@ -73,6 +74,26 @@ from effkit.training.network import (
 LABELS_NAME = "labels.txt"
 WEIGHTS_NAME = "model.weights.h5"
 SUMMARY_NAME = "train.json"
+
+
+def train_written(folder: Path) -> frozenset[str] | None:
+    """What training wrote into ``folder``: when its train.json is effkit's, or an
+    interrupted run left its checkpoints' state.json (else None)."""
+    folder = Path(folder)
+    try:
+        if "effkit_train" not in read_document(folder / SUMMARY_NAME, "training summary", ""):
+            return None
+    except DataError:
+        try:
+            read_document(folder / CHECKPOINT_DIR / STATE_NAME, "training state", "")
+        except DataError:
+            return None
+    return frozenset({SUMMARY_NAME, WEIGHTS_NAME, LABELS_NAME, f"{CHECKPOINT_DIR}/"})
+
+
+# 'effkit train --force' overwrites its own files in an earlier training's folder, and
+# keeps any other
+TRAIN_OUTPUT = Ownership("training output", SUMMARY_NAME, train_written, replaces_folder=False)
 PHASES = ("head", "fine_tune")
 
 
@@ -179,7 +200,7 @@ def _check_out(config: TrainConfig) -> None:
     if out.is_dir() and any(out.iterdir()) and not config.force and state.is_file():
         raise OutputError(f"output folder {str(out)!r} is not empty",
                           "pass --resume to continue the interrupted run, or --force to start over")
-    check_output_dir(out, config.force)
+    check_output_dir(out, config.force, owner=TRAIN_OUTPUT)
 
 
 # --------------------------------------------------------------------------- training

@@ -16,7 +16,7 @@ from pathlib import Path
 from effkit.analysis.report.charts import CHART_TITLES, MISSING, draw_charts
 from effkit.analysis.report.collect import BuildEntry, is_number, load_build, read_json, sort_key
 from effkit.core.manifest import MANIFEST_NAME, QUANT_REPORT_FILE
-from effkit.core.outputs import check_output_dir, staged_dir
+from effkit.core.outputs import Ownership, check_output_dir, staged_dir
 from effkit.core.resources import data_file
 from effkit.errors import DataError
 
@@ -122,6 +122,26 @@ def not_build_folders(paths: Sequence[Path]) -> list[Path]:
             if os.path.lexists(p) and not os.path.lexists(Path(p) / MANIFEST_NAME)]
 
 
+REPORT_NAME = "report.json"
+
+
+def report_written(folder: Path) -> frozenset[str] | None:
+    """The files effkit wrote into a report folder, from its report.json (None: not one)."""
+    try:
+        doc = read_json(Path(folder) / REPORT_NAME, "report")
+    except DataError:
+        return None
+    charts = doc.get("charts")
+    if not isinstance(doc.get("builds"), list) or not isinstance(charts, dict) \
+            or not all(isinstance(v, str) for v in charts.values()):
+        return None
+    return frozenset({"index.html", REPORT_NAME, *charts.values()})
+
+
+# 'effkit report --force' replaces a report folder holding nothing else
+REPORT_OUTPUT = Ownership("report", REPORT_NAME, report_written)
+
+
 def build_report(folders: Sequence[Path], out: Path, force: bool = False) -> ReportResult:
     """Read the build folders, draw the charts, write ``index.html``, the PNGs and
     ``report.json`` into ``out`` (staged, then renamed into place)."""
@@ -138,19 +158,20 @@ def build_report(folders: Sequence[Path], out: Path, force: bool = False) -> Rep
     if not entries:
         raise DataError(f"none of the {len(folders)} folders is an effkit build folder "
                         f"(no {MANIFEST_NAME})", "pass folders written by 'effkit build'")
-    check_output_dir(out, force, inputs=folders)  # never in, around or as a folder it reads
+    # never in, around or as a folder it reads
+    check_output_dir(out, force, inputs=folders, owner=REPORT_OUTPUT)
     entries.sort(key=sort_key)
     charts = draw_charts(entries) | _quant_charts(entries)
     page = render_html(entries, charts)
     doc = {"builds": [e.to_dict() for e in entries], "skipped": [str(p) for p in skipped],
            "charts": {k: f"{k}.png" for k, v in charts.items() if v},
            "missing_charts": {k: MISSING[k] for k, v in charts.items() if not v and k in MISSING}}
-    files = ["index.html", "report.json"] + [f"{k}.png" for k, v in charts.items() if v]
-    with staged_dir(out, force) as tmp:
+    files = ["index.html", REPORT_NAME] + [f"{k}.png" for k, v in charts.items() if v]
+    with staged_dir(out, force, REPORT_OUTPUT) as tmp:
         (tmp / "index.html").write_text(page, encoding="utf-8")
         for key, png in charts.items():
             if png:
                 (tmp / f"{key}.png").write_bytes(png)
-        (tmp / "report.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n",
+        (tmp / REPORT_NAME).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n",
                                          encoding="utf-8")
     return ReportResult(Path(out), tuple(files), doc)
