@@ -744,19 +744,24 @@ def test_corpus_size():
 def test_build_summary_shows_markup_paths_as_given(capsys):
     """A finished build whose --out holds rich markup: the summary prints, it does not crash
     (the build itself is minutes; its summary is this function)."""
+    import numpy as np
+
+    from effkit.calibration.sets import CalibrationSet
     from effkit.cli.build import _summary
     from effkit.core.manifest import Artifact, Manifest
-    from effkit.pipeline.build import BuildResult
+    from effkit.pipeline.build import BuildResult, calibration_section
 
+    # the calibration record exactly as a build writes it for --calibration '[bold]cal[/]'
+    calibration = calibration_section(CalibrationSet(np.zeros((8, 1, 1, 3), np.float32),
+                                                     "folder", "[bold]cal[/]", skipped=1))
     doc = Manifest(variant="lite0", quantization={"mode": "int8", "io": "uint8"}, target="cpu",
                    artifacts=(Artifact("model.tflite", 5_000_000, "0" * 64),),
-                   calibration={"source": "folder", "detail": "[bold]cal[/]", "count": 8, "skipped": 1},
-                   timings_s={"convert": 1.0, "total": 1.0})
+                   calibration=calibration, timings_s={"convert": 1.0, "total": 1.0})
     out = Path("o[/]ut")
     _summary(BuildResult(out_dir=out, model_path=out / "model.tflite", labels_path=out / "labels.txt",
                          edgetpu_model_path=None, app_dir=None, manifest=doc))
     out = capsys.readouterr().out
-    assert "o[/]ut/model.tflite" in out and "[bold]cal[/]" in out, out
+    assert "o[/]ut/model.tflite" in out and "\n  from [bold]cal[/]\n" in out, out
 
 
 def test_sigterm_during_a_build_is_ctrl_c(tmp_path):

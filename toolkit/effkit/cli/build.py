@@ -182,7 +182,9 @@ def _summary(result) -> None:
                       + (f", {calib['skipped']} unreadable skipped" if calib["skipped"] else ""),
                       highlight=False)
         # a folder's set names the folder; a distilled set says what it was distilled from
-        console.print(f"  from {escape(str(calib['detail']))}" if calib["source"] == "folder"
+        detail = calib.get("detail")  # a folder's: {"path": ...} (calibration_section)
+        folder = detail.get("path") if isinstance(detail, dict) else detail
+        console.print(f"  from {escape(str(folder))}" if calib["source"] == "folder"
                       else "  distilled from the model's batch-norm statistics", highlight=False)
         corrected = (doc.quantization or {}).get("bias_correction")
         if corrected is not None:
