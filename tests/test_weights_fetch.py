@@ -328,6 +328,17 @@ def test_404(env, mirror, tmp_path):
     assert cache_listing(env) == []
 
 
+@pytest.mark.parametrize("url", ["not a url", "https://", "mirror.example/lite"])
+def test_a_mirror_that_is_not_a_url_is_one_line(env, tmp_path, url):
+    env = env | {"EFFKIT_WEIGHTS_URL": url}
+    line = error_line(weights(env, "fetch", "lite3"))
+    assert f"EFFKIT_WEIGHTS_URL {url!r} is not a URL effkit can download from" in line, line
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["build", "--variant", "lite3", "--out", str(out)], env=env)
+    assert "is not a URL effkit can download from" in error_line(result)
+    assert not out.exists() and cache_listing(env) == []
+
+
 def test_standard_proxy_variables_are_honoured(tmp_path, mirror):
     """The loopback server as an HTTP proxy: the request arrives there as a full URL."""
     env = {"EFFKIT_CACHE_DIR": str(tmp_path / "cache"),

@@ -99,7 +99,14 @@ def weights_cache() -> Path:
 
 def base_url() -> str:
     """``$EFFKIT_WEIGHTS_URL`` (a mirror of the tarballs), else Google's bucket."""
+    from urllib.parse import urlsplit
+
     base = os.environ.get("EFFKIT_WEIGHTS_URL", "").strip() or DEFAULT_BASE_URL
+    parts = urlsplit(base)
+    if parts.scheme not in ("https", "http", "ftp", "file") or not (parts.netloc or parts.path):
+        raise WeightsError(f"EFFKIT_WEIGHTS_URL {base[:200]!r} is not a URL effkit can download "
+                           "from (https://, http://, ftp:// or file://)",
+                           "set it to the folder that holds efficientnet-liteN.tar.gz, or unset it")
     return base if base.endswith("/") else base + "/"
 
 
