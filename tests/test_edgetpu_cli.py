@@ -205,3 +205,14 @@ def test_edgetpu_log_bad_input(tmp_path):
     result = runner.invoke(app, ["edgetpu-log", str(binary), "--json"])
     assert result.exit_code != 0 and "binary file" in one_line_error(result)
     assert runner.invoke(app, ["edgetpu-log", "--help"]).exit_code == 0
+
+
+@pytest.mark.parametrize("out", ["build/lite0-coral", "my out [1] $(touch x)", "it's/"])
+def test_finish_hint_is_a_command_to_paste(out):
+    """The hint a build without the compiler ends with names --out as one shell word."""
+    import shlex
+
+    from effkit.edgetpu.locate import finish_hint
+
+    command = finish_hint(out).split("'effkit ", 1)[1].rsplit("' on an", 1)[0]
+    assert shlex.split(command) == ["compile-edgetpu", out.rstrip("/") + "/"]

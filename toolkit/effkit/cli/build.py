@@ -152,8 +152,8 @@ def edgetpu_notes(out_dir: Path, doc: dict) -> None:
 
 
 NEXT_STEPS = {
-    "coral": "copy {app}/ to the Raspberry Pi, then run ./install.sh there",
-    "android": "open {app}/ in Android Studio and run it on a phone",
+    "coral": "copy {app} to the Raspberry Pi, then run ./install.sh there",
+    "android": "open {app} in Android Studio and run it on a phone",
 }
 
 
@@ -197,8 +197,10 @@ def _summary(result) -> None:
     console.print("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in doc.timings_s.items()),
                   highlight=False)
     if result.app_dir is not None and doc.target in NEXT_STEPS:
-        console.print("next: " + escape(NEXT_STEPS[doc.target].format(app=result.app_dir)),
-                      highlight=False)
+        import shlex
+
+        app = shlex.quote(f"{result.app_dir}/")  # one word, as a shell would need it
+        console.print("next: " + escape(NEXT_STEPS[doc.target].format(app=app)), highlight=False)
 
 
 def _edgetpu_table(tpu: dict):

@@ -229,7 +229,9 @@ def _report(result, summary: dict) -> None:
                       f"{build['val_accuracy']:.4f} (float {build['float_val_accuracy']:.4f})",
                       highlight=False)
     else:
-        console.print(f"next: effkit build --variant {summary['variant']} --weights "
-                      f"{escape(str(result.weights))} --labels {escape(str(result.labels))} "
-                      f"--calibration {escape(str(summary['settings']['data']))}",
-                      highlight=False)
+        import shlex
+
+        words = (str(result.weights), str(result.labels), str(summary["settings"]["data"]))
+        weights, labels, data = (escape(shlex.quote(w)) for w in words)  # a command to paste
+        console.print(f"next: effkit build --variant {summary['variant']} --weights {weights} "
+                      f"--labels {labels} --calibration {data}", highlight=False)

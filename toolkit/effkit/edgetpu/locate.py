@@ -338,7 +338,10 @@ NO_COMPILER = "no edgetpu_compiler and no running Docker engine on this machine"
 
 def finish_hint(out_dir: str | os.PathLike[str] = "OUT") -> str:
     """How to make the Edge TPU model of a build folder that was built without it."""
-    return (f"finish with 'effkit compile-edgetpu {os.fspath(out_dir).rstrip('/')}/' on an "
+    import shlex
+
+    folder = shlex.quote(os.fspath(out_dir).rstrip("/") + "/")  # a command to paste: one word
+    return (f"finish with 'effkit compile-edgetpu {folder}' on an "
             "x86-64 Linux host with edgetpu_compiler, or where a Docker engine runs")
 
 
