@@ -148,3 +148,21 @@ def test_build_summary_says_the_weights_were_rounded_by_gptq(tmp_path):
     text = _int8_summary(tmp_path, {"mode": "int8", "io": "uint8", "bias_correction": True,
                                     "weight_rounding": "gptq"})
     assert "int8 weights rounded by GPTQ on them" in text
+
+
+def test_lines_are_not_wrapped_in_logs_and_pipes(monkeypatch):
+    """A log has no width to fit: a long message stays one line (rich's default would break
+    it at 80 columns, mid-path); where COLUMNS is set, rich wraps at it as usual."""
+    import io
+
+    from effkit.cli._common import _Console
+
+    line = "warning: " + "word " * 60 + "/a/long/path/that/must/stay/whole"
+    monkeypatch.delenv("COLUMNS", raising=False)
+    stream = io.StringIO()
+    _Console(file=stream).print(line, highlight=False)
+    assert stream.getvalue() == line + "\n"
+    monkeypatch.setenv("COLUMNS", "80")
+    stream = io.StringIO()
+    _Console(file=stream).print(line, highlight=False)
+    assert max(len(ln) for ln in stream.getvalue().splitlines()) <= 80

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape as _markup_escape
 
 from effkit.core.progress import ProgressEvent, ProgressFn
@@ -29,8 +29,26 @@ def escape(text: object) -> str:
     return _markup_escape(visible(str(text)))
 
 
-console = Console()
-err_console = Console(stderr=True)
+class _Console(Console):
+    """A rich Console that does not wrap lines in a log or a pipe: it has no width to fit,
+    and an 80-column default breaks messages, paths and table cells mid-word there. At a
+    terminal, and wherever COLUMNS is set, the width is rich's."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = Console.size.fget(self)  # type: ignore[attr-defined]
+        if self._width is None and not self.is_terminal:
+            return ConsoleDimensions(LOG_WIDTH, size.height)
+        return size
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+
+LOG_WIDTH = 1000  # "no limit" for the lines effkit prints; tables keep their natural width
+console = _Console()
+err_console = _Console(stderr=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one machine-readable JSON document on stdout.")]
 ForceOpt = Annotated[bool, typer.Option(
