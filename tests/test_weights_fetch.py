@@ -464,6 +464,9 @@ def test_help_and_bad_arguments(env):
     assert "not both" in error_line(weights(env, "fetch", "lite0", "--all"))
     line = error_line(weights(env, "path", "lite3"))
     assert "not cached" in line and "effkit weights fetch lite3" in line
+    # path takes --all, as its "no variant given" hint says
+    assert "no variant given" in error_line(weights(env, "path"))
+    assert "not cached" in error_line(weights(env, "path", "--all"))
 
 
 @pytest.mark.parametrize("name", ["lite3", "lite4"])

@@ -86,12 +86,12 @@ def fetch(variants: VariantsArg = None, every: AllOpt = False,
 
 @app.command("path", short_help="Print each variant's cached checkpoint folder.")
 @handle_errors
-def path(variants: VariantsArg = None, json_out: JsonOpt = False) -> None:
+def path(variants: VariantsArg = None, every: AllOpt = False, json_out: JsonOpt = False) -> None:
     """Print the cached checkpoint folder of each variant (an error when one is not cached)."""
     from effkit.errors import WeightsError
     from effkit.weights.fetch import cached
 
-    chosen = _variants(variants, False)
+    chosen = _variants(variants, every)
     states = [cached(v) for v in chosen]
     for state in states:
         if not state.present:
