@@ -23,6 +23,7 @@ def test_help_shows_flags_as_flags_within_80_columns(command):
     assert result.exit_code == 0, result.output
     assert "--json" in result.output and "--help" in result.output
     assert "<bool>" not in result.output
+    assert "\\[" not in result.output  # help is plain text: no markup escapes shown
     assert max(len(line) for line in result.output.splitlines()) <= 80
 
 

@@ -11,12 +11,12 @@ from effkit.cli._common import JsonOpt, ModelArg, console, escape, handle_errors
 
 MinRuntimeOpt = Annotated[int | None, typer.Option(
     "--min-runtime", min=1,
-    help="Oldest Edge TPU runtime the model must run on (edgetpu_compiler -m) \\[default: 13].")]
+    help="Oldest Edge TPU runtime the model must run on (edgetpu_compiler -m) [default: 13].")]
 
 
 CompilerVersionOpt = Annotated[str | None, typer.Option(
     "--compiler-version", help="edgetpu_compiler release whose op-version limits apply, "
-    "e.g. 15.0 \\[default: 16.0, the last release].")]
+    "e.g. 15.0 [default: 16.0, the last release].")]
 
 
 @handle_errors

@@ -68,10 +68,10 @@ def compile_edgetpu(
         help="A .tflite model, or the folder of an 'effkit build --target coral' made "
         "without the compiler, to finish in place.", show_default=False)],
     out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Output folder \\[default: the model's folder].")] = None,
+        "--out", "-o", help="Output folder [default: the model's folder].")] = None,
     compiler: Annotated[str | None, typer.Option(
         "--compiler", help="edgetpu_compiler path, or 'docker' "
-        "\\[default: $EFFKIT_EDGETPU_COMPILER, then PATH].")] = None,
+        "[default: $EFFKIT_EDGETPU_COMPILER, then PATH].")] = None,
     num_segments: Annotated[int | None, typer.Option(
         "--num-segments", min=1, help="Split the model into N segments for pipelining.")] = None,
     min_runtime: MinRuntimeOpt = None,
