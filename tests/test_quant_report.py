@@ -185,6 +185,8 @@ def test_bad_input_is_one_line(builds, tmp_path):
     assert_one_line_error(cli("quant-report", loose, "--float", float_model), "no build.json", "--data")
     assert_one_line_error(cli("quant-report", loose, "--float", tmp_path / "nope.tflite", "--data", tmp_path),
                           "does not exist")
+    assert_one_line_error(cli("quant-report", loose, "--float", loose, "--data", tmp_path),
+                          "takes uint8 input: it is a quantized model", "--quant float32")
     assert_one_line_error(cli("quant-report", loose, "--float", float_model, "--data", tmp_path),
                           "has no images")
     page = tmp_path / "page.html"

@@ -69,6 +69,13 @@ def quant_report(
     elif out is not None:
         raise UsageError("--out is where --keep-float writes its model", "add --keep-float N, or drop --out")
     int8_bytes, float_bytes = load_model_file(model), load_model_file(float_model)
+    from effkit.metadata.model_file import io_tensors
+
+    taken = [io_tensors(m)[0][0].dtype for m in (int8_bytes, float_bytes)]
+    if "float32" not in taken:  # two int8 models (the same one twice reads as 120 dB everywhere)
+        raise UsageError(f"--float {str(float_model)!r} takes {taken[1]} input: it is a "
+                         "quantized model, not the float one",
+                         "pass the float32 build of the same network (effkit build --quant float32)")
     with err_console.status("reading the comparison images", spinner="dots"):
         inputs, source = inputs_for(model, data, limit)
 
