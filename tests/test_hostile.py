@@ -213,6 +213,13 @@ CORPUS = [
     Case("inspect-fifo", ("inspect", "m.tflite"), {"m.tflite": FIFO}, ("named pipe (FIFO)",), 1),
     Case("inspect-dev-zero", ("inspect", "m.tflite"), {"m.tflite": Link("/dev/zero")},
          ("'m.tflite'", "character device", "not a regular file"), 1),
+    # --min-runtime: one range (Edge TPU runtimes 10 to 14), checked before any work
+    Case("build-min-runtime-0", ("build", "--target", "coral", "--skip-compile", "--min-runtime",
+                                 "0", "-o", "o"), {}, ("--min-runtime must be at least 10",), 2),
+    Case("check-edgetpu-min-runtime-999", ("check-edgetpu", "m.tflite", "--min-runtime", "999"),
+         {"m.tflite": MODEL}, ("--min-runtime must be at most 14", "--min-runtime 13"), 2),
+    Case("compile-min-runtime-9", ("compile-edgetpu", "m.tflite", "--min-runtime", "9"),
+         {"m.tflite": MODEL}, ("--min-runtime must be at least 10",), 2),
     Case("check-edgetpu-fifo", ("check-edgetpu", "m.tflite"), {"m.tflite": FIFO},
          ("named pipe",), 1),
     Case("bench-fifo", ("bench", "m.tflite"), {"m.tflite": FIFO}, ("named pipe",), 1),

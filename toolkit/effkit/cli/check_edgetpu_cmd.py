@@ -10,7 +10,7 @@ from rich.table import Table
 from effkit.cli._common import JsonOpt, ModelArg, console, escape, handle_errors, print_json
 
 MinRuntimeOpt = Annotated[int | None, typer.Option(
-    "--min-runtime", min=1,
+    "--min-runtime",
     help="Oldest Edge TPU runtime the model must run on (edgetpu_compiler -m) [default: 13].")]
 
 

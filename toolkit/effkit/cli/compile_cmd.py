@@ -91,8 +91,11 @@ def compile_edgetpu(
     Given a build folder (build.json says "not compiled"), compiles its model.tflite in
     place: model_edgetpu.tflite with the metadata re-attached, coral/ and build.json updated.
     """
+    from effkit.edgetpu.check import check_min_runtime
     from effkit.edgetpu.compiler import compile_model
     from effkit.edgetpu.locate import compiler_version, find_compiler
+
+    check_min_runtime(min_runtime)  # before looking for the compiler: a typo is the user's to fix
 
     def status(text: str) -> contextlib.AbstractContextManager[object]:
         return contextlib.nullcontext() if json_out else err_console.status(text)

@@ -42,6 +42,20 @@ __all__ = ["DEFAULT_MIN_RUNTIME_VERSION", "SUPPORTED_OPS", "CheckReport", "OpChe
 
 DEFAULT_MIN_RUNTIME_VERSION = 13
 """Edge TPU runtime version assumed when none is given; see ``effkit.edgetpu.compiler``."""
+NEWEST_RUNTIME_VERSION = 14  # libedgetpu 16.0, compiler 16.0 (the last releases)
+OLDEST_RUNTIME_VERSION = 10  # the first runtime the compiler's -m names
+
+
+def check_min_runtime(value: int | None) -> int:
+    """``value`` (None: the default) when it is an Edge TPU runtime version ``-m`` can
+    target, else a one-line UsageError: the one check of ``--min-runtime``."""
+    from effkit.errors import check_whole
+
+    if value is None:
+        return DEFAULT_MIN_RUNTIME_VERSION
+    return check_whole(value, "--min-runtime", low=OLDEST_RUNTIME_VERSION,
+                       high=NEWEST_RUNTIME_VERSION, example=DEFAULT_MIN_RUNTIME_VERSION,
+                       why=" (the newest Edge TPU runtime, libedgetpu 16.0)")
 
 TPU = "tpu"
 CPU = "cpu"
@@ -214,8 +228,7 @@ def check_model(model_bytes: bytes, *, min_runtime_version: int | None = None,
     TPU runtime are predicted on the CPU. ``compiler_version`` (default: the last
     release, 16.0) decides which op versions are too new (:mod:`effkit.edgetpu.opversions`).
     """
-    if min_runtime_version is None:
-        min_runtime_version = DEFAULT_MIN_RUNTIME_VERSION
+    min_runtime_version = check_min_runtime(min_runtime_version)
     m = load_graph(bytes(model_bytes))
     g = m.graph
     codes = [m.op_code(op) for op in g.operators or []]

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from effkit.edgetpu.check import DEFAULT_MIN_RUNTIME_VERSION
+from effkit.edgetpu.check import check_min_runtime
 from effkit.edgetpu.locate import (  # noqa: F401 - re-exported: compiler.py is the public API
     BINARY,
     DOCKER,
@@ -245,10 +245,7 @@ def compile_model(
     if not file_has_tflite_identifier(model):
         raise ModelFileError(f"{model} is not a TFLite model (no 'TFL3' flatbuffer identifier)",
                              "pass a .tflite file")
-    if min_runtime_version is None:
-        min_runtime_version = DEFAULT_MIN_RUNTIME_VERSION
-    if min_runtime_version < 1:
-        raise UsageError(f"--min-runtime must be 1 or more, got {min_runtime_version}")
+    min_runtime_version = check_min_runtime(min_runtime_version)
     if num_segments is not None and num_segments < 1:
         raise UsageError(f"--num-segments must be 1 or more, got {num_segments}")
     if timeout_s <= 0:

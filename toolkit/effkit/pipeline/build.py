@@ -190,6 +190,10 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
                          "pass one of them")
     if req.num_segments is not None:
         check_whole(req.num_segments, "--num-segments", high=64, example=2)
+    if req.min_runtime_version is not None:
+        from effkit.edgetpu.check import check_min_runtime
+
+        check_min_runtime(req.min_runtime_version)
     if not 0.0 <= req.min_tpu_ops <= 1.0:
         raise UsageError(f"--min-tpu-ops must be a fraction between 0 and 1 (got {req.min_tpu_ops})",
                          "pass e.g. --min-tpu-ops 0.9, or 0 to accept any coverage")
