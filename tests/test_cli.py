@@ -167,3 +167,10 @@ def test_lines_are_not_wrapped_in_logs_and_pipes(monkeypatch):
     stream = io.StringIO()
     _Console(file=stream).print(line, highlight=False)
     assert max(len(ln) for ln in stream.getvalue().splitlines()) <= 80
+
+
+def test_version():
+    from importlib.metadata import version
+
+    result = _run("--version")
+    assert result.exit_code == 0 and result.output == f"effkit {version('effkit')}\n", result.output

@@ -24,8 +24,18 @@ app = typer.Typer(
 )
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from effkit.core.version import __version__
+
+        typer.echo(f"effkit {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(version: bool = typer.Option(  # noqa: B008 - typer's way to declare an option
+        False, "--version", callback=_show_version, is_eager=True,
+        help="Print effkit's version and exit.")) -> None:
     """EfficientNet-Lite from weights to device."""
 
 
