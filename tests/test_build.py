@@ -225,6 +225,21 @@ def test_updates_without_a_start_or_a_clock_are_timed_from_the_first():
     assert stream.getvalue().splitlines() == ["head epoch 1: 30/40 after 12 s"]
 
 
+def test_a_stage_that_checks_first_is_announced_at_its_first_tick():
+    """eval and bench check their input before any work: bad input fails without a
+    'started' line before its error."""
+    from effkit.core.progress import StageClock
+
+    seen = []
+    clock = StageClock(lambda e: seen.append((e.stage, e.kind)))
+    with pytest.raises(ValueError), clock.stage("evaluate", checks_first=True):
+        raise ValueError("no such folder")
+    assert seen == []
+    with clock.stage("evaluate", checks_first=True) as tick:
+        tick(1, 2)
+    assert seen == [("evaluate", "start"), ("evaluate", "update"), ("evaluate", "end")]
+
+
 def test_silent_long_stages_print_a_heartbeat_line():
     """A stage that reports nothing (convert) still shows it is alive, from a thread."""
     import io

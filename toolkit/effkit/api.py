@@ -118,7 +118,7 @@ def evaluate(model: PathLike, data: PathLike, *, labels: PathLike | None = None,
     LiteRT's reference kernels instead of its default XNNPACK ones."""
     from effkit.analysis.evaluate import evaluate_files
 
-    with StageClock(progress).stage("evaluate") as tick:
+    with StageClock(progress).stage("evaluate", checks_first=True) as tick:
         doc = evaluate_files(_required(model, "model"), _required(data, "data"),
                              labels_file=_path(labels, "labels"), compare=_path(compare, "compare"),
                              limit=limit, threads=threads, xnnpack=xnnpack, progress=tick)
@@ -139,7 +139,7 @@ def benchmark(model: PathLike, *, runs: int = 100, warmup: int = 10, threads: in
     With ``vs``, both models timed interleaved run by run: a VsResult with the ratios."""
     from effkit.analysis.bench import bench_model, bench_vs
 
-    with StageClock(progress).stage("benchmark") as tick:
+    with StageClock(progress).stage("benchmark", checks_first=True) as tick:
         if vs is None:
             return bench_model(_required(model, "model"), runs=runs, warmup=warmup,
                                threads=threads, xnnpack=xnnpack, progress=tick)

@@ -82,7 +82,7 @@ def quant_report(
     from effkit.core.progress import StageClock
 
     with stage_progress(transient=True) as on_progress, \
-            StageClock(on_progress).stage("quant-report") as tick:
+            StageClock(on_progress).stage("quant-report", checks_first=True) as tick:
         report = compare(int8_bytes, float_bytes, inputs, tick)
     doc = report.to_dict() | {"int8_model": str(model), "float_model": str(float_model), "data": source}
     if mixed is not None:

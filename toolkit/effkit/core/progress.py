@@ -64,16 +64,27 @@ class StageClock:
     seconds: dict[str, float] = field(default_factory=dict)
 
     @contextmanager
-    def stage(self, name: str) -> Iterator[TickFn]:
-        """``with clock.stage("convert") as tick:``; ``tick(done, total)`` reports an update."""
+    def stage(self, name: str, *, checks_first: bool = False) -> Iterator[TickFn]:
+        """``with clock.stage("convert") as tick:``; ``tick(done, total)`` reports an update.
+
+        ``checks_first``: the work checks its input before its first tick (eval, bench), so
+        the stage is announced at that tick: bad input fails with its one error line alone.
+        """
         start = time.perf_counter()
+        started = False
 
         def emit(kind: str, done: int = 0, total: int = 0) -> None:
-            if self.progress is not None:
-                self.progress(ProgressEvent(name, kind, done, total,
-                                            round(time.perf_counter() - start, 3)))
+            nonlocal started
+            if self.progress is None:
+                return
+            if not started and kind != "start":
+                emit("start")
+            started = True
+            self.progress(ProgressEvent(name, kind, done, total,
+                                        round(time.perf_counter() - start, 3)))
 
-        emit("start")
+        if not checks_first:
+            emit("start")
         yield lambda done, total: emit("update", done, total)
         self.seconds[name] = round(time.perf_counter() - start, 3)
         emit("end", 1, 1)
