@@ -174,3 +174,20 @@ def test_version():
 
     result = _run("--version")
     assert result.exit_code == 0 and result.output == f"effkit {version('effkit')}\n", result.output
+
+
+@pytest.mark.parametrize("argv", [
+    ("inspect", "missing.tflite"), ("build", "--variant", "lite9"), ("check-edgetpu", "missing.tflite"),
+    ("edgetpu-log", "missing.log"), ("report", "missing-build"), ("bench", "missing.tflite"),
+])
+def test_errors_with_json_are_a_json_document_too(argv, tmp_path, monkeypatch):
+    """--json promises a document on stdout: a failure prints the error there as JSON, and
+    still its one line on stderr and a non-zero exit."""
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    result = _run(*argv, "--json")
+    doc = json.loads(result.stdout)
+    assert result.exit_code == doc["exit_code"] != 0
+    assert set(doc) == {"error", "hint", "kind", "exit_code"} and doc["kind"].endswith("Error")
+    assert result.stderr.startswith("error: " + doc["error"])

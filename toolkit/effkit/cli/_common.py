@@ -50,7 +50,8 @@ LOG_WIDTH = 1000  # "no limit" for the lines effkit prints; tables keep their na
 console = _Console()
 err_console = _Console(stderr=True)
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one machine-readable JSON document on stdout.")]
+JsonOpt = Annotated[bool, typer.Option(
+    "--json", help="Print one machine-readable JSON document on stdout (on failure: the error).")]
 ForceOpt = Annotated[bool, typer.Option(
     "--force", help="Replace an existing non-empty output that effkit wrote.")]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
@@ -96,6 +97,9 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             # The message quotes user text (paths, labels, names): never parse it as markup.
             err_console.print(f"[bold red]error:[/] {escape(exc.one_line())}", highlight=False,
                               soft_wrap=True)
+            if kwargs.get("json_out"):  # --json promises a document on stdout: the error's
+                print_json({"error": exc.message, "hint": exc.hint,
+                            "kind": type(exc).__name__, "exit_code": exc.exit_code})
             raise typer.Exit(code=exc.exit_code) from None
         except KeyboardInterrupt as exc:
             if os.environ.get("EFFKIT_DEBUG"):
