@@ -208,7 +208,10 @@ def test_cli_inspect_bad_inputs(models, tmp_path):
     plain = tmp_path / "plain.tflite"
     plain.write_bytes(models["float32"])
     (tmp_path / "text.tflite").write_text("not a model", encoding="utf-8")
+    (tmp_path / "cut.tflite").write_bytes(models["uint8"][: len(models["uint8"]) * 2 // 3])
     cases = [
+        ([str(tmp_path / "cut.tflite")], 1, f"{str(tmp_path / 'cut.tflite')!r} is a corrupt TFLite "
+                                            "flatbuffer (it points past its own end: truncated"),
         ([str(tmp_path / "missing.tflite")], 1, "does not exist"),
         ([str(tmp_path / "text.tflite")], 1, "not a TFLite model"),
         ([str(tmp_path)], 1, "is a folder"),

@@ -22,7 +22,7 @@ from effkit.metadata.model_file import (
 EDGETPU_CUSTOM_OP = "edgetpu-custom-op"
 
 
-def inspect_model(model_bytes: bytes) -> dict[str, Any]:
+def inspect_model(model_bytes: bytes, *, source: str = "model") -> dict[str, Any]:
     """A JSON-ready summary of a .tflite model.
 
     Keys: size_bytes, schema_version, description, subgraphs, tensors, operators, buffers,
@@ -34,14 +34,14 @@ def inspect_model(model_bytes: bytes) -> dict[str, Any]:
     has_metadata, metadata (the parsed metadata JSON, or None), metadata_error,
     associated_files (names), normalization ({mean, std} or None), labels (count or None).
     """
-    model = root_table(model_bytes)
+    model = root_table(model_bytes, source=source)
     try:
         summary = _structure(model)
     except ModelFileError:
         raise
-    except Exception as exc:  # corrupt offsets surface as struct/index errors
-        raise ModelFileError(f"model is a corrupt TFLite flatbuffer ({type(exc).__name__})",
-                             "convert or copy it again") from None
+    except Exception:  # corrupt offsets surface as struct/index errors
+        raise ModelFileError(f"{source} is a corrupt TFLite flatbuffer (it points past its own "
+                             "end: truncated or damaged)", "convert or copy it again") from None
     inputs, outputs = io_tensors(model_bytes)
     runtime = named_metadata(model_bytes, MIN_RUNTIME_NAME)
     summary.update(
