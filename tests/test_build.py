@@ -655,3 +655,33 @@ def test_other_quantizations_build_and_run(tmp_path, quant, photo_dir):
     espresso = next(p for p in sorted(photo_dir.iterdir()) if p.name.startswith("n07920052_"))
     assert int(np.argmax(clf.scores(load_image(espresso, 224)))) == 967  # espresso
     assert labels_from_model((out / "model.tflite").read_bytes())[0] == "tench"
+
+
+def test_legal_but_likely_wrong_input_is_a_warning_kept_in_build_json(tmp_path, capsys):
+    """Duplicate labels and a handful of calibration images build, but say so: on stderr
+    at the end of the build and in build.json's "warnings"."""
+    import numpy as np
+
+    from effkit.calibration.sets import CalibrationSet
+    from effkit.cli.build import edgetpu_notes
+    from effkit.core.manifest import Manifest
+    from effkit.model.labels import Labels
+    from effkit.pipeline.build import _calibration_warnings
+
+    labels = Labels(("a", "b", "a", "c", "b"), "mine.txt")
+    assert labels.warnings() == ("2 label(s) name more than one class in 'mine.txt': "
+                                 "'a' on lines 1, 3; 'b' on lines 2, 5",)
+    assert Labels.imagenet().warnings()[0].startswith("2 label(s)")  # crane, maillot
+    assert Labels(("a", "b")).warnings() == ()
+    few = CalibrationSet(np.zeros((5, 1, 1, 3), np.float32), "folder", "cal")
+    assert "only 5 images from 'cal'" in _calibration_warnings(few)[0]
+    enough = CalibrationSet(np.zeros((32, 1, 1, 3), np.float32), "folder", "cal")
+    assert _calibration_warnings(enough) == () and _calibration_warnings(None) == ()
+
+    doc = Manifest(variant="lite0", quantization={"mode": "int8"}, target="cpu",
+                   warnings=labels.warnings())
+    assert Manifest.from_json(doc.to_json()) == doc
+    assert "warnings" not in Manifest(variant="lite0", quantization={}).to_dict()
+    edgetpu_notes(tmp_path, doc.to_dict())
+    err = capsys.readouterr().err
+    assert " ".join(err.split()) == f"warning: {labels.warnings()[0]}"  # as the console wraps it

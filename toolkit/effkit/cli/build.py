@@ -146,9 +146,9 @@ def edgetpu_notes(out_dir: Path, doc: dict) -> None:
     note = (doc.get("edgetpu") or {}).get("compiler_note") or ""
     if note.startswith("no local edgetpu_compiler"):
         err_console.print(f"note: {escape(note)}", highlight=False)
-    warning = closing_warning(doc, out_dir)
-    if warning:
-        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+    for warning in [*doc.get("warnings", ()), closing_warning(doc, out_dir)]:
+        if warning:
+            err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
 
 
 NEXT_STEPS = {

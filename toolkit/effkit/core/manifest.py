@@ -166,6 +166,8 @@ class Manifest:
     artifacts: tuple[Artifact, ...] = ()
     app_files: tuple[Artifact, ...] = ()
     versions: dict[str, Any] = field(default_factory=dict)
+    # what the build let through but a user should hear of (duplicate labels, few images)
+    warnings: tuple[str, ...] = ()
     edgetpu: dict[str, Any] | None = None
 
     def artifact(self, path: str) -> Artifact | None:
@@ -179,6 +181,10 @@ class Manifest:
                 value = [a.to_dict() for a in value]
             if f.name in ("app", "android_runtime") and value is None:
                 continue
+            if f.name == "warnings":
+                if not value:
+                    continue
+                value = list(value)
             if f.name == "edgetpu" and value is None:
                 continue
             doc[f.name] = value
@@ -202,13 +208,14 @@ class Manifest:
         if not isinstance(doc.get("variant"), str) or not isinstance(doc.get("quantization"), dict):
             raise DataError(f"{source!r} lacks the variant or quantization",
                             "build the folder again with 'effkit build'")
-        kinds = {"artifacts": list, "app_files": list, "input": dict, "weights": dict,
+        kinds = {"artifacts": list, "app_files": list, "warnings": list, "input": dict, "weights": dict,
                  "timings_s": dict, "versions": dict, "calibration": dict, "edgetpu": dict}
         kwargs = {f.name: doc[f.name] for f in dataclasses.fields(cls) if f.name in doc
                   and (f.name not in kinds or isinstance(doc[f.name], kinds[f.name]))}
         try:
             for key in ("artifacts", "app_files"):
                 kwargs[key] = tuple(Artifact.from_dict(a) for a in kwargs.get(key, []))
+            kwargs["warnings"] = tuple(str(w) for w in kwargs.get("warnings", []))
         except (KeyError, TypeError, ValueError) as exc:
             raise DataError(f"{source!r} has an artifact record without {exc}",
                             "build the folder again with 'effkit build'") from None

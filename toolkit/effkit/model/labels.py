@@ -86,6 +86,21 @@ class Labels(Sequence[str]):
             )
         return self
 
+    def warnings(self) -> tuple[str, ...]:
+        """What is legal but likely a mistake: a name given to two or more classes (apps
+        and eval cannot tell those classes apart; ImageNet's own crane and maillot are)."""
+        seen: dict[str, list[int]] = {}
+        for i, name in enumerate(self.names):
+            seen.setdefault(name, []).append(i + 1)
+        twice = [(name, lines) for name, lines in seen.items() if len(lines) > 1]
+        if not twice:
+            return ()
+        shown = "; ".join(f"{name!r} on lines {', '.join(map(str, lines))}"
+                          for name, lines in twice[:3])
+        more = f" and {len(twice) - 3} more" if len(twice) > 3 else ""
+        return (f"{len(twice)} label(s) name more than one class in {self.source!r}: "
+                f"{shown}{more}",)
+
     def to_bytes(self) -> bytes:
         """``labels.txt``: one label per line, UTF-8, a final newline."""
         return ("\n".join(self.names) + "\n").encode("utf-8")

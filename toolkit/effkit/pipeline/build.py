@@ -118,6 +118,7 @@ class BuildPlan:
     app_id: str | None = None  # --target android: the application id and name
     app_name: str | None = None
     android_runtime: str | None = None  # --target android: the app's runtime (default filled in)
+    warnings: tuple[str, ...] = ()  # found while planning; build.json keeps them
 
     @property
     def compiler_version(self) -> str | None:
@@ -218,7 +219,8 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
     return BuildPlan(request=req, variant=variant, options=options, weights=weights,
                      num_classes=num_classes, labels=labels, calibration=calibration,
                      compiler=compiler, out_dir=out_dir, model_name=name, description=description,
-                     app_id=app_id, app_name=app_name, android_runtime=android_runtime)
+                     app_id=app_id, app_name=app_name, android_runtime=android_runtime,
+                     warnings=given.warnings() if given is not None else ())
 
 
 def _default_description(variant: Variant, num_classes: int, quant: str) -> str:
@@ -406,7 +408,8 @@ def run(plan: BuildPlan, progress: ProgressFn | None = None) -> BuildResult:
                       "io": options.io if options.quant == "int8" else "float32"}
         | ({"bias_correction": options.bias_correction, "weight_rounding": options.weight_rounding}
            if options.quant == "int8" else {}),
-        calibration=calibration_section(calib_set), versions=versions())
+        calibration=calibration_section(calib_set), versions=versions(),
+        warnings=plan.warnings + _calibration_warnings(calib_set))
     from effkit.pipeline.model_check import check_built_model
 
     check_built_model(tflite, options.quant)  # a broken model never reaches --out
@@ -448,6 +451,19 @@ def run(plan: BuildPlan, progress: ProgressFn | None = None) -> BuildResult:
 def run_build(req: BuildRequest, progress: ProgressFn | None = None) -> BuildResult:
     """``run(plan(req))``."""
     return run(plan(req), progress)
+
+
+FEW_CALIBRATION_IMAGES = 32  # the shipped distilled sets' size; 100 photos by default
+
+
+def _calibration_warnings(calib_set: CalibrationSet | None) -> tuple[str, ...]:
+    from effkit.calibration.sets import DEFAULT_FOLDER_SIZE
+
+    if calib_set is None or calib_set.source != "folder" or calib_set.count >= FEW_CALIBRATION_IMAGES:
+        return ()
+    return (f"int8 calibrated on only {calib_set.count} images from {calib_set.detail!r}: its "
+            f"ranges may not cover your data (effkit picks {DEFAULT_FOLDER_SIZE} when a folder "
+            "has them; docs/calibration.md)",)
 
 
 def calibration_section(calib_set: CalibrationSet | None) -> dict[str, Any] | None:
