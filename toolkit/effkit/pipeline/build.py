@@ -154,6 +154,21 @@ class BuildResult:
         return paths | {"manifest": self.manifest.to_dict()}
 
 
+# Options of one target: (flag, the target, the value that means "not given"). Given with
+# another target they would be ignored without a word, so they are refused.
+_TARGET_OPTIONS = {
+    "app_id": ("--app-id", "android", None),
+    "app_name": ("--app-name", "android", None),
+    "android_runtime": ("--android-runtime", "android", None),
+    "skip_compile": ("--skip-compile", "coral", False),
+    "require_compile": ("--require-compile", "coral", False),
+    "compiler": ("--compiler", "coral", None),
+    "num_segments": ("--num-segments", "coral", None),
+    "min_runtime_version": ("--min-runtime", "coral", None),
+    "min_tpu_ops": ("--min-tpu-ops", "coral", 1.0),
+}
+
+
 def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
     """Every check that needs no long work, done once, in the order a user fixes them.
 
@@ -186,6 +201,13 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
                              "drop --calibration-size, or use --quant int8")
         check_whole(req.calibration_size, "--calibration-size", high=MAX_CALIBRATION_SIZE,
                     example=100, why=" images")
+    if req.io != "uint8" and req.quant != "int8":
+        raise UsageError("--io only applies to --quant int8 (other models take float input)",
+                         "drop --io, or use --quant int8")
+    for name, (flag, target, default) in _TARGET_OPTIONS.items():
+        if req.target != target and getattr(req, name) != default:
+            raise UsageError(f"{flag} only applies to --target {target}",
+                             f"drop {flag}, or build with --target {target}")
     if req.skip_compile and req.require_compile:
         raise UsageError("--skip-compile and --require-compile contradict each other",
                          "pass one of them")
@@ -317,9 +339,6 @@ def _check_app_answers(req: BuildRequest, variant: Variant,
 
         check_model_name(name)
     if req.target != "android":
-        if req.android_runtime is not None:
-            raise UsageError("--android-runtime only applies to --target android",
-                             "drop --android-runtime, or build with --target android")
         return None, None, None
     from effkit.apps.android import check_android_runtime, check_app_names
 
