@@ -216,8 +216,9 @@ CORPUS = [
     # an option of another target or quantization is refused, never ignored without a word
     Case("build-cpu-with-app-id", ("build", "--target", "cpu", "--app-id", "com.x.y", "-o", "o"),
          {}, ("--app-id only applies to --target android",), 2),
-    Case("build-android-with-min-runtime", ("build", "--target", "android", "--min-runtime", "13",
-                                            "-o", "o"), {}, ("--min-runtime only applies to --target coral",), 2),
+    Case("build-android-with-min-runtime",
+         ("build", "--target", "android", "--min-runtime", "13", "-o", "o"), {},
+         ("--min-runtime only applies to --target coral",), 2),
     Case("build-dynamic-with-io", ("build", "--quant", "dynamic", "--io", "int8", "-o", "o"), {},
          ("--io only applies to --quant int8",), 2),
     # --min-runtime: one range (Edge TPU runtimes 10 to 14), checked before any work
