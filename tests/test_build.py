@@ -685,3 +685,13 @@ def test_legal_but_likely_wrong_input_is_a_warning_kept_in_build_json(tmp_path, 
     edgetpu_notes(tmp_path, doc.to_dict())
     err = capsys.readouterr().err
     assert " ".join(err.split()) == f"warning: {labels.warnings()[0]}"  # as the console wraps it
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
+def test_labels_files_of_any_line_ending_read_alike(tmp_path, ending):
+    """Unix, Windows and classic Mac (CR only: it read as one label of every name) files."""
+    from effkit.model.labels import Labels
+
+    path = tmp_path / "labels.txt"
+    path.write_bytes(ending.join(["cat", "dog", "émeu"]).encode() + ending.encode())
+    assert Labels.from_file(path).names == ("cat", "dog", "émeu")

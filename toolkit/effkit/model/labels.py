@@ -9,6 +9,7 @@ decided here.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ class Labels(Sequence[str]):
                 f"labels file {str(path)!r} is not UTF-8 (byte {exc.start})",
                 "save it as UTF-8, one label per line",
             ) from None
-        names = [line.rstrip("\r") for line in text.split("\n")]
+        names = re.split(r"\r\n|\r|\n", text)  # Unix, Windows and classic Mac line ends
         while names and names[-1].strip() == "":
             names.pop()
         if not names:
