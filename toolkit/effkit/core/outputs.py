@@ -103,11 +103,11 @@ def _check_replaceable(out_dir: Path, owner: Ownership | None) -> None:
                           f"effkit{what}, so --force does not replace it",
                           "choose another --out, or empty the folder yourself")
     if owner is not None and owner.replaces_folder:
-        foreign = not_written(out_dir, written)
+        foreign = not_written(out_dir, written, most=4)
         if foreign:
             raise OutputError(
                 f"output folder {str(out_dir)!r} holds files effkit did not write "
-                f"({', '.join(map(repr, foreign))}{', ...' if len(foreign) == 3 else ''}), "
+                f"({', '.join(map(repr, foreign[:3]))}{', ...' if len(foreign) > 3 else ''}), "
                 "so --force does not replace it",
                 "move them out of the folder, or choose another --out")
 
