@@ -205,6 +205,11 @@ class Manifest:
         except ValueError as exc:
             raise DataError(f"build manifest {source!r} is damaged: {exc}",
                             "build the folder again with 'effkit build'") from None
+        return cls.from_dict(doc, source)
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any], source: str = MANIFEST_NAME) -> Manifest:
+        """:meth:`from_json` of a parsed document."""
         if not isinstance(doc.get("variant"), str) or not isinstance(doc.get("quantization"), dict):
             raise DataError(f"{source!r} lacks the variant or quantization",
                             "build the folder again with 'effkit build'")
@@ -261,9 +266,10 @@ def build_written(folder: Path) -> frozenset[str] | None:
     it lists, and the results 'effkit eval/bench --save' keep there; None when the folder's
     build.json is missing or is not an effkit manifest."""
     try:
-        if "effkit_manifest" not in read_document(Path(folder) / MANIFEST_NAME, "build manifest", ""):
+        found = read_document(Path(folder) / MANIFEST_NAME, "build manifest", "")
+        if "effkit_manifest" not in found:
             return None  # hand-written: read as a manifest elsewhere, never replaced
-        doc = Manifest.read(folder)
+        doc = Manifest.from_dict(found)
     except DataError:
         return None
     return frozenset({MANIFEST_NAME, EVAL_NAME, BENCH_NAME}
