@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from effkit.training.trainer import TrainConfig, TrainResult
 
 PHASE_TITLES = {"head": "head", "fine_tune": "fine-tune"}
+SCAN_TITLE = "Checking images"
+
+
+def _epoch_title(phase: str, epoch: int) -> str:
+    return f"{PHASE_TITLES[phase]} epoch {epoch}"
 
 
 @handle_errors
@@ -156,7 +161,7 @@ def _train(config, progress, *, quiet: bool):
             lines(ProgressEvent(title, "update", done, total))
 
     def on_scan(done: int, total: int) -> None:
-        tick("Checking images", done, total)
+        tick(SCAN_TITLE, done, total)
 
     def on_start(info: dict) -> None:
         if quiet:
@@ -176,10 +181,10 @@ def _train(config, progress, *, quiet: bool):
                                    highlight=False)
 
     def on_batch(phase: str, epoch: int, done: int, total: int) -> None:
-        tick(f"{PHASE_TITLES[phase]} epoch {epoch}", done, total)
+        tick(_epoch_title(phase, epoch), done, total)
 
     def on_epoch(r) -> None:
-        key = f"{PHASE_TITLES[r.phase]} epoch {r.epoch}"
+        key = _epoch_title(r.phase, r.epoch)
         if key in tasks:
             progress.remove_task(tasks.pop(key))
         if quiet:
@@ -191,8 +196,8 @@ def _train(config, progress, *, quiet: bool):
 
     result = train(config, Callbacks(on_scan=on_scan, on_start=on_start, on_batch=on_batch,
                                      on_epoch=on_epoch))
-    if "Checking images" in tasks:
-        progress.remove_task(tasks["Checking images"])
+    if SCAN_TITLE in tasks:
+        progress.remove_task(tasks[SCAN_TITLE])
     return result
 
 
