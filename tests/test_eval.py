@@ -244,7 +244,9 @@ def test_corrupt_images_are_skipped_and_counted(builds, images, tmp_path):
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["count"] == 4 and doc["skipped"] == 2 and doc["images"] == 6
-    assert any("not_an_image" in s for s in doc["skipped_files"])
+    assert any(s.endswith("not_an_image.JPEG: not an image Pillow can decode (damaged, or "
+                          "another format under an image suffix)") for s in doc["skipped_files"])
+    assert any("truncated.JPEG: damaged image (" in s for s in doc["skipped_files"])
     text = run(builds["int8"] / "model.tflite", "--data", data)
     assert "skipped 2 unreadable" in text.stdout
 

@@ -110,6 +110,8 @@ def test_corrupt_images_are_skipped_and_counted(tiny, photo_dir):
     assert sorted(Path(s.split(":")[0]).name for s in data.skipped) == ["empty.png",
                                                                         "truncated.jpg"]
     assert "truncated" in " ".join(data.skipped)
+    # worded for a user, as calibration and eval word them: never a bare exception name
+    assert any(s.endswith("empty.png: empty file (0 bytes)") for s in data.skipped), data.skipped
     assert [Path(p).name for p in data.ignored] == ["loose.jpg"]
     assert sum(c["train"] + c["val"] for c in data.counts().values()) == 10
     names = {Path(e.path).name for e in data.train + data.val}

@@ -48,6 +48,25 @@ class ImageTooLargeError(ValueError):
     """An image whose header claims more pixels than Pillow's decompression-bomb limit."""
 
 
+def unreadable_reason(exc: BaseException, path: Path) -> str:
+    """Why ``path`` could not be decoded, in words a user can act on: the one wording of a
+    skipped image for calibration, evaluation and training (never a bare exception name, and
+    never Pillow's message quoting a file object)."""
+    from PIL import UnidentifiedImageError
+
+    if isinstance(exc, ImageTooLargeError):
+        return "image too large (decompression-bomb guard)"
+    if isinstance(exc, UnsafeFileError):
+        return str(exc)
+    with contextlib.suppress(OSError):
+        if Path(path).stat().st_size == 0:
+            return "empty file (0 bytes)"
+    if isinstance(exc, UnidentifiedImageError):
+        return "not an image Pillow can decode (damaged, or another format under an image suffix)"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"damaged image ({text})"
+
+
 @contextlib.contextmanager
 def opened_image(path: Path) -> Iterator:
     """``PIL.Image.open(path)`` with decompression bombs (Pillow's warning as well as its
@@ -141,10 +160,7 @@ def iter_images(
             pixels = load_image(path, resolution)
         except (OSError, ValueError, SyntaxError) as exc:  # PIL raises all three
             if report is not None:
-                why = ("image too large (decompression-bomb guard)"
-                       if isinstance(exc, ImageTooLargeError) else
-                       str(exc) if isinstance(exc, UnsafeFileError) else type(exc).__name__)
-                report.skipped.append(f"{path}: {why}")
+                report.skipped.append(f"{path}: {unreadable_reason(exc, path)}")
             continue
         if report is not None:
             report.loaded += 1

@@ -17,11 +17,11 @@ import numpy as np
 from effkit.core.progress import TickFn
 from effkit.errors import DataError, UsageError
 from effkit.model.preprocess import (
-    ImageTooLargeError,
     list_images,
     load_image,
     opened_image,
     to_rgb,
+    unreadable_reason,
     upright,
 )
 from effkit.model.variants import Variant
@@ -94,10 +94,8 @@ def _unreadable(path: Path) -> str | None:
             img.load()
             if img.width < 1 or img.height < 1:
                 return "empty image"
-    except ImageTooLargeError:
-        return "image too large (decompression-bomb guard)"
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:  # ImageTooLargeError too
+        return unreadable_reason(exc, path)
     return None
 
 
