@@ -231,6 +231,35 @@ def test_nonzero_exit(tmp_path, model, logs):
     assert leftovers(out) == []  # nothing half-written
 
 
+def test_a_failed_compile_keeps_the_compilers_words_outside_the_users_folders(tmp_path, model,
+                                                                              logs):
+    """The CLI's one-line error names a file holding everything the compiler printed (in the
+    temporary folder, never in --out), and --json carries its path."""
+    import json
+
+    from helpers import one_line_error
+    from typer.testing import CliRunner
+
+    from effkit.cli.main import app
+
+    script = write_standin(tmp_path / "bin", mode="fail", replay=logs("04"))
+    out = tmp_path / "out"
+    for extra in ([], ["--json"]):
+        result = CliRunner().invoke(app, ["compile-edgetpu", str(model), "-o", str(out),
+                                          "--compiler", str(script), *extra])
+        assert result.exit_code == 1
+        line = one_line_error(result)
+        assert "unresolved custom op: Atan" in line and "Its output is in " in line, line
+        saved = Path(line.split("Its output is in ", 1)[1].rstrip("."))
+        try:
+            assert saved.read_text(encoding="utf-8").startswith(logs("04").read_text())
+            assert saved.parent != out and leftovers(out) == []
+            if extra:
+                assert json.loads(result.stdout)["tool_output"] == str(saved)
+        finally:
+            saved.unlink()
+
+
 def test_exit_zero_but_the_log_says_failed(tmp_path, model, logs):
     script = write_standin(tmp_path / "bin", mode="log-only", replay=logs("16"))
     with pytest.raises(EdgeTPUCompileFailed) as info:

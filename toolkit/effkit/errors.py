@@ -86,6 +86,24 @@ class ToolFailedError(EffkitError):
         self.stdout = stdout
         self.stderr = stderr
 
+    def save_output(self, folder: str | None = None) -> str | None:
+        """Write what the program printed (stdout, then stderr) to a new file in ``folder``
+        (the system's temporary folder by default), outside every folder the user named:
+        the CLI's one-line error then points to it. Its path, or None when the program
+        printed nothing or the file cannot be written."""
+        import tempfile
+
+        text = self.stdout + (("\n" + self.stderr) if self.stderr.strip() else "")
+        if not text.strip():
+            return None
+        try:
+            fd, path = tempfile.mkstemp(prefix="effkit-tool-output-", suffix=".log", dir=folder)
+            with open(fd, "w", encoding="utf-8", errors="replace") as fh:
+                fh.write(text)
+        except OSError:
+            return None
+        return path
+
 
 class TemplateError(EffkitError):
     """A template answer (app id, app name, label) that cannot be rendered safely."""

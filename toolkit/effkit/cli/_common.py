@@ -16,7 +16,7 @@ from rich.console import Console, ConsoleDimensions
 from rich.markup import escape as _markup_escape
 
 from effkit.core.progress import ProgressEvent, ProgressFn
-from effkit.errors import EffkitError
+from effkit.errors import EffkitError, ToolFailedError
 from effkit.pipeline.convert import import_tensorflow_quietly  # noqa: F401 - the commands' import
 
 
@@ -94,12 +94,16 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except EffkitError as exc:
             if os.environ.get("EFFKIT_DEBUG"):
                 raise
+            # An external program's own words are kept for the user, outside their folders.
+            saved = exc.save_output() if isinstance(exc, ToolFailedError) else None
+            line = exc.one_line() + (f" Its output is in {saved}." if saved else "")
             # The message quotes user text (paths, labels, names): never parse it as markup.
-            err_console.print(f"[bold red]error:[/] {escape(exc.one_line())}", highlight=False,
+            err_console.print(f"[bold red]error:[/] {escape(line)}", highlight=False,
                               soft_wrap=True)
             if kwargs.get("json_out"):  # --json promises a document on stdout: the error's
                 print_json({"error": exc.message, "hint": exc.hint,
-                            "kind": type(exc).__name__, "exit_code": exc.exit_code})
+                            "kind": type(exc).__name__, "exit_code": exc.exit_code}
+                           | ({"tool_output": saved} if saved else {}))
             raise typer.Exit(code=exc.exit_code) from None
         except KeyboardInterrupt as exc:
             if os.environ.get("EFFKIT_DEBUG"):

@@ -340,13 +340,13 @@ def compile_model(
         if missing:
             raise failed(
                 f"edgetpu_compiler reported no error but did not write {missing[0]}",
-                "see the console log; run `effkit check-edgetpu` on the model",
+                "read the compiler's output; run `effkit check-edgetpu` on the model",
                 kind="missing-output")
         for p in produced:
             if not file_has_tflite_identifier(p):
                 raise failed(
                     f"edgetpu_compiler wrote {p.name}, but it is not a TFLite model",
-                    "see the console log", kind="bad-output")
+                    "read the compiler's output", kind="bad-output")
 
         op_log_files = [out / f"{n}.log" for n in names if (out / f"{n}.log").is_file()]
         op_reports = [parse_log_file(p) for p in op_log_files]
