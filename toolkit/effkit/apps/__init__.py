@@ -10,11 +10,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 
 from effkit.errors import TemplateError
+from effkit.model.labels import BIDI_CONTROLS
 from effkit.model.variants import Variant
-
-# Embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069): they make the text
-# after them display in another order, so "exe.txt" can show as "txt.exe"; never in a name.
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def check_text(value: object, what: str, max_length: int, *, allowed: Iterable[str] = (),

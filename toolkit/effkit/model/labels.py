@@ -1,10 +1,10 @@
 """Class labels: one type, one rule set, used by the build, the metadata writer and the apps.
 
 A label is visible text on one line (no line breaks, NUL or other control characters
-but tab, at most 200 characters): it travels as a line of ``labels.txt`` inside the model and
-reaches the Pi scripts, the Android project and the READMEs, which escape it for their
-own language. The apps keep only that escaping; whether a label is acceptable is
-decided here.
+but tab, no bidirectional overrides, at most 200 characters): it travels as a line of
+``labels.txt`` inside the model and reaches the Pi scripts, the Android project and the
+READMEs, which escape it for their own language. The apps keep only that escaping;
+whether a label is acceptable is decided here.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ from effkit.core.resources import data_file
 from effkit.errors import LabelsError, read_user_file
 
 MAX_LABEL_LENGTH = 200
+# Embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069): they make the text
+# after them display in another order, so "exe.txt" can show as "txt.exe"; never in a label
+# or a name. Right-to-left text needs none of them (the Unicode bidi algorithm orders it).
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 MAX_LABELS_BYTES = 16 << 20  # 80,000 labels of 200 characters
 
 
@@ -141,6 +145,11 @@ def _check_names(names: tuple[str, ...]) -> None:
                 raise LabelsError(f"label {i + 1} {name[:40]!r} contains U+FEFF (a byte-order "
                                   "mark: the file was saved with two, or a BOM was pasted)",
                                   "save the file as UTF-8 with at most one BOM at the start")
+            if ch in BIDI_CONTROLS:
+                raise LabelsError(f"label {i + 1} {name[:40]!r} contains U+{ord(ch):04X} "
+                                  f"({unicodedata.name(ch)}), which reorders the text around "
+                                  "it on screen", "remove bidirectional override characters "
+                                  "(right-to-left text needs none)")
             if ch != "\t" and unicodedata.category(ch) in ("Cc", "Cs"):
                 raise LabelsError(f"label {i + 1} {name[:40]!r} contains U+{ord(ch):04X} (a "
                                   "control character)", "use visible text for every label")
