@@ -211,6 +211,21 @@ def packed_files(model_bytes: bytes) -> dict[str, bytes]:
                              "attach the metadata again with `effkit metadata --force`") from None
 
 
+def local_header_offset(model_bytes: bytes, name: str) -> int | None:
+    """Where a zip entry for ``name`` starts in ``model_bytes`` (its local file header: the
+    signature, then the name at byte 30), or None. Finds a packed file in an archive whose end
+    was cut off, which :func:`packed_files` cannot open: the file was truncated."""
+    data = bytes(model_bytes)
+    encoded = name.encode("utf-8")
+    start = data.find(b"PK\x03\x04")
+    while start != -1:
+        size = int.from_bytes(data[start + 26:start + 28], "little")
+        if size == len(encoded) and data[start + 30:start + 30 + size] == encoded:
+            return start
+        start = data.find(b"PK\x03\x04", start + 1)
+    return None
+
+
 def append_files(flatbuffer: bytes, files: Mapping[str, bytes]) -> bytes:
     """Append ``files`` as an uncompressed zip after the flatbuffer.
 

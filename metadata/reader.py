@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from effkit.errors import ModelFileError
 from effkit.metadata import metadata_schema_py_generated as fb
-from effkit.metadata.model_file import METADATA_NAME, named_metadata, packed_files
+from effkit.metadata.model_file import (
+    METADATA_NAME,
+    local_header_offset,
+    named_metadata,
+    packed_files,
+)
 from effkit.metadata.text import TextError, buffer_to_json
 from effkit.metadata.writer import METADATA_IDENTIFIER
 
@@ -70,6 +75,12 @@ def label_file(model_bytes: bytes) -> tuple[str, bytes] | None:
             if f.type == fb.AssociatedFileType.TENSOR_AXIS_LABELS and f.name is not None:
                 name = f.name.decode("utf-8", "replace")
                 files = packed_files(model_bytes)
+                cut = local_header_offset(model_bytes, name) if name not in files else None
+                if cut is not None:
+                    raise ModelFileError(f"the model file is cut off: labels file {name!r} is "
+                                         f"packed at byte {cut:,}, but the archive's end is "
+                                         "missing (an interrupted copy or download)",
+                                         "copy the model again, or build it again")
                 if name not in files:
                     raise ModelFileError(f"labels file {name!r} is recorded in the metadata but "
                                          "not packed in the model", _NO_METADATA_HINT)

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from effkit.analysis.inspect import inspect_model
 from effkit.cli.main import app
+from effkit.errors import ModelFileError
 from effkit.metadata import MetadataInfo, create_for_inference, metadata_json
 from effkit.metadata import metadata_schema_py_generated as fb
 from effkit.metadata.info import ClassificationOutputInfo, InputImageInfo
@@ -133,6 +134,25 @@ def test_metadata_with_nan_is_reported_not_fatal(models):
     assert info["has_metadata"] is True and info["metadata"] is None
     assert "nan" in info["metadata_error"]
     assert '"max": [\n              nan\n' in metadata_json(out)
+
+
+def test_a_model_cut_off_in_its_packed_files_is_named_as_cut_off(models, tmp_path):
+    """An interrupted copy ends the file inside the zip of packed files: the labels are
+    reported as cut off (not as never attached), by inspect and by every reader."""
+    from effkit.metadata.reader import labels_from_model
+
+    whole = _with_metadata(models["uint8"])
+    cut = whole[:-40]  # the archive's end record (22 bytes) and part of its directory
+    info = inspect_model(cut)
+    assert info["has_metadata"] is True
+    assert "the model file is cut off: labels file 'labels.txt' is packed at byte" in \
+        info["metadata_error"]
+    with pytest.raises(ModelFileError, match="an interrupted copy or download"):
+        labels_from_model(cut)
+    path = tmp_path / "cut.tflite"
+    path.write_bytes(cut)
+    result = CliRunner().invoke(app, ["inspect", str(path)])
+    assert result.exit_code == 0 and "is cut off" in result.stdout  # reported, not fatal
 
 
 def test_corrupt_metadata_is_reported_not_fatal(models):
