@@ -165,6 +165,8 @@ CORPUS = [
          {"cal": DIR}, ("only applies to --quant int8", "Drop --calibration"), 2),
     Case("labels-is-a-folder", ("build", "--labels", "lab", "-o", "o"), {"lab": DIR},
          ("'lab' is a folder", "one label per line"), 1),
+    Case("labels-folder-holds-out", ("build", "--labels", "lab", "-o", "lab/o"), {"lab": DIR},
+         ("'lab' is a folder", "one label per line"), 1),
     Case("metadata-mean-nan", ("metadata", "m.tflite", "--labels", "l.txt", "--mean", "nan"),
          {"m.tflite": MODEL, "l.txt": LABELS5}, ("not finite", "--mean 127"), 2),
     Case("metadata-labels-folder", ("metadata", "m.tflite", "--labels", "l"),

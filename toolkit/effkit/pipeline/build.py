@@ -220,12 +220,14 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
     if not 0.0 <= req.min_tpu_ops <= 1.0:
         raise UsageError(f"--min-tpu-ops must be a fraction between 0 and 1 (got {req.min_tpu_ops})",
                          "pass e.g. --min-tpu-ops 0.9, or 0 to accept any coverage")
+    # a bad labels file (a folder given as --labels among them) is named as such before
+    # the output is checked against it, and before the weights are read
+    given = _given_labels(req.labels)
     out_dir = req.out_dir()
     check_output_dir(out_dir, req.force, inputs=_input_paths(req), owner=BUILD_OUTPUT)
     name = req.model_name or f"EfficientNet-{variant.name.capitalize()}"
     app_id, app_name, android_runtime = _check_app_answers(req, variant, name)
     compiler = edgetpu_compiler(req)
-    given = _given_labels(req.labels)  # a bad labels file fails before the weights are read
     weights = (resolve_weights(variant, req.weights) if check_weights
                else WeightsSource(PENDING, None, None, None))
     labels = given or _default_labels(weights)
