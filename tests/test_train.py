@@ -327,7 +327,10 @@ def test_train_fine_tune_and_int8_build(superclasses, tmp_path, monkeypatch):
         "--seed", "0", "--build", "--target", "coral", "--json"])
     assert result.exit_code == 0, result.stderr
     said = " ".join(result.stderr.split())  # the console wraps long lines
-    assert said.count("warning:") == 1, result.stderr
+    # 28 training images calibrate the int8 model: the build's few-images warning, as a
+    # --calibration folder of 28 gets, then the closing compiler warning
+    assert said.count("warning:") == 2, result.stderr
+    assert "warning: int8 calibrated on only 28 images from the training split" in said
     # the console may break the long temporary path anywhere, so look for it without spaces
     assert ("warning: the Edge TPU model was not compiled (no edgetpu_compiler" in said
             and "effkit compile-edgetpu" in said
@@ -363,4 +366,6 @@ def test_train_fine_tune_and_int8_build(superclasses, tmp_path, monkeypatch):
     int8_eval = evaluate(int8.scores, int8.resolution, items)
     assert doc["build"]["val_accuracy"] == pytest.approx(int8_eval.top1)
     assert doc["build"]["calibration"]["count"] == 28  # the training split only
+    kept = json.loads((built / "build.json").read_text())["warnings"]
+    assert len(kept) == 1 and "only 28 images from the training split" in kept[0]
     assert int8_eval.top1 >= float_eval.top1 - 1.5 / 20, (int8_eval.top1, float_eval.top1)

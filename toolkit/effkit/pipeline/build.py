@@ -480,9 +480,13 @@ FEW_CALIBRATION_IMAGES = 32  # the shipped distilled sets' size; 100 photos by d
 def _calibration_warnings(calib_set: CalibrationSet | None) -> tuple[str, ...]:
     from effkit.calibration.sets import DEFAULT_FOLDER_SIZE
 
-    if calib_set is None or calib_set.source != "folder" or calib_set.count >= FEW_CALIBRATION_IMAGES:
+    # real images only: a folder, or `effkit train --build`'s training split
+    if (calib_set is None or calib_set.source not in ("folder", "training split")
+            or calib_set.count >= FEW_CALIBRATION_IMAGES):
         return ()
-    return (f"int8 calibrated on only {calib_set.count} images from {calib_set.detail!r}: its "
+    where = (repr(calib_set.detail) if calib_set.source == "folder" else
+             "the training split (add training images, or build with --calibration DIR)")
+    return (f"int8 calibrated on only {calib_set.count} images from {where}: its "
             f"ranges may not cover your data (effkit picks {DEFAULT_FOLDER_SIZE} when a folder "
             "has them; docs/calibration.md)",)
 
