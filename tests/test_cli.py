@@ -55,7 +55,12 @@ def test_command_lists_are_not_cut_short_at_80_columns(group):
     assert listed and not [line for line in listed if line.rstrip().endswith("...")], listed
 
 
-def test_variants_table_fits_80_columns():
+def test_variants_table_fits_80_columns(monkeypatch):
+    # An 80-column terminal. (COLUMNS in _run's env comes after effkit's console was made,
+    # so it sets no width: the test passed only where an earlier test had set COLUMNS.)
+    from effkit.cli import _common
+
+    monkeypatch.setattr(_common.console, "_width", 80)
     result = _run("variants")
     assert result.exit_code == 0
     lines = result.output.splitlines()
@@ -191,3 +196,4 @@ def test_errors_with_json_are_a_json_document_too(argv, tmp_path, monkeypatch):
     assert result.exit_code == doc["exit_code"] != 0
     assert set(doc) == {"error", "hint", "kind", "exit_code"} and doc["kind"].endswith("Error")
     assert result.stderr.startswith("error: " + doc["error"])
+
