@@ -197,3 +197,37 @@ def test_errors_with_json_are_a_json_document_too(argv, tmp_path, monkeypatch):
     assert set(doc) == {"error", "hint", "kind", "exit_code"} and doc["kind"].endswith("Error")
     assert result.stderr.startswith("error: " + doc["error"])
 
+
+@pytest.mark.parametrize(("argv", "message", "where"), [
+    (("eval", "m.tflite"), "Missing option '--data' / '-d'.", "effkit eval"),
+    (("build", "--bogus"), "No such option: --bogus", "effkit build"),
+    (("bench", "m.tflite", "--runs", "abc"), "Invalid value for '--runs'", "effkit bench"),
+    (("weights", "path", "--bogus"), "No such option: --bogus", "effkit weights path"),
+    (("bogus",), "No such command 'bogus'.", "effkit"),
+    (("--bogus",), "No such option: --bogus", "effkit"),
+])
+def test_command_line_mistakes_are_one_line_errors_and_json_too(argv, message, where):
+    """A mistake Click finds while reading the command line is reported as effkit's own
+    errors are: one line naming the command's --help, exit 2, and with --json the same
+    document on stdout (only words before `--` count as options)."""
+    import json
+
+    from helpers import one_line_error
+
+    result = _run(*argv)
+    assert result.exit_code == 2 and result.stdout == ""
+    line = one_line_error(result)
+    assert line.startswith(f"error: {message}") and line.endswith(f"Run '{where} --help'."), line
+    if argv[0].startswith("--"):
+        return  # `effkit --bogus --json`: --json is not an option of the root
+    result = _run(*argv, "--json")
+    doc = json.loads(result.stdout)
+    assert doc["kind"] == "UsageError" and doc["exit_code"] == result.exit_code == 2
+    assert doc["error"].startswith(message) and doc["hint"] == f"run '{where} --help'"
+    assert _run(*argv, "--", "--json").stdout == ""
+
+
+def test_a_command_group_alone_still_shows_its_help():
+    for argv in ((), ("weights",)):
+        result = _run(*argv)
+        assert "Usage: effkit" in result.output and "Commands:" in result.output

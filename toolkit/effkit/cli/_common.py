@@ -77,6 +77,20 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def report_error(exc: EffkitError, *, json_out: bool) -> None:
+    """The one way an error reaches the user: one ``error:`` line on stderr and, with
+    ``--json``, the error as a document on stdout (``error``, ``hint``, ``kind``,
+    ``exit_code``; ``tool_output`` when an external program failed)."""
+    # An external program's own words are kept for the user, outside their folders.
+    saved = exc.save_output() if isinstance(exc, ToolFailedError) else None
+    line = exc.one_line() + (f" Its output is in {saved}." if saved else "")
+    # The message quotes user text (paths, labels, names): never parse it as markup.
+    err_console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
+    if json_out:  # --json promises a document on stdout: the error's
+        print_json({"error": exc.message, "hint": exc.hint, "kind": type(exc).__name__,
+                    "exit_code": exc.exit_code} | ({"tool_output": saved} if saved else {}))
+
+
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn EffkitError, Ctrl-C and SIGTERM/SIGHUP/SIGQUIT into one stderr line and a non-zero exit.
 
@@ -94,16 +108,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except EffkitError as exc:
             if os.environ.get("EFFKIT_DEBUG"):
                 raise
-            # An external program's own words are kept for the user, outside their folders.
-            saved = exc.save_output() if isinstance(exc, ToolFailedError) else None
-            line = exc.one_line() + (f" Its output is in {saved}." if saved else "")
-            # The message quotes user text (paths, labels, names): never parse it as markup.
-            err_console.print(f"[bold red]error:[/] {escape(line)}", highlight=False,
-                              soft_wrap=True)
-            if kwargs.get("json_out"):  # --json promises a document on stdout: the error's
-                print_json({"error": exc.message, "hint": exc.hint,
-                            "kind": type(exc).__name__, "exit_code": exc.exit_code}
-                           | ({"tool_output": saved} if saved else {}))
+            report_error(exc, json_out=bool(kwargs.get("json_out")))
             raise typer.Exit(code=exc.exit_code) from None
         except KeyboardInterrupt as exc:
             if os.environ.get("EFFKIT_DEBUG"):

@@ -2,16 +2,57 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 # TensorFlow's C++ INFO/WARNING lines are noise for users; errors still show.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+# Click's UsageError, whether Typer uses the click package or its own copy of it (0.2x).
+_ClickUsageError: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+class _Group(TyperGroup):
+    """effkit's root command: a mistake in a command line (an unknown option, a missing
+    one, a value of the wrong type, an unknown command) is reported as every other error
+    is, one ``error:`` line naming the fix and, with ``--json``, a JSON document on stdout,
+    instead of Click's three lines of usage."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        with _usage_errors(args):  # `effkit --bogus`
+            return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _usage_errors([*ctx._protected_args, *ctx.args]):  # a command's words
+            return super().invoke(ctx)
+
+
+@contextlib.contextmanager
+def _usage_errors(words: list[str]) -> Iterator[None]:
+    try:
+        yield
+    except _ClickUsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError" or os.environ.get("EFFKIT_DEBUG"):
+            raise  # `effkit` or `effkit weights` alone shows its help
+        from effkit.cli._common import report_error
+        from effkit.errors import UsageError
+
+        ctx = getattr(exc, "ctx", None)
+        where = ctx.command_path if ctx is not None else "effkit"
+        error = UsageError(exc.format_message(), f"run '{where} --help'")  # type: ignore[attr-defined]
+        before_dashes = words[:words.index("--")] if "--" in words else words
+        report_error(error, json_out="--json" in before_dashes)
+        raise typer.Exit(code=error.exit_code) from None
+
+
 app = typer.Typer(
+    cls=_Group,
     name="effkit",
     help="EfficientNet-Lite from weights to device: int8 TFLite with metadata, "
     "Edge TPU compile and sample apps for Raspberry Pi + Coral and Android.",
