@@ -169,13 +169,22 @@ def test_edgetpu_log_on_every_shared_log(edgetpu_logs):
             assert doc["ops_total"] == doc["ops_tpu"] + doc["ops_cpu"], path.name
 
 
-def test_edgetpu_log_fields(edgetpu_logs):
+def test_edgetpu_log_fields(edgetpu_logs, monkeypatch):
     def doc(prefix: str) -> dict:
         path = next(p for p in _all_logs(edgetpu_logs) if p.name.startswith(prefix))
         return json.loads(runner.invoke(app, ["edgetpu-log", str(path), "--json"]).stdout)
 
     assert doc("09")["co_compiled_models"] == ["temp_models/1.tflite", "temp_models/2.tflite"]
     assert doc("08")["segments"] == [[0, 2]] and doc("08")["status"] == "failed"
+    # its 84 ops are segment 0's: the failed segment 1 has no model in the log
+    assert doc("08")["segments_missing"] == [1] and doc("08")["ops_total"] == 84
+    path08 = next(p for p in _all_logs(edgetpu_logs) if p.name.startswith("08"))
+    from effkit.cli import _common
+
+    monkeypatch.setattr(_common.console, "_width", 200)  # table cells on one line each
+    text = " ".join(runner.invoke(app, ["edgetpu-log", str(path08)]).stdout.split())
+    assert "84 of 84 on the Edge TPU, 0 on the CPU (of the segments compiled)" in text
+    assert "compiled: 1 of 2; no model in the log: 2 of 2" in text
     assert doc("879")["failure_kind"] == "op-version"
     assert doc("01")["on_chip_used_bytes"] == round(6.08 * 2**20)
     text = " ".join(runner.invoke(app, ["edgetpu-log", str(FIXTURE_LOGS / "845-v16-transpose"

@@ -45,14 +45,19 @@ def edgetpu_log(
     def count(n: int | None) -> str:
         return "?" if n is None else str(n)
 
+    missing = report.segments_missing
     table.add_row("ops", f"{count(report.ops_tpu)} of {count(report.ops_total)} on the Edge "
-                  f"TPU, {count(report.ops_cpu)} on the CPU")
+                  f"TPU, {count(report.ops_cpu)} on the CPU"
+                  + (" (of the segments compiled)" if missing else ""))
     table.add_row("Edge TPU subgraphs", count(report.subgraphs))
     table.add_row("parameters on-chip", size_text(report.on_chip_used_bytes))
     table.add_row("parameters off-chip", size_text(report.off_chip_used_bytes))
-    if report.segments:
-        table.add_row("segments", ", ".join(f"{m.segment[0] + 1} of {m.segment[1]}"
-                                            for m in report.segments if m.segment))
+    if report.segments:  # numbered from 1, as "segment 1 of 2"; the files count from 0
+        total = max(m.segment[1] for m in report.segments if m.segment)
+        table.add_row("segments", "compiled: " + ", ".join(
+            f"{m.segment[0] + 1} of {m.segment[1]}" for m in report.segments if m.segment)
+            + ("; no model in the log: " + ", ".join(f"{i + 1} of {total}" for i in missing)
+               if missing else ""))
     if report.co_compiled:
         table.add_row("co-compiled models",
                       escape(", ".join(m.input_model or "?" for m in report.models)))

@@ -178,6 +178,16 @@ class CompilerLog:
         return tuple(m for m in self.models if m.segment is not None)
 
     @property
+    def segments_missing(self) -> tuple[int, ...]:
+        """Segment indices (0-based) of a ``-n`` run that the log has no compiled model for:
+        the segment that failed, or that the run never reached. The op and memory figures
+        count only the segments compiled."""
+        done = [m.segment for m in self.segments if m.segment]
+        if not done:
+            return ()
+        return tuple(sorted(set(range(max(n for _, n in done))) - {i for i, _ in done}))
+
+    @property
     def failure_hint(self) -> str | None:
         return FAILURE_HINTS.get(self.failure_kind) if self.failure_kind else None
 
@@ -240,6 +250,7 @@ class CompilerLog:
             "co_compiled_models": [m.input_model for m in self.models if m.segment is None]
             if self.co_compiled else [],
             "segments": [list(m.segment) for m in self.segments if m.segment],
+            "segments_missing": list(self.segments_missing),
             "attempts": [a.to_dict() for a in self.attempts],
             "models": [m.to_dict() for m in self.models],
             "delegate_search": self.delegate_search.to_dict() if self.delegate_search else None,
