@@ -344,3 +344,20 @@ def test_quant_report_needs_an_int8_build(tmp_path):
                  "--quant-report")
     assert_one_line_error(result, "--quant-report", "--quant int8")
     assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.slow
+def test_the_builds_network_loads_without_tensorflows_start_up_lines(tmp_path):
+    """Without --data, a distilled build's report loads its network (TensorFlow): its
+    C++ start-up lines (the oneDNN notice, absl's warning) stay off the user's stderr, as in
+    build and train. A fresh process: TensorFlow prints them only on its first import."""
+    import subprocess
+    import sys
+
+    code = ("from pathlib import Path\n"
+            "from effkit.analysis.quant_report.inputs import BuildInfo\n"
+            "BuildInfo(Path('.'), {'variant': 'lite0', 'weights': {}}).keras_model()\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == "", run.stderr

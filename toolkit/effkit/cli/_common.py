@@ -17,7 +17,6 @@ from rich.markup import escape as _markup_escape
 
 from effkit.core.progress import ProgressEvent, ProgressFn
 from effkit.errors import EffkitError, ToolFailedError
-from effkit.pipeline.convert import import_tensorflow_quietly  # noqa: F401 - the commands' import
 
 
 def escape(text: object) -> str:

@@ -17,7 +17,7 @@ from effkit.cli._common import (
     print_json,
     stage_progress,
 )
-from effkit.pipeline.convert import import_tensorflow_quietly
+from effkit.core.native_log import import_tensorflow_quietly
 
 if TYPE_CHECKING:
     from rich.progress import Progress

@@ -70,7 +70,7 @@ def fetch(variants: VariantsArg = None, every: AllOpt = False,
           = False,
           json_out: JsonOpt = False) -> None:
     """Download, check and cache official checkpoints (a no-op for cached ones)."""
-    from effkit.pipeline.convert import import_tensorflow_quietly
+    from effkit.core.native_log import import_tensorflow_quietly
     from effkit.weights.fetch import fetch as fetch_one
 
     chosen = _variants(variants, every)

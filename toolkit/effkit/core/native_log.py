@@ -33,3 +33,14 @@ def native_log_captured() -> Iterator[list[str]]:
                 os.close(copy)
             tmp.seek(0)
             captured.append(tmp.read().decode("utf-8", "replace") + py_out.getvalue())
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow now, with its C++ start-up lines (oneDNN notice, absl warning)
+    kept off the terminal: they are printed before TF_CPP_MIN_LOG_LEVEL takes effect."""
+    import sys
+
+    if "tensorflow" in sys.modules:
+        return
+    with native_log_captured():
+        import tensorflow  # noqa: F401

@@ -376,7 +376,8 @@ def run(plan: BuildPlan, progress: ProgressFn | None = None) -> BuildResult:
     if plan.weights.kind == PENDING:
         raise UsageError("this build plan has no weights yet (planned before training)",
                          "complete it with effkit.pipeline.build.with_trained")
-    from effkit.pipeline.convert import convert, import_tensorflow_quietly, pin_input_range
+    from effkit.core.native_log import import_tensorflow_quietly
+    from effkit.pipeline.convert import convert, pin_input_range
 
     import_tensorflow_quietly()
     from effkit.calibration import sets as calib

@@ -127,14 +127,3 @@ def convert(model, options: ConvertOptions, calibration: np.ndarray | None = Non
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     with native_log_captured():
         return bytes(converter.convert())
-
-
-def import_tensorflow_quietly() -> None:
-    """Import TensorFlow now, with its C++ start-up lines (oneDNN notice, absl warning)
-    kept off the terminal: they are printed before TF_CPP_MIN_LOG_LEVEL takes effect."""
-    import sys
-
-    if "tensorflow" in sys.modules:
-        return
-    with native_log_captured():
-        import tensorflow  # noqa: F401

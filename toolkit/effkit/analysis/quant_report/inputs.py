@@ -89,6 +89,7 @@ class BuildInfo:
 
     def keras_model(self):
         """The build's network with its weights (TensorFlow: seconds)."""
+        from effkit.core.native_log import import_tensorflow_quietly
         from effkit.model.network import build_model
         from effkit.weights.load import load_weights
 
@@ -96,6 +97,7 @@ class BuildInfo:
         if weights.get("kind") == "random":
             raise DataError("the build has random weights, which cannot be loaded again",
                             "build with real weights")
+        import_tensorflow_quietly()
         model = build_model(self.variant, num_classes=int(self.manifest.get("num_classes") or 1000))
         load_weights(model, self.variant, weights.get("path"))
         return model
