@@ -29,7 +29,9 @@ class _Group(TyperGroup):
             return super().parse_args(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:
-        with _usage_errors([*ctx._protected_args, *ctx.args]):  # a command's words
+        # a command's words (Click 8.2+ keeps the first in _protected_args, 8.1 in protected_args)
+        first = getattr(ctx, "_protected_args", None) or getattr(ctx, "protected_args", None) or []
+        with _usage_errors([*first, *ctx.args]):
             return super().invoke(ctx)
 
 
