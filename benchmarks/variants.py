@@ -2,8 +2,8 @@
 
 Run by hand (not in tests); it takes tens of minutes on 2 cores:
 
-    /work/venv/bin/python benchmarks/variants.py                  # all five variants
-    /work/venv/bin/python benchmarks/variants.py --variants lite0,lite1 --runs 50
+    .venv/bin/python benchmarks/variants.py                  # all five variants
+    .venv/bin/python benchmarks/variants.py --variants lite0,lite1 --runs 50
 
 For each variant it runs ``effkit build --target cpu`` (one process per build) for
 int8 and, where real weights exist, float32 too, then ``effkit eval --save`` on the
@@ -147,7 +147,7 @@ def _pct(v: float | None) -> str:
 def markdown(doc: dict) -> str:
     m = doc["machine"]
     lines = [
-        "| variant | input | weights | top-1 float32 | top-1 int8 | drop (pt) | top-5 int8 "
+        "| variant | input | weights | top-1 float32 | top-1 int8 | int8 − float (pt) | top-5 int8 "
         "| int8 p50 (ms) | int8 p90 (ms) | float32 p50 (ms) | int8 speed-up | int8 size (MB) "
         "| int8 peak RSS (MB) | published top-1 int8 / Pixel 4 int8 ms |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
