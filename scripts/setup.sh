@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 dev=0
 [ "${1:-}" = "--dev" ] && dev=1
-PYTHON=${PYTHON:-python3}
+# shellcheck source-path=SCRIPTDIR source=python-range.sh
+. scripts/python-range.sh
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -23,7 +24,15 @@ if [ "$dev" = 1 ] && ! npm ls -g kotlin-compiler >/dev/null 2>&1; then
   as_root npm install -g --silent kotlin-compiler >/dev/null
 fi
 
-if [ ! -x .venv/bin/python ]; then
+if [ -x .venv/bin/python ]; then
+  minor=$(python_minor .venv/bin/python)
+  if ! is_supported "$minor"; then
+    echo "error: .venv has Python ${minor:-that does not run}, outside $(supported_words):" \
+         "remove it (rm -r .venv) and run again" >&2
+    exit 1
+  fi
+else
+  PYTHON=$(pick_python) || exit 1
   echo "== virtual environment .venv ($($PYTHON --version))"
   "$PYTHON" -m venv .venv
 fi

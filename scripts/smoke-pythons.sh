@@ -3,15 +3,19 @@
 # `effkit build --variant lite0 --target cpu` from outside the checkout with an empty
 # cache (EFFKIT_CACHE_DIR), checking the manifest; then that every Python built the same
 # model bytes (the default calibration set ships in the wheel, so nothing machine- or
-# version-dependent goes into the model). Pythons: pyenv (~/.pyenv/versions) or PATH.
+# version-dependent goes into the model). Pythons: those pyproject.toml's requires-python
+# admits, from pyenv (~/.pyenv/versions) or PATH.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=python-range.sh
+. "$root/scripts/python-range.sh"
+minors=$(supported_minors)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 status=0
 passed=0
 failed=0
-for minor in 3.10 3.11 3.12 3.13; do
+for minor in $minors; do
   py=$(ls -d "$HOME"/.pyenv/versions/"$minor".*/bin/python 2>/dev/null | sort -V | tail -n 1 || true)
   [ -n "$py" ] || py=$(command -v "python$minor" || true)
   if [ -z "$py" ]; then

@@ -17,14 +17,19 @@ pytestmark = pytest.mark.slow  # builds the wheel with pip (seconds of CPU)
 
 
 @pytest.fixture(scope="module")
-def wheel_names(tmp_path_factory) -> set[str]:
+def wheel_path(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     argv = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(ROOT)]
     proc = subprocess.run(argv, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "BuildBackendWarning: Package" not in proc.stderr  # every data folder is declared
     (wheel,) = out.glob("effkit-*.whl")
-    return set(zipfile.ZipFile(wheel).namelist())
+    return wheel
+
+
+@pytest.fixture(scope="module")
+def wheel_names(wheel_path) -> set[str]:
+    return set(zipfile.ZipFile(wheel_path).namelist())
 
 
 def tracked(folder: str) -> list[str]:
@@ -55,3 +60,20 @@ def test_schema_labels_and_dockerfile_are_in_the_wheel(wheel_names):
                  "effkit/data/distilled-lite2.npz"):
         assert name in wheel_names, name
     assert not any("__pycache__" in n or "/tests/" in n for n in wheel_names)
+
+
+@pytest.mark.parametrize("python, admitted",
+                         [("3.14", False), ("3.13", True), ("3.10", True), ("3.9", False)])
+def test_pip_refuses_a_python_without_tensorflow_wheels_at_once(wheel_path, tmp_path, python, admitted):
+    """Python 3.14 has no stable TensorFlow wheels: pip says so about effkit before it
+    resolves anything, instead of 'No matching distribution found for tensorflow-cpu'."""
+    argv = [sys.executable, "-m", "pip", "install", "--dry-run", "--no-deps", "--no-index",
+            "--python-version", python, "--only-binary=:all:", "--target", str(tmp_path), str(wheel_path)]
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    if admitted:
+        assert proc.returncode == 0, proc.stderr
+        assert "Would install effkit-" in proc.stdout
+    else:
+        assert proc.returncode != 0
+        refusal = f"Package 'effkit' requires a different Python: {python}.0 not in '<3.14,>=3.10'"
+        assert refusal in proc.stderr
