@@ -50,8 +50,11 @@ fi
 # MediaPipe Tasks (a second independent reader of the metadata) pins OpenCV-contrib and
 # flatbuffers 25.x: its own side environment, EFFKIT_MEDIAPIPE_PYTHON for tests/test_clients.py.
 if [ ! -x .venv-mediapipe/bin/python ]; then
-  echo "== MediaPipe side environment .venv-mediapipe"
-  "${PYTHON:-python3}" -m venv .venv-mediapipe
+  # shellcheck source-path=SCRIPTDIR source=python-range.sh
+  . scripts/python-range.sh
+  mediapipe_python=$(pick_python 2>/dev/null) || mediapipe_python=python3  # as .venv's, if it can
+  echo "== MediaPipe side environment .venv-mediapipe ($("$mediapipe_python" --version))"
+  "$mediapipe_python" -m venv .venv-mediapipe
 fi
 .venv-mediapipe/bin/python -m pip install -q "mediapipe==1.2.3"
 EFFKIT_MEDIAPIPE_PYTHON="$(pwd)/.venv-mediapipe/bin/python"
