@@ -24,10 +24,14 @@ if [ "$dev" = 1 ] && ! npm ls -g kotlin-compiler >/dev/null 2>&1; then
   as_root npm install -g --silent kotlin-compiler >/dev/null
 fi
 
-if [ -x .venv/bin/python ]; then
+if [ -e .venv/bin/python ] || [ -L .venv/bin/python ]; then  # -L: a link to a removed Python
   minor=$(python_minor .venv/bin/python)
+  if [ -z "$minor" ]; then
+    echo "error: .venv/bin/python does not run: remove .venv (rm -r .venv) and run again" >&2
+    exit 1
+  fi
   if ! is_supported "$minor"; then
-    echo "error: .venv has Python ${minor:-that does not run}, outside $(supported_words):" \
+    echo "error: .venv has Python $minor, outside $(supported_words):" \
          "remove it (rm -r .venv) and run again" >&2
     exit 1
   fi
