@@ -936,6 +936,29 @@ def test_python_api_wrong_types_are_usage_errors(kwargs, words, tmp_path, monkey
     assert list(tmp_path.iterdir()) == []
 
 
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(epochs="two"), r"--epochs must be a whole number, not str 'two'"),
+    (dict(batch_size=2.5), r"--batch-size must be a whole number, not float"),
+    (dict(learning_rate="fast"), r"--learning-rate must be a number, not str"),
+    (dict(val_split=None), r"--val-split must be a number, not NoneType"),
+    (dict(augment="yes"), r"--augment must be True or False"),
+    (dict(val=3), r"--val must be a path, not int"),
+    (dict(seed=-1), r"--seed must be at least 0 \(got -1\)"),
+    (dict(epoch=2), r"effkit.train\(\) got an unexpected keyword argument 'epoch'"),
+], ids=lambda v: str(v)[:30] if isinstance(v, dict) else None)
+def test_python_api_train_wrong_types_are_usage_errors(kwargs, words, tmp_path):
+    """effkit.train with wrong types or a mistyped setting: effkit.UsageError naming it, as
+    effkit.build does, before any work (no TypeError from deep inside)."""
+    import effkit
+
+    (tmp_path / "data" / "cats").mkdir(parents=True)
+    (tmp_path / "data" / "dogs").mkdir()
+    with pytest.raises(effkit.UsageError, match=words):
+        effkit.train(tmp_path / "data", out=tmp_path / "out", **kwargs)
+    assert not (tmp_path / "out").exists()
+
+
 # --- round 3, items 8 and 9: user text never acts on the terminal; --json stays UTF-8 ----
 
 ESC_NAME = "\x1b]0;PWNED\x07\x1b[2J\u202eevil"

@@ -67,11 +67,17 @@ def train(data: PathLike, *, out: PathLike, variant: str = "lite0", build_target
     straight away (int8, calibrated on the training split) and measured on the validation
     split: the result's ``summary["build"]``.
     """
+    from effkit.errors import UsageError
     from effkit.training.build import build_request, build_trained, plan_trained
     from effkit.training.trainer import Callbacks, TrainConfig
     from effkit.training.trainer import train as run_training
 
-    config = TrainConfig(data=_required(data, "data"), out=_required(out, "out"), variant=variant, **settings)
+    try:
+        config = TrainConfig(data=_required(data, "data"), out=_required(out, "out"), variant=variant,
+                             **settings)
+    except TypeError as exc:  # a setting TrainConfig does not have
+        raise UsageError(f"effkit.train() {str(exc).split('() ', 1)[-1]}",
+                         "see help(effkit.train) for the settings") from None
     # planned (and checked) now, not after training; the same plan is run after it
     planned = plan_trained(build_request(config, build_target)) if build_target is not None else None
     callbacks = Callbacks()

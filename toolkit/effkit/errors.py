@@ -113,6 +113,13 @@ class EdgeTPUCoverageError(EffkitError):
     """Fewer ops run on the Edge TPU than --min-tpu-ops asks for."""
 
 
+def wrong_type(name: str, value: object, want: str) -> UsageError:
+    """The error for a setting of the wrong type (the Python API takes anything), e.g.
+    ``epochs must be a whole number, not str 'two'``: the one wording for every call."""
+    return UsageError(f"{name} must be {want}, not {type(value).__name__} {str(value)[:40]!r}",
+                      f"pass {name} as {want}")
+
+
 def check_whole(value: object, flag: str, *, low: int = 1, high: int, example: int,
                 why: str = "") -> int:
     """``value`` when it is a whole number in ``low..high``, else a UsageError naming ``flag``,

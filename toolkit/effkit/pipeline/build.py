@@ -28,7 +28,7 @@ from effkit.core.manifest import (
 )
 from effkit.core.outputs import check_output_dir, staged_dir
 from effkit.core.progress import ProgressFn, StageClock
-from effkit.errors import EdgeTPUCoverageError, UsageError, check_whole
+from effkit.errors import EdgeTPUCoverageError, UsageError, check_whole, wrong_type
 from effkit.model.labels import Labels
 from effkit.model.variants import Variant, get_variant
 from effkit.pipeline.convert import ConvertOptions
@@ -286,29 +286,25 @@ _NUMBERS = ("min_tpu_ops", "compile_timeout")
 def check_request_types(req: BuildRequest) -> None:
     """UsageError naming the first setting of the wrong type (the Python API takes anything:
     ``effkit.build(5)``, ``calibration_size=2.5``, ``target=["coral"]``)."""
-    def wrong(name: str, value: object, want: str) -> UsageError:
-        return UsageError(f"{name} must be {want}, not {type(value).__name__} {str(value)[:40]!r}",
-                          f"pass {name} as {want}")
-
     for name in _TEXT_FIELDS + _OPTIONAL_TEXT:
         value = getattr(req, name)
         if not isinstance(value, str) and not (value is None and name in _OPTIONAL_TEXT):
-            raise wrong(name, value, "text")
+            raise wrong_type(name, value, "text")
     for name in _FLAGS:
         if not isinstance(getattr(req, name), bool):
-            raise wrong(name, getattr(req, name), "True or False")
+            raise wrong_type(name, getattr(req, name), "True or False")
     for name in _NUMBERS:
         value = getattr(req, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise wrong(name, value, "a number")
+            raise wrong_type(name, value, "a number")
     for name in ("calibration_size", "num_segments", "min_runtime_version"):
         value = getattr(req, name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            raise wrong(name, value, "a whole number")
+            raise wrong_type(name, value, "a whole number")
     for name in ("out", "weights"):
         value = getattr(req, name)
         if value is not None and not isinstance(value, (str, os.PathLike)):
-            raise wrong(name, value, "a path")
+            raise wrong_type(name, value, "a path")
 
 
 def _given_labels(labels: str | Path | Sequence[str] | None) -> Labels | None:

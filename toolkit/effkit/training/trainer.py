@@ -36,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import shutil
 import tempfile
 import time
@@ -46,7 +47,7 @@ from pathlib import Path
 from effkit.core.manifest import read_document
 from effkit.core.outputs import Ownership, check_output_dir, write_file_atomic
 from effkit.core.progress import TickFn
-from effkit.errors import DataError, OutputError, UsageError
+from effkit.errors import DataError, OutputError, UsageError, check_whole, wrong_type
 from effkit.model.variants import Variant, get_variant
 from effkit.training.checkpoints import (
     CHECKPOINT_DIR,
@@ -150,21 +151,41 @@ class TrainConfig:
         }
 
 
+def _check_types(config: TrainConfig) -> None:
+    """UsageError naming the first setting of the wrong type (the Python API takes
+    anything: ``effkit.train(data, out=..., epochs="two")``); counts go through check_whole."""
+    for flag, value in (("--learning-rate", config.learning_rate), ("--val-split", config.val_split),
+                        ("--fine-tune-learning-rate", config.fine_tune_learning_rate),
+                        ("--dropout", config.dropout_rate)):
+        optional = flag == "--fine-tune-learning-rate"  # None: learning_rate / 100
+        if not (value is None and optional) and (isinstance(value, bool)
+                                                 or not isinstance(value, (int, float))):
+            raise wrong_type(flag, value, "a number")
+    for flag, value in (("--augment", config.augment), ("--resume", config.resume),
+                        ("--force", config.force)):
+        if not isinstance(value, bool):
+            raise wrong_type(flag, value, "True or False")
+    for flag, value in (("--data", config.data), ("--out", config.out), ("--val", config.val)):
+        if value is not None and not isinstance(value, (str, os.PathLike)):
+            raise wrong_type(flag, value, "a path")
+    for flag, value in (("--variant", config.variant), ("--weights", config.weights)):
+        if value is not None and not isinstance(value, str):
+            raise wrong_type(flag, value, "text")
+
+
 def validate(config: TrainConfig) -> Variant:
     """Checks that need no data and no TensorFlow: flags, output folder."""
+    _check_types(config)
     variant = get_variant(config.variant)
-    if config.epochs < 1:
-        raise UsageError(f"--epochs must be at least 1 (got {config.epochs})")
-    if config.fine_tune_epochs < 0:
-        raise UsageError(f"--fine-tune-epochs must be 0 or more (got {config.fine_tune_epochs})")
-    if config.batch_size < 1:
-        raise UsageError(f"--batch-size must be at least 1 (got {config.batch_size})")
+    check_whole(config.epochs, "--epochs", high=100_000, example=10)
+    check_whole(config.fine_tune_epochs, "--fine-tune-epochs", low=0, high=100_000, example=5)
+    check_whole(config.batch_size, "--batch-size", high=1 << 20, example=32)
+    check_whole(config.patience, "--patience", high=100_000, example=3)
+    check_whole(config.seed, "--seed", low=0, high=2**32 - 1, example=0)
     for flag, lr in (("--learning-rate", config.learning_rate),
                      ("--fine-tune-learning-rate", config.fine_tune_lr)):
         if not (lr > 0 and math.isfinite(lr)):
-            raise UsageError(f"{flag} must be a positive number (got {lr})")
-    if config.patience < 1:
-        raise UsageError(f"--patience must be at least 1 (got {config.patience})")
+            raise UsageError(f"{flag} must be a positive number (got {lr})", f"pass e.g. {flag} 0.005")
     if not 0.0 <= config.dropout_rate < 1.0:
         raise UsageError(f"--dropout {config.dropout_rate} is outside [0, 1)")
     if config.val is None and not 0.0 < config.val_split < 1.0:
