@@ -154,6 +154,7 @@ class TrainConfig:
 def _check_types(config: TrainConfig) -> None:
     """UsageError naming the first setting of the wrong type (the Python API takes
     anything: ``effkit.train(data, out=..., epochs="two")``); counts go through check_whole."""
+    value: object
     for flag, value in (("--learning-rate", config.learning_rate), ("--val-split", config.val_split),
                         ("--fine-tune-learning-rate", config.fine_tune_learning_rate),
                         ("--dropout", config.dropout_rate)):
