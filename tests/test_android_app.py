@@ -948,6 +948,30 @@ def test_bad_answers_rejected(field, value, words):
         android_context(**answers)
 
 
+@pytest.mark.parametrize("field,words", [
+    ("app_name", "the app name is empty"), ("app_id", "the application id is empty"),
+    ("model_name", "the model name is empty"),
+])
+def test_an_empty_name_given_is_refused_not_replaced_by_the_default(field, words, tmp_path):
+    """``--app-name ""`` was taken for no --app-name: the default name, without a word."""
+    from effkit.pipeline.build import BuildRequest, plan
+
+    req = BuildRequest(variant="lite0", target="android", out=tmp_path / "o", **{field: ""})
+    with pytest.raises(TemplateError, match=words):
+        plan(req, check_weights=False)
+
+
+def test_the_app_id_is_checked_before_the_output_folder(tmp_path):
+    """A wrong --app-id is named as such, not as the output folder that is in the way."""
+    from effkit.pipeline.build import BuildRequest, plan
+
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "mine.txt").write_text("not effkit's")
+    req = BuildRequest(variant="lite0", target="android", out=tmp_path / "o", app_id="a." * 130)
+    with pytest.raises(TemplateError, match="260 characters long"):
+        plan(req, check_weights=False)
+
+
 @pytest.mark.parametrize("labels,words", [
     ([], "at least one label"), (["a", ""], "label 2 is empty"),
     (["a", "b\nc"], "label 2 .* contains a line break"), (["a", "b\rc"], "contains a line break"),

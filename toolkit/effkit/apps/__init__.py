@@ -36,13 +36,17 @@ def check_text(value: object, what: str, max_length: int, *, allowed: Iterable[s
             raise TemplateError(f"the {what} {value[:40]!r} contains U+{ord(ch):04X} "
                                 f"({unicodedata.name(ch)}) at position {pos}, which reorders "
                                 "the text around it (a spoofed name)",
-                                f"use a {what} without bidirectional override characters")
+                                f"use {_a(what)} without bidirectional override characters")
         if ch.isprintable() or ch in permitted or (format_chars and unicodedata.category(ch) == "Cf"):
             continue
         name = unicodedata.name(ch, "control character")
         raise TemplateError(f"the {what} {value[:40]!r} contains U+{ord(ch):04X} ({name}) at position {pos}",
-                            f"use a {what} without control characters")
+                            f"use {_a(what)} without control characters")
     return value
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def model_answers(*, model_name: str, variant: Variant, labels: Sequence[str]) -> dict:

@@ -119,8 +119,8 @@ def _check_name(value: object, what: str) -> str:
 
 def check_app_names(*, app_id: object, app_name: object, model_name: object) -> tuple[str, str, str]:
     """The app id, app name and model name, checked (the build calls it before any work)."""
-    return (validate_app_id(app_id), _check_name(app_name, "app name"),
-            _check_name(model_name, "model name"))
+    model = _check_name(model_name, "model name")  # first: the app name defaults to it
+    return validate_app_id(app_id), _check_name(app_name, "app name"), model
 
 
 def android_string_resource(text: str) -> str:

@@ -96,7 +96,7 @@ SHORT_HELP = {
     "bench": "Latency percentiles, size and peak memory of a model.",
     "report": "HTML report of build folders (after eval/bench --save).",
     "quant-report": "Per-layer float vs int8 errors and their likely causes.",
-    "weights": "Google's official checkpoints: list, fetch, locate.",
+    "weights": "Google's official checkpoints: list, fetch, path.",
 }
 
 

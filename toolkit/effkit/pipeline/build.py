@@ -223,10 +223,11 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
     # a bad labels file (a folder given as --labels among them) is named as such before
     # the output is checked against it, and before the weights are read
     given = _given_labels(req.labels)
+    # None is the default; an empty name given on purpose is checked (and refused)
+    name = f"EfficientNet-{variant.name.capitalize()}" if req.model_name is None else req.model_name
+    app_id, app_name, android_runtime = _check_app_answers(req, variant, name)
     out_dir = req.out_dir()
     check_output_dir(out_dir, req.force, inputs=_input_paths(req), owner=BUILD_OUTPUT)
-    name = req.model_name or f"EfficientNet-{variant.name.capitalize()}"
-    app_id, app_name, android_runtime = _check_app_answers(req, variant, name)
     compiler = edgetpu_compiler(req)
     weights = (resolve_weights(variant, req.weights) if check_weights
                else WeightsSource(PENDING, None, None, None))
@@ -341,8 +342,8 @@ def _check_app_answers(req: BuildRequest, variant: Variant,
     from effkit.apps.android import check_android_runtime, check_app_names
 
     runtime = check_android_runtime(req.android_runtime)
-    app_id = req.app_id or f"com.example.{variant.name}"
-    app_name = req.app_name or name
+    app_id = f"com.example.{variant.name}" if req.app_id is None else req.app_id
+    app_name = name if req.app_name is None else req.app_name
     check_app_names(app_id=app_id, app_name=app_name, model_name=name)
     return app_id, app_name, runtime
 
