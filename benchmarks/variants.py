@@ -112,9 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                 fig.update(top1=doc["top1"], top5=doc["top5"], images=doc["count"])
             log(f"benchmarking {var.name} {quant}: {a.runs} runs, {a.threads} thread(s)")
             r = bench_model(model, runs=a.runs, warmup=a.warmup, threads=a.threads)
-            bench_doc = r.to_dict() | {"model": {"path": str(model), "name": model.name,
-                                                 "bytes": r.size_bytes, "sha256": r.sha256},
-                                       "machine": machine_info(), "runs": a.runs}
+            bench_doc = r.to_dict()  # what `effkit bench --save` writes
             save_result(model, "bench", bench_doc, force=True)
             fig.update(latency_ms=bench_doc["latency"], peak_rss_mb=r.peak_rss_mb,
                        load_avg_1m=bench_doc["machine"]["load_avg_1m"])

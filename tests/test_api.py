@@ -209,8 +209,8 @@ def test_build_result(built):
     # The app's LiteRT runtime: the default, recorded in build.json.
     assert m.android_runtime == "compiled-model" and m.to_dict()["android_runtime"] == "compiled-model"
     assert "CompiledModel" in (built.app_dir / "app/src/main/java/com/example/api/Classifier.kt").read_text()
-    doc = built.to_dict()
-    assert doc["model_path"] == str(built.model_path) and doc["manifest"]["variant"] == "lite0"
+    doc = built.to_dict()  # what `effkit build --json` prints: build.json plus out_dir
+    assert doc == m.to_dict() | {"out_dir": str(built.out_dir)} and doc["variant"] == "lite0"
     json.dumps(doc)
     with pytest.raises(dataclasses.FrozenInstanceError):
         built.out_dir = Path("x")  # type: ignore[misc]

@@ -72,8 +72,20 @@ def test_vs_interleaves_and_gives_the_ratio(builds):
     assert doc["ratio_p50"] == pytest.approx(b["latency"]["p50"] / a["latency"]["p50"], rel=1e-3)
     assert b["size_bytes"] > 3 * a["size_bytes"]  # float32 weights: 4 bytes instead of 1
     assert b["peak_rss_mb"] > a["peak_rss_mb"]
+    assert a["vs"] == {"model": b["model"], "interleaved": True, "ratio_p50": doc["ratio_p50"],
+                       "ratio_p90": doc["ratio_p90"]}
     text = run(int8, "--vs", f32, "--runs", 4, "--warmup", 1)
     assert text.exit_code == 0 and "ratio" in text.stdout
+    # the API's document is the command's: the same shape, the same file records
+    import effkit
+
+    api = effkit.benchmark(int8, vs=f32, runs=2, warmup=1).to_dict()
+
+    def shape(value):
+        return {k: shape(v) for k, v in value.items()} if isinstance(value, dict) else type(value)
+
+    assert shape(api) == shape(doc)
+    assert api["model"]["model"] == a["model"] and api["other"]["model"] == b["model"]
 
 
 @pytest.mark.slow

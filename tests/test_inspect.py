@@ -183,6 +183,9 @@ def test_cli_inspect_json_and_tables(models, tmp_path):
     assert doc["model"] == str(path) and doc == {"model": str(path)} | inspect_model(
         path.read_bytes()) | {"weights": None,  # no build.json of its build beside it
                               "edgetpu_min_runtime_version": None}
+    import effkit
+
+    assert effkit.inspect(path).to_dict() == doc  # the API's document is the command's
     result = runner.invoke(app, ["inspect", str(path)])
     assert result.exit_code == 0, result.stderr
     text = _plain(result.stdout)

@@ -206,7 +206,7 @@ def inspect(model: PathLike) -> ModelInfo:
 
     model = _required(model, "model")
     data = load_model_file(model)
-    doc = inspect_model(data, source=repr(str(model)))
+    doc = {"model": str(model)} | inspect_model(data, source=repr(str(model)))  # as `inspect --json`
     build = manifest_for(Path(model), data)
     doc["weights"] = build.weights if build else None
     # the Edge TPU runtime version a coral build checked (and compiled) for, as build.json

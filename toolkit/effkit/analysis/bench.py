@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -65,9 +65,14 @@ class BenchResult:
     load_ms: float
     peak_rss_mb: float  # high-water mark of the child that loaded and ran only this model
     baseline_rss_mb: float  # the same child after its imports, before loading the model
+    machine: dict = field(default_factory=dict)  # what it was measured on: machine_info()
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The document ``effkit bench --json`` prints (and ``--save`` writes)."""
+        from effkit.analysis.saved_results import file_record
+
+        return asdict(self) | {"model": file_record(self.model, self.size_bytes, self.sha256),
+                               "runs": self.latency.runs}
 
 
 @dataclass(frozen=True)
@@ -80,8 +85,12 @@ class VsResult:
     ratio_p90: float
 
     def to_dict(self) -> dict:
-        return {"model": self.model.to_dict(), "other": self.other.to_dict(),
-                "ratio_p50": self.ratio_p50, "ratio_p90": self.ratio_p90, "interleaved": True}
+        """The document ``effkit bench --vs --json`` prints; the first model's part names the
+        second and the ratios (as ``--save`` writes it beside that model)."""
+        ratio = {"ratio_p50": self.ratio_p50, "ratio_p90": self.ratio_p90}
+        first, second = self.model.to_dict(), self.other.to_dict()
+        first["vs"] = {"model": second["model"], "interleaved": True, **ratio}
+        return {"model": first, "other": second, **ratio, "interleaved": True}
 
 
 def machine_info() -> dict:
@@ -131,7 +140,7 @@ def bench_model(model: Path, *, runs: int = 100, warmup: int = 10, threads: int 
     size, digest = _model_file(model)
     out = _run_child({"models": [str(model)], "runs": runs, "warmup": warmup, "threads": threads,
                       "xnnpack": xnnpack}, progress)
-    return _result(model, size, digest, out, 0, out, runs, warmup, threads)
+    return _result(model, size, digest, out, 0, out, runs, warmup, threads, machine_info())
 
 
 def bench_vs(model: Path, other: Path, *, runs: int = 100, warmup: int = 10,
@@ -144,19 +153,21 @@ def bench_vs(model: Path, other: Path, *, runs: int = 100, warmup: int = 10,
                         "threads": threads, "xnnpack": xnnpack}, progress)
     mem = [_run_child({"models": [str(path)], "runs": 0, "warmup": max(warmup, 1),
                        "threads": threads, "xnnpack": xnnpack}, None) for path in (model, other)]
-    a = _result(model, *files[0], timed, 0, mem[0], runs, warmup, threads)
-    b = _result(other, *files[1], timed, 1, mem[1], runs, warmup, threads)
+    machine = machine_info()
+    a = _result(model, *files[0], timed, 0, mem[0], runs, warmup, threads, machine)
+    b = _result(other, *files[1], timed, 1, mem[1], runs, warmup, threads, machine)
     return VsResult(a, b, round(b.latency.p50 / a.latency.p50, 4),
                     round(b.latency.p90 / a.latency.p90, 4))
 
 
 def _result(path: Path, size: int, digest: str, timed: dict, k: int, mem: dict, runs: int,
-            warmup: int, threads: int | None) -> BenchResult:
+            warmup: int, threads: int | None, machine: dict) -> BenchResult:
     # xnnpack: whether the timed interpreter ran a delegate, as effkit eval records it
     return BenchResult(model=str(path), size_bytes=size, sha256=digest,
                        latency=Latency.from_ms(timed["latency_ms"][k]), threads=threads,
                        xnnpack=timed["delegated"][k], warmup=warmup, load_ms=mem["load_ms"][0],
-                       peak_rss_mb=mem["peak_rss_mb"], baseline_rss_mb=mem["baseline_rss_mb"])
+                       peak_rss_mb=mem["peak_rss_mb"], baseline_rss_mb=mem["baseline_rss_mb"],
+                       machine=machine)
 
 
 def _run_child(spec: dict, progress: TickFn | None) -> dict:

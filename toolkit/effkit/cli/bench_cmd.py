@@ -39,8 +39,8 @@ def bench(
     json_out: JsonOpt = False,
 ) -> None:
     """Latency p50/p90/p99 after warm-up (each model in a fresh process), size, peak memory."""
-    from effkit.analysis.bench import VsResult, machine_info
-    from effkit.analysis.saved_results import check_can_save, file_record, save_result
+    from effkit.analysis.bench import VsResult
+    from effkit.analysis.saved_results import check_can_save, save_result
     from effkit.api import benchmark
 
     if save:
@@ -50,26 +50,21 @@ def bench(
         found = benchmark(model, runs=runs, warmup=warmup, threads=threads, xnnpack=xnnpack,
                           vs=vs, progress=on_progress)
     ratio: dict[str, float] | None = None
+    out = found.to_dict()  # the API's document is the command's
     if isinstance(found, VsResult):
         results = [found.model, found.other]
         ratio = {"ratio_p50": found.ratio_p50, "ratio_p90": found.ratio_p90}
+        docs = [out["model"], out["other"]]
     else:
-        results = [found]
-    machine = machine_info()
-    docs = [r.to_dict() | {"model": file_record(r.model, r.size_bytes, r.sha256),
-                           "machine": machine, "runs": runs} for r in results]
-    if ratio is not None:
-        docs[0]["vs"] = {"model": docs[1]["model"], "interleaved": True, **ratio}
+        results, docs = [found], [out]
     saved = []
     if save:
         for r, d in zip(results, docs, strict=True):
             saved.append(str(save_result(Path(r.model), "bench", d, force)))
     if json_out:
-        out = docs[0] if ratio is None else {"model": docs[0], "other": docs[1], **ratio,
-                                          "interleaved": True}
         print_json(out | ({"saved": saved} if save else {}))
         return
-    _show(results, ratio, threads, machine, saved)
+    _show(results, ratio, threads, results[0].machine, saved)
 
 
 def _show(results: list[BenchResult], ratio: dict[str, float] | None, threads: int,

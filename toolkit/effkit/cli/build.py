@@ -129,9 +129,9 @@ def build(
             app_id=app_id, app_name=app_name, android_runtime=android_runtime,
             model_name=model_name, author=author,
             license=license_)
-    doc = result.manifest.to_dict()
+    doc = result.to_dict()
     if json_out:
-        print_json(doc | {"out_dir": str(result.out_dir)})
+        print_json(doc)
     else:
         _summary(result)
     edgetpu_notes(result.out_dir, doc)

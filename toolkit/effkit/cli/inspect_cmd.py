@@ -34,7 +34,7 @@ def inspect(model: ModelArg, json_out: JsonOpt = False,
         return
     info = inspect_file(model).to_dict()
     if json_out:
-        print_json({"model": str(model)} | info)
+        print_json(info)
         return
     _show(str(model), info)
 

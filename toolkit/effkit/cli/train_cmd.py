@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -122,8 +123,7 @@ def train(
     if section is not None:
         summary["build"] = section
     if json_out:
-        print_json(summary | {"out_dir": str(result.out_dir), "weights": str(result.weights),
-                              "labels": str(result.labels)})
+        print_json(dataclasses.replace(result, summary=summary).to_dict())
     elif not chief:
         console.print(f"validation accuracy {summary['val_accuracy']:.4f}; this worker is not "
                       "the chief: the chief writes the outputs", highlight=False)

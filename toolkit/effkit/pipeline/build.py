@@ -149,9 +149,8 @@ class BuildResult:
     manifest: Manifest
 
     def to_dict(self) -> dict[str, Any]:
-        paths = {f.name: (None if getattr(self, f.name) is None else str(getattr(self, f.name)))
-                 for f in dataclasses.fields(self) if f.name != "manifest"}
-        return paths | {"manifest": self.manifest.to_dict()}
+        """The document ``effkit build --json`` prints: build.json plus ``out_dir``."""
+        return self.manifest.to_dict() | {"out_dir": str(self.out_dir)}
 
 
 # Options of one target: (flag, the target, the value that means "not given"). Given with
