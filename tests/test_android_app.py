@@ -1034,3 +1034,24 @@ def test_render_never_overwrites_without_force(tmp_path, model_path):
     render_android_app(out, force=True, **common)
     assert (out / "app/src/main/java/com/example/lite0/MainActivity.kt").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["android"]
+
+
+def test_the_readme_rebuild_command_keeps_this_apps_answers(tmp_path, model_path):
+    """The README's "fresh project" command rebuilds this app: its variant, id, name (as a
+    shell word: the name is user text) and runtime, not a fixed lite2 without the name."""
+    import shlex
+
+    from effkit.apps.android import render_android_app
+
+    name = "Zoë's \"Lite\" $HOME `x`"
+    for runtime in ("compiled-model", "interpreter"):
+        out = tmp_path / runtime
+        render_android_app(out, app_id="org.example.cam", app_name=name, model_name="M",
+                           variant=VARIANT, labels=LABELS, model_path=model_path, runtime=runtime)
+        text = (out / "README.md").read_text(encoding="utf-8")
+        line = next(x for x in text.splitlines() if x.startswith("effkit build "))
+        argv = shlex.split(line)
+        assert argv[argv.index("--variant") + 1] == VARIANT.name
+        assert argv[argv.index("--app-id") + 1] == "org.example.cam"
+        assert argv[argv.index("--app-name") + 1] == name
+        assert ("--android-runtime" in argv) == (runtime == "interpreter")
