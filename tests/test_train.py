@@ -369,3 +369,19 @@ def test_train_fine_tune_and_int8_build(superclasses, tmp_path, monkeypatch):
     kept = json.loads((built / "build.json").read_text())["warnings"]
     assert len(kept) == 1 and "only 28 images from the training split" in kept[0]
     assert int8_eval.top1 >= float_eval.top1 - 1.5 / 20, (int8_eval.top1, float_eval.top1)
+
+
+@pytest.mark.slow
+def test_the_python_api_trains_without_tensorflows_start_up_lines(tiny, tmp_path):
+    """effkit.train (progress=None: quiet, docs/api.md) keeps TensorFlow's C++ start-up lines
+    (the oneDNN notice, absl's warning) off stderr, as the CLI does. A fresh process:
+    TensorFlow prints them only on its first import."""
+    import subprocess
+    import sys
+
+    code = (f"import effkit\n"
+            f"effkit.train({str(tiny)!r}, out={str(tmp_path / 'out')!r}, epochs=1, batch_size=8)\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == "", run.stderr
+    assert (tmp_path / "out" / "train.json").is_file()

@@ -287,6 +287,9 @@ def train(config: TrainConfig, callbacks: Callbacks | None = None) -> TrainResul
     data = scan(config.data, val=config.val, val_split=config.val_split, seed=config.seed,
                 progress=cb.on_scan)
 
+    from effkit.core.native_log import import_tensorflow_quietly
+
+    import_tensorflow_quietly()  # the CLI's and the API's training alike
     import keras
 
     strategy, placement = choose_strategy(config.mixed_precision)
