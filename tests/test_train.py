@@ -240,6 +240,12 @@ def test_resume_continues_an_interrupted_run(tiny, tmp_path):
     history = result.summary["history"]
     assert [(h["phase"], h["epoch"]) for h in history] == [("head", 1), ("head", 2)]
     assert history[0] == state["history"][0]
+    # the same numbers as a run that was never interrupted: the weights and optimizer come
+    # from the checkpoint, the augmentation and the dropout masks from (seed, epoch)
+    whole = train(replace(config, out=tmp_path / "whole")).summary["history"]
+    for resumed, uninterrupted in zip(history, whole, strict=True):
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            assert resumed[key] == pytest.approx(uninterrupted[key], rel=1e-5, abs=1e-6), key
     assert not (out / CHECKPOINT_DIR).exists()
     assert sorted(p.name for p in out.iterdir()) == ["labels.txt", "model.weights.h5",
                                                      "train.json"]

@@ -258,6 +258,21 @@ def _improves(val_acc: float, val_loss: float, best: dict | None) -> bool:
         val_acc == best["val_accuracy"] and val_loss < best["val_loss"])
 
 
+def _seed_dropout(model, seed: int, phase: str, epoch: int) -> None:
+    """Set each random layer's generator (dropout) to a state that depends only on the seed,
+    the phase and the epoch, as the augmentation does: a resumed run then draws the same
+    dropout masks as an uninterrupted one. (The generators' states are not among the
+    weights a checkpoint saves, so without this a resumed run started them over.)"""
+    import zlib
+
+    import numpy as np
+
+    generators = [v for v in model.non_trainable_variables if v.path.endswith("seed_generator_state")]
+    for i, state in enumerate(generators):
+        value = zlib.crc32(f"{seed}/{phase}/{epoch}/{i}".encode()) & 0x7FFFFFFF
+        state.assign(np.asarray([value, 0], dtype=state.dtype))
+
+
 def _phases(config: TrainConfig) -> list[tuple[str, int, float]]:
     out = [("head", config.epochs, config.learning_rate)]
     if config.fine_tune_epochs:
@@ -332,6 +347,7 @@ def train(config: TrainConfig, callbacks: Callbacks | None = None) -> TrainResul
             if first == 0:
                 state.wait = 0
             for epoch in range(first, epochs):
+                _seed_dropout(train_model, config.seed, phase, epoch)
                 record = _run_epoch(steps, data, variant, config, phase, epoch, epochs, lr,
                                     val_ds, cb.on_batch)
                 tag = f"{phase}-{epoch + 1:03d}"
