@@ -225,10 +225,9 @@ def _path(value: object, name: str = "path") -> Path | None:
     if value is None:
         return None
     if not isinstance(value, (str, os.PathLike)):
-        from effkit.errors import UsageError
+        from effkit.errors import wrong_type
 
-        raise UsageError(f"{name} must be a path, not {type(value).__name__} {str(value)[:40]!r}",
-                         f"pass {name} as a str or pathlib.Path")
+        raise wrong_type(name, value, "a path")
     return Path(value)
 
 
