@@ -108,11 +108,15 @@ def setup_checkout(tmp_path: Path) -> Path:
     return checkout
 
 
+def run_setup(checkout: Path, path: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["/bin/bash", str(checkout / "scripts/setup.sh")], capture_output=True,
+                          text=True, env={"PATH": path, "HOME": str(Path.home())})
+
+
 def test_setup_makes_nothing_without_a_supported_python(tmp_path):
     checkout = setup_checkout(tmp_path)
     path = bare_path(tmp_path, {"python3": pyenv_python("3.9")})
-    proc = subprocess.run(["/bin/bash", str(checkout / "scripts/setup.sh")], capture_output=True, text=True,
-                          env={"PATH": path, "HOME": str(Path.home())})
+    proc = run_setup(checkout, path)
     assert proc.returncode == 1
     assert proc.stderr.splitlines()[-1].startswith("error: effkit needs Python 3.10 to 3.13")
     assert "Traceback" not in proc.stderr
@@ -125,8 +129,7 @@ def test_setup_refuses_a_venv_of_another_python_and_leaves_it(tmp_path):
                    check=True)
     before = sorted(p.relative_to(checkout) for p in (checkout / ".venv").rglob("*"))
     path = bare_path(tmp_path, {"python3": pyenv_python("3.12")})
-    proc = subprocess.run(["/bin/bash", str(checkout / "scripts/setup.sh")], capture_output=True, text=True,
-                          env={"PATH": path, "HOME": str(Path.home())})
+    proc = run_setup(checkout, path)
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == [
         "error: .venv has Python 3.9, outside 3.10 to 3.13: remove it (rm -r .venv) and run again"]
@@ -138,8 +141,7 @@ def test_setup_refuses_a_venv_whose_python_does_not_run(tmp_path):
     (checkout / ".venv" / "bin").mkdir(parents=True)
     (checkout / ".venv" / "bin" / "python").symlink_to(tmp_path / "gone" / "python3.12")  # a removed base
     path = bare_path(tmp_path, {"python3": pyenv_python("3.12")})
-    proc = subprocess.run(["/bin/bash", str(checkout / "scripts/setup.sh")], capture_output=True, text=True,
-                          env={"PATH": path, "HOME": str(Path.home())})
+    proc = run_setup(checkout, path)
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == [
         "error: .venv/bin/python does not run: remove .venv (rm -r .venv) and run again"]
