@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import assert_one_line_error, link_all, staging_leftovers
+from helpers import assert_one_line_error, link_all, one_line_error, staging_leftovers
 from photos import acceptable
 from typer.testing import CliRunner
 
@@ -602,6 +602,46 @@ def test_coral_build_anywhere_then_compile_the_folder(tmp_path, eight_images, mo
 
     again = runner.invoke(app, ["compile-edgetpu", str(out)])
     assert_one_line_error(again, "already has its Edge TPU model", "--force")
+
+
+def _coral_folder(root: Path) -> Path:
+    """A coral build folder as compile-edgetpu reads it (build.json recording its app files);
+    the checks below run before the compiler is looked for, so no model is needed."""
+    import hashlib
+
+    out = root / "o"
+    (out / "coral").mkdir(parents=True)
+    files = {"coral/README.md": b"readme\n", "coral/classify_image.py": b"print('hi')\n"}
+    for rel, data in files.items():
+        (out / rel).write_bytes(data)
+    (out / "build.json").write_text(json.dumps({
+        "effkit_manifest": 1, "variant": "lite0", "target": "coral", "app": "coral",
+        "quantization": {"mode": "int8", "io": "uint8"},
+        "edgetpu": {"compiled": False, "status": "not compiled (no compiler)"},
+        "app_files": [{"path": k, "bytes": len(v), "sha256": hashlib.sha256(v).hexdigest()}
+                      for k, v in files.items()]}), encoding="utf-8")
+    return out
+
+
+def test_compile_edgetpu_folder_keeps_what_the_user_put_in_coral(tmp_path, monkeypatch):
+    """compile-edgetpu OUT/ renders coral/ again: a file the user added there is never lost
+    (not even with --force), an edit to effkit's script is undone only with --force."""
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no compiler: it is asked for last
+    out = _coral_folder(tmp_path)
+    (out / "coral" / "my_notes.txt").write_text("pins for the camera")
+    for force in ([], ["--force"]):
+        result = runner.invoke(app, ["compile-edgetpu", str(out), *force])
+        assert_one_line_error(result, f"{out}/coral/ holds files effkit did not write "
+                              f"('{out}/coral/my_notes.txt')", f"ove them out of {out}/coral/ first")
+    (out / "coral" / "my_notes.txt").unlink()
+    with (out / "coral" / "classify_image.py").open("a") as fh:
+        fh.write("# my change\n")
+    result = runner.invoke(app, ["compile-edgetpu", str(out)])
+    assert_one_line_error(result, f"'{out}/coral/classify_image.py' changed since effkit wrote it",
+                          "opy your changes elsewhere, then pass --force")
+    assert (out / "coral" / "classify_image.py").read_text().endswith("# my change\n")
+    result = runner.invoke(app, ["compile-edgetpu", str(out), "--force"])
+    assert "edgetpu_compiler is not installed" in one_line_error(result)  # past the check
 
 
 def test_compile_edgetpu_folder_bad_input(tmp_path):

@@ -51,6 +51,14 @@ class Artifact:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def changed(self, root: Path) -> bool:
+        """True when the file under ``root`` is no longer the one recorded (edited or
+        replaced); a missing file is not a change (nothing of the user's to lose)."""
+        path = Path(root) / self.path
+        if not path.is_file():
+            return False
+        return path.stat().st_size != self.bytes or sha256_files([path]) != self.sha256
+
 
 # Saved documents (build.json, eval.json, bench.json, quant_report.json) are input like any
 # other: read strictly, so a tampered one is refused with one line instead of crashing later.

@@ -93,6 +93,30 @@ def closing_warning(doc: dict, out_dir: Path) -> str | None:
     return f"the Edge TPU model was {tpu['status']}; {finish_hint(out_dir)}"
 
 
+def check_app_kept(out_dir: Path, manifest: Any, force: bool) -> None:
+    """Compiling a build folder renders its app folder again: refuse when that would lose a
+    file the user added there (always) or undo the user's edits to effkit's files (unless
+    ``force``). A build.json from before app files were recorded is not checked."""
+    from effkit.core.outputs import not_written
+
+    app = out_dir / (manifest.app or "coral")
+    recorded = [a for a in manifest.app_files if a.path.startswith(f"{app.name}/")]
+    if not app.is_dir() or not recorded:
+        return
+    shown = f"{out_dir}/{app.name}/"
+    foreign = not_written(app, {a.path[len(app.name) + 1:] for a in recorded}, most=4)
+    if foreign:
+        names = ", ".join(repr(shown + f) for f in foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        raise OutputError(f"{shown} holds files effkit did not write ({names}), and compiling "
+                          f"renders {shown} again", f"move them out of {shown} first")
+    edited = [a.path for a in recorded if a.changed(out_dir)]
+    if edited and not force:
+        names = ", ".join(repr(f"{out_dir}/{e}") for e in edited[:3]) + (", ..." if len(edited) > 3 else "")
+        raise OutputError(f"{names} changed since effkit wrote {'it' if len(edited) == 1 else 'them'}, "
+                          f"and compiling renders {shown} again",
+                          "copy your changes elsewhere, then pass --force to render it again")
+
+
 def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: bool = False,
                          timeout_s: float = 600.0, num_segments: int | None = None,
                          min_runtime_version: int | None = None,
@@ -125,6 +149,7 @@ def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: b
     if doc.edgetpu.get("compiled") and not force:
         raise OutputError(f"{str(out_dir)!r} already has its Edge TPU model",
                           "pass --force to compile it again")
+    check_app_kept(out_dir, doc, force)
     choice = choose_compiler(compiler, require=True)
     if on_stage:
         on_stage(choice.note)
