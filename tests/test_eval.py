@@ -275,9 +275,14 @@ def test_save_writes_eval_json_into_the_build_folder(builds, files_layout, tmp_p
     manifest = json.loads((build / "build.json").read_text())
     assert saved["model"]["sha256"] == manifest["artifacts"][0]["sha256"]
     # Never replaced without --force; the refusal comes before any evaluation.
+    earlier = (build / "eval.json").read_text()
     (build / "eval.json").write_text("{\"mine\": 1}")
     assert_one_line_error(run(model, "--data", files_layout, "--save"), "already exists", "--force")
+    # --force replaces an earlier eval result, never a user's file of that name
+    assert_one_line_error(run(model, "--data", files_layout, "--save", "--force"),
+                          "is not an effkit eval result, so --force does not replace it")
     assert json.loads((build / "eval.json").read_text()) == {"mine": 1}
+    (build / "eval.json").write_text(earlier)
     assert run(model, "--data", files_layout, "--limit", 4, "--save", "--force").exit_code == 0
     # A model outside a build folder gets <stem>.eval.json beside it.
     loose = tmp_path / "m.tflite"

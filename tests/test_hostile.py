@@ -1032,7 +1032,7 @@ def test_metadata_out_is_never_its_labels_file(tmp_path, tiny_model, monkeypatch
     monkeypatch.setenv("COLUMNS", "400")
     result = runner.invoke(app, ["metadata", str(tmp_path / "m.tflite"), "--labels",
                                  str(tmp_path / "l.txt"), "--out", str(tmp_path / "l.txt"), "--force"])
-    check_run(result, Case("", (), {}, ("is the labels file it reads",), 1))
+    check_run(result, Case("", (), {}, ("is the input", "l.txt"), 1))
     assert (tmp_path / "l.txt").read_text() == LABELS5
 
 

@@ -407,6 +407,11 @@ def test_cli_metadata_refuses_to_overwrite_without_force(model_dir):
     assert "already exists" in result.stderr and "--force" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert out.read_bytes() == b"user data"
+    # --force replaces a model, never a user's other file that has the name
+    result = _cli(*args, "--force")
+    assert result.exit_code == 1 and "is not a TFLite model, so --force does not replace it" in result.stderr
+    assert out.read_bytes() == b"user data"
+    out.write_bytes((model_dir / "tiny.tflite").read_bytes())
     result = _cli(*args, "--force", "--mean", "0", "--std", "255", "--json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)

@@ -191,9 +191,23 @@ def test_bad_input_is_one_line(builds, tmp_path):
                           "has no images")
     page = tmp_path / "page.html"
     page.write_text("mine")
-    assert_one_line_error(cli("quant-report", loose, "--float", float_model, "--data", tmp_path,
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert_one_line_error(cli("quant-report", loose, "--float", float_model, "--data", empty,
                               "--html", page), "already exists", "--force")
+    # --force replaces an earlier page, never a user's file, an input or a file in --data
+    assert_one_line_error(cli("quant-report", loose, "--float", float_model, "--data", empty,
+                              "--html", page, "--force"), "is not an effkit quant-report page")
     assert page.read_text() == "mine"
+    assert_one_line_error(cli("quant-report", loose, "--float", float_model, "--data", empty,
+                              "--html", loose, "--force"), f"--html '{loose}' is the input")
+    data = tmp_path / "photos"
+    data.mkdir()
+    assert_one_line_error(cli("quant-report", loose, "--float", float_model, "--data", data,
+                              "--html", data / "p.html"), "is inside the input folder")
+    assert_one_line_error(cli("quant-report", builds["int8"] / "model.tflite", "--float", float_model,
+                              "--keep-float", 1, "--out", float_model, "--force"), "is the input")
+    assert sorted(p.name for p in data.iterdir()) == []
 
 
 @pytest.fixture(scope="module")
@@ -204,6 +218,7 @@ def page(builds, images, tmp_path_factory) -> Path:
     result = cli("quant-report", hostile / "model.tflite", "--float", builds["float32"] / "model.tflite",
                  "--data", images, "--limit", 2, "--html", out)
     assert result.exit_code == 0, result.stderr
+    assert qr_page.PAGE_FILE.is_one(out)  # what --force may replace next time
     return out
 
 

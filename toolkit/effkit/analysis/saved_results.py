@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from effkit.core.manifest import BENCH_NAME, EVAL_NAME, MANIFEST_NAME, MODEL_FILE, sha256_hex
-from effkit.core.outputs import write_file_atomic
+from effkit.core.outputs import check_output_file, marked_file, write_file_atomic
 from effkit.errors import OutputError
 
 KINDS = {"eval": EVAL_NAME, "bench": BENCH_NAME}
@@ -49,8 +49,9 @@ def check_can_save(models: Sequence[Path | None], kind: str, force: bool) -> Non
         path = result_path(model, kind)
         if path.is_dir():
             raise OutputError(f"{str(path)!r} is a folder", "move it away to save results there")
-        if path.exists() and not force:
-            raise OutputError(f"{str(path)!r} already exists", "pass --force to replace it")
+        # --force replaces an earlier result of the same kind, never a user's file of that name
+        check_output_file(path, force, kind=marked_file(f"an effkit {kind} result",
+                                                          f'"{DOC_KEYS[kind]}"'), flag="--save")
 
 
 def model_record(model: Path, data: bytes) -> dict:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from effkit.cli._common import ForceOpt, JsonOpt, ModelArg, console, escape, handle_errors, print_json
-from effkit.core.outputs import check_path_usable, write_file_atomic
+from effkit.core.outputs import TFLITE_FILE, check_output_file, write_file_atomic
 from effkit.errors import OutputError, UsageError
 from effkit.model.variants import NORM_MEAN, NORM_STD
 
@@ -64,15 +64,8 @@ def metadata(
 
     target = out if out is not None else model.with_name(f"{model.stem}_metadata.tflite")
     data = load_model_file(model)
-    check_path_usable(target)  # a symlink loop, a dangling link, a name over 255 bytes
-    if target.exists() and target.is_dir():
-        raise OutputError(f"output {str(target)!r} is a folder", "give --out a file name")
-    if target.exists() and not force:
-        raise OutputError(f"output {str(target)!r} already exists",
-                          "pass --force to replace it, or choose another --out")
-    if target.resolve() == Path(labels).resolve():
-        raise OutputError(f"output {str(target)!r} is the labels file it reads",
-                          "choose another --out")
+    # never the labels file it reads; --force replaces only a TFLite model (in place: the model)
+    check_output_file(target, force, inputs=(labels,), kind=TFLITE_FILE)
     if not _folder(target).is_dir():
         raise OutputError(f"output folder {str(_folder(target))!r} does not exist",
                           "create it first")

@@ -49,14 +49,14 @@ def quant_report(
     cosine, scale and zero point, clipped share, and the likely cause of the worst ones."""
     from effkit.analysis.quant_report.inputs import BuildInfo, inputs_for
     from effkit.analysis.quant_report.measure import compare
-    from effkit.analysis.quant_report.page import render_html
-    from effkit.core.outputs import write_file_atomic
+    from effkit.analysis.quant_report.page import PAGE_FILE, render_html
+    from effkit.core.outputs import TFLITE_FILE, check_output_file, write_file_atomic
     from effkit.errors import UsageError
     from effkit.metadata.model_file import load_model_file
 
-    for path in (html, out):
-        if path is not None and path.exists() and not force:
-            write_file_atomic(path, b"", force)  # raises "already exists ... --force" before the work
+    for path, kind, flag in ((html, PAGE_FILE, "--html"), (out, TFLITE_FILE, "--out")):
+        if path is not None:  # before the work; never an input, --force only over its own kind
+            check_output_file(path, force, inputs=(model, float_model, data), kind=kind, flag=flag)
     mixed: tuple[BuildInfo, int, Path] | None = None  # the build, --keep-float, --out
     if keep_float is not None:
         from effkit.pipeline.mixed_precision import check_target

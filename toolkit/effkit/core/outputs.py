@@ -384,6 +384,64 @@ def _move_into_place(tmp: Path, out_dir: Path, force: bool) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+@dataclass(frozen=True)
+class FileKind:
+    """What ``--force`` may replace at a named output file: an earlier output of one kind
+    (``described``: "a TFLite model"), told by ``is_one(path)``."""
+
+    described: str
+    is_one: Callable[[Path], bool]
+
+
+def _starts_with(marker: bytes, offset: int = 0, window: int = 4096) -> Callable[[Path], bool]:
+    def is_one(path: Path) -> bool:
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(window)
+        except OSError:
+            return False
+        return head[offset:offset + len(marker)] == marker if offset else marker in head
+    return is_one
+
+
+TFLITE_FILE = FileKind("a TFLite model", _starts_with(b"TFL3", offset=4))
+
+
+def marked_file(described: str, marker: str) -> FileKind:
+    """A kind of text output that carries ``marker`` near its start (a JSON key, an HTML
+    meta tag)."""
+    return FileKind(described, _starts_with(marker.encode("utf-8")))
+
+
+def check_output_file(path: Path, force: bool, *, inputs: Iterable[Path | None] = (),
+                      kind: FileKind | None = None, flag: str = "--out") -> None:
+    """Fail early (before long work) when the named output file ``path`` cannot be written:
+    it is one of the command's ``inputs`` or inside an input folder (refused with or
+    without ``force``), it is a folder, it exists and ``force`` is off, or ``force`` is on
+    and what is there is not an earlier output of ``kind``: --force replaces an output of
+    the same kind, never a user's other files."""
+    path = Path(path)
+    resolved = check_path_usable(path, flag)
+    for item in inputs:
+        if item is None:
+            continue
+        src = Path(item).resolve()
+        if src == resolved:
+            raise OutputError(f"{flag} {str(path)!r} is the input {str(item)!r}",
+                              f"choose another {flag}")
+        if src.is_dir() and src in resolved.parents:
+            raise OutputError(f"{flag} {str(path)!r} is inside the input folder {str(item)!r}",
+                              f"choose a {flag} outside it")
+    if path.is_dir():
+        raise OutputError(f"{flag} {str(path)!r} is a folder", "name a file")
+    if path.exists() or path.is_symlink():
+        if not force:
+            raise OutputError(f"{str(path)!r} already exists", "choose another output, or pass --force")
+        if kind is not None and not kind.is_one(path):
+            raise OutputError(f"{str(path)!r} is not {kind.described}, so --force does not replace it",
+                              "choose another output, or move that file away yourself")
+
+
 def write_file_atomic(path: Path, data: bytes, force: bool) -> None:
     """Write ``data`` to ``path`` via a temporary sibling; refuse to replace without force,
     also a file that appears at ``path`` while writing (the final step is link(2))."""

@@ -7,9 +7,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from effkit.core.outputs import marked_file
+
 if TYPE_CHECKING:
     from effkit.analysis.quant_report.measure import QuantReport
 
+# What 'quant-report --html --force' may replace: a page this template made (its meta tag).
+PAGE_FILE = marked_file("an effkit quant-report page",
+                        '<meta name="generator" content="effkit quant-report">')
 BAR_COLOR = "#4c78a8"
 CAUSE_COLOR = "#d62728"  # layers with a likely cause (the screenshot test looks for it)
 
