@@ -200,8 +200,15 @@ def test_options(tpu_app: Path) -> None:
     assert bad.returncode == 2 and "unknown option --bogus" in bad.stderr
     missing = install(tpu_app, "raspios-bookworm-arm64", "aarch64", "3.11", "--trust")
     assert missing.returncode == 1 and "--trust needs FILE=SHA256" in missing.stderr
-    ok = install(tpu_app, "raspios-bookworm-arm64", "aarch64", "3.11", "--dry-run", "--trust", "a.deb=00")
+    digest = "AB" * 32
+    ok = install(tpu_app, "raspios-bookworm-arm64", "aarch64", "3.11", "--dry-run", "--trust", f"a.deb={digest}")
     assert ok.returncode == 0
+    # the value is checked: '--trust --dry-run' must never become a real install
+    for value in ("--dry-run", "a.deb=00", "a.deb", f"../a.deb={digest}", f"={digest}", f"a.deb={digest}x"):
+        for argv in (["--trust", value, "--dry-run"], [f"--trust={value}", "--dry-run"]):
+            refused = install(tpu_app, "raspios-bookworm-arm64", "aarch64", "3.11", *argv)
+            assert refused.returncode == 2, (argv, refused.stdout, refused.stderr)
+            assert "--trust takes FILE=SHA256" in refused.stderr and refused.stdout == "", argv
     helped = install(tpu_app, "raspios-bookworm-arm64", "aarch64", "3.11", "--help")
     assert helped.returncode == 0 and "--dry-run" in helped.stdout and "EFFKIT_OS_RELEASE" in helped.stdout
     assert helped.stdout.rstrip().endswith("EFFKIT_PYTHON_VERSION (e.g. 3.11).")  # the whole header
