@@ -201,7 +201,8 @@ def test_options(tpu_app: Path) -> None:
     missing = install(tpu_app, "raspios-bookworm-arm64", "aarch64", "3.11", "--trust")
     assert missing.returncode == 1 and "--trust needs FILE=SHA256" in missing.stderr
     digest = "AB" * 32
-    ok = install(tpu_app, "raspios-bookworm-arm64", "aarch64", "3.11", "--dry-run", "--trust", f"a.deb={digest}")
+    ok = install(tpu_app, "raspios-bookworm-arm64", "aarch64", "3.11", "--dry-run",
+                 "--trust", f"a.deb={digest}")
     assert ok.returncode == 0
     # the value is checked: '--trust --dry-run' must never become a real install
     for value in ("--dry-run", "a.deb=00", "a.deb", f"../a.deb={digest}", f"={digest}", f"a.deb={digest}x"):

@@ -430,9 +430,34 @@ def test_a_folder_effkit_did_not_fetch_is_kept(env, mirror):
     folder = Path(env["EFFKIT_CACHE_DIR"]) / "weights" / "efficientnet-lite3"
     folder.mkdir(parents=True)
     (folder / "mine.txt").write_text("user file")
-    line = error_line(weights(env, "fetch", "lite3"))
-    assert "holds no checkpoint effkit fetched" in line and "--force" in line
-    assert (folder / "mine.txt").read_text() == "user file" and mirror.log == []
+    for force in ([], ["--force"]):  # never replaced: --force replaces what effkit fetched
+        line = error_line(weights(env, "fetch", "lite3", *force))
+        assert "holds no checkpoint effkit fetched" in line and "ove it away or remove it yourself" in line
+        assert "--force" not in line
+        assert (folder / "mine.txt").read_text() == "user file" and mirror.log == []
+
+
+def test_force_fetches_a_cached_checkpoint_again(env, mirror, lite0_tarball):
+    """--force replaces the checkpoint effkit fetched (it refused its own folder once), and
+    repairs a damaged one; a file the user put in that folder stops it."""
+    mirror.files["efficientnet-lite0.tar.gz"] = lite0_tarball
+    assert weights(env, "fetch", "lite0").exit_code == 0
+    folder = Path(env["EFFKIT_CACHE_DIR"]) / "weights" / "efficientnet-lite0"
+    listed = json.loads((folder / ".effkit-source.json").read_text())["files"]
+    assert sorted(p.name for p in folder.iterdir() if p.name != ".effkit-source.json") == listed
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    result = weights(env, "fetch", "lite0", "--force")
+    assert result.exit_code == 0, result.stderr
+    assert {p.name for p in folder.iterdir()} == set(before)
+    next(folder.glob("*.index")).unlink()  # damaged
+    line = error_line(weights(env, "fetch", "lite0"))
+    assert "holds a damaged checkpoint effkit fetched" in line and "--force" in line
+    assert weights(env, "fetch", "lite0", "--force").exit_code == 0
+    assert {p.name for p in folder.iterdir()} == set(before)
+    (folder / "notes.txt").write_text("mine")
+    line = error_line(weights(env, "fetch", "lite0", "--force"))
+    assert "effkit did not write" in line and "notes.txt" in line
+    assert (folder / "notes.txt").read_text() == "mine"
 
 
 def test_changed_file_behind_recorded_hash(env, mirror, official_ckpt, lite0_tarball):

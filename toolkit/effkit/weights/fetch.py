@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from effkit.core.manifest import sha256_files
-from effkit.core.outputs import staged_dir, write_file_atomic
+from effkit.core.outputs import MARKER, Ownership, staged_dir, write_file_atomic
 from effkit.core.resources import cache_root
 from effkit.errors import OutputError, WeightsError
 from effkit.model.variants import OFFICIAL_CHECKPOINT_URL, Variant
@@ -178,10 +178,17 @@ def fetch(variant: Variant, *, force: bool = False, progress: DownloadProgressFn
         state = cached(variant)  # another process may have fetched it meanwhile
         if state.present and not force:
             return state
-        if not state.present and not force and Path(state.folder).exists():
-            raise WeightsError(f"{state.folder} exists but holds no checkpoint effkit fetched",
-                               f"remove it, or run 'effkit weights fetch {variant.name} --force' "
-                               "to replace it")
+        folder = Path(state.folder)
+        if not state.present and folder.is_dir() and any(folder.iterdir()):
+            if _fetched_files(folder) is None:  # never replaced, --force or not
+                raise WeightsError(f"{state.folder} exists but holds no checkpoint effkit fetched",
+                                   "move it away or remove it yourself (effkit replaces only a "
+                                   f"checkpoint it fetched), then run 'effkit weights fetch "
+                                   f"{variant.name}' again")
+            if not force:
+                raise WeightsError(f"{state.folder} holds a damaged checkpoint effkit fetched",
+                                   f"run 'effkit weights fetch {variant.name} --force' to fetch "
+                                   "it again")
         part = root / "downloads" / (tarball_name(variant) + ".part")
         reporter = progress or default_progress()
         try:
@@ -193,12 +200,14 @@ def fetch(variant: Variant, *, force: bool = False, progress: DownloadProgressFn
         pinned = PINNED_SHA256.get(tarball_name(variant))
         _check_digest(variant, url, part, digest, pinned)
         try:
-            with staged_dir(Path(state.folder), force=True) as tmp:
+            with staged_dir(Path(state.folder), force=True, owner=FETCHED_CHECKPOINT) as tmp:
                 _extract(part, tmp, url, variant)
                 _verify(tmp, variant, url)
                 record = {"variant": variant.name, "url": url, "sha256": digest,
                           "pinned": pinned is not None, "bytes": total,
-                          "fetched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+                          "fetched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                          "files": sorted(f.relative_to(tmp).as_posix() for f in tmp.rglob("*")
+                                          if not f.is_dir() and f.name != MARKER)}
                 (tmp / files.SOURCE_FILE).write_text(json.dumps(record, indent=2) + "\n",
                                                encoding="utf-8")
         except OutputError as exc:
@@ -209,6 +218,27 @@ def fetch(variant: Variant, *, force: bool = False, progress: DownloadProgressFn
         if pinned is None:
             _record_digest(variant, digest)
     return cached(variant)
+
+
+def _fetched_files(folder: Path) -> frozenset[str] | None:
+    """The files effkit wrote into a cached checkpoint folder (``--force`` replaces nothing
+    else): those its provenance record lists, or every file for a record from before the
+    list was kept (the folder was one tarball's extraction); None without a record."""
+    from effkit.core.manifest import parse_document
+    from effkit.errors import read_regular
+
+    try:
+        record = parse_document(read_regular(Path(folder) / files.SOURCE_FILE, 1 << 20))
+    except (OSError, ValueError):
+        return None
+    listed = record.get("files")
+    if isinstance(listed, list):
+        return frozenset(map(str, listed)) | {files.SOURCE_FILE}
+    return frozenset(f.relative_to(folder).as_posix() for f in Path(folder).rglob("*")
+                     if not f.is_dir())
+
+
+FETCHED_CHECKPOINT = Ownership("fetched checkpoint", files.SOURCE_FILE, _fetched_files)
 
 
 @contextlib.contextmanager
