@@ -122,6 +122,12 @@ def test_compile_without_compiler(tmp_path, monkeypatch):
     assert result.exit_code == 1
     line = one_line_error(result)
     assert "edgetpu_compiler is not installed" in line and "--compiler docker" in line
+    # a missing or non-model file is named first: no errand to install a compiler for it
+    result = runner.invoke(app, ["compile-edgetpu", str(tmp_path / "nothing.tflite")])
+    assert result.exit_code == 1 and "does not exist" in one_line_error(result)
+    (tmp_path / "labels.txt").write_text("cat\ndog\n")
+    result = runner.invoke(app, ["compile-edgetpu", str(tmp_path / "labels.txt")])
+    assert result.exit_code == 1 and "not a TFLite" in one_line_error(result)
 
 
 def test_compile_docker_without_engine(tmp_path):

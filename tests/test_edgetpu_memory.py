@@ -46,3 +46,21 @@ def test_capacity_is_the_median_of_the_logs(edgetpu_logs: Path):
     caps.sort()
     assert len(caps) == 5
     assert from_parameter_bytes(10**9).on_chip_bytes == caps[len(caps) // 2]
+
+
+def test_a_coral_build_warns_when_parameters_stream():
+    """build.json's warnings (printed at the end of the build) carry the streaming warning:
+    the compiler's own off-chip figure when it ran, else the check's estimate."""
+    from effkit.pipeline.build import _streaming_warnings
+
+    estimated = {"compiled": False, "check": {"parameter_memory": {
+        "streams": True, "off_chip_bytes": 6 * 1024**2, "capacity_bytes": 8 * 1024**2}}}
+    (line,) = _streaming_warnings(estimated)
+    assert line.startswith("about 6.00 MiB of parameters do not fit the Edge TPU's 8.00 MiB")
+    assert "will stream from host memory" in line and "--num-segments N" in line
+    compiled = {"compiled": True, "compile": {"report": {"off_chip_used_bytes": 1024**2}},
+                "check": estimated["check"]}  # the compiler's figure wins over the estimate
+    (line,) = _streaming_warnings(compiled)
+    assert line.startswith("1.00 MiB of parameters") and "and stream from host memory" in line
+    assert _streaming_warnings({"compiled": True, "compile": {"report": {"off_chip_used_bytes": 0}}}) == ()
+    assert _streaming_warnings({"compiled": False, "check": {"parameter_memory": {"streams": False}}}) == ()

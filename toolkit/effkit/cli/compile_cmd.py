@@ -106,6 +106,9 @@ def compile_edgetpu(
                       extra=search_delegate or multiple_subgraphs, json_out=json_out)
         return
 
+    from effkit.metadata.model_file import load_model_file
+
+    load_model_file(model)  # a missing or non-TFLite file is named before the compiler is asked for
     found = find_compiler(compiler)
     with status("Preparing edgetpu_compiler (docker builds its image once)"):
         version = compiler_version(found)

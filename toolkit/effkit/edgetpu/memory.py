@@ -37,6 +37,19 @@ ON_CHIP_CAPACITY_BYTES = round(7.62 * MiB)
 PARAMETER_FACTOR = 1.07
 
 
+def streaming_warning(off_chip_bytes: int, capacity_bytes: int = ON_CHIP_CAPACITY_BYTES, *,
+                      estimated: bool = True) -> str:
+    """The one warning for parameters that stream from host memory: the estimate's (check,
+    a build without the compiler) or the compiler's own figure (a compiled build)."""
+    amount = f"about {off_chip_bytes / MiB:.2f} MiB" if estimated else f"{off_chip_bytes / MiB:.2f} MiB"
+    verb = "will stream" if estimated else "stream"
+    return (f"{amount} of parameters do not fit the Edge TPU's {capacity_bytes / MiB:.2f} MiB "
+            f"on-chip cache and {verb} from host memory on every inference (slower); to keep "
+            "them on chip, pipeline the model over several Edge TPUs with --num-segments N, or "
+            "co-compile it with the other models of the app (edgetpu_compiler A.tflite "
+            "B.tflite) so they share the cache")
+
+
 @dataclass(frozen=True)
 class ParameterMemory:
     """Estimated parameter bytes of the Edge TPU part of a model, on and off chip."""
@@ -52,14 +65,7 @@ class ParameterMemory:
         return self.off_chip_bytes > 0
 
     def warning(self) -> str | None:
-        if not self.streams:
-            return None
-        return (f"about {self.off_chip_bytes / MiB:.2f} MiB of parameters do not fit the Edge "
-                f"TPU's {self.capacity_bytes / MiB:.2f} MiB on-chip cache and will stream from "
-                "host memory on every inference (slower); to keep them on chip, pipeline the "
-                "model over several Edge TPUs with --num-segments N, or co-compile it with "
-                "the other models of the app (edgetpu_compiler A.tflite B.tflite) so they "
-                "share the cache")
+        return streaming_warning(self.off_chip_bytes, self.capacity_bytes) if self.streams else None
 
     def to_dict(self) -> dict[str, Any]:
         return {"parameter_bytes": self.parameter_bytes, "on_chip_bytes": self.on_chip_bytes,

@@ -447,6 +447,7 @@ def run(plan: BuildPlan, progress: ProgressFn | None = None) -> BuildResult:
             from effkit.pipeline.edgetpu_stage import EDGETPU_PREFIX
 
             fields["edgetpu"], edgetpu_path = _edgetpu_stages(plan, clock, tflite, model_path, tmp)
+            fields["warnings"] += _streaming_warnings(fields["edgetpu"])
             if edgetpu_path:
                 artifacts += sorted(p for p in tmp.iterdir() if p.name.startswith(EDGETPU_PREFIX))
         if req.target in ("coral", "android"):
@@ -535,6 +536,20 @@ def _edgetpu_stages(plan: BuildPlan, clock: StageClock, tflite: bytes, model_pat
     section["compiler_note"] = choice.note
     _require_tpu_fraction(result.report.tpu_fraction, req.min_tpu_ops, "map")
     return stage.tables_last(section), result.compiled_paths[0]
+
+
+def _streaming_warnings(section: dict) -> tuple[str, ...]:
+    """The build's warning when parameters stream from host memory: the compiler's own
+    figure when it ran, else the check's estimate."""
+    from effkit.edgetpu.memory import streaming_warning
+
+    if section.get("compiled"):
+        off_chip = section.get("compile", {}).get("report", {}).get("off_chip_used_bytes") or 0
+        return (streaming_warning(off_chip, estimated=False),) if off_chip > 0 else ()
+    memory = section.get("check", {}).get("parameter_memory") or {}
+    if memory.get("streams"):
+        return (streaming_warning(memory["off_chip_bytes"], memory["capacity_bytes"]),)
+    return ()
 
 
 def _require_tpu_fraction(fraction: float | None, minimum: float, verb: str) -> None:
