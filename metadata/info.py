@@ -16,8 +16,10 @@ from dataclasses import dataclass
 
 from effkit.errors import UsageError
 from effkit.metadata import metadata_schema_py_generated as fb
+from effkit.model.labels import check_text
 
 TENSOR_TYPES = ("float32", "uint8", "int8")
+MAX_MODEL_NAME_LENGTH = 1000  # what a name in metadata may hold; the apps allow fewer
 # Value range of the quantized types (what a tensor of that type can hold).
 _TYPE_RANGE = {"uint8": (0.0, 255.0), "int8": (-128.0, 127.0)}
 _PIXEL_MIN, _PIXEL_MAX = 0.0, 255.0
@@ -39,6 +41,15 @@ def _check_tensor_type(tensor_type: str) -> None:
     if tensor_type not in TENSOR_TYPES:
         raise UsageError(f"tensor type {tensor_type!r} is not supported",
                          f"use one of {', '.join(TENSOR_TYPES)}")
+
+
+def check_metadata_name(name: object) -> str:
+    """The rule for a model name effkit writes into metadata (``build --name`` for every
+    target, ``effkit metadata --name``): visible text, no tab, control or bidirectional
+    override character. :class:`MetadataInfo` itself takes any text, as other tools write."""
+    if not isinstance(name, str) or not name.strip():
+        raise UsageError("the model name is empty", "give the model a name")
+    return check_text(name, "model name", MAX_MODEL_NAME_LENGTH, error=UsageError)
 
 
 @dataclass(frozen=True)

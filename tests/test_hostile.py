@@ -322,6 +322,13 @@ CORPUS = [
                                     "-o", "o"), {}, ("U+202E", "bidirectional override"), 1),
     Case("model-name-bidi-isolate", ("build", "-t", "coral", "--name", "m\u2067x", "-o", "o"), {},
          ("U+2067",), 1),
+    # the same rule for a name any model's metadata takes: a cpu build, effkit metadata
+    Case("cpu-name-bidi-override", ("build", "--name", "a\u202eb", "-o", "o"), {},
+         ("U+202E", "without bidirectional override characters"), 2),
+    Case("metadata-name-with-tab", ("metadata", "m.tflite", "--labels", "l.txt", "--name", "a\tb"),
+         {"m.tflite": MODEL, "l.txt": LABELS5}, ("U+0009",), 2),
+    Case("metadata-name-bidi-override", ("metadata", "m.tflite", "--labels", "l.txt", "--name", "a\u202eb"),
+         {"m.tflite": MODEL, "l.txt": LABELS5}, ("U+202E",), 2),
     Case("app-id-java", ("build", "-t", "android", "--app-id", "java.app", "-o", "o"), {},
          ("'java'", "reserved for the platform"), 1),
     Case("app-id-kotlin", ("build", "-t", "android", "--app-id", "kotlin.app", "-o", "o"), {},

@@ -57,7 +57,7 @@ def metadata(
         create_for_inference,
         num_classes,
     )
-    from effkit.metadata.info import MODEL_DESCRIPTION, MetadataInfo
+    from effkit.metadata.info import MODEL_DESCRIPTION, MetadataInfo, check_metadata_name
     from effkit.metadata.model_file import load_model_file
     from effkit.metadata.reader import has_metadata
     from effkit.model.labels import Labels
@@ -76,7 +76,7 @@ def metadata(
     if len(norm_mean) != len(norm_std):
         raise UsageError(f"{len(norm_mean)} --mean value(s) but {len(norm_std)} --std value(s)",
                          "give --mean and --std the same number of times")
-    info = MetadataInfo(name=name if name is not None else model.stem,
+    info = MetadataInfo(name=check_metadata_name(name) if name is not None else model.stem,
                      description=description if description is not None else MODEL_DESCRIPTION,
                      version=version, author=author, license=license)
     result = create_for_inference(data, model_info=info, norm_mean=norm_mean, norm_std=norm_std,

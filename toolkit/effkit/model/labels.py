@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import overload
 
 from effkit.core.resources import data_file
-from effkit.errors import LabelsError, read_user_file
+from effkit.errors import EffkitError, LabelsError, TemplateError, read_user_file
 
 MAX_LABEL_LENGTH = 200
 # Embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069): they make the text
@@ -153,6 +153,42 @@ def _check_names(names: tuple[str, ...]) -> None:
             if ch != "\t" and unicodedata.category(ch) in ("Cc", "Cs"):
                 raise LabelsError(f"label {i + 1} {name[:40]!r} contains U+{ord(ch):04X} (a "
                                   "control character)", "use visible text for every label")
+
+
+def check_text(value: object, what: str, max_length: int, *, allowed: Iterable[str] = (),
+               format_chars: bool = False, error: type[EffkitError] = TemplateError) -> str:
+    """Visible, bounded text for a name (an app answer, a model name in metadata), or
+    ``error`` (TemplateError) naming the problem.
+
+    Non-printable characters are rejected with their code point and position, except
+    those in ``allowed`` (e.g. LF and tab where the target language escapes them) and,
+    with ``format_chars``, Unicode format characters (category Cf: joiners, bidi marks)
+    where every place the text lands escapes them.
+    """
+    if not isinstance(value, str):
+        raise error(f"the {what} must be text, not {type(value).__name__}")
+    if not value.strip():
+        raise error(f"the {what} is empty", f"give the {what} some visible text")
+    if len(value) > max_length:
+        raise error(f"the {what} is {len(value)} characters long (at most {max_length})",
+                            f"shorten the {what}")
+    permitted = set(allowed)
+    for pos, ch in enumerate(value):
+        if ch in BIDI_CONTROLS:
+            raise error(f"the {what} {value[:40]!r} contains U+{ord(ch):04X} "
+                                f"({unicodedata.name(ch)}) at position {pos}, which reorders "
+                                "the text around it (a spoofed name)",
+                                f"use {_a(what)} without bidirectional override characters")
+        if ch.isprintable() or ch in permitted or (format_chars and unicodedata.category(ch) == "Cf"):
+            continue
+        name = unicodedata.name(ch, "control character")
+        raise error(f"the {what} {value[:40]!r} contains U+{ord(ch):04X} ({name}) at position {pos}",
+                            f"use {_a(what)} without control characters")
+    return value
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def imagenet_labels() -> list[str]:

@@ -332,19 +332,23 @@ def _check_app_answers(req: BuildRequest, variant: Variant,
                        name: str) -> tuple[str | None, str | None, str | None]:
     """The app answers (--app-id, --app-name, --name, --android-runtime), checked before
     any work; the Android app id, name and runtime (defaults filled in), else Nones."""
+    from effkit.metadata.info import check_metadata_name
+
+    answers: tuple[str | None, str | None, str | None] = (None, None, None)
     if req.target == "coral":
         from effkit.apps.coral import check_model_name
 
         check_model_name(name)
-    if req.target != "android":
-        return None, None, None
-    from effkit.apps.android import check_android_runtime, check_app_names
+    elif req.target == "android":
+        from effkit.apps.android import check_android_runtime, check_app_names
 
-    runtime = check_android_runtime(req.android_runtime)
-    app_id = f"com.example.{variant.name}" if req.app_id is None else req.app_id
-    app_name = name if req.app_name is None else req.app_name
-    check_app_names(app_id=app_id, app_name=app_name, model_name=name)
-    return app_id, app_name, runtime
+        runtime = check_android_runtime(req.android_runtime)
+        app_id = f"com.example.{variant.name}" if req.app_id is None else req.app_id
+        app_name = name if req.app_name is None else req.app_name
+        check_app_names(app_id=app_id, app_name=app_name, model_name=name)
+        answers = (app_id, app_name, runtime)
+    check_metadata_name(name)  # what the model's metadata takes, for every target
+    return answers
 
 
 def edgetpu_compiler(req: BuildRequest) -> CompilerChoice | None:
