@@ -542,7 +542,7 @@ def _edgetpu_stages(plan: BuildPlan, clock: StageClock, tflite: bytes, model_pat
     return stage.tables_last(section), result.compiled_paths[0]
 
 
-def _streaming_warnings(section: dict) -> tuple[str, ...]:
+def _streaming_warnings(section: dict[str, Any]) -> tuple[str, ...]:
     """The build's warning when parameters stream from host memory: the compiler's own
     figure when it ran, else the check's estimate."""
     from effkit.edgetpu.memory import streaming_warning
