@@ -92,8 +92,14 @@ def test_explicit_compiler_problems(tmp_path):
         find_compiler(tmp_path / "nope")
     plain = tmp_path / "edgetpu_compiler"
     plain.write_text("#!/bin/sh\n")
-    with pytest.raises(EdgeTPUCompilerNotFound, match="not executable"):
+    with pytest.raises(EdgeTPUCompilerNotFound, match="not executable") as raised:
         find_compiler(plain)
+    assert raised.value.hint == f"run 'chmod +x {plain}'"
+    labels = tmp_path / "labels.txt"  # the wrong file given: no execute bit would make it run
+    labels.write_text("cat\ndog\n")
+    with pytest.raises(EdgeTPUCompilerNotFound, match="is not a program") as raised:
+        find_compiler(labels)
+    assert "chmod" not in str(raised.value.hint)
     with pytest.raises(EdgeTPUCompilerNotFound, match="is a folder"):
         find_compiler(tmp_path)
 
@@ -318,6 +324,20 @@ def test_missing_output_file(tmp_path, model, logs):
     assert info.value.kind == "missing-output"
     assert "did not write model_edgetpu.tflite" in info.value.message
     assert leftovers(tmp_path / "out") == []
+
+
+def test_a_compiler_failing_silently_is_not_said_to_have_a_message(tmp_path, model):
+    """Exit status 1 and not a word: the hint says so and how to see more, instead of
+    'see the compiler's message' (there is none, and no output file to point to)."""
+    silent = tmp_path / "edgetpu_compiler"
+    silent.write_text('#!/bin/sh\n[ "$1" = --version ] && echo "Edge TPU Compiler version 16.0.384591198" '
+                      '&& exit 0\nexit 1\n')
+    silent.chmod(0o755)
+    with pytest.raises(EdgeTPUCompileFailed) as info:
+        compile_model(model, tmp_path / "out", compiler=find_compiler(silent))
+    assert "failed (exit status 1): no output" in info.value.message
+    assert info.value.hint.startswith("it printed nothing: run it by hand on the model")
+    assert info.value.save_output() is None  # nothing to keep, so no file is named
 
 
 def test_damaged_output_file(tmp_path, model, logs):

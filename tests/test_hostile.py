@@ -1054,8 +1054,26 @@ def test_quant_report_with_the_models_swapped_says_so(tiny_model):
     float_model = tf.lite.TFLiteConverter.from_keras_model(tiny_keras_classifier(5)).convert()
     inputs = np.random.default_rng(0).uniform(-1, 1, (2, 16, 16, 3)).astype(np.float32)
     compare(tiny_model, float_model, inputs)  # the right order runs
-    with pytest.raises(ModelFileError, match="look swapped"):
+    with pytest.raises(ModelFileError, match="look swapped") as raised:
         compare(float_model, tiny_model, inputs)
+    assert "effkit quant-report INT8.tflite --float FLOAT.tflite" in raised.value.hint
+
+
+def test_quant_report_cli_names_a_swap_and_its_data_flag(tmp_path, tiny_model):
+    """The CLI sees the swap from the input types before it looks for a calibration set (a
+    float build has none), and an empty --data folder is named by its flag."""
+    import tensorflow as tf
+
+    (tmp_path / "int8.tflite").write_bytes(tiny_model)
+    (tmp_path / "float.tflite").write_bytes(
+        tf.lite.TFLiteConverter.from_keras_model(tiny_keras_classifier(5)).convert())
+    (tmp_path / "empty").mkdir()
+    swapped = runner.invoke(app, ["quant-report", str(tmp_path / "float.tflite"),
+                                  "--float", str(tmp_path / "int8.tflite")])
+    check_run(swapped, Case("", (), {}, ("look swapped", "INT8.tflite --float FLOAT.tflite"), 2))
+    empty = runner.invoke(app, ["quant-report", str(tmp_path / "int8.tflite"),
+                                "--float", str(tmp_path / "float.tflite"), "--data", str(tmp_path / "empty")])
+    check_run(empty, Case("", (), {}, ("--data folder", "has no images"), 1))
 
 
 def test_other_saved_records_are_read_as_regular_capped_json(tmp_path):

@@ -66,24 +66,25 @@ def pick_evenly(paths: Sequence[_T], size: int) -> list[_T]:
     return [paths[i] for i in idx]
 
 
-def check_folder(folder: Path) -> list[Path]:
-    """The folder's image files; DataError when there is no folder or no image in it."""
+def check_folder(folder: Path, what: str = "calibration folder") -> list[Path]:
+    """The folder's image files; DataError when there is no folder or no image in it
+    (``what`` names the folder as the command's flag does)."""
     paths = list_images(Path(folder))
     if not paths:
         raise DataError(
-            f"calibration folder {str(folder)!r} has no images",
+            f"{what} {str(folder)!r} has no images",
             "add .jpg, .png, .bmp or .webp files (sub-folders are searched too)",
         )
     return paths
 
 
 def from_folder(folder: Path, variant: Variant, size: int = DEFAULT_FOLDER_SIZE,
-                progress: TickFn | None = None) -> CalibrationSet:
+                progress: TickFn | None = None, what: str = "calibration folder") -> CalibrationSet:
     """Load up to ``size`` images from ``folder`` (spread over the whole folder)."""
     if size < 1:
         raise DataError(f"--calibration-size must be at least 1 (got {size})")
     start = time.perf_counter()
-    paths = check_folder(folder)
+    paths = check_folder(folder, what)
     report = LoadReport()
     pixels: list[np.ndarray] = []
     # Try the evenly spread pick first; top up from the rest when files are unreadable.

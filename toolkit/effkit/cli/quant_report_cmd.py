@@ -72,6 +72,11 @@ def quant_report(
     from effkit.metadata.model_file import io_tensors
 
     taken = [io_tensors(m)[0][0].dtype for m in (int8_bytes, float_bytes)]
+    if taken[1] != "float32" and taken[0] == "float32":  # a float MODEL and an int8 --float
+        raise UsageError(f"MODEL {str(model)!r} takes float32 input and --float "
+                         f"{str(float_model)!r} takes {taken[1]}: the two look swapped",
+                         "pass the int8 model first and its float build with --float "
+                         "(effkit quant-report INT8.tflite --float FLOAT.tflite)")
     if "float32" not in taken:  # two int8 models (the same one twice reads as 120 dB everywhere)
         raise UsageError(f"--float {str(float_model)!r} takes {taken[1]} input: it is a "
                          "quantized model, not the float one",

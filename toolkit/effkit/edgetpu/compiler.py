@@ -332,8 +332,11 @@ def compile_model(
         if rc != 0 or report.status == "failed":
             reason, kind = _failure_message(report, run)
             status = f"exit status {rc}" if rc else "exit status 0"
+            silent = not (run.stdout.strip() or run.stderr.strip())  # no message to point to
             raise failed(f"edgetpu_compiler failed ({status}): {reason}",
-                         FAILURE_HINTS.get(kind), kind=kind)
+                         "it printed nothing: run it by hand on the model (edgetpu_compiler -s "
+                         "MODEL) to see what it does, and check the model with 'effkit "
+                         "check-edgetpu'" if silent else FAILURE_HINTS.get(kind), kind=kind)
 
         produced = [out / f"{n}.tflite" for n in names]
         missing = [p.name for p in produced if not p.is_file()]

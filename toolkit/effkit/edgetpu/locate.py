@@ -193,6 +193,10 @@ def _local(candidate: str, source: str) -> EdgeTPUCompiler:
         raise EdgeTPUCompilerNotFound(f"{source} {candidate} is a folder, not the compiler",
                                       "give the path of the edgetpu_compiler program")
     if not os.access(path, os.X_OK):
+        if not _looks_like_a_program(path):  # labels.txt given by mistake: chmod is no fix
+            raise EdgeTPUCompilerNotFound(f"{source} {candidate} is not a program (neither an "
+                                          "executable binary nor a script)",
+                                          f"give the path of edgetpu_compiler, or {INSTALL_HINT}")
         raise EdgeTPUCompilerNotFound(f"{source} {candidate} is not executable",
                                       f"run 'chmod +x {path}'")
     return EdgeTPUCompiler(kind="local", path=str(path.resolve()), source=source)
@@ -372,3 +376,13 @@ def choose_compiler(requested: str | os.PathLike[str] | None = None, *,
         arm = " under linux/amd64 emulation" if host_is_arm() else ""
         return CompilerChoice(docker, "no local edgetpu_compiler: compiling in Docker "
                                       f"({docker.image}{arm})")
+
+
+def _looks_like_a_program(path: Path) -> bool:
+    """An ELF binary or a '#!' script: what a missing execute bit would make runnable."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4)
+    except OSError:
+        return True  # unreadable: the execute-bit hint is as good as any
+    return head == b"\x7fELF" or head[:2] == b"#!"

@@ -33,7 +33,7 @@ def inputs_for(model: Path, data: Path | None, limit: int = DEFAULT_IMAGES,
     if limit < 1:
         raise UsageError(f"--limit must be at least 1 (got {limit})")
     if data is not None:
-        return inputs_for_folder(model, data, limit, progress)
+        return inputs_for_folder(model, data, limit, progress, what="--data folder")
     build = BuildInfo.beside(Path(model))
     inputs, source = build.calibration(progress)
     chosen = calib.pick_evenly(list(range(len(inputs))), limit)
@@ -41,7 +41,8 @@ def inputs_for(model: Path, data: Path | None, limit: int = DEFAULT_IMAGES,
 
 
 def inputs_for_folder(model: bytes | Path, folder: Path, limit: int = DEFAULT_IMAGES,
-                      progress: TickFn | None = None, variant: str = "lite0") -> tuple[np.ndarray, dict]:
+                      progress: TickFn | None = None, variant: str = "lite0",
+                      what: str = "image folder") -> tuple[np.ndarray, dict]:
     """Up to ``limit`` images of ``folder`` (spread over it, as calibration picks them),
     at the model's resolution with the normalization in its metadata."""
     from effkit.analysis.evaluate import TFLiteClassifier
@@ -51,7 +52,7 @@ def inputs_for_folder(model: bytes | Path, folder: Path, limit: int = DEFAULT_IM
     clf = TFLiteClassifier(model, xnnpack=False)  # only its input size and normalization are read
     prep = dataclasses.replace(get_variant(variant), resolution=clf.resolution, norm_mean=clf.mean,
                                norm_std=clf.std)
-    s = calib.from_folder(folder, prep, limit, progress)
+    s = calib.from_folder(folder, prep, limit, progress, what)
     return s.inputs, {"source": "folder", "path": str(Path(folder).resolve()), "count": s.count,
                       "skipped": s.skipped}
 

@@ -341,8 +341,8 @@ def compare(int8_model: bytes, float_model: bytes, inputs: np.ndarray,
                              f"{f_clf.resolution} pixels)", "compare an int8 model with its own float build")
     if _quantized_share(q_clf) < _quantized_share(f_clf):
         raise ModelFileError("the int8 model given has fewer int8 tensors than the float model: "
-                             "the two look swapped", "pass the int8 model first, then its float "
-                             "build (effkit quant-report INT8.tflite FLOAT.tflite)")
+                             "the two look swapped", "pass the int8 model first and its float "
+                             "build with --float (effkit quant-report INT8.tflite --float FLOAT.tflite)")
     if inputs.shape[1:3] != (q_clf.resolution, q_clf.resolution):
         raise DataError(f"inputs are {inputs.shape[1]}x{inputs.shape[2]}, the models take "
                         f"{q_clf.resolution}x{q_clf.resolution}")
