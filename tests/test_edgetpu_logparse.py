@@ -162,6 +162,19 @@ def test_10_v15_all_mapped_show_operations(log):
     assert m.all_mapped is True
 
 
+def test_custom_op_names_keep_the_whole_table(edgetpu_logs: Path):
+    """Log 10 with two rows renamed as custom ops may be named: a dot and a hyphen, and a
+    space between padded columns. Every row stays, in order (a rejected row ended the
+    table and dropped the rows after it without a word)."""
+    text = next(edgetpu_logs.glob("10-*")).read_text(encoding="utf-8")
+    text = text.replace("\nMUL                            4 ", "\nMy-Custom.Op                   4 ")
+    text = text.replace("\nADD                            4 ", "\nSOFT MAX                       4 ")
+    (m,) = parse_log(text).models
+    assert rows(m) == [("SOFTMAX", 1, STATUS_MAPPED), ("FULLY_CONNECTED", 2, STATUS_MAPPED),
+                       ("SOFT MAX", 4, STATUS_MAPPED), ("My-Custom.Op", 4, STATUS_MAPPED),
+                       ("CONV_2D", 4, STATUS_MAPPED)]
+
+
 def test_11a_v16_oplog_efficientnet(log):
     r = log("11a")
     assert (r.source, r.compiler_version, r.status) == ("operation-log", V16, "unknown")

@@ -22,6 +22,7 @@ Formats were learned from real logs of compiler 2.0 to 16.0 (see
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -50,15 +51,22 @@ def _int_after(line: str, prefix: str) -> int | None:
     return parse_count(rest[0]) if rest else None
 
 
+# A row whose operator name has spaces in it: the columns are padded with two or more.
+_SPACED_ROW = re.compile(r"(\S(?:.*?\S)?)\s{2,}(\d[\d,]*)\s{2,}(\S.*)")
+
+
 def _table_row(line: str) -> OperatorRow | None:
+    """One row of the operator table: NAME COUNT STATUS. A custom op's name may hold any
+    printable characters ('My-Custom.Op', even 'SOFT MAX' between padded columns); the
+    count column is what tells a row from the text after the table."""
     parts = line.split(None, 2)
     count = parse_count(parts[1]) if len(parts) == 3 else None
-    if count is None:
+    name, status = (parts[0], parts[2]) if count is not None else ("", "")
+    if count is None and (spaced := _SPACED_ROW.fullmatch(line.strip())):
+        name, count, status = spaced[1], parse_count(spaced[2]), spaced[3]
+    if count is None or not name.isprintable():
         return None
-    name = parts[0]
-    if not (name[0].isalpha() and name.replace("_", "").replace("-", "").isalnum()):
-        return None
-    return OperatorRow(operator=name, count=count, status=parts[2].strip())
+    return OperatorRow(operator=name, count=count, status=status.strip())
 
 
 MAX_LOG_BYTES = 64 << 20  # a delegate-search log of a large model is about 1 MB
