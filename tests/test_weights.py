@@ -481,3 +481,19 @@ def test_wrong_variant_names_first_mismatch(ckpt_dir, pth_model):
     with pytest.raises(WeightsError, match=r"_fc.weight.*expected shape \(1280, 10\)") as exc:
         load_weights(build_model(LITE0, num_classes=10), LITE0, None)
     assert "include_top=False" in exc.value.one_line()
+
+
+def test_a_checkpoint_folder_is_read_without_tensorflows_start_up_lines(tmp_path, official_ckpt):
+    """--weights with a checkpoint folder reads it with TensorFlow while planning: its C++
+    start-up lines (oneDNN, absl) stay off stderr, which holds only the one-line error of a
+    variant mismatch. A fresh process: TensorFlow prints them only on its first import."""
+    import subprocess
+
+    run = subprocess.run([sys.executable, "-m", "effkit.cli.main", "build", "--variant", "lite1",
+                          "--weights", str(official_ckpt / "efficientnet-lite0"), "-o", "o"],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert run.returncode == 1, run.stderr
+    errors = [line for line in run.stderr.splitlines() if not line.startswith(
+        ("Building the Keras model:", "Loading weights:"))]  # the progress lines of a log
+    assert len(errors) == 1 and errors[0].startswith("error: checkpoint ") \
+        and "holds efficientnet-lite0, not efficientnet-lite1" in errors[0], run.stderr

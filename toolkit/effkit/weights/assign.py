@@ -267,6 +267,9 @@ def _values_from_pth(model, variant: Variant, state: dict[str, np.ndarray], path
 
 
 def _values_from_checkpoint(model, variant: Variant, prefix: Path, use_ema: bool = True):
+    from effkit.core.native_log import import_tensorflow_quietly
+
+    import_tensorflow_quietly()  # its start-up lines stay off the user's terminal
     import tensorflow as tf
 
     try:

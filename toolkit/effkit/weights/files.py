@@ -238,6 +238,9 @@ def keras_num_classes(path: str | Path) -> int | None:
 
 
 def _checkpoint_num_classes(prefix: Path) -> int | None:
+    from effkit.core.native_log import import_tensorflow_quietly
+
+    import_tensorflow_quietly()  # its start-up lines stay off the user's terminal
     import tensorflow as tf
 
     try:
