@@ -484,6 +484,7 @@ def test_classify_image_user_errors(app: Path, tmp_path: Path) -> None:
     junk.write_bytes(b"not an image")
     proc = run_app(app, "classify_image.py", str(junk), check=False)
     assert proc.returncode == 1 and "cannot read image" in proc.stderr
+    assert "not an image Pillow can decode" in proc.stderr and "BufferedReader" not in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
@@ -522,6 +523,10 @@ def test_classify_image_hostile_files(app: Path, tmp_path: Path, photo_dir: Path
                    str(tmp_path / "bomb.png"), check=False)
     assert proc.returncode == 1 and "decompression-bomb guard" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
+    # a missing --image is the one error, before the Edge TPU model is looked for
+    proc = run_app(app, "benchmark.py", "--runs", "1", "--image", str(tmp_path / "nope.jpg"), check=False)
+    assert proc.returncode == 1 and proc.stderr.count("error:") == 1, proc.stderr
+    assert "does not exist" in proc.stderr and "Edge TPU" not in proc.stderr, proc.stderr
 
 
 def test_pi_scripts_read_phone_photos_upright(app: Path, tmp_path: Path, photo_dir: Path) -> None:
