@@ -574,6 +574,7 @@ def test_coral_build_anywhere_then_compile_the_folder(tmp_path, eight_images, mo
     doc = json.loads((out / "build.json").read_text())
     assert doc["edgetpu"]["compiled"] is False
     assert doc["edgetpu"]["status"].startswith("not compiled")
+    assert f"effkit compile-edgetpu {out}/" in doc["edgetpu"]["finish"]  # this folder, not OUT/
     assert doc["edgetpu"]["check"]["on_chip_bytes"] > 0
     assert doc["edgetpu"]["check"]["off_chip_bytes"] == 0
     assert not (out / "model_edgetpu.tflite").exists()

@@ -530,7 +530,8 @@ def _edgetpu_stages(plan: BuildPlan, clock: StageClock, tflite: bytes, model_pat
     if found is None:
         _require_tpu_fraction(report.tpu_fraction, req.min_tpu_ops, "are predicted to map")
         reason = "--skip-compile" if choice is None else choice.note
-        section = stage.not_compiled(report.to_dict(), reason, finish=choice is not None)
+        section = stage.not_compiled(report.to_dict(), reason,
+                                     finish=plan.out_dir if choice is not None else None)
         return stage.tables_last(section), None
     assert choice is not None  # found is its compiler
     with clock.stage("edgetpu-compile"):

@@ -62,11 +62,12 @@ def tables_last(section: dict) -> dict:
         k: section[k] for k in ("check", "compile") if k in section}
 
 
-def not_compiled(check: dict, reason: str, *, finish: bool) -> dict:
+def not_compiled(check: dict, reason: str, *, finish: Path | None) -> dict:
     """The build.json section of a coral build without the Edge TPU model; ``finish``: the
-    build could not compile (not --skip-compile), so it ends with :func:`closing_warning`."""
+    build's --out when it could not compile (not --skip-compile), so it ends with
+    :func:`closing_warning` and build.json says how to finish that folder."""
     return {"check": check, "compiled": False, "status": f"not compiled ({reason})",
-            "finish": finish_hint() if finish else None}
+            "finish": finish_hint(finish) if finish is not None else None}
 
 
 def compile_section(check: dict, choice: CompilerChoice, model_path: Path, folder: Path,
