@@ -53,7 +53,7 @@ def _show(path: str, info: dict[str, Any]) -> None:
     summary.add_row("TFLite metadata", "yes" if info["has_metadata"] else "no")
     weights = info.get("weights")
     summary.add_row("weights", escape(_weights_line(weights)) if weights
-                    else "unknown (no build.json of its build beside it)")
+                    else "unknown (no build.json beside it lists a model with this sha256)")
     console.print(summary)
 
     tensors = Table(title="Inputs and outputs")
