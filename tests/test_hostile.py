@@ -177,6 +177,9 @@ CORPUS = [
     Case("eval-bomb-among-good-images", ("eval", "m.tflite", "--data", "d"),
          {"m.tflite": MODEL_META, "d/a/big.png": BOMB_PNG, "d/a/ok.png": GOOD_PNG,
           "d/b/ok.png": GOOD_PNG}, ("skipped 1 unreadable", "image too large"), 0),
+    Case("eval-dangling-link-among-good-images", ("eval", "m.tflite", "--data", "d"),
+         {"m.tflite": MODEL_META, "d/a/gone.jpg": Link("nowhere.jpg"), "d/a/ok.png": GOOD_PNG,
+          "d/b/ok.png": GOOD_PNG}, ("skipped 1 unreadable", "a symbolic link to nothing"), 0),
     Case("eval-only-bombs", ("eval", "m.tflite", "--data", "d"),
          {"m.tflite": MODEL_META, "d/a/big.png": BOMB_PNG}, ("could be read",), 1),
     # item 7: matplotlib math text in a folder name

@@ -31,7 +31,10 @@ def list_images(root: Path, *, recursive: bool = True) -> list[Path]:
     if not root.is_dir():
         raise DataError(f"{str(root)!r} is not a folder", "pass a folder of images")
     walker = root.rglob("*") if recursive else root.iterdir()
-    files = [p for p in walker if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
+    # a dangling symbolic link under an image name is listed, so it is skipped and counted
+    # in words like any unreadable image instead of vanishing without a word
+    files = [p for p in walker if p.suffix.lower() in IMAGE_SUFFIXES
+             and (p.is_file() or (p.is_symlink() and not p.exists()))]
     return sorted(files, key=lambda p: p.as_posix())
 
 
@@ -58,6 +61,8 @@ def unreadable_reason(exc: BaseException, path: Path) -> str:
         return "image too large (decompression-bomb guard)"
     if isinstance(exc, UnsafeFileError):
         return str(exc)
+    if isinstance(exc, FileNotFoundError) and Path(path).is_symlink():
+        return "a symbolic link to nothing"
     with contextlib.suppress(OSError):
         if Path(path).stat().st_size == 0:
             return "empty file (0 bytes)"
