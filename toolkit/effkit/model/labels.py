@@ -171,19 +171,19 @@ def check_text(value: object, what: str, max_length: int, *, allowed: Iterable[s
         raise error(f"the {what} is empty", f"give the {what} some visible text")
     if len(value) > max_length:
         raise error(f"the {what} is {len(value)} characters long (at most {max_length})",
-                            f"shorten the {what}")
+                    f"shorten the {what}")
     permitted = set(allowed)
     for pos, ch in enumerate(value):
         if ch in BIDI_CONTROLS:
             raise error(f"the {what} {value[:40]!r} contains U+{ord(ch):04X} "
-                                f"({unicodedata.name(ch)}) at position {pos}, which reorders "
-                                "the text around it (a spoofed name)",
-                                f"use {_a(what)} without bidirectional override characters")
+                        f"({unicodedata.name(ch)}) at position {pos}, which reorders "
+                        "the text around it (a spoofed name)",
+                        f"use {_a(what)} without bidirectional override characters")
         if ch.isprintable() or ch in permitted or (format_chars and unicodedata.category(ch) == "Cf"):
             continue
         name = unicodedata.name(ch, "control character")
         raise error(f"the {what} {value[:40]!r} contains U+{ord(ch):04X} ({name}) at position {pos}",
-                            f"use {_a(what)} without control characters")
+                    f"use {_a(what)} without control characters")
     return value
 
 
