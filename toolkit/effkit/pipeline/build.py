@@ -527,20 +527,32 @@ def _edgetpu_stages(plan: BuildPlan, clock: StageClock, tflite: bytes, model_pat
     with clock.stage("edgetpu-check"):
         report = check_model(tflite, min_runtime_version=req.min_runtime_version,
                              compiler_version=plan.compiler_version)
+    # the compiler options the user chose: compile-edgetpu OUT/ finishes with the same ones
+    options = stage.compiler_options(req.num_segments, req.min_runtime_version)
     if found is None:
-        _require_tpu_fraction(report.tpu_fraction, req.min_tpu_ops, "are predicted to map")
+        _require_tpu_fraction(report.tpu_fraction, req.min_tpu_ops, "are predicted to map",
+                              _first_refusal(report))
         reason = "--skip-compile" if choice is None else choice.note
         section = stage.not_compiled(report.to_dict(), reason,
                                      finish=plan.out_dir if choice is not None else None)
-        return stage.tables_last(section), None
+        return stage.tables_last(section | options), None
     assert choice is not None  # found is its compiler
     with clock.stage("edgetpu-compile"):
         section, result = stage.compile_section(
             report.to_dict(), choice, model_path, tmp, timeout_s=req.compile_timeout,
             num_segments=req.num_segments, min_runtime_version=req.min_runtime_version)
     section["compiler_note"] = choice.note
-    _require_tpu_fraction(result.report.tpu_fraction, req.min_tpu_ops, "map")
-    return stage.tables_last(section), result.compiled_paths[0]
+    _require_tpu_fraction(result.report.tpu_fraction, req.min_tpu_ops, "map", _first_refusal(report))
+    return stage.tables_last(section | options), result.compiled_paths[0]
+
+
+def _first_refusal(report: Any) -> str | None:
+    """The first reason the check gives for an op kept off the Edge TPU (a runtime too old
+    for QUANTIZE, an op the TPU lacks), for the coverage error to name."""
+    for op in report.ops:
+        if not op.on_tpu and op.reasons:
+            return op.reasons[0]
+    return None
 
 
 def _streaming_warnings(section: dict[str, Any]) -> tuple[str, ...]:
@@ -557,11 +569,14 @@ def _streaming_warnings(section: dict[str, Any]) -> tuple[str, ...]:
     return ()
 
 
-def _require_tpu_fraction(fraction: float | None, minimum: float, verb: str) -> None:
+def _require_tpu_fraction(fraction: float | None, minimum: float, verb: str,
+                          refusal: str | None = None) -> None:
     if fraction is not None and fraction + 1e-9 < minimum:
+        why = f" (first: {refusal})" if refusal else ""
         raise EdgeTPUCoverageError(
-            f"only {fraction:.0%} of the ops {verb} to the Edge TPU (--min-tpu-ops {minimum:g})",
-            "see the operator table with 'effkit check-edgetpu model.tflite', or lower --min-tpu-ops",
+            f"only {fraction:.0%} of the ops {verb} to the Edge TPU (--min-tpu-ops {minimum:g}){why}",
+            "lower --min-tpu-ops to build it anyway (or drop --min-runtime if an older runtime is "
+            "the reason), then 'effkit check-edgetpu' on its model.tflite shows every op",
         )
 
 

@@ -62,6 +62,14 @@ def tables_last(section: dict) -> dict:
         k: section[k] for k in ("check", "compile") if k in section}
 
 
+def compiler_options(num_segments: int | None, min_runtime_version: int | None) -> dict:
+    """The build.json record of the compiler options a coral build was asked for, which
+    ``compile-edgetpu OUT/`` reuses unless told otherwise (empty when none was given)."""
+    given = {"num_segments": num_segments, "min_runtime_version": min_runtime_version}
+    given = {k: v for k, v in given.items() if v is not None}
+    return {"compiler_options": given} if given else {}
+
+
 def not_compiled(check: dict, reason: str, *, finish: Path | None) -> dict:
     """The build.json section of a coral build without the Edge TPU model; ``finish``: the
     build's --out when it could not compile (not --skip-compile), so it ends with
@@ -151,6 +159,11 @@ def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: b
         raise OutputError(f"{str(out_dir)!r} already has its Edge TPU model",
                           "pass --force to compile it again")
     check_app_kept(out_dir, doc, force)
+    asked = doc.edgetpu.get("compiler_options") or {}  # the build's own, unless given again
+    if num_segments is None and isinstance(asked.get("num_segments"), int):
+        num_segments = asked["num_segments"]
+    if min_runtime_version is None and isinstance(asked.get("min_runtime_version"), int):
+        min_runtime_version = asked["min_runtime_version"]
     choice = choose_compiler(compiler, require=True)
     if on_stage:
         on_stage(choice.note)
@@ -181,7 +194,8 @@ def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: b
                 if not a.path.startswith(EDGETPU_PREFIX) and (tmp / a.path).is_file()]
         edgetpu = sorted(p for p in tmp.iterdir() if p.name.startswith(EDGETPU_PREFIX))
         manifest = dataclasses.replace(
-            doc, edgetpu=tables_last(section), timings_s=timings,
+            doc, edgetpu=tables_last(section | compiler_options(num_segments, min_runtime_version)),
+            timings_s=timings,
             app=app_dir.relative_to(tmp).as_posix(),
             artifacts=tuple(Artifact.of(p, tmp) for p in kept + edgetpu),
             app_files=tuple(Artifact.of(p, tmp) for p in sorted(app_dir.rglob("*")) if p.is_file()))
