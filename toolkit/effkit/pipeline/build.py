@@ -37,6 +37,7 @@ from effkit.weights.load import resolve_weights
 
 if TYPE_CHECKING:
     from effkit.calibration.sets import CalibrationSet
+    from effkit.edgetpu.check import CheckReport
     from effkit.edgetpu.locate import CompilerChoice
 
 TARGETS = ("cpu", "coral", "android")
@@ -546,12 +547,12 @@ def _edgetpu_stages(plan: BuildPlan, clock: StageClock, tflite: bytes, model_pat
     return stage.tables_last(section | options), result.compiled_paths[0]
 
 
-def _first_refusal(report: Any) -> str | None:
+def _first_refusal(report: CheckReport) -> str | None:
     """The first reason the check gives for an op kept off the Edge TPU (a runtime too old
     for QUANTIZE, an op the TPU lacks), for the coverage error to name."""
     for op in report.ops:
         if not op.on_tpu and op.reasons:
-            return op.reasons[0]
+            return str(op.reasons[0])
     return None
 
 
