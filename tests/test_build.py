@@ -586,8 +586,11 @@ def test_coral_build_anywhere_then_compile_the_folder(tmp_path, eight_images, mo
     image = write_standin(tmp_path / "image", mode="success-stripped")
     write_docker_standin(tmp_path / "bin", image)
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    saved = '{"effkit_eval": 1, "count": 20}\n'  # eval --save on coral/model.tflite
+    (out / "coral" / "model.eval.json").write_text(saved)
     finished = runner.invoke(app, ["compile-edgetpu", str(out)])
     assert finished.exit_code == 0, finished.stderr
+    assert (out / "coral" / "model.eval.json").read_text() == saved  # carried into the new coral/
     assert "no local edgetpu_compiler: compiling in Docker" in " ".join(finished.stderr.split())
     assert "ops on the Edge TPU" in " ".join(finished.stdout.split())
     new = json.loads((out / "build.json").read_text())
@@ -646,6 +649,8 @@ def test_compile_edgetpu_folder_keeps_what_the_user_put_in_coral(tmp_path, monke
     assert_one_line_error(result, f"'{out}/coral/classify_image.py' changed since effkit wrote it",
                           "opy your changes elsewhere, then pass --force")
     assert (out / "coral" / "classify_image.py").read_text().endswith("# my change\n")
+    # effkit eval/bench --save on coral/model.tflite: effkit's results, carried over
+    (out / "coral" / "model.eval.json").write_text('{"effkit_eval": 1, "count": 20}\n')
     result = runner.invoke(app, ["compile-edgetpu", str(out), "--force"])
     assert "edgetpu_compiler is not installed" in one_line_error(result)  # past the check
 

@@ -41,6 +41,16 @@ def save_result(model: Path, kind: str, doc: dict, force: bool) -> Path:
     return path
 
 
+def is_saved_result(path: Path) -> bool:
+    """Whether ``path`` is a result ``effkit eval/bench --save`` wrote (by its name and the
+    key that marks it): such files in a rendered app are effkit's, not the user's."""
+    path = Path(path)
+    for kind, name in KINDS.items():
+        if path.name == name or path.name.endswith(f".{kind}.json"):
+            return path.is_file() and marked_file("", f'"{DOC_KEYS[kind]}"').is_one(path)
+    return False
+
+
 def check_can_save(models: Sequence[Path | None], kind: str, force: bool) -> None:
     """Refuse ``--save`` before any work when a result file exists and ``force`` is off."""
     for model in models:

@@ -106,6 +106,7 @@ def check_app_kept(out_dir: Path, manifest: Any, force: bool) -> None:
     """Compiling a build folder renders its app folder again: refuse when that would lose a
     file the user added there (always) or undo the user's edits to effkit's files (unless
     ``force``). A build.json from before app files were recorded is not checked."""
+    from effkit.analysis.saved_results import is_saved_result
     from effkit.core.outputs import not_written
 
     app = out_dir / (manifest.app or "coral")
@@ -113,7 +114,8 @@ def check_app_kept(out_dir: Path, manifest: Any, force: bool) -> None:
     if not app.is_dir() or not recorded:
         return
     shown = f"{out_dir}/{app.name}/"
-    foreign = not_written(app, {a.path[len(app.name) + 1:] for a in recorded}, most=4)
+    foreign = [f for f in not_written(app, {a.path[len(app.name) + 1:] for a in recorded}, most=1000)
+               if not is_saved_result(app / f)][:4]  # eval/bench --save results are carried over
     if foreign:
         names = ", ".join(repr(shown + f) for f in foreign[:3]) + (", ..." if len(foreign) > 3 else "")
         raise OutputError(f"{shown} holds files effkit did not write ({names}), and compiling "
@@ -124,6 +126,20 @@ def check_app_kept(out_dir: Path, manifest: Any, force: bool) -> None:
         raise OutputError(f"{names} changed since effkit wrote {'it' if len(edited) == 1 else 'them'}, "
                           f"and compiling renders {shown} again",
                           "copy your changes elsewhere, then pass --force to render it again")
+
+
+def _carry_saved_results(old_app: Path, new_app: Path) -> None:
+    """eval/bench --save results of the app's CPU model (unchanged by compiling) go into the
+    app rendered again; the user's own files never get this far (check_app_kept)."""
+    from effkit.analysis.saved_results import is_saved_result
+
+    if not old_app.is_dir():
+        return
+    for path in sorted(old_app.rglob("*.json")):
+        rel = path.relative_to(old_app)
+        if is_saved_result(path) and not (new_app / rel).exists():
+            (new_app / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, new_app / rel)
 
 
 def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: bool = False,
@@ -187,6 +203,7 @@ def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: b
         app_dir = render_coral_app(tmp / "coral", model_name=doc.model_name, variant=variant,
                                    labels=labels, cpu_model=tmp / MODEL_FILE,
                                    edgetpu_model=result.compiled_paths[0])
+        _carry_saved_results(out_dir / "coral", app_dir)
         timings = {k: v for k, v in doc.timings_s.items() if k != "total"}
         timings["edgetpu-compile"] = round(result.elapsed_s, 3)
         timings["total"] = round(sum(timings.values()), 3)
