@@ -749,3 +749,14 @@ def test_labels_files_of_any_line_ending_read_alike(tmp_path, ending):
     path = tmp_path / "labels.txt"
     path.write_bytes(ending.join(["cat", "dog", "émeu"]).encode() + ending.encode())
     assert Labels.from_file(path).names == ("cat", "dog", "émeu")
+
+
+@pytest.mark.slow
+def test_the_default_calibration_size_given_is_the_default(lite0_build, tmp_path):
+    """--calibration-size 32, the help's 'default: 32 distilled', keeps the shipped set: the
+    same model to the byte, not a set distilled now with other settings for a minute."""
+    out = tmp_path / "o"
+    result = run("--variant", "lite0", "--calibration-size", "32", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert json.loads((out / "build.json").read_text())["calibration"]["origin"] == "shipped"
+    assert (out / "model.tflite").read_bytes() == (lite0_build / "model.tflite").read_bytes()

@@ -402,7 +402,8 @@ def run(plan: BuildPlan, progress: ProgressFn | None = None) -> BuildResult:
     if options.quant == "int8" and calib_set is None:
         with clock.stage("calibration") as tick:
             settings = None  # the shipped set for the bundled weights, else DistillSettings()
-            if req.calibration_size:
+            # the default count given explicitly is the default: the shipped set still applies
+            if req.calibration_size and req.calibration_size != calib.DistillSettings().count:
                 settings = calib.DistillSettings(count=req.calibration_size)
             calib_set = calib.distilled(model, variant, settings, tick)
     with clock.stage("convert"):
