@@ -6,9 +6,9 @@ exactly as at inference:
 * ``from_folder``: the user's images (recursive; jpg, png, bmp, webp), unreadable
   files skipped and counted.
 * ``distilled``: no user data; images distilled from the model's batch-norm
-  statistics (``effkit.calibration.distill``). The result depends only on the weights and the
-  settings: effkit ships the sets of its bundled weights (``effkit.calibration.pixel_sets``) and
-  caches the others on disk.
+  statistics (``effkit.calibration.distill``). A set is keyed by the weights and the settings
+  (distilling again is not bit-reproducible on a multi-threaded CPU): effkit ships the sets of
+  its bundled weights (``effkit.calibration.pixel_sets``) and caches the others on disk.
 """
 
 from __future__ import annotations

@@ -106,7 +106,8 @@ class BuildInfo:
     def calibration(self, progress: TickFn | None = None) -> tuple[np.ndarray, dict]:
         """The build's whole calibration set (normalized float inputs) and its source:
         the same folder, or the same distilled set (effkit's cache, else distilled again
-        from the same weights and settings: the result depends only on those)."""
+        from the same weights and settings: the same set up to the last bits of the CPU's
+        multi-threaded float sums)."""
         from effkit.calibration import sets as calib
 
         cal = self.manifest.get("calibration") or {}
