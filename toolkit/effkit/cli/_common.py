@@ -66,7 +66,8 @@ def _save_option(kind: str) -> Any:
     """``--save`` for eval/bench: where ``effkit report`` finds the results."""
     return typer.Option(
         "--save", help=f"Write the results for 'effkit report': {kind}.json in the model's build "
-        f"folder, else MODEL_STEM.{kind}.json beside the model.")
+        f"folder, else MODEL_STEM.{kind}.json beside the model; for the "
+        f"{'--compare' if kind == 'eval' else '--vs'} model too.")
 
 
 SaveEvalOpt = Annotated[bool, _save_option("eval")]
