@@ -760,3 +760,23 @@ def test_the_default_calibration_size_given_is_the_default(lite0_build, tmp_path
     assert result.exit_code == 0, result.stderr
     assert json.loads((out / "build.json").read_text())["calibration"]["origin"] == "shipped"
     assert (out / "model.tflite").read_bytes() == (lite0_build / "model.tflite").read_bytes()
+
+
+@pytest.mark.slow
+def test_model_info_options_reach_the_metadata(tmp_path):
+    """--description, --model-version, --author and --license land in the model's metadata
+    (a float32 build: no calibration), and a float build is not described as quantized."""
+    from effkit.metadata.reader import read_metadata
+
+    out = tmp_path / "f"
+    result = run("--variant", "lite0", "--quant", "float32", "--out", str(out), "--description",
+                 "Birds of the garden", "--model-version", "2.1", "--author", "Zoë", "--license", "MIT")
+    assert result.exit_code == 0, result.stderr
+    md = read_metadata((out / "model.tflite").read_bytes())
+    fields = tuple(v.decode("utf-8") for v in (md.description, md.version, md.author, md.license))
+    assert fields == ("Birds of the garden", "2.1", "Zoë", "MIT")
+    default = tmp_path / "d"
+    assert run("--variant", "lite0", "--quant", "float32", "--out", str(default)).exit_code == 0
+    text = read_metadata((default / "model.tflite").read_bytes()).description.decode("utf-8")
+    assert text.endswith("float32, not quantized by effkit") and "quantized by" not in text.replace(
+        "not quantized by", "")

@@ -328,6 +328,9 @@ CORPUS = [
     # the same rule for a name any model's metadata takes: a cpu build, effkit metadata
     Case("cpu-name-bidi-override", ("build", "--name", "a\u202eb", "-o", "o"), {},
          ("U+202E", "without bidirectional override characters"), 2),
+    Case("build-author-empty", ("build", "--author", "", "-o", "o"), {}, ("the author is empty",), 2),
+    Case("build-description-bidi", ("build", "--description", "a\u202eb", "-o", "o"), {},
+         ("the description", "U+202E"), 2),
     Case("metadata-name-with-tab", ("metadata", "m.tflite", "--labels", "l.txt", "--name", "a\tb"),
          {"m.tflite": MODEL, "l.txt": LABELS5}, ("U+0009",), 2),
     Case("metadata-name-bidi-override", ("metadata", "m.tflite", "--labels", "l.txt", "--name", "a\u202eb"),

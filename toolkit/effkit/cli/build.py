@@ -110,6 +110,10 @@ def build(
                      "with CPU fallback; the default) or interpreter (LiteRT 1.4 Interpreter).")
     ] = None,
     model_name: Annotated[str | None, typer.Option("--name", help="Model name in the metadata.")] = None,
+    description: Annotated[str | None, typer.Option(
+        "--description", help="Model description in the metadata [default: variant, classes, "
+        "quantization].", show_default=False)] = None,
+    model_version: Annotated[str, typer.Option("--model-version", help="Model version in the metadata.")] = "1",
     author: Annotated[str, typer.Option("--author", help="Author in the metadata.")] = "effkit",
     license_: Annotated[str, typer.Option("--license", help="License in the metadata.")] = "Apache-2.0",
     force: ForceOpt = False,
@@ -127,8 +131,8 @@ def build(
             require_compile=require_compile, compiler=compiler, quant_report=quant_report,
             min_tpu_ops=min_tpu_ops, num_segments=num_segments, min_runtime_version=min_runtime,
             app_id=app_id, app_name=app_name, android_runtime=android_runtime,
-            model_name=model_name, author=author,
-            license=license_)
+            model_name=model_name, description=description, model_version=model_version,
+            author=author, license=license_)
     doc = result.to_dict()
     if json_out:
         print_json(doc)

@@ -249,8 +249,8 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
 
 
 def _default_description(variant: Variant, num_classes: int, quant: str) -> str:
-    return (f"EfficientNet-{variant.name} image classifier ({num_classes} classes), "
-            f"{quant} quantized by effkit")
+    how = "float32, not quantized" if quant == "float32" else f"{quant} quantized"
+    return f"EfficientNet-{variant.name} image classifier ({num_classes} classes), {how} by effkit"
 
 
 PENDING = "pending"  # the weights kind of a plan made before training wrote the weights
@@ -333,7 +333,8 @@ def _check_app_answers(req: BuildRequest, variant: Variant,
                        name: str) -> tuple[str | None, str | None, str | None]:
     """The app answers (--app-id, --app-name, --name, --android-runtime), checked before
     any work; the Android app id, name and runtime (defaults filled in), else Nones."""
-    from effkit.metadata.info import check_metadata_name
+    from effkit.metadata.info import MAX_MODEL_NAME_LENGTH, check_metadata_name
+    from effkit.model.labels import check_text
 
     answers: tuple[str | None, str | None, str | None] = (None, None, None)
     if req.target == "coral":
@@ -349,6 +350,10 @@ def _check_app_answers(req: BuildRequest, variant: Variant,
         check_app_names(app_id=app_id, app_name=app_name, model_name=name)
         answers = (app_id, app_name, runtime)
     check_metadata_name(name)  # what the model's metadata takes, for every target
+    for what, text in (("description", req.description), ("model version", req.model_version),
+                       ("author", req.author), ("license", req.license)):
+        if text is not None:  # the same rule as the name: visible text, refused when empty
+            check_text(text, what, MAX_MODEL_NAME_LENGTH, error=UsageError)
     return answers
 
 
