@@ -140,6 +140,16 @@ def test_build_summary_says_whether_biases_were_corrected(tmp_path, corrected, l
     assert "GPTQ" not in text
 
 
+@pytest.mark.parametrize("quant, line", [
+    ({"mode": "int8", "io": "uint8"}, "quantization: int8, uint8 input and output"),
+    ({"mode": "int8", "io": "int8"}, "quantization: int8, int8 input and output"),
+    ({"mode": "float16", "io": "float32"}, "quantization: float16, float32 input and output"),
+])
+def test_build_summary_says_the_quantization_and_io(tmp_path, quant, line):
+    """--quant float16 or --io int8 shows in the summary, not only in the file size."""
+    assert line in _int8_summary(tmp_path, quant)
+
+
 def test_build_summary_names_the_calibration_folder_or_what_a_set_was_distilled_from(tmp_path):
     quant = {"mode": "int8", "io": "uint8", "bias_correction": True}
     assert "distilled from the model's batch-norm statistics" in _int8_summary(tmp_path, quant)

@@ -176,6 +176,10 @@ def _summary(result) -> None:
         table.add_row(escape(f"{result.app_dir}/") + f" ({len(doc.app_files)} files)",
                       f"{sum(a.bytes for a in doc.app_files) / 1e6:.2f} MB")
     console.print(table, highlight=False)
+    quant = doc.quantization or {}
+    mode, io = quant.get("mode"), quant.get("io")
+    console.print(f"quantization: {mode}" + (f", {io} input and output" if mode == "int8" else
+                                             ", float32 input and output"), highlight=False)
     calib = doc.calibration
     if calib:
         # one phrase a line: a terminal of 80 columns wraps none of them mid-phrase
