@@ -34,6 +34,7 @@ leftovers = staging_leftovers
 def test_unknown_variant(tmp_path):
     result = run("--variant", "lite9", "--out", str(tmp_path / "o"))
     assert_one_line_error(result, "unknown variant 'lite9'", "lite0")
+    assert result.exit_code == 2  # a bad option value, as an unknown --target
     assert not (tmp_path / "o").exists()
 
 

@@ -131,7 +131,7 @@ CORPUS = [
          ("'[bold]x'", "not empty"), 1),
     Case("markup-in-labels-path", ("build", "--labels", "[red]l[/].txt"), {},
          ("'[red]l[/].txt'", "does not exist"), 1),
-    Case("markup-in-variant", ("build", "--variant", "[/]lite0"), {}, ("'[/]lite0'",), 1),
+    Case("markup-in-variant", ("build", "--variant", "[/]lite0"), {}, ("'[/]lite0'",), 2),
     # item 4: an output that is the current folder, or holds the inputs
     Case("out-dot-force", ("build", "--out", ".", "--force"), {"keep.txt": "x"},
          ("current folder", "--out build/model"), 1),

@@ -48,8 +48,9 @@ class UsageError(EffkitError):
     exit_code = 2
 
 
-class VariantError(EffkitError):
-    """Unknown EfficientNet-Lite variant."""
+class VariantError(UsageError):
+    """Unknown EfficientNet-Lite variant: a bad value of --variant, so a usage error (exit 2,
+    as an unknown --target)."""
 
 
 class WeightsError(EffkitError):
