@@ -328,6 +328,8 @@ CORPUS = [
     # the same rule for a name any model's metadata takes: a cpu build, effkit metadata
     Case("cpu-name-bidi-override", ("build", "--name", "a\u202eb", "-o", "o"), {},
          ("U+202E", "without bidirectional override characters"), 2),
+    Case("skip-compile-with-compiler", ("build", "-t", "coral", "--skip-compile", "--compiler", "docker",
+                                        "-o", "o"), {}, ("--compiler has no effect with --skip-compile",), 2),
     Case("build-author-empty", ("build", "--author", "", "-o", "o"), {}, ("the author is empty",), 2),
     Case("build-description-bidi", ("build", "--description", "a\u202eb", "-o", "o"), {},
          ("the description", "U+202E"), 2),

@@ -211,6 +211,9 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
     if req.skip_compile and req.require_compile:
         raise UsageError("--skip-compile and --require-compile contradict each other",
                          "pass one of them")
+    if req.skip_compile and req.compiler is not None:  # --num-segments is kept for compile-edgetpu
+        raise UsageError("--compiler has no effect with --skip-compile (nothing is compiled)",
+                         "drop --compiler, or drop --skip-compile")
     if req.num_segments is not None:
         check_whole(req.num_segments, "--num-segments", high=64, example=2)
     if req.min_runtime_version is not None:
