@@ -97,6 +97,21 @@ def test_edgetpu_counts_come_from_the_compiler_log_when_compiled(edgetpu_logs):
     assert _tpu_counts(None) is None
 
 
+def test_a_drop_is_shown_only_between_evaluations_of_the_same_photos():
+    """Float evaluated on 20 photos, int8 on 100 others: no '(-1.0)' drop between them."""
+    from effkit.analysis.report.charts import same_images
+    from effkit.analysis.report.collect import BuildEntry
+
+    def entry(quant: str, **ev) -> BuildEntry:
+        return BuildEntry(Path(quant), "lite0", quant, "uint8", "cpu", "pth", 1, eval=ev)
+
+    a, b = entry("int8", images_sha256="a" * 64), entry("float32", images_sha256="b" * 64)
+    assert not same_images(a, b) and same_images(a, entry("float32", images_sha256="a" * 64))
+    # results saved before the digest: the folder as given and the count decide
+    assert same_images(entry("int8", data="photos", images=20), entry("float32", data="photos", images=20))
+    assert not same_images(entry("int8", data="sub20", images=20), entry("float32", data="p", images=100))
+
+
 # --------------------------------------------------------------------------- real builds
 
 

@@ -350,6 +350,23 @@ def evaluate_many(predictors: Sequence[Predictor], items: Sequence[LabelledImage
     return results
 
 
+def images_digest(root: Path, items: Sequence[LabelledImage]) -> str:
+    """Which photos an evaluation used, as one sha256 of their paths under ``root``, labels
+    and sizes: two saved results compare (effkit report's float-vs-int8 drop) only when
+    their digests match."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for item in items:
+        try:
+            size = item.path.stat().st_size
+        except OSError:
+            size = -1
+        rel = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else str(item.path)
+        digest.update(f"{rel}\t{item.label}\t{size}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
 def paired_se_points(first_only: int, second_only: int, images: int) -> float:
     """The standard error, in points, of the top-1 difference of two models over the same
     ``images``: per image, (first right) - (second right) is +1 on the ``first_only``
@@ -535,6 +552,7 @@ def evaluate_files(model: Path, data: Path, *, labels_file: Path | None = None,
     results = evaluate_many([Predictor(m.scores, m.resolution) for m in models], items, progress)
     seconds = round(time.perf_counter() - start, 2)
     shared = {"data": str(Path(data)), "layout": found_set.layout, "images": len(items),
+              "images_sha256": images_digest(Path(data), items),
               "skipped": len(results[0].skipped), "skipped_files": results[0].skipped,
               "unlabelled": len(found_set.unlabelled), "limit": limit, "threads": threads,
               "xnnpack": all(m.delegated for m in models), "seconds": seconds}

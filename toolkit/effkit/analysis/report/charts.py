@@ -113,10 +113,13 @@ def chart_quant_drop(entries: Sequence[BuildEntry]) -> bytes | None:
             x = i + (j - (len(quants) - 1) / 2) * width
             y = 100 * found[0]
             ax.bar(x, y, width * 0.9, color=QUANT_COLORS.get(quant), label=quant)
+            here = next(e for e, _ in evald if e.variant == v and e.quant == quant)
             ref = [top1 for e, top1 in evald if e.variant == v and e.quant == "float32"]
+            refs = [e for e, _ in evald if e.variant == v and e.quant == "float32"]
             text = f"{y:.1f}"
-            if quant != "float32" and ref:
-                text += f"\n({y - 100 * ref[0]:+.1f})"
+            if quant != "float32" and ref:  # a difference only over the same photos
+                text += (f"\n({y - 100 * ref[0]:+.1f})" if same_images(here, refs[0])
+                         else "\n(other photos)")
             ax.annotate(text, (x, y), textcoords="offset points", xytext=(0, 3), ha="center",
                         fontsize=8)
     ax.set_xticks(range(len(variants)), variants)
@@ -233,6 +236,15 @@ def _threads_text(entries: Sequence[BuildEntry]) -> str:
         t = threads.pop()
         return "LiteRT default threads" if t is None else f"{t} thread{'s' if t != 1 else ''}"
     return "mixed thread counts"
+
+
+def same_images(a: BuildEntry, b: BuildEntry) -> bool:
+    """Whether two builds' saved evaluations used the same photos (the digest eval saves;
+    for results saved before it, the folder as given and the number of images)."""
+    ea, eb = a.eval or {}, b.eval or {}
+    if ea.get("images_sha256") and eb.get("images_sha256"):
+        return bool(ea["images_sha256"] == eb["images_sha256"])
+    return (ea.get("data"), ea.get("images")) == (eb.get("data"), eb.get("images"))
 
 
 def _data_text(entries: Sequence[BuildEntry]) -> str:
