@@ -226,6 +226,14 @@ def test_stale_and_random_weight_results(measured, tmp_path):
     entry = load_build(rand)
     assert entry.top1 is None and entry.p50 is not None and "random" in entry.label
 
+    # a build whose model.tflite is gone or was cut short is named, not charted silently
+    gone = copy_build(measured["float32"], tmp_path / "gone")
+    cut = copy_build(measured["float32"], tmp_path / "cut")
+    (gone / "model.tflite").unlink()
+    (cut / "model.tflite").write_bytes((cut / "model.tflite").read_bytes()[:1000])
+    assert any("model.tflite is missing" in w for w in load_build(gone).warnings)
+    assert any("differs from the one build.json lists" in w for w in load_build(cut).warnings)
+
     out = tmp_path / "r"
     result = cli("report", stale, rand, "--out", out)
     assert result.exit_code == 0, result.stderr

@@ -101,6 +101,11 @@ def load_build(folder: Path) -> BuildEntry:
     manifest = Manifest.read(folder)
     main = manifest.artifact(MODEL_FILE)
     warnings: list[str] = []
+    if main is not None and not (folder / MODEL_FILE).is_file():
+        warnings.append(f"{MODEL_FILE} is missing: the figures are of the model build.json lists")
+    elif main is not None and main.changed(folder):
+        warnings.append(f"{MODEL_FILE} differs from the one build.json lists (changed or damaged "
+                        "since the build): the figures are of that model")
     results: dict[str, dict | None] = {}
     for kind, fname in KINDS.items():
         path = folder / fname
