@@ -262,6 +262,11 @@ def test_limit_labels_and_threads(builds, files_layout, tmp_path):
     bad.write_text("a\nb\n")
     assert_one_line_error(run(model, "--data", files_layout, "--labels", bad), "2 labels", "1000 outputs")
     assert_one_line_error(run(model, "--data", files_layout, "--limit", 0), "--limit")
+    # wnid-named photos take their classes from their names: a labels file would be ignored
+    reversed_labels = tmp_path / "reversed.txt"
+    reversed_labels.write_text("".join(f"{name}\n" for name in reversed(imagenet_labels())))
+    assert_one_line_error(run(model, "--data", files_layout, "--labels", reversed_labels),
+                          "would not be used", "rop --labels")
 
 
 @pytest.mark.slow

@@ -545,6 +545,11 @@ def evaluate_files(model: Path, data: Path, *, labels_file: Path | None = None,
         elif num_classes == 1000:
             labels = list(Labels.imagenet())
     found_set = labelled_images(Path(data), labels, num_classes)
+    if labels_file is not None and found_set.layout == LAYOUT_IMAGENET:
+        raise UsageError(f"--labels names class sub-folders, but the photos in {str(data)!r} have "
+                         "none: their ImageNet wnid file names give their classes, so the file "
+                         "would not be used", "drop --labels, or put the photos in one sub-folder "
+                         "per class named as in the labels")
     items = list(found_set.items)
     if limit is not None:
         items = pick_evenly(items, limit)
