@@ -69,7 +69,8 @@ def bench(
 
 def _show(results: list[BenchResult], ratio: dict[str, float] | None, threads: int,
           machine: dict, saved: list[str]) -> None:
-    title = (f"effkit bench: {results[0].latency.runs} runs, {threads} thread(s), "
+    runs = results[0].latency.runs
+    title = (f"effkit bench: {runs} run{'s' if runs != 1 else ''}, {threads} thread(s), "
              f"{'XNNPACK' if results[0].xnnpack else 'no XNNPACK'}, {machine['cpu']}")
     table = Table(title=escape(title))
     table.add_column("")
@@ -85,7 +86,8 @@ def _show(results: list[BenchResult], ratio: dict[str, float] | None, threads: i
     console.print(table)
     if ratio is not None:
         k = ratio["ratio_p50"]
-        verdict = f"{k:.2f}x faster" if k >= 1 else f"{1 / k:.2f}x slower"
+        verdict = ("as fast (within 0.5%)" if abs(k - 1) < 0.005 else
+                   f"{k:.2f}x faster" if k > 1 else f"{1 / k:.2f}x slower")
         console.print(f"p50 ratio (--vs / model): {k:.2f}; the model is {verdict} "
                       f"(interleaved runs)", highlight=False)
     for path in saved:
