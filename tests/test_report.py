@@ -181,6 +181,8 @@ def test_report_writes_a_self_contained_page_with_every_chart(report_dir):
     # No external assets: nothing is fetched when the page opens.
     assert not re.search(r'(src|href)="(?!data:)', page)
     assert "<script" not in page and "<link" not in page and "url(" not in page
+    # the table names each build's target, and an uncompiled coral build's TPU ops as predicted
+    assert "<th>target</th>" in page and "<td>coral</td>" in page and " (predicted)</td>" in page
 
 
 @pytest.mark.slow

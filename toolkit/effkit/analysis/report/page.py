@@ -23,10 +23,10 @@ from effkit.errors import DataError
 # ---------------------------------------------------------------------------
 # HTML (data/report.html.jinja, autoescaped: every string from a file is HTML-escaped)
 
-COLUMNS = ("build", "variant", "quantization", "weights", "calibration", "size (MB)", "top-1 (%)",
+COLUMNS = ("build", "variant", "target", "quantization", "weights", "calibration", "size (MB)", "top-1 (%)",
            "top-5 (%)", "images", "p50 (ms)", "p90 (ms)", "p99 (ms)", "peak RSS (MB)",
            "build (s)", "Edge TPU ops", "TPU params on/off chip (MiB)")
-TEXT_COLUMNS = 5  # build, variant, quantization, weights, calibration; numbers after
+TEXT_COLUMNS = 6  # build, variant, target, quantization, weights, calibration; numbers after
 
 
 def _base64(png: bytes | None) -> str | None:
@@ -42,14 +42,15 @@ def _row(e: BuildEntry) -> list[object]:
     tpu = e.tpu_counts
     calib = e.calibration or {}
     return [
-        e.name, e.variant, f"{e.quant} ({e.io} I/O)", e.weights,
+        e.name, e.variant, e.target, f"{e.quant} ({e.io} I/O)", e.weights,
         f"{calib.get('source')} x{calib.get('count')}" if calib else None,
         _fmt(e.model_bytes, ".2f", 1e-6), _fmt(e.top1, ".1f", 100), _fmt(e.top5, ".1f", 100),
         e.eval.get("count") if e.eval else None,
         _fmt(lat.get("p50"), ".2f"), _fmt(lat.get("p90"), ".2f"), _fmt(lat.get("p99"), ".2f"),
         _fmt(e.bench.get("peak_rss_mb") if e.bench else None, ".0f"),
         _fmt(e.timings.get("total"), ".0f"),
-        f"{tpu['ops_tpu']}/{tpu['ops_tpu'] + tpu['ops_cpu']}" if tpu else None,
+        f"{tpu['ops_tpu']}/{tpu['ops_tpu'] + tpu['ops_cpu']}"
+        + ("" if tpu.get("source") == "edgetpu_compiler" else " (predicted)") if tpu else None,
         f"{_fmt(tpu['on_chip_bytes'], '.2f', 2**-20)}/{_fmt(tpu['off_chip_bytes'], '.2f', 2**-20)}"
         if tpu and is_number(tpu.get("on_chip_bytes")) else None,
     ]
