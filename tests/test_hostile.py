@@ -523,6 +523,10 @@ def test_wide_grey_images_are_scaled_not_clipped(tmp_path, mode):
     ref = load_image(_save(tmp_path / "ref.png", expected), 64)
     assert np.abs(pixels.astype(int) - ref.astype(int)).max() <= 1
     assert (pixels == 255).mean() < 0.05
+    # and a folder finds them: .tif/.tiff are image names (float greyscale comes only as TIFF)
+    from effkit.model.preprocess import list_images
+
+    assert path in list_images(tmp_path)
 
 
 def _save(path: Path, pixels: np.ndarray) -> Path:

@@ -3,7 +3,7 @@
 Two sources, both returning a :class:`CalibrationSet` of float32 inputs preprocessed
 exactly as at inference:
 
-* ``from_folder``: the user's images (recursive; jpg, png, bmp, webp), unreadable
+* ``from_folder``: the user's images (recursive; jpg, png, bmp, webp, tif), unreadable
   files skipped and counted.
 * ``distilled``: no user data; images distilled from the model's batch-norm
   statistics (``effkit.calibration.distill``). A set is keyed by the weights and the settings
@@ -73,7 +73,7 @@ def check_folder(folder: Path, what: str = "calibration folder") -> list[Path]:
     if not paths:
         raise DataError(
             f"{what} {str(folder)!r} has no images",
-            "add .jpg, .png, .bmp or .webp files (sub-folders are searched too)",
+            "add .jpg, .png, .bmp, .webp or .tif files (sub-folders are searched too)",
         )
     return paths
 

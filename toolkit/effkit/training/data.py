@@ -107,7 +107,7 @@ def _readable_files(folders: Sequence[Path], flag: str, progress: TickFn | None
         files = list_images(folder)
         if not files:
             raise DataError(f"class folder {str(folder)!r} in {flag} has no images",
-                            "add .jpg, .png, .bmp or .webp files, or remove the folder")
+                            "add .jpg, .png, .bmp, .webp or .tif files, or remove the folder")
         listed.append(files)
     flat = [p for files in listed for p in files]
     errors: list[str | None] = []
