@@ -470,6 +470,7 @@ def test_classify_image_text_output_and_quantizing_path(tmp_path: Path, models,
     assert [r["top"][0]["index"] for r in doc["results"]] == effkit_top1(models["int8"], images)
     proc = run_app(app8, "classify_image.py", "--cpu", "-k", "2", str(images[0]))
     assert fallback_lines(proc.stderr) == []  # --cpu: no fallback message
+    assert "XNNPACK delegate" not in proc.stderr, proc.stderr  # LiteRT's INFO line held back
     lines = proc.stdout.splitlines()
     assert lines[0] == "Model: model.tflite on CPU (ai-edge-litert)"
     assert lines[3].startswith(str(images[0])) and lines[3].endswith(" ms)")
