@@ -47,8 +47,6 @@ def check_metadata_name(name: object) -> str:
     """The rule for a model name effkit writes into metadata (``build --name`` for every
     target, ``effkit metadata --name``): visible text, no tab, control or bidirectional
     override character. :class:`MetadataInfo` itself takes any text, as other tools write."""
-    if not isinstance(name, str) or not name.strip():
-        raise UsageError("the model name is empty", "give the model a name")
     return check_text(name, "model name", MAX_MODEL_NAME_LENGTH, error=UsageError)
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from effkit.core.outputs import FileKind
 from effkit.errors import ModelFileError, read_user_file
 
 TFLITE_IDENTIFIER = b"TFL3"
@@ -77,6 +78,10 @@ def file_has_tflite_identifier(path: str | Path) -> bool:
             return has_tflite_identifier(fh.read(8))
     except OSError:
         return False
+
+
+# What --force may replace at a named model output (metadata -o, quant-report --out).
+TFLITE_FILE = FileKind("a TFLite model", file_has_tflite_identifier)
 
 
 def check_model_bytes(model_bytes: bytes, *, source: str = "model") -> None:

@@ -17,6 +17,8 @@ from effkit.errors import OutputError
 
 KINDS = {"eval": EVAL_NAME, "bench": BENCH_NAME}
 DOC_KEYS = {"eval": "effkit_eval", "bench": "effkit_bench"}
+# What --force may replace at a result's name: a result of that kind (its marker key).
+RESULT_FILES = {kind: marked_file(f"an effkit {kind} result", f'"{key}"') for kind, key in DOC_KEYS.items()}
 
 
 def result_path(model: Path, kind: str) -> Path:
@@ -47,7 +49,7 @@ def is_saved_result(path: Path) -> bool:
     path = Path(path)
     for kind, name in KINDS.items():
         if path.name == name or path.name.endswith(f".{kind}.json"):
-            return path.is_file() and marked_file("", f'"{DOC_KEYS[kind]}"').is_one(path)
+            return path.is_file() and RESULT_FILES[kind].is_one(path)
     return False
 
 
@@ -60,8 +62,7 @@ def check_can_save(models: Sequence[Path | None], kind: str, force: bool) -> Non
         if path.is_dir():
             raise OutputError(f"{str(path)!r} is a folder", "move it away to save results there")
         # --force replaces an earlier result of the same kind, never a user's file of that name
-        check_output_file(path, force, kind=marked_file(f"an effkit {kind} result",
-                                                          f'"{DOC_KEYS[kind]}"'), flag="--save")
+        check_output_file(path, force, kind=RESULT_FILES[kind], flag="--save")
 
 
 def model_record(model: Path, data: bytes) -> dict:

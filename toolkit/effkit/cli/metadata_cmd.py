@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from effkit.cli._common import ForceOpt, JsonOpt, ModelArg, console, escape, handle_errors, print_json
-from effkit.core.outputs import TFLITE_FILE, check_output_file, write_file_atomic
+from effkit.core.outputs import check_output_file, write_file_atomic
 from effkit.errors import OutputError, UsageError
+from effkit.metadata.model_file import TFLITE_FILE
 from effkit.model.variants import NORM_MEAN, NORM_STD
 
 LabelsOpt = Annotated[Path, typer.Option("--labels", help="Labels file: one class name per line, "

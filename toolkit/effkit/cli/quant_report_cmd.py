@@ -50,9 +50,9 @@ def quant_report(
     from effkit.analysis.quant_report.inputs import BuildInfo, inputs_for
     from effkit.analysis.quant_report.measure import compare
     from effkit.analysis.quant_report.page import PAGE_FILE, render_html
-    from effkit.core.outputs import TFLITE_FILE, check_output_file, write_file_atomic
+    from effkit.core.outputs import check_output_file, write_file_atomic
     from effkit.errors import UsageError
-    from effkit.metadata.model_file import load_model_file
+    from effkit.metadata.model_file import TFLITE_FILE, load_model_file
 
     for path, kind, flag in ((html, PAGE_FILE, "--html"), (out, TFLITE_FILE, "--out")):
         if path is not None:  # before the work; never an input, --force only over its own kind

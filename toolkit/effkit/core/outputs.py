@@ -137,6 +137,22 @@ def check_path_usable(path: Path, flag: str = "--out") -> Path:
                           f"choose another {flag}") from None
 
 
+def _input_overlap(resolved: Path, inputs: Iterable[Path | None]) -> tuple[str, Path] | None:
+    """The one rule for an output (``resolved``) and the command's inputs: the first input
+    it is ("same"), holds ("contains") or sits inside ("inside"), else None."""
+    for item in inputs:
+        if item is None:
+            continue
+        src = check_path_usable(Path(item), "input")
+        if src == resolved:
+            return "same", Path(item)
+        if resolved in src.parents:
+            return "contains", Path(item)
+        if src in resolved.parents:
+            return "inside", Path(item)
+    return None
+
+
 def check_output_dir(out_dir: Path, force: bool, inputs: Iterable[Path | None] = (),
                      owner: Ownership | None = None) -> None:
     """Fail early (before long work) when ``out_dir`` cannot be used.
@@ -153,16 +169,12 @@ def check_output_dir(out_dir: Path, force: bool, inputs: Iterable[Path | None] =
     if resolved == cwd or resolved in cwd.parents:
         raise OutputError(f"output {str(out_dir)!r} is the current folder or contains it",
                           "choose a new sub-folder for --out, e.g. --out build/model")
-    for item in inputs:
-        if item is None:
-            continue
-        src = check_path_usable(Path(item), "input")
-        if src == resolved or resolved in src.parents:
-            raise OutputError(f"output {str(out_dir)!r} contains the input {str(item)!r}",
-                              "choose an --out outside the inputs")
-        if src in resolved.parents:
-            raise OutputError(f"output {str(out_dir)!r} is inside the input {str(item)!r}",
-                              "choose an --out outside the inputs")
+    overlap = _input_overlap(resolved, inputs)
+    if overlap is not None:
+        relation, item = overlap
+        verb = "is inside" if relation == "inside" else "contains"  # an output folder
+        raise OutputError(f"output {str(out_dir)!r} {verb} the input {str(item)!r}",
+                          "choose an --out outside the inputs")
     if out_dir.exists():
         if out_dir.is_symlink() or not out_dir.is_dir():
             raise OutputError(f"output {str(out_dir)!r} exists and is not a folder", "choose another --out")
@@ -393,24 +405,19 @@ class FileKind:
     is_one: Callable[[Path], bool]
 
 
-def _starts_with(marker: bytes, offset: int = 0, window: int = 4096) -> Callable[[Path], bool]:
+def marked_file(described: str, marker: str, window: int = 4096) -> FileKind:
+    """A kind of text output that carries ``marker`` in its first ``window`` bytes (a JSON
+    key, an HTML meta tag)."""
+    wanted = marker.encode("utf-8")
+
     def is_one(path: Path) -> bool:
         try:
-            with path.open("rb") as fh:
-                head = fh.read(window)
+            with Path(path).open("rb") as fh:
+                return wanted in fh.read(window)
         except OSError:
             return False
-        return head[offset:offset + len(marker)] == marker if offset else marker in head
-    return is_one
 
-
-TFLITE_FILE = FileKind("a TFLite model", _starts_with(b"TFL3", offset=4))
-
-
-def marked_file(described: str, marker: str) -> FileKind:
-    """A kind of text output that carries ``marker`` near its start (a JSON key, an HTML
-    meta tag)."""
-    return FileKind(described, _starts_with(marker.encode("utf-8")))
+    return FileKind(described, is_one)
 
 
 def check_output_file(path: Path, force: bool, *, inputs: Iterable[Path | None] = (),
@@ -422,16 +429,13 @@ def check_output_file(path: Path, force: bool, *, inputs: Iterable[Path | None] 
     the same kind, never a user's other files."""
     path = Path(path)
     resolved = check_path_usable(path, flag)
-    for item in inputs:
-        if item is None:
-            continue
-        src = Path(item).resolve()
-        if src == resolved:
-            raise OutputError(f"{flag} {str(path)!r} is the input {str(item)!r}",
-                              f"choose another {flag}")
-        if src.is_dir() and src in resolved.parents:
-            raise OutputError(f"{flag} {str(path)!r} is inside the input folder {str(item)!r}",
-                              f"choose a {flag} outside it")
+    overlap = _input_overlap(resolved, inputs)
+    # a path holding an input is a folder, named as such below
+    if overlap is not None and overlap[0] != "contains":
+        relation, item = overlap
+        where = "is the input" if relation == "same" else "is inside the input folder"
+        raise OutputError(f"{flag} {str(path)!r} {where} {str(item)!r}",
+                          f"choose another {flag}" if relation == "same" else f"choose a {flag} outside it")
     if path.is_dir():
         raise OutputError(f"{flag} {str(path)!r} is a folder", "name a file")
     if path.exists() or path.is_symlink():

@@ -561,7 +561,7 @@ def _first_refusal(report: CheckReport) -> str | None:
     for QUANTIZE, an op the TPU lacks), for the coverage error to name."""
     for op in report.ops:
         if not op.on_tpu and op.reasons:
-            return str(op.reasons[0])
+            return op.reasons[0]
     return None
 
 

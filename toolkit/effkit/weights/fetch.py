@@ -224,12 +224,8 @@ def _fetched_files(folder: Path) -> frozenset[str] | None:
     """The files effkit wrote into a cached checkpoint folder (``--force`` replaces nothing
     else): those its provenance record lists, or every file for a record from before the
     list was kept (the folder was one tarball's extraction); None without a record."""
-    from effkit.core.manifest import parse_document
-    from effkit.errors import read_regular
-
-    try:
-        record = parse_document(read_regular(Path(folder) / files.SOURCE_FILE, 1 << 20))
-    except (OSError, ValueError):
+    record = files.read_source_record(folder)
+    if record is None:
         return None
     listed = record.get("files")
     if isinstance(listed, list):

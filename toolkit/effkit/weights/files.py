@@ -253,16 +253,22 @@ def _checkpoint_num_classes(prefix: Path) -> int | None:
     return int(dense[0][0]) if dense else None
 
 
-def read_source(folder: Path) -> dict | None:
-    """The provenance record of a fetched checkpoint folder, or None (not fetched by effkit)."""
+def read_source_record(folder: Path) -> dict | None:
+    """The provenance record effkit wrote into a fetched checkpoint folder, whatever state
+    the checkpoint is in; None when there is none (or it is not a readable record)."""
     from effkit.core.manifest import parse_document
     from effkit.errors import read_regular
 
-    path = Path(folder) / SOURCE_FILE
     try:
-        record = parse_document(read_regular(path, 1 << 20))
+        return parse_document(read_regular(Path(folder) / SOURCE_FILE, 1 << 20))
     except (OSError, ValueError):
         return None
-    if not isinstance(record, dict) or not list(Path(folder).glob("*.index")):
+
+
+def read_source(folder: Path) -> dict | None:
+    """The provenance record of a fetched checkpoint folder that still holds its checkpoint,
+    or None (not fetched by effkit, or its index file is gone)."""
+    record = read_source_record(folder)
+    if record is None or not list(Path(folder).glob("*.index")):
         return None
     return record
