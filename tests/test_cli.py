@@ -241,3 +241,24 @@ def test_a_command_group_alone_still_shows_its_help():
     for argv in ((), ("weights",)):
         result = _run(*argv)
         assert "Usage: effkit" in result.output and "Commands:" in result.output
+
+
+def test_help_loads_neither_tensorflow_nor_numpy():
+    """`effkit --help` and every command's --help stay light: in a fresh interpreter neither
+    TensorFlow nor numpy is loaded (a module-level import in one command loads it for all).
+    The app is called as the console script does (typer's test runner itself loads numpy)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom effkit.cli.main import app\n"
+            "for argv in ([], *([c] for c in sys.argv[1:])):\n"
+            "    try:\n"
+            "        app([*argv, '--help'], prog_name='effkit')\n"
+            "    except SystemExit as exc:\n"
+            "        assert exc.code in (0, None), (argv, exc.code)\n"
+            "heavy = ('tensorflow', 'numpy', 'keras')\n"
+            "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n")
+    proc = subprocess.run([sys.executable, "-c", code, *COMMANDS], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "[]", proc.stderr

@@ -10,7 +10,6 @@ import typer
 from effkit.cli._common import ForceOpt, JsonOpt, ModelArg, console, escape, handle_errors, print_json
 from effkit.core.outputs import check_output_file, write_file_atomic
 from effkit.errors import OutputError, UsageError
-from effkit.metadata.model_file import TFLITE_FILE
 from effkit.model.variants import NORM_MEAN, NORM_STD
 
 LabelsOpt = Annotated[Path, typer.Option("--labels", help="Labels file: one class name per line, "
@@ -59,7 +58,7 @@ def metadata(
         num_classes,
     )
     from effkit.metadata.info import MODEL_DESCRIPTION, MetadataInfo, check_metadata_name
-    from effkit.metadata.model_file import load_model_file
+    from effkit.metadata.model_file import TFLITE_FILE, load_model_file
     from effkit.metadata.reader import has_metadata
     from effkit.model.labels import Labels
 
