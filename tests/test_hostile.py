@@ -1119,3 +1119,26 @@ def test_python_api_paths_of_the_wrong_type_are_usage_errors(call, args):
 
     with pytest.raises(effkit.UsageError, match="model (must be a path|is required)"):
         getattr(effkit, call)(*args)
+
+
+def test_build_force_counts_saved_results_anywhere_in_the_build_as_effkit_files(tmp_path):
+    """'effkit eval --save b/coral/model.tflite' writes coral/model.eval.json: a later
+    'build --force' may replace it; a user's file of a result's name is still refused."""
+    from effkit.core.manifest import BUILD_OUTPUT, build_written
+    from effkit.core.outputs import check_output_dir
+    from effkit.errors import OutputError
+
+    out = tmp_path / "b"
+    (out / "coral").mkdir(parents=True)
+    (out / "build.json").write_text(json.dumps({
+        "effkit_manifest": 1, "variant": "lite0", "quantization": {},
+        "artifacts": [{"path": "coral/model.tflite", "bytes": 1, "sha256": "0" * 64}]}))
+    (out / "coral" / "model.tflite").write_bytes(b"x")
+    (out / "coral" / "model.eval.json").write_text('{"effkit_eval": 1, "count": 5}\n')
+    (out / "bench.json").write_text('{"effkit_bench": 1}\n')
+    assert {"coral/model.eval.json", "bench.json"} <= build_written(out)
+    check_output_dir(out, True, owner=BUILD_OUTPUT)  # replaceable
+    (out / "eval.json").write_text('{"my": "own notes"}\n')  # a result's name, not effkit's
+    with pytest.raises(OutputError, match=r"did not write \('eval.json'\)"):
+        check_output_dir(out, True, owner=BUILD_OUTPUT)
+    assert (out / "eval.json").read_text() == '{"my": "own notes"}\n'

@@ -11,14 +11,16 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from effkit.core.manifest import BENCH_NAME, EVAL_NAME, MANIFEST_NAME, MODEL_FILE, sha256_hex
-from effkit.core.outputs import check_output_file, marked_file, write_file_atomic
+from effkit.core.manifest import (
+    MANIFEST_NAME,
+    MODEL_FILE,
+    RESULT_FILES,
+    RESULT_KEYS,
+    RESULT_NAMES,
+    sha256_hex,
+)
+from effkit.core.outputs import check_output_file, write_file_atomic
 from effkit.errors import OutputError
-
-KINDS = {"eval": EVAL_NAME, "bench": BENCH_NAME}
-DOC_KEYS = {"eval": "effkit_eval", "bench": "effkit_bench"}
-# What --force may replace at a result's name: a result of that kind (its marker key).
-RESULT_FILES = {kind: marked_file(f"an effkit {kind} result", f'"{key}"') for kind, key in DOC_KEYS.items()}
 
 
 def result_path(model: Path, kind: str) -> Path:
@@ -30,27 +32,17 @@ def result_path(model: Path, kind: str) -> Path:
     """
     model = Path(model)
     if model.name == MODEL_FILE and (model.parent / MANIFEST_NAME).is_file():
-        return model.parent / KINDS[kind]
+        return model.parent / RESULT_NAMES[kind]
     return model.with_name(f"{model.stem}.{kind}.json")
 
 
 def save_result(model: Path, kind: str, doc: dict, force: bool) -> Path:
     """Write a result document atomically; an existing file is replaced only with ``force``."""
     path = result_path(model, kind)
-    body = {DOC_KEYS[kind]: 1} | doc
+    body = {RESULT_KEYS[kind]: 1} | doc
     write_file_atomic(path, (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
                       force)
     return path
-
-
-def is_saved_result(path: Path) -> bool:
-    """Whether ``path`` is a result ``effkit eval/bench --save`` wrote (by its name and the
-    key that marks it): such files in a rendered app are effkit's, not the user's."""
-    path = Path(path)
-    for kind, name in KINDS.items():
-        if path.name == name or path.name.endswith(f".{kind}.json"):
-            return path.is_file() and RESULT_FILES[kind].is_one(path)
-    return False
 
 
 def check_can_save(models: Sequence[Path | None], kind: str, force: bool) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from effkit.core.outputs import Ownership
+from effkit.core.outputs import Ownership, marked_file
 from effkit.core.version import __version__
 from effkit.errors import DataError
 
@@ -28,6 +28,12 @@ LABELS_FILE = "labels.txt"
 QUANT_REPORT_FILE = "quant_report.json"  # written by 'effkit build --quant-report'
 EVAL_NAME = "eval.json"  # written into a build folder by 'effkit eval --save'
 BENCH_NAME = "bench.json"  # and by 'effkit bench --save'
+# The results 'effkit eval/bench --save' write: their names in a build folder, the key
+# that marks them, and what --force may replace at a result's name (a result of that kind).
+RESULT_NAMES = {"eval": EVAL_NAME, "bench": BENCH_NAME}
+RESULT_KEYS = {"eval": "effkit_eval", "bench": "effkit_bench"}
+RESULT_FILES = {kind: marked_file(f"an effkit {kind} result", f'"{key}"')
+                for kind, key in RESULT_KEYS.items()}
 FORMAT = 1
 
 
@@ -269,19 +275,31 @@ def manifest_for(model: Path, data: bytes, levels: int = 3) -> Manifest | None:
     return None
 
 
+def is_saved_result(path: Path) -> bool:
+    """Whether ``path`` is a result ``effkit eval/bench --save`` wrote (by its name and the
+    key that marks it): such files in a build or its app are effkit's, not the user's."""
+    path = Path(path)
+    for kind, name in RESULT_NAMES.items():
+        if path.name == name or path.name.endswith(f".{kind}.json"):
+            return path.is_file() and RESULT_FILES[kind].is_one(path)
+    return False
+
+
 def build_written(folder: Path) -> frozenset[str] | None:
     """The files effkit wrote into a build folder: build.json, the artifacts and app files
-    it lists, and the results 'effkit eval/bench --save' keep there; None when the folder's
-    build.json is missing or is not an effkit manifest."""
+    it lists, and the results 'effkit eval/bench --save' keep there (beside any of its
+    models, told by their marking key); None when the folder's build.json is missing or
+    is not an effkit manifest."""
+    folder = Path(folder)
     try:
-        found = read_document(Path(folder) / MANIFEST_NAME, "build manifest", "")
+        found = read_document(folder / MANIFEST_NAME, "build manifest", "")
         if "effkit_manifest" not in found:
             return None  # hand-written: read as a manifest elsewhere, never replaced
         doc = Manifest.from_dict(found)
     except DataError:
         return None
-    return frozenset({MANIFEST_NAME, EVAL_NAME, BENCH_NAME}
-                     | {a.path for a in doc.artifacts + doc.app_files})
+    results = {p.relative_to(folder).as_posix() for p in folder.rglob("*.json") if is_saved_result(p)}
+    return frozenset({MANIFEST_NAME} | results | {a.path for a in doc.artifacts + doc.app_files})
 
 
 # 'effkit build --force' replaces a build folder holding nothing else

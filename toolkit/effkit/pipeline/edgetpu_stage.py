@@ -106,7 +106,7 @@ def check_app_kept(out_dir: Path, manifest: Any, force: bool) -> None:
     """Compiling a build folder renders its app folder again: refuse when that would lose a
     file the user added there (always) or undo the user's edits to effkit's files (unless
     ``force``). A build.json from before app files were recorded is not checked."""
-    from effkit.analysis.saved_results import is_saved_result
+    from effkit.core.manifest import is_saved_result
     from effkit.core.outputs import not_written
 
     app = out_dir / (manifest.app or "coral")
@@ -131,7 +131,7 @@ def check_app_kept(out_dir: Path, manifest: Any, force: bool) -> None:
 def _carry_saved_results(old_app: Path, new_app: Path) -> None:
     """eval/bench --save results of the app's CPU model (unchanged by compiling) go into the
     app rendered again; the user's own files never get this far (check_app_kept)."""
-    from effkit.analysis.saved_results import is_saved_result
+    from effkit.core.manifest import is_saved_result
 
     if not old_app.is_dir():
         return

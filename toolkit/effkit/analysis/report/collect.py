@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeGuard
 
-from effkit.analysis.saved_results import DOC_KEYS, KINDS
-from effkit.core.manifest import MANIFEST_NAME, MODEL_FILE, Manifest, read_document
+from effkit.core.manifest import MANIFEST_NAME, MODEL_FILE, RESULT_KEYS, RESULT_NAMES, Manifest, read_document
 from effkit.errors import DataError
 
 # ---------------------------------------------------------------------------
@@ -107,10 +106,10 @@ def load_build(folder: Path) -> BuildEntry:
         warnings.append(f"{MODEL_FILE} differs from the one build.json lists (changed or damaged "
                         "since the build): the figures are of that model")
     results: dict[str, dict | None] = {}
-    for kind, fname in KINDS.items():
+    for kind, fname in RESULT_NAMES.items():
         path = folder / fname
         res = read_json(path, f"{kind} results") if os.path.lexists(path) else None
-        if res is not None and (DOC_KEYS[kind] not in res or not _well_formed(kind, res)):
+        if res is not None and (RESULT_KEYS[kind] not in res or not _well_formed(kind, res)):
             raise DataError(f"{str(path)!r} is not an effkit {kind} result",
                             f"write it again with 'effkit {kind} MODEL --save --force'")
         if res is not None and main is not None and res["model"].get("sha256") != main.sha256:
