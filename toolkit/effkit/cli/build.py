@@ -34,8 +34,8 @@ def build(
         typer.Option(
             "--weights",
             help="'official' (Google's checkpoint, downloaded once into the cache; "
-            "$EFFKIT_WEIGHTS_URL, EFFKIT_OFFLINE=1), an official checkpoint folder, "
-            ".weights.h5/.keras file, or 'random'. Default: the bundled port (lite0-2), "
+            "$EFFKIT_WEIGHTS_URL, EFFKIT_OFFLINE=1), an official checkpoint folder, a .pth "
+            "state dict, a .weights.h5/.keras file, or 'random'. Default: the bundled port (lite0-2), "
             "'official' (lite3/4).",
         ),
     ] = None,
