@@ -45,7 +45,7 @@ from effkit.apps.android import (
     render_android_app,
     validate_app_id,
 )
-from effkit.errors import LabelsError, ModelFileError, OutputError, TemplateError
+from effkit.errors import LabelsError, ModelFileError, OutputError, TemplateError, UsageError
 from effkit.model.variants import get_variant
 
 HERE = Path(__file__).resolve().parent
@@ -957,7 +957,7 @@ def test_an_empty_name_given_is_refused_not_replaced_by_the_default(field, words
     from effkit.pipeline.build import BuildRequest, plan
 
     req = BuildRequest(variant="lite0", target="android", out=tmp_path / "o", **{field: ""})
-    with pytest.raises(TemplateError, match=words):
+    with pytest.raises(UsageError, match=words):
         plan(req, check_weights=False)
 
 
@@ -968,7 +968,7 @@ def test_the_app_id_is_checked_before_the_output_folder(tmp_path):
     (tmp_path / "o").mkdir()
     (tmp_path / "o" / "mine.txt").write_text("not effkit's")
     req = BuildRequest(variant="lite0", target="android", out=tmp_path / "o", app_id="a." * 130)
-    with pytest.raises(TemplateError, match="260 characters long"):
+    with pytest.raises(UsageError, match="260 characters long"):
         plan(req, check_weights=False)
 
 

@@ -28,7 +28,7 @@ from effkit.core.manifest import (
 )
 from effkit.core.outputs import check_output_dir, staged_dir
 from effkit.core.progress import ProgressFn, StageClock
-from effkit.errors import EdgeTPUCoverageError, UsageError, check_whole, wrong_type
+from effkit.errors import EdgeTPUCoverageError, TemplateError, UsageError, check_whole, wrong_type
 from effkit.model.labels import Labels
 from effkit.model.variants import Variant, get_variant
 from effkit.pipeline.convert import ConvertOptions
@@ -340,18 +340,21 @@ def _check_app_answers(req: BuildRequest, variant: Variant,
     from effkit.model.labels import check_text
 
     answers: tuple[str | None, str | None, str | None] = (None, None, None)
-    if req.target == "coral":
-        from effkit.apps.coral import check_model_name
+    try:  # the apps' own rules, named as what they are here: options given (exit 2)
+        if req.target == "coral":
+            from effkit.apps.coral import check_model_name
 
-        check_model_name(name)
-    elif req.target == "android":
-        from effkit.apps.android import check_android_runtime, check_app_names
+            check_model_name(name)
+        elif req.target == "android":
+            from effkit.apps.android import check_android_runtime, check_app_names
 
-        runtime = check_android_runtime(req.android_runtime)
-        app_id = f"com.example.{variant.name}" if req.app_id is None else req.app_id
-        app_name = name if req.app_name is None else req.app_name
-        check_app_names(app_id=app_id, app_name=app_name, model_name=name)
-        answers = (app_id, app_name, runtime)
+            runtime = check_android_runtime(req.android_runtime)
+            app_id = f"com.example.{variant.name}" if req.app_id is None else req.app_id
+            app_name = name if req.app_name is None else req.app_name
+            check_app_names(app_id=app_id, app_name=app_name, model_name=name)
+            answers = (app_id, app_name, runtime)
+    except TemplateError as exc:
+        raise UsageError(exc.message, exc.hint) from None
     check_metadata_name(name)  # what the model's metadata takes, for every target
     for what, text in (("description", req.description), ("model version", req.model_version),
                        ("author", req.author), ("license", req.license)):
