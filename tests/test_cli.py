@@ -237,6 +237,19 @@ def test_command_line_mistakes_are_one_line_errors_and_json_too(argv, message, w
     assert _run(*argv, "--", "--json").stdout == ""
 
 
+def test_an_option_without_its_value_names_the_commands_help():
+    """Click finds a missing value before the command's context exists: the hint still
+    names the command's --help, not the root's."""
+    from helpers import one_line_error
+
+    for argv, where in ((("build", "-t", "android", "--app-id"), "effkit build"),
+                        (("eval", "m.tflite", "--data"), "effkit eval")):
+        result = _run(*argv)
+        line = one_line_error(result)
+        assert result.exit_code == 2 and line.startswith(f"error: Option '{argv[-1]}' requires an argument")
+        assert line.endswith(f"Run '{where} --help'."), line
+
+
 def test_a_command_group_alone_still_shows_its_help():
     for argv in ((), ("weights",)):
         result = _run(*argv)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 import typer
@@ -31,12 +31,12 @@ class _Group(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         # a command's words (Click 8.2+ keeps the first in _protected_args, 8.1 in protected_args)
         first = getattr(ctx, "_protected_args", None) or getattr(ctx, "protected_args", None) or []
-        with _usage_errors([*first, *ctx.args]):
+        with _usage_errors([*first, *ctx.args], commands=set(getattr(self, "commands", {}))):
             return super().invoke(ctx)
 
 
 @contextlib.contextmanager
-def _usage_errors(words: list[str]) -> Iterator[None]:
+def _usage_errors(words: list[str], commands: Collection[str] = ()) -> Iterator[None]:
     try:
         yield
     except _ClickUsageError as exc:
@@ -47,6 +47,8 @@ def _usage_errors(words: list[str]) -> Iterator[None]:
 
         ctx = getattr(exc, "ctx", None)
         where = ctx.command_path if ctx is not None else "effkit"
+        if where == "effkit" and words and words[0] in commands:  # failed before the command's context
+            where = f"effkit {words[0]}"
         error = UsageError(exc.format_message(), f"run '{where} --help'")  # type: ignore[attr-defined]
         before_dashes = words[:words.index("--")] if "--" in words else words
         report_error(error, json_out="--json" in before_dashes)
