@@ -781,3 +781,27 @@ def test_model_info_options_reach_the_metadata(tmp_path):
     text = read_metadata((default / "model.tflite").read_bytes()).description.decode("utf-8")
     assert text.endswith("float32, not quantized by effkit") and "quantized by" not in text.replace(
         "not quantized by", "")
+
+
+def test_force_over_edited_files_says_which_edits_it_replaces(tmp_path):
+    """--force replaces a build, the user's edits to its app included: named, not silent."""
+    import hashlib
+
+    from effkit.pipeline.build import BuildRequest, plan
+
+    out = tmp_path / "o"
+    (out / "android").mkdir(parents=True)
+    body = b"class MainActivity\n"
+    files = {"android/MainActivity.kt": body, "android/README.md": b"# app\n"}
+    for rel, data in files.items():
+        (out / rel).write_bytes(data)
+    (out / "build.json").write_text(json.dumps({
+        "effkit_manifest": 1, "variant": "lite0", "quantization": {}, "artifacts": [],
+        "app_files": [{"path": rel, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                      for rel, data in files.items()]}))
+    req = BuildRequest(variant="lite0", target="android", out=out, force=True)
+    assert plan(req, check_weights=False).warnings == ()
+    (out / "android/MainActivity.kt").write_bytes(body + b"// mine\n")
+    assert plan(req, check_weights=False).warnings == (
+        f"--force replaced files edited since the previous build wrote them: "
+        f"'{out}/android/MainActivity.kt'",)

@@ -187,6 +187,12 @@ class Manifest:
     def artifact(self, path: str) -> Artifact | None:
         return next((a for a in self.artifacts if a.path == path), None)
 
+    def changed_files(self, root: Path, under: str = "") -> list[str]:
+        """The files (paths under ``under``) of this build in ``root`` that changed since
+        effkit wrote them: the user's edits, which replacing the build would lose."""
+        return [a.path for a in self.artifacts + self.app_files
+                if a.path.startswith(under) and a.changed(root)]
+
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"effkit_manifest": FORMAT}
         for f in dataclasses.fields(self):

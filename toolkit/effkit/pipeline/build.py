@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from effkit.core.manifest import (
     BUILD_OUTPUT,
     LABELS_FILE,
+    MANIFEST_NAME,
     MODEL_FILE,
     QUANT_REPORT_FILE,
     Artifact,
@@ -28,7 +29,7 @@ from effkit.core.manifest import (
 )
 from effkit.core.outputs import check_output_dir, staged_dir
 from effkit.core.progress import ProgressFn, StageClock
-from effkit.errors import EdgeTPUCoverageError, TemplateError, UsageError, check_whole, wrong_type
+from effkit.errors import DataError, EdgeTPUCoverageError, TemplateError, UsageError, check_whole, wrong_type
 from effkit.model.labels import Labels
 from effkit.model.variants import Variant, get_variant
 from effkit.pipeline.convert import ConvertOptions
@@ -231,6 +232,7 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
     app_id, app_name, android_runtime = _check_app_answers(req, variant, name)
     out_dir = req.out_dir()
     check_output_dir(out_dir, req.force, inputs=_input_paths(req), owner=BUILD_OUTPUT)
+    replaced = _edits_replaced(out_dir) if req.force else ()
     compiler = edgetpu_compiler(req)
     weights = (resolve_weights(variant, req.weights) if check_weights
                else WeightsSource(PENDING, None, None, None))
@@ -248,7 +250,23 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
                      num_classes=num_classes, labels=labels, calibration=calibration,
                      compiler=compiler, out_dir=out_dir, model_name=name, description=description,
                      app_id=app_id, app_name=app_name, android_runtime=android_runtime,
-                     warnings=given.warnings() if given is not None else ())
+                     warnings=(given.warnings() if given is not None else ()) + replaced)
+
+
+def _edits_replaced(out_dir: Path) -> tuple[str, ...]:
+    """The warning for a --force build over files the user edited since effkit wrote them
+    (--force replaces them: said, so the edits are not lost silently)."""
+    if not (out_dir / MANIFEST_NAME).is_file():
+        return ()
+    try:
+        edited = Manifest.read(out_dir).changed_files(out_dir)
+    except DataError:
+        return ()
+    if not edited:
+        return ()
+    more = f" and {len(edited) - 3} more" if len(edited) > 3 else ""
+    names = ", ".join(repr(f"{out_dir}/{e}") for e in edited[:3]) + more
+    return (f"--force replaced files edited since the previous build wrote them: {names}",)
 
 
 def _default_description(variant: Variant, num_classes: int, quant: str) -> str:

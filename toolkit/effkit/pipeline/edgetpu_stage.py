@@ -120,7 +120,7 @@ def check_app_kept(out_dir: Path, manifest: Any, force: bool) -> None:
         names = ", ".join(repr(shown + f) for f in foreign[:3]) + (", ..." if len(foreign) > 3 else "")
         raise OutputError(f"{shown} holds files effkit did not write ({names}), and compiling "
                           f"renders {shown} again", f"move them out of {shown} first")
-    edited = [a.path for a in recorded if a.changed(out_dir)]
+    edited = manifest.changed_files(out_dir, under=f"{app.name}/")
     if edited and not force:
         names = ", ".join(repr(f"{out_dir}/{e}") for e in edited[:3]) + (", ..." if len(edited) > 3 else "")
         raise OutputError(f"{names} changed since effkit wrote {'it' if len(edited) == 1 else 'them'}, "
