@@ -208,6 +208,8 @@ def test_build_result(built):
     assert m.quantization == {"mode": "float32", "io": "float32"} and m.weights["kind"] == "random"
     # The app's LiteRT runtime: the default, recorded in build.json.
     assert m.android_runtime == "compiled-model" and m.to_dict()["android_runtime"] == "compiled-model"
+    # and the app's id and name, for scripts (the default name is the model's)
+    assert (m.app_id, m.app_name) == ("com.example.api", m.model_name) and m.to_dict()["app_id"] == m.app_id
     assert "CompiledModel" in (built.app_dir / "app/src/main/java/com/example/api/Classifier.kt").read_text()
     doc = built.to_dict()  # what `effkit build --json` prints: build.json plus out_dir
     assert doc == m.to_dict() | {"out_dir": str(built.out_dir)} and doc["variant"] == "lite0"

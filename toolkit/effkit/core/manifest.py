@@ -176,6 +176,8 @@ class Manifest:
     calibration: dict[str, Any] | None = None
     app: str | None = None
     android_runtime: str | None = None  # --target android: the app's LiteRT runtime
+    app_id: str | None = None  # --target android: the application id and the app's name
+    app_name: str | None = None
     timings_s: dict[str, Any] = field(default_factory=dict)
     artifacts: tuple[Artifact, ...] = ()
     app_files: tuple[Artifact, ...] = ()
@@ -199,7 +201,7 @@ class Manifest:
             value = getattr(self, f.name)
             if f.name in ("artifacts", "app_files"):
                 value = [a.to_dict() for a in value]
-            if f.name in ("app", "android_runtime") and value is None:
+            if f.name in ("app", "android_runtime", "app_id", "app_name") and value is None:
                 continue
             if f.name == "warnings":
                 if not value:

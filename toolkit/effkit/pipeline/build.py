@@ -490,7 +490,8 @@ def run(plan: BuildPlan, progress: ProgressFn | None = None) -> BuildResult:
                 app_dir = _render_app(plan, model_path, edgetpu_path, tmp)
             fields["app"] = app_dir.relative_to(tmp).as_posix()
             if plan.android_runtime is not None:
-                fields["android_runtime"] = plan.android_runtime
+                fields |= {"android_runtime": plan.android_runtime, "app_id": plan.app_id,
+                           "app_name": plan.app_name}
             fields["app_files"] = tuple(Artifact.of(p, tmp) for p in sorted(app_dir.rglob("*"))
                                         if p.is_file())
         manifest = Manifest(**fields, timings_s=clock.timings(),
