@@ -920,7 +920,8 @@ def test_real_lite0_app_through_the_jvm(kotlin, tmp_path_factory, photo_dir, ima
     ('com.example.val', 'is a Java or Kotlin keyword'),
     ('com.exa mple', 'is not an identifier Android accepts'),
     ('com.example\n.x', 'is not an identifier Android accepts'),
-    ('com/example', 'has a single part'),
+    ('com/example', "contains '/', which a Java package name cannot hold"),
+    ('my app', "contains ' '"), ('example', 'has a single part'),
     ('com.example.', 'has an empty part'),
     ('com.$x', 'is not an identifier Android accepts'),
 ])
@@ -1055,3 +1056,34 @@ def test_the_readme_rebuild_command_keeps_this_apps_answers(tmp_path, model_path
         assert argv[argv.index("--app-id") + 1] == "org.example.cam"
         assert argv[argv.index("--app-name") + 1] == name
         assert ("--android-runtime" in argv) == (runtime == "interpreter")
+
+
+def test_the_readme_rebuild_command_keeps_the_model_options_and_names_the_input_type(tmp_path, models):
+    """The fresh-project command carries the options that made the model (an int8-input
+    model must not come back as uint8), and the README names the bundled model's types."""
+    import shlex
+
+    from effkit.apps.android import render_android_app
+
+    for io, options in (("uint8", []), ("int8", ["--io", "int8", "--name", "Zoë's `x`"])):
+        out = tmp_path / io
+        render_android_app(out, app_id="org.example.cam", app_name="Cam", model_name="M",
+                           variant=VARIANT, labels=LABELS, model_path=models[io], build_options=options)
+        text = (out / "README.md").read_text(encoding="utf-8")
+        argv = shlex.split(next(x for x in text.splitlines() if x.startswith("effkit build ")))
+        assert argv[argv.index("--app-name") + 2:-2] == options
+        assert f"The model's input is {io}" in text
+        assert f"reads the {io} scores back with `readInt8`" in text
+
+
+def test_the_model_options_a_rebuild_needs():
+    from effkit.pipeline.build import BuildRequest, _model_options
+
+    assert _model_options(BuildRequest(variant="lite0", target="android")) == []
+    req = BuildRequest(variant="lite0", target="android", quant="int8", io="int8", bias_correction=False,
+                       weight_rounding="gptq", calibration_size=64, model_name="N", author="me",
+                       weights="/home/me/w.pth", labels="/home/me/l.txt")
+    assert _model_options(req) == ["--no-bias-correction", "--io", "int8", "--weight-rounding", "gptq",
+                                   "--calibration-size", "64", "--name", "N", "--author", "me"]
+    assert _model_options(BuildRequest(variant="lite0", quant="float32", bias_correction=False)) == [
+        "--quant", "float32"]

@@ -83,8 +83,10 @@ def validate_app_id(app_id: object) -> str:
         raise TemplateError(f"the application id is {len(app_id)} characters long (at most "
                             f"{MAX_APP_ID_LENGTH})", "shorten --app-id")
     segments = app_id.split(".")
-    if len(segments) < 2:
-        raise TemplateError(f"application id {app_id!r} has a single part", _APP_ID_HINT)
+    if len(segments) < 2:  # 'com/example/app', 'my app': the character is the problem
+        bad = next((ch for ch in app_id if not (ch.isascii() and (ch.isalnum() or ch == "_"))), None)
+        problem = f"contains {bad!r}, which a Java package name cannot hold" if bad else "has a single part"
+        raise TemplateError(f"application id {app_id!r} {problem}", _APP_ID_HINT)
     if segments[0] in RESERVED_ROOTS:
         raise TemplateError(f"application id {app_id!r} starts with {segments[0]!r}, a package "
                             "reserved for the platform (the JVM refuses java.*, Kotlin kotlin.*, "
@@ -323,25 +325,31 @@ def golden_files(model_bytes: bytes, top_k: int = 3) -> dict[str, bytes]:
 
 def render_android_app(out_dir: Path, *, app_id: str, app_name: str, model_name: str,
                        variant: Variant, labels: Sequence[str], model_path: Path,
-                       runtime: str | None = None, force: bool = False) -> Path:
+                       runtime: str | None = None, build_options: Sequence[str] = (),
+                       force: bool = False) -> Path:
     """Render the Android Studio project into ``out_dir`` (complete, or not at all).
 
     The model is copied to ``app/src/main/assets/model.tflite``; its metadata must carry
     exactly ``labels`` (ModelFileError otherwise). ``runtime``: one of RUNTIMES (None: the
-    default, DEFAULT_RUNTIME). Raises TemplateError for answers that
-    cannot be rendered safely and OutputError for an unusable or non-empty ``out_dir``
-    (replaced only with ``force``). Returns ``out_dir``.
+    default, DEFAULT_RUNTIME). ``build_options``: the ``effkit build`` options (words)
+    that made the model, for the README's command that builds the project again. Raises
+    TemplateError for answers that cannot be rendered safely and OutputError for an
+    unusable or non-empty ``out_dir`` (replaced only with ``force``). Returns ``out_dir``.
     """
     from effkit.apps.render import render_ownership, render_tree
     from effkit.core.outputs import check_output_dir, staged_dir
     from effkit.core.resources import template_dir
     from effkit.metadata import verify
+    from effkit.metadata.image_classifier import classifier_tensors
 
     context = android_context(app_id=app_id, app_name=app_name, model_name=model_name,
                               variant=variant, labels=labels, runtime=runtime)
     data = check_model(model_path)
     model_labels(data, str(model_path))
     verify(data, context["labels"])  # the packed labels are exactly these
+    image, scores = classifier_tensors(data)
+    context |= {"input_type": image.dtype, "output_type": scores.dtype,
+                "build_options": [str(o) for o in build_options]}
     out_dir = Path(out_dir)
     extra_files = {f"app/src/main/assets/{MODEL_FILE}": data, **golden_files(data)}
     owner = render_ownership(template_dir("android"), extra_files)

@@ -626,4 +626,24 @@ def _render_app(plan: BuildPlan, model_path: Path, edgetpu_path: Path | None, tm
     return render_android_app(tmp / "android", app_id=plan.app_id,
                               app_name=plan.app_name, model_name=plan.model_name,
                               variant=variant, labels=plan.labels, model_path=model_path,
-                              runtime=plan.android_runtime)
+                              runtime=plan.android_runtime, build_options=_model_options(req))
+
+
+# The options that shape the model and its metadata, as 'effkit build' spells them; the paths
+# (--weights, --labels, --calibration) stay out: they name files on this machine only.
+_MODEL_OPTIONS = (("quant", "--quant"), ("io", "--io"), ("weight_rounding", "--weight-rounding"),
+                  ("calibration_size", "--calibration-size"), ("model_name", "--name"),
+                  ("description", "--description"), ("author", "--author"),
+                  ("license", "--license"), ("model_version", "--model-version"))
+
+
+def _model_options(req: BuildRequest) -> list[str]:
+    """The options of ``req`` that differ from the defaults and change the model or its
+    metadata, as command-line words (for an app's command that builds it again)."""
+    defaults = BuildRequest(variant=req.variant)
+    words = [] if req.bias_correction or req.quant != "int8" else ["--no-bias-correction"]
+    for field_name, flag in _MODEL_OPTIONS:
+        value = getattr(req, field_name)
+        if value is not None and value != getattr(defaults, field_name):
+            words += [flag, str(value)]
+    return words
