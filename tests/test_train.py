@@ -250,6 +250,18 @@ def test_resume_continues_an_interrupted_run(tiny, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["labels.txt", "model.weights.h5",
                                                      "train.json"]
     assert result.summary["placement"]["mixed_precision"] is True
+
+    # stopped after its last epoch was checkpointed (before the outputs were written):
+    # --resume has no epoch left to run, and writes the outputs
+    last = tmp_path / "last"
+    with pytest.raises(_Stop):
+        train(replace(config, out=last), Callbacks(on_epoch=lambda r: r.epoch == 2 and stop(r)))
+    assert json.loads((last / CHECKPOINT_DIR / STATE_NAME).read_text())["done"] == ["head"]
+    seen.clear()
+    again = train(replace(config, out=last, resume=True), Callbacks(on_epoch=seen.append))
+    assert seen == [] and [(h["phase"], h["epoch"]) for h in again.summary["history"]] == [
+        ("head", 1), ("head", 2)]
+    assert (last / "model.weights.h5").is_file() and not (last / CHECKPOINT_DIR).exists()
     import keras
 
     assert keras.config.dtype_policy().name == "float32"  # the global policy is restored

@@ -331,6 +331,7 @@ def train(config: TrainConfig, callbacks: Callbacks | None = None) -> TrainResul
             train_model = _training_model(model, backbone)
         val_ds = make_dataset(data.val, variant, batch_size=config.batch_size, training=False)
 
+        steps = None  # stays None when resuming a run stopped after its last epoch
         for phase, epochs, lr in _phases(config):
             if phase in state.done:
                 continue
@@ -374,6 +375,8 @@ def train(config: TrainConfig, callbacks: Callbacks | None = None) -> TrainResul
 
         assert state.best is not None  # at least one epoch ran
         ckpt.load_weights(model, state.best["file"])
+        if steps is None:  # evaluation only: no optimizer
+            steps = _Steps(strategy, train_model, None, config.batch_size)
         final_loss, final_acc = steps.run(val_ds, training=False)
         summary = _summary(config, variant, data, placement, state, winfo,
                            float(final_acc), float(final_loss), time.time() - started)
