@@ -1148,3 +1148,20 @@ def test_build_force_counts_saved_results_anywhere_in_the_build_as_effkit_files(
     with pytest.raises(OutputError, match=r"did not write \('eval.json'\)"):
         check_output_dir(out, True, owner=BUILD_OUTPUT)
     assert (out / "eval.json").read_text() == '{"my": "own notes"}\n'
+
+
+def test_a_non_empty_output_hint_offers_force_only_where_force_replaces(tmp_path):
+    from effkit.core.manifest import BUILD_OUTPUT
+    from effkit.core.outputs import check_output_dir
+    from effkit.errors import OutputError
+
+    minimal_build(tmp_path / "b")
+    (tmp_path / "b" / "build.json").write_text(json.dumps(
+        {"effkit_manifest": 1, "variant": "lite0", "quantization": {}}))
+    with pytest.raises(OutputError, match="is not empty") as exc:
+        check_output_dir(tmp_path / "b", False, owner=BUILD_OUTPUT)
+    assert exc.value.hint == "choose another --out, or pass --force to replace it"
+    (tmp_path / "b" / "thesis.txt").write_text("mine")
+    with pytest.raises(OutputError, match="is not empty") as exc:
+        check_output_dir(tmp_path / "b", False, owner=BUILD_OUTPUT)
+    assert "--force replaces only an effkit build holding nothing else" in exc.value.hint

@@ -160,7 +160,9 @@ def test_validate_flags_and_output(tiny, tmp_path, monkeypatch):
     (tmp_path / "out" / "mine.txt").write_text("user file")
     with pytest.raises(OutputError, match="is not empty") as exc:
         validate(ok)
-    assert "--force" in exc.value.hint
+    # --force would be refused there: the hint does not send the user to it
+    assert exc.value.hint.endswith("empty the folder yourself (--force replaces only an effkit "
+                                   "training output)")
     with pytest.raises(OutputError, match="nothing to resume"):
         validate(TrainConfig(data=tiny, out=tmp_path / "out", resume=True))
     # --force writes over an earlier training's files only, and keeps a user's beside them

@@ -182,10 +182,8 @@ def check_output_dir(out_dir: Path, force: bool, inputs: Iterable[Path | None] =
             if not force:
                 why = (" (it holds the previous output, put back after an interrupted --force "
                        "replacement)" if restored else "")
-                raise OutputError(
-                    f"output folder {str(out_dir)!r} is not empty{why}",
-                    "choose another --out, or pass --force to replace it",
-                )
+                raise OutputError(f"output folder {str(out_dir)!r} is not empty{why}",
+                                  _not_empty_hint(out_dir, owner))
             _check_replaceable(out_dir, owner)
     parent = _existing_parent(out_dir)
     try:  # a real write probe: permissions, read-only mounts and root all answer the same way
@@ -193,6 +191,18 @@ def check_output_dir(out_dir: Path, force: bool, inputs: Iterable[Path | None] =
     except OSError as exc:
         raise OutputError(f"cannot write to {str(parent)!r} ({exc.strerror})",
                           "choose a writable --out") from None
+
+
+def _not_empty_hint(out_dir: Path, owner: Ownership | None) -> str:
+    """The fix for a non-empty output: --force only where --force would replace it."""
+    try:
+        _check_replaceable(out_dir, owner)
+    except OutputError:
+        kind = owner.kind if owner is not None else "output"
+        alone = " holding nothing else" if owner is None or owner.replaces_folder else ""
+        return (f"choose another --out, or empty the folder yourself (--force replaces only "
+                f"an effkit {kind}{alone})")
+    return "choose another --out, or pass --force to replace it"
 
 
 def _existing_parent(path: Path) -> Path:
