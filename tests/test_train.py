@@ -390,6 +390,21 @@ def test_train_fine_tune_and_int8_build(superclasses, tmp_path, monkeypatch):
     assert len(kept) == 1 and "only 28 images from the training split" in kept[0]
     assert int8_eval.top1 >= float_eval.top1 - 1.5 / 20, (int8_eval.top1, float_eval.top1)
 
+    # train --force replaces the weights: the build made from the old ones goes with them,
+    # unless it holds a file of the user's (refused before training)
+    again = ["train", "--variant", "lite0", "--data", str(superclasses), "--out", str(out),
+             "--val-split", "0.4", "--epochs", "1", "--batch-size", "16", "--force"]
+    (built / "coral" / "notes.txt").write_text("mine")
+    refused = CliRunner().invoke(app, again)
+    _one_line_error(refused, 1, "holds files effkit did not write ('coral/notes.txt')")
+    assert (built / "model.tflite").is_file()
+    assert json.loads((out / "train.json").read_text())["build"] == doc["build"]  # untouched
+    (built / "coral" / "notes.txt").unlink()
+    result = CliRunner().invoke(app, again)
+    assert result.exit_code == 0, result.stderr
+    assert not built.exists() and "build" not in json.loads((out / "train.json").read_text())
+    assert sorted(p.name for p in out.iterdir()) == ["labels.txt", "model.weights.h5", "train.json"]
+
 
 @pytest.mark.slow
 def test_the_python_api_trains_without_tensorflows_start_up_lines(tiny, tmp_path):

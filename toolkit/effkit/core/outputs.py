@@ -406,6 +406,19 @@ def _move_into_place(tmp: Path, out_dir: Path, force: bool) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def remove_output(out_dir: Path, owner: Ownership) -> None:
+    """Remove an earlier output that no longer fits what replaced it (a build of old
+    weights), after the same check ``--force`` makes: only one ``owner`` recognises and
+    that holds nothing effkit did not write. Moved aside first (a marked ``.NAME.old-*``
+    folder, as ``staged_dir`` does), then deleted: never left half-deleted."""
+    out_dir = Path(out_dir)
+    _check_replaceable(out_dir, owner)
+    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+    _mark(old)
+    os.rename(out_dir, old / "x")
+    shutil.rmtree(old, ignore_errors=True)
+
+
 @dataclass(frozen=True)
 class FileKind:
     """What ``--force`` may replace at a named output file: an earlier output of one kind

@@ -44,8 +44,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from effkit.core.manifest import read_document
-from effkit.core.outputs import Ownership, check_output_dir, write_file_atomic
+from effkit.core.manifest import BUILD_OUTPUT, read_document
+from effkit.core.outputs import Ownership, check_output_dir, remove_output, write_file_atomic
 from effkit.core.progress import TickFn
 from effkit.errors import DataError, OutputError, UsageError, check_whole, wrong_type
 from effkit.model.variants import Variant, get_variant
@@ -223,6 +223,22 @@ def _check_out(config: TrainConfig) -> None:
         raise OutputError(f"output folder {str(out)!r} is not empty",
                           "pass --resume to continue the interrupted run, or --force to start over")
     check_output_dir(out, config.force, owner=TRAIN_OUTPUT)
+    previous = _previous_build(out) if config.force else None
+    if previous is not None:  # built from the weights --force replaces: removed with them
+        check_output_dir(previous, True, owner=BUILD_OUTPUT)
+
+
+def _previous_build(out: Path) -> Path | None:
+    """The build folder an earlier 'train --build' wrote into ``out`` (train.json's
+    ``build`` section names it), if it is still there."""
+    try:
+        section = read_document(out / SUMMARY_NAME, "training summary", "").get("build")
+    except DataError:
+        return None
+    if not isinstance(section, dict) or not isinstance(section.get("out_dir"), str):
+        return None
+    folder = out / Path(section["out_dir"]).name  # always OUT/<variant>-<target>
+    return folder if folder.is_dir() and not folder.is_symlink() else None
 
 
 # --------------------------------------------------------------------------- training
@@ -381,6 +397,9 @@ def train(config: TrainConfig, callbacks: Callbacks | None = None) -> TrainResul
         summary = _summary(config, variant, data, placement, state, winfo,
                            float(final_acc), float(final_loss), time.time() - started)
         if placement.chief:
+            previous = _previous_build(out) if config.force else None
+            if previous is not None:  # a model of the weights replaced now
+                remove_output(previous, BUILD_OUTPUT)
             _write_outputs(out, model, data.classes, summary)
             shutil.rmtree(read_dir, ignore_errors=True)
     return TrainResult(out, out / WEIGHTS_NAME, out / LABELS_NAME, summary, data)
