@@ -407,6 +407,16 @@ def test_train_fine_tune_and_int8_build(superclasses, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
+def test_a_batch_larger_than_the_training_split_is_cut_to_it(tiny, tmp_path):
+    """--batch-size 100000 on 6 training images ended in a ResourceExhaustedError
+    traceback (TensorFlow allocates the whole batch); the split's size is used instead."""
+    config = TrainConfig(data=tiny, out=tmp_path / "out", epochs=1, batch_size=100_000,
+                         val_split=0.4, seed=0)
+    summary = train(config).summary
+    assert summary["settings"]["batch_size"] == sum(c["train"] for c in summary["class_counts"].values())
+
+
+@pytest.mark.slow
 def test_the_python_api_trains_without_tensorflows_start_up_lines(tiny, tmp_path):
     """effkit.train (progress=None: quiet, docs/api.md) keeps TensorFlow's C++ start-up lines
     (the oneDNN notice, absl's warning) off stderr, as the CLI does. A fresh process:

@@ -317,6 +317,8 @@ def train(config: TrainConfig, callbacks: Callbacks | None = None) -> TrainResul
     started = time.time()
     data = scan(config.data, val=config.val, val_split=config.val_split, seed=config.seed,
                 progress=cb.on_scan)
+    if config.batch_size > len(data.train):  # a batch beyond the data only allocates memory
+        config = replace(config, batch_size=len(data.train))
 
     from effkit.core.native_log import import_tensorflow_quietly
 
