@@ -207,6 +207,14 @@ def test_bad_input_is_one_line(builds, tmp_path):
                               "--html", data / "p.html"), "is inside the input folder")
     assert_one_line_error(cli("quant-report", builds["int8"] / "model.tflite", "--float", float_model,
                               "--keep-float", 1, "--out", float_model, "--force"), "is the input")
+    # without --data the images are the build's calibration folder: an input as well
+    calibrated = tmp_path / "calibrated"
+    shutil.copytree(builds["int8"], calibrated)
+    doc = json.loads((calibrated / "build.json").read_text())
+    doc["calibration"] = {"source": "folder", "detail": {"path": str(data)}, "count": 8}
+    (calibrated / "build.json").write_text(json.dumps(doc))
+    assert_one_line_error(cli("quant-report", calibrated / "model.tflite", "--float", float_model,
+                              "--html", data / "p.html"), f"is inside the input folder '{data}'")
     assert sorted(p.name for p in data.iterdir()) == []
 
 

@@ -54,9 +54,13 @@ def quant_report(
     from effkit.errors import UsageError
     from effkit.metadata.model_file import TFLITE_FILE, load_model_file
 
+    # without --data the images are the build's calibration folder (if it had one): an input too
+    images = data
+    if data is None and (html or out) and (Path(model).parent / "build.json").is_file():
+        images = BuildInfo.beside(model).calibration_folder
     for path, kind, flag in ((html, PAGE_FILE, "--html"), (out, TFLITE_FILE, "--out")):
         if path is not None:  # before the work; never an input, --force only over its own kind
-            check_output_file(path, force, inputs=(model, float_model, data), kind=kind, flag=flag)
+            check_output_file(path, force, inputs=(model, float_model, images), kind=kind, flag=flag)
     mixed: tuple[BuildInfo, int, Path] | None = None  # the build, --keep-float, --out
     if keep_float is not None:
         from effkit.pipeline.mixed_precision import check_target

@@ -103,6 +103,15 @@ class BuildInfo:
         load_weights(model, self.variant, weights.get("path"))
         return model
 
+    @property
+    def calibration_folder(self) -> Path | None:
+        """The folder of images the build calibrated on (None: distilled, or none)."""
+        cal = self.manifest.get("calibration") or {}
+        if cal.get("source") != "folder":
+            return None
+        detail = cal.get("detail")  # an object since build.json records it as one; text before
+        return Path((detail.get("path") if isinstance(detail, dict) else detail) or "")
+
     def calibration(self, progress: TickFn | None = None) -> tuple[np.ndarray, dict]:
         """The build's whole calibration set (normalized float inputs) and its source:
         the same folder, or the same distilled set (effkit's cache, else distilled again
@@ -111,10 +120,10 @@ class BuildInfo:
         from effkit.calibration import sets as calib
 
         cal = self.manifest.get("calibration") or {}
-        detail = cal.get("detail")  # an object since build.json records it as one; text before
+        detail = cal.get("detail")
         variant = self.variant
-        if cal.get("source") == "folder":
-            folder = Path((detail.get("path") if isinstance(detail, dict) else detail) or "")
+        folder = self.calibration_folder
+        if folder is not None:
             if not folder.is_dir():
                 raise DataError(f"the build's calibration folder {str(folder)!r} is gone",
                                 "pass --data DIR with images")
