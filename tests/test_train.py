@@ -153,6 +153,8 @@ def test_validate_flags_and_output(tiny, tmp_path, monkeypatch):
         (dict(variant="lite9"), "unknown variant"),
         (dict(variant="lite4"), "official lite4 checkpoint is not cached"),
         (dict(weights=str(tmp_path / "missing.h5")), "do not exist"),
+        (dict(val=tiny), "is --data"), (dict(val=tiny / "food"), "is inside --data"),
+        (dict(data=tiny / "food", val=tiny), "holds --data"),
     ]:
         with pytest.raises(EffkitError, match=match):
             validate(TrainConfig(**{"data": tiny, "out": tmp_path / "out", **bad}))

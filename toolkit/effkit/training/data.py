@@ -134,8 +134,8 @@ def scan(data: Path, *, val: Path | None = None, val_split: float = 0.2, seed: i
     val = Path(val).absolute() if val is not None else None
     folders = class_folders(data)
     if len(folders) < 2:
-        found = f" ({folders[0].name})" if folders else ""
-        raise DataError(f"{str(data)!r} has {len(folders)} class folder{found}: a classifier "
+        found = f"1 class folder ({folders[0].name})" if folders else "no class folders"
+        raise DataError(f"{str(data)!r} has {found}: a classifier "
                         "needs at least two classes",
                         "put each class's images in its own sub-folder of --data")
     classes = tuple(d.name for d in folders)

@@ -186,15 +186,23 @@ def validate(config: TrainConfig) -> Variant:
     for flag, lr in (("--learning-rate", config.learning_rate),
                      ("--fine-tune-learning-rate", config.fine_tune_lr)):
         if not (lr > 0 and math.isfinite(lr)):
-            raise UsageError(f"{flag} must be a positive number (got {lr})", f"pass e.g. {flag} 0.005")
+            raise UsageError(f"{flag} must be a positive, finite number (got {lr})",
+                             f"pass e.g. {flag} 0.005")
     if not 0.0 <= config.dropout_rate < 1.0:
-        raise UsageError(f"--dropout {config.dropout_rate} is outside [0, 1)")
+        raise UsageError(f"--dropout {config.dropout_rate} is outside [0, 1)", "pass e.g. --dropout 0.2")
     if config.val is None and not 0.0 < config.val_split < 1.0:
         raise UsageError(f"--val-split must be between 0 and 1 (got {config.val_split})",
                          "pass e.g. --val-split 0.2, or a validation folder with --val DIR")
     if config.resume and config.force:
         raise UsageError("--resume and --force do not go together",
                          "--resume continues the run in --out, --force starts it over")
+    if config.val is not None:
+        data, val = Path(config.data).resolve(), Path(config.val).resolve()
+        if val == data or data in val.parents or val in data.parents:
+            relation = "is" if val == data else "is inside" if data in val.parents else "holds"
+            raise UsageError(f"--val {str(config.val)!r} {relation} --data {str(config.data)!r}: "
+                             "validation would score images training learns from",
+                             "pass a separate folder with --val, or drop --val to split --data")
     out = Path(config.out).resolve()
     for flag, folder in (("--data", config.data), ("--val", config.val)):
         if folder is not None and (out == Path(folder).resolve()
