@@ -100,6 +100,18 @@ def test_scan_with_val_folder(tiny, photo_dir, tmp_path):
         scan(tiny, val=val)
 
 
+def test_the_resume_fingerprint_sees_a_photo_replaced_under_its_name(tiny, photo_dir):
+    """--resume checks the images: a photo swapped under the same name (here the target of
+    its symbolic link) is a change, not only a file added or removed."""
+    before = scan(tiny, val_split=0.4, seed=0).fingerprint()
+    assert scan(tiny, val_split=0.4, seed=0).fingerprint() == before
+    link = sorted((tiny / "food").iterdir())[0]
+    other = next(p for p in sorted(photo_dir.iterdir()) if p.resolve() != link.resolve())
+    link.unlink()
+    link.symlink_to(other)
+    assert scan(tiny, val_split=0.4, seed=0).fingerprint() != before
+
+
 def test_corrupt_images_are_skipped_and_counted(tiny, photo_dir):
     good = sorted(photo_dir.iterdir())[0].read_bytes()
     (tiny / "vehicles" / "truncated.jpg").write_bytes(good[: len(good) // 2])

@@ -61,10 +61,13 @@ class TrainData:
         return out
 
     def fingerprint(self) -> str:
+        """The classes, the split and each image file (path, size, modification time: a
+        photo replaced under the same name, or through a symbolic link, changes it)."""
         h = hashlib.sha256(json.dumps(self.classes).encode())
         for split in (self.train, self.val):
             for ex in split:
-                h.update(f"{ex.label}\t{ex.path}\n".encode())
+                st = os.stat(ex.path)
+                h.update(f"{ex.label}\t{ex.path}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
             h.update(b"--\n")
         return h.hexdigest()
 
