@@ -364,6 +364,8 @@ def test_train_fine_tune_and_int8_build(superclasses, tmp_path, monkeypatch):
     # 28 training images calibrate the int8 model: the build's few-images warning, as a
     # --calibration folder of 28 gets, then the closing compiler warning
     assert said.count("warning:") == 2, result.stderr
+    # with --json the long part still shows progress on stderr: the data line, every epoch
+    assert "4 classes, 28 training and 20 validation images" in said and "head 1/6 loss" in said
     assert "warning: int8 calibrated on only 28 images from the training split" in said
     # the console may break the long temporary path anywhere, so look for it without spaces
     assert ("warning: the Edge TPU model was not compiled (no edgetpu_compiler" in said
@@ -402,6 +404,7 @@ def test_train_fine_tune_and_int8_build(superclasses, tmp_path, monkeypatch):
     assert doc["build"]["calibration"]["count"] == 28  # the training split only
     kept = json.loads((built / "build.json").read_text())["warnings"]
     assert len(kept) == 1 and "only 28 images from the training split" in kept[0]
+    assert doc["build"]["warnings"] == kept  # the build section carries them too
     assert int8_eval.top1 >= float_eval.top1 - 1.5 / 20, (int8_eval.top1, float_eval.top1)
 
     # train --force replaces the weights: the build made from the old ones goes with them,

@@ -105,7 +105,7 @@ def train(
                         disable=not err_console.is_terminal)  # no bar in logs and pipes
     try:
         with progress:
-            result = _train(config, progress, quiet=json_out)
+            result = _train(config, progress)
             chief = result.summary["placement"]["chief"]
             section = _build(result, planned, progress) if planned and chief else None
     except KeyboardInterrupt:
@@ -145,7 +145,7 @@ def _plan_build(config: TrainConfig, target: str, skip_compile: bool,
                                       compiler=compiler))
 
 
-def _train(config, progress, *, quiet: bool):
+def _train(config, progress):
     from effkit.core.progress import LineProgress, ProgressEvent
     from effkit.training.trainer import Callbacks, train
 
@@ -163,9 +163,7 @@ def _train(config, progress, *, quiet: bool):
     def on_scan(done: int, total: int) -> None:
         tick(SCAN_TITLE, done, total)
 
-    def on_start(info: dict) -> None:
-        if quiet:
-            return
+    def on_start(info: dict) -> None:  # on stderr: with --json too, stdout stays the document
         counts = info["counts"]
         progress.console.print(
             f"{len(counts)} classes, {sum(c['train'] for c in counts.values())} training and "
@@ -187,8 +185,6 @@ def _train(config, progress, *, quiet: bool):
         key = _epoch_title(r.phase, r.epoch)
         if key in tasks:
             progress.remove_task(tasks.pop(key))
-        if quiet:
-            return
         progress.console.print(
             f"{PHASE_TITLES[r.phase]} {r.epoch}/{r.epochs} loss {r.loss:.4f} acc {r.accuracy:.3f} "
             f"val_loss {r.val_loss:.4f} val_acc {r.val_accuracy:.3f} {r.seconds:.1f}s"

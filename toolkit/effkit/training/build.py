@@ -109,6 +109,7 @@ def build_trained(result: TrainResult, planned: BuildPlan | BuildRequest,
         "val_images": measured.count,
         "calibration": built.manifest.calibration,
         "edgetpu": (built.manifest.edgetpu or {}).get("status"),
+        "warnings": list(built.manifest.warnings),  # as the build's build.json keeps them
     }
     from effkit.training.trainer import write_summary
 
