@@ -1165,3 +1165,33 @@ def test_a_non_empty_output_hint_offers_force_only_where_force_replaces(tmp_path
     with pytest.raises(OutputError, match="is not empty") as exc:
         check_output_dir(tmp_path / "b", False, owner=BUILD_OUTPUT)
     assert "--force replaces only an effkit build holding nothing else" in exc.value.hint
+
+
+def test_a_stop_signal_that_native_code_turned_into_another_error_is_still_an_interrupt(capsys):
+    """SIGTERM raised inside TensorFlow's C code came out as a SystemError ('bad argument to
+    internal function') and printed a traceback; a command that got a stop signal ends as
+    interrupted (exit 128 + signal) whatever the exception became. A bug without a signal
+    keeps its traceback."""
+    import signal
+    import time
+
+    import typer
+
+    from effkit.cli._common import handle_errors
+
+    @handle_errors
+    def command(json_out: bool = False, bug: bool = False):
+        if bug:
+            raise SystemError("a real bug")
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            raise SystemError("Objects/listobject.c:338: bad argument to internal function") from None
+
+    with pytest.raises(typer.Exit) as exc:
+        command()
+    assert exc.value.exit_code == 128 + signal.SIGTERM
+    assert capsys.readouterr().err.strip() == "interrupted: nothing was written."
+    with pytest.raises(SystemError, match="a real bug"):
+        command(bug=True)

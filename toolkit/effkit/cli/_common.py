@@ -101,7 +101,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         from effkit.core import outputs
 
-        del outputs.WRITTEN[:], outputs.NOTES[:]
+        del outputs.WRITTEN[:], outputs.NOTES[:], outputs.STOPPED[:]
         try:
             with outputs.sigterm_as_interrupt():
                 value = fn(*args, **kwargs)
@@ -110,14 +110,15 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
                 raise
             report_error(exc, json_out=bool(kwargs.get("json_out")))
             raise typer.Exit(code=exc.exit_code) from None
-        except KeyboardInterrupt as exc:
-            if os.environ.get("EFFKIT_DEBUG"):
-                raise
+        except (KeyboardInterrupt, Exception) as exc:
+            code = outputs.stop_exit_code(exc)
+            if code is None or os.environ.get("EFFKIT_DEBUG"):
+                raise  # a bug, not an interrupt: its traceback
             done = ("nothing was written" if not outputs.WRITTEN else
                     "completed before it: " + ", ".join(map(str, outputs.WRITTEN)))
             err_console.print(f"[bold red]interrupted:[/] {escape(done)}.", highlight=False,
                               soft_wrap=True)
-            raise typer.Exit(code=getattr(exc, "exit_code", 130)) from None
+            raise typer.Exit(code=code) from None
         for note in outputs.NOTES:
             err_console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
         return value

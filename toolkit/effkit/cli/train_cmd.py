@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -19,6 +20,7 @@ from effkit.cli._common import (
     stage_progress,
 )
 from effkit.core.native_log import import_tensorflow_quietly
+from effkit.errors import EffkitError
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -108,7 +110,12 @@ def train(
             result = _train(config, progress)
             chief = result.summary["placement"]["chief"]
             section = _build(result, planned, progress) if planned and chief else None
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Exception) as exc:
+        from effkit.core.outputs import stop_exit_code
+
+        code = stop_exit_code(exc)
+        if code is None or isinstance(exc, EffkitError) or os.environ.get("EFFKIT_DEBUG"):
+            raise
         from effkit.training.checkpoints import CHECKPOINT_DIR, STATE_NAME
 
         if (out / CHECKPOINT_DIR / STATE_NAME).is_file():
@@ -118,7 +125,7 @@ def train(
         from effkit.cli._common import escape
 
         err_console.print(f"[bold red]interrupted:[/] {escape(note)}", highlight=False)
-        raise typer.Exit(code=130) from None
+        raise typer.Exit(code=code) from None
     summary = dict(result.summary)
     if section is not None:
         summary["build"] = section

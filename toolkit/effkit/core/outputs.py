@@ -277,8 +277,22 @@ class Terminated(KeyboardInterrupt):
         self.exit_code = 128 + int(signum)
 
 
+# The stop signals this command received (sigterm_as_interrupt), newest last.
+STOPPED: list[int] = []
+
+
 def _raise_terminated(signum, frame):  # noqa: ARG001 - a signal handler's signature
+    STOPPED.append(int(signum))
     raise Terminated(signum)
+
+
+def stop_exit_code(exc: BaseException) -> int | None:
+    """The exit code when ``exc`` is how an interrupt surfaced, else None: Ctrl-C, a stop
+    signal, or another exception a stop signal's became on its way through native code
+    (TensorFlow turns it into a SystemError at times)."""
+    if isinstance(exc, KeyboardInterrupt):
+        return int(getattr(exc, "exit_code", 130))
+    return 128 + STOPPED[-1] if STOPPED else None
 
 
 @contextlib.contextmanager
