@@ -105,6 +105,7 @@ def test_metadata_section(models):
     assert info["metadata"] == json.loads(metadata_json(out))
     assert info["metadata"]["name"] == "tiny"
     assert info["associated_files"] == ["labels.txt"] and info["labels"] == 3
+    assert info["label_names"] == list(LABELS)  # what eval's folder-name error points to
     assert info["normalization"] == {"mean": [127.0], "std": [128.0]}
     assert "TFLITE_METADATA" in info["metadata_entries"]
     json.dumps(info)  # JSON-ready
@@ -217,6 +218,7 @@ def test_inspect_names_the_tflite_and_the_edgetpu_runtime_apart(models, tmp_path
     rows = {" ".join(line.replace("│", " ").split()) for line in text.splitlines()}
     assert f"TFLite min runtime {doc['tflite_min_runtime']}" in rows
     assert "Edge TPU min runtime 13" in rows
+    assert "labels 3: zero, one, two" in rows  # the names, as eval's folder-name error says
 
 
 def test_cli_inspect_custom_op_model(models, tmp_path):

@@ -99,9 +99,10 @@ def _folder_classes(names: Sequence[str], labels: Sequence[str] | None,
                             "pass --labels FILE (one label per output, in order)")
         hits = exact.get(name) or folded.get(_folded(name)) or []
         if not hits:
-            raise DataError(f"class folder {name!r} matches none of the model's {len(labels)} labels",
-                            "name each sub-folder after a label (see 'effkit inspect MODEL'), "
-                            "or pass --labels FILE")
+            shown = ", ".join(map(repr, labels[:3])) + (", ..." if len(labels) > 3 else "")
+            raise DataError(f"class folder {name!r} matches none of the model's {len(labels)} labels "
+                            f"({shown})", "name each sub-folder after a label ('effkit inspect MODEL "
+                            "--json' lists them under label_names), or pass --labels FILE")
         if len(hits) > 1:
             raise DataError(f"class folder {name!r} matches {len(hits)} labels "
                             f"(classes {', '.join(map(str, hits))})",

@@ -32,7 +32,8 @@ def inspect_model(model_bytes: bytes, *, source: str = "model") -> dict[str, Any
     the converter's "min_runtime_version" metadata entry, e.g. "1.14.0"; not the Edge TPU
     runtime version of build.json's edgetpu_min_runtime_version), metadata_entries,
     has_metadata, metadata (the parsed metadata JSON, or None), metadata_error,
-    associated_files (names), normalization ({mean, std} or None), labels (count or None).
+    associated_files (names), normalization ({mean, std} or None), labels (count or None),
+    label_names (the list, in output order, or None).
     """
     model = root_table(model_bytes, source=source)
     try:
@@ -56,6 +57,7 @@ def inspect_model(model_bytes: bytes, *, source: str = "model") -> dict[str, Any
         associated_files=list(packed_files(model_bytes)),
         normalization=None,
         labels=None,
+        label_names=None,
     )
     if summary["has_metadata"]:
         try:
@@ -69,12 +71,13 @@ def inspect_model(model_bytes: bytes, *, source: str = "model") -> dict[str, Any
                 summary["normalization"] = {"mean": list(norm[0]), "std": list(norm[1])}
             labels = reader.labels_from_model(model_bytes)
             summary["labels"] = len(labels) if labels is not None else None
+            summary["label_names"] = labels
         except ModelFileError as exc:
             summary["metadata_error"] = exc.one_line()
     order = ["size_bytes", "schema_version", "description", "subgraphs", "tensors", "operators",
              "buffers", "inputs", "outputs", "ops", "custom_ops", "edgetpu",
              "tflite_min_runtime", "metadata_entries", "has_metadata", "metadata",
-             "metadata_error", "associated_files", "normalization", "labels"]
+             "metadata_error", "associated_files", "normalization", "labels", "label_names"]
     return {key: summary[key] for key in order}
 
 

@@ -11,6 +11,8 @@ from rich.table import Table
 from effkit.cli._common import JsonOpt, ModelArg, console, escape, handle_errors, print_json
 from effkit.errors import UsageError
 
+SHOWN_LABELS = 5  # in the table; --json lists them all (label_names)
+
 MetadataJsonOpt = Annotated[bool, typer.Option(
     "--metadata-json",
     help="Print only the TFLite metadata, as tflite-support's MetadataDisplayer prints it.",
@@ -88,7 +90,9 @@ def _show(path: str, info: dict[str, Any]) -> None:
         norm = info["normalization"]
         meta.add_row("normalization",
                      f"mean {norm['mean']} std {norm['std']}" if norm else "-")
-        meta.add_row("labels", str(info["labels"]) if info["labels"] is not None else "-")
+        names = info["label_names"]
+        meta.add_row("labels", "-" if names is None else f"{len(names)}: " + escape(
+            ", ".join(names[:SHOWN_LABELS]) + (", ..." if len(names) > SHOWN_LABELS else "")))
         meta.add_row("associated files", escape(", ".join(info["associated_files"])) or "-")
         console.print(meta)
 
