@@ -162,6 +162,7 @@ def test_validate_flags_and_output(tiny, tmp_path, monkeypatch):
         (dict(learning_rate=0.0), "--learning-rate"),
         (dict(resume=True, force=True), "do not go together"),
         (dict(out=tiny / "out"), "inside --data"),
+        (dict(out=tiny), f"--out '{tiny}' is --data"),
         (dict(variant="lite9"), "unknown variant"),
         (dict(variant="lite4"), "official lite4 checkpoint is not cached"),
         (dict(weights=str(tmp_path / "missing.h5")), "do not exist"),

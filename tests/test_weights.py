@@ -407,6 +407,12 @@ def test_missing_and_unknown_sources(tmp_path, pth_model):
     assert "efficientnet-liteN/" in exc.value.one_line()
     with pytest.raises(WeightsError, match=r"no TensorFlow checkpoint \(\*.index\)"):
         load_weights(pth_model, LITE0, tmp_path)
+    trained = tmp_path / "trained"  # effkit train's --out given for --weights: its file named
+    trained.mkdir()
+    (trained / "model.weights.h5").write_bytes(b"")
+    with pytest.raises(WeightsError) as exc:
+        load_weights(pth_model, LITE0, trained)
+    assert exc.value.hint == f"pass the weights file in it, {trained / 'model.weights.h5'}"
     fake = tmp_path / "fake.ckpt.index"
     fake.write_bytes(b"not a checkpoint index")
     with pytest.raises(WeightsError, match="cannot read checkpoint"):

@@ -207,8 +207,9 @@ def validate(config: TrainConfig) -> Variant:
     for flag, folder in (("--data", config.data), ("--val", config.val)):
         if folder is not None and (out == Path(folder).resolve()
                                    or Path(folder).resolve() in out.parents):
-            raise UsageError(f"--out {str(config.out)!r} is inside {flag} {str(folder)!r}",
-                             "it would become a class folder: choose --out elsewhere")
+            where = "is" if out == Path(folder).resolve() else "is inside"
+            raise UsageError(f"--out {str(config.out)!r} {where} {flag} {str(folder)!r}",
+                             "its outputs would mix with the images: choose --out elsewhere")
     from effkit.weights.load import resolve_source
 
     resolve_source(variant, config.weights)  # lite3/4 without --weights, missing files

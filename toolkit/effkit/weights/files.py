@@ -154,7 +154,9 @@ def _checkpoint_in_folder(folder: Path) -> Path:
         return indexes[0].with_suffix("")
     if not indexes:
         subdirs = sorted(d.name for d in folder.glob("efficientnet-lite*") if d.is_dir())
+        saved = sorted(folder.glob("*.weights.h5")) + sorted(folder.glob("*.keras"))
         hint = (f"pass the checkpoint folder itself, e.g. {folder / subdirs[0]}/" if subdirs
+                else f"pass the weights file in it, {saved[0]}" if saved  # effkit train's --out
                 else "pass the untarred efficientnet-liteN/ folder that holds model.ckpt.index")
         raise WeightsError(f"no TensorFlow checkpoint (*.index) in folder {str(folder)!r}", hint)
     raise WeightsError(
