@@ -193,6 +193,19 @@ def test_validate_flags_and_output(tiny, tmp_path, monkeypatch):
     validate(forced)
     (tmp_path / "out" / "train.json").write_text('{"effkit_train": 1}')  # a finished one
     validate(forced)
+    # a finished run that had --build: its build goes with the weights --force (or --resume
+    # of an interrupted --force restart) replaces; a file added to it stops the run first
+    (tmp_path / "out" / "train.json").write_text(json.dumps(
+        {"effkit_train": 1, "build": {"out_dir": str(tmp_path / "out" / "lite0-cpu")}}))
+    built = tmp_path / "out" / "lite0-cpu"
+    built.mkdir()
+    (built / "build.json").write_text(json.dumps({"effkit_manifest": 1, "variant": "lite0",
+                                                  "quantization": {}}))
+    validate(forced)
+    (built / "mine.txt").write_text("mine")
+    for config in (forced, replace(forced, force=False, resume=True)):
+        with pytest.raises(OutputError, match=r"holds files effkit did not write \('mine.txt'\)"):
+            validate(config)
 
 
 def test_cli_bad_input_is_one_line(tiny, tmp_path):

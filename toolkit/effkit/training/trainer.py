@@ -227,14 +227,21 @@ def _check_out(config: TrainConfig) -> None:
         if not state.is_file():
             raise OutputError(f"nothing to resume: {str(state)!r} does not exist",
                               "run without --resume to start training")
-        return
-    if out.is_dir() and any(out.iterdir()) and not config.force and state.is_file():
-        raise OutputError(f"output folder {str(out)!r} is not empty",
-                          "pass --resume to continue the interrupted run, or --force to start over")
-    check_output_dir(out, config.force, owner=TRAIN_OUTPUT)
-    previous = _previous_build(out) if config.force else None
-    if previous is not None:  # built from the weights --force replaces: removed with them
+    else:
+        if out.is_dir() and any(out.iterdir()) and not config.force and state.is_file():
+            raise OutputError(f"output folder {str(out)!r} is not empty",
+                              "pass --resume to continue the interrupted run, or --force to start over")
+        check_output_dir(out, config.force, owner=TRAIN_OUTPUT)
+    previous = _stale_build(out, config)
+    if previous is not None:  # built from the weights this run replaces: removed with them
         check_output_dir(previous, True, owner=BUILD_OUTPUT)
+
+
+def _stale_build(out: Path, config: TrainConfig) -> Path | None:
+    """The build an earlier run's --build made in ``out``, which this run's weights replace:
+    with --force, or with --resume (the train.json there is then always an earlier run's,
+    whose --force restart was interrupted: a run writes train.json only when it ends)."""
+    return _previous_build(out) if config.force or config.resume else None
 
 
 def _previous_build(out: Path) -> Path | None:
@@ -408,7 +415,7 @@ def train(config: TrainConfig, callbacks: Callbacks | None = None) -> TrainResul
         summary = _summary(config, variant, data, placement, state, winfo,
                            float(final_acc), float(final_loss), time.time() - started)
         if placement.chief:
-            previous = _previous_build(out) if config.force else None
+            previous = _stale_build(out, config)
             if previous is not None:  # a model of the weights replaced now
                 remove_output(previous, BUILD_OUTPUT)
             _write_outputs(out, model, data.classes, summary)
