@@ -605,3 +605,20 @@ def test_lite0_build_from_the_mirror_predicts_like_the_bundled_port(
     assert result.exit_code == 0 and json.loads(result.stdout)["weights"] == w
     text = re.sub(r"[\s│]+", "", runner.invoke(app, ["inspect", str(out / "model.tflite")]).stdout)
     assert "efficientnet-lite0.tar.gz(EMAshadows)" in text and w["sha256"] in text
+
+
+def test_a_download_shows_progress_in_the_cli_and_none_in_the_library(env, mirror, lite0_tarball,
+                                                                       monkeypatch, capfd):
+    """api.md: progress=None is quiet. A download the library makes (plan() of a build with
+    'official' weights) printed plain progress lines on stderr; the CLI still shows them."""
+    import effkit
+
+    mirror.files["efficientnet-lite0.tar.gz"] = lite0_tarball
+    for k, v in env.items():
+        monkeypatch.setenv(k, v) if v is not None else monkeypatch.delenv(k, raising=False)
+    effkit.plan(effkit.BuildRequest("lite0", weights="official", out=Path(env["EFFKIT_CACHE_DIR"]) / "o"))
+    assert len(mirror.log) == 1
+    assert capfd.readouterr().err == ""
+    result = weights(env, "fetch", "lite0", "--force")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(f"downloading {mirror.url}efficientnet-lite0.tar.gz"), result.stderr

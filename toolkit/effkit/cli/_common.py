@@ -15,7 +15,7 @@ import typer
 from rich.console import Console, ConsoleDimensions
 from rich.markup import escape as _markup_escape
 
-from effkit.core.progress import ProgressEvent, ProgressFn
+from effkit.core.progress import SHOW_DOWNLOADS, ProgressEvent, ProgressFn
 from effkit.errors import EffkitError, ToolFailedError
 
 
@@ -102,6 +102,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         from effkit.core import outputs
 
         del outputs.WRITTEN[:], outputs.NOTES[:], outputs.STOPPED[:]
+        shown = SHOW_DOWNLOADS.set(True)  # a command shows a weights download; the library does not
         try:
             with outputs.sigterm_as_interrupt():
                 value = fn(*args, **kwargs)
@@ -119,6 +120,8 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             err_console.print(f"[bold red]interrupted:[/] {escape(done)}.", highlight=False,
                               soft_wrap=True)
             raise typer.Exit(code=code) from None
+        finally:
+            SHOW_DOWNLOADS.reset(shown)
         for note in outputs.NOTES:
             err_console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
         return value

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -33,6 +34,11 @@ STAGES: dict[str, str] = {
     "evaluate": "Evaluating",
     "benchmark": "Benchmarking",
 }
+
+
+# Whether a weights download that was given no progress callback shows one: off for the
+# library (quiet unless asked), on for the CLI's commands (cli._common.handle_errors).
+SHOW_DOWNLOADS: ContextVar[bool] = ContextVar("effkit_show_downloads", default=False)
 
 
 @dataclass(frozen=True)

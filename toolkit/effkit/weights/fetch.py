@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from effkit.core.manifest import sha256_files
 from effkit.core.outputs import MARKER, Ownership, staged_dir, write_file_atomic
+from effkit.core.progress import SHOW_DOWNLOADS
 from effkit.core.resources import cache_root
 from effkit.errors import OutputError, WeightsError
 from effkit.model.variants import OFFICIAL_CHECKPOINT_URL, Variant
@@ -190,7 +191,7 @@ def fetch(variant: Variant, *, force: bool = False, progress: DownloadProgressFn
                                    f"run 'effkit weights fetch {variant.name} --force' to fetch "
                                    "it again")
         part = root / "downloads" / (tarball_name(variant) + ".part")
-        reporter = progress or default_progress()
+        reporter = progress or (default_progress() if SHOW_DOWNLOADS.get() else _no_progress)
         try:
             total = _download(url, part, variant, reporter)
         finally:
@@ -470,6 +471,10 @@ def _verify(folder: Path, variant: Variant, url: str) -> None:
 
 
 # --------------------------------------------------------------------------- progress
+
+
+def _no_progress(done: int, total: int, url: str) -> None:  # noqa: ARG001 - the library's default
+    return None
 
 
 def default_progress() -> DownloadProgressFn:
