@@ -126,8 +126,49 @@ def test_missing_compiler_is_a_tool_error_with_both_ways_out(tmp_path, monkeypat
                   lambda: effkit.build("lite0", target="coral", out=tmp_path / "o",
                                        require_compile=True))
     assert "--skip-compile" in err.hint and "--compiler docker" in err.hint
-    _raises(ToolNotFoundError, ["edgetpu_compiler"],
-            lambda: effkit.compile_edgetpu(tmp_path / "m.tflite"))
+    # the model is read first (as the CLI does): a missing one is named, not the compiler
+    _raises(ModelFileError, ["m.tflite"], lambda: effkit.compile_edgetpu(tmp_path / "m.tflite"))
+
+
+def test_compile_and_other_calls_check_their_arguments_before_any_work(tmp_path, monkeypatch):
+    """Everything a caller can get wrong is a UsageError before the compiler is looked for
+    or TensorFlow loads: a folder (compile_build finishes one), an unknown option, a flag
+    given as text ("false" from a config file must not read as true), a number as text."""
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no compiler: these must fail before it counts
+    monkeypatch.delenv("EFFKIT_EDGETPU_COMPILER", raising=False)
+    model = tmp_path / "m.tflite"
+    _raises(UsageError, ["is a folder", "effkit.compile_build(folder)"],
+            lambda: effkit.compile_edgetpu(tmp_path))
+    _raises(UsageError, ["unexpected option 'foo'"], lambda: effkit.compile_edgetpu(model, foo=1))
+    _raises(UsageError, ["force", "True or False"], lambda: effkit.compile_edgetpu(model, force="y"))
+    _raises(UsageError, ["num_segments"], lambda: effkit.compile_edgetpu(model, num_segments="2"))
+    _raises(UsageError, ["out_dir", "a path"], lambda: effkit.compile_edgetpu(model, out_dir=5))
+    _raises(UsageError, ["compiler_version 16 is not an edgetpu_compiler version"],
+            lambda: effkit.check_edgetpu(model, compiler_version=16))
+    _raises(UsageError, ["compiler_version 'banana'"],
+            lambda: effkit.check_edgetpu(model, compiler_version="banana"))
+    for call in (lambda: effkit.evaluate(model, tmp_path, xnnpack="no"),
+                 lambda: effkit.benchmark(model, xnnpack="no")):
+        _raises(UsageError, ["xnnpack", "True or False"], call)
+    _raises(UsageError, ["progress", "a callable"], lambda: effkit.build("lite0", out=tmp_path / "o",
+                                                                          progress=5))
+    _raises(UsageError, ["progress", "a callable"], lambda: effkit.evaluate(model, tmp_path, progress=5))
+    _raises(UsageError, ["calibration", "a folder of images"],
+            lambda: effkit.build("lite0", calibration=5, out=tmp_path / "o"))
+    _raises(UsageError, ["is not an effkit build folder"], lambda: effkit.compile_build(tmp_path))
+    _raises(UsageError, ["force", "True or False"], lambda: effkit.compile_build(tmp_path, force="no"))
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_metadata_layer_is_reachable_after_a_plain_import():
+    """api.md writes effkit.metadata.labels_from_model(...) after `import effkit`."""
+    import subprocess
+    import sys
+
+    code = ("import sys, effkit; assert 'numpy' not in sys.modules; "
+            "print(effkit.metadata.labels_from_model.__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "labels_from_model"
 
 
 def test_model_file_errors(tmp_path):
@@ -233,6 +274,8 @@ def test_inspect_check_evaluate_benchmark(built, photo_dir):
     assert isinstance(result, effkit.EvalResult) and result.count == 10
     assert 0.0 <= result.top1 <= result.top5 <= 1.0
     assert result.to_dict()["top1"] == result.top1 and result.other is None
+    result.to_dict()["top1"] = 99  # the caller's copy: the frozen result does not change
+    assert result.to_dict()["top1"] == result.top1 != 99
     assert events[0].kind == "start" and events[-1].kind == "end"
 
     bench = effkit.benchmark(built.model_path, runs=3, warmup=1)
@@ -270,6 +313,16 @@ def test_compile_edgetpu_fake_compiler_plumbing(tmp_path, edgetpu_logs, photo_di
     assert doc["report"]["compiler_version"] == result.version
     with pytest.raises(OutputError, match="already exists"):
         effkit.compile_edgetpu(int8.model_path, out_dir=tmp_path / "out", compiler=standin)
+
+    # a coral build made without the compiler, finished in place as compile-edgetpu OUT/ does
+    coral = effkit.build("lite0", target="coral", out=tmp_path / "coral", weights="random",
+                         calibration=calib, calibration_size=2, skip_compile=True)
+    assert coral.manifest.edgetpu["compiled"] is False
+    finished = effkit.compile_build(coral.out_dir, compiler=standin)
+    assert isinstance(finished, effkit.Manifest) and finished == effkit.Manifest.read(coral.out_dir)
+    assert finished.edgetpu["compiled"] and (coral.out_dir / "coral" / "model_edgetpu.tflite").is_file()
+    with pytest.raises(OutputError, match="already has its Edge TPU model"):
+        effkit.compile_build(coral.out_dir, compiler=standin)
 
 
 def test_package_names_are_calls_even_after_their_modules_load():

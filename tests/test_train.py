@@ -438,6 +438,22 @@ def test_train_fine_tune_and_int8_build(superclasses, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
+def test_the_api_reports_training_stages_like_build_stages(tiny, tmp_path):
+    """effkit.train(progress=...) gives each stage a start, updates and an end (api.md's
+    callback prints the starts and ends only: it printed nothing during training)."""
+    import effkit
+
+    events = []
+    effkit.train(tiny, out=tmp_path / "out", epochs=1, batch_size=4, val_split=0.4,
+                 progress=events.append)
+    stages = list(dict.fromkeys(e.stage for e in events))
+    assert stages == ["scan", "head epoch 1"]
+    for stage in stages:
+        kinds = [e.kind for e in events if e.stage == stage]
+        assert kinds[0] == "start" and kinds[-1] == "end" and "update" in kinds, (stage, kinds)
+
+
+@pytest.mark.slow
 def test_a_batch_larger_than_the_training_split_is_cut_to_it(tiny, tmp_path):
     """--batch-size 100000 on 6 training images ended in a ResourceExhaustedError
     traceback (TensorFlow allocates the whole batch); the split's size is used instead."""

@@ -39,6 +39,7 @@ _LAZY = {
     "benchmark": ("effkit.api", "benchmark"),
     "check_edgetpu": ("effkit.api", "check_edgetpu"),
     "compile_edgetpu": ("effkit.api", "compile_edgetpu"),
+    "compile_build": ("effkit.api", "compile_build"),
     "inspect": ("effkit.api", "inspect"),
     "EvalResult": ("effkit.api", "EvalResult"),
     "ModelInfo": ("effkit.api", "ModelInfo"),
@@ -65,14 +66,20 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
+# subpackages api.md uses as effkit.NAME after a plain `import effkit`
+_SUBPACKAGES = ("metadata",)
 
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name in _LAZY:
         module, attr = _LAZY[name]
         value = getattr(importlib.import_module(module), attr)
         globals()[name] = value
         return value
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"effkit.{name}")  # binds effkit.metadata itself
     raise AttributeError(f"module 'effkit' has no attribute {name!r}")
 
 
@@ -88,6 +95,7 @@ if TYPE_CHECKING:
         benchmark,
         build,
         check_edgetpu,
+        compile_build,
         compile_edgetpu,
         evaluate,
         inspect,

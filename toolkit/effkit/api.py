@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from effkit.core.progress import ProgressEvent, ProgressFn, StageClock
+from effkit.core.progress import ProgressFn, StageClock, check_progress
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from effkit.analysis.bench import BenchResult, VsResult
+    from effkit.core.manifest import Manifest
     from effkit.edgetpu.check import CheckReport
     from effkit.edgetpu.compiler import CompileResult
     from effkit.pipeline.build import BuildResult
@@ -44,6 +45,7 @@ def build(variant: str = "lite0", *, target: str = "cpu", out: PathLike | None =
     from effkit.errors import UsageError
     from effkit.pipeline.build import BuildRequest, plan, run
 
+    check_progress(progress)
     try:
         req = BuildRequest(variant=variant, target=target, out=_path(out, "out"),
                            weights=weights if weights is None or isinstance(weights, str)
@@ -69,9 +71,10 @@ def train(data: PathLike, *, out: PathLike, variant: str = "lite0", build_target
     """
     from effkit.errors import UsageError
     from effkit.training.build import build_request, build_trained, plan_trained
-    from effkit.training.trainer import Callbacks, TrainConfig
+    from effkit.training.trainer import TrainConfig
     from effkit.training.trainer import train as run_training
 
+    check_progress(progress)
     try:
         config = TrainConfig(data=_required(data, "data"), out=_required(out, "out"), variant=variant,
                              **settings)
@@ -80,18 +83,48 @@ def train(data: PathLike, *, out: PathLike, variant: str = "lite0", build_target
                          "see help(effkit.train) for the settings") from None
     # planned (and checked) now, not after training; the same plan is run after it
     planned = plan_trained(build_request(config, build_target)) if build_target is not None else None
-    callbacks = Callbacks()
-    if progress is not None:
-        callbacks = Callbacks(
-            on_scan=lambda d, t: progress(_event("scan", d, t)),
-            on_batch=lambda phase, epoch, d, t: progress(_event(f"{phase} epoch {epoch}", d, t)))
-    result = run_training(config, callbacks)
+    with _TrainEvents(progress) as callbacks:
+        result = run_training(config, callbacks)
     if planned is not None:
         from dataclasses import replace
 
         section = build_trained(result, planned, progress)
         result = replace(result, summary=dict(result.summary, build=section))
     return result
+
+
+class _TrainEvents:
+    """Training's callbacks as the API's progress events: each stage ("scan", "head epoch
+    1", ...) starts, updates and ends like a build's stages (StageClock)."""
+
+    def __init__(self, progress: ProgressFn | None):
+        import contextlib
+
+        from effkit.training.trainer import Callbacks
+
+        self.clock = StageClock(progress)
+        self.stack = contextlib.ExitStack()
+        self.current: tuple[str, Any] | None = None
+        self.callbacks = Callbacks() if progress is None else Callbacks(
+            on_scan=lambda d, t: self.tick("scan", d, t),
+            on_batch=lambda phase, epoch, d, t: self.tick(f"{phase} epoch {epoch}", d, t),
+            on_epoch=lambda record: self.close())
+
+    def tick(self, stage: str, done: int, total: int) -> None:
+        if self.current is None or self.current[0] != stage:
+            self.close()
+            self.current = (stage, self.stack.enter_context(self.clock.stage(stage)))
+        self.current[1](done, total)
+
+    def close(self) -> None:
+        self.current = None
+        self.stack.close()
+
+    def __enter__(self) -> Any:
+        return self.callbacks
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @dataclass(frozen=True)
@@ -112,7 +145,9 @@ class EvalResult:
     document: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return self.document
+        import copy
+
+        return copy.deepcopy(self.document)  # the caller's to change; this result stays as it is
 
 
 def evaluate(model: PathLike, data: PathLike, *, labels: PathLike | None = None,
@@ -124,6 +159,7 @@ def evaluate(model: PathLike, data: PathLike, *, labels: PathLike | None = None,
     LiteRT's reference kernels instead of its default XNNPACK ones."""
     from effkit.analysis.evaluate import evaluate_files
 
+    _flag(xnnpack, "xnnpack")
     with StageClock(progress).stage("evaluate", checks_first=True) as tick:
         doc = evaluate_files(_required(model, "model"), _required(data, "data"),
                              labels_file=_path(labels, "labels"), compare=_path(compare, "compare"),
@@ -145,6 +181,7 @@ def benchmark(model: PathLike, *, runs: int = 100, warmup: int = 10, threads: in
     With ``vs``, both models timed interleaved run by run: a VsResult with the ratios."""
     from effkit.analysis.bench import bench_model, bench_vs
 
+    _flag(xnnpack, "xnnpack")
     with StageClock(progress).stage("benchmark", checks_first=True) as tick:
         if vs is None:
             return bench_model(_required(model, "model"), runs=runs, warmup=warmup,
@@ -157,10 +194,22 @@ def check_edgetpu(model: PathLike, *, min_runtime_version: int | None = None,
                   compiler_version: str | None = None) -> CheckReport:
     """Edge TPU compatibility without the compiler: per op, mapped or why not, with the
     op-version limits of ``compiler_version`` (default: the newest compiler, 16)."""
-    from effkit.edgetpu.check import check_model_file
+    import re
 
+    from effkit.edgetpu.check import check_model_file
+    from effkit.errors import UsageError
+
+    if compiler_version is not None and not (isinstance(compiler_version, str)
+                                             and re.fullmatch(r"\d+(\.\d+)*", compiler_version)):
+        raise UsageError(f"compiler_version {compiler_version!r} is not an edgetpu_compiler version",
+                         "pass it as text, e.g. '16.0.384591198' or '15', or None for the newest")
     return check_model_file(_required(model, "model"), min_runtime_version=min_runtime_version,
                             compiler_version=compiler_version)
+
+
+_COMPILE_OPTIONS = {"min_runtime_version": "a whole number", "timeout_s": "a number",
+                    "num_segments": "a whole number", "search_delegate": "True or False",
+                    "multiple_subgraphs": "True or False"}
 
 
 def compile_edgetpu(model: PathLike, *, out_dir: PathLike | None = None,
@@ -168,15 +217,61 @@ def compile_edgetpu(model: PathLike, *, out_dir: PathLike | None = None,
                     **options: Any) -> CompileResult:
     """Run ``edgetpu_compiler`` (a path, on PATH, or ``compiler="docker"``) on ``model``
     and parse its log. ``options``: min_runtime_version, timeout_s, num_segments,
-    search_delegate, multiple_subgraphs."""
+    search_delegate, multiple_subgraphs. A build folder is finished with
+    :func:`compile_build`."""
+    from effkit.edgetpu.check import check_min_runtime
     from effkit.edgetpu.compiler import compile_model
     from effkit.edgetpu.locate import compiler_version, find_compiler
+    from effkit.errors import UsageError, check_whole
+    from effkit.metadata.model_file import load_model_file
 
     model = _required(model, "model")
-    found = find_compiler(compiler)
+    if model.is_dir():
+        raise UsageError(f"{str(model)!r} is a folder, not a model file",
+                         "finish a coral build folder with effkit.compile_build(folder)")
+    out = _path(out_dir, "out_dir")
+    _flag(force, "force")
+    for name, value in options.items():  # all checked before the compiler is looked for
+        if name not in _COMPILE_OPTIONS:
+            raise UsageError(f"effkit.compile_edgetpu() got an unexpected option {name!r}",
+                             f"use {', '.join(_COMPILE_OPTIONS)}")
+        if _COMPILE_OPTIONS[name] == "True or False":
+            _flag(value, name)
+        elif name == "timeout_s" and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                      or not value > 0):
+            raise UsageError(f"timeout_s must be a positive number of seconds (got {value!r})")
+    check_min_runtime(options.get("min_runtime_version"))
+    if options.get("num_segments") is not None:
+        check_whole(options["num_segments"], "num_segments", high=1000, example=2)
+    load_model_file(model)  # a missing or non-TFLite file is named before the compiler is asked for
+    found = find_compiler(None if compiler is None else str(compiler))
     compiler_version(found)
-    return compile_model(model, Path(out_dir) if out_dir is not None else Path(model).parent,
+    return compile_model(model, out if out is not None else model.parent,
                          compiler=found, overwrite=force, **options)
+
+
+def compile_build(folder: PathLike, *, compiler: PathLike | None = None, force: bool = False,
+                  num_segments: int | None = None, min_runtime_version: int | None = None,
+                  timeout_s: float = 180.0) -> Manifest:
+    """Finish a coral build made without the compiler (``skip_compile=True``), in place,
+    as ``effkit compile-edgetpu OUT/`` does: model_edgetpu.tflite with the metadata
+    re-attached, coral/ rendered again, build.json updated (returned). The build's own
+    num_segments and min_runtime_version are used unless given here."""
+    from effkit.core.manifest import Manifest
+    from effkit.edgetpu.check import check_min_runtime
+    from effkit.errors import check_whole
+    from effkit.pipeline.edgetpu_stage import compile_build_folder
+
+    folder = _required(folder, "folder")
+    _flag(force, "force")
+    if min_runtime_version is not None:
+        check_min_runtime(min_runtime_version)
+    if num_segments is not None:
+        check_whole(num_segments, "num_segments", high=1000, example=2)
+    doc = compile_build_folder(folder, compiler=None if compiler is None else str(compiler),
+                               force=force, timeout_s=timeout_s, num_segments=num_segments,
+                               min_runtime_version=min_runtime_version)
+    return Manifest.from_dict(doc, str(folder))
 
 
 @dataclass(frozen=True)
@@ -194,7 +289,9 @@ class ModelInfo:
     weights: dict[str, Any] | None = None  # from the build.json of the build that made the model
 
     def to_dict(self) -> dict[str, Any]:
-        return self.document
+        import copy
+
+        return copy.deepcopy(self.document)  # the caller's to change; this result stays as it is
 
 
 def inspect(model: PathLike) -> ModelInfo:
@@ -241,5 +338,11 @@ def _required(value: object, name: str) -> Path:
     return path
 
 
-def _event(stage: str, done: int, total: int) -> ProgressEvent:
-    return ProgressEvent(stage, "update", done, total)
+def _flag(value: object, name: str) -> bool:
+    """``value`` when it is True or False, else a UsageError (a string "false" from a
+    config file must not read as true)."""
+    if not isinstance(value, bool):
+        from effkit.errors import wrong_type
+
+        raise wrong_type(name, value, "True or False")
+    return value

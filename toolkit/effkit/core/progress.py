@@ -62,12 +62,24 @@ ProgressFn = Callable[[ProgressEvent], None]
 TickFn = Callable[[int, int], None]
 
 
+def check_progress(progress: object) -> None:
+    """A UsageError unless ``progress`` is None or callable (the API takes anything, and
+    an int there would fail only after TensorFlow loaded)."""
+    if progress is not None and not callable(progress):
+        from effkit.errors import wrong_type
+
+        raise wrong_type("progress", progress, "a callable that takes a ProgressEvent, or None")
+
+
 @dataclass
 class StageClock:
     """Times each stage and reports it to an optional progress callback."""
 
     progress: ProgressFn | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_progress(self.progress)
 
     @contextmanager
     def stage(self, name: str, *, checks_first: bool = False) -> Iterator[TickFn]:

@@ -327,6 +327,10 @@ def check_request_types(req: BuildRequest) -> None:
         value = getattr(req, name)
         if value is not None and not isinstance(value, (str, os.PathLike)):
             raise wrong_type(name, value, "a path")
+    from effkit.calibration.sets import CalibrationSet
+
+    if req.calibration is not None and not isinstance(req.calibration, (str, os.PathLike, CalibrationSet)):
+        raise wrong_type("calibration", req.calibration, "a folder of images (a path)")
 
 
 def _given_labels(labels: str | Path | Sequence[str] | None) -> Labels | None:
