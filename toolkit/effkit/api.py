@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from effkit.core.progress import ProgressFn, StageClock, check_progress
 
@@ -174,6 +174,12 @@ def evaluate(model: PathLike, data: PathLike, *, labels: PathLike | None = None,
                       agreement=doc["compare"]["agreement"] if other else None, document=doc)
 
 
+@overload
+def benchmark(model: PathLike, *, runs: int = ..., warmup: int = ..., threads: int | None = ...,
+              xnnpack: bool = ..., vs: None = ..., progress: ProgressFn | None = ...) -> BenchResult: ...
+@overload
+def benchmark(model: PathLike, *, runs: int = ..., warmup: int = ..., threads: int | None = ...,
+              xnnpack: bool = ..., vs: PathLike, progress: ProgressFn | None = ...) -> VsResult: ...
 def benchmark(model: PathLike, *, runs: int = 100, warmup: int = 10, threads: int | None = 1,
               xnnpack: bool = True, vs: PathLike | None = None,
               progress: ProgressFn | None = None) -> BenchResult | VsResult:

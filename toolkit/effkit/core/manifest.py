@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import platform
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -249,7 +250,7 @@ class Manifest:
         return cls(**kwargs)
 
     @classmethod
-    def read(cls, folder: Path) -> Manifest:
+    def read(cls, folder: str | os.PathLike[str]) -> Manifest:
         from effkit.errors import read_user_file
 
         path = Path(folder) / MANIFEST_NAME

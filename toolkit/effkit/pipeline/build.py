@@ -50,7 +50,7 @@ class BuildRequest:
 
     variant: str
     target: str = "cpu"
-    out: Path | None = None
+    out: str | os.PathLike[str] | None = None
     weights: str | Path | None = None
     # a labels file, or the names themselves (train hands over its classes in memory)
     labels: Path | str | Sequence[str] | Labels | None = None
