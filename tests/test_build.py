@@ -728,6 +728,8 @@ def test_legal_but_likely_wrong_input_is_a_warning_kept_in_build_json(tmp_path, 
                                  "'a' on lines 1, 3; 'b' on lines 2, 5",)
     assert Labels.imagenet().warnings()[0].startswith("2 label(s)")  # crane, maillot
     assert Labels(("a", "b")).warnings() == ()
+    assert Labels(("a",) * 1000).warnings() == (  # a list from memory, one name 1000 times
+        "1 label(s) name more than one class in 'labels': 'a' on lines 1, 2, 3, 4, 5 and 995 more",)
     few = CalibrationSet(np.zeros((5, 1, 1, 3), np.float32), "folder", "cal")
     assert "only 5 images from 'cal'" in _calibration_warnings(few)[0]
     enough = CalibrationSet(np.zeros((32, 1, 1, 3), np.float32), "folder", "cal")

@@ -100,8 +100,10 @@ class Labels(Sequence[str]):
         twice = [(name, lines) for name, lines in seen.items() if len(lines) > 1]
         if not twice:
             return ()
-        shown = "; ".join(f"{name!r} on lines {', '.join(map(str, lines))}"
-                          for name, lines in twice[:3])
+        def where(lines: list[int]) -> str:  # a label on every line of 1000 shows a few
+            return ", ".join(map(str, lines[:5])) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
+
+        shown = "; ".join(f"{name!r} on lines {where(lines)}" for name, lines in twice[:3])
         more = f" and {len(twice) - 3} more" if len(twice) > 3 else ""
         return (f"{len(twice)} label(s) name more than one class in {self.source!r}: "
                 f"{shown}{more}",)
