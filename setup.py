@@ -41,4 +41,7 @@ for name, folder in (("coral", "coral"), ("android", "android_template")):
         package_dir[package] = sub.relative_to(ROOT).as_posix()
         package_data[package] = ["*", ".*"]
 
-setup(packages=packages, package_dir=package_dir, package_data=package_data)
+# setuptools' own build folders go to a hidden one: build/ is where effkit writes its builds
+# (build/lite1-coral), and `pip install .` left build/lib and build/bdist.* there
+setup(packages=packages, package_dir=package_dir, package_data=package_data,
+      options={"build": {"build_base": ".setuptools-build"}})

@@ -49,6 +49,12 @@ if [ "$dev" = 1 ]; then
   if .venv/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
     .venv/bin/python -m pip install -q --no-deps "tflite-support==0.4.4"
   fi
+elif .venv/bin/python -m pip show effkit 2>/dev/null | grep '^Editable project location:' >/dev/null; then
+  # (grep without -q: under pipefail, -q stops reading early and pip's broken pipe fails it)
+  # a .venv set up with --dev: a plain install would freeze a copy of the package there, and
+  # the contributor's edits under toolkit/ would silently stop reaching effkit and the tests
+  echo "   (kept as the editable install --dev made)"
+  .venv/bin/python -m pip install -q -e .
 else
   .venv/bin/python -m pip install -q .
 fi

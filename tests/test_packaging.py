@@ -27,6 +27,12 @@ def wheel_path(tmp_path_factory) -> Path:
     return wheel
 
 
+def test_building_the_package_keeps_out_of_effkits_build_folder(wheel_path):
+    """setuptools builds under .setuptools-build/: `pip install .` (scripts/setup.sh) left
+    build/lib and build/bdist.* in build/, the folder effkit writes its builds to."""
+    assert (ROOT / ".setuptools-build" / "lib" / "effkit").is_dir()
+
+
 @pytest.fixture(scope="module")
 def wheel_names(wheel_path) -> set[str]:
     return set(zipfile.ZipFile(wheel_path).namelist())
