@@ -28,8 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from shared_data import SHARED  # benchmarks/ runs as scripts: their folder is on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "benchmarks" / "results"
 
 

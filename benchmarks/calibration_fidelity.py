@@ -55,10 +55,9 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+from shared_data import SHARED  # benchmarks/ runs as scripts: their folder is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
-# ../shared/data next to the checkout; EFFKIT_SHARED_DATA for a checkout elsewhere (a worktree).
-SHARED = Path(os.environ.get("EFFKIT_SHARED_DATA") or ROOT.parent / "shared" / "data")
 RESULTS = ROOT / "benchmarks" / "results"
 JSONL = RESULTS / "calibration_fidelity.jsonl"
 SPLIT = ("imagenet-dev sorted by file name; even positions (0, 2, ...) choose, odd positions "

@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
+from shared_data import SHARED  # benchmarks/ runs as scripts: their folder is on sys.path
 
 from effkit.analysis.evaluate import TFLiteClassifier, imagenet_style, wnid_index_from_tsv
 from effkit.calibration import pixel_sets
@@ -27,8 +27,6 @@ from effkit.model.preprocess import iter_images, normalize
 from effkit.model.variants import get_variant
 from effkit.pipeline.convert import ConvertOptions, convert, pin_input_range
 from effkit.weights.load import load_weights
-
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
 
 def main(variant_name: str, specs: list[str]) -> None:

@@ -38,8 +38,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from shared_data import SHARED as _DATA  # benchmarks/ runs as scripts: their folder is on sys.path
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "imagenet-dev"
+SHARED = _DATA / "imagenet-dev"
 CACHE = Path.home() / ".cache" / "effkit-bench" / "lite0-int8"
 GOOGLE_TPU_MS, GOOGLE_CPU_MS = 3.8, 6.5  # Pixel 4, EfficientNet-Lite0 int8
 GOAL = 0.25

@@ -15,10 +15,12 @@ import json
 import sys
 from pathlib import Path
 
+from shared_data import SHARED  # benchmarks/ runs as scripts: their folder is on sys.path
+
 from effkit.edgetpu.logparse import parse_log_file
 from effkit.edgetpu.memory import MiB, from_parameter_bytes
 
-LOGS = Path(__file__).resolve().parents[2] / "shared" / "data" / "edgetpu-logs"
+LOGS = SHARED / "edgetpu-logs"
 
 
 def rows(folder: Path = LOGS) -> list[dict]:

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from shared_data import SHARED  # benchmarks/ runs as scripts: their folder is on sys.path
 
 from effkit.analysis.evaluate import TFLiteClassifier, evaluate, imagenet_style, wnid_index_from_tsv
 from effkit.analysis.quant_report import measure as qr
@@ -31,7 +32,6 @@ from effkit.pipeline.convert import ConvertOptions, convert, pin_input_range
 from effkit.weights.load import load_weights
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "benchmarks" / "results"
 
 

@@ -29,8 +29,10 @@ import sys
 import time
 from pathlib import Path
 
+from shared_data import SHARED  # benchmarks/ runs as scripts: their folder is on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "imagenet-dev"
+DEFAULT_DATA = SHARED / "imagenet-dev"
 RANDOM_CALIBRATION = 32
 
 

@@ -23,10 +23,9 @@ import json
 from pathlib import Path
 
 import numpy as np
+from shared_data import SHARED  # benchmarks/ runs as scripts: their folder is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "data"
-
 
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
