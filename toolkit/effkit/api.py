@@ -158,8 +158,9 @@ def evaluate(model: PathLike, data: PathLike, *, labels: PathLike | None = None,
     normalization, input quantization) on a labelled folder; ``xnnpack=False`` runs
     LiteRT's reference kernels instead of its default XNNPACK ones."""
     from effkit.analysis.evaluate import evaluate_files
+    from effkit.errors import check_flag
 
-    _flag(xnnpack, "xnnpack")
+    check_flag(xnnpack, "xnnpack")
     with StageClock(progress).stage("evaluate", checks_first=True) as tick:
         doc = evaluate_files(_required(model, "model"), _required(data, "data"),
                              labels_file=_path(labels, "labels"), compare=_path(compare, "compare"),
@@ -186,8 +187,9 @@ def benchmark(model: PathLike, *, runs: int = 100, warmup: int = 10, threads: in
     """CPU latency p50/p90/p99, size and peak memory (each model in a fresh process).
     With ``vs``, both models timed interleaved run by run: a VsResult with the ratios."""
     from effkit.analysis.bench import bench_model, bench_vs
+    from effkit.errors import check_flag
 
-    _flag(xnnpack, "xnnpack")
+    check_flag(xnnpack, "xnnpack")
     with StageClock(progress).stage("benchmark", checks_first=True) as tick:
         if vs is None:
             return bench_model(_required(model, "model"), runs=runs, warmup=warmup,
@@ -213,9 +215,21 @@ def check_edgetpu(model: PathLike, *, min_runtime_version: int | None = None,
                             compiler_version=compiler_version)
 
 
-_COMPILE_OPTIONS = {"min_runtime_version": "a whole number", "timeout_s": "a number",
-                    "num_segments": "a whole number", "search_delegate": "True or False",
-                    "multiple_subgraphs": "True or False"}
+_COMPILE_OPTIONS = ("min_runtime_version", "timeout_s", "num_segments", "search_delegate",
+                    "multiple_subgraphs")
+
+
+def _compile_settings(num_segments: int | None, min_runtime_version: int | None,
+                      timeout_s: float) -> None:
+    """The compiler settings both compile calls take, checked before the compiler is looked for."""
+    from effkit.edgetpu.check import check_min_runtime
+    from effkit.errors import UsageError, check_whole
+
+    check_min_runtime(min_runtime_version)
+    if num_segments is not None:
+        check_whole(num_segments, "num_segments", high=1000, example=2)
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not timeout_s > 0:
+        raise UsageError(f"timeout_s must be a positive number of seconds (got {timeout_s!r})")
 
 
 def compile_edgetpu(model: PathLike, *, out_dir: PathLike | None = None,
@@ -225,10 +239,9 @@ def compile_edgetpu(model: PathLike, *, out_dir: PathLike | None = None,
     and parse its log. ``options``: min_runtime_version, timeout_s, num_segments,
     search_delegate, multiple_subgraphs. A build folder is finished with
     :func:`compile_build`."""
-    from effkit.edgetpu.check import check_min_runtime
     from effkit.edgetpu.compiler import compile_model
     from effkit.edgetpu.locate import compiler_version, find_compiler
-    from effkit.errors import UsageError, check_whole
+    from effkit.errors import UsageError, check_flag
     from effkit.metadata.model_file import load_model_file
 
     model = _required(model, "model")
@@ -236,19 +249,15 @@ def compile_edgetpu(model: PathLike, *, out_dir: PathLike | None = None,
         raise UsageError(f"{str(model)!r} is a folder, not a model file",
                          "finish a coral build folder with effkit.compile_build(folder)")
     out = _path(out_dir, "out_dir")
-    _flag(force, "force")
-    for name, value in options.items():  # all checked before the compiler is looked for
-        if name not in _COMPILE_OPTIONS:
-            raise UsageError(f"effkit.compile_edgetpu() got an unexpected option {name!r}",
-                             f"use {', '.join(_COMPILE_OPTIONS)}")
-        if _COMPILE_OPTIONS[name] == "True or False":
-            _flag(value, name)
-        elif name == "timeout_s" and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                      or not value > 0):
-            raise UsageError(f"timeout_s must be a positive number of seconds (got {value!r})")
-    check_min_runtime(options.get("min_runtime_version"))
-    if options.get("num_segments") is not None:
-        check_whole(options["num_segments"], "num_segments", high=1000, example=2)
+    check_flag(force, "force")
+    unknown = sorted(set(options) - set(_COMPILE_OPTIONS))
+    if unknown:
+        raise UsageError(f"effkit.compile_edgetpu() got an unexpected option {unknown[0]!r}",
+                         f"use {', '.join(_COMPILE_OPTIONS)}")
+    for name in ("search_delegate", "multiple_subgraphs"):
+        check_flag(options.get(name, False), name)
+    _compile_settings(options.get("num_segments"), options.get("min_runtime_version"),
+                      options.get("timeout_s", 180.0))
     load_model_file(model)  # a missing or non-TFLite file is named before the compiler is asked for
     found = find_compiler(None if compiler is None else str(compiler))
     compiler_version(found)
@@ -264,16 +273,12 @@ def compile_build(folder: PathLike, *, compiler: PathLike | None = None, force: 
     re-attached, coral/ rendered again, build.json updated (returned). The build's own
     num_segments and min_runtime_version are used unless given here."""
     from effkit.core.manifest import Manifest
-    from effkit.edgetpu.check import check_min_runtime
-    from effkit.errors import check_whole
+    from effkit.errors import check_flag
     from effkit.pipeline.edgetpu_stage import compile_build_folder
 
     folder = _required(folder, "folder")
-    _flag(force, "force")
-    if min_runtime_version is not None:
-        check_min_runtime(min_runtime_version)
-    if num_segments is not None:
-        check_whole(num_segments, "num_segments", high=1000, example=2)
+    check_flag(force, "force")
+    _compile_settings(num_segments, min_runtime_version, timeout_s)
     doc = compile_build_folder(folder, compiler=None if compiler is None else str(compiler),
                                force=force, timeout_s=timeout_s, num_segments=num_segments,
                                min_runtime_version=min_runtime_version)
@@ -342,13 +347,3 @@ def _required(value: object, name: str) -> Path:
 
         raise UsageError(f"{name} is required", f"pass {name} as a str or pathlib.Path")
     return path
-
-
-def _flag(value: object, name: str) -> bool:
-    """``value`` when it is True or False, else a UsageError (a string "false" from a
-    config file must not read as true)."""
-    if not isinstance(value, bool):
-        from effkit.errors import wrong_type
-
-        raise wrong_type(name, value, "True or False")
-    return value

@@ -121,6 +121,14 @@ def wrong_type(name: str, value: object, want: str) -> UsageError:
                       f"pass {name} as {want}")
 
 
+def check_flag(value: object, name: str) -> bool:
+    """``value`` when it is True or False, else :func:`wrong_type` (a string "false" from a
+    config file must not read as true)."""
+    if not isinstance(value, bool):
+        raise wrong_type(name, value, "True or False")
+    return value
+
+
 def check_whole(value: object, flag: str, *, low: int = 1, high: int, example: int,
                 why: str = "") -> int:
     """``value`` when it is a whole number in ``low..high``, else a UsageError naming ``flag``,

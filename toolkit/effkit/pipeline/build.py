@@ -29,7 +29,15 @@ from effkit.core.manifest import (
 )
 from effkit.core.outputs import check_output_dir, staged_dir
 from effkit.core.progress import ProgressFn, StageClock
-from effkit.errors import DataError, EdgeTPUCoverageError, TemplateError, UsageError, check_whole, wrong_type
+from effkit.errors import (
+    DataError,
+    EdgeTPUCoverageError,
+    TemplateError,
+    UsageError,
+    check_flag,
+    check_whole,
+    wrong_type,
+)
 from effkit.model.labels import Labels
 from effkit.model.variants import Variant, get_variant
 from effkit.pipeline.convert import ConvertOptions
@@ -313,8 +321,7 @@ def check_request_types(req: BuildRequest) -> None:
         if not isinstance(value, str) and not (value is None and name in _OPTIONAL_TEXT):
             raise wrong_type(name, value, "text")
     for name in _FLAGS:
-        if not isinstance(getattr(req, name), bool):
-            raise wrong_type(name, getattr(req, name), "True or False")
+        check_flag(getattr(req, name), name)
     for name in _NUMBERS:
         value = getattr(req, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
