@@ -12,9 +12,17 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "edgetpu_memory.py"
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("edgetpu_memory_bench", BENCH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    """The benchmark script as a module (it imports benchmarks/shared_data.py, as a script
+    run from its folder does)."""
+    import sys
+
+    sys.path.insert(0, str(BENCH.parent))
+    try:
+        spec = importlib.util.spec_from_file_location("edgetpu_memory_bench", BENCH)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+    finally:
+        sys.path.remove(str(BENCH.parent))
     return mod
 
 
