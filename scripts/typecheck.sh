@@ -21,21 +21,22 @@ for entry in toolkit/effkit/* toolkit/effkit/.[!.]*; do
   ln -s "$root/$entry" "$tree/effkit/$name"
 done
 ln -s "$root/metadata" "$tree/effkit/metadata"
-# The Python examples of docs/api.md and the README, in order, as a library user's script: a
-# doc example that no longer type-checks against the package fails here, not in a user's IDE.
-"${PYTHON:-.venv/bin/python}" - "$tree/doc_examples.py" docs/api.md README.md <<'EOF_PY'
-import re, sys
-from pathlib import Path
-blocks = [b for doc in sys.argv[2:] for b in re.findall(r"```python\n(.*?)```", Path(doc).read_text(), re.S)]
-Path(sys.argv[1]).write_text("import effkit\n" + "\n".join(blocks))
-EOF_PY
 
 python=${PYTHON:-.venv/bin/python}
 set +e
 MYPYPATH="$tree" "$python" -m mypy --config-file pyproject.toml --python-executable "$python" "$@" \
   | sed -e "s#^$tree/effkit/metadata/#metadata/#" -e "s#^$tree/effkit/#toolkit/effkit/#"
 status=${PIPESTATUS[0]}
-if [ "$#" -eq 0 ]; then  # the whole package checked: then the doc examples against it
+if [ "$#" -eq 0 ]; then
+  # The whole package checked: then the Python examples of docs/api.md and the README, in
+  # order, as one library user's script, against it (an example that no longer type-checks
+  # fails here, not in a user's IDE).
+  "$python" - "$tree/doc_examples.py" docs/api.md README.md <<'EOF_PY'
+import re, sys
+from pathlib import Path
+blocks = [b for doc in sys.argv[2:] for b in re.findall(r"```python\n(.*?)```", Path(doc).read_text(), re.S)]
+Path(sys.argv[1]).write_text("import effkit\n" + "\n".join(blocks))
+EOF_PY
   MYPYPATH="$tree" "$python" -m mypy --config-file pyproject.toml --python-executable "$python" \
     "$tree/doc_examples.py" | sed -e "s#^$tree/doc_examples.py#docs/api.md+README.md examples#"
   examples=${PIPESTATUS[0]}

@@ -26,7 +26,7 @@ from effkit.calibration.distill import SHIPPED_SETTINGS, DistillSettings
 from effkit.core.progress import TickFn
 from effkit.core.resources import cache_root
 from effkit.errors import DataError
-from effkit.model.preprocess import LoadReport, iter_images, list_images, normalize
+from effkit.model.preprocess import IMAGE_KINDS, LoadReport, iter_images, list_images, normalize
 from effkit.model.variants import Variant
 
 DEFAULT_FOLDER_SIZE = 100
@@ -73,7 +73,7 @@ def check_folder(folder: Path, what: str = "calibration folder") -> list[Path]:
     if not paths:
         raise DataError(
             f"{what} {str(folder)!r} has no images",
-            "add .jpg, .png, .bmp, .webp or .tif files (sub-folders are searched too)",
+            f"add image files ({IMAGE_KINDS}; sub-folders are searched too)",
         )
     return paths
 

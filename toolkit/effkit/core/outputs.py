@@ -392,6 +392,14 @@ def staged_dir(out_dir: Path, force: bool, owner: Ownership | None = None) -> It
         raise
 
 
+def _aside_folder(out_dir: Path) -> Path:
+    """A marked ``.NAME.old-*`` folder beside ``out_dir`` to move it into (``old/x``)
+    before it is deleted; recover_stale knows it if this process is killed."""
+    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+    _mark(old)
+    return old
+
+
 def _move_into_place(tmp: Path, out_dir: Path, force: bool) -> None:
     if not force or not out_dir.exists():
         try:
@@ -405,8 +413,7 @@ def _move_into_place(tmp: Path, out_dir: Path, force: bool) -> None:
             raise
         WRITTEN.append(out_dir)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-    _mark(old)
+    old = _aside_folder(out_dir)
     with _signals_held():
         os.rename(out_dir, old / "x")
         _pause("swap")
@@ -427,8 +434,7 @@ def remove_output(out_dir: Path, owner: Ownership) -> None:
     folder, as ``staged_dir`` does), then deleted: never left half-deleted."""
     out_dir = Path(out_dir)
     _check_replaceable(out_dir, owner)
-    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-    _mark(old)
+    old = _aside_folder(out_dir)
     os.rename(out_dir, old / "x")
     shutil.rmtree(old, ignore_errors=True)
 

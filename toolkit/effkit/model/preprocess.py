@@ -18,6 +18,8 @@ import numpy as np
 from effkit.errors import DataError, UnsafeFileError, open_regular
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
+# The kinds named in "add ... files" hints, from IMAGE_SUFFIXES (one list to extend).
+IMAGE_KINDS = ", ".join(sorted(IMAGE_SUFFIXES))
 # An image file larger than this is not a photo to classify (a 100 Mpixel JPEG is ~50 MB).
 MAX_IMAGE_FILE_BYTES = 256 << 20
 CROP_PADDING = 32

@@ -17,6 +17,7 @@ import numpy as np
 from effkit.core.progress import TickFn
 from effkit.errors import DataError, UsageError
 from effkit.model.preprocess import (
+    IMAGE_KINDS,
     list_images,
     load_image,
     opened_image,
@@ -110,7 +111,7 @@ def _readable_files(folders: Sequence[Path], flag: str, progress: TickFn | None
         files = list_images(folder)
         if not files:
             raise DataError(f"class folder {str(folder)!r} in {flag} has no images",
-                            "add .jpg, .png, .bmp, .webp or .tif files, or remove the folder")
+                            f"add image files ({IMAGE_KINDS}), or remove the folder")
         listed.append(files)
     flat = [p for files in listed for p in files]
     errors: list[str | None] = []

@@ -107,18 +107,16 @@ def chart_quant_drop(entries: Sequence[BuildEntry]) -> bytes | None:
     width = 0.8 / len(quants)
     for j, quant in enumerate(quants):
         for i, v in enumerate(variants):
-            found = [top1 for e, top1 in evald if e.variant == v and e.quant == quant][:1]
-            if not found:
+            here = next(((e, t) for e, t in evald if e.variant == v and e.quant == quant), None)
+            if here is None:
                 continue
             x = i + (j - (len(quants) - 1) / 2) * width
-            y = 100 * found[0]
+            y = 100 * here[1]
             ax.bar(x, y, width * 0.9, color=QUANT_COLORS.get(quant), label=quant)
-            here = next(e for e, _ in evald if e.variant == v and e.quant == quant)
-            ref = [top1 for e, top1 in evald if e.variant == v and e.quant == "float32"]
-            refs = [e for e, _ in evald if e.variant == v and e.quant == "float32"]
+            ref = next(((e, t) for e, t in evald if e.variant == v and e.quant == "float32"), None)
             text = f"{y:.1f}"
             if quant != "float32" and ref:  # a difference only over the same photos
-                text += (f"\n({y - 100 * ref[0]:+.1f})" if same_images(here, refs[0])
+                text += (f"\n({y - 100 * ref[1]:+.1f})" if same_images(here[0], ref[0])
                          else "\n(other photos)")
             ax.annotate(text, (x, y), textcoords="offset points", xytext=(0, 3), ha="center",
                         fontsize=8)
