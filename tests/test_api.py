@@ -155,6 +155,9 @@ def test_compile_and_other_calls_check_their_arguments_before_any_work(tmp_path,
     _raises(UsageError, ["progress", "a callable"], lambda: effkit.evaluate(model, tmp_path, progress=5))
     _raises(UsageError, ["calibration", "a folder of images"],
             lambda: effkit.build("lite0", calibration=5, out=tmp_path / "o"))
+    for labels in (5, b"cat\ndog", {"cat": 0}):  # a wrong type is a usage error, as above
+        _raises(UsageError, ["labels must be a labels file (a path) or a list of names"],
+                lambda v=labels: effkit.build("lite0", labels=v, out=tmp_path / "o"))
     _raises(UsageError, ["is not an effkit build folder"], lambda: effkit.compile_build(tmp_path))
     _raises(UsageError, ["force", "True or False"], lambda: effkit.compile_build(tmp_path, force="no"))
     assert not (tmp_path / "o").exists()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -334,14 +334,18 @@ def check_request_types(req: BuildRequest) -> None:
         value = getattr(req, name)
         if value is not None and not isinstance(value, (str, os.PathLike)):
             raise wrong_type(name, value, "a path")
+    labels = req.labels
+    if labels is not None and not isinstance(labels, (str, os.PathLike, Labels)) and (
+            isinstance(labels, (bytes, dict)) or not isinstance(labels, Iterable)):
+        raise wrong_type("labels", labels, "a labels file (a path) or a list of names")
     from effkit.calibration.sets import CalibrationSet
 
     if req.calibration is not None and not isinstance(req.calibration, (str, os.PathLike, CalibrationSet)):
         raise wrong_type("calibration", req.calibration, "a folder of images (a path)")
 
 
-def _given_labels(labels: str | Path | Sequence[str] | None) -> Labels | None:
-    if isinstance(labels, (str, Path)):
+def _given_labels(labels: str | os.PathLike[str] | Sequence[str] | None) -> Labels | None:
+    if isinstance(labels, (str, os.PathLike)):
         return Labels.from_file(Path(labels))
     return None if labels is None else Labels.of(labels)
 
