@@ -8,12 +8,14 @@ entry) and measures it twice: as stored, and rounded to uint8 pixels as effkit n
 distilled sets (`file-rounded`), to show what the rounding costs.
 Each line printed is one JSON result: int8 top-1 on ../shared/data/imagenet-dev (500
 images) and the drop against the float Keras model. Distillation is not cached here.
+Bias correction is on, as in effkit's builds; --no-bias-correction converts as effkit did
+before it existed (the 2026-12-01 table in docs/calibration.md).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 import time
 
 import numpy as np
@@ -29,7 +31,7 @@ from effkit.pipeline.convert import ConvertOptions, convert, pin_input_range
 from effkit.weights.load import load_weights
 
 
-def main(variant_name: str, specs: list[str]) -> None:
+def main(variant_name: str, specs: list[str], bias_correction: bool = True) -> None:
     variant = get_variant(variant_name)
     model = build_model(variant)
     load_weights(model, variant)
@@ -65,7 +67,8 @@ def main(variant_name: str, specs: list[str]) -> None:
         else:
             raise SystemExit(f"unknown spec {spec!r}")
         made = time.perf_counter() - start
-        clf = TFLiteClassifier(convert(model, ConvertOptions(), pin_input_range(inputs, 127, 128)))
+        options = ConvertOptions(bias_correction=bias_correction)
+        clf = TFLiteClassifier(convert(model, options, pin_input_range(inputs, 127, 128)))
         preds = np.array([np.argmax(clf.raw(px)) for px in stack])
         top1 = float(np.mean(preds == labels))
         print(json.dumps({"spec": spec, "images": len(inputs), "int8_top1": top1,
@@ -74,4 +77,11 @@ def main(variant_name: str, specs: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2].split(","))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("variant", help="lite0 .. lite4")
+    parser.add_argument("specs", help="comma-separated: noise, realN, distill:COUNT:STEPS:BATCH:CE, "
+                        "file:PATH.npy")
+    parser.add_argument("--no-bias-correction", dest="bias_correction", action="store_false",
+                        help="convert without bias correction (effkit before 2026-12-05)")
+    args = parser.parse_args()
+    main(args.variant, args.specs.split(","), args.bias_correction)

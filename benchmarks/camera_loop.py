@@ -9,7 +9,9 @@ the input tensor, and the output into the top classes, is added to it. The goal:
 That time is scaled to this machine with the CPU as the yardstick: Google's Edge TPU takes
 3.8 / 6.5 of the Pixel 4 CPU's time for the same int8 model, so here it stands for
 (this machine's CPU invoke of the int8 lite0, one thread) x 3.8 / 6.5. Host work is
-measured on this machine's CPU too, so the ratio does not depend on how fast this CPU is.
+measured on this machine's CPU too, so the ratio cancels the CPU's overall speed, not its
+int8 speed relative to PIL's and OpenCV's work (a CPU without int8 dot-product instructions
+stands the Edge TPU in at about 3x its time: docs/coral.md has both).
 
 Paths timed, all through the rendered app's own coral_runtime (the real code):
 - today: a 640x480 camera frame, PIL bicubic central crop + resize (the old frame_to_input,

@@ -2,7 +2,7 @@
 
 Each measurement is a fresh process that builds the model (``--weights random``: the
 shipped sets cover only the bundled weights, so these are the weights that distil),
-distils with the default settings (64 images, batch 32) and reports its peak RSS
+distils with the default settings (32 images, batch 32) and reports its peak RSS
 (``ru_maxrss``) and the seconds per optimization step (the median step, each batch's
 first step, which traces the graph, left out). ``--steps`` shortens the run: memory does
 not grow with the steps (each step frees its activations), and the time scales with them.
@@ -53,8 +53,7 @@ def one(variant_name: str, steps: int, baseline: str | None) -> None:
 
     start = time.perf_counter()
     if baseline:  # the implementation of an older commit, read from git (full batch on one tape)
-        source = subprocess.run(["git", "show", f"{baseline}:toolkit/effkit/calibration/sets.py"], cwd=ROOT,
-                                capture_output=True, text=True, check=True).stdout
+        source = baseline_source(baseline)
         old = types.ModuleType("effkit_baseline_calibration")
         sys.modules[old.__name__] = old  # dataclasses look their module up
         exec(compile(source, f"{baseline}:calibration.py", "exec"), old.__dict__)  # noqa: S102
@@ -72,15 +71,38 @@ def one(variant_name: str, steps: int, baseline: str | None) -> None:
                       "default_steps": (count + settings.batch - 1) // settings.batch * 50}))
 
 
+# Where the calibration module lived: full-batch distillation predates the package's
+# layout of 2026-12-05, whose modules moved (effkit/calibration.py -> calibration/sets.py).
+_BASELINE_PATHS = ("toolkit/effkit/calibration/sets.py", "toolkit/effkit/calibration.py")
+# the earlier layout's modules that file imports, and where the same names live now
+_MOVED = {"effkit.preprocess": "effkit.model.preprocess", "effkit.variants": "effkit.model.variants"}
+
+
+def baseline_source(rev: str) -> str:
+    """The calibration module of revision ``rev``, its earlier imports mapped to today's."""
+    import importlib
+
+    for path in _BASELINE_PATHS:
+        shown = subprocess.run(["git", "show", f"{rev}:{path}"], cwd=ROOT, capture_output=True,
+                               text=True)
+        if shown.returncode == 0:
+            for old_name, new_name in _MOVED.items():
+                sys.modules.setdefault(old_name, importlib.import_module(new_name))
+            return shown.stdout
+    raise SystemExit(f"{rev}: none of {', '.join(_BASELINE_PATHS)} in git (a revision of this repository?)")
+
+
 def measure(variant: str, steps: int, baseline: str | None) -> dict:
     argv = [sys.executable, __file__, "--one", variant, "--steps", str(steps)]
     if baseline:
         argv += ["--baseline", baseline]
-    with tempfile.TemporaryFile("w+") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(argv, stdout=out, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
         if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"{variant}: measurement failed")
+            err.seek(0)
+            last = (err.read().strip().splitlines() or ["(nothing on stderr)"])[-1]
+            raise SystemExit(f"{variant}: measurement failed: {last}")
         out.seek(0)
         doc = json.loads(out.read().strip().splitlines()[-1])
     return {"variant": variant, "implementation": f"full batch ({baseline})" if baseline else "micro-batched",

@@ -11,6 +11,7 @@ set against the log's on-chip and off-chip figures. Logs where under 90 % of the
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -48,8 +49,11 @@ def rows(folder: Path = LOGS) -> list[dict]:
 
 
 def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON")
+    args = parser.parse_args(argv)
     table = rows()
-    if "--json" in argv:
+    if args.json:
         print(json.dumps(table, indent=2))
         return 0
     print(f"{'log':4} {'input MiB':>9} {'on MiB':>7} {'off MiB':>7} {'est on':>7} "

@@ -11,6 +11,7 @@ document; exit 0 when the numbers are the same, 1 when they differ.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -63,8 +64,10 @@ def compare(a: Path, b: Path) -> dict:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit(__doc__)
-    result = compare(Path(sys.argv[1]), Path(sys.argv[2]))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("a", type=Path, metavar="A.tflite")
+    parser.add_argument("b", type=Path, metavar="B.tflite")
+    args = parser.parse_args()
+    result = compare(args.a, args.b)
     print(json.dumps(result, indent=2))
     sys.exit(0 if result["same_numbers"] else 1)
