@@ -348,7 +348,7 @@ def test_build_writes_model_labels_and_manifest(lite0_build):
     assert doc["calibration"]["origin"] == "shipped"  # the bundled weights' set, from the wheel
     assert isinstance(doc["calibration"]["detail"], dict)  # the settings, not JSON in a string
     assert doc["calibration"]["detail"]["count"] == doc["calibration"]["count"]
-    assert doc["versions"]["tensorflow"] and doc["versions"]["effkit"]
+    assert doc["versions"]["tensorflow"] and doc["versions"]["effkit"] and doc["versions"]["pillow"]
     assert {"model", "weights", "calibration", "convert", "metadata"} <= set(doc["timings_s"])
     import hashlib
 

@@ -158,6 +158,12 @@ def versions() -> dict[str, str | None]:
         out["tensorflow"] = tf.__version__
     except ImportError:  # pragma: no cover - tensorflow is a dependency
         out["tensorflow"] = None
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:  # Pillow 12 and 13 resize a portrait photo's crop to different pixels (docs/calibration.md)
+        out["pillow"] = version("pillow")
+    except PackageNotFoundError:  # pragma: no cover - pillow is a dependency
+        out["pillow"] = None
     return out
 
 
