@@ -2,8 +2,8 @@
 # For each supported Python: a fresh venv, `pip install .`, then
 # `effkit build --variant lite0 --target cpu` from outside the checkout with an empty
 # cache (EFFKIT_CACHE_DIR), checking the manifest; then that every Python built the same
-# model bytes (the default calibration set ships in the wheel, so nothing machine- or
-# version-dependent goes into the model). Pythons: those pyproject.toml's requires-python
+# model bytes (the default calibration set ships in the wheel, so nothing version-dependent
+# goes into the model; the processor does change the bytes, docs/calibration.md). Pythons: those pyproject.toml's requires-python
 # admits, from pyenv (~/.pyenv/versions) or PATH.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
