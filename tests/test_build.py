@@ -99,6 +99,11 @@ def test_calibration_folder_missing_or_empty(tmp_path):
     (tmp_path / "empty" / "notes.txt").write_text("no images here")
     assert_one_line_error(run("--calibration", str(tmp_path / "empty"), "--out", str(tmp_path / "o")),
                           "has no images")
+    # named before an output folder in the way: the user fixes the input first
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "mine.txt").write_text("a user's file")
+    assert_one_line_error(run("--calibration", str(tmp_path / "nope"), "--out", str(tmp_path / "o")),
+                          "does not exist")
 
 
 def test_calibration_folder_all_corrupt(tmp_path):

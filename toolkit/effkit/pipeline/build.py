@@ -238,6 +238,13 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
     # None is the default; an empty name given on purpose is checked (and refused)
     name = f"EfficientNet-{variant.name.capitalize()}" if req.model_name is None else req.model_name
     app_id, app_name, android_runtime = _check_app_answers(req, variant, name)
+    # a missing or empty --calibration folder is named before an output in the way
+    calibration = req.calibration
+    if isinstance(calibration, (str, os.PathLike)):
+        from effkit.calibration.sets import check_folder
+
+        calibration = Path(calibration)
+        check_folder(calibration)
     out_dir = req.out_dir()
     check_output_dir(out_dir, req.force, inputs=_input_paths(req), owner=BUILD_OUTPUT)
     replaced = _edits_replaced(out_dir) if req.force else ()
@@ -247,12 +254,6 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
     labels = given or _default_labels(weights)
     num_classes = weights.num_classes or len(labels)
     labels.check_count(num_classes)
-    calibration = req.calibration
-    if isinstance(calibration, (str, Path)):
-        from effkit.calibration.sets import check_folder
-
-        calibration = Path(calibration)
-        check_folder(calibration)
     description = req.description or _default_description(variant, num_classes, req.quant)
     return BuildPlan(request=req, variant=variant, options=options, weights=weights,
                      num_classes=num_classes, labels=labels, calibration=calibration,
