@@ -189,6 +189,8 @@ def test_bad_input_is_one_line(builds, tmp_path):
                           "takes uint8 input: it is a quantized model", "--quant float32")
     assert_one_line_error(cli("quant-report", loose, "--float", float_model, "--data", tmp_path),
                           "has no images")
+    assert_one_line_error(cli("quant-report", loose, "--float", float_model, "--worst", "-1"),
+                          "--worst must be at least 1")
     page = tmp_path / "page.html"
     page.write_text("mine")
     empty = tmp_path / "empty"

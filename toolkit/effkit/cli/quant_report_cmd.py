@@ -51,8 +51,10 @@ def quant_report(
     from effkit.analysis.quant_report.measure import compare
     from effkit.analysis.quant_report.page import PAGE_FILE, render_html
     from effkit.core.outputs import check_output_file, write_file_atomic
-    from effkit.errors import UsageError
+    from effkit.errors import UsageError, check_whole
     from effkit.metadata.model_file import TFLITE_FILE, load_model_file
+
+    check_whole(worst, "--worst", high=10_000, example=10, why=" layers")
 
     # without --data the images are the build's calibration folder (if it had one): an input too
     images = data
