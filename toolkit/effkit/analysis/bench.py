@@ -180,23 +180,22 @@ def _run_child(spec: dict, progress: TickFn | None) -> dict:
     argv = [sys.executable, "-m", "effkit.analysis.bench", json.dumps(spec)]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as err:
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
         doc: dict | None = None
-        try:
-            for line in proc.stdout or ():
-                try:
-                    msg = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if "progress" in msg and progress is not None:
-                    progress(*msg["progress"])
-                elif "result" in msg or "error" in msg:
-                    doc = msg
-            proc.wait()
-        finally:
-            if proc.poll() is None:
+        # the with closes the child's stdout pipe and waits for it, whatever happens
+        with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, text=True, env=env) as proc:
+            try:
+                for line in proc.stdout or ():
+                    try:
+                        msg = json.loads(line)
+                    except json.JSONDecodeError:
+                        continue
+                    if "progress" in msg and progress is not None:
+                        progress(*msg["progress"])
+                    elif "result" in msg or "error" in msg:
+                        doc = msg
+            except BaseException:  # Ctrl-C, a progress callback's error: no child left behind
                 proc.kill()
-                proc.wait()
+                raise
         if doc is not None and "error" in doc:
             raise ModelFileError(doc["error"]["message"], doc["error"].get("hint"))
         if doc is None or proc.returncode != 0:
