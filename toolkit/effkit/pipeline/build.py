@@ -363,7 +363,7 @@ def _input_paths(req: BuildRequest) -> list[Path]:
     paths = [req.labels, req.calibration]  # either may be a value in memory (train)
     if req.weights is not None and str(req.weights).strip().lower() not in ("random", "official"):
         paths.append(req.weights)
-    return [Path(p) for p in paths if isinstance(p, (str, Path))]
+    return [Path(p) for p in paths if isinstance(p, (str, os.PathLike))]
 
 
 def _check_app_answers(req: BuildRequest, variant: Variant,
