@@ -354,6 +354,9 @@ def test_build_writes_model_labels_and_manifest(lite0_build):
     assert isinstance(doc["calibration"]["detail"], dict)  # the settings, not JSON in a string
     assert doc["calibration"]["detail"]["count"] == doc["calibration"]["count"]
     assert doc["versions"]["tensorflow"] and doc["versions"]["effkit"] and doc["versions"]["pillow"]
+    assert doc["metadata"] == {"description": "EfficientNet-lite0 image classifier (1000 classes), "
+                               "int8 quantized by effkit", "version": "1", "author": "effkit",
+                               "license": "Apache-2.0", "labels": "ImageNet labels"}
     assert {"model", "weights", "calibration", "convert", "metadata"} <= set(doc["timings_s"])
     import hashlib
 
@@ -773,16 +776,23 @@ def test_the_default_calibration_size_given_is_the_default(lite0_build, tmp_path
 @pytest.mark.slow
 def test_model_info_options_reach_the_metadata(tmp_path):
     """--description, --model-version, --author and --license land in the model's metadata
-    (a float32 build: no calibration), and a float build is not described as quantized."""
+    (a float32 build: no calibration) and in build.json with the labels file, and a float
+    build is not described as quantized."""
     from effkit.metadata.reader import read_metadata
 
     out = tmp_path / "f"
+    labels = tmp_path / "my labels.txt"
+    labels.write_text("".join(f"class {i}\n" for i in range(1000)), encoding="utf-8")
     result = run("--variant", "lite0", "--quant", "float32", "--out", str(out), "--description",
-                 "Birds of the garden", "--model-version", "2.1", "--author", "Zoë", "--license", "MIT")
+                 "Birds of the garden", "--model-version", "2.1", "--author", "Zoë", "--license", "MIT",
+                 "--labels", str(labels))
     assert result.exit_code == 0, result.stderr
     md = read_metadata((out / "model.tflite").read_bytes())
     fields = tuple(v.decode("utf-8") for v in (md.description, md.version, md.author, md.license))
     assert fields == ("Birds of the garden", "2.1", "Zoë", "MIT")
+    recorded = json.loads((out / "build.json").read_text(encoding="utf-8"))["metadata"]
+    assert recorded == {"description": "Birds of the garden", "version": "2.1", "author": "Zoë",
+                        "license": "MIT", "labels": str(labels)}
     default = tmp_path / "d"
     assert run("--variant", "lite0", "--quant", "float32", "--out", str(default)).exit_code == 0
     text = read_metadata((default / "model.tflite").read_bytes()).description.decode("utf-8")

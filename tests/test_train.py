@@ -416,7 +416,9 @@ def test_train_fine_tune_and_int8_build(superclasses, tmp_path, monkeypatch):
     int8_eval = evaluate(int8.scores, int8.resolution, items)
     assert doc["build"]["val_accuracy"] == pytest.approx(int8_eval.top1)
     assert doc["build"]["calibration"]["count"] == 28  # the training split only
-    kept = json.loads((built / "build.json").read_text())["warnings"]
+    manifest = json.loads((built / "build.json").read_text())
+    assert manifest["metadata"]["labels"] == "the training classes"
+    kept = manifest["warnings"]
     assert len(kept) == 1 and "only 28 images from the training split" in kept[0]
     assert doc["build"]["warnings"] == kept  # the build section carries them too
     assert int8_eval.top1 >= float_eval.top1 - 1.5 / 20, (int8_eval.top1, float_eval.top1)

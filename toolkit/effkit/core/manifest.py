@@ -179,6 +179,9 @@ class Manifest:
     model_name: str = ""
     num_classes: int = 0
     input: dict[str, Any] = field(default_factory=dict)
+    # the TFLite metadata's other fields as given: description, version, author, license,
+    # and where the labels came from (a file's path, "ImageNet labels", "training classes")
+    metadata: dict[str, Any] = field(default_factory=dict)
     weights: dict[str, Any] = field(default_factory=dict)
     calibration: dict[str, Any] | None = None
     app: str | None = None
@@ -214,7 +217,7 @@ class Manifest:
                 if not value:
                     continue
                 value = list(value)
-            if f.name == "edgetpu" and value is None:
+            if (f.name == "edgetpu" and value is None) or (f.name == "metadata" and not value):
                 continue
             doc[f.name] = value
         return doc
@@ -242,7 +245,8 @@ class Manifest:
         if not isinstance(doc.get("variant"), str) or not isinstance(doc.get("quantization"), dict):
             raise DataError(f"{source!r} lacks the variant or quantization",
                             "build the folder again with 'effkit build'")
-        kinds = {"artifacts": list, "app_files": list, "warnings": list, "input": dict, "weights": dict,
+        kinds = {"artifacts": list, "app_files": list, "warnings": list, "input": dict, "metadata": dict,
+                 "weights": dict,
                  "timings_s": dict, "versions": dict, "calibration": dict, "edgetpu": dict}
         kwargs = {f.name: doc[f.name] for f in dataclasses.fields(cls) if f.name in doc
                   and (f.name not in kinds or isinstance(doc[f.name], kinds[f.name]))}

@@ -295,7 +295,7 @@ def with_trained(planned: BuildPlan, *, weights: Path, labels: Sequence[str],
         raise UsageError("this build plan already has its weights",
                          "pass a plan made with check_weights=False")
     source = resolve_weights(planned.variant, weights)
-    names = Labels.of(labels)
+    names = Labels.of(labels, "the training classes")
     num_classes = source.num_classes or len(names)
     names.check_count(num_classes)
     req = dataclasses.replace(planned.request, weights=weights, labels=list(names.names),
@@ -349,6 +349,16 @@ def _given_labels(labels: str | os.PathLike[str] | Sequence[str] | None) -> Labe
     if isinstance(labels, (str, os.PathLike)):
         return Labels.from_file(Path(labels))
     return None if labels is None else Labels.of(labels)
+
+
+def _labels_origin(plan: BuildPlan) -> str:
+    """Where a build's labels came from, for build.json: the file as given, or what else."""
+    given = plan.request.labels
+    if isinstance(given, (str, os.PathLike)):
+        return str(Path(given))
+    if given is None:
+        return plan.labels.source  # "ImageNet labels"
+    return "a list of names" if plan.labels.source == "labels" else plan.labels.source
 
 
 def _default_labels(weights: WeightsSource) -> Labels:
@@ -472,6 +482,8 @@ def run(plan: BuildPlan, progress: ProgressFn | None = None) -> BuildResult:
         num_classes=plan.num_classes,
         input={"resolution": variant.resolution, "norm_mean": variant.norm_mean,
                "norm_std": variant.norm_std},
+        metadata={"description": plan.description, "version": req.model_version,
+                  "author": req.author, "license": req.license, "labels": _labels_origin(plan)},
         weights=dataclasses.asdict(weights),
         quantization={"mode": options.quant,
                       "io": options.io if options.quant == "int8" else "float32"}
