@@ -232,6 +232,9 @@ CORPUS = [
          ("--min-runtime only applies to --target coral",), 2),
     Case("build-dynamic-with-io", ("build", "--quant", "dynamic", "--io", "int8", "-o", "o"), {},
          ("--io only applies to --quant int8",), 2),
+    # uint8 is the int8 models' default, yet asked for by name a float model cannot give it
+    Case("build-float32-with-io-uint8", ("build", "--quant", "float32", "--io", "uint8", "-o", "o"),
+         {}, ("--io only applies to --quant int8",), 2),
     # --min-runtime: one range (Edge TPU runtimes 10 to 14), checked before any work
     Case("build-min-runtime-0", ("build", "--target", "coral", "--skip-compile", "--min-runtime",
                                  "0", "-o", "o"), {}, ("--min-runtime must be at least 10",), 2),

@@ -32,11 +32,12 @@ PathLike = str | os.PathLike[str]
 def build(variant: str = "lite0", *, target: str = "cpu", out: PathLike | None = None,
           weights: PathLike | None = None, labels: PathLike | Sequence[str] | None = None,
           calibration: PathLike | None = None, calibration_size: int | None = None,
-          quant: str = "int8", io: str = "uint8", force: bool = False,
+          quant: str = "int8", io: str | None = None, force: bool = False,
           progress: ProgressFn | None = None, **options: Any) -> BuildResult:
     """Build ``variant`` for ``target`` ("cpu", "coral", "android") into ``out``.
 
-    ``labels``: a labels file or the class names themselves. ``options``: the other
+    ``labels``: a labels file or the class names themselves. ``io``: an int8 model's input
+    and output type, "uint8" (None: the default) or "int8". ``options``: the other
     ``effkit build`` settings by their BuildRequest names (bias_correction, weight_rounding,
     skip_compile, compiler, min_tpu_ops, num_segments, min_runtime_version, app_id, app_name,
     android_runtime, model_name, description, author, license). Everything cheap is checked

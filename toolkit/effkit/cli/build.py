@@ -59,7 +59,8 @@ def build(
     quant: Annotated[
         str, typer.Option("--quant", help="int8 (full integer), float16, dynamic or float32.")
     ] = "int8",
-    io: Annotated[str, typer.Option("--io", help="int8 model input/output type: uint8 or int8.")] = "uint8",
+    io: Annotated[str | None, typer.Option(
+        "--io", help="int8 model input/output type: uint8 (default) or int8.")] = None,
     bias_correction: Annotated[
         bool, typer.Option("--bias-correction/--no-bias-correction",
                            help="int8: remove the mean shift int8 weights add to each channel, "

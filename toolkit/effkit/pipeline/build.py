@@ -66,7 +66,7 @@ class BuildRequest:
     calibration: Path | str | CalibrationSet | None = None
     calibration_size: int | None = None
     quant: str = "int8"
-    io: str = "uint8"
+    io: str | None = None  # int8 models' input and output type; None: uint8
     # int8: correct the mean shift of int8 weights on the calibration inputs
     bias_correction: bool = True
     # int8: "nearest" (the converter's rounding) or "gptq" (fitted to the calibration inputs)
@@ -187,9 +187,9 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
     variant = get_variant(req.variant)
     if req.target not in TARGETS:
         raise UsageError(f"unknown target {req.target!r}", f"use one of {', '.join(TARGETS)}")
-    options = ConvertOptions(quant=req.quant, io=req.io, bias_correction=req.bias_correction,
+    options = ConvertOptions(quant=req.quant, io=req.io or "uint8", bias_correction=req.bias_correction,
                              weight_rounding=req.weight_rounding)
-    if req.target == "coral" and (req.quant != "int8" or req.io != "uint8"):
+    if req.target == "coral" and (req.quant != "int8" or req.io not in (None, "uint8")):
         raise UsageError("the Coral Edge TPU needs --quant int8 with uint8 I/O",
                          "drop --quant/--io for --target coral")
     if req.quant_report and req.quant != "int8":
@@ -210,7 +210,7 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
                              "drop --calibration-size, or use --quant int8")
         check_whole(req.calibration_size, "--calibration-size", high=MAX_CALIBRATION_SIZE,
                     example=100, why=" images")
-    if req.io != "uint8" and req.quant != "int8":
+    if req.io is not None and req.quant != "int8":
         raise UsageError("--io only applies to --quant int8 (other models take float input)",
                          "drop --io, or use --quant int8")
     for name, (flag, target, default) in _TARGET_OPTIONS.items():
@@ -308,8 +308,8 @@ def with_trained(planned: BuildPlan, *, weights: Path, labels: Sequence[str],
 
 # A calibration set larger than this only costs time (distilling is minutes per hundred).
 MAX_CALIBRATION_SIZE = 10_000
-_TEXT_FIELDS = ("variant", "target", "quant", "io", "weight_rounding", "author", "license", "model_version")
-_OPTIONAL_TEXT = ("compiler", "app_id", "app_name", "model_name", "description")
+_TEXT_FIELDS = ("variant", "target", "quant", "weight_rounding", "author", "license", "model_version")
+_OPTIONAL_TEXT = ("io", "compiler", "app_id", "app_name", "model_name", "description")
 _FLAGS = ("force", "skip_compile", "require_compile", "quant_report", "bias_correction")
 _NUMBERS = ("min_tpu_ops", "compile_timeout")
 
