@@ -31,8 +31,75 @@ class _Group(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         # a command's words (Click 8.2+ keeps the first in _protected_args, 8.1 in protected_args)
         first = getattr(ctx, "_protected_args", None) or getattr(ctx, "protected_args", None) or []
-        with _usage_errors([*first, *ctx.args], commands=set(getattr(self, "commands", {}))):
+        words = [*first, *ctx.args]
+        _refuse_empty_words(self, ctx, words)
+        with _usage_errors(words, commands=set(getattr(self, "commands", {}))):
             return super().invoke(ctx)
+
+
+def _takes_path(param: Any) -> bool:
+    """Whether a Click parameter takes a path (Typer 0.2x describes its type; earlier Typer
+    versions give Click's own Path type)."""
+    described = getattr(param, "type_descriptor", None)
+    if described is not None:
+        return bool(getattr(described, "is_path", False)) or "Path" in str(described.annotation)
+    return type(getattr(param, "type", None)).__name__ == "Path"
+
+
+def _refuse_empty_words(group: Any, ctx: Any, words: list[str]) -> None:
+    """An empty word (``-d "$DATA"`` with DATA unset) names no file, folder or name, and as a
+    path Python reads it as the current folder: ``eval --data ""`` would score whatever
+    images sit there. Refused for every option and argument, naming which."""
+    flags: set[str] = set()
+    command, rest = group, words
+    while rest and hasattr(command, "get_command"):  # effkit [weights] COMMAND ...
+        command = command.get_command(ctx, rest[0])
+        rest = rest[1:]
+        if command is None:
+            return  # an unknown command: Click says so
+        for param in getattr(command, "params", ()):
+            if getattr(param, "is_flag", False) or getattr(param, "count", False):
+                flags.update(param.opts, param.secondary_opts)
+    params = list(getattr(command, "params", ()))
+    long_names = {name: next((o for o in p.opts if o.startswith("--")), name)
+                  for p in params for name in (*getattr(p, "opts", ()), *getattr(p, "secondary_opts", ()))}
+    arguments = [p for p in params if getattr(p, "param_type_name", "") == "argument"]
+    empty, dashes, positional, i = None, False, 0, 0
+    param_of = {name: p for p in params for name in (*getattr(p, "opts", ()), *getattr(p, "secondary_opts", ()))}
+    which_param = None
+    while i < len(rest) and empty is None:
+        word = rest[i]
+        if dashes or not word.startswith("-") or word == "-":
+            if word == "":
+                which = arguments[min(positional, len(arguments) - 1)] if arguments else None
+                if which is not None and (positional < len(arguments) or getattr(which, "nargs", 1) == -1):
+                    empty, which_param = f"the {which.name} argument", which
+                else:  # one more than the command takes: Click would say so
+                    empty = "an argument"
+            positional += 1
+        elif word == "--":
+            dashes = True
+        elif word.startswith("--") and "=" in word:  # --data=
+            name, _, value = word.partition("=")
+            if value == "" and name in long_names:
+                empty, which_param = long_names[name], param_of[name]
+        elif not word.startswith("--") and len(word) > 2:
+            pass  # -vlite0, or short flags together: never empty
+        elif word not in long_names:
+            return  # an unknown option: Click names it
+        elif word not in flags:  # an option and its value
+            if i + 1 < len(rest) and rest[i + 1] == "":
+                empty, which_param = long_names[word], param_of[word]
+            i += 1
+        i += 1
+    if empty is not None:
+        from effkit.cli._common import report_error
+        from effkit.errors import UsageError
+
+        error = UsageError(f'{empty} is empty ("")', "pass a path ('.' for the current folder)"
+                           if which_param is None or _takes_path(which_param) else "give it a value")
+        report_error(error, json_out="--json" in (rest[:rest.index("--")] if "--" in rest else rest))
+        raise typer.Exit(code=error.exit_code)
 
 
 @contextlib.contextmanager
