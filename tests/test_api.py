@@ -158,6 +158,11 @@ def test_compile_and_other_calls_check_their_arguments_before_any_work(tmp_path,
     for labels in (5, b"cat\ndog", {"cat": 0}):  # a wrong type is a usage error, as above
         _raises(UsageError, ["labels must be a labels file (a path) or a list of names"],
                 lambda v=labels: effkit.build("lite0", labels=v, out=tmp_path / "o"))
+    # an empty path is the current folder to Python: refused, as the CLI refuses it
+    for call, name in ((lambda: effkit.evaluate(model, ""), "data"), (lambda: effkit.inspect(""), "model"),
+                       (lambda: effkit.build("lite0", out=""), "out"),
+                       (lambda: effkit.build("lite0", labels="", out=tmp_path / "o"), "labels")):
+        _raises(UsageError, [f'{name} is empty ("")', "'.' for the current folder"], call)
     _raises(UsageError, ["is not an effkit build folder"], lambda: effkit.compile_build(tmp_path))
     _raises(UsageError, ["force", "True or False"], lambda: effkit.compile_build(tmp_path, force="no"))
     assert not (tmp_path / "o").exists()

@@ -48,12 +48,15 @@ def build(variant: str = "lite0", *, target: str = "cpu", out: PathLike | None =
 
     check_progress(progress)
     try:
+        given_labels = _path(labels, "labels") if isinstance(labels, (str, os.PathLike)) else labels
+        folder = (_path(calibration, "calibration") if isinstance(calibration, (str, os.PathLike))
+                  else calibration)
+        if isinstance(weights, str):  # a path, or a name such as "random"
+            _path(weights, "weights")
         req = BuildRequest(variant=variant, target=target, out=_path(out, "out"),
                            weights=weights if weights is None or isinstance(weights, str)
-                           else _path(weights, "weights"),
-                           labels=_path(labels) if isinstance(labels, (str, os.PathLike)) else labels,
-                           calibration=_path(calibration) if isinstance(calibration, (str, os.PathLike))
-                           else calibration, calibration_size=calibration_size,
+                           else _path(weights, "weights"), labels=given_labels,
+                           calibration=folder, calibration_size=calibration_size,
                            quant=quant, io=io, force=force, **options)
     except TypeError as exc:  # an option BuildRequest does not have
         raise UsageError(f"effkit.build() {str(exc).split('() ', 1)[-1]}",
@@ -337,6 +340,10 @@ def _path(value: object, name: str = "path") -> Path | None:
         from effkit.errors import wrong_type
 
         raise wrong_type(name, value, "a path")
+    if isinstance(value, (str, bytes)) and not value:  # Path("") is the current folder
+        from effkit.errors import UsageError
+
+        raise UsageError(f'{name} is empty ("")', "pass a path ('.' for the current folder)")
     return Path(value)
 
 
