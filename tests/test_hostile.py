@@ -1211,3 +1211,31 @@ def test_a_stop_signal_that_native_code_turned_into_another_error_is_still_an_in
     assert capsys.readouterr().err.strip() == "interrupted: nothing was written."
     with pytest.raises(SystemError, match="a real bug"):
         command(bug=True)
+
+
+def test_top5_of_a_model_of_five_classes_is_not_shown(tmp_path, tiny_model, monkeypatch):
+    """Every class of a 5-class model is in its top 5: eval shows no 100% top-5 for it (the
+    JSON keeps the figure and says num_classes), and report leaves the cell empty."""
+    from PIL import Image
+
+    from effkit.analysis.evaluate import trivial_top5
+    from effkit.metadata import attach_classifier_metadata
+
+    model = attach_classifier_metadata(tiny_model, labels=list("abcde"), norm_mean=127.0,
+                                       norm_std=128.0, name="five", description="d", version="1",
+                                       author="a", license="MIT")
+    (tmp_path / "m.tflite").write_bytes(model)
+    rng = np.random.default_rng(0)
+    for name in "abcde":
+        (tmp_path / "data" / name).mkdir(parents=True)
+        Image.fromarray(rng.integers(0, 256, (20, 20, 3), dtype=np.uint8)).save(
+            tmp_path / "data" / name / "x.png")
+    monkeypatch.setenv("COLUMNS", "400")
+    argv = ["eval", str(tmp_path / "m.tflite"), "--data", str(tmp_path / "data")]
+    shown = runner.invoke(app, argv)
+    assert shown.exit_code == 0, shown.stderr
+    assert "top-5: not shown for a model of 5 classes" in shown.stdout
+    assert "100.00%" not in shown.stdout, shown.stdout
+    doc = json.loads(runner.invoke(app, [*argv, "--json"]).stdout)
+    assert doc["model"]["num_classes"] == 5 and doc["top5"] == 1.0 and trivial_top5(doc)
+    assert not trivial_top5({"model": {"num_classes": 1000}}) and not trivial_top5({"top5": 1.0})

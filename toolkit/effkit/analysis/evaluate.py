@@ -351,6 +351,14 @@ def evaluate_many(predictors: Sequence[Predictor], items: Sequence[LabelledImage
     return results
 
 
+def trivial_top5(result: dict) -> bool:
+    """Whether an eval result's top-5 says nothing: its model has 5 or fewer classes, so
+    every class is among its top 5 (results saved before num_classes was recorded: False)."""
+    model = result.get("model")
+    classes = model.get("num_classes") if isinstance(model, dict) else None
+    return isinstance(classes, int) and not isinstance(classes, bool) and classes <= 5
+
+
 def images_digest(root: Path, items: Sequence[LabelledImage]) -> str:
     """Which photos an evaluation used, as one sha256 of their paths under ``root``, labels
     and sizes: two saved results compare (effkit report's float-vs-int8 drop) only when
@@ -566,7 +574,7 @@ def evaluate_files(model: Path, data: Path, *, labels_file: Path | None = None,
     def one(k: int) -> dict:
         r = results[k]
         return {"model": model_record(paths[k], blobs[k]) | {
-                          "resolution": models[k].resolution,
+                          "resolution": models[k].resolution, "num_classes": models[k].num_classes,
                           "input_dtype": np.dtype(models[k].input["dtype"]).name},
                 "top1": round(r.top1, 4), "top5": round(r.top5, 4), "count": r.count,
                 "per_class": r.per_class(labels)}

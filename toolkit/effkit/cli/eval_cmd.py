@@ -66,6 +66,8 @@ def eval_(
 
 
 def _show(doc: dict, saved: list[str]) -> None:
+    from effkit.analysis.evaluate import trivial_top5
+
     kernels = "XNNPACK" if doc.get("xnnpack", True) else "reference kernels"
     table = Table(title=f"effkit eval on {escape(doc['data'])} ({doc['layout']}, {kernels})")
     for col in ("model", "top-1", "top-5", "images"):
@@ -73,9 +75,13 @@ def _show(doc: dict, saved: list[str]) -> None:
                          overflow="fold" if col == "model" else "ellipsis")
     rows = [doc] + ([doc["compare"]] if doc.get("compare") else [])
     for r in rows:
-        table.add_row(escape(r["model"]["path"]), f"{100 * r['top1']:.2f}%", f"{100 * r['top5']:.2f}%",
-                      str(r["count"]))
+        table.add_row(escape(r["model"]["path"]), f"{100 * r['top1']:.2f}%",
+                      "-" if trivial_top5(r) else f"{100 * r['top5']:.2f}%", str(r["count"]))
     console.print(table)
+    few = [r["model"]["num_classes"] for r in rows if trivial_top5(r)]
+    if few:
+        console.print(f"top-5: not shown for a model of {few[0]} classes (every class is among "
+                      "its top 5)", highlight=False)
     if doc["skipped"]:
         console.print(f"[yellow]skipped {doc['skipped']} unreadable image(s)[/], first: "
                       f"{escape(doc['skipped_files'][0])}", highlight=False)

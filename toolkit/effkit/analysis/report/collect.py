@@ -60,7 +60,9 @@ class BuildEntry:
 
     @property
     def top5(self) -> float | None:
-        return self.eval["top5"] if self.eval and self.real_weights else None
+        from effkit.analysis.evaluate import trivial_top5
+
+        return self.eval["top5"] if self.eval and self.real_weights and not trivial_top5(self.eval) else None
 
     @property
     def p50(self) -> float | None:
