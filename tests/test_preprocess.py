@@ -49,3 +49,29 @@ def test_readme_recipe_gives_effkits_pixels(photo_dir, tmp_path, resolution):
     photos.append(phone)
     for photo in photos:
         assert np.array_equal(readme_recipe(photo, resolution), load_image(photo, resolution)), photo.name
+
+
+def test_linked_folders_are_followed_once_and_gifs_read(photo_dir, tmp_path):
+    """A class folder linked to where the photos live is listed (train already read it; the
+    calibration and eval walk skipped it without a word); a link back up the tree is not
+    followed round; a GIF is read (its first frame), as Keras' folder loader reads it."""
+    first = sorted(photo_dir.iterdir())[0]
+    (tmp_path / "elsewhere").mkdir()
+    for p in sorted(photo_dir.iterdir())[:3]:
+        (tmp_path / "elsewhere" / p.name).write_bytes(p.read_bytes())
+    data = tmp_path / "data"
+    (data / "own").mkdir(parents=True)
+    (data / "own" / first.name).write_bytes(first.read_bytes())
+    (data / "linked").symlink_to(tmp_path / "elsewhere")
+    (data / "own" / "loop").symlink_to(data)
+    with Image.open(first) as im:
+        frames = [im.convert("RGB"), im.convert("RGB").rotate(90)]
+    frames[0].save(data / "own" / "moving.GIF", save_all=True, append_images=frames[1:])
+    listed = [p.relative_to(data).as_posix() for p in list_images(data)]
+    assert listed == sorted(["own/" + first.name, "own/moving.GIF"]
+                            + ["linked/" + p.name for p in sorted(photo_dir.iterdir())[:3]])
+    gif = load_image(data / "own" / "moving.GIF", 224)
+    with Image.open(first) as im:
+        rgb = tmp_path / "first.png"
+        im.convert("RGB").save(rgb)
+    assert gif.shape == (224, 224, 3) and np.abs(gif.astype(int) - load_image(rgb, 224)).mean() < 8

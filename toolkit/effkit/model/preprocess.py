@@ -8,6 +8,7 @@ then ``(x - mean) / std`` with the variant's (or the model metadata's) mean and 
 from __future__ import annotations
 
 import contextlib
+import os
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ import numpy as np
 
 from effkit.errors import DataError, UnsafeFileError, open_regular
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
 # The kinds named in "add ... files" hints, from IMAGE_SUFFIXES (one list to extend).
 IMAGE_KINDS = ", ".join(sorted(IMAGE_SUFFIXES))
 # An image file larger than this is not a photo to classify (a 100 Mpixel JPEG is ~50 MB).
@@ -32,12 +33,28 @@ def list_images(root: Path, *, recursive: bool = True) -> list[Path]:
         raise DataError(f"image folder {str(root)!r} does not exist", "pass an existing folder")
     if not root.is_dir():
         raise DataError(f"{str(root)!r} is not a folder", "pass a folder of images")
-    walker = root.rglob("*") if recursive else root.iterdir()
+    walker = _walk(root) if recursive else root.iterdir()
     # a dangling symbolic link under an image name is listed, so it is skipped and counted
     # in words like any unreadable image instead of vanishing without a word
     files = [p for p in walker if p.suffix.lower() in IMAGE_SUFFIXES
              and (p.is_file() or (p.is_symlink() and not p.exists()))]
     return sorted(files, key=lambda p: p.as_posix())
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    """Every entry under ``root``, into symbolically linked folders too (a class folder that
+    links to where the photos live is read as train reads it), each real folder once (a
+    link back up the tree is not followed round)."""
+    seen: set[str] = set()
+    for folder, dirs, names in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs.sort()
+        for name in names:
+            yield Path(folder) / name
 
 
 def center_crop_box(width: int, height: int, resolution: int) -> tuple[int, int, int, int]:
