@@ -288,6 +288,8 @@ def test_inspect_check_evaluate_benchmark(built, photo_dir):
 
     bench = effkit.benchmark(built.model_path, runs=3, warmup=1)
     assert isinstance(bench, effkit.BenchResult) and bench.latency.runs == 3
+    assert bench.model == built.model_path and isinstance(bench.model, type(result.model))  # Paths
+    assert bench.to_dict()["model"]["path"] == str(built.model_path)
     assert bench.latency.p50 > 0 and bench.to_dict()["sha256"] == built.manifest.artifacts[0].sha256
 
 

@@ -55,7 +55,7 @@ class Latency:
 class BenchResult:
     """One model's figures: latency, file size, peak memory of the measuring process."""
 
-    model: str
+    model: Path  # as given, like effkit.evaluate's Accuracy.model
     size_bytes: int
     sha256: str
     latency: Latency
@@ -163,7 +163,7 @@ def bench_vs(model: Path, other: Path, *, runs: int = 100, warmup: int = 10,
 def _result(path: Path, size: int, digest: str, timed: dict, k: int, mem: dict, runs: int,
             warmup: int, threads: int | None, machine: dict) -> BenchResult:
     # xnnpack: whether the timed interpreter ran a delegate, as effkit eval records it
-    return BenchResult(model=str(path), size_bytes=size, sha256=digest,
+    return BenchResult(model=Path(path), size_bytes=size, sha256=digest,
                        latency=Latency.from_ms(timed["latency_ms"][k]), threads=threads,
                        xnnpack=timed["delegated"][k], warmup=warmup, load_ms=mem["load_ms"][0],
                        peak_rss_mb=mem["peak_rss_mb"], baseline_rss_mb=mem["baseline_rss_mb"],

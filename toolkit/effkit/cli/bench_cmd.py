@@ -60,7 +60,7 @@ def bench(
     saved = []
     if save:
         for r, d in zip(results, docs, strict=True):
-            saved.append(str(save_result(Path(r.model), "bench", d, force)))
+            saved.append(str(save_result(r.model, "bench", d, force)))
     if json_out:
         print_json(out | ({"saved": saved} if save else {}))
         return
@@ -75,7 +75,7 @@ def _show(results: list[BenchResult], ratio: dict[str, float] | None, threads: i
     table = Table(title=escape(title))
     table.add_column("")
     for r in results:
-        table.add_column(escape(r.model), justify="right", overflow="fold")
+        table.add_column(escape(str(r.model)), justify="right", overflow="fold")
     lat = [r.latency for r in results]
     for key in ("p50", "p90", "p99", "mean", "min"):
         table.add_row(f"latency {key} (ms)", *[f"{getattr(x, key):.2f}" for x in lat])
