@@ -176,6 +176,22 @@ def test_edgetpu_log_on_every_shared_log(edgetpu_logs):
             assert doc["ops_total"] == doc["ops_tpu"] + doc["ops_cpu"], path.name
 
 
+def test_logs_saved_on_windows_or_from_a_colour_terminal_read_alike(edgetpu_logs, tmp_path):
+    """A UTF-8 byte-order mark, UTF-16 (Windows PowerShell 5.1's `>`) and a terminal's colour
+    codes around the text: the same report as the plain log, for every shared log."""
+    from effkit.edgetpu.logparse import read_log_file
+
+    for path in _all_logs(edgetpu_logs):
+        text = path.read_bytes().decode("utf-8")
+        plain = read_log_file(path).to_dict()
+        for kind, data in (("bom", b"\xef\xbb\xbf" + text.encode()), ("utf16", text.encode("utf-16")),
+                           ("utf16be", b"\xfe\xff" + text.encode("utf-16-be")),
+                           ("ansi", f"\x1b[1;32m{text}\x1b[0m".encode())):
+            copy = tmp_path / f"{kind}-{path.name}"
+            copy.write_bytes(data)
+            assert read_log_file(copy).to_dict() == plain, (kind, path.name)
+
+
 def test_edgetpu_log_fields(edgetpu_logs, monkeypatch):
     def doc(prefix: str) -> dict:
         path = next(p for p in _all_logs(edgetpu_logs) if p.name.startswith(prefix))

@@ -377,6 +377,7 @@ def parse_log(text: str) -> CompilerLog:
     Several runs pasted into one text (each with its "Edge TPU Compiler version" line)
     give the report of the last run, with the earlier ones in ``attempts``.
     """
+    text = _ANSI.sub("", text.removeprefix("\ufeff"))  # a terminal's colours, a Windows BOM
     runs = [_parse_run(lines) for lines in _runs(text.splitlines())]
     last = runs[-1]
     if len(runs) == 1:
@@ -389,11 +390,23 @@ def parse_log(text: str) -> CompilerLog:
     return replace(last, attempts=earlier)
 
 
+# colour and cursor sequences (ESC [ ... letter) a terminal recorder or `script` keeps
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def decode_log(data: bytes) -> str:
+    """A saved log's text: UTF-16 when it starts with a byte-order mark (what Windows
+    PowerShell 5.1's ``>`` writes), else UTF-8 (undecodable bytes replaced)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", "replace")
+    return data.decode("utf-8", "replace")
+
+
 def parse_log_file(path: str | os.PathLike[str]) -> CompilerLog:
-    """Read a log as UTF-8 (undecodable bytes replaced) and parse it."""
+    """Read a log (:func:`decode_log`) and parse it."""
     from effkit.errors import read_regular
 
-    return parse_log(read_regular(path, MAX_LOG_BYTES).decode("utf-8", "replace"))
+    return parse_log(decode_log(read_regular(path, MAX_LOG_BYTES)))
 
 
 def read_log_file(path: str | os.PathLike[str]) -> CompilerLog:
@@ -404,10 +417,11 @@ def read_log_file(path: str | os.PathLike[str]) -> CompilerLog:
     p = Path(path)
     data = read_user_file(p, what="log file", limit=MAX_LOG_BYTES,
                           hint="pass a saved edgetpu_compiler console log or *_edgetpu.log")
-    if b"\0" in data[:4096]:
+    text = decode_log(data)
+    if "\0" in text[:4096]:
         raise UsageError(f"{str(p)!r} is a binary file, not a compiler log",
                          "pass the text edgetpu_compiler printed, saved to a file")
-    report = parse_log(data.decode("utf-8", "replace"))
+    report = parse_log(text)
     if report.compiler_version is None and not report.models:
         raise UsageError(f"{str(p)!r} is not an edgetpu_compiler log (no 'Edge TPU Compiler "
                          "version' line and no model block)",
