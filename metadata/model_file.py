@@ -28,6 +28,8 @@ from effkit.errors import ModelFileError, read_user_file
 TFLITE_IDENTIFIER = b"TFL3"
 METADATA_NAME = "TFLITE_METADATA"
 MIN_RUNTIME_NAME = "min_runtime_version"
+# why a flatbuffer read fails deep inside (a struct or index error): what it means to a user
+DAMAGED = "it points past its own end: truncated or damaged"
 # The TFLite schema declares Buffer.data (force_align: 16) for mmap; flatc's Python Pack ignores
 # that (so tflite-support's populator misaligns weights), effkit's re-pack honours it.
 _BUFFER_ALIGNMENT = 16
@@ -116,8 +118,8 @@ def read_model(model_bytes: bytes, *, source: str = "model",
     check_model_bytes(model_bytes, source=source)
     try:
         model = schema().ModelT.InitFromPackedBuf(bytearray(model_bytes), 0)
-    except Exception as exc:  # corrupt offsets surface as struct/index errors deep inside
-        raise ModelFileError(f"{source} is a corrupt TFLite model ({type(exc).__name__})",
+    except Exception:  # corrupt offsets surface as struct/index errors deep inside
+        raise ModelFileError(f"{source} is a corrupt TFLite model ({DAMAGED})",
                              "convert or copy it again") from None
     if not model.subgraphs:
         raise ModelFileError(f"{source} has no subgraph", "pass a converted TFLite model")
@@ -197,8 +199,8 @@ def named_metadata(model_bytes: bytes, name: str) -> bytes | None:
                 return buffer.DataAsNumpy().tobytes()
     except ModelFileError:
         raise
-    except Exception as exc:
-        raise ModelFileError(f"model metadata table is corrupt ({type(exc).__name__})",
+    except Exception:
+        raise ModelFileError(f"model metadata table is corrupt ({DAMAGED})",
                              "convert the model again") from None
     return None
 
@@ -261,6 +263,8 @@ class TensorSpec:
     dtype: str
     scale: tuple[float, ...]
     zero_point: tuple[int, ...]
+    # the shape with -1 where a dimension is set at run time; () when the model has none
+    shape_signature: tuple[int, ...] = ()
 
     @property
     def quantized(self) -> bool:
@@ -284,15 +288,17 @@ def io_tensors(model_bytes: bytes) -> tuple[list[TensorSpec], list[TensorSpec]]:
                 scale = tuple(float(x) for x in q.ScaleAsNumpy())
                 zero = tuple(int(x) for x in q.ZeroPointAsNumpy()) if q.ZeroPointLength() else ()
             shape = tuple(int(x) for x in t.ShapeAsNumpy()) if t.ShapeLength() else ()
+            signature = (tuple(int(x) for x in t.ShapeSignatureAsNumpy())
+                         if t.ShapeSignatureLength() else ())
             return TensorSpec(index, (t.Name() or b"").decode("utf-8", "replace"), shape,
-                              dtype_name(t.Type()), scale, zero)
+                              dtype_name(t.Type()), scale, zero, signature)
 
         inputs = [spec(int(graph.Inputs(i))) for i in range(graph.InputsLength())]
         outputs = [spec(int(graph.Outputs(i))) for i in range(graph.OutputsLength())]
     except ModelFileError:
         raise
-    except Exception as exc:
-        raise ModelFileError(f"model tensor table is corrupt ({type(exc).__name__})",
+    except Exception:
+        raise ModelFileError(f"model tensor table is corrupt ({DAMAGED})",
                              "convert the model again") from None
     return inputs, outputs
 

@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pytest
-from helpers import PROGRESS_LINE, staging_leftovers, tiny_keras_classifier
+from helpers import PROGRESS_LINE, one_line_error, staging_leftovers, tiny_keras_classifier
 from typer.testing import CliRunner
 
 from effkit.cli.main import app
@@ -1239,3 +1239,82 @@ def test_top5_of_a_model_of_five_classes_is_not_shown(tmp_path, tiny_model, monk
     doc = json.loads(runner.invoke(app, [*argv, "--json"]).stdout)
     assert doc["model"]["num_classes"] == 5 and doc["top5"] == 1.0 and trivial_top5(doc)
     assert not trivial_top5({"model": {"num_classes": 1000}}) and not trivial_top5({"top5": 1.0})
+
+
+@pytest.fixture(scope="module")
+def foreign_models(tmp_path_factory) -> Path:
+    """Real models effkit did not make and cannot score as classifiers: a dynamic height
+    and width, two inputs, two outputs, a 1-D input; and a truncated file."""
+    import keras
+    import tensorflow as tf
+
+    root = tmp_path_factory.mktemp("foreign")
+
+    def save(name: str, converter) -> None:
+        (root / f"{name}.tflite").write_bytes(converter.convert())
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)])
+    def dynamic(x):
+        return tf.nn.softmax(tf.reduce_mean(x, axis=[1, 2]) @ tf.ones([3, 5]))
+
+    save("dynamic", tf.lite.TFLiteConverter.from_concrete_functions([dynamic.get_concrete_function()],
+                                                                  dynamic))
+    a, b = keras.Input((16, 16, 3), batch_size=1), keras.Input((16, 16, 3), batch_size=1)
+    pooled = keras.layers.GlobalAveragePooling2D()(keras.layers.Add()([a, b]))
+    save("two_inputs", tf.lite.TFLiteConverter.from_keras_model(
+        keras.Model([a, b], keras.layers.Dense(5, activation="softmax")(pooled))))
+    pooled = keras.layers.GlobalAveragePooling2D()(a)
+    save("two_outputs", tf.lite.TFLiteConverter.from_keras_model(keras.Model(
+        a, [keras.layers.Dense(5, activation="softmax")(pooled), keras.layers.Dense(3)(pooled)])))
+    v = keras.Input((10,), batch_size=1)
+    save("vector", tf.lite.TFLiteConverter.from_keras_model(keras.Model(v, keras.layers.Dense(2)(v))))
+    whole = (root / "vector.tflite").read_bytes()
+    (root / "truncated.tflite").write_bytes(whole[: len(whole) // 2])
+    return root
+
+
+def test_models_eval_cannot_score_are_named_and_refused(foreign_models, tiny_model, tmp_path,
+                                                        monkeypatch):
+    """eval measured a dynamic-size model on 1x1-pixel images and fed only the first of two
+    inputs; each is refused now, naming the file (the compared one too) and the reason."""
+    from PIL import Image
+
+    for name in "ab":
+        (tmp_path / "d" / name).mkdir(parents=True)
+        Image.new("RGB", (20, 20)).save(tmp_path / "d" / name / "x.png")
+    monkeypatch.setenv("COLUMNS", "400")
+    m = foreign_models
+    for model, words in (("dynamic", ["has a dynamic size [-1, -1, -1, 3]", "fixed input size"]),
+                         ("two_inputs", ["2 input(s) and 1 output(s)"]),
+                         ("two_outputs", ["1 input(s) and 2 output(s)"]),
+                         ("vector", ["has shape [1, 10], not an RGB image"]),
+                         ("truncated", ["LiteRT cannot load the model"])):
+        result = runner.invoke(app, ["eval", str(m / f"{model}.tflite"), "--data", str(tmp_path / "d")])
+        assert result.exit_code == 1, (model, result.stdout)
+        line = one_line_error(result)
+        assert f"model '{m / model}.tflite'" in line and all(w in line for w in words), line
+    (tmp_path / "int8.tflite").write_bytes(tiny_model)
+    two = runner.invoke(app, ["quant-report", str(tmp_path / "int8.tflite"), "--float",
+                              str(m / "truncated.tflite"), "--data", str(tmp_path / "d")])
+    assert f"model '{m / 'truncated.tflite'}'" in one_line_error(two)  # which of the two
+    checked = one_line_error(runner.invoke(app, ["check-edgetpu", str(m / "truncated.tflite")]))
+    assert f"model '{m / 'truncated.tflite'}'" in checked and "truncated or damaged" in checked
+    assert "(error)" not in checked  # struct.error's name said nothing
+    mixed = one_line_error(runner.invoke(app, [
+        "quant-report", str(tmp_path / "int8.tflite"), "--float", str(m / "vector.tflite"), "--data",
+        str(tmp_path / "d"), "--keep-float", "2", "--out", str(tmp_path / "mixed.tflite")]))
+    assert "--keep-float has no network to convert again" in mixed and "--data" not in mixed
+    shown = runner.invoke(app, ["inspect", str(m / "dynamic.tflite"), "--json"])
+    assert json.loads(shown.stdout)["inputs"][0]["shape_signature"] == [-1, -1, -1, 3]
+
+
+def test_bench_times_any_model_of_fixed_size(foreign_models):
+    """Timing needs no image: a 1-D input and two inputs are timed (every input filled); a
+    dynamic size is refused, as eval refuses it."""
+    for model in ("vector", "two_inputs"):
+        result = runner.invoke(app, ["bench", str(foreign_models / f"{model}.tflite"), "--runs", "3",
+                                     "--warmup", "1", "--json"])
+        assert result.exit_code == 0, (model, result.stderr)
+        assert json.loads(result.stdout)["latency"]["runs"] == 3
+    refused = runner.invoke(app, ["bench", str(foreign_models / "dynamic.tflite"), "--runs", "3"])
+    assert refused.exit_code == 1 and "has a dynamic size" in one_line_error(refused)

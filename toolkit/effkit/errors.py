@@ -7,9 +7,11 @@ without a traceback. Anything that is not an ``EffkitError`` is a bug.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from os import PathLike
 
 
@@ -67,6 +69,19 @@ class LabelsError(EffkitError):
 
 class ModelFileError(EffkitError):
     """A .tflite file that cannot be read or is not what the command needs."""
+
+
+@contextlib.contextmanager
+def naming_file(path: str | PathLike[str], what: str = "model") -> Iterator[None]:
+    """A ModelFileError raised inside names the file it is about (``quant-report MODEL
+    --float OTHER``, ``eval --compare``: which of the two is broken), unless it already does."""
+    try:
+        yield
+    except ModelFileError as exc:
+        name = repr(str(path))
+        if name in exc.message:
+            raise
+        raise ModelFileError(f"{what} {name}: {exc.message}", exc.hint) from None
 
 
 class OutputError(EffkitError):

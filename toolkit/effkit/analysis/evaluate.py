@@ -14,6 +14,7 @@ Two labelled-folder layouts are understood (:func:`labelled_images`):
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from effkit.core.resources import data_file
-from effkit.errors import DataError, ModelFileError
+from effkit.errors import DataError, ModelFileError, naming_file
 from effkit.model.preprocess import LoadReport, iter_images, list_images, normalize
 from effkit.model.variants import NORM_MEAN, NORM_STD
 
@@ -156,6 +157,42 @@ def check_threads(threads: object) -> None:
                     why=" (this machine's CPU count)")
 
 
+def load_interpreter(data: bytes, *, threads: int | None = None, xnnpack: bool = True,
+                     preserve_all_tensors: bool = False) -> Any:
+    """A LiteRT Interpreter of ``data`` with its tensors allocated, for any model whose input
+    size is fixed (ModelFileError in words otherwise)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    from effkit.core.native_log import native_log_captured
+
+    resolver = OpResolverType.AUTO if xnnpack else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    try:
+        with native_log_captured():  # LiteRT's "INFO: Created ... delegate" line
+            interpreter = Interpreter(model_content=data, num_threads=threads,
+                                      experimental_op_resolver_type=resolver,
+                                      experimental_preserve_all_tensors=preserve_all_tensors)
+            interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as exc:
+        first = (str(exc).strip().splitlines() or ["unknown error"])[0]
+        hint = ("this is an Edge TPU model: use the CPU model.tflite here, or run it on a "
+                "Coral device" if "edgetpu" in str(exc).lower() else "pass a valid .tflite file")
+        raise ModelFileError(f"LiteRT cannot load the model: {first}", hint) from None
+    for detail in interpreter.get_input_details():
+        # a dynamic size is allocated as 1: measured so, an image would be one pixel
+        signature = [int(d) for d in detail.get("shape_signature", detail["shape"])]
+        if any(d < 0 for d in signature[1:]):
+            raise ModelFileError(
+                f"input {detail['name']!r} has a dynamic size {signature} (-1: set at run time)",
+                "convert the model with a fixed input size, e.g. [1, 224, 224, 3]")
+    return interpreter
+
+
+def ran_a_delegate(interpreter: Any) -> bool:
+    """Whether a delegate (XNNPACK, on the CPU) runs part of the graph: what ran, not what
+    was asked for."""
+    return any(op["op_name"] == "DELEGATE" for op in interpreter._get_ops_details())
+
+
 class TFLiteClassifier:
     """A .tflite image classifier run with ai-edge-litert (XNNPACK on the CPU by default)."""
 
@@ -164,38 +201,29 @@ class TFLiteClassifier:
         """``preserve_all_tensors`` keeps every intermediate tensor readable after
         ``invoke`` (``effkit quant-report``); use it with ``xnnpack=False``, since tensors
         inside a delegated partition are never written."""
-        from ai_edge_litert.interpreter import Interpreter, OpResolverType
+        from effkit.metadata.image_classifier import classifier_tensors
 
         data = Path(model).read_bytes() if isinstance(model, (str, Path)) else bytes(model)
-        resolver = OpResolverType.AUTO if xnnpack else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-        from effkit.core.native_log import native_log_captured
-
-        try:
-            with native_log_captured():  # LiteRT's "INFO: Created ... delegate" line
-                self.interpreter = Interpreter(model_content=data, num_threads=threads,
-                                               experimental_op_resolver_type=resolver,
-                                               experimental_preserve_all_tensors=preserve_all_tensors)
-                self.interpreter.allocate_tensors()
-        except (ValueError, RuntimeError) as exc:
-            first = (str(exc).strip().splitlines() or ["unknown error"])[0]
-            hint = ("this is an Edge TPU model: use the CPU model.tflite here, or run it on a "
-                    "Coral device" if "edgetpu" in str(exc).lower() else "pass a valid .tflite file")
-            raise ModelFileError(f"LiteRT cannot load the model: {first}", hint) from None
-        self.input = self.interpreter.get_input_details()[0]
-        self.output = self.interpreter.get_output_details()[0]
-        shape = self.input["shape"]
-        if len(shape) != 4 or shape[3] != 3 or shape[1] != shape[2]:
-            raise ModelFileError(f"the model's input shape {list(shape)} is not a square RGB image")
-        self.resolution = int(shape[1])
+        with naming_file(model) if isinstance(model, (str, Path)) else contextlib.nullcontext():
+            self.interpreter = load_interpreter(data, threads=threads, xnnpack=xnnpack,
+                                                preserve_all_tensors=preserve_all_tensors)
+            classifier_tensors(data)  # one input and one output, an RGB image in: else in words
+            self.input = self.interpreter.get_input_details()[0]
+            self.output = self.interpreter.get_output_details()[0]
+            height, width = (int(d) for d in self.input["shape"][1:3])
+            if height != width:
+                raise ModelFileError(f"the model's input is {width}x{height} pixels, not square",
+                                     "use a model with a square input: effkit's preprocessing "
+                                     "is a central square crop")
+        self.resolution = height
         self.num_classes = int(np.prod(self.output["shape"][1:]))
         self.size_bytes = len(data)
         self.mean, self.std = _normalization(data)
 
     @property
     def delegated(self) -> bool:
-        """Whether a delegate (XNNPACK, on the CPU) runs part of the graph: what ran, not
-        what was asked for."""
-        return any(op["op_name"] == "DELEGATE" for op in self.interpreter._get_ops_details())
+        """Whether a delegate (XNNPACK, on the CPU) runs part of the graph."""
+        return ran_a_delegate(self.interpreter)
 
     def _prepare(self, pixels: np.ndarray) -> np.ndarray:
         return self.quantize_input(normalize(pixels, self.mean, self.std))
@@ -533,7 +561,10 @@ def evaluate_files(model: Path, data: Path, *, labels_file: Path | None = None,
     check_threads(threads)
     paths = [Path(model)] + ([Path(compare)] if compare is not None else [])
     blobs = [load_model_file(p) for p in paths]
-    models = [TFLiteClassifier(b, threads=threads, xnnpack=xnnpack) for b in blobs]
+    models = []
+    for path, blob in zip(paths, blobs, strict=True):
+        with naming_file(path):
+            models.append(TFLiteClassifier(blob, threads=threads, xnnpack=xnnpack))
     num_classes = models[0].num_classes
     if any(m.num_classes != num_classes for m in models):
         raise UsageError(f"the models have different numbers of classes "

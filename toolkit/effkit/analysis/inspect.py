@@ -9,6 +9,7 @@ from typing import Any
 from effkit.errors import ModelFileError
 from effkit.metadata import reader
 from effkit.metadata.model_file import (
+    DAMAGED,
     METADATA_NAME,
     MIN_RUNTIME_NAME,
     builtin_op_name,
@@ -41,8 +42,8 @@ def inspect_model(model_bytes: bytes, *, source: str = "model") -> dict[str, Any
     except ModelFileError:
         raise
     except Exception:  # corrupt offsets surface as struct/index errors
-        raise ModelFileError(f"{source} is a corrupt TFLite flatbuffer (it points past its own "
-                             "end: truncated or damaged)", "convert or copy it again") from None
+        raise ModelFileError(f"{source} is a corrupt TFLite flatbuffer ({DAMAGED})",
+                             "convert or copy it again") from None
     inputs, outputs = io_tensors(model_bytes)
     runtime = named_metadata(model_bytes, MIN_RUNTIME_NAME)
     summary.update(
@@ -125,4 +126,7 @@ def _structure(model: Any) -> dict[str, Any]:
 
 def _tensor(t: Any) -> dict[str, Any]:
     quant = {"scale": list(t.scale), "zero_point": list(t.zero_point)} if t.scale else None
-    return {"name": t.name, "shape": list(t.shape), "dtype": t.dtype, "quantization": quant}
+    dynamic = t.shape_signature and list(t.shape_signature) != list(t.shape)
+    return {"name": t.name, "shape": list(t.shape), "dtype": t.dtype, "quantization": quant} | (
+        # -1 where a size is set at run time (the shape holds 1 there): a model to convert again
+        {"shape_signature": list(t.shape_signature)} if dynamic else {})

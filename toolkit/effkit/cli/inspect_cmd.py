@@ -64,7 +64,8 @@ def _show(path: str, info: dict[str, Any]) -> None:
     for kind in ("inputs", "outputs"):
         for t in info[kind]:
             q = t["quantization"]
-            tensors.add_row(kind[:-1], escape(t["name"]), str(t["shape"]), t["dtype"],
+            shape = t.get("shape_signature", t["shape"])  # -1: a size set at run time
+            tensors.add_row(kind[:-1], escape(t["name"]), str(shape), t["dtype"],
                             _short(q["scale"]) if q else "-", _short(q["zero_point"]) if q else "-")
     console.print(tensors)
 

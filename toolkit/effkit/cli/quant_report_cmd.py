@@ -69,13 +69,18 @@ def quant_report(
 
         if keep_float < 1 or out is None:
             raise UsageError("--keep-float N needs N >= 1 and --out MIXED.tflite")
-        build = BuildInfo.beside(model)
+        build = BuildInfo.beside(model, needed_for="--keep-float has no network to convert again",
+                                 hint="run quant-report on model.tflite in the folder 'effkit build' wrote")
         check_target(build.target)
         mixed = (build, keep_float, out)
     elif out is not None:
         raise UsageError("--out is where --keep-float writes its model", "add --keep-float N, or drop --out")
     int8_bytes, float_bytes = load_model_file(model), load_model_file(float_model)
+    from effkit.analysis.evaluate import TFLiteClassifier
     from effkit.metadata.model_file import io_tensors
+
+    for path in (model, float_model):  # a broken or unfit model is named, before the images are read
+        TFLiteClassifier(path, xnnpack=False)
 
     taken = [io_tensors(m)[0][0].dtype for m in (int8_bytes, float_bytes)]
     if taken[1] != "float32" and taken[0] == "float32":  # a float MODEL and an int8 --float

@@ -348,8 +348,10 @@ def _parameter_memory(m: Graph, tpu_ops: list[Any]) -> ParameterMemory:
 def check_model_file(path: str | os.PathLike[str], *, min_runtime_version: int | None = None,
                      compiler_version: str | None = None) -> CheckReport:
     """Read ``path`` and :func:`check_model` it (ModelFileError if missing or unreadable)."""
+    from effkit.errors import naming_file
     from effkit.metadata.model_file import load_model_file
 
-    return check_model(load_model_file(path), min_runtime_version=min_runtime_version,
-                       compiler_version=compiler_version)
+    with naming_file(path):
+        return check_model(load_model_file(path), min_runtime_version=min_runtime_version,
+                           compiler_version=compiler_version)
 

@@ -66,16 +66,20 @@ class BuildInfo:
     manifest: dict
 
     @classmethod
-    def beside(cls, model: Path) -> BuildInfo:
+    def beside(cls, model: Path, *, needed_for: str = "", hint: str = "pass --data DIR with images"
+               ) -> BuildInfo:
+        """The build ``model`` is in. ``needed_for`` and ``hint``: why the build is needed
+        (default: its calibration set, for want of --data) and what to do without one."""
+        why = needed_for or "there is no calibration set to reuse"
         path = Path(model).parent / "build.json"
         if not os.path.lexists(path):  # anything else there: the reader says what it is
             raise UsageError(f"{str(model)!r} is not in an effkit build folder (no build.json beside "
-                             "it), so there is no calibration set to reuse", "pass --data DIR with images")
+                             f"it), so {why}", hint)
         from effkit.core.manifest import read_document
 
-        doc = read_document(path, "build manifest", "pass --data DIR with images")
+        doc = read_document(path, "build manifest", hint)
         if not isinstance(doc.get("variant"), str):
-            raise DataError(f"{str(path)!r} is not an effkit build manifest", "pass --data DIR with images")
+            raise DataError(f"{str(path)!r} is not an effkit build manifest", hint)
         return cls(path.parent, doc)
 
     @property
