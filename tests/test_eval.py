@@ -118,9 +118,16 @@ def test_layout_errors(tmp_path, images, setup, needle):
     assert err.value.hint
 
 
-def test_wnid_files_need_a_1000_class_model(files_layout):
-    with pytest.raises(DataError, match="need a 1000-class model"):
+def test_wnid_files_need_a_1000_or_1001_class_model(files_layout, images, imagenet_index, tmp_path):
+    with pytest.raises(DataError, match="need a model of 1000 or 1001 classes"):
         labelled_images(files_layout, ["a", "b"], 2)
+    # 1001 classes, "background" first (TF-slim, the Coral model zoo): every class one further
+    found = labelled_images(files_layout, None, 1001)
+    assert sorted((it.path.name, it.label) for it in found.items) == sorted(
+        (p.name, imagenet_index[wnid_of(p)] + 1) for p in images)
+    link_all(images[:1], tmp_path / "by-wnid" / wnid_of(images[0]))
+    (one,) = labelled_images(tmp_path / "by-wnid", None, 1001).items
+    assert one.label == imagenet_index[wnid_of(images[0])] + 1
 
 
 def test_class_folders_need_labels(tmp_path, images):

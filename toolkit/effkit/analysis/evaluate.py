@@ -9,7 +9,8 @@ Two labelled-folder layouts are understood (:func:`labelled_images`):
 * one sub-folder per class, named as in the model's labels (or by ImageNet wnid,
   as in ImageNet's own train layout);
 * ImageNet-style files ``<wnid>_<name>.JPEG`` in one folder, the class index being
-  the wnid's rank among the 1000 sorted wnids.
+  the wnid's rank among the 1000 sorted wnids (plus one for a 1001-class model, whose
+  class 0 is "background": TF-slim's and the Coral model zoo's convention).
 """
 
 from __future__ import annotations
@@ -47,8 +48,11 @@ def imagenet_wnids() -> list[str]:
     return data_file("imagenet_wnids.txt").read_text(encoding="utf-8").split()
 
 
-def imagenet_wnid_index() -> dict[str, int]:
-    return {w: i for i, w in enumerate(imagenet_wnids())}
+def imagenet_wnid_index(num_classes: int = 1000) -> dict[str, int]:
+    """wnid -> class index in a model of ``num_classes`` outputs: 1000 (ImageNet-1k), or
+    1001 with "background" first (TF-slim, the Coral model zoo); {} for any other model."""
+    offset = {1000: 0, 1001: 1}.get(num_classes)
+    return {} if offset is None else {w: i + offset for i, w in enumerate(imagenet_wnids())}
 
 
 def imagenet_style(folder: Path, wnid_index: dict[str, int]) -> list[LabelledImage]:
@@ -89,7 +93,7 @@ def _folder_classes(names: Sequence[str], labels: Sequence[str] | None,
     for i, label in enumerate(labels or ()):
         exact.setdefault(label, []).append(i)
         folded.setdefault(_folded(label), []).append(i)
-    wnids = imagenet_wnid_index() if num_classes == 1000 else {}
+    wnids = imagenet_wnid_index(num_classes)
     out: dict[str, int] = {}
     for name in names:
         if name in wnids:
@@ -132,10 +136,12 @@ def labelled_images(folder: Path, labels: Sequence[str] | None, num_classes: int
         return LabelledSet(items, LAYOUT_FOLDERS, loose)
     if not paths:
         raise DataError(f"{str(root)!r} has no images", _LAYOUT_HINT)
-    if num_classes != 1000:
+    wnid_index = imagenet_wnid_index(num_classes)
+    if not wnid_index:
         raise DataError(f"{str(root)!r} has no class sub-folders, and files named by ImageNet "
-                        f"wnid need a 1000-class model (this one has {num_classes})", _LAYOUT_HINT)
-    items = tuple(imagenet_style(root, imagenet_wnid_index()))
+                        f"wnid need a model of 1000 or 1001 classes (this one has {num_classes})",
+                        _LAYOUT_HINT)
+    items = tuple(imagenet_style(root, wnid_index))
     found = {it.path for it in items}
     unlabelled = tuple(str(p) for p in paths if p not in found)
     if not items:
