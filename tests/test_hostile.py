@@ -709,6 +709,19 @@ def test_stop_signals_while_staging_are_handled_like_ctrl_c(tmp_path, signum):
     assert not (tmp_path / "rep").exists() and staging(tmp_path) == []
 
 
+def test_json_on_an_interrupt_is_a_document_too(tmp_path):
+    """--json promises a document on stdout: an interrupted run gives one (kind Interrupted)."""
+    minimal_build(tmp_path / "b")
+    proc = report_cli(["b", "--out", "rep", "--json"], tmp_path, pause="staged")
+    wait_paused(proc, tmp_path)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert json.loads(out) == {"error": "interrupted: nothing was written", "hint": None,
+                               "kind": "Interrupted", "exit_code": 128 + signal.SIGTERM}
+    assert err.strip() == "interrupted: nothing was written.", err
+
+
 def test_force_never_replaces_a_folder_effkit_did_not_write(tmp_path):
     """The Python API says the same as the CLI, and the user's file stays."""
     from effkit.analysis.report.page import build_report

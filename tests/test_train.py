@@ -479,3 +479,29 @@ def test_the_python_api_trains_without_tensorflows_start_up_lines(tiny, tmp_path
     assert run.returncode == 0, run.stderr
     assert run.stderr == "", run.stderr
     assert (tmp_path / "out" / "train.json").is_file()
+
+
+@pytest.mark.slow
+def test_a_build_that_fails_after_training_says_the_training_is_kept(tiny, tmp_path, edgetpu_logs,
+                                                                      monkeypatch):
+    """train --build whose Edge TPU compile fails: training finished and wrote its outputs,
+    so the one error line says where they are and the build command that finishes the job
+    (it said nothing of them, and --resume found no checkpoint to continue)."""
+    import shlex
+
+    from edgetpu_fixtures.standin import write_standin
+
+    standin = write_standin(tmp_path / "bin", mode="fail",
+                            replay=edgetpu_logs / "04-v16-fail-unresolved-custom-op.txt")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["train", "--data", str(tiny), "--out", str(out), "--epochs", "1",
+                                 "--batch-size", "4", "--val-split", "0.4", "--weights", "random",
+                                 "--build", "--target", "coral", "--compiler", str(standin), "--json"])
+    assert result.exit_code != 0
+    doc = json.loads(result.stdout)
+    assert f"training finished and is kept in {out}" in doc["hint"], doc
+    command = shlex.split(doc["hint"].split("build it with: ", 1)[1])
+    assert command[:4] == ["effkit", "build", "--variant", "lite0"] and command[-2:] == ["--target", "coral"]
+    assert command[command.index("--weights") + 1] == str(out / "model.weights.h5")
+    assert (out / "model.weights.h5").is_file() and (out / "train.json").is_file()
+    assert not (out / "lite0-coral").exists()

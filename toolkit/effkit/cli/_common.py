@@ -91,6 +91,15 @@ def report_error(exc: EffkitError, *, json_out: bool) -> None:
                     "exit_code": exc.exit_code} | ({"tool_output": saved} if saved else {}))
 
 
+def report_interrupt(what: str, code: int, *, json_out: bool) -> None:
+    """Ctrl-C or a stop signal: one ``interrupted:`` line saying what was kept and, with
+    ``--json``, a document on stdout as for an error (kind "Interrupted")."""
+    err_console.print(f"[bold red]interrupted:[/] {escape(what)}.", highlight=False, soft_wrap=True)
+    if json_out:
+        print_json({"error": f"interrupted: {what}", "hint": None, "kind": "Interrupted",
+                    "exit_code": code})
+
+
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn EffkitError, Ctrl-C and SIGTERM/SIGHUP/SIGQUIT into one stderr line and a non-zero exit.
 
@@ -117,8 +126,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
                 raise  # a bug, not an interrupt: its traceback
             done = ("nothing was written" if not outputs.WRITTEN else
                     "completed before it: " + ", ".join(map(str, outputs.WRITTEN)))
-            err_console.print(f"[bold red]interrupted:[/] {escape(done)}.", highlight=False,
-                              soft_wrap=True)
+            report_interrupt(done, code, json_out=bool(kwargs.get("json_out")))
             raise typer.Exit(code=code) from None
         finally:
             SHOW_DOWNLOADS.reset(shown)

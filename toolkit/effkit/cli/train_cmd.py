@@ -105,6 +105,7 @@ def train(
                         TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
                         console=err_console, transient=json_out,
                         disable=not err_console.is_terminal)  # no bar in logs and pipes
+    result = None
     try:
         with progress:
             result = _train(config, progress)
@@ -113,18 +114,26 @@ def train(
     except (KeyboardInterrupt, Exception) as exc:
         from effkit.core.outputs import stop_exit_code
 
+        # training finished and wrote its outputs; only the build did not: say how to finish
+        kept = None if result is None else (
+            f"training finished and is kept in {out} ({result.weights.name}, {result.labels.name}, "
+            f"train.json); build it with: {_build_command(result, result.summary, target)}")
+        if isinstance(exc, EffkitError) and kept is not None:
+            exc.hint = f"{exc.hint}; {kept}" if exc.hint else kept
         code = stop_exit_code(exc)
         if code is None or isinstance(exc, EffkitError) or os.environ.get("EFFKIT_DEBUG"):
             raise
         from effkit.training.checkpoints import CHECKPOINT_DIR, STATE_NAME
 
-        if (out / CHECKPOINT_DIR / STATE_NAME).is_file():
+        if kept is not None:
+            note = f"the build did not finish; {kept}"
+        elif (out / CHECKPOINT_DIR / STATE_NAME).is_file():
             note = f"finished epochs are kept in {out / CHECKPOINT_DIR}; continue with --resume"
         else:
             note = "no epoch had finished, nothing to resume"
-        from effkit.cli._common import escape
+        from effkit.cli._common import report_interrupt
 
-        err_console.print(f"[bold red]interrupted:[/] {escape(note)}", highlight=False)
+        report_interrupt(note, code, json_out=json_out)
         raise typer.Exit(code=code) from None
     summary = dict(result.summary)
     if section is not None:
@@ -237,9 +246,14 @@ def _report(result, summary: dict) -> None:
                       f"{build['val_accuracy']:.4f} (float {build['float_val_accuracy']:.4f})",
                       highlight=False)
     else:
-        import shlex
+        console.print(f"next: {escape(_build_command(result, summary))}", highlight=False)
 
-        words = (str(result.weights), str(result.labels), str(summary["settings"]["data"]))
-        weights, labels, data = (escape(shlex.quote(w)) for w in words)  # a command to paste
-        console.print(f"next: effkit build --variant {summary['variant']} --weights {weights} "
-                      f"--labels {labels} --calibration {data}", highlight=False)
+
+def _build_command(result, summary: dict, target: str | None = None) -> str:
+    """The ``effkit build`` command, quoted to paste, that builds the trained weights."""
+    import shlex
+
+    return shlex.join(["effkit", "build", "--variant", summary["variant"], "--weights",
+                       str(result.weights), "--labels", str(result.labels), "--calibration",
+                       str(summary["settings"]["data"])]
+                      + (["--target", target] if target not in (None, "cpu") else []))
