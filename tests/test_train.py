@@ -240,6 +240,23 @@ class _Stop(KeyboardInterrupt):
 
 
 @pytest.mark.slow
+def test_resume_after_images_changed_names_the_images_not_the_batch_size(tiny, photo_dir):
+    """The batch size is cut to the training split: one image more changes it, and --resume
+    said 'batch_size was 6, now 7' for a flag never given. The images are named now."""
+    from effkit.training.checkpoints import _State
+    from effkit.training.trainer import _check_resumable
+
+    config = TrainConfig(data=tiny, out=tiny.parent / "o", batch_size=6, val_split=0.4)
+    state = _State(settings=config.settings(), data=scan(tiny, val_split=0.4, seed=0).fingerprint())
+    extra = next(p for p in sorted(photo_dir.iterdir()) if not (tiny / "food" / p.name).exists())
+    (tiny / "food" / extra.name).symlink_to(extra)
+    grown = scan(tiny, val_split=0.4, seed=0)
+    with pytest.raises(DataError, match="the images or the train/validation split changed"):
+        _check_resumable(state, replace(config, batch_size=len(grown.train)), grown)
+    with pytest.raises(UsageError, match="cannot resume: epochs was 10, now 3"):  # a flag: named
+        _check_resumable(state, replace(config, epochs=3, batch_size=len(grown.train)), grown)
+
+
 def test_resume_continues_an_interrupted_run(tiny, tmp_path):
     """Interrupted after head epoch 1 of 2: the checkpoint (weights and loss-scaled optimizer
     state) resumes at epoch 2, keeps the history, refuses changed flags, and is removed

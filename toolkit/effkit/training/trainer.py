@@ -433,11 +433,15 @@ def _check_resumable(state: _State, config: TrainConfig, data: TrainData) -> Non
     now = config.settings()
     changed = [k for k in sorted(set(now) | set(state.settings))
                if now.get(k) != state.settings.get(k)]
-    if changed:
-        k = changed[0]
+    data_changed = state.data != data.fingerprint()
+    # the batch size is cut to the training split's size: with other images it changes too,
+    # and the images, not a flag the user never gave, are what to name
+    flags = [k for k in changed if not (k == "batch_size" and data_changed)]
+    if flags:
+        k = flags[0]
         raise UsageError(f"cannot resume: {k} was {state.settings.get(k)!r}, now {now.get(k)!r}",
                          "resume with the same flags, or start over with --force")
-    if state.data != data.fingerprint():
+    if data_changed:
         raise DataError("cannot resume: the images or the train/validation split changed "
                         "since the checkpoint", "restore the data, or start over with --force")
 
