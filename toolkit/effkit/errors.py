@@ -24,6 +24,12 @@ def visible(text: str) -> str:
     return "".join(ch if ch.isprintable() or ch == " " else ascii(ch)[1:-1] for ch in text)
 
 
+def _sentence(text: str) -> str:
+    """``text`` ending in one full stop, or in its own ! or ? (a compiler's "Aborting!")."""
+    text = text.rstrip().rstrip(".")
+    return text if text.endswith(("!", "?")) else text + "."
+
+
 class EffkitError(Exception):
     """Base class: a problem with the user's input or environment."""
 
@@ -35,12 +41,10 @@ class EffkitError(Exception):
         self.hint = hint
 
     def one_line(self) -> str:
-        text = self.message.rstrip(".")
+        text = _sentence(self.message)
         if self.hint:
-            hint = self.hint.rstrip(".")
-            text += f". {hint[:1].upper()}{hint[1:]}."
-        else:
-            text += "."
+            hint = _sentence(self.hint)
+            text += f" {hint[:1].upper()}{hint[1:]}"
         return " ".join(text.split())
 
 

@@ -15,7 +15,8 @@ FAILURE_HINTS: dict[str, str] = {
     "a representative dataset); `effkit check-edgetpu` shows which tensors are float",
     "invalid-model": "check that the file is a TensorFlow Lite model the TFLite interpreter loads",
     "internal-compiler-error": "the compiler crashed on this graph; run `effkit check-edgetpu` "
-    "and remove or replace the ops it reports, or try --search-delegate",
+    "and remove or replace the ops it reports, or compile with `effkit compile-edgetpu "
+    "MODEL_OR_BUILD --search-delegate` (a build: `effkit build --skip-compile` first)",
     "tflite-interpreter": "the compiler's TFLite interpreter could not load the model "
     "(custom ops, dynamic shapes, or op versions newer than the compiler); "
     "see the ERROR lines",
@@ -23,7 +24,8 @@ FAILURE_HINTS: dict[str, str] = {
     "--num-segments",
     "delegate-search-failed": "no part of the graph compiled; run `effkit check-edgetpu` "
     "to find unsupported ops",
-    "timeout": "raise --timeout, or split the model with --num-segments",
+    "timeout": "split the model with --num-segments, or give the compiler longer with "
+    "`effkit compile-edgetpu MODEL_OR_BUILD --timeout SECONDS`",
     "op-version": "the model uses an op version newer than this compiler knows (the ERROR "
     "line names it); `effkit check-edgetpu` says which converter setting or TensorFlow "
     "version writes one it knows",
