@@ -502,8 +502,9 @@ def test_bombs_are_skipped_and_counted_among_good_images(tmp_path, photo_dir):
     good = list_images(photo_dir)[0]
     (tmp_path / "big.png").write_bytes(BOMB_PNG)
     (tmp_path / "big.bmp").write_bytes(BOMB_BMP)
-    # 12000 x 12000 = 144 Mpixel: Pillow only warns (two lines on stderr) and would decode it
-    (tmp_path / "warn.png").write_bytes(png_header(12000, 12000))
+    # 9600 x 9600 = 92 Mpixel: Pillow only warns (two lines on stderr) and decodes it, as a
+    # 108 MP phone photo must be read: this one is a header alone, so it is skipped as damaged
+    (tmp_path / "warn.png").write_bytes(png_header(9600, 9600))
     report = LoadReport()
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no Pillow warning reaches the user either
@@ -511,14 +512,18 @@ def test_bombs_are_skipped_and_counted_among_good_images(tmp_path, photo_dir):
                                 tmp_path / "warn.png"], 224, report))
     assert [p for p, _ in got] == [good]
     assert report.loaded == 1 and len(report.skipped) == 3
-    assert all("too large (decompression-bomb guard)" in s for s in report.skipped), report.skipped
+    too_large = [s for s in report.skipped if "decompression-bomb guard" in s]
+    assert len(too_large) == 2 and all("over 179 megapixels" in s and "downscale it" in s
+                                       for s in too_large), report.skipped
+    assert "warn.png" in next(s for s in report.skipped if s not in too_large)
 
 
 def test_train_scan_names_the_bomb(tmp_path):
     from effkit.training.data import _unreadable
 
     (tmp_path / "big.png").write_bytes(BOMB_PNG)
-    assert _unreadable(tmp_path / "big.png") == "image too large (decompression-bomb guard)"
+    assert _unreadable(tmp_path / "big.png") == ("image too large (over 179 megapixels: "
+                                                 "decompression-bomb guard); downscale it")
 
 
 @pytest.mark.parametrize("mode", ["I;16", "I", "F"])
@@ -1331,3 +1336,17 @@ def test_bench_times_any_model_of_fixed_size(foreign_models):
         assert json.loads(result.stdout)["latency"]["runs"] == 3
     refused = runner.invoke(app, ["bench", str(foreign_models / "dynamic.tflite"), "--runs", "3"])
     assert refused.exit_code == 1 and "has a dynamic size" in one_line_error(refused)
+
+
+def test_a_108_megapixel_phone_photo_is_read(tmp_path):
+    """12000 x 9000, the size a 108 MP phone camera saves: over Pillow's warning limit (89 MP),
+    under its refusal (179 MP). It was skipped as a decompression bomb; it is read now."""
+    from PIL import Image
+
+    from effkit.model.preprocess import load_image
+
+    Image.new("RGB", (12000, 9000), (200, 120, 40)).save(tmp_path / "phone.jpg", quality=70)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Pillow's warning stays off the terminal
+        pixels = load_image(tmp_path / "phone.jpg", 224)
+    assert pixels.shape == (224, 224, 3) and abs(int(pixels[112, 112, 0]) - 200) <= 4  # JPEG

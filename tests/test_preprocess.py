@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from effkit.model.preprocess import list_images, load_image
+from effkit.model.preprocess import LoadReport, iter_images, list_images, load_image
 from effkit.model.variants import VARIANTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,7 +54,8 @@ def test_readme_recipe_gives_effkits_pixels(photo_dir, tmp_path, resolution):
 def test_linked_folders_are_followed_once_and_gifs_read(photo_dir, tmp_path):
     """A class folder linked to where the photos live is listed (train already read it; the
     calibration and eval walk skipped it without a word); a link back up the tree is not
-    followed round; a GIF is read (its first frame), as Keras' folder loader reads it."""
+    followed round; a GIF is read (its first frame), as Keras' folder loader reads it; a
+    hidden folder is not entered, and a HEIC photo is listed to be skipped in words."""
     first = sorted(photo_dir.iterdir())[0]
     (tmp_path / "elsewhere").mkdir()
     for p in sorted(photo_dir.iterdir())[:3]:
@@ -67,9 +68,16 @@ def test_linked_folders_are_followed_once_and_gifs_read(photo_dir, tmp_path):
     with Image.open(first) as im:
         frames = [im.convert("RGB"), im.convert("RGB").rotate(90)]
     frames[0].save(data / "own" / "moving.GIF", save_all=True, append_images=frames[1:])
+    (data / "own" / ".thumbnails").mkdir()  # a viewer's cache of the same photos: not entered
+    (data / "own" / ".thumbnails" / first.name).write_bytes(first.read_bytes())
+    (data / "own" / "IMG_0001.HEIC").write_bytes(b"\0\0\0\x18ftypheic")  # listed, to be skipped in words
     listed = [p.relative_to(data).as_posix() for p in list_images(data)]
-    assert listed == sorted(["own/" + first.name, "own/moving.GIF"]
+    assert listed == sorted(["own/" + first.name, "own/moving.GIF", "own/IMG_0001.HEIC"]
                             + ["linked/" + p.name for p in sorted(photo_dir.iterdir())[:3]])
+    report = LoadReport()
+    assert list(iter_images([data / "own" / "IMG_0001.HEIC"], 224, report)) == []
+    assert report.skipped == [f"{data / 'own' / 'IMG_0001.HEIC'}: HEIC photos are not read (Pillow "
+                              "cannot decode them): convert it to JPEG or PNG"]
     gif = load_image(data / "own" / "moving.GIF", 224)
     with Image.open(first) as im:
         rgb = tmp_path / "first.png"

@@ -18,7 +18,11 @@ import numpy as np
 
 from effkit.errors import DataError, UnsafeFileError, open_regular
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".avif", ".tif",
+                            ".tiff"})
+# Photos Pillow does not decode (iPhones save HEIC): listed so that each is skipped and
+# counted with words saying so, instead of vanishing from the folder without one
+UNREAD_PHOTO_SUFFIXES = frozenset({".heic", ".heif", ".jxl"})
 # The kinds named in "add ... files" hints, from IMAGE_SUFFIXES (one list to extend).
 IMAGE_KINDS = ", ".join(sorted(IMAGE_SUFFIXES))
 # An image file larger than this is not a photo to classify (a 100 Mpixel JPEG is ~50 MB).
@@ -36,7 +40,7 @@ def list_images(root: Path, *, recursive: bool = True) -> list[Path]:
     walker = _walk(root) if recursive else root.iterdir()
     # a dangling symbolic link under an image name is listed, so it is skipped and counted
     # in words like any unreadable image instead of vanishing without a word
-    files = [p for p in walker if p.suffix.lower() in IMAGE_SUFFIXES
+    files = [p for p in walker if p.suffix.lower() in IMAGE_SUFFIXES | UNREAD_PHOTO_SUFFIXES
              and (p.is_file() or (p.is_symlink() and not p.exists()))]
     return sorted(files, key=lambda p: p.as_posix())
 
@@ -44,7 +48,8 @@ def list_images(root: Path, *, recursive: bool = True) -> list[Path]:
 def _walk(root: Path) -> Iterator[Path]:
     """Every entry under ``root``, into symbolically linked folders too (a class folder that
     links to where the photos live is read as train reads it), each real folder once (a
-    link back up the tree is not followed round)."""
+    link back up the tree is not followed round). Hidden folders (``.thumbnails``, a
+    viewer's cache of the same photos) are not entered."""
     seen: set[str] = set()
     for folder, dirs, names in os.walk(root, followlinks=True):
         real = os.path.realpath(folder)
@@ -52,7 +57,7 @@ def _walk(root: Path) -> Iterator[Path]:
             dirs[:] = []
             continue
         seen.add(real)
-        dirs.sort()
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in names:
             yield Path(folder) / name
 
@@ -77,7 +82,7 @@ def unreadable_reason(exc: BaseException, path: Path) -> str:
     from PIL import UnidentifiedImageError
 
     if isinstance(exc, ImageTooLargeError):
-        return "image too large (decompression-bomb guard)"
+        return str(exc)
     if isinstance(exc, UnsafeFileError):
         return str(exc)
     if isinstance(exc, FileNotFoundError) and Path(path).is_symlink():
@@ -86,6 +91,9 @@ def unreadable_reason(exc: BaseException, path: Path) -> str:
         if Path(path).stat().st_size == 0:
             return "empty file (0 bytes)"
     if isinstance(exc, UnidentifiedImageError):
+        if Path(path).suffix.lower() in UNREAD_PHOTO_SUFFIXES:
+            return (f"{Path(path).suffix[1:].upper()} photos are not read (Pillow cannot decode "
+                    "them): convert it to JPEG or PNG")
         return "not an image Pillow can decode (damaged, or another format under an image suffix)"
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return f"damaged image ({text})"
@@ -93,20 +101,23 @@ def unreadable_reason(exc: BaseException, path: Path) -> str:
 
 @contextlib.contextmanager
 def opened_image(path: Path) -> Iterator:
-    """``PIL.Image.open(path)`` with decompression bombs (Pillow's warning as well as its
-    error, beyond ``Image.MAX_IMAGE_PIXELS``) raised as :class:`ImageTooLargeError`: callers
-    skip and count them like any unreadable file, and Pillow's two-line warning never shows.
+    """``PIL.Image.open(path)`` with decompression bombs (Pillow's error, beyond twice
+    ``Image.MAX_IMAGE_PIXELS``: 179 megapixels) raised as :class:`ImageTooLargeError`: callers
+    skip and count them like any unreadable file. Between 89 and 179 megapixels Pillow only
+    warns: a 108 MP phone photo is read, and the two-line warning never shows.
     Only a regular file is opened: a FIFO or device raises :class:`UnsafeFileError` (an
     OSError) at once instead of blocking or reading forever."""
     from PIL import Image
 
     with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             with open_regular(path, MAX_IMAGE_FILE_BYTES) as fh, Image.open(fh) as img:
                 yield img
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageTooLargeError(f"too large to decode safely ({exc})") from None
+        except Image.DecompressionBombError:
+            limit = 2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6  # None: Pillow's guard off, never here
+            raise ImageTooLargeError(f"image too large (over {limit:.0f} megapixels: "
+                                     "decompression-bomb guard); downscale it") from None
 
 
 # 16-bit (and 32-bit integer) grey images: Pillow's convert("RGB") clips them at 255,
