@@ -1350,3 +1350,23 @@ def test_a_108_megapixel_phone_photo_is_read(tmp_path):
         warnings.simplefilter("error")  # Pillow's warning stays off the terminal
         pixels = load_image(tmp_path / "phone.jpg", 224)
     assert pixels.shape == (224, 224, 3) and abs(int(pixels[112, 112, 0]) - 200) <= 4  # JPEG
+
+
+def test_eval_says_when_it_assumed_the_normalization(tmp_path, tiny_model, monkeypatch):
+    """A model without normalization metadata is fed EfficientNet-Lite's (x - 127) / 128: a
+    model expecting 0..255 scored 0% without a word. eval says so now (stderr, and JSON)."""
+    from PIL import Image
+
+    (tmp_path / "m.tflite").write_bytes(tiny_model)
+    (tmp_path / "l.txt").write_text("a\nb\nc\nd\ne\n")
+    for name in "ab":
+        (tmp_path / "d" / name).mkdir(parents=True)
+        Image.new("RGB", (20, 20)).save(tmp_path / "d" / name / "x.png")
+    monkeypatch.setenv("COLUMNS", "400")
+    argv = ["eval", str(tmp_path / "m.tflite"), "--data", str(tmp_path / "d"), "--labels",
+            str(tmp_path / "l.txt")]
+    shown = runner.invoke(app, argv)
+    assert shown.exit_code == 0, shown.stderr
+    assert "has no normalization metadata: its input was taken as (x - 127) / 128" in shown.stderr
+    doc = json.loads(runner.invoke(app, [*argv, "--json"]).stdout)
+    assert doc["model"]["normalization"] == {"mean": 127.0, "std": 128.0, "source": "assumed"}

@@ -224,7 +224,7 @@ class TFLiteClassifier:
         self.resolution = height
         self.num_classes = int(np.prod(self.output["shape"][1:]))
         self.size_bytes = len(data)
-        self.mean, self.std = _normalization(data)
+        self.mean, self.std, self.normalization_given = _normalization(data)
 
     @property
     def delegated(self) -> bool:
@@ -276,7 +276,8 @@ def _dequantized(values: np.ndarray, detail: dict) -> np.ndarray:
     return (values.astype(np.float32) - zero) * scale
 
 
-def _normalization(data: bytes) -> tuple[float, float]:
+def _normalization(data: bytes) -> tuple[float, float, bool]:
+    """(mean, std, from the metadata): the model's own, else EfficientNet-Lite's (False)."""
     try:
         from effkit.metadata.reader import normalization
 
@@ -284,9 +285,9 @@ def _normalization(data: bytes) -> tuple[float, float]:
     except Exception:  # noqa: BLE001 - any metadata problem means: use the defaults
         found = None
     if not found or not found[0] or not found[1]:
-        return NORM_MEAN, NORM_STD
+        return NORM_MEAN, NORM_STD, False
     mean, std = found
-    return float(mean[0]), float(std[0])
+    return float(mean[0]), float(std[0]), True
 
 
 def model_labels(data: bytes) -> list[str] | None:
@@ -612,6 +613,10 @@ def evaluate_files(model: Path, data: Path, *, labels_file: Path | None = None,
         r = results[k]
         return {"model": model_record(paths[k], blobs[k]) | {
                           "resolution": models[k].resolution, "num_classes": models[k].num_classes,
+                          # (x - mean) / std: the model's metadata, else assumed (EfficientNet-Lite's)
+                          "normalization": {"mean": models[k].mean, "std": models[k].std,
+                                            "source": "metadata" if models[k].normalization_given
+                                            else "assumed"},
                           "input_dtype": np.dtype(models[k].input["dtype"]).name},
                 "top1": round(r.top1, 4), "top5": round(r.top5, 4), "count": r.count,
                 "per_class": r.per_class(labels)}

@@ -15,6 +15,7 @@ from effkit.cli._common import (
     SaveEvalOpt,
     XnnpackOpt,
     console,
+    err_console,
     escape,
     handle_errors,
     print_json,
@@ -78,6 +79,13 @@ def _show(doc: dict, saved: list[str]) -> None:
         table.add_row(escape(r["model"]["path"]), f"{100 * r['top1']:.2f}%",
                       "-" if trivial_top5(r) else f"{100 * r['top5']:.2f}%", str(r["count"]))
     console.print(table)
+    for r in rows:
+        norm = r["model"].get("normalization") or {}
+        if norm.get("source") == "assumed":
+            err_console.print(f"note: {escape(r['model']['path'])} has no normalization metadata: its "
+                          f"input was taken as (x - {norm['mean']:g}) / {norm['std']:g}, "
+                          "EfficientNet-Lite's; give it its own with 'effkit metadata MODEL --labels "
+                          "FILE --mean M --std S'", highlight=False)
     few = [r["model"]["num_classes"] for r in rows if trivial_top5(r)]
     if few:
         console.print(f"top-5: not shown for a model of {few[0]} classes (every class is among "
