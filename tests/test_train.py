@@ -112,6 +112,32 @@ def test_the_resume_fingerprint_sees_a_photo_replaced_under_its_name(tiny, photo
     assert scan(tiny, val_split=0.4, seed=0).fingerprint() != before
 
 
+def test_the_same_photo_twice_and_lookalike_class_names_are_warned_of(tiny, photo_dir, tmp_path):
+    """Legal, but it misleads: a photo in both splits (a copy, or --val a copy of --data)
+    inflates the validation accuracy, a photo in two classes, class names that differ only
+    in Unicode form (a folder made on a Mac: NFD)."""
+    assert scan(tiny, val_split=0.4, seed=0).warnings == ()
+    food = sorted((tiny / "food").iterdir())
+    (tiny / "vehicles" / "copy.jpg").write_bytes(food[0].read_bytes())  # in two classes
+    warned = scan(tiny, val_split=0.4, seed=0).warnings
+    assert len(warned) == 1 and warned[0].startswith("1 image(s) are in two classes (same bytes)")
+    (tiny / "vehicles" / "copy.jpg").unlink()
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in ("food", "vehicles"):
+        (copy / name).symlink_to(tiny / name)
+    warned = scan(tiny, val=copy, seed=0).warnings
+    assert len(warned) == 1 and warned[0].startswith("10 validation image(s) are also training "
+                                                     "images (same bytes)"), warned
+    (tiny / "cafe\u0301").mkdir()
+    (tiny / "caf\u00e9").mkdir()
+    for i, name in enumerate(("cafe\u0301", "caf\u00e9")):
+        for p in food[2 * i: 2 * i + 2]:
+            (tiny / name / f"x{p.name}").symlink_to(p)
+    warned = scan(tiny, val_split=0.4, seed=0).warnings
+    assert any("differ only in Unicode form or case" in w for w in warned), warned
+
+
 def test_corrupt_images_are_skipped_and_counted(tiny, photo_dir):
     good = sorted(photo_dir.iterdir())[0].read_bytes()
     (tiny / "vehicles" / "truncated.jpg").write_bytes(good[: len(good) // 2])
@@ -239,7 +265,6 @@ class _Stop(KeyboardInterrupt):
     pass
 
 
-@pytest.mark.slow
 def test_resume_after_images_changed_names_the_images_not_the_batch_size(tiny, photo_dir):
     """The batch size is cut to the training split: one image more changes it, and --resume
     said 'batch_size was 6, now 7' for a flag never given. The images are named now."""
@@ -257,6 +282,7 @@ def test_resume_after_images_changed_names_the_images_not_the_batch_size(tiny, p
         _check_resumable(state, replace(config, epochs=3, batch_size=len(grown.train)), grown)
 
 
+@pytest.mark.slow
 def test_resume_continues_an_interrupted_run(tiny, tmp_path):
     """Interrupted after head epoch 1 of 2: the checkpoint (weights and loss-scaled optimizer
     state) resumes at epoch 2, keeps the history, refuses changed flags, and is removed

@@ -189,6 +189,10 @@ def _train(config, progress):
             + f"; {info['placement']['kind']} strategy, {info['placement']['replicas']} replica(s)"
             + (", mixed precision" if info["placement"]["mixed_precision"] else ""),
             highlight=False)
+        from effkit.cli._common import escape
+
+        for warning in info.get("warnings", ()):
+            progress.console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
         if info["resumed"]:
             r = info["resumed"]
             progress.console.print(f"resuming after {PHASE_TITLES[r['phase']]} epoch {r['epoch']}",

@@ -53,6 +53,9 @@ class TrainData:
     val: tuple[Example, ...]
     skipped: tuple[str, ...] = ()  # "path: reason" for unreadable images
     ignored: tuple[str, ...] = ()  # images outside any class folder
+    # legal but likely a mistake: the same photo in training and validation or in two
+    # classes, class names that look the same
+    warnings: tuple[str, ...] = ()
 
     def counts(self) -> dict[str, dict[str, int]]:
         out = {name: {"train": 0, "val": 0} for name in self.classes}
@@ -90,6 +93,20 @@ def class_folders(root: Path, flag: str = "--data") -> list[Path]:
     return folders
 
 
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _checked(path: Path) -> tuple[str | None, str | None]:
+    """(why ``path`` cannot be decoded, or None; its bytes' sha256 when it can)."""
+    reason = _unreadable(path)
+    return reason, None if reason else _file_digest(path)
+
+
 def _unreadable(path: Path) -> str | None:
     """Why ``path`` cannot be decoded, or None. JPEGs decode at reduced scale (still every byte)."""
     try:
@@ -103,9 +120,10 @@ def _unreadable(path: Path) -> str | None:
     return None
 
 
-def _readable_files(folders: Sequence[Path], flag: str, progress: TickFn | None
-                    ) -> tuple[list[list[Path]], list[str]]:
-    """Images of each class folder that decode; "path: reason" for the others."""
+def _readable_files(folders: Sequence[Path], flag: str, progress: TickFn | None,
+                    digests: dict[Path, str] | None = None) -> tuple[list[list[Path]], list[str]]:
+    """Images of each class folder that decode; "path: reason" for the others. ``digests``
+    receives each readable image's sha256."""
     listed = []
     for folder in folders:
         files = list_images(folder)
@@ -116,8 +134,10 @@ def _readable_files(folders: Sequence[Path], flag: str, progress: TickFn | None
     flat = [p for files in listed for p in files]
     errors: list[str | None] = []
     with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
-        for i, err in enumerate(pool.map(_unreadable, flat)):
+        for i, (err, digest) in enumerate(pool.map(_checked, flat)):
             errors.append(err)
+            if digests is not None and digest is not None:
+                digests[flat[i]] = digest
             if progress:
                 progress(i + 1, len(flat))
     bad = {p: e for p, e in zip(flat, errors, strict=True) if e}
@@ -147,7 +167,8 @@ def scan(data: Path, *, val: Path | None = None, val_split: float = 0.2, seed: i
     if val is None:
         if not 0.0 < val_split < 1.0:
             raise UsageError(f"--val-split must be between 0 and 1 (got {val_split})")
-        files, skipped = _readable_files(folders, "--data", progress)
+        digests: dict[Path, str] = {}
+        files, skipped = _readable_files(folders, "--data", progress, digests)
         train: list[Example] = []
         held: list[Example] = []
         rng = np.random.default_rng(seed)
@@ -160,9 +181,11 @@ def scan(data: Path, *, val: Path | None = None, val_split: float = 0.2, seed: i
             chosen = set(order[:n_val].tolist())
             for i, p in enumerate(paths):
                 (held if i in chosen else train).append(Example(str(p), label))
-        return TrainData(classes, tuple(train), tuple(held), tuple(skipped), ignored)
+        return TrainData(classes, tuple(train), tuple(held), tuple(skipped), ignored,
+                         _data_warnings(classes, train, held, digests))
 
-    files, skipped = _readable_files(folders, "--data", progress)
+    digests = {}
+    files, skipped = _readable_files(folders, "--data", progress, digests)
     val_folders = class_folders(val, "--val")
     unknown = [d.name for d in val_folders if d.name not in classes]
     if unknown:
@@ -171,11 +194,50 @@ def scan(data: Path, *, val: Path | None = None, val_split: float = 0.2, seed: i
     if not val_folders:
         raise DataError(f"--val folder {str(val)!r} has no class folders",
                         "give it the class sub-folders of --data")
-    val_files, val_skipped = _readable_files(val_folders, "--val", None)
+    val_files, val_skipped = _readable_files(val_folders, "--val", None, digests)
     train = [Example(str(p), label) for label, paths in enumerate(files) for p in paths]
     held = [Example(str(p), classes.index(d.name))
             for d, paths in zip(val_folders, val_files, strict=True) for p in paths]
-    return TrainData(classes, tuple(train), tuple(held), tuple(skipped + val_skipped), ignored)
+    return TrainData(classes, tuple(train), tuple(held), tuple(skipped + val_skipped), ignored,
+                     _data_warnings(classes, train, held, digests))
+
+
+def _data_warnings(classes: Sequence[str], train: Sequence[Example], held: Sequence[Example],
+                   digests: dict[Path, str]) -> tuple[str, ...]:
+    """What trains without error but misleads: one photo (same bytes: a copy, a link) in
+    both splits inflates the validation accuracy, one photo in two classes teaches both
+    answers, and class names that differ only in Unicode form or case look the same."""
+    out = []
+    first: dict[str, Example] = {}
+    both, across = [], []
+    training = {ex.path for ex in train}
+    for ex in list(train) + list(held):
+        digest = digests.get(Path(ex.path))
+        if digest is None:
+            continue
+        seen = first.setdefault(digest, ex)
+        if seen is ex:
+            continue
+        if seen.label != ex.label:
+            across.append((seen, ex))
+        elif (seen.path in training) != (ex.path in training):
+            both.append((seen, ex))
+    if both:
+        a, b = both[0]
+        out.append(f"{len(both)} validation image(s) are also training images (same bytes), "
+                   f"e.g. {b.path!r} and {a.path!r}: the validation accuracy will read high")
+    if across:
+        a, b = across[0]
+        out.append(f"{len(across)} image(s) are in two classes (same bytes), e.g. {a.path!r} in "
+                   f"{classes[a.label]!r} and {b.path!r} in {classes[b.label]!r}")
+    looks: dict[str, list[str]] = {}
+    for name in classes:
+        looks.setdefault(unicodedata.normalize("NFKC", name).casefold(), []).append(name)
+    same = [names for names in looks.values() if len(names) > 1]
+    if same:
+        out.append(f"class folders {', '.join(map(repr, same[0]))} differ only in Unicode form "
+                   "or case: their labels look the same")
+    return tuple(out)
 
 
 def _decode_for_training(path: bytes, resolution: np.int64) -> np.ndarray:

@@ -355,6 +355,7 @@ def train(config: TrainConfig, callbacks: Callbacks | None = None) -> TrainResul
         if cb.on_start:
             cb.on_start({"classes": list(data.classes), "counts": data.counts(),
                          "skipped": len(data.skipped), "ignored": len(data.ignored),
+                         "warnings": list(data.warnings),
                          "placement": asdict(placement), "resumed": _resume_point(state)})
 
         keras.utils.set_random_seed(config.seed)
@@ -479,6 +480,7 @@ def _summary(config: TrainConfig, variant: Variant, data: TrainData, placement: 
         "val_source": str(config.val) if config.val else f"split {config.val_split} (seed {config.seed})",
         "skipped": list(data.skipped),
         "ignored": list(data.ignored),
+        "warnings": list(data.warnings),
         "settings": config.settings(),
         "backbone_weights": winfo.description,
         "placement": asdict(placement),
