@@ -387,6 +387,19 @@ def test_cli_metadata_writes_next_to_the_input(model_dir):
     assert out.stat().st_mode & 0o777 == 0o666 & ~_umask()
 
 
+def test_cli_metadata_warns_of_a_name_given_to_two_classes(model_dir):
+    """As effkit build warns (apps and eval cannot tell such classes apart)."""
+    twice = [LABELS[0], *LABELS[1:-1], LABELS[0]]
+    (model_dir / "twice.txt").write_text("\n".join(twice) + "\n", encoding="utf-8")
+    args = [str(model_dir / "tiny.tflite"), "--labels", str(model_dir / "twice.txt")]
+    result = _cli(*args)
+    assert result.exit_code == 0, result.stderr
+    assert "label(s) name more than one class" in result.stderr  # LABELS has two cranes too
+    assert f"'{LABELS[0]}' on lines 1, {len(LABELS)}" in result.stderr
+    doc = json.loads(_cli(*args, "--force", "--json").stdout)
+    assert len(doc["warnings"]) == 1 and "more than one class" in doc["warnings"][0]
+
+
 def _model_bytes(model_dir: Path) -> bytes:
     return (model_dir / "tiny.tflite").read_bytes()
 

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from effkit.cli._common import ForceOpt, JsonOpt, ModelArg, console, escape, handle_errors, print_json
+from effkit.cli._common import (
+    ForceOpt,
+    JsonOpt,
+    ModelArg,
+    console,
+    err_console,
+    escape,
+    handle_errors,
+    print_json,
+)
 from effkit.core.outputs import check_output_file, write_file_atomic
 from effkit.errors import OutputError, UsageError
 from effkit.model.variants import NORM_MEAN, NORM_STD
@@ -91,7 +100,10 @@ def metadata(
         "norm_mean": list(norm_mean),
         "norm_std": list(norm_std),
         "replaced_metadata": has_metadata(data),
+        "warnings": list(label_list.warnings()),  # what effkit build warns of, as it does
     }
+    for warning in report["warnings"]:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     if json_out:
         print_json(report)
         return
