@@ -345,7 +345,10 @@ def compare(int8_model: bytes, float_model: bytes, inputs: np.ndarray,
                              "build with --float (effkit quant-report INT8.tflite --float FLOAT.tflite)")
     if inputs.shape[1:3] != (q_clf.resolution, q_clf.resolution):
         raise DataError(f"inputs are {inputs.shape[1]}x{inputs.shape[2]}, the models take "
-                        f"{q_clf.resolution}x{q_clf.resolution}")
+                        f"{q_clf.resolution}x{q_clf.resolution}",
+                        "pass --data DIR, whose photos are read at the models' own size (the "
+                        "build's set is made at its build.json resolution: is model.tflite the "
+                        "one that build made?)")
     q_ops, f_ops = _ops(q_clf.interpreter), _ops(f_clf.interpreter)
     pairs, unmatched = match_ops(q_ops, f_ops)
     if not pairs:
