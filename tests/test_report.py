@@ -5,6 +5,7 @@ screenshot shows the chart."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 import json
@@ -219,7 +220,20 @@ def test_stale_and_random_weight_results(measured, tmp_path):
     (stale / "eval.json").write_text(json.dumps(doc))
     entry = load_build(stale)
     assert entry.eval is None and entry.bench is not None
-    assert any("another model file" in w for w in entry.warnings)
+    assert any("another model file" in w and "--save --force' again" in w for w in entry.warnings)
+
+    # model.tflite swapped after the build, then measured: measuring again cannot match the
+    # build's digest, so the fix is to build again (it said '--save --force' again: a loop)
+    swapped = copy_build(measured["float32"], tmp_path / "swapped")
+    other = (measured["int8"] / "model.tflite").read_bytes()
+    (swapped / "model.tflite").write_bytes(other)
+    doc = json.loads((swapped / "eval.json").read_text())
+    doc["model"]["sha256"] = hashlib.sha256(other).hexdigest()  # eval --save --force on it
+    (swapped / "eval.json").write_text(json.dumps(doc))
+    entry = load_build(swapped)
+    assert entry.eval is None
+    assert any("another model file" in w and "build the folder again with 'effkit build'" in w
+               for w in entry.warnings), entry.warnings
 
     rand = copy_build(measured["float32"], tmp_path / "random")
     doc = json.loads((rand / "build.json").read_text())

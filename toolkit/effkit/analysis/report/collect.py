@@ -102,9 +102,11 @@ def load_build(folder: Path) -> BuildEntry:
     manifest = Manifest.read(folder)
     main = manifest.artifact(MODEL_FILE)
     warnings: list[str] = []
+    swapped = False  # model.tflite is not the build's: measuring it again cannot match
     if main is not None and not (folder / MODEL_FILE).is_file():
         warnings.append(f"{MODEL_FILE} is missing: the figures are of the model build.json lists")
     elif main is not None and main.changed(folder):
+        swapped = True
         warnings.append(f"{MODEL_FILE} differs from the one build.json lists (changed or damaged "
                         "since the build): the figures are of that model")
     results: dict[str, dict | None] = {}
@@ -115,8 +117,10 @@ def load_build(folder: Path) -> BuildEntry:
             raise DataError(f"{str(path)!r} is not an effkit {kind} result",
                             f"write it again with 'effkit {kind} MODEL --save --force'")
         if res is not None and main is not None and res["model"].get("sha256") != main.sha256:
+            fix = ("build the folder again with 'effkit build': its model.tflite is not the "
+                   "build's" if swapped else f"run 'effkit {kind} ... --save --force' again")
             warnings.append(f"{fname} was measured on another model file than this build's "
-                            f"{MODEL_FILE}; left out (run 'effkit {kind} ... --save --force' again)")
+                            f"{MODEL_FILE}; left out ({fix})")
             res = None
         if res is not None and res.get("xnnpack") is False:  # absent: before it was recorded
             warnings.append(f"{fname} was measured on LiteRT's reference kernels (--no-xnnpack), "
