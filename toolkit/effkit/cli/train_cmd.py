@@ -229,7 +229,8 @@ def _report(result, summary: dict) -> None:
 
     from effkit.cli._common import escape
 
-    table = Table(title=f"effkit train: {summary['variant']}, {summary['num_classes']} classes")
+    title = f"effkit train: {summary['variant']}, {summary['num_classes']} classes"
+    table = Table(title=title, min_width=len(title))  # a narrow table wrapped its title
     for col in ("class", "train", "val"):
         table.add_column(col, justify="left" if col == "class" else "right")
     for name, c in summary["class_counts"].items():

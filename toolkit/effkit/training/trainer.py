@@ -453,10 +453,14 @@ def _run_epoch(steps: _Steps, data: TrainData, variant: Variant, config: TrainCo
     train_ds = make_dataset(data.train, variant, batch_size=config.batch_size, training=True,
                             augment=config.augment, seed=config.seed,
                             epoch=epoch + (1000 if phase == "fine_tune" else 0))
-    total = math.ceil(len(data.train) / config.batch_size)
+    # one bar per epoch over its training and then its validation batches (the validation
+    # pass of a large split takes tens of seconds: a bar standing still at the end looked stuck)
+    trained = math.ceil(len(data.train) / config.batch_size)
+    total = trained + math.ceil(len(data.val) / config.batch_size)
     progress = (lambda done: on_batch(phase, epoch + 1, done, total)) if on_batch else None
     loss, acc = steps.run(train_ds, training=True, on_batch=progress)
-    val_loss, val_acc = steps.run(val_ds, training=False)
+    val_loss, val_acc = steps.run(val_ds, training=False, on_batch=progress and (
+        lambda done: progress(trained + done)))
     return EpochRecord(phase=phase, epoch=epoch + 1, epochs=epochs, loss=loss, accuracy=acc,
                        val_loss=val_loss, val_accuracy=val_acc, learning_rate=lr,
                        seconds=round(time.perf_counter() - start, 2))
