@@ -1370,3 +1370,15 @@ def test_eval_says_when_it_assumed_the_normalization(tmp_path, tiny_model, monke
     assert "has no normalization metadata: its input was taken as (x - 127) / 128" in shown.stderr
     doc = json.loads(runner.invoke(app, [*argv, "--json"]).stdout)
     assert doc["model"]["normalization"] == {"mean": 127.0, "std": 128.0, "source": "assumed"}
+
+
+def test_check_edgetpu_names_a_dynamic_input_size_as_a_problem(foreign_models):
+    """The static shape of a dynamic size holds 1 ([1, 1, 1, 3]): a model compiled so would
+    take one pixel. The check says so as a model-level problem, not only per op."""
+    from effkit.edgetpu.check import check_model_file
+
+    report = check_model_file(foreign_models / "dynamic.tflite")
+    assert any("has a dynamic size [-1, -1, -1, 3]" in p and "fixed input size" in p
+               for p in report.problems), report.problems
+    assert not report.all_mapped
+    assert not any("dynamic size" in p for p in check_model_file(foreign_models / "vector.tflite").problems)

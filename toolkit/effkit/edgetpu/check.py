@@ -294,6 +294,12 @@ def check_model(model_bytes: bytes, *, min_runtime_version: int | None = None,
     if dynamic_batch:
         warnings.append("the batch dimension is left dynamic (-1) in the shape signature; "
                         "the compiler uses the static batch size 1")
+    for t in ints(g.inputs):  # a size set at run time: the static shape holds 1 there
+        sig = m.signature(t)
+        if sig is not None and any(d < 0 for d in sig[1:]):
+            problems.append(f"input {m.name(t)!r} has a dynamic size {list(sig)}: the Edge TPU "
+                            "needs every size fixed at compile time; convert the model with a "
+                            "fixed input size, e.g. [1, 224, 224, 3]")
 
     ops: list[OpCheck] = []
     split_at: int | None = None
