@@ -61,12 +61,12 @@ def _refuse_empty_words(group: Any, ctx: Any, words: list[str]) -> None:
             if getattr(param, "is_flag", False) or getattr(param, "count", False):
                 flags.update(param.opts, param.secondary_opts)
     params = list(getattr(command, "params", ()))
-    long_names = {name: next((o for o in p.opts if o.startswith("--")), name)
-                  for p in params for name in (*getattr(p, "opts", ()), *getattr(p, "secondary_opts", ()))}
+    param_of = {name: p for p in params for name in (*p.opts, *getattr(p, "secondary_opts", ()))
+                if getattr(p, "param_type_name", "") == "option"}
+    long_names = {name: next((o for o in p.opts if o.startswith("--")), name)  # -o: --out
+                  for name, p in param_of.items()}
     arguments = [p for p in params if getattr(p, "param_type_name", "") == "argument"]
-    empty, dashes, positional, i = None, False, 0, 0
-    param_of = {name: p for p in params for name in (*getattr(p, "opts", ()), *getattr(p, "secondary_opts", ()))}
-    which_param = None
+    empty, which_param, dashes, positional, i = None, None, False, 0, 0
     while i < len(rest) and empty is None:
         word = rest[i]
         if dashes or not word.startswith("-") or word == "-":
