@@ -93,18 +93,12 @@ def class_folders(root: Path, flag: str = "--data") -> list[Path]:
     return folders
 
 
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _checked(path: Path) -> tuple[str | None, str | None]:
     """(why ``path`` cannot be decoded, or None; its bytes' sha256 when it can)."""
+    from effkit.core.manifest import sha256_files
+
     reason = _unreadable(path)
-    return reason, None if reason else _file_digest(path)
+    return reason, None if reason else sha256_files([path])
 
 
 def _unreadable(path: Path) -> str | None:
