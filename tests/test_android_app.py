@@ -45,6 +45,7 @@ from effkit.apps.android import (
     render_android_app,
     validate_app_id,
 )
+from effkit.apps.render import kt_package
 from effkit.errors import LabelsError, ModelFileError, OutputError, TemplateError, UsageError
 from effkit.model.variants import get_variant
 
@@ -66,7 +67,7 @@ FRAMEWORK_RES = Path(os.environ.get("ANDROID_FRAMEWORK_RES",
 
 VARIANT = get_variant("lite0")
 RES = VARIANT.resolution
-APP_ID = "org.example_1.Lite0app"
+APP_ID = "in.example_1.Lite0app"  # 'in' is a Kotlin keyword: the sources write it `in`
 APP_NAME = "@Lite \"0\" <&> it's $HOME ${x} \\n 100% %s %d\nline\ttwo ü 日本 🐍 👩\u200d💻 ]]>"
 MODEL_NAME = "?model \"$(rm -rf /)\" \\ ${name} 'q' <b>&amp;</b> é\u200b\nsecond line"
 LABELS = [
@@ -265,7 +266,8 @@ def kotlin(apps, linked_all, tmp_path_factory) -> dict:
                       *sources[runtime], str(linked_all[runtime]["r_java"]), *_stub_files(runtime, junit)]
             for runtime in apps}
     harness = work / "GoldenHarness.kt"
-    harness.write_text(f"package {APP_ID}\n\n" + HARNESS.read_text(encoding="utf-8"), encoding="utf-8")
+    harness.write_text(f"package {kt_package(APP_ID)}\n\n" + HARNESS.read_text(encoding="utf-8"),
+                       encoding="utf-8")
     image_math = str(_package_dir(app) / "ImageMath.kt")
     unit_test = [str(_package_dir(app, "test") / "ImageMathTest.kt")] if junit else []
     jar = work / "harness.jar"
@@ -314,6 +316,9 @@ def test_rendered_tree(app, model_path):
     assert not (app / "gradle/wrapper/gradle-wrapper.jar").exists()  # see test_gradlew_*
     assert not [f for f in files if f.endswith(".jinja") or "_app_package_" in f or f.endswith(".keep")]
     assert (app / "app/src/main/assets/model.tflite").read_bytes() == model_path.read_bytes()
+    kotlin = sorted(p for p in app.rglob("*.kt"))
+    assert kotlin and all(p.read_text(encoding="utf-8").startswith("package `in`.example_1.Lite0app\n")
+                          for p in kotlin)  # the Kotlin keyword 'in' in backticks, in every source
     answers = json.loads((app / ".effkit-answers.json").read_text(encoding="utf-8"))
     assert answers["app_name"] == APP_NAME and answers["labels"] == LABELS
     assert answers["android_runtime"] == "compiled-model"  # the default, recorded for a re-render
@@ -915,9 +920,8 @@ def test_real_lite0_app_through_the_jvm(kotlin, tmp_path_factory, photo_dir, ima
     ('_com.example', 'is not an identifier Android accepts'),
     ('com.exa-mple', 'is not an identifier Android accepts'),
     ('com.exämple', 'is not an identifier Android accepts'),
-    ('com.example.class', 'is a Java or Kotlin keyword'),
-    ('com.fun.app', 'is a Java or Kotlin keyword'),
-    ('com.example.val', 'is a Java or Kotlin keyword'),
+    ('com.example.class', 'is a Java keyword'),
+    ('com.example.true', 'is a Java keyword'),
     ('com.exa mple', 'is not an identifier Android accepts'),
     ('com.example\n.x', 'is not an identifier Android accepts'),
     ('com/example', "contains '/', which a Java package name cannot hold"),
@@ -930,7 +934,9 @@ def test_bad_app_ids_rejected(app_id, words):
         validate_app_id(app_id)
 
 
-@pytest.mark.parametrize("app_id", ["com.example.lite1", "org.example_1.Lite0app", "a.b", "io.github.x9_y"])
+# Kotlin-only keywords are parts Android accepts (in.*: India's domain): backticked in Kotlin
+@pytest.mark.parametrize("app_id", ["com.example.lite1", "org.example_1.Lite0app", "a.b", "io.github.x9_y",
+                                    "in.co.example", "com.fun.app", "is.example.val"])
 def test_good_app_ids_accepted(app_id):
     assert validate_app_id(app_id) == app_id
 
@@ -939,7 +945,7 @@ def test_good_app_ids_accepted(app_id):
     ("app_name", "", "app name is empty"), ("app_name", "   ", "app name is empty"),
     ("app_name", "bell\x07", "U\\+0007"), ("app_name", "x" * 101, "101 characters"),
     ("model_name", "cr\rlf", "U\\+000D"), ("model_name", "nul\0", "U\\+0000"),
-    ("app_id", "com.example.if", "'if' is a Java or Kotlin keyword"),
+    ("app_id", "com.example.if", "'if' is a Java keyword"),
 ])
 def test_bad_answers_rejected(field, value, words):
     answers = dict(app_id="com.example.lite0", app_name="A", model_name="M", variant=VARIANT,

@@ -49,17 +49,14 @@ GOLDEN_SIZE = (200, 150)
 GOLDEN_ROTATION = 90
 GOLDEN_ROW_PADDING = 16
 
-# Java's reserved words and literals (JLS 3.9, 3.10.3, 3.10.7) and Kotlin's hard keywords
-# (kotlinlang.org/docs/keyword-reference.html): neither may be a package segment.
+# Java's reserved words and literals (JLS 3.9, 3.10.3, 3.10.7): never a package segment (the
+# R class is Java). Kotlin's other hard keywords (in, is, as, fun, val, ...) are: the Kotlin
+# sources write them in backticks (render.kt_package), as `in`.co.example.
 JAVA_RESERVED = frozenset("""
     abstract assert boolean break byte case catch char class const continue default do double
     else enum extends final finally float for goto if implements import instanceof int interface
     long native new package private protected public return short static strictfp super switch
     synchronized this throw throws transient try void volatile while true false null
-    """.split())
-KOTLIN_HARD_KEYWORDS = frozenset("""
-    as break class continue do else false for fun if in interface is null object package return
-    super this throw true try typealias typeof val var when while
     """.split())
 # Package roots owned by the platform: java.* cannot be defined outside the JDK (the JVM
 # throws SecurityException "Prohibited package name"), kotlin.* only inside the Kotlin
@@ -97,9 +94,9 @@ def validate_app_id(app_id: object) -> str:
         if not _SEGMENT.match(segment):
             raise TemplateError(f"application id {app_id!r}: part {segment!r} is not an identifier "
                                 "Android accepts", _APP_ID_HINT)
-        if segment in JAVA_RESERVED or segment in KOTLIN_HARD_KEYWORDS:
-            raise TemplateError(f"application id {app_id!r}: part {segment!r} is a Java or Kotlin "
-                                "keyword", "rename that part (for example add a suffix)")
+        if segment in JAVA_RESERVED:
+            raise TemplateError(f"application id {app_id!r}: part {segment!r} is a Java keyword "
+                                "(the app's R class is Java)", "rename that part (for example add a suffix)")
     return app_id
 
 

@@ -11,7 +11,7 @@ Rules, shared by every app template (``coral/``, ``android_template/``):
 - Jinja runs sandboxed, with ``StrictUndefined`` (a missing answer is an error, not
   an empty string) and ``keep_trailing_newline``. Escaping filters for each target
   language are registered: ``py_str``, ``sh_quote``, ``xml_text``, ``xml_attr``,
-  ``kt_str``, ``gradle_str``, ``json``, ``md_text``.
+  ``kt_str``, ``kt_package``, ``gradle_str``, ``json``, ``md_text``.
 - ``__pycache__`` (and tool caches), ``*.pyc`` and ``.keep`` files are skipped.
 - Everything is written to a temporary sibling folder and renamed into place at the
   end; an existing non-empty output is replaced only with ``force``.
@@ -134,6 +134,21 @@ def kt_str(value: Any) -> str:
     return _c_like_escape(_need_str(value, "kt_str"), '"', {"$": "\\$"})
 
 
+# Kotlin's hard keywords (kotlinlang.org/docs/keyword-reference.html): never a bare name
+KOTLIN_HARD_KEYWORDS = frozenset("""
+    as break class continue do else false for fun if in interface is null object package return
+    super this throw true try typealias typeof val var when while
+    """.split())
+
+
+def kt_package(value: Any) -> str:
+    """A dotted package name for a Kotlin ``package`` line: a part that is a Kotlin hard
+    keyword but not a Java one (``in.co.example``: India's domain) in backticks, which
+    Kotlin reads as that name (the Java ``R`` class and Android use the name as it is)."""
+    parts = _need_str(value, "kt_package").split(".")
+    return ".".join(f"`{p}`" if p in KOTLIN_HARD_KEYWORDS else p for p in parts)
+
+
 def gradle_str(value: Any) -> str:
     """A Groovy (``build.gradle``) single-quoted literal: never interpolated.
 
@@ -199,6 +214,7 @@ FILTERS = {
     "xml_text": xml_text,
     "xml_attr": xml_attr,
     "kt_str": kt_str,
+    "kt_package": kt_package,
     "gradle_str": gradle_str,
     "json": json_filter,
     "md_text": md_text,

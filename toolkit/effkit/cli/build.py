@@ -101,10 +101,10 @@ def build(
         bool, typer.Option("--quant-report", help="int8: also write quant_report.json, the per-layer "
                            "float vs int8 errors on the calibration set (see 'effkit quant-report').")
     ] = False,
-    app_id: Annotated[str | None, typer.Option("--app-id", help="android: Java package name.")] = None,
-    app_name: Annotated[
-        str | None, typer.Option("--app-name", help="android: app name shown on the phone.")
-    ] = None,
+    app_id: Annotated[str | None, typer.Option(
+        "--app-id", help="android: Java package name [default: com.example.VARIANT].")] = None,
+    app_name: Annotated[str | None, typer.Option(
+        "--app-name", help="android: app name shown on the phone [default: the model name].")] = None,
     android_runtime: Annotated[
         str | None,
         typer.Option("--android-runtime", help="android: compiled-model (LiteRT 2.x CompiledModel, GPU "
