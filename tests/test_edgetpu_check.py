@@ -66,6 +66,8 @@ def test_float_input_and_output_run_on_the_cpu():
     assert report.tpu_segment == (1, len(report.ops) - 2)
     assert report.split.index == len(report.ops) - 1
     assert report.ops_cpu == 2 and not report.all_mapped
+    # the leading CPU op is named too: "split" alone read as if the TPU part began at op #0
+    assert "; op #0 QUANTIZE before it runs on the CPU; the graph splits at op #" in report.summary()
 
 
 def test_float_model():

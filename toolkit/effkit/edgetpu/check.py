@@ -155,6 +155,10 @@ class CheckReport:
 
     def summary(self) -> str:
         text = f"{self.ops_tpu} of {self.ops_total} ops predicted on the Edge TPU"
+        segment, first = self.tpu_segment, self.first_unsupported
+        if segment is not None and segment[0] > 0 and first is not None and first.index < segment[0]:
+            text += (f"; op #0 {first.op} before it runs on the CPU" if segment[0] == 1 else
+                     f"; ops #0-{segment[0] - 1} before it ({first.op} first) run on the CPU")
         if self.split is not None:
             text += (f"; the graph splits at op #{self.split.index} {self.split.op}: it and "
                      "every op after it run on the CPU")
