@@ -95,6 +95,13 @@ def _raises(exc_type, words, call):
 
 def test_build_errors_name_the_problem_and_the_fix(tmp_path):
     out = tmp_path / "o"
+    # a keyword the call does not take names the setting it most likely meant (the CLI's
+    # --dropout is dropout_rate), else where the settings are listed
+    err = _raises(UsageError, ["unexpected keyword argument 'dropout'"],
+                  lambda: effkit.train(tmp_path, out=out, dropout=0.1))
+    assert err.hint.startswith("did you mean dropout_rate=?")
+    err = _raises(UsageError, ["'zzz'"], lambda: effkit.build("lite0", out=out, zzz=1))
+    assert err.hint == "see help(effkit.build) for the settings"
     err = _raises(VariantError, ["unknown variant 'lite9'"], lambda: effkit.build("lite9", out=out))
     assert "lite0" in err.hint
     _raises(UsageError, ["Edge TPU needs --quant int8"],

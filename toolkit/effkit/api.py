@@ -43,7 +43,6 @@ def build(variant: str = "lite0", *, target: str = "cpu", out: PathLike | None =
     android_runtime, model_name, description, author, license). Everything cheap is checked
     before TensorFlow loads.
     """
-    from effkit.errors import UsageError
     from effkit.pipeline.build import BuildRequest, plan, run
 
     check_progress(progress)
@@ -59,8 +58,7 @@ def build(variant: str = "lite0", *, target: str = "cpu", out: PathLike | None =
                            calibration=folder, calibration_size=calibration_size,
                            quant=quant, io=io, force=force, **options)
     except TypeError as exc:  # an option BuildRequest does not have
-        raise UsageError(f"effkit.build() {str(exc).split('() ', 1)[-1]}",
-                         "see help(effkit.build) for the options") from None
+        raise _unknown_setting("build", exc, BuildRequest) from None
     return run(plan(req), progress)
 
 
@@ -73,7 +71,6 @@ def train(data: PathLike, *, out: PathLike, variant: str = "lite0", build_target
     straight away (int8, calibrated on the training split) and measured on the validation
     split: the result's ``summary["build"]``.
     """
-    from effkit.errors import UsageError
     from effkit.training.build import build_request, build_trained, plan_trained
     from effkit.training.trainer import TrainConfig
     from effkit.training.trainer import train as run_training
@@ -83,8 +80,7 @@ def train(data: PathLike, *, out: PathLike, variant: str = "lite0", build_target
         config = TrainConfig(data=_required(data, "data"), out=_required(out, "out"), variant=variant,
                              **settings)
     except TypeError as exc:  # a setting TrainConfig does not have
-        raise UsageError(f"effkit.train() {str(exc).split('() ', 1)[-1]}",
-                         "see help(effkit.train) for the settings") from None
+        raise _unknown_setting("train", exc, TrainConfig) from None
     # planned (and checked) now, not after training; the same plan is run after it
     planned = plan_trained(build_request(config, build_target)) if build_target is not None else None
     with _TrainEvents(progress) as callbacks:
@@ -329,6 +325,26 @@ def inspect(model: PathLike) -> ModelInfo:
     return ModelInfo(Path(model), doc["size_bytes"], tuple(doc["inputs"]), tuple(doc["outputs"]),
                      doc["ops"], doc["has_metadata"], doc["labels"], document=doc,
                      weights=doc["weights"])
+
+
+def _unknown_setting(call: str, exc: TypeError, fields_of: type) -> Exception:
+    """The UsageError for a keyword ``effkit.<call>()`` does not take, naming the setting it
+    most likely meant (``dropout`` -> ``dropout_rate``, the CLI's ``--dropout``)."""
+    import dataclasses
+    import difflib
+    import re
+
+    from effkit.errors import UsageError
+
+    text = str(exc).split("() ", 1)[-1]
+    given = re.search(r"argument '(\w+)'", text)
+    names = [f.name for f in dataclasses.fields(fields_of)]
+    near = difflib.get_close_matches(given.group(1), names, n=1, cutoff=0.6) if given else []
+    if given and not near:
+        near = [n for n in names if n.startswith(given.group(1)) or given.group(1) in n][:1]
+    hint = (f"did you mean {near[0]}=? (see help(effkit.{call}))" if near
+            else f"see help(effkit.{call}) for the settings")
+    return UsageError(f"effkit.{call}() {text}", hint)
 
 
 def _path(value: object, name: str = "path") -> Path | None:
