@@ -93,12 +93,14 @@ class Labels(Sequence[str]):
 
     def warnings(self) -> tuple[str, ...]:
         """What is legal but likely a mistake: a name given to two or more classes (apps
-        and eval cannot tell those classes apart; ImageNet's own crane and maillot are)."""
+        and eval cannot tell those classes apart). ImageNet's own labels, two cranes and two
+        maillots, are the dataset's and give none, whether bundled or read from a file (the
+        labels.txt effkit writes beside a build)."""
         seen: dict[str, list[int]] = {}
         for i, name in enumerate(self.names):
             seen.setdefault(name, []).append(i + 1)
         twice = [(name, lines) for name, lines in seen.items() if len(lines) > 1]
-        if not twice:
+        if not twice or (len(self.names) == 1000 and self.names == Labels.imagenet().names):
             return ()
         def where(lines: list[int]) -> str:  # a label on every line of 1000 shows a few
             return ", ".join(map(str, lines[:5])) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
