@@ -185,6 +185,16 @@ def test_op_versions_within_the_ceiling_pass():
     assert report.all_mapped and report.compiler_version == opversions.LATEST_COMPILER
 
 
+def test_a_compiler_newer_than_the_last_release_is_named():
+    """16.0 is the last edgetpu_compiler release: a later version is accepted, with a note
+    that no op-version limits are known (or checked) for it."""
+    report = check_model(tflite("int8-float-io"), compiler_version="17.0")
+    assert any("17.0 is newer than the last release effkit knows" in w and "none are checked" in w
+               for w in report.warnings), report.warnings
+    assert not any("newer than the last release" in w
+                   for w in check_model(tflite("int8-float-io"), compiler_version="16.0").warnings)
+
+
 def test_quantize_v3_is_refused_by_compiler_16():
     # google-coral/edgetpu#879: "Didn't find op for builtin opcode 'QUANTIZE' version '3'"
     report = check_model(with_op_version(tflite("int8"), "QUANTIZE", 3))

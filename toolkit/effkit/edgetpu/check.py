@@ -241,6 +241,10 @@ def check_model(model_bytes: bytes, *, min_runtime_version: int | None = None,
     quantization = _classify(m, names)
     problems: list[str] = []
     warnings: list[str] = []
+    if compiler_version is not None and opversions.newer_than_known(compiler_version):
+        warnings.append(f"edgetpu_compiler {compiler_version} is newer than the last release "
+                        f"effkit knows ({opversions.LATEST_COMPILER}): no op-version limits are "
+                        "known for it, so none are checked")
     if quantization == "float":
         problems.append("the model is not quantized (float32 weights and activations); "
                         "the Edge TPU needs full-integer int8 quantization")

@@ -93,6 +93,14 @@ def ceiling(op: str, compiler_version: str | None = None) -> VersionRefusal | No
     return min(found, key=lambda r: r.version) if found else None
 
 
+def newer_than_known(compiler_version: str) -> bool:
+    """Whether ``compiler_version`` is past the last release this table describes."""
+    from effkit.edgetpu.logmodel import parse_version
+
+    given, last = parse_version(compiler_version), parse_version(LATEST_COMPILER)
+    return given is not None and last is not None and given[:2] > last[:2]
+
+
 def refusal(op: str, version: int, compiler_version: str | None = None) -> VersionRefusal | None:
     """The refusal that applies to ``op`` at ``version`` with this compiler, if any."""
     found = ceiling(op, compiler_version)
