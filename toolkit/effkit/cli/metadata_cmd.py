@@ -92,6 +92,7 @@ def metadata(
                                   labels=label_list)
     verify(result, label_list)
     write_file_atomic(target, result, force=force)  # without --force, never a file made meanwhile
+    warnings = label_list.warnings()  # what effkit build warns of, as it does
     report = {
         "model": str(model),
         "output": str(target),
@@ -100,9 +101,9 @@ def metadata(
         "norm_mean": list(norm_mean),
         "norm_std": list(norm_std),
         "replaced_metadata": has_metadata(data),
-        "warnings": list(label_list.warnings()),  # what effkit build warns of, as it does
+        "warnings": list(warnings),
     }
-    for warning in report["warnings"]:
+    for warning in warnings:
         err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     if json_out:
         print_json(report)
