@@ -356,7 +356,7 @@ def _path(value: object, name: str = "path") -> Path | None:
         from effkit.errors import wrong_type
 
         raise wrong_type(name, value, "a path")
-    if isinstance(value, (str, bytes)) and not value:  # Path("") is the current folder
+    if value == "":  # Path("") is the current folder
         from effkit.errors import UsageError
 
         raise UsageError(f'{name} is empty ("")', "pass a path ('.' for the current folder)")

@@ -76,13 +76,15 @@ def quant_report(
     elif out is not None:
         raise UsageError("--out is where --keep-float writes its model", "add --keep-float N, or drop --out")
     int8_bytes, float_bytes = load_model_file(model), load_model_file(float_model)
+    import numpy as np
+
     from effkit.analysis.evaluate import TFLiteClassifier
-    from effkit.metadata.model_file import io_tensors
+    from effkit.errors import naming_file
 
-    for path in (model, float_model):  # a broken or unfit model is named, before the images are read
-        TFLiteClassifier(path, xnnpack=False)
-
-    taken = [io_tensors(m)[0][0].dtype for m in (int8_bytes, float_bytes)]
+    taken = []
+    for path, data_bytes in ((model, int8_bytes), (float_model, float_bytes)):
+        with naming_file(path):  # a broken or unfit model is named, before the images are read
+            taken.append(np.dtype(TFLiteClassifier(data_bytes, xnnpack=False).input["dtype"]).name)
     if taken[1] != "float32" and taken[0] == "float32":  # a float MODEL and an int8 --float
         raise UsageError(f"MODEL {str(model)!r} takes float32 input and --float "
                          f"{str(float_model)!r} takes {taken[1]}: the two look swapped",

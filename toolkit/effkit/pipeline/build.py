@@ -352,12 +352,8 @@ def _given_labels(labels: str | os.PathLike[str] | Sequence[str] | None) -> Labe
 
 
 def _labels_origin(plan: BuildPlan) -> str:
-    """Where a build's labels came from, for build.json: the file as given, or what else."""
-    given = plan.request.labels
-    if isinstance(given, (str, os.PathLike)):
-        return str(Path(given))
-    if given is None:
-        return plan.labels.source  # "ImageNet labels"
+    """Where a build's labels came from, for build.json: their source (the file as given,
+    "ImageNet labels", "the training classes"), or "a list of names" given in memory."""
     return "a list of names" if plan.labels.source == "labels" else plan.labels.source
 
 

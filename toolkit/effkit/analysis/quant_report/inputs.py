@@ -66,15 +66,14 @@ class BuildInfo:
     manifest: dict
 
     @classmethod
-    def beside(cls, model: Path, *, needed_for: str = "", hint: str = "pass --data DIR with images"
-               ) -> BuildInfo:
-        """The build ``model`` is in. ``needed_for`` and ``hint``: why the build is needed
-        (default: its calibration set, for want of --data) and what to do without one."""
-        why = needed_for or "there is no calibration set to reuse"
+    def beside(cls, model: Path, *, needed_for: str = "there is no calibration set to reuse",
+               hint: str = "pass --data DIR with images") -> BuildInfo:
+        """The build ``model`` is in. ``needed_for`` and ``hint``: what is missing without
+        it (default: its calibration set, for want of --data) and what to do."""
         path = Path(model).parent / "build.json"
         if not os.path.lexists(path):  # anything else there: the reader says what it is
             raise UsageError(f"{str(model)!r} is not in an effkit build folder (no build.json beside "
-                             f"it), so {why}", hint)
+                             f"it), so {needed_for}", hint)
         from effkit.core.manifest import read_document
 
         doc = read_document(path, "build manifest", hint)
