@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import posixpath
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -137,6 +138,13 @@ class InputImageInfo:
             raise UsageError(f"normalization std is 0 or negative ({', '.join(map(str, std))}); "
                              "it must be positive", "use the std the model was trained with, "
                              "e.g. --std 128")
+        # the file holds float32: a std that rounds to 0 there (1e-46) divides by zero in
+        # every reader, and one so small that the pixel range overflows gives infinite bounds
+        spans = [max(abs(_PIXEL_MIN - m), abs(_PIXEL_MAX - m)) / s for m, s in zip(mean, std, strict=True)]
+        if any(_float32(s) == 0.0 for s in std) or not all(math.isfinite(_float32(v)) for v in spans):
+            raise UsageError(f"normalization std ({', '.join(map(str, std))}) is too small for the "
+                             "float32 the metadata holds", "use the std the model was trained with, "
+                             "e.g. --std 128")
         if self.color_space not in ("RGB", "GRAYSCALE"):
             raise UsageError(f"color space {self.color_space!r} is not supported",
                              "use RGB or GRAYSCALE")
@@ -234,10 +242,29 @@ def _floats(values: float | Sequence[float], what: str) -> tuple[float, ...]:
         raise UsageError(f"normalization {what} {values!r} is not a list of numbers") from None
     if not out:
         raise UsageError(f"normalization {what} is empty", f"give at least one {what} value")
-    if not all(math.isfinite(v) for v in out):
-        raise UsageError(f"normalization {what} {out!r} is not finite",
+    if not all(math.isfinite(_float32(v)) for v in out):  # 1e39 is float32's infinity
+        where = " in float32" if all(math.isfinite(v) for v in out) else ""
+        raise UsageError(f"normalization {what} {out!r} is not finite{where}",
                          f"give finite numbers, e.g. --{what} {127 if what == 'mean' else 128}")
     return out
+
+
+def _float32(value: float) -> float:
+    """``value`` as the metadata's float32 holds it (infinity past float32's range)."""
+    try:
+        return float(struct.unpack("<f", struct.pack("<f", value))[0])
+    except OverflowError:
+        return math.copysign(math.inf, value)
+
+
+def normalization_warnings(norm_std: Sequence[float]) -> list[str]:
+    """What is likely a mistake in a valid normalization: every std below 1 is the 0..1
+    pixel scale (ImageNet's 0.229), while metadata normalizes 0..255 pixels."""
+    if norm_std and all(0 < s < 1 for s in norm_std):
+        return [f"normalization std {', '.join(map(str, norm_std))} is below 1: metadata "
+                "normalizes 0..255 pixels, so values for 0..1 pixels (ImageNet's std 0.229) "
+                "must be multiplied by 255 (--std 58.4)"]
+    return []
 
 
 def _stats(min_values: tuple[float, ...], max_values: tuple[float, ...]) -> fb.StatsT:

@@ -83,7 +83,7 @@ def file_has_tflite_identifier(path: str | Path) -> bool:
 
 
 # What --force may replace at a named model output (metadata -o, quant-report --out).
-TFLITE_FILE = FileKind("a TFLite model", file_has_tflite_identifier)
+TFLITE_FILE = FileKind("a TFLite model", file_has_tflite_identifier, (".tflite",))
 
 
 def check_model_bytes(model_bytes: bytes, *, source: str = "model") -> None:

@@ -458,6 +458,9 @@ def test_cli_metadata_bad_inputs(model_dir):
         ((model, "--labels", str(model_dir / "nope.txt")), 1, "does not exist"),
         ((model, "--labels", labels, "--mean", "1", "--mean", "2"), 2, "--std"),
         ((model, "--labels", labels, "--std", "0"), 2, "std is 0"),
+        ((model, "--labels", labels, "--std", "1e-46"), 2, "too small for the float32"),
+        ((model, "--labels", labels, "--out", str(model_dir / "x.txt")), 1,
+         f"does not end in .tflite (a TFLite model). Name it '{model_dir / 'x.tflite'}'"),
         ((model, "--labels", labels, "--out", str(model_dir / "no" / "x.tflite")), 1,
          "does not exist"),
         ((model, "--labels", labels, "--out", str(model_dir)), 1, "is a folder"),
@@ -470,6 +473,17 @@ def test_cli_metadata_bad_inputs(model_dir):
         assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert sorted(p.name for p in model_dir.iterdir()) == [
         "four.txt", "labels.txt", "notes.tflite", "tiny.tflite"]
+
+
+def test_cli_metadata_warns_of_a_std_on_the_0_to_1_scale(model_dir):
+    # ImageNet's std for 0..1 pixels, where metadata normalizes 0..255: written, with a warning
+    out = model_dir / "imagenet.tflite"
+    result = _cli(str(model_dir / "tiny.tflite"), "--labels", str(model_dir / "labels.txt"),
+                  "--mean", "0.485", "--std", "0.229", "--out", str(out), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert "std 0.229 is below 1" in result.stderr and "--std 58.4" in result.stderr
+    assert json.loads(result.stdout)["warnings"][-1] == result.stderr.split("warning: ")[-1].strip()
+    assert normalization(out.read_bytes()) == ((pytest.approx(0.485),), (pytest.approx(0.229),))
 
 
 def test_cli_metadata_help():

@@ -272,6 +272,10 @@ def test_input_image_info_validates_and_derives_the_value_range():
         InputImageInfo(norm_mean=(127,), norm_std=(1, 2, 3))
     for bad, words in (({"norm_std": (0,)}, "std is 0"), ({"norm_mean": ()}, "mean is empty"),
                        ({"norm_mean": (float("nan"),)}, "is not finite"),
+                       # the file holds float32: 1e39 is its infinity, 1e-46 its zero
+                       ({"norm_mean": (1e39,)}, "is not finite in float32"),
+                       ({"norm_std": (1e-46,)}, "is too small for the float32"),
+                       ({"norm_std": (1e-37,)}, "is too small for the float32"),
                        ({"color_space": "BGR"}, "color space 'BGR' is not supported"),
                        ({"tensor_type": "int16"}, "tensor type 'int16' is not supported"),
                        ({"norm_mean": ("x",)}, "is not a list of numbers")):

@@ -203,6 +203,13 @@ def test_bad_input_is_one_line(builds, tmp_path):
     assert page.read_text() == "mine"
     assert_one_line_error(cli("quant-report", loose, "--float", float_model, "--data", empty,
                               "--html", loose, "--force"), f"--html '{loose}' is the input")
+    # a page or a model under another file type's name is refused before the work
+    assert_one_line_error(cli("quant-report", loose, "--float", float_model, "--data", empty,
+                              "--html", tmp_path / "page.png"), "does not end in .html",
+                          f"'{tmp_path / 'page.html'}'")
+    assert_one_line_error(cli("quant-report", builds["int8"] / "model.tflite", "--float", float_model,
+                              "--keep-float", 1, "--out", tmp_path / "mixed.bin"),
+                          "--out", "does not end in .tflite")
     data = tmp_path / "photos"
     data.mkdir()
     assert_one_line_error(cli("quant-report", loose, "--float", float_model, "--data", data,

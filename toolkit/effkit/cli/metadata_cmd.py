@@ -66,7 +66,12 @@ def metadata(
         create_for_inference,
         num_classes,
     )
-    from effkit.metadata.info import MODEL_DESCRIPTION, MetadataInfo, check_metadata_name
+    from effkit.metadata.info import (
+        MODEL_DESCRIPTION,
+        MetadataInfo,
+        check_metadata_name,
+        normalization_warnings,
+    )
     from effkit.metadata.model_file import TFLITE_FILE, load_model_file
     from effkit.metadata.reader import has_metadata
     from effkit.model.labels import Labels
@@ -92,7 +97,8 @@ def metadata(
                                   labels=label_list)
     verify(result, label_list)
     write_file_atomic(target, result, force=force)  # without --force, never a file made meanwhile
-    warnings = label_list.warnings()  # what effkit build warns of, as it does
+    # what effkit build warns of, as it does, and a likely 0..1-scale --std
+    warnings = [*label_list.warnings(), *normalization_warnings(norm_std)]
     report = {
         "model": str(model),
         "output": str(target),

@@ -442,13 +442,16 @@ def remove_output(out_dir: Path, owner: Ownership) -> None:
 @dataclass(frozen=True)
 class FileKind:
     """What ``--force`` may replace at a named output file: an earlier output of one kind
-    (``described``: "a TFLite model"), told by ``is_one(path)``."""
+    (``described``: "a TFLite model"), told by ``is_one(path)``; ``suffixes``, when given,
+    are the endings a file of the kind is named with (the first is the one to suggest)."""
 
     described: str
     is_one: Callable[[Path], bool]
+    suffixes: tuple[str, ...] = ()
 
 
-def marked_file(described: str, marker: str, window: int = 4096) -> FileKind:
+def marked_file(described: str, marker: str, window: int = 4096,
+                suffixes: tuple[str, ...] = ()) -> FileKind:
     """A kind of text output that carries ``marker`` in its first ``window`` bytes (a JSON
     key, an HTML meta tag)."""
     wanted = marker.encode("utf-8")
@@ -460,7 +463,7 @@ def marked_file(described: str, marker: str, window: int = 4096) -> FileKind:
         except OSError:
             return False
 
-    return FileKind(described, is_one)
+    return FileKind(described, is_one, suffixes)
 
 
 def check_output_file(path: Path, force: bool, *, inputs: Iterable[Path | None] = (),
@@ -481,6 +484,10 @@ def check_output_file(path: Path, force: bool, *, inputs: Iterable[Path | None] 
                           f"choose another {flag}" if relation == "same" else f"choose a {flag} outside it")
     if path.is_dir():
         raise OutputError(f"{flag} {str(path)!r} is a folder", "name a file")
+    if kind is not None and kind.suffixes and path.suffix.lower() not in kind.suffixes:
+        # x.txt holding a model opens in the wrong program, and no tool looks for it there
+        raise OutputError(f"{flag} {str(path)!r} does not end in {kind.suffixes[0]} ({kind.described})",
+                          f"name it {str(path.with_name(path.stem + kind.suffixes[0]))!r}")
     if path.exists() or path.is_symlink():
         if not force:
             raise OutputError(f"{str(path)!r} already exists", "choose another output, or pass --force")

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 # What 'quant-report --html --force' may replace: a page this template made (its meta tag).
 PAGE_FILE = marked_file("an effkit quant-report page",
-                        '<meta name="generator" content="effkit quant-report">')
+                        '<meta name="generator" content="effkit quant-report">',
+                        suffixes=(".html", ".htm"))
 BAR_COLOR = "#4c78a8"
 CAUSE_COLOR = "#d62728"  # layers with a likely cause (the screenshot test looks for it)
 
