@@ -97,11 +97,12 @@ def app(models, tmp_path_factory) -> Path:
 
 
 def run_app(app_dir: Path, script: str, *args: str, check: bool = True,
-            env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run a rendered script; ``env`` adds variables (EDGETPU_DELEGATE, XDG_CACHE_HOME)."""
+            env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run a rendered script (in ``cwd``, default the app folder); ``env`` adds variables
+    (EDGETPU_DELEGATE, XDG_CACHE_HOME)."""
     env = {**{k: v for k, v in os.environ.items()
               if k not in ("DISPLAY", "WAYLAND_DISPLAY", "EDGETPU_DELEGATE")}, **(env or {})}
-    proc = subprocess.run([sys.executable, str(app_dir / script), *args], cwd=app_dir, env=env,
+    proc = subprocess.run([sys.executable, str(app_dir / script), *args], cwd=cwd or app_dir, env=env,
                           capture_output=True, text=True, encoding="utf-8", timeout=300)
     if check and proc.returncode != 0:
         raise AssertionError(f"{script} exited {proc.returncode}:\n{proc.stderr}")

@@ -201,6 +201,61 @@ def test_missing_runtime_and_missing_model_causes(models, tmp_path: Path, cache)
     _no_traceback(missing)
 
 
+def test_relative_delegate_and_model_are_the_users_folder(delegates, tpu_app: Path, photo_dir: Path,
+                                                         tmp_path: Path, cache, models) -> None:  # noqa: F811
+    # the probe's child runs in the app folder; ./lib and models/x_edgetpu.tflite are the user's
+    mine = tmp_path / "models"
+    mine.mkdir()
+    shutil.copy(models["uint8_plain"], mine / "mine_edgetpu.tflite")
+    shutil.copy(delegates["noop"], tmp_path / "libmine.so.1")
+    image = str(list_images(photo_dir)[0])
+    proc = run_app(tpu_app, "classify_image.py", "--json", "--require-tpu", "--delegate", "./libmine.so.1",
+                   "--model", "models/mine_edgetpu.tflite", image, env=cache, cwd=tmp_path)
+    _no_traceback(proc)
+    doc = json.loads(proc.stdout)
+    assert (doc["model"], doc["device"]) == ("mine_edgetpu.tflite", "edgetpu"), proc.stderr
+
+
+def test_a_file_that_is_no_library_is_not_called_a_missing_device(tpu_app: Path, cache) -> None:
+    # dlopen's own words: "invalid ELF header", not "no Edge TPU found: plug it in"
+    check = run_app(tpu_app, "coral_runtime.py", "--check", "--delegate", str(tpu_app / "README.md"),
+                    check=False, env=cache)
+    assert check.returncode == 1, check.stdout
+    line = check.stderr.strip()
+    assert line.startswith(f"error: cannot load {tpu_app / 'README.md'} (") and "invalid ELF header" in line
+    assert "it is not a library for this system" in line and NO_DEVICE not in line
+    _no_traceback(check)
+
+
+@pytest.mark.parametrize("which", ["model.tflite", "model_edgetpu.tflite"])
+def test_a_model_cut_short_is_named_before_a_runtime_opens_it(which, tmp_path: Path, photo_dir: Path,
+                                                              cache, models) -> None:  # noqa: F811
+    # ai-edge-litert 2.1.2 on arm64 (Trixie's) dies of SIGSEGV on one: an interrupted copy
+    app = render_coral_app(tmp_path / "cut", model_name="cut", variant=LITE0, labels=HOSTILE_LABELS,
+                           cpu_model=models["uint8"], edgetpu_model=models["uint8_plain"])
+    whole = (app / which).read_bytes()
+    (app / which).write_bytes(whole[:len(whole) // 2])
+    args = ["--cpu"] if which == "model.tflite" else ["--require-tpu"]
+    proc = run_app(app, "classify_image.py", *args, str(list_images(photo_dir)[0]), check=False, env=cache)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.strip().splitlines()[-1].startswith(f"error: {which} is truncated or damaged ")
+    assert "copy the app folder to this machine again" in proc.stderr
+    _no_traceback(proc)
+    check = run_app(app, "coral_runtime.py", "--check", check=False, env=cache)
+    assert check.returncode == 1 and "truncated or damaged" in check.stderr
+
+
+def test_every_cut_of_a_model_is_refused_without_reading_past_its_end(models, tmp_path: Path) -> None:  # noqa: F811
+    rt = runtime_module(render_coral_app(tmp_path / "app", model_name="cuts", variant=LITE0,
+                                         labels=HOSTILE_LABELS, cpu_model=models["uint8"],
+                                         edgetpu_model=None))
+    whole = models["uint8_plain"].read_bytes()  # no metadata: the flatbuffer is the whole file
+    rt.check_model_bytes(whole, "whole.tflite")
+    for cut in [0, 7, 8, 64, 4096, *range(len(whole) // 40, len(whole), len(whole) // 40), len(whole) - 1]:
+        with pytest.raises(rt.AppError, match=r"cut\.tflite is (truncated or damaged|not a TFLite)"):
+            rt.check_model_bytes(whole[:cut], "cut.tflite")
+
+
 def test_cpu_and_require_tpu_conflict(tpu_app: Path) -> None:
     proc = run_app(tpu_app, "classify_image.py", "--cpu", "--require-tpu", "x.jpg", check=False)
     assert proc.returncode == 2 and "--cpu and --require-tpu exclude each other" in proc.stderr
