@@ -124,6 +124,10 @@ REFUSED = {
     ("debian-trixie", "aarch64", "3.10"): "ai-edge-litert 2.1.2 (the runtime pinned for Trixie) has no PyPI "
                                           "wheel for Python 3.10 on arm64",
     ("fedora-40", "x86_64", "3.12"): "Fedora Linux 40 (Workstation Edition) is not supported",
+    # Debian itself has no ID_LIKE: not "no Debian-based system"
+    ("debian-forky", "aarch64", "3.13"): "Debian GNU/Linux forky/sid is not a platform this app has a "
+                                         "tested Edge TPU setup for",
+    ("ubuntu-24.04", "aarch64", "3.12"): "Ubuntu 24.04 on arm64 has no tested libedgetpu + runtime pair",
     ("raspios-bookworm-arm64", "riscv64", "3.11"): "bookworm on riscv64 (riscv64) is not supported",
     ("raspios-bookworm-arm64", "aarch64", "3.12"): "wheels pinned for Bookworm are for Python 3.11, not 3.12",
 }
@@ -232,6 +236,48 @@ def test_install_sh_is_shellcheck_clean(tpu_app: Path) -> None:
     assert proc.returncode == 0, proc.stdout
 
 
+def test_sh_is_told_to_use_bash(tpu_app: Path) -> None:
+    if shutil.which("dash") is None:
+        pytest.skip("dash is not installed")
+    proc = subprocess.run(["dash", str(tpu_app / "install.sh"), "--dry-run"], capture_output=True, text=True)
+    assert (proc.returncode, proc.stdout) == (1, "")
+    assert proc.stderr == "install.sh: run it with bash: ./install.sh or bash install.sh\n"
+
+
+def test_a_crashing_pair_is_reported_to_its_own_project(tpu_app: Path, models, tmp_path: Path) -> None:  # noqa: F811
+    """Candidate 2's libedgetpu (the app's .libedgetpu/) crashes the probe as a mismatched pair
+    does: that failure, and only it, goes to the project that built it."""
+    gcc = shutil.which("gcc")
+    if gcc is None or ctypes.util.find_library("edgetpu"):
+        pytest.skip("needs gcc and no installed libedgetpu")
+    app = render_coral_app(tmp_path / "crash", model_name="crash", variant=LITE0, labels=HOSTILE_LABELS,
+                           cpu_model=models["uint8"], edgetpu_model=models["uint8_plain"])
+    (app / ".libedgetpu").mkdir()
+    library = app / ".libedgetpu" / "libedgetpu.so.1"
+    subprocess.run([gcc, "-shared", "-fPIC", "-DCRASH_SEGV", "-o", str(library),
+                    str(Path(__file__).parent / "coral_fixtures" / "fake_delegate.c")], check=True)
+    proc = install(app, "debian-trixie", "aarch64", "3.13", "--check-only", EFFKIT_PYTHON=sys.executable,
+                   XDG_CACHE_HOME=str(tmp_path / "cache"))
+    assert proc.returncode == 1, proc.stderr
+    (warning,) = proc.stderr.strip().splitlines()
+    assert "crashed the process (SIGSEGV)" in warning
+    assert warning.endswith(" coral_runtime.py --check --json\" to https://github.com/cocoa-xu/libedgetpu/issues")
+
+
+def test_a_model_cut_short_stops_the_check_naming_it(tpu_app: Path, models, tmp_path: Path) -> None:  # noqa: F811
+    app = render_coral_app(tmp_path / "cut", model_name="cut", variant=LITE0, labels=HOSTILE_LABELS,
+                           cpu_model=models["uint8"], edgetpu_model=models["uint8_plain"])
+    whole = (app / "model_edgetpu.tflite").read_bytes()
+    (app / "model_edgetpu.tflite").write_bytes(whole[:len(whole) // 2])
+    proc = install(app, "debian-trixie", "aarch64", "3.13", "--check-only", EFFKIT_PYTHON=sys.executable,
+                   XDG_CACHE_HOME=str(tmp_path / "cache"))
+    assert proc.returncode == 1
+    assert len([line for line in proc.stdout.splitlines() if line.startswith("    failed: ")]) == 1
+    (error,) = proc.stderr.strip().splitlines()
+    assert error.startswith("install.sh: error: model_edgetpu.tflite is truncated or damaged ")
+    assert "libedgetpu/issues" not in error
+
+
 def test_check_only_tries_every_candidate_then_names_the_causes(tpu_app: Path, tmp_path: Path) -> None:
     """The candidate loop for real, without installing: each candidate's check runs (the probe
     with this Python's ai-edge-litert), fails for want of a libedgetpu, and the last line
@@ -255,7 +301,9 @@ def test_check_only_tries_every_candidate_then_names_the_causes(tpu_app: Path, t
         "the Edge TPU runtime libedgetpu.so.1 is not installed")
     assert "; candidate 2 (libedgetpu v0.1.14 (cocoa-xu, built against TF 2.21.0) + ai-edge-litert 2.1.2): " \
         in warning
-    assert warning.endswith("to https://github.com/feranick/libedgetpu/issues")
+    # nothing a libedgetpu project could fix: no report upstream
+    assert warning.endswith("the app runs on the CPU: fix what the lines above name (README.md, "
+                            "Troubleshooting) and run ./install.sh again")
     assert sorted(p.name for p in tpu_app.iterdir()) == before
     both = install(tpu_app, "debian-trixie", "aarch64", "3.13", "--check-only", "--dry-run")
     assert both.returncode == 2 and "exclude each other" in both.stderr
