@@ -742,6 +742,53 @@ def test_force_never_replaces_a_folder_effkit_did_not_write(tmp_path):
     build_report([tmp_path / "b"], tmp_path / "rep", force=True)  # its own output: replaced
 
 
+def test_files_added_while_a_force_run_works_are_kept(tmp_path):
+    """--force replaces what the folder held when the run began; a note saved into it while
+    the run worked (a compile takes minutes) stops the swap instead of being deleted."""
+    minimal_build(tmp_path / "b")
+    assert report_cli(["b", "--out", "rep"], tmp_path).wait(timeout=120) == 0
+    before = (tmp_path / "rep" / "index.html").read_bytes()
+    proc = report_cli(["b", "--out", "rep", "--force"], tmp_path, pause="staged", seconds=2)
+    wait_paused(proc, tmp_path)
+    (tmp_path / "rep" / "NOTES.txt").write_text("mine")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, err
+    assert err.strip().splitlines()[-1].startswith(
+        "error: files in 'rep' were added or changed while this run was working "
+        "('NOTES.txt'), so it was not replaced.")
+    assert (tmp_path / "rep" / "NOTES.txt").read_text() == "mine"
+    assert (tmp_path / "rep" / "index.html").read_bytes() == before
+    assert staging(tmp_path) == []
+
+
+def test_a_mount_point_is_refused_before_the_work(tmp_path, tmpfs, monkeypatch):
+    # a docker volume: the staged output cannot be renamed onto it (EBUSY), after the work
+    minimal_build(tmp_path / "b")
+    monkeypatch.setenv("COLUMNS", "400")
+    result = runner.invoke(app, ["report", str(tmp_path / "b"), "--out", str(tmpfs)])
+    check_run(result, Case("", (), {}, ("is a mount point", f"--out '{tmpfs / 'model'}'"), 1))
+    assert list(tmpfs.iterdir()) == []
+    assert runner.invoke(app, ["report", str(tmp_path / "b"), "--out", str(tmpfs / "model")]).exit_code == 0
+
+
+def test_a_staging_folder_whose_pid_was_reused_is_stale(tmp_path):
+    """A pid names a process only with its start: PID 1 in every container, any pid after a
+    reboot. A marker whose pid lives but started at another time is a killed run's."""
+    from effkit.core.outputs import MARKER, _process_start
+
+    minimal_build(tmp_path / "b")
+    for name, pid in ((".rep.tmp-pid1", 1), (".rep.tmp-mine", os.getpid())):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / MARKER).write_text(f"{pid} {_process_start(pid)}0\n")  # another start
+    (tmp_path / ".rep.tmp-alive").mkdir()  # a live run's (this process): never touched
+    (tmp_path / ".rep.tmp-alive" / MARKER).write_text(f"{os.getpid()} {_process_start(os.getpid())}\n")
+    proc = report_cli(["b", "--out", "rep"], tmp_path)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "removed stale .rep.tmp-pid1" in err and "removed stale .rep.tmp-mine" in err
+    assert staging(tmp_path) == [".rep.tmp-alive"]
+
+
 def test_sigkill_leftovers_are_cleaned_by_the_next_run_and_only_ours(tmp_path):
     minimal_build(tmp_path / "b")
     (tmp_path / ".rep.tmp-notours").mkdir()  # same name pattern, no marker: never touched

@@ -154,13 +154,15 @@ def _input_overlap(resolved: Path, inputs: Iterable[Path | None]) -> tuple[str, 
 
 
 def check_output_dir(out_dir: Path, force: bool, inputs: Iterable[Path | None] = (),
-                     owner: Ownership | None = None) -> None:
+                     owner: Ownership | None = None, renamed: bool = True) -> None:
     """Fail early (before long work) when ``out_dir`` cannot be used.
 
     ``inputs`` are the files and folders the command reads: an output that is one of them,
     contains one, or sits inside one (or is the current folder) is refused. With ``force``
     a non-empty folder is replaced only when ``owner`` recognises it as an earlier output
-    of its kind with nothing else in it (None: never).
+    of its kind with nothing else in it (None: never). ``renamed``: the output is staged
+    and renamed into place, which a mount point refuses; False for writers that write
+    into the folder (training).
     """
     out_dir = Path(out_dir)
     resolved = check_path_usable(out_dir)
@@ -178,6 +180,10 @@ def check_output_dir(out_dir: Path, force: bool, inputs: Iterable[Path | None] =
     if out_dir.exists():
         if out_dir.is_symlink() or not out_dir.is_dir():
             raise OutputError(f"output {str(out_dir)!r} exists and is not a folder", "choose another --out")
+        if renamed and os.path.ismount(out_dir):  # a docker volume: rename(2) onto it fails (EBUSY)
+            raise OutputError(f"output {str(out_dir)!r} is a mount point, and effkit replaces its "
+                              "output folder as a whole", f"choose a sub-folder of it, e.g. --out "
+                              f"{str(out_dir / 'model')!r}")
         if any(out_dir.iterdir()):
             if not force:
                 why = (" (it holds the previous output, put back after an interrupted --force "
@@ -212,16 +218,33 @@ def _existing_parent(path: Path) -> Path:
     return path
 
 
+def _process_start(pid: int) -> str:
+    """When process ``pid`` started, as Linux tells it (boot id and clock ticks since boot;
+    "" where /proc cannot say): a pid alone is reused, by PID 1 in every container and
+    after every reboot."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        return f"{boot}:{stat.rsplit(')', 1)[1].split()[19]}"  # field 22, after the name
+    except (OSError, IndexError):
+        return ""
+
+
 def _mark(folder: Path) -> None:
-    (folder / MARKER).write_text(f"{os.getpid()}\n", encoding="ascii")
+    pid = os.getpid()
+    (folder / MARKER).write_text(f"{pid} {_process_start(pid)}\n", encoding="ascii")
 
 
 def _owner_gone(folder: Path) -> bool:
-    """True when ``folder`` has effkit's marker and the process that wrote it has ended."""
+    """True when ``folder`` has effkit's marker and the process that wrote it has ended
+    (a process of that pid that started at another time is another process)."""
     try:
-        pid = int((folder / MARKER).read_text(encoding="ascii").strip())
+        pid_text, _, started = (folder / MARKER).read_text(encoding="ascii").strip().partition(" ")
+        pid = int(pid_text)
     except (OSError, ValueError):
         return False  # no marker: not ours (or not readable), never touched
+    if started and _process_start(pid) not in ("", started):
+        return True  # the pid is reused: its writer is gone
     if pid == os.getpid():
         return False
     try:
@@ -362,6 +385,7 @@ def staged_dir(out_dir: Path, force: bool, owner: Ownership | None = None) -> It
     """
     out_dir = Path(out_dir)
     check_output_dir(out_dir, force, owner=owner)
+    before = _listing(out_dir)  # what --force may replace: nothing added or changed later
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
@@ -382,7 +406,7 @@ def staged_dir(out_dir: Path, force: bool, owner: Ownership | None = None) -> It
             raise
         try:
             os.chmod(tmp, 0o755)
-            _move_into_place(tmp, out_dir, force)
+            _move_into_place(tmp, out_dir, force, before)
             # after the move: a staging folder killed at any point still carries its marker
             (out_dir / MARKER).unlink(missing_ok=True)
         except OSError as exc:
@@ -400,7 +424,26 @@ def _aside_folder(out_dir: Path) -> Path:
     return old
 
 
-def _move_into_place(tmp: Path, out_dir: Path, force: bool) -> None:
+def _listing(folder: Path) -> dict[str, tuple[int, int]]:
+    """Each file and link under ``folder`` (relative POSIX path) with its size and mtime."""
+    found: dict[str, tuple[int, int]] = {}
+    for root, dirs, files in os.walk(folder):
+        for name in files + [d for d in dirs if (Path(root) / d).is_symlink()]:
+            path = Path(root) / name
+            with contextlib.suppress(OSError):
+                st = path.lstat()
+                found[path.relative_to(folder).as_posix()] = (st.st_size, st.st_mtime_ns)
+    found.pop(MARKER, None)
+    return found
+
+
+def _changed_since(folder: Path, before: dict[str, tuple[int, int]]) -> list[str]:
+    now = _listing(folder)
+    return sorted(p for p in now if now[p] != before.get(p))
+
+
+def _move_into_place(tmp: Path, out_dir: Path, force: bool,
+                     before: dict[str, tuple[int, int]] | None = None) -> None:
     if not force or not out_dir.exists():
         try:
             os.rename(tmp, out_dir)  # onto a missing or empty folder only
@@ -416,6 +459,15 @@ def _move_into_place(tmp: Path, out_dir: Path, force: bool) -> None:
     old = _aside_folder(out_dir)
     with _signals_held():
         os.rename(out_dir, old / "x")
+        # files put there while this run worked (notes, an edit) are the user's: kept
+        changed = _changed_since(old / "x", before or {})
+        if changed:
+            os.rename(old / "x", out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+            shown = ", ".join(map(repr, changed[:3])) + (", ..." if len(changed) > 3 else "")
+            raise OutputError(f"files in {str(out_dir)!r} were added or changed while this run was "
+                              f"working ({shown}), so it was not replaced",
+                              "nothing was changed there; run again when the folder is as you want it")
         _pause("swap")
         try:
             os.rename(tmp, out_dir)

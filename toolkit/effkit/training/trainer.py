@@ -231,7 +231,7 @@ def _check_out(config: TrainConfig) -> None:
         if out.is_dir() and any(out.iterdir()) and not config.force and state.is_file():
             raise OutputError(f"output folder {str(out)!r} is not empty",
                               "pass --resume to continue the interrupted run, or --force to start over")
-        check_output_dir(out, config.force, owner=TRAIN_OUTPUT)
+        check_output_dir(out, config.force, owner=TRAIN_OUTPUT, renamed=False)  # written in place
     previous = _stale_build(out, config)
     if previous is not None:  # built from the weights this run replaces: removed with them
         check_output_dir(previous, True, owner=BUILD_OUTPUT)
