@@ -7,6 +7,7 @@ tarballs the tests make in temp folders from the official-layout lite0 checkpoin
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -125,18 +126,22 @@ def make_tarball(members: list[tuple[tarfile.TarInfo, bytes | None]]) -> bytes:
     return buf.getvalue()
 
 
-def checkpoint_tarball(folder: Path, top: str, extra: dict[str, bytes] | None = None) -> bytes:
-    """A tarball laid out like Google's: ``top/`` then the checkpoint files."""
-    members: list[tuple[tarfile.TarInfo, bytes | None]] = []
+def checkpoint_tarball_of(files: dict[str, bytes], top: str) -> bytes:
+    """A tarball laid out like Google's holding ``files``."""
     d = tarfile.TarInfo(top)
     d.type, d.mode = tarfile.DIRTYPE, 0o755
-    members.append((d, None))
-    files = {p.name: p.read_bytes() for p in sorted(folder.iterdir())} | (extra or {})
+    members: list[tuple[tarfile.TarInfo, bytes | None]] = [(d, None)]
     for name, data in files.items():
         info = tarfile.TarInfo(f"{top}/{name}")
         info.size, info.mode = len(data), 0o644
         members.append((info, data))
     return make_tarball(members)
+
+
+def checkpoint_tarball(folder: Path, top: str, extra: dict[str, bytes] | None = None) -> bytes:
+    """A tarball laid out like Google's: ``top/`` then the checkpoint files."""
+    files = {p.name: p.read_bytes() for p in sorted(folder.iterdir())} | (extra or {})
+    return checkpoint_tarball_of(files, top)
 
 
 @pytest.fixture(scope="module")
@@ -313,6 +318,19 @@ def test_truncated_body(env, mirror, lite0_tarball):
     line = error_line(weights(env, "fetch", "lite0"))
     assert "is not a complete .tar.gz" in line and "truncated or damaged" in line
     assert cache_listing(env) == []  # no checkpoint, no digest, no partial file
+
+
+def test_damaged_deflate_data(env, mirror):
+    """Damaged compressed data (a bad mirror, a bad disk): zlib's own error ("invalid block
+    type", "invalid code lengths set"), neither a TarError nor an OSError, is the same line."""
+    # a good first gzip member holding the headers, then one whose deflate block has the
+    # reserved type 3 (BFINAL=1, BTYPE=11): zlib fails in the middle of a member's data
+    tar = gzip.decompress(checkpoint_tarball_of({"model.ckpt.index": bytes(100_000)}, "efficientnet-lite0"))
+    mirror.files["efficientnet-lite0.tar.gz"] = (
+        gzip.compress(tar[:4096]) + b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff\x07" + bytes(64))
+    line = error_line(weights(env, "fetch", "lite0"))
+    assert "is not a complete .tar.gz" in line and "truncated or damaged" in line, line
+    assert cache_listing(env) == []
 
 
 def test_404(env, mirror, tmp_path):

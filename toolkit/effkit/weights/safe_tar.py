@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import tarfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 CHUNK = 1 << 16
@@ -60,7 +61,7 @@ def extract_top_folder(tarball: Path, dest: Path, *, max_members: int, max_bytes
                 if written > max_bytes:
                     raise UnsafeTarball(f"more than {max_bytes:,} bytes unpacked")
                 _copy_member(tar, member, target)
-    except (tarfile.TarError, EOFError, ValueError) as exc:
+    except (tarfile.TarError, EOFError, ValueError, zlib.error) as exc:  # zlib: damaged deflate data
         raise TarballDamaged(" ".join(str(exc).split()) or type(exc).__name__) from None
     except OSError as exc:
         if exc.errno is None:  # gzip.BadGzipFile and friends: the archive, not the disk
