@@ -32,6 +32,13 @@ import json, sys
 import effkit
 loaded_on_import = sorted(m for m in ("tensorflow", "keras", "jinja2", "matplotlib") if m in sys.modules)
 out = sys.argv[1]
+
+def filled(plan):  # what a first run of the same plan leaves (a notebook cell run twice)
+    import os
+    os.makedirs(plan.out_dir)
+    open(os.path.join(plan.out_dir, "build.json"), "w").write("{}")
+    return plan
+
 calls = {
     "variant": lambda: effkit.build("lite9", out=out),
     "target": lambda: effkit.build("lite0", target="tpu", out=out),
@@ -45,6 +52,8 @@ calls = {
                                        skip_compile=True, out=out),
     "eval": lambda: effkit.evaluate(out + "-missing.tflite", out),
     "inspect": lambda: effkit.inspect(out + "-missing.tflite"),
+    "rerun": lambda: effkit.run(filled(effkit.plan(effkit.BuildRequest("lite0", out=out + "-rerun",
+                                                                       weights="random")))),
 }
 errors = {}
 for name, call in calls.items():
@@ -76,6 +85,7 @@ def test_import_is_light_and_bad_input_fails_before_tensorflow(tmp_path):
     assert "only applies to --target android" in errors["runtime_target"][1]
     assert "101 characters long" in errors["coral_name"][1]  # checked at plan time
     assert errors["eval"][0] == "ModelFileError" and errors["inspect"][0] == "ModelFileError"
+    assert errors["rerun"][0] == "OutputError" and "is not empty" in errors["rerun"][1]
     assert doc["tensorflow"] is False
     assert not (tmp_path / "o").exists()
 
@@ -355,3 +365,71 @@ def test_package_names_are_calls_even_after_their_modules_load():
     for call in (train, build_trained, plan_trained, effkit.train, effkit.evaluate):
         assert callable(call) and not isinstance(call, types.ModuleType)
     assert TrainConfig.__module__ == "effkit.training.trainer"
+
+
+THREADS_SCRIPT = r"""
+import json, logging, os, sys, threading
+import effkit
+
+logging.basicConfig(level=logging.INFO, format="APP %(message)s")  # the user's own, first
+fds = [os.readlink(f"/proc/self/fd/{fd}") for fd in (1, 2)]
+handlers = list(logging.getLogger().handlers)
+results, errors = {}, []
+
+def build(name):
+    try:
+        r = effkit.build("lite0", out=sys.argv[1] + "/" + name, weights="random", quant="float32")
+        results[name] = r.manifest.artifacts[0].sha256
+    except BaseException as exc:  # what a user's thread would see
+        errors.append(f"{type(exc).__name__}: {exc}")
+
+threads = [threading.Thread(target=build, args=(n,)) for n in ("a", "b")]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(json.dumps({"results": results, "errors": errors,
+                  "fds_kept": [os.readlink(f"/proc/self/fd/{fd}") for fd in (1, 2)] == fds,
+                  "stdout_kept": sys.stdout is sys.__stdout__,
+                  "handlers_kept": logging.getLogger().handlers == handlers}))
+"""
+
+
+@pytest.mark.slow
+def test_builds_from_two_threads_run_one_after_another(tmp_path):
+    """Two builds started together in a fresh process (TensorFlow not yet imported): the
+    outside walk saw a deadlock in TensorFlow's import, a process broken for good, and
+    stdout left on a deleted file. Now the calls take turns and leave the process as found."""
+    run = subprocess.run([sys.executable, "-c", THREADS_SCRIPT, str(tmp_path)], capture_output=True,
+                         text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    doc = json.loads(run.stdout.strip().splitlines()[-1])
+    assert doc["errors"] == [] and sorted(doc["results"]) == ["a", "b"]  # random weights: own bytes
+    assert doc["fds_kept"] and doc["stdout_kept"] and doc["handlers_kept"], doc
+
+
+def test_captures_from_two_threads_restore_the_fds_and_the_root_logger():
+    import logging
+    import os
+    import threading
+
+    from effkit.core.native_log import native_log_captured
+
+    before = [os.readlink(f"/proc/self/fd/{fd}") for fd in (1, 2)]
+    handlers = list(logging.getLogger().handlers)
+    start = threading.Barrier(2)
+
+    def capture():
+        start.wait()
+        for _ in range(20):
+            with native_log_captured():
+                logging.basicConfig()  # what absl does during a SavedModel save
+                os.write(2, b"native chatter\n")
+
+    threads = [threading.Thread(target=capture) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [os.readlink(f"/proc/self/fd/{fd}") for fd in (1, 2)] == before
+    assert logging.getLogger().handlers == handlers

@@ -9,11 +9,14 @@ This module imports nothing heavy; each call imports what it needs.
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
+from effkit.core.native_log import PROCESS_LOCK
 from effkit.core.progress import ProgressFn, StageClock, check_progress
 
 if TYPE_CHECKING:
@@ -27,8 +30,21 @@ if TYPE_CHECKING:
     from effkit.training.trainer import TrainResult
 
 PathLike = str | os.PathLike[str]
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
+def _one_at_a_time(call: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``call`` holding effkit's process lock: calls from several threads run one after
+    another (TensorFlow's import, its state and the captured fds are process-wide)."""
+    @functools.wraps(call)
+    def locked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with PROCESS_LOCK:
+            return call(*args, **kwargs)
+    return locked
+
+
+@_one_at_a_time
 def build(variant: str = "lite0", *, target: str = "cpu", out: PathLike | None = None,
           weights: PathLike | None = None, labels: PathLike | Sequence[str] | None = None,
           calibration: PathLike | None = None, calibration_size: int | None = None,
@@ -62,6 +78,7 @@ def build(variant: str = "lite0", *, target: str = "cpu", out: PathLike | None =
     return run(plan(req), progress)
 
 
+@_one_at_a_time
 def train(data: PathLike, *, out: PathLike, variant: str = "lite0", build_target: str | None = None,
           progress: ProgressFn | None = None, **settings: Any) -> TrainResult:
     """Transfer learning on the class folders in ``data``; writes weights, labels and
@@ -150,6 +167,7 @@ class EvalResult:
         return copy.deepcopy(self.document)  # the caller's to change; this result stays as it is
 
 
+@_one_at_a_time
 def evaluate(model: PathLike, data: PathLike, *, labels: PathLike | None = None,
              compare: PathLike | None = None, limit: int | None = None,
              threads: int | None = None, xnnpack: bool = True,
@@ -181,6 +199,7 @@ def benchmark(model: PathLike, *, runs: int = ..., warmup: int = ..., threads: i
 @overload
 def benchmark(model: PathLike, *, runs: int = ..., warmup: int = ..., threads: int | None = ...,
               xnnpack: bool = ..., vs: PathLike, progress: ProgressFn | None = ...) -> VsResult: ...
+@_one_at_a_time
 def benchmark(model: PathLike, *, runs: int = 100, warmup: int = 10, threads: int | None = 1,
               xnnpack: bool = True, vs: PathLike | None = None,
               progress: ProgressFn | None = None) -> BenchResult | VsResult:
@@ -198,6 +217,7 @@ def benchmark(model: PathLike, *, runs: int = 100, warmup: int = 10, threads: in
                         threads=threads, xnnpack=xnnpack, progress=tick)
 
 
+@_one_at_a_time
 def check_edgetpu(model: PathLike, *, min_runtime_version: int | None = None,
                   compiler_version: str | None = None) -> CheckReport:
     """Edge TPU compatibility without the compiler: per op, mapped or why not, with the
@@ -232,6 +252,7 @@ def _compile_settings(num_segments: int | None, min_runtime_version: int | None,
         raise UsageError(f"timeout_s must be a positive number of seconds (got {timeout_s!r})")
 
 
+@_one_at_a_time
 def compile_edgetpu(model: PathLike, *, out_dir: PathLike | None = None,
                     compiler: PathLike | None = None, force: bool = False,
                     **options: Any) -> CompileResult:
@@ -265,6 +286,7 @@ def compile_edgetpu(model: PathLike, *, out_dir: PathLike | None = None,
                          compiler=found, overwrite=force, **options)
 
 
+@_one_at_a_time
 def compile_build(folder: PathLike, *, compiler: PathLike | None = None, force: bool = False,
                   num_segments: int | None = None, min_runtime_version: int | None = None,
                   timeout_s: float = 180.0) -> Manifest:

@@ -4,21 +4,32 @@ prints on stdout) kept off the terminal, so ``--json`` output stays one JSON doc
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
+
+# What effkit changes is process-wide: fds 1 and 2 while a capture runs, TensorFlow's
+# import (two threads importing it at once deadlock in its module locks) and its graph
+# state. The API's calls and every capture hold this lock, so calls from several threads
+# run one at a time instead of restoring each other's fds (outside walk: stdout left on a
+# deleted file) or breaking TensorFlow for the rest of the process.
+PROCESS_LOCK = threading.RLock()
 
 
 @contextlib.contextmanager
 def native_log_captured() -> Iterator[list[str]]:
     """Keep the converter's chatter (C++ logs on fd 2, Keras' signature dump on stdout)
-    off the terminal, so ``--json`` output stays a single JSON document."""
+    off the terminal, so ``--json`` output stays a single JSON document. The root logger
+    keeps its handlers: absl's logging.basicConfig() during a SavedModel save would
+    otherwise make the user's own basicConfig() a silent no-op."""
     import io
     import sys
 
     captured: list[str] = []
     py_out = io.StringIO()
-    with tempfile.TemporaryFile(mode="w+b") as tmp:
+    with PROCESS_LOCK, _root_logger_kept(), tempfile.TemporaryFile(mode="w+b") as tmp:
         sys.stdout.flush()
         sys.stderr.flush()
         saved = {fd: os.dup(fd) for fd in (1, 2)}
@@ -35,12 +46,24 @@ def native_log_captured() -> Iterator[list[str]]:
             captured.append(tmp.read().decode("utf-8", "replace") + py_out.getvalue())
 
 
+@contextlib.contextmanager
+def _root_logger_kept() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
 def import_tensorflow_quietly() -> None:
     """Import TensorFlow now, with its C++ start-up lines (oneDNN notice, absl warning)
     kept off the terminal: they are printed before TF_CPP_MIN_LOG_LEVEL takes effect."""
     import sys
 
-    if "tensorflow" in sys.modules:
-        return
-    with native_log_captured():
-        import tensorflow  # noqa: F401
+    with PROCESS_LOCK:  # a second thread waits here, then finds it imported
+        if "tensorflow" in sys.modules:
+            return
+        with native_log_captured():
+            import tensorflow  # noqa: F401

@@ -424,10 +424,22 @@ def edgetpu_compiler(req: BuildRequest) -> CompilerChoice | None:
 
 
 def run(plan: BuildPlan, progress: ProgressFn | None = None) -> BuildResult:
-    """Run the long stages of a plan; the output folder appears complete or not at all."""
+    """Run the long stages of a plan; the output folder appears complete or not at all.
+    Calls from several threads run one after another (effkit's process lock)."""
+    from effkit.core.native_log import PROCESS_LOCK
+
     if plan.weights.kind == PENDING:
         raise UsageError("this build plan has no weights yet (planned before training)",
                          "complete it with effkit.pipeline.build.with_trained")
+    # again, in seconds: a plan run twice (a notebook cell run again) met the folder its
+    # first run wrote only after the whole build
+    check_output_dir(plan.out_dir, plan.request.force, inputs=_input_paths(plan.request),
+                     owner=BUILD_OUTPUT)
+    with PROCESS_LOCK:
+        return _run(plan, progress)
+
+
+def _run(plan: BuildPlan, progress: ProgressFn | None) -> BuildResult:
     from effkit.core.native_log import import_tensorflow_quietly
     from effkit.pipeline.convert import convert, pin_input_range
 
