@@ -59,11 +59,37 @@ _LAZY = {
     "CompileResult": ("effkit.edgetpu.compiler", "CompileResult"),
 }
 
+# written out, not built from _LAZY: type checkers read only a literal list
 __all__ = [
     "DataError", "EdgeTPUCoverageError", "EffkitError", "LabelsError", "ModelFileError",
     "OutputError", "TemplateError", "ToolFailedError", "ToolNotFoundError", "UsageError",
-    "VariantError", "WeightsError", "__version__", *_LAZY,
+    "VariantError", "WeightsError", "__version__",
+    "build",
+    "train",
+    "evaluate",
+    "benchmark",
+    "check_edgetpu",
+    "compile_edgetpu",
+    "compile_build",
+    "inspect",
+    "EvalResult",
+    "ModelInfo",
+    "BuildResult",
+    "BuildRequest",
+    "BuildPlan",
+    "plan",
+    "run",
+    "Manifest",
+    "Artifact",
+    "Labels",
+    "ProgressEvent",
+    "TrainResult",
+    "BenchResult",
+    "VsResult",
+    "EdgeTPUReport",
+    "CompileResult",
 ]
+assert set(__all__) >= set(_LAZY)  # one list, checked against the other on import
 
 
 # subpackages api.md uses as effkit.NAME after a plain `import effkit`
@@ -87,24 +113,74 @@ def __dir__() -> list[str]:
     return sorted(__all__)
 
 
-if TYPE_CHECKING:
-    from effkit.analysis.bench import BenchResult, VsResult  # noqa: F401
-    from effkit.api import (  # noqa: F401
-        EvalResult,
-        ModelInfo,
-        benchmark,
-        build,
-        check_edgetpu,
-        compile_build,
-        compile_edgetpu,
-        evaluate,
-        inspect,
-        train,
+if TYPE_CHECKING:  # 'X as X': re-exported for type checkers (mypy --strict, pyright)
+    from effkit.analysis.bench import (
+        BenchResult as BenchResult,
     )
-    from effkit.core.manifest import Artifact, Manifest  # noqa: F401
-    from effkit.core.progress import ProgressEvent  # noqa: F401
-    from effkit.edgetpu.check import CheckReport as EdgeTPUReport  # noqa: F401
-    from effkit.edgetpu.compiler import CompileResult  # noqa: F401
-    from effkit.model.labels import Labels  # noqa: F401
-    from effkit.pipeline.build import BuildPlan, BuildRequest, BuildResult, plan, run  # noqa: F401
-    from effkit.training.trainer import TrainResult  # noqa: F401
+    from effkit.analysis.bench import (
+        VsResult as VsResult,
+    )
+    from effkit.api import (
+        EvalResult as EvalResult,
+    )
+    from effkit.api import (
+        ModelInfo as ModelInfo,
+    )
+    from effkit.api import (
+        benchmark as benchmark,
+    )
+    from effkit.api import (
+        build as build,
+    )
+    from effkit.api import (
+        check_edgetpu as check_edgetpu,
+    )
+    from effkit.api import (
+        compile_build as compile_build,
+    )
+    from effkit.api import (
+        compile_edgetpu as compile_edgetpu,
+    )
+    from effkit.api import (
+        evaluate as evaluate,
+    )
+    from effkit.api import (
+        inspect as inspect,
+    )
+    from effkit.api import (
+        train as train,
+    )
+    from effkit.core.manifest import (
+        Artifact as Artifact,
+    )
+    from effkit.core.manifest import (
+        Manifest as Manifest,
+    )
+    from effkit.core.progress import (
+        ProgressEvent as ProgressEvent,
+    )
+    from effkit.edgetpu.check import CheckReport as EdgeTPUReport
+    from effkit.edgetpu.compiler import (
+        CompileResult as CompileResult,
+    )
+    from effkit.model.labels import (
+        Labels as Labels,
+    )
+    from effkit.pipeline.build import (
+        BuildPlan as BuildPlan,
+    )
+    from effkit.pipeline.build import (
+        BuildRequest as BuildRequest,
+    )
+    from effkit.pipeline.build import (
+        BuildResult as BuildResult,
+    )
+    from effkit.pipeline.build import (
+        plan as plan,
+    )
+    from effkit.pipeline.build import (
+        run as run,
+    )
+    from effkit.training.trainer import (
+        TrainResult as TrainResult,
+    )

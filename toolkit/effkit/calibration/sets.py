@@ -22,7 +22,8 @@ from typing import TypeVar
 
 import numpy as np
 
-from effkit.calibration.distill import SHIPPED_SETTINGS, DistillSettings
+from effkit.calibration.distill import SHIPPED_SETTINGS
+from effkit.calibration.distill import DistillSettings as DistillSettings  # callers take it from here
 from effkit.core.progress import TickFn
 from effkit.core.resources import cache_root
 from effkit.errors import DataError
