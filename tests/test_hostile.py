@@ -1429,3 +1429,33 @@ def test_check_edgetpu_names_a_dynamic_input_size_as_a_problem(foreign_models):
                for p in report.problems), report.problems
     assert not report.all_mapped
     assert not any("dynamic size" in p for p in check_model_file(foreign_models / "vector.tflite").problems)
+
+
+def test_stdout_closed_full_or_ascii(tmp_path, tiny_model):
+    """--json to a closed stdout (>&-) or /dev/full is one error line, not a traceback; on an
+    ASCII stdout (PYTHONIOENCODING=ascii, a bare container) the JSON is still UTF-8 and the
+    text shows labels as escapes."""
+    (tmp_path / "m.tflite").write_bytes(tiny_model)
+    (tmp_path / "l.txt").write_text("Schleie \u2013 \u9bc9\nb\nc\nd\ne\n", encoding="utf-8")
+    model = tmp_path / "m_metadata.tflite"
+    cli = [sys.executable, "-m", "effkit.cli.main"]
+    subprocess.run([*cli, "metadata", str(tmp_path / "m.tflite"), "--labels", str(tmp_path / "l.txt")],
+                   check=True, capture_output=True)
+    env = dict(os.environ, COLUMNS="400")
+    closed = subprocess.run([*cli, "inspect", str(model), "--json"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, env=env, pass_fds=(),
+                            preexec_fn=lambda: os.close(1))
+    assert closed.returncode == 1
+    assert closed.stderr.strip() == ("error: cannot write the JSON document to standard output "
+                                     "(it is closed). Run it with standard output open and writable.")
+    with open("/dev/full", "w") as full:
+        run = subprocess.run([*cli, "inspect", str(model), "--json"], stdout=full,
+                             stderr=subprocess.PIPE, text=True, env=env)
+    assert run.returncode == 1 and run.stderr.strip().startswith(
+        "error: cannot write the JSON document to standard output (No space left on device)")
+    ascii_env = env | {"PYTHONIOENCODING": "ascii"}
+    doc = subprocess.run([*cli, "inspect", str(model), "--json"], capture_output=True, env=ascii_env)
+    assert doc.returncode == 0, doc.stderr
+    assert json.loads(doc.stdout.decode("utf-8"))["label_names"][0] == "Schleie \u2013 \u9bc9"
+    text = subprocess.run([*cli, "inspect", str(model)], capture_output=True, text=True, env=ascii_env)
+    assert text.returncode == 0 and "Schleie \\u2013 \\u9bc9" in text.stdout, text.stderr

@@ -16,7 +16,7 @@ from rich.console import Console, ConsoleDimensions
 from rich.markup import escape as _markup_escape
 
 from effkit.core.progress import SHOW_DOWNLOADS, ProgressEvent, ProgressFn
-from effkit.errors import EffkitError, ToolFailedError
+from effkit.errors import EffkitError, OutputError, ToolFailedError
 
 
 def escape(text: object) -> str:
@@ -87,8 +87,9 @@ def report_error(exc: EffkitError, *, json_out: bool) -> None:
     # The message quotes user text (paths, labels, names): never parse it as markup.
     err_console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
     if json_out:  # --json promises a document on stdout: the error's
-        print_json({"error": exc.message, "hint": exc.hint, "kind": type(exc).__name__,
-                    "exit_code": exc.exit_code} | ({"tool_output": saved} if saved else {}))
+        with contextlib.suppress(OutputError):  # stdout itself failed: the line above says so
+            print_json({"error": exc.message, "hint": exc.hint, "kind": type(exc).__name__,
+                        "exit_code": exc.exit_code} | ({"tool_output": saved} if saved else {}))
 
 
 def report_interrupt(what: str, code: int, *, json_out: bool) -> None:
@@ -142,8 +143,20 @@ def print_json(doc: Any) -> None:
     path holding bytes that are not UTF-8 (``-o $'out\\xff'``, kept by Python as lone
     surrogates) shows U+FFFD there instead of a raw byte."""
     text = json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
-    sys.stdout.write(text.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
-    sys.stdout.flush()
+    data = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace").encode("utf-8")
+    try:
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is not None:  # UTF-8 whatever the locale says (JSON is UTF-8: RFC 8259)
+            sys.stdout.flush()
+            buffer.write(data)
+            buffer.flush()
+        else:  # a text stream without bytes under it (a test runner's)
+            sys.stdout.write(data.decode("utf-8"))
+            sys.stdout.flush()
+    except (AttributeError, OSError, ValueError) as exc:  # closed (>&-), full (/dev/full)
+        raise OutputError(f"cannot write the JSON document to standard output "
+                          f"({getattr(exc, 'strerror', None) or 'it is closed'})",
+                          "run it with standard output open and writable") from None
 
 
 @contextlib.contextmanager

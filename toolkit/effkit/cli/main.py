@@ -202,6 +202,11 @@ _register()
 
 
 def main() -> None:
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):  # a label an ASCII terminal cannot show: \u escapes
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")
     app()
 
 
