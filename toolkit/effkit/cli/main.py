@@ -205,8 +205,10 @@ def main() -> None:
     import sys
 
     for stream in (sys.stdout, sys.stderr):  # a label an ASCII terminal cannot show: \u escapes
-        with contextlib.suppress(AttributeError, ValueError):
-            stream.reconfigure(errors="backslashreplace")
+        reconfigure = getattr(stream, "reconfigure", None)  # a TextIOWrapper's, not any TextIO's
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError):
+                reconfigure(errors="backslashreplace")
     app()
 
 
