@@ -653,6 +653,21 @@ def test_disk_full_cli(tmpfs, tmp_path, monkeypatch):
     assert sorted(p.name for p in tmpfs.iterdir()) == ["filler"]
 
 
+def test_a_full_temporary_folder_is_named_not_a_typeerror(tmpfs, monkeypatch):
+    """TensorFlow's converter saves the model in TMPDIR first; a full one came out of it as
+    "TypeError: 'NoneType' object is not callable" (outside walk, TMPDIR on a 5 MB tmpfs)."""
+    import tempfile
+
+    from effkit.errors import OutputError
+    from effkit.pipeline.convert import ConvertOptions, convert
+
+    fill(tmpfs)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmpfs))
+    with pytest.raises(OutputError, match=r"the temporary folder '.*disk' has 0 MB free, and converting "
+                                          r"this model writes about 0 MB there"):
+        convert(tiny_keras_classifier(5), ConvertOptions(quant="float32"))
+
+
 def test_metadata_out_on_a_read_only_mount(tmpfs, tmp_path, tiny_model, monkeypatch):
     (tmp_path / "m.tflite").write_bytes(tiny_model)
     (tmp_path / "l.txt").write_text(LABELS5)

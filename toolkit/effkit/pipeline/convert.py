@@ -125,5 +125,31 @@ def convert(model, options: ConvertOptions, calibration: np.ndarray | None = Non
         converter.target_spec.supported_types = [tf.float16]
     elif options.quant == "dynamic":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    with native_log_captured():
-        return bytes(converter.convert())
+    need = 2 * 4 * model.count_params()  # the SavedModel TensorFlow writes there, and more
+    _check_temp_space(need)
+    try:
+        with native_log_captured():
+            return bytes(converter.convert())
+    except Exception:
+        _check_temp_space(need // 2)  # what a full TMPDIR looks like from inside TensorFlow
+        raise
+
+
+def _check_temp_space(need: int) -> None:
+    """OutputError when the temporary folder has fewer than ``need`` bytes free: the
+    converter saves the model there first, and a full one surfaces from TensorFlow as a
+    TypeError about None (outside walk, a 5 MB TMPDIR)."""
+    import shutil
+    import tempfile
+
+    from effkit.errors import OutputError
+
+    folder = tempfile.gettempdir()
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    if free < need:
+        raise OutputError(f"the temporary folder {folder!r} has {free / 1e6:.0f} MB free, and "
+                          f"converting this model writes about {need / 1e6:.0f} MB there",
+                          "free space there, or set TMPDIR to a folder with room")
