@@ -283,6 +283,29 @@ def test_resume_after_images_changed_names_the_images_not_the_batch_size(tiny, p
 
 
 @pytest.mark.slow
+def test_resume_from_a_damaged_checkpoint_is_one_line(tiny, tmp_path):
+    """A checkpoint file cut short (a disk filled, a copy interrupted): h5py's "truncated
+    file" traceback before; now the file and the fix, and the checkpoint stays."""
+    out = tmp_path / "out"
+    config = TrainConfig(data=tiny, out=out, epochs=2, batch_size=4, val_split=0.4, seed=3)
+
+    def stop(record):
+        raise _Stop()
+
+    with pytest.raises(_Stop):
+        train(config, Callbacks(on_epoch=stop))
+    state = json.loads((out / CHECKPOINT_DIR / STATE_NAME).read_text())
+    for key, name in (("weights", state["last"]["weights"]), ("optimizer", state["last"]["optimizer"])):
+        path = out / CHECKPOINT_DIR / name
+        whole = path.read_bytes()
+        path.write_bytes(whole[:len(whole) // 2])
+        with pytest.raises(OutputError, match=f"cannot resume: the checkpoint '{path}' is damaged") as exc:
+            train(replace(config, resume=True))
+        assert exc.value.hint == "start over with --force", key
+        path.write_bytes(whole)
+
+
+@pytest.mark.slow
 def test_resume_continues_an_interrupted_run(tiny, tmp_path):
     """Interrupted after head epoch 1 of 2: the checkpoint (weights and loss-scaled optimizer
     state) resumes at epoch 2, keeps the history, refuses changed flags, and is removed

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -92,15 +93,29 @@ class _Checkpoints:
         return mine if mine.is_file() else self.read_dir / name
 
     def load_weights(self, model, name: str) -> None:
-        model.load_weights(str(self._path(name)))
+        path = self._path(name)
+        try:
+            model.load_weights(str(path))
+        except (OSError, ValueError, KeyError) as exc:  # h5py: "truncated file", a lost disk block
+            raise self._damaged(path, exc) from None
 
     def load_optimizer(self, optimizer, name: str) -> None:
-        with np.load(self._path(name)) as npz:
-            store = {k: npz[k] for k in npz.files}
+        path = self._path(name)
+        try:
+            with np.load(path) as npz:
+                store = {k: npz[k] for k in npz.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            raise self._damaged(path, exc) from None
         if len(store) != len(optimizer.variables):
             raise OutputError(f"the optimizer state in {str(self.read_dir)!r} does not fit the model",
                               "start over with --force")
         optimizer.load_own_variables(store)
+
+    @staticmethod
+    def _damaged(path: Path, exc: BaseException) -> OutputError:
+        detail = " ".join(str(exc).split())[:160] or type(exc).__name__
+        return OutputError(f"cannot resume: the checkpoint {str(path)!r} is damaged ({detail})",
+                           "start over with --force")
 
     def commit(self, state: _State) -> None:
         """Write state.json, then delete files it no longer names."""
