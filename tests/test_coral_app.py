@@ -490,6 +490,14 @@ def test_classify_image_user_errors(app: Path, tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
+def test_classify_camera_without_a_webcam_says_what_to_check(app: Path) -> None:
+    pytest.importorskip("cv2")
+    proc = run_app(app, "classify_camera.py", "--cpu", "--no-display", "--source", "57", check=False)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.strip() == ("error: cannot open camera 57: no USB webcam there (ls /dev/video* "
+                                   "lists the cameras; plug one in, or use the Pi camera without --source)")
+
+
 def test_classify_image_hostile_files(app: Path, tmp_path: Path, photo_dir: Path) -> None:
     """A FIFO, /dev/zero and a decompression bomb among the photos are skipped with one line
     each (the others are classified, exit 1); a FIFO model and an empty labels file are one
@@ -509,6 +517,11 @@ def test_classify_image_hostile_files(app: Path, tmp_path: Path, photo_dir: Path
     assert "not a regular file" in skipped[0] and "not a regular file" in skipped[1]
     assert "decompression-bomb guard" in skipped[2]
     assert "\x1b" not in proc.stdout and "ok\\x1b]0;PWNED\\x07.jpg" in proc.stdout
+    # --json names the skipped files too, as effkit eval --json does
+    doc = json.loads(run_app(app, "classify_image.py", "--cpu", "--json", str(tmp_path / "bomb.png"),
+                             str(good), check=False).stdout)
+    assert [s["image"] for s in doc["skipped"]] == [str(tmp_path / "bomb.png")] and len(doc["results"]) == 1
+    assert "decompression-bomb guard" in doc["skipped"][0]["reason"]
     os.mkfifo(tmp_path / "m.tflite")
     proc = run_app(app, "classify_image.py", "--cpu", "--model", str(tmp_path / "m.tflite"),
                    str(good), check=False)
