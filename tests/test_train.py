@@ -292,8 +292,16 @@ def test_resume_from_a_damaged_checkpoint_is_one_line(tiny, tmp_path):
     def stop(record):
         raise _Stop()
 
+    import random
+
+    import numpy as np
+
+    random.seed(11)
+    np.random.seed(11)
+    mine = random.getstate(), np.random.get_state()[1].copy()  # a caller's own generators
     with pytest.raises(_Stop):
         train(config, Callbacks(on_epoch=stop))
+    assert random.getstate() == mine[0] and np.array_equal(np.random.get_state()[1], mine[1])
     state = json.loads((out / CHECKPOINT_DIR / STATE_NAME).read_text())
     for key, name in (("weights", state["last"]["weights"]), ("optimizer", state["last"]["optimizer"])):
         path = out / CHECKPOINT_DIR / name
@@ -335,6 +343,8 @@ def test_resume_continues_an_interrupted_run(tiny, tmp_path):
     assert [(r.phase, r.epoch) for r in seen] == [("head", 2)]
     history = result.summary["history"]
     assert [(h["phase"], h["epoch"]) for h in history] == [("head", 1), ("head", 2)]
+    result.to_dict()["history"][0]["loss"] = -1.0  # the caller's copy, nested dicts too
+    assert history[0]["loss"] != -1.0
     assert history[0] == state["history"][0]
     # the same numbers as a run that was never interrupted: the weights and optimizer come
     # from the checkpoint, the augmentation and the dropout masks from (seed, epoch)

@@ -269,8 +269,11 @@ class TrainResult:
     data: TrainData  # the classes and the split trained on
 
     def to_dict(self) -> dict:
-        return self.summary | {"out_dir": str(self.out_dir), "weights": str(self.weights),
-                               "labels": str(self.labels)}
+        import copy
+
+        # the caller's to change: a shallow copy shared summary's nested dicts (outside walk)
+        return copy.deepcopy(self.summary) | {"out_dir": str(self.out_dir),
+                                              "weights": str(self.weights), "labels": str(self.labels)}
 
 
 @dataclass(frozen=True)
@@ -327,7 +330,22 @@ def _worker_dirs(config: TrainConfig, placement: Placement) -> Iterator[tuple[Pa
 
 
 def train(config: TrainConfig, callbacks: Callbacks | None = None) -> TrainResult:
-    """Train, checkpoint every epoch, and write model.weights.h5, labels.txt, train.json."""
+    """Train, checkpoint every epoch, and write model.weights.h5, labels.txt, train.json.
+    Python's and numpy's global random generators are left as they were (the run seeds
+    them with ``config.seed``, as Keras does)."""
+    import random
+
+    import numpy as np
+
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    try:
+        return _train(config, callbacks)
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
+
+
+def _train(config: TrainConfig, callbacks: Callbacks | None) -> TrainResult:
     cb = callbacks or Callbacks()
     variant = validate(config)
     started = time.time()
@@ -358,7 +376,7 @@ def train(config: TrainConfig, callbacks: Callbacks | None = None) -> TrainResul
                          "warnings": list(data.warnings),
                          "placement": asdict(placement), "resumed": _resume_point(state)})
 
-        keras.utils.set_random_seed(config.seed)
+        keras.utils.set_random_seed(config.seed)  # train() puts the caller's generators back
         with strategy.scope():
             model, backbone, winfo = build_classifier(
                 variant, len(data.classes), weights=config.weights,
