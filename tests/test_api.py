@@ -221,6 +221,11 @@ def test_plan_is_frozen_and_resolves_everything_once(tmp_path):
     assert plan.compiler is None and plan.calibration is None
     with pytest.raises(dataclasses.FrozenInstanceError):
         plan.out_dir = tmp_path  # type: ignore[misc]
+    # a size without images is a distillation of that many: minutes, said (the default is not)
+    assert plan.warnings == ()
+    sized = effkit.plan(effkit.BuildRequest("lite0", out=tmp_path / "o", calibration_size=100))
+    assert [w for w in sized.warnings if "distils 100 images from the model instead of the shipped "
+            "32-image set" in w]
 
 
 def test_labels_type_is_one_rule_set():
