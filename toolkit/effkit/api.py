@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from effkit.core.native_log import PROCESS_LOCK
-from effkit.core.progress import ProgressFn, StageClock, check_progress
+from effkit.core.progress import IN_COMMAND, ProgressFn, StageClock, check_progress
+from effkit.errors import EffkitError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -36,12 +37,45 @@ _R = TypeVar("_R")
 
 def _one_at_a_time(call: Callable[_P, _R]) -> Callable[_P, _R]:
     """``call`` holding effkit's process lock: calls from several threads run one after
-    another (TensorFlow's import, its state and the captured fds are process-wide)."""
+    another (TensorFlow's import, its state and the captured fds are process-wide). Its
+    errors name Python keywords, not the command-line flags a library user never typed."""
     @functools.wraps(call)
     def locked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with PROCESS_LOCK:
-            return call(*args, **kwargs)
+        try:
+            with PROCESS_LOCK:
+                return call(*args, **kwargs)
+        except EffkitError as exc:
+            if not IN_COMMAND.get():
+                exc.message = _python_words(exc.message)
+                exc.hint = _python_words(exc.hint) if exc.hint else exc.hint
+                exc.args = (exc.message,)
+            raise
     return locked
+
+
+# Flags whose keyword differs from the flag's words, and the on/off flags (keyword=True).
+_KEYWORDS = {"name": "model_name", "min-runtime": "min_runtime_version", "timeout": "timeout_s"}
+_SWITCHES = frozenset({"force", "skip-compile", "require-compile", "quant-report", "resume",
+                       "augment", "xnnpack", "bias-correction"})
+
+
+def _python_words(text: str) -> str:
+    """An error's text with each ``--flag`` as the keyword it is in Python: ``--force`` is
+    ``force=True``, ``--no-xnnpack`` ``xnnpack=False``, ``--calibration-size``
+    ``calibration_size``, ``--name`` ``model_name``."""
+    import re
+
+    def keyword(match: re.Match[str]) -> str:
+        negated, flag = bool(match.group(1)), match.group(2)
+        word = _KEYWORDS.get(flag, flag).replace("-", "_")
+        if negated:
+            return f"{word}=False"
+        return f"{word}=True" if flag in _SWITCHES else word
+
+    # quoted text is left as it is: a path, a label, a shell command to copy ('gpg --dearmor')
+    parts = re.split(r"((?<![A-Za-z])'[^']*')", text)  # an apostrophe (Coral's) opens nothing
+    return "".join(part if i % 2 else re.sub(r"(?<![\w-])--(no-)?([a-z][a-z0-9-]*)", keyword, part)
+                   for i, part in enumerate(parts))
 
 
 @_one_at_a_time
@@ -327,6 +361,7 @@ class ModelInfo:
         return copy.deepcopy(self.document)  # the caller's to change; this result stays as it is
 
 
+@_one_at_a_time
 def inspect(model: PathLike) -> ModelInfo:
     """Read a .tflite model: tensors, quantization, op histogram, metadata, and which
     weights went into it (from the build.json of the build that made it, when found)."""

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console, ConsoleDimensions
 from rich.markup import escape as _markup_escape
 
-from effkit.core.progress import SHOW_DOWNLOADS, ProgressEvent, ProgressFn
+from effkit.core.progress import IN_COMMAND, SHOW_DOWNLOADS, ProgressEvent, ProgressFn
 from effkit.errors import EffkitError, OutputError, ToolFailedError
 
 
@@ -113,6 +113,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
         del outputs.WRITTEN[:], outputs.NOTES[:], outputs.STOPPED[:]
         shown = SHOW_DOWNLOADS.set(True)  # a command shows a weights download; the library does not
+        command = IN_COMMAND.set(True)  # and its errors name flags, the library's keywords
         try:
             with outputs.sigterm_as_interrupt():
                 value = fn(*args, **kwargs)
@@ -131,6 +132,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(code=code) from None
         finally:
             SHOW_DOWNLOADS.reset(shown)
+            IN_COMMAND.reset(command)
         for note in outputs.NOTES:
             err_console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
         return value

@@ -39,6 +39,9 @@ STAGES: dict[str, str] = {
 # Whether a weights download that was given no progress callback shows one: off for the
 # library (quiet unless asked), on for the CLI's commands (cli._common.handle_errors).
 SHOW_DOWNLOADS: ContextVar[bool] = ContextVar("effkit_show_downloads", default=False)
+# Whether the running call is one of the CLI's commands: errors then name its flags; a
+# library caller's errors name the keywords instead (api._python_words).
+IN_COMMAND: ContextVar[bool] = ContextVar("effkit_in_command", default=False)
 
 
 @dataclass(frozen=True)
