@@ -207,6 +207,26 @@ def test_model_file_errors(tmp_path):
     _raises(UsageError, ["runs must be at least 1"], lambda: effkit.benchmark(junk, runs=0))
 
 
+def test_arguments_a_call_does_not_take_are_usage_errors(tmp_path):
+    """Python's TypeError for a wrong call was the one error that was not effkit's (outside
+    walk: evaluate(max_images=10), build("lite0", "coral"), train(data) without out)."""
+    model = tmp_path / "m.tflite"
+    _raises(UsageError, ["effkit.evaluate(): got an unexpected keyword argument 'max_images'"],
+            lambda: effkit.evaluate(model, tmp_path, max_images=10))  # type: ignore[call-arg]
+    _raises(UsageError, ["effkit.build(): too many positional arguments"],
+            lambda: effkit.build("lite0", "coral"))  # type: ignore[misc]
+    _raises(UsageError, ["effkit.train(): missing a required argument: 'out'"],
+            lambda: effkit.train(tmp_path))  # type: ignore[call-arg]
+    err = _raises(UsageError, ["unexpected keyword argument 'rnus'"],
+                  lambda: effkit.benchmark(model, rnus=3))  # type: ignore[call-arg]
+    assert err.hint.startswith("did you mean runs=?")
+
+
+def test_a_home_relative_path_is_expanded(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    _raises(ModelFileError, [f"{tmp_path / 'nope.tflite'}"], lambda: effkit.inspect("~/nope.tflite"))
+
+
 def test_train_errors_before_any_work(tmp_path):
     (tmp_path / "one" / "dogs").mkdir(parents=True)
     _raises(DataError, ["at least two classes"],

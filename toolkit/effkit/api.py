@@ -39,8 +39,16 @@ def _one_at_a_time(call: Callable[_P, _R]) -> Callable[_P, _R]:
     """``call`` holding effkit's process lock: calls from several threads run one after
     another (TensorFlow's import, its state and the captured fds are process-wide). Its
     errors name Python keywords, not the command-line flags a library user never typed."""
+    import inspect as _inspect
+
+    signature = _inspect.signature(call)
+
     @functools.wraps(call)
     def locked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            signature.bind(*args, **kwargs)  # a keyword it does not take: UsageError, not TypeError
+        except TypeError as exc:
+            raise _call_mistake(call.__name__, exc, list(signature.parameters)) from None
         try:
             with PROCESS_LOCK:
                 return call(*args, **kwargs)
@@ -384,6 +392,22 @@ def inspect(model: PathLike) -> ModelInfo:
                      weights=doc["weights"])
 
 
+def _call_mistake(call: str, exc: TypeError, names: list[str]) -> Exception:
+    """The UsageError for arguments ``effkit.<call>()`` cannot take (an unknown keyword:
+    ``evaluate(max_images=10)``; too many positional ones), naming the likely keyword."""
+    import difflib
+    import re
+
+    from effkit.errors import UsageError
+
+    text = str(exc)
+    given = re.search(r"argument '(\w+)'", text)
+    near = difflib.get_close_matches(given.group(1), names, n=1, cutoff=0.5) if given else []
+    hint = (f"did you mean {near[0]}=? (see help(effkit.{call}))" if near
+            else f"see help(effkit.{call}) for its arguments")
+    return UsageError(f"effkit.{call}(): {text}", hint)
+
+
 def _unknown_setting(call: str, exc: TypeError, fields_of: type) -> Exception:
     """The UsageError for a keyword ``effkit.<call>()`` does not take, naming the setting it
     most likely meant (``dropout`` -> ``dropout_rate``, the CLI's ``--dropout``)."""
@@ -417,7 +441,7 @@ def _path(value: object, name: str = "path") -> Path | None:
         from effkit.errors import UsageError
 
         raise UsageError(f'{name} is empty ("")', "pass a path ('.' for the current folder)")
-    return Path(value)
+    return Path(value).expanduser()  # "~/builds": a shell would have expanded it
 
 
 def _required(value: object, name: str) -> Path:
