@@ -227,6 +227,11 @@ def test_cpu_only_app_checks_the_cpu_model(models, tmp_path: Path) -> None:  # n
     proc = install(app, "raspios-bullseye-armhf", "armv7l", "3.9", "--dry-run")
     assert steps(proc, app)[-1] == ("check: model.tflite runs on the CPU; this app has no Edge TPU model "
                                     "(python3 coral_runtime.py --check)")
+    # compiled later and copied in (effkit compile-edgetpu, or by hand): the check is the TPU's
+    shutil.copy(models["uint8_plain"], app / "model_edgetpu.tflite")
+    proc = install(app, "raspios-bullseye-armhf", "armv7l", "3.9", "--dry-run")
+    assert steps(proc, app)[-1] == ("check: model_edgetpu.tflite runs on the Edge TPU "
+                                    "(python3 coral_runtime.py --check)")
 
 
 def test_install_sh_is_shellcheck_clean(tpu_app: Path) -> None:
