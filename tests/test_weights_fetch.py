@@ -640,3 +640,19 @@ def test_a_download_shows_progress_in_the_cli_and_none_in_the_library(env, mirro
     result = weights(env, "fetch", "lite0", "--force")
     assert result.exit_code == 0, result.output
     assert result.stderr.startswith(f"downloading {mirror.url}efficientnet-lite0.tar.gz"), result.stderr
+
+
+def test_a_damaged_cached_checkpoint_is_fetched_again_not_untarred(tmp_path, monkeypatch):
+    """The checkpoint effkit downloaded is effkit's to fetch again (the outside walk's
+    truncated .data file said "untar the official checkpoint again"); a user's own folder
+    is still theirs to untar."""
+    from effkit.model.variants import get_variant
+    from effkit.weights.assign import _reread_hint
+    from effkit.weights.fetch import weights_cache
+
+    monkeypatch.setenv("EFFKIT_CACHE_DIR", str(tmp_path / "cache"))
+    cached = weights_cache() / "efficientnet-lite0" / "model.ckpt"
+    lite0 = get_variant("lite0")
+    assert _reread_hint(cached, lite0) == "download it again: effkit weights fetch lite0 --force"
+    assert _reread_hint(tmp_path / "mine" / "model.ckpt", get_variant("lite0")) == \
+        "untar the official checkpoint again"

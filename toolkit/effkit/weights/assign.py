@@ -200,6 +200,18 @@ def load_resolved(
     return info
 
 
+def _reread_hint(prefix: Path, variant: Variant) -> str:
+    """How to get a damaged checkpoint whole again: effkit's own download is fetched
+    again; a folder the user gave is theirs to untar again."""
+    from effkit.weights.fetch import weights_cache
+
+    try:
+        Path(prefix).resolve().relative_to(weights_cache().resolve())
+    except (ValueError, OSError):
+        return "untar the official checkpoint again"
+    return f"download it again: effkit weights fetch {variant.name} --force"
+
+
 def _model_vars(model: keras.Model, variant: Variant) -> list[tuple[WeightSlot, Any]]:
     """(slot, Keras variable) for every slot whose layer the model has."""
     layers = {layer.name: layer for layer in model.layers}
@@ -308,7 +320,7 @@ def _values_from_checkpoint(model, variant: Variant, prefix: Path, use_ema: bool
     except (tf.errors.OpError, IndexError, ValueError) as exc:  # missing/truncated .data
         text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         raise WeightsError(f"cannot read checkpoint {str(prefix)!r}: {text.splitlines()[0]}",
-                           "untar the official checkpoint again") from None
+                           _reread_hint(prefix, variant)) from None
     if note:  # same shapes everywhere but a different model scope: still the wrong weights
         raise WeightsError(f"{note.removesuffix(': ')}", "pass the checkpoint of --variant")
     return values, all(used_ema)
