@@ -646,9 +646,9 @@ def test_a_damaged_cached_checkpoint_is_fetched_again_not_untarred(tmp_path, mon
     """The checkpoint effkit downloaded is effkit's to fetch again (the outside walk's
     truncated .data file said "untar the official checkpoint again"); a user's own folder
     is still theirs to untar."""
+    from effkit.core.resources import weights_cache
     from effkit.model.variants import get_variant
     from effkit.weights.assign import _reread_hint
-    from effkit.weights.fetch import weights_cache
 
     monkeypatch.setenv("EFFKIT_CACHE_DIR", str(tmp_path / "cache"))
     cached = weights_cache() / "efficientnet-lite0" / "model.ckpt"

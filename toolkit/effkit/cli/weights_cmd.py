@@ -42,8 +42,9 @@ def _variants(names: list[str] | None, every: bool):
 @handle_errors
 def list_(json_out: JsonOpt = False) -> None:
     """Each variant's default weights and whether its official checkpoint is cached."""
+    from effkit.core.resources import weights_cache
     from effkit.model.variants import VARIANTS
-    from effkit.weights.fetch import cached, weights_cache
+    from effkit.weights.fetch import cached
 
     rows = []
     for v in VARIANTS.values():

@@ -32,3 +32,8 @@ def cache_root() -> Path:
     if explicit := os.environ.get("EFFKIT_CACHE_DIR"):
         return Path(explicit)
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "effkit"
+
+
+def weights_cache() -> Path:
+    """``<cache_root()>/weights``: one folder per fetched checkpoint."""
+    return cache_root() / "weights"

@@ -203,7 +203,7 @@ def load_resolved(
 def _reread_hint(prefix: Path, variant: Variant) -> str:
     """How to get a damaged checkpoint whole again: effkit's own download is fetched
     again; a folder the user gave is theirs to untar again."""
-    from effkit.weights.fetch import weights_cache
+    from effkit.core.resources import weights_cache
 
     try:
         Path(prefix).resolve().relative_to(weights_cache().resolve())

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, TextIO
 from effkit.core.manifest import sha256_files
 from effkit.core.outputs import MARKER, Ownership, staged_dir, write_file_atomic
 from effkit.core.progress import SHOW_DOWNLOADS
-from effkit.core.resources import cache_root
+from effkit.core.resources import weights_cache
 from effkit.errors import OutputError, WeightsError
 from effkit.model.variants import OFFICIAL_CHECKPOINT_URL, Variant
 from effkit.weights import files
@@ -91,11 +91,6 @@ class CachedWeights:
 
 
 # --------------------------------------------------------------------------- places
-
-
-def weights_cache() -> Path:
-    """``<cache_root()>/weights``: one folder per fetched checkpoint."""
-    return cache_root() / "weights"
 
 
 def base_url() -> str:
