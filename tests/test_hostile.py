@@ -1059,13 +1059,14 @@ def test_python_api_wrong_types_are_usage_errors(kwargs, words, tmp_path, monkey
 
 
 @pytest.mark.parametrize("kwargs, words", [
-    (dict(epochs="two"), r"--epochs must be a whole number, not str 'two'"),
-    (dict(batch_size=2.5), r"--batch-size must be a whole number, not float"),
-    (dict(learning_rate="fast"), r"--learning-rate must be a number, not str"),
-    (dict(val_split=None), r"--val-split must be a number, not NoneType"),
-    (dict(augment="yes"), r"--augment must be True or False"),
-    (dict(val=3), r"--val must be a path, not int"),
-    (dict(seed=-1), r"--seed must be at least 0 \(got -1\)"),
+    # the keywords the caller typed, not the command line's flags
+    (dict(epochs="two"), r"^epochs must be a whole number, not str 'two'"),
+    (dict(batch_size=2.5), r"^batch_size must be a whole number, not float"),
+    (dict(learning_rate="fast"), r"^learning_rate must be a number, not str"),
+    (dict(val_split=None), r"^val_split must be a number, not NoneType"),
+    (dict(augment="yes"), r"^augment must be True or False"),
+    (dict(val=3), r"^val must be a path, not int"),
+    (dict(seed=-1), r"^seed must be at least 0 \(got -1\)"),
     (dict(epoch=2), r"effkit.train\(\) got an unexpected keyword argument 'epoch'"),
 ], ids=lambda v: str(v)[:30] if isinstance(v, dict) else None)
 def test_python_api_train_wrong_types_are_usage_errors(kwargs, words, tmp_path):

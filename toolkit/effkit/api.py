@@ -76,6 +76,8 @@ def _python_words(text: str) -> str:
     def keyword(match: re.Match[str]) -> str:
         negated, flag = bool(match.group(1)), match.group(2)
         word = _KEYWORDS.get(flag, flag).replace("-", "_")
+        if match.string.startswith((" must", " is", " was", " as"), match.end()):
+            return word  # the setting itself is the subject: "augment must be True or False"
         if negated:
             return f"{word}=False"
         return f"{word}=True" if flag in _SWITCHES else word
