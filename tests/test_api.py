@@ -246,8 +246,8 @@ def test_plan_is_frozen_and_resolves_everything_once(tmp_path):
     # a size without images is a distillation of that many: minutes, said (the default is not)
     assert plan.warnings == ()
     sized = effkit.plan(effkit.BuildRequest("lite0", out=tmp_path / "o", calibration_size=100))
-    assert [w for w in sized.warnings if "distils 100 images from the model instead of the shipped "
-            "32-image set" in w]
+    assert [w for w in sized.warnings if "distils 100 images from the model, where the default 32 "
+            "uses a shipped or cached set" in w]
 
 
 def test_labels_type_is_one_rule_set():

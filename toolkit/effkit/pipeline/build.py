@@ -272,8 +272,9 @@ def _distill_size_warning(req: BuildRequest) -> tuple[str, ...]:
     size = req.calibration_size
     if req.quant != "int8" or req.calibration is not None or size in (None, DistillSettings().count):
         return ()
+    default = DistillSettings().count
     return (f"a calibration size of {size} without calibration images distils {size} images "
-            f"from the model instead of the shipped {DistillSettings().count}-image set: about "
+            f"from the model, where the default {default} uses a shipped or cached set: about "
             f"{size / 100 * 9:.0f} min for lite0 on 2 cores the first time (cached after); "
             "give calibration images to calibrate on real ones",)
 
