@@ -113,74 +113,24 @@ def __dir__() -> list[str]:
     return sorted(__all__)
 
 
-if TYPE_CHECKING:  # 'X as X': re-exported for type checkers (mypy --strict, pyright)
-    from effkit.analysis.bench import (
-        BenchResult as BenchResult,
-    )
-    from effkit.analysis.bench import (
-        VsResult as VsResult,
-    )
+if TYPE_CHECKING:  # exported for type checkers (mypy --strict, pyright) by the literal __all__
+    from effkit.analysis.bench import BenchResult, VsResult
     from effkit.api import (
-        EvalResult as EvalResult,
+        EvalResult,
+        ModelInfo,
+        benchmark,
+        build,
+        check_edgetpu,
+        compile_build,
+        compile_edgetpu,
+        evaluate,
+        inspect,
+        train,
     )
-    from effkit.api import (
-        ModelInfo as ModelInfo,
-    )
-    from effkit.api import (
-        benchmark as benchmark,
-    )
-    from effkit.api import (
-        build as build,
-    )
-    from effkit.api import (
-        check_edgetpu as check_edgetpu,
-    )
-    from effkit.api import (
-        compile_build as compile_build,
-    )
-    from effkit.api import (
-        compile_edgetpu as compile_edgetpu,
-    )
-    from effkit.api import (
-        evaluate as evaluate,
-    )
-    from effkit.api import (
-        inspect as inspect,
-    )
-    from effkit.api import (
-        train as train,
-    )
-    from effkit.core.manifest import (
-        Artifact as Artifact,
-    )
-    from effkit.core.manifest import (
-        Manifest as Manifest,
-    )
-    from effkit.core.progress import (
-        ProgressEvent as ProgressEvent,
-    )
+    from effkit.core.manifest import Artifact, Manifest
+    from effkit.core.progress import ProgressEvent
     from effkit.edgetpu.check import CheckReport as EdgeTPUReport
-    from effkit.edgetpu.compiler import (
-        CompileResult as CompileResult,
-    )
-    from effkit.model.labels import (
-        Labels as Labels,
-    )
-    from effkit.pipeline.build import (
-        BuildPlan as BuildPlan,
-    )
-    from effkit.pipeline.build import (
-        BuildRequest as BuildRequest,
-    )
-    from effkit.pipeline.build import (
-        BuildResult as BuildResult,
-    )
-    from effkit.pipeline.build import (
-        plan as plan,
-    )
-    from effkit.pipeline.build import (
-        run as run,
-    )
-    from effkit.training.trainer import (
-        TrainResult as TrainResult,
-    )
+    from effkit.edgetpu.compiler import CompileResult
+    from effkit.model.labels import Labels
+    from effkit.pipeline.build import BuildPlan, BuildRequest, BuildResult, plan, run
+    from effkit.training.trainer import TrainResult

@@ -394,40 +394,33 @@ def inspect(model: PathLike) -> ModelInfo:
                      weights=doc["weights"])
 
 
-def _call_mistake(call: str, exc: TypeError, names: list[str]) -> Exception:
+def _call_mistake(call: str, exc: TypeError, names: list[str], *, after: str = "(): ",
+                  cutoff: float = 0.5, partial: bool = False) -> Exception:
     """The UsageError for arguments ``effkit.<call>()`` cannot take (an unknown keyword:
-    ``evaluate(max_images=10)``; too many positional ones), naming the likely keyword."""
+    ``evaluate(max_images=10)``; too many positional ones), naming the likely keyword among
+    ``names`` (with ``partial``, also one that holds the given word or starts with it)."""
     import difflib
     import re
 
     from effkit.errors import UsageError
 
-    text = str(exc)
+    text = str(exc).split("() ", 1)[-1]  # a dataclass's TypeError names its __init__()
     given = re.search(r"argument '(\w+)'", text)
-    near = difflib.get_close_matches(given.group(1), names, n=1, cutoff=0.5) if given else []
+    near = difflib.get_close_matches(given.group(1), names, n=1, cutoff=cutoff) if given else []
+    if given and not near and partial:
+        near = [n for n in names if n.startswith(given.group(1)) or given.group(1) in n][:1]
     hint = (f"did you mean {near[0]}=? (see help(effkit.{call}))" if near
-            else f"see help(effkit.{call}) for its arguments")
-    return UsageError(f"effkit.{call}(): {text}", hint)
+            else f"see help(effkit.{call}) for {'its arguments' if after == '(): ' else 'the settings'}")
+    return UsageError(f"effkit.{call}{after}{text}", hint)
 
 
 def _unknown_setting(call: str, exc: TypeError, fields_of: type) -> Exception:
     """The UsageError for a keyword ``effkit.<call>()`` does not take, naming the setting it
     most likely meant (``dropout`` -> ``dropout_rate``, the CLI's ``--dropout``)."""
     import dataclasses
-    import difflib
-    import re
 
-    from effkit.errors import UsageError
-
-    text = str(exc).split("() ", 1)[-1]
-    given = re.search(r"argument '(\w+)'", text)
-    names = [f.name for f in dataclasses.fields(fields_of)]
-    near = difflib.get_close_matches(given.group(1), names, n=1, cutoff=0.6) if given else []
-    if given and not near:
-        near = [n for n in names if n.startswith(given.group(1)) or given.group(1) in n][:1]
-    hint = (f"did you mean {near[0]}=? (see help(effkit.{call}))" if near
-            else f"see help(effkit.{call}) for the settings")
-    return UsageError(f"effkit.{call}() {text}", hint)
+    return _call_mistake(call, exc, [f.name for f in dataclasses.fields(fields_of)], after="() ",
+                         cutoff=0.6, partial=True)
 
 
 def _path(value: object, name: str = "path") -> Path | None:

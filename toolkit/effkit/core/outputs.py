@@ -75,21 +75,29 @@ class Ownership:
     replaces_folder: bool = True
 
 
-def not_written(folder: Path, written: Collection[str], most: int = 3) -> list[str]:
-    """Up to ``most`` files (and symbolic links) under ``folder`` that are not in ``written``."""
-    whole = tuple(w for w in written if w.endswith("/"))
-    found: list[str] = []
+def _files(folder: Path, skip: tuple[str, ...] = ()) -> Iterator[str]:
+    """The files and symbolic links under ``folder`` (relative POSIX paths, in name order;
+    a link to a folder is not followed), but effkit's staging marker and what is under
+    the ``skip`` folders ("name/")."""
     for root, dirs, files in os.walk(folder):
         rel = Path(root).relative_to(folder)
         links = [d for d in dirs if (Path(root) / d).is_symlink()]  # not followed: a file here
         for name in sorted(files + links):
-            path = (rel / name).as_posix()
-            if path not in written and not path.startswith(whole) and name != MARKER:
-                found.append(path)
-                if len(found) >= most:
-                    return found
+            if name != MARKER:
+                yield (rel / name).as_posix()
         dirs[:] = sorted(d for d in dirs
-                         if d not in links and not f"{(rel / d).as_posix()}/".startswith(whole))
+                         if d not in links and not f"{(rel / d).as_posix()}/".startswith(skip))
+
+
+def not_written(folder: Path, written: Collection[str], most: int = 3) -> list[str]:
+    """Up to ``most`` files (and symbolic links) under ``folder`` that are not in ``written``."""
+    whole = tuple(w for w in written if w.endswith("/"))
+    found: list[str] = []
+    for path in _files(folder, whole):
+        if path not in written and not path.startswith(whole):
+            found.append(path)
+            if len(found) >= most:
+                break
     return found
 
 
@@ -427,13 +435,10 @@ def _aside_folder(out_dir: Path) -> Path:
 def _listing(folder: Path) -> dict[str, tuple[int, int]]:
     """Each file and link under ``folder`` (relative POSIX path) with its size and mtime."""
     found: dict[str, tuple[int, int]] = {}
-    for root, dirs, files in os.walk(folder):
-        for name in files + [d for d in dirs if (Path(root) / d).is_symlink()]:
-            path = Path(root) / name
-            with contextlib.suppress(OSError):
-                st = path.lstat()
-                found[path.relative_to(folder).as_posix()] = (st.st_size, st.st_mtime_ns)
-    found.pop(MARKER, None)
+    for path in _files(folder):
+        with contextlib.suppress(OSError):  # gone meanwhile: not listed
+            st = (folder / path).lstat()
+            found[path] = (st.st_size, st.st_mtime_ns)
     return found
 
 
