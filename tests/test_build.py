@@ -274,6 +274,37 @@ def test_silent_long_stages_print_a_heartbeat_line():
     assert all(line.startswith("Converting to TFLite: running, ") for line in lines[1:-1])
 
 
+_SHOWN_THROUGH_CAPTURE = r"""
+import sys, time
+from effkit.cli._common import live_console
+from effkit.core.native_log import native_log_captured
+from effkit.core.progress import LineProgress, ProgressEvent
+
+show = LineProgress(sys.stderr, interval_s=0.05)
+bars = live_console()
+show(ProgressEvent("convert", "start"))
+with native_log_captured() as captured:
+    bars.print("drawn by the bars")
+    print("the converter's chatter", file=sys.stderr)
+    time.sleep(1.0)
+show(ProgressEvent("convert", "end", 1, 1, 1.0))
+print("captured:", repr(captured[0].strip()))
+"""
+
+
+def test_progress_is_shown_while_the_converter_is_captured():
+    """The converter's output is captured (fds 1 and 2) for the whole conversion, 20 s to
+    minutes: the heartbeat lines in a log and the bars at a terminal went there too, so a
+    build looked stuck. They write on a copy of stderr now; the chatter stays captured."""
+    done = subprocess.run([sys.executable, "-c", _SHOWN_THROUGH_CAPTURE],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Converting to TFLite: running, " in done.stderr
+    assert "drawn by the bars" in done.stderr
+    assert "chatter" not in done.stderr
+    assert done.stdout.strip() == "captured: \"the converter's chatter\""
+
+
 # --------------------------------------------------------------------------- real builds
 
 

@@ -49,6 +49,22 @@ LOG_WIDTH = 1000  # "no limit" for the lines effkit prints; tables keep their na
 console = _Console()
 err_console = _Console(stderr=True)
 
+
+_live: tuple[object, Console] | None = None
+
+
+def live_console() -> Console:
+    """The console for what moves while work runs (bars, spinners): stderr, on a copy of its
+    fd that the converter's capture leaves alone (on err_console they froze through every
+    conversion). Made at a command's start, before any capture; one per stderr."""
+    global _live
+    from effkit.core.native_log import beside_captures
+
+    if _live is None or _live[0] is not sys.stderr:
+        stream = beside_captures(sys.stderr)
+        _live = (sys.stderr, err_console if stream is sys.stderr else _Console(file=stream))
+    return _live[1]
+
 JsonOpt = Annotated[bool, typer.Option(
     "--json", help="Print one machine-readable JSON document on stdout (on failure: the error).")]
 ForceOpt = Annotated[bool, typer.Option(
@@ -176,8 +192,8 @@ def stage_progress(transient: bool = False, rich_progress=None) -> Iterator[Prog
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     progress = rich_progress or Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                                         BarColumn(), TimeElapsedColumn(), console=err_console,
-                                         transient=transient)
+                                         BarColumn(), TimeElapsedColumn(),
+                                         console=live_console(), transient=transient)
     tasks: dict[str, Any] = {}
     started = rich_progress is not None
 

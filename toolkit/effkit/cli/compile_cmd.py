@@ -16,6 +16,7 @@ from effkit.cli._common import (
     err_console,
     escape,
     handle_errors,
+    live_console,
     print_json,
 )
 from effkit.cli.check_edgetpu_cmd import MinRuntimeOpt
@@ -36,7 +37,7 @@ def _finish_build(folder: Path, *, out: Path | None, compiler: str | None,
     def note(text: str) -> None:
         err_console.print(f"note: {escape(text)}", highlight=False)
 
-    with contextlib.nullcontext() if json_out else err_console.status(
+    with contextlib.nullcontext() if json_out else live_console().status(
             f"Compiling {escape(str(folder))} for the Edge TPU"):
         doc = compile_build_folder(folder, compiler=compiler, force=force, timeout_s=timeout,
                                    num_segments=num_segments, min_runtime_version=min_runtime,
@@ -98,7 +99,7 @@ def compile_edgetpu(
     check_min_runtime(min_runtime)  # before looking for the compiler: a typo is the user's to fix
 
     def status(text: str) -> contextlib.AbstractContextManager[object]:
-        return contextlib.nullcontext() if json_out else err_console.status(text)
+        return contextlib.nullcontext() if json_out else live_console().status(text)
 
     if model.is_dir():
         _finish_build(model, out=out, compiler=compiler, num_segments=num_segments,

@@ -13,9 +13,9 @@ from effkit.cli._common import (
     JsonOpt,
     ModelArg,
     console,
-    err_console,
     escape,
     handle_errors,
+    live_console,
     print_json,
     stage_progress,
 )
@@ -94,7 +94,7 @@ def quant_report(
         raise UsageError(f"--float {str(float_model)!r} takes {taken[1]} input: it is a "
                          "quantized model, not the float one",
                          "pass the float32 build of the same network (effkit build --quant float32)")
-    with err_console.status("reading the comparison images", spinner="dots"):
+    with live_console().status("reading the comparison images", spinner="dots"):
         inputs, source = inputs_for(model, data, limit)
 
     from effkit.core.progress import StageClock
@@ -125,7 +125,7 @@ def _mixed(report, build, int8_bytes: bytes, float_bytes: bytes, inputs, n: int,
     from effkit.pipeline.mixed_precision import mixed_from_build
 
     kept = report.biggest_losses(n)
-    with err_console.status(f"converting with {len(kept)} layer(s) in float", spinner="dots"):
+    with live_console().status(f"converting with {len(kept)} layer(s) in float", spinner="dots"):
         data = mixed_from_build(int8_bytes, build, [s.tensor for s in kept])
         after = compare(data, float_bytes, inputs).to_dict()["summary"]
     write_file_atomic(out, data, force)

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from effkit.cli._common import ForceOpt, JsonOpt, console, err_console, escape, handle_errors, print_json
+from effkit.cli._common import (
+    ForceOpt,
+    JsonOpt,
+    console,
+    err_console,
+    escape,
+    handle_errors,
+    live_console,
+    print_json,
+)
 
 
 @handle_errors
@@ -23,7 +32,7 @@ def report(
     """Accuracy vs latency, float vs int8, build time per stage and Edge TPU coverage."""
     from effkit.analysis.report.page import build_report
 
-    with err_console.status("drawing charts", spinner="dots"):
+    with live_console().status("drawing charts", spinner="dots"):
         result = build_report(folders, out, force)
     for skipped in result.doc["skipped"]:
         err_console.print(f"note: skipped {escape(skipped)}: not an effkit build folder (no "

@@ -16,6 +16,7 @@ from effkit.cli._common import (
     console,
     err_console,
     handle_errors,
+    live_console,
     print_json,
     stage_progress,
 )
@@ -103,7 +104,7 @@ def train(
 
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                         TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                        console=err_console, transient=json_out,
+                        console=live_console(), transient=json_out,
                         disable=not err_console.is_terminal)  # no bar in logs and pipes
     result = None
     try:

@@ -9,6 +9,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterator
+from typing import TextIO
 
 # What effkit changes is process-wide: fds 1 and 2 while a capture runs, TensorFlow's
 # import (two threads importing it at once deadlock in its module locks) and its graph
@@ -36,7 +37,9 @@ def native_log_captured() -> Iterator[list[str]]:
         for fd in saved:
             os.dup2(tmp.fileno(), fd)
         try:
-            with contextlib.redirect_stdout(py_out):
+            # Python-level writes too: a progress display may have put its own proxy on
+            # sys.stderr (rich does), which would carry them past the fd redirection
+            with contextlib.redirect_stdout(py_out), contextlib.redirect_stderr(py_out):
                 yield captured
         finally:
             for fd, copy in saved.items():
@@ -44,6 +47,26 @@ def native_log_captured() -> Iterator[list[str]]:
                 os.close(copy)
             tmp.seek(0)
             captured.append(tmp.read().decode("utf-8", "replace") + py_out.getvalue())
+
+
+def beside_captures(stream: TextIO) -> TextIO:
+    """Where progress is written so that captures do not hide it: for a stream on fd 1 or 2
+    (the process's stdout or stderr), a new line-buffered stream on a copy of that fd, which
+    a capture's dup2 leaves pointing where it pointed now; any other stream (a StringIO, a
+    file) as it is. Call it outside a capture: a build's progress (heartbeat lines in a log,
+    the bars' clock at a terminal) went silent for the whole conversion, 20 s to minutes."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # no fd of its own (StringIO, closed)
+        return stream
+    if fd not in (1, 2):
+        return stream
+    try:
+        copy = os.dup(fd)
+    except OSError:  # the fd is closed: there is nothing to keep visible
+        return stream
+    return open(copy, "w", encoding=getattr(stream, "encoding", None) or "utf-8",  # noqa: SIM115
+                errors="backslashreplace", buffering=1)
 
 
 @contextlib.contextmanager

@@ -125,7 +125,9 @@ class LineProgress:
 
     def __init__(self, stream: TextIO | None = None, interval_s: float = 10.0,
                  clock: Callable[[], float] = time.monotonic, heartbeat: bool = True):
-        self.stream = stream
+        from effkit.core.native_log import beside_captures
+
+        self.stream = beside_captures(stream if stream is not None else sys.stderr)
         self.interval_s = interval_s
         self.clock = clock
         self.heartbeat = heartbeat
@@ -178,6 +180,5 @@ class LineProgress:
         threading.Thread(target=run, name=f"effkit-progress-{event.stage}", daemon=True).start()
 
     def _write(self, line: str) -> None:
-        stream = self.stream or sys.stderr
-        stream.write(line + "\n")
-        stream.flush()
+        self.stream.write(line + "\n")
+        self.stream.flush()
