@@ -378,4 +378,44 @@ def test_filter_errors_surface_from_templates(tpl: Path, tmp_path: Path) -> None
 def test_output_folder_mode_is_usable(tpl: Path, tmp_path: Path) -> None:
     build_file_tree(tpl, {"a": "1"})
     out = render_tree(tpl, tmp_path / "out", {}).out_dir
-    assert stat.S_IMODE(out.stat().st_mode) == 0o755
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@pytest.mark.parametrize("mask", [0o077, 0o002])
+def test_outputs_follow_the_umask(tpl: Path, tmp_path: Path, mask: int) -> None:
+    """A private umask (077) made every output folder 0755 and its scripts 0755: readable by
+    all; a group-shared one (002) lost group write. Folders, files and scripts follow it."""
+    build_file_tree(tpl, {"a.txt": "1", "run.sh": "#!/bin/sh\n"})
+    (tpl / "run.sh").chmod(0o755)
+    before = os.umask(mask)
+    try:
+        out = render_tree(tpl, tmp_path / "out", {}).out_dir
+    finally:
+        os.umask(before)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~mask
+    assert stat.S_IMODE((out / "run.sh").stat().st_mode) == 0o777 & ~mask
+    assert stat.S_IMODE((out / "a.txt").stat().st_mode) == 0o666 & ~mask
+
+
+def test_force_keeps_the_permissions_a_user_gave(tpl: Path, tmp_path: Path) -> None:
+    """--force replaced a folder made 2750 (group-shared, others out) or a file made 0600 by
+    one with the default mode."""
+    from effkit.core.outputs import write_file_atomic
+
+    build_file_tree(tpl, {"a.txt": "1"})
+    out = render_tree(tpl, tmp_path / "out", {}).out_dir
+    out.chmod(0o2750)
+    render_tree(tpl, out, {}, force=True)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o2750
+    model = tmp_path / "model.tflite"
+    model.write_bytes(b"old")
+    model.chmod(0o600)
+    write_file_atomic(model, b"new", force=True)
+    assert model.read_bytes() == b"new"
+    assert stat.S_IMODE(model.stat().st_mode) == 0o600

@@ -27,13 +27,12 @@ import os
 import re
 import shlex
 import shutil
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
-from effkit.core.outputs import SPACE_ERRNOS, Ownership, staged_dir
+from effkit.core.outputs import SPACE_ERRNOS, Ownership, masked, staged_dir
 from effkit.errors import OutputError, TemplateError
 
 TEMPLATE_SUFFIX = ".jinja"
@@ -343,7 +342,8 @@ def _write_tree(template_root: Path, dest: Path, context: Mapping[str, Any],
                                   encoding="utf-8", newline="")
             else:
                 shutil.copyfile(src, target)
-            os.chmod(target, stat.S_IMODE(src.stat().st_mode))
+            # as git does: the template's executable bit (install.sh), the rest the umask's
+            os.chmod(target, masked(0o777 if src.stat().st_mode & 0o111 else 0o666))
     for rel_name, payload in sorted(extra_files.items()):
         extra = PurePath(rel_name)
         if extra.is_absolute() or not extra.parts:

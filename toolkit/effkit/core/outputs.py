@@ -17,6 +17,7 @@ import errno
 import os
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -413,7 +414,7 @@ def staged_dir(out_dir: Path, force: bool, owner: Ownership | None = None) -> It
                 raise write_failure(exc, out_dir) from None
             raise
         try:
-            os.chmod(tmp, 0o755)
+            os.chmod(tmp, kept_mode(out_dir, 0o777))
             _move_into_place(tmp, out_dir, force, before)
             # after the move: a staging folder killed at any point still carries its marker
             (out_dir / MARKER).unlink(missing_ok=True)
@@ -569,7 +570,7 @@ def write_file_atomic(path: Path, data: bytes, force: bool) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
+        os.chmod(tmp, kept_mode(path, 0o666))
         _pause("write")
         if force:
             os.replace(tmp, path)
@@ -589,7 +590,20 @@ def write_file_atomic(path: Path, data: bytes, force: bool) -> None:
         raise
 
 
-def _umask() -> int:
+def kept_mode(path: Path, usual: int) -> int:
+    """The permissions for what replaces ``path``: those it has (a folder a user made 0750 or
+    group-shared 2775, a model they made 0600 keep them through --force), else ``usual``
+    less the umask, as any new file gets (mkdtemp and mkstemp make 0700 and 0600, and a
+    fixed 0755 ignored a private umask of 077)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return masked(usual)
+    return stat.S_IMODE(st.st_mode) if not stat.S_ISLNK(st.st_mode) else masked(usual)
+
+
+def masked(mode: int) -> int:
+    """``mode`` less the process's umask: what a file made with that mode gets."""
     mask = os.umask(0)
     os.umask(mask)
-    return mask
+    return mode & ~mask
