@@ -473,9 +473,38 @@ def test_force_fetches_a_cached_checkpoint_again(env, mirror, lite0_tarball):
     assert weights(env, "fetch", "lite0", "--force").exit_code == 0
     assert {p.name for p in folder.iterdir()} == set(before)
     (folder / "notes.txt").write_text("mine")
+    requests = len(mirror.log)
     line = error_line(weights(env, "fetch", "lite0", "--force"))
     assert "effkit did not write" in line and "notes.txt" in line
+    assert "Move them out of that folder" in line and "EFFKIT_CACHE_DIR" not in line
     assert (folder / "notes.txt").read_text() == "mine"
+    assert len(mirror.log) == requests  # refused before downloading, not after
+
+
+def test_list_and_path_name_a_damaged_checkpoint(env, mirror, lite0_tarball):
+    """A cached checkpoint cut short (a cache copied into a CI image half-way) was listed as
+    cached and its path printed; the build then failed inside TensorFlow. The record keeps
+    each file's size, so list and path say it without loading anything."""
+    mirror.files["efficientnet-lite0.tar.gz"] = lite0_tarball
+    assert weights(env, "fetch", "lite0").exit_code == 0
+    folder = Path(env["EFFKIT_CACHE_DIR"]) / "weights" / "efficientnet-lite0"
+    data = folder / "model.ckpt.data-00000-of-00001"
+    record = json.loads((folder / ".effkit-source.json").read_text())
+    assert record["sizes"][data.name] == data.stat().st_size
+    full = data.stat().st_size
+    with data.open("r+b") as fh:
+        fh.truncate(full // 2)
+    why = f"{data.name} has {full // 2} bytes, not the {full} it was fetched with"
+    rows = {r["variant"]: r for r in json.loads(weights(env, "list", "--json").stdout)["variants"]}
+    assert not rows["lite0"]["present"] and rows["lite0"]["damaged"] == why
+    assert rows["lite3"]["damaged"] is None
+    assert f"damaged: {why}" in weights(env, "list").stdout.replace("\n", "")
+    line = error_line(weights(env, "path", "lite0"))
+    assert "is damaged" in line and why in line and "fetch lite0 --force" in line
+    line = error_line(weights(env, "fetch", "lite0"))
+    assert f"holds a damaged checkpoint effkit fetched ({why})" in line
+    assert weights(env, "fetch", "lite0", "--force").exit_code == 0
+    assert weights(env, "path", "lite0").exit_code == 0
 
 
 def test_changed_file_behind_recorded_hash(env, mirror, official_ckpt, lite0_tarball):

@@ -59,7 +59,9 @@ def list_(json_out: JsonOpt = False) -> None:
     for col in ("variant", "default weights", "cached", "sha256", "source"):
         table.add_column(col, overflow="fold")
     for row in rows:
-        table.add_row(row["variant"], row["default"], "yes" if row["present"] else "no",
+        state = "yes" if row["present"] else "damaged: " + escape(row["damaged"]) \
+            if row["damaged"] else "no"
+        table.add_row(row["variant"], row["default"], state,
                       (row["sha256"] or "-")[:16], escape(row["url"]))
     console.print(table)
 
@@ -95,6 +97,10 @@ def path(variants: VariantsArg = None, every: AllOpt = False, json_out: JsonOpt 
     chosen = _variants(variants, every)
     states = [cached(v) for v in chosen]
     for state in states:
+        if state.damaged:
+            raise WeightsError(f"the cached official {state.variant} checkpoint is damaged "
+                               f"({state.damaged})",
+                               f"run 'effkit weights fetch {state.variant} --force'")
         if not state.present:
             raise WeightsError(f"the official {state.variant} checkpoint is not cached",
                                f"run 'effkit weights fetch {state.variant}'")

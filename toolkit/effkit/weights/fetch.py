@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from effkit.core.manifest import sha256_files
-from effkit.core.outputs import MARKER, Ownership, staged_dir, write_file_atomic
+from effkit.core.outputs import MARKER, Ownership, not_written, staged_dir, write_file_atomic
 from effkit.core.progress import SHOW_DOWNLOADS
 from effkit.core.resources import weights_cache
 from effkit.errors import OutputError, WeightsError
@@ -88,6 +88,7 @@ class CachedWeights:
     pinned: bool = False  # sha256 from PINNED_SHA256 rather than recorded at first download
     bytes: int | None = None
     fetched_at: str | None = None
+    damaged: str | None = None  # what is wrong with a fetched checkpoint (then not present)
 
 
 # --------------------------------------------------------------------------- places
@@ -131,12 +132,33 @@ def cached(variant: Variant) -> CachedWeights:
     folder = weights_cache() / variant.official_name
     entry = functools.partial(CachedWeights, variant=variant.name, tarball=tarball_name(variant),
                               folder=str(folder))
-    record = files.read_source(folder)
+    record = files.read_source_record(folder)
     if record is None:
         return entry(url=tarball_url(variant), present=False)
+    damaged = _damage(folder, record)
+    if damaged is not None:
+        return entry(url=tarball_url(variant), present=False, damaged=damaged)
     return entry(url=record.get("url", tarball_url(variant)), present=True,
                  sha256=record.get("sha256"), pinned=bool(record.get("pinned")),
                  bytes=record.get("bytes"), fetched_at=record.get("fetched_at"))
+
+
+def _damage(folder: Path, record: dict) -> str | None:
+    """What is wrong with a fetched checkpoint, from its record alone (no TensorFlow, so
+    ``weights list`` and ``path`` can say it): a file it lists that is gone, or that has
+    another size than it was extracted with (a cache copied into a CI image half-way)."""
+    if files.read_source(folder) is None:
+        return "its .index file is gone"
+    sizes = record.get("sizes")
+    listed = sizes if isinstance(sizes, dict) else dict.fromkeys(record.get("files") or ())
+    for name, size in listed.items():
+        try:
+            found = (folder / str(name)).stat().st_size
+        except OSError:
+            return f"{name} is gone"
+        if isinstance(size, int) and found != size:
+            return f"{name} has {found} bytes, not the {size} it was fetched with"
+    return None
 
 
 def checkpoint_prefix(folder: Path, variant: Variant) -> Path:
@@ -182,9 +204,17 @@ def fetch(variant: Variant, *, force: bool = False, progress: DownloadProgressFn
                                    f"checkpoint it fetched), then run 'effkit weights fetch "
                                    f"{variant.name}' again")
             if not force:
-                raise WeightsError(f"{state.folder} holds a damaged checkpoint effkit fetched",
+                why = f" ({state.damaged})" if state.damaged else ""
+                raise WeightsError(f"{state.folder} holds a damaged checkpoint effkit fetched{why}",
                                    f"run 'effkit weights fetch {variant.name} --force' to fetch "
                                    "it again")
+        mine = _fetched_files(folder)
+        foreign = not_written(folder, mine, most=4) if mine is not None else []
+        if foreign:  # found before the download, not after it (staged_dir checks again)
+            shown = ", ".join(map(repr, foreign[:3])) + (", ..." if len(foreign) > 3 else "")
+            raise WeightsError(f"{state.folder} holds files effkit did not write ({shown}), so "
+                               "--force does not replace it", "move them out of that folder, "
+                               f"then run 'effkit weights fetch {variant.name} --force' again")
         part = root / "downloads" / (tarball_name(variant) + ".part")
         reporter = progress or (default_progress() if SHOW_DOWNLOADS.get() else _no_progress)
         try:
@@ -199,11 +229,12 @@ def fetch(variant: Variant, *, force: bool = False, progress: DownloadProgressFn
             with staged_dir(Path(state.folder), force=True, owner=FETCHED_CHECKPOINT) as tmp:
                 _extract(part, tmp, url, variant)
                 _verify(tmp, variant, url)
+                extracted = {f.relative_to(tmp).as_posix(): f.stat().st_size
+                             for f in sorted(tmp.rglob("*")) if not f.is_dir() and f.name != MARKER}
                 record = {"variant": variant.name, "url": url, "sha256": digest,
                           "pinned": pinned is not None, "bytes": total,
                           "fetched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                          "files": sorted(f.relative_to(tmp).as_posix() for f in tmp.rglob("*")
-                                          if not f.is_dir() and f.name != MARKER)}
+                          "files": sorted(extracted), "sizes": extracted}
                 (tmp / files.SOURCE_FILE).write_text(json.dumps(record, indent=2) + "\n",
                                                encoding="utf-8")
         except OutputError as exc:
