@@ -59,9 +59,9 @@ def list_(json_out: JsonOpt = False) -> None:
     for col in ("variant", "default weights", "cached", "sha256", "source"):
         table.add_column(col, overflow="fold")
     for row in rows:
-        state = "yes" if row["present"] else "damaged: " + escape(row["damaged"]) \
+        shown = "yes" if row["present"] else "damaged: " + escape(row["damaged"]) \
             if row["damaged"] else "no"
-        table.add_row(row["variant"], row["default"], state,
+        table.add_row(row["variant"], row["default"], shown,
                       (row["sha256"] or "-")[:16], escape(row["url"]))
     console.print(table)
 
