@@ -382,6 +382,8 @@ CORPUS = [
          {"loop": Link("loop"), "b": BUILD}, ("symbolic-link loop",), 1),
     Case("out-dangling-symlink", ("build", "-o", "gone"), {"gone": Link("nowhere")},
          ("symbolic link to nothing",), 1),
+    Case("out-symlink-to-a-folder", ("build", "-o", "link"), {"real": DIR, "link": Link("real")},
+         ("'link' is a symbolic link to a folder", "Pass the folder itself: --out '/"), 1),
     Case("metadata-out-symlink-loop", ("metadata", "m.tflite", "--labels", "l.txt", "--out", "x"),
          {"m.tflite": MODEL, "l.txt": LABELS5, "x": Link("x")}, ("symbolic-link loop",), 1),
     Case("metadata-out-256-bytes", ("metadata", "m.tflite", "--labels", "l.txt", "--out", "x" * 256),

@@ -187,6 +187,10 @@ def check_output_dir(out_dir: Path, force: bool, inputs: Iterable[Path | None] =
         raise OutputError(f"output {str(out_dir)!r} {verb} the input {str(item)!r}",
                           "choose an --out outside the inputs")
     if out_dir.exists():
+        if out_dir.is_symlink() and out_dir.is_dir():  # renaming would replace the link only
+            raise OutputError(f"output {str(out_dir)!r} is a symbolic link to a folder, and "
+                              "effkit replaces its output folder as a whole",
+                              f"pass the folder itself: --out {str(resolved)!r}")
         if out_dir.is_symlink() or not out_dir.is_dir():
             raise OutputError(f"output {str(out_dir)!r} exists and is not a folder", "choose another --out")
         if renamed and os.path.ismount(out_dir):  # a docker volume: rename(2) onto it fails (EBUSY)
