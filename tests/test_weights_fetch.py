@@ -685,3 +685,35 @@ def test_a_damaged_cached_checkpoint_is_fetched_again_not_untarred(tmp_path, mon
     assert _reread_hint(cached, lite0) == "download it again: effkit weights fetch lite0 --force"
     assert _reread_hint(tmp_path / "mine" / "model.ckpt", get_variant("lite0")) == \
         "untar the official checkpoint again"
+
+
+def test_a_fetch_waiting_for_another_says_so(env, mirror, lite0_tarball):
+    """Two builds starting together share one download: the second waited on the cache's
+    lock without a word, for as long as the first one's download took."""
+    import fcntl
+    import os
+    import select
+    import subprocess
+    import sys
+
+    mirror.files["efficientnet-lite0.tar.gz"] = lite0_tarball
+    root = Path(env["EFFKIT_CACHE_DIR"]) / "weights"
+    root.mkdir(parents=True)
+    child_env = {k: v for k, v in os.environ.items() if k != "EFFKIT_OFFLINE"}
+    child_env |= {k: v for k, v in env.items() if v is not None}
+    with open(root / ".lock", "a+b") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # "another effkit process" holds the cache
+        proc = subprocess.Popen([sys.executable, "-m", "effkit.cli.main", "weights", "fetch", "lite0"],
+                                stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                env=child_env)
+        try:
+            ready, _, _ = select.select([proc.stderr], [], [], 120)  # TensorFlow's import
+            assert ready, "no line while waiting on the lock"
+            first = proc.stderr.readline()
+            assert first == f"waiting for another effkit process that is fetching into {root}\n"
+            assert mirror.log == []
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert len(mirror.log) == 1 and "efficientnet-lite0" in out

@@ -274,7 +274,13 @@ def _locked(root: Path) -> Iterator[None]:
         raise WeightsError(f"cannot write the weights cache {str(root)!r} ({exc.strerror})",
                            "set EFFKIT_CACHE_DIR to a writable folder") from None
     with fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another effkit is fetching: say why nothing moves
+            if SHOW_DOWNLOADS.get():
+                print(f"waiting for another effkit process that is fetching into {root}",
+                      file=sys.stderr, flush=True)
+            fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
         finally:
