@@ -498,7 +498,8 @@ def test_list_and_path_name_a_damaged_checkpoint(env, mirror, lite0_tarball):
     rows = {r["variant"]: r for r in json.loads(weights(env, "list", "--json").stdout)["variants"]}
     assert not rows["lite0"]["present"] and rows["lite0"]["damaged"] == why
     assert rows["lite3"]["damaged"] is None
-    assert f"damaged: {why}" in weights(env, "list").stdout.replace("\n", "")
+    assert f"lite0: damaged ({why}): run 'effkit weights fetch lite0 --force'\n" in \
+        weights(env, "list").stdout
     line = error_line(weights(env, "path", "lite0"))
     assert "is damaged" in line and why in line and "fetch lite0 --force" in line
     line = error_line(weights(env, "fetch", "lite0"))

@@ -59,11 +59,14 @@ def list_(json_out: JsonOpt = False) -> None:
     for col in ("variant", "default weights", "cached", "sha256", "source"):
         table.add_column(col, overflow="fold")
     for row in rows:
-        shown = "yes" if row["present"] else "damaged: " + escape(row["damaged"]) \
-            if row["damaged"] else "no"
+        shown = "yes" if row["present"] else "damaged" if row["damaged"] else "no"
         table.add_row(row["variant"], row["default"], shown,
                       (row["sha256"] or "-")[:16], escape(row["url"]))
     console.print(table)
+    for row in rows:
+        if row["damaged"]:
+            console.print(f"{row['variant']}: damaged ({escape(row['damaged'])}): run 'effkit "
+                          f"weights fetch {row['variant']} --force'", highlight=False, soft_wrap=True)
 
 
 @app.command("fetch", short_help="Download, check and cache official checkpoints.")
