@@ -220,6 +220,10 @@ def test_arguments_a_call_does_not_take_are_usage_errors(tmp_path):
     err = _raises(UsageError, ["unexpected keyword argument 'rnus'"],
                   lambda: effkit.benchmark(model, rnus=3))  # type: ignore[call-arg]
     assert err.hint.startswith("did you mean runs=?")
+    request = effkit.BuildRequest("lite0", out=tmp_path / "o")
+    err = _raises(UsageError, ["build() takes a request's settings as arguments, not a BuildRequest"],
+                  lambda: effkit.build(request))  # type: ignore[arg-type]
+    assert "effkit.run(effkit.plan(request))" in err.hint
 
 
 def test_a_home_relative_path_is_expanded(tmp_path, monkeypatch):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from effkit.core.native_log import PROCESS_LOCK
 from effkit.core.progress import IN_COMMAND, ProgressFn, StageClock, check_progress
-from effkit.errors import EffkitError
+from effkit.errors import EffkitError, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -106,6 +106,10 @@ def build(variant: str = "lite0", *, target: str = "cpu", out: PathLike | None =
     from effkit.pipeline.build import BuildRequest, plan, run
 
     check_progress(progress)
+    if isinstance(variant, BuildRequest):  # "variant must be text, not BuildRequest" said less
+        raise UsageError("build() takes a request's settings as arguments, not a BuildRequest",
+                         "run a BuildRequest with effkit.run(effkit.plan(request)), or call "
+                         "effkit.build('lite0', target=..., out=...)")
     try:
         given_labels = _path(labels, "labels") if isinstance(labels, (str, os.PathLike)) else labels
         folder = (_path(calibration, "calibration") if isinstance(calibration, (str, os.PathLike))
@@ -269,7 +273,6 @@ def check_edgetpu(model: PathLike, *, min_runtime_version: int | None = None,
     import re
 
     from effkit.edgetpu.check import check_model_file
-    from effkit.errors import UsageError
 
     if compiler_version is not None and not (isinstance(compiler_version, str)
                                              and re.fullmatch(r"\d+(\.\d+)*", compiler_version)):
