@@ -226,6 +226,20 @@ def test_arguments_a_call_does_not_take_are_usage_errors(tmp_path):
     assert "effkit.run(effkit.plan(request))" in err.hint
 
 
+def test_plan_and_run_errors_name_python_keywords(tmp_path):
+    """effkit.plan and effkit.run were the pipeline's own functions, so their errors named
+    the command line's flags (--calibration-size, --force) to a library user."""
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "keep.txt").write_text("mine")
+    _raises(UsageError, ["calibration_size must be at least 1", "calibration_size 100"],
+            lambda: effkit.plan(effkit.BuildRequest("lite0", calibration_size=0, out=tmp_path / "o")))
+    err = _raises(OutputError, ["is not empty"],
+                  lambda: effkit.plan(effkit.BuildRequest("lite0", out=tmp_path / "full")))
+    assert "--" not in err.one_line() and "force=True" in err.hint
+    _raises(UsageError, ["effkit.run(): missing a required argument: 'plan'"],
+            lambda: effkit.run())  # type: ignore[call-arg]
+
+
 def test_a_home_relative_path_is_expanded(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     _raises(ModelFileError, [f"{tmp_path / 'nope.tflite'}"], lambda: effkit.inspect("~/nope.tflite"))

@@ -46,8 +46,8 @@ _LAZY = {
     "BuildResult": ("effkit.pipeline.build", "BuildResult"),
     "BuildRequest": ("effkit.pipeline.build", "BuildRequest"),
     "BuildPlan": ("effkit.pipeline.build", "BuildPlan"),
-    "plan": ("effkit.pipeline.build", "plan"),
-    "run": ("effkit.pipeline.build", "run"),
+    "plan": ("effkit.api", "plan"),
+    "run": ("effkit.api", "run"),
     "Manifest": ("effkit.core.manifest", "Manifest"),
     "Artifact": ("effkit.core.manifest", "Artifact"),
     "Labels": ("effkit.model.labels", "Labels"),
@@ -125,6 +125,8 @@ if TYPE_CHECKING:  # exported for type checkers (mypy --strict, pyright) by the 
         compile_edgetpu,
         evaluate,
         inspect,
+        plan,
+        run,
         train,
     )
     from effkit.core.manifest import Artifact, Manifest
@@ -132,5 +134,5 @@ if TYPE_CHECKING:  # exported for type checkers (mypy --strict, pyright) by the 
     from effkit.edgetpu.check import CheckReport as EdgeTPUReport
     from effkit.edgetpu.compiler import CompileResult
     from effkit.model.labels import Labels
-    from effkit.pipeline.build import BuildPlan, BuildRequest, BuildResult, plan, run
+    from effkit.pipeline.build import BuildPlan, BuildRequest, BuildResult
     from effkit.training.trainer import TrainResult

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from effkit.core.manifest import Manifest
     from effkit.edgetpu.check import CheckReport
     from effkit.edgetpu.compiler import CompileResult
-    from effkit.pipeline.build import BuildResult
+    from effkit.pipeline.build import BuildPlan, BuildRequest, BuildResult
     from effkit.training.trainer import TrainResult
 
 PathLike = str | os.PathLike[str]
@@ -86,6 +86,23 @@ def _python_words(text: str) -> str:
     parts = re.split(r"((?<![A-Za-z])'[^']*')", text)  # an apostrophe (Coral's) opens nothing
     return "".join(part if i % 2 else re.sub(r"(?<![\w-])--(no-)?([a-z][a-z0-9-]*)", keyword, part)
                    for i, part in enumerate(parts))
+
+
+@_one_at_a_time
+def plan(request: BuildRequest) -> BuildPlan:
+    """Every check of ``request`` that needs no long work (effkit.build's first half): the
+    BuildPlan that :func:`run` runs."""
+    from effkit.pipeline.build import plan as plan_build
+
+    return plan_build(request)
+
+
+@_one_at_a_time
+def run(plan: BuildPlan, progress: ProgressFn | None = None) -> BuildResult:
+    """Run a plan's long stages; the output folder appears complete or not at all."""
+    from effkit.pipeline.build import run as run_plan
+
+    return run_plan(plan, progress)
 
 
 @_one_at_a_time
