@@ -578,16 +578,19 @@ def test_run_uses_what_the_plan_resolved(tmp_path, eight_images, monkeypatch):
 
 @pytest.mark.slow
 def test_coral_build_fails_when_too_few_ops_map(tmp_path, eight_images, monkeypatch):
-    from edgetpu_fixtures.standin import write_standin
+    from edgetpu_fixtures.standin import calls, write_standin
 
     # The stand-in reports this model's own mapping: with -m 10 its QUANTIZE ops (runtime
     # 13+) stay on the CPU, so fewer than all ops map.
     standin = write_standin(tmp_path / "bin", mode="success-stripped")
     monkeypatch.setenv("EFFKIT_EDGETPU_COMPILER", str(standin))
     result = run("--variant", "lite0", "--target", "coral", "--calibration", str(eight_images),
-                 "--out", str(tmp_path / "o"), "--min-runtime", "10", "--min-tpu-ops", "1")
+                 "--out", str(tmp_path / "o"), "--min-runtime", "10", "--min-tpu-ops", "1",
+                 "--compile-timeout", "45")
     assert_one_line_error(result, "of the ops map to the Edge TPU", "--min-tpu-ops")
     assert not (tmp_path / "o").exists() and leftovers(tmp_path) == []
+    (compiled,) = [c for c in calls(standin) if "--version" not in c]
+    assert compiled[compiled.index("-t") + 1] == "45"  # build had no way to set it
 
 
 @pytest.mark.slow

@@ -97,6 +97,9 @@ def build(
         int | None,
         typer.Option("--min-runtime", help="edgetpu_compiler -m: oldest Edge TPU runtime to support."),
     ] = None,
+    compile_timeout: Annotated[float, typer.Option(
+        "--compile-timeout", min=1, help="coral: edgetpu_compiler's time limit per compilation, "
+        "seconds (lite4 on a slow host or under emulation may need more).")] = 600.0,
     quant_report: Annotated[
         bool, typer.Option("--quant-report", help="int8: also write quant_report.json, the per-layer "
                            "float vs int8 errors on the calibration set (see 'effkit quant-report').")
@@ -131,7 +134,7 @@ def build(
             force=force, progress=on_progress, skip_compile=skip_compile,
             require_compile=require_compile, compiler=compiler, quant_report=quant_report,
             min_tpu_ops=min_tpu_ops, num_segments=num_segments, min_runtime_version=min_runtime,
-            app_id=app_id, app_name=app_name, android_runtime=android_runtime,
+            compile_timeout=compile_timeout, app_id=app_id, app_name=app_name, android_runtime=android_runtime,
             model_name=model_name, description=description, model_version=model_version,
             author=author, license=license_)
     doc = result.to_dict()

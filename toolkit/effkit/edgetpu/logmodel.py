@@ -24,8 +24,9 @@ FAILURE_HINTS: dict[str, str] = {
     "--num-segments",
     "delegate-search-failed": "no part of the graph compiled; run `effkit check-edgetpu` "
     "to find unsupported ops",
-    "timeout": "split the model with --num-segments, or give the compiler longer with "
-    "`effkit compile-edgetpu MODEL_OR_BUILD --timeout SECONDS`",
+    "timeout": "split the model with --num-segments, or give the compiler longer: "
+    "`effkit build ... --compile-timeout SECONDS`, or `effkit compile-edgetpu MODEL_OR_BUILD "
+    "--timeout SECONDS`",
     "op-version": "the model uses an op version newer than this compiler knows (the ERROR "
     "line names it); `effkit check-edgetpu` says which converter setting or TensorFlow "
     "version writes one it knows",
