@@ -503,3 +503,21 @@ def test_a_checkpoint_folder_is_read_without_tensorflows_start_up_lines(tmp_path
         ("Building the Keras model:", "Loading weights:"))]  # the progress lines of a log
     assert len(errors) == 1 and errors[0].startswith("error: checkpoint ") \
         and "holds efficientnet-lite0, not efficientnet-lite1" in errors[0], run.stderr
+
+
+def test_the_cache_folder_follows_the_variables_as_a_ci_file_gives_them(tmp_path, monkeypatch):
+    """EFFKIT_CACHE_DIR='~/.cache/effkit' (a CI file's env: passes the ~ as text) made a
+    folder named '~' in the working folder; a relative XDG_CACHE_HOME was used as is."""
+    from effkit.core.resources import cache_root
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EFFKIT_CACHE_DIR", "~/.cache/effkit")
+    assert cache_root() == tmp_path / "home" / ".cache" / "effkit"
+    monkeypatch.setenv("EFFKIT_CACHE_DIR", "rel")
+    assert cache_root() == tmp_path / "rel"
+    monkeypatch.setenv("EFFKIT_CACHE_DIR", " ")
+    monkeypatch.setenv("XDG_CACHE_HOME", "relcache")  # the XDG specification: ignored
+    assert cache_root() == tmp_path / "home" / ".cache" / "effkit"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_root() == tmp_path / "xdg" / "effkit"

@@ -28,10 +28,15 @@ def template_dir(name: str) -> Path:
 
 
 def cache_root() -> Path:
-    """$EFFKIT_CACHE_DIR, else $XDG_CACHE_HOME/effkit, else ~/.cache/effkit."""
-    if explicit := os.environ.get("EFFKIT_CACHE_DIR"):
-        return Path(explicit)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "effkit"
+    """$EFFKIT_CACHE_DIR, else $XDG_CACHE_HOME/effkit, else ~/.cache/effkit.
+
+    A leading ``~`` is expanded (a CI file's ``env:`` passes it as text: the cache went to
+    a folder named ``~`` in the working folder), and a relative $XDG_CACHE_HOME is ignored,
+    as the XDG base-directory specification says."""
+    if explicit := os.environ.get("EFFKIT_CACHE_DIR", "").strip():
+        return Path(explicit).expanduser().absolute()
+    xdg = Path(os.environ.get("XDG_CACHE_HOME", "").strip() or ".").expanduser()
+    return (xdg if xdg.is_absolute() else Path.home() / ".cache") / "effkit"
 
 
 def weights_cache() -> Path:
