@@ -1471,6 +1471,16 @@ def test_stdout_closed_full_or_ascii(tmp_path, tiny_model):
                              stderr=subprocess.PIPE, text=True, env=env)
     assert run.returncode == 1 and run.stderr.strip().startswith(
         "error: cannot write the JSON document to standard output (No space left on device)")
+    with open("/dev/full", "w") as full:  # text, too (CI-integrator walk: a 70-line traceback)
+        run = subprocess.run([*cli, "inspect", str(model)], stdout=full,
+                             stderr=subprocess.PIPE, text=True, env=env)
+    assert run.returncode == 1 and run.stderr.strip() == (
+        "error: cannot write the output to standard output (No space left on device). Run it "
+        "with standard output open and writable.")
+    debug = subprocess.run([*cli, "inspect", str(tmp_path / "l.txt"), "--json"], capture_output=True,
+                           text=True, env=env | {"EFFKIT_DEBUG": "1"})
+    assert debug.returncode == 1 and "Traceback" in debug.stderr  # what EFFKIT_DEBUG is for
+    assert json.loads(debug.stdout)["kind"] == "ModelFileError"  # and --json still has its document
     ascii_env = env | {"PYTHONIOENCODING": "ascii"}
     doc = subprocess.run([*cli, "inspect", str(model), "--json"], capture_output=True, env=ascii_env)
     assert doc.returncode == 0, doc.stderr

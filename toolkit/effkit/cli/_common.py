@@ -44,6 +44,17 @@ class _Console(Console):
     def size(self, new_size: tuple[int, int]) -> None:
         Console.size.fset(self, new_size)  # type: ignore[attr-defined]
 
+    def _check_buffer(self) -> None:
+        """Text output to a stdout that fails (``> /dev/full``, closed) is the one-line
+        OutputError --json already gives, not a traceback (rich handles a broken pipe)."""
+        try:
+            super()._check_buffer()
+        except (OSError, ValueError) as exc:
+            if self.stderr or isinstance(exc, BrokenPipeError):
+                raise
+            del self._buffer[:]
+            raise stdout_failed("the output", exc) from None
+
 
 LOG_WIDTH = 1000  # "no limit" for the lines effkit prints; tables keep their natural width
 console = _Console()
@@ -135,6 +146,8 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
                 value = fn(*args, **kwargs)
         except EffkitError as exc:
             if os.environ.get("EFFKIT_DEBUG"):
+                if kwargs.get("json_out"):  # the document --json promises, then the traceback
+                    report_error(exc, json_out=True)
                 raise
             report_error(exc, json_out=bool(kwargs.get("json_out")))
             raise typer.Exit(code=exc.exit_code) from None
@@ -172,9 +185,14 @@ def print_json(doc: Any) -> None:
             sys.stdout.write(data.decode("utf-8"))
             sys.stdout.flush()
     except (AttributeError, OSError, ValueError) as exc:  # closed (>&-), full (/dev/full)
-        raise OutputError(f"cannot write the JSON document to standard output "
-                          f"({getattr(exc, 'strerror', None) or 'it is closed'})",
-                          "run it with standard output open and writable") from None
+        raise stdout_failed("the JSON document", exc) from None
+
+
+def stdout_failed(what: str, exc: BaseException) -> OutputError:
+    """The one error for standard output that cannot be written (closed, /dev/full)."""
+    return OutputError(f"cannot write {what} to standard output "
+                       f"({getattr(exc, 'strerror', None) or 'it is closed'})",
+                       "run it with standard output open and writable")
 
 
 @contextlib.contextmanager
