@@ -182,3 +182,58 @@ def test_fresh_distillation_calibrates_as_well_as_the_shipped_set(lite0_model, e
         top1[name] = float(np.mean([int(t) in ok for t, ok in zip(preds[name], right, strict=True)]))
     assert abs(top1["shipped"] - top1["fresh"]) <= 2 / len(images), top1
     assert min(top1.values()) >= 0.9, top1  # float lite0 names all 48
+
+
+_DISTIL_ONE = """
+import json, sys
+from effkit.calibration import sets as calib
+from effkit.model.network import build_model
+from effkit.model.variants import get_variant
+from effkit.weights.load import load_weights
+
+variant = get_variant("lite0")
+model = build_model(variant)
+load_weights(model, variant)
+got = calib.distilled(model, variant, calib.DistillSettings(count=2, steps=3, batch=2))
+print(json.dumps({"origin": got.origin, "sha256": got.sha256}))
+"""
+
+
+@pytest.mark.slow
+def test_two_builds_distilling_one_set_share_it(empty_cache):
+    """Two builds started together into one cache each distilled their own set (distilling
+    on a busy machine is not bit-exact), so their models differed while both build.json
+    files named the one cache file (CI-integrator walk). One distils; the other waits
+    and uses it, and the set's sha256 says they match."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, EFFKIT_CACHE_DIR=str(empty_cache))
+    procs = [subprocess.Popen([sys.executable, "-c", _DISTIL_ONE], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
+    docs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+        docs.append(json.loads(out.strip().splitlines()[-1]))
+    assert sorted(d["origin"] for d in docs) == ["cache", "distilled now"]
+    assert docs[0]["sha256"] == docs[1]["sha256"]
+
+
+@pytest.mark.slow
+def test_a_set_that_cannot_be_cached_is_said(lite0_model, tmp_path, monkeypatch):
+    """A read-only cache made every build distil again without a word, and the warning
+    about the calibration size said '(cached after)'."""
+    from effkit.pipeline.build import _calibration_warnings
+
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.setenv("EFFKIT_CACHE_DIR", str(tmp_path / "file"))
+    got = calib.distilled(lite0_model, get_variant("lite0"), calib.DistillSettings(count=2, steps=1, batch=2))
+    assert got.origin == "distilled now" and got.cache is None
+    assert got.not_cached is not None and str(tmp_path / "file") in got.not_cached
+    (warning,) = _calibration_warnings(got)
+    assert warning.startswith(f"the distilled calibration set could not be cached in {tmp_path / 'file'}")
+    assert "every build of these weights distils it again" in warning
+    assert "EFFKIT_CACHE_DIR" in warning
+    assert len(got.describe()["sha256"]) == 64

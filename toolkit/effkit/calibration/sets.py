@@ -13,9 +13,10 @@ exactly as at inference:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -44,6 +45,13 @@ class CalibrationSet:
     cache: str | None = None
     seconds: float = 0.0
     origin: str | None = None  # distilled sets: "shipped", "cache" or "distilled now"
+    not_cached: str | None = None  # why a set distilled now could not be cached
+
+    @property
+    def sha256(self) -> str:
+        """Of the converter's inputs (float32, normalized): the same for the same set
+        whichever route made it, so two build.json files say whether they used one."""
+        return hashlib.sha256(np.ascontiguousarray(self.inputs, dtype=np.float32).tobytes()).hexdigest()
 
     @property
     def count(self) -> int:
@@ -52,7 +60,7 @@ class CalibrationSet:
     def describe(self) -> dict:
         return {"source": self.source, "detail": self.detail, "count": self.count,
                 "skipped": self.skipped, "cache": self.cache, "seconds": round(self.seconds, 2),
-                **({"origin": self.origin} if self.origin else {})}
+                "sha256": self.sha256, **({"origin": self.origin} if self.origin else {})}
 
 
 _T = TypeVar("_T")
@@ -141,12 +149,14 @@ def distilled(model, variant: Variant, settings: DistillSettings | None = None,
     start = time.perf_counter()
     chosen = settings or DistillSettings()
 
-    def done(pixels: np.ndarray, used: DistillSettings, origin: str, where: Path | None) -> CalibrationSet:
+    def done(pixels: np.ndarray, used: DistillSettings, origin: str, where: Path | None,
+             not_cached: str | None = None) -> CalibrationSet:
         if progress:
             progress(used.count, used.count)
         return CalibrationSet(normalize(pixels, variant.norm_mean, variant.norm_std), "distilled",
                               used.key(), cache=str(where) if where else None,
-                              seconds=time.perf_counter() - start, origin=origin)
+                              seconds=time.perf_counter() - start, origin=origin,
+                              not_cached=not_cached)
 
     wanted = set_key(model, variant, chosen)
     if use_cache:
@@ -155,19 +165,35 @@ def distilled(model, variant: Variant, settings: DistillSettings | None = None,
         found = pixel_sets.read_matching(pixel_sets.shipped_path(variant.name), ship_key, variant.input_shape)
         if found is not None:
             return done(found, ship, "shipped", None)
-        cached = cache_root() / "distilled" / f"{wanted.file_stem()}.npz"
-        found = pixel_sets.read_matching(cached, wanted, variant.input_shape)
-        if found is not None:
-            return done(found, chosen, "cache", cached)
-    from effkit.calibration.distill import distill
+    where = cache_root() / "distilled" / f"{wanted.file_stem()}.npz" if use_cache else None
+    with _one_distillation(where):
+        if where is not None:  # again under the lock: another build may have just made it
+            found = pixel_sets.read_matching(where, wanted, variant.input_shape)
+            if found is not None:
+                return done(found, chosen, "cache", where)
+        from effkit.calibration.distill import distill
 
-    pixels = pixel_sets.to_pixels(distill(model, variant, chosen, progress),
-                                  variant.norm_mean, variant.norm_std)
-    where = None
-    if use_cache:
-        where = cache_root() / "distilled" / f"{wanted.file_stem()}.npz"
-        try:
-            pixel_sets.write(where, pixels, wanted)
-        except OSError:
-            where = None  # read-only home: work without a cache
-    return done(pixels, chosen, "distilled now", where)
+        pixels = pixel_sets.to_pixels(distill(model, variant, chosen, progress),
+                                      variant.norm_mean, variant.norm_std)
+        not_cached = None
+        if where is not None:
+            try:
+                pixel_sets.write(where, pixels, wanted)
+            except OSError as exc:  # a read-only cache: work without it, and say so
+                not_cached = f"{where.parent} ({exc.strerror or exc})"
+                where = None
+        return done(pixels, chosen, "distilled now", where, not_cached)
+
+
+@contextlib.contextmanager
+def _one_distillation(where: Path | None) -> Iterator[None]:
+    """One process at a time distils the set cached at ``where``: two builds started
+    together each distilled their own (different) set and both recorded the one file the
+    first wrote (CI-integrator walk). A cache without room for a lock works unguarded."""
+    from effkit.core.outputs import held_lock
+
+    with contextlib.ExitStack() as stack:
+        if where is not None:
+            with contextlib.suppress(OSError):
+                stack.enter_context(held_lock(where.with_name(f".{where.name}.lock")))
+        yield

@@ -594,6 +594,28 @@ def write_file_atomic(path: Path, data: bytes, force: bool) -> None:
         raise
 
 
+@contextlib.contextmanager
+def held_lock(path: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """An exclusive lock on the file ``path`` (made with its folder) for the block: one
+    process at a time does the work it guards (a download, a distillation into a cache).
+    ``on_wait`` is called once when another process holds it. OSError when the file cannot
+    be made (a read-only cache): the caller decides whether to work unguarded."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def kept_mode(path: Path, usual: int) -> int:
     """The permissions for what replaces ``path``: those it has (a folder a user made 0750 or
     group-shared 2775, a model they made 0600 keep them through --force), else ``usual``

@@ -275,7 +275,7 @@ def _distill_size_warning(req: BuildRequest) -> tuple[str, ...]:
     default = DistillSettings().count
     return (f"a calibration size of {size} without calibration images distils {size} images "
             f"from the model, where the default {default} uses a shipped or cached set: about "
-            f"{size / 100 * 9:.0f} min for lite0 on 2 cores the first time (cached after); "
+            f"{size / 100 * 9:.0f} min for lite0 on 2 cores unless an earlier build cached it; "
             "give calibration images to calibrate on real ones",)
 
 
@@ -566,6 +566,11 @@ FEW_CALIBRATION_IMAGES = 32  # the shipped distilled sets' size; 100 photos by d
 
 def _calibration_warnings(calib_set: CalibrationSet | None) -> tuple[str, ...]:
     from effkit.calibration.sets import DEFAULT_FOLDER_SIZE
+
+    if calib_set is not None and calib_set.not_cached:  # a read-only cache, said (walk: silent)
+        return (f"the distilled calibration set could not be cached in {calib_set.not_cached}, "
+                f"so every build of these weights distils it again ({calib_set.seconds:.0f} s "
+                "this time); set EFFKIT_CACHE_DIR to a writable folder",)
 
     # real images only: a folder, or `effkit train --build`'s training split
     if (calib_set is None or calib_set.source not in ("folder", "training split")

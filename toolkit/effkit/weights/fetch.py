@@ -25,7 +25,6 @@ with one ``WeightsError`` line and leaves nothing under the final name:
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import http.client
 import json
@@ -41,7 +40,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from effkit.core.manifest import sha256_files
-from effkit.core.outputs import MARKER, Ownership, not_written, staged_dir, write_file_atomic
+from effkit.core.outputs import (
+    MARKER,
+    Ownership,
+    held_lock,
+    not_written,
+    staged_dir,
+    write_file_atomic,
+)
 from effkit.core.progress import SHOW_DOWNLOADS
 from effkit.core.resources import weights_cache
 from effkit.errors import OutputError, WeightsError
@@ -267,24 +273,18 @@ FETCHED_CHECKPOINT = Ownership("fetched checkpoint", files.SOURCE_FILE, _fetched
 @contextlib.contextmanager
 def _locked(root: Path) -> Iterator[None]:
     """One fetch at a time per cache (two builds starting together share one download)."""
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        fh = open(root / ".lock", "a+b")  # noqa: SIM115 - held for the whole block
-    except OSError as exc:
-        raise WeightsError(f"cannot write the weights cache {str(root)!r} ({exc.strerror})",
-                           "set EFFKIT_CACHE_DIR to a writable folder") from None
-    with fh:
+    def waiting() -> None:  # another effkit is fetching: say why nothing moves
+        if SHOW_DOWNLOADS.get():
+            print(f"waiting for another effkit process that is fetching into {root}",
+                  file=sys.stderr, flush=True)
+
+    with contextlib.ExitStack() as stack:
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:  # another effkit is fetching: say why nothing moves
-            if SHOW_DOWNLOADS.get():
-                print(f"waiting for another effkit process that is fetching into {root}",
-                      file=sys.stderr, flush=True)
-            fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            stack.enter_context(held_lock(root / ".lock", waiting))
+        except OSError as exc:
+            raise WeightsError(f"cannot write the weights cache {str(root)!r} ({exc.strerror})",
+                               "set EFFKIT_CACHE_DIR to a writable folder") from None
+        yield
 
 
 def _download(url: str, part: Path, variant: Variant, progress: DownloadProgressFn) -> int:
