@@ -95,15 +95,9 @@ class VsResult:
 
 def machine_info() -> dict:
     """What the numbers were measured on."""
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     from importlib.metadata import PackageNotFoundError, version
+
+    from effkit.core.manifest import cpu_name
 
     try:
         litert = version("ai-edge-litert")
@@ -113,7 +107,7 @@ def machine_info() -> dict:
         load = round(os.getloadavg()[0], 2)  # other work on the machine skews latency
     except OSError:  # pragma: no cover - not on Linux/macOS
         load = None
-    return {"cpu": cpu or platform.machine(), "cores": os.cpu_count(), "machine": platform.machine(),
+    return {"cpu": cpu_name(), "cores": os.cpu_count(), "machine": platform.machine(),
             "system": platform.system(), "python": platform.python_version(),
             "ai_edge_litert": litert, "load_avg_1m": load}
 

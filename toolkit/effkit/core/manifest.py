@@ -151,6 +151,10 @@ def sha256_files(files: Iterable[Path]) -> str:
 
 
 def versions() -> dict[str, str | None]:
+    """What made a build's bytes: the packages that compute them and the processor (the
+    converter's float kernels sum in an order that depends on it: docs/calibration.md)."""
+    from importlib.metadata import PackageNotFoundError, version
+
     out: dict[str, str | None] = {"effkit": __version__, "python": platform.python_version()}
     try:
         import tensorflow as tf
@@ -158,13 +162,27 @@ def versions() -> dict[str, str | None]:
         out["tensorflow"] = tf.__version__
     except ImportError:  # pragma: no cover - tensorflow is a dependency
         out["tensorflow"] = None
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:  # Pillow 12 and 13 resize a portrait photo's crop to different pixels (docs/calibration.md)
-        out["pillow"] = version("pillow")
-    except PackageNotFoundError:  # pragma: no cover - pillow is a dependency
-        out["pillow"] = None
+    # Pillow 12 and 13 resize a portrait photo's crop to different pixels (docs/calibration.md)
+    for key, package in (("pillow", "pillow"), ("numpy", "numpy"),
+                         ("ai_edge_litert", "ai-edge-litert")):
+        try:
+            out[key] = version(package)
+        except PackageNotFoundError:  # pragma: no cover - each is a dependency
+            out[key] = None
+    out["machine"] = platform.machine()
+    out["cpu"] = cpu_name()
     return out
+
+
+def cpu_name() -> str:
+    """The processor's model name (/proc/cpuinfo), else what platform knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 @dataclass(frozen=True)
