@@ -64,7 +64,8 @@ class WeightsError(EffkitError):
 
 
 class DataError(EffkitError):
-    """Image folders (calibration, evaluation, training) that cannot be used."""
+    """Input data that cannot be used: image folders (calibration, evaluation, training),
+    saved documents (build.json, results), compiler logs."""
 
 
 class LabelsError(EffkitError):
@@ -221,7 +222,7 @@ def read_regular(path: str | PathLike[str], limit: int = MAX_READ_BYTES) -> byte
     return data
 
 
-def read_user_file(path: str | PathLike[str], *, what: str, hint: str, error: type[EffkitError] = UsageError,
+def read_user_file(path: str | PathLike[str], *, what: str, hint: str, error: type[EffkitError],
                    limit: int = MAX_READ_BYTES) -> bytes:
     """The bytes of a file the user named, with one-line errors (missing, a folder, a FIFO or
     device, larger than ``limit``, unreadable).

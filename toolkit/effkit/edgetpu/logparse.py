@@ -412,18 +412,18 @@ def parse_log_file(path: str | os.PathLike[str]) -> CompilerLog:
 def read_log_file(path: str | os.PathLike[str]) -> CompilerLog:
     """:func:`parse_log_file` for user input: one-line errors for a missing, unreadable or
     non-log file (a compiler log has an "Edge TPU Compiler version" line or a model block)."""
-    from effkit.errors import UsageError, read_user_file
+    from effkit.errors import DataError, read_user_file
 
     p = Path(path)
-    data = read_user_file(p, what="log file", limit=MAX_LOG_BYTES,
+    data = read_user_file(p, what="log file", error=DataError, limit=MAX_LOG_BYTES,
                           hint="pass a saved edgetpu_compiler console log or *_edgetpu.log")
     text = decode_log(data)
     if "\0" in text[:4096]:
-        raise UsageError(f"{str(p)!r} is a binary file, not a compiler log",
+        raise DataError(f"{str(p)!r} is a binary file, not a compiler log",
                          "pass the text edgetpu_compiler printed, saved to a file")
     report = parse_log(text)
     if report.compiler_version is None and not report.models:
-        raise UsageError(f"{str(p)!r} is not an edgetpu_compiler log (no 'Edge TPU Compiler "
+        raise DataError(f"{str(p)!r} is not an edgetpu_compiler log (no 'Edge TPU Compiler "
                          "version' line and no model block)",
                          "pass the compiler's console output or its *_edgetpu.log")
     return report
