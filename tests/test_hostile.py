@@ -869,6 +869,26 @@ def test_a_folder_filled_while_staging_is_never_replaced_without_force(tmp_path)
     assert staging(tmp_path) == []
 
 
+def test_a_folder_filled_before_staging_began_names_the_other_writer(tmp_path):
+    """Two builds started together into one new --out: the second ran the whole build
+    and then said only 'is not empty' (CI-integrator walk). The folder was empty when it
+    started, so the error says something else filled it meanwhile."""
+    from effkit.core.outputs import staged_dir
+    from effkit.errors import OutputError
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "first.txt").write_text("first build")  # finished while the second converted
+    with pytest.raises(OutputError, match="filled by something else while this run was "
+                       r"working \(another build into the same --out\?\)"):
+        with staged_dir(out, False, started_empty=True):
+            pass
+    with pytest.raises(OutputError, match="is not empty"):  # not empty from the start
+        with staged_dir(out, False):
+            pass
+    assert sorted(p.name for p in out.iterdir()) == ["first.txt"] and staging(tmp_path) == []
+
+
 def test_an_empty_folder_made_meanwhile_is_still_fine(tmp_path):
     from effkit.core.outputs import staged_dir
 

@@ -388,16 +388,24 @@ def _signals_held():
 
 
 @contextlib.contextmanager
-def staged_dir(out_dir: Path, force: bool, owner: Ownership | None = None) -> Iterator[Path]:
+def staged_dir(out_dir: Path, force: bool, owner: Ownership | None = None, *,
+               started_empty: bool = False) -> Iterator[Path]:
     """Yield a temporary folder next to ``out_dir``; on success it becomes ``out_dir``
     (with ``force`` it replaces an earlier output ``owner`` recognises: check_output_dir).
 
     Without ``force`` the final rename itself refuses a folder that became non-empty
     meanwhile (another build into the same new ``--out``): rename(2) onto a non-empty
-    folder fails, so the check and the move are one atomic step.
+    folder fails, so the check and the move are one atomic step. ``started_empty``: the
+    caller found ``out_dir`` missing or empty when its work began, so a folder full now
+    was filled meanwhile, and the error says so.
     """
     out_dir = Path(out_dir)
-    check_output_dir(out_dir, force, owner=owner)
+    try:
+        check_output_dir(out_dir, force, owner=owner)
+    except OutputError:
+        if started_empty and not is_empty(out_dir):
+            raise _filled_meanwhile(out_dir) from None
+        raise
     before = _listing(out_dir)  # what --force may replace: nothing added or changed later
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -427,6 +435,22 @@ def staged_dir(out_dir: Path, force: bool, owner: Ownership | None = None) -> It
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def is_empty(folder: Path) -> bool:
+    """True when ``folder`` is missing or an empty folder."""
+    try:
+        return not any(Path(folder).iterdir())
+    except FileNotFoundError:
+        return True
+    except OSError:  # a file, or unreadable: not a place to write into unasked
+        return False
+
+
+def _filled_meanwhile(out_dir: Path) -> OutputError:
+    return OutputError(f"output {str(out_dir)!r} was filled by something else while this run "
+                       "was working (another build into the same --out?)",
+                       "nothing was replaced; choose another --out, or pass --force")
 
 
 def _aside_folder(out_dir: Path) -> Path:
@@ -459,10 +483,7 @@ def _move_into_place(tmp: Path, out_dir: Path, force: bool,
             os.rename(tmp, out_dir)  # onto a missing or empty folder only
         except OSError as exc:
             if exc.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
-                raise OutputError(
-                    f"output {str(out_dir)!r} was filled by something else while this run "
-                    "was writing (another build?)",
-                    "nothing was replaced; choose another --out, or pass --force") from None
+                raise _filled_meanwhile(out_dir) from None
             raise
         WRITTEN.append(out_dir)
         return

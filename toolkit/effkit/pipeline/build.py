@@ -27,7 +27,7 @@ from effkit.core.manifest import (
     Artifact,
     Manifest,
 )
-from effkit.core.outputs import check_output_dir, staged_dir
+from effkit.core.outputs import check_output_dir, is_empty, staged_dir
 from effkit.core.progress import ProgressFn, StageClock
 from effkit.errors import (
     DataError,
@@ -452,11 +452,12 @@ def run(plan: BuildPlan, progress: ProgressFn | None = None) -> BuildResult:
     # first run wrote only after the whole build
     check_output_dir(plan.out_dir, plan.request.force, inputs=_input_paths(plan.request),
                      owner=BUILD_OUTPUT)
+    started_empty = is_empty(plan.out_dir)
     with PROCESS_LOCK:
-        return _run(plan, progress)
+        return _run(plan, progress, started_empty)
 
 
-def _run(plan: BuildPlan, progress: ProgressFn | None) -> BuildResult:
+def _run(plan: BuildPlan, progress: ProgressFn | None, started_empty: bool) -> BuildResult:
     from effkit.core.native_log import import_tensorflow_quietly
     from effkit.pipeline.convert import convert, pin_input_range
 
@@ -519,7 +520,7 @@ def _run(plan: BuildPlan, progress: ProgressFn | None) -> BuildResult:
     from effkit.pipeline.model_check import check_built_model
 
     check_built_model(tflite, options.quant)  # a broken model never reaches --out
-    with staged_dir(plan.out_dir, req.force, BUILD_OUTPUT) as tmp:
+    with staged_dir(plan.out_dir, req.force, BUILD_OUTPUT, started_empty=started_empty) as tmp:
         model_path = tmp / MODEL_FILE
         model_path.write_bytes(tflite)
         (tmp / LABELS_FILE).write_bytes(plan.labels.to_bytes())
