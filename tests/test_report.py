@@ -285,3 +285,24 @@ def test_chromium_screenshot_shows_the_chart(report_dir, tmp_path):
     # The accuracy-vs-latency chart sits below the table: its int8 line colour is on screen.
     close = colour_pixels(px, QUANT_COLORS["int8"])
     assert close > 500, f"only {close} chart-coloured pixels in the screenshot"
+
+
+def test_charts_are_drawn_quietly_without_a_writable_home(tmp_path):
+    """A read-only HOME (a CI job's) made matplotlib print two lines about its config
+    folder on every report; it works from a temporary folder, so effkit keeps them off."""
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    home.write_text("a file: no folder can be made under it")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")} | {"HOME": str(home)}
+    code = ("from effkit.core.native_log import import_matplotlib\n"
+            "import_matplotlib()\n"
+            "from matplotlib.figure import Figure\n"
+            f"Figure().savefig({str(tmp_path / 'x.png')!r})\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert (tmp_path / "x.png").stat().st_size > 0

@@ -99,7 +99,8 @@ def build(
     ] = None,
     compile_timeout: Annotated[float, typer.Option(
         "--compile-timeout", min=1, help="coral: edgetpu_compiler's time limit per compilation, "
-        "seconds (lite4 on a slow host or under emulation may need more).")] = 600.0,
+        "seconds (lite4 on a slow host or under emulation may need more); as compile-edgetpu "
+        "--timeout.")] = 600.0,
     quant_report: Annotated[
         bool, typer.Option("--quant-report", help="int8: also write quant_report.json, the per-layer "
                            "float vs int8 errors on the calibration set (see 'effkit quant-report').")

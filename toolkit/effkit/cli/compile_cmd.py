@@ -77,7 +77,8 @@ def compile_edgetpu(
         "--num-segments", min=1, help="Split the model into N segments for pipelining.")] = None,
     min_runtime: MinRuntimeOpt = None,
     timeout: Annotated[float, typer.Option(
-        "--timeout", min=1, help="Compiler timeout per compilation, seconds.")] = 180,
+        "--timeout", min=1, help="Compiler timeout per compilation, seconds (edgetpu_compiler -t, "
+        "compiler 16+); effkit stops a compiler still running 60 s later (Docker: 120 s).")] = 180,
     search_delegate: Annotated[bool, typer.Option(
         "--search-delegate", help="edgetpu_compiler -d: on failure, search for the largest "
         "part of the graph that compiles.")] = False,

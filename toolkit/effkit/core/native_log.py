@@ -90,3 +90,21 @@ def import_tensorflow_quietly() -> None:
             return
         with native_log_captured():
             import tensorflow  # noqa: F401
+
+
+def import_matplotlib():  # noqa: ANN201 - the matplotlib module (typed where it is used)
+    """matplotlib, imported without its two warning lines about a config folder it cannot
+    write (a read-only HOME, a CI job's): it works from a temporary folder then, and a
+    report's stderr is for effkit's own lines."""
+    import logging
+    import sys
+
+    if "matplotlib" not in sys.modules:
+        log = logging.getLogger("matplotlib")
+        level = log.level
+        log.setLevel(logging.ERROR)
+        try:
+            import matplotlib  # noqa: F401
+        finally:
+            log.setLevel(level)
+    return sys.modules["matplotlib"]

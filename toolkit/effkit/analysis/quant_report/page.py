@@ -26,7 +26,9 @@ def chart_png(doc: dict) -> bytes:
     Agg; math text off: layer names come from the user's model."""
     import io
 
-    import matplotlib
+    from effkit.core.native_log import import_matplotlib
+
+    matplotlib = import_matplotlib()
     from matplotlib.figure import Figure
 
     layers = doc["layers"]

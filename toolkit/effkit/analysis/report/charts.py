@@ -193,8 +193,9 @@ CHARTS = {
 def draw_charts(entries: Sequence[BuildEntry]) -> dict[str, bytes | None]:
     """Every chart's PNG (None when the builds lack its data). Folder names, variants and
     labels are user text: drawn as written, with matplotlib's math text ($...$) and TeX off."""
-    import matplotlib
+    from effkit.core.native_log import import_matplotlib
 
+    matplotlib = import_matplotlib()
     with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
         return {key: fn(entries) for key, fn in CHARTS.items()}
 
