@@ -852,6 +852,8 @@ def test_sigterm_in_the_force_window_waits_and_reports_the_write(tmp_path):
     assert err.strip() == "interrupted: completed before it: rep.", err
     assert (tmp_path / "rep" / "index.html").read_text() != "old"
     assert staging(tmp_path) == []
+    # the held signal ended the run before the marker was dropped (interrupt walk)
+    assert not (tmp_path / "rep" / ".effkit-staging").exists()
 
 
 def test_a_folder_filled_while_staging_is_never_replaced_without_force(tmp_path):
@@ -1316,6 +1318,32 @@ def test_a_stop_signal_that_native_code_turned_into_another_error_is_still_an_in
         command(bug=True)
 
 
+def test_a_command_that_reports_its_own_interrupt_is_not_reported_twice(capsys):
+    """train, stopped by SIGTERM, says what it kept and exits 143; the wrapper took that
+    exit for the interrupt itself and added 'interrupted: nothing was written.' (interrupt
+    walk; Ctrl-C printed one line, as now both do)."""
+    import signal
+    import time
+
+    import typer
+
+    from effkit.cli._common import handle_errors, report_interrupt
+
+    @handle_errors
+    def command(json_out: bool = False):
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            report_interrupt("finished epochs are kept in out/checkpoints", 143, json_out=json_out)
+            raise typer.Exit(code=143) from None
+
+    with pytest.raises(typer.Exit) as exc:
+        command()
+    assert exc.value.exit_code == 143
+    assert capsys.readouterr().err.strip() == "interrupted: finished epochs are kept in out/checkpoints."
+
+
 def test_top5_of_a_model_of_five_classes_is_not_shown(tmp_path, tiny_model, monkeypatch):
     """Every class of a 5-class model is in its top 5: eval shows no 100% top-5 for it (the
     JSON keeps the figure and says num_classes), and report leaves the cell empty."""
@@ -1497,6 +1525,11 @@ def test_stdout_closed_full_or_ascii(tmp_path, tiny_model):
     assert run.returncode == 1 and run.stderr.strip() == (
         "error: cannot write the output to standard output (No space left on device). Run it "
         "with standard output open and writable.")
+    piped = subprocess.Popen([*cli, "inspect", str(model)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=env)
+    piped.stdout.close()  # the reader is gone before the first line (| head that finished)
+    assert piped.wait(timeout=120) == 141 and piped.stderr.read() == b""  # as Unix tools do
+    piped.stderr.close()
     debug = subprocess.run([*cli, "inspect", str(tmp_path / "l.txt"), "--json"], capture_output=True,
                            text=True, env=env | {"EFFKIT_DEBUG": "1"})
     assert debug.returncode == 1 and "Traceback" in debug.stderr  # what EFFKIT_DEBUG is for

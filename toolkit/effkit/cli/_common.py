@@ -44,6 +44,14 @@ class _Console(Console):
     def size(self, new_size: tuple[int, int]) -> None:
         Console.size.fset(self, new_size)  # type: ignore[attr-defined]
 
+    def on_broken_pipe(self) -> None:
+        """The reader left (``| head``): stop quietly with 141 (128 + SIGPIPE), as other Unix
+        tools do, rather than rich's silent 1, which reads as a failure of effkit's."""
+        try:
+            super().on_broken_pipe()
+        except SystemExit:
+            raise SystemExit(128 + 13) from None
+
     def _check_buffer(self) -> None:
         """Text output to a stdout that fails (``> /dev/full``, closed) is the one-line
         OutputError --json already gives, not a traceback (rich handles a broken pipe)."""
@@ -144,6 +152,8 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             with outputs.sigterm_as_interrupt():
                 value = fn(*args, **kwargs)
+        except typer.Exit:  # a command that reported its own ending (train's interrupt line)
+            raise
         except EffkitError as exc:
             if os.environ.get("EFFKIT_DEBUG"):
                 if kwargs.get("json_out"):  # the document --json promises, then the traceback

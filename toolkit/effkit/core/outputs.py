@@ -428,8 +428,6 @@ def staged_dir(out_dir: Path, force: bool, owner: Ownership | None = None, *,
         try:
             os.chmod(tmp, kept_mode(out_dir, 0o777))
             _move_into_place(tmp, out_dir, force, before)
-            # after the move: a staging folder killed at any point still carries its marker
-            (out_dir / MARKER).unlink(missing_ok=True)
         except OSError as exc:
             raise write_failure(exc, out_dir) from None
     except BaseException:
@@ -478,14 +476,19 @@ def _changed_since(folder: Path, before: dict[str, tuple[int, int]]) -> list[str
 
 def _move_into_place(tmp: Path, out_dir: Path, force: bool,
                      before: dict[str, tuple[int, int]] | None = None) -> None:
+    """Rename ``tmp`` to ``out_dir`` with its staging marker dropped in the same held-signal
+    block: the marker stays until the move (a staging folder killed at any point carries
+    it), and a Ctrl-C held through the move no longer left it in the finished output."""
     if not force or not out_dir.exists():
-        try:
-            os.rename(tmp, out_dir)  # onto a missing or empty folder only
-        except OSError as exc:
-            if exc.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
-                raise _filled_meanwhile(out_dir) from None
-            raise
-        WRITTEN.append(out_dir)
+        with _signals_held():
+            try:
+                os.rename(tmp, out_dir)  # onto a missing or empty folder only
+            except OSError as exc:
+                if exc.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+                    raise _filled_meanwhile(out_dir) from None
+                raise
+            WRITTEN.append(out_dir)
+            (out_dir / MARKER).unlink(missing_ok=True)
         return
     old = _aside_folder(out_dir)
     with _signals_held():
@@ -507,6 +510,7 @@ def _move_into_place(tmp: Path, out_dir: Path, force: bool,
             shutil.rmtree(old, ignore_errors=True)
             raise
         WRITTEN.append(out_dir)  # before a held signal is delivered: it must report this
+        (out_dir / MARKER).unlink(missing_ok=True)
         shutil.rmtree(old, ignore_errors=True)
 
 
