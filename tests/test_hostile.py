@@ -871,6 +871,37 @@ def test_a_folder_filled_while_staging_is_never_replaced_without_force(tmp_path)
     assert staging(tmp_path) == []
 
 
+def test_a_file_staged_by_a_killed_run_is_removed_as_effkits(tmp_path, tiny_model):
+    """A SIGKILL while a file was written (metadata -o, eval --save) left '.NAME.tmp-*' for
+    good, and in a build folder it made build --force refuse the folder as holding a file
+    effkit did not write (interrupt walk). Its name records the writer, so the next write
+    beside it, or --force on its folder, removes it, and says so."""
+    (tmp_path / "m.tflite").write_bytes(tiny_model)
+    (tmp_path / "l.txt").write_text(LABELS5)
+    minimal_build(tmp_path / "b")
+    earlier_report(tmp_path / "rep", "old")
+    cli = [sys.executable, "-m", "effkit.cli.main", "metadata", "m.tflite", "--labels", "l.txt"]
+    env = dict(os.environ, EFFKIT_PAUSE_AT="write", EFFKIT_PAUSE_FILE=str(tmp_path / "paused"))
+    for target in ("out.tflite", "rep/extra.tflite"):
+        proc = subprocess.Popen([*cli, "-o", target], cwd=tmp_path, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_paused(proc, tmp_path)
+        proc.kill()
+        proc.communicate(timeout=60)
+        (tmp_path / "paused").unlink()
+    (left,) = [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.tflite.tmp-")]
+    assert [p.name for p in (tmp_path / "rep").iterdir() if p.name.startswith(".extra")]
+    done = subprocess.run([*cli, "-o", "out.tflite"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert f"note: removed stale {left}" in done.stderr
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.tflite.tmp-")]
+    proc = report_cli(["b", "--out", "rep", "--force"], tmp_path)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err  # refused before: "holds files effkit did not write"
+    assert "note: removed stale .extra.tflite.tmp-" in err
+    assert staging(tmp_path) == []
+
+
 def test_a_folder_filled_before_staging_began_names_the_other_writer(tmp_path):
     """Two builds started together into one new --out: the second ran the whole build
     and then said only 'is not empty' (CI-integrator walk). The folder was empty when it

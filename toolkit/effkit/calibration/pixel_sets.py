@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -114,15 +113,15 @@ def read_matching(path: Path, key: SetKey, input_shape: tuple[int, ...]) -> np.n
 
 
 def write(path: Path, pixels: np.ndarray, key: SetKey, **extra) -> Path:
-    """Write atomically (a temporary name in the same folder, then a rename)."""
+    """Write atomically, as every output is (write_file_atomic: a killed run's staged file
+    is known and removed by the next write). OutputError when it cannot be written."""
+    import io
+
+    from effkit.core.outputs import write_file_atomic
+
     meta = {"format": FORMAT, "key": asdict(key), "count": int(pixels.shape[0]),
             "pixels_sha256": pixels_sha256(pixels), **extra}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, pixels=pixels, meta=np.array(json.dumps(meta, sort_keys=True)))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    buffer = io.BytesIO()
+    np.savez(buffer, pixels=pixels, meta=np.array(json.dumps(meta, sort_keys=True)))
+    write_file_atomic(path, buffer.getvalue(), force=True)
     return path

@@ -27,7 +27,7 @@ from effkit.calibration.distill import SHIPPED_SETTINGS
 from effkit.calibration.distill import DistillSettings as DistillSettings  # callers take it from here
 from effkit.core.progress import TickFn
 from effkit.core.resources import cache_root
-from effkit.errors import DataError
+from effkit.errors import DataError, OutputError
 from effkit.model.preprocess import IMAGE_KINDS, LoadReport, iter_images, list_images, normalize
 from effkit.model.variants import Variant
 
@@ -179,8 +179,8 @@ def distilled(model, variant: Variant, settings: DistillSettings | None = None,
         if where is not None:
             try:
                 pixel_sets.write(where, pixels, wanted)
-            except OSError as exc:  # a read-only cache: work without it, and say so
-                not_cached = f"{where.parent} ({exc.strerror or exc})"
+            except OutputError as exc:  # a read-only cache: work without it, and say so
+                not_cached = f"{where.parent} ({exc.message})"
                 where = None
         return done(pixels, chosen, "distilled now", where, not_cached)
 

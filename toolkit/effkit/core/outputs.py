@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
+import re
 import shutil
 import signal
 import stat
@@ -112,6 +114,7 @@ def _check_replaceable(out_dir: Path, owner: Ownership | None) -> None:
                           f"effkit{what}, so --force does not replace it",
                           "choose another --out, or empty the folder yourself")
     if owner is not None and owner.replaces_folder:
+        remove_stale_files(out_dir)  # a killed eval --save's: effkit's, not the user's
         foreign = not_written(out_dir, written, most=4)
         if foreign:
             raise OutputError(
@@ -256,7 +259,15 @@ def _owner_gone(folder: Path) -> bool:
         pid = int(pid_text)
     except (OSError, ValueError):
         return False  # no marker: not ours (or not readable), never touched
-    if started and _process_start(pid) not in ("", started):
+    return _writer_gone(pid, lambda now: now == started if started else True)
+
+
+def _writer_gone(pid: int, same_start: Callable[[str], bool]) -> bool:
+    """True when process ``pid`` has ended, or the process of that pid now is another one
+    (``same_start`` is given its start, when /proc can say, and answers whether it is the
+    writer's)."""
+    now = _process_start(pid)
+    if now and not same_start(now):
         return True  # the pid is reused: its writer is gone
     if pid == os.getpid():
         return False
@@ -267,6 +278,51 @@ def _owner_gone(folder: Path) -> bool:
     except PermissionError:
         return False  # alive, another user's
     return False
+
+
+# A file staged by write_file_atomic: ".NAME.tmp-PID.START-XXXXXXXX", START the first 8 hex
+# digits of the sha256 of the writer's start (_process_start), so a file left by a killed
+# run is known as effkit's and its writer's as gone (interrupt walk: a killed eval --save left
+# one in a build folder, and build --force then refused the folder for a file it did not write).
+_STAGED_FILE = re.compile(r"\.(?P<name>.+)\.tmp-(?P<pid>[0-9]+)\.(?P<start>[0-9a-f]{8})-[^/]+")
+
+
+def _start_digest(started: str) -> str:
+    return hashlib.sha256(started.encode("ascii", "replace")).hexdigest()[:8]
+
+
+def _staged_file_prefix(name: str) -> str:
+    pid = os.getpid()
+    return f".{name}.tmp-{pid}.{_start_digest(_process_start(pid))}-"
+
+
+def remove_stale_files(folder: Path, name: str | None = None) -> list[str]:
+    """Remove the files write_file_atomic staged in ``folder`` (all of its tree, or beside
+    ``name`` only) whose process has ended; what was removed, as notes."""
+    folder = Path(folder)
+    done: list[str] = []
+    paths = ([folder / p for p in _files(folder)] if name is None else
+             [p for p in _entries(folder) if p.name.startswith(f".{name}.tmp-")])
+    for path in paths:
+        found = _STAGED_FILE.fullmatch(path.name)
+        if found is None or (name is not None and found["name"] != name):
+            continue
+        start = found["start"]
+        if not _writer_gone(int(found["pid"]), lambda now: _start_digest(now) == start):  # noqa: B023 - called at once
+            continue
+        with contextlib.suppress(OSError):
+            if path.is_file() and not path.is_symlink():
+                path.unlink()
+                done.append(f"removed stale {path.name}")
+    NOTES.extend(done)
+    return done
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except OSError:
+        return []
 
 
 def recover_stale(out_dir: Path) -> list[str]:
@@ -593,7 +649,8 @@ def write_file_atomic(path: Path, data: bytes, force: bool) -> None:
         raise OutputError(f"{str(path)!r} is a folder", "name a file")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+        remove_stale_files(path.parent, path.name)
+        fd, tmp = tempfile.mkstemp(prefix=_staged_file_prefix(path.name), dir=path.parent)
     except OSError as exc:
         raise write_failure(exc, path) from None
     try:
