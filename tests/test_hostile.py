@@ -902,6 +902,16 @@ def test_a_file_staged_by_a_killed_run_is_removed_as_effkits(tmp_path, tiny_mode
     assert staging(tmp_path) == []
 
 
+def test_a_file_with_a_name_near_the_limit_is_staged_under_a_shorter_one(tmp_path):
+    """A staged file's name adds about 30 bytes to its target's; a 247-byte name (which the
+    kernel allows) failed with 'File name too long' while staging."""
+    from effkit.core.outputs import write_file_atomic
+
+    target = tmp_path / ("x" * 240 + ".tflite")
+    write_file_atomic(target, b"model", force=False)
+    assert target.read_bytes() == b"model" and [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
 def test_a_folder_filled_before_staging_began_names_the_other_writer(tmp_path):
     """Two builds started together into one new --out: the second ran the whole build
     and then said only 'is not empty' (CI-integrator walk). The folder was empty when it

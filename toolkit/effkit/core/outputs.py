@@ -291,9 +291,17 @@ def _start_digest(started: str) -> str:
     return hashlib.sha256(started.encode("ascii", "replace")).hexdigest()[:8]
 
 
+def _staged_name(name: str) -> str:
+    """``name`` as a staged file's name holds it: a long one (the staged name adds about 30
+    bytes to it, and a file name has 255) shortened, with a digest to keep it apart."""
+    if len(name.encode("utf-8", "surrogateescape")) <= 180:
+        return name
+    return name[:40] + "~" + hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+
+
 def _staged_file_prefix(name: str) -> str:
     pid = os.getpid()
-    return f".{name}.tmp-{pid}.{_start_digest(_process_start(pid))}-"
+    return f".{_staged_name(name)}.tmp-{pid}.{_start_digest(_process_start(pid))}-"
 
 
 def remove_stale_files(folder: Path, name: str | None = None) -> list[str]:
@@ -301,11 +309,12 @@ def remove_stale_files(folder: Path, name: str | None = None) -> list[str]:
     ``name`` only) whose process has ended; what was removed, as notes."""
     folder = Path(folder)
     done: list[str] = []
-    paths = ([folder / p for p in _files(folder)] if name is None else
-             [p for p in _entries(folder) if p.name.startswith(f".{name}.tmp-")])
+    staged = _staged_name(name) if name is not None else None
+    paths = ([folder / p for p in _files(folder)] if staged is None else
+             [p for p in _entries(folder) if p.name.startswith(f".{staged}.tmp-")])
     for path in paths:
         found = _STAGED_FILE.fullmatch(path.name)
-        if found is None or (name is not None and found["name"] != name):
+        if found is None or (staged is not None and found["name"] != staged):
             continue
         start = found["start"]
         if not _writer_gone(int(found["pid"]), lambda now: _start_digest(now) == start):  # noqa: B023 - called at once
