@@ -292,6 +292,22 @@ print("captured:", repr(captured[0].strip()))
 """
 
 
+def test_progress_displays_share_one_copy_of_stderr():
+    """Each display opened its own copy of stderr and left it to the garbage collector: a
+    descriptor leaked, and a ResourceWarning, per command."""
+    code = ("import gc, sys\n"
+            "from effkit.cli._common import live_console\n"
+            "from effkit.core.progress import LineProgress\n"
+            "shows = [LineProgress(sys.stderr, heartbeat=False) for _ in range(3)]\n"
+            "assert len({id(s.stream) for s in shows}) == 1 and shows[0].stream is not sys.stderr\n"
+            "live_console()\n"
+            "del shows\n"
+            "gc.collect()\n")
+    done = subprocess.run([sys.executable, "-W", "always::ResourceWarning", "-c", code],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "ResourceWarning" not in done.stderr, done.stderr
+
+
 def test_progress_is_shown_while_the_converter_is_captured():
     """The converter's output is captured (fds 1 and 2) for the whole conversion, 20 s to
     minutes: the heartbeat lines in a log and the bars at a terminal went there too, so a

@@ -62,11 +62,25 @@ def beside_captures(stream: TextIO) -> TextIO:
     if fd not in (1, 2):
         return stream
     try:
-        copy = os.dup(fd)
+        target = os.fstat(fd)
     except OSError:  # the fd is closed: there is nothing to keep visible
         return stream
-    return open(copy, "w", encoding=getattr(stream, "encoding", None) or "utf-8",  # noqa: SIM115
-                errors="backslashreplace", buffering=1)
+    # one copy per place the fd points to, kept for the process: a copy per caller leaked a
+    # descriptor (and a ResourceWarning) with every progress display
+    key = (fd, target.st_dev, target.st_ino)
+    copy = _COPIES.get(key)
+    if copy is None:
+        if not _COPIES:
+            import atexit
+
+            atexit.register(lambda: [c.close() for c in _COPIES.values()])
+        copy = _COPIES[key] = open(os.dup(fd), "w",  # noqa: SIM115 - kept for the process
+                                   encoding=getattr(stream, "encoding", None) or "utf-8",
+                                   errors="backslashreplace", buffering=1)
+    return copy
+
+
+_COPIES: dict[tuple[int, int, int], TextIO] = {}
 
 
 @contextlib.contextmanager
