@@ -11,7 +11,7 @@ import contextlib
 from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
     from os import PathLike
 
 
@@ -132,6 +132,12 @@ class TemplateError(EffkitError):
 
 class EdgeTPUCoverageError(EffkitError):
     """Fewer ops run on the Edge TPU than --min-tpu-ops asks for."""
+
+
+def first_names(names: Sequence[object], most: int = 3) -> str:
+    """Up to ``most`` names quoted, then ", ..." when there are more: how messages list
+    the files or labels they are about."""
+    return ", ".join(map(repr, names[:most])) + (", ..." if len(names) > most else "")
 
 
 def wrong_type(name: str, value: object, want: str) -> UsageError:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from effkit.core.resources import data_file
-from effkit.errors import DataError, ModelFileError, naming_file
+from effkit.errors import DataError, ModelFileError, first_names, naming_file
 from effkit.model.preprocess import LoadReport, iter_images, list_images, normalize
 from effkit.model.variants import NORM_MEAN, NORM_STD
 
@@ -104,7 +104,7 @@ def _folder_classes(names: Sequence[str], labels: Sequence[str] | None,
                             "pass --labels FILE (one label per output, in order)")
         hits = exact.get(name) or folded.get(_folded(name)) or []
         if not hits:
-            shown = ", ".join(map(repr, labels[:3])) + (", ..." if len(labels) > 3 else "")
+            shown = first_names(labels)
             raise DataError(f"class folder {name!r} matches none of the model's {len(labels)} labels "
                             f"({shown})", "name each sub-folder after a label ('effkit inspect MODEL "
                             "--json' lists them under label_names), or pass --labels FILE")

@@ -26,7 +26,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from effkit.errors import OutputError
+from effkit.errors import OutputError, first_names
 
 MARKER = ".effkit-staging"  # inside .NAME.tmp-* and .NAME.old-*: "<pid>\n"
 # Errors that mean "the disk, not the user's input": named as such, with the fix.
@@ -119,7 +119,7 @@ def _check_replaceable(out_dir: Path, owner: Ownership | None) -> None:
         if foreign:
             raise OutputError(
                 f"output folder {str(out_dir)!r} holds files effkit did not write "
-                f"({', '.join(map(repr, foreign[:3]))}{', ...' if len(foreign) > 3 else ''}), "
+                f"({first_names(foreign)}), "
                 "so --force does not replace it",
                 "move them out of the folder, or choose another --out")
 
@@ -563,7 +563,7 @@ def _move_into_place(tmp: Path, out_dir: Path, force: bool,
         if changed:
             os.rename(old / "x", out_dir)
             shutil.rmtree(old, ignore_errors=True)
-            shown = ", ".join(map(repr, changed[:3])) + (", ..." if len(changed) > 3 else "")
+            shown = first_names(changed)
             raise OutputError(f"files in {str(out_dir)!r} were added or changed while this run was "
                               f"working ({shown}), so it was not replaced",
                               "nothing was changed there; run again when the folder is as you want it")

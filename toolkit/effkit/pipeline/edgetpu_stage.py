@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from effkit.edgetpu.locate import CompilerChoice, choose_compiler, finish_hint
-from effkit.errors import OutputError, UsageError
+from effkit.errors import OutputError, UsageError, first_names
 
 if TYPE_CHECKING:
     from effkit.edgetpu.compiler import CompileResult
@@ -117,12 +117,12 @@ def check_app_kept(out_dir: Path, manifest: Any, force: bool) -> None:
     foreign = [f for f in not_written(app, {a.path[len(app.name) + 1:] for a in recorded}, most=1000)
                if not is_saved_result(app / f)][:4]  # eval/bench --save results are carried over
     if foreign:
-        names = ", ".join(repr(shown + f) for f in foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        names = first_names([shown + f for f in foreign])
         raise OutputError(f"{shown} holds files effkit did not write ({names}), and compiling "
                           f"renders {shown} again", f"move them out of {shown} first")
     edited = manifest.changed_files(out_dir, under=f"{app.name}/")
     if edited and not force:
-        names = ", ".join(repr(f"{out_dir}/{e}") for e in edited[:3]) + (", ..." if len(edited) > 3 else "")
+        names = first_names([f"{out_dir}/{e}" for e in edited])
         raise OutputError(f"{names} changed since effkit wrote {'it' if len(edited) == 1 else 'them'}, "
                           f"and compiling renders {shown} again",
                           "copy your changes elsewhere, then pass --force to render it again")

@@ -50,7 +50,7 @@ from effkit.core.outputs import (
 )
 from effkit.core.progress import SHOW_DOWNLOADS
 from effkit.core.resources import weights_cache
-from effkit.errors import OutputError, WeightsError
+from effkit.errors import OutputError, WeightsError, first_names
 from effkit.model.variants import OFFICIAL_CHECKPOINT_URL, Variant
 from effkit.weights import files
 
@@ -217,8 +217,8 @@ def fetch(variant: Variant, *, force: bool = False, progress: DownloadProgressFn
         mine = _fetched_files(folder)
         foreign = not_written(folder, mine, most=4) if mine is not None else []
         if foreign:  # found before the download, not after it (staged_dir checks again)
-            shown = ", ".join(map(repr, foreign[:3])) + (", ..." if len(foreign) > 3 else "")
-            raise WeightsError(f"{state.folder} holds files effkit did not write ({shown}), so "
+            raise WeightsError(f"{state.folder} holds files effkit did not write "
+                               f"({first_names(foreign)}), so "
                                "--force does not replace it", "move them out of that folder, "
                                f"then run 'effkit weights fetch {variant.name} --force' again")
         part = root / "downloads" / (tarball_name(variant) + ".part")
