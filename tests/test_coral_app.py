@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import stand_in_edgetpu_model
 
 from effkit.apps.coral import render_coral_app
 from effkit.apps.render import ANSWERS_FILE, load_answers
@@ -85,6 +86,9 @@ def models(tmp_path_factory, photo_dir: Path) -> dict[str, Path]:
         (root / f"{io}.tflite").write_bytes(data)
         out[io] = root / f"{io}.tflite"
         out[f"{io}_plain"] = root / f"{io}_plain.tflite"
+    # "Edge TPU models" for the probe tests: the CPU model carrying the compiler's op code
+    out["tpu"] = stand_in_edgetpu_model(out["uint8"], root / "tpu_edgetpu.tflite")
+    out["tpu_plain"] = stand_in_edgetpu_model(out["uint8_plain"], root / "tpu_plain_edgetpu.tflite")
     return out
 
 
@@ -223,7 +227,7 @@ def test_readme_reads_right_and_says_what_to_run(models, tmp_path: Path, compile
         app_dir = render_coral_app(tmp_path / f"coral{i}", model_name=name,
                                    variant=get_variant("lite1"), labels=HOSTILE_LABELS,
                                    cpu_model=models["uint8"],
-                                   edgetpu_model=models["uint8"] if compiled else None)
+                                   edgetpu_model=models["tpu"] if compiled else None)
         text = (app_dir / "README.md").read_text(encoding="utf-8")
         tokens = md.parse(text)
         assert tokens[0].type == "heading_open", name
@@ -560,7 +564,7 @@ def test_edgetpu_fallback_is_one_line(models, tmp_path: Path, photo_dir: Path) -
     # An app with an "Edge TPU model": the delegate libedgetpu.so.1 cannot load here.
     tpu_app = render_coral_app(tmp_path / "tpu", model_name="tpu", variant=LITE0,
                                labels=HOSTILE_LABELS, cpu_model=models["uint8"],
-                               edgetpu_model=models["uint8_plain"])
+                               edgetpu_model=models["tpu_plain"])
     assert "This build has **no Edge TPU model**" not in (tpu_app / "README.md").read_text(encoding="utf-8")
     image = str(list_images(photo_dir)[0])
     proc = run_app(tpu_app, "classify_image.py", "--json", image)

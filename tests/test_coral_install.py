@@ -137,7 +137,7 @@ REFUSED = {
 def tpu_app(models, tmp_path_factory) -> Path:  # noqa: F811
     return render_coral_app(tmp_path_factory.mktemp("install") / "coral", model_name="install test",
                             variant=LITE0, labels=HOSTILE_LABELS, cpu_model=models["uint8"],
-                            edgetpu_model=models["uint8_plain"])
+                            edgetpu_model=models["tpu_plain"])
 
 
 def install(app: Path, fixture: str, arch: str, python: str, *args: str,
@@ -228,7 +228,7 @@ def test_cpu_only_app_checks_the_cpu_model(models, tmp_path: Path) -> None:  # n
     assert steps(proc, app)[-1] == ("check: model.tflite runs on the CPU; this app has no Edge TPU model "
                                     "(python3 coral_runtime.py --check)")
     # compiled later and copied in (effkit compile-edgetpu, or by hand): the check is the TPU's
-    shutil.copy(models["uint8_plain"], app / "model_edgetpu.tflite")
+    shutil.copy(models["tpu_plain"], app / "model_edgetpu.tflite")
     proc = install(app, "raspios-bullseye-armhf", "armv7l", "3.9", "--dry-run")
     assert steps(proc, app)[-1] == ("check: model_edgetpu.tflite runs on the Edge TPU "
                                     "(python3 coral_runtime.py --check)")
@@ -256,7 +256,7 @@ def test_a_crashing_pair_is_reported_to_its_own_project(tpu_app: Path, models, t
     if gcc is None or ctypes.util.find_library("edgetpu"):
         pytest.skip("needs gcc and no installed libedgetpu")
     app = render_coral_app(tmp_path / "crash", model_name="crash", variant=LITE0, labels=HOSTILE_LABELS,
-                           cpu_model=models["uint8"], edgetpu_model=models["uint8_plain"])
+                           cpu_model=models["uint8"], edgetpu_model=models["tpu_plain"])
     (app / ".libedgetpu").mkdir()
     library = app / ".libedgetpu" / "libedgetpu.so.1"
     subprocess.run([gcc, "-shared", "-fPIC", "-DCRASH_SEGV", "-o", str(library),
@@ -271,7 +271,7 @@ def test_a_crashing_pair_is_reported_to_its_own_project(tpu_app: Path, models, t
 
 def test_a_model_cut_short_stops_the_check_naming_it(tpu_app: Path, models, tmp_path: Path) -> None:  # noqa: F811
     app = render_coral_app(tmp_path / "cut", model_name="cut", variant=LITE0, labels=HOSTILE_LABELS,
-                           cpu_model=models["uint8"], edgetpu_model=models["uint8_plain"])
+                           cpu_model=models["uint8"], edgetpu_model=models["tpu_plain"])
     whole = (app / "model_edgetpu.tflite").read_bytes()
     (app / "model_edgetpu.tflite").write_bytes(whole[:len(whole) // 2])
     proc = install(app, "debian-trixie", "aarch64", "3.13", "--check-only", EFFKIT_PYTHON=sys.executable,

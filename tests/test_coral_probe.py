@@ -57,7 +57,7 @@ def tpu_app(models, tmp_path_factory) -> Path:  # noqa: F811
     """An app whose "Edge TPU model" is the uint8 model without metadata (runs on CPU kernels)."""
     return render_coral_app(tmp_path_factory.mktemp("tpu") / "coral", model_name="probe app",
                             variant=LITE0, labels=HOSTILE_LABELS, cpu_model=models["uint8"],
-                            edgetpu_model=models["uint8_plain"])
+                            edgetpu_model=models["tpu_plain"])
 
 
 @pytest.fixture()
@@ -193,7 +193,7 @@ def test_missing_runtime_and_missing_model_causes(models, tmp_path: Path, cache)
     check = run_app(cpu_only, "coral_runtime.py", "--check", env=cache)
     assert check.stdout.startswith("ok: no Edge TPU model in this app: model.tflite on CPU")
     tpu = render_coral_app(tmp_path / "tpu", model_name="tpu", variant=LITE0, labels=HOSTILE_LABELS,
-                           cpu_model=models["uint8"], edgetpu_model=models["uint8_plain"])
+                           cpu_model=models["uint8"], edgetpu_model=models["tpu_plain"])
     missing = run_app(tpu, "coral_runtime.py", "--check", "--delegate", str(tmp_path / "libnone.so"),
                       check=False, env=cache)
     assert missing.returncode == 1 and "is not installed" in missing.stderr
@@ -206,7 +206,7 @@ def test_relative_delegate_and_model_are_the_users_folder(delegates, tpu_app: Pa
     # the probe's child runs in the app folder; ./lib and models/x_edgetpu.tflite are the user's
     mine = tmp_path / "models"
     mine.mkdir()
-    shutil.copy(models["uint8_plain"], mine / "mine_edgetpu.tflite")
+    shutil.copy(models["tpu_plain"], mine / "mine_edgetpu.tflite")
     shutil.copy(delegates["noop"], tmp_path / "libmine.so.1")
     image = str(list_images(photo_dir)[0])
     proc = run_app(tpu_app, "classify_image.py", "--json", "--require-tpu", "--delegate", "./libmine.so.1",
@@ -214,6 +214,55 @@ def test_relative_delegate_and_model_are_the_users_folder(delegates, tpu_app: Pa
     _no_traceback(proc)
     doc = json.loads(proc.stdout)
     assert (doc["model"], doc["device"]) == ("mine_edgetpu.tflite", "edgetpu"), proc.stderr
+
+
+NOT_COMPILED = ("is not compiled for the Edge TPU (it has no edgetpu-custom-op): compile it with "
+                "effkit compile-edgetpu")
+
+
+def test_the_edge_tpu_is_chosen_by_the_compilers_op_not_by_the_file_name(
+        delegates, models, photo_dir: Path, tmp_path: Path, cache) -> None:  # noqa: F811
+    # A delegate that loads claims no node of a model edgetpu_compiler never compiled: the CPU
+    # kernels run it, and an app that said "runs on the Edge TPU" would lie (as before).
+    image = str(list_images(photo_dir)[0])
+    never = render_coral_app(tmp_path / "never", model_name="never compiled", variant=LITE0,
+                             labels=HOSTILE_LABELS, cpu_model=models["uint8"],
+                             edgetpu_model=models["uint8_plain"])
+    noop = ["--delegate", str(delegates["noop"])]
+    check = run_app(never, "coral_runtime.py", "--check", *noop, check=False, env=cache)
+    assert check.returncode == 1
+    assert check.stderr.strip() == f"error: model_edgetpu.tflite {NOT_COMPILED}"
+    proc = run_app(never, "classify_image.py", "--json", *noop, image, env=cache)
+    assert fallback_lines(proc.stderr) == [f"model_edgetpu.tflite {NOT_COMPILED}; running the CPU "
+                                           "model model.tflite instead."]
+    assert json.loads(proc.stdout)["device"] == "cpu"
+    strict = run_app(never, "classify_image.py", "--require-tpu", *noop, image, check=False, env=cache)
+    assert strict.returncode == 1 and NOT_COMPILED in strict.stderr.strip().splitlines()[-1]
+    _no_traceback(strict)
+
+    # --model: a compiled one runs on the Edge TPU whatever its name; a *_edgetpu.tflite that
+    # never was runs on the CPU, and says so
+    shutil.copy(models["tpu_plain"], tmp_path / "renamed.tflite")
+    shutil.copy(models["uint8_plain"], tmp_path / "plain_edgetpu.tflite")
+    renamed = run_app(never, "classify_image.py", "--json", "--require-tpu", *noop, "--model",
+                      str(tmp_path / "renamed.tflite"), image, env=cache)
+    assert (json.loads(renamed.stdout)["model"], json.loads(renamed.stdout)["device"]) == ("renamed.tflite",
+                                                                                          "edgetpu")
+    plain = run_app(never, "classify_image.py", "--json", *noop, "--model",
+                    str(tmp_path / "plain_edgetpu.tflite"), image, env=cache)
+    assert json.loads(plain.stdout)["device"] == "cpu"
+    assert plain.stderr.strip() == f"plain_edgetpu.tflite {NOT_COMPILED}; running it on the CPU."
+    strict = run_app(never, "classify_image.py", "--require-tpu", *noop, "--model",
+                     str(tmp_path / "plain_edgetpu.tflite"), image, check=False, env=cache)
+    assert strict.returncode == 1 and strict.stderr.strip().splitlines()[-1] == \
+        f"error: plain_edgetpu.tflite {NOT_COMPILED}"
+    # a compiled model cannot run on the CPU: one line, not the runtime's "unresolved custom op"
+    cpu = run_app(never, "classify_image.py", "--cpu", "--model", str(tmp_path / "renamed.tflite"), image,
+                  check=False, env=cache)
+    assert cpu.returncode == 1 and cpu.stdout == ""
+    assert cpu.stderr.strip() == ("error: renamed.tflite is compiled for the Edge TPU and does not run on "
+                                  "the CPU: drop --cpu, or pass the model from before edgetpu_compiler "
+                                  "(model.tflite)")
 
 
 def test_a_file_that_is_no_library_is_not_called_a_missing_device(tpu_app: Path, cache) -> None:
@@ -232,7 +281,7 @@ def test_a_model_cut_short_is_named_before_a_runtime_opens_it(which, tmp_path: P
                                                               cache, models) -> None:  # noqa: F811
     # ai-edge-litert 2.1.2 on arm64 (Trixie's) dies of SIGSEGV on one: an interrupted copy
     app = render_coral_app(tmp_path / "cut", model_name="cut", variant=LITE0, labels=HOSTILE_LABELS,
-                           cpu_model=models["uint8"], edgetpu_model=models["uint8_plain"])
+                           cpu_model=models["uint8"], edgetpu_model=models["tpu_plain"])
     whole = (app / which).read_bytes()
     (app / which).write_bytes(whole[:len(whole) // 2])
     args = ["--cpu"] if which == "model.tflite" else ["--require-tpu"]

@@ -30,6 +30,7 @@ import numpy as np
 import pytest
 from _lite0_builds import eval_images, lite0_builds
 from arm64_userland import cache_root, python_version, userland
+from helpers import stand_in_edgetpu_model
 
 from effkit.apps.coral import render_coral_app
 from effkit.model.preprocess import load_image
@@ -109,6 +110,7 @@ def _download_wheel(name: str, sha: str) -> Path:
 @pytest.fixture(scope="module")
 def lite0_app(tmp_path_factory, photo_dir: Path) -> Path:
     build = lite0_builds(tmp_path_factory, photo_dir)["int8"]
+    stand_in = tmp_path_factory.mktemp("tpu") / "model_edgetpu.tflite"
     from effkit.analysis.evaluate import TFLiteClassifier, model_labels
 
     labels = model_labels((build / "model.tflite").read_bytes())
@@ -118,7 +120,7 @@ def lite0_app(tmp_path_factory, photo_dir: Path) -> Path:
                             cpu_model=build / "model.tflite",
                             # a stand-in "Edge TPU model": no libedgetpu here, so the probe
                             # fails at loading the delegate, as on a Pi before install.sh
-                            edgetpu_model=build / "model.tflite")
+                            edgetpu_model=stand_in_edgetpu_model(build / "model.tflite", stand_in))
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from typing import Any
 
+from effkit.edgetpu.graph import EDGETPU_CUSTOM_OP
 from effkit.errors import ModelFileError
 from effkit.metadata import reader
 from effkit.metadata.model_file import (
@@ -19,8 +20,6 @@ from effkit.metadata.model_file import (
     root_table,
     schema,
 )
-
-EDGETPU_CUSTOM_OP = "edgetpu-custom-op"
 
 
 def inspect_model(model_bytes: bytes, *, source: str = "model") -> dict[str, Any]:

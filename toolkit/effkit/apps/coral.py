@@ -16,6 +16,7 @@ from effkit.apps.render import render_tree
 from effkit.core.manifest import EDGETPU_MODEL_FILE, LABELS_FILE, MODEL_FILE
 from effkit.core.resources import template_dir
 from effkit.core.version import __version__
+from effkit.edgetpu.graph import EDGETPU_CUSTOM_OP
 from effkit.metadata.model_file import load_model_file
 from effkit.model.labels import Labels
 from effkit.model.variants import Variant
@@ -45,6 +46,7 @@ def coral_context(*, model_name: str, variant: Variant, labels: Sequence[str],
         "has_edgetpu": has_edgetpu,
         "cpu_model_file": MODEL_FILE,
         "edgetpu_model_file": EDGETPU_MODEL_FILE,
+        "edgetpu_op": EDGETPU_CUSTOM_OP,  # the app runs a model on the Edge TPU when it holds this op
         "labels_file": LABELS_FILE,
         "effkit_version": __version__,
     }
