@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from edgetpu_fixtures.models import tflite, with_op_version
+from edgetpu_fixtures.models import tflite, with_custom_op, with_op_version
 from edgetpu_fixtures.standin import write_standin
 from helpers import one_line_error
 from typer.testing import CliRunner
@@ -104,6 +104,22 @@ def test_compile_with_standin(tmp_path, edgetpu_logs):
     assert doc["compiled"] == [str(out / "int8_edgetpu.tflite")]
     assert doc["report"]["ops_tpu"] == 10 and doc["version"] == "15.0.340273435"
     assert doc["argv"][1:4] == ["-s", "-m", "14"]
+
+
+@pytest.mark.parametrize("name", ["My[/]Op", "Op[red]X"])
+def test_custom_op_names_are_shown_as_written(name, tmp_path, edgetpu_logs):
+    # the op's name is the model author's text: as markup it crashed both commands' tables
+    # (a compile that had succeeded exited 1) or lost its brackets
+    model = tmp_path / "custom.tflite"
+    model.write_bytes(with_custom_op(tflite("int8"), "MEAN", name))
+    check = runner.invoke(app, ["check-edgetpu", str(model)], terminal_width=200)
+    assert check.exit_code == 1, check.output
+    assert "Traceback" not in check.output and f"CUSTOM:{name}" in check.stdout
+    script = write_standin(tmp_path / "bin", mode="success", replay=next(edgetpu_logs.glob("10-*")))
+    compiled = runner.invoke(app, ["compile-edgetpu", str(model), "--compiler", str(script)],
+                             terminal_width=200)
+    assert compiled.exit_code == 0, compiled.output
+    assert (tmp_path / "custom_edgetpu.tflite").is_file() and name in compiled.stdout
 
 
 def test_compile_failure_is_one_line(tmp_path, edgetpu_logs):

@@ -142,3 +142,16 @@ def with_op_version(model_bytes: bytes, op: str, version: int) -> bytes:
         if builtin_op_name(max(code.builtinCode, code.deprecatedBuiltinCode)) == op:
             code.version = version
     return pack_model(model, size_hint=len(model_bytes))
+
+
+def with_custom_op(model_bytes: bytes, op: str, name: str) -> bytes:
+    """The same model with operator code ``op`` turned into the custom op ``name`` (the text
+    a model's author chose, as the Edge TPU tools print it)."""
+    from effkit.metadata.model_file import builtin_op_name, pack_model, read_model, schema
+
+    model = read_model(model_bytes)
+    for code in model.operatorCodes:
+        if builtin_op_name(max(code.builtinCode, code.deprecatedBuiltinCode)) == op:
+            code.builtinCode = code.deprecatedBuiltinCode = schema().BuiltinOperator.CUSTOM
+            code.customCode = name
+    return pack_model(model, size_hint=len(model_bytes))

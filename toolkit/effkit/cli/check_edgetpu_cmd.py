@@ -49,7 +49,7 @@ def check_edgetpu(
         for op in report.ops:
             where = "[green]Edge TPU[/]" if op.on_tpu else "[red]CPU[/]"
             why = "; ".join(op.reasons) or (op.note or "")
-            table.add_row(str(op.index), op.op, where, escape(why))
+            table.add_row(str(op.index), escape(op.op), where, escape(why))
         console.print(table)
         for problem in report.problems:
             console.print(f"[red]problem:[/] {escape(problem)}", highlight=False)

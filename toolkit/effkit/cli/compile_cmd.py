@@ -53,6 +53,23 @@ def _finish_build(folder: Path, *, out: Path | None, compiler: str | None,
                   "coral/ and build.json", highlight=False)
 
 
+def operator_table(report) -> Table | None:
+    """The compiler log's operators (a model column when the log has several), every name
+    escaped: custom op names are the model author's text. None when the log lists none."""
+    rows = [(m, r) for m in report.models for r in m.operators]
+    if not rows:
+        return None
+    several = len(report.models) > 1
+    ops = Table(title="Operators")
+    for col in ("model", "operator", "count", "status")[0 if several else 1:]:
+        ops.add_column(col, overflow="fold")
+    for m, r in rows:
+        shown = f"[green]{escape(r.status)}[/]" if r.mapped else f"[red]{escape(r.status)}[/]"
+        cells = [escape(r.operator), str(r.count), shown]
+        ops.add_row(*([escape(Path(m.input_model or "?").name)] if several else []), *cells)
+    return ops
+
+
 def size_text(n: int | None) -> str:
     """Bytes as the compiler prints them (KiB/MiB, two decimals); '?' when unknown."""
     if n is None:
@@ -135,12 +152,6 @@ def compile_edgetpu(
     for path in (*result.compiled, *result.op_logs, result.console_log_path):
         summary.add_row("wrote", escape(str(path)))
     console.print(summary)
-    rows = [r for m in report.models for r in m.operators]
-    if rows:
-        ops = Table(title="Operators")
-        for col in ("operator", "count", "status"):
-            ops.add_column(col)
-        for r in rows:
-            cell = f"[green]{escape(r.status)}[/]" if r.mapped else f"[red]{escape(r.status)}[/]"
-            ops.add_row(r.operator, str(r.count), cell)
+    ops = operator_table(report)
+    if ops is not None:
         console.print(ops)

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from effkit.cli._common import JsonOpt, console, escape, handle_errors, print_json
-from effkit.cli.compile_cmd import size_text
+from effkit.cli.compile_cmd import operator_table, size_text
 
 
 @handle_errors
@@ -70,14 +70,6 @@ def edgetpu_log(
                                  if attempt.failure_kind else "")
         table.add_row(f"earlier run {i}", escape(what))
     console.print(table)
-    rows = [(m, r) for m in report.models for r in m.operators]
-    if rows:
-        several = len(report.models) > 1
-        ops = Table(title="Operators")
-        for col in ("model", "operator", "count", "status")[0 if several else 1:]:
-            ops.add_column(col, overflow="fold")
-        for m, r in rows:
-            shown = f"[green]{escape(r.status)}[/]" if r.mapped else f"[red]{escape(r.status)}[/]"
-            cells = [escape(r.operator), str(r.count), shown]
-            ops.add_row(*([escape(Path(m.input_model or "?").name)] if several else []), *cells)
+    ops = operator_table(report)
+    if ops is not None:
         console.print(ops)
