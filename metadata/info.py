@@ -109,6 +109,9 @@ class AssociatedFile:
         return md
 
 
+_CHANNELS = {"RGB": 3, "GRAYSCALE": 1}
+
+
 @dataclass(frozen=True)
 class InputImageInfo:
     """An image input: normalization ``(x - mean) / std`` per channel, color space, value range.
@@ -134,6 +137,15 @@ class InputImageInfo:
                 f"normalization has {len(mean)} mean value(s) but {len(std)} std value(s)",
                 "give as many --mean values as --std values (one, or one per channel)",
             )
+        if self.color_space not in _CHANNELS:
+            raise UsageError(f"color space {self.color_space!r} is not supported",
+                             "use RGB or GRAYSCALE")
+        channels = _CHANNELS[self.color_space]
+        if len(mean) not in (1, channels):  # every reader broadcasts over the pixel's channels
+            takes = f"1 (for every channel) or {channels} (one per channel)" if channels > 1 else "1"
+            raise UsageError(f"normalization has {len(mean)} mean and std values; {self.color_space} "
+                             f"images take {takes}", "give --mean and --std once"
+                             + (f", or {channels} times" if channels > 1 else ""))
         if any(s <= 0 for s in std):  # (x - mean) / std: 0 divides by zero, < 0 flips the image
             raise UsageError(f"normalization std is 0 or negative ({', '.join(map(str, std))}); "
                              "it must be positive", "use the std the model was trained with, "
@@ -145,9 +157,6 @@ class InputImageInfo:
             raise UsageError(f"normalization std ({', '.join(map(str, std))}) is too small for the "
                              "float32 the metadata holds", "use the std the model was trained with, "
                              "e.g. --std 128")
-        if self.color_space not in ("RGB", "GRAYSCALE"):
-            raise UsageError(f"color space {self.color_space!r} is not supported",
-                             "use RGB or GRAYSCALE")
         _check_tensor_type(self.tensor_type)
         object.__setattr__(self, "norm_mean", mean)
         object.__setattr__(self, "norm_std", std)

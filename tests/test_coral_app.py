@@ -418,6 +418,28 @@ def test_labels_and_normalization_fallbacks(app: Path, models, tmp_path: Path) -
     assert float(setup.mean[0]) == 127.0 and float(setup.std[0]) == 128.0
 
 
+def test_normalization_other_writers_let_through_is_one_line(models, photo_dir: Path, tmp_path: Path) -> None:
+    # effkit refuses 2 values (not 1 or 3); tflite-support's writers only check that the counts
+    # agree, so the app meets such models (and read them as it could, or crashed in numpy)
+    from effkit.metadata import associated_files
+    from effkit.metadata.reader import read_metadata
+    from effkit.metadata.writer import populate_metadata
+
+    data = models["uint8"].read_bytes()
+    meta = read_metadata(data)
+    options = meta.subgraphMetadata[0].inputTensorMetadata[0].processUnits[0].options
+    options.mean, options.std = [127.0, 127.0], [128.0, 128.0]
+    odd = tmp_path / "odd.tflite"
+    odd.write_bytes(populate_metadata(models["uint8_plain"].read_bytes(), meta, associated_files(data)))
+    odd_app = render_coral_app(tmp_path / "odd", model_name="odd", variant=LITE0, labels=HOSTILE_LABELS,
+                               cpu_model=odd, edgetpu_model=None)
+    proc = run_app(odd_app, "classify_image.py", "--cpu", str(list_images(photo_dir)[0]), check=False)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.strip() == ("error: the metadata of model.tflite normalizes with 2 mean and 2 std "
+                                   "values, not 1 or 3 (one per RGB channel): attach the metadata again "
+                                   "(effkit metadata --force)")
+
+
 def test_make_input(app: Path) -> None:
     rt = runtime_module(app)
     pixels = np.arange(256, dtype=np.uint8).repeat(3).reshape(16, 16, 3)

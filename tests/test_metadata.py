@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -451,12 +452,20 @@ def test_cli_metadata_bad_inputs(model_dir):
     model, labels = str(model_dir / "tiny.tflite"), str(model_dir / "labels.txt")
     (model_dir / "four.txt").write_text("a\nb\nc\nd\n", encoding="utf-8")
     (model_dir / "notes.tflite").write_text("hello", encoding="utf-8")
+    shutil.copy(model, model_dir / "tab\tname\u202e.tflite")  # a name from a file system
     cases = [
         ((str(model_dir / "missing.tflite"), "--labels", labels), 1, "does not exist"),
         ((str(model_dir / "notes.tflite"), "--labels", labels), 1, "not a TFLite model"),
         ((model, "--labels", str(model_dir / "four.txt")), 1, "4 labels but the model has 5"),
         ((model, "--labels", str(model_dir / "nope.txt")), 1, "does not exist"),
         ((model, "--labels", labels, "--mean", "1", "--mean", "2"), 2, "--std"),
+        ((model, "--labels", labels, "--mean", "1", "--mean", "2", "--std", "1", "--std", "2"), 2,
+         "normalization has 2 mean and std values; RGB images take 1 (for every channel) or 3 (one per "
+         "channel). Give --mean and --std once, or 3 times"),
+        ((model, "--labels", labels, *["--mean", "1", "--std", "2"] * 4), 2, "normalization has 4 mean"),
+        ((str(model_dir / "tab\tname\u202e.tflite"), "--labels", labels), 2,
+         "contains U+0009 (control character) at position 3. Pass --name NAME: without it the model is "
+         "named after its file"),
         ((model, "--labels", labels, "--std", "0"), 2, "std is 0"),
         ((model, "--labels", labels, "--std", "1e-46"), 2, "too small for the float32"),
         ((model, "--labels", labels, "--out", str(model_dir / "x.txt")), 1,
@@ -472,7 +481,7 @@ def test_cli_metadata_bad_inputs(model_dir):
         assert message in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert sorted(p.name for p in model_dir.iterdir()) == [
-        "four.txt", "labels.txt", "notes.tflite", "tiny.tflite"]
+        "four.txt", "labels.txt", "notes.tflite", "tab\tname\u202e.tflite", "tiny.tflite"]
 
 
 def test_cli_metadata_warns_of_a_std_on_the_0_to_1_scale(model_dir):
