@@ -30,6 +30,7 @@ from effkit.metadata.reader import (
     normalization,
 )
 from effkit.metadata.writer import populate, remove_metadata
+from effkit.model.labels import label_difference
 
 __all__ = [
     "AssociatedFile",
@@ -74,14 +75,10 @@ def verify(model_bytes: bytes, labels: Sequence[str]) -> None:
     if found is None:
         raise ModelFileError("the model's metadata has no labels file",
                              "attach metadata with labels")
-    if found != list(labels):
-        first = next((i for i, (a, b) in enumerate(zip(found, labels, strict=False)) if a != b),
-                     min(len(found), len(labels)))
-        raise ModelFileError(
-            f"the model's packed labels differ from the expected ones (first difference at "
-            f"label {first + 1}; {len(found)} vs {len(labels)} labels)",
-            "attach the metadata again with the right labels",
-        )
+    difference = label_difference(found, labels)
+    if difference is not None:
+        raise ModelFileError(f"the model's packed labels differ from the expected ones ({difference})",
+                             "attach the metadata again with the right labels")
     if normalization(model_bytes) is None:
         raise ModelFileError("the model's metadata has no input normalization",
                              "attach metadata with --mean/--std")

@@ -648,6 +648,16 @@ def test_coral_build_anywhere_then_compile_the_folder(tmp_path, eight_images, mo
     image = write_standin(tmp_path / "image", mode="success-stripped")
     write_docker_standin(tmp_path / "bin", image)
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    # an edited labels.txt would have reached only coral/labels.txt (the app reads the
+    # models' metadata first) and build.json's hash of it: refused, naming the way to do it
+    labels_txt = (out / "labels.txt").read_text(encoding="utf-8")
+    (out / "labels.txt").write_text("EDITED " + labels_txt, encoding="utf-8")
+    edited = runner.invoke(app, ["compile-edgetpu", str(out)])
+    assert_one_line_error(edited, f"'{out}/labels.txt' does not match the labels in the metadata of "
+                          f"'{out}/model.tflite' (label 1 is 'EDITED tench', not 'tench')",
+                          f"effkit metadata {out}/model.tflite --labels {out}/labels.txt -o "
+                          f"{out}/model.tflite --force")
+    (out / "labels.txt").write_text(labels_txt, encoding="utf-8")
     saved = '{"effkit_eval": 1, "count": 20}\n'  # eval --save on coral/model.tflite
     (out / "coral" / "model.eval.json").write_text(saved)
     finished = runner.invoke(app, ["compile-edgetpu", str(out)])
@@ -677,7 +687,7 @@ def test_coral_build_anywhere_then_compile_the_folder(tmp_path, eight_images, mo
 
 def _coral_folder(root: Path) -> Path:
     """A coral build folder as compile-edgetpu reads it (build.json recording its app files);
-    the checks below run before the compiler is looked for, so no model is needed."""
+    the checks below run before the model is read, so it has none."""
     import hashlib
 
     out = root / "o"
@@ -714,7 +724,7 @@ def test_compile_edgetpu_folder_keeps_what_the_user_put_in_coral(tmp_path, monke
     # effkit eval/bench --save on coral/model.tflite: effkit's results, carried over
     (out / "coral" / "model.eval.json").write_text('{"effkit_eval": 1, "count": 20}\n')
     result = runner.invoke(app, ["compile-edgetpu", str(out), "--force"])
-    assert "edgetpu_compiler is not installed" in one_line_error(result)  # past the check
+    assert f"model file '{out}/model.tflite' does not exist" in one_line_error(result)  # past the check
 
 
 def test_compile_edgetpu_folder_bad_input(tmp_path):

@@ -191,6 +191,17 @@ def check_text(value: object, what: str, max_length: int, *, allowed: Iterable[s
     return value
 
 
+def label_difference(found: Sequence[str], expected: Sequence[str]) -> str | None:
+    """Where two label lists first differ, for an error ("label 3 is 'x', not 'y'", or
+    "5 labels, not 4"); None when they are the same."""
+    for i, (a, b) in enumerate(zip(found, expected, strict=False)):
+        if a != b:
+            return f"label {i + 1} is {a!r}, not {b!r}"
+    if len(found) != len(expected):
+        return f"{len(found)} labels, not {len(expected)}"
+    return None
+
+
 def _a(noun: str) -> str:
     return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 

@@ -10,6 +10,7 @@ renamed into place like a build, so a failure leaves it as it was.
 
 from __future__ import annotations
 
+import shlex
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -128,6 +129,29 @@ def check_app_kept(out_dir: Path, manifest: Any, force: bool) -> None:
                           "copy your changes elsewhere, then pass --force to render it again")
 
 
+def _app_labels(out_dir: Path) -> Any:
+    """The labels the app is rendered with: those in model.tflite's metadata (what both models
+    carry and the app reads first), else labels.txt. A labels.txt that says otherwise is an
+    edit that would reach only the app's copy of it: refused, with the way to change labels."""
+    from effkit.core.manifest import LABELS_FILE, MODEL_FILE
+    from effkit.metadata import labels_from_model
+    from effkit.metadata.model_file import load_model_file
+    from effkit.model.labels import Labels, label_difference
+
+    model, text_file = out_dir / MODEL_FILE, out_dir / LABELS_FILE
+    in_model = labels_from_model(load_model_file(model))
+    if in_model is None:
+        return Labels.from_file(text_file)
+    if text_file.exists():
+        difference = label_difference(Labels.from_file(text_file), in_model)
+        if difference is not None:
+            m, t = shlex.quote(str(model)), shlex.quote(str(text_file))  # a command to paste
+            raise OutputError(f"{str(text_file)!r} does not match the labels in the metadata of "
+                              f"{str(model)!r} ({difference})", "to change the labels, attach them to "
+                              f"the model first: effkit metadata {m} --labels {t} -o {m} --force")
+    return Labels.of(in_model, f"{model} metadata")
+
+
 def _carry_saved_results(old_app: Path, new_app: Path) -> None:
     """eval/bench --save results of the app's CPU model (unchanged by compiling) go into the
     app rendered again; the user's own files never get this far (check_app_kept)."""
@@ -152,14 +176,12 @@ def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: b
     from effkit.apps.coral import render_coral_app
     from effkit.core.manifest import (
         BUILD_OUTPUT,
-        LABELS_FILE,
         MANIFEST_NAME,
         MODEL_FILE,
         Artifact,
         Manifest,
     )
     from effkit.core.outputs import staged_dir
-    from effkit.model.labels import Labels
     from effkit.model.variants import get_variant
 
     out_dir = Path(out_dir)
@@ -180,11 +202,11 @@ def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: b
         num_segments = asked["num_segments"]
     if min_runtime_version is None and isinstance(asked.get("min_runtime_version"), int):
         min_runtime_version = asked["min_runtime_version"]
+    labels = _app_labels(out_dir)
     choice = choose_compiler(compiler, require=True)
     if on_stage:
         on_stage(choice.note)
     choice = choice.with_version()  # docker: builds the image before anything is copied
-    labels = Labels.from_file(out_dir / LABELS_FILE)
     variant = get_variant(doc.variant)
     # everything in the folder is carried forward: only its build.json must be effkit's
     with staged_dir(out_dir, True, dataclasses.replace(BUILD_OUTPUT, replaces_folder=False)) as tmp:
