@@ -236,6 +236,10 @@ def test_plan_and_run_errors_name_python_keywords(tmp_path):
     err = _raises(OutputError, ["is not empty"],
                   lambda: effkit.plan(effkit.BuildRequest("lite0", out=tmp_path / "full")))
     assert "--" not in err.one_line() and "force=True" in err.hint
+    # refused by the plan, before any work, not by the compile at the end of a build
+    _raises(UsageError, ["compile_timeout must be a positive number of seconds (got 0)"],
+            lambda: effkit.plan(effkit.BuildRequest("lite0", target="coral", compile_timeout=0,
+                                                    out=tmp_path / "o")))
     _raises(UsageError, ["effkit.run(): missing a required argument: 'plan'"],
             lambda: effkit.run())  # type: ignore[call-arg]
 

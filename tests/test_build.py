@@ -625,7 +625,7 @@ def test_coral_build_anywhere_then_compile_the_folder(tmp_path, eight_images, mo
     monkeypatch.delenv("EFFKIT_EDGETPU_COMPILER", raising=False)
     out = tmp_path / "o"
     result = run("--variant", "lite0", "--target", "coral", "--calibration", str(eight_images),
-                 "--out", str(out), "--min-runtime", "14")
+                 "--out", str(out), "--min-runtime", "14", "--compile-timeout", "900")
     assert result.exit_code == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if "warning:" in line]
     assert len(warnings) == 2 and "only 8 images" in warnings[0]  # a fast test's few images
@@ -668,11 +668,12 @@ def test_coral_build_anywhere_then_compile_the_folder(tmp_path, eight_images, mo
     new = json.loads((out / "build.json").read_text())
     assert new["edgetpu"]["compiled"] and new["edgetpu"]["metadata_reattached"]
     assert new["edgetpu"]["compile"]["compiler"]["kind"] == "docker"
-    # the build's --min-runtime reaches the compiler though the finish command never names it
-    assert doc["edgetpu"]["compiler_options"] == {"min_runtime_version": 14}
+    # the build's --min-runtime and --compile-timeout reach the compiler though the finish
+    # command names neither (compile-edgetpu's own default had been 180 s, the build's 600 s)
+    assert doc["edgetpu"]["compiler_options"] == {"min_runtime_version": 14, "timeout_s": 900}
     argv = new["edgetpu"]["compile"]["argv"]
-    assert argv[argv.index("-m") + 1] == "14", argv
-    assert new["edgetpu"]["compiler_options"] == {"min_runtime_version": 14}
+    assert argv[argv.index("-m") + 1] == "14" and argv[argv.index("-t") + 1] == "900", argv
+    assert new["edgetpu"]["compiler_options"] == {"min_runtime_version": 14, "timeout_s": 900}
     compiled = (out / "model_edgetpu.tflite").read_bytes()
     assert labels_from_model(compiled) == imagenet_labels()
     assert (out / "coral" / "model_edgetpu.tflite").read_bytes() == compiled

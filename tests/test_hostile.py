@@ -242,6 +242,9 @@ CORPUS = [
     Case("build-android-with-min-runtime",
          ("build", "--target", "android", "--min-runtime", "13", "-o", "o"), {},
          ("--min-runtime only applies to --target coral",), 2),
+    Case("build-android-with-compile-timeout",
+         ("build", "--target", "android", "--compile-timeout", "900", "-o", "o"), {},
+         ("--compile-timeout only applies to --target coral",), 2),
     Case("build-dynamic-with-io", ("build", "--quant", "dynamic", "--io", "int8", "-o", "o"), {},
          ("--io only applies to --quant int8",), 2),
     # uint8 is the int8 models' default, yet asked for by name a float model cannot give it

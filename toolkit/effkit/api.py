@@ -304,7 +304,7 @@ _COMPILE_OPTIONS = ("min_runtime_version", "timeout_s", "num_segments", "search_
 
 
 def _compile_settings(num_segments: int | None, min_runtime_version: int | None,
-                      timeout_s: float) -> None:
+                      timeout_s: float | None) -> None:
     """The compiler settings both compile calls take, checked before the compiler is looked for."""
     from effkit.edgetpu.check import check_min_runtime
     from effkit.errors import UsageError, check_whole
@@ -312,6 +312,8 @@ def _compile_settings(num_segments: int | None, min_runtime_version: int | None,
     check_min_runtime(min_runtime_version)
     if num_segments is not None:
         check_whole(num_segments, "num_segments", high=1000, example=2)
+    if timeout_s is None:  # compile_build: the build's own
+        return
     if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not timeout_s > 0:
         raise UsageError(f"timeout_s must be a positive number of seconds (got {timeout_s!r})")
 
@@ -325,7 +327,7 @@ def compile_edgetpu(model: PathLike, *, out_dir: PathLike | None = None,
     search_delegate, multiple_subgraphs. A build folder is finished with
     :func:`compile_build`."""
     from effkit.edgetpu.compiler import compile_model
-    from effkit.edgetpu.locate import compiler_version, find_compiler
+    from effkit.edgetpu.locate import COMPILE_TIMEOUT_S, compiler_version, find_compiler
     from effkit.errors import UsageError, check_flag
     from effkit.metadata.model_file import load_model_file
 
@@ -342,7 +344,7 @@ def compile_edgetpu(model: PathLike, *, out_dir: PathLike | None = None,
     for name in ("search_delegate", "multiple_subgraphs"):
         check_flag(options.get(name, False), name)
     _compile_settings(options.get("num_segments"), options.get("min_runtime_version"),
-                      options.get("timeout_s", 180.0))
+                      options.get("timeout_s", COMPILE_TIMEOUT_S))
     load_model_file(model)  # a missing or non-TFLite file is named before the compiler is asked for
     found = find_compiler(None if compiler is None else str(compiler))
     compiler_version(found)
@@ -353,11 +355,11 @@ def compile_edgetpu(model: PathLike, *, out_dir: PathLike | None = None,
 @_one_at_a_time
 def compile_build(folder: PathLike, *, compiler: PathLike | None = None, force: bool = False,
                   num_segments: int | None = None, min_runtime_version: int | None = None,
-                  timeout_s: float = 180.0) -> Manifest:
+                  timeout_s: float | None = None) -> Manifest:
     """Finish a coral build made without the compiler (``skip_compile=True``), in place,
     as ``effkit compile-edgetpu OUT/`` does: model_edgetpu.tflite with the metadata
     re-attached, coral/ rendered again, build.json updated (returned). The build's own
-    num_segments and min_runtime_version are used unless given here."""
+    num_segments, min_runtime_version and compile_timeout are used unless given here."""
     from effkit.core.manifest import Manifest
     from effkit.errors import check_flag
     from effkit.pipeline.edgetpu_stage import compile_build_folder

@@ -16,6 +16,7 @@ from effkit.cli._common import (
     print_json,
     stage_progress,
 )
+from effkit.edgetpu.locate import BUILD_COMPILE_TIMEOUT_S
 
 
 @handle_errors
@@ -100,7 +101,7 @@ def build(
     compile_timeout: Annotated[float, typer.Option(
         "--compile-timeout", min=1, help="coral: edgetpu_compiler's time limit per compilation, "
         "seconds (lite4 on a slow host or under emulation may need more); as compile-edgetpu "
-        "--timeout.")] = 600.0,
+        "--timeout.")] = BUILD_COMPILE_TIMEOUT_S,
     quant_report: Annotated[
         bool, typer.Option("--quant-report", help="int8: also write quant_report.json, the per-layer "
                            "float vs int8 errors on the calibration set (see 'effkit quant-report').")

@@ -23,7 +23,7 @@ from effkit.cli.check_edgetpu_cmd import MinRuntimeOpt
 
 
 def _finish_build(folder: Path, *, out: Path | None, compiler: str | None,
-                  num_segments: int | None, min_runtime: int | None, timeout: float,
+                  num_segments: int | None, min_runtime: int | None, timeout: float | None,
                   force: bool, extra: bool, json_out: bool) -> None:
     """compile-edgetpu OUT/: the Edge TPU part of a coral build made without the compiler."""
     from effkit.errors import UsageError
@@ -93,9 +93,10 @@ def compile_edgetpu(
     num_segments: Annotated[int | None, typer.Option(
         "--num-segments", min=1, help="Split the model into N segments for pipelining.")] = None,
     min_runtime: MinRuntimeOpt = None,
-    timeout: Annotated[float, typer.Option(
-        "--timeout", min=1, help="Compiler timeout per compilation, seconds (edgetpu_compiler -t, "
-        "compiler 16+); effkit stops a compiler still running 60 s later (Docker: 120 s).")] = 180,
+    timeout: Annotated[float | None, typer.Option(
+        "--timeout", min=1, show_default=False, help="Compiler timeout per compilation, seconds "
+        "(edgetpu_compiler -t, compiler 16+); effkit stops a compiler still running 60 s later "
+        "(Docker: 120 s) [default: 180; a build folder: its build's --compile-timeout, else 600].")] = None,
     search_delegate: Annotated[bool, typer.Option(
         "--search-delegate", help="edgetpu_compiler -d: on failure, search for the largest "
         "part of the graph that compiles.")] = False,
@@ -112,7 +113,7 @@ def compile_edgetpu(
     """
     from effkit.edgetpu.check import check_min_runtime
     from effkit.edgetpu.compiler import compile_model
-    from effkit.edgetpu.locate import compiler_version, find_compiler
+    from effkit.edgetpu.locate import COMPILE_TIMEOUT_S, compiler_version, find_compiler
 
     check_min_runtime(min_runtime)  # before looking for the compiler: a typo is the user's to fix
 
@@ -134,7 +135,8 @@ def compile_edgetpu(
     with status(f"Compiling {escape(model.name)} with edgetpu_compiler {version}"):
         result = compile_model(
             model, out if out is not None else model.parent, compiler=found,
-            min_runtime_version=min_runtime, timeout_s=timeout, num_segments=num_segments,
+            min_runtime_version=min_runtime, num_segments=num_segments,
+            timeout_s=timeout if timeout is not None else COMPILE_TIMEOUT_S,
             search_delegate=search_delegate, multiple_subgraphs=multiple_subgraphs, overwrite=force)
     if json_out:
         print_json(result.to_dict())

@@ -28,6 +28,7 @@ from typing import Any
 from effkit.edgetpu.check import check_min_runtime
 from effkit.edgetpu.locate import (  # noqa: F401 - re-exported: compiler.py is the public API
     BINARY,
+    COMPILE_TIMEOUT_S,
     DOCKER,
     DOCKER_PLATFORM,
     DOCKERFILE,
@@ -194,7 +195,7 @@ def compile_model(
     *,
     compiler: EdgeTPUCompiler | str | os.PathLike[str] | None = None,
     min_runtime_version: int | None = None,
-    timeout_s: float = 180,
+    timeout_s: float = COMPILE_TIMEOUT_S,
     num_segments: int | None = None,
     search_delegate: bool = False,
     delegate_search_step: int | None = None,

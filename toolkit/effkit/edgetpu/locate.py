@@ -338,6 +338,10 @@ def compiler_version(compiler: EdgeTPUCompiler | None = None) -> str:
 
 
 NO_COMPILER = "no edgetpu_compiler and no running Docker engine on this machine"
+# edgetpu_compiler's limit per compilation (-t), seconds: compiling one model takes the
+# compiler's own default; a build, and finishing one, allow more (lite4 under emulation).
+COMPILE_TIMEOUT_S = 180.0
+BUILD_COMPILE_TIMEOUT_S = 600.0
 
 
 def finish_hint(out_dir: str | os.PathLike[str] = "OUT") -> str:

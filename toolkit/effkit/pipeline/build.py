@@ -29,6 +29,7 @@ from effkit.core.manifest import (
 )
 from effkit.core.outputs import check_output_dir, is_empty, staged_dir
 from effkit.core.progress import ProgressFn, StageClock
+from effkit.edgetpu.locate import BUILD_COMPILE_TIMEOUT_S
 from effkit.errors import (
     DataError,
     EdgeTPUCoverageError,
@@ -79,7 +80,7 @@ class BuildRequest:
     min_tpu_ops: float = 1.0
     num_segments: int | None = None
     min_runtime_version: int | None = None
-    compile_timeout: float = 600.0
+    compile_timeout: float = BUILD_COMPILE_TIMEOUT_S
     # quant_report.json beside the model: per-layer float vs int8 errors (int8 builds)
     quant_report: bool = False
     # Android
@@ -175,6 +176,7 @@ _TARGET_OPTIONS = {
     "num_segments": ("--num-segments", "coral", None),
     "min_runtime_version": ("--min-runtime", "coral", None),
     "min_tpu_ops": ("--min-tpu-ops", "coral", 1.0),
+    "compile_timeout": ("--compile-timeout", "coral", BUILD_COMPILE_TIMEOUT_S),
 }
 
 
@@ -229,6 +231,9 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
         from effkit.edgetpu.check import check_min_runtime
 
         check_min_runtime(req.min_runtime_version)
+    if not req.compile_timeout > 0:  # the CLI's min=1; the API takes any number
+        raise UsageError("--compile-timeout must be a positive number of seconds "
+                         f"(got {req.compile_timeout})", "pass e.g. --compile-timeout 1200")
     if not 0.0 <= req.min_tpu_ops <= 1.0:
         raise UsageError(f"--min-tpu-ops must be a fraction between 0 and 1 (got {req.min_tpu_ops})",
                          "pass e.g. --min-tpu-ops 0.9, or 0 to accept any coverage")
@@ -619,7 +624,7 @@ def _edgetpu_stages(plan: BuildPlan, clock: StageClock, tflite: bytes, model_pat
         report = check_model(tflite, min_runtime_version=req.min_runtime_version,
                              compiler_version=plan.compiler_version)
     # the compiler options the user chose: compile-edgetpu OUT/ finishes with the same ones
-    options = stage.compiler_options(req.num_segments, req.min_runtime_version)
+    options = stage.compiler_options(req.num_segments, req.min_runtime_version, req.compile_timeout)
     if found is None:
         _require_tpu_fraction(report.tpu_fraction, req.min_tpu_ops, "are predicted to map",
                               _first_refusal(report))

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from effkit.edgetpu.locate import CompilerChoice, choose_compiler, finish_hint
+from effkit.edgetpu.locate import BUILD_COMPILE_TIMEOUT_S, CompilerChoice, choose_compiler, finish_hint
 from effkit.errors import OutputError, UsageError, first_names
 
 if TYPE_CHECKING:
@@ -63,10 +63,12 @@ def tables_last(section: dict) -> dict:
         k: section[k] for k in ("check", "compile") if k in section}
 
 
-def compiler_options(num_segments: int | None, min_runtime_version: int | None) -> dict:
+def compiler_options(num_segments: int | None, min_runtime_version: int | None,
+                     timeout_s: float = BUILD_COMPILE_TIMEOUT_S) -> dict:
     """The build.json record of the compiler options a coral build was asked for, which
     ``compile-edgetpu OUT/`` reuses unless told otherwise (empty when none was given)."""
-    given = {"num_segments": num_segments, "min_runtime_version": min_runtime_version}
+    given = {"num_segments": num_segments, "min_runtime_version": min_runtime_version,
+             "timeout_s": None if timeout_s == BUILD_COMPILE_TIMEOUT_S else timeout_s}
     given = {k: v for k, v in given.items() if v is not None}
     return {"compiler_options": given} if given else {}
 
@@ -167,7 +169,7 @@ def _carry_saved_results(old_app: Path, new_app: Path) -> None:
 
 
 def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: bool = False,
-                         timeout_s: float = 600.0, num_segments: int | None = None,
+                         timeout_s: float | None = None, num_segments: int | None = None,
                          min_runtime_version: int | None = None,
                          on_stage: Any = None) -> dict:
     """Compile a finished ``effkit build --target coral`` folder in place; returns build.json."""
@@ -202,6 +204,10 @@ def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: b
         num_segments = asked["num_segments"]
     if min_runtime_version is None and isinstance(asked.get("min_runtime_version"), int):
         min_runtime_version = asked["min_runtime_version"]
+    if timeout_s is None:
+        recorded = asked.get("timeout_s")
+        ok = isinstance(recorded, (int, float)) and not isinstance(recorded, bool) and recorded > 0
+        timeout_s = float(recorded) if ok else BUILD_COMPILE_TIMEOUT_S
     labels = _app_labels(out_dir)
     choice = choose_compiler(compiler, require=True)
     if on_stage:
@@ -233,7 +239,8 @@ def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: b
                 if not a.path.startswith(EDGETPU_PREFIX) and (tmp / a.path).is_file()]
         edgetpu = sorted(p for p in tmp.iterdir() if p.name.startswith(EDGETPU_PREFIX))
         manifest = dataclasses.replace(
-            doc, edgetpu=tables_last(section | compiler_options(num_segments, min_runtime_version)),
+            doc, edgetpu=tables_last(section | compiler_options(num_segments, min_runtime_version,
+                                                                 timeout_s)),
             timings_s=timings,
             app=app_dir.relative_to(tmp).as_posix(),
             artifacts=tuple(Artifact.of(p, tmp) for p in kept + edgetpu),
