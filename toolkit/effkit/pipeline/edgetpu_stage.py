@@ -206,8 +206,9 @@ def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: b
         min_runtime_version = asked["min_runtime_version"]
     if timeout_s is None:
         recorded = asked.get("timeout_s")
-        ok = isinstance(recorded, (int, float)) and not isinstance(recorded, bool) and recorded > 0
-        timeout_s = float(recorded) if ok else BUILD_COMPILE_TIMEOUT_S
+        timeout_s = BUILD_COMPILE_TIMEOUT_S
+        if isinstance(recorded, (int, float)) and not isinstance(recorded, bool) and recorded > 0:
+            timeout_s = float(recorded)
     labels = _app_labels(out_dir)
     choice = choose_compiler(compiler, require=True)
     if on_stage:
