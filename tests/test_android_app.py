@@ -1064,6 +1064,25 @@ def test_the_readme_rebuild_command_keeps_this_apps_answers(tmp_path, model_path
         assert ("--android-runtime" in argv) == (runtime == "interpreter")
 
 
+def test_a_name_with_backticks_and_a_line_break_stays_inside_the_command_block(tmp_path, model_path):
+    """App names may hold line breaks (the strings escape them); three backticks on a line of
+    their own closed the README's code fence and made the next line a real heading."""
+    import shlex
+
+    from markdown_it import MarkdownIt
+
+    from effkit.apps.android import render_android_app
+
+    name = "Demo\n```\n# Injected heading\n````"
+    out = render_android_app(tmp_path / "app", app_id="org.example.cam", app_name=name, model_name="M",
+                             variant=VARIANT, labels=LABELS, model_path=model_path)
+    tokens = MarkdownIt("commonmark").parse((out / "README.md").read_text(encoding="utf-8"))
+    assert not any(t.type == "inline" and t.content == "Injected heading" for t in tokens)
+    (block,) = [t for t in tokens if t.type == "fence" and t.content.startswith("effkit build ")]
+    argv = shlex.split(block.content)
+    assert argv[argv.index("--app-name") + 1] == name and block.info == "sh"
+
+
 def test_the_readme_rebuild_command_keeps_the_model_options_and_names_the_input_type(tmp_path, models):
     """The fresh-project command carries the options that made the model (an int8-input
     model must not come back as uint8), and the README names the bundled model's types."""

@@ -11,7 +11,7 @@ Rules, shared by every app template (``coral/``, ``android_template/``):
 - Jinja runs sandboxed, with ``StrictUndefined`` (a missing answer is an error, not
   an empty string) and ``keep_trailing_newline``. Escaping filters for each target
   language are registered: ``py_str``, ``sh_quote``, ``xml_text``, ``xml_attr``,
-  ``kt_str``, ``kt_package``, ``gradle_str``, ``json``, ``md_text``.
+  ``kt_str``, ``kt_package``, ``gradle_str``, ``json``, ``md_text``, ``md_fenced``.
 - ``__pycache__`` (and tool caches), ``*.pyc`` and ``.keep`` files are skipped.
 - Everything is written to a temporary sibling folder and renamed into place at the
   end; an existing non-empty output is replaced only with ``force``.
@@ -207,6 +207,16 @@ def md_text(value: Any) -> str:
     return escaped
 
 
+def md_fenced(value: Any, info: str = "") -> str:
+    """``value`` as a Markdown fenced code block whose fence is longer than any run of
+    backticks inside it: user text (a name with a line break and three backticks) cannot
+    close the block and turn what follows into Markdown."""
+    text = _need_str(value, "md_fenced")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{text}\n{fence}"
+
+
 FILTERS = {
     "py_str": py_str,
     "sh_quote": sh_quote,
@@ -217,6 +227,7 @@ FILTERS = {
     "gradle_str": gradle_str,
     "json": json_filter,
     "md_text": md_text,
+    "md_fenced": md_fenced,
 }
 
 
