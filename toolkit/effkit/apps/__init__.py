@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from effkit.model.labels import check_text
+from effkit.model.preprocess import CROP_PADDING
 from effkit.model.variants import Variant
 
 __all__ = ["check_text", "model_answers"]
@@ -22,5 +23,6 @@ def model_answers(*, model_name: str, variant: Variant, labels: Sequence[str]) -
         "resolution": variant.resolution,
         "norm_mean": float(variant.norm_mean),
         "norm_std": float(variant.norm_std),
+        "crop_padding": CROP_PADDING,  # the central crop effkit evaluates with: the apps match it
         "num_classes": len(labels),
     }
