@@ -22,7 +22,6 @@ from effkit.model.labels import Labels
 from effkit.model.variants import Variant
 
 MAX_NAME_LENGTH = 100
-MAX_LABEL_LENGTH = 200
 SAMPLE_LABELS = 3
 
 

@@ -209,8 +209,3 @@ def _a(noun: str) -> str:
 def imagenet_labels() -> list[str]:
     """The 1000 ImageNet-1k class names as a list (see ``Labels.imagenet``)."""
     return list(Labels.imagenet())
-
-
-def read_labels(path: Path, expected: int | None = None) -> list[str]:
-    """A labels file's names as a list (see ``Labels.from_file``)."""
-    return list(Labels.from_file(path, expected))
