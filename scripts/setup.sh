@@ -2,12 +2,22 @@
 # Set up effkit on a fresh Debian/Ubuntu machine: a virtual environment in .venv with
 # effkit installed from this checkout. With --dev, also what the tests need
 # (Debian: libusb-1.0-0 aapt android-framework-res junit4 shellcheck chromium; npm:
-# kotlin-compiler; PyPI: pytest, ruff, opencv, and tflite-support 0.4.4 as a test oracle).
+# kotlin-compiler; PyPI: pytest, ruff, opencv, and on Python 3.11, the last it has wheels
+# for, tflite-support 0.4.4 as a test oracle).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 dev=0
-[ "${1:-}" = "--dev" ] && dev=1
+case "${1:-}" in
+  "") ;;
+  --dev) dev=1 ;;
+  *) echo "error: unknown argument '$1': run 'bash scripts/setup.sh', or with --dev for the tests" >&2
+     exit 2 ;;
+esac
+if [ $# -gt 1 ]; then
+  echo "error: one argument at most (--dev), got $#" >&2
+  exit 2
+fi
 # shellcheck source-path=SCRIPTDIR source=python-range.sh
 . scripts/python-range.sh
 

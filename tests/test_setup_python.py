@@ -108,9 +108,21 @@ def setup_checkout(tmp_path: Path) -> Path:
     return checkout
 
 
-def run_setup(checkout: Path, path: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["/bin/bash", str(checkout / "scripts/setup.sh")], capture_output=True,
+def run_setup(checkout: Path, path: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["/bin/bash", str(checkout / "scripts/setup.sh"), *args], capture_output=True,
                           text=True, env={"PATH": path, "HOME": str(Path.home())})
+
+
+def test_setup_refuses_an_argument_it_does_not_know(tmp_path):
+    # a typo (--devv) made a plain install without a word, and the tests then lacked their tools
+    checkout = setup_checkout(tmp_path)
+    path = bare_path(tmp_path, {"python3": pyenv_python("3.11")})
+    for args, line in ((["--devv"], "error: unknown argument '--devv': run 'bash scripts/setup.sh', "
+                                    "or with --dev for the tests"),
+                       (["--dev", "x"], "error: one argument at most (--dev), got 2")):
+        proc = run_setup(checkout, path, *args)
+        assert (proc.returncode, proc.stderr.splitlines()) == (2, [line])
+        assert proc.stdout == "" and not (checkout / ".venv").exists()
 
 
 def test_setup_makes_nothing_without_a_supported_python(tmp_path):
