@@ -686,6 +686,23 @@ def test_coral_build_anywhere_then_compile_the_folder(tmp_path, eight_images, mo
     assert_one_line_error(again, "already has its Edge TPU model", "--force")
 
 
+@pytest.mark.slow
+def test_the_not_compiled_warning_is_among_the_json_warnings(tmp_path, eight_images, monkeypatch):
+    """A pipeline reading --json looks in "warnings"; the closing warning was only on stderr."""
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no edgetpu_compiler, no docker
+    monkeypatch.delenv("EFFKIT_EDGETPU_COMPILER", raising=False)
+    out = tmp_path / "o"
+    result = run("--variant", "lite0", "--target", "coral", "--calibration", str(eight_images),
+                 "--out", str(out), "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    closing = doc["warnings"][-1]
+    assert closing.startswith("the Edge TPU model was not compiled")
+    assert f"effkit compile-edgetpu {out}/" in closing
+    assert f"warning: {closing}" in " ".join(result.stderr.split())  # and still on stderr for a person
+    assert json.loads((out / "build.json").read_text())["warnings"] == doc["warnings"][:-1]
+
+
 def _coral_folder(root: Path) -> Path:
     """A coral build folder as compile-edgetpu reads it (build.json recording its app files);
     the checks below run before the model is read, so it has none."""

@@ -141,7 +141,10 @@ def build(
             author=author, license=license_)
     doc = result.to_dict()
     if json_out:
-        print_json(doc)
+        from effkit.pipeline.edgetpu_stage import closing_warning
+
+        closing = closing_warning(doc, result.out_dir)  # with the others, where a pipeline looks
+        print_json(doc | {"warnings": [*doc.get("warnings", ()), closing]} if closing else doc)
     else:
         _summary(result)
     edgetpu_notes(result.out_dir, doc)
