@@ -219,6 +219,9 @@ def test_errors_with_json_are_a_json_document_too(argv, tmp_path, monkeypatch):
     assert result.exit_code == doc["exit_code"] != 0
     assert set(doc) == {"error", "hint", "kind", "exit_code"} and doc["kind"].endswith("Error")
     assert result.stderr.startswith("error: " + doc["error"])
+    # `effkit --json COMMAND ...`, as scripts write global-looking flags, is the same call
+    first = _run("--json", *argv)
+    assert (first.exit_code, json.loads(first.stdout)) == (result.exit_code, doc)
 
 
 @pytest.mark.parametrize(("argv", "message", "where"), [
@@ -261,6 +264,16 @@ def test_an_option_without_its_value_names_the_commands_help():
         line = one_line_error(result)
         assert result.exit_code == 2 and line.startswith(f"error: Option '{argv[-1]}' requires an argument")
         assert line.endswith(f"Run '{where} --help'."), line
+
+
+def test_json_before_the_command_is_the_commands_own():
+    import json
+
+    from effkit.cli.main import _json_after_command
+
+    assert json.loads(_run("--json", "weights", "list").stdout)["variants"][0]["variant"] == "lite0"
+    assert _json_after_command(["--json", "inspect", "--", "--json"]) == ["inspect", "--json", "--", "--json"]
+    assert _json_after_command(["--json"]) == ["--json"]  # no command: the root's own error
 
 
 def test_a_command_group_alone_still_shows_its_help():

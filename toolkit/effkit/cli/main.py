@@ -25,6 +25,7 @@ class _Group(TyperGroup):
     instead of Click's three lines of usage."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        args = _json_after_command(args)
         with _usage_errors(args):  # `effkit --bogus`
             return super().parse_args(ctx, args)
 
@@ -35,6 +36,20 @@ class _Group(TyperGroup):
         _refuse_empty_words(self, ctx, words)
         with _usage_errors(words, commands=set(getattr(self, "commands", {}))):
             return super().invoke(ctx)
+
+
+def _json_after_command(args: list[str]) -> list[str]:
+    """``effkit --json COMMAND ...`` read as ``effkit COMMAND ... --json``: every command
+    takes --json, and scripts often write such a flag before the command, as other tools
+    allow. It goes before a ``--``, after which it would be a file name."""
+    lead = 0
+    while lead < len(args) and args[lead].startswith("-") and args[lead] != "--":
+        lead += 1
+    if "--json" not in args[:lead] or lead == len(args):
+        return args
+    rest = [a for a in args[:lead] if a != "--json"] + args[lead:]
+    at = rest.index("--") if "--" in rest else len(rest)
+    return [*rest[:at], "--json", *rest[at:]]
 
 
 def _takes_path(param: Any) -> bool:
