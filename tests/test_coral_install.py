@@ -283,6 +283,20 @@ def test_a_model_cut_short_stops_the_check_naming_it(tpu_app: Path, models, tmp_
     assert "libedgetpu/issues" not in error
 
 
+def test_a_model_never_compiled_stops_the_check_naming_it(tpu_app: Path, models, tmp_path: Path) -> None:  # noqa: F811
+    # no libedgetpu + runtime pair can run it: one check, no other candidate, no upstream blamed
+    app = render_coral_app(tmp_path / "never", model_name="never", variant=LITE0, labels=HOSTILE_LABELS,
+                           cpu_model=models["uint8"], edgetpu_model=models["tpu_plain"])
+    shutil.copy(models["uint8_plain"], app / "model_edgetpu.tflite")  # copied in by hand
+    proc = install(app, "debian-trixie", "aarch64", "3.13", "--check-only", EFFKIT_PYTHON=sys.executable,
+                   XDG_CACHE_HOME=str(tmp_path / "cache"))
+    assert proc.returncode == 1
+    assert len([line for line in proc.stdout.splitlines() if line.startswith("    failed: ")]) == 1
+    (error,) = proc.stderr.strip().splitlines()
+    assert error == ("install.sh: error: model_edgetpu.tflite is not compiled for the Edge TPU (it has no "
+                     "edgetpu-custom-op): compile it with effkit compile-edgetpu")
+
+
 def test_check_only_tries_every_candidate_then_names_the_causes(tpu_app: Path, tmp_path: Path) -> None:
     """The candidate loop for real, without installing: each candidate's check runs (the probe
     with this Python's ai-edge-litert), fails for want of a libedgetpu, and the last line
