@@ -304,18 +304,16 @@ _COMPILE_OPTIONS = ("min_runtime_version", "timeout_s", "num_segments", "search_
 
 
 def _compile_settings(num_segments: int | None, min_runtime_version: int | None,
-                      timeout_s: float | None) -> None:
+                      timeout_s: float | None, *, build_folder: bool = False) -> None:
     """The compiler settings both compile calls take, checked before the compiler is looked for."""
     from effkit.edgetpu.check import check_min_runtime
-    from effkit.errors import UsageError, check_whole
+    from effkit.errors import check_seconds, check_whole
 
     check_min_runtime(min_runtime_version)
     if num_segments is not None:
         check_whole(num_segments, "num_segments", high=1000, example=2)
-    if timeout_s is None:  # compile_build: the build's own
-        return
-    if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not timeout_s > 0:
-        raise UsageError(f"timeout_s must be a positive number of seconds (got {timeout_s!r})")
+    if timeout_s is not None or not build_folder:  # compile_build: None is the build's own
+        check_seconds(timeout_s, "--timeout", example=600)
 
 
 @_one_at_a_time
@@ -366,7 +364,7 @@ def compile_build(folder: PathLike, *, compiler: PathLike | None = None, force: 
 
     folder = _required(folder, "folder")
     check_flag(force, "force")
-    _compile_settings(num_segments, min_runtime_version, timeout_s)
+    _compile_settings(num_segments, min_runtime_version, timeout_s, build_folder=True)
     doc = compile_build_folder(folder, compiler=None if compiler is None else str(compiler),
                                force=force, timeout_s=timeout_s, num_segments=num_segments,
                                min_runtime_version=min_runtime_version)

@@ -172,6 +172,19 @@ def check_whole(value: object, flag: str, *, low: int = 1, high: int, example: i
     return value
 
 
+def check_seconds(value: object, flag: str, *, example: int) -> float:
+    """``value`` as seconds when it is a finite positive number, else a UsageError naming
+    ``flag`` and an example: the one check of every time limit (CLI and API: the API takes
+    0, NaN or infinity, which fail late or hang)."""
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+            math.isfinite(value) and value > 0):
+        raise UsageError(f"{flag} must be a positive number of seconds (got {str(value)[:40]})",
+                         f"pass e.g. {flag} {example}")
+    return float(value)
+
+
 # What a reader reads at most unless it says otherwise: far above any EfficientNet-Lite
 # model (lite4 float32 is 52 MB), far below what would exhaust memory.
 MAX_READ_BYTES = 1 << 30

@@ -49,7 +49,7 @@ from effkit.edgetpu.locate import (  # noqa: F401 - re-exported: compiler.py is 
 )
 from effkit.edgetpu.logmodel import FAILURE_HINTS, CompilerLog, parse_version
 from effkit.edgetpu.logparse import merge_operation_logs, parse_log, parse_log_file
-from effkit.errors import ModelFileError, OutputError, ToolFailedError, UsageError
+from effkit.errors import ModelFileError, OutputError, ToolFailedError, UsageError, check_seconds
 from effkit.metadata.model_file import file_has_tflite_identifier
 
 # Short flags, as Coral documents them (the compiler also takes "-sa"-style bundles).
@@ -249,8 +249,7 @@ def compile_model(
     min_runtime_version = check_min_runtime(min_runtime_version)
     if num_segments is not None and num_segments < 1:
         raise UsageError(f"--num-segments must be 1 or more, got {num_segments}")
-    if timeout_s <= 0:
-        raise UsageError(f"--timeout must be positive, got {timeout_s}")
+    timeout_s = check_seconds(timeout_s, "--timeout", example=600)
     extra_args = [str(a) for a in (extra or ())]
     if any(a in ("-o", "--out_dir") or a.startswith(("--out_dir=", "-o")) for a in extra_args):
         raise UsageError("extra compiler arguments may not set the output folder",

@@ -36,6 +36,7 @@ from effkit.errors import (
     TemplateError,
     UsageError,
     check_flag,
+    check_seconds,
     check_whole,
     wrong_type,
 )
@@ -231,9 +232,7 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
         from effkit.edgetpu.check import check_min_runtime
 
         check_min_runtime(req.min_runtime_version)
-    if not req.compile_timeout > 0:  # the CLI's min=1; the API takes any number
-        raise UsageError("--compile-timeout must be a positive number of seconds "
-                         f"(got {req.compile_timeout})", "pass e.g. --compile-timeout 1200")
+    check_seconds(req.compile_timeout, "--compile-timeout", example=1200)  # the CLI's min=1; the API's any
     if not 0.0 <= req.min_tpu_ops <= 1.0:
         raise UsageError(f"--min-tpu-ops must be a fraction between 0 and 1 (got {req.min_tpu_ops})",
                          "pass e.g. --min-tpu-ops 0.9, or 0 to accept any coverage")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from effkit.edgetpu.locate import BUILD_COMPILE_TIMEOUT_S, CompilerChoice, choose_compiler, finish_hint
-from effkit.errors import OutputError, UsageError, first_names
+from effkit.errors import OutputError, UsageError, check_seconds, first_names
 
 if TYPE_CHECKING:
     from effkit.edgetpu.compiler import CompileResult
@@ -205,10 +205,10 @@ def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: b
     if min_runtime_version is None and isinstance(asked.get("min_runtime_version"), int):
         min_runtime_version = asked["min_runtime_version"]
     if timeout_s is None:
-        recorded = asked.get("timeout_s")
-        timeout_s = BUILD_COMPILE_TIMEOUT_S
-        if isinstance(recorded, (int, float)) and not isinstance(recorded, bool) and recorded > 0:
-            timeout_s = float(recorded)
+        try:  # a hand-edited build.json's odd value: the default
+            timeout_s = check_seconds(asked.get("timeout_s"), "timeout_s", example=600)
+        except UsageError:
+            timeout_s = BUILD_COMPILE_TIMEOUT_S
     labels = _app_labels(out_dir)
     choice = choose_compiler(compiler, require=True)
     if on_stage:
