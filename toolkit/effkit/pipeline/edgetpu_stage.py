@@ -10,7 +10,6 @@ renamed into place like a build, so a failure leaves it as it was.
 
 from __future__ import annotations
 
-import shlex
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -134,7 +133,8 @@ def check_app_kept(out_dir: Path, manifest: Any, force: bool) -> None:
 def _app_labels(out_dir: Path) -> Any:
     """The labels the app is rendered with: those in model.tflite's metadata (what both models
     carry and the app reads first), else labels.txt. A labels.txt that says otherwise is an
-    edit that would reach only the app's copy of it: refused, with the way to change labels."""
+    edit that would reach only the app's copy of it: refused, with the way to change labels
+    (a build: the metadata's other fields and build.json follow them)."""
     from effkit.core.manifest import LABELS_FILE, MODEL_FILE
     from effkit.metadata import labels_from_model
     from effkit.metadata.model_file import load_model_file
@@ -147,10 +147,9 @@ def _app_labels(out_dir: Path) -> Any:
     if text_file.exists():
         difference = label_difference(Labels.from_file(text_file), in_model)
         if difference is not None:
-            m, t = shlex.quote(str(model)), shlex.quote(str(text_file))  # a command to paste
             raise OutputError(f"{str(text_file)!r} does not match the labels in the metadata of "
-                              f"{str(model)!r} ({difference})", "to change the labels, attach them to "
-                              f"the model first: effkit metadata {m} --labels {t} -o {m} --force")
+                              f"{str(model)!r} ({difference})", "undo the edit, or to change the "
+                              "labels build again with --labels FILE")
     return Labels.of(in_model, f"{model} metadata")
 
 
