@@ -269,11 +269,16 @@ def test_an_option_without_its_value_names_the_commands_help():
 def test_json_before_the_command_is_the_commands_own():
     import json
 
-    from effkit.cli.main import _json_after_command
-
-    assert json.loads(_run("--json", "weights", "list").stdout)["variants"][0]["variant"] == "lite0"
-    assert _json_after_command(["--json", "inspect", "--", "--json"]) == ["inspect", "--json", "--", "--json"]
-    assert _json_after_command(["--json"]) == ["--json"]  # no command: the root's own error
+    for argv in (("--json", "weights", "list"), ("weights", "--json", "list")):
+        assert json.loads(_run(*argv).stdout)["variants"][0]["variant"] == "lite0", argv
+    # right after the command's name: an option left without its value does not take it
+    missing = _run("--json", "metadata", "m.tflite", "--labels")
+    assert missing.exit_code == 2
+    assert "Option '--labels' requires an argument" in json.loads(missing.stdout)["error"]
+    assert _run("--json", "--help").exit_code == 0 and "Usage: effkit" in _run("--json", "--help").stdout
+    unknown = _run("--json", "bogus")
+    assert json.loads(unknown.stdout)["error"].startswith("No such command 'bogus'")
+    assert _run("--json", "bogus", "--", "x").exit_code == 2
 
 
 def test_a_command_group_alone_still_shows_its_help():

@@ -25,7 +25,7 @@ class _Group(TyperGroup):
     instead of Click's three lines of usage."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        args = _json_after_command(args)
+        args = _json_after_command(self, ctx, args)
         with _usage_errors(args):  # `effkit --bogus`
             return super().parse_args(ctx, args)
 
@@ -38,18 +38,32 @@ class _Group(TyperGroup):
             return super().invoke(ctx)
 
 
-def _json_after_command(args: list[str]) -> list[str]:
-    """``effkit --json COMMAND ...`` read as ``effkit COMMAND ... --json``: every command
-    takes --json, and scripts often write such a flag before the command, as other tools
-    allow. It goes before a ``--``, after which it would be a file name."""
-    lead = 0
-    while lead < len(args) and args[lead].startswith("-") and args[lead] != "--":
-        lead += 1
-    if "--json" not in args[:lead] or lead == len(args):
+def _json_after_command(group: Any, ctx: Any, args: list[str]) -> list[str]:
+    """``effkit --json [weights --json] COMMAND ...`` read as ``effkit COMMAND --json ...``:
+    every command takes --json, and scripts often write such a flag before the command, as
+    other tools allow. It goes right after the command's name, so an option of the command
+    left without its value cannot take it; with no command (``effkit --json --help``) it is
+    dropped, as help and the version are text."""
+    kept: list[str] = []
+    moved, command, i = False, group, 0
+    while i < len(args) and hasattr(command, "get_command"):  # at a group: effkit, weights
+        word = args[i]
+        if word == "--":
+            break
+        i += 1
+        if word == "--json":
+            moved = True
+            continue
+        kept.append(word)
+        if not word.startswith("-"):
+            command = command.get_command(ctx, word)
+            if command is None:  # an unknown command: Click names it, with --json's document
+                break
+    if not moved:
         return args
-    rest = [a for a in args[:lead] if a != "--json"] + args[lead:]
-    at = rest.index("--") if "--" in rest else len(rest)
-    return [*rest[:at], "--json", *rest[at:]]
+    if hasattr(command, "get_command"):  # no command reached
+        return kept + args[i:]
+    return [*kept, "--json", *args[i:]]
 
 
 def _takes_path(param: Any) -> bool:
