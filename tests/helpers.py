@@ -26,22 +26,11 @@ def staging_leftovers(parent) -> list[str]:
 
 
 def stand_in_edgetpu_model(cpu_model, out):
-    """``cpu_model`` written to ``out`` with edgetpu_compiler's custom op code added, used by no
-    operator: the Coral app takes it for a compiled model (it decides by that op, as a real
-    compiled model carries it), while the runtime still runs every node on the CPU kernels
-    (an op code no operator uses is never resolved). No edgetpu_compiler exists here."""
-    from effkit.metadata import model_file
+    """``cpu_model`` written to ``out`` as a stand-in compiled model (edgetpu_fixtures.models.
+    with_edgetpu_op: it runs on the CPU kernels, yet carries the compiler's op)."""
+    from edgetpu_fixtures.models import with_edgetpu_op
 
-    data = cpu_model.read_bytes()
-    model = model_file.read_model(data)
-    s = model_file.schema()
-    code = s.OperatorCodeT()
-    code.builtinCode = code.deprecatedBuiltinCode = s.BuiltinOperator.CUSTOM
-    code.customCode = "edgetpu-custom-op"
-    code.version = 1
-    model.operatorCodes.append(code)
-    packed = model_file.pack_model(model, size_hint=len(data))
-    out.write_bytes(model_file.append_files(packed, model_file.packed_files(data)))
+    out.write_bytes(with_edgetpu_op(cpu_model.read_bytes()))
     return out
 
 

@@ -227,7 +227,8 @@ def test_the_edge_tpu_is_chosen_by_the_compilers_op_not_by_the_file_name(
     image = str(list_images(photo_dir)[0])
     never = render_coral_app(tmp_path / "never", model_name="never compiled", variant=LITE0,
                              labels=HOSTILE_LABELS, cpu_model=models["uint8"],
-                             edgetpu_model=models["uint8_plain"])
+                             edgetpu_model=models["tpu_plain"])
+    shutil.copy(models["uint8_plain"], never / "model_edgetpu.tflite")  # effkit renders none such
     noop = ["--delegate", str(delegates["noop"])]
     check = run_app(never, "coral_runtime.py", "--check", *noop, check=False, env=cache)
     assert check.returncode == 1
@@ -263,6 +264,15 @@ def test_the_edge_tpu_is_chosen_by_the_compilers_op_not_by_the_file_name(
     assert cpu.stderr.strip() == ("error: renamed.tflite is compiled for the Edge TPU and does not run on "
                                   "the CPU: drop --cpu, or pass the model from before edgetpu_compiler "
                                   "(model.tflite)")
+
+
+def test_effkit_renders_no_app_around_an_edge_tpu_model_never_compiled(models, tmp_path: Path) -> None:  # noqa: F811
+    from effkit.errors import ModelFileError
+
+    with pytest.raises(ModelFileError, match="is not compiled for the Edge TPU .it has no edgetpu-custom-op"):
+        render_coral_app(tmp_path / "app", model_name="m", variant=LITE0, labels=HOSTILE_LABELS,
+                         cpu_model=models["uint8"], edgetpu_model=models["uint8_plain"])
+    assert not (tmp_path / "app").exists()
 
 
 def test_a_file_that_is_no_library_is_not_called_a_missing_device(tpu_app: Path, cache) -> None:

@@ -144,6 +144,23 @@ def with_op_version(model_bytes: bytes, op: str, version: int) -> bytes:
     return pack_model(model, size_hint=len(model_bytes))
 
 
+def with_edgetpu_op(model_bytes: bytes) -> bytes:
+    """The same model (packed files kept) with edgetpu_compiler's custom op code added, used by
+    no operator: effkit and the Coral app take it for a compiled model (they decide by that
+    op, as a real compiled model carries it), while the runtime still runs every node on the
+    CPU kernels (an op code no operator uses is never resolved). No compiler exists here."""
+    from effkit.metadata.model_file import append_files, pack_model, packed_files, read_model, schema
+
+    model = read_model(model_bytes)
+    s = schema()
+    code = s.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = s.BuiltinOperator.CUSTOM
+    code.customCode = "edgetpu-custom-op"
+    code.version = 1
+    model.operatorCodes.append(code)
+    return append_files(pack_model(model, size_hint=len(model_bytes)), packed_files(model_bytes))
+
+
 def with_custom_op(model_bytes: bytes, op: str, name: str) -> bytes:
     """The same model with operator code ``op`` turned into the custom op ``name`` (the text
     a model's author chose, as the Edge TPU tools print it)."""

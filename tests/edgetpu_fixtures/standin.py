@@ -11,8 +11,10 @@ result in the compiler's console format (learned from the real logs in
 tests/data/edgetpu-logs: 01, 10, 11c), with the estimated parameter memory; a
 model with an op version the compiler refuses gets the refusal of google-coral/edgetpu
 #845/#879 instead. The failure modes replay a real compiler log byte for byte. The
-compiled model is the input without its TFLite metadata, as the real compiler writes
-it. Every call's argv is appended to ``<script>.calls`` (JSON lines).
+compiled model is the input carrying the compiler's custom op code (models.with_edgetpu_op;
+its nodes still run on the CPU kernels) and, with "success-stripped", without its TFLite
+metadata, as the real compiler writes it. Every call's argv is appended to
+``<script>.calls`` (JSON lines).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ MODES = ("success", "success-flood", "success-replay", "success-stripped", "fail
          "no-output", "bad-output", "log-only")
 
 _SCRIPT = r'''#!{python}
-import json, os, shutil, signal, subprocess, sys, time
+import json, os, signal, subprocess, sys, time
 MODE, REPLAY, CALLS, VERSION = {mode!r}, {replay!r}, {calls!r}, {version!r}
 sys.path.insert(0, {tests!r})
 with open(CALLS, "a") as fh:
@@ -72,12 +74,13 @@ sys.stdout.write(text)
 sys.stdout.flush()
 if MODE == "fail":
     sys.exit(1)
-if MODE == "success-stripped":  # the real compiler drops TFLite metadata and packed files
+if MODE.startswith("success"):  # the model, carrying the compiler's op (run on the CPU kernels)
+    from edgetpu_fixtures.models import with_edgetpu_op
     from effkit.metadata import remove_metadata
     with open(models[0], "rb") as src, open(os.path.join(out, stem + "_edgetpu.tflite"), "wb") as dst:
-        dst.write(remove_metadata(src.read()))
-if MODE in ("success", "success-flood", "success-replay"):
-    shutil.copyfile(models[0], os.path.join(out, stem + "_edgetpu.tflite"))
+        data = with_edgetpu_op(src.read())
+        # the real compiler drops TFLite metadata and packed files
+        dst.write(remove_metadata(data) if MODE == "success-stripped" else data)
 if MODE == "success-flood":  # writes beyond its documented outputs, everywhere it can reach
     for folder in (os.path.dirname(os.path.abspath(models[0])), out, os.getcwd()):
         for name in ("labels.txt", "build.json", stem + "_edgetpu.extra", "flood.bin"):

@@ -16,7 +16,8 @@ from effkit.apps.render import render_tree
 from effkit.core.manifest import EDGETPU_MODEL_FILE, LABELS_FILE, MODEL_FILE
 from effkit.core.resources import template_dir
 from effkit.core.version import __version__
-from effkit.edgetpu.graph import EDGETPU_CUSTOM_OP
+from effkit.edgetpu.graph import EDGETPU_CUSTOM_OP, compiled_for_edgetpu
+from effkit.errors import ModelFileError
 from effkit.metadata.model_file import load_model_file
 from effkit.model.labels import Labels
 from effkit.model.variants import Variant
@@ -77,6 +78,10 @@ def render_coral_app(
     }
     if edgetpu_model is not None:
         extra[EDGETPU_MODEL_FILE] = _check_model(edgetpu_model)
+        if not compiled_for_edgetpu(load_model_file(edgetpu_model)):  # the app would run it on the CPU
+            raise ModelFileError(f"the Edge TPU model {str(edgetpu_model)!r} is not compiled for the Edge "
+                                 f"TPU (it has no {EDGETPU_CUSTOM_OP}, so no op would run there)",
+                                 "pass the model edgetpu_compiler wrote, or no Edge TPU model")
     context = coral_context(model_name=model_name, variant=variant, labels=names,
                             has_edgetpu=edgetpu_model is not None)
     result = render_tree(template_dir("coral"), Path(out_dir), context, force=force,

@@ -113,6 +113,16 @@ def _code_name(code: Any) -> str:
     return EDGETPU_CUSTOM_OP if custom == EDGETPU_CUSTOM_OP else f"CUSTOM:{custom}"
 
 
+def compiled_for_edgetpu(model_bytes: bytes) -> bool:
+    """Whether edgetpu_compiler compiled the model: one of its operator codes is the
+    compiler's custom op (what the Edge TPU runs; a model without it runs on the CPU even
+    with the delegate loaded). The Coral app decides the same way."""
+    root = model_file.root_table(model_bytes, source="the file")
+    wanted = EDGETPU_CUSTOM_OP.encode()
+    return any((root.OperatorCodes(i).CustomCode() or b"") == wanted
+               for i in range(root.OperatorCodesLength()))
+
+
 def load_graph(model_bytes: bytes) -> Graph:
     """The main subgraph of a .tflite model (ModelFileError if it is not a readable one)."""
     model = model_file.read_model(model_bytes, source="the file", external_buffers=True)
