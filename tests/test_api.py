@@ -490,3 +490,20 @@ def test_captures_from_two_threads_restore_the_fds_and_the_root_logger():
         t.join()
     assert [os.readlink(f"/proc/self/fd/{fd}") for fd in (1, 2)] == before
     assert logging.getLogger().handlers == handlers
+
+
+def test_a_native_crash_inside_a_capture_is_reported_on_the_terminals_stderr(tmp_path):
+    """The converter's own abort (TensorFlow 2.16's MLIR 'LLVM ERROR' on Keras 3 models)
+    went into the capture, which died with the process: exit 134 and not a word."""
+    script = ("import os\n"
+              "from effkit.core.native_log import native_log_captured\n"
+              "with native_log_captured():\n"
+              "    os.write(2, b'LLVM ERROR: Failed to infer result type(s).\\n')\n"
+              "    os.abort()\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=120)
+    assert proc.returncode == -6  # SIGABRT
+    assert proc.stderr.startswith("Fatal Python error: Aborted") and "line 5 in <module>" in proc.stderr
+    quiet = subprocess.run([sys.executable, "-c", script.replace("os.abort()", "pass")],
+                           capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert (quiet.returncode, quiet.stderr) == (0, "")  # without a crash, nothing of it shows

@@ -36,17 +36,36 @@ def native_log_captured() -> Iterator[list[str]]:
         saved = {fd: os.dup(fd) for fd in (1, 2)}
         for fd in saved:
             os.dup2(tmp.fileno(), fd)
+        crashes_shown = _fatal_signals_shown_on(saved[2])
         try:
             # Python-level writes too: a progress display may have put its own proxy on
             # sys.stderr (rich does), which would carry them past the fd redirection
             with contextlib.redirect_stdout(py_out), contextlib.redirect_stderr(py_out):
                 yield captured
         finally:
+            if crashes_shown:
+                import faulthandler
+
+                faulthandler.disable()
             for fd, copy in saved.items():
                 os.dup2(copy, fd)
                 os.close(copy)
             tmp.seek(0)
             captured.append(tmp.read().decode("utf-8", "replace") + py_out.getvalue())
+
+
+def _fatal_signals_shown_on(fd: int) -> bool:
+    """Make a native crash inside a capture (SIGABRT, SIGSEGV, SIGFPE, SIGBUS, SIGILL) print
+    Python's fatal-error report, with the stack that led to it, on ``fd`` (the terminal's
+    stderr) rather than into the capture, which dies with the process: a converter that
+    aborted (TensorFlow 2.16's MLIR "LLVM ERROR") ended a build with exit 134 and not a word.
+    False, changing nothing, when faulthandler is already on (python -X faulthandler, pytest)."""
+    import faulthandler
+
+    if faulthandler.is_enabled():
+        return False
+    faulthandler.enable(file=fd, all_threads=False)
+    return True
 
 
 def beside_captures(stream: TextIO) -> TextIO:
