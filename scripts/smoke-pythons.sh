@@ -4,7 +4,8 @@
 # cache (EFFKIT_CACHE_DIR), checking the manifest; then that every Python built the same
 # model bytes (the default calibration set ships in the wheel, so nothing version-dependent
 # goes into the model; the processor does change the bytes, docs/calibration.md). Pythons: those pyproject.toml's requires-python
-# admits, from pyenv (~/.pyenv/versions) or PATH.
+# admits, from pyenv (~/.pyenv/versions) or PATH. Last, the lowest of them with every
+# dependency at its declared lower bound.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=python-range.sh
@@ -56,6 +57,38 @@ if [ "$passed" -gt 1 ]; then
   else
     echo "smoke: FAILED: the Pythons built different model bytes:"; cat "$work/sha256s"
     status=1; failed=$((failed+1))
+  fi
+fi
+# The lowest Python with every dependency at the lower bound pyproject.toml declares (the
+# "oldest rich or typer already installed" case): install, --help, a build. Its bytes may
+# differ (another TensorFlow), so only that it works is checked.
+lowest=$(echo "$minors" | tr -s ' \n' '\n\n' | sort -V | head -n 1)
+py=$(ls -d "$HOME"/.pyenv/versions/"$lowest".*/bin/python 2>/dev/null | sort -V | tail -n 1 || true)
+[ -n "$py" ] || py=$(command -v "python$lowest" || true)
+if [ -z "$py" ]; then
+  echo "smoke: FAILED: python$lowest not found for the lower bounds"; status=1; failed=$((failed+1))
+else
+  echo "== smoke: $($py --version) with the declared lower bounds"
+  "$py" - "$root/pyproject.toml" >"$work/floors.txt" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+deps = re.search(r"^dependencies = \[(.*?)^\]", text, re.S | re.M).group(1)
+for spec in re.findall(r'^\s*"([^"]+)"', deps, re.M):
+    floor = re.fullmatch(r"([A-Za-z0-9_.-]+)>=([^;,\s]+)\s*(;.*)?", spec)
+    if floor:  # name>=X[; marker] -> name==X[; marker]
+        print(f"{floor[1]}=={floor[2]}{floor[3] or ''}")
+PY
+  "$py" -m venv "$work/venvfloor"
+  "$work/venvfloor/bin/python" -m pip install -q --upgrade pip >/dev/null
+  if ! "$work/venvfloor/bin/python" -m pip install -q -c "$work/floors.txt" "$root" >"$work/pipfloor.log" 2>&1; then
+    tail -n 20 "$work/pipfloor.log"; echo "smoke: FAILED to install the lower bounds"; status=1; failed=$((failed+1))
+  elif "$work/venvfloor/bin/effkit" --help >/dev/null &&
+       (cd "$work" && EFFKIT_CACHE_DIR="$work/cachefloor" "$work/venvfloor/bin/effkit" build \
+          --variant lite0 --target coral --skip-compile --out "$work/outfloor" --json >"$work/buildfloor.json") &&
+       "$work/venvfloor/bin/python" -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["calibration"]["origin"] == "shipped"; print("smoke: ok with the lower bounds:", ", ".join(f"{k} {v}" for k, v in d["versions"].items() if k in ("python", "tensorflow", "numpy")), file=sys.stderr)' "$work/buildfloor.json"; then
+    passed=$((passed+1))
+  else
+    echo "smoke: FAILED with the lower bounds ($(tr '\n' ' ' <"$work/floors.txt"))"; status=1; failed=$((failed+1))
   fi
 fi
 echo "smoke: ${passed:-0} passed, ${failed:-0} failed"
