@@ -239,15 +239,16 @@ def test_plan_and_run_errors_name_python_keywords(tmp_path):
     assert "--" not in err.one_line() and "force=True" in err.hint
     # refused by the plan, before any work, not by the compile at the end of a build
     for bad in (0, float("inf")):
-        _raises(UsageError, [f"compile_timeout must be a positive number of seconds (got {bad})",
-                             "compile_timeout 1200"],
+        _raises(UsageError, ["compile_timeout must be a positive number of seconds, at most 604,800 "
+                             f"(a week) (got {bad})", "compile_timeout 1200"],
                 lambda bad=bad: effkit.plan(effkit.BuildRequest("lite0", target="coral", compile_timeout=bad,
                                                                 out=tmp_path / "o")))
     # compile_build's None is the build's own limit; compile_edgetpu has none to fall back to
     # (None reached the compiler as a TypeError, infinity as an OverflowError)
     (tmp_path / "m.tflite").write_bytes(b"x")
-    for bad in (None, float("inf"), float("nan")):
-        _raises(UsageError, [f"timeout_s must be a positive number of seconds (got {bad})"],
+    for bad in (None, float("inf"), float("nan"), 1e10):
+        _raises(UsageError, [f"timeout_s must be a positive number of seconds, at most 604,800 (a week) "
+                             f"(got {bad})"],
                 lambda bad=bad: effkit.compile_edgetpu(tmp_path / "m.tflite", timeout_s=bad))
     _raises(UsageError, ["effkit.run(): missing a required argument: 'plan'"],
             lambda: effkit.run())  # type: ignore[call-arg]

@@ -245,6 +245,9 @@ CORPUS = [
     Case("build-android-with-compile-timeout",
          ("build", "--target", "android", "--compile-timeout", "900", "-o", "o"), {},
          ("--compile-timeout only applies to --target coral",), 2),
+    # 1e10 s passed Typer's min=1 and ended in an OverflowError's traceback from the timer
+    Case("compile-timeout-1e10", ("compile-edgetpu", "m.tflite", "--timeout", "1e10"), {"m.tflite": MODEL},
+         ("--timeout must be a positive number of seconds, at most 604,800", "--timeout 600"), 2),
     Case("build-dynamic-with-io", ("build", "--quant", "dynamic", "--io", "int8", "-o", "o"), {},
          ("--io only applies to --quant int8",), 2),
     # uint8 is the int8 models' default, yet asked for by name a float model cannot give it

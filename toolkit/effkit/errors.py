@@ -172,16 +172,19 @@ def check_whole(value: object, flag: str, *, low: int = 1, high: int, example: i
     return value
 
 
+MAX_SECONDS = 7 * 24 * 3600  # a week: above it the OS's timers overflow (about 9.2e9 s)
+
+
 def check_seconds(value: object, flag: str, *, example: int) -> float:
-    """``value`` as seconds when it is a finite positive number, else a UsageError naming
-    ``flag`` and an example: the one check of every time limit (CLI and API: the API takes
-    0, NaN or infinity, which fail late or hang)."""
+    """``value`` as seconds when it is a positive number up to a week, else a UsageError
+    naming ``flag`` and an example: the one check of every time limit (CLI and API: 0, NaN,
+    infinity or 1e10 failed late, hung, or ended in an OverflowError's traceback)."""
     import math
 
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-            math.isfinite(value) and value > 0):
-        raise UsageError(f"{flag} must be a positive number of seconds (got {str(value)[:40]})",
-                         f"pass e.g. {flag} {example}")
+            math.isfinite(value) and 0 < value <= MAX_SECONDS):
+        raise UsageError(f"{flag} must be a positive number of seconds, at most {MAX_SECONDS:,} (a week) "
+                         f"(got {str(value)[:40]})", f"pass e.g. {flag} {example}")
     return float(value)
 
 

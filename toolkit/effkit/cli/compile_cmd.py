@@ -114,8 +114,11 @@ def compile_edgetpu(
     from effkit.edgetpu.check import check_min_runtime
     from effkit.edgetpu.compiler import compile_model
     from effkit.edgetpu.locate import COMPILE_TIMEOUT_S, compiler_version, find_compiler
+    from effkit.errors import check_seconds
 
     check_min_runtime(min_runtime)  # before looking for the compiler: a typo is the user's to fix
+    if timeout is not None:
+        check_seconds(timeout, "--timeout", example=600)
 
     def status(text: str) -> contextlib.AbstractContextManager[object]:
         return contextlib.nullcontext() if json_out else live_console().status(text)
