@@ -502,10 +502,20 @@ def test_a_native_crash_inside_a_capture_is_reported_on_the_terminals_stderr(tmp
               "with native_log_captured():\n"
               "    os.write(2, b'LLVM ERROR: Failed to infer result type(s).\\n')\n"
               "    os.abort()\n")
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
-                          timeout=120)
-    assert proc.returncode == -6  # SIGABRT
-    assert proc.stderr.startswith("Fatal Python error: Aborted") and "line 5 in <module>" in proc.stderr
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONFAULTHANDLER"}
+    for flags, extra in (([], {}), (["-X", "faulthandler"], {}), ([], {"PYTHONFAULTHANDLER": "1"})):
+        proc = subprocess.run([sys.executable, *flags, "-c", script], capture_output=True, text=True,
+                              cwd=tmp_path, timeout=120, env={**env, **extra})
+        assert proc.returncode == -6  # SIGABRT
+        assert proc.stderr.startswith("Fatal Python error: Aborted"), (flags, extra, proc.stderr)
+        assert "line 5 in <module>" in proc.stderr
     quiet = subprocess.run([sys.executable, "-c", script.replace("os.abort()", "pass")],
-                           capture_output=True, text=True, cwd=tmp_path, timeout=120)
+                           capture_output=True, text=True, cwd=tmp_path, timeout=120, env=env)
     assert (quiet.returncode, quiet.stderr) == (0, "")  # without a crash, nothing of it shows
+    # -X faulthandler reports on fd 2 again after the capture, as it did before it
+    after = subprocess.run([sys.executable, "-X", "faulthandler", "-c",
+                            script.replace("    os.abort()", "    pass") + "os.abort()\n"],
+                           capture_output=True, text=True, cwd=tmp_path, timeout=120, env=env)
+    assert after.stderr.startswith("Fatal Python error: Aborted") and "line 6 in <module>" in after.stderr

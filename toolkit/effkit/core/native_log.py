@@ -36,8 +36,9 @@ def native_log_captured() -> Iterator[list[str]]:
         saved = {fd: os.dup(fd) for fd in (1, 2)}
         for fd in saved:
             os.dup2(tmp.fileno(), fd)
-        crashes_shown = _fatal_signals_shown_on(saved[2])
+        crashes_shown = None
         try:
+            crashes_shown = _fatal_signals_shown_on(saved[2])
             # Python-level writes too: a progress display may have put its own proxy on
             # sys.stderr (rich does), which would carry them past the fd redirection
             with contextlib.redirect_stdout(py_out), contextlib.redirect_stderr(py_out):
@@ -46,7 +47,10 @@ def native_log_captured() -> Iterator[list[str]]:
             if crashes_shown:
                 import faulthandler
 
-                faulthandler.disable()
+                if crashes_shown == "asked":  # back on fd 2, which points where it did again
+                    faulthandler.enable(file=sys.__stderr__, all_threads=True)
+                else:
+                    faulthandler.disable()
             for fd, copy in saved.items():
                 os.dup2(copy, fd)
                 os.close(copy)
@@ -54,18 +58,21 @@ def native_log_captured() -> Iterator[list[str]]:
             captured.append(tmp.read().decode("utf-8", "replace") + py_out.getvalue())
 
 
-def _fatal_signals_shown_on(fd: int) -> bool:
+def _fatal_signals_shown_on(fd: int) -> str | None:
     """Make a native crash inside a capture (SIGABRT, SIGSEGV, SIGFPE, SIGBUS, SIGILL) print
-    Python's fatal-error report, with the stack that led to it, on ``fd`` (the terminal's
+    Python's fatal-error report, with the stacks that led to it, on ``fd`` (the terminal's
     stderr) rather than into the capture, which dies with the process: a converter that
     aborted (TensorFlow 2.16's MLIR "LLVM ERROR") ended a build with exit 134 and not a word.
-    False, changing nothing, when faulthandler is already on (python -X faulthandler, pytest)."""
+    Returns how to undo it: "asked" (python -X faulthandler, PYTHONFAULTHANDLER: back on fd 2),
+    "ours" (off again), or None when a test runner reports on a stream of its own."""
     import faulthandler
+    import sys
 
-    if faulthandler.is_enabled():
-        return False
-    faulthandler.enable(file=fd, all_threads=False)
-    return True
+    asked = "faulthandler" in sys._xoptions or bool(os.environ.get("PYTHONFAULTHANDLER"))
+    if faulthandler.is_enabled() and not asked:
+        return None
+    faulthandler.enable(file=fd, all_threads=True)
+    return "asked" if asked else "ours"
 
 
 def beside_captures(stream: TextIO) -> TextIO:
