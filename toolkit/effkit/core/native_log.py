@@ -48,7 +48,7 @@ def native_log_captured() -> Iterator[list[str]]:
                 import faulthandler
 
                 if crashes_shown == "asked":  # back on fd 2, which points where it did again
-                    faulthandler.enable(file=sys.__stderr__, all_threads=True)
+                    faulthandler.enable(file=2, all_threads=True)
                 else:
                     faulthandler.disable()
             for fd, copy in saved.items():
