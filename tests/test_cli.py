@@ -279,6 +279,12 @@ def test_json_before_the_command_is_the_commands_own():
     unknown = _run("--json", "bogus")
     assert json.loads(unknown.stdout)["error"].startswith("No such command 'bogus'")
     assert _run("--json", "bogus", "--", "x").exit_code == 2
+    # no command: the words as they were, a usage error as before; --json is not dropped
+    # before a `--` (it ran `variants` and printed its table)
+    for argv in (("--json",), ("--json", "weights"), ("weights", "--json"), ("--json", "--", "variants")):
+        result = _run(*argv)
+        assert result.exit_code == 2 and "No such option: --json" in result.stderr, argv
+        assert "lite0" not in result.stdout
 
 
 def test_a_command_group_alone_still_shows_its_help():

@@ -42,8 +42,9 @@ def _json_after_command(group: Any, ctx: Any, args: list[str]) -> list[str]:
     """``effkit --json [weights --json] COMMAND ...`` read as ``effkit COMMAND --json ...``:
     every command takes --json, and scripts often write such a flag before the command, as
     other tools allow. It goes right after the command's name, so an option of the command
-    left without its value cannot take it; with no command (``effkit --json --help``) it is
-    dropped, as help and the version are text."""
+    left without its value cannot take it. Without a command the words stay as they are (the
+    error then comes as a JSON document), except beside --help or --version, which print
+    text: there --json is dropped."""
     kept: list[str] = []
     moved, command, i = False, group, 0
     while i < len(args) and hasattr(command, "get_command"):  # at a group: effkit, weights
@@ -62,7 +63,7 @@ def _json_after_command(group: Any, ctx: Any, args: list[str]) -> list[str]:
     if not moved:
         return args
     if hasattr(command, "get_command"):  # no command reached
-        return kept + args[i:]
+        return kept + args[i:] if {"--help", "--version"} & set(kept) else args
     return [*kept, "--json", *args[i:]]
 
 
