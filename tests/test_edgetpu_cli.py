@@ -264,3 +264,24 @@ def test_finish_hint_is_a_command_to_paste(out):
 
     command = finish_hint(out).split("'effkit ", 1)[1].rsplit("' on an", 1)[0]
     assert shlex.split(command) == ["compile-edgetpu", out.rstrip("/") + "/"]
+
+
+def test_a_compile_that_maps_no_op_stops_a_build_before_its_app(tmp_path):
+    """With --min-tpu-ops 0 a build took any coverage, even none: the compiler's model then
+    has no Edge TPU op, and the app rendered around it would run on the CPU saying Edge TPU."""
+    from effkit.edgetpu.locate import choose_compiler
+    from effkit.errors import EdgeTPUCoverageError
+    from effkit.pipeline.edgetpu_stage import compile_section
+
+    script = write_standin(tmp_path / "bin", mode="success-stripped")
+    model = model_file(tmp_path, "float")  # nothing maps
+    (tmp_path / "out").mkdir()
+    choice = choose_compiler(str(script), require=True).with_version()
+    with pytest.raises(EdgeTPUCoverageError, match="mapped no op to the Edge TPU") as info:
+        compile_section({}, choice, model, tmp_path / "out", timeout_s=60, num_segments=None,
+                        min_runtime_version=None)
+    assert "effkit check-edgetpu float.tflite" in info.value.hint
+    # compiling the one model is the user's to judge: it is written, its report says 0 ops
+    result = runner.invoke(app, ["compile-edgetpu", str(model), "--compiler", str(script), "--json",
+                                 "--out", str(tmp_path / "one")])
+    assert result.exit_code == 0 and json.loads(result.stdout)["report"]["ops_tpu"] == 0, result.output

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from effkit.edgetpu.locate import BUILD_COMPILE_TIMEOUT_S, CompilerChoice, choose_compiler, finish_hint
-from effkit.errors import OutputError, UsageError, check_seconds, first_names
+from effkit.errors import EdgeTPUCoverageError, OutputError, UsageError, check_seconds, first_names
 
 if TYPE_CHECKING:
     from effkit.edgetpu.compiler import CompileResult
@@ -89,6 +89,12 @@ def compile_section(check: dict, choice: CompilerChoice, model_path: Path, folde
     result = compile_model(model_path, folder, compiler=choice.compiler, timeout_s=timeout_s,
                            num_segments=num_segments, min_runtime_version=min_runtime_version,
                            version=choice.version)
+    from effkit.edgetpu.graph import compiled_for_edgetpu
+
+    if not compiled_for_edgetpu(result.compiled_paths[0].read_bytes()):  # even --min-tpu-ops 0
+        raise EdgeTPUCoverageError(
+            "edgetpu_compiler mapped no op to the Edge TPU: its model would run entirely on the CPU",
+            f"'effkit check-edgetpu {model_path.name}' says why; a CPU model needs no compile (--target cpu)")
     reattach_metadata(result.compiled_paths, model_path.read_bytes())
     section = {"check": check, "compiled": True, "status": "compiled",
                "compile": relative_paths(result.to_dict(), folder),
