@@ -62,22 +62,29 @@ fi
 # The lowest Python with every dependency at the lower bound pyproject.toml declares (the
 # "oldest rich or typer already installed" case): install, --help, a build. Its bytes may
 # differ (another TensorFlow), so only that it works is checked.
-lowest=$(echo "$minors" | tr -s ' \n' '\n\n' | sort -V | head -n 1)
+lowest=$(echo "$minors" | tr ' ' '\n' | sort -V | head -n 1)
 py=$(ls -d "$HOME"/.pyenv/versions/"$lowest".*/bin/python 2>/dev/null | sort -V | tail -n 1 || true)
 [ -n "$py" ] || py=$(command -v "python$lowest" || true)
 if [ -z "$py" ]; then
   echo "smoke: FAILED: python$lowest not found for the lower bounds"; status=1; failed=$((failed+1))
 else
   echo "== smoke: $($py --version) with the declared lower bounds"
-  "$py" - "$root/pyproject.toml" >"$work/floors.txt" <<'PY'
+  if ! "$py" - "$root/pyproject.toml" >"$work/floors.txt" <<'PY'
 import re, sys
 text = open(sys.argv[1], encoding="utf-8").read()
-deps = re.search(r"^dependencies = \[(.*?)^\]", text, re.S | re.M).group(1)
-for spec in re.findall(r'^\s*"([^"]+)"', deps, re.M):
-    floor = re.fullmatch(r"([A-Za-z0-9_.-]+)>=([^;,\s]+)\s*(;.*)?", spec)
+deps = re.search(r"^dependencies = \[(.*?)^\]", text, re.S | re.M)
+if deps is None:
+    sys.exit("smoke: no dependencies = [...] list in pyproject.toml")
+for spec in re.findall(r'^\s*"([^"]+)"', deps.group(1), re.M):
+    floor = re.fullmatch(r"([A-Za-z0-9_.-]+)>=([^;,<>=!~\s]+)\s*(;.*)?", spec)
     if floor:  # name>=X[; marker] -> name==X[; marker]
         print(f"{floor[1]}=={floor[2]}{floor[3] or ''}")
+    elif not re.fullmatch(r"[A-Za-z0-9_.-]+==[^;,\s]+\s*(;.*)?", spec):  # a pin is its own floor
+        sys.exit(f"smoke: cannot read the lower bound of {spec!r}: write it as name>=X")
 PY
+  then
+    echo "smoke: FAILED to read the lower bounds"; status=1; failed=$((failed+1))
+  fi
   "$py" -m venv "$work/venvfloor"
   "$work/venvfloor/bin/python" -m pip install -q --upgrade pip >/dev/null
   if ! "$work/venvfloor/bin/python" -m pip install -q -c "$work/floors.txt" "$root" >"$work/pipfloor.log" 2>&1; then
@@ -85,7 +92,7 @@ PY
   elif "$work/venvfloor/bin/effkit" --help >/dev/null &&
        (cd "$work" && EFFKIT_CACHE_DIR="$work/cachefloor" "$work/venvfloor/bin/effkit" build \
           --variant lite0 --target coral --skip-compile --out "$work/outfloor" --json >"$work/buildfloor.json") &&
-       "$work/venvfloor/bin/python" -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["calibration"]["origin"] == "shipped"; print("smoke: ok with the lower bounds:", ", ".join(f"{k} {v}" for k, v in d["versions"].items() if k in ("python", "tensorflow", "numpy")), file=sys.stderr)' "$work/buildfloor.json"; then
+       "$work/venvfloor/bin/python" -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["calibration"]["origin"] == "shipped"; print("smoke: ok with the lower bounds:", ", ".join(f"{k} {v}" for k, v in d["versions"].items() if k in ("python", "tensorflow", "keras", "numpy")), file=sys.stderr)' "$work/buildfloor.json"; then
     passed=$((passed+1))
   else
     echo "smoke: FAILED with the lower bounds ($(tr '\n' ' ' <"$work/floors.txt"))"; status=1; failed=$((failed+1))

@@ -402,7 +402,7 @@ def test_build_writes_model_labels_and_manifest(lite0_build):
     assert doc["calibration"]["detail"]["count"] == doc["calibration"]["count"]
     assert doc["versions"]["tensorflow"] and doc["versions"]["effkit"] and doc["versions"]["pillow"]
     # what else makes the bytes (CI-integrator walk): the runtime, numpy and the processor
-    assert doc["versions"]["ai_edge_litert"] and doc["versions"]["numpy"]
+    assert doc["versions"]["ai_edge_litert"] and doc["versions"]["numpy"] and doc["versions"]["keras"]
     assert doc["versions"]["machine"] and doc["versions"]["cpu"]
     assert doc["metadata"] == {"description": "EfficientNet-lite0 image classifier (1000 classes), "
                                "int8 quantized by effkit", "version": "1", "author": "effkit",

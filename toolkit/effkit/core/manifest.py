@@ -163,7 +163,7 @@ def versions() -> dict[str, str | None]:
     except ImportError:  # pragma: no cover - tensorflow is a dependency
         out["tensorflow"] = None
     # Pillow 12 and 13 resize a portrait photo's crop to different pixels (docs/calibration.md)
-    for key, package in (("pillow", "pillow"), ("numpy", "numpy"),
+    for key, package in (("keras", "keras"), ("pillow", "pillow"), ("numpy", "numpy"),
                          ("ai_edge_litert", "ai-edge-litert")):
         try:
             out[key] = version(package)
