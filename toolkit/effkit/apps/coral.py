@@ -77,7 +77,8 @@ def render_coral_app(
         LABELS_FILE: names.to_bytes(),
     }
     if edgetpu_model is not None:
-        extra[EDGETPU_MODEL_FILE] = _check_model(edgetpu_model)
+        extra[EDGETPU_MODEL_FILE] = Path(edgetpu_model)
+        # read once: a missing or non-TFLite file is a one-line ModelFileError there too
         if not compiled_for_edgetpu(load_model_file(edgetpu_model)):  # the app would run it on the CPU
             raise ModelFileError(f"the Edge TPU model {str(edgetpu_model)!r} is not compiled for the Edge "
                                  f"TPU (it has no {EDGETPU_CUSTOM_OP}, so no op would run there)",

@@ -90,13 +90,15 @@ def metadata(
     if len(norm_mean) != len(norm_std):
         raise UsageError(f"{len(norm_mean)} --mean value(s) but {len(norm_std)} --std value(s)",
                          "give --mean and --std the same number of times")
-    if name is None:  # the file's name, under the same rule as --name
+    if name is not None:
+        name = check_metadata_name(name)
+    else:  # the file's name, under the same rule as --name
         try:
             name = check_metadata_name(model.stem)
         except UsageError as exc:
             raise UsageError(exc.message, "pass --name NAME: without it the model is named after its "
                              "file") from None
-    info = MetadataInfo(name=check_metadata_name(name),
+    info = MetadataInfo(name=name,
                      description=description if description is not None else MODEL_DESCRIPTION,
                      version=version, author=author, license=license)
     result = create_for_inference(data, model_info=info, norm_mean=norm_mean, norm_std=norm_std,
