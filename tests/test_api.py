@@ -511,6 +511,10 @@ def test_a_native_crash_inside_a_capture_is_reported_on_the_terminals_stderr(tmp
         assert proc.returncode == -6  # SIGABRT
         assert proc.stderr.startswith("Fatal Python error: Aborted"), (flags, extra, proc.stderr)
         assert "line 5 in <module>" in proc.stderr
+        # and the library's own reason, which was in the capture, after it
+        assert proc.stderr.endswith(
+            "effkit: the process ended inside TensorFlow or LiteRT; their last lines:\n"
+            "  LLVM ERROR: Failed to infer result type(s).\n"), proc.stderr
     quiet = subprocess.run([sys.executable, "-c", script.replace("os.abort()", "pass")],
                            capture_output=True, text=True, cwd=tmp_path, timeout=120, env=env)
     assert (quiet.returncode, quiet.stderr) == (0, "")  # without a crash, nothing of it shows
@@ -519,3 +523,26 @@ def test_a_native_crash_inside_a_capture_is_reported_on_the_terminals_stderr(tmp
                             script.replace("    os.abort()", "    pass") + "os.abort()\n"],
                            capture_output=True, text=True, cwd=tmp_path, timeout=120, env=env)
     assert after.stderr.startswith("Fatal Python error: Aborted") and "line 6 in <module>" in after.stderr
+    assert "LLVM ERROR" not in after.stderr  # the crash came after the capture had ended
+
+
+def test_a_process_killed_inside_a_capture_leaves_the_native_libraries_last_lines(tmp_path):
+    """The OOM killer, or a kill -9, during a conversion: the converter's last lines were in
+    the capture, which died with the process. They come out, made visible, and only the
+    capture that was running when the process ended; a capture that ended says nothing."""
+    import os
+
+    script = ("import os, signal\n"
+              "from effkit.core.native_log import native_log_captured\n"
+              "with native_log_captured():\n"
+              "    os.write(2, b'an earlier capture\\n')\n"
+              "with native_log_captured():\n"
+              "    os.write(2, b'\\n'.join(b'line %d' % i for i in range(30)) + b'\\n')\n"
+              "    os.write(2, b'W0000 converting \\x1b[2J\\n')\n"
+              "    os.kill(os.getpid(), signal.SIGKILL)\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120, env=dict(os.environ))
+    assert proc.returncode == -9
+    assert proc.stderr == (
+        "effkit: the process ended inside TensorFlow or LiteRT; their last lines:\n"
+        + "".join(f"  line {i}\n" for i in range(11, 30)) + "  W0000 converting \\x1b[2J\n")

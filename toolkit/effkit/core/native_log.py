@@ -9,7 +9,11 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterator
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    import socket
+    import subprocess
 
 # What effkit changes is process-wide: fds 1 and 2 while a capture runs, TensorFlow's
 # import (two threads importing it at once deadlock in its module locks) and its graph
@@ -34,6 +38,7 @@ def native_log_captured() -> Iterator[list[str]]:
         sys.stdout.flush()
         sys.stderr.flush()
         saved = {fd: os.dup(fd) for fd in (1, 2)}
+        _tell_watcher(b"c", (tmp.fileno(), saved[2]))
         for fd in saved:
             os.dup2(tmp.fileno(), fd)
         crashes_shown = None
@@ -54,6 +59,7 @@ def native_log_captured() -> Iterator[list[str]]:
             for fd, copy in saved.items():
                 os.dup2(copy, fd)
                 os.close(copy)
+            _tell_watcher(b"e")
             tmp.seek(0)
             captured.append(tmp.read().decode("utf-8", "replace") + py_out.getvalue())
 
@@ -73,6 +79,102 @@ def _fatal_signals_shown_on(fd: int) -> str | None:
         return None
     faulthandler.enable(file=fd, all_threads=True)
     return "asked" if asked else "ours"
+
+
+# The watcher, one per process, started at its first capture: each capture sends it "c"
+# with the capture file and the terminal's stderr, and "e" when it ends. Its own stderr is
+# /dev/null: it writes only to the stderr a capture gave it. EOF with a capture
+# still open means the process ended inside it: the watcher prints that capture's last
+# lines, through errors.visible as effkit prints any text it did not write. -I -S: none of
+# the user's or site's start-up.
+_WATCHER = """\
+import os, socket, sys
+sock, sys.path[0] = socket.socket(fileno=int(sys.argv[1])), sys.argv[2]
+from effkit.errors import visible  # now, so that the lines come out as the process ends
+captures = []
+while True:
+    said, fds, _, _ = socket.recv_fds(sock, 1, 2)
+    if said == b"c" and len(fds) == 2:
+        captures.append(fds)
+    elif said == b"e" and captures:
+        for fd in captures.pop():
+            os.close(fd)
+    elif not said:
+        break
+if captures:
+    log, stderr = captures[-1]
+    end = os.lseek(log, 0, os.SEEK_END)
+    start = max(0, end - 4096)
+    lines = os.pread(log, end - start, start).decode("utf-8", "replace").splitlines()
+    lines = [line for line in lines[1 if start else 0:] if line.strip()][-20:]
+    if lines:
+        os.write(stderr, ("effkit: the process ended inside TensorFlow or LiteRT; their last "
+                          "lines:\\n" + "".join("  " + visible(line) + "\\n" for line in lines)
+                          ).encode())
+"""
+# pid -> the socket to its watcher and the watcher (None: none runs)
+_watcher: dict[int, tuple[socket.socket, subprocess.Popen[bytes]] | None] = {}
+
+
+def _tell_watcher(said: bytes, fds: tuple[int, ...] = ()) -> None:
+    """Send ``said`` ("c" with the capture file and stderr, or "e") to this process's
+    watcher, started on first use. A native abort, segfault or the OOM killer inside a
+    capture ended the process with the native library's own reason ("LLVM ERROR: ...",
+    TensorFlow's "compiled to use AVX instructions") kept in the capture, which died with
+    it: the watcher outlives the process and prints it. Where it cannot run (not POSIX, no
+    interpreter to start, killed) captures go on without it."""
+    import socket
+    import subprocess
+    import sys
+
+    pid = os.getpid()  # a forked child starts its own: the parent's counts the parent's
+    if pid not in _watcher:
+        _watcher.clear()
+        _watcher[pid] = None
+        if os.name != "posix" or not sys.executable or not hasattr(socket, "send_fds"):
+            return
+        here = os.path.abspath(__file__)
+        package_parent = os.path.dirname(os.path.dirname(os.path.dirname(here)))
+        ours, theirs = socket.socketpair()
+        try:
+            # its own session: a Ctrl-C at the terminal reaches effkit, which ends the
+            # capture as usual, and not the watcher
+            proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", _WATCHER, str(theirs.fileno()),
+                              package_parent], pass_fds=(theirs.fileno(),),
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+        except OSError:
+            ours.close()
+            return
+        finally:
+            theirs.close()
+        _watcher[pid] = (ours, proc)
+        import atexit
+
+        atexit.register(_watcher_stopped, pid)
+    watcher = _watcher[pid]
+    if watcher is None:
+        return
+    try:
+        # MSG_NOSIGNAL: a watcher gone must not end a process that lets SIGPIPE kill it
+        socket.send_fds(watcher[0], [said], list(fds), socket.MSG_NOSIGNAL)
+    except OSError:  # it is gone (killed from outside): go on without it
+        _watcher_stopped(pid)
+
+
+def _watcher_stopped(pid: int) -> None:
+    """At exit (or when it is gone): close the socket, which ends the watcher without a
+    word, and collect it."""
+    watcher = _watcher.get(pid)
+    if watcher is None or pid != os.getpid():
+        return
+    _watcher[pid] = None
+    import subprocess
+
+    sock, proc = watcher
+    sock.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=10)
 
 
 def beside_captures(stream: TextIO) -> TextIO:
