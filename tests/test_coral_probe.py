@@ -266,6 +266,39 @@ def test_the_edge_tpu_is_chosen_by_the_compilers_op_not_by_the_file_name(
                                   "(model.tflite)")
 
 
+def test_a_compiled_model_is_never_swapped_for_another_or_run_on_the_cpu(
+        models, delegates, tmp_path: Path, photo_dir: Path, cache) -> None:  # noqa: F811
+    """With the Edge TPU unavailable, a compiled --model other than the app's own fell back
+    to the app's model.tflite (another model, maybe with other classes) under a warning;
+    and a model.tflite replaced by a compiled one was told to "drop --cpu" without --cpu."""
+    app = render_coral_app(tmp_path / "app", model_name="swap", variant=LITE0, labels=HOSTILE_LABELS,
+                           cpu_model=models["uint8"], edgetpu_model=models["tpu_plain"])
+    image = str(list_images(photo_dir)[0])
+    missing = ["--delegate", str(tmp_path / "libedgetpu.so.1")]  # no Edge TPU runtime
+    shutil.copy(models["tpu_plain"], tmp_path / "other.tflite")
+    other = run_app(app, "classify_image.py", *missing, "--model", str(tmp_path / "other.tflite"), image,
+                    check=False, env=cache)
+    assert other.returncode == 1 and other.stdout == ""
+    line = other.stderr.strip()
+    assert line.startswith("error: the Edge TPU runtime ") and line.endswith(
+        "; other.tflite is compiled for the Edge TPU and does not run on the CPU: pass the model "
+        "from before edgetpu_compiler as --model"), line
+    _no_traceback(other)
+    # the app's own Edge TPU model, named: the usual fallback to its CPU model
+    own = run_app(app, "classify_image.py", "--json", *missing, "--model", str(app / "model_edgetpu.tflite"),
+                  image, env=cache)
+    assert json.loads(own.stdout)["device"] == "cpu"
+    assert fallback_lines(own.stderr)[0].endswith("; running the CPU model model.tflite instead.")
+
+    shutil.copy(models["tpu_plain"], app / "model.tflite")  # compiled by hand, in the CPU model's place
+    fix = ("error: model.tflite is compiled for the Edge TPU and does not run on the CPU: copy the "
+           "model from before edgetpu_compiler (the build folder's model.tflite) over it")
+    for args in (missing, ["--cpu"]):
+        proc = run_app(app, "classify_image.py", *args, image, check=False, env=cache)
+        assert proc.returncode == 1 and proc.stderr.strip().splitlines()[-1] == fix, proc.stderr
+        _no_traceback(proc)
+
+
 def test_effkit_renders_no_app_around_an_edge_tpu_model_never_compiled(models, tmp_path: Path) -> None:  # noqa: F811
     from effkit.errors import ModelFileError
 
