@@ -393,6 +393,8 @@ def test_no_network_and_offline_name_the_manual_route(tmp_path):
     manual = ("https://storage.googleapis.com/cloud-tpu-checkpoints/efficientnet/lite/"
               "efficientnet-lite3.tar.gz")
     assert manual in line and "--weights efficientnet-lite3/" in line
+    # the mirror first: it may be the only source the user's network allows
+    assert f"download {closed}efficientnet-lite3.tar.gz (the EFFKIT_WEIGHTS_URL mirror) or {manual} " in line
 
     env["EFFKIT_OFFLINE"] = "1"
     for result in (weights(env, "fetch", "lite4"),
@@ -401,6 +403,11 @@ def test_no_network_and_offline_name_the_manual_route(tmp_path):
         line = error_line(result)
         assert "EFFKIT_OFFLINE=1 forbids downloading" in line
         assert "--weights efficientnet-lite4/" in line
+        mirrored = f"download {closed}efficientnet-lite4.tar.gz (the effkit_weights_url mirror) or "
+        assert mirrored in line.lower()
+    env["EFFKIT_WEIGHTS_URL"] = None  # Google's bucket alone
+    line = error_line(weights(env, "fetch", "lite4"))
+    assert f"download {manual.replace('lite3', 'lite4')} on a connected machine" in line.lower()
     assert not (tmp_path / "out").exists() and cache_listing(env) == []
 
 
