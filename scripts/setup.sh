@@ -2,8 +2,8 @@
 # Set up effkit on a fresh Debian/Ubuntu machine: a virtual environment in .venv with
 # effkit installed from this checkout. With --dev, also what the tests need
 # (Debian: libusb-1.0-0 aapt android-framework-res junit4 shellcheck chromium; npm:
-# kotlin-compiler; PyPI: pytest, ruff, opencv, and on Python 3.11, the last it has wheels
-# for, tflite-support 0.4.4 as a test oracle).
+# kotlin-compiler; PyPI: pytest, ruff, opencv, and on Python 3.10 and 3.11, the last it has
+# wheels for, tflite-support 0.4.4 as a test oracle).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,7 +56,8 @@ if [ "$dev" = 1 ]; then
   .venv/bin/python -m pip install -q -e ".[test]"
   # tflite-support pins protobuf<4, which breaks TensorFlow: install it without its
   # dependencies; its flatbuffers-only metadata modules serve as the test oracle.
-  if .venv/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+  # Python 3.10 and 3.11 have its wheels (the tests insist on it there under CI)
+  if .venv/bin/python -c 'import sys; sys.exit(sys.version_info[:2] > (3, 11))'; then
     .venv/bin/python -m pip install -q --no-deps "tflite-support==0.4.4"
   fi
 elif .venv/bin/python -m pip show effkit 2>/dev/null | grep '^Editable project location:' >/dev/null; then

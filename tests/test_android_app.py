@@ -30,6 +30,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import xml.dom.minidom
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -350,7 +351,8 @@ LITERT_ARTIFACTS = {
 
 def test_gradle_files(runtime_app):
     runtime, app = runtime_app
-    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    # tomllib from Python 3.11; the same parser as tomli before it (the test extra)
+    tomllib = pytest.importorskip("tomllib" if sys.version_info >= (3, 11) else "tomli")
     catalog = tomllib.loads((app / "gradle/libs.versions.toml").read_text(encoding="utf-8"))
     versions = catalog["versions"]
     assert versions["agp"].startswith("9.5.") and versions["kotlin"].startswith("2.")
