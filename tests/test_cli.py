@@ -82,6 +82,27 @@ def test_variants_table_fits_80_columns(monkeypatch):
     assert "13.01M" in row and "80.2%" in row and "official" in row  # nothing cut off
 
 
+@pytest.mark.parametrize("width", [70, 60, 40, 20])
+def test_a_table_too_wide_for_the_terminal_loses_nothing(monkeypatch, width):
+    """rich cut cells it could not fit to "…": on 60 columns `effkit variants` showed
+    "75.…" for 75.1% and "0…" for 0.2. Such a table is shown one block per row instead."""
+    from effkit.cli import _common
+
+    monkeypatch.setattr(_common.console, "_width", width)
+    result = _run("variants")
+    assert result.exit_code == 0
+    assert "…" not in result.output
+    blocks = result.output.split("\nlite")
+    assert len(blocks) == 6 and " ".join(blocks[0].split()) == "EfficientNet-Lite variants"
+    lite4 = "lite" + blocks[5]
+    for line in ("lite4", "  params: 13.01M", "  top-1 fp32: 81.5%", "  top-1 int8: 80.2%",
+                 "  weights: official"):
+        assert line in lite4.splitlines(), lite4
+    # where it fits, it stays a table
+    monkeypatch.setattr(_common.console, "_width", 100)
+    assert "variant  width  depth" in _run("variants").output
+
+
 def _summary_text(result) -> str:
     """What ``effkit build`` prints after a build, on an 80-column terminal."""
     from rich.console import Console

@@ -82,7 +82,12 @@ def test_check_missing_file(tmp_path):
     assert "does not exist" in one_line_error(result)
 
 
-def test_compile_with_standin(tmp_path, edgetpu_logs):
+def test_compile_with_standin(tmp_path, edgetpu_logs, monkeypatch):
+    from effkit.cli import _common
+
+    # the table as a table: on a console made while an 80-column COLUMNS was set (an earlier
+    # test's), its long temporary paths do not fit and it is shown one block per row
+    monkeypatch.setattr(_common.console, "_width", 400)
     script = write_standin(tmp_path / "bin", mode="success",
                            replay=next(edgetpu_logs.glob("10-*")))  # its version: 15.0
     model = model_file(tmp_path, "int8")

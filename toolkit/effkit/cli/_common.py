@@ -44,6 +44,9 @@ class _Console(Console):
     def size(self, new_size: tuple[int, int]) -> None:
         Console.size.fset(self, new_size)  # type: ignore[attr-defined]
 
+    def print(self, *objects: Any, **kwargs: Any) -> None:  # noqa: A003 - rich's own name
+        super().print(*(_fitted(self, o) for o in objects), **kwargs)
+
     def on_broken_pipe(self) -> None:
         """The reader left (``| head``): stop quietly with 141 (128 + SIGPIPE), as other Unix
         tools do, rather than rich's silent 1, which reads as a failure of effkit's."""
@@ -62,6 +65,45 @@ class _Console(Console):
                 raise
             del self._buffer[:]
             raise stdout_failed("the output", exc) from None
+
+
+def _fitted(console: Console, renderable: Any) -> Any:
+    """A table as it is, or, where rich would cut cells short to fit the terminal ("75.…"
+    for 75.1% on 60 columns, "li…" for lite0 on 40), one block per row: its first cell,
+    then a "header: value" line per other cell (a table without headers: "first: the
+    others"). Nothing is lost at any width; columns made to fold (paths) fold as before."""
+    import io
+
+    from rich.table import Table
+
+    if not isinstance(renderable, Table):
+        return renderable
+    from rich.console import Group
+
+    def text(cell: object) -> str:  # a cell is markup (escaped by the command) or Text
+        markup = getattr(cell, "markup", None)
+        return " ".join((markup if isinstance(markup, str) else str(cell)).split())
+
+    # rich marks what it cuts with "…": render it once at this width and count them
+    probe = Console(file=io.StringIO(), width=console.width, color_system=None, highlight=False)
+    with probe.capture() as drawn:
+        probe.print(renderable)
+    written = [renderable.title, *(c for column in renderable.columns for c in (column.header, *column.cells))]
+    if drawn.get().count("…") <= sum(text(cell).count("…") for cell in written if cell):
+        return renderable
+
+    lines = [f"[bold]{text(renderable.title)}[/]"] if renderable.title else []
+    headers = [text(column.header) for column in renderable.columns]
+    for row in zip(*(list(column.cells) for column in renderable.columns), strict=True):
+        cells = [text(cell) for cell in row]
+        if not renderable.show_header:
+            lines.append(f"{cells[0]}: {' '.join(c for c in cells[1:] if c)}" if cells[0] else
+                         " ".join(c for c in cells[1:] if c))
+            continue
+        lines.append(cells[0] or headers[0])
+        lines.extend(f"  {header}: {cell}" if header else f"  {cell}"
+                     for header, cell in zip(headers[1:], cells[1:], strict=True) if cell)
+    return Group(*lines)
 
 
 LOG_WIDTH = 1000  # "no limit" for the lines effkit prints; tables keep their natural width
