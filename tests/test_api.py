@@ -526,6 +526,58 @@ def test_a_native_crash_inside_a_capture_is_reported_on_the_terminals_stderr(tmp
     assert "LLVM ERROR" not in after.stderr  # the crash came after the capture had ended
 
 
+def _captures(tmp_path, body: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    import os
+
+    script = ("import os, signal, sys, time\n"
+              "from effkit.core.native_log import native_log_captured, _watcher\n" + body)
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, cwd=tmp_path,
+                          timeout=timeout, env=dict(os.environ))
+
+
+def test_the_crash_watcher_in_odd_processes(tmp_path):
+    """An outside review of the watcher: each of these lost the report, killed the process
+    or held it up before."""
+    import time
+
+    # SIGPIPE left to kill (as some CLIs set it) and the watcher gone: the next capture goes
+    # on (socket.send_fds drops MSG_NOSIGNAL: exit 141, no word)
+    gone = _captures(tmp_path, "signal.signal(signal.SIGPIPE, signal.SIG_DFL)\n"
+                     "with native_log_captured():\n    pass\n"
+                     "(_, proc), = [w for w in _watcher.values() if w]\n"
+                     "proc.kill(); proc.wait()\n"
+                     "with native_log_captured():\n    os.write(2, b'chatter\\n')\n"
+                     "print('still here')\n")
+    assert (gone.returncode, gone.stdout, gone.stderr) == (0, b"still here\n", b"")
+    # a child forked after a capture keeps no hold on the parent's watcher: the parent's
+    # exit waited 10 s for it
+    started = time.monotonic()
+    forked = _captures(tmp_path, "with native_log_captured():\n    pass\n"
+                       "if os.fork() == 0:\n"
+                       "    null = os.open(os.devnull, os.O_RDWR)\n"
+                       "    os.dup2(null, 1); os.dup2(null, 2)  # run() waits for no EOF of it\n"
+                       "    time.sleep(20); os._exit(0)\n", timeout=60)
+    assert forked.returncode == 0 and time.monotonic() - started < 8
+    # the inner of two nested captures: its lines, on the terminal's stderr (they went into
+    # the outer capture's file)
+    nested = _captures(tmp_path, "with native_log_captured():\n"
+                       "    with native_log_captured():\n"
+                       "        os.write(2, b'LLVM ERROR: inner\\n')\n"
+                       "        os.kill(os.getpid(), signal.SIGKILL)\n")
+    assert nested.returncode == -9 and nested.stderr.endswith(b"  LLVM ERROR: inner\n")
+    # one line longer than the 4 KiB read: its end is shown, not nothing; bytes that are
+    # not UTF-8 as escapes
+    long = _captures(tmp_path, "with native_log_captured():\n"
+                     "    os.write(2, b'A' * 5000 + b'\\nLLVM ERROR: ' + b'x' * 5000 + b'\\xff\\n')\n"
+                     "    os.kill(os.getpid(), signal.SIGKILL)\n")
+    assert long.returncode == -9 and long.stderr.endswith(b"xxx\\udcff\n"), long.stderr[-200:]
+    # a frozen app's sys.executable is the app itself: starting it would start another app
+    # (the review saw a chain of 138 in 10 s), so it starts none
+    frozen = _captures(tmp_path, "sys.frozen = True\n"
+                       "with native_log_captured():\n    pass\nprint(list(_watcher.values()))\n")
+    assert frozen.stdout == b"[None]\n"
+
+
 def test_a_process_killed_inside_a_capture_leaves_the_native_libraries_last_lines(tmp_path):
     """The OOM killer, or a kill -9, during a conversion: the converter's last lines were in
     the capture, which died with the process. They come out, made visible, and only the

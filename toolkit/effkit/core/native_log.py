@@ -38,11 +38,12 @@ def native_log_captured() -> Iterator[list[str]]:
         sys.stdout.flush()
         sys.stderr.flush()
         saved = {fd: os.dup(fd) for fd in (1, 2)}
-        _tell_watcher(b"c", (tmp.fileno(), saved[2]))
-        for fd in saved:
-            os.dup2(tmp.fileno(), fd)
         crashes_shown = None
+        told = False
         try:
+            told = _tell_watcher(b"c", (tmp.fileno(), saved[2]))
+            for fd in saved:
+                os.dup2(tmp.fileno(), fd)
             crashes_shown = _fatal_signals_shown_on(saved[2])
             # Python-level writes too: a progress display may have put its own proxy on
             # sys.stderr (rich does), which would carry them past the fd redirection
@@ -59,7 +60,8 @@ def native_log_captured() -> Iterator[list[str]]:
             for fd, copy in saved.items():
                 os.dup2(copy, fd)
                 os.close(copy)
-            _tell_watcher(b"e")
+            if told:
+                _tell_watcher(b"e")
             tmp.seek(0)
             captured.append(tmp.read().decode("utf-8", "replace") + py_out.getvalue())
 
@@ -82,14 +84,15 @@ def _fatal_signals_shown_on(fd: int) -> str | None:
 
 
 # The watcher, one per process, started at its first capture: each capture sends it "c"
-# with the capture file and the terminal's stderr, and "e" when it ends. Its own stderr is
-# /dev/null: it writes only to the stderr a capture gave it. EOF with a capture
-# still open means the process ended inside it: the watcher prints that capture's last
-# lines, through errors.visible as effkit prints any text it did not write. -I -S: none of
-# the user's or site's start-up.
+# with the capture file and the stderr it replaced, and "e" when it ends. EOF with a capture
+# still open means the process ended inside it: the watcher prints the innermost capture's
+# last lines on the outermost one's stderr (the terminal's), through errors.visible as
+# effkit prints any text it did not write. Its own stdin, stdout and stderr are /dev/null.
+# -I -S: none of the user's or site's start-up; effkit's folder goes after the stdlib's.
 _WATCHER = """\
 import os, socket, sys
-sock, sys.path[0] = socket.socket(fileno=int(sys.argv[1])), sys.argv[2]
+sock = socket.socket(fileno=int(sys.argv[1]))
+sys.path.append(sys.argv[2])
 from effkit.errors import visible  # now, so that the lines come out as the process ends
 captures = []
 while True:
@@ -102,64 +105,78 @@ while True:
     elif not said:
         break
 if captures:
-    log, stderr = captures[-1]
+    log, stderr = captures[-1][0], captures[0][1]
     end = os.lseek(log, 0, os.SEEK_END)
     start = max(0, end - 4096)
-    lines = os.pread(log, end - start, start).decode("utf-8", "replace").splitlines()
-    lines = [line for line in lines[1 if start else 0:] if line.strip()][-20:]
+    lines = os.pread(log, end - start, start).decode("utf-8", "surrogateescape").splitlines()
+    if start and len(lines) > 1:  # the first is cut short
+        lines = lines[1:]
+    lines = [line for line in lines if line.strip()][-20:]
     if lines:
         os.write(stderr, ("effkit: the process ended inside TensorFlow or LiteRT; their last "
                           "lines:\\n" + "".join("  " + visible(line) + "\\n" for line in lines)
                           ).encode())
 """
+# Set in the watcher's environment: a process started from it (a frozen app's executable
+# is the app itself) starts no watcher of its own.
+_WATCHER_ENV = "EFFKIT_CRASH_WATCHER"
 # pid -> the socket to its watcher and the watcher (None: none runs)
 _watcher: dict[int, tuple[socket.socket, subprocess.Popen[bytes]] | None] = {}
 
 
-def _tell_watcher(said: bytes, fds: tuple[int, ...] = ()) -> None:
+def _tell_watcher(said: bytes, fds: tuple[int, ...] = ()) -> bool:
     """Send ``said`` ("c" with the capture file and stderr, or "e") to this process's
-    watcher, started on first use. A native abort, segfault or the OOM killer inside a
-    capture ended the process with the native library's own reason ("LLVM ERROR: ...",
-    TensorFlow's "compiled to use AVX instructions") kept in the capture, which died with
-    it: the watcher outlives the process and prints it. Where it cannot run (not POSIX, no
-    interpreter to start, killed) captures go on without it."""
+    watcher, started on first use; False where none runs. A native abort, segfault or the
+    OOM killer inside a capture ended the process with the native library's own reason
+    ("LLVM ERROR: ...", TensorFlow's "compiled to use AVX instructions") kept in the
+    capture, which died with it: the watcher outlives the process and prints it. Where it
+    cannot run (not POSIX, a frozen app, no interpreter, killed) captures go on without it."""
+    import array
+    import socket
+
+    pid = os.getpid()
+    if pid not in _watcher:
+        _watcher[pid] = _started_watcher()
+    watcher = _watcher[pid]
+    if watcher is None:
+        return False
+    rights = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))] if fds else []
+    try:
+        # MSG_NOSIGNAL: a watcher gone must not end a process that lets SIGPIPE kill it
+        # (socket.send_fds drops its flags argument)
+        watcher[0].sendmsg([said], rights, socket.MSG_NOSIGNAL)
+    except OSError:  # it is gone (killed from outside): go on without it
+        _watcher_stopped(pid)
+        return False
+    return True
+
+
+def _started_watcher() -> tuple[socket.socket, subprocess.Popen[bytes]] | None:
+    import atexit
     import socket
     import subprocess
     import sys
 
-    pid = os.getpid()  # a forked child starts its own: the parent's counts the parent's
-    if pid not in _watcher:
-        _watcher.clear()
-        _watcher[pid] = None
-        if os.name != "posix" or not sys.executable or not hasattr(socket, "send_fds"):
-            return
-        here = os.path.abspath(__file__)
-        package_parent = os.path.dirname(os.path.dirname(os.path.dirname(here)))
-        ours, theirs = socket.socketpair()
-        try:
-            # its own session: a Ctrl-C at the terminal reaches effkit, which ends the
-            # capture as usual, and not the watcher
-            proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", _WATCHER, str(theirs.fileno()),
-                              package_parent], pass_fds=(theirs.fileno(),),
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, start_new_session=True)
-        except OSError:
-            ours.close()
-            return
-        finally:
-            theirs.close()
-        _watcher[pid] = (ours, proc)
-        import atexit
-
-        atexit.register(_watcher_stopped, pid)
-    watcher = _watcher[pid]
-    if watcher is None:
-        return
+    if (os.name != "posix" or not sys.executable or getattr(sys, "frozen", False)
+            or os.environ.get(_WATCHER_ENV) or not hasattr(socket, "recv_fds")):
+        return None
+    here = os.path.abspath(__file__)
+    package_parent = os.path.dirname(os.path.dirname(os.path.dirname(here)))
+    ours, theirs = socket.socketpair()
     try:
-        # MSG_NOSIGNAL: a watcher gone must not end a process that lets SIGPIPE kill it
-        socket.send_fds(watcher[0], [said], list(fds), socket.MSG_NOSIGNAL)
-    except OSError:  # it is gone (killed from outside): go on without it
-        _watcher_stopped(pid)
+        # its own session: a Ctrl-C at the terminal reaches effkit, which ends the capture
+        # as usual, and not the watcher
+        proc = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _WATCHER, str(theirs.fileno()), package_parent],
+            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True, env={**os.environ, _WATCHER_ENV: "1"})
+    except OSError:
+        ours.close()
+        return None
+    finally:
+        theirs.close()
+    atexit.register(_watcher_stopped, os.getpid())
+    return ours, proc
 
 
 def _watcher_stopped(pid: int) -> None:
@@ -174,7 +191,23 @@ def _watcher_stopped(pid: int) -> None:
     sock, proc = watcher
     sock.close()
     with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=10)
+        proc.wait(timeout=1)  # it ends at once; a stuck one is not worth an exit's wait
+
+
+def _forget_inherited_watcher() -> None:
+    """In a forked child: the parent's watcher is the parent's. The child holding its socket
+    kept the watcher from seeing the parent end: the parent's exit waited for it, and a
+    crash report for the child (outside review: 10 s with a forked child alive)."""
+    for watcher in _watcher.values():
+        if watcher is not None:
+            sock, proc = watcher
+            sock.close()
+            proc.returncode = 0  # not this process's child: nothing to collect or warn of
+    _watcher.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_inherited_watcher)
 
 
 def beside_captures(stream: TextIO) -> TextIO:
