@@ -357,6 +357,18 @@ def test_a_mirror_that_is_not_a_url_is_one_line(env, tmp_path, url):
     assert not out.exists() and cache_listing(env) == []
 
 
+@pytest.mark.parametrize("offline", [None, "1"])
+def test_a_mirror_url_with_a_password_is_refused_and_never_printed(env, mirror, offline):
+    """urllib sends no user info: it looked up the host "user:s3cret@127.0.0.1" and said
+    "cannot reach http://user:s3cret@...", as the offline route printed it too."""
+    url = mirror.url.replace("http://", "http://user:s3cret@")
+    result = weights(env | {"EFFKIT_WEIGHTS_URL": url, "EFFKIT_OFFLINE": offline}, "fetch", "lite3")
+    line = error_line(result)
+    assert "s3cret" not in result.output + result.stderr and "user:" not in line
+    assert "holds a user name or password, which effkit cannot send" in line, line
+    assert f"'http://…@{mirror.url[len('http://'):]}" in line
+
+
 def test_standard_proxy_variables_are_honoured(tmp_path, mirror):
     """The loopback server as an HTTP proxy: the request arrives there as a full URL."""
     env = {"EFFKIT_CACHE_DIR": str(tmp_path / "cache"),
