@@ -103,6 +103,39 @@ def test_a_table_too_wide_for_the_terminal_loses_nothing(monkeypatch, width):
     assert "variant  width  depth" in _run("variants").output
 
 
+def test_the_block_form_keeps_every_cell_as_written():
+    """An outside review of the block form: a path column squeezed to nothing at 20 columns
+    kept the table (rich drew no "…"), a cell holding "…" itself hid a cut, and runs of
+    spaces in a path were squeezed to one."""
+    import io
+
+    from rich.table import Table
+
+    from effkit.cli._common import _Console, escape
+
+    def shown(width: int, table: Table) -> str:
+        stream = io.StringIO()
+        _Console(file=stream, width=width).print(table, highlight=False)
+        return stream.getvalue()
+
+    table = Table(title="wrote")
+    table.add_column("")
+    table.add_column("path", overflow="fold")
+    table.add_column("bytes", justify="right", no_wrap=True)
+    path = "/tmp/o  ut/checkpoint_final_version_two…copy[b]_edgetpu.tflite"
+    table.add_row("", escape(path), "1,234,567")
+    table.add_row("log", escape(path[:-7] + ".log"), "2,048")
+    assert shown(200, table).count("─") > 10  # it fits: a table
+    for width in (20, 30):
+        text = shown(width, table)  # lines longer than the terminal wrap, as any text does
+        flat = text.replace("\n", "")
+        assert "─" not in text and flat == ("wrote" "row 1" f"  path: {path}" "  bytes: 1,234,567" "log"
+                                            f"  path: {path[:-7]}.log" "  bytes: 2,048"), (width, text)
+    # a fold column may break a path, not a word of 12 characters or fewer: at 40 the
+    # table folds the path and keeps every number whole
+    assert "─" in shown(40, table) and "1,234,567" in shown(40, table)
+
+
 def _summary_text(result) -> str:
     """What ``effkit build`` prints after a build, on an 80-column terminal."""
     from rich.console import Console

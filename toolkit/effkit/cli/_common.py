@@ -69,41 +69,59 @@ class _Console(Console):
 
 def _fitted(console: Console, renderable: Any) -> Any:
     """A table as it is, or, where rich would cut cells short to fit the terminal ("75.…"
-    for 75.1% on 60 columns, "li…" for lite0 on 40), one block per row: its first cell,
-    then a "header: value" line per other cell (a table without headers: "first: the
-    others"). Nothing is lost at any width; columns made to fold (paths) fold as before."""
-    import io
+    for 75.1% on 60 columns, "li…" for lite0 on 40, a path column squeezed to nothing on
+    20), one block per row: its first cell, then a "header: value" line per other cell (a
+    table without headers: "first: the others"). Nothing is lost at any width."""
+    import re
 
     from rich.table import Table
 
-    if not isinstance(renderable, Table):
+    if not isinstance(renderable, Table) or not _cut_short(console, renderable):
         return renderable
     from rich.console import Group
 
     def text(cell: object) -> str:  # a cell is markup (escaped by the command) or Text
         markup = getattr(cell, "markup", None)
-        return " ".join((markup if isinstance(markup, str) else str(cell)).split())
-
-    # rich marks what it cuts with "…": render it once at this width and count them
-    probe = Console(file=io.StringIO(), width=console.width, color_system=None, highlight=False)
-    with probe.capture() as drawn:
-        probe.print(renderable)
-    written = [renderable.title, *(c for column in renderable.columns for c in (column.header, *column.cells))]
-    if drawn.get().count("…") <= sum(text(cell).count("…") for cell in written if cell):
-        return renderable
+        return re.sub(r"[ \t]*\n[ \t]*", " ", markup if isinstance(markup, str) else str(cell))
 
     lines = [f"[bold]{text(renderable.title)}[/]"] if renderable.title else []
     headers = [text(column.header) for column in renderable.columns]
-    for row in zip(*(list(column.cells) for column in renderable.columns), strict=True):
+    for number, row in enumerate(zip(*(list(column.cells) for column in renderable.columns),
+                                     strict=True), 1):
         cells = [text(cell) for cell in row]
         if not renderable.show_header:
             lines.append(f"{cells[0]}: {' '.join(c for c in cells[1:] if c)}" if cells[0] else
                          " ".join(c for c in cells[1:] if c))
             continue
-        lines.append(cells[0] or headers[0])
+        lines.append(cells[0] or headers[0] or f"row {number}")
         lines.extend(f"  {header}: {cell}" if header else f"  {cell}"
                      for header, cell in zip(headers[1:], cells[1:], strict=True) if cell)
     return Group(*lines)
+
+
+def _cut_short(console: Console, table: Any) -> bool:
+    """Whether rich, fitting ``table`` to the console, would give a column less than its
+    longest word (it cuts it to "…", or to nothing), save a column made to fold (paths),
+    which may break a word longer than 12 characters (a path, a digest) into lines of 12 or
+    more, but not a shorter one (a number, a name). Read from rich's own column
+    widths; where its internals are not the ones known, the table is shown as rich does."""
+    from rich.measure import Measurement
+
+    unbounded = console.options.update_width(LOG_WIDTH)
+    if Measurement.get(console, unbounded, table).maximum <= console.width:
+        return False  # the whole table fits: the common case, measured once
+    try:
+        width = (table.width or console.width) - table._extra_width  # noqa: SLF001 - see above
+        widths = table._calculate_column_widths(console, console.options.update_width(width))  # noqa: SLF001
+        for column, given in zip(table.columns, widths, strict=True):
+            need = table._measure_column(console, unbounded, column).minimum  # noqa: SLF001
+            if column.overflow == "fold":
+                need = min(need, table._get_padding_width(column._index) + 12)  # noqa: SLF001
+            if given < need:
+                return True
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return False
 
 
 LOG_WIDTH = 1000  # "no limit" for the lines effkit prints; tables keep their natural width
