@@ -365,7 +365,7 @@ def test_a_mirror_url_with_a_password_is_refused_and_never_printed(env, mirror, 
     result = weights(env | {"EFFKIT_WEIGHTS_URL": url, "EFFKIT_OFFLINE": offline}, "fetch", "lite3")
     line = error_line(result)
     assert "s3cret" not in result.output + result.stderr and "user:" not in line
-    assert "holds a user name or password, which effkit cannot send" in line, line
+    assert "holds a user name or password, which effkit would print in its messages" in line, line
     assert f"'http://…@{mirror.url[len('http://'):]}" in line
 
 

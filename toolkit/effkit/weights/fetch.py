@@ -106,11 +106,11 @@ def base_url() -> str:
 
     base = os.environ.get("EFFKIT_WEIGHTS_URL", "").strip() or DEFAULT_BASE_URL
     parts = urlsplit(base)
-    if "@" in parts.netloc:  # urllib sends no user or password: it looked up "user:pw@host"
+    if "@" in parts.netloc:  # over http(s) urllib sent none: it looked up "user:pw@host"
         shown = parts._replace(netloc="…@" + parts.netloc.rsplit("@", 1)[1]).geturl()
         raise WeightsError(f"EFFKIT_WEIGHTS_URL {shown[:200]!r} holds a user name or password, "
-                           "which effkit cannot send (and would print in its messages and "
-                           "build.json)", "use a mirror URL without one, or unset it")
+                           "which effkit would print in its messages and write into build.json "
+                           "(and over http(s) cannot send)", "use a mirror URL without one, or unset it")
     if parts.scheme not in ("https", "http", "ftp", "file") or not (parts.netloc or parts.path):
         raise WeightsError(f"EFFKIT_WEIGHTS_URL {base[:200]!r} is not a URL effkit can download "
                            "from (https://, http://, ftp:// or file://)",
