@@ -136,6 +136,32 @@ def test_the_block_form_keeps_every_cell_as_written():
     assert "─" in shown(40, table) and "1,234,567" in shown(40, table)
 
 
+@pytest.mark.parametrize("text", ["mod\\", "mod\\\\", "a\\b\\\\\\", "[b]x\\", "plain"])
+def test_escaped_text_ending_in_backslashes_is_shown_as_written(text):
+    """rich reads a run of backslashes before a tag as escapes: a path `mod\\` showed as
+    `mod\\\\` on its own, and `mod\\\\` lost one before a closing tag."""
+    import io
+
+    from rich.table import Table
+
+    from effkit.cli._common import _Console, escape
+
+    def shown(*renderables) -> str:
+        stream = io.StringIO()
+        _Console(file=stream, width=200).print(*renderables, highlight=False, end="")
+        return stream.getvalue()
+
+    for line in (escape(text), f"[bold]{escape(text)}[/]", f"x {escape(text)} y",
+                 f"{escape(text)}[dim]z[/]"):
+        expected = line.replace(escape(text), text)
+        expected = expected.replace("[bold]", "").replace("[dim]", "").replace("[/]", "")
+        assert shown(line) == expected, (text, line)
+    table = Table(title=escape(text))
+    table.add_column("name")
+    table.add_row(escape(text))
+    assert shown(table).count(f" {text} ") == 2
+
+
 def _summary_text(result) -> str:
     """What ``effkit build`` prints after a build, on an 80-column terminal."""
     from rich.console import Console

@@ -22,10 +22,18 @@ from effkit.errors import EffkitError, OutputError, ToolFailedError
 def escape(text: object) -> str:
     """User text (paths, names, labels, messages quoting them) for the terminal: rich markup
     shown as given, and control and format characters (escape sequences, bell, bidi
-    overrides) shown as ``\\x1b``-style escapes instead of acting on the terminal."""
+    overrides) shown as ``\\x1b``-style escapes instead of acting on the terminal.
+
+    Backslashes at the end are doubled and closed by an empty style: rich reads a run of
+    them before a tag as escapes, so text ending in one (a path ``mod\\``) showed two where
+    nothing followed, and one (of two) where a tag did."""
     from effkit.errors import visible
 
-    return _markup_escape(visible(str(text)))
+    shown = visible(str(text))
+    kept = shown.rstrip("\\")
+    if kept == shown:
+        return _markup_escape(shown)
+    return _markup_escape(kept) + "\\" * (2 * (len(shown) - len(kept))) + "[not bold][/not bold]"
 
 
 class _Console(Console):
