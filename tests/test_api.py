@@ -550,14 +550,18 @@ def test_the_crash_watcher_in_odd_processes(tmp_path):
                      "print('still here')\n")
     assert (gone.returncode, gone.stdout, gone.stderr) == (0, b"still here\n", b"")
     # a child forked after a capture keeps no hold on the parent's watcher: the parent's
-    # exit waited 10 s for it
+    # exit waited for it, and the report of a crash came only when the child ended
     started = time.monotonic()
     forked = _captures(tmp_path, "with native_log_captured():\n    pass\n"
                        "if os.fork() == 0:\n"
                        "    null = os.open(os.devnull, os.O_RDWR)\n"
                        "    os.dup2(null, 1); os.dup2(null, 2)  # run() waits for no EOF of it\n"
-                       "    time.sleep(20); os._exit(0)\n", timeout=60)
-    assert forked.returncode == 0 and time.monotonic() - started < 8
+                       "    time.sleep(15); os._exit(0)\n"
+                       "with native_log_captured():\n"
+                       "    os.write(2, b'LLVM ERROR: after the fork\\n')\n"
+                       "    os.kill(os.getpid(), signal.SIGKILL)\n", timeout=60)
+    assert forked.stderr.endswith(b"  LLVM ERROR: after the fork\n")
+    assert time.monotonic() - started < 10  # not after the child's 15 s
     # the inner of two nested captures: its lines, on the terminal's stderr (they went into
     # the outer capture's file)
     nested = _captures(tmp_path, "with native_log_captured():\n"
