@@ -82,6 +82,17 @@ def test_variants_table_fits_80_columns(monkeypatch):
     assert "13.01M" in row and "80.2%" in row and "official" in row  # nothing cut off
 
 
+def _printed(width: int, renderable) -> str:
+    """What effkit's console prints of ``renderable`` at ``width`` columns (no final newline)."""
+    import io
+
+    from effkit.cli._common import _Console
+
+    stream = io.StringIO()
+    _Console(file=stream, width=width).print(renderable, highlight=False, end="")
+    return stream.getvalue()
+
+
 @pytest.mark.parametrize("width", [70, 60, 40, 20])
 def test_a_table_too_wide_for_the_terminal_loses_nothing(monkeypatch, width):
     """rich cut cells it could not fit to "…": on 60 columns `effkit variants` showed
@@ -107,16 +118,9 @@ def test_the_block_form_keeps_every_cell_as_written():
     """An outside review of the block form: a path column squeezed to nothing at 20 columns
     kept the table (rich drew no "…"), a cell holding "…" itself hid a cut, and runs of
     spaces in a path were squeezed to one."""
-    import io
-
     from rich.table import Table
 
-    from effkit.cli._common import _Console, escape
-
-    def shown(width: int, table: Table) -> str:
-        stream = io.StringIO()
-        _Console(file=stream, width=width).print(table, highlight=False)
-        return stream.getvalue()
+    from effkit.cli._common import escape
 
     table = Table(title="wrote")
     table.add_column("")
@@ -125,41 +129,34 @@ def test_the_block_form_keeps_every_cell_as_written():
     path = "/tmp/o  ut/checkpoint_final_version_two…copy[b]_edgetpu.tflite"
     table.add_row("", escape(path), "1,234,567")
     table.add_row("log", escape(path[:-7] + ".log"), "2,048")
-    assert shown(200, table).count("─") > 10  # it fits: a table
+    assert _printed(200, table).count("─") > 10  # it fits: a table
     for width in (20, 30):
-        text = shown(width, table)  # lines longer than the terminal wrap, as any text does
+        text = _printed(width, table)  # lines longer than the terminal wrap, as any text does
         flat = text.replace("\n", "")
         assert "─" not in text and flat == ("wrote" "row 1" f"  path: {path}" "  bytes: 1,234,567" "log"
                                             f"  path: {path[:-7]}.log" "  bytes: 2,048"), (width, text)
     # a fold column may break a path, not a word of 12 characters or fewer: at 40 the
     # table folds the path and keeps every number whole
-    assert "─" in shown(40, table) and "1,234,567" in shown(40, table)
+    assert "─" in _printed(40, table) and "1,234,567" in _printed(40, table)
 
 
 @pytest.mark.parametrize("text", ["mod\\", "mod\\\\", "a\\b\\\\\\", "[b]x\\", "plain"])
 def test_escaped_text_ending_in_backslashes_is_shown_as_written(text):
     """rich reads a run of backslashes before a tag as escapes: a path `mod\\` showed as
     `mod\\\\` on its own, and `mod\\\\` lost one before a closing tag."""
-    import io
-
     from rich.table import Table
 
-    from effkit.cli._common import _Console, escape
-
-    def shown(*renderables) -> str:
-        stream = io.StringIO()
-        _Console(file=stream, width=200).print(*renderables, highlight=False, end="")
-        return stream.getvalue()
+    from effkit.cli._common import escape
 
     for line in (escape(text), f"[bold]{escape(text)}[/]", f"x {escape(text)} y",
                  f"{escape(text)}[dim]z[/]"):
         expected = line.replace(escape(text), text)
         expected = expected.replace("[bold]", "").replace("[dim]", "").replace("[/]", "")
-        assert shown(line) == expected, (text, line)
+        assert _printed(200, line) == expected, (text, line)
     table = Table(title=escape(text))
     table.add_column("name")
     table.add_row(escape(text))
-    assert shown(table).count(f" {text} ") == 2
+    assert _printed(200, table).count(f" {text} ") == 2
 
 
 def _summary_text(result) -> str:

@@ -182,8 +182,8 @@ def _started_watcher() -> tuple[socket.socket, subprocess.Popen[bytes]] | None:
 def _watcher_stopped(pid: int) -> None:
     """At exit (or when it is gone): close the socket, which ends the watcher without a
     word, and collect it."""
-    watcher = _watcher.get(pid)
-    if watcher is None or pid != os.getpid():
+    watcher = _watcher.get(pid)  # None in a forked child: _forget_inherited_watcher
+    if watcher is None:
         return
     _watcher[pid] = None
     import subprocess

@@ -136,8 +136,9 @@ def manual_route(variant: Variant) -> str:
     source a network allows)."""
     url = OFFICIAL_CHECKPOINT_URL.format(official_name=variant.official_name)
     with contextlib.suppress(WeightsError):  # a value that is no URL: its own error names it
-        if tarball_url(variant) != url:
-            url = f"{tarball_url(variant)} (the EFFKIT_WEIGHTS_URL mirror) or {url}"
+        mirror = tarball_url(variant)
+        if mirror != url:
+            url = f"{mirror} (the EFFKIT_WEIGHTS_URL mirror) or {url}"
     return (f"download {url} on a connected machine, untar it and pass "
             f"--weights {variant.official_name}/ (or run 'effkit weights fetch {variant.name}' "
             f"there and copy {weights_cache()})")
