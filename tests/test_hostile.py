@@ -830,7 +830,8 @@ def test_sigkill_leftovers_are_cleaned_by_the_next_run_and_only_ours(tmp_path):
     assert not (tmp_path / "rep" / ".effkit-staging").exists()  # the marker never ships
 
 
-def test_sigkill_between_the_force_renames_is_recovered(tmp_path):
+def killed_between_the_force_renames(tmp_path: Path) -> None:
+    """An earlier report in rep, and a report --force into it SIGKILLed in its swap."""
     minimal_build(tmp_path / "b")
     earlier_report(tmp_path / "rep", "the previous report")
     proc = report_cli(["b", "--out", "rep", "--force"], tmp_path, pause="swap")
@@ -839,11 +840,50 @@ def test_sigkill_between_the_force_renames_is_recovered(tmp_path):
     proc.communicate(timeout=60)
     assert not (tmp_path / "rep").exists()  # the window: old output moved aside
     (tmp_path / "paused").unlink()
+
+
+def test_sigkill_between_the_force_renames_is_recovered(tmp_path):
+    killed_between_the_force_renames(tmp_path)
     proc = report_cli(["b", "--out", "rep"], tmp_path)  # the next run puts it back first
     out, err = proc.communicate(timeout=120)
     assert (tmp_path / "rep" / "index.html").read_text() == "the previous report"
     assert proc.returncode == 1 and "is not empty" in err  # and then, without --force, refuses
     assert "put back after an interrupted --force replacement" in err  # saying why
+    assert staging(tmp_path) == []
+
+
+def _read_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "effkit.cli.main", *args], cwd=cwd,
+                          env=dict(os.environ, COLUMNS="400"), capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_a_reader_puts_back_a_folder_an_interrupted_force_moved_aside(tmp_path):
+    """Killed between the two --force renames, the previous output waits beside its name.
+    Any effkit command naming a path in it puts it back (not only the next run writing
+    into it), and says so: before, 'inspect rep/...' said only 'does not exist'."""
+    killed_between_the_force_renames(tmp_path)
+    read = _read_cli(["inspect", "rep/index.html"], tmp_path)
+    assert (tmp_path / "rep" / "index.html").read_text() == "the previous report"
+    assert "does not exist" not in read.stderr and "not a TFLite model" in read.stderr, read.stderr
+    assert f"note: restored {tmp_path / 'rep'} from an interrupted --force replacement" \
+        in read.stderr
+    assert read.returncode == 1 and "Traceback" not in read.stderr
+    assert staging(tmp_path) == []
+
+
+def test_a_reader_never_takes_back_a_folder_from_a_replacement_still_running(tmp_path):
+    """The same window while the replacing process lives: the reader leaves its folders
+    alone, and the replacement completes."""
+    minimal_build(tmp_path / "b")
+    earlier_report(tmp_path / "rep", "the previous report")
+    proc = report_cli(["b", "--out", "rep", "--force"], tmp_path, pause="swap", seconds=5)
+    wait_paused(proc, tmp_path)
+    read = _read_cli(["inspect", "rep/index.html"], tmp_path)
+    assert "does not exist" in read.stderr and "restored" not in read.stderr, read.stderr
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert (tmp_path / "rep" / "index.html").read_text() != "the previous report"
     assert staging(tmp_path) == []
 
 

@@ -7,7 +7,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -219,10 +219,13 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         command = IN_COMMAND.set(True)  # and its errors name flags, the library's keywords
         try:
             with outputs.sigterm_as_interrupt():
+                for path in _paths(kwargs.values()):
+                    outputs.restore_interrupted(path)
                 value = fn(*args, **kwargs)
         except typer.Exit:  # a command that reported its own ending (train's interrupt line)
             raise
         except EffkitError as exc:
+            _print_notes(outputs.NOTES)
             if os.environ.get("EFFKIT_DEBUG"):
                 if kwargs.get("json_out"):  # the document --json promises, then the traceback
                     report_error(exc, json_out=True)
@@ -240,11 +243,25 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         finally:
             SHOW_DOWNLOADS.reset(shown)
             IN_COMMAND.reset(command)
-        for note in outputs.NOTES:
-            err_console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
+        _print_notes(outputs.NOTES)
         return value
 
     return wrapper
+
+
+def _paths(values: Iterable[Any]) -> Iterator[Path]:
+    """The paths among a command's arguments (a list for a repeated option)."""
+    for value in values:
+        if isinstance(value, Path):
+            yield value
+        elif isinstance(value, list | tuple):
+            yield from (v for v in value if isinstance(v, Path))
+
+
+def _print_notes(notes: list[str]) -> None:
+    """What effkit did on the way that the user should know (a folder put back)."""
+    for note in notes:
+        err_console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
 
 
 def print_json(doc: Any) -> None:

@@ -35,6 +35,7 @@ SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 WRITTEN: list[Path] = []
 # What recover_stale did, for the CLI to report after the command succeeds.
 NOTES: list[str] = []
+RESTORED = "from an interrupted --force replacement"
 
 
 def _pause(point: str) -> None:
@@ -178,7 +179,8 @@ def check_output_dir(out_dir: Path, force: bool, inputs: Iterable[Path | None] =
     """
     out_dir = Path(out_dir)
     resolved = check_path_usable(out_dir)
-    restored = any(n.startswith("restored") for n in recover_stale(out_dir))
+    recover_stale(out_dir)
+    restored = f"restored {out_dir.absolute()} {RESTORED}" in NOTES  # here or by the CLI's reading
     cwd = Path.cwd().resolve()
     if resolved == cwd or resolved in cwd.parents:
         raise OutputError(f"output {str(out_dir)!r} is the current folder or contains it",
@@ -357,11 +359,25 @@ def recover_stale(out_dir: Path) -> list[str]:
         if kind == "old" and kept.is_dir() and not out_dir.exists():
             with contextlib.suppress(OSError):
                 os.rename(kept, out_dir)
-                done.append(f"restored {out_dir} from an interrupted --force replacement")
+                done.append(f"restored {out_dir} {RESTORED}")
         shutil.rmtree(folder, ignore_errors=True)
         done.append(f"removed stale {folder.name}")
     NOTES.extend(done)
     return done
+
+
+def restore_interrupted(path: Path) -> list[str]:
+    """Put back an output an interrupted ``--force`` replacement moved aside, when ``path``
+    is missing because of it: ``path`` itself or the folder above it that no longer exists
+    (``rep/model.tflite`` after a run into ``rep`` was killed between its renames). A
+    reader names such a path; without this only the next run writing into ``rep`` would
+    put it back. What :func:`recover_stale` does there, one line each."""
+    missing = Path(path).absolute()
+    if os.path.lexists(missing):
+        return []
+    while not os.path.lexists(missing.parent) and missing.parent != missing:
+        missing = missing.parent
+    return recover_stale(missing)
 
 
 # Signals that end a command the way Ctrl-C does: kill/systemd/docker stop (TERM), a closed
