@@ -575,6 +575,15 @@ def test_the_crash_watcher_in_odd_processes(tmp_path):
                      "    os.write(2, b'A' * 5000 + b'\\nLLVM ERROR: ' + b'x' * 5000 + b'\\xff\\n')\n"
                      "    os.kill(os.getpid(), signal.SIGKILL)\n")
     assert long.returncode == -9 and long.stderr.endswith(b"xxx\\udcff\n"), long.stderr[-200:]
+    # Python-level writes (Keras' prints, a warning) are in the report too, in the order
+    # they came with the native lines: they were kept in memory, and died with it
+    mixed = _captures(tmp_path, "with native_log_captured():\n"
+                      "    print('Saved artifact at /tmp/x')\n"
+                      "    os.write(2, b'W0000 native\\n')\n"
+                      "    print('odd \\udcff', file=sys.stderr)\n"
+                      "    os.kill(os.getpid(), signal.SIGKILL)\n")
+    assert mixed.returncode == -9 and mixed.stderr.endswith(
+        b"  Saved artifact at /tmp/x\n  W0000 native\n  odd \\udcff\n"), mixed.stderr
     # a frozen app's sys.executable is the app itself: starting it would start another app
     # (the review saw a chain of 138 in 10 s), so it starts none
     frozen = _captures(tmp_path, "sys.frozen = True\n"

@@ -9,7 +9,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 if TYPE_CHECKING:
     import socket
@@ -29,12 +29,11 @@ def native_log_captured() -> Iterator[list[str]]:
     off the terminal, so ``--json`` output stays a single JSON document. The root logger
     keeps its handlers: absl's logging.basicConfig() during a SavedModel save would
     otherwise make the user's own basicConfig() a silent no-op."""
-    import io
     import sys
 
     captured: list[str] = []
-    py_out = io.StringIO()
-    with PROCESS_LOCK, _root_logger_kept(), tempfile.TemporaryFile(mode="w+b") as tmp:
+    with PROCESS_LOCK, _root_logger_kept(), tempfile.TemporaryFile(mode="w+b") as tmp, \
+            _python_writes_into(tmp) as py_out:
         sys.stdout.flush()
         sys.stderr.flush()
         saved = {fd: os.dup(fd) for fd in (1, 2)}
@@ -62,8 +61,23 @@ def native_log_captured() -> Iterator[list[str]]:
                 os.close(copy)
             if told:
                 _tell_watcher(b"e")
+            py_out.flush()
             tmp.seek(0)
-            captured.append(tmp.read().decode("utf-8", "replace") + py_out.getvalue())
+            captured.append(tmp.read().decode("utf-8", "replace"))
+
+
+@contextlib.contextmanager
+def _python_writes_into(tmp: BinaryIO) -> Iterator[TextIO]:
+    """A text stream for a capture's Python-level writes, into the capture's own file in
+    the order they come with the native ones (one file offset): a crash report then shows
+    them too. Line-buffered, so a line printed before the process died is in the file."""
+    stream = open(os.dup(tmp.fileno()), "w", encoding="utf-8",  # noqa: SIM115 - closed below
+                  errors="backslashreplace", buffering=1)
+    try:
+        yield stream
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            stream.close()
 
 
 def _fatal_signals_shown_on(fd: int) -> str | None:
