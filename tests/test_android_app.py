@@ -308,7 +308,7 @@ def test_rendered_tree(app, model_path):
         "app/src/test/java/" + APP_ID.replace(".", "/") + "/ImageMathTest.kt",
         "app/src/androidTest/java/" + APP_ID.replace(".", "/") + "/ClassifierSmokeTest.kt",
         *(f"app/src/test/resources/golden/{n}" for n in ("case.properties", "frame.rgba", "resized.rgb",
-                                                        "input.bin", "output.bin", "scores.bin",
+                                                        "shrunk.rgb", "input.bin", "output.bin", "scores.bin",
                                                         "labels.txt", "top_labels.txt")),
         "app/src/androidTest/assets/golden/case.properties", "app/src/androidTest/assets/golden/frame.rgba",
     ]:
@@ -467,6 +467,15 @@ def test_golden_vectors_describe_the_bundled_model(app, model_path):
     top = [int(i) for i in props["topK"].split(",")]
     tops = [bytes.fromhex(x).decode("utf-8") for x in (golden / "top_labels.txt").read_text().split()]
     assert tops == [LABELS[i] for i in top]
+    from PIL import Image
+
+    from effkit.model.preprocess import center_crop_box, crop_and_resize
+
+    shrunk = int(props["shrunkResolution"])  # a case that shrinks its crop, as camera frames do
+    left, _, right, _ = center_crop_box(*golden_frame().shape[1::-1], shrunk)
+    assert right - left > 1.5 * shrunk
+    assert (golden / "shrunk.rgb").read_bytes() == \
+        crop_and_resize(Image.fromarray(golden_frame()), shrunk).tobytes()
     device = app / "app/src/androidTest/assets/golden"
     assert (device / "frame.rgba").read_bytes() == (golden / "frame.rgba").read_bytes()
     assert (device / "case.properties").read_bytes() == (golden / "case.properties").read_bytes()
@@ -646,7 +655,7 @@ def test_generated_unit_test_passes_on_the_jvm(app, kotlin):
     class on its golden vectors (rendered from the hostile-label fixture model)."""
     run = _run_unit_test(kotlin, app / "app/src/test/resources")
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "OK (3 tests)" in run.stdout
+    assert "OK (4 tests)" in run.stdout
 
 
 @pytest.mark.slow  # kotlinc: ~40 s idle, longer on a busy machine
@@ -659,7 +668,32 @@ def test_generated_unit_test_catches_a_wrong_vector(app, kotlin, tmp_path):
     (resources / "golden/input.bin").write_bytes(bytes(tensor))
     run = _run_unit_test(kotlin, resources)
     assert run.returncode != 0
-    assert "Tests run: 3,  Failures: 1" in run.stdout and "frameBecomesTheModelInputByteForByte" in run.stdout
+    assert "Tests run: 4,  Failures: 1" in run.stdout and "frameBecomesTheModelInputByteForByte" in run.stdout
+
+
+@pytest.mark.slow  # kotlinc: ~40 s idle, longer on a busy machine
+def test_generated_unit_test_catches_a_resampler_that_never_widens_its_filter(app, kotlin, tmp_path):
+    """A camera frame is shrunk to the model's size and the golden card's crop is enlarged:
+    the shipped test passed with a resampler broken for shrinking only (an outside walk).
+    Its shrunk case fails on that break."""
+    if kotlin["junit"] is None:
+        pytest.skip("JUnit 4 jar missing (Debian package junit4); the generated unit test needs it")
+    source = (_package_dir(app) / "ImageMath.kt").read_text(encoding="utf-8")
+    widened = "val filterScale = if (scale < 1.0) 1.0 else scale"
+    assert widened in source
+    broken = tmp_path / "ImageMath.kt"
+    broken.write_text(source.replace(widened, "val filterScale = 1.0"), encoding="utf-8")
+    jar = tmp_path / "broken.jar"
+    compiled = _run([_tool("kotlinc", *_npm_kotlinc()), "-jvm-target", "17", "-classpath",
+                     os.pathsep.join(map(str, kotlin["junit"])), "-include-runtime", "-d", str(jar),
+                     str(broken), str(_package_dir(app, "test") / "ImageMathTest.kt")],
+                    900, env=dict(os.environ, JAVA_OPTS="-Xmx768m"))
+    assert compiled.returncode == 0, compiled.stderr
+    classpath = os.pathsep.join(map(str, [jar, app / "app/src/test/resources", *kotlin["junit"]]))
+    run = _run([_tool("java"), "-cp", classpath, "org.junit.runner.JUnitCore", f"{APP_ID}.ImageMathTest"],
+               timeout=300)
+    assert "Tests run: 4,  Failures: 1" in run.stdout and "aShrunkCropMatchesByteForByte" in run.stdout, \
+        run.stdout
 
 
 def test_stubs_cite_their_sources():
@@ -905,7 +939,7 @@ def test_real_lite0_app_through_the_jvm(kotlin, tmp_path_factory, photo_dir, ima
     # The generated project's own unit test on the golden vectors rendered from lite0
     # (1000 ImageNet labels): the compiled test class is package-independent of its data.
     run = _run_unit_test(kotlin, out / "app/src/test/resources")
-    assert run.returncode == 0 and "OK (3 tests)" in run.stdout, run.stdout + run.stderr
+    assert run.returncode == 0 and "OK (4 tests)" in run.stdout, run.stdout + run.stderr
 
 
 # --- answers: validation and safety -----------------------------------------------------

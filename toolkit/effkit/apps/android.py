@@ -48,6 +48,10 @@ GOLDEN_DEVICE_DIR = "app/src/androidTest/assets/golden"
 GOLDEN_SIZE = (200, 150)
 GOLDEN_ROTATION = 90
 GOLDEN_ROW_PADDING = 16
+# A second output size for the same card. At the model's size its crop is enlarged (131 px
+# to 224 for lite0), while a camera frame's is shrunk (640x480: 420 px to 224) through the
+# widened filter; at this size the card's crop (90 px) takes that path too.
+GOLDEN_SHRUNK = 48
 
 # Java's reserved words and literals (JLS 3.9, 3.10.3, 3.10.7): never a package segment (the
 # R class is Java). Kotlin's other hard keywords (in, is, as, fun, val, ...) are: the Kotlin
@@ -268,6 +272,7 @@ def golden_files(model_bytes: bytes, top_k: int = 3) -> dict[str, bytes]:
     plane = np.zeros((h, row_stride), dtype=np.uint8)
     plane[:, : w * 4] = np.dstack([sensor, np.full((h, w), 255, np.uint8)]).reshape(h, w * 4)
     pixels = crop_and_resize(Image.fromarray(upright), clf.resolution)
+    shrunk = crop_and_resize(Image.fromarray(upright), GOLDEN_SHRUNK)
     tensor = clf._prepare(pixels)
     raw = clf.raw(pixels)
     scores = clf.scores(pixels).astype("<f4")
@@ -298,7 +303,7 @@ def golden_files(model_bytes: bytes, top_k: int = 3) -> dict[str, bytes]:
         "# Golden vectors written by effkit from the bundled model (see ImageMathTest.kt).\n"
         f"width={w}\nheight={h}\nrowStride={row_stride}\npixelStride=4\n"
         f"rotation={GOLDEN_ROTATION}\nuprightWidth={upright.shape[1]}\nuprightHeight={upright.shape[0]}\n"
-        f"resolution={clf.resolution}\n"
+        f"resolution={clf.resolution}\nshrunkResolution={GOLDEN_SHRUNK}\n"
         f"mean={','.join(repr(float(m)) for m in mean)}\nstd={','.join(repr(float(s)) for s in std)}\n"
         + quant("input", clf.input) + quant("output", clf.output)
         + f"outputCount={clf.num_classes}\nk={top_k}\ntopK={','.join(map(str, top))}\n"
@@ -310,6 +315,7 @@ def golden_files(model_bytes: bytes, top_k: int = 3) -> dict[str, bytes]:
         f"{GOLDEN_TEST_DIR}/case.properties": props,
         f"{GOLDEN_TEST_DIR}/frame.rgba": frame,
         f"{GOLDEN_TEST_DIR}/resized.rgb": pixels.tobytes(),
+        f"{GOLDEN_TEST_DIR}/shrunk.rgb": shrunk.tobytes(),
         f"{GOLDEN_TEST_DIR}/input.bin": little_endian(tensor),
         f"{GOLDEN_TEST_DIR}/output.bin": little_endian(raw),
         f"{GOLDEN_TEST_DIR}/scores.bin": scores.tobytes(),
