@@ -980,6 +980,8 @@ def test_good_app_ids_accepted(app_id):
 @pytest.mark.parametrize("field,value,words", [
     ("app_name", "", "app name is empty"), ("app_name", "   ", "app name is empty"),
     ("app_name", "bell\x07", "U\\+0007"), ("app_name", "x" * 101, "101 characters"),
+    # invisible on the launcher, an empty README title (an outside walk found it taken)
+    ("app_name", "\u200b\u200d", "app name .* shows nothing"), ("app_name", " \u2800 ", "shows nothing"),
     ("model_name", "cr\rlf", "U\\+000D"), ("model_name", "nul\0", "U\\+0000"),
     ("app_id", "com.example.if", "'if' is a Java keyword"),
 ])
@@ -1018,6 +1020,11 @@ def test_the_app_id_is_checked_before_the_output_folder(tmp_path):
 @pytest.mark.parametrize("labels,words", [
     ([], "at least one label"), (["a", ""], "label 2 is empty"),
     (["a", "b\nc"], "label 2 .* contains a line break"), (["a", "b\rc"], "contains a line break"),
+    # where Python's splitlines() and a list view break a line (an outside walk found them taken)
+    (["a", "b\u2028c"], "label 2 .* contains a line break"), (["b\u2029c"], "contains a line break"),
+    # blank to the eye: zero-width characters, a Hangul filler, a lone combining accent
+    (["a", "\u200b"], "label 2 .* shows nothing"), (["\u3164"], "label 1 .* shows nothing"),
+    (["\u200d\u0301"], "shows nothing"),
     ("ab", "must be a list of names"),
 ])
 def test_bad_labels_rejected(labels, words):

@@ -361,6 +361,16 @@ CORPUS = [
          ('--author is empty ("")', "Give it a value"), 2),
     Case("build-description-bidi", ("build", "--description", "a\u202eb", "-o", "o"), {},
          ("the description", "U+202E"), 2),
+    # blank to the eye: an invisible launcher label and an empty README title (an outside walk)
+    Case("app-name-zero-width", ("build", "-t", "android", "--app-name", "\u200b\u200d", "-o", "o"),
+         {}, ("the app name", "shows nothing", "Give the app name some visible text"), 2),
+    Case("labels-zero-width", ("metadata", "m.tflite", "--labels", "l.txt"),
+         {"m.tflite": MODEL, "l.txt": b"a\nb\n\xe2\x80\x8b\nd\ne\n"}, ("label 3", "shows nothing"), 1),
+    # a joiner in a model name is refused by name, not as a "control character"
+    Case("metadata-name-zwj", ("metadata", "m.tflite", "--labels", "l.txt",
+                               "--name", "Coder \U0001f469\u200d\U0001f4bb"),
+         {"m.tflite": MODEL, "l.txt": LABELS5}, ("U+200D (ZERO WIDTH JOINER)",
+                                                  "without invisible format characters"), 2),
     Case("metadata-name-with-tab", ("metadata", "m.tflite", "--labels", "l.txt", "--name", "a\tb"),
          {"m.tflite": MODEL, "l.txt": LABELS5}, ("U+0009",), 2),
     Case("metadata-name-bidi-override", ("metadata", "m.tflite", "--labels", "l.txt", "--name", "a\u202eb"),

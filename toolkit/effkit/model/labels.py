@@ -25,6 +25,10 @@ MAX_LABEL_LENGTH = 200
 # or a name. Right-to-left text needs none of them (the Unicode bidi algorithm orders it).
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 MAX_LABELS_BYTES = 16 << 20  # 80,000 labels of 200 characters
+# Where str.splitlines() breaks a line (a Python reader of labels.txt, the app's list views)
+LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+# Letters by category that show as blank space: the Hangul fillers and the blank Braille cell
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 @dataclass(frozen=True)
@@ -138,11 +142,14 @@ def _check_names(names: tuple[str, ...]) -> None:
                               "give every class a name")
         if not name.strip():
             raise LabelsError(f"label {i + 1} is empty", "give every class a name")
+        if not shows_something(name):
+            raise LabelsError(f"label {i + 1} {name[:40]!r} shows nothing (only invisible "
+                              "characters)", "give every class a name")
         if len(name) > MAX_LABEL_LENGTH:
             raise LabelsError(f"label {i + 1} is {len(name)} characters long (at most "
                               f"{MAX_LABEL_LENGTH})", "shorten the label")
         for ch in name:
-            if ch in "\n\r":
+            if ch in LINE_BREAKS:
                 raise LabelsError(f"label {i + 1} {name[:40]!r} contains a line break",
                                   "keep each label on one line")
             if ch == "\ufeff":
@@ -173,6 +180,9 @@ def check_text(value: object, what: str, max_length: int, *, allowed: Iterable[s
         raise error(f"the {what} must be text, not {type(value).__name__}")
     if not value.strip():
         raise error(f"the {what} is empty", f"give the {what} some visible text")
+    if not shows_something(value):
+        raise error(f"the {what} {value[:40]!r} shows nothing (only invisible characters)",
+                    f"give the {what} some visible text")
     if len(value) > max_length:
         raise error(f"the {what} is {len(value)} characters long (at most {max_length})",
                     f"shorten the {what}")
@@ -186,8 +196,9 @@ def check_text(value: object, what: str, max_length: int, *, allowed: Iterable[s
         if ch.isprintable() or ch in permitted or (format_chars and unicodedata.category(ch) == "Cf"):
             continue
         name = unicodedata.name(ch, "control character")
+        kind = "invisible format" if unicodedata.category(ch) == "Cf" else "control"
         raise error(f"the {what} {value[:40]!r} contains U+{ord(ch):04X} ({name}) at position {pos}",
-                    f"use {_a(what)} without control characters")
+                    f"use {_a(what)} without {kind} characters")
     return value
 
 
@@ -200,6 +211,14 @@ def label_difference(found: Sequence[str], expected: Sequence[str]) -> str | Non
     if len(found) != len(expected):
         return f"{len(found)} labels, not {len(expected)}"
     return None
+
+
+def shows_something(text: str) -> bool:
+    """Whether ``text`` has a character that shows by itself: not only spaces, format
+    characters (zero-width space, joiners), combining marks and blank letters."""
+    return any(not ch.isspace() and ch not in BLANK_LETTERS
+               and unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Zs", "Zl", "Zp", "Mn", "Me")
+               for ch in text)
 
 
 def _a(noun: str) -> str:
