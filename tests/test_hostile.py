@@ -671,6 +671,29 @@ def test_disk_full_cli(tmpfs, tmp_path, monkeypatch):
     assert sorted(p.name for p in tmpfs.iterdir()) == ["filler"]
 
 
+def test_disk_full_while_rendering_an_app_names_the_app_folder(tmpfs, tmp_path, tiny_model):
+    """An app is rendered inside the build's staging folder, in a staging folder of its own:
+    a full disk named '.out.tmp-*/.android.tmp-*/tree' (an outside walk), not the folder."""
+    from effkit.apps.android import render_android_app
+    from effkit.core.outputs import staged_dir
+    from effkit.errors import OutputError
+    from effkit.metadata import attach_classifier_metadata
+    from effkit.model.variants import get_variant
+
+    model = tmp_path / "m.tflite"
+    model.write_bytes(attach_classifier_metadata(tiny_model, labels=list("abcde"), norm_mean=127.0,
+                                                 norm_std=128.0, name="tiny", description="tiny",
+                                                 version="1", author="t", license="MIT"))
+    with pytest.raises(OutputError) as err, staged_dir(tmpfs / "out", False) as stage:
+        (stage / "model.tflite").write_bytes(bytes((8 << 20) - (96 << 10)))  # leaves 96 KiB
+        render_android_app(stage / "android", app_id="com.example.tiny", app_name="Tiny",
+                           model_name="tiny", variant=get_variant("lite0"), labels=list("abcde"),
+                           model_path=model)
+    line = err.value.one_line()
+    assert f"no space left on the device while writing {str(tmpfs / 'out' / 'android')!r}" in line, line
+    assert sorted(p.name for p in tmpfs.iterdir()) == []
+
+
 def test_a_full_temporary_folder_is_named_not_a_typeerror(tmpfs, monkeypatch):
     """TensorFlow's converter saves the model in TMPDIR first; a full one came out of it as
     "TypeError: 'NoneType' object is not callable" (outside walk, TMPDIR on a 5 MB tmpfs)."""

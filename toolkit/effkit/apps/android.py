@@ -359,7 +359,7 @@ def render_android_app(out_dir: Path, *, app_id: str, app_name: str, model_name:
     check_output_dir(out_dir, force, owner=owner)
     with staged_dir(out_dir, force, owner) as stage:
         tree = stage / "tree"
-        render_tree(template_dir("android"), tree, context, extra_files=extra_files)
+        render_tree(template_dir("android"), tree, context, extra_files=extra_files, shown_as=stage)
         _nest_package_dir(tree, context["app_id"])
         for child in list(tree.iterdir()):
             os.replace(child, stage / child.name)

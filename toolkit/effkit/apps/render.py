@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
-from effkit.core.outputs import SPACE_ERRNOS, Ownership, masked, staged_dir
+from effkit.core.outputs import SPACE_ERRNOS, Ownership, masked, staged_dir, write_failure
 from effkit.errors import OutputError, TemplateError
 
 TEMPLATE_SUFFIX = ".jinja"
@@ -410,12 +410,14 @@ def render_tree(
     *,
     force: bool = False,
     extra_files: Mapping[str, Path | bytes] | None = None,
+    shown_as: Path | None = None,
 ) -> RenderResult:
     """Render ``template_root`` into ``out_dir`` with ``context`` (see the module docstring).
 
     ``extra_files`` maps output-relative paths to bytes or to a file to copy (models,
     labels); they are written into the same temporary folder, so the output appears
-    complete or not at all. Raises TemplateError for template/answer problems and
+    complete or not at all. ``shown_as``: the folder a write error names, when ``out_dir``
+    is a step on the way to it. Raises TemplateError for template/answer problems and
     OutputError when ``out_dir`` cannot be written or is non-empty without ``force``.
     """
     template_root = Path(template_root)
@@ -428,9 +430,7 @@ def render_tree(
         try:
             files = _write_tree(template_root, tmp, context, extra_files or {})
         except OSError as exc:
-            raise OutputError(f"cannot write the rendered files next to {str(out_dir)!r}: "
-                              f"{exc.strerror or exc}",
-                              "check free space and permissions of the output folder") from None
+            raise write_failure(exc, shown_as or given) from None
     return RenderResult(out_dir=given, files=tuple(files), answers_file=given / ANSWERS_FILE)
 
 

@@ -50,8 +50,24 @@ def _pause(point: str) -> None:
         time.sleep(0.1)
 
 
+_STAGING_FOLDER = re.compile(r"\.(?P<name>.+)\.tmp-[^/]+")
+
+
+def final_path(path: Path) -> Path:
+    """``path`` as it will be named once every staging folder above it is renamed into
+    place (an app rendered inside a build's staging folder): what a message should show."""
+    path = Path(path)
+    parts = list(path.parts)
+    for i, part in enumerate(path.parts):
+        found = _STAGING_FOLDER.fullmatch(part)
+        if found and os.path.isfile(os.path.join(*path.parts[: i + 1], MARKER)):
+            parts[i] = found["name"]
+    return Path(*parts) if parts else path
+
+
 def write_failure(exc: OSError, target: Path) -> OutputError:
     """The one-line error for an OSError while writing an output under ``target``."""
+    target = final_path(target)
     if exc.errno in SPACE_ERRNOS:
         return OutputError(f"no space left on the device while writing {str(target)!r}",
                            "free some disk space, or choose another --out")
