@@ -103,6 +103,11 @@ def test_class_folders_with_a_users_labels(tmp_path, images):
     link_all(images[2:3], tmp_path / "d" / "traffic_light")
     found = labelled_images(tmp_path / "d", labels, 3)
     assert sorted(it.label for it in found.items) == [1, 1, 2]
+    # a folder copied from a Mac spells 'café' decomposed (NFD): the same label, not "matches
+    # none of ... 'café'" naming two names that look the same (an outside walk)
+    link_all(images[3:4], tmp_path / "mac" / "cafe\u0301 au lait")
+    found = labelled_images(tmp_path / "mac", ["cat", "café au lait"], 2)
+    assert [it.label for it in found.items] == [1]
 
 
 @pytest.mark.parametrize("setup, needle", [

@@ -98,6 +98,26 @@ def test_scan_with_val_folder(tiny, photo_dir, tmp_path):
     next(iter((val / "food").iterdir())).rename(val / "birds" / "x.jpg")
     with pytest.raises(DataError, match="'birds' that --data does not have"):
         scan(tiny, val=val)
+    # a --val copied from a Mac (NFD names) is the same classes (an outside walk)
+    (val / "birds").rename(val / "vehicles")
+    (tiny / "food").rename(tiny / "caf\u00e9")  # composed (NFC) in --data
+    (val / "food").rename(val / "cafe\u0301")  # decomposed (NFD) in --val
+    data = scan(tiny, val=val)
+    assert data.counts() == {"café": {"train": 5, "val": 1}, "vehicles": {"train": 5, "val": 1}}
+
+
+def test_a_class_folder_name_that_cannot_be_a_label_is_refused_before_training(tiny, tmp_path):
+    """Over 200 characters: refused by the label rule only after the epochs ran, leaving the
+    output folder half-written (an outside walk); now the scan names the folder."""
+    long = "x" * 210
+    (tiny / "food").rename(tiny / long)
+    with pytest.raises(DataError, match=r"class folder name 'x+'\.\.\. is 210 characters long "
+                                        r"\(at most 200\) \(in '.*tiny'\)"):
+        scan(tiny)
+    result = CliRunner().invoke(app, ["train", "--data", str(tiny), "--out", str(tmp_path / "o"),
+                                 "--weights", "random", "--epochs", "1"])
+    _one_line_error(result, 1, "is 210 characters long")
+    assert not (tmp_path / "o").exists()
 
 
 def test_the_resume_fingerprint_sees_a_photo_replaced_under_its_name(tiny, photo_dir):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,7 +83,9 @@ class LabelledSet:
 
 
 def _folded(name: str) -> str:
-    return " ".join(name.replace("_", " ").split()).casefold()
+    """A name as a folder may spell a label: case, underscores, spacing and Unicode form
+    (a folder from a Mac is NFD) aside."""
+    return " ".join(unicodedata.normalize("NFC", name).replace("_", " ").split()).casefold()
 
 
 def _folder_classes(names: Sequence[str], labels: Sequence[str] | None,

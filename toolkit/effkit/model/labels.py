@@ -140,30 +140,36 @@ def _check_names(names: tuple[str, ...]) -> None:
         if not isinstance(name, str):
             raise LabelsError(f"label {i + 1} is {type(name).__name__}, not text",
                               "give every class a name")
-        if not name.strip():
-            raise LabelsError(f"label {i + 1} is empty", "give every class a name")
-        if not shows_something(name):
-            raise LabelsError(f"label {i + 1} {name[:40]!r} shows nothing (only invisible "
-                              "characters)", "give every class a name")
-        if len(name) > MAX_LABEL_LENGTH:
-            raise LabelsError(f"label {i + 1} is {len(name)} characters long (at most "
-                              f"{MAX_LABEL_LENGTH})", "shorten the label")
-        for ch in name:
-            if ch in LINE_BREAKS:
-                raise LabelsError(f"label {i + 1} {name[:40]!r} contains a line break",
-                                  "keep each label on one line")
-            if ch == "\ufeff":
-                raise LabelsError(f"label {i + 1} {name[:40]!r} contains U+FEFF (a byte-order "
-                                  "mark: the file was saved with two, or a BOM was pasted)",
-                                  "save the file as UTF-8 with at most one BOM at the start")
-            if ch in BIDI_CONTROLS:
-                raise LabelsError(f"label {i + 1} {name[:40]!r} contains U+{ord(ch):04X} "
-                                  f"({unicodedata.name(ch)}), which reorders the text around "
-                                  "it on screen", "remove bidirectional override characters "
-                                  "(right-to-left text needs none)")
-            if ch != "\t" and unicodedata.category(ch) in ("Cc", "Cs"):
-                raise LabelsError(f"label {i + 1} {name[:40]!r} contains U+{ord(ch):04X} (a "
-                                  "control character)", "use visible text for every label")
+        problem = label_problem(name)
+        if problem is not None:
+            raise LabelsError(f"label {i + 1} {problem[0]}", problem[1])
+
+
+def label_problem(name: str) -> tuple[str, str] | None:
+    """Why ``name`` cannot be a label, as (the rest of a sentence about it, the fix), or
+    None. The one rule for labels, also applied to class folder names before training."""
+    if not name.strip():
+        return "is empty", "give every class a name"
+    if not shows_something(name):
+        return f"{name[:40]!r} shows nothing (only invisible characters)", "give every class a name"
+    if len(name) > MAX_LABEL_LENGTH:
+        return (f"{name[:40]!r}... is {len(name)} characters long (at most {MAX_LABEL_LENGTH})",
+                "shorten the label")
+    for ch in name:
+        if ch in LINE_BREAKS:
+            return f"{name[:40]!r} contains a line break", "keep each label on one line"
+        if ch == "\ufeff":
+            return (f"{name[:40]!r} contains U+FEFF (a byte-order mark: the file was saved with "
+                    "two, or a BOM was pasted)",
+                    "save the file as UTF-8 with at most one BOM at the start")
+        if ch in BIDI_CONTROLS:
+            return (f"{name[:40]!r} contains U+{ord(ch):04X} ({unicodedata.name(ch)}), which "
+                    "reorders the text around it on screen",
+                    "remove bidirectional override characters (right-to-left text needs none)")
+        if ch != "\t" and unicodedata.category(ch) in ("Cc", "Cs"):
+            return (f"{name[:40]!r} contains U+{ord(ch):04X} (a control character)",
+                    "use visible text for every label")
+    return None
 
 
 def check_text(value: object, what: str, max_length: int, *, allowed: Iterable[str] = (),

@@ -16,6 +16,7 @@ import numpy as np
 
 from effkit.core.progress import TickFn
 from effkit.errors import DataError, UsageError
+from effkit.model.labels import label_problem
 from effkit.model.preprocess import (
     IMAGE_KINDS,
     list_images,
@@ -90,6 +91,10 @@ def class_folders(root: Path, flag: str = "--data") -> list[Path]:
         if any(unicodedata.category(c).startswith("C") for c in d.name) or d.name != d.name.strip():
             raise DataError(f"class folder name {d.name!r} in {str(root)!r} has control characters "
                             "or leading/trailing spaces", "rename it: the name becomes the label")
+        problem = label_problem(d.name)  # found now, not as the label after training
+        if problem is not None:
+            raise DataError(f"class folder name {problem[0]} (in {str(root)!r})",
+                            "rename it: the name becomes the label")
     return folders
 
 
@@ -181,19 +186,29 @@ def scan(data: Path, *, val: Path | None = None, val_split: float = 0.2, seed: i
     digests = {}
     files, skipped = _readable_files(folders, "--data", progress, digests)
     val_folders = class_folders(val, "--val")
-    unknown = [d.name for d in val_folders if d.name not in classes]
-    if unknown:
-        raise DataError(f"--val has class folder {unknown[0]!r} that --data does not have",
-                        f"use the class folder names of --data: {', '.join(classes)}")
+    val_labels = [_class_of(d.name, classes) for d in val_folders]
     if not val_folders:
         raise DataError(f"--val folder {str(val)!r} has no class folders",
                         "give it the class sub-folders of --data")
     val_files, val_skipped = _readable_files(val_folders, "--val", None, digests)
     train = [Example(str(p), label) for label, paths in enumerate(files) for p in paths]
-    held = [Example(str(p), classes.index(d.name))
-            for d, paths in zip(val_folders, val_files, strict=True) for p in paths]
+    held = [Example(str(p), label) for label, paths in zip(val_labels, val_files, strict=True)
+            for p in paths]
     return TrainData(classes, tuple(train), tuple(held), tuple(skipped + val_skipped), ignored,
                      _data_warnings(classes, train, held, digests))
+
+
+def _class_of(name: str, classes: Sequence[str]) -> int:
+    """The class a --val folder name stands for: the same name, or the one name written in
+    another Unicode form (a folder copied from a Mac is NFD, 'cafe' + U+0301)."""
+    if name in classes:
+        return classes.index(name)
+    composed = unicodedata.normalize("NFC", name)
+    hits = [i for i, c in enumerate(classes) if unicodedata.normalize("NFC", c) == composed]
+    if len(hits) != 1:
+        raise DataError(f"--val has class folder {name!r} that --data does not have",
+                        f"use the class folder names of --data: {', '.join(classes)}")
+    return hits[0]
 
 
 def _data_warnings(classes: Sequence[str], train: Sequence[Example], held: Sequence[Example],
