@@ -314,6 +314,57 @@ def test_keep_float_writes_a_mixed_model(builds, tmp_path):
 
 
 @pytest.mark.slow
+def test_a_train_build_is_compared_and_kept_in_float_on_the_data_images(builds, images, tmp_path):
+    """'effkit train --build' calibrates on its training split, which build.json does not
+    list: quant-report said 'the build has no calibration set (a float build?). Pass --data'
+    even with --data given, and --keep-float ignored --data (an outside walk)."""
+    import shutil
+
+    trained = tmp_path / "lite0-cpu"
+    shutil.copytree(builds["int8"], trained)
+    manifest = json.loads((trained / "build.json").read_text())
+    manifest["calibration"] = {**manifest["calibration"], "source": "training split",
+                               "detail": {"images": 26}}
+    (trained / "build.json").write_text(json.dumps(manifest))
+    float_model = builds["float32"] / "model.tflite"
+    assert_one_line_error(cli("quant-report", trained / "model.tflite", "--float", float_model),
+                          "calibrated on images of its training split", "Pass --data DIR")
+    out = tmp_path / "mixed.tflite"
+    result = cli("quant-report", trained / "model.tflite", "--float", float_model, "--data", images,
+                 "--limit", 2, "--keep-float", 1, "--out", out, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["mixed"]["calibration"] == "the 2 --data images"
+    assert out.is_file()
+
+
+def test_keep_float_takes_the_builds_own_weights_and_no_other(tmp_path, monkeypatch):
+    """build.json keeps a weights path as it was given: from another folder it was not
+    found ('do not exist. Pass official...', a flag quant-report lacks), and other weights
+    put under that path were converted without a word (an outside walk). The file is
+    looked up from the folders above the build too, and taken only with its sha256."""
+    import shutil
+
+    from effkit.errors import DataError
+    from effkit.model.variants import get_variant
+    from effkit.weights.load import resolve_weights
+
+    mine = tmp_path / "w" / "mine.pth"
+    mine.parent.mkdir()
+    shutil.copyfile(resolve_weights(get_variant("lite0"), None).path, mine)
+    recorded = {"kind": "pth", "path": "w/mine.pth",
+                "sha256": resolve_weights(get_variant("lite0"), mine).sha256}
+    build = tmp_path / "runs" / "b"
+    build.mkdir(parents=True)
+    info = qr.BuildInfo(build, {"variant": "lite0", "weights": recorded})
+    monkeypatch.chdir(build)  # not where the build ran (tmp_path)
+    assert info.weights_source().path == mine
+    shutil.copyfile(resolve_weights(get_variant("lite1"), None).path, mine)  # retrained in place
+    with pytest.raises(DataError, match=r"the weights the build read \('w/mine.pth', sha256 "
+                                        r"[0-9a-f]{12}\.\.\.\) are not there any more, or hold other"):
+        info.weights_source()
+
+
+@pytest.mark.slow
 def test_per_tensor_depthwise_weights_are_named(builds, inputs):
     """A real per-tensor build: the converter's (private) _experimental_disable_per_channel."""
     import tensorflow as tf

@@ -125,11 +125,15 @@ def _mixed(report, build, int8_bytes: bytes, float_bytes: bytes, inputs, n: int,
     from effkit.pipeline.mixed_precision import mixed_from_build
 
     kept = report.biggest_losses(n)
+    # the build's own calibration set; train --build's training split is not listed to read
+    # back, so the --data images quant-report compares on calibrate instead
+    own = not build.calibrated_on_training_split
     with live_console().status(f"converting with {len(kept)} layer(s) in float", spinner="dots"):
-        data = mixed_from_build(int8_bytes, build, [s.tensor for s in kept])
+        data = mixed_from_build(int8_bytes, build, [s.tensor for s in kept], None if own else inputs)
         after = compare(data, float_bytes, inputs).to_dict()["summary"]
     write_file_atomic(out, data, force)
     return {"path": str(out), "bytes": len(data), "kept_float": [s.name for s in kept],
+            "calibration": "the build's own set" if own else f"the {len(inputs)} --data images",
             "output_snr_db": after["output_snr_db"], "output_cosine": after["output_cosine"],
             "min_snr_db": after["min_snr_db"]}
 
@@ -155,7 +159,8 @@ def _show(report, doc: dict, worst: int) -> None:
         m = doc["mixed"]
         console.print(f"kept in float: {escape(', '.join(m['kept_float']))}; output SNR "
                       f"{s['output_snr_db']:.1f} -> {m['output_snr_db']:.1f} dB; wrote {escape(m['path'])} "
-                      f"({m['bytes'] / 1e6:.2f} MB, float32 input and output). Measure it with "
+                      f"({m['bytes'] / 1e6:.2f} MB, float32 input and output; calibrated on "
+                      f"{m['calibration']}). Measure it with "
                       "'effkit eval' and 'effkit bench'.", highlight=False)
     if doc.get("html"):
         console.print(f"wrote {escape(doc['html'])}", highlight=False)

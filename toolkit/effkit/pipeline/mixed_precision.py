@@ -67,10 +67,13 @@ def layers_of(model, nodes: Sequence[str]) -> set[str]:
             if any(re.search(rf"/{re.escape(layer.name)}(_\d+)?/", node) for node in nodes)}
 
 
-def mixed_from_build(int8_model: bytes, build, nodes: Sequence[str]) -> bytes:
+def mixed_from_build(int8_model: bytes, build, nodes: Sequence[str],
+                     inputs: np.ndarray | None = None) -> bytes:
     """The build's network converted again with its own calibration set and ``nodes``
     kept in float, with the int8 model's labels and the build's metadata attached.
-    ``build`` is an :class:`effkit.analysis.quant_report.measure.BuildInfo`."""
+    ``build`` is an :class:`effkit.analysis.quant_report.measure.BuildInfo`; ``inputs``
+    (normalized images) calibrate instead when the build's own set cannot be read back
+    (``effkit train --build``'s training split)."""
     from effkit.metadata import attach_classifier_metadata
     from effkit.metadata.reader import labels_from_model
     from effkit.pipeline.convert import ConvertOptions, int8_weights_chosen, pin_input_range
@@ -80,7 +83,8 @@ def mixed_from_build(int8_model: bytes, build, nodes: Sequence[str]) -> bytes:
     if not labels:
         raise UsageError("the int8 model has no labels in its metadata", "use a model 'effkit build' wrote")
     variant = build.variant
-    inputs, _ = build.calibration()
+    if inputs is None or not build.calibrated_on_training_split:
+        inputs, _ = build.calibration()
     pinned = pin_input_range(inputs, variant.norm_mean, variant.norm_std)
     model = build.keras_model()
     # the int8 layers' weights as the build chose them; the layers kept in float untouched

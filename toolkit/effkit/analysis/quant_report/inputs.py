@@ -101,10 +101,36 @@ class BuildInfo:
         if weights.get("kind") == "random":
             raise DataError("the build has random weights, which cannot be loaded again",
                             "build with real weights")
+        source = self.weights_source()
         import_tensorflow_quietly()
         model = build_model(self.variant, num_classes=int(self.manifest.get("num_classes") or 1000))
-        load_weights(model, self.variant, weights.get("path"))
+        load_weights(model, self.variant, source)
         return model
+
+    def weights_source(self):
+        """The weights the build read, found again and checked by sha256 (a WeightsSource;
+        the path as recorded for other kinds). ``build.json`` keeps the path as it was
+        given: a relative one is looked up from the current folder, then from each folder
+        above the build (where the build may have run), and only the file with the
+        recorded sha256 is taken: a path that now holds other weights (a retrained
+        ``effkit train --force``) was used without a word."""
+        from effkit.weights.load import resolve_weights
+
+        weights = self.manifest.get("weights") or {}
+        path, recorded = weights.get("path"), weights.get("sha256")
+        if not path or weights.get("kind") not in ("keras", "pth") or not isinstance(recorded, str):
+            return path
+        given = Path(path)
+        places = [given] if given.is_absolute() else [given, *(above / given for above in
+                                                              self.folder.absolute().parents)]
+        for place in places:
+            if place.is_file():
+                found = resolve_weights(self.variant, place)
+                if found.sha256 == recorded:
+                    return found
+        raise DataError(f"the weights the build read ({path!r}, sha256 {recorded[:12]}...) are not "
+                        "there any more, or hold other weights now",
+                        "run from the folder the build ran in, with the weights it read, or build again")
 
     @property
     def calibration_folder(self) -> Path | None:
@@ -114,6 +140,11 @@ class BuildInfo:
             return None
         detail = cal.get("detail")  # an object since build.json records it as one; text before
         return Path((detail.get("path") if isinstance(detail, dict) else detail) or "")
+
+    @property
+    def calibrated_on_training_split(self) -> bool:
+        """``effkit train --build``: int8 calibrated on training images held in memory."""
+        return (self.manifest.get("calibration") or {}).get("source") == "training split"
 
     def calibration(self, progress: TickFn | None = None) -> tuple[np.ndarray, dict]:
         """The build's whole calibration set (normalized float inputs) and its source:
@@ -134,6 +165,10 @@ class BuildInfo:
                                   progress)
             return s.inputs, {"source": "build calibration folder", "path": str(folder),
                               "count": s.count, "skipped": s.skipped}
+        if self.calibrated_on_training_split:
+            raise DataError("the build calibrated on images of its training split ('effkit train "
+                            "--build'), which build.json does not list to read back",
+                            "pass --data DIR with images (the training folder, say)")
         if cal.get("source") != "distilled":
             raise UsageError("the build has no calibration set (a float build?)",
                              "pass --data DIR with images")
