@@ -217,11 +217,14 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         del outputs.WRITTEN[:], outputs.NOTES[:], outputs.STOPPED[:]
         shown = SHOW_DOWNLOADS.set(True)  # a command shows a weights download; the library does not
         command = IN_COMMAND.set(True)  # and its errors name flags, the library's keywords
+        unraisable = sys.unraisablehook
+        sys.unraisablehook = _interrupts_kept_quiet(unraisable)
         try:
             with outputs.sigterm_as_interrupt():
                 for path in _paths(kwargs.values()):
                     outputs.restore_interrupted(path)
                 value = fn(*args, **kwargs)
+                outputs.raise_if_stopped()  # one a finalizer swallowed: not a success
         except typer.Exit:  # a command that reported its own ending (train's interrupt line)
             raise
         except EffkitError as exc:
@@ -243,10 +246,26 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         finally:
             SHOW_DOWNLOADS.reset(shown)
             IN_COMMAND.reset(command)
+            sys.unraisablehook = unraisable
+            del outputs.STOPPED[:]  # handled: a later call in this process starts afresh
         _print_notes(outputs.NOTES)
         return value
 
     return wrapper
+
+
+def _interrupts_kept_quiet(hook: Callable[[Any], object]) -> Callable[[Any], object]:
+    """An unraisable-exception hook that prints nothing for a Ctrl-C or stop signal raised
+    inside a finalizer (Python printed a traceback and went on): raise_if_stopped raises it
+    again where the work moves on. Anything else goes to ``hook``."""
+    from effkit.core.outputs import STOPPED
+
+    def quiet(unraisable: Any) -> object:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt) and STOPPED:
+            return None
+        return hook(unraisable)
+
+    return quiet
 
 
 def _paths(values: Iterable[Any]) -> Iterator[Path]:

@@ -416,7 +416,21 @@ STOPPED: list[int] = []
 
 def _raise_terminated(signum, frame):  # noqa: ARG001 - a signal handler's signature
     STOPPED.append(int(signum))
-    raise Terminated(signum)
+    raise KeyboardInterrupt if signum == signal.SIGINT else Terminated(signum)
+
+
+def raise_if_stopped() -> None:
+    """Raise again a stop signal (Ctrl-C too) whose exception was lost: one raised while a
+    finalizer ran (TensorFlow's ``AtomicFunction.__del__`` during a conversion) is only
+    printed by Python ('Exception ignored in ...') and the work went on. Called where work
+    moves on (a stage's start and end, a command's return), in the main thread, when no
+    exception is on its way already."""
+    import sys
+
+    if (STOPPED and sys.exc_info()[1] is None
+            and threading.current_thread() is threading.main_thread()):
+        signum = STOPPED[-1]
+        raise KeyboardInterrupt if signum == signal.SIGINT else Terminated(signum)
 
 
 def stop_exit_code(exc: BaseException) -> int | None:
@@ -444,11 +458,14 @@ def _main_thread_swap(install, restore) -> Iterator[None]:
 
 def sigterm_as_interrupt():
     """SIGTERM, SIGHUP and SIGQUIT raise :class:`Terminated` (a KeyboardInterrupt) for the
-    block, so a killed command cleans up exactly as Ctrl-C does."""
+    block, so a killed command cleans up exactly as Ctrl-C does. Each stop signal, Ctrl-C
+    too, is recorded in STOPPED (see :func:`raise_if_stopped`)."""
     def install():
-        # a signal ignored by the parent (nohup: SIGHUP) stays ignored
-        return {s: signal.signal(s, _raise_terminated) for s in STOP_SIGNALS
-                if signal.getsignal(s) != signal.SIG_IGN}
+        # a signal ignored by the parent (nohup: SIGHUP) stays ignored, and a handler of
+        # SIGINT other than Python's own is left alone
+        return {s: signal.signal(s, _raise_terminated) for s in (signal.SIGINT, *STOP_SIGNALS)
+                if signal.getsignal(s) != signal.SIG_IGN
+                and (s != signal.SIGINT or signal.getsignal(s) is signal.default_int_handler)}
 
     def restore(previous: dict) -> None:
         for signum, handler in previous.items():

@@ -104,9 +104,13 @@ class StageClock:
             self.progress(ProgressEvent(name, kind, done, total,
                                         round(time.perf_counter() - start, 3)))
 
+        from effkit.core.outputs import raise_if_stopped
+
+        raise_if_stopped()  # a Ctrl-C a finalizer swallowed does not let the work go on
         if not checks_first:
             emit("start")
         yield lambda done, total: emit("update", done, total)
+        raise_if_stopped()
         self.seconds[name] = round(time.perf_counter() - start, 3)
         emit("end", 1, 1)
 
