@@ -378,8 +378,9 @@ def evaluate_many(predictors: Sequence[Predictor], items: Sequence[LabelledImage
         if progress:
             progress(i + 1, len(items))
     if not preds[0]:
-        raise DataError(f"none of the {len(items)} images could be read",
-                        "check that the files are valid images")
+        from effkit.model.preprocess import none_readable
+
+        raise none_readable(len(items), "", skipped)
     results = []
     for out in preds:
         n = len(out)

@@ -28,7 +28,14 @@ from effkit.calibration.distill import DistillSettings as DistillSettings  # cal
 from effkit.core.progress import TickFn
 from effkit.core.resources import cache_root
 from effkit.errors import DataError, OutputError
-from effkit.model.preprocess import IMAGE_KINDS, LoadReport, iter_images, list_images, normalize
+from effkit.model.preprocess import (
+    IMAGE_KINDS,
+    LoadReport,
+    iter_images,
+    list_images,
+    none_readable,
+    normalize,
+)
 from effkit.model.variants import Variant
 
 DEFAULT_FOLDER_SIZE = 100
@@ -109,10 +116,7 @@ def from_folder(folder: Path, variant: Variant, size: int = DEFAULT_FOLDER_SIZE,
         if len(pixels) >= size:
             break
     if not pixels:
-        raise DataError(
-            f"none of the {len(paths)} images in {str(folder)!r} could be read",
-            "check that the files are valid images",
-        )
+        raise none_readable(len(paths), f" in {str(folder)!r}", report.skipped)
     batch = normalize(np.stack(pixels), variant.norm_mean, variant.norm_std)
     return CalibrationSet(batch, "folder", str(Path(folder).resolve()), skipped=len(report.skipped),
                           seconds=time.perf_counter() - start)

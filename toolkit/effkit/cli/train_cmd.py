@@ -241,8 +241,8 @@ def _report(result, summary: dict) -> None:
     console.print(f"validation accuracy {summary['val_accuracy']:.4f} (best: "
                   f"{PHASE_TITLES[best['phase']]} epoch {best['epoch']})", highlight=False)
     if summary["skipped"]:
-        console.print(f"{len(summary['skipped'])} unreadable images skipped (listed in train.json)",
-                      highlight=False)
+        console.print(f"{len(summary['skipped'])} unreadable images skipped (listed in train.json), "
+                      f"first: {escape(summary['skipped'][0])}", highlight=False)
     console.print(f"wrote {escape(str(result.weights))}, {escape(str(result.labels))}, "
                   f"{escape(str(result.out_dir / 'train.json'))}",
                   highlight=False)

@@ -40,7 +40,10 @@ def list_images(root: Path, *, recursive: bool = True) -> list[Path]:
     walker = _walk(root) if recursive else root.iterdir()
     # a dangling symbolic link under an image name is listed, so it is skipped and counted
     # in words like any unreadable image instead of vanishing without a word
+    # '._photo.jpg' beside 'photo.jpg' is macOS's AppleDouble file of its attributes, left on
+    # other file systems (a USB disk, a zip): never an image, so not counted as unreadable
     files = [p for p in walker if p.suffix.lower() in IMAGE_SUFFIXES | UNREAD_PHOTO_SUFFIXES
+             and not p.name.startswith("._")
              and (p.is_file() or (p.is_symlink() and not p.exists()))]
     return sorted(files, key=lambda p: p.as_posix())
 
@@ -60,6 +63,14 @@ def _walk(root: Path) -> Iterator[Path]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in names:
             yield Path(folder) / name
+
+
+def none_readable(count: int, where: str, skipped: list[str]) -> DataError:
+    """The one error for a set of images none of which decodes: it names the first with
+    its reason (``skipped``: "path: reason" lines), as the skipped line of eval does."""
+    first = f"; first: {skipped[0]}" if skipped else ""
+    return DataError(f"none of the {count} images{where} could be read{first}",
+                     "check that the files are valid images")
 
 
 def center_crop_box(width: int, height: int, resolution: int) -> tuple[int, int, int, int]:

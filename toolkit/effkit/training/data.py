@@ -21,6 +21,7 @@ from effkit.model.preprocess import (
     IMAGE_KINDS,
     list_images,
     load_image,
+    none_readable,
     opened_image,
     to_rgb,
     unreadable_reason,
@@ -144,8 +145,8 @@ def _readable_files(folders: Sequence[Path], flag: str, progress: TickFn | None,
     for folder, files in zip(folders, listed, strict=True):
         good = [p for p in files if p not in bad]
         if not good:
-            raise DataError(f"none of the {len(files)} images in class folder {str(folder)!r} "
-                            "could be read", "check that the files are valid images")
+            raise none_readable(len(files), f" in class folder {str(folder)!r}",
+                                [f"{p}: {bad[p]}" for p in files])
         kept.append(good)
     return kept, [f"{p}: {e}" for p, e in bad.items()]
 
