@@ -533,6 +533,10 @@ def test_train_fine_tune_and_int8_build(superclasses, tmp_path, monkeypatch):
     result = CliRunner().invoke(app, again)
     assert result.exit_code == 0, result.stderr
     assert not built.exists() and "build" not in json.loads((out / "train.json").read_text())
+    # and says so (it went without a word, an eval.json saved there with it: an outside walk)
+    note = (f"note: removed {built} (built from the weights this run replaced; it held "
+            "'build.json', 'coral', 'labels.txt', ...)")
+    assert "".join(note.split()) in "".join(result.stderr.split()), result.stderr  # wrapped anywhere
     assert sorted(p.name for p in out.iterdir()) == ["labels.txt", "model.weights.h5", "train.json"]
 
 

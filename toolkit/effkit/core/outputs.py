@@ -628,16 +628,19 @@ def _move_into_place(tmp: Path, out_dir: Path, force: bool,
         shutil.rmtree(old, ignore_errors=True)
 
 
-def remove_output(out_dir: Path, owner: Ownership) -> None:
+def remove_output(out_dir: Path, owner: Ownership, why: str) -> None:
     """Remove an earlier output that no longer fits what replaced it (a build of old
     weights), after the same check ``--force`` makes: only one ``owner`` recognises and
     that holds nothing effkit did not write. Moved aside first (a marked ``.NAME.old-*``
-    folder, as ``staged_dir`` does), then deleted: never left half-deleted."""
+    folder, as ``staged_dir`` does), then deleted: never left half-deleted. A note says
+    so, with ``why`` and the files it held."""
     out_dir = Path(out_dir)
     _check_replaceable(out_dir, owner)
+    held = sorted(p.name for p in _entries(out_dir))
     old = _aside_folder(out_dir)
     os.rename(out_dir, old / "x")
     shutil.rmtree(old, ignore_errors=True)
+    NOTES.append(f"removed {out_dir} ({why}; it held {first_names(held)})")
 
 
 @dataclass(frozen=True)

@@ -436,7 +436,7 @@ def _train(config: TrainConfig, callbacks: Callbacks | None) -> TrainResult:
         if placement.chief:
             previous = _stale_build(out, config)
             if previous is not None:  # a model of the weights replaced now
-                remove_output(previous, BUILD_OUTPUT)
+                remove_output(previous, BUILD_OUTPUT, "built from the weights this run replaced")
             _write_outputs(out, model, data.classes, summary)
             shutil.rmtree(read_dir, ignore_errors=True)
     return TrainResult(out, out / WEIGHTS_NAME, out / LABELS_NAME, summary, data)
