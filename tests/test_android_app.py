@@ -1155,3 +1155,7 @@ def test_the_model_options_a_rebuild_needs():
                                    "--calibration-size", "64", "--name", "N", "--author", "me"]
     assert _model_options(BuildRequest(variant="lite0", quant="float32", bias_correction=False)) == [
         "--quant", "float32"]
+    # words, not paths: a fresh project from '--weights random' got pretrained weights (an
+    # outside walk)
+    assert _model_options(BuildRequest(variant="lite2", weights="random")) == ["--weights", "random"]
+    assert _model_options(BuildRequest(variant="lite3", weights=" Official")) == ["--weights", "official"]

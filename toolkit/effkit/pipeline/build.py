@@ -693,7 +693,8 @@ def _render_app(plan: BuildPlan, model_path: Path, edgetpu_path: Path | None, tm
 
 
 # The options that shape the model and its metadata, as 'effkit build' spells them; the paths
-# (--weights, --labels, --calibration) stay out: they name files on this machine only.
+# (--weights, --labels, --calibration) stay out: they name files on this machine only
+# (--weights random and official are words, and go in).
 _MODEL_OPTIONS = (("quant", "--quant"), ("io", "--io"), ("weight_rounding", "--weight-rounding"),
                   ("calibration_size", "--calibration-size"), ("model_name", "--name"),
                   ("description", "--description"), ("author", "--author"),
@@ -705,6 +706,8 @@ def _model_options(req: BuildRequest) -> list[str]:
     metadata, as command-line words (for an app's command that builds it again)."""
     defaults = BuildRequest(variant=req.variant)
     words = [] if req.bias_correction or req.quant != "int8" else ["--no-bias-correction"]
+    if isinstance(req.weights, str) and req.weights.strip().lower() in ("random", "official"):
+        words += ["--weights", req.weights.strip().lower()]  # a word, not a path of this machine
     for field_name, flag in _MODEL_OPTIONS:
         value = getattr(req, field_name)
         if value is not None and value != getattr(defaults, field_name):
