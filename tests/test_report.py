@@ -200,7 +200,8 @@ def test_report_figures_match_the_saved_results(report_dir, measured):
         saved_bench = json.loads((folder / "bench.json").read_text())
         assert row["top1"] == saved_eval["top1"] and row["eval_images"] == 12
         assert row["latency_ms"] == saved_bench["latency"]
-        assert row["quantization"] == key and not row["warnings"]
+        built = json.loads((folder / "build.json").read_text()).get("warnings", [])  # few images
+        assert row["quantization"] == key and row["warnings"] == [f"the build warned: {w}" for w in built]
     assert doc["missing_charts"] == {}
 
 
@@ -241,6 +242,15 @@ def test_stale_and_random_weight_results(measured, tmp_path):
     (rand / "build.json").write_text(json.dumps(doc))
     entry = load_build(rand)
     assert entry.top1 is None and entry.p50 is not None and "random" in entry.label
+
+    # what the build itself warned of is in the report too (its list was [] beside a
+    # build.json saying "calibrated on only 27 images": an outside walk)
+    few = copy_build(measured["float32"], tmp_path / "few")
+    doc = json.loads((few / "build.json").read_text())
+    doc["warnings"] = ["int8 calibrated on only 27 images from the --calibration folder"]
+    (few / "build.json").write_text(json.dumps(doc))
+    assert load_build(few).warnings == (
+        "the build warned: int8 calibrated on only 27 images from the --calibration folder",)
 
     # a build whose model.tflite is gone or was cut short is named, not charted silently
     gone = copy_build(measured["float32"], tmp_path / "gone")

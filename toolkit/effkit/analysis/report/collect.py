@@ -101,7 +101,7 @@ def load_build(folder: Path) -> BuildEntry:
                         "pass folders written by 'effkit build'")
     manifest = Manifest.read(folder)
     main = manifest.artifact(MODEL_FILE)
-    warnings: list[str] = []
+    warnings = [f"the build warned: {w}" for w in manifest.warnings]  # few images, a label twice
     swapped = False  # model.tflite is not the build's: measuring it again cannot match
     if main is not None and not (folder / MODEL_FILE).is_file():
         warnings.append(f"{MODEL_FILE} is missing: the figures are of the model build.json lists")
