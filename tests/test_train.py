@@ -351,6 +351,10 @@ def test_resume_continues_an_interrupted_run(tiny, tmp_path):
         train(config, Callbacks(on_epoch=stop))
     state = json.loads((out / CHECKPOINT_DIR / STATE_NAME).read_text())
     assert (state["phase"], state["epoch"], len(state["history"])) == ("head", 1, 1)
+    from effkit.training.checkpoints import epochs_done
+
+    assert epochs_done(out / CHECKPOINT_DIR) == 1  # what the interrupt line counts
+    assert epochs_done(tmp_path) is None
     assert not (out / "model.weights.h5").exists()
     with pytest.raises(OutputError, match="is not empty") as exc:
         validate(config)

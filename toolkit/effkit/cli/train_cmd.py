@@ -124,12 +124,15 @@ def train(
         code = stop_exit_code(exc)
         if code is None or isinstance(exc, EffkitError) or os.environ.get("EFFKIT_DEBUG"):
             raise
-        from effkit.training.checkpoints import CHECKPOINT_DIR, STATE_NAME
+        from effkit.training.checkpoints import CHECKPOINT_DIR, STATE_NAME, epochs_done
 
         if kept is not None:
             note = f"the build did not finish; {kept}"
         elif (out / CHECKPOINT_DIR / STATE_NAME).is_file():
-            note = f"finished epochs are kept in {out / CHECKPOINT_DIR}; continue with --resume"
+            done = epochs_done(out / CHECKPOINT_DIR)
+            epochs = "finished epochs are" if done is None else (
+                "the finished epoch is" if done == 1 else f"the {done} finished epochs are")
+            note = f"{epochs} kept in {out / CHECKPOINT_DIR}; continue with --resume"
         else:
             note = "no epoch had finished, nothing to resume"
         from effkit.cli._common import report_interrupt

@@ -53,6 +53,15 @@ class _State:
     version: int = _STATE_VERSION
 
 
+def epochs_done(folder: Path) -> int | None:
+    """How many epochs the checkpoint in ``folder`` holds (None: no readable state)."""
+    try:
+        history = json.loads((Path(folder) / STATE_NAME).read_text(encoding="utf-8"))["history"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    return len(history) if isinstance(history, list) else None
+
+
 class _Checkpoints:
     """Per-epoch state, crash-safe: files are new names, then state.json, then cleanup."""
 
