@@ -535,6 +535,25 @@ def _captures(tmp_path, body: str, timeout: float = 60) -> subprocess.CompletedP
                           timeout=timeout, env=dict(os.environ))
 
 
+def test_python_writes_in_a_capture_keep_their_order_and_outlive_it(tmp_path):
+    """Python-level writes go into the capture's file at once, so a line without its newline
+    yet stays in its place among the native ones; and a logging handler made inside a
+    capture (TensorFlow's own, on its import) keeps working after it ends, quietly, as with
+    the StringIO before (a closed stream printed '--- Logging error ---' on every later
+    TensorFlow warning: the review of this change)."""
+    ran = _captures(tmp_path, "import logging\n"
+                    "with native_log_captured() as captured:\n"
+                    "    print('py 1'); os.write(1, b'native 2\\n')\n"
+                    "    print('py 3 no newline', end=''); os.write(1, b'native 4\\n')\n"
+                    "    handler = logging.StreamHandler()  # its stream: sys.stderr, captured\n"
+                    "log = logging.getLogger('tf-like'); log.addHandler(handler)\n"
+                    "log.warning('retracing')\n"
+                    "print(repr(captured[0]))\n")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout == b"'py 1\\nnative 2\\npy 3 no newlinenative 4\\n'\n"
+    assert ran.stderr == b""
+
+
 def test_the_crash_watcher_in_odd_processes(tmp_path):
     """An outside review of the watcher: each of these lost the report, killed the process
     or held it up before."""

@@ -4,6 +4,7 @@ prints on stdout) kept off the terminal, so ``--json`` output stays one JSON doc
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import tempfile
@@ -61,23 +62,50 @@ def native_log_captured() -> Iterator[list[str]]:
                 os.close(copy)
             if told:
                 _tell_watcher(b"e")
-            py_out.flush()
             tmp.seek(0)
             captured.append(tmp.read().decode("utf-8", "replace"))
 
 
 @contextlib.contextmanager
-def _python_writes_into(tmp: BinaryIO) -> Iterator[TextIO]:
+def _python_writes_into(tmp: BinaryIO) -> Iterator[_CaptureStream]:
     """A text stream for a capture's Python-level writes, into the capture's own file in
-    the order they come with the native ones (one file offset): a crash report then shows
-    them too. Line-buffered, so a line printed before the process died is in the file."""
-    stream = open(os.dup(tmp.fileno()), "w", encoding="utf-8",  # noqa: SIM115 - closed below
-                  errors="backslashreplace", buffering=1)
+    the order they come with the native ones (one file offset, each write at once): a
+    crash report then shows them too. When the capture ends the stream drops what it is
+    given, as the StringIO before it did: a logging handler made inside the capture
+    (TensorFlow's, on its import) keeps it as its stream."""
+    stream = _CaptureStream(os.dup(tmp.fileno()))
     try:
         yield stream
     finally:
-        with contextlib.suppress(OSError, ValueError):
-            stream.close()
+        stream.end()
+
+
+class _CaptureStream(io.TextIOBase):
+    """Text written straight to a file descriptor as UTF-8 (unencodable characters as
+    escapes), until :meth:`end`; then nothing."""
+
+    encoding = "utf-8"  # what print() and logging ask of a stream
+
+    def __init__(self, fd: int):
+        super().__init__()
+        self._fd: int | None = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        fd = self._fd
+        if fd is not None:
+            data = memoryview(str(text).encode("utf-8", "backslashreplace"))
+            with contextlib.suppress(OSError):  # a full disk: the capture only loses lines
+                while data:
+                    data = data[os.write(fd, data):]
+        return len(text)
+
+    def end(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
 
 
 def _fatal_signals_shown_on(fd: int) -> str | None:
