@@ -130,9 +130,9 @@ def train(
             note = f"the build did not finish; {kept}"
         elif (out / CHECKPOINT_DIR / STATE_NAME).is_file():
             done = epochs_done(out / CHECKPOINT_DIR)
-            epochs = "finished epochs are" if done is None else (
+            finished = "finished epochs are" if done is None else (
                 "the finished epoch is" if done == 1 else f"the {done} finished epochs are")
-            note = f"{epochs} kept in {out / CHECKPOINT_DIR}; continue with --resume"
+            note = f"{finished} kept in {out / CHECKPOINT_DIR}; continue with --resume"
         else:
             note = "no epoch had finished, nothing to resume"
         from effkit.cli._common import report_interrupt
