@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import signal
 import struct
 import subprocess
@@ -807,6 +808,40 @@ def test_a_stop_signal_a_finalizer_swallowed_still_stops_the_command(tmp_path, n
     assert not (tmp_path / "written.txt").exists()
 
 
+SWALLOWED_AT_THE_END = """\
+import os, signal, time
+from pathlib import Path
+import typer
+from effkit.cli._common import handle_errors
+from effkit.core.outputs import write_file_atomic
+
+class Finalized:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.2)
+
+@handle_errors
+def work() -> None:
+    Finalized()
+    write_file_atomic(Path("written.txt"), b"done", force=False)
+    print("{}")
+
+typer.run(work)
+"""
+
+
+def test_a_stop_signal_swallowed_after_the_last_stage_is_told_not_raised(tmp_path):
+    """After the last place that could stop, the command has done its work (written, printed
+    its JSON): an interrupt raised then printed a second document and 'interrupted: nothing
+    was written' over written files (the review of this change). It says it came too late."""
+    (tmp_path / "work.py").write_text(SWALLOWED_AT_THE_END)
+    run = subprocess.run([sys.executable, "work.py"], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=60, preexec_fn=_terminal_signals)
+    assert (run.returncode, run.stdout) == (0, "{}\n"), run.stderr
+    assert run.stderr == "note: the interrupt came as the command was finishing: it completed\n"
+    assert (tmp_path / "written.txt").read_text() == "done"
+
+
 def test_json_on_an_interrupt_is_a_document_too(tmp_path):
     """--json promises a document on stdout: an interrupted run gives one (kind Interrupted)."""
     minimal_build(tmp_path / "b")
@@ -920,6 +955,28 @@ def test_sigkill_between_the_force_renames_is_recovered(tmp_path):
     assert proc.returncode == 1 and "is not empty" in err  # and then, without --force, refuses
     assert "put back after an interrupted --force replacement" in err  # saying why
     assert staging(tmp_path) == []
+
+
+def test_put_back_is_said_only_of_the_call_that_put_it_back(tmp_path, monkeypatch):
+    """In the Python API the reason stuck: a later call on the same folder, rewritten by the
+    user since, still said '(it holds the previous output, put back ...)' (the review)."""
+    from effkit.core.outputs import MARKER, check_output_dir
+    from effkit.errors import OutputError
+
+    monkeypatch.chdir(tmp_path)
+    old = tmp_path / ".rep.old-abc"
+    (old / "x").mkdir(parents=True)
+    (old / "x" / "index.html").write_text("previous")
+    (old / MARKER).write_text("999999 gone\n")  # a process that has ended
+    said = []
+    for _ in range(2):
+        with pytest.raises(OutputError) as err:
+            check_output_dir(Path("rep"), False)
+        said.append("put back after an interrupted --force" in err.value.one_line())
+        shutil.rmtree("rep")
+        Path("rep").mkdir()
+        Path("rep/mine.txt").write_text("new")
+    assert said == [True, False]
 
 
 def _read_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:

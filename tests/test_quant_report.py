@@ -358,6 +358,9 @@ def test_keep_float_takes_the_builds_own_weights_and_no_other(tmp_path, monkeypa
     info = qr.BuildInfo(build, {"variant": "lite0", "weights": recorded})
     monkeypatch.chdir(build)  # not where the build ran (tmp_path)
     assert info.weights_source().path == mine
+    (build / "w").mkdir()  # a damaged file of that name nearer: passed over, not read
+    (build / "w" / "mine.pth").write_bytes(b"half-written")
+    assert info.weights_source().path == mine
     shutil.copyfile(resolve_weights(get_variant("lite1"), None).path, mine)  # retrained in place
     with pytest.raises(DataError, match=r"the weights the build read \('w/mine.pth', sha256 "
                                         r"[0-9a-f]{12}\.\.\.\) are not there any more, or hold other"):

@@ -123,5 +123,5 @@ def write(path: Path, pixels: np.ndarray, key: SetKey, **extra) -> Path:
             "pixels_sha256": pixels_sha256(pixels), **extra}
     buffer = io.BytesIO()
     np.savez(buffer, pixels=pixels, meta=np.array(json.dumps(meta, sort_keys=True)))
-    write_file_atomic(path, buffer.getvalue(), force=True)
+    write_file_atomic(path, buffer.getvalue(), force=True, output=False)
     return path

@@ -215,6 +215,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         from effkit.core import outputs
 
         del outputs.WRITTEN[:], outputs.NOTES[:], outputs.STOPPED[:]
+        outputs.READ_RESTORED.clear()
         shown = SHOW_DOWNLOADS.set(True)  # a command shows a weights download; the library does not
         command = IN_COMMAND.set(True)  # and its errors name flags, the library's keywords
         unraisable = sys.unraisablehook
@@ -224,8 +225,11 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
                 for path in _paths(kwargs.values()):
                     outputs.restore_interrupted(path)
                 value = fn(*args, **kwargs)
-                outputs.raise_if_stopped()  # one a finalizer swallowed: not a success
+                if outputs.STOPPED:  # swallowed by a finalizer after the last place to stop
+                    outputs.NOTES.append("the interrupt came as the command was finishing: it "
+                                         "completed")
         except typer.Exit:  # a command that reported its own ending (train's interrupt line)
+            _print_notes(outputs.NOTES)
             raise
         except EffkitError as exc:
             _print_notes(outputs.NOTES)
@@ -241,6 +245,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
                 raise  # a bug, not an interrupt: its traceback
             done = ("nothing was written" if not outputs.WRITTEN else
                     "completed before it: " + ", ".join(map(str, outputs.WRITTEN)))
+            _print_notes(outputs.NOTES)
             report_interrupt(done, code, json_out=bool(kwargs.get("json_out")))
             raise typer.Exit(code=code) from None
         finally:

@@ -36,6 +36,8 @@ WRITTEN: list[Path] = []
 # What recover_stale did, for the CLI to report after the command succeeds.
 NOTES: list[str] = []
 RESTORED = "from an interrupted --force replacement"
+# Outputs restore_interrupted put back in this command (the CLI clears it with NOTES)
+READ_RESTORED: set[Path] = set()
 
 
 def _pause(point: str) -> None:
@@ -195,8 +197,8 @@ def check_output_dir(out_dir: Path, force: bool, inputs: Iterable[Path | None] =
     """
     out_dir = Path(out_dir)
     resolved = check_path_usable(out_dir)
-    recover_stale(out_dir)
-    restored = f"restored {out_dir.absolute()} {RESTORED}" in NOTES  # here or by the CLI's reading
+    restored = any(n.startswith("restored") for n in recover_stale(out_dir)) or \
+        out_dir.absolute() in READ_RESTORED  # put back by the CLI as it read its arguments
     cwd = Path.cwd().resolve()
     if resolved == cwd or resolved in cwd.parents:
         raise OutputError(f"output {str(out_dir)!r} is the current folder or contains it",
@@ -393,7 +395,10 @@ def restore_interrupted(path: Path) -> list[str]:
         return []
     while not os.path.lexists(missing.parent) and missing.parent != missing:
         missing = missing.parent
-    return recover_stale(missing)
+    done = recover_stale(missing)
+    if any(n.startswith("restored") for n in done):
+        READ_RESTORED.add(missing)
+    return done
 
 
 # Signals that end a command the way Ctrl-C does: kill/systemd/docker stop (TERM), a closed
@@ -700,9 +705,11 @@ def check_output_file(path: Path, force: bool, *, inputs: Iterable[Path | None] 
                               "choose another output, or move that file away yourself")
 
 
-def write_file_atomic(path: Path, data: bytes, force: bool) -> None:
+def write_file_atomic(path: Path, data: bytes, force: bool, *, output: bool = True) -> None:
     """Write ``data`` to ``path`` via a temporary sibling; refuse to replace without force,
-    also a file that appears at ``path`` while writing (the final step is link(2))."""
+    also a file that appears at ``path`` while writing (the final step is link(2)).
+    ``output``: one of the command's outputs, which an interrupt after it names as
+    completed (False for caches, checkpoints and files inside a staging folder)."""
     path = Path(path)
     if path.exists() and not force:
         raise OutputError(f"{str(path)!r} already exists", "choose another output, or pass --force")
@@ -735,6 +742,8 @@ def write_file_atomic(path: Path, data: bytes, force: bool) -> None:
         if isinstance(exc, OSError):
             raise write_failure(exc, path) from None
         raise
+    if output:
+        WRITTEN.append(path)
 
 
 @contextlib.contextmanager

@@ -53,7 +53,7 @@ def reattach_metadata(compiled: Sequence[Path], source: bytes) -> None:
         data = populate_metadata(path.read_bytes(), metadata, files)
         if labels is not None:
             verify(data, labels)
-        write_file_atomic(path, data, force=True)
+        write_file_atomic(path, data, force=True, output=False)  # in the staging folder
 
 
 def tables_last(section: dict) -> dict:

@@ -130,7 +130,7 @@ class _Checkpoints:
         """Write state.json, then delete files it no longer names."""
         self.write_dir.mkdir(parents=True, exist_ok=True)
         doc = json.dumps(asdict(state), indent=1).encode()
-        write_file_atomic(self.write_dir / STATE_NAME, doc, force=True)
+        write_file_atomic(self.write_dir / STATE_NAME, doc, force=True, output=False)
         keep = {STATE_NAME}
         for ref in (state.best, state.last):
             keep.update(v for k, v in (ref or {}).items() if k in ("file", "weights", "optimizer"))

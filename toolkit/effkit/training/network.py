@@ -191,8 +191,11 @@ class _Steps:
         """(mean loss, accuracy) over one pass of ``dataset``."""
         step = self.train_step if training else self.eval_step
         totals = np.zeros(3, dtype=np.float64)
+        from effkit.core.outputs import raise_if_stopped
+
         for i, batch in enumerate(self.strategy.experimental_distribute_dataset(dataset)):
             totals += np.array([float(v) for v in step(batch)])
+            raise_if_stopped()  # a Ctrl-C a finalizer swallowed: the epochs do not go on
             if on_batch:
                 on_batch(i + 1)
         count = max(totals[2], 1.0)

@@ -453,7 +453,7 @@ def _record_digest(variant: Variant, digest: str) -> None:
         "sha256": digest, "url": tarball_url(variant),
         "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     write_file_atomic(_hashes_path(), (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode(),
-                      force=True)
+                      force=True, output=False)  # the cache's record
 
 
 def _read_json(path: Path) -> dict:
@@ -465,7 +465,7 @@ def _read_json(path: Path) -> dict:
 
 
 def _write_json(path: Path, doc: dict) -> None:
-    write_file_atomic(path, (json.dumps(doc) + "\n").encode(), force=True)
+    write_file_atomic(path, (json.dumps(doc) + "\n").encode(), force=True, output=False)  # cache
 
 
 # --------------------------------------------------------------------------- extraction

@@ -114,6 +114,7 @@ class BuildInfo:
         above the build (where the build may have run), and only the file with the
         recorded sha256 is taken: a path that now holds other weights (a retrained
         ``effkit train --force``) was used without a word."""
+        from effkit.core.manifest import sha256_files
         from effkit.weights.load import resolve_weights
 
         weights = self.manifest.get("weights") or {}
@@ -123,11 +124,13 @@ class BuildInfo:
         given = Path(path)
         places = [given] if given.is_absolute() else [given, *(above / given for above in
                                                               self.folder.absolute().parents)]
-        for place in places:
-            if place.is_file():
-                found = resolve_weights(self.variant, place)
-                if found.sha256 == recorded:
-                    return found
+        for place in places:  # hashed first: a damaged file of that name is passed over
+            try:
+                same = place.is_file() and sha256_files([place]) == recorded
+            except OSError:
+                same = False
+            if same:
+                return resolve_weights(self.variant, place)
         raise DataError(f"the weights the build read ({path!r}, sha256 {recorded[:12]}...) are not "
                         "there any more, or hold other weights now",
                         "run from the folder the build ran in, with the weights it read, or build again")
