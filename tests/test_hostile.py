@@ -1558,6 +1558,31 @@ def test_a_command_that_reports_its_own_interrupt_is_not_reported_twice(capsys):
     assert capsys.readouterr().err.strip() == "interrupted: finished epochs are kept in out/checkpoints."
 
 
+def test_notes_are_printed_when_a_command_is_interrupted_too(capsys):
+    """What effkit did on the way (a build train --force removed, a folder put back) was
+    printed only on success or an error: a Ctrl-C afterwards hid it (the review)."""
+    import signal
+    import time
+
+    import typer
+
+    from effkit.cli._common import handle_errors
+    from effkit.core import outputs
+
+    @handle_errors
+    def command(json_out: bool = False):
+        outputs.NOTES.append("removed out/lite0-cpu (built from the weights this run replaced)")
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)
+
+    with pytest.raises(typer.Exit) as exc:
+        command()
+    assert exc.value.exit_code == 143
+    assert capsys.readouterr().err.splitlines() == [
+        "note: removed out/lite0-cpu (built from the weights this run replaced)",
+        "interrupted: nothing was written."]
+
+
 def test_top5_of_a_model_of_five_classes_is_not_shown(tmp_path, tiny_model, monkeypatch):
     """Every class of a 5-class model is in its top 5: eval shows no 100% top-5 for it (the
     JSON keeps the figure and says num_classes), and report leaves the cell empty."""
