@@ -118,6 +118,19 @@ def test_a_class_folder_name_that_cannot_be_a_label_is_refused_before_training(t
                                  "--weights", "random", "--epochs", "1"])
     _one_line_error(result, 1, "is 210 characters long")
     assert not (tmp_path / "o").exists()
+    # one rule: a reordering character is named as the label rule names it, a space at an end
+    # is a folder's own problem, and an emoji with its joiner is a label like any other
+    for name, said in (("a\u202eb", "reorders the text"), ("food ", "has a space at its start or end")):
+        (tiny / long).rename(tiny / name)
+        with pytest.raises(DataError, match=said):
+            scan(tiny)
+        long = name
+    (tiny / long).rename(tiny / "\U0001f469\u200d\U0001f52c")
+    assert scan(tiny).classes == ("vehicles", "\U0001f469\u200d\U0001f52c")
+    # a zip made on a Mac holds __MACOSX beside the classes: not a class (the review)
+    (tiny / "__MACOSX" / "vehicles").mkdir(parents=True)
+    (tiny / "__MACOSX" / "vehicles" / "._x.jpg").write_bytes(b"\0\x05\x16\x07")
+    assert scan(tiny).classes == ("vehicles", "\U0001f469\u200d\U0001f52c")
 
 
 def test_the_resume_fingerprint_sees_a_photo_replaced_under_its_name(tiny, photo_dir):

@@ -27,7 +27,7 @@ import numpy as np
 
 from effkit.core.resources import data_file
 from effkit.errors import DataError, ModelFileError, first_names, naming_file
-from effkit.model.preprocess import LoadReport, iter_images, list_images, normalize
+from effkit.model.preprocess import LoadReport, iter_images, list_images, normalize, passed_over
 from effkit.model.variants import NORM_MEAN, NORM_STD
 
 WNID = re.compile(r"^(n\d{8})[_.]")
@@ -130,7 +130,7 @@ def labelled_images(folder: Path, labels: Sequence[str] | None, num_classes: int
     root = Path(folder)
     paths = list_images(root)
     rel = {p: p.relative_to(root).parts for p in paths}
-    paths = [p for p in paths if not any(part.startswith(".") for part in rel[p][:-1])]
+    paths = [p for p in paths if not any(passed_over(part) for part in rel[p][:-1])]
     nested = [p for p in paths if len(rel[p]) > 1]
     if nested:
         loose = tuple(str(p) for p in paths if len(rel[p]) == 1)

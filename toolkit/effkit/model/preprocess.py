@@ -48,6 +48,12 @@ def list_images(root: Path, *, recursive: bool = True) -> list[Path]:
     return sorted(files, key=lambda p: p.as_posix())
 
 
+def passed_over(folder_name: str) -> bool:
+    """A folder no image is read from: a hidden one (``.thumbnails``, a viewer's cache of
+    the same photos) or ``__MACOSX``, the AppleDouble files a zip made on a Mac holds."""
+    return folder_name.startswith(".") or folder_name == "__MACOSX"
+
+
 def _walk(root: Path) -> Iterator[Path]:
     """Every entry under ``root``, into symbolically linked folders too (a class folder that
     links to where the photos live is read as train reads it), each real folder once (a
@@ -60,7 +66,7 @@ def _walk(root: Path) -> Iterator[Path]:
             dirs[:] = []
             continue
         seen.add(real)
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        dirs[:] = sorted(d for d in dirs if not passed_over(d))
         for name in names:
             yield Path(folder) / name
 

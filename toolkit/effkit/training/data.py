@@ -23,6 +23,7 @@ from effkit.model.preprocess import (
     load_image,
     none_readable,
     opened_image,
+    passed_over,
     to_rgb,
     unreadable_reason,
     upright,
@@ -86,13 +87,13 @@ def class_folders(root: Path, flag: str = "--data") -> list[Path]:
     if not root.is_dir():
         raise DataError(f"{flag} {str(root)!r} is not a folder",
                         "pass a folder with one sub-folder of images per class")
-    folders = sorted((d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")),
+    folders = sorted((d for d in root.iterdir() if d.is_dir() and not passed_over(d.name)),
                      key=lambda d: d.name)
     for d in folders:
-        if any(unicodedata.category(c).startswith("C") for c in d.name) or d.name != d.name.strip():
-            raise DataError(f"class folder name {d.name!r} in {str(root)!r} has control characters "
-                            "or leading/trailing spaces", "rename it: the name becomes the label")
-        problem = label_problem(d.name)  # found now, not as the label after training
+        # the label rule, now and not after training; and no space at either end, which
+        # nobody sees in a folder listing
+        problem = label_problem(d.name) or (
+            (f"{d.name!r} has a space at its start or end", "") if d.name != d.name.strip() else None)
         if problem is not None:
             raise DataError(f"class folder name {problem[0]} (in {str(root)!r})",
                             "rename it: the name becomes the label")
