@@ -43,7 +43,7 @@ from effkit.errors import (
 from effkit.model.labels import Labels
 from effkit.model.variants import Variant, get_variant
 from effkit.pipeline.convert import ConvertOptions
-from effkit.weights.files import WeightsSource
+from effkit.weights.files import WeightsSource, weights_word
 from effkit.weights.load import resolve_weights
 
 if TYPE_CHECKING:
@@ -388,7 +388,7 @@ def _default_labels(weights: WeightsSource) -> Labels:
 def _input_paths(req: BuildRequest) -> list[Path]:
     """What the build reads: an --out holding any of it would be replaced with it inside."""
     paths = [req.labels, req.calibration]  # either may be a value in memory (train)
-    if req.weights is not None and str(req.weights).strip().lower() not in ("random", "official"):
+    if req.weights is not None and weights_word(req.weights) is None:
         paths.append(req.weights)
     return [Path(p) for p in paths if isinstance(p, (str, os.PathLike))]
 
@@ -706,8 +706,9 @@ def _model_options(req: BuildRequest) -> list[str]:
     metadata, as command-line words (for an app's command that builds it again)."""
     defaults = BuildRequest(variant=req.variant)
     words = [] if req.bias_correction or req.quant != "int8" else ["--no-bias-correction"]
-    if isinstance(req.weights, str) and req.weights.strip().lower() in ("random", "official"):
-        words += ["--weights", req.weights.strip().lower()]  # a word, not a path of this machine
+    word = weights_word(req.weights)
+    if word is not None:
+        words += ["--weights", word]  # a word, not a path of this machine
     for field_name, flag in _MODEL_OPTIONS:
         value = getattr(req, field_name)
         if value is not None and value != getattr(defaults, field_name):

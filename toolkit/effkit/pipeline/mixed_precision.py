@@ -72,8 +72,8 @@ def mixed_from_build(int8_model: bytes, build, nodes: Sequence[str],
     """The build's network converted again with its own calibration set and ``nodes``
     kept in float, with the int8 model's labels and the build's metadata attached.
     ``build`` is an :class:`effkit.analysis.quant_report.measure.BuildInfo`; ``inputs``
-    (normalized images) calibrate instead when the build's own set cannot be read back
-    (``effkit train --build``'s training split)."""
+    (normalized images) calibrate instead of the build's own set (given when that cannot
+    be read back: ``effkit train --build``'s training split)."""
     from effkit.metadata import attach_classifier_metadata
     from effkit.metadata.reader import labels_from_model
     from effkit.pipeline.convert import ConvertOptions, int8_weights_chosen, pin_input_range
@@ -83,7 +83,7 @@ def mixed_from_build(int8_model: bytes, build, nodes: Sequence[str],
     if not labels:
         raise UsageError("the int8 model has no labels in its metadata", "use a model 'effkit build' wrote")
     variant = build.variant
-    if inputs is None or not build.calibrated_on_training_split:
+    if inputs is None:
         inputs, _ = build.calibration()
     pinned = pin_input_range(inputs, variant.norm_mean, variant.norm_std)
     model = build.keras_model()

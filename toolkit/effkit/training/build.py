@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from effkit.errors import EffkitError
 from effkit.model.variants import Variant, get_variant
 
 if TYPE_CHECKING:
@@ -55,15 +54,16 @@ def plan_trained(request: BuildRequest) -> BuildPlan:
 def training_calibration(examples: Sequence[Example], variant: Variant, size: int):
     """A CalibrationSet of ``size`` training images spread evenly over the classes."""
     from effkit.calibration.sets import CalibrationSet, pick_evenly
-    from effkit.model.preprocess import LoadReport, iter_images, normalize
+    from effkit.model.preprocess import LoadReport, iter_images, none_readable, normalize
 
     start = time.perf_counter()
     ordered = [Path(e.path) for e in sorted(examples, key=lambda e: (e.label, e.path))]
     report = LoadReport()
-    pixels = [px for _, px in iter_images(pick_evenly(ordered, size), variant.resolution, report)]
+    picked = pick_evenly(ordered, size)
+    pixels = [px for _, px in iter_images(picked, variant.resolution, report)]
     if not pixels:
-        raise EffkitError("none of the training images could be read for calibration",
-                          "run 'effkit build' with --calibration DIR instead")
+        raise none_readable(len(picked), " of the training split (for calibration)",
+                            report.skipped)
     batch = normalize(np.stack(pixels), variant.norm_mean, variant.norm_std)
     return CalibrationSet(batch, "training split", json.dumps({"images": len(examples)}),
                           skipped=len(report.skipped), seconds=time.perf_counter() - start)

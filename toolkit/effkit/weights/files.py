@@ -112,7 +112,7 @@ def locate(variant: Variant, source: str | Path | None) -> LocalSource:
         return LocalSource("pth", default_weights_path(variant), bundled=True)
     if source is None or is_official(source):
         raise WeightsError(f"{variant.name} has no local weights", "pass --weights official")
-    if isinstance(source, str) and source.strip().lower() == "random":
+    if weights_word(source) == "random":
         return LocalSource("random", None)
     p = Path(source).expanduser()
     if p.name == "checkpoint" and p.is_file():  # the marker file of a checkpoint folder
@@ -131,8 +131,15 @@ def locate(variant: Variant, source: str | Path | None) -> LocalSource:
     return LocalSource(_sniff(p), p)
 
 
+def weights_word(source: object) -> str | None:
+    """"random" or "official" when ``source`` is one of those words (any case, spaces
+    aside), else None: a path, or nothing."""
+    word = source.strip().lower() if isinstance(source, str) else None
+    return word if word in ("random", "official") else None
+
+
 def is_official(source: str | Path) -> bool:
-    return isinstance(source, str) and source.strip().lower() == "official"
+    return weights_word(source) == "official"
 
 
 def _checkpoint_in_folder(folder: Path) -> Path:
