@@ -404,11 +404,23 @@ def test_metadata_reader(app: Path, models) -> None:
 
 
 def test_labels_and_normalization_fallbacks(app: Path, models, tmp_path: Path) -> None:
-    rt = runtime_module(app)
-    # A model whose appended files were stripped (what edgetpu_compiler does) gets its
-    # labels from the CPU model's metadata.
-    setup = rt.model_setup(models["uint8_plain"])
+    # This app's Edge TPU model, whose appended files the compiler stripped, gets its labels
+    # from the CPU model's metadata.
+    tpu_app = render_coral_app(tmp_path / "tpu", model_name="tpu", variant=LITE0,
+                               labels=HOSTILE_LABELS, cpu_model=models["uint8"],
+                               edgetpu_model=models["tpu_plain"])
+    setup = runtime_module(tpu_app).model_setup(tpu_app / "model_edgetpu.tflite")
     assert setup.labels == HOSTILE_LABELS and setup.labels_source == "model.tflite metadata"
+    # Another model without labels (--model) is refused: it took this app's labels and
+    # normalization, maybe of other classes, with nothing but the source line to say so
+    rt = runtime_module(app)
+    with pytest.raises(rt.AppError, match="has no labels in its TFLite metadata, and it is not "
+                                          "this app's model"):
+        rt.model_setup(models["uint8_plain"])
+    given = tmp_path / "given.txt"
+    given.write_text("\n".join(HOSTILE_LABELS) + "\n", encoding="utf-8")
+    setup = rt.model_setup(models["uint8_plain"], given)
+    assert setup.labels == HOSTILE_LABELS and setup.labels_source == str(given)
     # Without metadata anywhere: labels.txt and the rendered defaults.
     plain_app = render_coral_app(tmp_path / "plain", model_name="plain", variant=LITE0,
                                  labels=["x"] * len(HOSTILE_LABELS),
@@ -578,6 +590,79 @@ def test_pi_scripts_read_phone_photos_upright(app: Path, tmp_path: Path, photo_d
     runtime = runtime_module(app)
     assert np.array_equal(runtime.load_image(tagged, 224), runtime.load_image(reference, 224))
     assert np.array_equal(runtime.load_image(tagged, 224), load_image(tagged, 224))
+
+
+def test_without_pillow_the_pi_scripts_say_how_to_get_it(app: Path, tmp_path: Path,
+                                                         photo_dir: Path) -> None:
+    """'pip install ai-edge-litert', as the scripts' own hint said, brings numpy and not
+    Pillow: classify_image.py then ended in a traceback (an outside walk)."""
+    import importlib.util
+
+    only = tmp_path / "only-litert"  # numpy and the runtime, as that pip install leaves them
+    only.mkdir()
+    for name in ("numpy", "ai_edge_litert", "flatbuffers"):
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            pytest.skip(f"{name} is not installed")
+        (only / name).symlink_to(Path(spec.origin).parent)
+    libs = Path(importlib.util.find_spec("numpy").origin).parent.parent / "numpy.libs"
+    if libs.is_dir():
+        (only / "numpy.libs").symlink_to(libs)
+    env = {k: v for k, v in os.environ.items() if k != "EDGETPU_DELEGATE"} | {"PYTHONPATH": str(only)}
+    proc = subprocess.run([sys.executable, "-S", str(app / "classify_image.py"), "--cpu",
+                           str(list_images(photo_dir)[0])], cwd=app, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "error: Pillow is not installed: sudo apt install python3-pil (./install.sh installs "
+        "it), or pip install pillow")
+
+
+def damaged_exif_photo(tmp_path: Path) -> Path | None:
+    """A JPEG whose EXIF block makes Pillow's exif_transpose raise something other than
+    OSError/ValueError/SyntaxError (struct.error, AttributeError, TypeError, ...), found by
+    changing bytes of the block as the outside walk did; None if this Pillow raises none."""
+    import io
+    import random
+    import warnings
+
+    from PIL import Image, ImageOps
+
+    y, x = np.mgrid[0:48, 0:64]
+    base = Image.fromarray(np.stack([x * 4, y * 5, (x + y) * 2], axis=-1).astype(np.uint8))
+    exif = Image.Exif()
+    exif[0x0112], exif[0x010F], exif[0x0132], exif[0x011A] = 6, "Canon", "2020:01:01 00:00:00", (72, 1)
+    buf = io.BytesIO()
+    base.save(buf, "JPEG", exif=exif.tobytes())
+    data = buf.getvalue()
+    start = data.index(b"Exif\x00\x00") + 6
+    rng = random.Random(1)
+    for _ in range(3000):
+        damaged = bytearray(data)
+        for _ in range(rng.randint(1, 4)):
+            damaged[rng.randrange(start, start + 120)] = rng.randrange(256)
+        try:
+            with warnings.catch_warnings(), Image.open(io.BytesIO(bytes(damaged))) as im:
+                warnings.simplefilter("ignore")
+                ImageOps.exif_transpose(im)
+        except (OSError, ValueError, SyntaxError):
+            continue
+        except Exception:  # noqa: BLE001 - what the readers did not catch
+            path = tmp_path / "damaged-exif.jpg"
+            path.write_bytes(bytes(damaged))
+            return path
+    return None
+
+
+def test_a_damaged_exif_block_leaves_the_photo_as_stored(app: Path, tmp_path: Path) -> None:
+    """Both effkit and the Pi scripts read such a photo (they ended in a traceback: an
+    outside walk), with the same pixels."""
+    photo = damaged_exif_photo(tmp_path)
+    if photo is None:
+        pytest.skip("this Pillow raises only OSError/ValueError/SyntaxError for damaged EXIF")
+    assert np.array_equal(runtime_module(app).load_image(photo, 224), load_image(photo, 224))
+    proc = run_app(app, "classify_image.py", "--cpu", "--json", str(photo))
+    assert "Traceback" not in proc.stderr and json.loads(proc.stdout)
 
 
 def test_edgetpu_fallback_is_one_line(models, tmp_path: Path, photo_dir: Path) -> None:

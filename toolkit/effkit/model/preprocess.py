@@ -171,14 +171,12 @@ def upright(img):
     """The image as it is meant to be seen: its EXIF orientation applied (phones save a
     portrait photo as landscape pixels plus an orientation tag). Eval, calibration, training
     and the Pi scripts all decode through this."""
-    import struct
-
     from PIL import ImageOps
 
     try:
         return ImageOps.exif_transpose(img)
-    except (OSError, ValueError, SyntaxError, TypeError, KeyError, struct.error):
-        return img  # a damaged EXIF block: the pixels as stored, not an unreadable photo
+    except Exception:  # noqa: BLE001 - a damaged EXIF block raises what it happens to break
+        return img  # (struct.error, AttributeError, ...): the pixels as stored, not a failure
 
 
 def crop_and_resize(img, resolution: int) -> np.ndarray:
