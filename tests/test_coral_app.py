@@ -414,8 +414,8 @@ def test_labels_and_normalization_fallbacks(app: Path, models, tmp_path: Path) -
     # Another model without labels (--model) is refused: it took this app's labels and
     # normalization, maybe of other classes, with nothing but the source line to say so
     rt = runtime_module(app)
-    with pytest.raises(rt.AppError, match="has no labels in its TFLite metadata, and it is not "
-                                          "this app's model"):
+    with pytest.raises(rt.AppError, match="has no labels in its TFLite metadata and is neither "
+                                          "this app's model nor an Edge TPU one"):
         rt.model_setup(models["uint8_plain"])
     given = tmp_path / "given.txt"
     given.write_text("\n".join(HOSTILE_LABELS) + "\n", encoding="utf-8")

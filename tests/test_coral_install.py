@@ -297,6 +297,30 @@ def test_a_model_never_compiled_stops_the_check_naming_it(tpu_app: Path, models,
                      "edgetpu-custom-op): compile it with effkit compile-edgetpu")
 
 
+def test_check_only_before_any_install_says_to_install_first(tpu_app: Path, tmp_path: Path) -> None:
+    """--check-only with no runtime for its Python: nothing could be checked and nothing
+    runs, yet it said 'the app runs on the CPU' and sent the user to the libedgetpu
+    projects (an outside walk)."""
+    import importlib.util
+
+    only = tmp_path / "numpy-only"  # a Python with numpy and no TensorFlow Lite runtime
+    only.mkdir()
+    numpy_dir = Path(importlib.util.find_spec("numpy").origin).parent
+    (only / "numpy").symlink_to(numpy_dir)
+    if (numpy_dir.parent / "numpy.libs").is_dir():
+        (only / "numpy.libs").symlink_to(numpy_dir.parent / "numpy.libs")
+    python = tmp_path / "python3"
+    python.write_text(f'#!/bin/sh\nPYTHONPATH={only} exec {sys.executable} -S "$@"\n')
+    python.chmod(0o755)
+    proc = install(tpu_app, "debian-trixie", "aarch64", "3.13", "--check-only",
+                   EFFKIT_PYTHON=str(python), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    assert proc.returncode == 1, proc.stderr
+    (error,) = proc.stderr.strip().splitlines()
+    assert error == (f"install.sh: error: no TensorFlow Lite runtime is installed for {python}, so "
+                     "nothing could be checked and the app cannot run yet: run ./install.sh "
+                     "(without --check-only) first")
+
+
 def test_check_only_tries_every_candidate_then_names_the_causes(tpu_app: Path, tmp_path: Path) -> None:
     """The candidate loop for real, without installing: each candidate's check runs (the probe
     with this Python's ai-edge-litert), fails for want of a libedgetpu, and the last line

@@ -249,8 +249,9 @@ def test_the_edge_tpu_is_chosen_by_the_compilers_op_not_by_the_file_name(
                       str(tmp_path / "renamed.tflite"), image, env=cache)
     assert (json.loads(renamed.stdout)["model"], json.loads(renamed.stdout)["device"]) == ("renamed.tflite",
                                                                                           "edgetpu")
-    plain = run_app(never, "classify_image.py", "--json", *noop, "--model",
-                    str(tmp_path / "plain_edgetpu.tflite"), image, env=cache)
+    plain = run_app(never, "classify_image.py", "--json", *noop, "--model",  # no labels of its own
+                    str(tmp_path / "plain_edgetpu.tflite"), "--labels", str(never / "labels.txt"),
+                    image, env=cache)
     assert json.loads(plain.stdout)["device"] == "cpu"
     assert plain.stderr.strip() == f"plain_edgetpu.tflite {NOT_COMPILED}; running it on the CPU."
     strict = run_app(never, "classify_image.py", "--require-tpu", *noop, "--model",
