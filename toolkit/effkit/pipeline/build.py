@@ -192,9 +192,13 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
         raise UsageError(f"unknown target {req.target!r}", f"use one of {', '.join(TARGETS)}")
     options = ConvertOptions(quant=req.quant, io=req.io or "uint8", bias_correction=req.bias_correction,
                              weight_rounding=req.weight_rounding)
-    if req.target == "coral" and (req.quant != "int8" or req.io not in (None, "uint8")):
-        raise UsageError("the Coral Edge TPU needs --quant int8 with uint8 I/O",
-                         "drop --quant/--io for --target coral")
+    if req.target == "coral" and req.quant != "int8":
+        raise UsageError("the Coral Edge TPU runs only full-integer models (--quant int8)",
+                         "drop --quant for --target coral")
+    if req.target == "coral" and req.io not in (None, "uint8"):  # a choice, not the chip's limit
+        raise UsageError("effkit's Coral target builds uint8 input and output, the form Coral's "
+                         "examples use (the Edge TPU compiler would take int8 too)",
+                         "drop --io for --target coral")
     if req.quant_report and req.quant != "int8":
         raise UsageError("--quant-report compares an int8 model with its float reference",
                          "drop --quant-report, or build with --quant int8")
