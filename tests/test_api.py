@@ -115,7 +115,7 @@ def test_build_errors_name_the_problem_and_the_fix(tmp_path):
     assert err.hint == "see help(effkit.build) for the settings"
     err = _raises(VariantError, ["unknown variant 'lite9'"], lambda: effkit.build("lite9", out=out))
     assert "lite0" in err.hint
-    _raises(UsageError, ["Edge TPU needs quant int8"],
+    _raises(UsageError, ["Edge TPU runs only full-integer models (quant int8)"],
             lambda: effkit.build("lite0", target="coral", quant="float16", out=out))
     _raises(UsageError, ["calibration_size must be at least 1"],
             lambda: effkit.build("lite0", calibration_size=0, out=out))
