@@ -552,6 +552,12 @@ def test_python_writes_in_a_capture_keep_their_order_and_outlive_it(tmp_path):
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout == b"'py 1\\nnative 2\\npy 3 no newlinenative 4\\n'\n"
     assert ran.stderr == b""
+    # a write after the end never reaches the next file given the capture's fd number
+    late = _captures(tmp_path, "with native_log_captured():\n    stream = sys.stdout\n"
+                     "fd = os.open('next.txt', os.O_CREAT | os.O_WRONLY)\n"
+                     "stream.write('after the end')\nos.close(fd)\n"
+                     "print(repr(open('next.txt').read()))\n")
+    assert late.stdout == b"''\n", late.stderr
 
 
 def test_the_crash_watcher_in_odd_processes(tmp_path):

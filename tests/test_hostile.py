@@ -830,15 +830,16 @@ typer.run(work)
 """
 
 
-def test_a_stop_signal_swallowed_after_the_last_stage_is_told_not_raised(tmp_path):
-    """After the last place that could stop, the command has done its work (written, printed
-    its JSON): an interrupt raised then printed a second document and 'interrupted: nothing
-    was written' over written files (the review of this change). It says it came too late."""
+def test_a_stop_signal_swallowed_with_no_stage_after_it_is_told_not_raised(tmp_path):
+    """With no stage to stop at, the command goes on and does its work (writes, prints its
+    JSON): raised at the end, the interrupt printed a second document and 'interrupted:
+    nothing was written' over written files (the review of this change). A note says so."""
     (tmp_path / "work.py").write_text(SWALLOWED_AT_THE_END)
     run = subprocess.run([sys.executable, "work.py"], cwd=tmp_path, capture_output=True, text=True,
                          timeout=60, preexec_fn=_terminal_signals)
     assert (run.returncode, run.stdout) == (0, "{}\n"), run.stderr
-    assert run.stderr == "note: the interrupt came as the command was finishing: it completed\n"
+    assert run.stderr == ("note: an interrupt came while Python ran a finalizer, where it cannot "
+                          "stop anything; the command went on and completed\n")
     assert (tmp_path / "written.txt").read_text() == "done"
 
 
@@ -1581,6 +1582,26 @@ def test_notes_are_printed_when_a_command_is_interrupted_too(capsys):
     assert capsys.readouterr().err.splitlines() == [
         "note: removed out/lite0-cpu (built from the weights this run replaced)",
         "interrupted: nothing was written."]
+
+    # a command that reports its own ending (train) prints them before it, once
+    from effkit.cli._common import print_notes, report_interrupt
+
+    @handle_errors
+    def own(json_out: bool = False):
+        outputs.NOTES.append("removed out/lite0-cpu (built from the weights this run replaced)")
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            print_notes()
+            report_interrupt("the build did not finish", 143, json_out=json_out)
+            raise typer.Exit(code=143) from None
+
+    with pytest.raises(typer.Exit):
+        own()
+    assert capsys.readouterr().err.splitlines() == [
+        "note: removed out/lite0-cpu (built from the weights this run replaced)",
+        "interrupted: the build did not finish."]
 
 
 def test_top5_of_a_model_of_five_classes_is_not_shown(tmp_path, tiny_model, monkeypatch):

@@ -225,8 +225,9 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
                 for path in _paths(kwargs.values()):
                     outputs.restore_interrupted(path)
                 value = fn(*args, **kwargs)
-                if outputs.STOPPED:  # swallowed by a finalizer after the last place to stop
-                    outputs.NOTES.append("the interrupt came as the command was finishing: it "
+                if outputs.STOPPED:  # swallowed by a finalizer, and no stage came to stop at
+                    outputs.NOTES.append("an interrupt came while Python ran a finalizer, where "
+                                         "it cannot stop anything; the command went on and "
                                          "completed")
         except typer.Exit:  # a command that reported its own ending (train's interrupt line)
             _print_notes(outputs.NOTES)
@@ -283,9 +284,18 @@ def _paths(values: Iterable[Any]) -> Iterator[Path]:
 
 
 def _print_notes(notes: list[str]) -> None:
-    """What effkit did on the way that the user should know (a folder put back)."""
+    """What effkit did on the way that the user should know (a folder put back), once:
+    the list is emptied (a command's own interrupt line prints them first)."""
     for note in notes:
         err_console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
+    del notes[:]
+
+
+def print_notes() -> None:
+    """The notes so far, for a command that reports its own ending (train's interrupt)."""
+    from effkit.core.outputs import NOTES
+
+    _print_notes(NOTES)
 
 
 def print_json(doc: Any) -> None:

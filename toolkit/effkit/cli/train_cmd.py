@@ -135,8 +135,9 @@ def train(
             note = f"{finished} kept in {out / CHECKPOINT_DIR}; continue with --resume"
         else:
             note = "no epoch had finished, nothing to resume"
-        from effkit.cli._common import report_interrupt
+        from effkit.cli._common import print_notes, report_interrupt
 
+        print_notes()  # what happened on the way (an earlier build removed) before the ending
         report_interrupt(note, code, json_out=json_out)
         raise typer.Exit(code=code) from None
     summary = dict(result.summary)

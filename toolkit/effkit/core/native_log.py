@@ -89,21 +89,25 @@ class _CaptureStream(io.TextIOBase):
     def __init__(self, fd: int):
         super().__init__()
         self._fd: int | None = fd
+        # a thread's write and the capture's end: never a write to the fd number once it
+        # is closed (the next file opened gets it)
+        self._lock = threading.Lock()
 
     def writable(self) -> bool:
         return True
 
     def write(self, text: str) -> int:
-        fd = self._fd
-        if fd is not None:
-            data = memoryview(str(text).encode("utf-8", "backslashreplace"))
-            with contextlib.suppress(OSError):  # a full disk: the capture only loses lines
-                while data:
-                    data = data[os.write(fd, data):]
+        data = memoryview(str(text).encode("utf-8", "backslashreplace"))
+        with self._lock:
+            if self._fd is not None:
+                with contextlib.suppress(OSError):  # a full disk: the capture only loses lines
+                    while data:
+                        data = data[os.write(self._fd, data):]
         return len(text)
 
     def end(self) -> None:
-        fd, self._fd = self._fd, None
+        with self._lock:
+            fd, self._fd = self._fd, None
         if fd is not None:
             os.close(fd)
 

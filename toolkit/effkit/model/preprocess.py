@@ -175,6 +175,8 @@ def upright(img):
 
     try:
         return ImageOps.exif_transpose(img)
+    except MemoryError:
+        raise
     except Exception:  # noqa: BLE001 - a damaged EXIF block raises what it happens to break
         return img  # (struct.error, AttributeError, ...): the pixels as stored, not a failure
 

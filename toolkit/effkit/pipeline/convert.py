@@ -1,7 +1,7 @@
 """Keras model -> TFLite bytes, with the requested quantization.
 
 ``int8`` is full-integer (TFLITE_BUILTINS_INT8 only) with uint8 input and output by
-default, what the Coral Edge TPU needs; ``io="int8"`` keeps int8 at the edges. Its
+default, the form Coral's examples use; ``io="int8"`` keeps int8 at the edges. Its
 weights are bias-corrected on the calibration inputs first (``bias_correction``), and
 may be rounded to fit those inputs (``weight_rounding="gptq"``) instead of to nearest.
 The uint8 input is pinned to the raw pixel scale (scale 1/std, zero point mean), so
