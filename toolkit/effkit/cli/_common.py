@@ -230,10 +230,10 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
                                          "it cannot stop anything; the command went on and "
                                          "completed")
         except typer.Exit:  # a command that reported its own ending (train's interrupt line)
-            _print_notes(outputs.NOTES)
+            print_notes()
             raise
         except EffkitError as exc:
-            _print_notes(outputs.NOTES)
+            print_notes()
             if os.environ.get("EFFKIT_DEBUG"):
                 if kwargs.get("json_out"):  # the document --json promises, then the traceback
                     report_error(exc, json_out=True)
@@ -246,7 +246,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
                 raise  # a bug, not an interrupt: its traceback
             done = ("nothing was written" if not outputs.WRITTEN else
                     "completed before it: " + ", ".join(map(str, outputs.WRITTEN)))
-            _print_notes(outputs.NOTES)
+            print_notes()
             report_interrupt(done, code, json_out=bool(kwargs.get("json_out")))
             raise typer.Exit(code=code) from None
         finally:
@@ -254,7 +254,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             IN_COMMAND.reset(command)
             sys.unraisablehook = unraisable
             del outputs.STOPPED[:]  # handled: a later call in this process starts afresh
-        _print_notes(outputs.NOTES)
+        print_notes()
         return value
 
     return wrapper
@@ -283,19 +283,14 @@ def _paths(values: Iterable[Any]) -> Iterator[Path]:
             yield from (v for v in value if isinstance(v, Path))
 
 
-def _print_notes(notes: list[str]) -> None:
-    """What effkit did on the way that the user should know (a folder put back), once:
-    the list is emptied (a command's own interrupt line prints them first)."""
-    for note in notes:
-        err_console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
-    del notes[:]
-
-
 def print_notes() -> None:
-    """The notes so far, for a command that reports its own ending (train's interrupt)."""
+    """What effkit did on the way that the user should know (a folder put back), once:
+    the list is emptied (a command that reports its own ending, train, prints them first)."""
     from effkit.core.outputs import NOTES
 
-    _print_notes(NOTES)
+    for note in NOTES:
+        err_console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
+    del NOTES[:]
 
 
 def print_json(doc: Any) -> None:

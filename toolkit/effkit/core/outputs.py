@@ -35,7 +35,6 @@ SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 WRITTEN: list[Path] = []
 # What recover_stale did, for the CLI to report after the command succeeds.
 NOTES: list[str] = []
-RESTORED = "from an interrupted --force replacement"
 # Outputs restore_interrupted put back in this command (the CLI clears it with NOTES)
 READ_RESTORED: set[Path] = set()
 
@@ -377,7 +376,7 @@ def recover_stale(out_dir: Path) -> list[str]:
         if kind == "old" and kept.is_dir() and not out_dir.exists():
             with contextlib.suppress(OSError):
                 os.rename(kept, out_dir)
-                done.append(f"restored {out_dir} {RESTORED}")
+                done.append(f"restored {out_dir} from an interrupted --force replacement")
         shutil.rmtree(folder, ignore_errors=True)
         done.append(f"removed stale {folder.name}")
     NOTES.extend(done)
@@ -428,7 +427,7 @@ def raise_if_stopped() -> None:
     """Raise again a stop signal (Ctrl-C too) whose exception was lost: one raised while a
     finalizer ran (TensorFlow's ``AtomicFunction.__del__`` during a conversion) is only
     printed by Python ('Exception ignored in ...') and the work went on. Called where work
-    moves on (a stage's start and end, a command's return), in the main thread, when no
+    moves on (a stage's start and end, a training step), in the main thread, when no
     exception is on its way already."""
     import sys
 

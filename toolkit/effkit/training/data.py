@@ -92,10 +92,11 @@ def class_folders(root: Path, flag: str = "--data") -> list[Path]:
     for d in folders:
         # the label rule, now and not after training; and no space at either end, which
         # nobody sees in a folder listing
-        problem = label_problem(d.name) or (
-            (f"{d.name!r} has a space at its start or end", "") if d.name != d.name.strip() else None)
-        if problem is not None:
-            raise DataError(f"class folder name {problem[0]} (in {str(root)!r})",
+        problem = label_problem(d.name)
+        why = problem[0] if problem else (
+            f"{d.name!r} has a space at its start or end" if d.name != d.name.strip() else None)
+        if why is not None:
+            raise DataError(f"class folder name {why} (in {str(root)!r})",
                             "rename it: the name becomes the label")
     return folders
 
