@@ -536,6 +536,27 @@ def test_classify_camera_without_a_webcam_says_what_to_check(app: Path) -> None:
                                    "lists the cameras; plug one in, or use the Pi camera without --source)")
 
 
+def test_pi_scripts_json_errors_reach_stdout(app: Path, tmp_path: Path) -> None:
+    """With --json an error is also a JSON document on stdout (effkit's own shape), one line,
+    so a program that reads stdout, or classify_camera.py's JSON lines, learns why there
+    are no results; stderr keeps its one line."""
+    missing = str(tmp_path / "nope.tflite")
+    for script, args in (("classify_image.py", ("--model", missing, "x.jpg")),
+                         ("benchmark.py", ("--runs", "1", "--image", str(tmp_path / "nope.jpg"))),
+                         ("classify_camera.py", ("--model", missing, "--no-display", "--source", "57"))):
+        proc = run_app(app, script, "--cpu" if script != "benchmark.py" else "--cpu-only", *args,
+                       "--json", check=False)
+        assert proc.returncode == 1 and proc.stderr.count("error:") == 1, (script, proc.stderr)
+        assert len(proc.stdout.splitlines()) == 1, (script, proc.stdout)
+        doc = json.loads(proc.stdout)
+        assert doc == {"error": proc.stderr.strip().removeprefix("error: "), "hint": None,
+                       "kind": "AppError", "exit_code": 1}, script
+        assert "does not exist" in doc["error"], doc
+    # without --json stdout stays empty
+    proc = run_app(app, "classify_image.py", "--cpu", "--model", missing, "x.jpg", check=False)
+    assert proc.returncode == 1 and proc.stdout == ""
+
+
 def test_classify_image_hostile_files(app: Path, tmp_path: Path, photo_dir: Path) -> None:
     """A FIFO, /dev/zero and a decompression bomb among the photos are skipped with one line
     each (the others are classified, exit 1); a FIFO model and an empty labels file are one
