@@ -354,6 +354,20 @@ def test_cpu_and_require_tpu_conflict(tpu_app: Path) -> None:
     assert proc.returncode == 2 and "--cpu and --require-tpu exclude each other" in proc.stderr
 
 
+def test_threads_outside_one_to_the_cpu_count_is_a_usage_error(tpu_app: Path) -> None:
+    """--threads 0, -1 or a thousand is refused by every script before a model is read, as
+    effkit eval refuses it (LiteRT's own message named neither the option nor the range)."""
+    cores = os.cpu_count() or 1
+    for script in ("classify_image.py", "benchmark.py", "classify_camera.py"):
+        for threads in ("0", "-1", str(cores + 1)):
+            proc = run_app(tpu_app, script, "--threads", threads, *(["x.jpg"] if "image" in script else []),
+                           check=False)
+            assert proc.returncode == 2, (script, threads, proc.stderr)
+            assert proc.stderr.splitlines()[-1].endswith(
+                f"error: --threads must be 1 to {cores} (this machine's CPU count), not {threads}"), proc.stderr
+            assert "Traceback" not in proc.stderr
+
+
 @pytest.mark.parametrize("name", ["50% off %(prog)s", "100%", "%(prog)", "%s %d %%"])
 def test_percent_in_the_model_name_does_not_break_help(name, models, tmp_path: Path) -> None:  # noqa: F811
     app = render_coral_app(tmp_path / "coral", model_name=name, variant=LITE0, labels=["a"],
