@@ -363,8 +363,8 @@ def test_threads_outside_one_to_the_cpu_count_is_a_usage_error(tpu_app: Path) ->
             proc = run_app(tpu_app, script, "--threads", threads, *(["x.jpg"] if "image" in script else []),
                            check=False)
             assert proc.returncode == 2, (script, threads, proc.stderr)
-            assert proc.stderr.splitlines()[-1].endswith(
-                f"error: --threads must be 1 to {cores} (this machine's CPU count), not {threads}"), proc.stderr
+            want = f"error: --threads must be 1 to {cores} (this machine's CPU count), not {threads}"
+            assert proc.stderr.splitlines()[-1].endswith(want), proc.stderr
             assert "Traceback" not in proc.stderr
 
 
