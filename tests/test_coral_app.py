@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import stand_in_edgetpu_model
+from helpers import stand_in_edgetpu_model, tiny_keras_classifier
 
 from effkit.apps.coral import render_coral_app
 from effkit.apps.render import ANSWERS_FILE, load_answers
@@ -428,6 +428,39 @@ def test_labels_and_normalization_fallbacks(app: Path, models, tmp_path: Path) -
     setup = runtime_module(plain_app).model_setup(plain_app / "model.tflite")
     assert setup.labels_source == "labels.txt" and setup.norm_source == "defaults"
     assert float(setup.mean[0]) == 127.0 and float(setup.std[0]) == 128.0
+
+
+def test_an_edge_tpu_model_of_other_classes_is_refused_this_apps_labels(app: Path, models,
+                                                                         tmp_path: Path) -> None:
+    """An Edge TPU model of another name (--model: a Coral zoo model, one compiled from
+    another build) has no labels (the compiler drops them) and borrowed this app's, read
+    under a warning even with another class count: now such a count is refused with the fix."""
+    from effkit.pipeline.convert import ConvertOptions, convert
+
+    rng = np.random.default_rng(0)
+    calib = rng.uniform(-1, 1, size=(8, 16, 16, 3)).astype(np.float32)
+    five = tmp_path / "five.tflite"
+    five.write_bytes(convert(tiny_keras_classifier(5), ConvertOptions(quant="int8", io="uint8"), calib))
+    rt = runtime_module(app)
+    interpreter_class = rt._interpreter_class()[0]
+
+    def classifier(model: Path, labels=None):
+        setup = rt.model_setup(model, labels)
+        loaded = rt.Loaded(interpreter_class(model_path=str(model)), model, "edgetpu", "stand-in")
+        return rt.Classifier(loaded, setup)
+
+    zoo = stand_in_edgetpu_model(five, tmp_path / "zoo_edgetpu.tflite")
+    with pytest.raises(rt.AppError) as refused:
+        classifier(zoo)
+    assert str(refused.value) == (
+        f"zoo_edgetpu.tflite has 5 outputs and this app's labels (model.tflite metadata) are "
+        f"{len(HOSTILE_LABELS)}: it was compiled from a model of other classes; pass its labels "
+        "with --labels FILE")
+    given = tmp_path / "five.txt"
+    given.write_text("a\nb\nc\nd\ne\n", encoding="utf-8")
+    assert classifier(zoo, given).setup.labels == list("abcde")
+    # one of this app's class count (compiled from its model elsewhere) still takes its labels
+    assert classifier(models["tpu_plain"]).setup.labels == HOSTILE_LABELS
 
 
 def test_normalization_other_writers_let_through_is_one_line(models, photo_dir: Path, tmp_path: Path) -> None:
