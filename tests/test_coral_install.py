@@ -128,6 +128,13 @@ REFUSED = {
     ("debian-forky", "aarch64", "3.13"): "Debian GNU/Linux forky/sid is not a platform this app has a "
                                          "tested Edge TPU setup for",
     ("ubuntu-24.04", "aarch64", "3.12"): "Ubuntu 24.04 on arm64 has no tested libedgetpu + runtime pair",
+    # a PC with a USB Accelerator on current Debian: no pair, but the way to the CPU model
+    ("debian-trixie", "x86_64", "3.13"): "Debian 13 Trixie on x86-64 has no tested libedgetpu + runtime "
+                                         "pair (the Trixie pair is for arm64; on x86-64 Debian 12 and "
+                                         "Ubuntu 24.04 have one); the CPU model runs without this script: "
+                                         "sudo apt install python3-venv && python3 -m venv .venv && "
+                                         ".venv/bin/pip install ai-edge-litert pillow, then "
+                                         ".venv/bin/python classify_image.py --cpu photo.jpg",
     ("raspios-bookworm-arm64", "riscv64", "3.11"): "bookworm on riscv64 (riscv64) is not supported",
     ("raspios-bookworm-arm64", "aarch64", "3.12"): "wheels pinned for Bookworm are for Python 3.11, not 3.12",
 }
