@@ -538,9 +538,11 @@ def _captures(tmp_path, body: str, timeout: float = 60) -> subprocess.CompletedP
 def test_python_writes_in_a_capture_keep_their_order_and_outlive_it(tmp_path):
     """Python-level writes go into the capture's file at once, so a line without its newline
     yet stays in its place among the native ones; and a logging handler made inside a
-    capture (TensorFlow's own, on its import) keeps working after it ends, quietly, as with
-    the StringIO before (a closed stream printed '--- Logging error ---' on every later
-    TensorFlow warning: the review of this change)."""
+    capture (TensorFlow's own, on its import) keeps working after it ends: its lines go to
+    the stderr of the moment, the terminal or a later capture (a closed stream printed
+    '--- Logging error ---' on every later TensorFlow warning; a stream that dropped them
+    silenced TensorFlow's Python logger for the rest of the process, a notebook user's own
+    TensorFlow code included)."""
     ran = _captures(tmp_path, "import logging\n"
                     "with native_log_captured() as captured:\n"
                     "    print('py 1'); os.write(1, b'native 2\\n')\n"
@@ -548,10 +550,13 @@ def test_python_writes_in_a_capture_keep_their_order_and_outlive_it(tmp_path):
                     "    handler = logging.StreamHandler()  # its stream: sys.stderr, captured\n"
                     "log = logging.getLogger('tf-like'); log.addHandler(handler)\n"
                     "log.warning('retracing')\n"
-                    "print(repr(captured[0]))\n")
+                    "with native_log_captured() as later:\n"
+                    "    log.warning('inside a later capture')\n"
+                    "print(repr(captured[0])); print(repr(later[0]))\n")
     assert ran.returncode == 0, ran.stderr
-    assert ran.stdout == b"'py 1\\nnative 2\\npy 3 no newlinenative 4\\n'\n"
-    assert ran.stderr == b""
+    assert ran.stdout == (b"'py 1\\nnative 2\\npy 3 no newlinenative 4\\n'\n"
+                          b"'inside a later capture\\n'\n")
+    assert ran.stderr == b"retracing\n"
     # a write after the end never reaches the next file given the capture's fd number
     late = _captures(tmp_path, "with native_log_captured():\n    stream = sys.stdout\n"
                      "fd = os.open('next.txt', os.O_CREAT | os.O_WRONLY)\n"

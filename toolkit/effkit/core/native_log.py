@@ -70,8 +70,8 @@ def native_log_captured() -> Iterator[list[str]]:
 def _python_writes_into(tmp: BinaryIO) -> Iterator[_CaptureStream]:
     """A text stream for a capture's Python-level writes, into the capture's own file in
     the order they come with the native ones (one file offset, each write at once): a
-    crash report then shows them too. When the capture ends the stream drops what it is
-    given, as the StringIO before it did: a logging handler made inside the capture
+    crash report then shows them too. When the capture ends the stream passes what it is
+    given on to the stderr of the moment: a logging handler made inside the capture
     (TensorFlow's, on its import) keeps it as its stream."""
     stream = _CaptureStream(os.dup(tmp.fileno()))
     try:
@@ -82,7 +82,10 @@ def _python_writes_into(tmp: BinaryIO) -> Iterator[_CaptureStream]:
 
 class _CaptureStream(io.TextIOBase):
     """Text written straight to a file descriptor as UTF-8 (unencodable characters as
-    escapes), until :meth:`end`; then nothing."""
+    escapes), until :meth:`end`; then to wherever ``sys.stderr`` is at each write (a later
+    capture's file, or the terminal): a logging handler made inside the capture keeps this
+    stream, and TensorFlow's, made on its import, went silent for the rest of the process,
+    the user's own TensorFlow code in a notebook included."""
 
     encoding = "utf-8"  # what print() and logging ask of a stream
 
@@ -103,7 +106,25 @@ class _CaptureStream(io.TextIOBase):
                 with contextlib.suppress(OSError):  # a full disk: the capture only loses lines
                     while data:
                         data = data[os.write(self._fd, data):]
+                return len(text)
+        now = self._after_end()
+        if now is not None:
+            now.write(text)
         return len(text)
+
+    def flush(self) -> None:
+        now = self._after_end()
+        if now is not None:
+            now.flush()
+
+    def _after_end(self) -> TextIO | None:
+        """Where a write goes once the capture has ended: ``sys.stderr`` as it is now."""
+        import sys
+
+        if self._fd is not None:
+            return None
+        now = sys.stderr
+        return None if now is None or now is self else now
 
     def end(self) -> None:
         with self._lock:
