@@ -519,7 +519,8 @@ def test_coral_build_fake_compiler_plumbing(tmp_path, eight_images, edgetpu_logs
     standin = write_standin(tmp_path / "bin", mode="success-stripped",
                             replay=edgetpu_logs / "10-v15-all-mapped-show-operations.txt")
     monkeypatch.setenv("EFFKIT_EDGETPU_COMPILER", str(standin))
-    out = tmp_path / "o"
+    monkeypatch.chdir(tmp_path)
+    out = Path("o")  # relative, as the default --out build/lite0-coral is
     result = run("--variant", "lite0", "--target", "coral", "--calibration", str(eight_images),
                  "--out", str(out), "--json")
     assert result.exit_code == 0, result.stderr
@@ -528,7 +529,9 @@ def test_coral_build_fake_compiler_plumbing(tmp_path, eight_images, edgetpu_logs
     assert tpu["compiled"] and tpu["metadata_reattached"] and tpu["check"]["all_mapped"]
     report = tpu["compile"]["report"]
     assert report["compiler_version"] == "15.0.340273435"  # the replayed compiler's
-    assert not any(str(tmp_path) in c for c in tpu["compile"]["compiled"])  # relative to --out
+    # relative to --out: a relative --out left absolute paths into the removed staging folder
+    assert tpu["compile"]["compiled"] == ["model_edgetpu.tflite"]
+    assert ".o.tmp-" not in json.dumps(tpu), tpu["compile"]  # console_log, op_logs too
     compiled = (out / "model_edgetpu.tflite").read_bytes()
     assert labels_from_model(compiled) == imagenet_labels()
     assert normalization(compiled) == ((127.0,), (128.0,))
@@ -665,6 +668,10 @@ def test_coral_build_anywhere_then_compile_the_folder(tmp_path, eight_images, mo
     (out / "labels.txt").write_text(labels_txt, encoding="utf-8")
     saved = '{"effkit_eval": 1, "count": 20}\n'  # eval --save on coral/model.tflite
     (out / "coral" / "model.eval.json").write_text(saved)
+    # segments run only as a pipeline over several Edge TPUs; the app runs one model
+    split = runner.invoke(app, ["compile-edgetpu", str(out), "--num-segments", "2"])
+    assert_one_line_error(split, "--num-segments 2 splits the model for a pipeline over 2 Edge TPUs",
+                          "effkit compile-edgetpu OUT/model.tflite --num-segments N -o DIR")
     finished = runner.invoke(app, ["compile-edgetpu", str(out)])
     assert finished.exit_code == 0, finished.stderr
     assert (out / "coral" / "model.eval.json").read_text() == saved  # carried into the new coral/

@@ -335,6 +335,10 @@ CORPUS = [
                                       "-o", "o"), {}, ("contradict",), 2),
     Case("num-segments-0", ("build", "-t", "coral", "--num-segments", "0", "-o", "o"), {},
          ("--num-segments must be at least 1",), 2),
+    # the app runs one model on one Edge TPU: it was given segment 0 of 2 alone
+    Case("num-segments-2-for-an-app", ("build", "-t", "coral", "--num-segments", "2", "-o", "o"), {},
+         ("--num-segments 2 splits the model for a pipeline over 2 Edge TPUs",
+          "effkit compile-edgetpu OUT/model.tflite --num-segments N -o DIR"), 2),
     Case("coral-name-with-tab", ("build", "-t", "coral", "--name", "a\tb", "-o", "o"), {},
          ("U+0009",), 2),
     Case("eval-threads-100000", ("eval", "m.tflite", "--data", "d", "--threads", "100000"),

@@ -92,7 +92,8 @@ def build(
         typer.Option("--min-tpu-ops", help="Fail when fewer ops than this fraction map to the Edge TPU."),
     ] = 1.0,
     num_segments: Annotated[
-        int | None, typer.Option("--num-segments", help="Split the Edge TPU model for pipelining.")
+        int | None, typer.Option("--num-segments", help="Edge TPU segments: 1 only (the app runs "
+                                 "one model on one Edge TPU; split a model file with compile-edgetpu).")
     ] = None,
     min_runtime: Annotated[
         int | None,

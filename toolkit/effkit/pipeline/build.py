@@ -232,6 +232,9 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
                          "drop --compiler, or drop --skip-compile")
     if req.num_segments is not None:
         check_whole(req.num_segments, "--num-segments", high=64, example=2)
+        from effkit.pipeline.edgetpu_stage import check_app_segments
+
+        check_app_segments(req.num_segments)
     if req.min_runtime_version is not None:
         from effkit.edgetpu.check import check_min_runtime
 

@@ -26,15 +26,28 @@ EDGETPU_PREFIX = "model_edgetpu"
 
 def relative_paths(doc: Any, root: Path) -> Any:
     """The same document with paths inside the staging folder made relative to it (the
-    folder is renamed to --out at the end, so absolute paths into it would dangle)."""
-    prefix = str(root) + "/"
+    folder is renamed to --out at the end, so absolute paths into it would dangle). ``root``
+    may be relative (``--out build/x``); the compiler's record holds absolute paths."""
     if isinstance(doc, dict):
         return {k: relative_paths(v, root) for k, v in doc.items()}
     if isinstance(doc, list):
         return [relative_paths(v, root) for v in doc]
-    if isinstance(doc, str) and doc.startswith(prefix):
-        return doc[len(prefix):]
+    if isinstance(doc, str):
+        for prefix in (str(Path(root).absolute()) + "/", str(root) + "/"):
+            if doc.startswith(prefix):
+                return doc[len(prefix):]
     return doc
+
+
+def check_app_segments(num_segments: int | None) -> None:
+    """A build folder's Edge TPU model is the one its Coral app runs, on one Edge TPU; a
+    model split into segments (the compiler's -n) runs only as a pipeline over several, which
+    the app does not do (it was given segment 0 alone, and build.json listed none of them)."""
+    if num_segments is not None and num_segments > 1:
+        raise UsageError(f"--num-segments {num_segments} splits the model for a pipeline over "
+                         f"{num_segments} Edge TPUs, and a build's Coral app runs one model on one",
+                         "pass --num-segments 1 (the default), or split the model file alone: "
+                         "effkit compile-edgetpu OUT/model.tflite --num-segments N -o DIR")
 
 
 def reattach_metadata(compiled: Sequence[Path], source: bytes) -> None:
@@ -209,6 +222,7 @@ def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: b
         num_segments = asked["num_segments"]
     if min_runtime_version is None and isinstance(asked.get("min_runtime_version"), int):
         min_runtime_version = asked["min_runtime_version"]
+    check_app_segments(num_segments)
     if timeout_s is None:
         try:  # a hand-edited build.json's odd value: the default
             timeout_s = check_seconds(asked.get("timeout_s"), "timeout_s", example=600)
