@@ -550,6 +550,32 @@ def test_coral_build_fake_compiler_plumbing(tmp_path, eight_images, edgetpu_logs
     assert (out / "coral" / "model_edgetpu.tflite").read_bytes() == compiled
 
 
+@pytest.mark.slow
+def test_a_compiler_log_without_op_counts_is_a_warning_not_a_pass(tmp_path, eight_images, monkeypatch):
+    """A compiler that writes its model but a log effkit cannot read (another version's
+    wording): the summary showed "None" ops and the default --min-tpu-ops 1.0 passed without
+    a word; now '?' and a warning naming the log, also in build.json."""
+    from edgetpu_fixtures.standin import write_standin
+
+    odd = tmp_path / "odd.txt"
+    odd.write_text("Edge TPU Compiler version 16.0.384591198\nCompilation went fine.\n"
+                   "Mapping: all of it, more or less\n", encoding="utf-8")
+    standin = write_standin(tmp_path / "bin", mode="success-replay", replay=odd)
+    monkeypatch.setenv("EFFKIT_EDGETPU_COMPILER", str(standin))
+    out = tmp_path / "o"
+    result = run("--variant", "lite0", "--target", "coral", "--calibration", str(eight_images),
+                 "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    flat = " ".join((result.stdout + result.stderr).split())
+    assert "None" not in flat, flat
+    assert "edgetpu_compiler ? ?" in " ".join(flat.replace("│", " ").split())
+    warning = (f"edgetpu_compiler's log gives no op counts effkit can read, so how much of the "
+               f"model runs on the Edge TPU is not confirmed (--min-tpu-ops was not checked): "
+               f"read {out}/model_edgetpu.console.txt")
+    assert warning in flat
+    assert warning in json.loads((out / "build.json").read_text(encoding="utf-8"))["warnings"]
+
+
 def test_plan_holds_every_default_and_a_pending_plan_does_not_run(tmp_path):
     """What run needs is in the plan, computed once: the app answers' defaults, the weights
     with what was read and their sha256; a plan made before training (no weights) is

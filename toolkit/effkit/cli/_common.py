@@ -75,6 +75,12 @@ class _Console(Console):
             raise stdout_failed("the output", exc) from None
 
 
+def count_text(n: int | None) -> str:
+    """A count for a table or summary line: '?' when unknown (a compiler log effkit could
+    not read gives none), never 'None'."""
+    return "?" if n is None else str(n)
+
+
 def _fitted(console: Console, renderable: Any) -> Any:
     """A table as it is, or, where rich would cut cells short to fit the terminal ("75.…"
     for 75.1% on 60 columns, "li…" for lite0 on 40, a path column squeezed to nothing on

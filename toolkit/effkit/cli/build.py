@@ -11,6 +11,7 @@ from effkit.cli._common import (
     ForceOpt,
     JsonOpt,
     console,
+    count_text,
     err_console,
     handle_errors,
     print_json,
@@ -234,10 +235,10 @@ def _edgetpu_table(tpu: dict):
     def mib(n):
         return "" if n is None else f"{n / 2**20:.2f} MiB"
 
-    table.add_row("predicted by effkit", str(check["ops_tpu"]), str(check["ops_cpu"]),
+    table.add_row("predicted by effkit", count_text(check["ops_tpu"]), count_text(check["ops_cpu"]),
                   mib(check.get("on_chip_bytes")), mib(check.get("off_chip_bytes")))
     report = (tpu.get("compile") or {}).get("report")
     if report:
-        table.add_row("edgetpu_compiler", str(report["ops_tpu"]), str(report["ops_cpu"]),
+        table.add_row("edgetpu_compiler", count_text(report["ops_tpu"]), count_text(report["ops_cpu"]),
                       mib(report["on_chip_used_bytes"]), mib(report["off_chip_used_bytes"]))
     return table

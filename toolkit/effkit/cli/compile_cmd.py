@@ -13,6 +13,7 @@ from effkit.cli._common import (
     ForceOpt,
     JsonOpt,
     console,
+    count_text,
     err_console,
     escape,
     handle_errors,
@@ -46,8 +47,8 @@ def _finish_build(folder: Path, *, out: Path | None, compiler: str | None,
         print_json(doc | {"out_dir": str(folder)})
         return
     report = doc["edgetpu"]["compile"]["report"]
-    console.print(f"{escape(str(folder))}: {doc['edgetpu']['status']}; {report['ops_tpu']} of "
-                  f"{report['ops_total']} ops on the Edge TPU, parameters on-chip "
+    console.print(f"{escape(str(folder))}: {doc['edgetpu']['status']}; {count_text(report['ops_tpu'])} "
+                  f"of {count_text(report['ops_total'])} ops on the Edge TPU, parameters on-chip "
                   f"{size_text(report['on_chip_used_bytes'])}, off-chip "
                   f"{size_text(report['off_chip_used_bytes'])}; wrote model_edgetpu.tflite, "
                   "coral/ and build.json", highlight=False)
@@ -148,9 +149,8 @@ def compile_edgetpu(
     summary = Table(title=f"edgetpu_compiler {version}", show_header=False)
     summary.add_column("", style="bold")
     summary.add_column("")
-    summary.add_row("ops on Edge TPU", f"{report.ops_tpu} of {report.ops_total}"
-                    if report.ops_total is not None else "?")
-    summary.add_row("ops on CPU", str(report.ops_cpu if report.ops_cpu is not None else "?"))
+    summary.add_row("ops on Edge TPU", f"{count_text(report.ops_tpu)} of {count_text(report.ops_total)}")
+    summary.add_row("ops on CPU", count_text(report.ops_cpu))
     summary.add_row("Edge TPU subgraphs", str(report.subgraphs or "?"))
     summary.add_row("parameters on-chip", size_text(report.on_chip_used_bytes))
     summary.add_row("parameters off-chip", size_text(report.off_chip_used_bytes))

@@ -547,7 +547,8 @@ def _run(plan: BuildPlan, progress: ProgressFn | None, started_empty: bool) -> B
             from effkit.pipeline.edgetpu_stage import EDGETPU_PREFIX
 
             fields["edgetpu"], edgetpu_path = _edgetpu_stages(plan, clock, tflite, model_path, tmp)
-            fields["warnings"] += _streaming_warnings(fields["edgetpu"])
+            fields["warnings"] += (_unread_counts_warnings(fields["edgetpu"], plan.out_dir)
+                                   + _streaming_warnings(fields["edgetpu"]))
             if edgetpu_path:
                 artifacts += sorted(p for p in tmp.iterdir() if p.name.startswith(EDGETPU_PREFIX))
         if req.target in ("coral", "android"):
@@ -655,6 +656,18 @@ def _first_refusal(report: CheckReport) -> str | None:
         if not op.on_tpu and op.reasons:
             return op.reasons[0]
     return None
+
+
+def _unread_counts_warnings(section: dict[str, Any], out_dir: Path) -> tuple[str, ...]:
+    """A compiled build whose compiler log gave no op counts effkit reads: --min-tpu-ops
+    could not be held to them, which the build had passed without a word."""
+    compiled = section.get("compile", {}) if section.get("compiled") else {}
+    report = compiled.get("report", {})
+    if not compiled or (report.get("ops_tpu") is not None and report.get("ops_total") is not None):
+        return ()
+    log = out_dir / str(compiled.get("console_log") or "model_edgetpu.console.txt")
+    return (f"edgetpu_compiler's log gives no op counts effkit can read, so how much of the model "
+            f"runs on the Edge TPU is not confirmed (--min-tpu-ops was not checked): read {log}",)
 
 
 def _streaming_warnings(section: dict[str, Any]) -> tuple[str, ...]:
