@@ -299,6 +299,32 @@ def test_manifest_round_trips_through_json():
     assert again == m and again.artifact("model.tflite") == art
     _raises(DataError, ["lacks the variant"], lambda: effkit.Manifest.from_json('{"variant": 1}'))
     _raises(DataError, ["build manifest", "is damaged"], lambda: effkit.Manifest.from_json("{"))
+    # to_dict() is a copy to change freely (docs/api.md): an edit reached the manifest itself
+    doc = m.to_dict()
+    doc["calibration"]["source"] = "edited"
+    doc["quantization"]["io"] = "int8"
+    assert m.calibration == {"source": "folder"} and m.quantization["io"] == "uint8"
+    _raises(UsageError, ["folder must be a build folder (a path), not int"],
+            lambda: effkit.Manifest.read(5))
+
+
+def test_plan_treats_paths_and_variants_as_build_does(tmp_path, monkeypatch):
+    """An outside walk of the API: plan() took "~/b" as a folder named "~" (build() expands
+    it), made build/LITE0-cpu and "build/ lite0-android" from the variant as typed, took a
+    set of labels in hash order, and plan/run given the wrong object raised AttributeError."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    planned = effkit.plan(effkit.BuildRequest("lite0", out="~/b"))
+    assert planned.out_dir == tmp_path / "home" / "b"
+    for typed in ("LITE0", " lite0", "efficientnet-lite0"):
+        assert effkit.plan(effkit.BuildRequest(typed, target="android")).out_dir == Path(
+            "build/lite0-android"), typed
+    assert effkit.plan(effkit.BuildRequest("Lite0")).request.variant == "lite0"
+    _raises(UsageError, ["labels must be", "not set"],
+            lambda: effkit.plan(effkit.BuildRequest("lite0", labels={"a", "b"})))
+    _raises(UsageError, ["plan() takes a BuildRequest, not str"], lambda: effkit.plan("lite0"))
+    _raises(UsageError, ["run() takes a BuildPlan, not BuildRequest", "effkit.run(effkit.plan(request))"],
+            lambda: effkit.run(effkit.BuildRequest("lite0")))
 
 
 # --------------------------------------------------------------------------- real calls
@@ -344,7 +370,7 @@ def test_build_result(built):
 
 
 @pytest.mark.slow
-def test_inspect_check_evaluate_benchmark(built, photo_dir):
+def test_inspect_check_evaluate_benchmark(built, photo_dir, tmp_path, monkeypatch):
     info = effkit.inspect(built.model_path)
     assert isinstance(info, effkit.ModelInfo) and info.labels == 1000 and info.has_metadata
     assert info.inputs[0]["dtype"] == "float32" and info.to_dict()["size_bytes"] == info.size_bytes
@@ -361,6 +387,12 @@ def test_inspect_check_evaluate_benchmark(built, photo_dir):
     result.to_dict()["top1"] = 99  # the caller's copy: the frozen result does not change
     assert result.to_dict()["top1"] == result.top1 != 99
     assert events[0].kind == "start" and events[-1].kind == "end"
+    # "~/photos": the result's data is the folder read, as its document says (it kept "~")
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "photos").symlink_to(photo_dir)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    home = effkit.evaluate(built.model_path, "~/photos", limit=2)
+    assert home.data == tmp_path / "home" / "photos" and str(home.data) == home.to_dict()["data"]
 
     bench = effkit.benchmark(built.model_path, runs=3, warmup=1)
     assert isinstance(bench, effkit.BenchResult) and bench.latency.runs == 3

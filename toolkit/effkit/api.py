@@ -245,15 +245,16 @@ def evaluate(model: PathLike, data: PathLike, *, labels: PathLike | None = None,
 
     check_flag(xnnpack, "xnnpack")
     with StageClock(progress).stage("evaluate", checks_first=True) as tick:
-        doc = evaluate_files(_required(model, "model"), _required(data, "data"),
+        folder = _required(data, "data")  # "~/photos" expanded, as the document has it
+        doc = evaluate_files(_required(model, "model"), folder,
                              labels_file=_path(labels, "labels"), compare=_path(compare, "compare"),
                              limit=limit, threads=threads, xnnpack=xnnpack, progress=tick)
     other = None
     if doc.get("compare"):
         c = doc["compare"]
-        other = EvalResult(Path(c["model"]["path"]), Path(data), c["top1"], c["top5"], c["count"],
+        other = EvalResult(Path(c["model"]["path"]), folder, c["top1"], c["top5"], c["count"],
                            document=c)
-    return EvalResult(Path(doc["model"]["path"]), Path(data), doc["top1"], doc["top5"],
+    return EvalResult(Path(doc["model"]["path"]), folder, doc["top1"], doc["top5"],
                       doc["count"], other=other,
                       agreement=doc["compare"]["agreement"] if other else None, document=doc)
 

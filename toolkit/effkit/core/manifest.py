@@ -7,6 +7,7 @@ build, the rendered app's included, is an :class:`Artifact` (path, size, sha256)
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
@@ -238,7 +239,7 @@ class Manifest:
             if (f.name == "edgetpu" and value is None) or (f.name == "metadata" and not value):
                 continue
             doc[f.name] = value
-        return doc
+        return copy.deepcopy(doc)  # a copy to change freely (docs/api.md): not this manifest's dicts
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
@@ -279,8 +280,10 @@ class Manifest:
 
     @classmethod
     def read(cls, folder: str | os.PathLike[str]) -> Manifest:
-        from effkit.errors import read_user_file
+        from effkit.errors import read_user_file, wrong_type
 
+        if not isinstance(folder, (str, os.PathLike)):  # the API's users pass anything
+            raise wrong_type("folder", folder, "a build folder (a path)")
         path = Path(folder) / MANIFEST_NAME
         data = read_user_file(path, what="build manifest", error=DataError,
                               limit=MAX_DOCUMENT_BYTES,

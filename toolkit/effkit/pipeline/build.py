@@ -188,6 +188,12 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
     """
     check_request_types(req)
     variant = get_variant(req.variant)
+    # one spelling downstream: "LITE0" or " lite0" made build/LITE0-cpu; and "~/x" is a
+    # home folder here as in effkit.build (a shell leaves --out=~/x alone)
+    req = dataclasses.replace(
+        req, variant=variant.name, out=_home(req.out), labels=_home(req.labels),
+        calibration=_home(req.calibration),
+        weights=req.weights if req.weights is None or weights_word(req.weights) else _home(req.weights))
     if req.target not in TARGETS:
         raise UsageError(f"unknown target {req.target!r}", f"use one of {', '.join(TARGETS)}")
     options = ConvertOptions(quant=req.quant, io=req.io or "uint8", bias_correction=req.bias_correction,
@@ -342,9 +348,20 @@ _FLAGS = ("force", "skip_compile", "require_compile", "quant_report", "bias_corr
 _NUMBERS = ("min_tpu_ops", "compile_timeout")
 
 
+def _home(value: Any) -> Any:
+    """A path given as "~/..." with the home folder put in; any other value as it is."""
+    if isinstance(value, (str, os.PathLike)) and os.fspath(value).startswith("~"):
+        return Path(value).expanduser()
+    return value
+
+
 def check_request_types(req: BuildRequest) -> None:
     """UsageError naming the first setting of the wrong type (the Python API takes anything:
-    ``effkit.build(5)``, ``calibration_size=2.5``, ``target=["coral"]``)."""
+    ``effkit.build(5)``, ``calibration_size=2.5``, ``target=["coral"]``, a set of labels,
+    whose order changes from run to run)."""
+    if not isinstance(req, BuildRequest):
+        raise UsageError(f"plan() takes a BuildRequest, not {type(req).__name__}",
+                         "call effkit.plan(effkit.BuildRequest('lite0', target=..., out=...))")
     for name in _TEXT_FIELDS + _OPTIONAL_TEXT:
         value = getattr(req, name)
         if not isinstance(value, str) and not (value is None and name in _OPTIONAL_TEXT):
@@ -365,7 +382,7 @@ def check_request_types(req: BuildRequest) -> None:
             raise wrong_type(name, value, "a path")
     labels = req.labels
     if labels is not None and not isinstance(labels, (str, os.PathLike, Labels)) and (
-            isinstance(labels, (bytes, dict)) or not isinstance(labels, Iterable)):
+            isinstance(labels, (bytes, dict, set, frozenset)) or not isinstance(labels, Iterable)):
         raise wrong_type("labels", labels, "a labels file (a path) or a list of names")
     from effkit.calibration.sets import CalibrationSet
 
@@ -456,6 +473,9 @@ def run(plan: BuildPlan, progress: ProgressFn | None = None) -> BuildResult:
     Calls from several threads run one after another (effkit's process lock)."""
     from effkit.core.native_log import PROCESS_LOCK
 
+    if not isinstance(plan, BuildPlan):
+        raise UsageError(f"run() takes a BuildPlan, not {type(plan).__name__}",
+                         "call effkit.run(effkit.plan(request)), or effkit.build('lite0', ...)")
     if plan.weights.kind == PENDING:
         raise UsageError("this build plan has no weights yet (planned before training)",
                          "complete it with effkit.pipeline.build.with_trained")
