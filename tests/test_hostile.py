@@ -1049,6 +1049,23 @@ def test_a_folder_filled_while_staging_is_never_replaced_without_force(tmp_path)
     assert staging(tmp_path) == []
 
 
+def test_a_failed_output_takes_back_the_parent_folders_it_made(tmp_path):
+    """A build into --out deep/a/b that failed (a coverage error, an interrupt) left the
+    empty deep/a it had made; folders that were there, or that something else wrote into
+    meanwhile, stay."""
+    from effkit.core.outputs import staged_dir
+
+    with pytest.raises(KeyboardInterrupt), staged_dir(tmp_path / "deep" / "a" / "b", False) as tmp:
+        (tmp / "model.tflite").write_bytes(b"half")
+        raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(RuntimeError), staged_dir(tmp_path / "kept" / "x" / "y", False):
+        (tmp_path / "kept" / "x" / "notes.txt").write_text("the user's")
+        raise RuntimeError("a stage failed")
+    assert sorted(p.name for p in (tmp_path / "kept").rglob("*")) == ["notes.txt", "x"]
+
+
 def test_a_file_staged_by_a_killed_run_is_removed_as_effkits(tmp_path, tiny_model):
     """A SIGKILL while a file was written (metadata -o, eval --save) left '.NAME.tmp-*' for
     good, and in a build folder it made build --force refuse the folder as holding a file

@@ -525,15 +525,18 @@ def staged_dir(out_dir: Path, force: bool, owner: Ownership | None = None, *,
             raise _filled_meanwhile(out_dir) from None
         raise
     before = _listing(out_dir)  # what --force may replace: nothing added or changed later
+    made = [p for p in out_dir.parents if not p.exists()]  # deepest first: ours to take back
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     except OSError as exc:
+        _remove_if_empty(made)
         raise write_failure(exc, out_dir.parent) from None
     try:
         _mark(tmp)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        _remove_if_empty(made)
         raise write_failure(exc, out_dir) from None
     try:
         try:
@@ -550,7 +553,19 @@ def staged_dir(out_dir: Path, force: bool, owner: Ownership | None = None, *,
             raise write_failure(exc, out_dir) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        _remove_if_empty(made)
         raise
+
+
+def _remove_if_empty(folders: list[Path]) -> None:
+    """The parent folders an output made for itself, deepest first, after it failed: a
+    failed ``--out deep/a/b`` left ``deep/a``. rmdir takes only empty ones, so a folder
+    something else wrote into meanwhile stays."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def is_empty(folder: Path) -> bool:
