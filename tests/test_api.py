@@ -291,6 +291,28 @@ def test_labels_type_is_one_rule_set():
         _raises(LabelsError, [words], lambda b=bad: effkit.Labels.of(b))
 
 
+def test_the_api_table_of_docs_api_md_is_the_real_signatures():
+    """Each call's row in docs/api.md, parameters and defaults as written, is the function's
+    own signature (compile_build's timeout_s was documented as 180.0, the code's is None)."""
+    import inspect
+    import re
+
+    table = (Path(__file__).resolve().parents[1] / "docs" / "api.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `effkit\.(\w+)\((.*?)\)` \|", table, flags=re.M))
+    assert len(rows) >= 8, rows
+    for name, written in rows.items():
+        params, star = [], False
+        for p in inspect.signature(getattr(effkit, name)).parameters.values():
+            if p.kind is p.KEYWORD_ONLY and not star:
+                params.append("*")
+                star = True
+            text = {p.VAR_KEYWORD: "**", p.VAR_POSITIONAL: "*"}.get(p.kind, "") + p.name
+            if p.default is not p.empty:
+                text += "=" + (f'"{p.default}"' if isinstance(p.default, str) else repr(p.default))
+            params.append(text)
+        assert written == ", ".join(params), name
+
+
 def test_manifest_round_trips_through_json():
     art = effkit.Artifact("model.tflite", 3, "ab" * 32)
     m = effkit.Manifest(variant="lite0", quantization={"mode": "int8", "io": "uint8"},
