@@ -392,6 +392,10 @@ def test_file_url_mirror(tmp_path, official_ckpt):
     row = json.loads(result.stdout)[0]
     assert row["url"] == folder.as_uri() + "/efficientnet-lite0.tar.gz"
     assert (Path(row["folder"]) / "model.ckpt.index").is_file()
+    # a tarball missing from the folder: no network to check
+    missing = error_line(weights(env, "fetch", "lite1"))
+    assert missing.startswith(f"error: cannot read {folder.as_uri()}/efficientnet-lite1.tar.gz ("), missing
+    assert "network" not in missing and "Put efficientnet-lite1.tar.gz in that folder" in missing
 
 
 def test_no_network_and_offline_name_the_manual_route(tmp_path):
@@ -460,6 +464,7 @@ def test_wrong_content_lite0_served_as_lite1(env, mirror, official_ckpt, lite0_t
         line = error_line(weights(env, "fetch", "lite1"))
         assert "efficientnet-lite1.tar.gz is not the official lite1 checkpoint" in line
         assert "holds efficientnet-lite0, not efficientnet-lite1" in line
+        assert ".tmp-" not in line, line  # the removed staging folder was named
         assert cache_listing(env) == []  # nothing installed, no digest recorded
 
 

@@ -325,6 +325,10 @@ def _download(url: str, part: Path, variant: Variant, progress: DownloadProgress
                            _unreachable_hint(variant)) from None
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         reason = getattr(exc, "reason", None) or exc
+        if url.startswith("file:"):  # a folder mirror: no network to check
+            raise WeightsError(f"cannot read {url} ({_reason(reason)})",
+                               f"put {url.rsplit('/', 1)[-1]} in that folder, or point "
+                               "EFFKIT_WEIGHTS_URL at the folder that holds it") from None
         raise WeightsError(f"cannot reach {url} ({_reason(reason)})",
                            _unreachable_hint(variant)) from None
     with response:
@@ -504,8 +508,10 @@ def _verify(folder: Path, variant: Variant, url: str) -> None:
         info = load_resolved(build_model(variant), variant,
                              identify(locate(variant, folder)))
     except WeightsError as exc:
+        # the staging folder's path or name: gone once this is raised
+        said = exc.message.replace(str(folder), variant.official_name)
         raise WeightsError(f"{url} is not the official {variant.name} checkpoint: "
-                           f"{exc.message.replace(str(folder), variant.official_name)}",
+                           f"{said.replace(folder.name, variant.official_name)}",
                            "check EFFKIT_WEIGHTS_URL, or " + manual_route(variant)) from None
     if not info.ema:
         raise WeightsError(f"{url} has no ExponentialMovingAverage shadows for every variable, "
