@@ -166,6 +166,8 @@ def test_compile_and_other_calls_check_their_arguments_before_any_work(tmp_path,
             lambda: effkit.check_edgetpu(model, compiler_version=16))
     _raises(UsageError, ["compiler_version 'banana'"],
             lambda: effkit.check_edgetpu(model, compiler_version="banana"))
+    _raises(UsageError, ["compiler_version '0.5' is not an edgetpu_compiler version"],
+            lambda: effkit.check_edgetpu(model, compiler_version="0.5"))  # releases begin at 1.0
     for call in (lambda: effkit.evaluate(model, tmp_path, xnnpack="no"),
                  lambda: effkit.benchmark(model, xnnpack="no")):
         _raises(UsageError, ["xnnpack", "True or False"], call)
@@ -246,9 +248,13 @@ def test_plan_and_run_errors_name_python_keywords(tmp_path):
     # compile_build's None is the build's own limit; compile_edgetpu has none to fall back to
     # (None reached the compiler as a TypeError, infinity as an OverflowError)
     (tmp_path / "m.tflite").write_bytes(b"x")
-    for bad in (None, float("inf"), float("nan"), 1e10):
+    for bad in (float("inf"), float("nan"), 1e10):
         _raises(UsageError, [f"timeout_s must be a positive number of seconds, at most 604,800 (a week) "
                              f"(got {bad})"],
+                lambda bad=bad: effkit.compile_edgetpu(tmp_path / "m.tflite", timeout_s=bad))
+    # not a number at all: named by its type ("(got 5)" for the text "5" read as a valid value)
+    for bad, shown in ((None, "NoneType 'None'"), ("5", "str '5'")):
+        _raises(UsageError, [f"timeout_s must be a number of seconds, not {shown}"],
                 lambda bad=bad: effkit.compile_edgetpu(tmp_path / "m.tflite", timeout_s=bad))
     _raises(UsageError, ["effkit.run(): missing a required argument: 'plan'"],
             lambda: effkit.run())  # type: ignore[call-arg]

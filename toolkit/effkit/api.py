@@ -292,8 +292,9 @@ def check_edgetpu(model: PathLike, *, min_runtime_version: int | None = None,
 
     from effkit.edgetpu.check import check_model_file
 
-    if compiler_version is not None and not (isinstance(compiler_version, str)
-                                             and re.fullmatch(r"\d+(\.\d+)*", compiler_version)):
+    if compiler_version is not None and not (
+            isinstance(compiler_version, str) and re.fullmatch(r"\d+(\.\d+)*", compiler_version)
+            and int(compiler_version.split(".")[0]) >= 1):  # the first release was 1.0
         raise UsageError(f"compiler_version {compiler_version!r} is not an edgetpu_compiler version",
                          "pass it as text, e.g. '16.0.384591198' or '15', or None for the newest")
     return check_model_file(_required(model, "model"), min_runtime_version=min_runtime_version,

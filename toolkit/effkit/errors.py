@@ -181,8 +181,9 @@ def check_seconds(value: object, flag: str, *, example: int) -> float:
     infinity or 1e10 failed late, hung, or ended in an OverflowError's traceback)."""
     import math
 
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-            math.isfinite(value) and 0 < value <= MAX_SECONDS):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise wrong_type(flag, value, "a number of seconds")  # "(got 5)" for "5" read as valid
+    if not (math.isfinite(value) and 0 < value <= MAX_SECONDS):
         raise UsageError(f"{flag} must be a positive number of seconds, at most {MAX_SECONDS:,} (a week) "
                          f"(got {str(value)[:40]})", f"pass e.g. {flag} {example}")
     return float(value)
