@@ -157,7 +157,21 @@ def test_coral_without_compiler_fails_before_long_work_with_require_compile(tmp_
                  "--require-compile")
     assert_one_line_error(result, "edgetpu_compiler")
     assert "--skip-compile" in result.stderr and "--compiler docker" in result.stderr
+    # the hint offered --compiler docker, which failed as well: it says why, and its fix
+    line = " ".join(result.stderr.split())
+    assert "and Docker cannot stand in: docker is not installed" in line, line
+    assert "install Docker (https://docs.docker.com/get-docker/) for --compiler docker" in line, line
     assert not (tmp_path / "o").exists()
+    client = shutil.which("docker")
+    if client is None or subprocess.run([client, "version", "--format", "{{.Server.Version}}"],
+                                        capture_output=True, timeout=30).returncode == 0:
+        return  # the stopped-engine half needs a docker client without its engine
+    monkeypatch.setenv("PATH", f"{Path(client).parent}:/usr/bin:/bin")
+    result = run("--variant", "lite1", "--target", "coral", "--out", str(tmp_path / "o"),
+                 "--require-compile")
+    line = " ".join(result.stderr.split())
+    assert "Docker cannot stand in: the docker client is installed but its engine is not running" in line
+    assert "start Docker Desktop or the docker service" in line, line
 
 
 _NO_TF_SCRIPT = """

@@ -42,7 +42,7 @@ KEYRING = "/usr/share/keyrings/coral-edgetpu.gpg"
 # deprecated and "will last be available in Debian 12 and Ubuntu 24.04" (apt-key(8),
 # manpages.ubuntu.com/manpages/noble/en/man8/apt-key.8.html), so the key goes into its own
 # keyring named by signed-by, as in effkit/edgetpu/docker/Dockerfile.
-INSTALL_HINT = (
+NATIVE_HINT = (
     "install it on Debian/Ubuntu x86-64 from Coral's apt repository: "
     "'curl -fsSL https://packages.cloud.google.com/apt/doc/apt-key.gpg | "
     f"sudo gpg --dearmor -o {KEYRING}', "
@@ -50,8 +50,11 @@ INSTALL_HINT = (
     "coral-edgetpu-stable main\" | sudo tee /etc/apt/sources.list.d/coral-edgetpu.list', "
     "'sudo apt-get update && sudo apt-get install edgetpu-compiler' "
     "(https://coral.ai/docs/edgetpu/compiler/); "
-    f"point {ENV_VAR} or --compiler at it, or use --compiler docker"
+    f"point {ENV_VAR} or --compiler at it"
 )
+INSTALL_HINT = NATIVE_HINT + ", or use --compiler docker"
+DOCKER_INSTALL = "install Docker (https://docs.docker.com/get-docker/)"
+DOCKER_START = "start Docker Desktop or the docker service ('sudo systemctl start docker')"
 # On ARM hosts Docker runs the linux/amd64 image through QEMU. Docker Desktop (macOS,
 # Windows) ships the emulation; Docker Engine on ARM Linux (Raspberry Pi OS, arm64
 # servers) needs it registered once (https://github.com/tonistiigi/binfmt, "Installing
@@ -215,8 +218,8 @@ def _docker() -> EdgeTPUCompiler:
     if client is None:
         raise EdgeTPUCompilerNotFound(
             "--compiler docker: docker is not installed",
-            "install Docker (https://docs.docker.com/get-docker/), or install edgetpu_compiler "
-            "natively on Debian/Ubuntu x86-64 from Coral's apt repository")
+            f"{DOCKER_INSTALL}, or install edgetpu_compiler natively on Debian/Ubuntu x86-64 "
+            "from Coral's apt repository")
     try:
         run = _run([client, "version", "--format", "{{.Server.Version}}"], timeout_s=30)
     except OSError as exc:
@@ -227,8 +230,7 @@ def _docker() -> EdgeTPUCompiler:
         raise EdgeTPUCompilerNotFound(
             f"--compiler docker: the docker client is installed but its engine is not running "
             f"({detail})",
-            "start Docker Desktop or the docker service ('sudo systemctl start docker'), "
-            "or install edgetpu_compiler natively on Debian/Ubuntu x86-64")
+            f"{DOCKER_START}, or install edgetpu_compiler natively on Debian/Ubuntu x86-64")
     return EdgeTPUCompiler(kind="docker", path=client, source="docker", image=image_tag())
 
 
@@ -373,9 +375,12 @@ def choose_compiler(requested: str | os.PathLike[str] | None = None, *,
     except EdgeTPUCompilerNotFound as missing:
         try:
             docker = _docker()
-        except EdgeTPUCompilerNotFound:
-            if require:
-                raise missing from None
+        except EdgeTPUCompilerNotFound as no_docker:
+            if require:  # the hint's "or use --compiler docker" would fail too: say why, and the fix
+                why = no_docker.message.removeprefix("--compiler docker: ")
+                fix = DOCKER_INSTALL if shutil.which(DOCKER) is None else DOCKER_START
+                raise EdgeTPUCompilerNotFound(f"{missing.message}, and Docker cannot stand in: {why}",
+                                              f"{NATIVE_HINT}; or {fix} for --compiler docker") from None
             return CompilerChoice(None, NO_COMPILER)
         arm = " under linux/amd64 emulation" if host_is_arm() else ""
         return CompilerChoice(docker, "no local edgetpu_compiler: compiling in Docker "
