@@ -95,6 +95,18 @@ def test_dynamic_range_model():
     assert not any(r.startswith("input 1") for r in conv.reasons)
 
 
+@pytest.mark.parametrize("name", ["int16", "int16-io"])
+def test_int16_activations_are_named_as_16x8(name):
+    """16x8 quantization is neither dynamic-range (float I/O; a representative dataset was
+    given) nor full-integer (int16 I/O): the Edge TPU needs int8 activations."""
+    report = check_model(tflite(name))
+    assert report.quantization == "int16-activations"
+    (problem,) = report.problems
+    assert "int16 activations (16x8" in problem and "needs int8 activations" in problem
+    assert "full-integer int8 quantization" in problem and "dynamic-range" not in problem
+    assert report.ops_tpu == 0 and not report.all_mapped
+
+
 def test_unsupported_op_splits_the_graph():
     report = check_model(tflite("leaky"))
     assert report.quantization == "full-integer"

@@ -82,9 +82,9 @@ def _convert(model, mode: str, batch: int = 1, size: int = SIZE) -> bytes:
     import tensorflow as tf
 
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    if mode in ("int8", "int8-float-io", "dynamic"):
+    if mode in ("int8", "int8-float-io", "dynamic", "int16", "int16-io"):
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if mode in ("int8", "int8-float-io"):
+    if mode in ("int8", "int8-float-io", "int16", "int16-io"):
         rng = np.random.default_rng(0)
 
         shape = tuple(model.inputs[0].shape)
@@ -96,9 +96,15 @@ def _convert(model, mode: str, batch: int = 1, size: int = SIZE) -> bytes:
 
         converter.representative_dataset = representative
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        if mode.startswith("int16"):  # 16x8: int16 activations, int8 weights
+            converter.target_spec.supported_ops = [
+                tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
         if mode == "int8":
             converter.inference_input_type = tf.uint8
             converter.inference_output_type = tf.uint8
+        if mode == "int16-io":
+            converter.inference_input_type = tf.int16
+            converter.inference_output_type = tf.int16
     with warnings.catch_warnings():  # uint8 input statistics come from the calibration data
         warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
         return bytes(converter.convert())
@@ -117,6 +123,8 @@ def tflite(name: str) -> bytes:
         return _convert(lite_like(), "int8-float-io")
     if name == "float":
         return _convert(lite_like(), "float")
+    if name in ("int16", "int16-io"):  # 16x8 quantization, float32 or int16 input/output
+        return _convert(lite_like(), name)
     if name == "dynamic-range":  # weights large enough (>= 1024) for the converter to quantize
         return _convert(lite_like(width=48), "dynamic")
     if name == "leaky":         # LEAKY_RELU is not in the Edge TPU's op table

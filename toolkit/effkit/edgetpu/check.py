@@ -198,7 +198,8 @@ class CheckReport:
 
 
 def _classify(m: Graph, names: list[str]) -> str:
-    """full-integer, float, float16, dynamic-range, full-integer-float-io, or mixed."""
+    """full-integer, int16-activations, float, float16, dynamic-range, full-integer-float-io,
+    or mixed."""
     g = m.graph
     operators = g.operators or []
     activations = {t for op in operators for t in [*ints(op.inputs), *ints(op.outputs)]
@@ -208,6 +209,8 @@ def _classify(m: Graph, names: list[str]) -> str:
     weights = [ints(op.inputs)[1] for op, n in zip(operators, names, strict=True)
                if n in WEIGHT_OPS and len(ints(op.inputs)) > 1 and ints(op.inputs)[1] >= 0]
     weight_types = {m.dtype(w) for w in weights if m.constant(w)}
+    if not int8_acts and any(m.dtype(t) == "INT16" for t in activations):
+        return "int16-activations"  # 16x8 quantization, with float or int16 input and output
     if not float_acts:
         return "full-integer"
     dequantized = {m.dtype(ints(op.inputs)[0]) for op, n in zip(operators, names, strict=True)
@@ -254,6 +257,11 @@ def check_model(model_bytes: bytes, *, min_runtime_version: int | None = None,
         problems.append("the model uses dynamic-range quantization (int8 weights, float "
                         "activations); the Edge TPU needs full-integer quantization with a "
                         "representative dataset")
+    elif quantization == "int16-activations":
+        problems.append("the model has int16 activations (16x8 quantization, "
+                        "EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8); the Edge "
+                        "TPU needs int8 activations: convert with full-integer int8 quantization "
+                        "(supported_ops TFLITE_BUILTINS_INT8, a representative dataset)")
     elif quantization == "mixed":
         problems.append("some activations inside the graph are float; the ops around them "
                         "run on the CPU")
