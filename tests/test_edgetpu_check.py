@@ -220,6 +220,25 @@ def test_quantize_v3_is_refused_by_compiler_16():
     assert report.to_dict()["ops"][0]["supported"] is False
 
 
+def test_a_refused_model_has_no_op_on_the_edge_tpu():
+    """The compiler refuses the whole model ("Model could not be parsed"): nothing maps, so
+    no op is predicted on the Edge TPU, there is no TPU segment and no on-chip parameter."""
+    report = check_model(with_op_version(tflite("int8"), "QUANTIZE", 3))
+    assert report.ops_tpu == 0 and report.ops_cpu == len(report.ops)
+    assert report.tpu_segment is None and report.split is None
+    assert report.memory.on_chip_bytes == report.memory.parameter_bytes == 0
+    inner = [o for o in report.ops if o.op != "QUANTIZE"]
+    assert inner and all(o.supported and o.predicted == "cpu" for o in inner)
+    assert all(o.note == "the compiler refuses the whole model (QUANTIZE v3)" for o in inner)
+    assert report.refused_ops == ("QUANTIZE v3",)
+    assert report.summary() == (f"0 of {len(report.ops)} ops predicted on the Edge TPU; "
+                                "edgetpu_compiler refuses the whole model for op versions newer "
+                                "than it knows: QUANTIZE v3")
+    doc = report.to_dict()
+    assert (doc["ops_tpu"], doc["tpu_segment"], doc["on_chip_bytes"]) == (0, None, 0)
+    assert doc["refused_ops"] == ["QUANTIZE v3"]
+
+
 def test_fully_connected_v4_is_not_refused_but_relu_v2_is_for_compiler_2():
     edited = with_op_version(tflite("int8"), "SOFTMAX", 2)
     assert check_model(edited).all_mapped  # no refusal is known for SOFTMAX

@@ -109,6 +109,7 @@ class CheckReport:
     warnings: tuple[str, ...] = ()
     subgraphs: int = 1
     already_compiled: bool = False
+    refused_ops: tuple[str, ...] = ()  # op versions for which the compiler refuses the model
     memory: ParameterMemory | None = None  # estimated parameter memory of the Edge TPU part
     compiler_version: str = opversions.LATEST_COMPILER  # whose op-version limits were applied
 
@@ -162,6 +163,9 @@ class CheckReport:
         if self.split is not None:
             text += (f"; the graph splits at op #{self.split.index} {self.split.op}: it and "
                      "every op after it run on the CPU")
+        elif self.refused_ops:
+            text += ("; edgetpu_compiler refuses the whole model for op versions newer than "
+                     f"it knows: {', '.join(self.refused_ops)}")
         elif self.ops_tpu == 0 and self.first_unsupported is not None:
             first = self.first_unsupported
             text += f"; first unsupported op #{first.index} {first.op}"
@@ -187,6 +191,7 @@ class CheckReport:
             "warnings": list(self.warnings),
             "subgraphs": self.subgraphs,
             "already_compiled": self.already_compiled,
+            "refused_ops": list(self.refused_ops),
             "compiler_version": self.compiler_version,
             "on_chip_bytes": self.memory.on_chip_bytes if self.memory else None,
             "off_chip_bytes": self.memory.off_chip_bytes if self.memory else None,
@@ -303,10 +308,12 @@ def check_model(model_bytes: bytes, *, min_runtime_version: int | None = None,
         reasons.extend(tensor_reasons(ctx, dynamic_batch))
         checked.append((name, version, list(dict.fromkeys(reasons)), note))
 
-    if refused:
-        problems.append(f"edgetpu_compiler {(compiler_version or opversions.LATEST_COMPILER)}"
-                        f" refuses the whole model (\"Model could not be parsed\") for op "
-                        f"versions newer than it knows: {', '.join(dict.fromkeys(refused))}")
+    refused = list(dict.fromkeys(refused))
+    whole_refusal = (f"edgetpu_compiler {(compiler_version or opversions.LATEST_COMPILER)} "
+                     f"refuses the whole model (\"Model could not be parsed\") for op versions "
+                     f"newer than it knows: {', '.join(refused)}") if refused else None
+    if whole_refusal:
+        problems.append(whole_refusal)
     if dynamic_batch:
         warnings.append("the batch dimension is left dynamic (-1) in the shape signature; "
                         "the compiler uses the static batch size 1")
@@ -323,7 +330,10 @@ def check_model(model_bytes: bytes, *, min_runtime_version: int | None = None,
     for index, ((name, version, reasons, note), op) in enumerate(
             zip(checked, g.operators or [], strict=True)):
         supported = not reasons
-        if not supported:
+        if whole_refusal:  # nothing is compiled, so nothing maps and nothing splits
+            predicted = CPU
+            note = None if reasons else f"the compiler refuses the whole model ({', '.join(refused)})"
+        elif not supported:
             predicted = CPU
             if seen_supported and split_at is None:
                 split_at = index
@@ -356,6 +366,7 @@ def check_model(model_bytes: bytes, *, min_runtime_version: int | None = None,
         warnings=tuple(warnings),
         subgraphs=len(m.model.subgraphs),
         already_compiled=already,
+        refused_ops=tuple(refused),
         memory=memory,
         compiler_version=compiler_version or opversions.LATEST_COMPILER,
     )
