@@ -236,6 +236,18 @@ def test_edgetpu_log_fields(edgetpu_logs, monkeypatch):
     assert "op-version: Didn't find op for builtin opcode" in text and "TRANSPOSE_CONV" in text
 
 
+def test_edgetpu_log_says_a_cut_log_is_cut_short(tmp_path, edgetpu_logs, monkeypatch):
+    from effkit.cli import _common
+
+    monkeypatch.setattr(_common.console, "_width", 200)  # table cells on one line each
+    cut = tmp_path / "cut_edgetpu.log"  # `head -c -8`: the last row ends "Mapped to E"
+    cut.write_bytes(next(edgetpu_logs.glob("11a-*")).read_bytes()[:-8])
+    result = runner.invoke(app, ["edgetpu-log", str(cut)])
+    text = " ".join(result.stdout.split())
+    assert result.exit_code == 0 and "? of 86 on the Edge TPU, ? on the CPU" in text
+    assert "the log looks cut short" in text
+
+
 def test_edgetpu_log_pasted_runs(tmp_path, edgetpu_logs):
     pasted = tmp_path / "console.txt"
     runs = [next(edgetpu_logs.glob(p + "-*")).read_text(encoding="utf-8") for p in ("05", "10")]

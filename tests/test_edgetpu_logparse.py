@@ -383,3 +383,30 @@ def test_two_separate_runs_are_not_a_co_compilation(edgetpu_logs):
     r = parse_log(ok + "\n" + ok)
     assert not r.co_compiled and len(r.models) == 1 and len(r.attempts) == 1
     assert parse_log_file(next(edgetpu_logs.glob("09-*"))).co_compiled  # "Models compiled ..."
+
+
+# -- logs cut short (an outside walk) ----------------------------------------------------
+
+
+def test_a_row_cut_in_its_status_is_not_counted_on_the_cpu(edgetpu_logs):
+    """`head -c -8` of operation log 11a ends in "ADD  17  Mapped to E": it may have said
+    mapped, so it counts for neither side, and the report says the log is cut short."""
+    text = _text(edgetpu_logs, "11a")
+    cut = parse_log(text[:-8])
+    (m,) = cut.models
+    assert rows(m)[-1] == ("ADD", 17, "Mapped to E") and m.operators[-1].cut_off
+    assert (m.ops_total, m.ops_tpu, m.ops_cpu, m.all_mapped) == (86, None, None, None)
+    assert cut.cut_short and cut.to_dict()["cut_short"] is True
+    whole = parse_log(text)
+    assert (whole.ops_tpu, whole.ops_cpu, whole.cut_short) == (86, 0, False)
+    # a status that says "not mapped" however short it is stays a CPU row
+    assert not OperatorRow("ADD", 1, "Operation is otherwise sup").cut_off
+
+
+def test_counts_that_do_not_add_up_say_the_log_is_cut_short(edgetpu_logs):
+    """Log 02 cut inside "CPU: 34": 2 + 3 is not 36, so no op count is vouched for."""
+    text = _text(edgetpu_logs, "02")
+    cut = parse_log(text[:text.index("CPU: 34") + len("CPU: 3")])
+    (m,) = cut.models
+    assert (m.ops_total, m.ops_tpu, m.ops_cpu, cut.cut_short) == (36, None, None, True)
+    assert not parse_log(text).cut_short

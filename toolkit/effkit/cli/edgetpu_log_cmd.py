@@ -49,6 +49,10 @@ def edgetpu_log(
     table.add_row("ops", f"{count(report.ops_tpu)} of {count(report.ops_total)} on the Edge "
                   f"TPU, {count(report.ops_cpu)} on the CPU"
                   + (" (of the segments compiled)" if missing else ""))
+    if report.cut_short:
+        table.add_row("cut short", "[yellow]the log looks cut short: an operator row stops in "
+                      "its status, or the TPU and CPU counts do not add up to the total; the "
+                      "counts it cannot vouch for are '?' (pass the whole log)[/]")
     table.add_row("Edge TPU subgraphs", count(report.subgraphs))
     table.add_row("parameters on-chip", size_text(report.on_chip_used_bytes))
     table.add_row("parameters off-chip", size_text(report.off_chip_used_bytes))

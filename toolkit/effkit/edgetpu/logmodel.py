@@ -50,9 +50,15 @@ class OperatorRow:
     def mapped(self) -> bool:
         return self.status == STATUS_MAPPED
 
+    @property
+    def cut_off(self) -> bool:
+        """The status stops where the text was cut ("Mapped to E"): it may have said mapped,
+        so the row counts neither for the Edge TPU nor for the CPU."""
+        return not self.mapped and STATUS_MAPPED.startswith(self.status)
+
     def to_dict(self) -> dict[str, Any]:
         return {"operator": self.operator, "count": self.count, "status": self.status,
-                "mapped": self.mapped}
+                "mapped": self.mapped, "cut_off": self.cut_off}
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,9 @@ class ModelLog:
     Sizes are in bytes as printed by the compiler (two decimals of KiB/MiB, so
     approximate). ``ops_tpu``/``ops_cpu`` are ``None`` when the log does not tell
     (a truncated excerpt); when the compiler prints no "not all operations"
-    paragraph, every op is mapped and ``ops_cpu`` is 0.
+    paragraph, every op is mapped and ``ops_cpu`` is 0. ``cut_short``: the text stops
+    inside the block (an operator row cut off in its status, or TPU and CPU counts that do
+    not add up to the total); the counts it cannot vouch for are then ``None``.
     """
 
     input_model: str | None = None
@@ -79,6 +87,7 @@ class ModelLog:
     ops_cpu: int | None = None
     operation_log: str | None = None
     operators: tuple[OperatorRow, ...] = ()
+    cut_short: bool = False
 
     @property
     def segment(self) -> tuple[int, int] | None:
@@ -92,6 +101,8 @@ class ModelLog:
 
     @property
     def all_mapped(self) -> bool | None:
+        if self.cut_short and not self.ops_cpu:
+            return None
         if self.ops_cpu is not None:
             return self.ops_cpu == 0
         if self.operators:
@@ -191,6 +202,11 @@ class CompilerLog:
         return tuple(sorted(set(range(max(n for _, n in done))) - {i for i, _ in done}))
 
     @property
+    def cut_short(self) -> bool:
+        """Some model block stops where the text was cut (see :attr:`ModelLog.cut_short`)."""
+        return any(m.cut_short for m in self.models)
+
+    @property
     def failure_hint(self) -> str | None:
         return FAILURE_HINTS.get(self.failure_kind) if self.failure_kind else None
 
@@ -246,6 +262,7 @@ class CompilerLog:
             "ops_tpu": self.ops_tpu,
             "ops_cpu": self.ops_cpu,
             "tpu_fraction": self.tpu_fraction,
+            "cut_short": self.cut_short,
             "subgraphs": self.subgraphs,
             "on_chip_used_bytes": self.on_chip_used_bytes,
             "off_chip_used_bytes": self.off_chip_used_bytes,

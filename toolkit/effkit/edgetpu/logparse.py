@@ -265,16 +265,22 @@ class _Parser:
         for m in self.models:
             ops = tuple(m["operators"])
             values = {k: v for k, v in m.items() if k not in ("operators", "partial")}
+            cut = any(r.cut_off for r in ops)  # "ADD  17  Mapped to E": mapped or not, unknown
             if self.op_log_style and ops:
                 values.setdefault("ops_total", sum(r.count for r in ops))
-                values.setdefault("ops_tpu", sum(r.count for r in ops if r.mapped))
-                values.setdefault("ops_cpu", sum(r.count for r in ops if not r.mapped))
+                if not cut:
+                    values.setdefault("ops_tpu", sum(r.count for r in ops if r.mapped))
+                    values.setdefault("ops_cpu", sum(r.count for r in ops if not r.mapped))
             tpu, cpu, total = (values.get(k) for k in ("ops_tpu", "ops_cpu", "ops_total"))
-            if tpu is not None and cpu is not None:
-                values.setdefault("ops_total", tpu + cpu)
+            if tpu is not None and cpu is not None and total is None:
+                values["ops_total"] = total = tpu + cpu
             elif tpu is not None and total is not None and cpu is None and total >= tpu:
                 values["ops_cpu"] = total - tpu  # a log that prints the total and the TPU count only
-            models.append(ModelLog(operators=ops, **values))
+            if tpu is not None and total is not None and (
+                    tpu > total or (cpu is not None and tpu + cpu != total)):
+                cut = True  # "CPU: 34" cut to "CPU: 3": which figure is whole is unknown
+                values["ops_tpu"] = values["ops_cpu"] = None
+            models.append(ModelLog(operators=ops, cut_short=cut, **values))
 
         status, kind, reason = self._outcome()
         errors = tuple(e for a in self.attempts for e in a.errors)
@@ -441,7 +447,7 @@ def merge_operation_logs(console: CompilerLog, op_logs: list[CompilerLog]) -> Co
         op = by_output.get(os.path.basename(m.output_model or ""))
         if op is not None and not m.operators:
             m = replace(m, operators=op.operators)
-            if m.ops_tpu is None and m.ops_total is not None:
+            if m.ops_tpu is None and m.ops_total is not None and not op.cut_short:
                 mapped = sum(r.count for r in op.operators if r.mapped)
                 m = replace(m, ops_tpu=mapped, ops_cpu=m.ops_total - mapped)
         models.append(m)
