@@ -410,3 +410,38 @@ def test_counts_that_do_not_add_up_say_the_log_is_cut_short(edgetpu_logs):
     (m,) = cut.models
     assert (m.ops_total, m.ops_tpu, m.ops_cpu, cut.cut_short) == (36, None, None, True)
     assert not parse_log(text).cut_short
+
+
+# -- logs as they are pasted or saved (an outside walk) ------------------------------------
+
+
+@pytest.mark.parametrize(("kind", "prefix"), [
+    ("quote", "> "),                             # how logs 10 and 17 were posted on GitHub
+    ("nested quote", "> > "),
+    ("ci", "2024-05-01T10:00:00.1234567Z "),     # a CI runner's time stamps
+    ("ci utc", "2024-05-01T10:00:00Z "),
+])
+def test_a_prefix_on_every_line_is_stripped(edgetpu_logs, tmp_path, kind, prefix):
+    from effkit.edgetpu.logparse import read_log_file
+
+    for path in sorted(p for p in edgetpu_logs.iterdir() if p.suffix in (".txt", ".log")):
+        text = path.read_text(encoding="utf-8")
+        copy = tmp_path / path.name
+        copy.write_text("".join(prefix + line for line in text.splitlines(keepends=True)),
+                        encoding="utf-8")
+        assert read_log_file(copy).to_dict() == parse_log(text).to_dict(), (kind, path.name)
+
+
+def test_a_prompt_on_one_line_is_not_a_quote(log):
+    assert log("02").command == "> ./compile_edgetpu.sh yolo/yolov3-tiny_int8.tflite"
+
+
+def test_utf16_without_a_byte_order_mark_is_read(edgetpu_logs, tmp_path):
+    from effkit.edgetpu.logparse import read_log_file
+
+    for path in sorted(p for p in edgetpu_logs.iterdir() if p.suffix in (".txt", ".log")):
+        text = path.read_text(encoding="utf-8")
+        for codec in ("utf-16-le", "utf-16-be"):
+            copy = tmp_path / f"{codec}-{path.name}"
+            copy.write_bytes(text.encode(codec))
+            assert read_log_file(copy).to_dict() == parse_log(text).to_dict(), (codec, path.name)

@@ -384,7 +384,7 @@ def parse_log(text: str) -> CompilerLog:
     give the report of the last run, with the earlier ones in ``attempts``.
     """
     text = _ANSI.sub("", text.removeprefix("\ufeff"))  # a terminal's colours, a Windows BOM
-    runs = [_parse_run(lines) for lines in _runs(text.splitlines())]
+    runs = [_parse_run(lines) for lines in _runs(_without_line_prefix(text.splitlines()))]
     last = runs[-1]
     if len(runs) == 1:
         return last
@@ -398,13 +398,39 @@ def parse_log(text: str) -> CompilerLog:
 
 # colour and cursor sequences (ESC [ ... letter) a terminal recorder or `script` keeps
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# a CI runner's time stamp before each line (GitHub Actions: 2024-05-01T10:00:00.1234567Z)
+_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)? ?")
+
+
+def _without_line_prefix(lines: list[str]) -> list[str]:
+    """The lines without a prefix that every one of them carries: a Markdown quote's ``>``
+    (how logs are pasted into GitHub issues) or a CI runner's time stamp, as often as it is
+    nested. A prefix on some lines only (a shell prompt ``> ./compile.sh``) stays."""
+    while True:
+        body = [line for line in lines if line.strip()]
+        if body and all(line.lstrip().startswith(">") for line in body):
+            lines = [line.lstrip()[1:].removeprefix(" ") if line.strip() else line
+                     for line in lines]
+        elif body and all(_TIMESTAMP.match(line) for line in body):
+            lines = [line[m.end():] if (m := _TIMESTAMP.match(line)) else line for line in lines]
+        else:
+            return lines
 
 
 def decode_log(data: bytes) -> str:
     """A saved log's text: UTF-16 when it starts with a byte-order mark (what Windows
-    PowerShell 5.1's ``>`` writes), else UTF-8 (undecodable bytes replaced)."""
+    PowerShell 5.1's ``>`` writes) or, without one, when its first 4 KiB have a NUL in
+    nearly every odd (little-endian) or even (big-endian) byte and almost none in the
+    others (ASCII text in UTF-16); else UTF-8 (undecodable bytes replaced)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", "replace")
+    head = data[:4096]
+    even, odd = head[0::2], head[1::2]
+    if len(odd) >= 8:
+        if odd.count(0) >= 0.9 * len(odd) and even.count(0) <= 0.1 * len(even):
+            return data.decode("utf-16-le", "replace")
+        if even.count(0) >= 0.9 * len(even) and odd.count(0) <= 0.1 * len(odd):
+            return data.decode("utf-16-be", "replace")
     return data.decode("utf-8", "replace")
 
 
