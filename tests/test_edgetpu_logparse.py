@@ -445,3 +445,18 @@ def test_utf16_without_a_byte_order_mark_is_read(edgetpu_logs, tmp_path):
             copy = tmp_path / f"{codec}-{path.name}"
             copy.write_bytes(text.encode(codec))
             assert read_log_file(copy).to_dict() == parse_log(text).to_dict(), (codec, path.name)
+
+
+def test_a_log_that_maps_no_op_says_nothing_runs_on_the_edge_tpu(edgetpu_logs):
+    """Log 02 edited to 0 of 36 ops mapped: it "succeeded", and the report says that nothing
+    runs on the Edge TPU and where to look; so does an operation log with no mapped row."""
+    text = (_text(edgetpu_logs, "02").replace("Edge TPU: 2\n", "Edge TPU: 0\n")
+            .replace("CPU: 34\n", "CPU: 36\n").replace(STATUS_MAPPED, "Operation not supported"))
+    r = parse_log(text)
+    assert (r.status, r.ops_tpu, r.ops_cpu, r.ops_total) == ("succeeded", 0, 36, 36)
+    assert r.note.startswith("no op runs on the Edge TPU") and "check-edgetpu" in r.note
+    assert r.to_dict()["note"] == r.note
+    oplog = parse_log(_text(edgetpu_logs, "12").replace(STATUS_MAPPED, "Operation not supported"))
+    assert (oplog.ops_tpu, oplog.note) == (0, r.note)
+    assert parse_log(_text(edgetpu_logs, "02")).note is None  # 2 of 36 map
+    assert parse_log(_text(edgetpu_logs, "06")).note is None  # failed: its hint says why

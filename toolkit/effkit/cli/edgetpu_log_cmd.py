@@ -39,6 +39,8 @@ def edgetpu_log(
     if report.failure_kind:
         table.add_row("failure", escape(f"{report.failure_kind}: {report.failure_reason or ''}"))
         table.add_row("hint", escape(report.failure_hint or ""))
+    if report.note:
+        table.add_row("note", f"[yellow]{escape(report.note)}[/]")
     for error in report.errors:
         table.add_row("ERROR line", escape(error))
 

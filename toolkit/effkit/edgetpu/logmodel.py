@@ -33,6 +33,12 @@ FAILURE_HINTS: dict[str, str] = {
     "compilation-failed": "see the compiler's message",
 }
 
+NOTHING_MAPPED = (
+    "no op runs on the Edge TPU: the compiled model runs entirely on the CPU. Usually every "
+    "op misses a requirement the whole model shares (float or int16 tensors, a dynamic size, "
+    "-m/--min-runtime older than its ops need) or the ops the Edge TPU lacks sit where no "
+    "part of the graph is left to map; `effkit check-edgetpu MODEL` says which op and why")
+
 _SIZE_UNITS = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "TiB": 1024**4}
 # Anchored, no nested quantifiers; applied only to short values (a model path).
 _SEGMENT_RE = re.compile(r"_segment_([0-9]+)_of_([0-9]+)")
@@ -207,6 +213,18 @@ class CompilerLog:
         return any(m.cut_short for m in self.models)
 
     @property
+    def nothing_mapped(self) -> bool:
+        """The compiler wrote its model but mapped no op: it runs entirely on the CPU."""
+        return self.status != "failed" and self.ops_tpu == 0 and bool(self.ops_total)
+
+    @property
+    def note(self) -> str | None:
+        """What a log that does not fail still asks the reader to act on."""
+        if self.nothing_mapped:
+            return NOTHING_MAPPED
+        return None
+
+    @property
     def failure_hint(self) -> str | None:
         return FAILURE_HINTS.get(self.failure_kind) if self.failure_kind else None
 
@@ -254,6 +272,7 @@ class CompilerLog:
             "failure_kind": self.failure_kind,
             "failure_reason": self.failure_reason,
             "failure_hint": self.failure_hint,
+            "note": self.note,
             "errors": list(self.errors),
             "compile_time_ms": self.compile_time_ms,
             "timeout_s": self.timeout_s,
