@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from edgetpu_fixtures.models import tflite, with_op_version
+from edgetpu_fixtures.models import as_compiled, tflite, with_op_version
 
 from effkit.edgetpu import opversions
 from effkit.edgetpu.check import DEFAULT_MIN_RUNTIME_VERSION, check_model, check_model_file
@@ -105,6 +105,27 @@ def test_int16_activations_are_named_as_16x8(name):
     assert "int16 activations (16x8" in problem and "needs int8 activations" in problem
     assert "full-integer int8 quantization" in problem and "dynamic-range" not in problem
     assert report.ops_tpu == 0 and not report.all_mapped
+
+
+def test_an_already_compiled_model_reports_the_compilers_split():
+    """Ops outside the edgetpu-custom-op are those the compiler left on the CPU: they are
+    reported so, even where the rules alone would predict them on the Edge TPU."""
+    plain = check_model(tflite("int8"))
+    assert plain.all_mapped  # every op could map; this compiler stopped after op #5
+    report = check_model(as_compiled(tflite("int8"), 0, 5))
+    assert report.already_compiled
+    assert [o.op for o in report.ops] == ["edgetpu-custom-op"] + ops(plain)[6:]
+    custom, *rest = report.ops
+    assert custom.predicted == "tpu"
+    assert rest and all(o.predicted == "cpu" and o.note.startswith("left on the CPU by "
+                                                                   "edgetpu_compiler")
+                        for o in rest)
+    assert (report.ops_tpu, report.ops_cpu) == (1, len(rest))
+    assert report.summary() == (f"1 of {len(report.ops)} ops on the Edge TPU: the model is already "
+                                f"compiled (edgetpu-custom-op); edgetpu_compiler left {len(rest)} "
+                                "ops on the CPU")
+    assert report.memory is None and report.to_dict()["on_chip_bytes"] is None
+    assert any("already compiled" in w for w in report.warnings)
 
 
 def test_unsupported_op_splits_the_graph():

@@ -180,3 +180,27 @@ def with_custom_op(model_bytes: bytes, op: str, name: str) -> bytes:
             code.builtinCode = code.deprecatedBuiltinCode = schema().BuiltinOperator.CUSTOM
             code.customCode = name
     return pack_model(model, size_hint=len(model_bytes))
+
+
+def as_compiled(model_bytes: bytes, first: int, last: int) -> bytes:
+    """The model as edgetpu_compiler lays out what it maps: operators ``first..last`` replaced
+    by one ``edgetpu-custom-op`` operator from the first one's input to the last one's output,
+    the others left as they were (the ops the compiler leaves on the CPU). A graph edit: the
+    custom op carries no Edge TPU code, so it is for reading tools, not for running."""
+    from effkit.metadata.model_file import pack_model, read_model, schema
+
+    model = read_model(model_bytes)
+    s = schema()
+    code = s.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = s.BuiltinOperator.CUSTOM
+    code.customCode = "edgetpu-custom-op"
+    code.version = 1
+    model.operatorCodes.append(code)
+    graph = model.subgraphs[0]
+    op = s.OperatorT()
+    op.opcodeIndex = len(model.operatorCodes) - 1
+    op.inputs = [int(graph.operators[first].inputs[0])]
+    op.outputs = [int(t) for t in graph.operators[last].outputs]
+    op.customOptions = [0]
+    graph.operators[first:last + 1] = [op]
+    return pack_model(model, size_hint=len(model_bytes))

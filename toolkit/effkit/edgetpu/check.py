@@ -59,6 +59,7 @@ def check_min_runtime(value: int | None) -> int:
 
 TPU = "tpu"
 CPU = "cpu"
+LEFT_ON_CPU = f"left on the CPU by edgetpu_compiler (outside its {EDGETPU_CUSTOM_OP})"
 
 
 # ---------------------------------------------------------------------------
@@ -155,6 +156,10 @@ class CheckReport:
         return (idx[0], idx[-1]) if idx else None
 
     def summary(self) -> str:
+        if self.already_compiled:
+            return (f"{self.ops_tpu} of {self.ops_total} ops on the Edge TPU: the model is "
+                    f"already compiled ({EDGETPU_CUSTOM_OP}); edgetpu_compiler left "
+                    f"{self.ops_cpu} op{'s' if self.ops_cpu != 1 else ''} on the CPU")
         text = f"{self.ops_tpu} of {self.ops_total} ops predicted on the Edge TPU"
         segment, first = self.tpu_segment, self.first_unsupported
         if segment is not None and segment[0] > 0 and first is not None and first.index < segment[0]:
@@ -275,7 +280,9 @@ def check_model(model_bytes: bytes, *, min_runtime_version: int | None = None,
                         "only the main subgraph is checked")
     already = EDGETPU_CUSTOM_OP in names
     if already:
-        warnings.append("the model is already compiled for the Edge TPU")
+        warnings.append("the model is already compiled for the Edge TPU: the ops outside its "
+                        f"{EDGETPU_CUSTOM_OP} are the ones edgetpu_compiler left on the CPU; "
+                        "check the model you compiled it from to see why")
 
     dynamic_batch: set[int] = set()
     checked: list[tuple[str, int, list[str], str | None]] = []
@@ -283,7 +290,7 @@ def check_model(model_bytes: bytes, *, min_runtime_version: int | None = None,
     for op, (name, version) in zip(g.operators or [], codes, strict=True):
         ctx = OpContext(m=m, op=op, name=name, runtime=min_runtime_version)
         if name == EDGETPU_CUSTOM_OP:
-            checked.append((name, version, [], "already compiled for the Edge TPU"))
+            checked.append((name, version, [], "compiled for the Edge TPU by edgetpu_compiler"))
             continue
         rule = SUPPORTED_OPS.get(name)
         reasons: list[str] = []
@@ -330,7 +337,11 @@ def check_model(model_bytes: bytes, *, min_runtime_version: int | None = None,
     for index, ((name, version, reasons, note), op) in enumerate(
             zip(checked, g.operators or [], strict=True)):
         supported = not reasons
-        if whole_refusal:  # nothing is compiled, so nothing maps and nothing splits
+        if already:  # the compiler has decided: its custom op on the TPU, the rest on the CPU
+            predicted = TPU if name == EDGETPU_CUSTOM_OP else CPU
+            if predicted == CPU:
+                note = LEFT_ON_CPU
+        elif whole_refusal:  # nothing is compiled, so nothing maps and nothing splits
             predicted = CPU
             note = None if reasons else f"the compiler refuses the whole model ({', '.join(refused)})"
         elif not supported:
@@ -350,11 +361,13 @@ def check_model(model_bytes: bytes, *, min_runtime_version: int | None = None,
                            output_dtype=m.dtype(outs[0]) if outs else ""))
     if not ops:
         problems.append("the model has no operators")
-    memory = _parameter_memory(m, [op for op, c in zip(g.operators or [], ops, strict=True)
-                                   if c.on_tpu])
-    memory_warning = memory.warning()
-    if memory_warning:
-        warnings.append(memory_warning)
+    memory = None  # a compiled model's parameters are inside its custom op: its log has them
+    if not already:
+        memory = _parameter_memory(m, [op for op, c in zip(g.operators or [], ops, strict=True)
+                                       if c.on_tpu])
+        memory_warning = memory.warning()
+        if memory_warning:
+            warnings.append(memory_warning)
 
     return CheckReport(
         ops=tuple(ops),
