@@ -306,7 +306,7 @@ def test_parameters_beyond_the_cache_stream_with_a_warning():
     lite4 = from_parameter_bytes(13_000_000)  # the figure: 13.0 M int8 parameters
     assert lite4.streams and lite4.on_chip_bytes == ON_CHIP_CAPACITY_BYTES
     assert lite4.off_chip_bytes == round(13_000_000 * 1.07) - ON_CHIP_CAPACITY_BYTES
-    assert "--num-segments" in lite4.warning() and "co-compile" in lite4.warning()
+    assert "--num-segments" in lite4.warning() and "smaller variant" in lite4.warning()
     assert not from_parameter_bytes(5_000_000).streams
 
 

@@ -72,3 +72,21 @@ def test_a_coral_build_warns_when_parameters_stream():
     assert line.startswith("1.00 MiB of parameters") and "and stream from host memory" in line
     assert _streaming_warnings({"compiled": True, "compile": {"report": {"off_chip_used_bytes": 0}}}) == ()
     assert _streaming_warnings({"compiled": False, "check": {"parameter_memory": {"streams": False}}}) == ()
+
+
+def test_the_streaming_advice_does_not_offer_co_compiling(edgetpu_logs: Path):
+    """Co-compiled models split one cache (log 09: the two models' on-chip shares, 2.27 and
+    2.00 MiB, with the 1.07 MiB both report remaining, fit in the one cache): co-compiling
+    cannot keep a model that is too big on chip, so the warning offers segments over several
+    Edge TPUs or a smaller model, and says co-compiling cannot help."""
+    from effkit.edgetpu.memory import ON_CHIP_CAPACITY_BYTES
+
+    (co,) = [p for p in edgetpu_logs.iterdir() if p.name.startswith("09-")]
+    report = parse_log_file(co)
+    assert report.co_compiled and len(report.models) == 2
+    (left,) = {m.on_chip_remaining_bytes for m in report.models}  # one cache, one remainder
+    assert report.on_chip_used_bytes + left <= ON_CHIP_CAPACITY_BYTES
+    warning = from_parameter_bytes(13_000_000).warning()
+    assert "--num-segments N" in warning and "smaller variant" in warning
+    assert "co-compiling it with other models cannot help" in warning
+    assert "A.tflite B.tflite" not in warning and "so they share the cache" not in warning

@@ -45,9 +45,9 @@ def streaming_warning(off_chip_bytes: int, capacity_bytes: int = ON_CHIP_CAPACIT
     verb = "will stream" if estimated else "stream"
     return (f"{amount} of parameters do not fit the Edge TPU's {capacity_bytes / MiB:.2f} MiB "
             f"on-chip cache and {verb} from host memory on every inference (slower); to keep "
-            "them on chip, pipeline the model over several Edge TPUs with --num-segments N, or "
-            "co-compile it with the other models of the app (edgetpu_compiler A.tflite "
-            "B.tflite) so they share the cache")
+            "them on chip, pipeline the model over several Edge TPUs with --num-segments N "
+            "(each caches its segment's share), or use a smaller model (a smaller variant); "
+            "co-compiling it with other models cannot help, as they split the same cache")
 
 
 @dataclass(frozen=True)
