@@ -276,6 +276,12 @@ SUPPORTED_OPS: dict[str, OpRule] = {
                   "dimension.", (_pad_xy,)),
     "PRELU": OpRule(13, "Alpha must be 1-dimensional (only the innermost dimension can be >1 "
                     "size).", (_prelu_alpha,), param_inputs=(1,)),
+    # 13: google-coral/edgetpu CHANGES.md, "Edge TPU runtime v13 and compiler 2.0.291256449
+    # (January 2020): Added support for ops: ExpandDims, Pack, Quantize, Sum, and TransposeConv".
+    # Yet the real log 14 shows compiler 2.0.267685300 ("Still compatible with Edge TPU runtime
+    # v12", same file) mapping 4 QUANTIZE ops (a model converted with uint8 input and output,
+    # guichristmann/edge-tpu-tiny-yolo keras_to_tflite_quant.py). Kept at 13: the two disagree
+    # and the model behind the log could not be read, so which QUANTIZE runtime 12 runs is unknown.
     "QUANTIZE": OpRule(13),
     "REDUCE_MAX": OpRule(14, "Cannot operate on the batch dimension.", (_reduction,)),
     "REDUCE_MIN": OpRule(14, "Cannot operate on the batch dimension.", (_reduction,)),
