@@ -72,6 +72,11 @@ def test_a_coral_build_warns_when_parameters_stream():
     assert line.startswith("1.00 MiB of parameters") and "and stream from host memory" in line
     assert _streaming_warnings({"compiled": True, "compile": {"report": {"off_chip_used_bytes": 0}}}) == ()
     assert _streaming_warnings({"compiled": False, "check": {"parameter_memory": {"streams": False}}}) == ()
+    # a build folder takes no --num-segments above 1 (its app runs one model on one Edge
+    # TPU): the build's warning names the compile of its model file, in an app of one's own
+    (line,) = _streaming_warnings(estimated, Path("build/lite4-coral/model.tflite"))
+    assert ("in an app of your own: effkit compile-edgetpu build/lite4-coral/model.tflite "
+            "--num-segments N (effkit's Coral app runs one model on one Edge TPU)") in line, line
 
 
 def test_the_streaming_advice_does_not_offer_co_compiling(edgetpu_logs: Path):

@@ -38,16 +38,19 @@ PARAMETER_FACTOR = 1.07
 
 
 def streaming_warning(off_chip_bytes: int, capacity_bytes: int = ON_CHIP_CAPACITY_BYTES, *,
-                      estimated: bool = True) -> str:
+                      estimated: bool = True, model: str = "MODEL.tflite") -> str:
     """The one warning for parameters that stream from host memory: the estimate's (check,
-    a build without the compiler) or the compiler's own figure (a compiled build)."""
+    a build without the compiler) or the compiler's own figure (a compiled build).
+    ``model``: the file a pipelined compile would split (a build's own model.tflite: a build
+    folder takes no --num-segments above 1, its Coral app running one model on one TPU)."""
     amount = f"about {off_chip_bytes / MiB:.2f} MiB" if estimated else f"{off_chip_bytes / MiB:.2f} MiB"
     verb = "will stream" if estimated else "stream"
     return (f"{amount} of parameters do not fit the Edge TPU's {capacity_bytes / MiB:.2f} MiB "
             f"on-chip cache and {verb} from host memory on every inference (slower); to keep "
-            "them on chip, pipeline the model over several Edge TPUs with --num-segments N "
-            "(each caches its segment's share), or use a smaller model (a smaller variant); "
-            "co-compiling it with other models cannot help, as they split the same cache")
+            "them on chip, use a smaller model (a smaller variant), or pipeline the model over "
+            "several Edge TPUs (each caches its segment's share) in an app of your own: effkit "
+            f"compile-edgetpu {model} --num-segments N (effkit's Coral app runs one model on one "
+            "Edge TPU); co-compiling it with other models cannot help, as they split the same cache")
 
 
 @dataclass(frozen=True)

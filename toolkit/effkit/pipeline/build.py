@@ -568,7 +568,7 @@ def _run(plan: BuildPlan, progress: ProgressFn | None, started_empty: bool) -> B
 
             fields["edgetpu"], edgetpu_path = _edgetpu_stages(plan, clock, tflite, model_path, tmp)
             fields["warnings"] += (_unread_counts_warnings(fields["edgetpu"], plan.out_dir)
-                                   + _streaming_warnings(fields["edgetpu"]))
+                                   + _streaming_warnings(fields["edgetpu"], plan.out_dir / MODEL_FILE))
             if edgetpu_path:
                 artifacts += sorted(p for p in tmp.iterdir() if p.name.startswith(EDGETPU_PREFIX))
         if req.target in ("coral", "android"):
@@ -690,17 +690,18 @@ def _unread_counts_warnings(section: dict[str, Any], out_dir: Path) -> tuple[str
             f"runs on the Edge TPU is not confirmed (--min-tpu-ops was not checked): read {log}",)
 
 
-def _streaming_warnings(section: dict[str, Any]) -> tuple[str, ...]:
+def _streaming_warnings(section: dict[str, Any], model: Path | None = None) -> tuple[str, ...]:
     """The build's warning when parameters stream from host memory: the compiler's own
-    figure when it ran, else the check's estimate."""
+    figure when it ran, else the check's estimate; ``model``: the build's model.tflite."""
     from effkit.edgetpu.memory import streaming_warning
 
+    named = {"model": str(model)} if model is not None else {}
     if section.get("compiled"):
         off_chip = section.get("compile", {}).get("report", {}).get("off_chip_used_bytes") or 0
-        return (streaming_warning(off_chip, estimated=False),) if off_chip > 0 else ()
+        return (streaming_warning(off_chip, estimated=False, **named),) if off_chip > 0 else ()
     memory = section.get("check", {}).get("parameter_memory") or {}
     if memory.get("streams"):
-        return (streaming_warning(memory["off_chip_bytes"], memory["capacity_bytes"]),)
+        return (streaming_warning(memory["off_chip_bytes"], memory["capacity_bytes"], **named),)
     return ()
 
 
