@@ -302,3 +302,10 @@ def test_a_compile_that_maps_no_op_stops_a_build_before_its_app(tmp_path):
     result = runner.invoke(app, ["compile-edgetpu", str(model), "--compiler", str(script), "--json",
                                  "--out", str(tmp_path / "one")])
     assert result.exit_code == 0 and json.loads(result.stdout)["report"]["ops_tpu"] == 0, result.output
+    # and its summary says that nothing runs on the Edge TPU, as edgetpu-log does
+    (tmp_path / "one2").mkdir()
+    shown = runner.invoke(app, ["compile-edgetpu", str(model), "--compiler", str(script),
+                                "--out", str(tmp_path / "one2")])
+    flat = " ".join(shown.stdout.replace("│", " ").replace(":", "").split())  # a table, or its narrow form
+    assert shown.exit_code == 0 and "note no op runs on the Edge TPU" in flat, flat
+    assert "Edge TPU subgraphs 0" in flat, flat

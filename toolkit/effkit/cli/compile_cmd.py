@@ -151,7 +151,9 @@ def compile_edgetpu(
     summary.add_column("")
     summary.add_row("ops on Edge TPU", f"{count_text(report.ops_tpu)} of {count_text(report.ops_total)}")
     summary.add_row("ops on CPU", count_text(report.ops_cpu))
-    summary.add_row("Edge TPU subgraphs", str(report.subgraphs or "?"))
+    if report.note:  # nothing mapped: the compile "succeeded" with the whole model on the CPU
+        summary.add_row("note", f"[yellow]{escape(report.note)}[/]")
+    summary.add_row("Edge TPU subgraphs", count_text(report.subgraphs))
     summary.add_row("parameters on-chip", size_text(report.on_chip_used_bytes))
     summary.add_row("parameters off-chip", size_text(report.off_chip_used_bytes))
     for path in (*result.compiled, *result.op_logs, result.console_log_path):

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from effkit.cli._common import JsonOpt, console, escape, handle_errors, print_json
+from effkit.cli._common import JsonOpt, console, count_text, escape, handle_errors, print_json
 from effkit.cli.compile_cmd import operator_table, size_text
 
 
@@ -44,18 +44,15 @@ def edgetpu_log(
     for error in report.errors:
         table.add_row("ERROR line", escape(error))
 
-    def count(n: int | None) -> str:
-        return "?" if n is None else str(n)
-
     missing = report.segments_missing
-    table.add_row("ops", f"{count(report.ops_tpu)} of {count(report.ops_total)} on the Edge "
-                  f"TPU, {count(report.ops_cpu)} on the CPU"
+    table.add_row("ops", f"{count_text(report.ops_tpu)} of {count_text(report.ops_total)} on the Edge "
+                  f"TPU, {count_text(report.ops_cpu)} on the CPU"
                   + (" (of the segments compiled)" if missing else ""))
     if report.cut_short:
         table.add_row("cut short", "[yellow]the log looks cut short: an operator row stops in "
                       "its status, or the TPU and CPU counts do not add up to the total; the "
                       "counts it cannot vouch for are '?' (pass the whole log)[/]")
-    table.add_row("Edge TPU subgraphs", count(report.subgraphs))
+    table.add_row("Edge TPU subgraphs", count_text(report.subgraphs))
     table.add_row("parameters on-chip", size_text(report.on_chip_used_bytes))
     table.add_row("parameters off-chip", size_text(report.off_chip_used_bytes))
     if report.segments:  # numbered from 1, as "segment 1 of 2"; the files count from 0
