@@ -166,8 +166,9 @@ def test_compile_and_other_calls_check_their_arguments_before_any_work(tmp_path,
             lambda: effkit.check_edgetpu(model, compiler_version=16))
     _raises(UsageError, ["compiler_version 'banana'"],
             lambda: effkit.check_edgetpu(model, compiler_version="banana"))
-    _raises(UsageError, ["compiler_version '0.5' is not an edgetpu_compiler version"],
-            lambda: effkit.check_edgetpu(model, compiler_version="0.5"))  # releases begin at 1.0
+    for bad in ("0.5", " 16", "9" * 5000):  # releases begin at 1.0; int() of 5000 digits raised
+        _raises(UsageError, [f"compiler_version {bad[:40]!r} is not an edgetpu_compiler version"],
+                lambda bad=bad: effkit.check_edgetpu(model, compiler_version=bad))
     for call in (lambda: effkit.evaluate(model, tmp_path, xnnpack="no"),
                  lambda: effkit.benchmark(model, xnnpack="no")):
         _raises(UsageError, ["xnnpack", "True or False"], call)
@@ -344,6 +345,18 @@ def test_plan_treats_paths_and_variants_as_build_does(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     planned = effkit.plan(effkit.BuildRequest("lite0", out="~/b"))
     assert planned.out_dir == tmp_path / "home" / "b"
+    # a "~" no home stands behind: one line, not Path.expanduser's RuntimeError traceback
+    for call in (lambda: effkit.plan(effkit.BuildRequest("lite0", out="~no_such_user_x/b")),
+                 lambda: effkit.build("lite0", labels="~no_such_user_x/l.txt")):
+        _raises(UsageError, ["'~no_such_user_x/", "cannot tell which folder '~no_such_user_x' is",
+                             "as a full path"], call)
+    # training takes "~" as the build after it does (--out=~/x, which a shell leaves alone,
+    # put the weights in ./~/x and the build in $HOME/x)
+    from effkit.training.trainer import TrainConfig
+
+    config = TrainConfig(data="~/photos", out="~/runs", val="~/val")
+    assert (config.data, config.out, config.val) == (tmp_path / "home" / "photos",
+                                                     tmp_path / "home" / "runs", tmp_path / "home" / "val")
     for typed in ("LITE0", " lite0", "efficientnet-lite0"):
         assert effkit.plan(effkit.BuildRequest(typed, target="android")).out_dir == Path(
             "build/lite0-android"), typed

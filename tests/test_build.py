@@ -710,8 +710,17 @@ def test_coral_build_anywhere_then_compile_the_folder(tmp_path, eight_images, mo
     (out / "coral" / "model.eval.json").write_text(saved)
     # segments run only as a pipeline over several Edge TPUs; the app runs one model
     split = runner.invoke(app, ["compile-edgetpu", str(out), "--num-segments", "2"])
-    assert_one_line_error(split, "--num-segments 2 splits the model for a pipeline over 2 Edge TPUs",
+    assert_one_line_error(split, "--num-segments 2, which splits the model for a pipeline over 2 Edge TPUs",
                           "effkit compile-edgetpu OUT/model.tflite --num-segments N -o DIR")
+    # an earlier effkit's build.json may hold it: named as build.json's, not as a flag not given
+    manifest = (out / "build.json").read_text(encoding="utf-8")
+    older = json.loads(manifest)
+    older["edgetpu"]["compiler_options"]["num_segments"] = 2
+    (out / "build.json").write_text(json.dumps(older), encoding="utf-8")
+    assert_one_line_error(runner.invoke(app, ["compile-edgetpu", str(out)]),
+                          "build.json (an earlier effkit's build) asks for --num-segments 2, which",
+                          "Pass --num-segments 1")
+    (out / "build.json").write_text(manifest, encoding="utf-8")
     finished = runner.invoke(app, ["compile-edgetpu", str(out)])
     assert finished.exit_code == 0, finished.stderr
     assert (out / "coral" / "model.eval.json").read_text() == saved  # carried into the new coral/

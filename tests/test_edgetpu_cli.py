@@ -66,7 +66,7 @@ def test_check_reports_op_versions_and_memory(tmp_path):
                                 "--compiler-version", "2.0.267685300"])
     assert older.exit_code == 0  # RELU v2 is the refusal known for 2.0; this model has none
     bad = runner.invoke(app, ["check-edgetpu", str(path), "--compiler-version", "latest"])
-    assert bad.exit_code == 2 and "is not a version" in one_line_error(bad)
+    assert bad.exit_code == 2 and "is not an edgetpu_compiler version" in one_line_error(bad)
 
 
 def test_check_float_model_json(tmp_path):

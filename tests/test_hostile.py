@@ -291,7 +291,7 @@ CORPUS = [
          {"c.log": compiler_log(size="nanMiB", out_size="1e300GiB")}, ("CONV_2D",), 0),
     Case("check-edgetpu-superscript-version", ("check-edgetpu", "m.tflite", "--compiler-version",
                                                "1\u00b2.0"), {"m.tflite": MODEL},
-         ("is not a version",), 2),
+         ("is not an edgetpu_compiler version",), 2),
     # round 3, item 3: a tampered build folder is refused with one line naming the file
     Case("report-nan-timing", ("report", "b", "-o", "r"),
          {"b/build.json": tampered_build('"timings_s": {"total": NaN}')},
@@ -337,7 +337,7 @@ CORPUS = [
          ("--num-segments must be at least 1",), 2),
     # the app runs one model on one Edge TPU: it was given segment 0 of 2 alone
     Case("num-segments-2-for-an-app", ("build", "-t", "coral", "--num-segments", "2", "-o", "o"), {},
-         ("--num-segments 2 splits the model for a pipeline over 2 Edge TPUs",
+         ("--num-segments 2, which splits the model for a pipeline over 2 Edge TPUs",
           "effkit compile-edgetpu OUT/model.tflite --num-segments N -o DIR"), 2),
     Case("coral-name-with-tab", ("build", "-t", "coral", "--name", "a\tb", "-o", "o"), {},
          ("U+0009",), 2),

@@ -288,15 +288,11 @@ def check_edgetpu(model: PathLike, *, min_runtime_version: int | None = None,
                   compiler_version: str | None = None) -> CheckReport:
     """Edge TPU compatibility without the compiler: per op, mapped or why not, with the
     op-version limits of ``compiler_version`` (default: the newest compiler, 16)."""
-    import re
-
     from effkit.edgetpu.check import check_model_file
+    from effkit.edgetpu.logmodel import check_compiler_version
 
-    if compiler_version is not None and not (
-            isinstance(compiler_version, str) and re.fullmatch(r"\d+(\.\d+)*", compiler_version)
-            and int(compiler_version.split(".")[0]) >= 1):  # the first release was 1.0
-        raise UsageError(f"compiler_version {compiler_version!r} is not an edgetpu_compiler version",
-                         "pass it as text, e.g. '16.0.384591198' or '15', or None for the newest")
+    if compiler_version is not None:
+        check_compiler_version(compiler_version, "compiler_version")
     return check_model_file(_required(model, "model"), min_runtime_version=min_runtime_version,
                             compiler_version=compiler_version)
 
@@ -458,7 +454,9 @@ def _path(value: object, name: str = "path") -> Path | None:
         from effkit.errors import UsageError
 
         raise UsageError(f'{name} is empty ("")', "pass a path ('.' for the current folder)")
-    return Path(value).expanduser()  # "~/builds": a shell would have expanded it
+    from effkit.errors import home_expanded
+
+    return Path(home_expanded(value, name))  # "~/builds": as a shell would
 
 
 def _required(value: object, name: str) -> Path:

@@ -8,7 +8,7 @@ without a traceback. Anything that is not an ``EffkitError`` is a bug.
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -153,6 +153,25 @@ def check_flag(value: object, name: str) -> bool:
     if not isinstance(value, bool):
         raise wrong_type(name, value, "True or False")
     return value
+
+
+def home_expanded(value: Any, name: str) -> Any:
+    """A path given as "~/..." or "~user/..." with the home folder put in (a shell leaves
+    --out=~/x alone, and the API gets what a notebook types); any other value as it is.
+    UsageError when the home cannot be known (no such user, no HOME and no passwd entry):
+    the one rule for the API's paths, a build's plan and training."""
+    import os
+    from pathlib import Path
+
+    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value).startswith("~"):
+        return value
+    try:
+        return Path(value).expanduser()
+    except RuntimeError:  # Path.expanduser: "Could not determine home directory."
+        head = os.fspath(value).split("/", 1)[0]
+        raise UsageError(f"{name} {os.fspath(value)!r}: cannot tell which folder {head!r} is "
+                         "(no such user, or no home folder known)",
+                         f"give {name} as a full path") from None
 
 
 def check_whole(value: object, flag: str, *, low: int = 1, high: int, example: int,

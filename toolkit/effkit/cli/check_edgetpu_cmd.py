@@ -31,13 +31,10 @@ def check_edgetpu(
     Exit status 0 when every op is predicted to run on the Edge TPU, 1 otherwise.
     """
     from effkit.api import check_edgetpu
-    from effkit.edgetpu.logmodel import parse_version
+    from effkit.edgetpu.logmodel import check_compiler_version
 
-    if compiler_version is not None and parse_version(compiler_version) is None:
-        from effkit.errors import UsageError
-
-        raise UsageError(f"--compiler-version {compiler_version!r} is not a version",
-                         "give it as printed by 'edgetpu_compiler --version', e.g. 16.0.384591198")
+    if compiler_version is not None:
+        check_compiler_version(compiler_version, "--compiler-version")
     report = check_edgetpu(model, min_runtime_version=min_runtime, compiler_version=compiler_version)
     if json_out:
         print_json(report.to_dict())

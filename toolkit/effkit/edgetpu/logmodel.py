@@ -319,6 +319,21 @@ def parse_version(text: str) -> tuple[int, ...] | None:
     return numbers
 
 
+def check_compiler_version(value: object, name: str) -> None:
+    """UsageError unless ``value`` is an edgetpu_compiler version as ``--version`` prints it
+    (text of digits and dots, from the first release, 1.0, on): the one check of the CLI's
+    --compiler-version and the API's compiler_version."""
+    from effkit.errors import UsageError
+
+    text = value if isinstance(value, str) and len(value) <= 40 else ""
+    numbers = parse_version(text) if text else None
+    if numbers is None or text != text.strip() or numbers[0] < 1:
+        shown = repr(value[:40]) if isinstance(value, str) else repr(value)[:40]
+        raise UsageError(f"{name} {shown} is not an edgetpu_compiler version",
+                         f"give it as 'edgetpu_compiler --version' prints it, e.g. {name} 16.0.384591198 "
+                         "or 15, or leave it out for the newest")
+
+
 def parse_size(text: str) -> int | None:
     """``"7.37MiB"`` -> 7727738 bytes (the compiler prints two decimals); ``None`` if unreadable
     (not a plain decimal number, inf, nan, negative, or more than 2**62 bytes)."""

@@ -38,7 +38,7 @@ PARAMETER_FACTOR = 1.07
 
 
 def streaming_warning(off_chip_bytes: int, capacity_bytes: int = ON_CHIP_CAPACITY_BYTES, *,
-                      estimated: bool = True, model: str = "MODEL.tflite") -> str:
+                      estimated: bool = True, model: str | None = None) -> str:
     """The one warning for parameters that stream from host memory: the estimate's (check,
     a build without the compiler) or the compiler's own figure (a compiled build).
     ``model``: the file a pipelined compile would split (a build's own model.tflite: a build
@@ -49,8 +49,9 @@ def streaming_warning(off_chip_bytes: int, capacity_bytes: int = ON_CHIP_CAPACIT
             f"on-chip cache and {verb} from host memory on every inference (slower); to keep "
             "them on chip, use a smaller model (a smaller variant), or pipeline the model over "
             "several Edge TPUs (each caches its segment's share) in an app of your own: effkit "
-            f"compile-edgetpu {model} --num-segments N (effkit's Coral app runs one model on one "
-            "Edge TPU); co-compiling it with other models cannot help, as they split the same cache")
+            f"compile-edgetpu {model or 'MODEL.tflite'} --num-segments N (effkit's Coral app runs "
+            "one model on one Edge TPU); co-compiling it with other models cannot help, as they "
+            "split the same cache")
 
 
 @dataclass(frozen=True)

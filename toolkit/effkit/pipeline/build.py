@@ -38,6 +38,7 @@ from effkit.errors import (
     check_flag,
     check_seconds,
     check_whole,
+    home_expanded,
     wrong_type,
 )
 from effkit.model.labels import Labels
@@ -191,9 +192,10 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
     # one spelling downstream: "LITE0" or " lite0" made build/LITE0-cpu; and "~/x" is a
     # home folder here as in effkit.build (a shell leaves --out=~/x alone)
     req = dataclasses.replace(
-        req, variant=variant.name, out=_home(req.out), labels=_home(req.labels),
-        calibration=_home(req.calibration),
-        weights=req.weights if req.weights is None or weights_word(req.weights) else _home(req.weights))
+        req, variant=variant.name, out=home_expanded(req.out, "out"),
+        labels=home_expanded(req.labels, "labels"),
+        calibration=home_expanded(req.calibration, "calibration"),
+        weights=req.weights if weights_word(req.weights) else home_expanded(req.weights, "weights"))
     if req.target not in TARGETS:
         raise UsageError(f"unknown target {req.target!r}", f"use one of {', '.join(TARGETS)}")
     options = ConvertOptions(quant=req.quant, io=req.io or "uint8", bias_correction=req.bias_correction,
@@ -346,13 +348,6 @@ _TEXT_FIELDS = ("variant", "target", "quant", "weight_rounding", "author", "lice
 _OPTIONAL_TEXT = ("io", "compiler", "app_id", "app_name", "model_name", "description")
 _FLAGS = ("force", "skip_compile", "require_compile", "quant_report", "bias_correction")
 _NUMBERS = ("min_tpu_ops", "compile_timeout")
-
-
-def _home(value: Any) -> Any:
-    """A path given as "~/..." with the home folder put in; any other value as it is."""
-    if isinstance(value, (str, os.PathLike)) and os.fspath(value).startswith("~"):
-        return Path(value).expanduser()
-    return value
 
 
 def check_request_types(req: BuildRequest) -> None:
@@ -695,13 +690,13 @@ def _streaming_warnings(section: dict[str, Any], model: Path | None = None) -> t
     figure when it ran, else the check's estimate; ``model``: the build's model.tflite."""
     from effkit.edgetpu.memory import streaming_warning
 
-    named = {"model": str(model)} if model is not None else {}
+    named = str(model) if model is not None else None
     if section.get("compiled"):
         off_chip = section.get("compile", {}).get("report", {}).get("off_chip_used_bytes") or 0
-        return (streaming_warning(off_chip, estimated=False, **named),) if off_chip > 0 else ()
+        return (streaming_warning(off_chip, estimated=False, model=named),) if off_chip > 0 else ()
     memory = section.get("check", {}).get("parameter_memory") or {}
     if memory.get("streams"):
-        return (streaming_warning(memory["off_chip_bytes"], memory["capacity_bytes"], **named),)
+        return (streaming_warning(memory["off_chip_bytes"], memory["capacity_bytes"], model=named),)
     return ()
 
 

@@ -39,14 +39,17 @@ def relative_paths(doc: Any, root: Path) -> Any:
     return doc
 
 
-def check_app_segments(num_segments: int | None) -> None:
+def check_app_segments(num_segments: int | None, *, recorded: bool = False) -> None:
     """A build folder's Edge TPU model is the one its Coral app runs, on one Edge TPU; a
     model split into segments (the compiler's -n) runs only as a pipeline over several, which
-    the app does not do (it was given segment 0 alone, and build.json listed none of them)."""
+    the app does not do (it was given segment 0 alone, and build.json listed none of them).
+    ``recorded``: the value is build.json's (an earlier effkit's build), not the user's flag."""
     if num_segments is not None and num_segments > 1:
-        raise UsageError(f"--num-segments {num_segments} splits the model for a pipeline over "
-                         f"{num_segments} Edge TPUs, and a build's Coral app runs one model on one",
-                         "pass --num-segments 1 (the default), or split the model file alone: "
+        asked = (f"build.json (an earlier effkit's build) asks for --num-segments {num_segments}"
+                 if recorded else f"--num-segments {num_segments}")
+        raise UsageError(f"{asked}, which splits the model for a pipeline over {num_segments} "
+                         "Edge TPUs, and a build's Coral app runs one model on one",
+                         "pass --num-segments 1, or split the model file alone: "
                          "effkit compile-edgetpu OUT/model.tflite --num-segments N -o DIR")
 
 
@@ -218,11 +221,12 @@ def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: b
                           "pass --force to compile it again")
     check_app_kept(out_dir, doc, force)
     asked = doc.edgetpu.get("compiler_options") or {}  # the build's own, unless given again
+    check_app_segments(num_segments)
     if num_segments is None and isinstance(asked.get("num_segments"), int):
         num_segments = asked["num_segments"]
+        check_app_segments(num_segments, recorded=True)
     if min_runtime_version is None and isinstance(asked.get("min_runtime_version"), int):
         min_runtime_version = asked["min_runtime_version"]
-    check_app_segments(num_segments)
     if timeout_s is None:
         try:  # a hand-edited build.json's odd value: the default
             timeout_s = check_seconds(asked.get("timeout_s"), "timeout_s", example=600)

@@ -130,6 +130,14 @@ class TrainConfig:
     force: bool = False
     mixed_precision: bool | None = None  # None: when a GPU is present
 
+    def __post_init__(self) -> None:
+        # "~/x" the home folder's, as the build planned after training takes it (a shell
+        # leaves --out=~/x alone: the weights went to ./~/x and the build to $HOME/x)
+        from effkit.errors import home_expanded
+
+        for name in ("data", "out", "val"):
+            object.__setattr__(self, name, home_expanded(getattr(self, name), f"--{name}"))
+
     @property
     def fine_tune_lr(self) -> float:
         if self.fine_tune_learning_rate is not None:
