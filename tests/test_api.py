@@ -630,6 +630,23 @@ def test_python_writes_in_a_capture_keep_their_order_and_outlive_it(tmp_path):
     assert ran.stdout == (b"'py 1\\nnative 2\\npy 3 no newlinenative 4\\n'\n"
                           b"'inside a later capture\\n'\n")
     assert ran.stderr == b"retracing\n"
+    # where stderr leads back into the ended stream (a wrapper of it, or the stream itself
+    # put back by a display that had saved it) the line reaches the real stderr once, with
+    # no RecursionError; a closed stderr drops it rather than raise into logging
+    odd = _captures(tmp_path, "import logging\n"
+                    "with native_log_captured():\n"
+                    "    handler = logging.StreamHandler()\n"
+                    "ended = handler.stream\n"
+                    "log = logging.getLogger('tf-like'); log.addHandler(handler)\n"
+                    "class Wrapper:\n"
+                    "    def write(self, text): return ended.write(text)\n"
+                    "    def flush(self): ended.flush()\n"
+                    "sys.stderr = Wrapper(); log.warning('through a wrapper')\n"
+                    "sys.stderr = ended; log.warning('put back')\n"
+                    "sys.stderr = open(os.devnull, 'w'); sys.stderr.close(); log.warning('closed')\n"
+                    "sys.stderr = sys.__stderr__; print('done')\n")
+    assert (odd.returncode, odd.stdout) == (0, b"done\n"), odd.stderr
+    assert odd.stderr == b"through a wrapper\nput back\n", odd.stderr
     # a write after the end never reaches the next file given the capture's fd number
     late = _captures(tmp_path, "with native_log_captured():\n    stream = sys.stdout\n"
                      "fd = os.open('next.txt', os.O_CREAT | os.O_WRONLY)\n"

@@ -80,6 +80,9 @@ def _python_writes_into(tmp: BinaryIO) -> Iterator[_CaptureStream]:
         stream.end()
 
 
+_FORWARDING = threading.local()  # a write an ended capture stream is passing on, per thread
+
+
 class _CaptureStream(io.TextIOBase):
     """Text written straight to a file descriptor as UTF-8 (unencodable characters as
     escapes), until :meth:`end`; then to wherever ``sys.stderr`` is at each write (a later
@@ -107,24 +110,34 @@ class _CaptureStream(io.TextIOBase):
                     while data:
                         data = data[os.write(self._fd, data):]
                 return len(text)
-        now = self._after_end()
-        if now is not None:
-            now.write(text)
+        self._forward("write", text)
         return len(text)
 
     def flush(self) -> None:
-        now = self._after_end()
-        if now is not None:
-            now.flush()
+        if self._fd is None:
+            self._forward("flush")
 
-    def _after_end(self) -> TextIO | None:
-        """Where a write goes once the capture has ended: ``sys.stderr`` as it is now."""
+    def _forward(self, method: str, *args: str) -> None:
+        """After the end: to ``sys.stderr`` as it is now; to the interpreter's own stderr
+        when that is this stream (put back by a display that saved it) or when the write
+        comes back here through it (a wrapper of this stream), so nothing loops or is
+        lost; a closed stderr drops it, as a plain stream's write would not raise into a
+        logging call."""
         import sys
 
         if self._fd is not None:
-            return None
+            return
         now = sys.stderr
-        return None if now is None or now is self else now
+        if now is None or now is self or getattr(_FORWARDING, "busy", False):
+            now = sys.__stderr__
+        if now is None or now is self:
+            return
+        was, _FORWARDING.busy = getattr(_FORWARDING, "busy", False), True
+        try:
+            with contextlib.suppress(OSError, ValueError):  # closed or gone
+                getattr(now, method)(*args)
+        finally:
+            _FORWARDING.busy = was
 
     def end(self) -> None:
         with self._lock:
