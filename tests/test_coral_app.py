@@ -588,6 +588,16 @@ def test_pi_scripts_json_errors_reach_stdout(app: Path, tmp_path: Path) -> None:
     # without --json stdout stays empty
     proc = run_app(app, "classify_image.py", "--cpu", "--model", missing, "x.jpg", check=False)
     assert proc.returncode == 1 and proc.stdout == ""
+    # usage errors (exit 2) too, as effkit's own: --top-k 0, --cpu with --require-tpu
+    for script, args in (("classify_image.py", ("--top-k", "0", "x.jpg")),
+                         ("classify_camera.py", ("--cpu", "--require-tpu")),
+                         ("benchmark.py", ("--runs", "x"))):
+        proc = run_app(app, script, *args, "--json", check=False)
+        assert proc.returncode == 2 and "error:" in proc.stderr, (script, proc.stderr)
+        doc = json.loads(proc.stdout)
+        assert (doc["kind"], doc["exit_code"]) == ("UsageError", 2), doc
+        assert doc["error"] in proc.stderr, (doc, proc.stderr)
+        assert run_app(app, script, *args, check=False).stdout == ""
 
 
 def test_classify_image_hostile_files(app: Path, tmp_path: Path, photo_dir: Path) -> None:
