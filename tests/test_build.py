@@ -151,7 +151,8 @@ def test_large_variants_offline_name_the_official_checkpoint(tmp_path, variant, 
 
 def test_coral_without_compiler_fails_before_long_work_with_require_compile(tmp_path,
                                                                             monkeypatch):
-    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))  # no compiler, no docker client
     monkeypatch.delenv("EFFKIT_EDGETPU_COMPILER", raising=False)
     result = run("--variant", "lite1", "--target", "coral", "--out", str(tmp_path / "o"),
                  "--require-compile")
@@ -162,11 +163,39 @@ def test_coral_without_compiler_fails_before_long_work_with_require_compile(tmp_
     assert "and Docker cannot stand in: docker is not installed" in line, line
     assert "install Docker (https://docs.docker.com/get-docker/) for --compiler docker" in line, line
     assert not (tmp_path / "o").exists()
+
+
+def test_require_compile_where_the_docker_engine_refuses_the_user(tmp_path, monkeypatch):
+    """The engine runs but its socket refuses this user (not in the docker group): the
+    error said to start Docker. A stand-in client answers as the real one does then."""
+    (tmp_path / "bin").mkdir()
+    client = tmp_path / "bin" / "docker"
+    client.write_text("#!/bin/sh\necho 'permission denied while trying to connect to the Docker "
+                      "daemon socket at unix:///var/run/docker.sock' >&2\nexit 1\n")
+    client.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    monkeypatch.delenv("EFFKIT_EDGETPU_COMPILER", raising=False)
+    if shutil.which("edgetpu_compiler"):
+        pytest.skip("edgetpu_compiler is installed: no Docker stand-in is asked")
+    result = run("--variant", "lite1", "--target", "coral", "--out", str(tmp_path / "o"),
+                 "--require-compile")
+    line = " ".join(result.stderr.split())
+    assert "Docker cannot stand in: the docker engine refused this user (permission denied" in line, line
+    assert "add yourself to the docker group ('sudo usermod -aG docker $USER'" in line, line
+    assert "start Docker" not in line
+
+
+def test_require_compile_with_a_stopped_docker_engine_says_to_start_it(tmp_path, monkeypatch):
     client = shutil.which("docker")
-    if client is None or subprocess.run([client, "version", "--format", "{{.Server.Version}}"],
-                                        capture_output=True, timeout=30).returncode == 0:
-        return  # the stopped-engine half needs a docker client without its engine
-    monkeypatch.setenv("PATH", f"{Path(client).parent}:/usr/bin:/bin")
+    if client is None:
+        pytest.skip("no docker client here: this covers a client whose engine is stopped")
+    if subprocess.run([client, "version", "--format", "{{.Server.Version}}"],
+                      capture_output=True, timeout=30).returncode == 0:
+        pytest.skip("the docker engine runs here: this covers a stopped one")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "docker").symlink_to(client)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))  # the client alone, no compiler
+    monkeypatch.delenv("EFFKIT_EDGETPU_COMPILER", raising=False)
     result = run("--variant", "lite1", "--target", "coral", "--out", str(tmp_path / "o"),
                  "--require-compile")
     line = " ".join(result.stderr.split())

@@ -55,6 +55,7 @@ NATIVE_HINT = (
 INSTALL_HINT = NATIVE_HINT + ", or use --compiler docker"
 DOCKER_INSTALL = "install Docker (https://docs.docker.com/get-docker/)"
 DOCKER_START = "start Docker Desktop or the docker service ('sudo systemctl start docker')"
+DOCKER_GROUP = "add yourself to the docker group ('sudo usermod -aG docker $USER', then log in again)"
 # On ARM hosts Docker runs the linux/amd64 image through QEMU. Docker Desktop (macOS,
 # Windows) ships the emulation; Docker Engine on ARM Linux (Raspberry Pi OS, arm64
 # servers) needs it registered once (https://github.com/tonistiigi/binfmt, "Installing
@@ -216,10 +217,9 @@ def image_tag() -> str:
 def _docker() -> EdgeTPUCompiler:
     client = shutil.which(DOCKER)
     if client is None:
-        raise EdgeTPUCompilerNotFound(
-            "--compiler docker: docker is not installed",
-            f"{DOCKER_INSTALL}, or install edgetpu_compiler natively on Debian/Ubuntu x86-64 "
-            "from Coral's apt repository")
+        raise _no_docker("docker is not installed", DOCKER_INSTALL,
+                         "install edgetpu_compiler natively on Debian/Ubuntu x86-64 from Coral's "
+                         "apt repository")
     try:
         run = _run([client, "version", "--format", "{{.Server.Version}}"], timeout_s=30)
     except OSError as exc:
@@ -227,11 +227,20 @@ def _docker() -> EdgeTPUCompiler:
                                       "check the Docker installation") from None
     if run.timed_out or run.returncode != 0 or not run.stdout.strip():
         detail = (run.stderr.strip().splitlines() or ["no answer"])[-1]
-        raise EdgeTPUCompilerNotFound(
-            f"--compiler docker: the docker client is installed but its engine is not running "
-            f"({detail})",
-            f"{DOCKER_START}, or install edgetpu_compiler natively on Debian/Ubuntu x86-64")
+        native = "install edgetpu_compiler natively on Debian/Ubuntu x86-64"
+        if "permission denied" in detail.lower():  # the engine runs; this user may not use it
+            raise _no_docker(f"the docker engine refused this user ({detail})", DOCKER_GROUP, native)
+        raise _no_docker(f"the docker client is installed but its engine is not running ({detail})",
+                         DOCKER_START, native)
     return EdgeTPUCompiler(kind="docker", path=client, source="docker", image=image_tag())
+
+
+def _no_docker(why: str, fix: str, otherwise: str) -> EdgeTPUCompilerNotFound:
+    """Docker cannot compile here: ``fix`` is kept on the error (``docker_fix``), for a
+    missing compiler's error to give the same fix."""
+    exc = EdgeTPUCompilerNotFound(f"--compiler docker: {why}", f"{fix}, or {otherwise}")
+    exc.docker_fix = fix  # type: ignore[attr-defined]
+    return exc
 
 
 def find_compiler(compiler: str | os.PathLike[str] | None = None) -> EdgeTPUCompiler:
@@ -378,7 +387,7 @@ def choose_compiler(requested: str | os.PathLike[str] | None = None, *,
         except EdgeTPUCompilerNotFound as no_docker:
             if require:  # the hint's "or use --compiler docker" would fail too: say why, and the fix
                 why = no_docker.message.removeprefix("--compiler docker: ")
-                fix = DOCKER_INSTALL if shutil.which(DOCKER) is None else DOCKER_START
+                fix = getattr(no_docker, "docker_fix", DOCKER_START)
                 raise EdgeTPUCompilerNotFound(f"{missing.message}, and Docker cannot stand in: {why}",
                                               f"{NATIVE_HINT}; or {fix} for --compiler docker") from None
             return CompilerChoice(None, NO_COMPILER)
