@@ -90,8 +90,11 @@ def test_the_license_text_travels_in_the_wheel(wheel_names):
 def test_the_sdist_carries_its_tests_docs_and_license(tmp_path):
     """A packager builds and tests from the sdist: it had the test_*.py files alone (19
     collection errors without conftest.py, helpers.py, the fixtures and golden vectors),
-    no docs/ the README links and no license text. Built here with setuptools' own
-    build_sdist in a fresh virtualenv, as pip's isolated build would."""
+    no docs/ the README links and no license text. Built with setuptools' own build_sdist
+    in a fresh virtualenv, as pip's isolated build would, from a copy of the tracked files
+    (the checkout's own egg-info is left alone) plus an editor's and a test run's leftovers,
+    which MANIFEST.in keeps out."""
+    import shutil
     import tarfile
     import venv
 
@@ -101,19 +104,28 @@ def test_the_sdist_carries_its_tests_docs_and_license(tmp_path):
                          capture_output=True, text=True)
     if pip.returncode != 0:
         pytest.skip(f"setuptools>=77 cannot be installed here: {pip.stderr.strip()[-200:]}")
+    tracked_files = tracked(".")
+    src = tmp_path / "src"
+    for name in tracked_files:
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, src / name, follow_symlinks=False)
+    for stray in ("tests/.pytest_cache/v/lastfailed", "scripts/.test.sh.swp", "docs/api.md.orig",
+                  ".ci/run~"):
+        (src / stray).parent.mkdir(parents=True, exist_ok=True)
+        (src / stray).write_text("stray")
     out = tmp_path / "sdist"
     proc = subprocess.run([str(python), "-c", "import sys; from setuptools import build_meta; "
                            "print(build_meta.build_sdist(sys.argv[1]))", str(out)],
-                          cwd=ROOT, capture_output=True, text=True)
+                          cwd=src, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     with tarfile.open(out / proc.stdout.split()[-1]) as tar:
-        names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
-    tests = set(tracked("tests"))
-    assert tests and tests <= names, sorted(tests - names)[:10]
-    for name in ("LICENSE", "docs/calibration.md", "docs/api.md", "scripts/test.sh", ".ci/run",
-                 "CONTRIBUTING.md", "coral/install.sh.jinja", "metadata/__init__.py"):
-        assert name in names, name
-    assert not any("__pycache__" in n or n.startswith((".venv", "build/")) for n in names)
+        names = {m.name.split("/", 1)[1] for m in tar.getmembers() if "/" in m.name and not m.isdir()}
+    files = {n for n in names if not n.startswith("effkit.egg-info/")} - {"PKG-INFO", "setup.cfg"}
+    assert files <= set(tracked_files), sorted(files - set(tracked_files))[:10]
+    missing = set(tracked_files) - files - {".gitignore"}
+    assert not missing, sorted(missing)[:10]
+    for name in ("LICENSE", "docs/calibration.md", "tests/conftest.py", ".ci/run"):
+        assert name in files, name
 
 
 @pytest.mark.parametrize("python, admitted",
