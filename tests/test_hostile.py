@@ -1064,6 +1064,10 @@ def test_a_failed_output_takes_back_the_parent_folders_it_made(tmp_path):
         (tmp_path / "kept" / "x" / "notes.txt").write_text("the user's")
         raise RuntimeError("a stage failed")
     assert sorted(p.name for p in (tmp_path / "kept").rglob("*")) == ["notes.txt", "x"]
+    # "a/../b/c/d": normalised first (rmdir of "a/.." failed and left "a" behind)
+    with pytest.raises(RuntimeError), staged_dir(tmp_path / "a" / ".." / "b" / "c" / "d", False):
+        raise RuntimeError("a stage failed")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept"]
 
 
 def test_a_file_staged_by_a_killed_run_is_removed_as_effkits(tmp_path, tiny_model):

@@ -525,18 +525,18 @@ def staged_dir(out_dir: Path, force: bool, owner: Ownership | None = None, *,
             raise _filled_meanwhile(out_dir) from None
         raise
     before = _listing(out_dir)  # what --force may replace: nothing added or changed later
-    made = [p for p in out_dir.parents if not p.exists()]  # deepest first: ours to take back
+    made = missing_folders(out_dir.parent)  # ours to take back if this fails
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     except OSError as exc:
-        _remove_if_empty(made)
+        remove_if_empty(made)
         raise write_failure(exc, out_dir.parent) from None
     try:
         _mark(tmp)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        _remove_if_empty(made)
+        remove_if_empty(made)
         raise write_failure(exc, out_dir) from None
     try:
         try:
@@ -553,14 +553,24 @@ def staged_dir(out_dir: Path, force: bool, owner: Ownership | None = None, *,
             raise write_failure(exc, out_dir) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
-        _remove_if_empty(made)
+        remove_if_empty(made)
         raise
 
 
-def _remove_if_empty(folders: list[Path]) -> None:
-    """The parent folders an output made for itself, deepest first, after it failed: a
-    failed ``--out deep/a/b`` left ``deep/a``. rmdir takes only empty ones, so a folder
-    something else wrote into meanwhile stays."""
+def missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and the folders above it that do not exist yet, deepest first: what a
+    writer about to make them may take back with :func:`remove_if_empty` when it fails.
+    Each is a prefix of the path as given, '.' and '..' steps left out (mkdir of 'a/../b'
+    makes 'a' too, and rmdir of 'a/..' would stop the undoing)."""
+    parts = Path(folder).parts
+    prefixes = [Path(*parts[:i + 1]) for i, part in enumerate(parts) if part not in (".", "..")]
+    return [p for p in reversed(prefixes) if not p.exists()]
+
+
+def remove_if_empty(folders: list[Path]) -> None:
+    """The folders a failed write made for itself (:func:`missing_folders`), deepest first:
+    a failed ``--out deep/a/b`` left ``deep/a``. rmdir takes only empty ones, so a folder
+    something else wrote into meanwhile stays, and so do the ones above it."""
     for folder in folders:
         try:
             folder.rmdir()

@@ -14,7 +14,6 @@ compiled model last.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import shutil
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from effkit.core.outputs import missing_folders, remove_if_empty
 from effkit.edgetpu.check import check_min_runtime
 from effkit.edgetpu.locate import (  # noqa: F401 - re-exported: compiler.py is the public API
     BINARY,
@@ -280,7 +280,7 @@ def compile_model(
         if search_delegate:
             process_timeout_s = max(20 * timeout_s, 3600)
 
-    created = [p for p in (target, *target.parents) if not p.exists()]
+    created = missing_folders(target)
     try:
         target.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".effkit-edgetpu-", dir=target))
@@ -378,6 +378,4 @@ def compile_model(
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if not succeeded:  # leave no folder behind that this call created
-            for folder in created:
-                with contextlib.suppress(OSError):
-                    folder.rmdir()
+            remove_if_empty(created)
