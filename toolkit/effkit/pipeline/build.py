@@ -57,7 +57,8 @@ TARGETS = ("cpu", "coral", "android")
 
 @dataclass(frozen=True)
 class BuildRequest:
-    """What the user asked for, as given (paths, names, flags)."""
+    """What the user asked for (paths, names, flags). A plan's ``request`` is this with the
+    variant in its own spelling and "~" paths expanded; the rest as given."""
 
     variant: str
     target: str = "cpu"
@@ -678,8 +679,8 @@ def _unread_counts_warnings(section: dict[str, Any], out_dir: Path) -> tuple[str
     could not be held to them, which the build had passed without a word."""
     compiled = section.get("compile", {}) if section.get("compiled") else {}
     report = compiled.get("report", {})
-    if not compiled or (report.get("ops_tpu") is not None and report.get("ops_total") is not None):
-        return ()
+    if not compiled or (report.get("ops_tpu") is not None and report.get("ops_total")):
+        return ()  # a total of 0 gives no fraction either: --min-tpu-ops went unchecked too
     log = out_dir / str(compiled.get("console_log") or "model_edgetpu.console.txt")
     return (f"edgetpu_compiler's log gives no op counts effkit can read, so how much of the model "
             f"runs on the Edge TPU is not confirmed (--min-tpu-ops was not checked): read {log}",)
