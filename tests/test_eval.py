@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from effkit.analysis.evaluate import (
     LAYOUT_FOLDERS,
     LAYOUT_IMAGENET,
+    TFLiteClassifier,
     imagenet_wnids,
     labelled_images,
     paired_se_points,
@@ -353,3 +354,46 @@ def test_no_xnnpack_runs_the_reference_kernels_and_says_which_ran(builds, files_
     assert docs["--xnnpack"]["count"] == docs["--no-xnnpack"]["count"] == 6
     text = run(model, "--data", files_layout, "--limit", 2, "--no-xnnpack")
     assert text.exit_code == 0 and "reference kernels" in " ".join(text.stdout.split())
+
+
+def _blue_probe(tmp_path: Path, mean, std) -> Path:
+    """A float model that answers "low" when the image's normalized blue channel is below
+    0 and "high" otherwise, with classifier metadata normalizing by ``mean``/``std``."""
+    import keras
+
+    from effkit.metadata import attach_classifier_metadata
+    from effkit.pipeline.convert import ConvertOptions, convert
+
+    inputs = keras.Input((16, 16, 3))
+    dense = keras.layers.Dense(2, activation="softmax")
+    model = keras.Model(inputs, dense(keras.layers.GlobalAveragePooling2D()(inputs)))
+    dense.set_weights([np.array([[0, 0], [0, 0], [-8, 8]], np.float32), np.zeros(2, np.float32)])
+    data = attach_classifier_metadata(
+        convert(model, ConvertOptions(quant="float32")), labels=["low", "high"], norm_mean=mean,
+        norm_std=std, name="probe", description="blue probe", version="1", author="effkit tests",
+        license="Apache-2.0")
+    path = tmp_path / "probe.tflite"
+    path.write_bytes(data)
+    return path
+
+
+def test_per_channel_normalization_in_the_metadata_is_applied_per_channel(tmp_path, images):
+    """Metadata normalizing each channel its own way (another writer's, or effkit metadata
+    with --mean given three times) was read by its first values alone: eval measured such a
+    model on wrongly normalized input and printed 0% where the Task Library gave 100%."""
+    import effkit
+
+    probe = _blue_probe(tmp_path, (0.0, 0.0, 255.0), (255.0, 255.0, 255.0))
+    clf = TFLiteClassifier(probe)
+    assert (clf.mean, clf.std) == ((0.0, 0.0, 255.0), 255.0)
+    grey = np.full((16, 16, 3), 200, np.uint8)  # blue (200 - 255) / 255 < 0: "low"
+    assert int(np.argmax(clf.scores(grey))) == 0
+    folder = tmp_path / "photos" / "low"
+    link_all(images[:4], folder)
+    result = effkit.evaluate(probe, tmp_path / "photos")
+    assert result.top1 == 1.0, result.to_dict()
+    assert list(result.to_dict()["model"]["normalization"]["mean"]) == [0.0, 0.0, 255.0]
+    # one value per channel, all alike, reads as the one value
+    (tmp_path / "same").mkdir()
+    same = TFLiteClassifier(_blue_probe(tmp_path / "same", (127.0,) * 3, (128.0,) * 3))
+    assert (same.mean, same.std) == (127.0, 128.0)

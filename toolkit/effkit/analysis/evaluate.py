@@ -27,7 +27,7 @@ import numpy as np
 
 from effkit.core.resources import data_file
 from effkit.errors import DataError, ModelFileError, first_names, naming_file
-from effkit.model.preprocess import LoadReport, iter_images, list_images, normalize, passed_over
+from effkit.model.preprocess import LoadReport, Norm, iter_images, list_images, normalize, passed_over
 from effkit.model.variants import NORM_MEAN, NORM_STD
 
 WNID = re.compile(r"^(n\d{8})[_.]")
@@ -279,8 +279,10 @@ def _dequantized(values: np.ndarray, detail: dict) -> np.ndarray:
     return (values.astype(np.float32) - zero) * scale
 
 
-def _normalization(data: bytes) -> tuple[float, float, bool]:
-    """(mean, std, from the metadata): the model's own, else EfficientNet-Lite's (False)."""
+def _normalization(data: bytes) -> tuple[Norm, Norm, bool]:
+    """(mean, std, from the metadata): the model's own, else EfficientNet-Lite's (False).
+    One value each, or one per RGB channel when the channels differ (only the first was
+    used: a model normalized per channel was measured on wrongly normalized input)."""
     try:
         from effkit.metadata.reader import normalization
 
@@ -289,8 +291,20 @@ def _normalization(data: bytes) -> tuple[float, float, bool]:
         found = None
     if not found or not found[0] or not found[1]:
         return NORM_MEAN, NORM_STD, False
-    mean, std = found
-    return float(mean[0]), float(std[0]), True
+    return _per_channel(found[0], "mean"), _per_channel(found[1], "std"), True
+
+
+def _per_channel(values: Sequence[float], what: str) -> Norm:
+    """One value when every channel has it, else the three per RGB channel."""
+    numbers = tuple(float(v) for v in values)
+    if len(set(numbers)) == 1:
+        return numbers[0]
+    if len(numbers) != 3:  # other writers let it through (MediaPipe's, tflite-support's)
+        raise ModelFileError(f"the model's metadata normalizes with {len(numbers)} different {what} "
+                             "values, not one or one per RGB channel (3)",
+                             "attach the metadata again: effkit metadata MODEL --labels FILE "
+                             "--mean M --std S --force")
+    return numbers
 
 
 def model_labels(data: bytes) -> list[str] | None:

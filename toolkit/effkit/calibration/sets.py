@@ -31,6 +31,7 @@ from effkit.errors import DataError, OutputError
 from effkit.model.preprocess import (
     IMAGE_KINDS,
     LoadReport,
+    Norm,
     iter_images,
     list_images,
     none_readable,
@@ -95,8 +96,10 @@ def check_folder(folder: Path, what: str = "calibration folder") -> list[Path]:
 
 
 def from_folder(folder: Path, variant: Variant, size: int = DEFAULT_FOLDER_SIZE,
-                progress: TickFn | None = None, what: str = "calibration folder") -> CalibrationSet:
-    """Load up to ``size`` images from ``folder`` (spread over the whole folder)."""
+                progress: TickFn | None = None, what: str = "calibration folder",
+                norm: tuple[Norm, Norm] | None = None) -> CalibrationSet:
+    """Load up to ``size`` images from ``folder`` (spread over the whole folder), normalized
+    as ``variant`` is, or by ``norm`` (mean, std: a model's own metadata's)."""
     if size < 1:
         raise DataError(f"--calibration-size must be at least 1 (got {size})")
     start = time.perf_counter()
@@ -117,7 +120,8 @@ def from_folder(folder: Path, variant: Variant, size: int = DEFAULT_FOLDER_SIZE,
             break
     if not pixels:
         raise none_readable(len(paths), f" in {str(folder)!r}", report.skipped)
-    batch = normalize(np.stack(pixels), variant.norm_mean, variant.norm_std)
+    mean, std = norm if norm is not None else (variant.norm_mean, variant.norm_std)
+    batch = normalize(np.stack(pixels), mean, std)
     return CalibrationSet(batch, "folder", str(Path(folder).resolve()), skipped=len(report.skipped),
                           seconds=time.perf_counter() - start)
 

@@ -18,6 +18,10 @@ import numpy as np
 
 from effkit.errors import DataError, UnsafeFileError, open_regular
 
+# (x - mean) / std on 0..255 pixels: one value, or one per RGB channel (a model of another
+# writer whose metadata normalizes per channel)
+Norm = float | tuple[float, ...]
+
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".avif", ".tif",
                             ".tiff"})
 # Photos Pillow does not decode (iPhones save HEIC): listed so that each is skipped and
@@ -190,9 +194,11 @@ def crop_and_resize(img, resolution: int) -> np.ndarray:
     return np.asarray(img, dtype=np.uint8)
 
 
-def normalize(pixels: np.ndarray, mean: float, std: float) -> np.ndarray:
-    """uint8 pixels to the float input the network expects."""
-    return (pixels.astype(np.float32) - np.float32(mean)) / np.float32(std)
+def normalize(pixels: np.ndarray, mean: Norm, std: Norm) -> np.ndarray:
+    """uint8 pixels to the float input the network expects (mean and std: one value, or
+    one per RGB channel, broadcast over the last axis)."""
+    return ((pixels.astype(np.float32) - np.asarray(mean, dtype=np.float32))
+            / np.asarray(std, dtype=np.float32))
 
 
 @dataclass

@@ -50,9 +50,8 @@ def inputs_for_folder(model: bytes | Path, folder: Path, limit: int = DEFAULT_IM
     from effkit.model.variants import get_variant
 
     clf = TFLiteClassifier(model, xnnpack=False)  # only its input size and normalization are read
-    prep = dataclasses.replace(get_variant(variant), resolution=clf.resolution, norm_mean=clf.mean,
-                               norm_std=clf.std)
-    s = calib.from_folder(folder, prep, limit, progress, what)
+    prep = dataclasses.replace(get_variant(variant), resolution=clf.resolution)
+    s = calib.from_folder(folder, prep, limit, progress, what, norm=(clf.mean, clf.std))
     return s.inputs, {"source": "folder", "path": str(Path(folder).resolve()), "count": s.count,
                       "skipped": s.skipped}
 
