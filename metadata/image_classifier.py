@@ -19,7 +19,7 @@ from effkit.metadata.info import (
     InputImageInfo,
     MetadataInfo,
 )
-from effkit.metadata.model_file import TensorSpec, io_tensors
+from effkit.metadata.model_file import TensorSpec, check_fixed_size, io_tensors
 from effkit.metadata.writer import populate
 from effkit.model.labels import Labels
 
@@ -40,6 +40,13 @@ def classifier_tensors(model_bytes: bytes) -> tuple[TensorSpec, TensorSpec]:
         raise ModelFileError(
             f"input {image.name!r} has shape {list(image.shape)}, not an RGB image [1, H, W, 3]",
             "pass a classifier that takes NHWC RGB images",
+        )
+    check_fixed_size(image)
+    if image.shape[0] != 1:  # eval set one image into it: a traceback; metadata readers refuse it
+        raise ModelFileError(
+            f"input {image.name!r} takes a batch of {image.shape[0]} images at once, not one "
+            f"[1, H, W, 3] (shape {list(image.shape)})",
+            "convert the model with a batch size of 1 (or a dynamic batch)",
         )
     for kind, tensor in (("input", image), ("output", scores)):
         if tensor.dtype not in TENSOR_TYPES:

@@ -271,6 +271,17 @@ class TensorSpec:
         return bool(self.scale)
 
 
+def check_fixed_size(tensor: TensorSpec) -> None:
+    """ModelFileError for an input whose size is set at run time (-1 past the batch): it is
+    allocated as 1, so an image would be one pixel; XNNPACK fails on it with its own words
+    and MediaPipe's reader crashed on one with metadata. A dynamic batch runs as 1."""
+    signature = list(tensor.shape_signature or tensor.shape)
+    if any(d < 0 for d in signature[1:]):
+        raise ModelFileError(
+            f"input {tensor.name!r} has a dynamic size {signature} (-1: set at run time)",
+            "convert the model with a fixed input size, e.g. [1, 224, 224, 3]")
+
+
 def io_tensors(model_bytes: bytes) -> tuple[list[TensorSpec], list[TensorSpec]]:
     """Inputs and outputs of subgraph 0, in the model's order."""
     model = root_table(model_bytes)

@@ -1675,6 +1675,16 @@ def foreign_models(tmp_path_factory) -> Path:
 
     save("dynamic", tf.lite.TFLiteConverter.from_concrete_functions([dynamic.get_concrete_function()],
                                                                   dynamic))
+
+    @tf.function(input_signature=[tf.TensorSpec([1, None, None, 3], tf.float32)])
+    def dynamic_hw(x):  # a fixed batch: XNNPACK failed on it first, in words of its own
+        return tf.nn.softmax(tf.reduce_mean(x, axis=[1, 2]) @ tf.ones([3, 5]))
+
+    save("dynamic_hw", tf.lite.TFLiteConverter.from_concrete_functions(
+        [dynamic_hw.get_concrete_function()], dynamic_hw))
+    four = keras.Input((16, 16, 3), batch_size=4)  # eval set one image into it: a traceback
+    save("batch4", tf.lite.TFLiteConverter.from_keras_model(keras.Model(
+        four, keras.layers.Dense(5, activation="softmax")(keras.layers.GlobalAveragePooling2D()(four)))))
     a, b = keras.Input((16, 16, 3), batch_size=1), keras.Input((16, 16, 3), batch_size=1)
     pooled = keras.layers.GlobalAveragePooling2D()(keras.layers.Add()([a, b]))
     save("two_inputs", tf.lite.TFLiteConverter.from_keras_model(
@@ -1701,6 +1711,8 @@ def test_models_eval_cannot_score_are_named_and_refused(foreign_models, tiny_mod
     monkeypatch.setenv("COLUMNS", "400")
     m = foreign_models
     for model, words in (("dynamic", ["has a dynamic size [-1, -1, -1, 3]", "fixed input size"]),
+                         ("dynamic_hw", ["has a dynamic size [1, -1, -1, 3]", "fixed input size"]),
+                         ("batch4", ["takes a batch of 4 images at once", "batch size of 1"]),
                          ("two_inputs", ["2 input(s) and 1 output(s)"]),
                          ("two_outputs", ["1 input(s) and 2 output(s)"]),
                          ("vector", ["has shape [1, 10], not an RGB image"]),
@@ -1722,6 +1734,15 @@ def test_models_eval_cannot_score_are_named_and_refused(foreign_models, tiny_mod
     assert "--keep-float has no network to convert again" in mixed and "--data" not in mixed
     shown = runner.invoke(app, ["inspect", str(m / "dynamic.tflite"), "--json"])
     assert json.loads(shown.stdout)["inputs"][0]["shape_signature"] == [-1, -1, -1, 3]
+    # metadata refuses them too: MediaPipe's reader crashed on a dynamic size, and it and the
+    # Task Library refuse a batch of 4
+    (tmp_path / "l5.txt").write_text("a\nb\nc\nd\ne\n")
+    for model, words in (("dynamic_hw", "has a dynamic size [1, -1, -1, 3]"),
+                         ("batch4", "takes a batch of 4 images at once")):
+        result = runner.invoke(app, ["metadata", str(m / f"{model}.tflite"), "--labels",
+                                     str(tmp_path / "l5.txt"), "-o", str(tmp_path / f"{model}_md.tflite")])
+        assert result.exit_code == 1 and words in one_line_error(result), (model, result.output)
+        assert not (tmp_path / f"{model}_md.tflite").exists()
 
 
 def test_bench_times_any_model_of_fixed_size(foreign_models):
@@ -1732,8 +1753,9 @@ def test_bench_times_any_model_of_fixed_size(foreign_models):
                                      "--warmup", "1", "--json"])
         assert result.exit_code == 0, (model, result.stderr)
         assert json.loads(result.stdout)["latency"]["runs"] == 3
-    refused = runner.invoke(app, ["bench", str(foreign_models / "dynamic.tflite"), "--runs", "3"])
-    assert refused.exit_code == 1 and "has a dynamic size" in one_line_error(refused)
+    for model in ("dynamic", "dynamic_hw"):
+        refused = runner.invoke(app, ["bench", str(foreign_models / f"{model}.tflite"), "--runs", "3"])
+        assert refused.exit_code == 1 and "has a dynamic size" in one_line_error(refused), model
 
 
 def test_a_108_megapixel_phone_photo_is_read(tmp_path):

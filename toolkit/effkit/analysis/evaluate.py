@@ -175,6 +175,14 @@ def load_interpreter(data: bytes, *, threads: int | None = None, xnnpack: bool =
     from effkit.core.native_log import native_log_captured
 
     resolver = OpResolverType.AUTO if xnnpack else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    from effkit.metadata.model_file import check_fixed_size, io_tensors
+
+    try:
+        inputs = io_tensors(data)[0]
+    except ModelFileError:
+        inputs = []  # not a model effkit can read: LiteRT's own words follow
+    for tensor in inputs:  # before LiteRT: XNNPACK fails on it first, in words of its own
+        check_fixed_size(tensor)
     try:
         with native_log_captured():  # LiteRT's "INFO: Created ... delegate" line
             interpreter = Interpreter(model_content=data, num_threads=threads,
@@ -186,13 +194,6 @@ def load_interpreter(data: bytes, *, threads: int | None = None, xnnpack: bool =
         hint = ("this is an Edge TPU model: use the CPU model.tflite here, or run it on a "
                 "Coral device" if "edgetpu" in str(exc).lower() else "pass a valid .tflite file")
         raise ModelFileError(f"LiteRT cannot load the model: {first}", hint) from None
-    for detail in interpreter.get_input_details():
-        # a dynamic size is allocated as 1: measured so, an image would be one pixel
-        signature = [int(d) for d in detail.get("shape_signature", detail["shape"])]
-        if any(d < 0 for d in signature[1:]):
-            raise ModelFileError(
-                f"input {detail['name']!r} has a dynamic size {signature} (-1: set at run time)",
-                "convert the model with a fixed input size, e.g. [1, 224, 224, 3]")
     return interpreter
 
 
