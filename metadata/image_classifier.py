@@ -58,6 +58,31 @@ def classifier_tensors(model_bytes: bytes) -> tuple[TensorSpec, TensorSpec]:
     return image, scores
 
 
+def raw_pixels_disagree(dtype: str, scale: float, zero_point: int,
+                        mean: float | Sequence[float], std: float | Sequence[float]) -> str | None:
+    """For a uint8 input whose quantization reads stored pixels as something else than the
+    normalization (x - mean) / std: the sentence saying so, else None. MediaPipe and the
+    Task Library feed a uint8 input the pixels as they are; effkit's eval and apps normalize,
+    then quantize. effkit's own builds pin the input so that both are the same."""
+    if dtype != "uint8" or not scale:
+        return None
+    means = [float(m) for m in (mean if isinstance(mean, Sequence) else [mean])]
+    stds = [float(v) for v in (std if isinstance(std, Sequence) else [std])]
+    # how far apart the two inputs land, in quantization steps, at the ends of 0..255 (the
+    # map is linear): a model calibrated on normalized images stays within a step or so
+    apart = max(abs((x - m) / (v * scale) + zero_point - x)
+                for x in (0.0, 255.0) for m in means for v in stds)
+    if apart <= 2.0:
+        return None
+    shown = ", ".join(f"{m:g}" for m in means), ", ".join(f"{v:g}" for v in stds)
+    return (f"the uint8 input's quantization (scale {scale:.6g}, zero point {zero_point}) takes the "
+            f"pixels as they are to mean (x - {zero_point}) / {1 / scale:.6g}, but the normalization "
+            f"is (x - {shown[0]}) / {shown[1]}: MediaPipe and the Task Library feed such an input "
+            "the pixels as they are, effkit's eval and apps normalize then quantize, so their "
+            f"answers differ; if the model was trained on the former, give it --mean {zero_point} "
+            f"--std {1 / scale:.6g}")
+
+
 def num_classes(scores: TensorSpec) -> int:
     """Scores per image: every output dimension but the batch."""
     dims = scores.shape[1:] if len(scores.shape) > 1 else scores.shape

@@ -211,7 +211,7 @@ class TFLiteClassifier:
         """``preserve_all_tensors`` keeps every intermediate tensor readable after
         ``invoke`` (``effkit quant-report``); use it with ``xnnpack=False``, since tensors
         inside a delegated partition are never written."""
-        from effkit.metadata.image_classifier import classifier_tensors
+        from effkit.metadata.image_classifier import classifier_tensors, raw_pixels_disagree
 
         data = Path(model).read_bytes() if isinstance(model, (str, Path)) else bytes(model)
         with naming_file(model) if isinstance(model, (str, Path)) else contextlib.nullcontext():
@@ -229,6 +229,9 @@ class TFLiteClassifier:
         self.num_classes = int(np.prod(self.output["shape"][1:]))
         self.size_bytes = len(data)
         self.mean, self.std, self.normalization_given = _normalization(data)
+        scale, zero = self.input["quantization"]
+        self.pixels_note = raw_pixels_disagree(np.dtype(self.input["dtype"]).name, float(scale),
+                                               int(zero), self.mean, self.std)
 
     @property
     def delegated(self) -> bool:
@@ -635,7 +638,8 @@ def evaluate_files(model: Path, data: Path, *, labels_file: Path | None = None,
                           # (x - mean) / std: the model's metadata, else assumed (EfficientNet-Lite's)
                           "normalization": {"mean": models[k].mean, "std": models[k].std,
                                             "source": "metadata" if models[k].normalization_given
-                                            else "assumed"},
+                                            else "assumed"}
+                          | ({"note": models[k].pixels_note} if models[k].pixels_note else {}),
                           "input_dtype": np.dtype(models[k].input["dtype"]).name},
                 "top1": round(r.top1, 4), "top5": round(r.top5, 4), "count": r.count,
                 "per_class": r.per_class(labels)}

@@ -65,6 +65,7 @@ def metadata(
         classifier_tensors,
         create_for_inference,
         num_classes,
+        raw_pixels_disagree,
     )
     from effkit.metadata.info import (
         MODEL_DESCRIPTION,
@@ -106,7 +107,10 @@ def metadata(
     verify(result, label_list)
     write_file_atomic(target, result, force=force)  # without --force, never a file made meanwhile
     # what effkit build warns of, as it does, and a likely 0..1-scale --std
-    warnings = [*label_list.warnings(), *normalization_warnings(norm_std)]
+    image = classifier_tensors(data)[0]
+    mismatch = raw_pixels_disagree(image.dtype, image.scale[0] if image.scale else 0.0,
+                                   image.zero_point[0] if image.zero_point else 0, norm_mean, norm_std)
+    warnings = [*label_list.warnings(), *normalization_warnings(norm_std), *([mismatch] if mismatch else [])]
     report = {
         "model": str(model),
         "output": str(target),
