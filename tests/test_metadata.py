@@ -517,7 +517,8 @@ def test_a_uint8_input_quantized_for_other_pixels_than_the_normalization_is_warn
     labels = tmp_path / "l5.txt"
     labels.write_text("a\nb\nc\nd\ne\n")
     cli = CliRunner()
-    said = cli.invoke(app, ["metadata", str(model), "--labels", str(labels), "-o", str(tmp_path / "d.tflite")])
+    said = cli.invoke(app, ["metadata", str(model), "--labels", str(labels), "-o",
+                            str(tmp_path / "d.tflite")])
     assert said.exit_code == 0, said.output
     flat = " ".join(said.stderr.split())
     assert "the uint8 input's quantization (scale 0.00392" in flat and "zero point 0)" in flat, flat
