@@ -448,3 +448,37 @@ def test_the_builds_network_loads_without_tensorflows_start_up_lines(tmp_path):
                          cwd=tmp_path, timeout=600)
     assert run.returncode == 0, run.stderr
     assert run.stderr == "", run.stderr
+
+
+def test_models_of_other_networks_or_outputs_are_refused(tmp_path):
+    """An int8 model and a float one of another network (or another class count) gave an
+    'output' figure that was an inner layer's and causes such as 'calibration range too
+    narrow' (outside walk): they are refused in words."""
+    import keras
+    from helpers import tiny_keras_classifier
+
+    from effkit.pipeline.convert import ConvertOptions, convert
+
+    calib = np.random.default_rng(0).uniform(-1, 1, size=(8, 16, 16, 3)).astype(np.float32)
+
+    def write(name: str, model, quant: str) -> Path:
+        path = tmp_path / f"{name}.tflite"
+        options = ConvertOptions(quant=quant, io="uint8") if quant == "int8" else ConvertOptions(quant=quant)
+        path.write_bytes(convert(model, options, calib if quant == "int8" else None))
+        return path
+
+    int8 = write("int8", tiny_keras_classifier(5), "int8")
+    inp = keras.Input((16, 16, 3), batch_size=1)
+    x = keras.layers.Conv2D(8, 3, activation="relu")(inp)
+    x = keras.layers.Conv2D(8, 3, activation="relu")(x)
+    x = keras.layers.DepthwiseConv2D(3)(x)
+    other = keras.Model(inp, keras.layers.Dense(5, activation="softmax")(keras.layers.Flatten()(x)))
+    for float_model, words in ((write("three", tiny_keras_classifier(3), "float32"),
+                                "the models give different outputs (5 and 3 scores)"),
+                               (write("other", other, "float32"),
+                                "they look like different networks")):
+        with pytest.raises(qr.ModelFileError, match=re.escape(words)) as info:
+            qr.compare(int8.read_bytes(), float_model.read_bytes(), calib)
+        assert "float build of the same network" in info.value.hint
+    same = write("same", tiny_keras_classifier(5), "float32")
+    assert qr.compare(int8.read_bytes(), same.read_bytes(), calib).layers  # the same network

@@ -323,6 +323,9 @@ def _quantized_share(clf) -> float:
     return sum(t["dtype"] in (np.int8, np.uint8) for t in details) / max(len(details), 1)
 
 
+_SAME_NETWORK = "compare an int8 model with the float build of the same network"
+
+
 def compare(int8_model: bytes, float_model: bytes, inputs: np.ndarray,
             progress: TickFn | None = None) -> QuantReport:
     """Run both models on ``inputs`` ((N, R, R, 3) float32, normalized as for the float
@@ -349,11 +352,17 @@ def compare(int8_model: bytes, float_model: bytes, inputs: np.ndarray,
                         "pass --data DIR, whose photos are read at the models' own size (the "
                         "build's set is made at its build.json resolution: is model.tflite the "
                         "one that build made?)")
+    if q_clf.num_classes != f_clf.num_classes:  # the "output" figure compared inner layers
+        raise ModelFileError(f"the models give different outputs ({q_clf.num_classes} and "
+                             f"{f_clf.num_classes} scores)", _SAME_NETWORK)
     q_ops, f_ops = _ops(q_clf.interpreter), _ops(f_clf.interpreter)
     pairs, unmatched = match_ops(q_ops, f_ops)
     if not pairs:
         raise ModelFileError("no layer of the int8 model matches one of the float model",
-                             "compare an int8 model with the float build of the same network")
+                             _SAME_NETWORK)
+    if 2 * len(pairs) < len(f_ops):  # two networks: their few look-alike layers told nothing
+        raise ModelFileError(f"only {len(pairs)} of the float model's {len(f_ops)} layers match one "
+                             "of the int8 model's: they look like different networks", _SAME_NETWORK)
     q_tensors = {t["index"]: t for t in q_clf.interpreter.get_tensor_details()}
     f_tensors = {t["index"]: t for t in f_clf.interpreter.get_tensor_details()}
     accs = [_Acc() for _ in pairs]
