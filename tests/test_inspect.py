@@ -254,3 +254,27 @@ def test_cli_inspect_help():
     result = CliRunner().invoke(app, ["inspect", "--help"])
     assert result.exit_code == 0
     assert "--json" in _plain(result.stdout) and "--metadata-json" in _plain(result.stdout)
+
+
+def test_labels_that_do_not_match_the_outputs_are_warned_of(models, tmp_path):
+    """Another writer's metadata with 3 labels on a model of another class count: inspect
+    showed them without a word, and eval's error offered no way out (outside walk)."""
+    metadata = build_metadata(models["float32"], model_info=MetadataInfo(name="three"),
+                              inputs=[InputImageInfo((127,), (128,))],
+                              outputs=[ClassificationOutputInfo()])
+    odd = tmp_path / "odd.tflite"
+    odd.write_bytes(populate_metadata(models["float32"], metadata, {"labels.txt": b"a\nb\nc\nd\ne\n"}))
+    warning = (f"5 labels for {len(LABELS)} outputs: readers pair them with the wrong outputs; "
+               "attach them again: effkit metadata MODEL --labels FILE --force")
+    assert inspect_model(odd.read_bytes())["warnings"] == [warning]
+    shown = CliRunner().invoke(app, ["inspect", str(odd)])
+    assert shown.exit_code == 0 and warning in " ".join(shown.stderr.split())
+    assert inspect_model(_with_metadata(models["float32"]))["warnings"] == []
+    (tmp_path / "d" / "a").mkdir(parents=True)
+    from PIL import Image
+
+    Image.new("RGB", (10, 10)).save(tmp_path / "d" / "a" / "x.png")
+    failed = CliRunner().invoke(app, ["eval", str(odd), "--data", str(tmp_path / "d")])
+    assert failed.exit_code == 1 and "has 5 labels but the model has 3 outputs" in failed.stderr
+    assert "pass --labels file with one label per output, or attach them again" in " ".join(
+        failed.stderr.split()).lower()

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from effkit.core.resources import data_file
-from effkit.errors import DataError, ModelFileError, first_names, naming_file
+from effkit.errors import DataError, LabelsError, ModelFileError, first_names, naming_file
 from effkit.model.preprocess import LoadReport, Norm, iter_images, list_images, normalize, passed_over
 from effkit.model.variants import NORM_MEAN, NORM_STD
 
@@ -610,7 +610,11 @@ def evaluate_files(model: Path, data: Path, *, labels_file: Path | None = None,
                 _same_labels(first, second)
         labels = next((f for f in found if f is not None), None)
         if labels is not None:
-            Labels(tuple(labels), f"labels in {paths[0]}").check_count(num_classes)
+            try:
+                Labels(tuple(labels), f"labels in {paths[0]}").check_count(num_classes)
+            except LabelsError as exc:  # the metadata's: the fix is another labels file, or new metadata
+                raise LabelsError(exc.message, "pass --labels FILE with one label per output, or "
+                                  "attach them again: effkit metadata MODEL --labels FILE --force") from None
         elif num_classes == 1000:
             labels = list(Labels.imagenet())
     found_set = labelled_images(Path(data), labels, num_classes)

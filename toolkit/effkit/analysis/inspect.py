@@ -9,6 +9,7 @@ from typing import Any
 from effkit.edgetpu.graph import EDGETPU_CUSTOM_OP
 from effkit.errors import ModelFileError
 from effkit.metadata import reader
+from effkit.metadata.image_classifier import num_classes
 from effkit.metadata.model_file import (
     DAMAGED,
     METADATA_NAME,
@@ -33,7 +34,8 @@ def inspect_model(model_bytes: bytes, *, source: str = "model") -> dict[str, Any
     runtime version of build.json's edgetpu_min_runtime_version), metadata_entries,
     has_metadata, metadata (the parsed metadata JSON, or None), metadata_error,
     associated_files (names), normalization ({mean, std} or None), labels (count or None),
-    label_names (the list, in output order, or None).
+    label_names (the list, in output order, or None), warnings (what a reader of it would
+    get wrong: labels that do not match the outputs).
     """
     model = root_table(model_bytes, source=source)
     try:
@@ -74,10 +76,17 @@ def inspect_model(model_bytes: bytes, *, source: str = "model") -> dict[str, Any
             summary["label_names"] = labels
         except ModelFileError as exc:
             summary["metadata_error"] = exc.one_line()
+    summary["warnings"] = []
+    if summary["labels"] is not None and len(outputs) == 1 and summary["labels"] != num_classes(outputs[0]):
+        # another writer's metadata (effkit's own refuses it): readers pair labels wrongly
+        summary["warnings"].append(
+            f"{summary['labels']} labels for {num_classes(outputs[0])} outputs: readers pair them "
+            "with the wrong outputs; attach them again: effkit metadata MODEL --labels FILE --force")
     order = ["size_bytes", "schema_version", "description", "subgraphs", "tensors", "operators",
              "buffers", "inputs", "outputs", "ops", "custom_ops", "edgetpu",
              "tflite_min_runtime", "metadata_entries", "has_metadata", "metadata",
-             "metadata_error", "associated_files", "normalization", "labels", "label_names"]
+             "metadata_error", "associated_files", "normalization", "labels", "label_names",
+             "warnings"]
     return {key: summary[key] for key in order}
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from effkit.cli._common import JsonOpt, ModelArg, console, escape, handle_errors, print_json
+from effkit.cli._common import JsonOpt, ModelArg, console, err_console, escape, handle_errors, print_json
 from effkit.errors import UsageError
 
 SHOWN_LABELS = 5  # in the table; --json lists them all (label_names)
@@ -80,6 +80,8 @@ def _show(path: str, info: dict[str, Any]) -> None:
 
     if info["metadata_error"]:
         console.print(f"[bold red]metadata:[/] {escape(info['metadata_error'])}", highlight=False)
+    for warning in info["warnings"]:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     md = info["metadata"]
     if md is not None:
         meta = Table(title="TFLite metadata", show_header=False)
