@@ -108,3 +108,19 @@ def test_no_xnnpack_and_save(builds, tmp_path):
         "artifacts"][0]["sha256"]
     assert saved["machine"]["cores"] >= 1
     assert_one_line_error(run(model, "--runs", 3, "--save"), "already exists", "--force")
+
+
+def test_a_model_of_int32_ids_is_timed(tmp_path):
+    """An int32 input of ids (an Embedding's Gather) was filled with random int32 values:
+    'gather index out of bounds' and the hint to run it again, every time (outside walk)."""
+    import keras
+    import tensorflow as tf
+
+    ids = keras.Input((8,), batch_size=1, dtype="int32")
+    pooled = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(50, 4)(ids))
+    model = tmp_path / "ids.tflite"
+    model.write_bytes(tf.lite.TFLiteConverter.from_keras_model(
+        keras.Model(ids, keras.layers.Dense(3)(pooled))).convert())
+    result = runner.invoke(app, ["bench", str(model), "--runs", "3", "--warmup", "1", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["latency"]["runs"] == 3
