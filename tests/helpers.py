@@ -128,3 +128,18 @@ def colour_pixels(px, colour: str, tolerance: int = 12) -> int:
 
     rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)], dtype=np.float32)
     return int((np.abs(px - rgb).max(axis=2) < tolerance).sum())
+
+
+def stopped_docker_client() -> str:
+    """The docker client of this machine when its engine is not running (the case a test
+    covers), else the test is skipped, saying which of the two is missing."""
+    import shutil
+    import subprocess
+
+    client = shutil.which("docker")
+    if client is None:
+        pytest.skip("no docker client here: this covers a client whose engine is stopped")
+    if subprocess.run([client, "version", "--format", "{{.Server.Version}}"],
+                      capture_output=True, timeout=30).returncode == 0:
+        pytest.skip("the docker engine runs here: this covers a stopped one")
+    return client

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import assert_one_line_error, link_all, one_line_error, staging_leftovers
+from helpers import assert_one_line_error, link_all, one_line_error, staging_leftovers, stopped_docker_client
 from photos import acceptable
 from typer.testing import CliRunner
 
@@ -186,12 +186,7 @@ def test_require_compile_where_the_docker_engine_refuses_the_user(tmp_path, monk
 
 
 def test_require_compile_with_a_stopped_docker_engine_says_to_start_it(tmp_path, monkeypatch):
-    client = shutil.which("docker")
-    if client is None:
-        pytest.skip("no docker client here: this covers a client whose engine is stopped")
-    if subprocess.run([client, "version", "--format", "{{.Server.Version}}"],
-                      capture_output=True, timeout=30).returncode == 0:
-        pytest.skip("the docker engine runs here: this covers a stopped one")
+    client = stopped_docker_client()
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin" / "docker").symlink_to(client)
     monkeypatch.setenv("PATH", str(tmp_path / "bin"))  # the client alone, no compiler

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from edgetpu_fixtures.models import tflite, with_custom_op, with_op_version
 from edgetpu_fixtures.standin import write_standin
-from helpers import one_line_error
+from helpers import one_line_error, stopped_docker_client
 from typer.testing import CliRunner
 
 from effkit.cli.main import app
@@ -153,12 +151,7 @@ def test_compile_without_compiler(tmp_path, monkeypatch):
 
 
 def test_compile_docker_without_engine(tmp_path):
-    client = shutil.which("docker")
-    if client is None:
-        pytest.skip("docker client not installed")
-    if subprocess.run([client, "version", "--format", "{{.Server.Version}}"],
-                      capture_output=True, timeout=30).returncode == 0:
-        pytest.skip("docker engine is running; this test covers a stopped engine")
+    stopped_docker_client()
     result = runner.invoke(app, ["compile-edgetpu", str(model_file(tmp_path, "int8")),
                                  "--compiler", "docker"])
     assert result.exit_code == 1

@@ -157,16 +157,23 @@ def with_edgetpu_op(model_bytes: bytes) -> bytes:
     no operator: effkit and the Coral app take it for a compiled model (they decide by that
     op, as a real compiled model carries it), while the runtime still runs every node on the
     CPU kernels (an op code no operator uses is never resolved). No compiler exists here."""
-    from effkit.metadata.model_file import append_files, pack_model, packed_files, read_model, schema
+    from effkit.metadata.model_file import append_files, pack_model, packed_files, read_model
 
     model = read_model(model_bytes)
+    model.operatorCodes.append(_edgetpu_op_code())
+    return append_files(pack_model(model, size_hint=len(model_bytes)), packed_files(model_bytes))
+
+
+def _edgetpu_op_code():
+    """The operator code edgetpu_compiler writes for the part of a graph it maps."""
+    from effkit.metadata.model_file import schema
+
     s = schema()
     code = s.OperatorCodeT()
     code.builtinCode = code.deprecatedBuiltinCode = s.BuiltinOperator.CUSTOM
     code.customCode = "edgetpu-custom-op"
     code.version = 1
-    model.operatorCodes.append(code)
-    return append_files(pack_model(model, size_hint=len(model_bytes)), packed_files(model_bytes))
+    return code
 
 
 def with_custom_op(model_bytes: bytes, op: str, name: str) -> bytes:
@@ -191,11 +198,7 @@ def as_compiled(model_bytes: bytes, first: int, last: int) -> bytes:
 
     model = read_model(model_bytes)
     s = schema()
-    code = s.OperatorCodeT()
-    code.builtinCode = code.deprecatedBuiltinCode = s.BuiltinOperator.CUSTOM
-    code.customCode = "edgetpu-custom-op"
-    code.version = 1
-    model.operatorCodes.append(code)
+    model.operatorCodes.append(_edgetpu_op_code())
     graph = model.subgraphs[0]
     op = s.OperatorT()
     op.opcodeIndex = len(model.operatorCodes) - 1
