@@ -83,6 +83,23 @@ def raw_pixels_disagree(dtype: str, scale: float, zero_point: int,
             f"--std {1 / scale:.6g}")
 
 
+def client_warnings(image: TensorSpec, mean: Sequence[float], std: Sequence[float]) -> list[str]:
+    """What the best-known metadata readers refuse in a classifier effkit's own apps and
+    eval read (checked 2026-12-07: MediaPipe 1.2.3's ImageClassifier, tflite-support 0.4.4's
+    Task Library)."""
+    found = []
+    if image.dtype == "int8":
+        found.append("the model's int8 input is refused by MediaPipe's ImageClassifier and "
+                     "tflite-support's Task Library, which take uint8 or float32 ('Type mismatch "
+                     "for input tensor'); effkit's apps and eval read it (effkit build --io uint8 "
+                     "makes one they take)")
+    if len(set(mean)) > 1 or len(set(std)) > 1:
+        found.append("MediaPipe's ImageClassifier refuses per-channel normalization ('Per-channel "
+                     "image normalization is not available'); effkit's apps and eval and the Task "
+                     "Library apply it")
+    return found
+
+
 def num_classes(scores: TensorSpec) -> int:
     """Scores per image: every output dimension but the batch."""
     dims = scores.shape[1:] if len(scores.shape) > 1 else scores.shape

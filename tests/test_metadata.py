@@ -535,3 +535,31 @@ def test_a_uint8_input_quantized_for_other_pixels_than_the_normalization_is_warn
     assert quiet.exit_code == 0 and "warning" not in quiet.stderr, quiet.stderr
     again = cli.invoke(app, ["eval", str(tmp_path / "ok.tflite"), "--data", str(tmp_path / "data")])
     assert again.exit_code == 0 and "note" not in again.stderr, again.stderr
+
+
+def test_metadata_the_known_readers_refuse_is_warned_of(tmp_path):
+    """An int8 input and per-channel normalization: effkit's apps and eval read both, but
+    MediaPipe 1.2.3's ImageClassifier refuses both and the Task Library the int8 input
+    (checked in side environments): attaching such metadata said nothing."""
+    from effkit.pipeline.convert import ConvertOptions, convert
+
+    calib = np.random.default_rng(0).uniform(-1, 1, size=(8, 16, 16, 3)).astype(np.float32)
+    int8 = tmp_path / "int8.tflite"
+    int8.write_bytes(convert(tiny_keras_classifier(5), ConvertOptions(quant="int8", io="int8"), calib))
+    floaty = tmp_path / "f.tflite"
+    floaty.write_bytes(convert(tiny_keras_classifier(5), ConvertOptions(quant="float32")))
+    labels = tmp_path / "l5.txt"
+    labels.write_text("a\nb\nc\nd\ne\n")
+    cli = CliRunner()
+    said = cli.invoke(app, ["metadata", str(int8), "--labels", str(labels), "-o",
+                            str(tmp_path / "a.tflite")])
+    assert said.exit_code == 0 and "the model's int8 input is refused by MediaPipe" in " ".join(
+        said.stderr.split()), said.stderr
+    per = cli.invoke(app, ["metadata", str(floaty), "--labels", str(labels), "--mean", "120", "--mean", "115",
+                           "--mean", "100", "--std", "60", "--std", "60", "--std", "60",
+                           "-o", str(tmp_path / "b.tflite"), "--json"])
+    assert per.exit_code == 0, per.output
+    assert any("refuses per-channel normalization" in w for w in json.loads(per.stdout)["warnings"])
+    plain = cli.invoke(app, ["metadata", str(floaty), "--labels", str(labels), "-o",
+                             str(tmp_path / "c.tflite")])
+    assert plain.exit_code == 0 and "warning" not in plain.stderr, plain.stderr

@@ -63,6 +63,7 @@ def metadata(
     from effkit.metadata import verify
     from effkit.metadata.image_classifier import (
         classifier_tensors,
+        client_warnings,
         create_for_inference,
         num_classes,
         raw_pixels_disagree,
@@ -110,7 +111,8 @@ def metadata(
     image = classifier_tensors(data)[0]
     mismatch = raw_pixels_disagree(image.dtype, image.scale[0] if image.scale else 0.0,
                                    image.zero_point[0] if image.zero_point else 0, norm_mean, norm_std)
-    warnings = [*label_list.warnings(), *normalization_warnings(norm_std), *([mismatch] if mismatch else [])]
+    warnings = [*label_list.warnings(), *normalization_warnings(norm_std), *([mismatch] if mismatch else []),
+                *client_warnings(image, norm_mean, norm_std)]
     report = {
         "model": str(model),
         "output": str(target),
