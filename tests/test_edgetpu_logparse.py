@@ -460,3 +460,15 @@ def test_a_log_that_maps_no_op_says_nothing_runs_on_the_edge_tpu(edgetpu_logs):
     assert (oplog.ops_tpu, oplog.note) == (0, r.note)
     assert parse_log(_text(edgetpu_logs, "02")).note is None  # 2 of 36 map
     assert parse_log(_text(edgetpu_logs, "06")).note is None  # failed: its hint says why
+
+
+def test_a_segmented_log_cut_after_one_segment_is_not_a_success(edgetpu_logs):
+    """Log 08 cut after segment 1 of 2's "Compilation succeeded!": the second segment's
+    outcome (it failed) is not in the text, so the run's status is unknown, and a note says
+    which segment is missing."""
+    text = (edgetpu_logs / "08-v16-num-segments-2-large-activation-EXCERPT.txt").read_text()
+    cut = parse_log(text[:text.index("Compilation succeeded!") + len("Compilation succeeded!")])
+    assert cut.status == "unknown" and not cut.succeeded and cut.failure_kind is None
+    assert cut.segments_missing == (1,)
+    assert cut.note and "segment 2 of 2" in cut.note and "pass the whole log" in cut.note
+    assert parse_log(text).status == "failed"

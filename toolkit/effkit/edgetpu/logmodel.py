@@ -222,6 +222,10 @@ class CompilerLog:
         """What a log that does not fail still asks the reader to act on."""
         if self.nothing_mapped:
             return NOTHING_MAPPED
+        if self.status == "unknown" and self.segments_missing and not self.failure_kind:
+            total = max(m.segment[1] for m in self.segments if m.segment)
+            return (f"the log holds no compiled model for segment {self.segments_missing[0] + 1}"
+                    f" of {total}: whether the run succeeded is not in it (pass the whole log)")
         return None
 
     @property
