@@ -228,6 +228,26 @@ def test_a_compiler_newer_than_the_last_release_is_named():
                    for w in check_model(tflite("int8-float-io"), compiler_version="16.0").warnings)
 
 
+def test_a_compiler_before_runtime_13_is_named():
+    """Compiler 2.0.267685300 was "still compatible with Edge TPU runtime v12"; runtime 13
+    came with 2.0.291256449 (google-coral/edgetpu CHANGES.md). Checked for runtime 13 (the
+    default, or asked), the report says that compiler cannot compile for it; checked for
+    runtime 12, an op that needs 13 names the compiler it needs as well as --min-runtime."""
+    report = check_model(tflite("int8"), compiler_version="2.0.267685300")
+    assert report.min_runtime_version == 13 and report.all_mapped
+    assert any("predates Edge TPU runtime 13" in w and "--min-runtime 12" in w
+               for w in report.warnings), report.warnings
+    asked = check_model(tflite("int8"), compiler_version="2.0", min_runtime_version=13)
+    assert any("checked for runtime 13" in w for w in asked.warnings), asked.warnings
+    old = check_model(tflite("int8"), compiler_version="2.0", min_runtime_version=12)
+    assert not any("predates" in w for w in old.warnings)
+    quantize = next(o for o in old.ops if o.op == "QUANTIZE")
+    assert "--min-runtime 13 and edgetpu_compiler 2.0.291256449 or newer" in quantize.reasons[0]
+    for newer in ("2.0.291256449", "14.1", "16.0"):
+        assert not any("predates" in w for w in check_model(
+            tflite("int8"), compiler_version=newer).warnings)
+
+
 def test_quantize_v3_is_refused_by_compiler_16():
     # google-coral/edgetpu#879: "Didn't find op for builtin opcode 'QUANTIZE' version '3'"
     report = check_model(with_op_version(tflite("int8"), "QUANTIZE", 3))

@@ -245,7 +245,20 @@ def check_model(model_bytes: bytes, *, min_runtime_version: int | None = None,
     TPU runtime are predicted on the CPU. ``compiler_version`` (default: the last
     release, 16.0) decides which op versions are too new (:mod:`effkit.edgetpu.opversions`).
     """
+    warnings: list[str] = []
     min_runtime_version = check_min_runtime(min_runtime_version)
+    if (compiler_version is not None and opversions.predates_runtime_13(compiler_version)
+            and min_runtime_version > 12):
+        # Not checked for 12 by itself: real log 14 shows 2.0.267685300 mapping QUANTIZE,
+        # a runtime 13 op (see rules.py), so what it maps for runtime 12 is not settled.
+        warnings.append(
+            f"edgetpu_compiler {compiler_version} predates Edge TPU runtime 13 (the first "
+            f"compiler for it is {opversions.RUNTIME_13_COMPILER}) and compiles for runtime 12 "
+            f"at most: the ops are checked for runtime {min_runtime_version}"
+            " (pass --min-runtime 12 to check for the runtime it compiles for)")
+    newer_compiler = (f" and edgetpu_compiler {opversions.RUNTIME_13_COMPILER} or newer"
+                      if compiler_version and opversions.predates_runtime_13(compiler_version)
+                      else "")
     m = load_graph(bytes(model_bytes))
     g = m.graph
     codes = [m.op_code(op) for op in g.operators or []]
@@ -253,7 +266,6 @@ def check_model(model_bytes: bytes, *, min_runtime_version: int | None = None,
 
     quantization = _classify(m, names)
     problems: list[str] = []
-    warnings: list[str] = []
     if compiler_version is not None and opversions.newer_than_known(compiler_version):
         warnings.append(f"edgetpu_compiler {compiler_version} is newer than the last release "
                         f"effkit knows ({opversions.LATEST_COMPILER}): no op-version limits are "
@@ -308,7 +320,8 @@ def check_model(model_bytes: bytes, *, min_runtime_version: int | None = None,
             if rule.min_runtime > min_runtime_version:
                 reasons.append(f"{name} needs Edge TPU runtime {rule.min_runtime}+ "
                                f"(checked for runtime {min_runtime_version}; compile with "
-                               f"--min-runtime {rule.min_runtime} if your devices have it)")
+                               f"--min-runtime {rule.min_runtime}{newer_compiler} if your "
+                               "devices have it)")
             for check in rule.checks:
                 reasons.extend(check(ctx))
             note = rule.note

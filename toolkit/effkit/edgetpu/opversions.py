@@ -101,6 +101,21 @@ def newer_than_known(compiler_version: str) -> bool:
     return given is not None and last is not None and given[:2] > last[:2]
 
 
+RUNTIME_13_COMPILER = "2.0.291256449"
+"""The first compiler for Edge TPU runtime 13 (google-coral/edgetpu CHANGES.md, "Edge TPU
+runtime v13 and compiler 2.0.291256449 (January 2020)"); 2.0.267685300 before it was "still
+compatible with Edge TPU runtime v12"."""
+
+
+def predates_runtime_13(compiler_version: str) -> bool:
+    """Whether ``compiler_version`` is older than the first compiler for runtime 13: it
+    compiles for runtime 12 at most."""
+    from effkit.edgetpu.logmodel import parse_version
+
+    given, first = parse_version(compiler_version), parse_version(RUNTIME_13_COMPILER)
+    return given is not None and first is not None and given < first
+
+
 def refusal(op: str, version: int, compiler_version: str | None = None) -> VersionRefusal | None:
     """The refusal that applies to ``op`` at ``version`` with this compiler, if any."""
     found = ceiling(op, compiler_version)
