@@ -278,3 +278,20 @@ def test_labels_that_do_not_match_the_outputs_are_warned_of(models, tmp_path):
     assert failed.exit_code == 1 and "has 5 labels but the model has 3 outputs" in failed.stderr
     assert "pass --labels file with one label per output, or attach them again" in " ".join(
         failed.stderr.split()).lower()
+
+
+def test_a_labels_file_with_a_byte_order_mark_is_warned_of(models, tmp_path):
+    """Another writer's labels file that starts with a UTF-8 byte-order mark: effkit strips
+    it, MediaPipe's ImageClassifier shows it in the first label (Session 22's walk)."""
+    metadata = build_metadata(models["float32"], model_info=MetadataInfo(name="bom"),
+                              inputs=[InputImageInfo((127,), (128,))],
+                              outputs=[ClassificationOutputInfo()])
+    text = "".join(f"{label}\n" for label in LABELS).encode()
+    marked = populate_metadata(models["float32"], metadata, {"labels.txt": b"\xef\xbb\xbf" + text})
+    info = inspect_model(marked)
+    assert info["label_names"] == list(LABELS)
+    (warning,) = info["warnings"]
+    assert warning.startswith("the labels file 'labels.txt' starts with a byte-order mark")
+    assert "effkit metadata MODEL --labels FILE --force" in warning
+    plain = populate_metadata(models["float32"], metadata, {"labels.txt": text})
+    assert inspect_model(plain)["warnings"] == []

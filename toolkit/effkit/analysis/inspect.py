@@ -35,7 +35,7 @@ def inspect_model(model_bytes: bytes, *, source: str = "model") -> dict[str, Any
     has_metadata, metadata (the parsed metadata JSON, or None), metadata_error,
     associated_files (names), normalization ({mean, std} or None), labels (count or None),
     label_names (the list, in output order, or None), warnings (what a reader of it would
-    get wrong: labels that do not match the outputs).
+    get wrong: labels that do not match the outputs, a labels file with a byte-order mark).
     """
     model = root_table(model_bytes, source=source)
     try:
@@ -82,6 +82,13 @@ def inspect_model(model_bytes: bytes, *, source: str = "model") -> dict[str, Any
         summary["warnings"].append(
             f"{summary['labels']} labels for {num_classes(outputs[0])} outputs: readers pair them "
             "with the wrong outputs; attach them again: effkit metadata MODEL --labels FILE --force")
+    packed = reader.label_file(model_bytes) if summary["labels"] is not None else None
+    if packed is not None and packed[1].startswith(b"\xef\xbb\xbf"):
+        # another writer's labels file (effkit writes none): effkit's reader strips the mark
+        summary["warnings"].append(
+            f"the labels file {packed[0]!r} starts with a byte-order mark, which MediaPipe's "
+            "ImageClassifier keeps as part of the first label (effkit strips it); attach the "
+            "labels again: effkit metadata MODEL --labels FILE --force")
     order = ["size_bytes", "schema_version", "description", "subgraphs", "tensors", "operators",
              "buffers", "inputs", "outputs", "ops", "custom_ops", "edgetpu",
              "tflite_min_runtime", "metadata_entries", "has_metadata", "metadata",
