@@ -490,6 +490,20 @@ def test_kotlin_literals_escaped(app):
     assert "${" not in literal.replace("\\${", "")
 
 
+def test_the_model_is_memory_mapped_not_read_into_the_heap(runtime_app):
+    """Both apps map the uncompressed .tflite asset for the metadata reader (the
+    CompiledModel app had read all of it into a Java byte array: over 50 MB for a float32
+    lite4); kotlinc type-checks the calls against the API stubs (test_kotlin_app_typechecks_against_stubs)."""
+    runtime, app = runtime_app
+    classifier = (_package_dir(app) / "Classifier.kt").read_text(encoding="utf-8")
+    assert "readBytes()" not in classifier
+    mapped = {"compiled-model": "context.assets.openFd(name)",
+              "interpreter": "FileUtil.loadMappedFile(context, ModelInfo.ASSET)"}[runtime]
+    assert mapped in classifier
+    gradle = (app / "app" / "build.gradle.kts").read_text(encoding="utf-8")
+    assert 'noCompress += "tflite"' in gradle
+
+
 README_RUNTIME_PHRASES = {
     "compiled-model": ("`CompiledModel`", "**What runs where.**", "`Options(Accelerator.GPU)`",
                        "`writeInt8`", "`litert-gpu`", "**Phone NPUs** are not used"),
