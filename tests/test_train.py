@@ -145,6 +145,25 @@ def test_the_resume_fingerprint_sees_a_photo_replaced_under_its_name(tiny, photo
     assert scan(tiny, val_split=0.4, seed=0).fingerprint() != before
 
 
+def _undecodable_names(root: Path) -> None:
+    """Every photo renamed to a name with byte 0xFF, which is not UTF-8 (a Latin-1 disk, an
+    old camera, a zip): Python holds it as a lone surrogate."""
+    import os
+
+    for photo in sorted(root.rglob("*.*")):
+        target = os.fsencode(photo.parent) + b"/x\xff" + os.fsencode(photo.name)
+        os.rename(os.fsencode(photo), target)
+
+
+def test_image_names_that_are_not_utf8_fingerprint(tiny):
+    """The resume fingerprint encoded each path as UTF-8: a name with byte 0xFF ended
+    `effkit train` in a UnicodeEncodeError traceback (outside walk)."""
+    _undecodable_names(tiny)
+    data = scan(tiny, val_split=0.4, seed=0)
+    assert all("\udcff" in ex.path for ex in data.train + data.val)
+    assert data.fingerprint() == scan(tiny, val_split=0.4, seed=0).fingerprint()
+
+
 def test_the_same_photo_twice_and_lookalike_class_names_are_warned_of(tiny, photo_dir, tmp_path):
     """Legal, but it misleads: a photo in both splits (a copy, or --val a copy of --data)
     inflates the validation accuracy, a photo in two classes, class names that differ only
@@ -581,6 +600,15 @@ def test_a_batch_larger_than_the_training_split_is_cut_to_it(tiny, tmp_path):
                          val_split=0.4, seed=0)
     summary = train(config).summary
     assert summary["settings"]["batch_size"] == sum(c["train"] for c in summary["class_counts"].values())
+
+
+@pytest.mark.slow
+def test_images_whose_names_are_not_utf8_are_trained_on(tiny, tmp_path):
+    """tf.data took the paths as UTF-8 text; they go in as the file system's bytes."""
+    _undecodable_names(tiny)
+    summary = train(TrainConfig(data=tiny, out=tmp_path / "out", epochs=1, batch_size=8,
+                                val_split=0.4, seed=0)).summary
+    assert summary["train_images"] + summary["val_images"] == 10 and not summary["skipped"]
 
 
 @pytest.mark.slow

@@ -74,7 +74,8 @@ class TrainData:
         for split in (self.train, self.val):
             for ex in split:
                 st = os.stat(ex.path)
-                h.update(f"{ex.label}\t{ex.path}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
+                h.update(f"{ex.label}\t{ex.path}\t{st.st_size}\t{st.st_mtime_ns}\n"
+                         .encode("utf-8", "surrogateescape"))  # a name that is not UTF-8
             h.update(b"--\n")
         return h.hexdigest()
 
@@ -255,13 +256,13 @@ def _data_warnings(classes: Sequence[str], train: Sequence[Example], held: Seque
 def _decode_for_training(path: bytes, resolution: np.int64) -> np.ndarray:
     """Full image as uint8 RGB; big JPEGs decode at a reduced scale (>= 2R on each side)."""
     side = 2 * int(resolution)
-    with opened_image(Path(path.decode())) as img:
+    with opened_image(Path(os.fsdecode(path))) as img:
         img.draft("RGB", (side, side))
         return np.asarray(to_rgb(upright(img)), dtype=np.uint8)
 
 
 def _inference_pixels(path: bytes, resolution: np.int64) -> np.ndarray:
-    return load_image(Path(path.decode()), int(resolution))
+    return load_image(Path(os.fsdecode(path)), int(resolution))
 
 
 def make_dataset(examples: Sequence[Example], variant: Variant, *, batch_size: int,
@@ -276,8 +277,9 @@ def make_dataset(examples: Sequence[Example], variant: Variant, *, batch_size: i
 
     res = variant.resolution
     mean, std = float(variant.norm_mean), float(variant.norm_std)
-    ds = tf.data.Dataset.from_tensor_slices((
-        [e.path for e in examples], np.array([e.label for e in examples], dtype=np.int32),
+    ds = tf.data.Dataset.from_tensor_slices((  # paths as bytes: a file name need not be UTF-8
+        [os.fsencode(e.path) for e in examples],
+        np.array([e.label for e in examples], dtype=np.int32),
         np.arange(len(examples), dtype=np.int64)))
     if training:
         ds = ds.shuffle(len(examples), seed=seed * 1_000_003 + epoch,
