@@ -816,3 +816,46 @@ def test_classify_camera_on_a_video_file(app: Path, models, photo_dir: Path,
                       "--no-display", check=False)
     assert missing.returncode == 1 and "does not exist" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_names_and_labels_with_terminal_escapes_are_shown_escaped(app: Path, models,
+                                                                   tmp_path: Path) -> None:
+    """A --model file name, a --source path and --labels lines with ESC are user text: the
+    camera loop printed labels raw, a missing video's error cleared the screen, and the
+    "Model:" line sent a model's name raw (outside walk). Every line goes through shown()."""
+    import cv2
+
+    model = tmp_path / "m\x1b[31mX.tflite"
+    shutil.copy(models["uint8"], model)
+    labels = tmp_path / "labels.txt"
+    labels.write_text("".join(f"lab{i}\x1b[31mRED\n" for i in range(len(HOSTILE_LABELS))))
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 5, (64, 48))
+    for shade in (0, 120):
+        writer.write(np.full((48, 64, 3), shade, np.uint8))
+    writer.release()
+    runs = [
+        run_app(app, "classify_camera.py", "--cpu", "--no-display", "--model", str(model),
+                "--labels", str(labels), "--source", str(video), "--max-frames", "2"),
+        run_app(app, "classify_camera.py", "--cpu", "--no-display", "--source",
+                str(tmp_path / "no\x1b[2Jsuch.avi"), check=False),
+        run_app(app, "classify_image.py", "--cpu", "--model", str(model), "--labels", str(labels),
+                str(video.with_name("missing.jpg")), check=False),
+    ]
+    for proc in runs:
+        assert "\x1b" not in proc.stdout + proc.stderr, (proc.stdout, proc.stderr)
+    assert "m\\x1b[31mX.tflite on CPU" in runs[0].stdout
+    assert "lab" in runs[0].stdout and "\\x1b[31mRED" in runs[0].stdout
+    assert runs[1].returncode == 1 and "no\\x1b[2Jsuch.avi does not exist" in runs[1].stderr
+    assert "m\\x1b[31mX.tflite" in runs[2].stdout
+
+
+def test_the_camera_window_draws_labels_in_ascii_without_their_accents(app: Path) -> None:
+    """OpenCV's Hershey fonts draw ASCII only: 'café' was drawn 'caf?' (outside walk)."""
+    code = ("import json, sys, classify_camera as c; "
+            "print(json.dumps([c.overlay_text(t) for t in json.loads(sys.argv[1])]))")
+    texts = ["97%  café", "Ångström", "ﬁsh", "日本", "tab\there", "plain (1)"]
+    proc = subprocess.run([sys.executable, "-c", code, json.dumps(texts)], cwd=app,
+                          capture_output=True, text=True, check=True)
+    assert json.loads(proc.stdout) == ["97%  cafe", "Angstrom", "fish", "??", "tab?here",
+                                       "plain (1)"]
