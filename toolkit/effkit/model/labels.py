@@ -31,6 +31,15 @@ LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
+def lookalikes(names: Sequence[str]) -> list[list[str]]:
+    """Groups of different names that differ only in Unicode form or case ("café" written
+    with a combining accent and without, "Cat" and "cat"): shown, they cannot be told apart."""
+    groups: dict[str, list[str]] = {}
+    for name in dict.fromkeys(names):
+        groups.setdefault(unicodedata.normalize("NFKC", name).casefold(), []).append(name)
+    return [group for group in groups.values() if len(group) > 1]
+
+
 @dataclass(frozen=True)
 class Labels(Sequence[str]):
     """The class names in output order; ``source`` names where they came from (for errors).
@@ -104,15 +113,25 @@ class Labels(Sequence[str]):
         for i, name in enumerate(self.names):
             seen.setdefault(name, []).append(i + 1)
         twice = [(name, lines) for name, lines in seen.items() if len(lines) > 1]
-        if not twice or (len(self.names) == 1000 and self.names == Labels.imagenet().names):
+        alike = lookalikes(list(seen))
+        if not (twice or alike) or (len(self.names) == 1000 and self.names == Labels.imagenet().names):
             return ()
         def where(lines: list[int]) -> str:  # a label on every line of 1000 shows a few
             return ", ".join(map(str, lines[:5])) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
 
-        shown = "; ".join(f"{name!r} on lines {where(lines)}" for name, lines in twice[:3])
-        more = f" and {len(twice) - 3} more" if len(twice) > 3 else ""
-        return (f"{len(twice)} label(s) name more than one class in {self.source!r}: "
-                f"{shown}{more}",)
+        found = []
+        if twice:
+            shown = "; ".join(f"{name!r} on lines {where(lines)}" for name, lines in twice[:3])
+            more = f" and {len(twice) - 3} more" if len(twice) > 3 else ""
+            found.append(f"{len(twice)} label(s) name more than one class in {self.source!r}: "
+                         f"{shown}{more}")
+        if alike:
+            shown = "; ".join(" and ".join(f"{name!r} (line {seen[name][0]})" for name in names)
+                              for names in alike[:3])
+            more = f" and {len(alike) - 3} more" if len(alike) > 3 else ""
+            found.append(f"{len(alike)} group(s) of labels in {self.source!r} differ only in "
+                         f"Unicode form or case, easy to take for one class: {shown}{more}")
+        return tuple(found)
 
     def to_bytes(self) -> bytes:
         """``labels.txt``: one label per line, UTF-8, a final newline."""

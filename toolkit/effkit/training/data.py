@@ -16,7 +16,7 @@ import numpy as np
 
 from effkit.core.progress import TickFn
 from effkit.errors import DataError, UsageError
-from effkit.model.labels import label_problem
+from effkit.model.labels import label_problem, lookalikes
 from effkit.model.preprocess import (
     IMAGE_KINDS,
     list_images,
@@ -243,10 +243,7 @@ def _data_warnings(classes: Sequence[str], train: Sequence[Example], held: Seque
         a, b = across[0]
         out.append(f"{len(across)} image(s) are in two classes (same bytes), e.g. {a.path!r} in "
                    f"{classes[a.label]!r} and {b.path!r} in {classes[b.label]!r}")
-    looks: dict[str, list[str]] = {}
-    for name in classes:
-        looks.setdefault(unicodedata.normalize("NFKC", name).casefold(), []).append(name)
-    same = [names for names in looks.values() if len(names) > 1]
+    same = lookalikes(classes)
     if same:
         out.append(f"class folders {', '.join(map(repr, same[0]))} differ only in Unicode form "
                    "or case: their labels look the same")
