@@ -51,6 +51,17 @@ def check_metadata_name(name: object) -> str:
     return check_text(name, "model name", MAX_MODEL_NAME_LENGTH, error=UsageError)
 
 
+def check_metadata_fields(*, description: str | None = None, version: str | None = None,
+                          author: str | None = None, license: str | None = None) -> None:
+    """The same rule as the name for the other fields effkit writes (``build`` and
+    ``effkit metadata`` ``--description``, ``--model-version``/``--version``, ``--author``,
+    ``--license``); None is not written and not checked."""
+    for what, text in (("description", description), ("model version", version),
+                       ("author", author), ("license", license)):
+        if text is not None:
+            check_text(text, what, MAX_MODEL_NAME_LENGTH, error=UsageError)
+
+
 @dataclass(frozen=True)
 class MetadataInfo:
     """Model-level fields: name, description, version, author, license (None = not written)."""

@@ -474,6 +474,12 @@ def test_cli_metadata_bad_inputs(model_dir):
          "does not exist"),
         ((model, "--labels", labels, "--out", str(model_dir)), 1, "is a folder"),
         ((model, "--labels", labels, "--name", ""), 2, "name is empty"),
+        # the fields build refuses are refused here too (outside walk: written as given)
+        ((model, "--labels", labels, "--author", "a\tb"), 2, "the author 'a\\tb' contains U+0009"),
+        ((model, "--labels", labels, "--author", ""), 2, "author is empty"),
+        ((model, "--labels", labels, "--description", "d\u202eevil"), 2, "U+202E"),
+        ((model, "--labels", labels, "--license", "x" * 1001), 2, "1001 characters long"),
+        ((model, "--labels", labels, "--version", "v\x01"), 2, "model version"),
     ]
     for args, code, message in cases:
         result = _cli(*args)

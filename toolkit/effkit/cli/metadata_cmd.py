@@ -71,6 +71,7 @@ def metadata(
     from effkit.metadata.info import (
         MODEL_DESCRIPTION,
         MetadataInfo,
+        check_metadata_fields,
         check_metadata_name,
         normalization_warnings,
     )
@@ -79,6 +80,7 @@ def metadata(
     from effkit.model.labels import Labels
 
     target = out if out is not None else model.with_name(f"{model.stem}_metadata.tflite")
+    check_metadata_fields(description=description, version=version, author=author, license=license)
     data = load_model_file(model)
     # never the labels file it reads; --force replaces only a TFLite model (in place: the model)
     check_output_file(target, force, inputs=(labels,), kind=TFLITE_FILE)

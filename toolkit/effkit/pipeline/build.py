@@ -417,8 +417,7 @@ def _check_app_answers(req: BuildRequest, variant: Variant,
                        name: str) -> tuple[str | None, str | None, str | None]:
     """The app answers (--app-id, --app-name, --name, --android-runtime), checked before
     any work; the Android app id, name and runtime (defaults filled in), else Nones."""
-    from effkit.metadata.info import MAX_MODEL_NAME_LENGTH, check_metadata_name
-    from effkit.model.labels import check_text
+    from effkit.metadata.info import check_metadata_fields, check_metadata_name
 
     answers: tuple[str | None, str | None, str | None] = (None, None, None)
     try:  # the apps' own rules, named as what they are here: options given (exit 2)
@@ -437,10 +436,8 @@ def _check_app_answers(req: BuildRequest, variant: Variant,
     except TemplateError as exc:
         raise UsageError(exc.message, exc.hint) from None
     check_metadata_name(name)  # what the model's metadata takes, for every target
-    for what, text in (("description", req.description), ("model version", req.model_version),
-                       ("author", req.author), ("license", req.license)):
-        if text is not None:  # the same rule as the name: visible text, refused when empty
-            check_text(text, what, MAX_MODEL_NAME_LENGTH, error=UsageError)
+    check_metadata_fields(description=req.description, version=req.model_version,
+                          author=req.author, license=req.license)
     return answers
 
 
