@@ -77,6 +77,8 @@ def test_a_coral_build_warns_when_parameters_stream():
     (line,) = _streaming_warnings(estimated, Path("build/lite4-coral/model.tflite"))
     assert ("in an app of your own: effkit compile-edgetpu build/lite4-coral/model.tflite "
             "--num-segments N (effkit's Coral app runs one model on one Edge TPU)") in line, line
+    (line,) = _streaming_warnings(estimated, Path("my out/model.tflite"))  # quoted to paste
+    assert "effkit compile-edgetpu 'my out/model.tflite' --num-segments N" in line, line
 
 
 def test_the_streaming_advice_does_not_offer_co_compiling(edgetpu_logs: Path):

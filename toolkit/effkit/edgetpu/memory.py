@@ -43,13 +43,15 @@ def streaming_warning(off_chip_bytes: int, capacity_bytes: int = ON_CHIP_CAPACIT
     a build without the compiler) or the compiler's own figure (a compiled build).
     ``model``: the file a pipelined compile would split (a build's own model.tflite: a build
     folder takes no --num-segments above 1, its Coral app running one model on one TPU)."""
+    import shlex
+
     amount = f"about {off_chip_bytes / MiB:.2f} MiB" if estimated else f"{off_chip_bytes / MiB:.2f} MiB"
     verb = "will stream" if estimated else "stream"
     return (f"{amount} of parameters do not fit the Edge TPU's {capacity_bytes / MiB:.2f} MiB "
             f"on-chip cache and {verb} from host memory on every inference (slower); to keep "
             "them on chip, use a smaller model (a smaller variant), or pipeline the model over "
             "several Edge TPUs (each caches its segment's share) in an app of your own: effkit "
-            f"compile-edgetpu {model or 'MODEL.tflite'} --num-segments N (effkit's Coral app runs "
+            f"compile-edgetpu {shlex.quote(model) if model else 'MODEL.tflite'} --num-segments N (effkit's Coral app runs "
             "one model on one Edge TPU); co-compiling it with other models cannot help, as they "
             "split the same cache")
 
