@@ -371,6 +371,10 @@ CORPUS = [
          {}, ("the app name", "shows nothing", "Give the app name some visible text"), 2),
     Case("labels-zero-width", ("metadata", "m.tflite", "--labels", "l.txt"),
          {"m.tflite": MODEL, "l.txt": b"a\nb\n\xe2\x80\x8b\nd\ne\n"}, ("label 3", "shows nothing"), 1),
+    # a byte that is not UTF-8 (a Latin-1 terminal) is named as that, not as U+DCFF, "a
+    # control character" (outside walk)
+    Case("app-name-not-utf8", ("build", "-t", "android", "--app-name", "x\udcffy", "-o", "o"),
+         {}, ("the app name", "is not valid UTF-8 (byte 0xFF at position 1)"), 2),
     # a joiner in a model name is refused by name, not as a "control character"
     Case("metadata-name-zwj", ("metadata", "m.tflite", "--labels", "l.txt",
                                "--name", "Coder \U0001f469\u200d\U0001f4bb"),

@@ -120,7 +120,8 @@ def test_a_class_folder_name_that_cannot_be_a_label_is_refused_before_training(t
     assert not (tmp_path / "o").exists()
     # one rule: a reordering character is named as the label rule names it, a space at an end
     # is a folder's own problem, and an emoji with its joiner is a label like any other
-    for name, said in (("a\u202eb", "reorders the text"), ("food ", "has a space at its start or end")):
+    for name, said in (("a\u202eb", "reorders the text"), ("food ", "has a space at its start or end"),
+                       ("b\udcff", r"is not valid UTF-8 \(byte 0xFF\)")):
         (tiny / long).rename(tiny / name)
         with pytest.raises(DataError, match=said):
             scan(tiny)

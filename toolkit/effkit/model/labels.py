@@ -185,10 +185,19 @@ def label_problem(name: str) -> tuple[str, str] | None:
             return (f"{name[:40]!r} contains U+{ord(ch):04X} ({unicodedata.name(ch)}), which "
                     "reorders the text around it on screen",
                     "remove bidirectional override characters (right-to-left text needs none)")
+        if undecodable(ch):
+            return (f"{name[:40]!r} is not valid UTF-8 (byte 0x{ord(ch) - 0xDC00:02X})",
+                    "rename it in UTF-8 (convmv -f latin1 -t utf8 --notest does it for files)")
         if ch != "\t" and unicodedata.category(ch) in ("Cc", "Cs"):
             return (f"{name[:40]!r} contains U+{ord(ch):04X} (a control character)",
                     "use visible text for every label")
     return None
+
+
+def undecodable(ch: str) -> bool:
+    """A byte that is not UTF-8, as Python holds it in a file name or a command-line
+    argument (PEP 383: byte 0xFF is the lone surrogate U+DCFF)."""
+    return "\udc80" <= ch <= "\udcff"
 
 
 def check_text(value: object, what: str, max_length: int, *, allowed: Iterable[str] = (),
@@ -220,6 +229,11 @@ def check_text(value: object, what: str, max_length: int, *, allowed: Iterable[s
                         f"use {_a(what)} without bidirectional override characters")
         if ch.isprintable() or ch in permitted or (format_chars and unicodedata.category(ch) == "Cf"):
             continue
+        if undecodable(ch):
+            raise error(f"the {what} {value[:40]!r} is not valid UTF-8 (byte "
+                        f"0x{ord(ch) - 0xDC00:02X} at position {pos})",
+                        f"give the {what} in UTF-8 (the terminal's or the file name's encoding "
+                        "is another)")
         name = unicodedata.name(ch, "control character")
         kind = "invisible format" if unicodedata.category(ch) == "Cf" else "control"
         raise error(f"the {what} {value[:40]!r} contains U+{ord(ch):04X} ({name}) at position {pos}",
