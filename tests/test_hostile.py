@@ -390,6 +390,11 @@ CORPUS = [
          ("'kotlin'", "reserved"), 2),
     Case("app-id-android", ("build", "-t", "android", "--app-id", "android.app", "-o", "o"), {},
          ("'android'", "reserved"), 2),
+    # a part is a source folder, and Windows makes none named AUX, con, LPT1... (outside walk)
+    Case("app-id-windows-device", ("build", "-t", "android", "--app-id", "com.example.Aux", "-o", "o"),
+         {}, ("part 'Aux' is a device name Windows reserves", "Rename that part"), 2),
+    Case("app-id-windows-port", ("build", "-t", "android", "--app-id", "com.lpt9.app", "-o", "o"),
+         {}, ("part 'lpt9' is a device name Windows reserves",), 2),
     Case("labels-bidi-override", ("metadata", "m.tflite", "--labels", "l.txt"),
          {"m.tflite": MODEL, "l.txt": LABELS5.replace("\n", "\u202egnp.exe\n", 1)},
          ("label 1", "U+202E", "bidirectional override"), 1),

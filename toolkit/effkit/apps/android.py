@@ -76,6 +76,13 @@ _APP_ID_HINT = ("use a Java package name such as com.example.lite1: at least two
                 "parts, each starting with a letter, then letters, digits or underscores")
 
 
+# Each part of the id is a source folder (app/src/main/java/com/example/...); Windows makes
+# no file or folder of these names, in any case (learn.microsoft.com, "Naming Files, Paths,
+# and Namespaces").
+WINDOWS_DEVICE_NAMES = frozenset({"con", "prn", "aux", "nul",
+                                  *(f"{port}{n}" for port in ("com", "lpt") for n in range(1, 10))})
+
+
 def validate_app_id(app_id: object) -> str:
     """The application id, or TemplateError: a Java package name Android accepts."""
     if not isinstance(app_id, str) or not app_id:
@@ -101,6 +108,11 @@ def validate_app_id(app_id: object) -> str:
         if segment in JAVA_RESERVED:
             raise TemplateError(f"application id {app_id!r}: part {segment!r} is a Java keyword "
                                 "(the app's R class is Java)", "rename that part (for example add a suffix)")
+        if segment.lower() in WINDOWS_DEVICE_NAMES:
+            raise TemplateError(f"application id {app_id!r}: part {segment!r} is a device name "
+                                "Windows reserves, so the project's source folder of that name "
+                                "cannot be made there (Android Studio on Windows)",
+                                "rename that part (for example add a suffix)")
     return app_id
 
 
