@@ -52,6 +52,16 @@ is_supported() {
 # Prints the interpreter to make .venv with: $PYTHON if set (refused outside the range),
 # else python3, else the newest python3.X on PATH within the range. One error line and
 # status 1 when there is none; a note on stderr when python3 was passed over.
+# The newest installed Python of one minor version (3.13): pyenv's, else python3.13 on PATH;
+# nothing (status 0) when there is none. The CI scripts' one way to find each Python.
+python_for_minor() {
+  local found
+  found=$({ find "$HOME/.pyenv/versions" -maxdepth 3 -path "*/versions/$1.*/bin/python" 2>/dev/null \
+            || true; } | sort -V | tail -n 1)
+  [ -n "$found" ] || found=$(command -v "python$1" || true)
+  echo "$found"
+}
+
 pick_python() {
   local words minor shown candidate m high_minor
   words=$(supported_words) || return 1

@@ -17,8 +17,7 @@ status=0
 passed=0
 failed=0
 for minor in $minors; do
-  py=$(ls -d "$HOME"/.pyenv/versions/"$minor".*/bin/python 2>/dev/null | sort -V | tail -n 1 || true)
-  [ -n "$py" ] || py=$(command -v "python$minor" || true)
+  py=$(python_for_minor "$minor")
   if [ -z "$py" ]; then
     echo "smoke: python$minor not found, skipped"
     continue
@@ -63,8 +62,7 @@ fi
 # "oldest rich or typer already installed" case): install, --help, a build. Its bytes may
 # differ (another TensorFlow), so only that it works is checked.
 lowest=$(echo "$minors" | tr ' ' '\n' | sort -V | head -n 1)
-py=$(ls -d "$HOME"/.pyenv/versions/"$lowest".*/bin/python 2>/dev/null | sort -V | tail -n 1 || true)
-[ -n "$py" ] || py=$(command -v "python$lowest" || true)
+py=$(python_for_minor "$lowest")
 if [ -z "$py" ]; then
   echo "smoke: FAILED: python$lowest not found for the lower bounds"; status=1; failed=$((failed+1))
 else
