@@ -51,9 +51,9 @@ def streaming_warning(off_chip_bytes: int, capacity_bytes: int = ON_CHIP_CAPACIT
             f"on-chip cache and {verb} from host memory on every inference (slower); to keep "
             "them on chip, use a smaller model (a smaller variant), or pipeline the model over "
             "several Edge TPUs (each caches its segment's share) in an app of your own: effkit "
-            f"compile-edgetpu {shlex.quote(model) if model else 'MODEL.tflite'} --num-segments N (effkit's Coral app runs "
-            "one model on one Edge TPU); co-compiling it with other models cannot help, as they "
-            "split the same cache")
+            f"compile-edgetpu {shlex.quote(model) if model else 'MODEL.tflite'} --num-segments N "
+            "(effkit's Coral app runs one model on one Edge TPU); co-compiling it with other "
+            "models cannot help, as they split the same cache")
 
 
 @dataclass(frozen=True)
