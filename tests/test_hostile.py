@@ -1520,6 +1520,32 @@ def test_build_force_counts_saved_results_anywhere_in_the_build_as_effkit_files(
     assert (out / "eval.json").read_text() == '{"my": "own notes"}\n'
 
 
+def test_build_force_replaces_an_app_from_an_effkit_that_did_not_list_app_files(tmp_path):
+    """build.json of effkit before 2026-12-05 lists model.tflite and labels.txt but not the
+    app's files: 'build --force' with a newer effkit called the app's own files foreign
+    (upgrade walk). The app's answers file says effkit rendered it; without one, refused."""
+    from effkit.apps.render import ANSWERS_FILE
+    from effkit.core.manifest import BUILD_OUTPUT
+    from effkit.core.outputs import check_output_dir
+    from effkit.errors import OutputError
+
+    out = tmp_path / "b"
+    (out / "android" / "app").mkdir(parents=True)
+    (out / "build.json").write_text(json.dumps({
+        "effkit_manifest": 1, "variant": "lite0", "quantization": {}, "app": "android",
+        "artifacts": [{"path": "model.tflite", "bytes": 1, "sha256": "0" * 64}]}))
+    (out / "model.tflite").write_bytes(b"x")
+    (out / "android" / "README.md").write_text("# app\n")
+    (out / "android" / "app" / "build.gradle.kts").write_text("plugins {}\n")
+    with pytest.raises(OutputError, match="did not write"):
+        check_output_dir(out, True, owner=BUILD_OUTPUT)  # no answers file: not known as effkit's
+    (out / "android" / ANSWERS_FILE).write_text('{"app_id": "com.example.lite0"}\n')
+    check_output_dir(out, True, owner=BUILD_OUTPUT)  # replaceable
+    (out / "notes.txt").write_text("mine")  # beside the app, a user's file is still refused
+    with pytest.raises(OutputError, match=r"did not write \('notes.txt'\)"):
+        check_output_dir(out, True, owner=BUILD_OUTPUT)
+
+
 def test_a_non_empty_output_hint_offers_force_only_where_force_replaces(tmp_path):
     from effkit.core.manifest import BUILD_OUTPUT
     from effkit.core.outputs import check_output_dir

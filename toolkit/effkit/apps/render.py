@@ -32,11 +32,17 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
-from effkit.core.outputs import SPACE_ERRNOS, Ownership, masked, staged_dir, write_failure
+from effkit.core.outputs import (
+    ANSWERS_FILE,
+    SPACE_ERRNOS,
+    Ownership,
+    masked,
+    staged_dir,
+    write_failure,
+)
 from effkit.errors import OutputError, TemplateError
 
 TEMPLATE_SUFFIX = ".jinja"
-ANSWERS_FILE = ".effkit-answers.json"
 SKIP_DIRS = frozenset({"__pycache__", ".ruff_cache", ".pytest_cache", ".mypy_cache"})
 SKIP_FILES = frozenset({".keep"})
 SKIP_SUFFIXES = frozenset({".pyc"})

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from effkit.core.outputs import Ownership, marked_file
+from effkit.core.outputs import ANSWERS_FILE, Ownership, marked_file
 from effkit.core.version import __version__
 from effkit.errors import DataError
 
@@ -339,7 +339,12 @@ def build_written(folder: Path) -> frozenset[str] | None:
     except DataError:
         return None
     results = {p.relative_to(folder).as_posix() for p in folder.rglob("*.json") if is_saved_result(p)}
-    return frozenset({MANIFEST_NAME} | results | {a.path for a in doc.artifacts + doc.app_files})
+    app: set[str] = set()
+    if doc.app and not doc.app_files and (folder / doc.app / ANSWERS_FILE).is_file():
+        # an app from an effkit whose build.json did not list app files yet: its answers
+        # file says effkit rendered it, so the folder is effkit's, as a render's --force takes it
+        app.add(f"{doc.app.rstrip('/')}/")
+    return frozenset({MANIFEST_NAME} | results | app | {a.path for a in doc.artifacts + doc.app_files})
 
 
 # 'effkit build --force' replaces a build folder holding nothing else

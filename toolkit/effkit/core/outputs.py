@@ -77,6 +77,10 @@ def write_failure(exc: OSError, target: Path) -> OutputError:
     return OutputError(f"cannot write {str(target)!r} ({exc.strerror})", "choose a writable --out")
 
 
+# The answers file every rendered app keeps at its top (apps.render writes and reads it).
+ANSWERS_FILE = ".effkit-answers.json"
+
+
 @dataclass(frozen=True)
 class Ownership:
     """How ``--force`` tells an earlier output of one kind, so it never deletes what effkit
