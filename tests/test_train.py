@@ -336,6 +336,32 @@ def test_resume_after_images_changed_names_the_images_not_the_batch_size(tiny, p
         _check_resumable(state, replace(config, epochs=3, batch_size=len(grown.train)), grown)
 
 
+def test_a_checkpoint_of_an_earlier_effkit_resumes(tiny, tmp_path):
+    """state.json of an effkit before 2026-12-06 holds a fingerprint of paths only: --resume
+    with today's said the images changed when nothing had (upgrade walk). Its fingerprint
+    is compared as it was made; a change of paths is still seen."""
+    from effkit.training.checkpoints import STATE_NAME, _Checkpoints
+    from effkit.training.trainer import _check_resumable
+
+    config = TrainConfig(data=tiny, out=tmp_path / "o", batch_size=6, val_split=0.4)
+    data = scan(tiny, val_split=0.4, seed=0)
+    import hashlib
+
+    old = hashlib.sha256(json.dumps(data.classes).encode())  # that effkit's fingerprint
+    for split in (data.train, data.val):
+        for ex in split:
+            old.update(f"{ex.label}\t{ex.path}\n".encode())
+        old.update(b"--\n")
+    (tmp_path / STATE_NAME).write_text(json.dumps({  # as that effkit wrote it: no data_format
+        "settings": config.settings(), "data": old.hexdigest(), "version": 1}))
+    state = _Checkpoints(tmp_path, tmp_path).load()
+    assert getattr(state, "data_format", 1) == 1
+    _check_resumable(state, config, data)
+    (tiny / "food" / sorted(p.name for p in (tiny / "food").iterdir())[0]).unlink()
+    with pytest.raises(DataError, match="the images or the train/validation split changed"):
+        _check_resumable(state, config, scan(tiny, val_split=0.4, seed=0))
+
+
 @pytest.mark.slow
 def test_resume_from_a_damaged_checkpoint_is_one_line(tiny, tmp_path):
     """A checkpoint file cut short (a disk filled, a copy interrupted): h5py's "truncated

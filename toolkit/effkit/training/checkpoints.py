@@ -42,7 +42,7 @@ class _State:
     """What ``state.json`` holds; file names are relative to the checkpoint folder."""
 
     settings: dict
-    data: str  # TrainData.fingerprint()
+    data: str  # TrainData.fingerprint(files=data_format >= 2)
     phase: str = "head"
     epoch: int = 0  # epochs done in ``phase``
     wait: int = 0
@@ -51,6 +51,9 @@ class _State:
     best: dict | None = None  # val_accuracy, val_loss, phase, epoch, file
     last: dict | None = None  # weights, optimizer
     version: int = _STATE_VERSION
+    # 2: the fingerprint holds each image's size and modification time (2026-12-06); a
+    # state without the key is from an effkit before, whose fingerprint did not
+    data_format: int = 2
 
 
 def epochs_done(folder: Path) -> int | None:
@@ -75,7 +78,7 @@ class _Checkpoints:
             doc = json.loads(path.read_text(encoding="utf-8"))
             if doc.get("version") != _STATE_VERSION:
                 raise ValueError(f"version {doc.get('version')}")
-            return _State(**doc)
+            return _State(**{"data_format": 1, **doc})
         except (OSError, ValueError, TypeError) as exc:
             raise OutputError(f"cannot resume from {str(path)!r}: {exc}",
                               "start over with --force") from None

@@ -67,15 +67,18 @@ class TrainData:
                 out[self.classes[ex.label]][split] += 1
         return out
 
-    def fingerprint(self) -> str:
+    def fingerprint(self, files: bool = True) -> str:
         """The classes, the split and each image file (path, size, modification time: a
-        photo replaced under the same name, or through a symbolic link, changes it)."""
+        photo replaced under the same name, or through a symbolic link, changes it).
+        ``files=False``: paths only, as checkpoints of an effkit before 2026-12-06 hold it."""
         h = hashlib.sha256(json.dumps(self.classes).encode())
         for split in (self.train, self.val):
             for ex in split:
-                st = os.stat(ex.path)
-                h.update(f"{ex.label}\t{ex.path}\t{st.st_size}\t{st.st_mtime_ns}\n"
-                         .encode("utf-8", "surrogateescape"))  # a name that is not UTF-8
+                line = f"{ex.label}\t{ex.path}"
+                if files:
+                    st = os.stat(ex.path)
+                    line += f"\t{st.st_size}\t{st.st_mtime_ns}"
+                h.update(f"{line}\n".encode("utf-8", "surrogateescape"))  # a name need not be UTF-8
             h.update(b"--\n")
         return h.hexdigest()
 

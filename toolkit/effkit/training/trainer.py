@@ -460,7 +460,7 @@ def _check_resumable(state: _State, config: TrainConfig, data: TrainData) -> Non
     now = config.settings()
     changed = [k for k in sorted(set(now) | set(state.settings))
                if now.get(k) != state.settings.get(k)]
-    data_changed = state.data != data.fingerprint()
+    data_changed = state.data != data.fingerprint(files=state.data_format >= 2)
     # the batch size is cut to the training split's size: with other images it changes too,
     # and the images, not a flag the user never gave, are what to name
     flags = [k for k in changed if not (k == "batch_size" and data_changed)]
