@@ -769,6 +769,16 @@ def test_coral_build_anywhere_then_compile_the_folder(tmp_path, eight_images, mo
 
     again = runner.invoke(app, ["compile-edgetpu", str(out)])
     assert_one_line_error(again, "already has its Edge TPU model", "--force")
+    # build.json of an effkit before compiler_options: --min-runtime 14 only as the runtime
+    # checked for; the compile had used 13 without a word (upgrade walk)
+    older = json.loads((out / "build.json").read_text(encoding="utf-8"))
+    del older["edgetpu"]["compiler_options"]
+    assert older["edgetpu"]["check"]["edgetpu_min_runtime_version"] == 14
+    (out / "build.json").write_text(json.dumps(older), encoding="utf-8")
+    redone = runner.invoke(app, ["compile-edgetpu", str(out), "--force", "--json"])
+    assert redone.exit_code == 0, redone.stderr
+    argv = json.loads((out / "build.json").read_text())["edgetpu"]["compile"]["argv"]
+    assert argv[argv.index("-m") + 1] == "14", argv
 
 
 @pytest.mark.slow

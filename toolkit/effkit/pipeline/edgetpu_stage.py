@@ -225,6 +225,12 @@ def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: b
     if num_segments is None and isinstance(asked.get("num_segments"), int):
         num_segments = asked["num_segments"]
         check_app_segments(num_segments, recorded=True)
+    if "compiler_options" not in doc.edgetpu:
+        # none asked for (the check's runtime is then the default), or an effkit before the
+        # record, which kept --min-runtime only as the runtime it checked for
+        check = doc.edgetpu.get("check") or {}
+        asked = {"min_runtime_version": check.get("edgetpu_min_runtime_version",
+                                                  check.get("min_runtime_version"))}
     if min_runtime_version is None and isinstance(asked.get("min_runtime_version"), int):
         min_runtime_version = asked["min_runtime_version"]
     if timeout_s is None:
