@@ -69,12 +69,14 @@ def assert_one_line_error(result, *needles: str) -> None:
         assert needle in line, line
 
 
-def assert_progress_lines(stderr: str, title: str) -> None:
-    """What a measuring command prints on stderr in a log or a pipe: its stage's plain
-    progress lines, from started to done, and nothing else."""
+def assert_progress_lines(stderr: str, title: str, first: str | None = None) -> None:
+    """What a measuring command prints on stderr in a log or a pipe: its stages' plain
+    progress lines, from the ``first`` stage's start (default: ``title``'s) to ``title``'s
+    end, and nothing else."""
     lines = [ln for ln in stderr.splitlines() if ln.strip()]
     assert lines and all(PROGRESS_LINE.match(ln) for ln in lines), stderr
-    assert lines[0] == f"{title}: started" and lines[-1].startswith(f"{title}: done in "), stderr
+    assert lines[0] == f"{first or title}: started", stderr
+    assert lines[-1].startswith(f"{title}: done in "), stderr
 
 
 def tflite_support_oracle():

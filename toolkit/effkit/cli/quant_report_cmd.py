@@ -15,7 +15,6 @@ from effkit.cli._common import (
     console,
     escape,
     handle_errors,
-    live_console,
     print_json,
     stage_progress,
 )
@@ -94,14 +93,16 @@ def quant_report(
         raise UsageError(f"--float {str(float_model)!r} takes {taken[1]} input: it is a "
                          "quantized model, not the float one",
                          "pass the float32 build of the same network (effkit build --quant float32)")
-    with live_console().status("reading the comparison images", spinner="dots"):
-        inputs, source = inputs_for(model, data, limit)
-
     from effkit.core.progress import StageClock
 
-    with stage_progress(transient=True) as on_progress, \
-            StageClock(on_progress).stage("quant-report", checks_first=True) as tick:
-        report = compare(int8_bytes, float_bytes, inputs, tick)
+    # a stage each, so a log shows them too: without --data the build's distilled set may
+    # be made again (minutes), which a spinner kept off every log and pipe
+    with stage_progress(transient=True) as on_progress:
+        clock = StageClock(on_progress)
+        with clock.stage("calibration", checks_first=True) as tick:
+            inputs, source = inputs_for(model, data, limit, tick)
+        with clock.stage("quant-report", checks_first=True) as tick:
+            report = compare(int8_bytes, float_bytes, inputs, tick)
     doc = report.to_dict() | {"int8_model": str(model), "float_model": str(float_model), "data": source}
     if mixed is not None:
         doc["mixed"] = _mixed(report, mixed[0], int8_bytes, float_bytes, inputs, mixed[1], mixed[2],
@@ -128,7 +129,9 @@ def _mixed(report, build, int8_bytes: bytes, float_bytes: bytes, inputs, n: int,
     # the build's own calibration set; train --build's training split is not listed to read
     # back, so the --data images quant-report compares on calibrate instead
     own = not build.calibrated_on_training_split
-    with live_console().status(f"converting with {len(kept)} layer(s) in float", spinner="dots"):
+    from effkit.core.progress import StageClock
+
+    with stage_progress(transient=True) as on_progress, StageClock(on_progress).stage("convert"):
         data = mixed_from_build(int8_bytes, build, [s.tensor for s in kept], None if own else inputs)
         after = compare(data, float_bytes, inputs).to_dict()["summary"]
     write_file_atomic(out, data, force)
