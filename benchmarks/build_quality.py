@@ -120,7 +120,7 @@ def main() -> None:
 def markdown(rows: list[dict]) -> str:
     lines = [
         "| variant | float top-1 | int8, default (distilled) | drop | int8, 100 real images | drop "
-        "| drop on the 400 held out | build wall s (default / real100) | ratio | peak RSS MB "
+        "| drop on the 400 held out | build wall s (default / real100) | ratio | peak RSS MiB "
         "(default / real100) | default calibration from | model MB |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]

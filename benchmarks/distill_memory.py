@@ -138,7 +138,7 @@ def main() -> None:
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = ["| variant | implementation | micro-batch | peak RSS MB | s per step (batch 32) "
+    lines = ["| variant | implementation | micro-batch | peak RSS MiB | s per step (batch 32) "
              "| default set: images, steps, s (steps x s per step) |", "|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['variant']} | {r['implementation']} | {r['micro_batch']} | {r['peak_rss_mb']} | "

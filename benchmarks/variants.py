@@ -149,7 +149,7 @@ def markdown(doc: dict) -> str:
     lines = [
         "| variant | input | weights | top-1 float32 | top-1 int8 | int8 − float (pt) | top-5 int8 "
         "| int8 p50 (ms) | int8 p90 (ms) | float32 p50 (ms) | int8 speed-up | int8 size (MB) "
-        "| int8 peak RSS (MB) | published top-1 int8 / Pixel 4 int8 ms |",
+        "| int8 peak RSS (MiB) | published top-1 int8 / Pixel 4 int8 ms |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in doc["variants"]:

@@ -80,8 +80,8 @@ def _show(results: list[BenchResult], ratio: dict[str, float] | None, threads: i
     for key in ("p50", "p90", "p99", "mean", "min"):
         table.add_row(f"latency {key} (ms)", *[f"{getattr(x, key):.2f}" for x in lat])
     table.add_row("size (MB)", *[f"{r.size_bytes / 1e6:.2f}" for r in results])
-    table.add_row("peak RSS (MB)", *[f"{r.peak_rss_mb:.0f}" for r in results])
-    table.add_row("RSS after imports (MB)", *[f"{r.baseline_rss_mb:.0f}" for r in results])
+    table.add_row("peak RSS (MiB)", *[f"{r.peak_rss_mb:.0f}" for r in results])
+    table.add_row("RSS after imports (MiB)", *[f"{r.baseline_rss_mb:.0f}" for r in results])
     table.add_row("load (ms)", *[f"{r.load_ms:.0f}" for r in results])
     console.print(table)
     if ratio is not None:

@@ -24,7 +24,7 @@ from effkit.errors import DataError
 # HTML (data/report.html.jinja, autoescaped: every string from a file is HTML-escaped)
 
 COLUMNS = ("build", "variant", "target", "quantization", "weights", "calibration", "size (MB)", "top-1 (%)",
-           "top-5 (%)", "images", "p50 (ms)", "p90 (ms)", "p99 (ms)", "peak RSS (MB)",
+           "top-5 (%)", "images", "p50 (ms)", "p90 (ms)", "p99 (ms)", "peak RSS (MiB)",
            "build (s)", "Edge TPU ops", "TPU params on/off chip (MiB)")
 TEXT_COLUMNS = 6  # build, variant, target, quantization, weights, calibration; numbers after
 
