@@ -20,9 +20,9 @@ from typing import TextIO
 
 # Pipeline stages in the order they run, with the title shown for each.
 STAGES: dict[str, str] = {
-    "calibration": "Calibration data",
     "model": "Building the Keras model",
     "weights": "Loading weights",
+    "calibration": "Calibration data",  # a --calibration folder is read before the model
     "convert": "Converting to TFLite",
     "quant-report": "Per-layer float vs int8 report",
     "metadata": "Attaching metadata",

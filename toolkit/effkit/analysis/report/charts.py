@@ -130,7 +130,9 @@ def chart_quant_drop(entries: Sequence[BuildEntry]) -> bytes | None:
 
 
 def chart_build_time(entries: Sequence[BuildEntry]) -> bytes | None:
-    """Stacked seconds per pipeline stage, one bar per build."""
+    """Stacked seconds per pipeline stage, one bar per build, each in the order its stages
+    ran (build.json keeps them so: a calibration folder is read before the model, the
+    distilled set made after the weights)."""
     rows = [e for e in entries if any(k != "total" for k in e.timings)]
     if not rows:
         return None
@@ -139,14 +141,17 @@ def chart_build_time(entries: Sequence[BuildEntry]) -> bytes | None:
         stages += [k for k in e.timings if k != "total" and k not in stages]
     fig, ax = _figure(7.5, max(2.6, 1.2 + 0.45 * len(rows), 0.9 + 0.22 * len(stages)))
     from matplotlib import colormaps
+    from matplotlib.patches import Patch
 
     cmap = colormaps["tab10"]
+    colour = {stage: cmap(k % 10) for k, stage in enumerate(stages)}
     names = [f"{_short(e.name)} ({e.variant} {e.quant})" for e in rows]
     left = [0.0] * len(rows)
-    for k, stage in enumerate(stages):
-        vals = [e.timings.get(stage, 0.0) for e in rows]
-        ax.barh(names, vals, height=0.6, left=left, color=cmap(k % 10), label=stage)
-        left = [a + b for a, b in zip(left, vals, strict=True)]
+    for i, e in enumerate(rows):
+        for stage, seconds in e.timings.items():
+            if stage != "total":
+                ax.barh(names[i], seconds, height=0.6, left=left[i], color=colour[stage])
+                left[i] += seconds
     for i, total in enumerate(left):
         ax.annotate(f"{total:.0f} s", (total, i), textcoords="offset points", xytext=(4, -3),
                     fontsize=8)
@@ -154,7 +159,8 @@ def chart_build_time(entries: Sequence[BuildEntry]) -> bytes | None:
     ax.set_xlabel("seconds")
     ax.set_title(CHART_TITLES["build_time"])
     ax.set_xlim(0, max(left) * 1.15 or 1)
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, title="stage")
+    ax.legend(handles=[Patch(color=colour[s], label=s) for s in stages],
+              loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, title="stage")
     return _png(fig)
 
 
