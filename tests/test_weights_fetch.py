@@ -313,6 +313,18 @@ def test_a_trickling_server_meets_the_overall_deadline(env, mirror, monkeypatch)
     assert 0 < part.stat().st_size < 100_000
 
 
+def test_a_server_that_goes_silent_is_not_a_lost_connection(env, mirror, monkeypatch):
+    """A server that sends some bytes and then nothing trips the read timeout: the error
+    said 'connection lost' while the connection was open (weights walk)."""
+    import effkit.weights.fetch as wf
+
+    monkeypatch.setattr(wf, "TIMEOUT_S", 0.5)
+    mirror.trickle = 3.0  # a byte, then silence longer than the timeout
+    mirror.files["efficientnet-lite0.tar.gz"] = bytes(1000)
+    line = error_line(weights(env, "fetch", "lite0"))
+    assert "stopped at 1 of 1,000 bytes (no data for 0.5 s)" in line, line
+
+
 def test_truncated_body(env, mirror, lite0_tarball):
     mirror.files["efficientnet-lite0.tar.gz"] = lite0_tarball[: len(lite0_tarball) // 3]
     line = error_line(weights(env, "fetch", "lite0"))
@@ -488,9 +500,15 @@ def test_force_fetches_a_cached_checkpoint_again(env, mirror, lite0_tarball):
     listed = json.loads((folder / ".effkit-source.json").read_text())["files"]
     assert sorted(p.name for p in folder.iterdir() if p.name != ".effkit-source.json") == listed
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    hashes = Path(env["EFFKIT_CACHE_DIR"]) / "weights" / "sha256.json"
+    first = json.loads(hashes.read_text())["efficientnet-lite0.tar.gz"]
+    first["recorded_at"] = "2026-01-01T00:00:00Z"  # as if fetched long ago
+    hashes.write_text(json.dumps({"efficientnet-lite0.tar.gz": first}))
     result = weights(env, "fetch", "lite0", "--force")
     assert result.exit_code == 0, result.stderr
     assert {p.name for p in folder.iterdir()} == set(before)
+    # the same file again keeps the first download's record, which a refusal names as such
+    assert json.loads(hashes.read_text())["efficientnet-lite0.tar.gz"] == first
     next(folder.glob("*.index")).unlink()  # damaged
     line = error_line(weights(env, "fetch", "lite0"))
     assert "holds a damaged checkpoint effkit fetched" in line and "--force" in line

@@ -355,9 +355,9 @@ def _download(url: str, part: Path, variant: Variant, progress: DownloadProgress
             while True:
                 try:
                     chunk = response.read1(CHUNK)  # what has arrived: the deadline is checked
-                except (OSError, http.client.HTTPException):
+                except (OSError, http.client.HTTPException) as exc:
                     out.flush()  # the error reports (and the next run resumes at) the real size
-                    raise _interrupted(url, part, total, variant) from None
+                    raise _interrupted(url, part, total, variant, exc) from None
                 if not chunk:
                     break
                 done += len(chunk)
@@ -402,11 +402,15 @@ def _discard(part: Path) -> None:
         part.parent.rmdir()
 
 
-def _interrupted(url: str, part: Path, total: int, variant: Variant) -> WeightsError:
+def _interrupted(url: str, part: Path, total: int, variant: Variant,
+                 exc: BaseException | None = None) -> WeightsError:
     size = part.stat().st_size if part.is_file() else 0
     of = f" of {total:,}" if total else ""
+    # a server that went silent (the read timed out) is not a connection that was lost
+    why = (f"no data for {TIMEOUT_S:g} s" if isinstance(exc, (socket.timeout, TimeoutError))
+           else "connection lost")
     return WeightsError(
-        f"the download of {url} stopped at {size:,}{of} bytes (connection lost)",
+        f"the download of {url} stopped at {size:,}{of} bytes ({why})",
         f"run the same command again to resume it, or {manual_route(variant)}")
 
 
@@ -453,6 +457,9 @@ def _check_digest(variant: Variant, url: str, part: Path, digest: str, pinned: s
 
 def _record_digest(variant: Variant, digest: str) -> None:
     doc = _read_json(_hashes_path())
+    earlier = doc.get(tarball_name(variant))
+    if isinstance(earlier, dict) and earlier.get("sha256") == digest:
+        return  # the same file again (--force): the record keeps its first download's time
     doc[tarball_name(variant)] = {
         "sha256": digest, "url": tarball_url(variant),
         "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
