@@ -474,6 +474,34 @@ def test_weights_paths_are_recorded_absolute_and_urls_refused(ckpt_dir, tmp_path
         assert "--weights official" in exc.value.hint
 
 
+def test_near_miss_weights_files_name_their_fix(tmp_path, pth_model):
+    """A cut .keras, a checkpoint tarball not yet untarred and a whole model saved as legacy
+    .h5 each got the generic 'not a weights file' line; a cut .pth was told to save with
+    torch.save(..., _use_new_zipfile_serialization=False) (weights walk)."""
+    import gzip
+    import io
+
+    import h5py
+
+    keras_zip = io.BytesIO()
+    with zipfile.ZipFile(keras_zip, "w") as zf:
+        zf.writestr("model.weights.h5", bytes(4096))
+    (tmp_path / "half.keras").write_bytes(keras_zip.getvalue()[:2000])
+    (tmp_path / "lite0.tar.gz").write_bytes(gzip.compress(b"efficientnet-lite0/"))
+    with h5py.File(tmp_path / "whole.h5", "w") as h5:
+        h5.create_group("model_weights")
+    pth = default_weights_path(LITE0).read_bytes()
+    (tmp_path / "cut.pth").write_bytes(pth[: len(pth) // 2])
+    for name, said, fix in (
+            ("half.keras", "is a damaged zip file", "copy or download the file again"),
+            ("lite0.tar.gz", "is a gzip file, not weights", "untar it (tar xzf"),
+            ("whole.h5", "is not a Keras 3 weights file", "model.save_weights('model.weights.h5')"),
+            ("cut.pth", "is truncated", "it is cut short or damaged")):
+        with pytest.raises(WeightsError, match=said) as exc:
+            load_weights(pth_model, LITE0, tmp_path / name)
+        assert fix in exc.value.hint, (name, exc.value.hint)
+
+
 def test_truncated_checkpoint(ckpt_dir, tmp_path):
     broken = tmp_path / "efficientnet-lite0"
     broken.mkdir()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import re
+import shlex
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,13 +209,18 @@ def _sniff(path: Path) -> str:
             with zipfile.ZipFile(path) as zf:
                 names = zf.namelist()
         except zipfile.BadZipFile:
-            names = []
+            raise WeightsError(f"{str(path)!r} is a damaged zip file (a .keras file cut short or "
+                               "corrupted?)", "copy or download the file again") from None
         if "model.weights.h5" in names:
             return "keras"
         if any(n.endswith("data.pkl") for n in names):
             return "pth"  # zip-format torch file: read_pth explains it cannot read those
     elif head[:1] == b"\x80":
         return "pth"
+    elif head[:2] == b"\x1f\x8b":  # gzip: most likely Google's checkpoint tarball itself
+        raise WeightsError(f"{str(path)!r} is a gzip file, not weights (a checkpoint tarball?)",
+                           f"untar it (tar xzf {shlex.quote(str(path))}) and pass the "
+                           "efficientnet-liteN/ folder it holds")
     raise WeightsError(f"{str(path)!r} is not a weights file effkit can read", _SOURCES_HINT)
 
 
@@ -238,7 +244,10 @@ def _read_keras_file(path: Path) -> dict[str, list[np.ndarray]]:
         with h5py.File(handle, "r") as h5:
             if "layers" not in h5:
                 hint = ("this is a Keras 2 (tf.keras) weights file: re-save it with Keras 3"
-                        if "layer_names" in h5.attrs else _SOURCES_HINT)
+                        if "layer_names" in h5.attrs
+                        else "this is a whole model in the legacy .h5 format: save its weights "
+                        "with model.save_weights('model.weights.h5') and pass that file"
+                        if "model_weights" in h5 else _SOURCES_HINT)
                 raise WeightsError(f"{str(path)!r} is not a Keras 3 weights file", hint)
             groups: dict[str, list[np.ndarray]] = {}
             for name, group in h5["layers"].items():

@@ -50,6 +50,7 @@ _STORAGE_DTYPES: dict[str, str] = {
 }
 
 _HINT = "pass a PyTorch state dict saved with torch.save(..., _use_new_zipfile_serialization=False)"
+_CUT_HINT = "copy or download the file again: it is cut short or damaged"
 
 
 @dataclass(frozen=True)
@@ -227,7 +228,7 @@ def read_pth(path: str | Path) -> dict[str, np.ndarray]:
         storage = storages.get(str(key))
         header = buf.read(8)
         if storage is None or len(header) != 8:
-            raise WeightsError(f"{str(path)!r} is truncated or corrupt (storage {key!r})", _HINT)
+            raise WeightsError(f"{str(path)!r} is truncated or corrupt (storage {key!r})", _CUT_HINT)
         count = int(np.frombuffer(header, dtype=f"{order}i8")[0])
         dtype = storage.type.dtype.newbyteorder(order) if storage.type.dtype.itemsize > 1 \
             else storage.type.dtype
@@ -237,7 +238,7 @@ def read_pth(path: str | Path) -> dict[str, np.ndarray]:
                                f"the index says {storage.numel}", _HINT)
         chunk = buf.read(nbytes)
         if len(chunk) != nbytes:
-            raise WeightsError(f"{str(path)!r} is truncated (storage {key!r})", _HINT)
+            raise WeightsError(f"{str(path)!r} is truncated (storage {key!r})", _CUT_HINT)
         data = np.frombuffer(chunk, dtype=dtype).astype(dtype.newbyteorder("="), copy=False)
         if storage.type.name == "BFloat16Storage":
             data = (data.astype(np.uint32) << 16).view(np.float32)
