@@ -636,6 +636,25 @@ def test_plan_holds_every_default_and_a_pending_plan_does_not_run(tmp_path):
         pipeline.with_trained(cpu, weights=tmp_path / "w.h5", labels=["a"], calibration=None)
 
 
+def test_weights_without_a_head_are_refused_by_the_plan(tmp_path):
+    """A backbone saved without its classifier failed at 'Loading weights', after the
+    calibration and the model, naming include_top=False, which the CLI has not (weights
+    walk); the plan refuses it and names train --weights."""
+    import effkit.pipeline.build as pipeline
+    from effkit.errors import WeightsError
+    from effkit.model.network import build_model
+    from effkit.model.variants import get_variant
+
+    backbone = build_model(get_variant("lite0"), include_top=False)
+    backbone.save_weights(tmp_path / "bb.weights.h5")
+    with pytest.raises(WeightsError, match="hold no classification head") as exc:
+        pipeline.plan(pipeline.BuildRequest("lite0", weights=tmp_path / "bb.weights.h5",
+                                            labels=["a", "b"], out=tmp_path / "o"))
+    assert exc.value.hint.startswith("train a head on your images first: effkit train --data DIR "
+                                     "--weights ")
+    assert not (tmp_path / "o").exists()
+
+
 @pytest.mark.slow
 def test_run_uses_what_the_plan_resolved(tmp_path, eight_images, monkeypatch):
     """After plan(): the compiler leaves PATH and the weights file is overwritten; run()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ from effkit.errors import (
     EdgeTPUCoverageError,
     TemplateError,
     UsageError,
+    WeightsError,
     check_flag,
     check_seconds,
     check_whole,
@@ -271,6 +273,12 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
     compiler = edgetpu_compiler(req)
     weights = (resolve_weights(variant, req.weights) if check_weights
                else WeightsSource(PENDING, None, None, None))
+    if weights.kind in ("pth", "keras", "official-ckpt") and weights.num_classes is None:
+        # a backbone saved without its classifier: the build would stop at loading it
+        raise WeightsError(f"the weights {str(weights.path)!r} hold no classification head "
+                           "(a backbone only), so there is nothing to classify with",
+                           "train a head on your images first: effkit train --data DIR "
+                           f"--weights {shlex.quote(str(weights.path))}")
     labels = given or _default_labels(weights)
     num_classes = weights.num_classes or len(labels)
     labels.check_count(num_classes)
