@@ -678,3 +678,15 @@ def test_a_build_that_fails_after_training_says_the_training_is_kept(tiny, tmp_p
     assert command[command.index("--weights") + 1] == str(out / "model.weights.h5")
     assert (out / "model.weights.h5").is_file() and (out / "train.json").is_file()
     assert not (out / "lite0-coral").exists()
+
+
+def test_random_weights_without_fine_tuning_are_warned_of(tiny, tmp_path):
+    """--weights random trains a head on a frozen backbone of random weights, which never
+    learns features: train.json said nothing (weights walk)."""
+    from effkit.training.trainer import _settings_warnings
+
+    (line,) = _settings_warnings(TrainConfig(data=tiny, out=tmp_path / "o", weights="random"))
+    assert "frozen backbone of random weights" in line and "--fine-tune-epochs N" in line
+    assert _settings_warnings(TrainConfig(data=tiny, out=tmp_path / "o", weights="random",
+                                          fine_tune_epochs=2)) == []
+    assert _settings_warnings(TrainConfig(data=tiny, out=tmp_path / "o")) == []

@@ -381,7 +381,7 @@ def _train(config: TrainConfig, callbacks: Callbacks | None) -> TrainResult:
         if cb.on_start:
             cb.on_start({"classes": list(data.classes), "counts": data.counts(),
                          "skipped": len(data.skipped), "ignored": len(data.ignored),
-                         "warnings": list(data.warnings),
+                         "warnings": [*data.warnings, *_settings_warnings(config)],
                          "placement": asdict(placement), "resumed": _resume_point(state)})
 
         keras.utils.set_random_seed(config.seed)  # train() puts the caller's generators back
@@ -450,6 +450,17 @@ def _train(config: TrainConfig, callbacks: Callbacks | None) -> TrainResult:
     return TrainResult(out, out / WEIGHTS_NAME, out / LABELS_NAME, summary, data)
 
 
+def _settings_warnings(config: TrainConfig) -> list[str]:
+    """What trains but cannot learn much, as the data's warnings are kept (train.json)."""
+    from effkit.weights.files import weights_word
+
+    if weights_word(config.weights) == "random" and not config.fine_tune_epochs:
+        return ["--weights random with no --fine-tune-epochs trains only a head on a frozen "
+                "backbone of random weights, which never learns features: add "
+                "--fine-tune-epochs N, or start from pretrained weights"]
+    return []
+
+
 def _resume_point(state: _State) -> dict | None:
     if not state.history:
         return None
@@ -510,7 +521,7 @@ def _summary(config: TrainConfig, variant: Variant, data: TrainData, placement: 
         "val_source": str(config.val) if config.val else f"split {config.val_split} (seed {config.seed})",
         "skipped": list(data.skipped),
         "ignored": list(data.ignored),
-        "warnings": list(data.warnings),
+        "warnings": [*data.warnings, *_settings_warnings(config)],
         "settings": config.settings(),
         "backbone_weights": winfo.description,
         "placement": asdict(placement),
