@@ -502,6 +502,20 @@ def test_near_miss_weights_files_name_their_fix(tmp_path, pth_model):
         assert fix in exc.value.hint, (name, exc.value.hint)
 
 
+def test_a_backbone_nested_in_another_model_is_named(tmp_path, pth_model):
+    """keras.Sequential([backbone, Dense]), Keras' own transfer-learning pattern, was 'not
+    from an EfficientNet-Lite' though it is effkit's lite0 saved one level down (weights
+    walk): the error names the nesting and the two ways effkit reads."""
+    import keras
+
+    backbone = build_model(LITE0, include_top=False)
+    nested = keras.Sequential([keras.Input(LITE0.input_shape), backbone, keras.layers.Dense(3)])
+    nested.save_weights(tmp_path / "nested.weights.h5")
+    with pytest.raises(WeightsError, match="holds a model nested inside another") as exc:
+        load_weights(build_model(LITE0, num_classes=3), LITE0, tmp_path / "nested.weights.h5")
+    assert "backbone.save_weights" in exc.value.hint and "add_head" in exc.value.hint
+
+
 def test_truncated_checkpoint(ckpt_dir, tmp_path):
     broken = tmp_path / "efficientnet-lite0"
     broken.mkdir()

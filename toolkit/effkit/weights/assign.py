@@ -35,7 +35,7 @@ import numpy as np
 from effkit.errors import WeightsError
 from effkit.model.network import LOGITS_LAYER, block_layout
 from effkit.model.variants import Variant
-from effkit.weights.files import WeightsSource, read_source
+from effkit.weights.files import NESTED_PREFIX, WeightsSource, read_source
 
 if TYPE_CHECKING:
     import keras
@@ -359,6 +359,14 @@ def _values_from_keras(model, path: Path, groups: dict[str, list[np.ndarray]]):
             continue
         group = groups.get(paths[layer.name])
         if group is None or len(group) != len(layer.weights):
+            nested = [k.removeprefix(NESTED_PREFIX) for k in groups if k.startswith(NESTED_PREFIX)]
+            if group is None and nested:  # keras.Sequential([backbone, Dense]) and the like
+                raise WeightsError(
+                    f"{path.name} holds a model nested inside another ({nested[0]!r}), "
+                    f"where effkit reads the layers at the top (nothing matches layer {layer.name})",
+                    "save the backbone itself (backbone.save_weights('backbone.weights.h5')) "
+                    "and train a head with effkit train --weights, or build the classifier with "
+                    "effkit.model.network.add_head and save that")
             raise WeightsError(
                 f"{path.name} is not from an EfficientNet-Lite of this variant "
                 f"(nothing matches layer {layer.name})",
@@ -376,7 +384,8 @@ def _values_from_keras(model, path: Path, groups: dict[str, list[np.ndarray]]):
                     f"expected shape {expected}, got {tuple(value.shape)}",
                     "use weights of the same EfficientNet-Lite variant as --variant")
             values.append((var, value.astype(np.float32, copy=False)))
-    extra = sorted(set(groups) - {paths[lay.name] for lay in model.layers if lay.weights})
+    read = {k for k in groups if not k.startswith(NESTED_PREFIX)}
+    extra = sorted(read - {paths[lay.name] for lay in model.layers if lay.weights})
     has_top = any(lay.name == LOGITS_LAYER for lay in model.layers)
     if extra and (has_top or extra != ["layers/dense"]):
         raise WeightsError(

@@ -224,6 +224,9 @@ def _sniff(path: Path) -> str:
     raise WeightsError(f"{str(path)!r} is not a weights file effkit can read", _SOURCES_HINT)
 
 
+NESTED_PREFIX = "(nested)/"  # _read_keras_file's mark of a model saved inside another
+
+
 def _read_keras_file(path: Path) -> dict[str, list[np.ndarray]]:
     """Group path -> variables of a Keras 3 ``.weights.h5``/``.keras`` file."""
     import h5py
@@ -251,6 +254,8 @@ def _read_keras_file(path: Path) -> dict[str, list[np.ndarray]]:
                 raise WeightsError(f"{str(path)!r} is not a Keras 3 weights file", hint)
             groups: dict[str, list[np.ndarray]] = {}
             for name, group in h5["layers"].items():
+                if isinstance(group.get("layers"), h5py.Group):  # a model inside the model
+                    groups[f"{NESTED_PREFIX}{name}"] = []
                 variables = group.get("vars")
                 if variables is not None and len(variables):
                     datasets = [variables[str(i)] for i in range(len(variables))]
