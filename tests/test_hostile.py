@@ -1533,15 +1533,25 @@ def test_build_force_replaces_an_app_from_an_effkit_that_did_not_list_app_files(
     (out / "android" / "app").mkdir(parents=True)
     (out / "build.json").write_text(json.dumps({
         "effkit_manifest": 1, "variant": "lite0", "quantization": {}, "app": "android",
+        "target": "android",
         "artifacts": [{"path": "model.tflite", "bytes": 1, "sha256": "0" * 64}]}))
     (out / "model.tflite").write_bytes(b"x")
     (out / "android" / "README.md").write_text("# app\n")
     (out / "android" / "app" / "build.gradle.kts").write_text("plugins {}\n")
     with pytest.raises(OutputError, match="did not write"):
         check_output_dir(out, True, owner=BUILD_OUTPUT)  # no answers file: not known as effkit's
+    (out / "android" / ANSWERS_FILE).write_text("")  # not an answers file either (the review)
+    with pytest.raises(OutputError, match="did not write"):
+        check_output_dir(out, True, owner=BUILD_OUTPUT)
     (out / "android" / ANSWERS_FILE).write_text('{"app_id": "com.example.lite0"}\n')
     check_output_dir(out, True, owner=BUILD_OUTPUT)  # replaceable
-    (out / "notes.txt").write_text("mine")  # beside the app, a user's file is still refused
+    # what a render's own --force refuses stays refused: a file at the app's top that its
+    # template does not write (a signing key), and one beside the app
+    (out / "android" / "release-key.jks").write_bytes(b"key")
+    with pytest.raises(OutputError, match=r"did not write \('android/release-key.jks'\)"):
+        check_output_dir(out, True, owner=BUILD_OUTPUT)
+    (out / "android" / "release-key.jks").unlink()
+    (out / "notes.txt").write_text("mine")
     with pytest.raises(OutputError, match=r"did not write \('notes.txt'\)"):
         check_output_dir(out, True, owner=BUILD_OUTPUT)
 

@@ -40,12 +40,8 @@ from effkit.core.outputs import (
     staged_dir,
     write_failure,
 )
+from effkit.core.resources import SKIP_DIRS, TEMPLATE_SUFFIX, is_skipped, rendered_top_names
 from effkit.errors import OutputError, TemplateError
-
-TEMPLATE_SUFFIX = ".jinja"
-SKIP_DIRS = frozenset({"__pycache__", ".ruff_cache", ".pytest_cache", ".mypy_cache"})
-SKIP_FILES = frozenset({".keep"})
-SKIP_SUFFIXES = frozenset({".pyc"})
 
 
 @dataclass(frozen=True)
@@ -294,10 +290,6 @@ def _render_parts(env, rel: PurePath, context: Mapping[str, Any]) -> PurePath | 
     return PurePath(*parts)
 
 
-def _is_skipped(name: str) -> bool:
-    return name in SKIP_FILES or any(name.endswith(s) for s in SKIP_SUFFIXES)
-
-
 def _answers_doc(context: Mapping[str, Any]) -> str:
     def default(obj: Any) -> Any:
         if isinstance(obj, PurePath):
@@ -331,7 +323,7 @@ def _write_tree(template_root: Path, dest: Path, context: Mapping[str, Any],
                 continue
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
         for name in sorted(filenames):
-            if _is_skipped(name):
+            if is_skipped(name):
                 continue
             src = here / name
             rel = rel_dir / name
@@ -390,14 +382,7 @@ def _write_tree(template_root: Path, dest: Path, context: Mapping[str, Any],
 def render_ownership(template_root: Path, extra_files: Mapping[str, Any]) -> Ownership:
     """How ``force`` tells an earlier render of ``template_root``: a folder with effkit's
     answers file and, at its top, nothing the template and ``extra_files`` do not write."""
-    names = {ANSWERS_FILE}
-    for child in Path(template_root).iterdir():
-        if not _is_skipped(child.name) and child.name not in SKIP_DIRS:
-            name = child.name.removesuffix(TEMPLATE_SUFFIX)
-            names.add(f"{name}/" if child.is_dir() else name)
-    for rel_name in extra_files:
-        parts = PurePath(rel_name).parts
-        names.add(f"{parts[0]}/" if len(parts) > 1 else parts[0])
+    names = {ANSWERS_FILE, *rendered_top_names(template_root, extra_files)}
 
     def written(folder: Path) -> frozenset[str] | None:
         try:

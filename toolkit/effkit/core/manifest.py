@@ -339,12 +339,28 @@ def build_written(folder: Path) -> frozenset[str] | None:
     except DataError:
         return None
     results = {p.relative_to(folder).as_posix() for p in folder.rglob("*.json") if is_saved_result(p)}
-    app: set[str] = set()
-    if doc.app and not doc.app_files and (folder / doc.app / ANSWERS_FILE).is_file():
-        # an app from an effkit whose build.json did not list app files yet: its answers
-        # file says effkit rendered it, so the folder is effkit's, as a render's --force takes it
-        app.add(f"{doc.app.rstrip('/')}/")
-    return frozenset({MANIFEST_NAME} | results | app | {a.path for a in doc.artifacts + doc.app_files})
+    return frozenset({MANIFEST_NAME} | results | _unlisted_app(folder, doc)
+                     | {a.path for a in doc.artifacts + doc.app_files})
+
+
+def _unlisted_app(folder: Path, doc: Manifest) -> set[str]:
+    """The app of a build.json from an effkit that did not list app files yet: what a
+    render's own --force takes (its answers file, read as one, and the names its template
+    and model files have at the app's top), so a file a user added there is still theirs."""
+    from effkit.core.resources import rendered_top_names, template_dir
+
+    app = (doc.app or "").strip("/")
+    if not app or doc.app_files or doc.target not in ("coral", "android"):
+        return set()
+    try:
+        answers = json.loads((folder / app / ANSWERS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(answers, dict):
+        return set()
+    models = (MODEL_FILE, LABELS_FILE, EDGETPU_MODEL_FILE) if doc.target == "coral" else ()
+    names = {ANSWERS_FILE, *rendered_top_names(template_dir(doc.target), models)}
+    return {f"{app}/{name}" for name in names}
 
 
 # 'effkit build --force' replaces a build folder holding nothing else

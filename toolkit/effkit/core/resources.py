@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # effkit/ (this file is effkit/core/resources.py)
@@ -42,3 +43,32 @@ def cache_root() -> Path:
 def weights_cache() -> Path:
     """``<cache_root()>/weights``: one folder per fetched checkpoint."""
     return cache_root() / "weights"
+
+
+# What a template tree holds that is not rendered (caches, placeholders), and the suffix of
+# the files that are (apps.render walks the trees with these).
+TEMPLATE_SUFFIX = ".jinja"
+SKIP_DIRS = frozenset({"__pycache__", ".ruff_cache", ".pytest_cache", ".mypy_cache"})
+SKIP_FILES = frozenset({".keep"})
+SKIP_SUFFIXES = frozenset({".pyc"})
+
+
+def is_skipped(name: str) -> bool:
+    return name in SKIP_FILES or any(name.endswith(s) for s in SKIP_SUFFIXES)
+
+
+def rendered_top_names(template_root: Path, extra_files: Iterable[str] = ()) -> frozenset[str]:
+    """The names a render of ``template_root`` writes at the top of its folder (``"name/"``
+    for a folder: all in it), with the first part of each of ``extra_files``: how --force
+    tells an earlier render (apps.render.render_ownership, and an old build's app)."""
+    from pathlib import PurePath
+
+    names = set()
+    for child in Path(template_root).iterdir():
+        if not is_skipped(child.name) and child.name not in SKIP_DIRS:
+            name = child.name.removesuffix(TEMPLATE_SUFFIX)
+            names.add(f"{name}/" if child.is_dir() else name)
+    for rel_name in extra_files:
+        parts = PurePath(rel_name).parts
+        names.add(f"{parts[0]}/" if len(parts) > 1 else parts[0])
+    return frozenset(names)
