@@ -355,8 +355,11 @@ def test_a_checkpoint_of_an_earlier_effkit_resumes(tiny, tmp_path):
     (tmp_path / STATE_NAME).write_text(json.dumps({  # as that effkit wrote it: no data_format
         "settings": config.settings(), "data": old.hexdigest(), "version": 1}))
     state = _Checkpoints(tmp_path, tmp_path).load()
-    assert getattr(state, "data_format", 1) == 1
     _check_resumable(state, config, data)
+    # nor one from the day between, with sizes and times but no key saying so (the review)
+    (tmp_path / STATE_NAME).write_text(json.dumps({
+        "settings": config.settings(), "data": data.fingerprint(), "version": 1}))
+    _check_resumable(_Checkpoints(tmp_path, tmp_path).load(), config, data)
     (tiny / "food" / sorted(p.name for p in (tiny / "food").iterdir())[0]).unlink()
     with pytest.raises(DataError, match="the images or the train/validation split changed"):
         _check_resumable(state, config, scan(tiny, val_split=0.4, seed=0))

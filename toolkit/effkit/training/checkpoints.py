@@ -51,9 +51,10 @@ class _State:
     best: dict | None = None  # val_accuracy, val_loss, phase, epoch, file
     last: dict | None = None  # weights, optimizer
     version: int = _STATE_VERSION
-    # 2: the fingerprint holds each image's size and modification time (2026-12-06); a
-    # state without the key is from an effkit before, whose fingerprint did not
-    data_format: int = 2
+    # 2: the fingerprint holds each image's size and modification time. A state without
+    # the key (None) may hold either form: effkit wrote the sizes and times from
+    # 2026-12-06 and the key only from 2026-12-07
+    data_format: int | None = 2
 
 
 def epochs_done(folder: Path) -> int | None:
@@ -78,7 +79,7 @@ class _Checkpoints:
             doc = json.loads(path.read_text(encoding="utf-8"))
             if doc.get("version") != _STATE_VERSION:
                 raise ValueError(f"version {doc.get('version')}")
-            return _State(**{"data_format": 1, **doc})
+            return _State(**{"data_format": None, **doc})
         except (OSError, ValueError, TypeError) as exc:
             raise OutputError(f"cannot resume from {str(path)!r}: {exc}",
                               "start over with --force") from None

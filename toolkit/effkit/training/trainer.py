@@ -471,7 +471,10 @@ def _check_resumable(state: _State, config: TrainConfig, data: TrainData) -> Non
     now = config.settings()
     changed = [k for k in sorted(set(now) | set(state.settings))
                if now.get(k) != state.settings.get(k)]
-    data_changed = state.data != data.fingerprint(files=state.data_format >= 2)
+    if state.data_format is None:  # an effkit before the key: either form
+        data_changed = state.data not in (data.fingerprint(), data.fingerprint(files=False))
+    else:
+        data_changed = state.data != data.fingerprint(files=state.data_format >= 2)
     # the batch size is cut to the training split's size: with other images it changes too,
     # and the images, not a flag the user never gave, are what to name
     flags = [k for k in changed if not (k == "batch_size" and data_changed)]
