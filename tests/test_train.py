@@ -693,3 +693,22 @@ def test_random_weights_without_fine_tuning_are_warned_of(tiny, tmp_path):
     assert _settings_warnings(TrainConfig(data=tiny, out=tmp_path / "o", weights="random",
                                           fine_tune_epochs=2)) == []
     assert _settings_warnings(TrainConfig(data=tiny, out=tmp_path / "o")) == []
+
+
+def test_train_json_holds_names_that_are_not_utf8(tiny, tmp_path):
+    """An unreadable photo or one at the top of --data with byte 0xFF in its name is listed
+    in train.json: writing it ended train in a UnicodeEncodeError after the epochs (the
+    review); such a byte shows as U+FFFD there, as in --json."""
+    import os
+
+    from effkit.training.trainer import SUMMARY_NAME, write_summary
+
+    (tiny / "food" / "bad\udcff.jpg").write_bytes(b"not an image")
+    os.rename(os.fsencode(tiny / "food" / "bad\udcff.jpg"), os.fsencode(tiny / "food") + b"/bad\xff.jpg")
+    open(os.fsencode(tiny) + b"/caf\xe9.jpg", "wb").close()
+    data = scan(tiny, val_split=0.4, seed=0)
+    assert data.skipped and data.ignored
+    write_summary(tmp_path, {"skipped": list(data.skipped), "ignored": list(data.ignored)})
+    doc = json.loads((tmp_path / SUMMARY_NAME).read_text(encoding="utf-8"))
+    assert any("bad\ufffd.jpg" in s for s in doc["skipped"]), doc
+    assert any("caf\ufffd.jpg" in s for s in doc["ignored"]), doc

@@ -7,7 +7,6 @@ other model gets ``<stem>.eval.json``/``<stem>.bench.json`` beside it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from effkit.core.manifest import (
     RESULT_NAMES,
     sha256_hex,
 )
-from effkit.core.outputs import check_output_file, write_file_atomic
+from effkit.core.outputs import check_output_file, json_bytes, write_file_atomic
 from effkit.errors import OutputError
 
 
@@ -40,8 +39,7 @@ def save_result(model: Path, kind: str, doc: dict, force: bool) -> Path:
     """Write a result document atomically; an existing file is replaced only with ``force``."""
     path = result_path(model, kind)
     body = {RESULT_KEYS[kind]: 1} | doc
-    write_file_atomic(path, (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
-                      force)
+    write_file_atomic(path, json_bytes(body), force)
     return path
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -303,8 +302,9 @@ def print_json(doc: Any) -> None:
     """Write a JSON document to stdout (no rich markup, no wrapping), always valid UTF-8: a
     path holding bytes that are not UTF-8 (``-o $'out\\xff'``, kept by Python as lone
     surrogates) shows U+FFFD there instead of a raw byte."""
-    text = json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
-    data = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace").encode("utf-8")
+    from effkit.core.outputs import json_bytes
+
+    data = json_bytes(doc, default=str)
     try:
         buffer = getattr(sys.stdout, "buffer", None)
         if buffer is not None:  # UTF-8 whatever the locale says (JSON is UTF-8: RFC 8259)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from effkit.core.outputs import ANSWERS_FILE, Ownership, marked_file
+from effkit.core.outputs import ANSWERS_FILE, Ownership, json_bytes, marked_file
 from effkit.core.version import __version__
 from effkit.errors import DataError
 
@@ -291,7 +291,7 @@ class Manifest:
         return cls.from_json(data.decode("utf-8", "replace"), str(path))
 
     def write(self, root: Path) -> None:
-        (Path(root) / MANIFEST_NAME).write_text(self.to_json(), encoding="utf-8")
+        (Path(root) / MANIFEST_NAME).write_bytes(json_bytes(self.to_dict()))
 
 
 def manifest_for(model: Path, data: bytes, levels: int = 3) -> Manifest | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -75,6 +76,15 @@ def write_failure(exc: OSError, target: Path) -> OutputError:
     if exc.errno == errno.EROFS:
         return OutputError(f"{str(target)!r} is on a read-only file system", "choose a writable --out")
     return OutputError(f"cannot write {str(target)!r} ({exc.strerror})", "choose a writable --out")
+
+
+def json_bytes(doc: object, *, default: Callable[[object], object] | None = None) -> bytes:
+    """A JSON document (indented, non-ASCII as is) as UTF-8 bytes that are always valid: a
+    path holding bytes that are not UTF-8 (kept by Python as lone surrogates) shows U+FFFD
+    there instead of failing to encode. The one encoding of effkit's JSON files and --json."""
+    text = json.dumps(doc, indent=2, ensure_ascii=False, default=default) + "\n"
+    text = re.sub("[\udc80-\udcff]", "\ufffd", text)  # one U+FFFD per byte, as a decoder shows
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace").encode("utf-8")
 
 
 # The answers file every rendered app keeps at its top (apps.render writes and reads it).

@@ -34,7 +34,6 @@ Several GPUs: ``tf.distribute.MirroredStrategy``; ``TF_CONFIG`` set:
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import shutil
@@ -45,7 +44,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from effkit.core.manifest import BUILD_OUTPUT, read_document
-from effkit.core.outputs import Ownership, check_output_dir, remove_output, write_file_atomic
+from effkit.core.outputs import Ownership, check_output_dir, json_bytes, remove_output, write_file_atomic
 from effkit.core.progress import TickFn
 from effkit.errors import DataError, OutputError, UsageError, check_whole, wrong_type
 from effkit.model.variants import Variant, get_variant
@@ -547,7 +546,6 @@ def _write_outputs(out: Path, model, classes: Sequence[str], summary: dict) -> N
 
 
 def write_summary(out: Path, summary: dict) -> None:
-    text = json.dumps(summary, indent=2, ensure_ascii=False, default=str) + "\n"
-    write_file_atomic(Path(out) / SUMMARY_NAME, text.encode("utf-8"), force=True)
+    write_file_atomic(Path(out) / SUMMARY_NAME, json_bytes(summary, default=str), force=True)
 
 
