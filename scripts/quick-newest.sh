@@ -26,5 +26,8 @@ if ! "$work/venv/bin/python" -m pip install -q "${root}[test]" >"$work/pip.log" 
   exit 1
 fi
 cd "$root"
-# the tests import the installed effkit, not toolkit/ (no editable install in this venv)
-exec "$work/venv/bin/python" -m pytest -q -n 2 -p no:cacheprovider "$@"
+# the tests import the installed effkit, not toolkit/ (no editable install in this venv);
+# not exec'd, so the EXIT trap removes the venv
+status=0
+"$work/venv/bin/python" -m pytest -q -n 2 -p no:cacheprovider "$@" || status=$?
+exit "$status"

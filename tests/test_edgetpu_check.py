@@ -228,24 +228,25 @@ def test_a_compiler_newer_than_the_last_release_is_named():
                    for w in check_model(tflite("int8-float-io"), compiler_version="16.0").warnings)
 
 
-def test_a_compiler_before_runtime_13_is_named():
+def test_a_compiler_older_than_the_runtime_checked_for_is_named():
     """Compiler 2.0.267685300 was "still compatible with Edge TPU runtime v12"; runtime 13
-    came with 2.0.291256449 (google-coral/edgetpu CHANGES.md). Checked for runtime 13 (the
-    default, or asked), the report says that compiler cannot compile for it; checked for
-    runtime 12, an op that needs 13 names the compiler it needs as well as --min-runtime."""
+    came with 2.0.291256449 (google-coral/edgetpu CHANGES.md), runtime 14 with 16.0 (Coral's
+    table: 13 for 2.1 to 15.0). Checked for a runtime the compiler named cannot compile for,
+    the report says so; an op checked for an older runtime names the compiler it needs."""
     report = check_model(tflite("int8"), compiler_version="2.0.267685300")
     assert report.min_runtime_version == 13 and report.all_mapped
-    assert any("predates Edge TPU runtime 13" in w and "--min-runtime 12" in w
+    assert any("compiles for Edge TPU runtime 12 at most" in w and "--min-runtime 12" in w
                for w in report.warnings), report.warnings
-    asked = check_model(tflite("int8"), compiler_version="2.0", min_runtime_version=13)
-    assert any("checked for runtime 13" in w for w in asked.warnings), asked.warnings
+    asked = check_model(tflite("int8"), compiler_version="15.0", min_runtime_version=14)
+    assert any("compiles for Edge TPU runtime 13 at most (runtime 14 came with compiler 16.0)"
+               in w for w in asked.warnings), asked.warnings
     old = check_model(tflite("int8"), compiler_version="2.0", min_runtime_version=12)
-    assert not any("predates" in w for w in old.warnings)
+    assert not any("at most" in w for w in old.warnings)
     quantize = next(o for o in old.ops if o.op == "QUANTIZE")
     assert "--min-runtime 13 and edgetpu_compiler 2.0.291256449 or newer" in quantize.reasons[0]
-    for newer in ("2.0.291256449", "14.1", "16.0"):
-        assert not any("predates" in w for w in check_model(
-            tflite("int8"), compiler_version=newer).warnings)
+    for newer, runtime in (("2.0.291256449", 13), ("14.1", 13), ("16.0", 14)):
+        assert not any("at most" in w for w in check_model(
+            tflite("int8"), compiler_version=newer, min_runtime_version=runtime).warnings)
 
 
 def test_quantize_v3_is_refused_by_compiler_16():

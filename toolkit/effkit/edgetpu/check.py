@@ -247,18 +247,22 @@ def check_model(model_bytes: bytes, *, min_runtime_version: int | None = None,
     """
     warnings: list[str] = []
     min_runtime_version = check_min_runtime(min_runtime_version)
-    if (compiler_version is not None and opversions.predates_runtime_13(compiler_version)
-            and min_runtime_version > 12):
-        # Not checked for 12 by itself: real log 14 shows 2.0.267685300 mapping QUANTIZE,
-        # a runtime 13 op (see rules.py), so what it maps for runtime 12 is not settled.
+    newest = opversions.newest_runtime(compiler_version) if compiler_version is not None else None
+    if newest is not None and min_runtime_version > newest:
+        # Not checked for its runtime by itself: real log 14 shows 2.0.267685300 mapping
+        # QUANTIZE, a runtime 13 op (see rules.py), so what it maps for runtime 12 is unsettled.
         warnings.append(
-            f"edgetpu_compiler {compiler_version} predates Edge TPU runtime 13 (the first "
-            f"compiler for it is {opversions.RUNTIME_13_COMPILER}) and compiles for runtime 12 "
-            f"at most: the ops are checked for runtime {min_runtime_version}"
-            " (pass --min-runtime 12 to check for the runtime it compiles for)")
-    newer_compiler = (f" and edgetpu_compiler {opversions.RUNTIME_13_COMPILER} or newer"
-                      if compiler_version and opversions.predates_runtime_13(compiler_version)
-                      else "")
+            f"edgetpu_compiler {compiler_version} compiles for Edge TPU runtime {newest} at most "
+            f"(runtime {newest + 1} came with compiler "
+            f"{opversions.FIRST_COMPILER_FOR_RUNTIME[newest + 1]}): the ops are checked for runtime "
+            f"{min_runtime_version} (pass --min-runtime {newest} to check for the runtime it "
+            "compiles for)")
+
+    def newer_compiler(runtime: int) -> str:
+        """What else than --min-runtime an op of ``runtime`` needs with this compiler."""
+        if newest is None or runtime <= newest:
+            return ""
+        return f" and edgetpu_compiler {opversions.FIRST_COMPILER_FOR_RUNTIME[runtime]} or newer"
     m = load_graph(bytes(model_bytes))
     g = m.graph
     codes = [m.op_code(op) for op in g.operators or []]
@@ -320,7 +324,7 @@ def check_model(model_bytes: bytes, *, min_runtime_version: int | None = None,
             if rule.min_runtime > min_runtime_version:
                 reasons.append(f"{name} needs Edge TPU runtime {rule.min_runtime}+ "
                                f"(checked for runtime {min_runtime_version}; compile with "
-                               f"--min-runtime {rule.min_runtime}{newer_compiler} if your "
+                               f"--min-runtime {rule.min_runtime}{newer_compiler(rule.min_runtime)} if your "
                                "devices have it)")
             for check in rule.checks:
                 reasons.extend(check(ctx))

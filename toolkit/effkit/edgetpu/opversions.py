@@ -101,19 +101,26 @@ def newer_than_known(compiler_version: str) -> bool:
     return given is not None and last is not None and given[:2] > last[:2]
 
 
-RUNTIME_13_COMPILER = "2.0.291256449"
-"""The first compiler for Edge TPU runtime 13 (google-coral/edgetpu CHANGES.md, "Edge TPU
-runtime v13 and compiler 2.0.291256449 (January 2020)"); 2.0.267685300 before it was "still
-compatible with Edge TPU runtime v12"."""
+FIRST_COMPILER_FOR_RUNTIME = {13: "2.0.291256449", 14: "16.0"}
+"""The first compiler for each Edge TPU runtime after 12: google-coral/edgetpu CHANGES.md,
+"Edge TPU runtime v13 and compiler 2.0.291256449 (January 2020)" (2.0.267685300 before it was
+"still compatible with Edge TPU runtime v12"); Coral's table of compiler and runtime
+versions gives 13 for compilers 2.1 to 15.0 and 14 for 16.0 (see effkit.edgetpu.compiler)."""
 
 
-def predates_runtime_13(compiler_version: str) -> bool:
-    """Whether ``compiler_version`` is older than the first compiler for runtime 13: it
-    compiles for runtime 12 at most."""
+def newest_runtime(compiler_version: str) -> int | None:
+    """The newest Edge TPU runtime ``compiler_version`` compiles for (12, 13), or None when
+    it compiles for the newest (14, compiler 16) or cannot be read."""
     from effkit.edgetpu.logmodel import parse_version
 
-    given, first = parse_version(compiler_version), parse_version(RUNTIME_13_COMPILER)
-    return given is not None and first is not None and given < first
+    given = parse_version(compiler_version)
+    if given is None:
+        return None
+    for runtime in sorted(FIRST_COMPILER_FOR_RUNTIME):
+        first = parse_version(FIRST_COMPILER_FOR_RUNTIME[runtime])
+        if first is not None and given < first:
+            return runtime - 1
+    return None
 
 
 def refusal(op: str, version: int, compiler_version: str | None = None) -> VersionRefusal | None:
