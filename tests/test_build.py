@@ -650,8 +650,8 @@ def test_weights_without_a_head_are_refused_by_the_plan(tmp_path):
     with pytest.raises(WeightsError, match="hold no classification head") as exc:
         pipeline.plan(pipeline.BuildRequest("lite0", weights=tmp_path / "bb.weights.h5",
                                             labels=["a", "b"], out=tmp_path / "o"))
-    assert exc.value.hint.startswith("train a head on your images first: effkit train --data DIR "
-                                     "--weights ")
+    assert exc.value.hint.startswith("train a head on your images first: effkit train --variant "
+                                     "lite0 --data DIR --out OUT --weights ")
     assert not (tmp_path / "o").exists()
 
 

@@ -157,7 +157,8 @@ def test_json_schema_is_stable(builds, images):
                  builds["float32"] / "model.tflite", "--data", images, "--limit", 2, "--json")
     assert result.exit_code == 0, result.stderr
     # not a terminal: plain lines for reading the images, then for the report
-    assert_progress_lines(result.stderr, "Per-layer float vs int8 report", first="Calibration data")
+    assert_progress_lines(result.stderr, "Per-layer float vs int8 report",
+                          first="Reading the comparison images")
     doc = json.loads(result.stdout)
     assert set(doc) == REPORT_KEYS | {"int8_model", "float_model", "data"}
     assert doc["effkit_quant_report"] == 1 and doc["images"] == 2
@@ -178,7 +179,8 @@ def test_default_data_is_the_builds_calibration_set(builds):
     assert doc["data"]["source"] == "build calibration folder" and doc["images"] == 3
     # the build's set, which may be distilled again for minutes, is a stage a log shows
     # (it was a spinner, silent outside a terminal: upgrade walk)
-    assert_progress_lines(result.stderr, "Per-layer float vs int8 report", first="Calibration data")
+    assert_progress_lines(result.stderr, "Per-layer float vs int8 report",
+                          first="Reading the comparison images")
 
 
 @pytest.mark.slow

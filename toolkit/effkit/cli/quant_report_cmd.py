@@ -99,7 +99,7 @@ def quant_report(
     # be made again (minutes), which a spinner kept off every log and pipe
     with stage_progress(transient=True) as on_progress:
         clock = StageClock(on_progress)
-        with clock.stage("calibration", checks_first=True) as tick:
+        with clock.stage("inputs", checks_first=True) as tick:
             inputs, source = inputs_for(model, data, limit, tick)
         with clock.stage("quant-report", checks_first=True) as tick:
             report = compare(int8_bytes, float_bytes, inputs, tick)

@@ -65,8 +65,8 @@ def train(
     weights: Annotated[str | None, typer.Option(
         "--weights", help="Backbone weights: 'official' (Google's checkpoint), a checkpoint "
         "folder, a .pth, or a .weights.h5/.keras file effkit saved, with or without a head "
-        "(replaced); 'random' only with --fine-tune-epochs [default: bundled ImageNet "
-        "weights, lite0-2].")] = None,
+        "(replaced); 'random' (warned of without --fine-tune-epochs) [default: bundled "
+        "ImageNet weights, lite0-2].")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for the split, shuffling, augmentation and the head.")] = 0,
     resume: Annotated[bool, typer.Option(
         "--resume", help="Continue an interrupted run from OUT/checkpoints (same flags).")] = False,

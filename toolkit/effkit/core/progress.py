@@ -24,6 +24,7 @@ STAGES: dict[str, str] = {
     "weights": "Loading weights",
     "calibration": "Calibration data",  # a --calibration folder is read before the model
     "convert": "Converting to TFLite",
+    "inputs": "Reading the comparison images",  # quant-report's (--data, or the build's set)
     "quant-report": "Per-layer float vs int8 report",
     "metadata": "Attaching metadata",
     "edgetpu-check": "Edge TPU compatibility",

@@ -277,8 +277,8 @@ def plan(req: BuildRequest, *, check_weights: bool = True) -> BuildPlan:
         # a backbone saved without its classifier: the build would stop at loading it
         raise WeightsError(f"the weights {str(weights.path)!r} hold no classification head "
                            "(a backbone only), so there is nothing to classify with",
-                           "train a head on your images first: effkit train --data DIR "
-                           f"--weights {shlex.quote(str(weights.path))}")
+                           f"train a head on your images first: effkit train --variant {variant.name} "
+                           f"--data DIR --out OUT --weights {shlex.quote(str(weights.path))}")
     labels = given or _default_labels(weights)
     num_classes = weights.num_classes or len(labels)
     labels.check_count(num_classes)

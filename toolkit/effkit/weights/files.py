@@ -248,8 +248,9 @@ def _read_keras_file(path: Path) -> dict[str, list[np.ndarray]]:
             if "layers" not in h5:
                 hint = ("this is a Keras 2 (tf.keras) weights file: re-save it with Keras 3"
                         if "layer_names" in h5.attrs
-                        else "this is a whole model in the legacy .h5 format: save its weights "
-                        "with model.save_weights('model.weights.h5') and pass that file"
+                        else "this is a whole model in the legacy .h5 format: load it with Keras 3 "
+                        "(keras.models.load_model) and pass what model.save_weights("
+                        "'model.weights.h5') writes there"
                         if "model_weights" in h5 else _SOURCES_HINT)
                 raise WeightsError(f"{str(path)!r} is not a Keras 3 weights file", hint)
             groups: dict[str, list[np.ndarray]] = {}
