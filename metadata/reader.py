@@ -91,9 +91,12 @@ def label_file(model_bytes: bytes) -> tuple[str, bytes] | None:
 def labels_from_model(model_bytes: bytes) -> list[str] | None:
     """Class labels from the first output's TENSOR_AXIS_LABELS file, or None when absent."""
     found = label_file(model_bytes)
-    if found is None:
-        return None
-    name, data = found
+    return None if found is None else decode_labels(*found)
+
+
+def decode_labels(name: str, data: bytes) -> list[str]:
+    """The labels of a packed labels file ``name`` (as :func:`label_file` gives it): UTF-8,
+    a byte-order mark skipped, one per line, CR LF taken, trailing empty lines dropped."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -49,9 +49,6 @@ is_supported() {
   return 1
 }
 
-# Prints the interpreter to make .venv with: $PYTHON if set (refused outside the range),
-# else python3, else the newest python3.X on PATH within the range. One error line and
-# status 1 when there is none; a note on stderr when python3 was passed over.
 # The newest installed Python of one minor version (3.13): pyenv's, else python3.13 on PATH;
 # nothing (status 0) when there is none. The CI scripts' one way to find each Python.
 python_for_minor() {
@@ -62,6 +59,9 @@ python_for_minor() {
   echo "$found"
 }
 
+# Prints the interpreter to make .venv with: $PYTHON if set (refused outside the range),
+# else python3, else the newest python3.X on PATH within the range. One error line and
+# status 1 when there is none; a note on stderr when python3 was passed over.
 pick_python() {
   local words minor shown candidate m high_minor
   words=$(supported_words) || return 1

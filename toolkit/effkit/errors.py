@@ -264,6 +264,13 @@ def read_regular(path: str | PathLike[str], limit: int = MAX_READ_BYTES) -> byte
     return data
 
 
+def cannot_read(path: object, exc: OSError, error: type[EffkitError], what: str = "") -> EffkitError:
+    """The one error for a file or folder the user named that cannot be read (permissions,
+    an I/O error): what and where it is, and the system's reason."""
+    named = f"{what} {str(path)!r}" if what else repr(str(path))
+    return error(f"cannot read {named}: {exc.strerror or exc}", "check the file's permissions")
+
+
 def read_user_file(path: str | PathLike[str], *, what: str, hint: str, error: type[EffkitError],
                    limit: int = MAX_READ_BYTES) -> bytes:
     """The bytes of a file the user named, with one-line errors (missing, a folder, a FIFO or
@@ -283,5 +290,4 @@ def read_user_file(path: str | PathLike[str], *, what: str, hint: str, error: ty
     except UnsafeFileError as exc:
         raise error(f"{what} {str(p)!r} is {exc}", hint) from None
     except OSError as exc:
-        raise error(f"cannot read {what} {str(p)!r}: {exc.strerror}",
-                    "check the file's permissions") from None
+        raise cannot_read(p, exc, error, what) from None

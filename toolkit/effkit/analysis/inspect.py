@@ -61,6 +61,7 @@ def inspect_model(model_bytes: bytes, *, source: str = "model") -> dict[str, Any
         labels=None,
         label_names=None,
     )
+    packed = None  # the labels file (name, bytes) the metadata names
     if summary["has_metadata"]:
         try:
             text = reader.metadata_json(model_bytes)
@@ -71,7 +72,8 @@ def inspect_model(model_bytes: bytes, *, source: str = "model") -> dict[str, Any
             norm = reader.normalization(model_bytes)
             if norm is not None:
                 summary["normalization"] = {"mean": list(norm[0]), "std": list(norm[1])}
-            labels = reader.labels_from_model(model_bytes)
+            packed = reader.label_file(model_bytes)
+            labels = reader.decode_labels(*packed) if packed is not None else None
             summary["labels"] = len(labels) if labels is not None else None
             summary["label_names"] = labels
         except ModelFileError as exc:
@@ -82,8 +84,7 @@ def inspect_model(model_bytes: bytes, *, source: str = "model") -> dict[str, Any
         summary["warnings"].append(
             f"{summary['labels']} labels for {num_classes(outputs[0])} outputs: readers pair them "
             "with the wrong outputs; attach them again: effkit metadata MODEL --labels FILE --force")
-    packed = reader.label_file(model_bytes) if summary["labels"] is not None else None
-    if packed is not None and packed[1].startswith(b"\xef\xbb\xbf"):
+    if summary["labels"] is not None and packed is not None and packed[1].startswith(b"\xef\xbb\xbf"):
         # another writer's labels file (effkit writes none): effkit's reader strips the mark
         summary["warnings"].append(
             f"the labels file {packed[0]!r} starts with a byte-order mark, which MediaPipe's "

@@ -87,7 +87,7 @@ def metadata(
     if not _folder(target).is_dir():
         raise OutputError(f"output folder {str(_folder(target))!r} does not exist",
                           "create it first")
-    _, scores = classifier_tensors(data)
+    image, scores = classifier_tensors(data)
     label_list = Labels.from_file(labels, expected=num_classes(scores))
     norm_mean = tuple(mean) if mean else (NORM_MEAN,)
     norm_std = tuple(std) if std else (NORM_STD,)
@@ -110,7 +110,6 @@ def metadata(
     verify(result, label_list)
     write_file_atomic(target, result, force=force)  # without --force, never a file made meanwhile
     # what effkit build warns of, as it does, and a likely 0..1-scale --std
-    image = classifier_tensors(data)[0]
     mismatch = raw_pixels_disagree(image.dtype, image.scale[0] if image.scale else 0.0,
                                    image.zero_point[0] if image.zero_point else 0, norm_mean, norm_std)
     warnings = [*label_list.warnings(), *normalization_warnings(norm_std), *([mismatch] if mismatch else []),

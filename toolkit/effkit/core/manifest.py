@@ -242,7 +242,7 @@ class Manifest:
         return copy.deepcopy(doc)  # a copy to change freely (docs/api.md): not this manifest's dicts
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        return json_bytes(self.to_dict()).decode("utf-8")
 
     @classmethod
     def from_json(cls, text: str, source: str = MANIFEST_NAME) -> Manifest:
@@ -291,7 +291,7 @@ class Manifest:
         return cls.from_json(data.decode("utf-8", "replace"), str(path))
 
     def write(self, root: Path) -> None:
-        (Path(root) / MANIFEST_NAME).write_bytes(json_bytes(self.to_dict()))
+        (Path(root) / MANIFEST_NAME).write_text(self.to_json(), encoding="utf-8")
 
 
 def manifest_for(model: Path, data: bytes, levels: int = 3) -> Manifest | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from pathlib import Path
+from pathlib import Path, PurePath
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # effkit/ (this file is effkit/core/resources.py)
 # Template trees: (folder inside the wheel, folder at the repository root).
@@ -61,8 +61,6 @@ def rendered_top_names(template_root: Path, extra_files: Iterable[str] = ()) -> 
     """The names a render of ``template_root`` writes at the top of its folder (``"name/"``
     for a folder: all in it), with the first part of each of ``extra_files``: how --force
     tells an earlier render (apps.render.render_ownership, and an old build's app)."""
-    from pathlib import PurePath
-
     names = set()
     for child in Path(template_root).iterdir():
         if not is_skipped(child.name) and child.name not in SKIP_DIRS:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -156,6 +157,14 @@ class RunSummary:
                 else None, "errors": list(self.errors), "models": list(self.models)}
 
 
+def missing_segments(models: Sequence[ModelLog]) -> tuple[int, ...]:
+    """Segment indices (0-based) of a ``-n`` run with no compiled model among ``models``."""
+    done = [m.segment for m in models if m.segment]
+    if not done:
+        return ()
+    return tuple(sorted(set(range(max(n for _, n in done))) - {i for i, _ in done}))
+
+
 @dataclass(frozen=True)
 class CompilerLog:
     """A parsed console log or operation log.
@@ -202,10 +211,7 @@ class CompilerLog:
         """Segment indices (0-based) of a ``-n`` run that the log has no compiled model for:
         the segment that failed, or that the run never reached. The op and memory figures
         count only the segments compiled."""
-        done = [m.segment for m in self.segments if m.segment]
-        if not done:
-            return ()
-        return tuple(sorted(set(range(max(n for _, n in done))) - {i for i, _ in done}))
+        return missing_segments(self.models)
 
     @property
     def cut_short(self) -> bool:

@@ -36,6 +36,7 @@ from effkit.edgetpu.logmodel import (
     ModelLog,
     OperatorRow,
     RunSummary,
+    missing_segments,
     parse_count,
     parse_size,
     parse_version,
@@ -283,7 +284,7 @@ class _Parser:
             models.append(ModelLog(operators=ops, cut_short=cut, **values))
 
         status, kind, reason = self._outcome()
-        if status == "succeeded" and not self.searching and _segments_unaccounted(models):
+        if status == "succeeded" and not self.searching and missing_segments(models):
             status = "unknown"  # "segment 1 of 2 ... Compilation succeeded!", then the text ends
         errors = tuple(e for a in self.attempts for e in a.errors)
         search = None
@@ -349,12 +350,6 @@ class _Parser:
             return "the delegate search compiled no segment"
         return (f"the delegate search tried {len(self.search_tries)} segment sizes "
                 f"({self.search_tries[0]} down to {self.search_tries[-1]} ops) and none compiled")
-
-
-def _segments_unaccounted(models: list[ModelLog]) -> bool:
-    """A ``-n`` run whose text holds fewer compiled segments than the run made: the rest's
-    outcome is not in it."""
-    return bool(CompilerLog(source="console", models=tuple(models)).segments_missing)
 
 
 def _runs(lines: list[str]) -> list[list[str]]:

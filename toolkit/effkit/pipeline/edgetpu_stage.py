@@ -220,17 +220,17 @@ def compile_build_folder(out_dir: Path, *, compiler: str | None = None, force: b
         raise OutputError(f"{str(out_dir)!r} already has its Edge TPU model",
                           "pass --force to compile it again")
     check_app_kept(out_dir, doc, force)
-    asked = doc.edgetpu.get("compiler_options") or {}  # the build's own, unless given again
-    check_app_segments(num_segments)
-    if num_segments is None and isinstance(asked.get("num_segments"), int):
-        num_segments = asked["num_segments"]
-        check_app_segments(num_segments, recorded=True)
-    if "compiler_options" not in doc.edgetpu:
+    asked = doc.edgetpu.get("compiler_options")  # the build's own, unless given again
+    if asked is None:
         # none asked for (the check's runtime is then the default), or an effkit before the
         # record, which kept --min-runtime only as the runtime it checked for
         check = doc.edgetpu.get("check") or {}
         asked = {"min_runtime_version": check.get("edgetpu_min_runtime_version",
                                                   check.get("min_runtime_version"))}
+    check_app_segments(num_segments)
+    if num_segments is None and isinstance(asked.get("num_segments"), int):
+        num_segments = asked["num_segments"]
+        check_app_segments(num_segments, recorded=True)
     if min_runtime_version is None and isinstance(asked.get("min_runtime_version"), int):
         min_runtime_version = asked["min_runtime_version"]
     if timeout_s is None:

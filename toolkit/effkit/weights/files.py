@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from effkit.core.manifest import sha256_files
-from effkit.errors import WeightsError
+from effkit.errors import WeightsError, cannot_read
 from effkit.model.variants import MAX_WEIGHTS_BYTES, OFFICIAL_CHECKPOINT_URL, Variant, check_weight_shape
 
 KINDS = ("pth", "official-ckpt", "keras", "random")
@@ -100,8 +100,7 @@ def identify(src: LocalSource) -> WeightsSource:
     try:
         digest = sha256_files(checkpoint_files(src.path))
     except OSError as exc:  # a .data file the user cannot read
-        raise WeightsError(f"cannot read the checkpoint file {str(exc.filename)!r}: {exc.strerror}",
-                           "check the file's permissions") from None
+        raise cannot_read(exc.filename, exc, WeightsError, "the checkpoint file") from None
     return WeightsSource("official-ckpt", src.path, _checkpoint_num_classes(src.path), digest)
 
 
@@ -130,8 +129,7 @@ def locate(variant: Variant, source: str | Path | None) -> LocalSource:
     try:
         return _locate_path(source, p)
     except OSError as exc:  # a folder or file the user cannot read (EACCES on the way)
-        raise WeightsError(f"cannot read weights {str(exc.filename or p)!r}: {exc.strerror}",
-                           "check the permissions of the file and its folder") from None
+        raise cannot_read(exc.filename or p, exc, WeightsError, "weights") from None
 
 
 def _locate_path(source: str | Path, p: Path) -> LocalSource:
@@ -200,8 +198,7 @@ def _sniff(path: Path) -> str:
         with path.open("rb") as fh:
             head = fh.read(8)
     except OSError as exc:
-        raise WeightsError(f"cannot read {str(path)!r}: {exc.strerror or exc}",
-                           "check the file's permissions") from None
+        raise cannot_read(path, exc, WeightsError) from None
     if head.startswith(_HDF5_MAGIC):
         return "keras"
     if head.startswith(_ZIP_MAGIC):

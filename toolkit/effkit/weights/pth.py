@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from effkit.errors import WeightsError, read_regular
+from effkit.errors import WeightsError, cannot_read, read_regular
 from effkit.model.variants import MAX_WEIGHTS_BYTES, check_weight_shape
 
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
@@ -189,8 +189,7 @@ def read_pth(path: str | Path) -> dict[str, np.ndarray]:
     try:
         raw = read_regular(path, MAX_WEIGHTS_BYTES)
     except OSError as exc:
-        raise WeightsError(f"cannot read {str(path)!r}: {exc.strerror or exc}",
-                           "check the path to the weights file") from None
+        raise cannot_read(path, exc, WeightsError) from None
     if raw.startswith(_ZIP_MAGIC):
         raise WeightsError(
             f"{str(path)!r} is a zip-format PyTorch file (torch >= 1.6), "
