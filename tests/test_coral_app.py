@@ -346,6 +346,14 @@ def test_preprocessing_is_effkits(app: Path, photo_dir: Path, tmp_path: Path) ->
     Image.fromarray(rng.integers(0, 65536, size=(120, 90), dtype=np.uint16)).save(grey16)
     assert np.array_equal(rt.load_image(grey16, 224), load_image(grey16, 224))
     assert (load_image(grey16, 224) == 255).mean() < 0.05
+    # grey images with no range of their own (int32, float): the same range rule
+    for i, arr in enumerate([rng.integers(0, 256, size=(50, 70)).astype(np.int32),
+                             rng.integers(0, 2**20, size=(50, 70)).astype(np.int32),
+                             rng.random((50, 70)).astype(np.float32),
+                             (rng.random((50, 70)) * 255).astype(np.float32)]):
+        wide = tmp_path / f"wide{i}.tiff"
+        Image.fromarray(arr).save(wide)
+        assert np.array_equal(rt.load_image(wide, 224), load_image(wide, 224)), arr.dtype
 
 
 def test_camera_frames_take_the_fast_path(app: Path, photo_dir: Path) -> None:

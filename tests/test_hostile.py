@@ -588,6 +588,24 @@ def test_wide_grey_images_are_scaled_not_clipped(tmp_path, mode):
     assert path in list_images(tmp_path)
 
 
+@pytest.mark.parametrize("mode,top", [("I", 255), ("F", 255), ("I", 1_000_000)])
+def test_grey_images_without_a_range_of_their_own_use_their_data(tmp_path, mode, top):
+    """A 32-bit integer or float grey image says nothing of its range: an 8-bit photo saved
+    as int32 (or float) is not scaled as 16-bit into near black, and 20-bit data is not
+    clipped to white."""
+    from PIL import Image
+
+    from effkit.model.preprocess import load_image
+
+    ramp = np.tile(np.linspace(0, 1, 64), (64, 1))
+    data = (ramp * top).round()
+    img = Image.fromarray(data.astype(np.int32 if mode == "I" else np.float32), mode=mode)
+    img.save(tmp_path / "grey.tiff")
+    eight = _save(tmp_path / "ref.png", (ramp * 255).round().astype(np.uint8))
+    pixels, ref = load_image(tmp_path / "grey.tiff", 64), load_image(eight, 64)
+    assert np.abs(pixels.astype(int) - ref.astype(int)).max() <= 1
+
+
 def _save(path: Path, pixels: np.ndarray) -> Path:
     from PIL import Image
 

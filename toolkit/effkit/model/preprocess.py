@@ -146,16 +146,33 @@ def opened_image(path: Path) -> Iterator:
 _WIDE_MODES = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
 
 
+def grey_range(mode: str, values: np.ndarray) -> float:
+    """The value that means white in a wide grey image. The "I;16" modes are 16-bit by
+    their format. "I" (32-bit integer: a 16-bit PGM or TIFF, Pillow scaling a PGM's maxval to
+    65535, or an 8-bit array saved as int32) and "F" (float) say nothing of their range, so
+    the smallest usual one that holds the data is taken: 0..1 (float only), 0..255, 0..65535,
+    else the image's own maximum. A 16-bit image whose every value is below 256 would be
+    black anyway; taking it as 8-bit is what makes an int32 copy of an 8-bit photo right."""
+    if mode.startswith("I;16"):
+        return 65535.0
+    peak = float(np.nanmax(values)) if values.size else 0.0
+    peak = peak if np.isfinite(peak) else 65535.0
+    for top in ((1.0,) if mode == "F" else ()) + (255.0, 65535.0):
+        if peak <= top:
+            return top
+    return peak
+
+
 def to_rgb(img):
-    """An RGB PIL image from any mode: 16-bit and float grey images are scaled (16-bit full
-    range, or 0..1 for float data that fits it), never clipped; other modes use Pillow's own
+    """An RGB PIL image from any mode: 16-bit, 32-bit and float grey images are scaled to 8
+    bits over their range (:func:`grey_range`), never clipped; other modes use Pillow's own
     conversion (palette, alpha dropped, CMYK, 1-bit, ...)."""
     from PIL import Image
 
     if img.mode not in _WIDE_MODES:
         return img.convert("RGB")
     values = np.asarray(img, dtype=np.float64)
-    top = 1.0 if img.mode == "F" and values.size and np.nanmax(values) <= 1.0 else 65535.0
+    top = grey_range(img.mode, values)
     grey = np.clip(np.nan_to_num(values) * (255.0 / top), 0, 255).round().astype(np.uint8)
     return Image.fromarray(grey).convert("RGB")  # 2-D uint8: mode L
 
