@@ -574,7 +574,8 @@ def test_aapt2_links_against_framework(linked):
     assert strings["model_name"] == MODEL_NAME
     assert strings["threads_label"] == "%1$d threads"
     r_java = linked["r_java"].read_text(encoding="utf-8")
-    for name in ("activity_main", "preview", "results", "timing", "gpu_switch", "threads", "threads_label",
+    for name in ("activity_main", "preview", "results", "prediction_rows", "prediction_1",
+                 "prediction_3", "timing", "gpu_switch", "threads", "threads_label",
                  "status", "status_box", "permission_button", "root", "panel", "app_name", "model_error",
                  "gpu_fallback", "camera_permission_rationale", "open_settings", "Theme_Classifier",
                  "ic_launcher", "ic_launcher_foreground", "ic_launcher_background"):
@@ -1165,11 +1166,62 @@ def test_the_model_options_a_rebuild_needs():
     req = BuildRequest(variant="lite0", target="android", quant="int8", io="int8", bias_correction=False,
                        weight_rounding="gptq", calibration_size=64, model_name="N", author="me",
                        weights="/home/me/w.pth", labels="/home/me/l.txt")
-    assert _model_options(req) == ["--no-bias-correction", "--io", "int8", "--weight-rounding", "gptq",
+    # paths as placeholders the README explains: they name files of the machine that built it
+    assert _model_options(req) == ["--no-bias-correction", "--weights", "WEIGHTS", "--labels", "LABELS",
+                                   "--io", "int8", "--weight-rounding", "gptq",
                                    "--calibration-size", "64", "--name", "N", "--author", "me"]
+    assert _model_options(BuildRequest(variant="lite0", calibration="/data/photos")) == [
+        "--calibration", "IMAGES"]
     assert _model_options(BuildRequest(variant="lite0", quant="float32", bias_correction=False)) == [
         "--quant", "float32"]
     # words, not paths: a fresh project from '--weights random' got pretrained weights (an
     # outside walk)
     assert _model_options(BuildRequest(variant="lite2", weights="random")) == ["--weights", "random"]
     assert _model_options(BuildRequest(variant="lite3", weights=" Official")) == ["--weights", "official"]
+
+
+def test_the_readme_says_what_the_rebuild_commands_placeholders_stand_for(tmp_path, model_path):
+    """A model from other weights and labels: the fresh-project command names them (it gave
+    the 1000-class ImageNet app for a trained 3-class one: an outside walk), and the README
+    says what each placeholder is, and where 'effkit train' keeps them."""
+    import shlex
+
+    from effkit.apps.android import render_android_app
+
+    options = ["--weights", "WEIGHTS", "--labels", "LABELS", "--calibration", "IMAGES"]
+    for trained in (False, True):
+        out = tmp_path / str(trained)
+        render_android_app(out, app_id="org.example.cam", app_name="Cam", model_name="M",
+                           variant=VARIANT, labels=LABELS, model_path=model_path,
+                           build_options=options, trained=trained)
+        lines = (out / "README.md").read_text(encoding="utf-8").splitlines()
+        argv = shlex.split(next(x for x in lines if x.startswith("effkit build ")))
+        assert argv[argv.index("--app-name") + 2:-2] == options
+        text = " ".join(lines)
+        assert ("In it, `WEIGHTS`, `LABELS` and `IMAGES` stand for the weights file, the labels "
+                "file and the folder of calibration images this model was built from") in text
+        assert ("`model.weights.h5`" in text and "`labels.txt`" in text) == trained
+    plain = tmp_path / "plain"
+    render_android_app(plain, app_id="org.example.cam", app_name="Cam", model_name="M",
+                       variant=VARIANT, labels=LABELS, model_path=model_path)
+    assert "stand for" not in (plain / "README.md").read_text(encoding="utf-8")
+
+
+
+def test_each_prediction_has_a_row_of_one_line(app):
+    """A long label (185 characters is a valid class name) filled the three-line results
+    view and hid predictions 2 and 3 (an outside walk): the layout has a row of one line,
+    cut with an ellipsis, per prediction the app shows, and the activity fills those."""
+    import xml.etree.ElementTree as ET
+
+    ns = "{http://schemas.android.com/apk/res/android}"
+    layout = ET.parse(app / "app/src/main/res/layout/activity_main.xml").getroot()
+    rows = [e for e in layout.iter()
+            if e.tag == "TextView" and e.get(f"{ns}id", "").startswith("@+id/prediction_")]
+    info = (_package_dir(app) / "ModelInfo.kt").read_text(encoding="utf-8")
+    top_k = int(re.search(r"TOP_K: Int = (\d+)", info).group(1))
+    assert len(rows) == top_k
+    assert all(r.get(f"{ns}maxLines") == "1" and r.get(f"{ns}ellipsize") == "end" for r in rows)
+    activity = (_package_dir(app) / "MainActivity.kt").read_text(encoding="utf-8")
+    assert all(f"R.id.prediction_{i}" in activity for i in range(1, top_k + 1))
+    assert "joinToString(\"\\n\") { formatPrediction" not in activity

@@ -4,8 +4,8 @@
 The Android app moved from the 1.4 ``Interpreter`` to LiteRT 2.x's ``CompiledModel``
 (``--android-runtime compiled-model``, issue 21). Its numbers stay effkit's numbers only
 if both APIs give the same uint8 scores for the same input tensor: checked here with
-ai-edge-litert's own Python ``CompiledModel`` on the CPU, on a real lite0 int8 build,
-for the app's golden test card and imagenet-dev photos. The input is written the way
+ai-edge-litert's own Python ``CompiledModel`` on the CPU, on real lite0 int8 and float32
+builds, for the app's golden test card and imagenet-dev photos. The input is written the way
 the app writes it (``TensorBuffer.writeInt8``: the uint8 tensor's bytes, unchanged) and
 also as uint8; the output is read both ways too.
 """
@@ -79,6 +79,21 @@ def test_compiled_model_on_cpu_gives_the_interpreters_uint8_scores(lite0, golden
         assert np.array_equal(_run(model, tensor, n_out, np.uint8), want), name
         tops.add(int(np.argmax(want)))
     assert len(tops) >= 4, "the images (four subjects and a test card) should not all score alike"
+
+
+def test_compiled_model_on_cpu_gives_the_interpreters_float_scores(tmp_path_factory, photo_dir,
+                                                                    golden_pixels):
+    """The float32 build (--quant float32), which the app feeds with writeFloat: the same
+    scores as the Interpreter, to the bit (the app's README says so of every build)."""
+    from effkit.analysis.evaluate import TFLiteClassifier
+
+    data = (lite0_builds(tmp_path_factory, photo_dir)["float32"] / "model.tflite").read_bytes()
+    clf = TFLiteClassifier(data)
+    assert clf.input["dtype"] == np.float32 and clf.output["dtype"] == np.float32
+    model = _compiled_cpu(data)
+    for name, pixels in golden_pixels:
+        got = _run(model, clf._prepare(pixels)[None], clf.num_classes, np.float32)
+        assert np.array_equal(got, clf.raw(pixels).reshape(-1)), name
 
 
 def test_compiled_model_catches_a_changed_input_byte(lite0, golden_pixels):

@@ -683,6 +683,27 @@ def test_a_build_that_fails_after_training_says_the_training_is_kept(tiny, tmp_p
     assert not (out / "lite0-coral").exists()
 
 
+@pytest.mark.slow
+def test_a_trained_android_app_says_where_its_weights_and_labels_are(tiny, tmp_path):
+    """The app's README rebuild command gave the 1000-class ImageNet app for a trained one
+    (it left the weights, labels and calibration out as paths of this machine): they are
+    placeholders now, and the README says where 'effkit train' keeps them."""
+    import shlex
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["train", "--data", str(tiny), "--out", str(out), "--epochs", "1",
+                                      "--batch-size", "4", "--val-split", "0.4", "--build",
+                                      "--target", "android", "--json"])
+    assert result.exit_code == 0, result.stdout
+    lines = (out / "lite0-android" / "android" / "README.md").read_text(encoding="utf-8").splitlines()
+    argv = shlex.split(next(x for x in lines if x.startswith("effkit build ")))
+    assert [argv[argv.index(f) + 1] for f in ("--weights", "--labels", "--calibration")] == [
+        "WEIGHTS", "LABELS", "IMAGES"]
+    text = " ".join(lines)
+    assert "trained by `effkit train`, whose output folder holds the weights (`model.weights.h5`)" in text
+    assert {"model.weights.h5", "labels.txt"} <= {p.name for p in out.iterdir()}
+
+
 def test_random_weights_without_fine_tuning_are_warned_of(tiny, tmp_path):
     """--weights random trains a head on a frozen backbone of random weights, which never
     learns features: train.json said nothing (weights walk)."""

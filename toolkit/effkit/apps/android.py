@@ -338,16 +338,49 @@ def golden_files(model_bytes: bytes, top_k: int = 3) -> dict[str, bytes]:
     }
 
 
+# The README's rebuild command names the build's input files by these placeholders (their
+# paths are of the machine that built it): flag -> (placeholder, what it stands for).
+PATH_PLACEHOLDERS = {"--weights": ("WEIGHTS", "the weights file"),
+                     "--labels": ("LABELS", "the labels file"),
+                     "--calibration": ("IMAGES", "the folder of calibration images")}
+
+
+def rebuild_note(build_options: Sequence[str], trained: bool) -> str:
+    """The README's line under its rebuild command: what the path placeholders in it stand
+    for (the build's own paths name files on the machine that built it), and where a model
+    from ``effkit train`` keeps them. Empty when the command has none."""
+    pairs = set(zip(build_options, build_options[1:], strict=False))
+    used = [meaning for flag, meaning in PATH_PLACEHOLDERS.items() if (flag, meaning[0]) in pairs]
+    if not used:
+        return ""
+    names = [f"`{word}`" for word, _ in used]
+    whats = [what for _, what in used]
+
+    def listed(items: list[str]) -> str:
+        return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+    note = (f"In it, {listed(names)} {'stands' if len(used) == 1 else 'stand'} for "
+            f"{listed(whats)} this model was built from")
+    if trained:
+        note += (": it was trained by `effkit train`, whose output folder holds the weights "
+                 "(`model.weights.h5`) and the labels (`labels.txt`); the images are the "
+                 "class folders it trained on. Or run that `effkit train ... --build --target "
+                 "android` again")
+    return note + "."
+
+
 def render_android_app(out_dir: Path, *, app_id: str, app_name: str, model_name: str,
                        variant: Variant, labels: Sequence[str], model_path: Path,
                        runtime: str | None = None, build_options: Sequence[str] = (),
-                       force: bool = False) -> Path:
+                       trained: bool = False, force: bool = False) -> Path:
     """Render the Android Studio project into ``out_dir`` (complete, or not at all).
 
     The model is copied to ``app/src/main/assets/model.tflite``; its metadata must carry
     exactly ``labels`` (ModelFileError otherwise). ``runtime``: one of RUNTIMES (None: the
     default, DEFAULT_RUNTIME). ``build_options``: the ``effkit build`` options (words)
-    that made the model, for the README's command that builds the project again. Raises
+    that made the model, for the README's command that builds the project again (a path
+    as its placeholder: WEIGHTS, LABELS, IMAGES); ``trained``: the model came from ``effkit
+    train`` (the README says where its weights and labels are). Raises
     TemplateError for answers that cannot be rendered safely and OutputError for an
     unusable or non-empty ``out_dir`` (replaced only with ``force``). Returns ``out_dir``.
     """
@@ -364,7 +397,8 @@ def render_android_app(out_dir: Path, *, app_id: str, app_name: str, model_name:
     verify(data, context["labels"])  # the packed labels are exactly these
     image, scores = classifier_tensors(data)
     context |= {"input_type": image.dtype, "output_type": scores.dtype,
-                "build_options": [str(o) for o in build_options]}
+                "build_options": [str(o) for o in build_options],
+                "rebuild_note": rebuild_note(build_options, trained)}
     out_dir = Path(out_dir)
     extra_files = {f"app/src/main/assets/{MODEL_FILE}": data, **golden_files(data)}
     owner = render_ownership(template_dir("android"), extra_files)

@@ -331,6 +331,9 @@ def _default_description(variant: Variant, num_classes: int, quant: str) -> str:
 PENDING = "pending"  # the weights kind of a plan made before training wrote the weights
 
 
+TRAINED_LABELS = "the training classes"  # Labels.source of a model effkit train made
+
+
 def with_trained(planned: BuildPlan, *, weights: Path, labels: Sequence[str],
                  calibration: CalibrationSet | None) -> BuildPlan:
     """A plan made before training (``plan(req, check_weights=False)``) completed with
@@ -340,7 +343,7 @@ def with_trained(planned: BuildPlan, *, weights: Path, labels: Sequence[str],
         raise UsageError("this build plan already has its weights",
                          "pass a plan made with check_weights=False")
     source = resolve_weights(planned.variant, weights)
-    names = Labels.of(labels, "the training classes")
+    names = Labels.of(labels, TRAINED_LABELS)
     num_classes = source.num_classes or len(names)
     names.check_count(num_classes)
     req = dataclasses.replace(planned.request, weights=weights, labels=list(names.names),
@@ -731,12 +734,14 @@ def _render_app(plan: BuildPlan, model_path: Path, edgetpu_path: Path | None, tm
     return render_android_app(tmp / "android", app_id=plan.app_id,
                               app_name=plan.app_name, model_name=plan.model_name,
                               variant=variant, labels=plan.labels, model_path=model_path,
-                              runtime=plan.android_runtime, build_options=_model_options(req))
+                              runtime=plan.android_runtime, build_options=_model_options(req),
+                              trained=plan.labels.source == TRAINED_LABELS)
 
 
-# The options that shape the model and its metadata, as 'effkit build' spells them; the paths
-# (--weights, --labels, --calibration) stay out: they name files on this machine only
-# (--weights random and official are words, and go in).
+# The options that shape the model and its metadata, as 'effkit build' spells them. The paths
+# (--weights, --labels, --calibration) name files on this machine only: they go in as the
+# placeholders the app's README explains (apps.android.PATH_PLACEHOLDERS); --weights random
+# and official are words, and go in as they are.
 _MODEL_OPTIONS = (("quant", "--quant"), ("io", "--io"), ("weight_rounding", "--weight-rounding"),
                   ("calibration_size", "--calibration-size"), ("model_name", "--name"),
                   ("description", "--description"), ("author", "--author"),
@@ -746,11 +751,17 @@ _MODEL_OPTIONS = (("quant", "--quant"), ("io", "--io"), ("weight_rounding", "--w
 def _model_options(req: BuildRequest) -> list[str]:
     """The options of ``req`` that differ from the defaults and change the model or its
     metadata, as command-line words (for an app's command that builds it again)."""
+    from effkit.apps.android import PATH_PLACEHOLDERS
+
     defaults = BuildRequest(variant=req.variant)
     words = [] if req.bias_correction or req.quant != "int8" else ["--no-bias-correction"]
     word = weights_word(req.weights)
     if word is not None:
         words += ["--weights", word]  # a word, not a path of this machine
+    paths = {"--weights": None if word else req.weights, "--labels": req.labels,
+             "--calibration": req.calibration}
+    words += [w for flag, value in paths.items() if value is not None
+              for w in (flag, PATH_PLACEHOLDERS[flag][0])]
     for field_name, flag in _MODEL_OPTIONS:
         value = getattr(req, field_name)
         if value is not None and value != getattr(defaults, field_name):
