@@ -286,7 +286,10 @@ def test_plan_is_frozen_and_resolves_everything_once(tmp_path):
     assert plan.warnings == ()
     sized = effkit.plan(effkit.BuildRequest("lite0", out=tmp_path / "o", calibration_size=100))
     assert [w for w in sized.warnings if "distils 100 images from the model, where the default 32 "
-            "uses a shipped or cached set" in w]
+            "uses a shipped or cached set: about 9 min for lite0" in w]
+    # a few images take seconds, said as such (it was "about 0 min"; 35 s measured for 5)
+    few = effkit.plan(effkit.BuildRequest("lite0", out=tmp_path / "o", calibration_size=5))
+    assert [w for w in few.warnings if "distils 5 images" in w and "about 35 s for lite0" in w]
 
 
 def test_labels_type_is_one_rule_set():
@@ -731,3 +734,25 @@ def test_a_process_killed_inside_a_capture_leaves_the_native_libraries_last_line
     assert proc.stderr == (
         "effkit: the process ended inside TensorFlow or LiteRT; their last lines:\n"
         + "".join(f"  line {i}\n" for i in range(11, 30)) + "  W0000 converting \\x1b[2J\n")
+
+
+def test_the_settings_classes_refuse_an_unknown_keyword_as_a_usage_error():
+    """effkit.BuildRequest (documented: effkit.plan(effkit.BuildRequest(...))) and
+    TrainConfig raised a bare TypeError for a keyword they do not take (docs walk); the
+    API's rule is a UsageError naming the setting meant, as effkit.build(bogus=1) gives."""
+    import dataclasses
+
+    from effkit.training import TrainConfig
+
+    err = _raises(UsageError, ["effkit.BuildRequest() got an unexpected keyword argument 'calibraton_size'"],
+                  lambda: effkit.BuildRequest("lite0", calibraton_size=3))
+    assert err.hint.startswith("did you mean calibration_size=?")
+    _raises(UsageError, ["effkit.BuildRequest() missing a required argument: 'variant'"],
+            lambda: effkit.BuildRequest())
+    err = _raises(UsageError, ["effkit.training.TrainConfig() got an unexpected keyword argument"],
+                  lambda: TrainConfig(data="d", out="o", dropout=0.1))
+    assert err.hint.startswith("did you mean dropout_rate=?")
+    # still the dataclasses they were: replace() and the signature help() shows
+    req = dataclasses.replace(effkit.BuildRequest("lite0"), target="coral")
+    assert req.target == "coral" and req.variant == "lite0"
+    assert "calibration_size" in str(__import__("inspect").signature(effkit.BuildRequest))

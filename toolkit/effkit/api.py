@@ -10,6 +10,7 @@ This module imports nothing heavy; each call imports what it needs.
 from __future__ import annotations
 
 import functools
+import inspect as _inspect  # effkit.inspect is a call of this module
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from effkit.core.native_log import PROCESS_LOCK
 from effkit.core.progress import IN_COMMAND, ProgressFn, StageClock, check_progress
-from effkit.errors import EffkitError, UsageError
+from effkit.errors import EffkitError, UsageError, call_mistake
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -39,8 +40,6 @@ def _one_at_a_time(call: Callable[_P, _R]) -> Callable[_P, _R]:
     """``call`` holding effkit's process lock: calls from several threads run one after
     another (TensorFlow's import, its state and the captured fds are process-wide). Its
     errors name Python keywords, not the command-line flags a library user never typed."""
-    import inspect as _inspect
-
     signature = _inspect.signature(call)
 
     @functools.wraps(call)
@@ -48,7 +47,7 @@ def _one_at_a_time(call: Callable[_P, _R]) -> Callable[_P, _R]:
         try:
             signature.bind(*args, **kwargs)  # a keyword it does not take: UsageError, not TypeError
         except TypeError as exc:
-            raise _call_mistake(call.__name__, exc, list(signature.parameters)) from None
+            raise call_mistake(call.__name__, exc, list(signature.parameters)) from None
         try:
             with PROCESS_LOCK:
                 return call(*args, **kwargs)
@@ -133,14 +132,15 @@ def build(variant: str = "lite0", *, target: str = "cpu", out: PathLike | None =
                   else calibration)
         if isinstance(weights, str):  # a path, or a name such as "random"
             _path(weights, "weights")
-        req = BuildRequest(variant=variant, target=target, out=_path(out, "out"),
-                           weights=weights if weights is None or isinstance(weights, str)
-                           else _path(weights, "weights"), labels=given_labels,
-                           calibration=folder, calibration_size=calibration_size,
-                           quant=quant, io=io, force=force, **options)
-    except TypeError as exc:  # an option BuildRequest does not have
+        settings = dict(variant=variant, target=target, out=_path(out, "out"),
+                        weights=weights if weights is None or isinstance(weights, str)
+                        else _path(weights, "weights"), labels=given_labels,
+                        calibration=folder, calibration_size=calibration_size,
+                        quant=quant, io=io, force=force, **options)
+        _inspect.signature(BuildRequest).bind(**settings)
+    except TypeError as exc:  # an option BuildRequest does not have: named as build's
         raise _unknown_setting("build", exc, BuildRequest) from None
-    return run(plan(req), progress)
+    return run(plan(BuildRequest(**settings)), progress)
 
 
 @_one_at_a_time
@@ -158,11 +158,12 @@ def train(data: PathLike, *, out: PathLike, variant: str = "lite0", build_target
     from effkit.training.trainer import train as run_training
 
     check_progress(progress)
+    given = dict(data=_required(data, "data"), out=_required(out, "out"), variant=variant, **settings)
     try:
-        config = TrainConfig(data=_required(data, "data"), out=_required(out, "out"), variant=variant,
-                             **settings)
-    except TypeError as exc:  # a setting TrainConfig does not have
+        _inspect.signature(TrainConfig).bind(**given)
+    except TypeError as exc:  # a setting TrainConfig does not have: named as train's
         raise _unknown_setting("train", exc, TrainConfig) from None
+    config = TrainConfig(**given)
     # planned (and checked) now, not after training; the same plan is run after it
     planned = plan_trained(build_request(config, build_target)) if build_target is not None else None
     with _TrainEvents(progress) as callbacks:
@@ -412,32 +413,12 @@ def inspect(model: PathLike) -> ModelInfo:
                      weights=doc["weights"])
 
 
-def _call_mistake(call: str, exc: TypeError, names: list[str], *, after: str = "(): ",
-                  cutoff: float = 0.5, partial: bool = False) -> Exception:
-    """The UsageError for arguments ``effkit.<call>()`` cannot take (an unknown keyword:
-    ``evaluate(max_images=10)``; too many positional ones), naming the likely keyword among
-    ``names`` (with ``partial``, also one that holds the given word or starts with it)."""
-    import difflib
-    import re
-
-    from effkit.errors import UsageError
-
-    text = str(exc).split("() ", 1)[-1]  # a dataclass's TypeError names its __init__()
-    given = re.search(r"argument '(\w+)'", text)
-    near = difflib.get_close_matches(given.group(1), names, n=1, cutoff=cutoff) if given else []
-    if given and not near and partial:
-        near = [n for n in names if n.startswith(given.group(1)) or given.group(1) in n][:1]
-    hint = (f"did you mean {near[0]}=? (see help(effkit.{call}))" if near
-            else f"see help(effkit.{call}) for {'its arguments' if after == '(): ' else 'the settings'}")
-    return UsageError(f"effkit.{call}{after}{text}", hint)
-
-
 def _unknown_setting(call: str, exc: TypeError, fields_of: type) -> Exception:
     """The UsageError for a keyword ``effkit.<call>()`` does not take, naming the setting it
     most likely meant (``dropout`` -> ``dropout_rate``, the CLI's ``--dropout``)."""
     import dataclasses
 
-    return _call_mistake(call, exc, [f.name for f in dataclasses.fields(fields_of)], after="() ",
+    return call_mistake(call, exc, [f.name for f in dataclasses.fields(fields_of)], after="() ",
                          cutoff=0.6, partial=True)
 
 

@@ -8,10 +8,10 @@ without a traceback. Anything that is not an ``EffkitError`` is a bug.
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
     from os import PathLike
 
 
@@ -145,6 +145,56 @@ def wrong_type(name: str, value: object, want: str) -> UsageError:
     ``epochs must be a whole number, not str 'two'``: the one wording for every call."""
     return UsageError(f"{name} must be {want}, not {type(value).__name__} {str(value)[:40]!r}",
                       f"pass {name} as {want}")
+
+
+def call_mistake(call: str, exc: TypeError, names: Sequence[str], *, after: str = "(): ",
+                 cutoff: float = 0.5, partial: bool = False) -> UsageError:
+    """The UsageError for arguments ``effkit.<call>()`` cannot take (an unknown keyword:
+    ``evaluate(max_images=10)``; too many positional ones), naming the likely keyword among
+    ``names`` (with ``partial``, also one that holds the given word or starts with it)."""
+    import difflib
+    import re
+
+    text = str(exc).split("() ", 1)[-1]  # a dataclass's TypeError names its __init__()
+    given = re.search(r"argument '(\w+)'", text)
+    near = difflib.get_close_matches(given.group(1), names, n=1, cutoff=cutoff) if given else []
+    if given and not near and partial:
+        near = [n for n in names if n.startswith(given.group(1)) or given.group(1) in n][:1]
+    hint = (f"did you mean {near[0]}=? (see help(effkit.{call}))" if near
+            else f"see help(effkit.{call}) for {'its arguments' if after == '(): ' else 'the settings'}")
+    return UsageError(f"effkit.{call}{after}{text}", hint)
+
+
+_Settings = TypeVar("_Settings", bound=type)
+
+
+def keyword_checked(call: str) -> Callable[[_Settings], _Settings]:
+    """A class decorator for a settings dataclass of the API (``BuildRequest``,
+    ``TrainConfig``): arguments its constructor does not take are a UsageError naming the
+    setting most likely meant, as ``effkit.build(bogus=1)`` is (it was a bare TypeError).
+    ``call``: how the class is reached, after ``effkit.``."""
+
+    def decorate(cls: _Settings) -> _Settings:
+        import dataclasses
+        import functools
+        import inspect
+
+        init = vars(cls)["__init__"]  # the dataclass's own, generated
+        signature = inspect.signature(init)
+        names = [f.name for f in dataclasses.fields(cls)]
+
+        @functools.wraps(init)
+        def checked(self: object, *args: Any, **kwargs: Any) -> None:
+            try:
+                signature.bind(self, *args, **kwargs)
+            except TypeError as exc:
+                raise call_mistake(call, exc, names, after="() ", cutoff=0.6, partial=True) from None
+            init(self, *args, **kwargs)
+
+        setattr(cls, "__init__", checked)  # noqa: B010 - assigning a method mypy would refuse
+        return cls
+
+    return decorate
 
 
 def check_flag(value: object, name: str) -> bool:

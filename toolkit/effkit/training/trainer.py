@@ -46,7 +46,7 @@ from pathlib import Path
 from effkit.core.manifest import BUILD_OUTPUT, read_document
 from effkit.core.outputs import Ownership, check_output_dir, json_bytes, remove_output, write_file_atomic
 from effkit.core.progress import TickFn
-from effkit.errors import DataError, OutputError, UsageError, check_whole, wrong_type
+from effkit.errors import DataError, OutputError, UsageError, check_whole, keyword_checked, wrong_type
 from effkit.model.variants import Variant, get_variant
 from effkit.training.checkpoints import (
     CHECKPOINT_DIR,
@@ -100,6 +100,7 @@ PHASES = ("head", "fine_tune")
 # --------------------------------------------------------------------------- settings
 
 
+@keyword_checked("training.TrainConfig")
 @dataclass(frozen=True)
 class TrainConfig:
     """What to train and how. ``batch_size`` is global (over all replicas).
