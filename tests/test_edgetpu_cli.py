@@ -63,6 +63,12 @@ def test_check_reports_op_versions_and_memory(tmp_path):
     older = runner.invoke(app, ["check-edgetpu", str(model_file(tmp_path, "int8")), "--json",
                                 "--compiler-version", "2.0.267685300"])
     assert older.exit_code == 0  # RELU v2 is the refusal known for 2.0; this model has none
+    # a compiler too old for the runtime asked for is a warning, as JSON's "warnings" and
+    # docs/edgetpu.md call it (the text said "note:")
+    old = runner.invoke(app, ["check-edgetpu", str(model_file(tmp_path, "int8")), "--compiler-version",
+                              "15.0", "--min-runtime", "14"])
+    assert old.exit_code == 0 and "warning: edgetpu_compiler 15.0 compiles for Edge TPU runtime 13" \
+        in " ".join(old.stdout.split())
     bad = runner.invoke(app, ["check-edgetpu", str(path), "--compiler-version", "latest"])
     assert bad.exit_code == 2 and "is not an edgetpu_compiler version" in one_line_error(bad)
 

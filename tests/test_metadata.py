@@ -382,6 +382,12 @@ def test_cli_metadata_writes_next_to_the_input(model_dir):
     md = json.loads(metadata_json(data))
     assert (md["name"], md["author"], md["license"], md["version"]) == ("tiny", "me", "MIT", "3")
     assert labels_from_model(data) == LABELS
+    # build's name for it, --model-version, too (a docs walk: the two commands spelt it apart)
+    again = _cli(str(model_dir / "tiny.tflite"), "--labels", str(model_dir / "labels.txt"),
+                 "--model-version", "4", "-o", str(model_dir / "v4.tflite"))
+    assert again.exit_code == 0, again.stderr
+    assert json.loads(metadata_json((model_dir / "v4.tflite").read_bytes()))["version"] == "4"
+    (model_dir / "v4.tflite").unlink()
     assert (model_dir / "tiny.tflite").read_bytes() == _model_bytes(model_dir)
     assert sorted(p.name for p in model_dir.iterdir()) == ["labels.txt", "tiny.tflite",
                                                            "tiny_metadata.tflite"]

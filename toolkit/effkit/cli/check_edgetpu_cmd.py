@@ -51,7 +51,7 @@ def check_edgetpu(
         for problem in report.problems:
             console.print(f"[red]problem:[/] {escape(problem)}", highlight=False)
         for warning in report.warnings:
-            console.print(f"[yellow]note:[/] {escape(warning)}", highlight=False)
+            console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
         if report.memory is not None:
             mem = report.memory
             console.print(f"parameters (estimated): {mem.on_chip_bytes / 2**20:.2f} MiB on "

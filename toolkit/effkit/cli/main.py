@@ -156,7 +156,9 @@ app = typer.Typer(
     cls=_Group,
     name="effkit",
     help="EfficientNet-Lite from weights to device: int8 TFLite with metadata, "
-    "Edge TPU compile and sample apps for Raspberry Pi + Coral and Android.",
+    "Edge TPU compile and sample apps for Raspberry Pi + Coral and Android.\n\n"
+    "Every command takes --help, and --json for one JSON document on stdout (results, or "
+    "the error); --json may also come before the command: effkit --json variants.",
     no_args_is_help=True,
     # Click's plain help layout: option names on the left, descriptions in one column of
     # at least ~45 characters at 80 columns (rich's panel squeezes them to ~20).

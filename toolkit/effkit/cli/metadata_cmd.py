@@ -27,7 +27,8 @@ LabelsOpt = Annotated[Path, typer.Option("--labels", help="Labels file: one clas
 NameOpt = Annotated[str | None, typer.Option("--name", help="Model name [default: file stem].")]
 DescriptionOpt = Annotated[str | None, typer.Option(
     "--description", help="Model description [default: tflite-support's image classifier text].")]
-VersionOpt = Annotated[str | None, typer.Option("--version", help="Model version.")]
+VersionOpt = Annotated[str | None, typer.Option(
+    "--model-version", "--version", help="Model version (build's --model-version).")]
 AuthorOpt = Annotated[str | None, typer.Option("--author", help="Model author.")]
 LicenseOpt = Annotated[str | None, typer.Option("--license", help="Model license.")]
 MeanOpt = Annotated[list[float] | None, typer.Option(
