@@ -401,3 +401,29 @@ def app_for_device(models, tmp_path: Path, tpu_app: Path) -> Path:  # noqa: F811
                    check=True, capture_output=True, timeout=300)
     return render_coral_app(tmp_path / "tpu", model_name="tpu", variant=LITE0, labels=HOSTILE_LABELS,
                             cpu_model=models["uint8"], edgetpu_model=tmp_path / "uint8_edgetpu.tflite")
+
+
+def test_an_app_without_an_edge_tpu_model_still_loads_the_named_libedgetpu(
+        delegates, models, tmp_path: Path, cache) -> None:  # noqa: F811
+    """install.sh checks each libedgetpu candidate with --check --delegate; in an app with
+    no Edge TPU model (a build without the compiler) that passed without loading the
+    library at all, a missing one included (a Pi walk). It loads it now, in the child:
+    what cannot load (missing, crashing, no device) fails as it would with a model."""
+    app = render_coral_app(tmp_path / "cpu", model_name="cpu only", variant=LITE0, labels=HOSTILE_LABELS,
+                           cpu_model=models["uint8"], edgetpu_model=None)
+
+    def check(library: Path) -> subprocess.CompletedProcess:
+        return run_app(app, "coral_runtime.py", "--check", "--delegate", str(library), check=False, env=cache)
+
+    ok = check(delegates["noop"])
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith(f"ok: {delegates['noop']} loads into ai-edge-litert ")
+    assert "finds an Edge TPU; no Edge TPU model in this app to run on it: model.tflite on CPU" in ok.stdout
+    for library, line in [(tmp_path / "libnone.so.1", "is not installed"), (delegates["segv"], "SIGSEGV"),
+                          (delegates["null"], NO_DEVICE)]:
+        failed = check(library)
+        assert failed.returncode == 1 and line in failed.stderr, failed.stderr
+        assert len(failed.stderr.strip().splitlines()) == 1
+    # without --delegate: the CPU model, as before (nothing asks for the Edge TPU)
+    plain = run_app(app, "coral_runtime.py", "--check", env=cache)
+    assert plain.stdout.startswith("ok: no Edge TPU model in this app: model.tflite on CPU")
