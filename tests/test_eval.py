@@ -297,7 +297,12 @@ def test_save_writes_eval_json_into_the_build_folder(builds, files_layout, tmp_p
     # Never replaced without --force; the refusal comes before any evaluation.
     earlier = (build / "eval.json").read_text()
     (build / "eval.json").write_text("{\"mine\": 1}")
-    assert_one_line_error(run(model, "--data", files_layout, "--save"), "already exists", "--force")
+    assert_one_line_error(run(model, "--data", files_layout, "--save"),
+                          "already exists. Pass --force to replace it.")
+    # the same model twice would save twice to one file: refused before any work (an outside walk)
+    again = build / ".." / "b" / "model.tflite"
+    assert_one_line_error(run(model, "--data", files_layout, "--compare", again, "--save", "--force"),
+                          "saves its eval results to the same file as", "Compare two different models")
     # --force replaces an earlier eval result, never a user's file of that name
     assert_one_line_error(run(model, "--data", files_layout, "--save", "--force"),
                           "is not an effkit eval result, so --force does not replace it")

@@ -168,6 +168,16 @@ def test_json_schema_is_stable(builds, images):
     assert doc["data"] == {"source": "folder", "path": str(images.resolve()), "count": 2, "skipped": 0}
     snrs = [w["snr_db"] for w in doc["worst"]]
     assert snrs == sorted(snrs)
+    # --worst N lists N everywhere: it changed only the terminal's table (an outside walk)
+    page = images.parent / "worst3.html"
+    three = cli("quant-report", builds["int8"] / "model.tflite", "--float",
+                builds["float32"] / "model.tflite", "--data", images, "--limit", 2, "--worst", 3,
+                "--html", page, "--json", "--force")
+    assert three.exit_code == 0, three.stderr
+    assert [w["name"] for w in json.loads(three.stdout)["worst"]] == [w["name"] for w in doc["worst"][:3]]
+    worst_table = page.read_text(encoding="utf-8").split("Worst layers", 1)[1].split("</table>", 1)[0]
+    assert worst_table.count("<tr") == 1 + 3  # the header and three layers
+    page.unlink()
 
 
 @pytest.mark.slow
@@ -197,6 +207,8 @@ def test_bad_input_is_one_line(builds, tmp_path):
                           "has no images")
     assert_one_line_error(cli("quant-report", loose, "--float", float_model, "--worst", "-1"),
                           "--worst must be at least 1")
+    assert_one_line_error(cli("quant-report", loose, "--float", float_model, "--data", tmp_path,
+                              "--limit", "-5"), "--limit must be at least 1 (got -5)", "Pass e.g. --limit 32")
     page = tmp_path / "page.html"
     page.write_text("mine")
     empty = tmp_path / "empty"

@@ -113,6 +113,66 @@ def test_a_drop_is_shown_only_between_evaluations_of_the_same_photos():
     assert not same_images(entry("int8", data="sub20", images=20), entry("float32", data="p", images=100))
 
 
+def test_two_builds_of_one_variant_and_quantization_are_both_drawn():
+    """An engineer comparing two int8 lite0 builds (bias correction on and off): the latency
+    and float-vs-int8 charts kept only the first (an outside walk), and the accuracy chart
+    drew one line through both, each labelled 'lite0'. Each build is its own bar, named by
+    its folder; two points of one variant and quantization get no line."""
+    from effkit.analysis.report.charts import (
+        accuracy_latency_figure,
+        latency_figure,
+        quant_drop_figure,
+    )
+    from effkit.analysis.report.collect import BuildEntry
+
+    def entry(name: str, quant: str, top1: float, p50: float) -> BuildEntry:
+        return BuildEntry(Path(name), "lite0", quant, "uint8", "cpu", "pth", 1,
+                          eval={"top1": top1, "top5": 0.97, "images_sha256": "a" * 64, "count": 20},
+                          bench={"latency": {"p50": p50, "p90": p50 * 1.1, "p99": p50 * 1.2}, "threads": 2})
+
+    entries = [entry("b0", "int8", 0.90, 3.8), entry("b1", "int8", 0.88, 2.3),
+               entry("f0", "float32", 0.89, 6.2)]
+    from effkit.core.native_log import import_matplotlib
+
+    import_matplotlib()
+    names = ["b0 (lite0 int8)", "b1 (lite0 int8)", "f0 (lite0 float32)"]
+    for figure, order in ((latency_figure(entries), names),
+                          (quant_drop_figure(entries), names[2:] + names[:2])):
+        (ax,) = figure.axes
+        assert len(ax.patches) == 3  # one bar per build (float32 first where it is the reference)
+        assert [t.get_text() for t in ax.get_yticklabels()] == order
+    (ax,) = quant_drop_figure(entries).axes
+    assert [t.get_text() for t in ax.texts] == ["89.0", "90.0 (+1.0 vs f0)", "88.0 (-1.0 vs f0)"]
+    (ax,) = accuracy_latency_figure(entries).axes
+    int8_line = next(line for line in ax.lines if line.get_label() == "int8")
+    assert int8_line.get_linestyle() == "None" and len(int8_line.get_xdata()) == 2
+    assert sorted(t.get_text() for t in ax.texts) == ["b0", "b1", "lite0"]
+
+
+def test_latencies_from_other_machines_or_thread_counts_are_warned_of():
+    """A Pi's bench.json beside an x86 one: the page said 'measured on' the first build's
+    machine for all and put 3.8 ms beside 45 ms silently (an outside walk)."""
+    from effkit.analysis.report.collect import BuildEntry
+    from effkit.analysis.report.page import comparison_warnings, render_html
+
+    def entry(name: str, cpu: str, cores: int, threads: int | None) -> BuildEntry:
+        return BuildEntry(Path(name), "lite0", "int8", "uint8", "cpu", "pth", 1,
+                          bench={"latency": {"p50": 3.8, "p90": 4.0, "p99": 4.2}, "threads": threads,
+                                 "machine": {"cpu": cpu, "cores": cores}})
+
+    same = [entry("a", "Xeon", 2, None), entry("b", "Xeon", 2, None)]
+    assert comparison_warnings(same) == []
+    mixed = [entry("a", "Xeon", 2, None), entry("pi", "Cortex-A72 (Raspberry Pi 4)", 4, 2)]
+    assert comparison_warnings(mixed) == [
+        "the latencies were measured on different machines (Xeon (2 cores): a; Cortex-A72 (Raspberry "
+        "Pi 4) (4 cores): pi): compare them with care",
+        "the latencies were measured on different thread counts (LiteRT default threads: a; 2 threads: "
+        "pi): compare them with care"]
+    page = render_html(mixed, {}, generated="now")
+    assert "measured on Xeon" not in page and "different machines" in page
+    assert "measured on Xeon (2 cores)" in render_html(same, {}, generated="now")
+
+
 # --------------------------------------------------------------------------- real builds
 
 
@@ -316,3 +376,18 @@ def test_charts_are_drawn_quietly_without_a_writable_home(tmp_path):
                           timeout=300)
     assert done.returncode == 0 and done.stderr == "", done.stderr
     assert (tmp_path / "x.png").stat().st_size > 0
+
+
+def test_a_quant_report_of_another_model_is_left_out(measured, tmp_path):
+    """quant_report.json copied from another build was drawn as this build's (an outside
+    walk); eval.json and bench.json were already checked against the model's digest."""
+    from effkit.core.manifest import Manifest
+
+    folder = copy_build(measured["int8"], tmp_path / "q")
+    sha = Manifest.read(folder).artifact("model.tflite").sha256
+    (folder / "quant_report.json").write_text(json.dumps({"effkit_quant_report": 1, "int8_sha256": "0" * 64}))
+    entry = load_build(folder)
+    assert entry.quant_report is None
+    assert any(w.startswith("quant_report.json was made from another model file") for w in entry.warnings)
+    (folder / "quant_report.json").write_text(json.dumps({"effkit_quant_report": 1, "int8_sha256": sha}))
+    assert load_build(folder).quant_report == {"effkit_quant_report": 1, "int8_sha256": sha}

@@ -19,7 +19,7 @@ from effkit.core.manifest import (
     sha256_hex,
 )
 from effkit.core.outputs import check_output_file, json_bytes, write_file_atomic
-from effkit.errors import OutputError
+from effkit.errors import OutputError, UsageError
 
 
 def result_path(model: Path, kind: str) -> Path:
@@ -44,11 +44,19 @@ def save_result(model: Path, kind: str, doc: dict, force: bool) -> Path:
 
 
 def check_can_save(models: Sequence[Path | None], kind: str, force: bool) -> None:
-    """Refuse ``--save`` before any work when a result file exists and ``force`` is off."""
-    for model in models:
-        if model is None:
-            continue
+    """Refuse ``--save`` before any work when a result file exists and ``force`` is off, or
+    when two of ``models`` would save to one file (the same model given twice wrote the first
+    result, then failed on it, or with --force kept the second without its comparison)."""
+    paths: dict[Path, tuple[Path, Path]] = {}  # resolved result file -> (model, as named)
+    for model in (Path(m) for m in models if m is not None):
         path = result_path(model, kind)
+        if path.resolve() in paths:
+            other = "--compare" if kind == "eval" else "--vs"
+            raise UsageError(f"{other} {str(model)!r} saves its {kind} results to the same file as "
+                             f"{str(paths[path.resolve()][0])!r} ({str(path)!r}), so --save cannot "
+                             "keep both", "compare two different models, or drop --save")
+        paths[path.resolve()] = (model, path)
+    for _, path in paths.values():
         if path.is_dir():
             raise OutputError(f"{str(path)!r} is a folder", "move it away to save results there")
         # --force replaces an earlier result of the same kind, never a user's file of that name

@@ -38,7 +38,8 @@ def bench(
     force: ForceOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Latency p50/p90/p99 after warm-up (each model in a fresh process), size, peak memory."""
+    """Latency p50/p90/p99 after warm-up (a model in a fresh process; with --vs the two
+    interleaved in one), size, peak memory (each model in its own process)."""
     from effkit.analysis.bench import VsResult
     from effkit.analysis.saved_results import check_can_save, save_result
     from effkit.api import benchmark

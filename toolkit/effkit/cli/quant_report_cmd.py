@@ -103,13 +103,13 @@ def quant_report(
             inputs, source = inputs_for(model, data, limit, tick)
         with clock.stage("quant-report", checks_first=True) as tick:
             report = compare(int8_bytes, float_bytes, inputs, tick)
-    doc = report.to_dict() | {"int8_model": str(model), "float_model": str(float_model), "data": source}
+    doc = report.to_dict(worst) | {"int8_model": str(model), "float_model": str(float_model), "data": source}
     if mixed is not None:
         doc["mixed"] = _mixed(report, mixed[0], int8_bytes, float_bytes, inputs, mixed[1], mixed[2],
                               force)
     if html is not None:
         page = render_html(report, int8_name=str(model), float_name=str(float_model),
-                           data_source=f"{source['source']}: {source.get('path')}")
+                           data_source=f"{source['source']}: {source.get('path')}", worst=worst)
         write_file_atomic(html, page.encode("utf-8"), force)
         doc["html"] = str(html)
     if json_out:

@@ -45,6 +45,8 @@ def report(
         console.print(f"  chart {escape(str(result.out_dir / name))}", highlight=False)
     for key, why in result.doc["missing_charts"].items():
         console.print(f"  [dim]no {key} chart: {escape(why)}[/]", highlight=False)
+    for w in result.doc["warnings"]:
+        console.print(f"  [yellow]all builds: {escape(w)}[/]", highlight=False)
     for b in result.doc["builds"]:
         for w in b["warnings"]:
             console.print(f"  [yellow]{escape(Path(b['folder']).name)}: {escape(w)}[/]",

@@ -735,12 +735,14 @@ def check_output_file(path: Path, force: bool, *, inputs: Iterable[Path | None] 
         # x.txt holding a model opens in the wrong program, and no tool looks for it there
         raise OutputError(f"{flag} {str(path)!r} does not end in {kind.suffixes[0]} ({kind.described})",
                           f"name it {str(path.with_name(path.stem + kind.suffixes[0]))!r}")
+    # --save writes where the model is: there is no other output to choose
+    other = "" if flag == "--save" else "choose another output, or "
     if path.exists() or path.is_symlink():
         if not force:
-            raise OutputError(f"{str(path)!r} already exists", "choose another output, or pass --force")
+            raise OutputError(f"{str(path)!r} already exists", f"{other}pass --force to replace it")
         if kind is not None and not kind.is_one(path):
             raise OutputError(f"{str(path)!r} is not {kind.described}, so --force does not replace it",
-                              "choose another output, or move that file away yourself")
+                              f"{other}move that file away yourself")
 
 
 def write_file_atomic(path: Path, data: bytes, force: bool, *, output: bool = True) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from effkit.core.progress import TickFn
-from effkit.errors import DataError, UsageError
+from effkit.errors import DataError, UsageError, check_whole
 
 DEFAULT_IMAGES = 32  # images a report runs on unless told otherwise
 
@@ -30,8 +30,7 @@ def inputs_for(model: Path, data: Path | None, limit: int = DEFAULT_IMAGES,
     """
     from effkit.calibration import sets as calib
 
-    if limit < 1:
-        raise UsageError(f"--limit must be at least 1 (got {limit})")
+    check_whole(limit, "--limit", high=10**9, example=DEFAULT_IMAGES)  # as eval's --limit
     if data is not None:
         return inputs_for_folder(model, data, limit, progress, what="--data folder")
     build = BuildInfo.beside(Path(model))

@@ -118,7 +118,8 @@ class QuantReport:
 
         return sorted(self.layers, key=lambda s: (-added(s), s.index))[:n]
 
-    def to_dict(self) -> dict:
+    def to_dict(self, worst: int = WORST_COUNT) -> dict:
+        """The report as JSON (``worst``: how many layers its "worst" list holds)."""
         snrs = [s.snr_db for s in self.layers]
         out = self.layers[-1] if self.layers else None
         return {
@@ -136,7 +137,7 @@ class QuantReport:
                 "layers_with_causes": sum(bool(s.causes) for s in self.layers),
             },
             "worst": [{"index": s.index, "name": s.name, "op": s.op, "snr_db": round(s.snr_db, 3),
-                       "causes": list(s.causes)} for s in self.worst()],
+                       "causes": list(s.causes)} for s in self.worst(worst)],
             "unmatched": list(self.unmatched),
             "layers": [s.to_dict() for s in self.layers],
         }

@@ -50,8 +50,9 @@ def chart_png(doc: dict) -> bytes:
 
 
 def render_html(report: QuantReport, *, int8_name: str, float_name: str, data_source: str,
-                generated: str | None = None) -> str:
-    """A self-contained page (chart as a data URI); every string is HTML-escaped."""
+                generated: str | None = None, worst: int | None = None) -> str:
+    """A self-contained page (chart as a data URI), listing the ``worst`` layers (None:
+    the report's default count); every string is HTML-escaped."""
     import base64
 
     from jinja2 import StrictUndefined
@@ -61,8 +62,9 @@ def render_html(report: QuantReport, *, int8_name: str, float_name: str, data_so
 
     env = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True)
     template = env.from_string(data_file("quant_report.html.jinja").read_text(encoding="utf-8"))
-    doc = report.to_dict()
-    return template.render(doc=doc, worst=report.worst(), layers=report.layers,
+    doc = report.to_dict() if worst is None else report.to_dict(worst)
+    listed = report.worst() if worst is None else report.worst(worst)
+    return template.render(doc=doc, worst=listed, layers=report.layers,
                            unmatched=report.unmatched, int8_name=int8_name, float_name=float_name,
                            data_source=data_source, generated=generated,
                            chart=base64.b64encode(chart_png(doc)).decode("ascii"))

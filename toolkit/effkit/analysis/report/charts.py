@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 CHART_TITLES = {
     "accuracy_latency": "Accuracy vs latency",
-    "latency": "Latency per variant",
+    "latency": "Latency per build",
     "quant_drop": "Float vs int8 accuracy",
     "build_time": "Build time per stage",
     "edgetpu": "Edge TPU op coverage",
@@ -42,7 +42,14 @@ def _png(fig) -> bytes:
 
 
 def chart_accuracy_latency(entries: Sequence[BuildEntry]) -> bytes | None:
-    """Top-1 against CPU latency p50, one line per quantization through the variants."""
+    fig = accuracy_latency_figure(entries)
+    return None if fig is None else _png(fig)
+
+
+def accuracy_latency_figure(entries: Sequence[BuildEntry]):
+    """Top-1 against CPU latency p50, one line per quantization through the variants. Two
+    builds of one variant and quantization are points named by their folders, with no line
+    through them (a line read as a trend across variants)."""
     pts = [(e, p50, top1) for e in entries
            if (p50 := e.p50) is not None and (top1 := e.top1) is not None]
     if not pts:
@@ -52,81 +59,97 @@ def chart_accuracy_latency(entries: Sequence[BuildEntry]) -> bytes | None:
         series = sorted((p for p in pts if p[0].quant == quant), key=lambda p: p[1])
         xs = [p50 for _, p50, _ in series]
         ys = [100 * top1 for _, _, top1 in series]
+        one_each = len({e.variant for e, _, _ in series}) == len(series)
         ax.plot(xs, ys, marker="o", linewidth=2, markersize=7, label=quant,
-                color=QUANT_COLORS.get(quant))
+                color=QUANT_COLORS.get(quant), linestyle="-" if one_each else "none")
         for (e, _, _), x, y in zip(series, xs, ys, strict=True):
-            ax.annotate(e.variant, (x, y), textcoords="offset points", xytext=(6, -12), fontsize=9)
+            ax.annotate(e.variant if one_each else _short(e.name), (x, y), textcoords="offset points",
+                        xytext=(6, -12), fontsize=9)
     measured = [e for e, _, _ in pts]
     ax.set_title(CHART_TITLES["accuracy_latency"] + " (measured here)")
-    ax.set_xlabel(f"CPU latency p50 (ms), {_threads_text(measured)}")
+    ax.set_xlabel(f"CPU latency p50 (ms), {threads_text(measured)}")
     ax.set_ylabel(f"top-1 (%) on {_data_text(measured)}")
     ax.grid(True, alpha=0.3)
     ax.legend(title="quantization")
-    return _png(fig)
+    return fig
 
 
 def chart_latency(entries: Sequence[BuildEntry]) -> bytes | None:
-    """p50 bars with p90 whiskers per variant and quantization; random weights hatched."""
+    fig = latency_figure(entries)
+    return None if fig is None else _png(fig)
+
+
+def latency_figure(entries: Sequence[BuildEntry]):
+    """p50 bars with p90 whiskers, one per build (two builds of one variant and quantization
+    are two bars: the chart kept only the first), coloured by quantization, named by folder;
+    random weights hatched."""
     pts = [(e, e.bench["latency"]) for e in entries if e.bench and e.p50 is not None]
     if not pts:
         return None
-    variants = sorted({e.variant for e, _ in pts})
-    quants = sorted({e.quant for e, _ in pts}, key=_quant_rank)
-    fig, ax = _figure(7.5, 4.2)
-    width = 0.8 / len(quants)
-    for j, quant in enumerate(quants):
-        for i, v in enumerate(variants):
-            for e, lat in [(e, lat) for e, lat in pts if e.variant == v and e.quant == quant][:1]:
-                x = i + (j - (len(quants) - 1) / 2) * width
-                ax.bar(x, lat["p50"], width * 0.9, color=QUANT_COLORS.get(quant),
-                       hatch=None if e.real_weights else "//", edgecolor="white", label=quant)
-                ax.errorbar(x, lat["p50"], yerr=[[0], [max(lat["p90"] - lat["p50"], 0)]],
-                            color="#333333", capsize=3, linewidth=1)
-                ax.annotate(f"{lat['p50']:.1f}", (x, max(lat["p90"], lat["p50"])),
-                            textcoords="offset points", xytext=(0, 4), ha="center", fontsize=8)
-    ax.set_xticks(range(len(variants)), variants)
-    ax.set_ylabel("latency (ms): p50, whisker to p90")
+    fig, ax = _figure(7.5, max(2.6, 1.3 + 0.45 * len(pts)))
+    names = [_build_name(e) for e, _ in pts]
+    for i, (e, lat) in enumerate(pts):
+        ax.barh(i, lat["p50"], height=0.6, color=QUANT_COLORS.get(e.quant), label=e.quant,
+                hatch=None if e.real_weights else "//", edgecolor="white")
+        ax.errorbar(lat["p50"], i, xerr=[[0], [max(lat["p90"] - lat["p50"], 0)]],
+                    color="#333333", capsize=3, linewidth=1)
+        ax.annotate(f"{lat['p50']:.1f}", (max(lat["p90"], lat["p50"]), i), textcoords="offset points",
+                    xytext=(4, -3), fontsize=8)
+    ax.set_yticks(range(len(pts)), names)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(max(lat["p90"], lat["p50"]) for _, lat in pts) * 1.2 or 1)
+    ax.set_xlabel(f"latency (ms): p50, whisker to p90; {threads_text([e for e, _ in pts])}")
     title = CHART_TITLES["latency"]
     if any(not e.real_weights for e, _ in pts):
         title += " (hatched: random weights)"
     ax.set_title(title)
-    ax.grid(True, axis="y", alpha=0.3)
-    _legend(ax, title="quantization")
-    return _png(fig)
+    ax.grid(True, axis="x", alpha=0.3)
+    _legend(ax, title="quantization", loc="lower right")
+    return fig
 
 
 def chart_quant_drop(entries: Sequence[BuildEntry]) -> bytes | None:
-    """Top-1 of each quantization per variant, for variants measured in two or more."""
+    fig = quant_drop_figure(entries)
+    return None if fig is None else _png(fig)
+
+
+def quant_drop_figure(entries: Sequence[BuildEntry]):
+    """Top-1 of every build of the variants evaluated in two or more quantizations, one bar
+    per build (a second int8 build was left out), each quantized one beside its difference
+    from a float32 build of that variant evaluated on the same photos."""
     evald = [(e, top1) for e in entries if (top1 := e.top1) is not None]
     variants = sorted(v for v in {e.variant for e, _ in evald}
                       if len({e.quant for e, _ in evald if e.variant == v}) >= 2)
     if not variants:
         return None
-    quants = sorted({e.quant for e, _ in evald if e.variant in variants}, key=_quant_rank)
-    fig, ax = _figure(7.5, 4.2)
-    width = 0.8 / len(quants)
-    for j, quant in enumerate(quants):
-        for i, v in enumerate(variants):
-            here = next(((e, t) for e, t in evald if e.variant == v and e.quant == quant), None)
-            if here is None:
-                continue
-            x = i + (j - (len(quants) - 1) / 2) * width
-            y = 100 * here[1]
-            ax.bar(x, y, width * 0.9, color=QUANT_COLORS.get(quant), label=quant)
-            ref = next(((e, t) for e, t in evald if e.variant == v and e.quant == "float32"), None)
-            text = f"{y:.1f}"
-            if quant != "float32" and ref:  # a difference only over the same photos
-                text += (f"\n({y - 100 * ref[1]:+.1f})" if same_images(here[0], ref[0])
-                         else "\n(other photos)")
-            ax.annotate(text, (x, y), textcoords="offset points", xytext=(0, 3), ha="center",
-                        fontsize=8)
-    ax.set_xticks(range(len(variants)), variants)
-    ax.set_ylabel(f"top-1 (%) on {_data_text([e for e, _ in evald])}")
-    ax.set_ylim(0, 110)
+    rows = sorted(((e, t) for e, t in evald if e.variant in variants),
+                  key=lambda row: (variants.index(row[0].variant), _quant_rank(row[0].quant)))
+    fig, ax = _figure(7.5, max(2.6, 1.3 + 0.45 * len(rows)))
+    for i, (e, top1) in enumerate(rows):
+        y = 100 * top1
+        ax.barh(i, y, height=0.6, color=QUANT_COLORS.get(e.quant), label=e.quant)
+        text = f"{y:.1f}"
+        if e.quant != "float32":
+            floats = [(f, t) for f, t in rows if f.variant == e.variant and f.quant == "float32"]
+            ref = next(((f, t) for f, t in floats if same_images(e, f)), None)
+            if ref is not None:  # a difference only over the same photos
+                text += f" ({y - 100 * ref[1]:+.1f} vs {_short(ref[0].name)})"
+            elif floats:
+                text += " (float32 on other photos)"
+        ax.annotate(text, (y, i), textcoords="offset points", xytext=(4, -3), fontsize=8)
+    ax.set_yticks(range(len(rows)), [_build_name(e) for e, _ in rows])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 135)
+    ax.set_xlabel(f"top-1 (%) on {_data_text([e for e, _ in rows])}")
     ax.set_title(CHART_TITLES["quant_drop"] + " (points vs float32 in brackets)")
-    ax.grid(True, axis="y", alpha=0.3)
+    ax.grid(True, axis="x", alpha=0.3)
     _legend(ax, title="quantization", loc="lower right")
-    return _png(fig)
+    return fig
+
+
+def _build_name(e: BuildEntry) -> str:
+    """A build as the bar charts name it: its folder, its variant and quantization."""
+    return f"{_short(e.name)} ({e.variant} {e.quant})"
 
 
 def chart_build_time(entries: Sequence[BuildEntry]) -> bytes | None:
@@ -145,7 +168,7 @@ def chart_build_time(entries: Sequence[BuildEntry]) -> bytes | None:
 
     cmap = colormaps["tab10"]
     colour = {stage: cmap(k % 10) for k, stage in enumerate(stages)}
-    names = [f"{_short(e.name)} ({e.variant} {e.quant})" for e in rows]
+    names = [_build_name(e) for e in rows]
     left = [0.0] * len(rows)
     for i, e in enumerate(rows):
         for stage, seconds in e.timings.items():
@@ -235,7 +258,7 @@ def _quant_rank(q: str) -> int:
     return QUANT_ORDER.index(q) if q in QUANT_ORDER else len(QUANT_ORDER)
 
 
-def _threads_text(entries: Sequence[BuildEntry]) -> str:
+def threads_text(entries: Sequence[BuildEntry]) -> str:
     threads = {e.bench.get("threads") for e in entries if e.bench}
     if len(threads) == 1:
         t = threads.pop()

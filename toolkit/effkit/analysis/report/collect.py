@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeGuard
 
-from effkit.core.manifest import MANIFEST_NAME, MODEL_FILE, RESULT_KEYS, RESULT_NAMES, Manifest, read_document
+from effkit.core.manifest import (
+    MANIFEST_NAME,
+    MODEL_FILE,
+    QUANT_REPORT_FILE,
+    RESULT_KEYS,
+    RESULT_NAMES,
+    Manifest,
+    read_document,
+)
 from effkit.errors import DataError
 
 # ---------------------------------------------------------------------------
@@ -41,6 +49,7 @@ class BuildEntry:
     eval: dict | None = None
     bench: dict | None = None
     warnings: tuple[str, ...] = ()
+    quant_report: dict | None = None  # its quant_report.json, when of this build's model
 
     @property
     def name(self) -> str:
@@ -126,6 +135,14 @@ def load_build(folder: Path) -> BuildEntry:
             warnings.append(f"{fname} was measured on LiteRT's reference kernels (--no-xnnpack), "
                             "not XNNPACK like the default: compare it only with builds measured so")
         results[kind] = res
+    quant_report = None
+    if os.path.lexists(folder / QUANT_REPORT_FILE):  # as a result: of this build's model only
+        quant_report = read_json(folder / QUANT_REPORT_FILE, "quant report")
+        if main is not None and quant_report.get("int8_sha256") != main.sha256:
+            warnings.append(f"{QUANT_REPORT_FILE} was made from another model file than this "
+                            f"build's {MODEL_FILE}; left out (build the folder again with "
+                            "'effkit build --quant-report --force')")
+            quant_report = None
     weights = str(manifest.weights.get("kind") or "unknown")
     if weights == "random":
         warnings.append("random weights: latency only, no accuracy")
@@ -136,7 +153,8 @@ def load_build(folder: Path) -> BuildEntry:
         model_bytes=main.bytes if main else None,
         timings={str(k): float(v) for k, v in manifest.timings_s.items() if is_number(v)},
         calibration=manifest.calibration, edgetpu=manifest.edgetpu,
-        eval=results["eval"], bench=results["bench"], warnings=tuple(warnings))
+        eval=results["eval"], bench=results["bench"], warnings=tuple(warnings),
+        quant_report=quant_report)
 
 
 def is_number(v: object) -> TypeGuard[int | float]:

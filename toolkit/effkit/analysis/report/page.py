@@ -64,16 +64,45 @@ def render_html(entries: Sequence[BuildEntry], charts: dict[str, bytes | None],
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True)
     template = env.from_string(data_file("report.html.jinja").read_text(encoding="utf-8"))
+    machines = {_machine_text(e) for e in entries if e.bench}
     machine = next((m for e in entries if e.bench and _machine_ok(m := e.bench.get("machine"))),
-                   None)
+                   None) if len(machines) == 1 else None  # several: the notes name them
     return template.render(
         generated=generated or _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         machine=machine, columns=COLUMNS, text_columns=TEXT_COLUMNS,
         rows=[_row(e) for e in entries],
-        notes=[(e.name, w) for e in entries for w in e.warnings],
+        notes=[("all builds", w) for w in comparison_warnings(entries)]
+        + [(e.name, w) for e in entries for w in e.warnings],
         charts=[{"key": key, "title": title, "missing": MISSING.get(key, ""),
                  "png": _base64(charts.get(key))}
                 for key, title in (CHART_TITLES | _quant_titles(entries)).items()])
+
+
+def _machine_text(e: BuildEntry) -> str:
+    machine = e.bench.get("machine") if e.bench else None
+    if not _machine_ok(machine):
+        return "a machine bench.json does not name"
+    assert isinstance(machine, dict)  # what _machine_ok checked
+    return f"{machine['cpu']} ({machine['cores']} cores)"
+
+
+def comparison_warnings(entries: Sequence[BuildEntry]) -> list[str]:
+    """What makes the builds' latencies not comparable side by side: measured on different
+    machines, or with different thread counts (the page named the first build's machine for
+    all, and only the chart's axis said "mixed thread counts": an outside walk)."""
+    from effkit.analysis.report.charts import threads_text
+
+    benched = [e for e in entries if e.bench]
+    out = []
+    for what, key in (("machines", _machine_text), ("thread counts", lambda e: threads_text([e]))):
+        groups: dict[str, list[str]] = {}
+        for e in benched:
+            groups.setdefault(key(e), []).append(e.name)
+        if len(groups) > 1:
+            out.append(f"the latencies were measured on different {what} ("
+                       + "; ".join(f"{k}: {', '.join(v)}" for k, v in groups.items())
+                       + "): compare them with care")
+    return out
 
 
 def _machine_ok(machine: object) -> bool:
@@ -88,22 +117,21 @@ def _quant_key(index: int) -> str:
 
 def _quant_titles(entries: Sequence[BuildEntry]) -> dict[str, str]:
     return {_quant_key(i): f"Per-layer SNR, int8 vs float: {e.name}" for i, e in enumerate(entries)
-            if (e.folder / QUANT_REPORT_FILE).is_file()}
+            if e.quant_report is not None}
 
 
 def _quant_charts(entries: Sequence[BuildEntry]) -> dict[str, bytes | None]:
-    """The per-layer chart of every build that has a quant_report.json (effkit quant-report)."""
+    """The per-layer chart of every build whose quant_report.json (effkit build
+    --quant-report) is of its own model (``load_build`` leaves another model's out)."""
     from effkit.analysis.quant_report.page import chart_png
 
     out: dict[str, bytes | None] = {}
     for i, e in enumerate(entries):
-        path = e.folder / QUANT_REPORT_FILE
-        if path.is_file():
-            doc = read_json(path, "quant report")
+        if e.quant_report is not None:
             try:
-                out[_quant_key(i)] = chart_png(doc)
+                out[_quant_key(i)] = chart_png(e.quant_report)
             except (KeyError, TypeError, ValueError):
-                raise DataError(f"{str(path)!r} is not an effkit quant report",
+                raise DataError(f"{str(e.folder / QUANT_REPORT_FILE)!r} is not an effkit quant report",
                                 "build again with 'effkit build --quant-report --force'") from None
     return out
 
@@ -165,6 +193,7 @@ def build_report(folders: Sequence[Path], out: Path, force: bool = False) -> Rep
     charts = draw_charts(entries) | _quant_charts(entries)
     page = render_html(entries, charts)
     doc = {"builds": [e.to_dict() for e in entries], "skipped": [str(p) for p in skipped],
+           "warnings": comparison_warnings(entries),
            "charts": {k: f"{k}.png" for k, v in charts.items() if v},
            "missing_charts": {k: MISSING[k] for k, v in charts.items() if not v and k in MISSING}}
     files = ["index.html", REPORT_NAME] + [f"{k}.png" for k, v in charts.items() if v]
