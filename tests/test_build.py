@@ -939,7 +939,7 @@ def test_legal_but_likely_wrong_input_is_a_warning_kept_in_build_json(tmp_path, 
     # (outside walk: build and metadata --labels took them without a word)
     assert Labels(("caf\u00e9", "cafe\u0301", "Cat", "cat", "dog"), "l.txt").warnings() == (
         "2 group(s) of labels in 'l.txt' differ only in Unicode form or case, easy to take for "
-        "one class: 'caf\u00e9' (line 1) and 'cafe\u0301' (line 2); 'Cat' (line 3) and 'cat' (line 4)",)
+        "one class: 'caf\\xe9' (line 1) and 'cafe\\u0301' (line 2); 'Cat' (line 3) and 'cat' (line 4)",)
     # ImageNet's own 'Cardigan' (the corgi) and 'cardigan' (the sweater) give none either
     alike = Labels(Labels.imagenet().names[:-1] + ("Crane",)).warnings()[1]
     assert "'crane' (line 135) and 'Crane' (line 1000)" in alike

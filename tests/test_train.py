@@ -104,6 +104,10 @@ def test_scan_with_val_folder(tiny, photo_dir, tmp_path):
     (val / "food").rename(val / "cafe\u0301")  # decomposed (NFD) in --val
     data = scan(tiny, val=val)
     assert data.counts() == {"café": {"train": 5, "val": 1}, "vehicles": {"train": 5, "val": 1}}
+    # and in another case or with underscores, as eval matches class folders (a walk: train
+    # refused 'Vehicles' that eval scored as 'vehicles')
+    (val / "vehicles").rename(val / "Vehicles")
+    assert scan(tiny, val=val).counts() == data.counts()
 
 
 def test_a_class_folder_name_that_cannot_be_a_label_is_refused_before_training(tiny, tmp_path):
@@ -187,8 +191,13 @@ def test_the_same_photo_twice_and_lookalike_class_names_are_warned_of(tiny, phot
     for i, name in enumerate(("cafe\u0301", "caf\u00e9")):
         for p in food[2 * i: 2 * i + 2]:
             (tiny / name / f"x{p.name}").symlink_to(p)
+    (tiny / "Food").mkdir()  # a second group: every group is named (only the first was)
+    for p in food[:2]:
+        (tiny / "Food" / f"x{p.name}").symlink_to(p)
     warned = scan(tiny, val_split=0.4, seed=0).warnings
-    assert any("differ only in Unicode form or case" in w for w in warned), warned
+    # the two cafés with escapes: quoted as written they print the same
+    assert ("class folders that differ only in Unicode form or case, so their labels look the same: "
+            "'Food', 'food'; 'cafe\\u0301', 'caf\\xe9'") in warned, warned
 
 
 def test_corrupt_images_are_skipped_and_counted(tiny, photo_dir):
@@ -248,6 +257,8 @@ def test_validate_flags_and_output(tiny, tmp_path, monkeypatch):
         (dict(weights=str(tmp_path / "missing.h5")), "do not exist"),
         (dict(val=tiny), "is --data"), (dict(val=tiny / "food"), "is inside --data"),
         (dict(data=tiny / "food", val=tiny), "holds --data"),
+        # a split and a folder: the split was ignored without a word (a walk)
+        (dict(val=tmp_path / "v", val_split=0.5), "--val-split does not apply with --val"),
     ]:
         with pytest.raises(EffkitError, match=match):
             validate(TrainConfig(**{"data": tiny, "out": tmp_path / "out", **bad}))
@@ -332,8 +343,16 @@ def test_resume_after_images_changed_names_the_images_not_the_batch_size(tiny, p
     grown = scan(tiny, val_split=0.4, seed=0)
     with pytest.raises(DataError, match="the images or the train/validation split changed"):
         _check_resumable(state, replace(config, batch_size=len(grown.train)), grown)
-    with pytest.raises(UsageError, match="cannot resume: epochs was 10, now 3"):  # a flag: named
+    with pytest.raises(UsageError, match="cannot resume: --epochs was 10, now 3"):  # a flag: named
         _check_resumable(state, replace(config, epochs=3, batch_size=len(grown.train)), grown)
+    # a batch size given, cut to the split: the value given is named, and the cut (a walk:
+    # '--batch-size 100' was told 'batch_size was 6, now 5')
+    (tiny / "food" / extra.name).unlink()
+    same = scan(tiny, val_split=0.4, seed=0)
+    state = _State(settings=replace(config, batch_size=4).settings(), data=same.fingerprint())
+    with pytest.raises(UsageError, match=r"cannot resume: --batch-size was 4, now 100 \(cut to "
+                                         rf"{len(same.train)}, the training split's size\)"):
+        _check_resumable(state, replace(config, batch_size=len(same.train)), same, given_batch_size=100)
 
 
 def test_a_checkpoint_of_an_earlier_effkit_resumes(tiny, tmp_path):
@@ -421,7 +440,7 @@ def test_resume_continues_an_interrupted_run(tiny, tmp_path):
     with pytest.raises(OutputError, match="is not empty") as exc:
         validate(config)
     assert "--resume" in exc.value.hint
-    with pytest.raises(UsageError, match="cannot resume: epochs was 2, now 3"):
+    with pytest.raises(UsageError, match="cannot resume: --epochs was 2, now 3"):
         train(replace(config, epochs=3, resume=True))
 
     seen = []
@@ -458,6 +477,32 @@ def test_resume_continues_an_interrupted_run(tiny, tmp_path):
     import keras
 
     assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
+
+
+@pytest.mark.slow
+def test_an_interrupted_force_build_run_resumes_with_its_build(tiny, tmp_path):
+    """train --force --build interrupted during training, then --resume --build: the resume
+    said the earlier build folder was "not empty", and --force does not go with --resume,
+    so only deleting it by hand went on (a walk). The resumed run replaces that build, as a
+    resume without --build removes it."""
+    out = tmp_path / "out"
+    flags = ["--data", str(tiny), "--out", str(out), "--epochs", "2", "--batch-size", "4",
+             "--val-split", "0.4", "--build", "--target", "cpu"]
+    first = CliRunner().invoke(app, ["train", *flags[:5], "1", *flags[6:]])
+    assert first.exit_code == 0, first.stderr
+    built = out / "lite0-cpu" / "build.json"
+    before = built.read_bytes()
+
+    def stop(record):
+        raise _Stop()
+
+    with pytest.raises(_Stop):  # the --force run, stopped after its first epoch
+        train(TrainConfig(data=tiny, out=out, epochs=2, batch_size=4, val_split=0.4, force=True),
+              Callbacks(on_epoch=stop))
+    resumed = CliRunner().invoke(app, ["train", *flags, "--resume", "--json"])
+    assert resumed.exit_code == 0, resumed.stdout
+    assert json.loads(resumed.stdout)["build"]["out_dir"] == str(out / "lite0-cpu")
+    assert built.read_bytes() != before  # built again from the resumed run's weights
 
 
 @pytest.mark.slow
@@ -733,3 +778,48 @@ def test_train_json_holds_names_that_are_not_utf8(tiny, tmp_path):
     doc = json.loads((tmp_path / SUMMARY_NAME).read_text(encoding="utf-8"))
     assert any("bad\ufffd.jpg" in s for s in doc["skipped"]), doc
     assert any("caf\ufffd.jpg" in s for s in doc["ignored"]), doc
+
+
+def test_a_class_folder_linked_to_nothing_is_named(tiny, tmp_path):
+    """A class folder that is a symbolic link to an unmounted disk vanished from the model
+    (three classes trained, no word), and from eval's score (a walk): both name it."""
+    from effkit.analysis.evaluate import labelled_images
+
+    (tiny / "horse").symlink_to(tmp_path / "unmounted" / "horses")
+    with pytest.raises(DataError, match="'horse' in .* is a symbolic link to .*horses'?, which does "
+                                        "not exist: its images would be left out") as exc:
+        scan(tiny, val_split=0.4, seed=0)
+    assert "reconnect it" in exc.value.hint
+    with pytest.raises(DataError, match="'horse' in .* is a symbolic link"):
+        labelled_images(tiny, ["food", "vehicles"], 2)
+    (tiny / "horse").unlink()
+    (tiny / "notes.jpg").symlink_to(tmp_path / "gone.jpg")  # an image name: skipped and counted, as before
+    assert scan(tiny, val_split=0.4, seed=0).classes == ("food", "vehicles")
+
+
+def test_a_class_left_with_one_image_by_unreadable_ones_says_so(tiny):
+    """Three photos, two of them HEIC: 'class has only 1 readable image ... add images' hid
+    that two were skipped and why (a walk)."""
+    vehicles = sorted((tiny / "vehicles").iterdir())
+    for p in vehicles[1:]:
+        p.unlink()
+    (tiny / "vehicles" / "1.heic").write_bytes(b"\0\0\0\x18ftypheic")
+    (tiny / "vehicles" / "2.HEIC").write_bytes(b"\0\0\0\x18ftypheic")
+    with pytest.raises(DataError) as exc:
+        scan(tiny, val_split=0.4, seed=0)
+    line = exc.value.one_line()
+    assert "class 'vehicles' has only 1 readable image (2 more skipped as unreadable; first: " in line
+    assert "1.heic: " in line and "Convert or replace the unreadable images" in line, line
+
+
+def test_split_folders_given_as_class_folders_are_warned_of(tiny, tmp_path):
+    """data/train and data/val (Keras's layout) passed as --data trained a 'train vs val'
+    classifier without a word (a walk)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for split, cls in (("train", "food"), ("val", "vehicles")):
+        (data / split).symlink_to(tiny / cls)
+    warned = scan(data, val_split=0.4, seed=0).warnings
+    assert any(w.startswith("the class folders are 'train' and 'val': a dataset's splits, not its "
+                            "classes? For class folders inside them pass --data DATA/train") for w in warned)
+    assert not any("splits" in w for w in scan(tiny, val_split=0.4, seed=0).warnings)

@@ -61,7 +61,8 @@ def _one_at_a_time(call: Callable[_P, _R]) -> Callable[_P, _R]:
 
 
 # Flags whose keyword differs from the flag's words, and the on/off flags (keyword=True).
-_KEYWORDS = {"name": "model_name", "min-runtime": "min_runtime_version", "timeout": "timeout_s"}
+_KEYWORDS = {"name": "model_name", "min-runtime": "min_runtime_version", "timeout": "timeout_s",
+             "dropout": "dropout_rate"}
 _SWITCHES = frozenset({"force", "skip-compile", "require-compile", "quant-report", "resume",
                        "augment", "xnnpack", "bias-correction"})
 

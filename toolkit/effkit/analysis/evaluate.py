@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,16 @@ import numpy as np
 
 from effkit.core.resources import data_file
 from effkit.errors import DataError, LabelsError, ModelFileError, first_names, naming_file
-from effkit.model.preprocess import LoadReport, Norm, iter_images, list_images, normalize, passed_over
+from effkit.model.labels import folded
+from effkit.model.preprocess import (
+    LoadReport,
+    Norm,
+    check_no_dangling_folders,
+    iter_images,
+    list_images,
+    normalize,
+    passed_over,
+)
 from effkit.model.variants import NORM_MEAN, NORM_STD
 
 WNID = re.compile(r"^(n\d{8})[_.]")
@@ -82,20 +90,14 @@ class LabelledSet:
     unlabelled: tuple[str, ...] = ()
 
 
-def _folded(name: str) -> str:
-    """A name as a folder may spell a label: case, underscores, spacing and Unicode form
-    (a folder from a Mac is NFD) aside."""
-    return " ".join(unicodedata.normalize("NFC", name).replace("_", " ").split()).casefold()
-
-
 def _folder_classes(names: Sequence[str], labels: Sequence[str] | None,
                     num_classes: int) -> dict[str, int]:
     """Map each class-folder name to a class index (label name, or wnid for 1000 classes)."""
     exact: dict[str, list[int]] = {}
-    folded: dict[str, list[int]] = {}
+    folded_names: dict[str, list[int]] = {}
     for i, label in enumerate(labels or ()):
         exact.setdefault(label, []).append(i)
-        folded.setdefault(_folded(label), []).append(i)
+        folded_names.setdefault(folded(label), []).append(i)
     wnids = imagenet_wnid_index(num_classes)
     out: dict[str, int] = {}
     for name in names:
@@ -105,7 +107,7 @@ def _folder_classes(names: Sequence[str], labels: Sequence[str] | None,
         if labels is None:
             raise DataError(f"the model has no labels to match the class folder {name!r} against",
                             "pass --labels FILE (one label per output, in order)")
-        hits = exact.get(name) or folded.get(_folded(name)) or []
+        hits = exact.get(name) or folded_names.get(folded(name)) or []
         if not hits:
             shown = first_names(labels)
             raise DataError(f"class folder {name!r} matches none of the model's {len(labels)} labels "
@@ -129,6 +131,7 @@ def labelled_images(folder: Path, labels: Sequence[str] | None, num_classes: int
     """
     root = Path(folder)
     paths = list_images(root)
+    check_no_dangling_folders(root)  # a class folder linked to nothing: a class gone silently
     rel = {p: p.relative_to(root).parts for p in paths}
     paths = [p for p in paths if not any(passed_over(part) for part in rel[p][:-1])]
     nested = [p for p in paths if len(rel[p]) > 1]

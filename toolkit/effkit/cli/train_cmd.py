@@ -48,8 +48,9 @@ def train(
     variant: Annotated[str, typer.Option("--variant", "-v", help="lite0 .. lite4 (see 'effkit variants').")] = "lite0",
     val: Annotated[Path | None, typer.Option(
         "--val", help="Validation folder with the same class sub-folders (default: split --data).")] = None,
-    val_split: Annotated[float, typer.Option(
-        "--val-split", help="Fraction of each class held out for validation (stratified, seeded).")] = 0.2,
+    val_split: Annotated[float | None, typer.Option(
+        "--val-split", help="Fraction of each class held out for validation (stratified, seeded); "
+        "not with --val. [default: 0.2]", show_default=False)] = None,
     epochs: Annotated[int, typer.Option("--epochs", help="Epochs for the new head (backbone frozen).")] = 10,
     fine_tune_epochs: Annotated[int, typer.Option(
         "--fine-tune-epochs", help="Then epochs for the whole network (BN in inference mode).")] = 0,
@@ -91,11 +92,13 @@ def train(
         raise UsageError("--target, --skip-compile and --compiler only apply with --build",
                          "add --build")
     config = TrainConfig(
-        data=data, out=out, variant=variant, val=val, val_split=val_split, epochs=epochs,
+        data=data, out=out, variant=variant, val=val, epochs=epochs,
         fine_tune_epochs=fine_tune_epochs, batch_size=batch_size, learning_rate=learning_rate,
         fine_tune_learning_rate=fine_tune_learning_rate, patience=patience, dropout_rate=dropout,
         augment=augment, weights=weights, seed=seed, resume=resume, force=force,
     )
+    if val_split is not None:  # else TrainConfig's default; given with --val, validate refuses it
+        config = dataclasses.replace(config, val_split=val_split)
     validate(config)
     import_tensorflow_quietly()
     # The build is planned (and checked: the Edge TPU compiler too) before training, and that

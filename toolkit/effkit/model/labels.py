@@ -40,6 +40,22 @@ def lookalikes(names: Sequence[str]) -> list[list[str]]:
     return [group for group in groups.values() if len(group) > 1]
 
 
+def folded(name: str) -> str:
+    """A name as a folder may spell a label: case, underscores, spacing and Unicode form
+    (a folder from a Mac is NFD) aside. How eval's class folders and train's --val folders
+    find their class, when no name matches exactly."""
+    return " ".join(unicodedata.normalize("NFC", name).replace("_", " ").split()).casefold()
+
+
+def shown_apart(group: Sequence[str]) -> list[str]:
+    """The names of a look-alike group quoted so a reader can tell them apart: with escapes
+    (``'caf\\xe9'``, ``'cafe\\u0301'``) when two differ only in Unicode form, which quotes
+    alone print identically; else as written."""
+    if len({unicodedata.normalize("NFC", n) for n in group}) < len(group):
+        return [ascii(n) for n in group]
+    return [repr(n) for n in group]
+
+
 @dataclass(frozen=True)
 class Labels(Sequence[str]):
     """The class names in output order; ``source`` names where they came from (for errors).
@@ -126,7 +142,8 @@ class Labels(Sequence[str]):
             found.append(f"{len(twice)} label(s) name more than one class in {self.source!r}: "
                          f"{shown}{more}")
         if alike:
-            shown = "; ".join(" and ".join(f"{name!r} (line {seen[name][0]})" for name in names)
+            shown = "; ".join(" and ".join(f"{quoted} (line {seen[name][0]})"
+                                           for name, quoted in zip(names, shown_apart(names), strict=True))
                               for names in alike[:3])
             more = f" and {len(alike) - 3} more" if len(alike) > 3 else ""
             found.append(f"{len(alike)} group(s) of labels in {self.source!r} differ only in "

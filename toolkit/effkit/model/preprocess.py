@@ -52,6 +52,18 @@ def list_images(root: Path, *, recursive: bool = True) -> list[Path]:
     return sorted(files, key=lambda p: p.as_posix())
 
 
+def check_no_dangling_folders(root: Path) -> None:
+    """DataError for an entry of ``root`` that is a symbolic link to nothing and not named
+    like an image: a class folder linked to an unmounted disk or a moved folder, whose
+    images (a whole class) train and eval would leave out without a word."""
+    for entry in sorted(Path(root).iterdir(), key=lambda p: p.name):
+        if (entry.is_symlink() and not entry.exists() and not passed_over(entry.name)
+                and entry.suffix.lower() not in IMAGE_SUFFIXES | UNREAD_PHOTO_SUFFIXES):
+            raise DataError(f"{entry.name!r} in {str(root)!r} is a symbolic link to "
+                            f"{os.readlink(entry)!r}, which does not exist: its images would be "
+                            "left out", "reconnect it (mount the disk it points to) or remove the link")
+
+
 def passed_over(folder_name: str) -> bool:
     """A folder no image is read from: a hidden one (``.thumbnails``, a viewer's cache of
     the same photos) or ``__MACOSX``, the AppleDouble files a zip made on a Mac holds."""

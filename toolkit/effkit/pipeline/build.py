@@ -619,7 +619,8 @@ def _calibration_warnings(calib_set: CalibrationSet | None) -> tuple[str, ...]:
             or calib_set.count >= FEW_CALIBRATION_IMAGES):
         return ()
     where = (repr(calib_set.detail) if calib_set.source == "folder" else
-             "the training split (add training images, or build with --calibration DIR)")
+             "the training split (add training images, or build the trained weights with "
+             "'effkit build --weights ... --calibration DIR')")
     return (f"int8 calibrated on only {calib_set.count} images from {where}: its "
             f"ranges may not cover your data (effkit picks {DEFAULT_FOLDER_SIZE} when a folder "
             "has them; docs/calibration.md)",)

@@ -36,9 +36,11 @@ def build_request(config: TrainConfig, target: str, **options: object) -> BuildR
 
     out = Path(config.out)
     variant = get_variant(config.variant).name
+    # --resume replaces the build there too: it is of the weights the resumed run replaces
+    # (an interrupted --force --build run could not be resumed: its build was "not empty")
     return BuildRequest(variant=variant, target=target,
                         out=out / default_folder_name(variant, target),
-                        weights=str(out / WEIGHTS_NAME), force=config.force,
+                        weights=str(out / WEIGHTS_NAME), force=config.force or config.resume,
                         **options)  # type: ignore[arg-type]
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import unicodedata
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,9 +15,10 @@ import numpy as np
 
 from effkit.core.progress import TickFn
 from effkit.errors import DataError, UsageError
-from effkit.model.labels import label_problem, lookalikes
+from effkit.model.labels import folded, label_problem, lookalikes, shown_apart
 from effkit.model.preprocess import (
     IMAGE_KINDS,
+    check_no_dangling_folders,
     list_images,
     load_image,
     none_readable,
@@ -91,6 +91,7 @@ def class_folders(root: Path, flag: str = "--data") -> list[Path]:
     if not root.is_dir():
         raise DataError(f"{flag} {str(root)!r} is not a folder",
                         "pass a folder with one sub-folder of images per class")
+    check_no_dangling_folders(root)
     folders = sorted((d for d in root.iterdir() if d.is_dir() and not passed_over(d.name)),
                      key=lambda d: d.name)
     for d in folders:
@@ -179,9 +180,14 @@ def scan(data: Path, *, val: Path | None = None, val_split: float = 0.2, seed: i
         held: list[Example] = []
         rng = np.random.default_rng(seed)
         for label, (name, paths) in enumerate(zip(classes, files, strict=True)):
-            if len(paths) < 2:
-                raise DataError(f"class {name!r} has only {len(paths)} readable image: too few "
-                                "to keep one for validation", "add images, or pass --val DIR")
+            if len(paths) < 2:  # the unreadable ones of the class named: they are often why
+                folder = str(folders[label]) + os.sep
+                lost = [line for line in skipped if line.startswith(folder)]
+                why = (f" ({len(lost)} more skipped as unreadable; first: {lost[0]})" if lost else "")
+                raise DataError(f"class {name!r} has only {len(paths)} readable image{why}: too "
+                                "few to keep one for validation",
+                                ("convert or replace the unreadable images, " if lost else "")
+                                + "add images, or pass --val DIR")
             order = rng.permutation(len(paths))
             n_val = min(max(1, round(len(paths) * val_split)), len(paths) - 1)
             chosen = set(order[:n_val].tolist())
@@ -206,16 +212,21 @@ def scan(data: Path, *, val: Path | None = None, val_split: float = 0.2, seed: i
 
 
 def _class_of(name: str, classes: Sequence[str]) -> int:
-    """The class a --val folder name stands for: the same name, or the one name written in
-    another Unicode form (a folder copied from a Mac is NFD, 'cafe' + U+0301)."""
+    """The class a --val folder name stands for: the same name, or the one class it spells
+    in another case, Unicode form (a folder copied from a Mac is NFD, 'cafe' + U+0301) or
+    spacing, as eval matches class folders (``labels.folded``; train refused 'cat' for a
+    class 'Cat' that eval then scored it as)."""
     if name in classes:
         return classes.index(name)
-    composed = unicodedata.normalize("NFC", name)
-    hits = [i for i, c in enumerate(classes) if unicodedata.normalize("NFC", c) == composed]
+    hits = [i for i, c in enumerate(classes) if folded(c) == folded(name)]
     if len(hits) != 1:
         raise DataError(f"--val has class folder {name!r} that --data does not have",
                         f"use the class folder names of --data: {', '.join(classes)}")
     return hits[0]
+
+
+# folder names of a dataset's splits (the layout Keras and torchvision read), not of classes
+SPLIT_NAMES = frozenset({"train", "training", "val", "valid", "validation", "test", "testing"})
 
 
 def _data_warnings(classes: Sequence[str], train: Sequence[Example], held: Sequence[Example],
@@ -246,10 +257,18 @@ def _data_warnings(classes: Sequence[str], train: Sequence[Example], held: Seque
         a, b = across[0]
         out.append(f"{len(across)} image(s) are in two classes (same bytes), e.g. {a.path!r} in "
                    f"{classes[a.label]!r} and {b.path!r} in {classes[b.label]!r}")
+    splits = [c for c in classes if c.casefold() in SPLIT_NAMES]
+    if len(splits) == len(classes):  # data/train + data/val given as --data data
+        named = " and ".join(map(repr, classes))
+        train_dir = next((c for c in classes if c.casefold() == "train"), classes[0])
+        out.append(f"the class folders are {named}: a dataset's splits, not its classes? For "
+                   f"class folders inside them pass --data DATA/{train_dir} and --val DATA/<the other>")
     same = lookalikes(classes)
-    if same:
-        out.append(f"class folders {', '.join(map(repr, same[0]))} differ only in Unicode form "
-                   "or case: their labels look the same")
+    if same:  # every group (only the first was named), each told apart
+        shown = "; ".join(", ".join(shown_apart(group)) for group in same[:3])
+        more = f" and {len(same) - 3} more" if len(same) > 3 else ""
+        out.append(f"class folders that differ only in Unicode form or case, so their labels "
+                   f"look the same: {shown}{more}")
     return tuple(out)
 
 

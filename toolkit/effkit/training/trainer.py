@@ -100,6 +100,9 @@ PHASES = ("head", "fine_tune")
 # --------------------------------------------------------------------------- settings
 
 
+DEFAULT_VAL_SPLIT = 0.2
+
+
 @keyword_checked("training.TrainConfig")
 @dataclass(frozen=True)
 class TrainConfig:
@@ -115,7 +118,7 @@ class TrainConfig:
     out: Path
     variant: str = "lite0"
     val: Path | None = None
-    val_split: float = 0.2
+    val_split: float = DEFAULT_VAL_SPLIT
     epochs: int = 10
     fine_tune_epochs: int = 0
     batch_size: int = 32
@@ -201,6 +204,9 @@ def validate(config: TrainConfig) -> Variant:
     if config.val is None and not 0.0 < config.val_split < 1.0:
         raise UsageError(f"--val-split must be between 0 and 1 (got {config.val_split})",
                          "pass e.g. --val-split 0.2, or a validation folder with --val DIR")
+    if config.val is not None and config.val_split != DEFAULT_VAL_SPLIT:  # it was ignored
+        raise UsageError("--val-split does not apply with --val: the validation images are "
+                         "the --val folder's", "drop one of the two")
     if config.resume and config.force:
         raise UsageError("--resume and --force do not go together",
                          "--resume continues the run in --out, --force starts it over")
@@ -359,6 +365,7 @@ def _train(config: TrainConfig, callbacks: Callbacks | None) -> TrainResult:
     started = time.time()
     data = scan(config.data, val=config.val, val_split=config.val_split, seed=config.seed,
                 progress=cb.on_scan)
+    given = config.batch_size
     if config.batch_size > len(data.train):  # a batch beyond the data only allocates memory
         config = replace(config, batch_size=len(data.train))
 
@@ -373,7 +380,7 @@ def _train(config: TrainConfig, callbacks: Callbacks | None) -> TrainResult:
         ckpt = _Checkpoints(read_dir, write_dir)
         if config.resume:
             state = ckpt.load()
-            _check_resumable(state, config, data)
+            _check_resumable(state, config, data, given_batch_size=given)
         else:
             if placement.chief and read_dir.exists():
                 shutil.rmtree(read_dir)  # --force: a previous run's checkpoints
@@ -467,7 +474,20 @@ def _resume_point(state: _State) -> dict | None:
     return {"phase": state.phase, "epoch": state.epoch, "done": list(state.done)}
 
 
-def _check_resumable(state: _State, config: TrainConfig, data: TrainData) -> None:
+# The settings a checkpoint keeps, as the flags that set them (the API says its keywords).
+SETTING_FLAGS = {"variant": "--variant", "data": "--data", "val": "--val", "val_split": "--val-split",
+                 "epochs": "--epochs", "fine_tune_epochs": "--fine-tune-epochs",
+                 "batch_size": "--batch-size", "learning_rate": "--learning-rate",
+                 "fine_tune_learning_rate": "--fine-tune-learning-rate", "patience": "--patience",
+                 "dropout_rate": "--dropout", "augment": "--augment", "weights": "--weights",
+                 "seed": "--seed"}
+
+
+def _check_resumable(state: _State, config: TrainConfig, data: TrainData,
+                     given_batch_size: int | None = None) -> None:
+    """UsageError naming the first flag that differs from the checkpoint's run (``config``
+    with the batch size cut to the training split; ``given_batch_size`` the one given, which
+    is what the message shows: it named the cut size, a value the user never passed)."""
     now = config.settings()
     changed = [k for k in sorted(set(now) | set(state.settings))
                if now.get(k) != state.settings.get(k)]
@@ -480,8 +500,11 @@ def _check_resumable(state: _State, config: TrainConfig, data: TrainData) -> Non
     flags = [k for k in changed if not (k == "batch_size" and data_changed)]
     if flags:
         k = flags[0]
-        raise UsageError(f"cannot resume: {k} was {state.settings.get(k)!r}, now {now.get(k)!r}",
-                         "resume with the same flags, or start over with --force")
+        shown = repr(now.get(k))
+        if k == "batch_size" and given_batch_size not in (None, now.get(k)):
+            shown = f"{given_batch_size!r} (cut to {now.get(k)!r}, the training split's size)"
+        raise UsageError(f"cannot resume: {SETTING_FLAGS.get(k, k)} was {state.settings.get(k)!r}, "
+                         f"now {shown}", "resume with the same flags, or start over with --force")
     if data_changed:
         raise DataError("cannot resume: the images or the train/validation split changed "
                         "since the checkpoint", "restore the data, or start over with --force")
