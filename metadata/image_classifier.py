@@ -100,6 +100,62 @@ def client_warnings(image: TensorSpec, mean: Sequence[float], std: Sequence[floa
     return found
 
 
+def labels_file_warnings(name: str, data: bytes) -> list[str]:
+    """What other readers make of a packed labels file that effkit's reader cleans (another
+    writer's: effkit writes UTF-8 without a mark, LF, no empty lines). Checked 2026-12-07 with
+    MediaPipe 1.2.3 and tflite-support 0.4.4 on files packed by tflite-support's writer."""
+    fix = "attach the labels again: effkit metadata MODEL --labels FILE --force"
+    found = []
+    if data.startswith(b"\xef\xbb\xbf"):
+        found.append(f"the labels file {name!r} starts with a byte-order mark, which MediaPipe's "
+                     "ImageClassifier and the Task Library keep as part of the first label (effkit "
+                     f"strips it); {fix}")
+    if b"\r\n" in data:
+        found.append(f"the labels file {name!r} has Windows line ends (CR LF): the Task Library "
+                     f"keeps the CR at the end of each label (effkit drops it); {fix}")
+    lines = data.split(b"\n")
+    if len(lines) > 2 and not lines[-1].strip() and not lines[-2].strip():
+        found.append(f"the labels file {name!r} ends with blank lines, which the Task Library "
+                     f"counts as labels (it then refuses the model: more labels than outputs); {fix}")
+    inner = data.rstrip(b"\r\n \t").split(b"\n")
+    empty = [i + 1 for i, line in enumerate(inner) if not line.strip(b"\r \t")]
+    if empty:
+        found.append(f"the labels file {name!r} has empty labels (line {', '.join(map(str, empty[:5]))}"
+                     f"{' and more' if len(empty) > 5 else ''}): MediaPipe gives those classes no "
+                     f"category name; {fix}")
+    return found
+
+
+def reader_warnings(model_bytes: bytes) -> list[str]:
+    """Everything a metadata reader other than effkit gets differently from effkit's eval
+    and apps in this classifier, or refuses: the input type and normalization MediaPipe
+    refuses (``client_warnings``), a uint8 input whose quantization disagrees with the
+    normalization (``raw_pixels_disagree``), a labels file other readers read otherwise
+    (``labels_file_warnings``), score calibration they apply and effkit does not. One list for
+    build, inspect and metadata. Empty for a model without classifier metadata."""
+    from effkit.metadata import reader
+
+    norm = reader.normalization(model_bytes)
+    if norm is None:
+        return []
+    image, _ = classifier_tensors(model_bytes)
+    mean, std = norm
+    found = []
+    if image.dtype == "uint8" and mean and std:
+        mismatch = raw_pixels_disagree(image.dtype, image.scale[0] if image.scale else 0.0,
+                                       image.zero_point[0] if image.zero_point else 0, mean, std)
+        found += [mismatch] if mismatch else []
+    found += client_warnings(image, mean, std)
+    packed = reader.label_file(model_bytes)
+    found += labels_file_warnings(*packed) if packed is not None else []
+    calibration = reader.score_calibration(model_bytes)
+    if calibration is not None:
+        found.append(f"the metadata holds score calibration ({calibration}), which MediaPipe and "
+                     "the Task Library apply to the scores and effkit's eval and apps do not: their "
+                     "scores and top classes can differ from effkit's")
+    return found
+
+
 def num_classes(scores: TensorSpec) -> int:
     """Scores per image: every output dimension but the batch."""
     dims = scores.shape[1:] if len(scores.shape) > 1 else scores.shape

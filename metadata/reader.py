@@ -108,6 +108,25 @@ def decode_labels(name: str, data: bytes) -> list[str]:
     return labels
 
 
+def score_calibration(model_bytes: bytes) -> str | None:
+    """The output's ScoreCalibrationOptions (another writer's: effkit writes none), as
+    "<transformation>, <file>", or None. MediaPipe and the Task Library apply it to the
+    scores; effkit's eval and apps do not."""
+    metadata = read_metadata(model_bytes)
+    if metadata is None or not metadata.subgraphMetadata:
+        return None
+    names = {v: k for k, v in vars(fb.ScoreTransformationType).items() if not k.startswith("_")}
+    for tensor in metadata.subgraphMetadata[0].outputTensorMetadata or []:
+        for unit in tensor.processUnits or []:
+            if unit.optionsType == fb.ProcessUnitOptions.ScoreCalibrationOptions and unit.options:
+                kind = names.get(unit.options.scoreTransformation, "unknown")
+                files = [f.name.decode("utf-8", "replace") if isinstance(f.name, bytes) else str(f.name)
+                         for f in tensor.associatedFiles or []
+                         if f.type == fb.AssociatedFileType.TENSOR_AXIS_SCORE_CALIBRATION]
+                return f"{kind} transformation" + (f", file {files[0]!r}" if files else "")
+    return None
+
+
 def normalization(model_bytes: bytes) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
     """(mean, std) of the first input's NormalizationOptions, or None when absent."""
     metadata = read_metadata(model_bytes)

@@ -530,6 +530,10 @@ def test_force_replaces_a_previous_build(tmp_path, photo_dir):
     assert result.exit_code == 0, result.stderr
     assert not (out / "old.txt").exists() and (out / "model.tflite").is_file()
     assert leftovers(tmp_path) == []
+    # an int8 input, which MediaPipe and the Task Library refuse: build says so, as effkit
+    # metadata did (an outside walk: the build said nothing)
+    (warned,) = [w for w in json.loads((out / "build.json").read_text())["warnings"] if "int8 input" in w]
+    assert warned.startswith("the model's int8 input is refused by MediaPipe's ImageClassifier")
 
 
 # --------------------------------------------------------------------------- the coral target

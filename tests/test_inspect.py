@@ -291,7 +291,62 @@ def test_a_labels_file_with_a_byte_order_mark_is_warned_of(models, tmp_path):
     info = inspect_model(marked)
     assert info["label_names"] == list(LABELS)
     (warning,) = info["warnings"]
-    assert warning.startswith("the labels file 'labels.txt' starts with a byte-order mark")
+    assert warning.startswith("the labels file 'labels.txt' starts with a byte-order mark, which "
+                              "MediaPipe's ImageClassifier and the Task Library keep")
     assert "effkit metadata MODEL --labels FILE --force" in warning
     plain = populate_metadata(models["float32"], metadata, {"labels.txt": text})
     assert inspect_model(plain)["warnings"] == []
+
+
+def _calibrated(model_bytes: bytes, labels: bytes) -> bytes:
+    """Metadata as tflite-support's writer makes it with score_calibration_md: a LOG
+    ScoreCalibrationOptions on the output and its CSV as a TENSOR_AXIS_SCORE_CALIBRATION file."""
+    metadata = build_metadata(model_bytes, model_info=MetadataInfo(name="cal"),
+                              inputs=[InputImageInfo((127,), (128,))], outputs=[ClassificationOutputInfo()])
+    out = metadata.subgraphMetadata[0].outputTensorMetadata[0]
+    unit = fb.ProcessUnitT()
+    unit.optionsType = fb.ProcessUnitOptions.ScoreCalibrationOptions
+    unit.options = fb.ScoreCalibrationOptionsT()
+    unit.options.scoreTransformation = fb.ScoreTransformationType.LOG
+    unit.options.defaultScore = 0.0
+    out.processUnits = [unit]
+    calib = fb.AssociatedFileT()
+    calib.name = "calib.csv"
+    calib.type = fb.AssociatedFileType.TENSOR_AXIS_SCORE_CALIBRATION
+    out.associatedFiles = [*(out.associatedFiles or []), calib]
+    return populate_metadata(model_bytes, metadata, {"labels.txt": labels,
+                                                     "calib.csv": b"0.2,1.0,-2.0\n1.0,1.0,3.0\n1.0,1.0,0.0"})
+
+
+def test_what_other_readers_read_otherwise_is_warned_of(models, tmp_path):
+    """Another writer's metadata that MediaPipe and the Task Library read otherwise than effkit
+    (an outside walk, checked with both): score calibration they apply and effkit's eval does
+    not, a labels file with CR LF, blank lines at its end or an empty label. inspect said
+    nothing; eval gave other top classes than both clients without a word; effkit metadata
+    dropped the calibration silently."""
+    from effkit.analysis.evaluate import TFLiteClassifier
+
+    messy = b"zero\r\n\r\ntwo\r\n\r\n\r\n"  # CR LF, label 2 empty, blank lines at the end
+    model = _calibrated(models["float32"], messy)
+    warnings = inspect_model(model)["warnings"]
+    assert [w.split(":")[0].split(" (")[0] for w in warnings] == [
+        "the labels file 'labels.txt' has Windows line ends",
+        "the labels file 'labels.txt' ends with blank lines, which the Task Library counts as labels",
+        "the labels file 'labels.txt' has empty labels",
+        "the metadata holds score calibration"], warnings
+    assert "(LOG transformation, file 'calib.csv')" in warnings[-1]
+    assert "(line 2)" in warnings[2]
+    assert TFLiteClassifier(model).scores_note.startswith(
+        "its metadata holds score calibration (LOG transformation, file 'calib.csv'), which effkit "
+        "does not apply")
+    assert TFLiteClassifier(_with_metadata(models["float32"])).scores_note is None
+    # effkit metadata replaces it: the calibration goes, said
+    (tmp_path / "m.tflite").write_bytes(model)
+    (tmp_path / "l.txt").write_text("zero\none\ntwo\n")
+    done = CliRunner().invoke(app, ["metadata", str(tmp_path / "m.tflite"), "--labels",
+                                    str(tmp_path / "l.txt"), "--json"])
+    assert done.exit_code == 0, done.stderr
+    (dropped,) = json.loads(done.stdout)["warnings"]
+    assert dropped.startswith("the model's score calibration (LOG transformation, file 'calib.csv') "
+                              "is dropped with its old metadata")
+    assert inspect_model((tmp_path / "m_metadata.tflite").read_bytes())["warnings"] == []

@@ -5,6 +5,7 @@ keys are stable, the page escapes user strings and renders in headless Chromium.
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import re
@@ -436,6 +437,9 @@ def test_build_writes_quant_report_and_effkit_report_charts_it(photo_dir, tmp_pa
     assert "quant-report" in doc["timings_s"]
     report = json.loads((out / "quant_report.json").read_text())
     assert set(report) == REPORT_KEYS and report["images"] == 8
+    # of model.tflite as written (it held the digest of the model before its metadata), the
+    # digest effkit report checks a quant_report.json against
+    assert report["int8_sha256"] == hashlib.sha256((out / "model.tflite").read_bytes()).hexdigest()
     assert report["summary"]["output_cosine"] > 0.9  # a sane int8 model against its float self
     rep = cli("report", out, "--out", tmp_path / "rep")
     assert rep.exit_code == 0, rep.stderr

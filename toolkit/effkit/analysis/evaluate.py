@@ -235,6 +235,7 @@ class TFLiteClassifier:
         scale, zero = self.input["quantization"]
         self.pixels_note = raw_pixels_disagree(np.dtype(self.input["dtype"]).name, float(scale),
                                                int(zero), self.mean, self.std)
+        self.scores_note = _calibration_note(data)
 
     @property
     def delegated(self) -> bool:
@@ -284,6 +285,21 @@ def _dequantized(values: np.ndarray, detail: dict) -> np.ndarray:
         return values
     scale, zero = detail["quantization"]
     return (values.astype(np.float32) - zero) * scale
+
+
+def _calibration_note(data: bytes) -> str | None:
+    """Another writer's score calibration in the metadata, which effkit's scores leave out
+    (MediaPipe and the Task Library apply it): said, so a difference from them is explained."""
+    try:
+        from effkit.metadata.reader import score_calibration
+
+        found = score_calibration(data)
+    except Exception:  # noqa: BLE001 - unreadable metadata: nothing to say of it here
+        return None
+    return None if found is None else (
+        f"its metadata holds score calibration ({found}), which effkit does not apply: these "
+        "are the model's own scores, where MediaPipe and the Task Library report calibrated ones "
+        "(their top classes can differ)")
 
 
 def _normalization(data: bytes) -> tuple[Norm, Norm, bool]:
@@ -647,7 +663,8 @@ def evaluate_files(model: Path, data: Path, *, labels_file: Path | None = None,
                                             "source": "metadata" if models[k].normalization_given
                                             else "assumed"}
                           | ({"note": models[k].pixels_note} if models[k].pixels_note else {}),
-                          "input_dtype": np.dtype(models[k].input["dtype"]).name},
+                          "input_dtype": np.dtype(models[k].input["dtype"]).name}
+                          | ({"scores_note": models[k].scores_note} if models[k].scores_note else {}),
                 "top1": round(r.top1, 4), "top5": round(r.top5, 4), "count": r.count,
                 "per_class": r.per_class(labels)}
 

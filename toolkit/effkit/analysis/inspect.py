@@ -9,7 +9,7 @@ from typing import Any
 from effkit.edgetpu.graph import EDGETPU_CUSTOM_OP
 from effkit.errors import ModelFileError
 from effkit.metadata import reader
-from effkit.metadata.image_classifier import num_classes
+from effkit.metadata.image_classifier import num_classes, reader_warnings
 from effkit.metadata.model_file import (
     DAMAGED,
     METADATA_NAME,
@@ -84,12 +84,13 @@ def inspect_model(model_bytes: bytes, *, source: str = "model") -> dict[str, Any
         summary["warnings"].append(
             f"{summary['labels']} labels for {num_classes(outputs[0])} outputs: readers pair them "
             "with the wrong outputs; attach them again: effkit metadata MODEL --labels FILE --force")
-    if summary["labels"] is not None and packed is not None and packed[1].startswith(b"\xef\xbb\xbf"):
-        # another writer's labels file (effkit writes none): effkit's reader strips the mark
-        summary["warnings"].append(
-            f"the labels file {packed[0]!r} starts with a byte-order mark, which MediaPipe's "
-            "ImageClassifier keeps as part of the first label (effkit strips it); attach the "
-            "labels again: effkit metadata MODEL --labels FILE --force")
+    if summary["normalization"] is not None and summary["metadata_error"] is None:
+        # what MediaPipe and the Task Library read otherwise or refuse (one list with build's
+        # and metadata's): a labels file's mark, CR LF or blank lines, score calibration, ...
+        try:
+            summary["warnings"] += reader_warnings(model_bytes)
+        except ModelFileError:
+            pass  # not a single-image classifier: the readers' rules are about those
     order = ["size_bytes", "schema_version", "description", "subgraphs", "tensors", "operators",
              "buffers", "inputs", "outputs", "ops", "custom_ops", "edgetpu",
              "tflite_min_runtime", "metadata_entries", "has_metadata", "metadata",

@@ -86,9 +86,9 @@ def _show(doc: dict, saved: list[str]) -> None:
                           f"input was taken as (x - {norm['mean']:g}) / {norm['std']:g}, "
                           "EfficientNet-Lite's; give it its own with 'effkit metadata MODEL --labels "
                           "FILE --mean M --std S'", highlight=False)
-        if norm.get("note"):
-            err_console.print(f"note: {escape(r['model']['path'])}: {escape(norm['note'])}",
-                              highlight=False)
+        for note in (norm.get("note"), r["model"].get("scores_note")):
+            if note:
+                err_console.print(f"note: {escape(r['model']['path'])}: {escape(note)}", highlight=False)
     few = [r["model"]["num_classes"] for r in rows if trivial_top5(r)]
     if few:
         console.print(f"top-5: not shown for a model of {few[0]} classes (every class is among "

@@ -64,10 +64,9 @@ def metadata(
     from effkit.metadata import verify
     from effkit.metadata.image_classifier import (
         classifier_tensors,
-        client_warnings,
         create_for_inference,
         num_classes,
-        raw_pixels_disagree,
+        reader_warnings,
     )
     from effkit.metadata.info import (
         MODEL_DESCRIPTION,
@@ -77,7 +76,7 @@ def metadata(
         normalization_warnings,
     )
     from effkit.metadata.model_file import TFLITE_FILE, load_model_file
-    from effkit.metadata.reader import has_metadata
+    from effkit.metadata.reader import has_metadata, score_calibration
     from effkit.model.labels import Labels
 
     target = out if out is not None else model.with_name(f"{model.stem}_metadata.tflite")
@@ -88,7 +87,7 @@ def metadata(
     if not _folder(target).is_dir():
         raise OutputError(f"output folder {str(_folder(target))!r} does not exist",
                           "create it first")
-    image, scores = classifier_tensors(data)
+    _, scores = classifier_tensors(data)
     label_list = Labels.from_file(labels, expected=num_classes(scores))
     norm_mean = tuple(mean) if mean else (NORM_MEAN,)
     norm_std = tuple(std) if std else (NORM_STD,)
@@ -110,11 +109,14 @@ def metadata(
                                   labels=label_list)
     verify(result, label_list)
     write_file_atomic(target, result, force=force)  # without --force, never a file made meanwhile
-    # what effkit build warns of, as it does, and a likely 0..1-scale --std
-    mismatch = raw_pixels_disagree(image.dtype, image.scale[0] if image.scale else 0.0,
-                                   image.zero_point[0] if image.zero_point else 0, norm_mean, norm_std)
-    warnings = [*label_list.warnings(), *normalization_warnings(norm_std), *([mismatch] if mismatch else []),
-                *client_warnings(image, norm_mean, norm_std)]
+    # what effkit build warns of, as it does, and a likely 0..1-scale --std; what the metadata
+    # replaced held and this does not (another writer's score calibration, which clients apply)
+    calibration = score_calibration(data) if has_metadata(data) else None
+    dropped = [f"the model's score calibration ({calibration}) is dropped with its old metadata: "
+               "MediaPipe and the Task Library will no longer apply it, so their scores change "
+               "(effkit's eval never applied it)"] if calibration else []
+    warnings = [*label_list.warnings(), *normalization_warnings(norm_std), *reader_warnings(result),
+                *dropped]
     report = {
         "model": str(model),
         "output": str(target),

@@ -27,6 +27,7 @@ from effkit.core.manifest import (
     QUANT_REPORT_FILE,
     Artifact,
     Manifest,
+    sha256_hex,
 )
 from effkit.core.outputs import check_output_dir, is_empty, staged_dir
 from effkit.core.progress import ProgressFn, StageClock
@@ -505,6 +506,7 @@ def _run(plan: BuildPlan, progress: ProgressFn | None, started_empty: bool) -> B
     from effkit.calibration import sets as calib
     from effkit.core.manifest import versions
     from effkit.metadata import attach_classifier_metadata, verify
+    from effkit.metadata.image_classifier import reader_warnings
     from effkit.model.network import build_model
     from effkit.weights.load import load_weights
 
@@ -542,6 +544,8 @@ def _run(plan: BuildPlan, progress: ProgressFn | None, started_empty: bool) -> B
     with clock.stage("metadata"):
         tflite = attach_classifier_metadata(tflite, **plan.metadata_args())
         verify(tflite, plan.labels)
+    if quant_doc is not None:  # of model.tflite as written (metadata changes no tensor): the
+        quant_doc["int8_sha256"] = sha256_hex(tflite)  # digest effkit report checks it against
 
     fields: dict[str, Any] = dict(
         variant=variant.name, target=req.target, model_name=plan.model_name,
@@ -556,7 +560,9 @@ def _run(plan: BuildPlan, progress: ProgressFn | None, started_empty: bool) -> B
         | ({"bias_correction": options.bias_correction, "weight_rounding": options.weight_rounding}
            if options.quant == "int8" else {}),
         calibration=calibration_section(calib_set), versions=versions(),
-        warnings=plan.warnings + _calibration_warnings(calib_set))
+        # what other metadata readers refuse in the model as built (an --io int8 input: the
+        # metadata command warned of it, build did not)
+        warnings=plan.warnings + _calibration_warnings(calib_set) + tuple(reader_warnings(tflite)))
     from effkit.pipeline.model_check import check_built_model
 
     check_built_model(tflite, options.quant)  # a broken model never reaches --out

@@ -138,7 +138,11 @@ def load_build(folder: Path) -> BuildEntry:
     quant_report = None
     if os.path.lexists(folder / QUANT_REPORT_FILE):  # as a result: of this build's model only
         quant_report = read_json(folder / QUANT_REPORT_FILE, "quant report")
-        if main is not None and quant_report.get("int8_sha256") != main.sha256:
+        # the build's own (listed in build.json, unchanged) is of its model; builds before
+        # 2026-12-07 recorded the digest of the model before its metadata was attached
+        record = manifest.artifact(QUANT_REPORT_FILE)
+        own = record is not None and not record.changed(folder)
+        if not own and main is not None and quant_report.get("int8_sha256") != main.sha256:
             warnings.append(f"{QUANT_REPORT_FILE} was made from another model file than this "
                             f"build's {MODEL_FILE}; left out (build the folder again with "
                             "'effkit build --quant-report --force')")
