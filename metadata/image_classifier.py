@@ -135,25 +135,33 @@ def reader_warnings(model_bytes: bytes) -> list[str]:
     build, inspect and metadata. Empty for a model without classifier metadata."""
     from effkit.metadata import reader
 
-    norm = reader.normalization(model_bytes)
-    if norm is None:
-        return []
-    image, _ = classifier_tensors(model_bytes)
-    mean, std = norm
     found = []
-    if image.dtype == "uint8" and mean and std:
-        mismatch = raw_pixels_disagree(image.dtype, image.scale[0] if image.scale else 0.0,
-                                       image.zero_point[0] if image.zero_point else 0, mean, std)
-        found += [mismatch] if mismatch else []
-    found += client_warnings(image, mean, std)
-    packed = reader.label_file(model_bytes)
+    norm = reader.normalization(model_bytes)
+    try:
+        image = classifier_tensors(model_bytes)[0] if norm is not None else None
+    except ModelFileError:  # not a single-image classifier: the input rules are about those
+        image = None
+    if image is not None and norm is not None:
+        mean, std = norm
+        if image.dtype == "uint8" and mean and std:
+            mismatch = raw_pixels_disagree(image.dtype, image.scale[0] if image.scale else 0.0,
+                                           image.zero_point[0] if image.zero_point else 0, mean, std)
+            found += [mismatch] if mismatch else []
+        found += client_warnings(image, mean, std)
+    packed = reader.label_file(model_bytes)  # with or without normalization: readers read it
     found += labels_file_warnings(*packed) if packed is not None else []
     calibration = reader.score_calibration(model_bytes)
     if calibration is not None:
-        found.append(f"the metadata holds score calibration ({calibration}), which MediaPipe and "
-                     "the Task Library apply to the scores and effkit's eval and apps do not: their "
-                     "scores and top classes can differ from effkit's")
+        found.append(f"the metadata holds {calibration_text(calibration)}")
     return found
+
+
+def calibration_text(found: str) -> str:
+    """What another writer's score calibration means for effkit's numbers, the one wording
+    of inspect, build, metadata and eval."""
+    return (f"score calibration ({found}), which MediaPipe and the Task Library apply to the "
+            "scores and effkit's eval and apps do not: their scores and top classes can differ "
+            "from effkit's")
 
 
 def num_classes(scores: TensorSpec) -> int:

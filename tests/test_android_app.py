@@ -1189,8 +1189,8 @@ def test_the_readme_says_what_the_rebuild_commands_placeholders_stand_for(tmp_pa
     from effkit.apps.android import render_android_app
 
     options = ["--weights", "WEIGHTS", "--labels", "LABELS", "--calibration", "IMAGES"]
-    for trained in (False, True):
-        out = tmp_path / str(trained)
+    for trained in (None, ("model.weights.h5", "labels.txt")):
+        out = tmp_path / str(trained is not None)
         render_android_app(out, app_id="org.example.cam", app_name="Cam", model_name="M",
                            variant=VARIANT, labels=LABELS, model_path=model_path,
                            build_options=options, trained=trained)
@@ -1200,7 +1200,7 @@ def test_the_readme_says_what_the_rebuild_commands_placeholders_stand_for(tmp_pa
         text = " ".join(lines)
         assert ("In it, `WEIGHTS`, `LABELS` and `IMAGES` stand for the weights file, the labels "
                 "file and the folder of calibration images this model was built from") in text
-        assert ("`model.weights.h5`" in text and "`labels.txt`" in text) == trained
+        assert ("`model.weights.h5`" in text and "`labels.txt`" in text) == (trained is not None)
     plain = tmp_path / "plain"
     render_android_app(plain, app_id="org.example.cam", app_name="Cam", model_name="M",
                        variant=VARIANT, labels=LABELS, model_path=model_path)

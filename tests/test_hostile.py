@@ -1354,7 +1354,7 @@ def test_python_api_wrong_types_are_usage_errors(kwargs, words, tmp_path, monkey
     (dict(epochs="two"), r"^epochs must be a whole number, not str 'two'"),
     (dict(batch_size=2.5), r"^batch_size must be a whole number, not float"),
     (dict(learning_rate="fast"), r"^learning_rate must be a number, not str"),
-    (dict(val_split=None), r"^val_split must be a number, not NoneType"),
+    (dict(val_split="0.2"), r"^val_split must be a number, not str"),  # None: the default
     (dict(augment="yes"), r"^augment must be True or False"),
     (dict(val=3), r"^val must be a path, not int"),
     (dict(seed=-1), r"^seed must be at least 0 \(got -1\)"),

@@ -296,6 +296,12 @@ def test_a_labels_file_with_a_byte_order_mark_is_warned_of(models, tmp_path):
     assert "effkit metadata MODEL --labels FILE --force" in warning
     plain = populate_metadata(models["float32"], metadata, {"labels.txt": text})
     assert inspect_model(plain)["warnings"] == []
+    # labels without normalization (other writers' uint8 classifiers): still warned of (the
+    # review: the check had gone behind the normalization's)
+    metadata.subgraphMetadata[0].inputTensorMetadata[0].processUnits = None
+    bare = populate_metadata(models["float32"], metadata, {"labels.txt": b"\xef\xbb\xbf" + text})
+    info = inspect_model(bare)
+    assert info["normalization"] is None and len(info["warnings"]) == 1, info["warnings"]
 
 
 def _calibrated(model_bytes: bytes, labels: bytes) -> bytes:
@@ -337,8 +343,8 @@ def test_what_other_readers_read_otherwise_is_warned_of(models, tmp_path):
     assert "(LOG transformation, file 'calib.csv')" in warnings[-1]
     assert "(line 2)" in warnings[2]
     assert TFLiteClassifier(model).scores_note.startswith(
-        "its metadata holds score calibration (LOG transformation, file 'calib.csv'), which effkit "
-        "does not apply")
+        "its metadata holds score calibration (LOG transformation, file 'calib.csv'), which MediaPipe "
+        "and the Task Library apply to the scores and effkit's eval and apps do not")
     assert TFLiteClassifier(_with_metadata(models["float32"])).scores_note is None
     # effkit metadata replaces it: the calibration goes, said
     (tmp_path / "m.tflite").write_bytes(model)
@@ -350,3 +356,13 @@ def test_what_other_readers_read_otherwise_is_warned_of(models, tmp_path):
     assert dropped.startswith("the model's score calibration (LOG transformation, file 'calib.csv') "
                               "is dropped with its old metadata")
     assert inspect_model((tmp_path / "m_metadata.tflite").read_bytes())["warnings"] == []
+    # metadata it cannot read (what effkit metadata mends) is replaced, not written then failed
+    # on (the review: the calibration was read after the file was written)
+    broken = bytearray(model)
+    start = bytes(broken).index(b"M001") - 4
+    broken[start:start + 8] = b"\xff" * 8
+    (tmp_path / "b.tflite").write_bytes(bytes(broken))
+    mended = CliRunner().invoke(app, ["metadata", str(tmp_path / "b.tflite"), "--labels",
+                                      str(tmp_path / "l.txt"), "--json"])
+    assert mended.exit_code == 0, mended.stdout
+    assert inspect_model((tmp_path / "b_metadata.tflite").read_bytes())["label_names"] == LABELS

@@ -391,3 +391,19 @@ def test_a_quant_report_of_another_model_is_left_out(measured, tmp_path):
     assert any(w.startswith("quant_report.json was made from another model file") for w in entry.warnings)
     (folder / "quant_report.json").write_text(json.dumps({"effkit_quant_report": 1, "int8_sha256": sha}))
     assert load_build(folder).quant_report == {"effkit_quant_report": 1, "int8_sha256": sha}
+
+
+def test_builds_of_one_folder_name_are_named_apart():
+    """Two 'effkit train' runs both build OUT/lite0-cpu: the report's table, charts and notes
+    named both 'lite0-cpu' (the review); long names were cut at their end, where
+    '...-bias-correction-on' and '-off' differ."""
+    from effkit.analysis.report.charts import _short
+    from effkit.analysis.report.collect import BuildEntry, named_apart
+
+    def entry(folder: str) -> BuildEntry:
+        return BuildEntry(Path(folder), "lite0", "int8", "uint8", "cpu", "pth", 1)
+
+    named = named_apart([entry("/runs/a/lite0-cpu"), entry("/runs/b/lite0-cpu"), entry("/x/f0")])
+    assert [e.name for e in named] == ["a/lite0-cpu", "b/lite0-cpu", "f0"]
+    on, off = _short("lite0-int8-bias-correction-on"), _short("lite0-int8-bias-correction-off")
+    assert on != off and len(on) == len(off) == 24 and on.endswith("-on")

@@ -259,6 +259,7 @@ def test_validate_flags_and_output(tiny, tmp_path, monkeypatch):
         (dict(data=tiny / "food", val=tiny), "holds --data"),
         # a split and a folder: the split was ignored without a word (a walk)
         (dict(val=tmp_path / "v", val_split=0.5), "--val-split does not apply with --val"),
+        (dict(val=tmp_path / "v", val_split=0.2), "--val-split does not apply"),  # the default, given
     ]:
         with pytest.raises(EffkitError, match=match):
             validate(TrainConfig(**{"data": tiny, "out": tmp_path / "out", **bad}))
@@ -794,7 +795,11 @@ def test_a_class_folder_linked_to_nothing_is_named(tiny, tmp_path):
         labelled_images(tiny, ["food", "vehicles"], 2)
     (tiny / "horse").unlink()
     (tiny / "notes.jpg").symlink_to(tmp_path / "gone.jpg")  # an image name: skipped and counted, as before
+    (tiny / "README.md").symlink_to(tmp_path / "README.md")  # a file's name: no class (the review)
     assert scan(tiny, val_split=0.4, seed=0).classes == ("food", "vehicles")
+    (tiny / "Mr. Smith").symlink_to(tmp_path / "smith")  # a dot, but a folder's name
+    with pytest.raises(DataError, match="'Mr. Smith' in .* is a symbolic link"):
+        scan(tiny, val_split=0.4, seed=0)
 
 
 def test_a_class_left_with_one_image_by_unreadable_ones_says_so(tiny):

@@ -296,10 +296,9 @@ def _calibration_note(data: bytes) -> str | None:
         found = score_calibration(data)
     except Exception:  # noqa: BLE001 - unreadable metadata: nothing to say of it here
         return None
-    return None if found is None else (
-        f"its metadata holds score calibration ({found}), which effkit does not apply: these "
-        "are the model's own scores, where MediaPipe and the Task Library report calibrated ones "
-        "(their top classes can differ)")
+    from effkit.metadata.image_classifier import calibration_text
+
+    return None if found is None else f"its metadata holds {calibration_text(found)}"
 
 
 def _normalization(data: bytes) -> tuple[Norm, Norm, bool]:

@@ -84,13 +84,13 @@ def inspect_model(model_bytes: bytes, *, source: str = "model") -> dict[str, Any
         summary["warnings"].append(
             f"{summary['labels']} labels for {num_classes(outputs[0])} outputs: readers pair them "
             "with the wrong outputs; attach them again: effkit metadata MODEL --labels FILE --force")
-    if summary["normalization"] is not None and summary["metadata_error"] is None:
+    if summary["has_metadata"]:
         # what MediaPipe and the Task Library read otherwise or refuse (one list with build's
         # and metadata's): a labels file's mark, CR LF or blank lines, score calibration, ...
         try:
             summary["warnings"] += reader_warnings(model_bytes)
         except ModelFileError:
-            pass  # not a single-image classifier: the readers' rules are about those
+            pass  # metadata it cannot read: metadata_error says so
     order = ["size_bytes", "schema_version", "description", "subgraphs", "tensors", "operators",
              "buffers", "inputs", "outputs", "ops", "custom_ops", "edgetpu",
              "tflite_min_runtime", "metadata_entries", "has_metadata", "metadata",

@@ -345,7 +345,7 @@ PATH_PLACEHOLDERS = {"--weights": ("WEIGHTS", "the weights file"),
                      "--calibration": ("IMAGES", "the folder of calibration images")}
 
 
-def rebuild_note(build_options: Sequence[str], trained: bool) -> str:
+def rebuild_note(build_options: Sequence[str], trained: tuple[str, str] | None) -> str:
     """The README's line under its rebuild command: what the path placeholders in it stand
     for (the build's own paths name files on the machine that built it), and where a model
     from ``effkit train`` keeps them. Empty when the command has none."""
@@ -361,9 +361,10 @@ def rebuild_note(build_options: Sequence[str], trained: bool) -> str:
 
     note = (f"In it, {listed(names)} {'stands' if len(used) == 1 else 'stand'} for "
             f"{listed(whats)} this model was built from")
-    if trained:
+    if trained is not None:
+        weights, labels = trained
         note += (": it was trained by `effkit train`, whose output folder holds the weights "
-                 "(`model.weights.h5`) and the labels (`labels.txt`); the images are the "
+                 f"(`{weights}`) and the labels (`{labels}`); the images are the "
                  "class folders it trained on. Or run that `effkit train ... --build --target "
                  "android` again")
     return note + "."
@@ -372,15 +373,16 @@ def rebuild_note(build_options: Sequence[str], trained: bool) -> str:
 def render_android_app(out_dir: Path, *, app_id: str, app_name: str, model_name: str,
                        variant: Variant, labels: Sequence[str], model_path: Path,
                        runtime: str | None = None, build_options: Sequence[str] = (),
-                       trained: bool = False, force: bool = False) -> Path:
+                       trained: tuple[str, str] | None = None, force: bool = False) -> Path:
     """Render the Android Studio project into ``out_dir`` (complete, or not at all).
 
     The model is copied to ``app/src/main/assets/model.tflite``; its metadata must carry
     exactly ``labels`` (ModelFileError otherwise). ``runtime``: one of RUNTIMES (None: the
     default, DEFAULT_RUNTIME). ``build_options``: the ``effkit build`` options (words)
     that made the model, for the README's command that builds the project again (a path
-    as its placeholder: WEIGHTS, LABELS, IMAGES); ``trained``: the model came from ``effkit
-    train`` (the README says where its weights and labels are). Raises
+    as its placeholder: WEIGHTS, LABELS, IMAGES); ``trained``: the names of the weights and
+    labels files of the ``effkit train`` run the model came from (the README says where they
+    are). Raises
     TemplateError for answers that cannot be rendered safely and OutputError for an
     unusable or non-empty ``out_dir`` (replaced only with ``force``). Returns ``out_dir``.
     """

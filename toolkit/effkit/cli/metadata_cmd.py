@@ -18,7 +18,7 @@ from effkit.cli._common import (
     print_json,
 )
 from effkit.core.outputs import check_output_file, write_file_atomic
-from effkit.errors import OutputError, UsageError
+from effkit.errors import ModelFileError, OutputError, UsageError
 from effkit.model.variants import NORM_MEAN, NORM_STD
 
 LabelsOpt = Annotated[Path, typer.Option("--labels", help="Labels file: one class name per line, "
@@ -105,13 +105,16 @@ def metadata(
     info = MetadataInfo(name=name,
                      description=description if description is not None else MODEL_DESCRIPTION,
                      version=version, author=author, license=license)
+    try:  # read before anything is written; metadata it cannot read (what this mends) has none
+        calibration = score_calibration(data) if has_metadata(data) else None
+    except ModelFileError:
+        calibration = None
     result = create_for_inference(data, model_info=info, norm_mean=norm_mean, norm_std=norm_std,
                                   labels=label_list)
     verify(result, label_list)
     write_file_atomic(target, result, force=force)  # without --force, never a file made meanwhile
     # what effkit build warns of, as it does, and a likely 0..1-scale --std; what the metadata
     # replaced held and this does not (another writer's score calibration, which clients apply)
-    calibration = score_calibration(data) if has_metadata(data) else None
     dropped = [f"the model's score calibration ({calibration}) is dropped with its old metadata: "
                "MediaPipe and the Task Library will no longer apply it, so their scores change "
                "(effkit's eval never applied it)"] if calibration else []

@@ -92,13 +92,11 @@ def train(
         raise UsageError("--target, --skip-compile and --compiler only apply with --build",
                          "add --build")
     config = TrainConfig(
-        data=data, out=out, variant=variant, val=val, epochs=epochs,
+        data=data, out=out, variant=variant, val=val, val_split=val_split, epochs=epochs,
         fine_tune_epochs=fine_tune_epochs, batch_size=batch_size, learning_rate=learning_rate,
         fine_tune_learning_rate=fine_tune_learning_rate, patience=patience, dropout_rate=dropout,
         augment=augment, weights=weights, seed=seed, resume=resume, force=force,
     )
-    if val_split is not None:  # else TrainConfig's default; given with --val, validate refuses it
-        config = dataclasses.replace(config, val_split=val_split)
     validate(config)
     import_tensorflow_quietly()
     # The build is planned (and checked: the Edge TPU compiler too) before training, and that

@@ -53,12 +53,14 @@ def list_images(root: Path, *, recursive: bool = True) -> list[Path]:
 
 
 def check_no_dangling_folders(root: Path) -> None:
-    """DataError for an entry of ``root`` that is a symbolic link to nothing and not named
-    like an image: a class folder linked to an unmounted disk or a moved folder, whose
-    images (a whole class) train and eval would leave out without a word."""
+    """DataError for an entry of ``root`` that is a symbolic link to nothing and named like a
+    folder (no file suffix such as .jpg or .md): a class folder linked to an unmounted disk or
+    a moved folder, whose images (a whole class) train and eval would leave out without a
+    word. A broken link named like a file (README.md) is not a class: passed over."""
     for entry in sorted(Path(root).iterdir(), key=lambda p: p.name):
+        suffix = entry.suffix[1:]
         if (entry.is_symlink() and not entry.exists() and not passed_over(entry.name)
-                and entry.suffix.lower() not in IMAGE_SUFFIXES | UNREAD_PHOTO_SUFFIXES):
+                and not (suffix.isascii() and suffix.isalnum())):
             raise DataError(f"{entry.name!r} in {str(root)!r} is a symbolic link to "
                             f"{os.readlink(entry)!r}, which does not exist: its images would be "
                             "left out", "reconnect it (mount the disk it points to) or remove the link")

@@ -747,7 +747,14 @@ def _render_app(plan: BuildPlan, model_path: Path, edgetpu_path: Path | None, tm
                               app_name=plan.app_name, model_name=plan.model_name,
                               variant=variant, labels=plan.labels, model_path=model_path,
                               runtime=plan.android_runtime, build_options=_model_options(req),
-                              trained=plan.labels.source == TRAINED_LABELS)
+                              trained=_trained_files(plan))
+
+
+def _trained_files(plan: BuildPlan) -> tuple[str, str] | None:
+    """(weights, labels) file names of the 'effkit train' run a plan builds, else None."""
+    if plan.labels.source != TRAINED_LABELS or plan.request.weights is None:
+        return None
+    return Path(str(plan.request.weights)).name, LABELS_FILE  # train writes the build's name
 
 
 # The options that shape the model and its metadata, as 'effkit build' spells them. The paths

@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from effkit.core.manifest import BUILD_OUTPUT, read_document
+from effkit.core.manifest import BUILD_OUTPUT, LABELS_FILE, read_document
 from effkit.core.outputs import Ownership, check_output_dir, json_bytes, remove_output, write_file_atomic
 from effkit.core.progress import TickFn
 from effkit.errors import DataError, OutputError, UsageError, check_whole, keyword_checked, wrong_type
@@ -71,7 +71,7 @@ from effkit.training.network import (
     is_chief_worker,
 )
 
-LABELS_NAME = "labels.txt"
+LABELS_NAME = LABELS_FILE  # as a build names its labels file (the app README says so)
 WEIGHTS_NAME = "model.weights.h5"
 SUMMARY_NAME = "train.json"
 
@@ -118,7 +118,7 @@ class TrainConfig:
     out: Path
     variant: str = "lite0"
     val: Path | None = None
-    val_split: float = DEFAULT_VAL_SPLIT
+    val_split: float | None = None  # None: DEFAULT_VAL_SPLIT without --val (``split``)
     epochs: int = 10
     fine_tune_epochs: int = 0
     batch_size: int = 32
@@ -142,6 +142,12 @@ class TrainConfig:
             object.__setattr__(self, name, home_expanded(getattr(self, name), f"--{name}"))
 
     @property
+    def split(self) -> float:
+        """The validation split in use: ``val_split``, else DEFAULT_VAL_SPLIT (given with
+        --val, validate refuses it)."""
+        return DEFAULT_VAL_SPLIT if self.val_split is None else self.val_split
+
+    @property
     def fine_tune_lr(self) -> float:
         if self.fine_tune_learning_rate is not None:
             return self.fine_tune_learning_rate
@@ -153,7 +159,7 @@ class TrainConfig:
             "variant": get_variant(self.variant).name,
             "data": str(Path(self.data).resolve()),
             "val": str(Path(self.val).resolve()) if self.val else None,
-            "val_split": None if self.val else self.val_split,
+            "val_split": None if self.val else self.split,
             "epochs": self.epochs, "fine_tune_epochs": self.fine_tune_epochs,
             "batch_size": self.batch_size, "learning_rate": self.learning_rate,
             "fine_tune_learning_rate": self.fine_tune_lr, "patience": self.patience,
@@ -169,7 +175,7 @@ def _check_types(config: TrainConfig) -> None:
     for flag, value in (("--learning-rate", config.learning_rate), ("--val-split", config.val_split),
                         ("--fine-tune-learning-rate", config.fine_tune_learning_rate),
                         ("--dropout", config.dropout_rate)):
-        optional = flag == "--fine-tune-learning-rate"  # None: learning_rate / 100
+        optional = flag in ("--fine-tune-learning-rate", "--val-split")  # None: their defaults
         if not (value is None and optional) and (isinstance(value, bool)
                                                  or not isinstance(value, (int, float))):
             raise wrong_type(flag, value, "a number")
@@ -201,10 +207,10 @@ def validate(config: TrainConfig) -> Variant:
                              f"pass e.g. {flag} 0.005")
     if not 0.0 <= config.dropout_rate < 1.0:
         raise UsageError(f"--dropout {config.dropout_rate} is outside [0, 1)", "pass e.g. --dropout 0.2")
-    if config.val is None and not 0.0 < config.val_split < 1.0:
-        raise UsageError(f"--val-split must be between 0 and 1 (got {config.val_split})",
-                         "pass e.g. --val-split 0.2, or a validation folder with --val DIR")
-    if config.val is not None and config.val_split != DEFAULT_VAL_SPLIT:  # it was ignored
+    if config.val is None and not 0.0 < config.split < 1.0:
+        raise UsageError(f"--val-split must be between 0 and 1 (got {config.split})",
+                         f"pass e.g. --val-split {DEFAULT_VAL_SPLIT}, or a validation folder with --val DIR")
+    if config.val is not None and config.val_split is not None:  # it was ignored
         raise UsageError("--val-split does not apply with --val: the validation images are "
                          "the --val folder's", "drop one of the two")
     if config.resume and config.force:
@@ -363,7 +369,7 @@ def _train(config: TrainConfig, callbacks: Callbacks | None) -> TrainResult:
     cb = callbacks or Callbacks()
     variant = validate(config)
     started = time.time()
-    data = scan(config.data, val=config.val, val_split=config.val_split, seed=config.seed,
+    data = scan(config.data, val=config.val, val_split=config.split, seed=config.seed,
                 progress=cb.on_scan)
     given = config.batch_size
     if config.batch_size > len(data.train):  # a batch beyond the data only allocates memory
@@ -544,7 +550,7 @@ def _summary(config: TrainConfig, variant: Variant, data: TrainData, placement: 
         "class_counts": data.counts(),
         "train_images": len(data.train),
         "val_images": len(data.val),
-        "val_source": str(config.val) if config.val else f"split {config.val_split} (seed {config.seed})",
+        "val_source": str(config.val) if config.val else f"split {config.split} (seed {config.seed})",
         "skipped": list(data.skipped),
         "ignored": list(data.ignored),
         "warnings": [*data.warnings, *_settings_warnings(config)],

@@ -250,8 +250,12 @@ def _legend(ax, **kwargs) -> None:
 
 
 def _short(text: str, width: int = 24) -> str:
-    """Chart labels: long folder names shortened so the plot keeps its width."""
-    return text if len(text) <= width else text[: width - 1] + "\u2026"
+    """Chart labels: long folder names shortened in the middle so the plot keeps its width
+    and both ends, where names differ ('...-bias-correction-on' and '-off'), stay."""
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return text[:head] + "\u2026" + text[len(text) - (width - 1 - head):]
 
 
 def _quant_rank(q: str) -> int:

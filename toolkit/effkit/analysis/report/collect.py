@@ -11,6 +11,7 @@ is HTML-escaped.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeGuard
@@ -50,10 +51,13 @@ class BuildEntry:
     bench: dict | None = None
     warnings: tuple[str, ...] = ()
     quant_report: dict | None = None  # its quant_report.json, when of this build's model
+    shown_as: str | None = None  # set by ``named_apart`` when two folders share a name
 
     @property
     def name(self) -> str:
-        return self.folder.name
+        """The build as the page, its charts and its notes name it: the folder's name, or as
+        many of its path's last parts as tell it from the other builds'."""
+        return self.shown_as or self.folder.name
 
     @property
     def real_weights(self) -> bool:
@@ -198,6 +202,23 @@ def _tpu_counts(section: dict | None) -> dict | None:
                 "ops_cpu": check["ops_cpu"], "on_chip_bytes": check.get("on_chip_bytes"),
                 "off_chip_bytes": check.get("off_chip_bytes")}
     return None
+
+
+def named_apart(entries: Sequence[BuildEntry]) -> list[BuildEntry]:
+    """``entries`` with each named by the fewest last parts of its folder's path that tell it
+    from the others (two 'effkit train' runs both build OUT/lite0-cpu: 'a/lite0-cpu' and
+    'b/lite0-cpu'; the report showed 'lite0-cpu' twice)."""
+    import dataclasses
+
+    parts = [e.folder.absolute().parts for e in entries]
+    out = []
+    for e, mine in zip(entries, parts, strict=True):
+        for n in range(1, len(mine) + 1):
+            tail = mine[-n:]
+            if sum(p[-n:] == tail for p in parts) == 1:
+                break
+        out.append(e if n == 1 else dataclasses.replace(e, shown_as="/".join(tail)))
+    return out
 
 
 def sort_key(e: BuildEntry) -> tuple:

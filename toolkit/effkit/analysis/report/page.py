@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from effkit.analysis.report.charts import CHART_TITLES, MISSING, draw_charts
-from effkit.analysis.report.collect import BuildEntry, is_number, load_build, read_json, sort_key
+from effkit.analysis.report.collect import (
+    BuildEntry,
+    is_number,
+    load_build,
+    named_apart,
+    read_json,
+    sort_key,
+)
 from effkit.core.manifest import MANIFEST_NAME, QUANT_REPORT_FILE
 from effkit.core.outputs import Ownership, check_output_dir, staged_dir
 from effkit.core.resources import data_file
@@ -189,7 +196,7 @@ def build_report(folders: Sequence[Path], out: Path, force: bool = False) -> Rep
                         f"(no {MANIFEST_NAME})", "pass folders written by 'effkit build'")
     # never in, around or as a folder it reads
     check_output_dir(out, force, inputs=folders, owner=REPORT_OUTPUT)
-    entries.sort(key=sort_key)
+    entries = named_apart(sorted(entries, key=sort_key))
     charts = draw_charts(entries) | _quant_charts(entries)
     page = render_html(entries, charts)
     doc = {"builds": [e.to_dict() for e in entries], "skipped": [str(p) for p in skipped],
