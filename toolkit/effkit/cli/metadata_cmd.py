@@ -105,8 +105,9 @@ def metadata(
     info = MetadataInfo(name=name,
                      description=description if description is not None else MODEL_DESCRIPTION,
                      version=version, author=author, license=license)
+    replaced = has_metadata(data)
     try:  # read before anything is written; metadata it cannot read (what this mends) has none
-        calibration = score_calibration(data) if has_metadata(data) else None
+        calibration = score_calibration(data) if replaced else None
     except ModelFileError:
         calibration = None
     result = create_for_inference(data, model_info=info, norm_mean=norm_mean, norm_std=norm_std,
@@ -127,7 +128,7 @@ def metadata(
         "labels": len(label_list),
         "norm_mean": list(norm_mean),
         "norm_std": list(norm_std),
-        "replaced_metadata": has_metadata(data),
+        "replaced_metadata": replaced,
         "warnings": list(warnings),
     }
     for warning in warnings:

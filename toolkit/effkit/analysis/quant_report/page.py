@@ -62,9 +62,11 @@ def render_html(report: QuantReport, *, int8_name: str, float_name: str, data_so
 
     env = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True)
     template = env.from_string(data_file("quant_report.html.jinja").read_text(encoding="utf-8"))
-    doc = report.to_dict() if worst is None else report.to_dict(worst)
-    listed = report.worst() if worst is None else report.worst(worst)
-    return template.render(doc=doc, worst=listed, layers=report.layers,
+    from effkit.analysis.quant_report.measure import WORST_COUNT
+
+    count = WORST_COUNT if worst is None else worst
+    doc = report.to_dict(count)
+    return template.render(doc=doc, worst=report.worst(count), layers=report.layers,
                            unmatched=report.unmatched, int8_name=int8_name, float_name=float_name,
                            data_source=data_source, generated=generated,
                            chart=base64.b64encode(chart_png(doc)).decode("ascii"))

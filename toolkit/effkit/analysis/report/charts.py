@@ -1,7 +1,8 @@
 """effkit report's charts: matplotlib figures (Agg, no pyplot state) as PNG bytes.
 
 Each chart takes the report's build entries (``effkit.analysis.report.collect.BuildEntry``) and returns
-PNG bytes, or None when the entries hold nothing to draw (``MISSING`` says what is needed).
+a matplotlib Figure, or None when the entries hold nothing to draw (``MISSING`` says what is
+needed); ``draw_charts`` makes them PNG bytes.
 """
 
 from __future__ import annotations
@@ -41,11 +42,6 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def chart_accuracy_latency(entries: Sequence[BuildEntry]) -> bytes | None:
-    fig = accuracy_latency_figure(entries)
-    return None if fig is None else _png(fig)
-
-
 def accuracy_latency_figure(entries: Sequence[BuildEntry]):
     """Top-1 against CPU latency p50, one line per quantization through the variants. Two
     builds of one variant and quantization are points named by their folders, with no line
@@ -72,11 +68,6 @@ def accuracy_latency_figure(entries: Sequence[BuildEntry]):
     ax.grid(True, alpha=0.3)
     ax.legend(title="quantization")
     return fig
-
-
-def chart_latency(entries: Sequence[BuildEntry]) -> bytes | None:
-    fig = latency_figure(entries)
-    return None if fig is None else _png(fig)
 
 
 def latency_figure(entries: Sequence[BuildEntry]):
@@ -106,11 +97,6 @@ def latency_figure(entries: Sequence[BuildEntry]):
     ax.grid(True, axis="x", alpha=0.3)
     _legend(ax, title="quantization", loc="lower right")
     return fig
-
-
-def chart_quant_drop(entries: Sequence[BuildEntry]) -> bytes | None:
-    fig = quant_drop_figure(entries)
-    return None if fig is None else _png(fig)
 
 
 def quant_drop_figure(entries: Sequence[BuildEntry]):
@@ -152,7 +138,7 @@ def _build_name(e: BuildEntry) -> str:
     return f"{_short(e.name)} ({e.variant} {e.quant})"
 
 
-def chart_build_time(entries: Sequence[BuildEntry]) -> bytes | None:
+def build_time_figure(entries: Sequence[BuildEntry]):
     """Stacked seconds per pipeline stage, one bar per build, each in the order its stages
     ran (build.json keeps them so: a calibration folder is read before the model, the
     distilled set made after the weights)."""
@@ -184,10 +170,10 @@ def chart_build_time(entries: Sequence[BuildEntry]) -> bytes | None:
     ax.set_xlim(0, max(left) * 1.15 or 1)
     ax.legend(handles=[Patch(color=colour[s], label=s) for s in stages],
               loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, title="stage")
-    return _png(fig)
+    return fig
 
 
-def chart_edgetpu(entries: Sequence[BuildEntry]) -> bytes | None:
+def edgetpu_figure(entries: Sequence[BuildEntry]):
     """Ops on the Edge TPU vs the CPU per build (compiler's log, else effkit's prediction)."""
     rows = [(e, c) for e in entries if (c := e.tpu_counts)]
     if not rows:
@@ -207,15 +193,15 @@ def chart_edgetpu(entries: Sequence[BuildEntry]) -> bytes | None:
     ax.set_xlim(0, max(t + c for t, c in zip(tpu, cpu, strict=True)) * 1.35 or 1)
     ax.set_title(CHART_TITLES["edgetpu"])
     ax.legend(loc="lower right")
-    return _png(fig)
+    return fig
 
 
-CHARTS = {
-    "accuracy_latency": chart_accuracy_latency,
-    "latency": chart_latency,
-    "quant_drop": chart_quant_drop,
-    "build_time": chart_build_time,
-    "edgetpu": chart_edgetpu,
+CHARTS = {  # each a Figure, or None when the builds hold nothing to draw
+    "accuracy_latency": accuracy_latency_figure,
+    "latency": latency_figure,
+    "quant_drop": quant_drop_figure,
+    "build_time": build_time_figure,
+    "edgetpu": edgetpu_figure,
 }
 
 
@@ -226,7 +212,8 @@ def draw_charts(entries: Sequence[BuildEntry]) -> dict[str, bytes | None]:
 
     matplotlib = import_matplotlib()
     with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
-        return {key: fn(entries) for key, fn in CHARTS.items()}
+        return {key: None if (fig := fn(entries)) is None else _png(fig)
+                for key, fn in CHARTS.items()}
 
 
 MISSING = {
